@@ -1,0 +1,342 @@
+/**
+ * The hugetlb fault path (kernel-notes §3): hugetlb_fault → hugetlb_no_page → hugetlb_wp, cut
+ * where the kernel (re)takes a lock that may be held by another thread: mmap_lock, the fault
+ * mutex, the page-table lock, i_mmap_rwsem. Locks that no other thread can hold at that point
+ * (the page lock of a page we just allocated or hold the fault mutex for) are taken inside a
+ * step. Follows mm/hugetlb.c of v6.18; where a seed differs, the variant flag says so.
+ */
+import type { Kernel } from "../kernel.js";
+import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
+import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, PG_ANON, PG_RESTORE_RESERVE, VM_WRITE } from "../layout.js";
+import { huge_pte_mkwrite, huge_pte_write, make_huge_pte, pte_page } from "../mm/pte.js";
+import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
+import { find_vma } from "../mm/vma.js";
+import { BLOCKED, DONE, procedure, Result } from "../types.js";
+import { alloc_hugetlb_folio, folio_put } from "./pool.js";
+import { restore_reserve_on_error } from "./reserve.js";
+
+/** L_FLAGS bits of a fault. */
+const NEW_FOLIO = 1; // hugetlb_no_page allocated the page
+const NEW_PAGECACHE_FOLIO = 2; // … and added it to the page cache
+const ANON_RMAP = 4; // … and it will be mapped as an anonymous page
+
+function fault_file(k: Kernel, t: number): number {
+  return k.vm_file(k.local(t, L_VMA));
+}
+function fault_addr(k: Kernel, t: number): number {
+  return k.op(t).addr;
+}
+function fault_mutex(k: Kernel, t: number): number {
+  return k.hugetlb_fault_mutex(fault_file(k, t), k.local(t, L_IDX));
+}
+function clear_locals(k: Kernel, t: number): void {
+  for (let i = 0; i < 8; i++) k.set_local(t, i, 0);
+}
+
+/**
+ * The end of hugetlb_fault: unlock the page, the fault mutex and mmap_lock. `retry` is a fault
+ * that returned 0 after a race: the access is retried from the start.
+ */
+function fault_return(k: Kernel, t: number, result: number, retry = false): number {
+  const locked = k.local(t, L_LOCKED);
+  if (locked) k.unlock(k.folio_lock_word(locked));
+  if (k.local(t, L_VMA)) k.unlock(fault_mutex(k, t));
+  k.up_read(k.mmap_lock(k.op(t).proc), t);
+  clear_locals(k, t);
+  if (retry) return 0;
+  k.set_result(t, result);
+  return DONE;
+}
+
+/** make_huge_pte for a fresh mapping: writable only for a shared writable VMA. */
+function fault_pte(k: Kernel, vma: number, g: number): number {
+  return make_huge_pte(g, k.vma_is_shared(vma) && (k.vm_flags(vma) & VM_WRITE) !== 0);
+}
+
+/** hugetlb_add_new_anon_rmap: map a new anonymous page; it no longer holds a reservation. */
+function hugetlb_add_new_anon_rmap(k: Kernel, g: number): void {
+  k.page_set(g, PG_ANON);
+  k.page_clear(g, PG_RESTORE_RESERVE);
+  k.add_mapcount(g, 1);
+}
+
+/**
+ * hugetlb_no_page, up to the PTL: page-cache lookup, i_size check, allocation, and for a shared
+ * mapping hugetlb_add_to_page_cache. Runs in the step that took the fault mutex.
+ */
+function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+  const vma = k.local(t, L_VMA);
+  const f = k.vm_file(vma);
+  const idx = k.local(t, L_IDX);
+  if (k.is_vma_resv_set(vma, HPAGE_RESV_UNMAPPED)) return fault_return(k, t, Result.SIGBUS);
+  let g = k.page_cache(f, idx);
+  if (g) {
+    // filemap_lock_hugetlb_folio: a reference and the page lock (truncate takes this page's
+    // lock only under the fault mutex we hold, so nobody holds it now).
+    k.folio_get(g);
+    k.set_local(t, L_PAGE, g);
+    k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a page-cache page");
+    k.set_local(t, L_LOCKED, g);
+    return pc.ptl;
+  }
+  if (idx >= k.i_size(f)) return fault_return(k, t, Result.SIGBUS);
+  g = alloc_hugetlb_folio(k, vma, fault_addr(k, t), false);
+  if (!g) return pc.pte_stable;
+  k.set_local(t, L_PAGE, g);
+  k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a new page");
+  k.set_local(t, L_LOCKED, g);
+  if (k.vma_is_shared(vma)) {
+    // hugetlb_add_to_page_cache: the cache takes its own reference; the page's reservation now
+    // belongs to the page cache, so RestoreReserve is cleared.
+    k.set_page_cache(f, idx, g);
+    k.set_page_mapping(g, f + 1, idx);
+    k.folio_get(g);
+    k.page_clear(g, PG_RESTORE_RESERVE);
+    k.set_local(t, L_FLAGS, NEW_FOLIO | NEW_PAGECACHE_FOLIO);
+  } else {
+    k.set_local(t, L_FLAGS, NEW_FOLIO | ANON_RMAP);
+  }
+  return pc.ptl;
+}
+
+/**
+ * hugetlb_wp, entered with the PTL held and the pte read-only. Returns the next pc, or DONE
+ * after fault_return. May drop the PTL to allocate the copy (then the next step retakes it).
+ */
+function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+  const p = k.op(t).proc;
+  const addr = fault_addr(k, t);
+  const vma = k.local(t, L_VMA);
+  const pte = k.local(t, L_ORIG_PTE);
+  if (k.vma_is_shared(vma)) {
+    k.set_pte(p, addr, huge_pte_mkwrite(pte));
+    k.unlock(k.ptl(p));
+    return fault_return(k, t, Result.OK);
+  }
+  const old = pte_page(pte);
+  // retry_avoidcopy: the only mapper of an anonymous page reuses it in place.
+  if (k.page_mapcount(old) === 1 && k.page_test(old, PG_ANON)) {
+    k.set_pte(p, addr, huge_pte_mkwrite(pte));
+    k.unlock(k.ptl(p));
+    return fault_return(k, t, Result.OK);
+  }
+  // The owner copies without touching its reserves (they back its own unfaulted pages).
+  const pagecache = k.page_mapping(old) !== 0;
+  const outside_reserve = k.is_vma_resv_set(vma, HPAGE_RESV_OWNER) && !pagecache;
+  k.folio_get(old);
+  k.set_local(t, L_PAGE, old);
+  k.unlock(k.ptl(p));
+  const copy = alloc_hugetlb_folio(k, vma, addr, outside_reserve);
+  if (!copy) {
+    if (outside_reserve) {
+      // The owner must not fail: drop the fault mutex, then unmap_ref_private takes the page
+      // from the other processes' private mappings.
+      folio_put(k, old);
+      k.set_local(t, L_PAGE, 0);
+      k.unlock(fault_mutex(k, t));
+      return pc.unmap_ref_private;
+    }
+    folio_put(k, old);
+    k.set_local(t, L_PAGE, 0);
+    return fault_return(k, t, Result.SIGBUS);
+  }
+  k.set_local(t, L_NEW, copy);
+  return pc.wp_pte_same;
+}
+
+type FaultStep =
+  | "mmap_read_lock"
+  | "fault_mutex"
+  | "ptl"
+  | "pte_stable"
+  | "wp_ptl"
+  | "wp_pte_same"
+  | "unmap_ref_private"
+  | "wp_mutex_relock"
+  | "wp_ptl_relock";
+
+/** The user-visible page fault on a hugetlb VMA: handle_mm_fault → hugetlb_fault. */
+export const hugetlbFault = procedure<FaultStep>(
+  "fault",
+  [
+    "mmap_read_lock",
+    "fault_mutex",
+    "ptl",
+    "pte_stable",
+    "wp_ptl",
+    "wp_pte_same",
+    "unmap_ref_private",
+    "wp_mutex_relock",
+    "wp_ptl_relock",
+  ],
+  (pc) => ({
+    mmap_read_lock: {
+      fn: "lock_mm_and_find_vma",
+      reads: ["vma"],
+      writes: ["mmap_lock"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
+        const vma = find_vma(k, op.proc, op.addr);
+        if (!vma || (op.write && !(k.vm_flags(vma) & VM_WRITE))) {
+          k.up_read(k.mmap_lock(op.proc), t);
+          k.set_result(t, Result.SIGSEGV);
+          return DONE;
+        }
+        k.set_local(t, L_VMA, vma);
+        k.set_local(t, L_IDX, k.vma_hugecache_offset(vma, op.addr));
+        k.set_local(t, L_FAULT_PTE, k.L.pte(op.proc, op.addr) + 1);
+        return pc.fault_mutex;
+      },
+    },
+    fault_mutex: {
+      fn: "hugetlb_fault",
+      reads: ["pte", "page_cache", "i_size", "resv_map"],
+      writes: ["fault_mutex", "pool", "resv_map", "page_cache", "page"],
+      run(k, t) {
+        if (!k.trylock(fault_mutex(k, t), t)) return BLOCKED;
+        const op = k.op(t);
+        const entry = k.pte(op.proc, op.addr);
+        k.set_local(t, L_ORIG_PTE, entry);
+        if (!entry) return hugetlb_no_page(k, t, pc);
+        if (op.write && !huge_pte_write(entry)) return pc.wp_ptl;
+        return fault_return(k, t, Result.OK);
+      },
+    },
+    ptl: {
+      fn: "hugetlb_no_page",
+      label: "hugetlb_no_page:pte_same",
+      reads: ["pte"],
+      writes: ["ptl", "pte", "page", "pool", "resv_map"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        const vma = k.local(t, L_VMA);
+        const g = k.local(t, L_PAGE);
+        const flags = k.local(t, L_FLAGS);
+        if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+          // backout: somebody instantiated the pte while we did not hold the PTL.
+          k.unlock(k.ptl(op.proc));
+          if (flags & NEW_FOLIO && !(flags & NEW_PAGECACHE_FOLIO)) restore_reserve_on_error(k, vma, op.addr, g);
+          k.set_local(t, L_PAGE, 0);
+          folio_put(k, g);
+          return fault_return(k, t, Result.OK, true);
+        }
+        if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, g);
+        else k.add_mapcount(g, 1); // hugetlb_add_file_rmap
+        const pte = fault_pte(k, vma, g);
+        k.set_pte(op.proc, op.addr, pte);
+        k.set_local(t, L_PAGE, 0); // the allocation's (or lookup's) reference is now the pte's
+        k.set_local(t, L_ORIG_PTE, pte);
+        // A private write goes straight on to hugetlb_wp, without a second fault.
+        if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc);
+        k.unlock(k.ptl(op.proc));
+        return fault_return(k, t, Result.OK);
+      },
+    },
+    pte_stable: {
+      fn: "hugetlb_pte_stable",
+      reads: ["pte"],
+      writes: ["ptl"],
+      run(k, t) {
+        // Allocation failed: SIGBUS only if nobody instantiated the pte meanwhile, else retry.
+        const op = k.op(t);
+        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        const stable = k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE);
+        k.unlock(k.ptl(op.proc));
+        return fault_return(k, t, Result.SIGBUS, !stable);
+      },
+    },
+    wp_ptl: {
+      fn: "hugetlb_fault",
+      label: "hugetlb_fault:pte_same",
+      reads: ["pte", "page"],
+      writes: ["ptl", "pte", "page", "pool", "resv_map"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+          k.unlock(k.ptl(op.proc));
+          return fault_return(k, t, Result.OK, true);
+        }
+        return hugetlb_wp(k, t, pc);
+      },
+    },
+    wp_pte_same: {
+      fn: "hugetlb_wp",
+      label: "hugetlb_wp:pte_same",
+      reads: ["pte"],
+      writes: ["ptl", "pte", "page", "pool", "resv_map"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        const vma = k.local(t, L_VMA);
+        const old = k.local(t, L_PAGE);
+        const copy = k.local(t, L_NEW);
+        k.set_local(t, L_PAGE, 0);
+        k.set_local(t, L_NEW, 0);
+        if (k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE)) {
+          // Break COW: the copy replaces the old page in our pte.
+          k.add_mapcount(old, -1);
+          folio_put(k, old);
+          hugetlb_add_new_anon_rmap(k, copy);
+          const pte = make_huge_pte(copy, true);
+          k.set_pte(op.proc, op.addr, pte);
+          k.set_local(t, L_ORIG_PTE, pte);
+        } else {
+          restore_reserve_on_error(k, vma, op.addr, copy);
+          folio_put(k, copy);
+        }
+        folio_put(k, old);
+        k.unlock(k.ptl(op.proc));
+        return fault_return(k, t, Result.OK);
+      },
+    },
+    unmap_ref_private: {
+      fn: "unmap_ref_private",
+      reads: ["vma", "pte"],
+      writes: ["i_mmap_rwsem", "pte", "page", "pool", "vma"],
+      run(k, t) {
+        const f = fault_file(k, t);
+        if (!k.down_write_trylock(k.i_mmap_rwsem(f), t)) return BLOCKED;
+        const vma = k.local(t, L_VMA);
+        const idx = k.local(t, L_IDX);
+        const old = pte_page(k.local(t, L_ORIG_PTE));
+        for (const iter of vmas_of_file(k, f)) {
+          if (iter === vma || k.vma_is_shared(iter)) continue;
+          const [start, end] = vma_range_of_indices(k, iter, idx, idx + 1);
+          if (start >= end) continue;
+          // Marked HPAGE_RESV_UNMAPPED: their next fault there gets SIGBUS (hugetlb_no_page).
+          if (!k.is_vma_resv_set(iter, HPAGE_RESV_OWNER)) unmap_hugepage_range(k, iter, start, end, old);
+        }
+        k.up_write(k.i_mmap_rwsem(f));
+        return pc.wp_mutex_relock;
+      },
+    },
+    wp_mutex_relock: {
+      fn: "hugetlb_wp",
+      label: "hugetlb_wp:mutex_lock",
+      reads: [],
+      writes: ["fault_mutex"],
+      run(k, t) {
+        return k.trylock(fault_mutex(k, t), t) ? pc.wp_ptl_relock : BLOCKED;
+      },
+    },
+    wp_ptl_relock: {
+      fn: "hugetlb_wp",
+      label: "hugetlb_wp:retry_avoidcopy",
+      reads: ["pte", "page"],
+      writes: ["ptl", "pte", "page", "pool", "resv_map"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+          // "race occurs while re-acquiring page table lock, and our job is done"
+          k.unlock(k.ptl(op.proc));
+          return fault_return(k, t, Result.OK);
+        }
+        return hugetlb_wp(k, t, pc);
+      },
+    },
+  }),
+);

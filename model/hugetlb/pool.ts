@@ -1,0 +1,123 @@
+/**
+ * The hugetlb pool (kernel-notes §1): alloc_hugetlb_folio, free_huge_folio, hugetlb_acct_memory.
+ * All of it runs under hugetlb_lock, which no path holds across a step, so it is not in the state.
+ */
+import type { Kernel } from "../kernel.js";
+import { PAGE_BUDDY, PAGE_FREE, PAGE_IN_USE, PG_RESTORE_RESERVE } from "../layout.js";
+import { vma_commit_reservation, vma_needs_reservation } from "./reserve.js";
+
+/** The lowest-numbered page slot in state `st`, or 0: keeps page ids canonical. */
+function first_page(k: Kernel, st: number): number {
+  for (let g = 1; g <= k.L.pages; g++) if (k.page_state(g) === st) return g;
+  return 0;
+}
+
+/** available_huge_pages: free pages not promised to a reservation. */
+export function available_huge_pages(k: Kernel): number {
+  return k.free_huge_pages - k.resv_huge_pages;
+}
+
+/**
+ * dequeue_hugetlb_folio_vma, or alloc_surplus_hugetlb_folio when the free list cannot serve:
+ * a page with refcount 1, or 0 when the pool is exhausted (the fault gets SIGBUS).
+ */
+function dequeue_or_surplus(k: Kernel, gbl_chg: number): number {
+  if (!gbl_chg || available_huge_pages(k) > 0) {
+    const g = first_page(k, PAGE_FREE);
+    if (g) {
+      k.free_huge_pages -= 1;
+      k.set_page_state(g, PAGE_IN_USE);
+      k.folio_get(g);
+      return g;
+    }
+  }
+  if (k.surplus_huge_pages >= k.nr_overcommit_huge_pages) return 0;
+  const g = first_page(k, PAGE_BUDDY);
+  if (!g) return 0;
+  k.nr_huge_pages += 1;
+  k.surplus_huge_pages += 1;
+  k.set_page_state(g, PAGE_IN_USE);
+  k.folio_get(g);
+  return g;
+}
+
+/**
+ * alloc_hugetlb_folio(vma, addr, avoid_reserve). Consumes the VMA's reservation for the index
+ * when it has one (Rsvd−1, RestoreReserve set, vma_commit_reservation), else needs
+ * Free − Rsvd > 0 or a surplus page. Returns the page, or 0 for -ENOSPC.
+ */
+export function alloc_hugetlb_folio(k: Kernel, vma: number, addr: number, avoid_reserve: boolean): number {
+  const map_chg = avoid_reserve ? 1 : vma_needs_reservation(k, vma, addr);
+  const gbl_chg = map_chg;
+  const g = dequeue_or_surplus(k, gbl_chg);
+  if (!g) return 0;
+  if (!gbl_chg) {
+    k.page_set(g, PG_RESTORE_RESERVE);
+    k.resv_huge_pages -= 1;
+  }
+  if (!avoid_reserve) vma_commit_reservation(k, vma, addr);
+  return g;
+}
+
+/** free_huge_folio: restore the reservation if still marked, then surplus → buddy, else free list. */
+export function free_huge_folio(k: Kernel, g: number): void {
+  const restore_reserve = k.page_test(g, PG_RESTORE_RESERVE);
+  k.clear_page_struct(g);
+  if (restore_reserve) k.resv_huge_pages += 1;
+  if (k.surplus_huge_pages > 0) {
+    k.nr_huge_pages -= 1;
+    k.surplus_huge_pages -= 1;
+    k.set_page_state(g, PAGE_BUDDY);
+  } else {
+    k.free_huge_pages += 1;
+    k.set_page_state(g, PAGE_FREE);
+  }
+}
+
+/** folio_put: drop a reference; the last one frees the page. */
+export function folio_put(k: Kernel, g: number): void {
+  if (k.folio_ref_dec(g) === 0) free_huge_folio(k, g);
+}
+
+/**
+ * gather_surplus_pages: make Free cover Rsvd + delta, with surplus pages if overcommit allows.
+ * The kernel drops hugetlb_lock to call the buddy allocator and re-checks after; the model does
+ * it in one go, which is one of the orders the kernel's retry loop can produce.
+ */
+function gather_surplus_pages(k: Kernel, delta: number): boolean {
+  const needed = k.resv_huge_pages + delta - k.free_huge_pages;
+  if (needed > 0) {
+    if (k.surplus_huge_pages + needed > k.nr_overcommit_huge_pages) return false;
+    for (let i = 0; i < needed; i++) {
+      const g = first_page(k, PAGE_BUDDY);
+      if (!g) return false;
+      k.set_page_state(g, PAGE_FREE);
+      k.nr_huge_pages += 1;
+      k.surplus_huge_pages += 1;
+      k.free_huge_pages += 1;
+    }
+  }
+  k.resv_huge_pages += delta;
+  return true;
+}
+
+/** return_unused_surplus_pages: Rsvd −= unused, then free up to that many surplus pages. */
+function return_unused_surplus_pages(k: Kernel, unused_resv_pages: number): void {
+  let nr_pages = Math.min(unused_resv_pages, k.surplus_huge_pages);
+  k.resv_huge_pages -= unused_resv_pages;
+  for (let g = k.L.pages; g >= 1 && nr_pages > 0; g--) {
+    if (k.page_state(g) !== PAGE_FREE) continue;
+    k.set_page_state(g, PAGE_BUDDY);
+    k.free_huge_pages -= 1;
+    k.nr_huge_pages -= 1;
+    k.surplus_huge_pages -= 1;
+    nr_pages--;
+  }
+}
+
+/** hugetlb_acct_memory(delta): false is -ENOMEM (mmap fails, nothing changed). */
+export function hugetlb_acct_memory(k: Kernel, delta: number): boolean {
+  if (delta > 0) return gather_surplus_pages(k, delta);
+  if (delta < 0) return_unused_surplus_pages(k, -delta);
+  return true;
+}

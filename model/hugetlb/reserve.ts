@@ -1,0 +1,129 @@
+/**
+ * Reservations (kernel-notes §2): the reserve map behind a VMA and the functions of
+ * mm/hugetlb.c that consult and edit it around a fault, at mmap and at truncate.
+ */
+import type { Kernel } from "../kernel.js";
+import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VM_NORESERVE } from "../layout.js";
+import { region_add, region_chg, region_del } from "../region.js";
+import { hugetlb_acct_memory } from "./pool.js";
+import { ModelError } from "../types.js";
+
+/** resv_map_alloc: a private reserve map with one reference. */
+export function resv_map_alloc(k: Kernel): number {
+  for (let id = 1; id <= k.L.resvMaps; id++) {
+    if (k.resv_refs(id) === 0) {
+      k.set_resv_refs(id, 1);
+      k.set_resv_regions(id, 0);
+      return id;
+    }
+  }
+  throw new ModelError("no free resv_map slot: the scenario needs more resvMaps");
+}
+
+/** kref_put(&resv_map->refs, resv_map_release). */
+export function resv_map_put(k: Kernel, id: number): void {
+  const refs = k.resv_refs(id) - 1;
+  k.set_resv_refs(id, refs);
+  if (refs === 0) k.set_resv_regions(id, 0);
+}
+
+function owns_private_map(k: Kernel, vma: number): boolean {
+  return !k.vma_is_shared(vma) && k.is_vma_resv_set(vma, HPAGE_RESV_OWNER);
+}
+
+/**
+ * vma_needs_reservation: 0 when the index has a reservation to consume, 1 when the fault must
+ * take a page that nobody reserved.
+ */
+export function vma_needs_reservation(k: Kernel, vma: number, addr: number): number {
+  const idx = k.vma_hugecache_offset(vma, addr);
+  if (k.vma_is_shared(vma)) return region_chg(k.inode_resv_map(k.vm_file(vma)), idx, idx + 1);
+  if (!k.is_vma_resv_set(vma, HPAGE_RESV_OWNER)) return 1;
+  if (k.variant.privateResv === "count") {
+    // Before seed 003: vma_has_private_reserves — the owner has reserves while its count lasts.
+    return k.vma_resv_huge_pages(vma) > 0 ? 0 : 1;
+  }
+  // Seed 003 returns 0 for every owner index; today's __vma_reservation_common returns 1 for
+  // an index already consumed (a refault after truncate must not consume a second time).
+  if (k.variant.ownerNeedsReservationAlwaysZero) return 0;
+  const consumed = region_chg(k.resv_regions(k.vma_resv_map(vma)), idx, idx + 1) === 0;
+  return consumed ? 1 : 0;
+}
+
+/** vma_commit_reservation: record that the fault consumed (or was granted) the index. */
+export function vma_commit_reservation(k: Kernel, vma: number, addr: number): void {
+  const idx = k.vma_hugecache_offset(vma, addr);
+  if (k.vma_is_shared(vma)) {
+    const f = k.vm_file(vma);
+    k.set_inode_resv_map(f, region_add(k.inode_resv_map(f), idx, idx + 1).map);
+    return;
+  }
+  if (!owns_private_map(k, vma)) return;
+  if (k.variant.privateResv === "count") {
+    // decrement_hugepage_resv_vma before seed 003: the count in vm_private_data goes down.
+    k.set_vma_resv_huge_pages(vma, k.vma_resv_huge_pages(vma) - 1);
+  }
+  // With the count scheme the map is the model's own record of consumed indices, which the
+  // reservation-conservation invariant reads; the kernel of that time had no such map.
+  const id = k.vma_resv_map(vma);
+  k.set_resv_regions(id, region_add(k.resv_regions(id), idx, idx + 1).map);
+}
+
+/**
+ * restore_reserve_on_error: a page allocated by a fault is freed before it was mapped. Keep the
+ * map in step with the Rsvd+1 that free_huge_folio will do for a RestoreReserve page.
+ */
+export function restore_reserve_on_error(k: Kernel, vma: number, addr: number, g: number): void {
+  const idx = k.vma_hugecache_offset(vma, addr);
+  const rc = vma_needs_reservation(k, vma, addr);
+  if (k.page_test(g, PG_RESTORE_RESERVE)) {
+    if (!rc) return; // vma_end_reservation
+    // vma_add_reservation: for a private owner, forget the consumption; shared: re-add.
+    if (k.vma_is_shared(vma)) {
+      const f = k.vm_file(vma);
+      k.set_inode_resv_map(f, region_add(k.inode_resv_map(f), idx, idx + 1).map);
+    } else if (owns_private_map(k, vma)) {
+      const id = k.vma_resv_map(vma);
+      k.set_resv_regions(id, region_del(k.resv_regions(id), idx, idx + 1).map);
+      if (k.variant.privateResv === "count") k.set_vma_resv_huge_pages(vma, k.vma_resv_huge_pages(vma) + 1);
+    }
+    return;
+  }
+  if (!rc && k.vma_is_shared(vma)) {
+    // vma_del_reservation: an entry not added by this allocation; remove it so that a later
+    // allocation does not consume a reservation that Rsvd no longer holds.
+    const f = k.vm_file(vma);
+    k.set_inode_resv_map(f, region_del(k.inode_resv_map(f), idx, idx + 1).map);
+  }
+}
+
+/**
+ * hugetlb_reserve_pages(inode, from, to, vma): at mmap. Shared: reserve the indices the inode's
+ * map does not cover yet. Private: a new map, the owner flag and the whole length. NORESERVE:
+ * nothing. False is -ENOMEM, with nothing changed.
+ *
+ * The kernel runs region_chg and region_add under resv_map->lock separately, with
+ * hugetlb_acct_memory between; this step runs them together (the window is kernel-notes §7.10).
+ */
+export function hugetlb_reserve_pages(k: Kernel, f: number, from: number, to: number, vma: number): boolean {
+  if (k.vm_flags(vma) & VM_NORESERVE) return true;
+  if (k.vma_is_shared(vma)) {
+    const chg = region_chg(k.inode_resv_map(f), from, to);
+    if (!hugetlb_acct_memory(k, chg)) return false;
+    k.set_inode_resv_map(f, region_add(k.inode_resv_map(f), from, to).map);
+    return true;
+  }
+  const chg = to - from;
+  if (!hugetlb_acct_memory(k, chg)) return false;
+  k.set_vma_resv_flags(vma, HPAGE_RESV_OWNER);
+  k.set_vma_resv_map(vma, resv_map_alloc(k));
+  if (k.variant.privateResv === "count") k.set_vma_resv_huge_pages(vma, chg);
+  return true;
+}
+
+/** hugetlb_unreserve_pages(inode, start, end, freed): Rsvd −= regions deleted − pages freed. */
+export function hugetlb_unreserve_pages(k: Kernel, f: number, start: number, end: number, freed: number): void {
+  const del = region_del(k.inode_resv_map(f), start, end);
+  k.set_inode_resv_map(f, del.map);
+  hugetlb_acct_memory(k, -(del.deleted - freed));
+}

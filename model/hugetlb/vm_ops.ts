@@ -1,0 +1,52 @@
+/**
+ * hugetlb_vm_ops and the VMA-lifetime hooks of mm/hugetlb.c: open (a split or copy took a new
+ * VMA), close (return what the VMA still reserves), and what fork does to a private VMA.
+ */
+import type { Kernel } from "../kernel.js";
+import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, VM_FLAGS, VM_RESV_COUNT, VM_RESV_MAP } from "../layout.js";
+import { region_count } from "../region.js";
+import { hugetlb_acct_memory } from "./pool.js";
+import { resv_map_put } from "./reserve.js";
+
+/**
+ * hugetlb_vm_op_open (seed 003): the new half of a split shares its sibling's map; take a kref.
+ * Before seed 003 there was no open hook and the copied count is the whole story; with the
+ * count scheme the kref is taken only on the model's own record of consumed indices.
+ */
+export function hugetlb_vm_op_open(k: Kernel, vma: number): void {
+  if (k.vm_flags(vma) & HPAGE_RESV_OWNER && k.vma_resv_map(vma)) {
+    const id = k.vma_resv_map(vma);
+    k.set_resv_refs(id, k.resv_refs(id) + 1);
+  }
+}
+
+/**
+ * hugetlb_vm_op_close (owner only): return (end − start) − region_count(consumed) to the pool,
+ * counting only this VMA's part of the offset-indexed map. Before seed 003: the count kept in
+ * vm_private_data, which a split copied into both halves.
+ */
+export function hugetlb_vm_op_close(k: Kernel, vma: number): void {
+  if (!(k.vm_flags(vma) & HPAGE_RESV_OWNER) || k.vma_is_shared(vma)) return;
+  const id = k.vma_resv_map(vma);
+  let reserve: number;
+  if (k.variant.privateResv === "count") {
+    reserve = k.vma_resv_huge_pages(vma);
+  } else {
+    const start = k.vma_hugecache_offset(vma, k.vm_start(vma));
+    const end = k.vma_hugecache_offset(vma, k.vm_end(vma));
+    reserve = end - start - region_count(k.resv_regions(id), start, end);
+  }
+  if (id) resv_map_put(k, id);
+  if (reserve) hugetlb_acct_memory(k, -reserve);
+}
+
+/**
+ * hugetlb_dup_vma_private (reset_vma_resv_huge_pages in the seeds): the child's copy of a
+ * private VMA holds no map, no count and no owner flag; its faults take unreserved pages.
+ */
+export function hugetlb_dup_vma_private(k: Kernel, vma: number): void {
+  if (k.vma_is_shared(vma)) return;
+  k.a[vma + VM_RESV_MAP] = 0;
+  k.a[vma + VM_RESV_COUNT] = 0;
+  k.a[vma + VM_FLAGS] &= ~(HPAGE_RESV_OWNER | HPAGE_RESV_UNMAPPED);
+}

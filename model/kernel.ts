@@ -1,0 +1,288 @@
+/**
+ * A view of one state as the kernel's objects. The model's kernel functions take a Kernel and
+ * read and write fields through it; underneath, every field is a word of one Int32Array.
+ */
+import type { ModelConfig, OpCall } from "./config.js";
+import * as S from "./layout.js";
+import { Layout } from "./layout.js";
+import { ModelError } from "./types.js";
+import type { Variant } from "./variant.js";
+
+/** Locals every procedure uses the same way, so invariants can read them. */
+export const L_FAULT_PTE = 0; // offset + 1 of the pte a fault works on (0: not in a fault)
+export const L_ORIG_PTE = 1; // the pte value the fault last based a decision on
+export const L_PAGE = 2; // a page the thread holds a reference on (0: none)
+export const L_NEW = 3; // a second page the thread holds a reference on
+export const L_VMA = 4;
+export const L_IDX = 5;
+export const L_LOCKED = 6; // the page whose lock the thread holds (0: none)
+export const L_FLAGS = 7; // per-procedure scratch (fault: NEW_FOLIO bits; truncate: freed)
+
+export class Kernel {
+  a: Int32Array;
+  readonly L: Layout;
+
+  constructor(
+    readonly cfg: ModelConfig,
+    readonly variant: Variant,
+    a?: Int32Array,
+    layout?: Layout,
+  ) {
+    this.L = layout ?? new Layout(cfg);
+    this.a = a ?? new Int32Array(this.L.size);
+  }
+
+  /** A view of another state array with the same configuration. */
+  view(a: Int32Array): Kernel {
+    return new Kernel(this.cfg, this.variant, a, this.L);
+  }
+
+  // ---- struct hstate ------------------------------------------------------------------
+  get nr_huge_pages(): number {
+    return this.a[S.NR_HUGE_PAGES]!;
+  }
+  set nr_huge_pages(v: number) {
+    this.a[S.NR_HUGE_PAGES] = v;
+  }
+  get free_huge_pages(): number {
+    return this.a[S.FREE_HUGE_PAGES]!;
+  }
+  set free_huge_pages(v: number) {
+    this.a[S.FREE_HUGE_PAGES] = v;
+  }
+  get resv_huge_pages(): number {
+    return this.a[S.RESV_HUGE_PAGES]!;
+  }
+  set resv_huge_pages(v: number) {
+    this.a[S.RESV_HUGE_PAGES] = v;
+  }
+  get surplus_huge_pages(): number {
+    return this.a[S.SURPLUS_HUGE_PAGES]!;
+  }
+  set surplus_huge_pages(v: number) {
+    this.a[S.SURPLUS_HUGE_PAGES] = v;
+  }
+  get nr_overcommit_huge_pages(): number {
+    return this.cfg.pool.overcommit;
+  }
+
+  // ---- inodes ------------------------------------------------------------------------
+  i_size(f: number): number {
+    return this.a[this.L.inode(f) + S.I_SIZE]!;
+  }
+  set_i_size(f: number, v: number): void {
+    this.a[this.L.inode(f) + S.I_SIZE] = v;
+  }
+  /** The inode's reserve map (MAP_SHARED), as a set of indices (bit i = index i). */
+  inode_resv_map(f: number): number {
+    return this.a[this.L.inode(f) + S.I_RESV_MAP]!;
+  }
+  set_inode_resv_map(f: number, regions: number): void {
+    this.a[this.L.inode(f) + S.I_RESV_MAP] = regions;
+  }
+  /** filemap_get_folio: the page-cache page at (f, idx), or 0. */
+  page_cache(f: number, idx: number): number {
+    return this.a[this.L.cache(f, idx)]!;
+  }
+  set_page_cache(f: number, idx: number, g: number): void {
+    this.a[this.L.cache(f, idx)] = g;
+  }
+
+  // ---- mm_struct ---------------------------------------------------------------------
+  mm_state(p: number): number {
+    return this.a[this.L.mm(p) + S.MM_STATE]!;
+  }
+  set_mm_state(p: number, v: number): void {
+    this.a[this.L.mm(p) + S.MM_STATE] = v;
+  }
+  pte(p: number, addr: number): number {
+    return this.a[this.L.pte(p, addr)]!;
+  }
+  set_pte(p: number, addr: number, v: number): void {
+    this.a[this.L.pte(p, addr)] = v;
+  }
+
+  // ---- vm_area_struct (a handle is the offset of its slot) ----------------------------
+  vm_start(v: number): number {
+    return this.a[v + S.VM_START]!;
+  }
+  vm_end(v: number): number {
+    return this.a[v + S.VM_END]!;
+  }
+  vm_pgoff(v: number): number {
+    return this.a[v + S.VM_PGOFF]!;
+  }
+  vm_flags(v: number): number {
+    return this.a[v + S.VM_FLAGS]!;
+  }
+  vm_file(v: number): number {
+    return this.a[v + S.VM_FILE]!;
+  }
+  /** vma_resv_map: the private reserve map's slot, 0 for none. */
+  vma_resv_map(v: number): number {
+    return this.a[v + S.VM_RESV_MAP]!;
+  }
+  set_vma_resv_map(v: number, id: number): void {
+    this.a[v + S.VM_RESV_MAP] = id;
+  }
+  /** Before seed 003: the reservation count kept in vm_private_data. */
+  vma_resv_huge_pages(v: number): number {
+    return this.a[v + S.VM_RESV_COUNT]!;
+  }
+  set_vma_resv_huge_pages(v: number, n: number): void {
+    this.a[v + S.VM_RESV_COUNT] = n;
+  }
+  is_vma_resv_set(v: number, flag: number): boolean {
+    return (this.vm_flags(v) & flag) !== 0;
+  }
+  set_vma_resv_flags(v: number, flag: number): void {
+    this.a[v + S.VM_FLAGS] |= flag;
+  }
+  vma_is_shared(v: number): boolean {
+    return (this.vm_flags(v) & S.VM_SHARED) !== 0;
+  }
+  /** vma_hugecache_offset: the file index that address `addr` of the VMA maps. */
+  vma_hugecache_offset(v: number, addr: number): number {
+    return this.vm_pgoff(v) + (addr - this.vm_start(v));
+  }
+
+  // ---- resv_map (MAP_PRIVATE) ---------------------------------------------------------
+  resv_refs(id: number): number {
+    return this.a[this.L.resv(id) + S.RESV_REFS]!;
+  }
+  set_resv_refs(id: number, n: number): void {
+    this.a[this.L.resv(id) + S.RESV_REFS] = n;
+  }
+  resv_regions(id: number): number {
+    return this.a[this.L.resv(id) + S.RESV_REGIONS]!;
+  }
+  set_resv_regions(id: number, regions: number): void {
+    this.a[this.L.resv(id) + S.RESV_REGIONS] = regions;
+  }
+
+  // ---- struct folio -------------------------------------------------------------------
+  page_ref(g: number): number {
+    return this.a[this.L.page(g) + S.PG_REF]!;
+  }
+  folio_get(g: number): void {
+    this.a[this.L.page(g) + S.PG_REF] += 1;
+  }
+  /** folio_ref_dec: the caller frees the page when this returns 0 (see folio_put in pool.ts). */
+  folio_ref_dec(g: number): number {
+    return (this.a[this.L.page(g) + S.PG_REF] -= 1);
+  }
+  page_mapcount(g: number): number {
+    return this.a[this.L.page(g) + S.PG_MAPCOUNT]!;
+  }
+  add_mapcount(g: number, d: number): void {
+    this.a[this.L.page(g) + S.PG_MAPCOUNT] += d;
+  }
+  page_state(g: number): number {
+    return this.a[this.L.page(g) + S.PG_STATE]!;
+  }
+  set_page_state(g: number, v: number): void {
+    this.a[this.L.page(g) + S.PG_STATE] = v;
+  }
+  page_test(g: number, flag: number): boolean {
+    return (this.a[this.L.page(g) + S.PG_FLAGS]! & flag) !== 0;
+  }
+  page_set(g: number, flag: number): void {
+    this.a[this.L.page(g) + S.PG_FLAGS] |= flag;
+  }
+  page_clear(g: number, flag: number): void {
+    this.a[this.L.page(g) + S.PG_FLAGS] &= ~flag;
+  }
+  /** folio->mapping: file + 1 for a page-cache page. */
+  page_mapping(g: number): number {
+    return this.a[this.L.page(g) + S.PG_MAPPING]!;
+  }
+  page_index(g: number): number {
+    return this.a[this.L.page(g) + S.PG_INDEX]!;
+  }
+  set_page_mapping(g: number, file1: number, idx: number): void {
+    const o = this.L.page(g);
+    this.a[o + S.PG_MAPPING] = file1;
+    this.a[o + S.PG_INDEX] = idx;
+  }
+  /** Zeroes a page slot: freed pages carry nothing, so equal pools encode equally. */
+  clear_page_struct(g: number): void {
+    this.a.fill(0, this.L.page(g), this.L.page(g) + S.PAGE_SIZE_WORDS);
+  }
+
+  // ---- threads ------------------------------------------------------------------------
+  thread_op(t: number): number {
+    return this.a[this.L.thread(t) + S.TH_OP]!;
+  }
+  thread_pc(t: number): number {
+    return this.a[this.L.thread(t) + S.TH_PC]!;
+  }
+  thread_result(t: number): number {
+    return this.a[this.L.thread(t) + S.TH_RESULT]!;
+  }
+  set_result(t: number, r: number): void {
+    this.a[this.L.thread(t) + S.TH_RESULT] = r;
+  }
+  local(t: number, i: number): number {
+    return this.a[this.L.thread(t) + S.TH_LOCALS + i]!;
+  }
+  set_local(t: number, i: number, v: number): void {
+    this.a[this.L.thread(t) + S.TH_LOCALS + i] = v;
+  }
+  /** The operation thread t is running, with its arguments. */
+  op(t: number): OpCall {
+    return this.opsOf(t)[this.thread_op(t)]!;
+  }
+  opsOf(t: number): readonly OpCall[] {
+    return t < this.cfg.threads.length ? this.cfg.threads[t]!.ops : this.setupOps;
+  }
+  /** Set by the setup runner: the operations the setup thread slot runs. */
+  setupOps: readonly OpCall[] = [];
+
+  // ---- locks (holder is thread + 1; a rwsem keeps its readers as a bit mask) -----------
+  /** mutex_lock / spin_lock at the start of a step: false means the step is blocked. */
+  trylock(off: number, t: number): boolean {
+    if (this.a[off] !== 0) return false;
+    this.a[off] = t + 1;
+    return true;
+  }
+  /** A lock taken inside a step where no thread can hold it; if one does, the model is wrong. */
+  lock_uncontended(off: number, t: number, what: string): void {
+    if (this.a[off] !== 0) throw new ModelError(`${what} is held inside an atomic step: cut the step here`);
+    this.a[off] = t + 1;
+  }
+  unlock(off: number): void {
+    this.a[off] = 0;
+  }
+  down_read_trylock(writerOff: number, t: number): boolean {
+    if (this.a[writerOff] !== 0) return false;
+    this.a[writerOff + 1] |= 1 << t;
+    return true;
+  }
+  down_write_trylock(writerOff: number, t: number): boolean {
+    if (this.a[writerOff] !== 0 || this.a[writerOff + 1] !== 0) return false;
+    this.a[writerOff] = t + 1;
+    return true;
+  }
+  up_read(writerOff: number, t: number): void {
+    this.a[writerOff + 1] &= ~(1 << t);
+  }
+  up_write(writerOff: number): void {
+    this.a[writerOff] = 0;
+  }
+
+  mmap_lock(p: number): number {
+    return this.L.mm(p) + S.MM_MMAP_WRITER;
+  }
+  ptl(p: number): number {
+    return this.L.mm(p) + S.MM_PTL;
+  }
+  i_mmap_rwsem(f: number): number {
+    return this.L.inode(f) + S.I_MMAP_WRITER;
+  }
+  hugetlb_fault_mutex(f: number, idx: number): number {
+    return this.L.faultMutex(f, idx);
+  }
+  folio_lock_word(g: number): number {
+    return this.L.page(g) + S.PG_LOCK;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The state's one canonical encoding: a flat Int32Array, every object at a fixed offset.
+ * Equal kernel states give equal arrays (pages are taken lowest-numbered first, freed slots are
+ * zeroed, VMAs are kept sorted by address), so the array can be hashed and compared as is, and
+ * shipped between worker threads as bytes.
+ */
+import type { ModelConfig } from "./config.js";
+
+/** Global pool counters (kernel-notes §1). */
+export const NR_HUGE_PAGES = 0;
+export const FREE_HUGE_PAGES = 1;
+export const RESV_HUGE_PAGES = 2;
+export const SURPLUS_HUGE_PAGES = 3;
+const GLOBALS = 4;
+
+/** Per inode: i_size, the shared reserve map (bit i: index i covered), i_mmap_rwsem. */
+export const I_SIZE = 0;
+export const I_RESV_MAP = 1;
+export const I_MMAP_WRITER = 2;
+export const I_MMAP_READERS = 3;
+const INODE_FIXED = 4;
+
+/** Per process (mm): alive, mmap_lock, page-table lock, then VMA slots, then ptes. */
+export const MM_STATE = 0;
+export const MM_MMAP_WRITER = 1;
+export const MM_MMAP_READERS = 2;
+export const MM_PTL = 3;
+const MM_FIXED = 4;
+export const MM_UNBORN = 0;
+export const MM_ALIVE = 1;
+export const MM_EXITED = 2;
+
+/** Per VMA slot. */
+export const VM_START = 0;
+export const VM_END = 1;
+export const VM_PGOFF = 2;
+export const VM_FLAGS = 3;
+export const VM_FILE = 4;
+/** Private reserve map: slot + 1, 0 for none (vm_private_data without its flag bits). */
+export const VM_RESV_MAP = 5;
+/** Before seed 003, vm_private_data held a reservation count instead of a map. */
+export const VM_RESV_COUNT = 6;
+export const VMA_SIZE = 7;
+
+/** VMA flag bits (vm_flags plus the HPAGE_RESV_* bits kept in vm_private_data). */
+export const VMA_USED = 1;
+export const VM_SHARED = 2;
+export const VM_WRITE = 4;
+export const VM_NORESERVE = 8;
+export const HPAGE_RESV_OWNER = 16;
+export const HPAGE_RESV_UNMAPPED = 32;
+
+/** Private reserve map slot: kref and the consumed indices. */
+export const RESV_REFS = 0;
+export const RESV_REGIONS = 1;
+export const RESV_SIZE = 2;
+
+/** Per huge page (ids start at 1; 0 is NULL). */
+export const PG_REF = 0;
+export const PG_MAPCOUNT = 1;
+export const PG_STATE = 2;
+export const PG_FLAGS = 3;
+/** File + 1 for a page-cache page, 0 for an anonymous or not yet added page. */
+export const PG_MAPPING = 4;
+export const PG_INDEX = 5;
+export const PG_LOCK = 6;
+export const PAGE_SIZE_WORDS = 7;
+/** PG_STATE: a slot is with the buddy allocator, on the hugetlb free list, or in use. */
+export const PAGE_BUDDY = 0;
+export const PAGE_FREE = 1;
+export const PAGE_IN_USE = 2;
+/** PG_FLAGS bits. */
+export const PG_ANON = 1;
+export const PG_RESTORE_RESERVE = 2;
+
+/** Per thread: the operation it is in, the step, and the operation's locals. */
+export const TH_OP = 0;
+export const TH_PC = 1;
+/** The result of the thread's last operation (see Result in types.ts). */
+export const TH_RESULT = 2;
+export const TH_LOCALS = 3;
+export const NR_LOCALS = 8;
+export const THREAD_SIZE = TH_LOCALS + NR_LOCALS;
+
+/** A pte: 0 is none; else the page id shifted, with the write bit. */
+export const PTE_WRITE = 1;
+export const PTE_SHIFT = 1;
+
+export class Layout {
+  readonly files: number;
+  readonly filePages: number;
+  readonly procs: number;
+  readonly vmaSlots: number;
+  readonly addrPages: number;
+  readonly resvMaps: number;
+  readonly pages: number;
+  /** Threads of the scenario, plus one slot used only while the setup runs. */
+  readonly threads: number;
+
+  readonly inodeBase: number;
+  readonly inodeStride: number;
+  readonly mmBase: number;
+  readonly mmStride: number;
+  readonly resvBase: number;
+  readonly pageBase: number;
+  readonly threadBase: number;
+  readonly size: number;
+
+  constructor(cfg: ModelConfig) {
+    this.files = cfg.files.length;
+    this.filePages = Math.max(1, ...cfg.files.map((f) => f.pages));
+    this.procs = cfg.processes.length;
+    this.vmaSlots = cfg.vmaSlots;
+    this.addrPages = cfg.addrPages;
+    this.resvMaps = cfg.resvMaps;
+    this.pages = cfg.pool.pages + cfg.pool.overcommit;
+    this.threads = cfg.threads.length + 1;
+
+    this.inodeBase = GLOBALS;
+    this.inodeStride = INODE_FIXED + 2 * this.filePages;
+    this.mmBase = this.inodeBase + this.files * this.inodeStride;
+    this.mmStride = MM_FIXED + this.vmaSlots * VMA_SIZE + this.addrPages;
+    this.resvBase = this.mmBase + this.procs * this.mmStride;
+    this.pageBase = this.resvBase + this.resvMaps * RESV_SIZE;
+    this.threadBase = this.pageBase + this.pages * PAGE_SIZE_WORDS;
+    this.size = this.threadBase + this.threads * THREAD_SIZE;
+  }
+
+  inode(f: number): number {
+    return this.inodeBase + f * this.inodeStride;
+  }
+  /** Offset of the page-cache slot of (f, idx). */
+  cache(f: number, idx: number): number {
+    return this.inode(f) + INODE_FIXED + idx;
+  }
+  /** Offset of the hugetlb fault mutex of (f, idx). */
+  faultMutex(f: number, idx: number): number {
+    return this.inode(f) + INODE_FIXED + this.filePages + idx;
+  }
+  mm(p: number): number {
+    return this.mmBase + p * this.mmStride;
+  }
+  /** A VMA handle is the offset of its slot. */
+  vma(p: number, slot: number): number {
+    return this.mm(p) + MM_FIXED + slot * VMA_SIZE;
+  }
+  /** The process a VMA handle belongs to. */
+  vmaProc(vma: number): number {
+    return Math.floor((vma - this.mmBase) / this.mmStride);
+  }
+  pte(p: number, addr: number): number {
+    return this.mm(p) + MM_FIXED + this.vmaSlots * VMA_SIZE + addr;
+  }
+  resv(id: number): number {
+    return this.resvBase + (id - 1) * RESV_SIZE;
+  }
+  page(g: number): number {
+    return this.pageBase + (g - 1) * PAGE_SIZE_WORDS;
+  }
+  thread(t: number): number {
+    return this.threadBase + t * THREAD_SIZE;
+  }
+  /** The thread slot used to run the setup operations. */
+  get setupThread(): number {
+    return this.threads - 1;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * __split_vma: munmap or mprotect of part of a mapping splits the VMA first. The new half is a
+ * copy (vm_area_dup copies vm_private_data: the map pointer since seed 003, the reservation
+ * count before it), then vm_ops->open runs on it.
+ */
+import { hugetlb_vm_op_open } from "../hugetlb/vm_ops.js";
+import type { Kernel } from "../kernel.js";
+import { VM_PGOFF, VM_START } from "../layout.js";
+import { BLOCKED, type Step } from "../types.js";
+import { set_vm_range, vm_area_dup, vma_link, vmas_of } from "./vma.js";
+
+export function __split_vma(k: Kernel, vma: number, addr: number): void {
+  const p = k.L.vmaProc(vma);
+  const rec = vm_area_dup(k, vma);
+  rec[VM_START] = addr;
+  rec[VM_PGOFF] = k.vm_pgoff(vma) + (addr - k.vm_start(vma));
+  set_vm_range(k, vma, k.vm_start(vma), addr, k.vm_pgoff(vma));
+  hugetlb_vm_op_open(k, vma_link(k, p, rec));
+}
+
+/** The next split that [start, end) needs in mm p: a VMA and the address to cut it at. */
+function next_split(k: Kernel, p: number, start: number, end: number): [number, number] | null {
+  for (const v of vmas_of(k, p)) {
+    if (k.vm_start(v) < start && start < k.vm_end(v)) return [v, start];
+    if (k.vm_start(v) < end && end < k.vm_end(v)) return [v, end];
+  }
+  return null;
+}
+
+/**
+ * A step that makes one split of the operation's range (vma_prepare takes i_mmap_rwsem for
+ * write), repeating until the range's edges are VMA edges, then goes on to `next`.
+ */
+export function splitStep(self: () => number, next: () => number): Omit<Step, "label"> {
+  return {
+    fn: "__split_vma",
+    reads: ["vma"],
+    writes: ["vma", "resv_map", "i_mmap_rwsem"],
+    run(k, t) {
+      const op = k.op(t);
+      const cut = next_split(k, op.proc, op.addr, op.addr + op.len);
+      if (!cut) return next();
+      const rwsem = k.i_mmap_rwsem(k.vm_file(cut[0]));
+      if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
+      __split_vma(k, cut[0], cut[1]);
+      k.up_write(rwsem);
+      return self();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Zapping huge ptes: unmap_hugepage_range and the truncate-side walks over every VMA of a file
+ * (hugetlb_vmdelete_list, hugetlb_unmap_file_folio). Callers hold i_mmap_rwsem for write, or
+ * mmap_lock for write on the VMA's own mm; the PTL is taken and dropped inside their step.
+ */
+import type { Kernel } from "../kernel.js";
+import { HPAGE_RESV_UNMAPPED } from "../layout.js";
+import { folio_put } from "../hugetlb/pool.js";
+import { pte_page } from "./pte.js";
+import { vmas_of } from "./vma.js";
+
+/**
+ * unmap_hugepage_range(vma, start, end, ref_page): with a ref_page (unmap_ref_private), only
+ * ptes of that page, and a VMA that loses one is marked HPAGE_RESV_UNMAPPED.
+ */
+export function unmap_hugepage_range(k: Kernel, vma: number, start: number, end: number, ref_page = 0): void {
+  const p = k.L.vmaProc(vma);
+  for (let addr = Math.max(start, k.vm_start(vma)); addr < Math.min(end, k.vm_end(vma)); addr++) {
+    const pte = k.pte(p, addr);
+    if (!pte) continue;
+    const g = pte_page(pte);
+    if (ref_page && g !== ref_page) continue;
+    if (ref_page) k.set_vma_resv_flags(vma, HPAGE_RESV_UNMAPPED);
+    k.set_pte(p, addr, 0);
+    k.add_mapcount(g, -1);
+    folio_put(k, g);
+  }
+}
+
+/** Every VMA, in every mm, that maps file f (vma_interval_tree_foreach over i_mmap). */
+export function vmas_of_file(k: Kernel, f: number): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < k.L.procs; p++) {
+    for (const v of vmas_of(k, p)) if (k.vm_file(v) === f) out.push(v);
+  }
+  return out;
+}
+
+/** The addresses of `vma` that map file indices [first, last). */
+export function vma_range_of_indices(k: Kernel, vma: number, first: number, last: number): [number, number] {
+  const start = k.vm_start(vma) + Math.max(0, first - k.vm_pgoff(vma));
+  const end = k.vm_start(vma) + Math.max(0, last - k.vm_pgoff(vma));
+  return [Math.min(start, k.vm_end(vma)), Math.min(end, k.vm_end(vma))];
+}
+
+/** hugetlb_vmdelete_list: unmap indices ≥ pgoff from every VMA of the file, private COW pages too. */
+export function hugetlb_vmdelete_list(k: Kernel, f: number, pgoff: number): void {
+  for (const v of vmas_of_file(k, f)) {
+    const [start, end] = vma_range_of_indices(k, v, pgoff, Number.MAX_SAFE_INTEGER);
+    unmap_hugepage_range(k, v, start, end);
+  }
+}
+
+/** hugetlb_unmap_file_folio: unmap file index idx from every VMA of the file (COW copies too). */
+export function hugetlb_unmap_file_folio(k: Kernel, f: number, idx: number): void {
+  for (const v of vmas_of_file(k, f)) {
+    const [start, end] = vma_range_of_indices(k, v, idx, idx + 1);
+    unmap_hugepage_range(k, v, start, end);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * VMAs of one mm, kept sorted by address in their slots (as the maple tree keeps them), so the
+ * encoding stays canonical. Handles are slot offsets; 0 is NULL.
+ */
+import type { Kernel } from "../kernel.js";
+import { VMA_SIZE, VMA_USED, VM_END, VM_FILE, VM_FLAGS, VM_PGOFF, VM_START } from "../layout.js";
+import { ModelError } from "../types.js";
+
+/** find_vma_intersection(mm, addr, addr + 1): the VMA mapping `addr`, or 0. */
+export function find_vma(k: Kernel, p: number, addr: number): number {
+  for (let s = 0; s < k.L.vmaSlots; s++) {
+    const v = k.L.vma(p, s);
+    if (!(k.vm_flags(v) & VMA_USED)) break;
+    if (k.vm_start(v) <= addr && addr < k.vm_end(v)) return v;
+  }
+  return 0;
+}
+
+/** The first VMA of `p` that intersects [start, end), or 0. */
+export function find_vma_intersection(k: Kernel, p: number, start: number, end: number): number {
+  for (let s = 0; s < k.L.vmaSlots; s++) {
+    const v = k.L.vma(p, s);
+    if (!(k.vm_flags(v) & VMA_USED)) break;
+    if (k.vm_start(v) < end && start < k.vm_end(v)) return v;
+  }
+  return 0;
+}
+
+/** Every VMA of `p`, in address order. */
+export function vmas_of(k: Kernel, p: number): number[] {
+  const out: number[] = [];
+  for (let s = 0; s < k.L.vmaSlots; s++) {
+    const v = k.L.vma(p, s);
+    if (!(k.vm_flags(v) & VMA_USED)) break;
+    out.push(v);
+  }
+  return out;
+}
+
+/** vma_link: insert a VMA (a copy of the words `rec`) in address order; returns its handle. */
+export function vma_link(k: Kernel, p: number, rec: ArrayLike<number>): number {
+  const start = rec[VM_START]!;
+  const n = vmas_of(k, p).length;
+  if (n >= k.L.vmaSlots) throw new ModelError("no free VMA slot: the scenario needs more vmaSlots");
+  let s = 0;
+  while (s < n && k.vm_start(k.L.vma(p, s)) < start) s++;
+  const at = k.L.vma(p, s);
+  k.a.copyWithin(at + VMA_SIZE, at, k.L.vma(p, n));
+  k.a.set(Array.from(rec).slice(0, VMA_SIZE), at);
+  return at;
+}
+
+/** vma_unlink / remove_vma: drop the slot, closing the gap. */
+export function vma_unlink(k: Kernel, v: number): void {
+  const p = k.L.vmaProc(v);
+  const last = k.L.vma(p, k.L.vmaSlots);
+  k.a.copyWithin(v, v + VMA_SIZE, last);
+  k.a.fill(0, last - VMA_SIZE, last);
+}
+
+/** A VMA record, for vma_link. */
+export function vma_record(start: number, end: number, pgoff: number, flags: number, file: number): Int32Array {
+  const r = new Int32Array(VMA_SIZE);
+  r[VM_START] = start;
+  r[VM_END] = end;
+  r[VM_PGOFF] = pgoff;
+  r[VM_FLAGS] = flags | VMA_USED;
+  r[VM_FILE] = file;
+  return r;
+}
+
+/** vm_area_dup: a copy of every field, vm_private_data included (that is what split copies). */
+export function vm_area_dup(k: Kernel, v: number): Int32Array {
+  return k.a.slice(v, v + VMA_SIZE);
+}
+
+export function set_vm_range(k: Kernel, v: number, start: number, end: number, pgoff: number): void {
+  k.a[v + VM_START] = start;
+  k.a[v + VM_END] = end;
+  k.a[v + VM_PGOFF] = pgoff;
+}
+
+export function set_vm_flags(k: Kernel, v: number, flags: number): void {
+  k.a[v + VM_FLAGS] = flags;
+}

@@ -1,0 +1,25 @@
+/** Process exit: exit_mmap unmaps and closes every VMA; the mm's other threads are gone. */
+import { MM_EXITED } from "../layout.js";
+import { DONE, procedure, Result } from "../types.js";
+import { mmapWriteLockStep, unmapRegionStep } from "./munmap.js";
+
+export const exitMmap = procedure<"mmap_write_lock" | "unmap_vmas">(
+  "exit",
+  ["mmap_write_lock", "unmap_vmas"],
+  (pc) => ({
+    mmap_write_lock: mmapWriteLockStep(() => pc.unmap_vmas),
+    unmap_vmas: {
+      ...unmapRegionStep(
+        (k) => [0, k.L.addrPages],
+        () => pc.unmap_vmas,
+        (k, t) => {
+          k.set_mm_state(k.op(t).proc, MM_EXITED);
+          k.up_write(k.mmap_lock(k.op(t).proc));
+          k.set_result(t, Result.OK);
+          return DONE;
+        },
+      ),
+      fn: "exit_mmap",
+    },
+  }),
+);

@@ -1,0 +1,61 @@
+/**
+ * fork: dup_mmap copies each VMA into the child (hugetlb_dup_vma_private: the child holds no
+ * reservation) and copy_hugetlb_page_range copies each present pte with a reference,
+ * write-protecting parent and child for a private (COW) mapping (kernel-notes §6).
+ */
+import { hugetlb_dup_vma_private, hugetlb_vm_op_open } from "../hugetlb/vm_ops.js";
+import type { Kernel } from "../kernel.js";
+import { L_IDX } from "../kernel.js";
+import { MM_ALIVE, VMA_USED } from "../layout.js";
+import { huge_pte_wrprotect, pte_page } from "../mm/pte.js";
+import { vm_area_dup, vma_link } from "../mm/vma.js";
+import { BLOCKED, DONE, procedure, Result } from "../types.js";
+import { mmapWriteLockStep } from "./munmap.js";
+
+/** copy_hugetlb_page_range: the child's ptes, under both PTLs (taken inside the step). */
+function copy_hugetlb_page_range(k: Kernel, child: number, parent: number, src: number): void {
+  const cow = !k.vma_is_shared(src);
+  for (let addr = k.vm_start(src); addr < k.vm_end(src); addr++) {
+    let pte = k.pte(parent, addr);
+    if (!pte) continue;
+    const g = pte_page(pte);
+    k.folio_get(g);
+    k.add_mapcount(g, 1);
+    if (cow) {
+      pte = huge_pte_wrprotect(pte);
+      k.set_pte(parent, addr, pte);
+    }
+    k.set_pte(child, addr, pte);
+  }
+}
+
+export const fork = procedure<"mmap_write_lock" | "dup_mmap">("fork", ["mmap_write_lock", "dup_mmap"], (pc) => ({
+  mmap_write_lock: mmapWriteLockStep(() => pc.dup_mmap),
+  dup_mmap: {
+    fn: "dup_mmap",
+    reads: ["vma", "pte"],
+    writes: ["vma", "pte", "page", "resv_map", "i_mmap_rwsem", "mm"],
+    run(k, t) {
+      const op = k.op(t);
+      const slot = k.local(t, L_IDX);
+      const src = slot < k.L.vmaSlots ? k.L.vma(op.proc, slot) : 0;
+      if (!src || !(k.vm_flags(src) & VMA_USED)) {
+        k.set_mm_state(op.child, MM_ALIVE);
+        k.up_write(k.mmap_lock(op.proc));
+        k.set_local(t, L_IDX, 0);
+        k.set_result(t, Result.OK);
+        return DONE;
+      }
+      // vma_interval_tree_insert_after under i_mmap_lock_write.
+      const rwsem = k.i_mmap_rwsem(k.vm_file(src));
+      if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
+      const dst = vma_link(k, op.child, vm_area_dup(k, src));
+      hugetlb_dup_vma_private(k, dst);
+      hugetlb_vm_op_open(k, dst);
+      k.up_write(rwsem);
+      copy_hugetlb_page_range(k, op.child, op.proc, src);
+      k.set_local(t, L_IDX, slot + 1);
+      return pc.dup_mmap;
+    },
+  },
+}));

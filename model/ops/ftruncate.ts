@@ -1,0 +1,81 @@
+/**
+ * ftruncate of a hugetlbfs file (hugetlbfs_setattr → hugetlb_vmtruncate): set i_size, unmap
+ * the range from every VMA (i_mmap_rwsem), remove the page-cache pages index by index under
+ * the fault mutex (remove_inode_hugepages), then hugetlb_unreserve_pages. Truncate holds no
+ * mmap_lock of the processes mapping the file, so it races their faults.
+ */
+import { hugetlb_unreserve_pages } from "../hugetlb/reserve.js";
+import { folio_put } from "../hugetlb/pool.js";
+import { L_FLAGS, L_IDX } from "../kernel.js";
+import { hugetlb_unmap_file_folio, hugetlb_vmdelete_list } from "../mm/unmap.js";
+import { BLOCKED, DONE, procedure, Result } from "../types.js";
+
+type TruncateStep = "i_size_write" | "hugetlb_vmdelete_list" | "remove_inode_hugepages" | "hugetlb_unreserve_pages";
+
+export const ftruncate = procedure<TruncateStep>(
+  "ftruncate",
+  ["i_size_write", "hugetlb_vmdelete_list", "remove_inode_hugepages", "hugetlb_unreserve_pages"],
+  (pc) => ({
+    i_size_write: {
+      fn: "hugetlb_vmtruncate",
+      reads: [],
+      writes: ["i_size"],
+      run(k, t) {
+        const op = k.op(t);
+        k.set_i_size(op.file, op.size);
+        return pc.hugetlb_vmdelete_list;
+      },
+    },
+    hugetlb_vmdelete_list: {
+      fn: "hugetlb_vmdelete_list",
+      reads: ["vma"],
+      writes: ["pte", "page", "pool", "i_mmap_rwsem"],
+      run(k, t) {
+        const op = k.op(t);
+        const rwsem = k.i_mmap_rwsem(op.file);
+        if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
+        hugetlb_vmdelete_list(k, op.file, op.size);
+        k.up_write(rwsem);
+        k.set_local(t, L_IDX, op.size);
+        return op.size < k.L.filePages ? pc.remove_inode_hugepages : pc.hugetlb_unreserve_pages;
+      },
+    },
+    remove_inode_hugepages: {
+      fn: "remove_inode_hugepages",
+      reads: ["page_cache", "pte"],
+      writes: ["fault_mutex", "page_cache", "page", "pte", "pool"],
+      run(k, t) {
+        const op = k.op(t);
+        const idx = k.local(t, L_IDX);
+        const mutex = k.hugetlb_fault_mutex(op.file, idx);
+        if (!k.trylock(mutex, t)) return BLOCKED;
+        const g = k.page_cache(op.file, idx);
+        if (g) {
+          // remove_inode_single_folio: a fault may have mapped it after our unmap; unmap again.
+          if (k.page_mapcount(g) > 0) hugetlb_unmap_file_folio(k, op.file, idx);
+          // hugetlb_delete_from_page_cache (the page lock is uncontended under the mutex).
+          k.set_page_cache(op.file, idx, 0);
+          k.set_page_mapping(g, 0, 0);
+          folio_put(k, g);
+          k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) + 1);
+        }
+        k.unlock(mutex);
+        k.set_local(t, L_IDX, idx + 1);
+        return idx + 1 < k.L.filePages ? pc.remove_inode_hugepages : pc.hugetlb_unreserve_pages;
+      },
+    },
+    hugetlb_unreserve_pages: {
+      fn: "hugetlb_unreserve_pages",
+      reads: ["resv_map"],
+      writes: ["resv_map", "pool"],
+      run(k, t) {
+        const op = k.op(t);
+        hugetlb_unreserve_pages(k, op.file, op.size, k.L.filePages, k.local(t, L_FLAGS));
+        k.set_local(t, L_IDX, 0);
+        k.set_local(t, L_FLAGS, 0);
+        k.set_result(t, Result.OK);
+        return DONE;
+      },
+    },
+  }),
+);

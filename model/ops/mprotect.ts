@@ -1,0 +1,51 @@
+/** mprotect of a range: split at its edges, then change VM_WRITE (hugetlb_change_protection). */
+import type { Kernel } from "../kernel.js";
+import { VM_WRITE } from "../layout.js";
+import { splitStep } from "../mm/split.js";
+import { huge_pte_wrprotect } from "../mm/pte.js";
+import { find_vma, set_vm_flags, vmas_of } from "../mm/vma.js";
+import { BLOCKED, DONE, procedure, Result } from "../types.js";
+import { mmapWriteLockStep } from "./munmap.js";
+
+/** hugetlb_change_protection: write-protect the VMA's ptes (under i_mmap_rwsem and the PTL). */
+function hugetlb_change_protection(k: Kernel, vma: number): void {
+  const p = k.L.vmaProc(vma);
+  for (let addr = k.vm_start(vma); addr < k.vm_end(vma); addr++) {
+    const pte = k.pte(p, addr);
+    if (pte) k.set_pte(p, addr, huge_pte_wrprotect(pte));
+  }
+}
+
+export const mprotect = procedure<"mmap_write_lock" | "split" | "mprotect_fixup">(
+  "mprotect",
+  ["mmap_write_lock", "split", "mprotect_fixup"],
+  (pc) => ({
+    mmap_write_lock: mmapWriteLockStep(() => pc.split),
+    split: splitStep(
+      () => pc.split,
+      () => pc.mprotect_fixup,
+    ),
+    mprotect_fixup: {
+      fn: "mprotect_fixup",
+      reads: ["vma"],
+      writes: ["vma", "pte", "i_mmap_rwsem"],
+      run(k, t) {
+        const op = k.op(t);
+        const end = op.addr + op.len;
+        const inside = vmas_of(k, op.proc).filter((v) => k.vm_start(v) >= op.addr && k.vm_end(v) <= end);
+        const files = [...new Set(inside.map((v) => k.vm_file(v)))];
+        if (files.some((f) => k.a[k.i_mmap_rwsem(f)] !== 0 || k.a[k.i_mmap_rwsem(f) + 1] !== 0)) return BLOCKED;
+        let result: number = Result.OK;
+        if (!find_vma(k, op.proc, op.addr)) result = Result.ENOMEM;
+        for (const v of inside) {
+          const flags = k.vm_flags(v);
+          set_vm_flags(k, v, op.writable ? flags | VM_WRITE : flags & ~VM_WRITE);
+          if (!op.writable) hugetlb_change_protection(k, v);
+        }
+        k.up_write(k.mmap_lock(op.proc));
+        k.set_result(t, result);
+        return DONE;
+      },
+    },
+  }),
+);

@@ -1,0 +1,71 @@
+/**
+ * munmap (do_vmi_align_munmap) and the unmap_region + remove_vma step it shares with exit_mmap.
+ */
+import { hugetlb_vm_op_close } from "../hugetlb/vm_ops.js";
+import type { Kernel } from "../kernel.js";
+import { splitStep } from "../mm/split.js";
+import { unmap_hugepage_range } from "../mm/unmap.js";
+import { find_vma_intersection, vma_unlink } from "../mm/vma.js";
+import { BLOCKED, DONE, procedure, Result, type Step } from "../types.js";
+
+/** mmap_write_lock: the first step of every operation that changes VMAs. */
+export function mmapWriteLockStep(next: () => number): Omit<Step, "label"> {
+  return {
+    fn: "mmap_write_lock",
+    reads: [],
+    writes: ["mmap_lock"],
+    run(k, t) {
+      return k.down_write_trylock(k.mmap_lock(k.op(t).proc), t) ? next() : BLOCKED;
+    },
+  };
+}
+
+/**
+ * One VMA inside [start, end) at a time: zap its ptes (unmap_hugepage_range under
+ * i_mmap_rwsem, as hugetlb_zap_begin takes it), vm_ops->close, unlink. When none is left,
+ * `finish` ends the operation.
+ */
+export function unmapRegionStep(
+  range: (k: Kernel, t: number) => [number, number],
+  self: () => number,
+  finish: (k: Kernel, t: number) => number,
+): Omit<Step, "label"> {
+  return {
+    fn: "unmap_region",
+    reads: ["vma"],
+    writes: ["pte", "page", "pool", "resv_map", "vma", "i_mmap_rwsem"],
+    run(k, t) {
+      const [start, end] = range(k, t);
+      const vma = find_vma_intersection(k, k.op(t).proc, start, end);
+      if (!vma) return finish(k, t);
+      const rwsem = k.i_mmap_rwsem(k.vm_file(vma));
+      if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
+      unmap_hugepage_range(k, vma, k.vm_start(vma), k.vm_end(vma));
+      hugetlb_vm_op_close(k, vma);
+      vma_unlink(k, vma);
+      k.up_write(rwsem);
+      return self();
+    },
+  };
+}
+
+export const munmap = procedure<"mmap_write_lock" | "split" | "unmap">(
+  "munmap",
+  ["mmap_write_lock", "split", "unmap"],
+  (pc) => ({
+    mmap_write_lock: mmapWriteLockStep(() => pc.split),
+    split: splitStep(
+      () => pc.split,
+      () => pc.unmap,
+    ),
+    unmap: unmapRegionStep(
+      (k, t) => [k.op(t).addr, k.op(t).addr + k.op(t).len],
+      () => pc.unmap,
+      (k, t) => {
+        k.up_write(k.mmap_lock(k.op(t).proc));
+        k.set_result(t, Result.OK);
+        return DONE;
+      },
+    ),
+  }),
+);

@@ -1,0 +1,48 @@
+/**
+ * Variants: the same model with a kernel behaviour switched to how a seed patch posted it, or
+ * to a historical bug. Each flag names the kernel function whose behaviour it selects.
+ */
+export interface Variant {
+  readonly name: string;
+  readonly summary: string;
+  /**
+   * How a MAP_PRIVATE owner's reservation is kept. `map` (seed 003 and today): a refcounted
+   * resv_map of consumed indices, shared by both halves of a split. `count` (before seed 003):
+   * a count in vm_private_data, which split_vma copies into both halves.
+   */
+  readonly privateResv: "map" | "count";
+  /**
+   * vma_needs_reservation for a private owner. Seed 003 returns 0 (reserved) for every index,
+   * even one whose reservation was already consumed; today's __vma_reservation_common returns 1
+   * for a consumed index, so a refault after truncate takes a page with no reservation.
+   */
+  readonly ownerNeedsReservationAlwaysZero: boolean;
+}
+
+const modern: Variant = {
+  name: "modern",
+  summary: "today's kernel (mm/hugetlb.c around v6.18)",
+  privateResv: "map",
+  ownerNeedsReservationAlwaysZero: false,
+};
+
+export const VARIANTS: readonly Variant[] = [
+  modern,
+  {
+    ...modern,
+    name: "seed-003",
+    summary: "seed 003 as posted: resv_map of consumed regions; owner faults always use a reservation",
+    ownerNeedsReservationAlwaysZero: true,
+  },
+  {
+    ...modern,
+    name: "bug-split-double-credit",
+    summary: "before seed 003: split_vma copies the reservation count, both halves return it (reservation-conservation)",
+    privateResv: "count",
+    ownerNeedsReservationAlwaysZero: true,
+  },
+];
+
+export function findVariant(name: string): Variant | undefined {
+  return VARIANTS.find((v) => v.name === name);
+}
