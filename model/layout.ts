@@ -105,6 +105,7 @@ export class Layout {
   readonly pageBase: number;
   readonly threadBase: number;
   readonly size: number;
+  private lockList?: { off: number; rw: boolean; name: string }[];
 
   constructor(cfg: ModelConfig) {
     this.files = cfg.files.length;
@@ -160,6 +161,24 @@ export class Layout {
   thread(t: number): number {
     return this.threadBase + t * THREAD_SIZE;
   }
+  /** Every lock word held across steps, named as in the kernel (for lock-balance). */
+  locks(): readonly { off: number; rw: boolean; name: string }[] {
+    if (this.lockList) return this.lockList;
+    const out: { off: number; rw: boolean; name: string }[] = [];
+    for (let p = 0; p < this.procs; p++) {
+      out.push({ off: this.mm(p) + MM_MMAP_WRITER, rw: true, name: `mmap_lock(mm${p})` });
+      out.push({ off: this.mm(p) + MM_PTL, rw: false, name: `page_table_lock(mm${p})` });
+    }
+    for (let f = 0; f < this.files; f++) {
+      out.push({ off: this.inode(f) + I_MMAP_WRITER, rw: true, name: `i_mmap_rwsem(file${f})` });
+      for (let i = 0; i < this.filePages; i++)
+        out.push({ off: this.faultMutex(f, i), rw: false, name: `hugetlb_fault_mutex(file${f}, ${i})` });
+    }
+    for (let g = 1; g <= this.pages; g++) out.push({ off: this.page(g) + PG_LOCK, rw: false, name: `folio_lock(page${g})` });
+    this.lockList = out;
+    return out;
+  }
+
   /** The thread slot used to run the setup operations. */
   get setupThread(): number {
     return this.threads - 1;

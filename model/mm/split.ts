@@ -19,7 +19,7 @@ export function __split_vma(k: Kernel, vma: number, addr: number): void {
 }
 
 /** The next split that [start, end) needs in mm p: a VMA and the address to cut it at. */
-function next_split(k: Kernel, p: number, start: number, end: number): [number, number] | null {
+export function next_split(k: Kernel, p: number, start: number, end: number): [number, number] | null {
   for (const v of vmas_of(k, p)) {
     if (k.vm_start(v) < start && start < k.vm_end(v)) return [v, start];
     if (k.vm_start(v) < end && end < k.vm_end(v)) return [v, end];
@@ -27,9 +27,16 @@ function next_split(k: Kernel, p: number, start: number, end: number): [number, 
   return null;
 }
 
+/** Does the operation's range [addr, addr + len) cut a VMA? */
+export function needs_split(k: Kernel, t: number): boolean {
+  const op = k.op(t);
+  return next_split(k, op.proc, op.addr, op.addr + op.len) !== null;
+}
+
 /**
  * A step that makes one split of the operation's range (vma_prepare takes i_mmap_rwsem for
- * write), repeating until the range's edges are VMA edges, then goes on to `next`.
+ * write); it repeats while the range's edges still cut a VMA, then goes on to `next`. Enter it
+ * only when needs_split.
  */
 export function splitStep(self: () => number, next: () => number): Omit<Step, "label"> {
   return {
@@ -38,13 +45,12 @@ export function splitStep(self: () => number, next: () => number): Omit<Step, "l
     writes: ["vma", "resv_map", "i_mmap_rwsem"],
     run(k, t) {
       const op = k.op(t);
-      const cut = next_split(k, op.proc, op.addr, op.addr + op.len);
-      if (!cut) return next();
-      const rwsem = k.i_mmap_rwsem(k.vm_file(cut[0]));
+      const [vma, addr] = next_split(k, op.proc, op.addr, op.addr + op.len)!;
+      const rwsem = k.i_mmap_rwsem(k.vm_file(vma));
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
-      __split_vma(k, cut[0], cut[1]);
+      __split_vma(k, vma, addr);
       k.up_write(rwsem);
-      return self();
+      return needs_split(k, t) ? self() : next();
     },
   };
 }

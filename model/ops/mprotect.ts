@@ -1,7 +1,7 @@
 /** mprotect of a range: split at its edges, then change VM_WRITE (hugetlb_change_protection). */
 import type { Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
-import { splitStep } from "../mm/split.js";
+import { needs_split, splitStep } from "../mm/split.js";
 import { huge_pte_wrprotect } from "../mm/pte.js";
 import { find_vma, set_vm_flags, vmas_of } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -20,7 +20,7 @@ export const mprotect = procedure<"mmap_write_lock" | "split" | "mprotect_fixup"
   "mprotect",
   ["mmap_write_lock", "split", "mprotect_fixup"],
   (pc) => ({
-    mmap_write_lock: mmapWriteLockStep(() => pc.split),
+    mmap_write_lock: mmapWriteLockStep((k, t) => (needs_split(k, t) ? pc.split : pc.mprotect_fixup)),
     split: splitStep(
       () => pc.split,
       () => pc.mprotect_fixup,

@@ -3,19 +3,19 @@
  */
 import { hugetlb_vm_op_close } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
-import { splitStep } from "../mm/split.js";
+import { needs_split, splitStep } from "../mm/split.js";
 import { unmap_hugepage_range } from "../mm/unmap.js";
 import { find_vma_intersection, vma_unlink } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result, type Step } from "../types.js";
 
 /** mmap_write_lock: the first step of every operation that changes VMAs. */
-export function mmapWriteLockStep(next: () => number): Omit<Step, "label"> {
+export function mmapWriteLockStep(next: (k: Kernel, t: number) => number): Omit<Step, "label"> {
   return {
     fn: "mmap_write_lock",
     reads: [],
     writes: ["mmap_lock"],
     run(k, t) {
-      return k.down_write_trylock(k.mmap_lock(k.op(t).proc), t) ? next() : BLOCKED;
+      return k.down_write_trylock(k.mmap_lock(k.op(t).proc), t) ? next(k, t) : BLOCKED;
     },
   };
 }
@@ -53,7 +53,7 @@ export const munmap = procedure<"mmap_write_lock" | "split" | "unmap">(
   "munmap",
   ["mmap_write_lock", "split", "unmap"],
   (pc) => ({
-    mmap_write_lock: mmapWriteLockStep(() => pc.split),
+    mmap_write_lock: mmapWriteLockStep((k, t) => (needs_split(k, t) ? pc.split : pc.unmap)),
     split: splitStep(
       () => pc.split,
       () => pc.unmap,

@@ -1,0 +1,67 @@
+/** Runs the invariants on a transition, on a state, and on a state where no thread can step. */
+import type { Invariant } from "../invariants/types.js";
+import type { Kernel } from "../model/kernel.js";
+import type { Machine, Transition } from "../model/machine.js";
+
+export interface Violation {
+  readonly invariant: string;
+  readonly message: string;
+}
+
+export class Checker {
+  private readonly before: Kernel;
+  private readonly after: Kernel;
+  private readonly stateInvs: Invariant[];
+  private readonly stepInvs: Invariant[];
+  private readonly deadlockInvs: Invariant[];
+
+  constructor(
+    private readonly machine: Machine,
+    invariants: readonly Invariant[],
+  ) {
+    this.before = machine.k.view(new Int32Array(0));
+    this.after = machine.k.view(new Int32Array(0));
+    this.stateInvs = invariants.filter((i) => i.state);
+    this.stepInvs = invariants.filter((i) => i.step);
+    this.deadlockInvs = invariants.filter((i) => i.deadlock);
+  }
+
+  transition(s: Int32Array, next: Int32Array, tr: Transition): Violation | null {
+    this.before.a = s;
+    this.after.a = next;
+    const opEnded = this.before.thread_op(tr.thread) !== this.after.thread_op(tr.thread);
+    const c = { before: this.before, after: this.after, thread: tr.thread, step: tr.step, opEnded };
+    for (const inv of this.stepInvs) {
+      const m = inv.step!(c);
+      if (m) return { invariant: inv.name, message: m };
+    }
+    return null;
+  }
+
+  state(s: Int32Array): Violation | null {
+    const allDone = this.machine.allDone(s);
+    this.after.a = s;
+    const c = { k: this.after, allDone };
+    for (const inv of this.stateInvs) {
+      const m = inv.state!(c);
+      if (m) return { invariant: inv.name, message: m };
+    }
+    return null;
+  }
+
+  /** Called for a state from which no thread could step. */
+  stuck(s: Int32Array): Violation | null {
+    if (this.machine.allDone(s)) return null;
+    const waiting: { thread: number; label: string }[] = [];
+    for (let t = 0; t < this.machine.threads; t++) {
+      const step = this.machine.nextStep(s, t);
+      if (step) waiting.push({ thread: t, label: step.label });
+    }
+    this.after.a = s;
+    for (const inv of this.deadlockInvs) {
+      const m = inv.deadlock!({ k: this.after, waiting });
+      if (m) return { invariant: inv.name, message: m };
+    }
+    return null;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * 64-bit state fingerprints, as two 32-bit lanes. A fingerprint is the XOR over the state's
+ * non-zero words of a hash of (position, value) (Zobrist hashing), so a step that changes a few
+ * words updates it in a few operations instead of rehashing the whole state.
+ */
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export function laneHi(i: number, v: number): number {
+  return v === 0 ? 0 : fmix32(Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(v + 0x632be5ab, 0x85ebca77));
+}
+
+export function laneLo(i: number, v: number): number {
+  return v === 0 ? 0 : fmix32(Math.imul(i + 0x27d4eb2f, 0xc2b2ae3d) ^ Math.imul(v ^ 0x165667b1, 0x27d4eb2d));
+}
+
+/** The fingerprint of a whole state. */
+export function fingerprint(s: Int32Array): [number, number] {
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < s.length; i++) {
+    const v = s[i]!;
+    if (v !== 0) {
+      hi ^= laneHi(i, v);
+      lo ^= laneLo(i, v);
+    }
+  }
+  return [hi >>> 0, lo >>> 0];
+}
+
+/**
+ * The fingerprint of `next`, given that of `prev` (same length): only the words that differ
+ * are rehashed. Writes the two lanes into out[0], out[1].
+ */
+export function fingerprintDelta(prev: Int32Array, hi: number, lo: number, next: Int32Array, out: Uint32Array): void {
+  for (let i = 0; i < next.length; i++) {
+    const a = prev[i]!;
+    const b = next[i]!;
+    if (a !== b) {
+      hi ^= laneHi(i, a) ^ laneHi(i, b);
+      lo ^= laneLo(i, a) ^ laneLo(i, b);
+    }
+  }
+  out[0] = hi >>> 0;
+  out[1] = lo >>> 0;
+}

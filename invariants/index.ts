@@ -1,0 +1,17 @@
+/** Every invariant, in the order they are checked (the first that fails names the violation). */
+import { deadlock } from "./deadlock.js";
+import { lockBalance } from "./lock-balance.js";
+import { poolCounters } from "./pool-counters.js";
+import { pteSameGuard } from "./pte-same-guard.js";
+import { refcountBalance } from "./refcount-balance.js";
+import { reservationConservation } from "./reservation-conservation.js";
+import type { Invariant } from "./types.js";
+
+export const INVARIANTS: readonly Invariant[] = [
+  reservationConservation,
+  poolCounters,
+  refcountBalance,
+  pteSameGuard,
+  lockBalance,
+  deadlock,
+];

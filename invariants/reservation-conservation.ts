@@ -1,0 +1,45 @@
+/**
+ * Rsvd equals the reservations outstanding (kernel-notes §2): indices an inode's map covers
+ * without a page-cache page, plus each private owner VMA's size less its consumed indices.
+ * Pages in flight with RestoreReserve add nothing here: the model commits the map entry (or
+ * adds the page to the page cache) in the step that allocates the page.
+ */
+import type { Kernel } from "../model/kernel.js";
+import { HPAGE_RESV_OWNER } from "../model/layout.js";
+import { vmas_of } from "../model/mm/vma.js";
+import { popcount, region_count } from "../model/region.js";
+import type { Invariant } from "./types.js";
+
+/** The outstanding reservations, each with where it is held. */
+export function outstandingReservations(k: Kernel): { total: number; parts: string[] } {
+  let total = 0;
+  const parts: string[] = [];
+  for (let f = 0; f < k.L.files; f++) {
+    let cached = 0;
+    for (let i = 0; i < k.L.filePages; i++) if (k.page_cache(f, i)) cached |= 1 << i;
+    const n = popcount(k.inode_resv_map(f) & ~cached);
+    if (n) parts.push(`file${f} map: ${n}`);
+    total += n;
+  }
+  for (let p = 0; p < k.L.procs; p++) {
+    for (const v of vmas_of(k, p)) {
+      if (k.vma_is_shared(v) || !(k.vm_flags(v) & HPAGE_RESV_OWNER)) continue;
+      const start = k.vma_hugecache_offset(v, k.vm_start(v));
+      const end = k.vma_hugecache_offset(v, k.vm_end(v));
+      const n = end - start - region_count(k.resv_regions(k.vma_resv_map(v)), start, end);
+      if (n) parts.push(`mm${p} vma [${k.vm_start(v)},${k.vm_end(v)}): ${n}`);
+      total += n;
+    }
+  }
+  return { total, parts };
+}
+
+export const reservationConservation: Invariant = {
+  name: "reservation-conservation",
+  summary: "Rsvd equals the outstanding reservations (inode maps without a page + private owners' unconsumed indices)",
+  state({ k }) {
+    const { total, parts } = outstandingReservations(k);
+    if (k.resv_huge_pages === total) return null;
+    return `HugePages_Rsvd = ${k.resv_huge_pages} but ${total} reservations are outstanding (${parts.join(", ") || "none"})`;
+  },
+};

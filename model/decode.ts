@@ -1,0 +1,106 @@
+/**
+ * A state as plain kernel objects, named as in the kernel: for traces (ITF), diagrams and
+ * replay messages. Not on the search's hot path.
+ */
+import type { Kernel } from "./kernel.js";
+import { L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE } from "./kernel.js";
+import * as S from "./layout.js";
+import { huge_pte_write, pte_page } from "./mm/pte.js";
+import { vmas_of } from "./mm/vma.js";
+import { regions } from "./region.js";
+import { RESULT_NAMES } from "./types.js";
+
+const VMA_FLAG_NAMES: [number, string][] = [
+  [S.VM_SHARED, "VM_SHARED"],
+  [S.VM_WRITE, "VM_WRITE"],
+  [S.VM_NORESERVE, "VM_NORESERVE"],
+  [S.HPAGE_RESV_OWNER, "HPAGE_RESV_OWNER"],
+  [S.HPAGE_RESV_UNMAPPED, "HPAGE_RESV_UNMAPPED"],
+];
+const MM_STATES = ["unborn", "alive", "exited"] as const;
+const PAGE_STATES = ["buddy", "free", "in_use"] as const;
+
+export type Decoded = ReturnType<typeof decode>;
+
+function lockHolders(k: Kernel, off: number, rw: boolean): { writer: string | null; readers: string[] } {
+  const name = (t: number) => k.cfg.threads[t]?.name ?? "setup";
+  const w = k.a[off]!;
+  const readers: string[] = [];
+  if (rw) for (let t = 0; t < k.L.threads; t++) if (k.a[off + 1]! & (1 << t)) readers.push(name(t));
+  return { writer: w ? name(w - 1) : null, readers };
+}
+
+export function decode(k: Kernel) {
+  const threadName = (t: number) => k.cfg.threads[t]?.name ?? "setup";
+  return {
+    hstate: {
+      nr_huge_pages: k.nr_huge_pages,
+      free_huge_pages: k.free_huge_pages,
+      resv_huge_pages: k.resv_huge_pages,
+      surplus_huge_pages: k.surplus_huge_pages,
+    },
+    inodes: k.cfg.files.map((f, i) => ({
+      name: f.name,
+      i_size: k.i_size(i),
+      resv_map: regions(k.inode_resv_map(i)),
+      page_cache: Array.from({ length: f.pages }, (_, idx) => k.page_cache(i, idx)),
+      i_mmap_rwsem: lockHolders(k, k.i_mmap_rwsem(i), true),
+      fault_mutex: Array.from({ length: f.pages }, (_, idx) => lockHolders(k, k.hugetlb_fault_mutex(i, idx), false).writer),
+    })),
+    mms: k.cfg.processes.map((p, i) => ({
+      name: p.name,
+      state: MM_STATES[k.mm_state(i)] ?? "unborn",
+      mmap_lock: lockHolders(k, k.mmap_lock(i), true),
+      page_table_lock: lockHolders(k, k.ptl(i), false).writer,
+      vmas: vmas_of(k, i).map((v) => ({
+        vm_start: k.vm_start(v),
+        vm_end: k.vm_end(v),
+        vm_pgoff: k.vm_pgoff(v),
+        file: k.cfg.files[k.vm_file(v)]?.name ?? "",
+        flags: VMA_FLAG_NAMES.filter(([bit]) => k.vm_flags(v) & bit).map(([, n]) => n),
+        resv_map: k.vma_resv_map(v),
+        resv_count: k.vma_resv_huge_pages(v),
+      })),
+      ptes: Array.from({ length: k.L.addrPages }, (_, a) => {
+        const pte = k.pte(i, a);
+        return pte ? { page: pte_page(pte), write: huge_pte_write(pte) } : null;
+      }),
+    })),
+    resv_maps: Array.from({ length: k.L.resvMaps }, (_, j) => ({
+      id: j + 1,
+      refs: k.resv_refs(j + 1),
+      regions: regions(k.resv_regions(j + 1)),
+    })),
+    pages: Array.from({ length: k.L.pages }, (_, j) => {
+      const g = j + 1;
+      return {
+        id: g,
+        state: PAGE_STATES[k.page_state(g)] ?? "buddy",
+        refcount: k.page_ref(g),
+        mapcount: k.page_mapcount(g),
+        anon: k.page_test(g, S.PG_ANON),
+        restore_reserve: k.page_test(g, S.PG_RESTORE_RESERVE),
+        mapping: k.page_mapping(g) ? k.cfg.files[k.page_mapping(g) - 1]!.name : null,
+        index: k.page_index(g),
+        locked_by: lockHolders(k, k.folio_lock_word(g), false).writer,
+      };
+    }),
+    threads: k.cfg.threads.map((th, t) => {
+      const op = th.ops[k.thread_op(t)];
+      return {
+        name: threadName(t),
+        op: op ? op.text : "done",
+        step: op ? op.procedure.steps[k.thread_pc(t)]!.label : "done",
+        last_result: RESULT_NAMES[k.thread_result(t)] ?? String(k.thread_result(t)),
+        locals: {
+          orig_pte: k.local(t, L_ORIG_PTE),
+          page: k.local(t, L_PAGE),
+          new_page: k.local(t, L_NEW),
+          locked_page: k.local(t, L_LOCKED),
+          idx: k.local(t, L_IDX),
+          flags: k.local(t, L_FLAGS),
+        },
+      };
+    }),
+  };
+}

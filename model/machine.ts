@@ -1,0 +1,115 @@
+/**
+ * The state machine: the initial state (after the scenario's setup) and the transition of one
+ * thread. A transition is a thread's next step; it is a function of the state alone, so a trace
+ * is just the list of threads that moved.
+ */
+import type { ModelConfig, OpCall } from "./config.js";
+import { Kernel } from "./kernel.js";
+import * as S from "./layout.js";
+import { BLOCKED, DONE, ModelError, type Step } from "./types.js";
+import type { Variant } from "./variant.js";
+
+export interface Transition {
+  readonly thread: number;
+  readonly op: OpCall;
+  readonly step: Step;
+}
+
+export class Machine {
+  /** A view whose array is swapped in for each state looked at. */
+  readonly k: Kernel;
+  readonly threads: number;
+
+  constructor(
+    readonly cfg: ModelConfig,
+    readonly variant: Variant,
+  ) {
+    this.k = new Kernel(cfg, variant);
+    this.threads = cfg.threads.length;
+  }
+
+  get stateWords(): number {
+    return this.k.L.size;
+  }
+
+  /** The pool as configured, then the setup operations run to completion one after another. */
+  initial(): Int32Array {
+    const k = new Kernel(this.cfg, this.variant);
+    k.nr_huge_pages = this.cfg.pool.pages;
+    k.free_huge_pages = this.cfg.pool.pages;
+    for (let g = 1; g <= this.cfg.pool.pages; g++) k.set_page_state(g, S.PAGE_FREE);
+    this.cfg.files.forEach((f, i) => k.set_i_size(i, f.isize));
+    this.cfg.processes.forEach((p, i) => k.set_mm_state(i, p.alive ? S.MM_ALIVE : S.MM_UNBORN));
+    const t = k.L.setupThread;
+    for (const block of this.cfg.setup) {
+      k.setupOps = block.ops;
+      k.a[k.L.thread(t) + S.TH_OP] = 0;
+      for (let i = 0; i < block.ops.length; i++) {
+        for (let guard = 0; ; guard++) {
+          if (guard > 10_000) throw new ModelError(`setup operation ${block.ops[i]!.text} does not finish`);
+          const r = this.runStep(k, t);
+          if (r === BLOCKED) throw new ModelError(`setup operation ${block.ops[i]!.text} blocked`);
+          if (r === DONE) break;
+        }
+      }
+    }
+    k.setupOps = [];
+    k.a.fill(0, k.L.thread(t), k.L.thread(t) + S.THREAD_SIZE);
+    return k.a;
+  }
+
+  /** Has thread t nothing left to do (all its operations done, or its process gone)? */
+  done(s: Int32Array, t: number): boolean {
+    const k = this.k;
+    k.a = s;
+    const ops = this.cfg.threads[t]!.ops;
+    if (k.thread_op(t) >= ops.length) return true;
+    return k.mm_state(this.cfg.threads[t]!.proc) === S.MM_EXITED && k.thread_pc(t) === 0;
+  }
+
+  allDone(s: Int32Array): boolean {
+    for (let t = 0; t < this.threads; t++) if (!this.done(s, t)) return false;
+    return true;
+  }
+
+  /**
+   * Thread t takes its next step from state `s`, written into `out` (same length). Returns the
+   * transition, or null when the thread is done or blocked (then `out` is garbage).
+   */
+  step(s: Int32Array, t: number, out: Int32Array): Transition | null {
+    if (this.done(s, t)) return null;
+    const k = this.k;
+    out.set(s);
+    k.a = out;
+    const th = this.cfg.threads[t]!;
+    if (k.mm_state(th.proc) === S.MM_UNBORN) return null;
+    const op = th.ops[k.thread_op(t)]!;
+    const step = op.procedure.steps[k.thread_pc(t)]!;
+    if (this.runStep(k, t) === BLOCKED) return null;
+    return { thread: t, op, step };
+  }
+
+  /** Runs thread t's current step on k in place; DONE moves it to its next operation. */
+  private runStep(k: Kernel, t: number): number {
+    const base = k.L.thread(t);
+    const op = k.op(t);
+    const r = op.procedure.steps[k.a[base + S.TH_PC]!]!.run(k, t);
+    if (r === BLOCKED) return r;
+    if (r === DONE) {
+      k.a[base + S.TH_OP] += 1;
+      k.a[base + S.TH_PC] = 0;
+      k.a.fill(0, base + S.TH_LOCALS, base + S.THREAD_SIZE);
+    } else {
+      k.a[base + S.TH_PC] = r;
+    }
+    return r;
+  }
+
+  /** The step thread t would take next from `s`, for diagrams (null when done). */
+  nextStep(s: Int32Array, t: number): Step | null {
+    if (this.done(s, t)) return null;
+    this.k.a = s;
+    const op = this.cfg.threads[t]!.ops[this.k.thread_op(t)]!;
+    return op.procedure.steps[this.k.thread_pc(t)]!;
+  }
+}

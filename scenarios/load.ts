@@ -1,0 +1,158 @@
+/**
+ * Loads a scenario by name (a file in scenarios/) or path, validates it, and resolves it into
+ * the numeric ModelConfig the model runs on. Every problem is a ScenarioError: one line naming
+ * the field and what is wrong.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import type { ZodError } from "zod";
+import type { ModelConfig, OpCall } from "../model/config.js";
+import { OPERATIONS } from "../model/ops/index.js";
+import { ScenarioSchema, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
+
+export class ScenarioError extends Error {
+  override name = "ScenarioError";
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly summary: string;
+  readonly source: string;
+  readonly config: ModelConfig;
+  readonly expect: Readonly<Record<string, Expectation>>;
+}
+
+/** The folder of shipped scenarios (beside this file, in the source tree or under dist/). */
+export function scenarioDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [here, resolve(here, "../../scenarios")];
+  return candidates.find((d) => existsSync(join(d, "split-unmap.yaml"))) ?? here;
+}
+
+export function shippedScenarios(): string[] {
+  return readdirSync(scenarioDir())
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => basename(f, ".yaml"))
+    .sort();
+}
+
+function zodLine(where: string, e: ZodError): string {
+  const issue = e.issues[0]!;
+  const path = issue.path.join(".") || "(top level)";
+  return `${where}: ${path}: ${issue.message}`;
+}
+
+/** `NAME` (a shipped scenario) or a path to a YAML or JSON file. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const looksLikePath = /[/\\]/.test(nameOrPath) || /\.(ya?ml|json)$/.test(nameOrPath);
+  const path = looksLikePath ? resolve(nameOrPath) : join(scenarioDir(), `${nameOrPath}.yaml`);
+  if (!existsSync(path)) {
+    if (looksLikePath) throw new ScenarioError(`--scenario: no file ${nameOrPath}`);
+    throw new ScenarioError(`--scenario: unknown scenario "${nameOrPath}" (known: ${shippedScenarios().join(", ")})`);
+  }
+  const where = `scenario ${looksLikePath ? nameOrPath : `${nameOrPath}.yaml`}`;
+  let raw: unknown;
+  try {
+    const text = readFileSync(path, "utf8");
+    raw = extname(path) === ".json" ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ScenarioError(`${where}: not valid ${extname(path) === ".json" ? "JSON" : "YAML"}: ${String((e as Error).message).split("\n")[0]}`);
+  }
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (!parsed.success) throw new ScenarioError(zodLine(where, parsed.error));
+  return resolveScenario(parsed.data, where, path);
+}
+
+function opText(op: string, args: Record<string, unknown>): string {
+  const parts = Object.entries(args)
+    .filter(([, v]) => v !== false && v !== undefined)
+    .map(([k, v]) => (v === true ? k : `${k}=${String(v)}`));
+  return `${op}(${parts.join(", ")})`;
+}
+
+/** Checks names and ranges, and turns the file into a ModelConfig. */
+export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, source = s.name): Scenario {
+  const fail = (path: string, msg: string): never => {
+    throw new ScenarioError(`${where}: ${path}: ${msg}`);
+  };
+  const procIndex = new Map(s.processes.map((p, i) => [p, i]));
+  if (procIndex.size !== s.processes.length) fail("processes", "names must be unique");
+  const fileIndex = new Map(s.files.map((f, i) => [f.name, i]));
+  if (fileIndex.size !== s.files.length) fail("files", "names must be unique");
+
+  const lists: { path: string; proc: string; ops: ScenarioFile["threads"][number]["ops"] }[] = [
+    ...s.setup.map((b, i) => ({ path: `setup.${i}`, proc: b.proc, ops: b.ops })),
+    ...s.threads.map((t, i) => ({ path: `threads.${i}`, proc: t.proc, ops: t.ops })),
+  ];
+  let addrEnd = 1;
+  let mmaps = 0;
+  let splits = 0;
+  const children = new Set<string>();
+  for (const l of lists) {
+    if (!procIndex.has(l.proc)) fail(`${l.path}.proc`, `unknown process "${l.proc}"`);
+    l.ops.forEach((entry, j) => {
+      const [op, a] = Object.entries(entry)[0]! as [OpName, Record<string, number | string | boolean>];
+      const at = `${l.path}.ops.${j}.${op}`;
+      if ("file" in a && !fileIndex.has(a.file as string)) fail(`${at}.file`, `unknown file "${a.file}"`);
+      if (op === "fork") {
+        const c = a.child as string;
+        if (!procIndex.has(c)) fail(`${at}.child`, `unknown process "${c}"`);
+        if (c === l.proc || children.has(c)) fail(`${at}.child`, `process "${c}" cannot be forked here`);
+        children.add(c);
+      }
+      if (op === "mmap") {
+        mmaps++;
+        addrEnd = Math.max(addrEnd, (a.addr as number) + (a.len as number));
+        const f = s.files[fileIndex.get(a.file as string)!]!;
+        if ((a.pgoff as number) + (a.len as number) > f.pages)
+          fail(`${at}.len`, `maps past the ${f.pages} pages of file "${f.name}"`);
+      }
+      if (op === "munmap" || op === "mprotect") splits += 2;
+    });
+  }
+  const addressSpace = s.addressSpace ?? addrEnd;
+  if (addressSpace < addrEnd) fail("addressSpace", `smaller than the mappings (${addrEnd})`);
+  for (const l of lists)
+    l.ops.forEach((entry, j) => {
+      const [op, a] = Object.entries(entry)[0]! as [OpName, Record<string, number>];
+      if ("addr" in a && a.addr! + (a.len ?? 1) > addressSpace)
+        fail(`${l.path}.ops.${j}.${op}.addr`, `outside the address space of ${addressSpace} pages`);
+    });
+
+  const call = (proc: number, entry: Record<string, unknown>): OpCall => {
+    const [op, a] = Object.entries(entry)[0]! as [OpName, Record<string, number | string | boolean>];
+    return {
+      op,
+      procedure: OPERATIONS[op]!,
+      text: opText(op, a),
+      proc,
+      addr: (a.addr as number) ?? 0,
+      len: (a.len as number) ?? 0,
+      file: a.file !== undefined ? fileIndex.get(a.file as string)! : 0,
+      pgoff: (a.pgoff as number) ?? 0,
+      shared: (a.shared as boolean) ?? false,
+      noreserve: (a.noreserve as boolean) ?? false,
+      writable: op === "mmap" || op === "mprotect" ? ((a.write as boolean) ?? true) : false,
+      write: op === "fault" ? ((a.write as boolean) ?? false) : false,
+      child: a.child !== undefined ? procIndex.get(a.child as string)! : 0,
+      size: (a.size as number) ?? 0,
+    };
+  };
+  const config: ModelConfig = {
+    pool: { pages: s.pool.pages, overcommit: s.pool.overcommit },
+    files: s.files.map((f) => ({ name: f.name, pages: f.pages, isize: f.isize ?? f.pages })),
+    processes: s.processes.map((p) => ({ name: p, alive: !children.has(p) })),
+    addrPages: addressSpace,
+    vmaSlots: Math.max(1, mmaps + splits),
+    resvMaps: Math.max(1, mmaps),
+    setup: s.setup.map((b) => ({ proc: procIndex.get(b.proc)!, ops: b.ops.map((o) => call(procIndex.get(b.proc)!, o)) })),
+    threads: s.threads.map((t) => ({
+      name: t.name,
+      proc: procIndex.get(t.proc)!,
+      ops: t.ops.map((o) => call(procIndex.get(t.proc)!, o)),
+    })),
+  };
+  return { name: s.name, summary: s.summary, source, config, expect: s.expect };
+}

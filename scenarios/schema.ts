@@ -1,0 +1,56 @@
+/**
+ * The scenario file format (YAML or JSON), validated with zod. Addresses, lengths, offsets and
+ * sizes are in huge pages.
+ */
+import { z } from "zod";
+
+const count = z.number().int().nonnegative();
+const positive = z.number().int().positive();
+const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -");
+
+/** Each operation is a one-key map, `{fault: {addr: 1, write: true}}`, or a bare name (`exit`). */
+export const OpSchemas = {
+  mmap: z.strictObject({
+    addr: count,
+    len: positive,
+    file: name,
+    pgoff: count.default(0),
+    shared: z.boolean().default(false),
+    noreserve: z.boolean().default(false),
+    write: z.boolean().default(true),
+  }),
+  fault: z.strictObject({ addr: count, write: z.boolean().default(false) }),
+  munmap: z.strictObject({ addr: count, len: positive }),
+  mprotect: z.strictObject({ addr: count, len: positive, write: z.boolean() }),
+  fork: z.strictObject({ child: name }),
+  exit: z.strictObject({}),
+  ftruncate: z.strictObject({ file: name, size: count }),
+} as const;
+
+export type OpName = keyof typeof OpSchemas;
+
+const opEntry = z.union([
+  z.enum(["exit"]).transform(() => ({ exit: {} })),
+  ...(Object.entries(OpSchemas) as [OpName, z.ZodType][]).map(([op, schema]) => z.strictObject({ [op]: schema })),
+]);
+
+const expectation = z.union([
+  z.literal("pass"),
+  z.strictObject({ verdict: z.literal("violation"), invariant: z.string() }),
+]);
+
+export const ScenarioSchema = z.strictObject({
+  name,
+  summary: z.string().min(1),
+  pool: z.strictObject({ pages: count, overcommit: count.default(0) }),
+  files: z.array(z.strictObject({ name, pages: positive.max(30), isize: count.optional() })).min(1),
+  processes: z.array(name).min(1),
+  /** Each process's address space, in huge pages (default: the end of the highest mapping). */
+  addressSpace: positive.max(30).optional(),
+  setup: z.array(z.strictObject({ proc: name, ops: z.array(opEntry) })).default([]),
+  threads: z.array(z.strictObject({ name, proc: name, ops: z.array(opEntry).min(1) })).min(1).max(8),
+  expect: z.record(z.string(), expectation).default({}),
+});
+
+export type ScenarioFile = z.infer<typeof ScenarioSchema>;
+export type Expectation = z.infer<typeof expectation>;
