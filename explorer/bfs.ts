@@ -6,7 +6,7 @@
 import type { Invariant } from "../invariants/types.js";
 import type { Machine } from "../model/machine.js";
 import { Checker, type Violation } from "./check.js";
-import { fingerprint, fingerprintDelta } from "./fingerprint.js";
+import { fingerprint } from "../model/fingerprint.js";
 import { TraceStore } from "./trace-store.js";
 import { FingerprintTable } from "./visited.js";
 
@@ -110,7 +110,6 @@ export function explore(machine: Machine, invariants: readonly Invariant[], opts
   let level = new Level(words);
   level.push(0, ih, il, init);
   const next = new Int32Array(words);
-  const fp = new Uint32Array(2);
   let bound: ExploreResult["bound"];
 
   while (level.count > 0) {
@@ -130,8 +129,10 @@ export function explore(machine: Machine, invariants: readonly Invariant[], opts
       const s = level.buf.subarray(o + 3, o + stride);
       let moved = false;
       for (let t = 0; t < machine.threads; t++) {
-        const tr = machine.step(s, t, next);
+        const tr = machine.step(s, t, next, level.buf[o + 1]!, level.buf[o + 2]!);
         if (!tr) continue;
+        const hi = machine.k.fpHi;
+        const lo = machine.k.fpLo;
         moved = true;
         generated++;
         if (pending) continue; // a violation one level down is known: only a deadlock here can beat it
@@ -140,8 +141,7 @@ export function explore(machine: Machine, invariants: readonly Invariant[], opts
           pending = { v: sv, threads: [...traces.path(id), t] };
           continue;
         }
-        fingerprintDelta(s, level.buf[o + 1]!, level.buf[o + 2]!, next, fp);
-        const nid = visited.insert(fp[0]!, fp[1]!);
+        const nid = visited.insert(hi, lo);
         if (nid < 0) continue;
         traces.add(id, t);
         const v = checker.state(next);
@@ -149,7 +149,7 @@ export function explore(machine: Machine, invariants: readonly Invariant[], opts
           pending = { v, threads: traces.path(nid) };
           continue;
         }
-        nextLevel.push(nid, fp[0]!, fp[1]!, next);
+        nextLevel.push(nid, hi, lo, next);
         if (visited.size >= nextReport) {
           nextReport += every;
           progress(level.count - i + nextLevel.count);

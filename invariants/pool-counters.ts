@@ -6,13 +6,10 @@ export const poolCounters: Invariant = {
   name: "pool-counters",
   summary: "no counter wrapped; Free >= Rsvd; Surp <= Total; Free + pages in use = Total",
   state({ k }) {
-    const c = {
-      HugePages_Total: k.nr_huge_pages,
-      HugePages_Free: k.free_huge_pages,
-      HugePages_Rsvd: k.resv_huge_pages,
-      HugePages_Surp: k.surplus_huge_pages,
-    };
-    for (const [name, v] of Object.entries(c)) if (v < 0) return `${name} wrapped (${v} as a signed value)`;
+    if (k.nr_huge_pages < 0) return `HugePages_Total wrapped (${k.nr_huge_pages} as a signed value)`;
+    if (k.free_huge_pages < 0) return `HugePages_Free wrapped (${k.free_huge_pages} as a signed value)`;
+    if (k.resv_huge_pages < 0) return `HugePages_Rsvd wrapped (${k.resv_huge_pages} as a signed value)`;
+    if (k.surplus_huge_pages < 0) return `HugePages_Surp wrapped (${k.surplus_huge_pages} as a signed value)`;
     if (k.free_huge_pages < k.resv_huge_pages) return `HugePages_Free ${k.free_huge_pages} < HugePages_Rsvd ${k.resv_huge_pages}`;
     if (k.surplus_huge_pages > k.nr_huge_pages) return `HugePages_Surp ${k.surplus_huge_pages} > HugePages_Total ${k.nr_huge_pages}`;
     let inUse = 0;

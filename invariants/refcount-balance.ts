@@ -9,12 +9,17 @@ import { PAGE_IN_USE } from "../model/layout.js";
 import { pte_page } from "../model/mm/pte.js";
 import type { Invariant } from "./types.js";
 
+/** Scratch counters, reused: this runs on every new state. */
+let scratch = { ptes: new Int32Array(0), cache: new Int32Array(0), held: new Int32Array(0) };
+
 /** Count, per page id, the ptes, page-cache slots and thread references that point at it. */
-function references(k: Kernel): { ptes: Int32Array; cache: Int32Array; held: Int32Array } {
+function references(k: Kernel): typeof scratch {
   const n = k.L.pages + 1;
-  const ptes = new Int32Array(n);
-  const cache = new Int32Array(n);
-  const held = new Int32Array(n);
+  if (scratch.ptes.length !== n) scratch = { ptes: new Int32Array(n), cache: new Int32Array(n), held: new Int32Array(n) };
+  const { ptes, cache, held } = scratch;
+  ptes.fill(0);
+  cache.fill(0);
+  held.fill(0);
   for (let p = 0; p < k.L.procs; p++)
     for (let a = 0; a < k.L.addrPages; a++) {
       const pte = k.pte(p, a);
@@ -25,12 +30,13 @@ function references(k: Kernel): { ptes: Int32Array; cache: Int32Array; held: Int
       const g = k.page_cache(f, i);
       if (g) cache[g]! += 1;
     }
-  for (let t = 0; t < k.L.threads; t++)
-    for (const slot of [L_PAGE, L_NEW]) {
-      const g = k.local(t, slot);
-      if (g) held[g]! += 1;
-    }
-  return { ptes, cache, held };
+  for (let t = 0; t < k.L.threads; t++) {
+    const g = k.local(t, L_PAGE);
+    const h = k.local(t, L_NEW);
+    if (g) held[g]! += 1;
+    if (h) held[h]! += 1;
+  }
+  return scratch;
 }
 
 export const refcountBalance: Invariant = {

@@ -2,9 +2,11 @@
  * Rsvd equals the reservations outstanding (kernel-notes §2): indices an inode's map covers
  * without a page-cache page, plus each private owner VMA's size less its consumed indices.
  * Pages in flight with RestoreReserve add nothing here: the model commits the map entry (or
- * adds the page to the page cache) in the step that allocates the page.
+ * adds the page to the page cache) in the step that allocates the page. A truncate between
+ * remove_inode_hugepages and hugetlb_unreserve_pages has removed `freed` pages whose map
+ * entries it has not deleted yet: those entries hold no reservation (chg − freed is returned).
  */
-import type { Kernel } from "../model/kernel.js";
+import { L_FLAGS, type Kernel } from "../model/kernel.js";
 import { HPAGE_RESV_OWNER } from "../model/layout.js";
 import { vmas_of } from "../model/mm/vma.js";
 import { popcount, region_count } from "../model/region.js";
@@ -17,7 +19,11 @@ export function outstandingReservations(k: Kernel): { total: number; parts: stri
   for (let f = 0; f < k.L.files; f++) {
     let cached = 0;
     for (let i = 0; i < k.L.filePages; i++) if (k.page_cache(f, i)) cached |= 1 << i;
-    const n = popcount(k.inode_resv_map(f) & ~cached);
+    let n = popcount(k.inode_resv_map(f) & ~cached);
+    for (let t = 0; t < k.cfg.threads.length; t++) {
+      const op = k.opsOf(t)[k.thread_op(t)];
+      if (op?.op === "ftruncate" && op.file === f) n -= k.local(t, L_FLAGS);
+    }
     if (n) parts.push(`file${f} map: ${n}`);
     total += n;
   }

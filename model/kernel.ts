@@ -5,6 +5,7 @@
 import type { ModelConfig, OpCall } from "./config.js";
 import * as S from "./layout.js";
 import { Layout } from "./layout.js";
+import { laneHi, laneLo } from "./fingerprint.js";
 import { ModelError } from "./types.js";
 import type { Variant } from "./variant.js";
 
@@ -32,6 +33,34 @@ export class Kernel {
     this.a = a ?? new Int32Array(this.L.size);
   }
 
+  /**
+   * The state's fingerprint (model/fingerprint.ts), kept current by every write: set it to the
+   * parent's before a step, read the child's after. No state is rehashed on the search's path.
+   */
+  fpHi = 0;
+  fpLo = 0;
+
+  /** Every write to the state goes through here (or the two helpers below). */
+  w(off: number, value: number): void {
+    const v = value | 0;
+    const old = this.a[off]!;
+    if (old === v) return;
+    this.a[off] = v;
+    this.fpHi = (this.fpHi ^ laneHi(off, old) ^ laneHi(off, v)) >>> 0;
+    this.fpLo = (this.fpLo ^ laneLo(off, old) ^ laneLo(off, v)) >>> 0;
+  }
+
+  w_fill(from: number, to: number, v: number): void {
+    for (let i = from; i < to; i++) this.w(i, v);
+  }
+
+  /** Like copyWithin(dst, src, end), word by word in the direction that is safe for overlap. */
+  w_copy(dst: number, src: number, end: number): void {
+    const n = end - src;
+    if (dst < src) for (let i = 0; i < n; i++) this.w(dst + i, this.a[src + i]!);
+    else for (let i = n - 1; i >= 0; i--) this.w(dst + i, this.a[src + i]!);
+  }
+
   /** A view of another state array with the same configuration. */
   view(a: Int32Array): Kernel {
     return new Kernel(this.cfg, this.variant, a, this.L);
@@ -42,25 +71,25 @@ export class Kernel {
     return this.a[S.NR_HUGE_PAGES]!;
   }
   set nr_huge_pages(v: number) {
-    this.a[S.NR_HUGE_PAGES] = v;
+    this.w(S.NR_HUGE_PAGES, v);
   }
   get free_huge_pages(): number {
     return this.a[S.FREE_HUGE_PAGES]!;
   }
   set free_huge_pages(v: number) {
-    this.a[S.FREE_HUGE_PAGES] = v;
+    this.w(S.FREE_HUGE_PAGES, v);
   }
   get resv_huge_pages(): number {
     return this.a[S.RESV_HUGE_PAGES]!;
   }
   set resv_huge_pages(v: number) {
-    this.a[S.RESV_HUGE_PAGES] = v;
+    this.w(S.RESV_HUGE_PAGES, v);
   }
   get surplus_huge_pages(): number {
     return this.a[S.SURPLUS_HUGE_PAGES]!;
   }
   set surplus_huge_pages(v: number) {
-    this.a[S.SURPLUS_HUGE_PAGES] = v;
+    this.w(S.SURPLUS_HUGE_PAGES, v);
   }
   get nr_overcommit_huge_pages(): number {
     return this.cfg.pool.overcommit;
@@ -71,21 +100,21 @@ export class Kernel {
     return this.a[this.L.inode(f) + S.I_SIZE]!;
   }
   set_i_size(f: number, v: number): void {
-    this.a[this.L.inode(f) + S.I_SIZE] = v;
+    this.w(this.L.inode(f) + S.I_SIZE, v);
   }
   /** The inode's reserve map (MAP_SHARED), as a set of indices (bit i = index i). */
   inode_resv_map(f: number): number {
     return this.a[this.L.inode(f) + S.I_RESV_MAP]!;
   }
   set_inode_resv_map(f: number, regions: number): void {
-    this.a[this.L.inode(f) + S.I_RESV_MAP] = regions;
+    this.w(this.L.inode(f) + S.I_RESV_MAP, regions);
   }
   /** filemap_get_folio: the page-cache page at (f, idx), or 0. */
   page_cache(f: number, idx: number): number {
     return this.a[this.L.cache(f, idx)]!;
   }
   set_page_cache(f: number, idx: number, g: number): void {
-    this.a[this.L.cache(f, idx)] = g;
+    this.w(this.L.cache(f, idx), g);
   }
 
   // ---- mm_struct ---------------------------------------------------------------------
@@ -93,13 +122,13 @@ export class Kernel {
     return this.a[this.L.mm(p) + S.MM_STATE]!;
   }
   set_mm_state(p: number, v: number): void {
-    this.a[this.L.mm(p) + S.MM_STATE] = v;
+    this.w(this.L.mm(p) + S.MM_STATE, v);
   }
   pte(p: number, addr: number): number {
     return this.a[this.L.pte(p, addr)]!;
   }
   set_pte(p: number, addr: number, v: number): void {
-    this.a[this.L.pte(p, addr)] = v;
+    this.w(this.L.pte(p, addr), v);
   }
 
   // ---- vm_area_struct (a handle is the offset of its slot) ----------------------------
@@ -123,20 +152,20 @@ export class Kernel {
     return this.a[v + S.VM_RESV_MAP]!;
   }
   set_vma_resv_map(v: number, id: number): void {
-    this.a[v + S.VM_RESV_MAP] = id;
+    this.w(v + S.VM_RESV_MAP, id);
   }
   /** Before seed 003: the reservation count kept in vm_private_data. */
   vma_resv_huge_pages(v: number): number {
     return this.a[v + S.VM_RESV_COUNT]!;
   }
   set_vma_resv_huge_pages(v: number, n: number): void {
-    this.a[v + S.VM_RESV_COUNT] = n;
+    this.w(v + S.VM_RESV_COUNT, n);
   }
   is_vma_resv_set(v: number, flag: number): boolean {
     return (this.vm_flags(v) & flag) !== 0;
   }
   set_vma_resv_flags(v: number, flag: number): void {
-    this.a[v + S.VM_FLAGS] |= flag;
+    this.w(v + S.VM_FLAGS, this.a[v + S.VM_FLAGS]! | flag);
   }
   vma_is_shared(v: number): boolean {
     return (this.vm_flags(v) & S.VM_SHARED) !== 0;
@@ -151,13 +180,13 @@ export class Kernel {
     return this.a[this.L.resv(id) + S.RESV_REFS]!;
   }
   set_resv_refs(id: number, n: number): void {
-    this.a[this.L.resv(id) + S.RESV_REFS] = n;
+    this.w(this.L.resv(id) + S.RESV_REFS, n);
   }
   resv_regions(id: number): number {
     return this.a[this.L.resv(id) + S.RESV_REGIONS]!;
   }
   set_resv_regions(id: number, regions: number): void {
-    this.a[this.L.resv(id) + S.RESV_REGIONS] = regions;
+    this.w(this.L.resv(id) + S.RESV_REGIONS, regions);
   }
 
   // ---- struct folio -------------------------------------------------------------------
@@ -165,32 +194,34 @@ export class Kernel {
     return this.a[this.L.page(g) + S.PG_REF]!;
   }
   folio_get(g: number): void {
-    this.a[this.L.page(g) + S.PG_REF] += 1;
+    this.w(this.L.page(g) + S.PG_REF, this.a[this.L.page(g) + S.PG_REF]! + 1);
   }
   /** folio_ref_dec: the caller frees the page when this returns 0 (see folio_put in pool.ts). */
   folio_ref_dec(g: number): number {
-    return (this.a[this.L.page(g) + S.PG_REF] -= 1);
+    const off = this.L.page(g) + S.PG_REF;
+    this.w(off, this.a[off]! - 1);
+    return this.a[off]!;
   }
   page_mapcount(g: number): number {
     return this.a[this.L.page(g) + S.PG_MAPCOUNT]!;
   }
   add_mapcount(g: number, d: number): void {
-    this.a[this.L.page(g) + S.PG_MAPCOUNT] += d;
+    this.w(this.L.page(g) + S.PG_MAPCOUNT, this.a[this.L.page(g) + S.PG_MAPCOUNT]! + d);
   }
   page_state(g: number): number {
     return this.a[this.L.page(g) + S.PG_STATE]!;
   }
   set_page_state(g: number, v: number): void {
-    this.a[this.L.page(g) + S.PG_STATE] = v;
+    this.w(this.L.page(g) + S.PG_STATE, v);
   }
   page_test(g: number, flag: number): boolean {
     return (this.a[this.L.page(g) + S.PG_FLAGS]! & flag) !== 0;
   }
   page_set(g: number, flag: number): void {
-    this.a[this.L.page(g) + S.PG_FLAGS] |= flag;
+    this.w(this.L.page(g) + S.PG_FLAGS, this.a[this.L.page(g) + S.PG_FLAGS]! | flag);
   }
   page_clear(g: number, flag: number): void {
-    this.a[this.L.page(g) + S.PG_FLAGS] &= ~flag;
+    this.w(this.L.page(g) + S.PG_FLAGS, this.a[this.L.page(g) + S.PG_FLAGS]! & ~flag);
   }
   /** folio->mapping: file + 1 for a page-cache page. */
   page_mapping(g: number): number {
@@ -201,12 +232,12 @@ export class Kernel {
   }
   set_page_mapping(g: number, file1: number, idx: number): void {
     const o = this.L.page(g);
-    this.a[o + S.PG_MAPPING] = file1;
-    this.a[o + S.PG_INDEX] = idx;
+    this.w(o + S.PG_MAPPING, file1);
+    this.w(o + S.PG_INDEX, idx);
   }
   /** Zeroes a page slot: freed pages carry nothing, so equal pools encode equally. */
   clear_page_struct(g: number): void {
-    this.a.fill(0, this.L.page(g), this.L.page(g) + S.PAGE_SIZE_WORDS);
+    this.w_fill(this.L.page(g), this.L.page(g) + S.PAGE_SIZE_WORDS, 0);
   }
 
   // ---- threads ------------------------------------------------------------------------
@@ -220,13 +251,13 @@ export class Kernel {
     return this.a[this.L.thread(t) + S.TH_RESULT]!;
   }
   set_result(t: number, r: number): void {
-    this.a[this.L.thread(t) + S.TH_RESULT] = r;
+    this.w(this.L.thread(t) + S.TH_RESULT, r);
   }
   local(t: number, i: number): number {
     return this.a[this.L.thread(t) + S.TH_LOCALS + i]!;
   }
   set_local(t: number, i: number, v: number): void {
-    this.a[this.L.thread(t) + S.TH_LOCALS + i] = v;
+    this.w(this.L.thread(t) + S.TH_LOCALS + i, v);
   }
   /** The operation thread t is running, with its arguments. */
   op(t: number): OpCall {
@@ -242,32 +273,32 @@ export class Kernel {
   /** mutex_lock / spin_lock at the start of a step: false means the step is blocked. */
   trylock(off: number, t: number): boolean {
     if (this.a[off] !== 0) return false;
-    this.a[off] = t + 1;
+    this.w(off, t + 1);
     return true;
   }
   /** A lock taken inside a step where no thread can hold it; if one does, the model is wrong. */
   lock_uncontended(off: number, t: number, what: string): void {
     if (this.a[off] !== 0) throw new ModelError(`${what} is held inside an atomic step: cut the step here`);
-    this.a[off] = t + 1;
+    this.w(off, t + 1);
   }
   unlock(off: number): void {
-    this.a[off] = 0;
+    this.w(off, 0);
   }
   down_read_trylock(writerOff: number, t: number): boolean {
     if (this.a[writerOff] !== 0) return false;
-    this.a[writerOff + 1] |= 1 << t;
+    this.w(writerOff + 1, this.a[writerOff + 1]! | 1 << t);
     return true;
   }
   down_write_trylock(writerOff: number, t: number): boolean {
     if (this.a[writerOff] !== 0 || this.a[writerOff + 1] !== 0) return false;
-    this.a[writerOff] = t + 1;
+    this.w(writerOff, t + 1);
     return true;
   }
   up_read(writerOff: number, t: number): void {
-    this.a[writerOff + 1] &= ~(1 << t);
+    this.w(writerOff + 1, this.a[writerOff + 1]! & ~(1 << t));
   }
   up_write(writerOff: number): void {
-    this.a[writerOff] = 0;
+    this.w(writerOff, 0);
   }
 
   mmap_lock(p: number): number {

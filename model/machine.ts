@@ -43,7 +43,7 @@ export class Machine {
     const t = k.L.setupThread;
     for (const block of this.cfg.setup) {
       k.setupOps = block.ops;
-      k.a[k.L.thread(t) + S.TH_OP] = 0;
+      k.w(k.L.thread(t) + S.TH_OP, 0);
       for (let i = 0; i < block.ops.length; i++) {
         for (let guard = 0; ; guard++) {
           if (guard > 10_000) throw new ModelError(`setup operation ${block.ops[i]!.text} does not finish`);
@@ -54,7 +54,7 @@ export class Machine {
       }
     }
     k.setupOps = [];
-    k.a.fill(0, k.L.thread(t), k.L.thread(t) + S.THREAD_SIZE);
+    k.w_fill(k.L.thread(t), k.L.thread(t) + S.THREAD_SIZE, 0);
     return k.a;
   }
 
@@ -74,13 +74,16 @@ export class Machine {
 
   /**
    * Thread t takes its next step from state `s`, written into `out` (same length). Returns the
-   * transition, or null when the thread is done or blocked (then `out` is garbage).
+   * transition, or null when the thread is done or blocked (then `out` is garbage). Given the
+   * fingerprint of `s`, leaves that of `out` in k.fpHi, k.fpLo.
    */
-  step(s: Int32Array, t: number, out: Int32Array): Transition | null {
+  step(s: Int32Array, t: number, out: Int32Array, fpHi = 0, fpLo = 0): Transition | null {
     if (this.done(s, t)) return null;
     const k = this.k;
     out.set(s);
     k.a = out;
+    k.fpHi = fpHi >>> 0;
+    k.fpLo = fpLo >>> 0;
     const th = this.cfg.threads[t]!;
     if (k.mm_state(th.proc) === S.MM_UNBORN) return null;
     const op = th.ops[k.thread_op(t)]!;
@@ -96,11 +99,11 @@ export class Machine {
     const r = op.procedure.steps[k.a[base + S.TH_PC]!]!.run(k, t);
     if (r === BLOCKED) return r;
     if (r === DONE) {
-      k.a[base + S.TH_OP] += 1;
-      k.a[base + S.TH_PC] = 0;
-      k.a.fill(0, base + S.TH_LOCALS, base + S.THREAD_SIZE);
+      k.w(base + S.TH_OP, k.a[base + S.TH_OP]! + 1);
+      k.w(base + S.TH_PC, 0);
+      k.w_fill(base + S.TH_LOCALS, base + S.THREAD_SIZE, 0);
     } else {
-      k.a[base + S.TH_PC] = r;
+      k.w(base + S.TH_PC, r);
     }
     return r;
   }

@@ -3,7 +3,7 @@
  * VMA), close (return what the VMA still reserves), and what fork does to a private VMA.
  */
 import type { Kernel } from "../kernel.js";
-import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, VM_FLAGS, VM_RESV_COUNT, VM_RESV_MAP } from "../layout.js";
+import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, VM_FLAGS } from "../layout.js";
 import { region_count } from "../region.js";
 import { hugetlb_acct_memory } from "./pool.js";
 import { resv_map_put } from "./reserve.js";
@@ -46,7 +46,7 @@ export function hugetlb_vm_op_close(k: Kernel, vma: number): void {
  */
 export function hugetlb_dup_vma_private(k: Kernel, vma: number): void {
   if (k.vma_is_shared(vma)) return;
-  k.a[vma + VM_RESV_MAP] = 0;
-  k.a[vma + VM_RESV_COUNT] = 0;
-  k.a[vma + VM_FLAGS] &= ~(HPAGE_RESV_OWNER | HPAGE_RESV_UNMAPPED);
+  k.set_vma_resv_map(vma, 0);
+  k.set_vma_resv_huge_pages(vma, 0);
+  k.w(vma + VM_FLAGS, k.vm_flags(vma) & ~(HPAGE_RESV_OWNER | HPAGE_RESV_UNMAPPED));
 }

@@ -45,8 +45,8 @@ export function vma_link(k: Kernel, p: number, rec: ArrayLike<number>): number {
   let s = 0;
   while (s < n && k.vm_start(k.L.vma(p, s)) < start) s++;
   const at = k.L.vma(p, s);
-  k.a.copyWithin(at + VMA_SIZE, at, k.L.vma(p, n));
-  k.a.set(Array.from(rec).slice(0, VMA_SIZE), at);
+  k.w_copy(at + VMA_SIZE, at, k.L.vma(p, n));
+  for (let i = 0; i < VMA_SIZE; i++) k.w(at + i, rec[i]!);
   return at;
 }
 
@@ -54,8 +54,8 @@ export function vma_link(k: Kernel, p: number, rec: ArrayLike<number>): number {
 export function vma_unlink(k: Kernel, v: number): void {
   const p = k.L.vmaProc(v);
   const last = k.L.vma(p, k.L.vmaSlots);
-  k.a.copyWithin(v, v + VMA_SIZE, last);
-  k.a.fill(0, last - VMA_SIZE, last);
+  k.w_copy(v, v + VMA_SIZE, last);
+  k.w_fill(last - VMA_SIZE, last, 0);
 }
 
 /** A VMA record, for vma_link. */
@@ -75,11 +75,11 @@ export function vm_area_dup(k: Kernel, v: number): Int32Array {
 }
 
 export function set_vm_range(k: Kernel, v: number, start: number, end: number, pgoff: number): void {
-  k.a[v + VM_START] = start;
-  k.a[v + VM_END] = end;
-  k.a[v + VM_PGOFF] = pgoff;
+  k.w(v + VM_START, start);
+  k.w(v + VM_END, end);
+  k.w(v + VM_PGOFF, pgoff);
 }
 
 export function set_vm_flags(k: Kernel, v: number, flags: number): void {
-  k.a[v + VM_FLAGS] = flags;
+  k.w(v + VM_FLAGS, flags);
 }

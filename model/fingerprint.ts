@@ -1,7 +1,7 @@
 /**
  * 64-bit state fingerprints, as two 32-bit lanes. A fingerprint is the XOR over the state's
  * non-zero words of a hash of (position, value) (Zobrist hashing), so a step that changes a few
- * words updates it in a few operations instead of rehashing the whole state.
+ * words updates it in a few operations instead of rehashing the whole state (Kernel.w).
  */
 
 function fmix32(h: number): number {
@@ -32,21 +32,4 @@ export function fingerprint(s: Int32Array): [number, number] {
     }
   }
   return [hi >>> 0, lo >>> 0];
-}
-
-/**
- * The fingerprint of `next`, given that of `prev` (same length): only the words that differ
- * are rehashed. Writes the two lanes into out[0], out[1].
- */
-export function fingerprintDelta(prev: Int32Array, hi: number, lo: number, next: Int32Array, out: Uint32Array): void {
-  for (let i = 0; i < next.length; i++) {
-    const a = prev[i]!;
-    const b = next[i]!;
-    if (a !== b) {
-      hi ^= laneHi(i, a) ^ laneHi(i, b);
-      lo ^= laneLo(i, a) ^ laneLo(i, b);
-    }
-  }
-  out[0] = hi >>> 0;
-  out[1] = lo >>> 0;
 }
