@@ -1,5 +1,5 @@
 /** Runs the invariants on a transition, on a state, and on a state where no thread can step. */
-import type { Invariant } from "../invariants/types.js";
+import type { Invariant, StepContext } from "../invariants/types.js";
 import type { Kernel } from "../model/kernel.js";
 import type { Machine, Transition } from "../model/machine.js";
 
@@ -14,6 +14,9 @@ export class Checker {
   private readonly stateInvs: Invariant[];
   private readonly stepInvs: Invariant[];
   private readonly deadlockInvs: Invariant[];
+  /** Reused for every call: these run once per transition and once per new state. */
+  private readonly stepCtx: { before: Kernel; after: Kernel; thread: number; step: Transition["step"] | null; opEnded: boolean };
+  private readonly stateCtx: { k: Kernel; allDone: boolean };
 
   constructor(
     private readonly machine: Machine,
@@ -24,24 +27,28 @@ export class Checker {
     this.stateInvs = invariants.filter((i) => i.state);
     this.stepInvs = invariants.filter((i) => i.step);
     this.deadlockInvs = invariants.filter((i) => i.deadlock);
+    this.stepCtx = { before: this.before, after: this.after, thread: 0, step: null, opEnded: false };
+    this.stateCtx = { k: this.after, allDone: false };
   }
 
   transition(s: Int32Array, next: Int32Array, tr: Transition): Violation | null {
     this.before.a = s;
     this.after.a = next;
-    const opEnded = this.before.thread_op(tr.thread) !== this.after.thread_op(tr.thread);
-    const c = { before: this.before, after: this.after, thread: tr.thread, step: tr.step, opEnded };
+    const c = this.stepCtx;
+    c.thread = tr.thread;
+    c.step = tr.step;
+    c.opEnded = this.before.thread_op(tr.thread) !== this.after.thread_op(tr.thread);
     for (const inv of this.stepInvs) {
-      const m = inv.step!(c);
+      const m = inv.step!(c as StepContext);
       if (m) return { invariant: inv.name, message: m };
     }
     return null;
   }
 
   state(s: Int32Array): Violation | null {
-    const allDone = this.machine.allDone(s);
+    const c = this.stateCtx;
+    c.allDone = this.machine.allDone(s);
     this.after.a = s;
-    const c = { k: this.after, allDone };
     for (const inv of this.stateInvs) {
       const m = inv.state!(c);
       if (m) return { invariant: inv.name, message: m };

@@ -7,15 +7,16 @@
  * entries it has not deleted yet: those entries hold no reservation (chg − freed is returned).
  */
 import { L_FLAGS, type Kernel } from "../model/kernel.js";
-import { HPAGE_RESV_OWNER } from "../model/layout.js";
-import { vmas_of } from "../model/mm/vma.js";
+import { HPAGE_RESV_OWNER, VMA_USED, VM_SHARED } from "../model/layout.js";
 import { popcount, region_count } from "../model/region.js";
 import type { Invariant } from "./types.js";
 
-/** The outstanding reservations, each with where it is held. */
-export function outstandingReservations(k: Kernel): { total: number; parts: string[] } {
+/**
+ * The outstanding reservations; with `parts`, also where each is held (for the message). Runs
+ * on every new state, so it walks the slots without allocating.
+ */
+export function outstandingReservations(k: Kernel, parts?: string[]): number {
   let total = 0;
-  const parts: string[] = [];
   for (let f = 0; f < k.L.files; f++) {
     let cached = 0;
     for (let i = 0; i < k.L.filePages; i++) if (k.page_cache(f, i)) cached |= 1 << i;
@@ -24,28 +25,32 @@ export function outstandingReservations(k: Kernel): { total: number; parts: stri
       const op = k.opsOf(t)[k.thread_op(t)];
       if (op?.op === "ftruncate" && op.file === f) n -= k.local(t, L_FLAGS);
     }
-    if (n) parts.push(`file${f} map: ${n}`);
+    if (n && parts) parts.push(`file${f} map: ${n}`);
     total += n;
   }
   for (let p = 0; p < k.L.procs; p++) {
-    for (const v of vmas_of(k, p)) {
-      if (k.vma_is_shared(v) || !(k.vm_flags(v) & HPAGE_RESV_OWNER)) continue;
+    for (let slot = 0; slot < k.L.vmaSlots; slot++) {
+      const v = k.L.vma(p, slot);
+      const flags = k.vm_flags(v);
+      if (!(flags & VMA_USED)) break;
+      if (flags & VM_SHARED || !(flags & HPAGE_RESV_OWNER)) continue;
       const start = k.vma_hugecache_offset(v, k.vm_start(v));
       const end = k.vma_hugecache_offset(v, k.vm_end(v));
       const n = end - start - region_count(k.resv_regions(k.vma_resv_map(v)), start, end);
-      if (n) parts.push(`mm${p} vma [${k.vm_start(v)},${k.vm_end(v)}): ${n}`);
+      if (n && parts) parts.push(`mm${p} vma [${k.vm_start(v)},${k.vm_end(v)}): ${n}`);
       total += n;
     }
   }
-  return { total, parts };
+  return total;
 }
 
 export const reservationConservation: Invariant = {
   name: "reservation-conservation",
   summary: "Rsvd equals the outstanding reservations (inode maps without a page + private owners' unconsumed indices)",
   state({ k }) {
-    const { total, parts } = outstandingReservations(k);
-    if (k.resv_huge_pages === total) return null;
+    if (k.resv_huge_pages === outstandingReservations(k)) return null;
+    const parts: string[] = [];
+    const total = outstandingReservations(k, parts);
     return `HugePages_Rsvd = ${k.resv_huge_pages} but ${total} reservations are outstanding (${parts.join(", ") || "none"})`;
   },
 };
