@@ -1,6 +1,7 @@
 /**
  * A state as plain kernel objects, named as in the kernel: for traces (ITF), diagrams and
- * replay messages. Not on the search's hot path.
+ * replay messages. Not on the search's hot path. ITF has no null, so an absent holder, mapping
+ * or lock owner is "", and the ptes are a Map of the present entries only.
  */
 import type { Kernel } from "./kernel.js";
 import { L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE } from "./kernel.js";
@@ -22,12 +23,22 @@ const PAGE_STATES = ["buddy", "free", "in_use"] as const;
 
 export type Decoded = ReturnType<typeof decode>;
 
-function lockHolders(k: Kernel, off: number, rw: boolean): { writer: string | null; readers: string[] } {
+function lockHolders(k: Kernel, off: number, rw: boolean): { writer: string; readers: string[] } {
   const name = (t: number) => k.cfg.threads[t]?.name ?? "setup";
   const w = k.a[off]!;
   const readers: string[] = [];
   if (rw) for (let t = 0; t < k.L.threads; t++) if (k.a[off + 1]! & (1 << t)) readers.push(name(t));
-  return { writer: w ? name(w - 1) : null, readers };
+  return { writer: w ? name(w - 1) : "", readers };
+}
+
+/** Process p's ptes by address (in huge pages), present entries only. */
+function presentPtes(k: Kernel, p: number): Map<number, { page: number; write: boolean }> {
+  const out = new Map<number, { page: number; write: boolean }>();
+  for (let a = 0; a < k.L.addrPages; a++) {
+    const pte = k.pte(p, a);
+    if (pte) out.set(a, { page: pte_page(pte), write: huge_pte_write(pte) });
+  }
+  return out;
 }
 
 export function decode(k: Kernel) {
@@ -61,10 +72,7 @@ export function decode(k: Kernel) {
         resv_map: k.vma_resv_map(v),
         resv_count: k.vma_resv_huge_pages(v),
       })),
-      ptes: Array.from({ length: k.L.addrPages }, (_, a) => {
-        const pte = k.pte(i, a);
-        return pte ? { page: pte_page(pte), write: huge_pte_write(pte) } : null;
-      }),
+      ptes: presentPtes(k, i),
     })),
     resv_maps: Array.from({ length: k.L.resvMaps }, (_, j) => ({
       id: j + 1,
@@ -80,7 +88,7 @@ export function decode(k: Kernel) {
         mapcount: k.page_mapcount(g),
         anon: k.page_test(g, S.PG_ANON),
         restore_reserve: k.page_test(g, S.PG_RESTORE_RESERVE),
-        mapping: k.page_mapping(g) ? k.cfg.files[k.page_mapping(g) - 1]!.name : null,
+        mapping: k.page_mapping(g) ? k.cfg.files[k.page_mapping(g) - 1]!.name : "",
         index: k.page_index(g),
         locked_by: lockHolders(k, k.folio_lock_word(g), false).writer,
       };

@@ -310,8 +310,9 @@ export class Kernel {
   i_mmap_rwsem(f: number): number {
     return this.L.inode(f) + S.I_MMAP_WRITER;
   }
+  /** hugetlb_fault_mutex_table[hash(mapping, idx)], or the one hugetlb_instantiation_mutex. */
   hugetlb_fault_mutex(f: number, idx: number): number {
-    return this.L.faultMutex(f, idx);
+    return this.variant.faultMutex === "global" ? this.L.faultMutex(0, 0) : this.L.faultMutex(f, idx);
   }
   folio_lock_word(g: number): number {
     return this.L.page(g) + S.PG_LOCK;

@@ -17,6 +17,13 @@ export interface Variant {
    * for a consumed index, so a refault after truncate takes a page with no reservation.
    */
   readonly ownerNeedsReservationAlwaysZero: boolean;
+  /**
+   * The mutex hugetlb_fault takes. Seed 003 documents the reserve map as protected by mmap_sem
+   * plus the single hugetlb_instantiation_mutex; today it is hugetlb_fault_mutex_table[hash] of
+   * (mapping, index). The model's truncate takes the same mutex per index in both (the 2008
+   * truncate_hugepages took none; with the global mutex this only serialises more).
+   */
+  readonly faultMutex: "global" | "per-index";
 }
 
 const modern: Variant = {
@@ -24,6 +31,7 @@ const modern: Variant = {
   summary: "today's kernel (mm/hugetlb.c around v6.18)",
   privateResv: "map",
   ownerNeedsReservationAlwaysZero: false,
+  faultMutex: "per-index",
 };
 
 export const VARIANTS: readonly Variant[] = [
@@ -31,8 +39,9 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     name: "seed-003",
-    summary: "seed 003 as posted: resv_map of consumed regions; owner faults always use a reservation",
+    summary: "seed 003 as posted: refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation",
     ownerNeedsReservationAlwaysZero: true,
+    faultMutex: "global",
   },
   {
     ...modern,
@@ -40,6 +49,7 @@ export const VARIANTS: readonly Variant[] = [
     summary: "before seed 003: split_vma copies the reservation count, both halves return it (reservation-conservation)",
     privateResv: "count",
     ownerNeedsReservationAlwaysZero: true,
+    faultMutex: "global",
   },
 ];
 

@@ -7,7 +7,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
-import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, PG_ANON, PG_RESTORE_RESERVE, VM_WRITE } from "../layout.js";
+import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_WRITE } from "../layout.js";
 import { huge_pte_mkwrite, huge_pte_write, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
 import { find_vma } from "../mm/vma.js";
@@ -30,7 +30,7 @@ function fault_mutex(k: Kernel, t: number): number {
   return k.hugetlb_fault_mutex(fault_file(k, t), k.local(t, L_IDX));
 }
 function clear_locals(k: Kernel, t: number): void {
-  for (let i = 0; i < 8; i++) k.set_local(t, i, 0);
+  for (let i = 0; i < NR_LOCALS; i++) k.set_local(t, i, 0);
 }
 
 /**
@@ -42,8 +42,10 @@ function fault_return(k: Kernel, t: number, result: number, retry = false): numb
   if (locked) k.unlock(k.folio_lock_word(locked));
   if (k.local(t, L_VMA)) k.unlock(fault_mutex(k, t));
   k.up_read(k.mmap_lock(k.op(t).proc), t);
-  clear_locals(k, t);
-  if (retry) return 0;
+  if (retry) {
+    clear_locals(k, t);
+    return 0;
+  }
   k.set_result(t, result);
   return DONE;
 }

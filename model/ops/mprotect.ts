@@ -33,8 +33,8 @@ export const mprotect = procedure<"mmap_write_lock" | "split" | "mprotect_fixup"
         const op = k.op(t);
         const end = op.addr + op.len;
         const inside = vmas_of(k, op.proc).filter((v) => k.vm_start(v) >= op.addr && k.vm_end(v) <= end);
-        const files = [...new Set(inside.map((v) => k.vm_file(v)))];
-        if (files.some((f) => k.a[k.i_mmap_rwsem(f)] !== 0 || k.a[k.i_mmap_rwsem(f) + 1] !== 0)) return BLOCKED;
+        const rwsems = [...new Set(inside.map((v) => k.i_mmap_rwsem(k.vm_file(v))))];
+        for (const rwsem of rwsems) if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
         let result: number = Result.OK;
         if (!find_vma(k, op.proc, op.addr)) result = Result.ENOMEM;
         for (const v of inside) {
@@ -42,6 +42,7 @@ export const mprotect = procedure<"mmap_write_lock" | "split" | "mprotect_fixup"
           set_vm_flags(k, v, op.writable ? flags | VM_WRITE : flags & ~VM_WRITE);
           if (!op.writable) hugetlb_change_protection(k, v);
         }
+        for (const rwsem of rwsems) k.up_write(rwsem);
         k.up_write(k.mmap_lock(op.proc));
         k.set_result(t, result);
         return DONE;
