@@ -40,22 +40,28 @@ export class Machine {
     for (let g = 1; g <= this.cfg.pool.pages; g++) k.set_page_state(g, S.PAGE_FREE);
     this.cfg.files.forEach((f, i) => k.set_i_size(i, f.isize));
     this.cfg.processes.forEach((p, i) => k.set_mm_state(i, p.alive ? S.MM_ALIVE : S.MM_UNBORN));
-    const t = k.L.setupThread;
-    for (const block of this.cfg.setup) {
-      k.setupOps = block.ops;
-      k.w(k.L.thread(t) + S.TH_OP, 0);
-      for (let i = 0; i < block.ops.length; i++) {
-        for (let guard = 0; ; guard++) {
-          if (guard > 10_000) throw new ModelError(`setup operation ${block.ops[i]!.text} does not finish`);
-          const r = this.runStep(k, t);
-          if (r === BLOCKED) throw new ModelError(`setup operation ${block.ops[i]!.text} blocked`);
-          if (r === DONE) break;
-        }
-      }
-    }
-    k.setupOps = [];
-    k.w_fill(k.L.thread(t), k.L.thread(t) + S.THREAD_SIZE, 0);
+    for (const block of this.cfg.setup) for (const op of block.ops) this.runToCompletion(k, op);
     return k.a;
+  }
+
+  /**
+   * Runs one operation to its end on k, alone (in the thread slot kept for setup); returns its
+   * result (model/types.ts Result). For setup, and for running operations one after another.
+   */
+  runToCompletion(k: Kernel, op: OpCall): number {
+    const base = k.L.thread(k.L.setupThread);
+    k.setupOps = [op];
+    k.w_fill(base, base + S.THREAD_SIZE, 0);
+    for (let guard = 0; ; guard++) {
+      if (guard > 10_000) throw new ModelError(`operation ${op.text} does not finish`);
+      const r = this.runStep(k, k.L.setupThread);
+      if (r === BLOCKED) throw new ModelError(`operation ${op.text} blocked with no other thread running`);
+      if (r === DONE) break;
+    }
+    const result = k.a[base + S.TH_RESULT]!;
+    k.w_fill(base, base + S.THREAD_SIZE, 0);
+    k.setupOps = [];
+    return result;
   }
 
   /** Has thread t nothing left to do (all its operations done, or its process gone)? */
