@@ -1,0 +1,112 @@
+/** `mmcheck explore`: search one scenario under one variant, print the outcome, write the report. */
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { explore } from "../explorer/bfs.js";
+import { replay } from "../explorer/trace.js";
+import { INVARIANTS } from "../invariants/index.js";
+import { Machine } from "../model/machine.js";
+import { ModelError } from "../model/types.js";
+import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
+import { raceDiagram } from "../reports/diagram.js";
+import { makeReport } from "../reports/report.js";
+import { writeReport } from "../reports/write.js";
+import { loadScenario } from "../scenarios/load.js";
+import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
+import { progressDisplay } from "./progress.js";
+
+export const EXIT = { pass: 0, violation: 1, usage: 2, incomplete: 3 } as const;
+
+const DEFAULT_REPORT = "mmcheck-report.json";
+
+const ExploreFlags = z.strictObject({
+  scenario: z.string({ error: "required (a scenario name or a path to a scenario file)" }).min(1, "must not be empty"),
+  variant: z
+    .string()
+    .default("modern")
+    .transform((name, ctx): Variant => {
+      const v = findVariant(name);
+      if (v) return v;
+      ctx.addIssue({ code: "custom", message: `unknown variant "${name}" (known: ${VARIANTS.map((x) => x.name).join(", ")})` });
+      return z.NEVER;
+    }),
+  workers: integerFlag(1).default(1),
+  report: z.string().min(1, "must not be empty").optional(),
+  "max-states": integerFlag(1).optional(),
+  "max-depth": integerFlag(0).optional(),
+  "no-progress": z.literal(true).optional(),
+});
+
+/** Refuses a report path that cannot be written before the search, not after it. */
+function checkReportPath(path: string): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--report: no directory ${dirname(path)}`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--report: ${path} is a directory`);
+}
+
+export function exploreCommand(args: readonly string[], color: boolean): number {
+  const { flags, positionals } = parseArgs("explore", args, {
+    scenario: "value",
+    variant: "value",
+    workers: "value",
+    report: "value",
+    "max-states": "value",
+    "max-depth": "value",
+    "no-progress": "switch",
+  });
+  if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument (the scenario goes after --scenario)`);
+  const opts = checkFlags(ExploreFlags, flags);
+  if (opts.report !== undefined) checkReportPath(opts.report);
+  const scenario = loadScenario(opts.scenario);
+  const machine = new Machine(scenario.config, opts.variant);
+  try {
+    machine.initial();
+  } catch (e) {
+    // The setup runs before the search: a setup that blocks or never ends is the scenario's fault.
+    if (e instanceof ModelError) throw new UsageError(`scenario ${opts.scenario}: setup: ${e.message}`);
+    throw e;
+  }
+
+  const progress = progressDisplay(!opts["no-progress"]);
+  const result = explore(machine, INVARIANTS, {
+    maxStates: opts["max-states"],
+    maxDepth: opts["max-depth"],
+    onProgress: progress.onProgress,
+    progressEvery: 5_000,
+  });
+  progress.stop();
+
+  const s = result.stats;
+  const outcome =
+    result.verdict === "violation"
+      ? `violation of ${result.violation!.invariant} at depth ${result.violation!.depth}`
+      : result.verdict === "incomplete"
+        ? `incomplete (stopped by --${result.bound}; nothing violated so far)`
+        : "pass (exhaustive; every invariant held)";
+  console.log(`scenario ${opts.scenario}, variant ${opts.variant.name}: ${outcome}`);
+  console.log(
+    `${s.distinctStates.toLocaleString("en-US")} distinct states, ${s.statesGenerated.toLocaleString("en-US")} generated, ` +
+      `depth ${s.maxDepth}, ${(s.durationMs / 1000).toFixed(2)} s`,
+  );
+
+  const counterexample = result.violation ? replay(machine, result.violation.threads) : undefined;
+  if (counterexample) console.log(`\n${raceDiagram(machine, counterexample, result.violation!, { color })}\n`);
+  const reportPath = opts.report ?? (result.verdict === "violation" ? DEFAULT_REPORT : undefined);
+  if (reportPath !== undefined) {
+    const options = {
+      workers: opts.workers,
+      ...(opts["max-states"] !== undefined && { maxStates: opts["max-states"] }),
+      ...(opts["max-depth"] !== undefined && { maxDepth: opts["max-depth"] }),
+    };
+    const report = makeReport({ scenario: opts.scenario, variant: opts.variant.name, options, result }, machine, counterexample);
+    try {
+      writeReport(reportPath, report);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code) throw new UsageError(`${opts.report !== undefined ? "--report" : "report"}: cannot write ${reportPath} (${code})`);
+      throw e;
+    }
+    console.log(`report: ${reportPath}`);
+  }
+  return EXIT[result.verdict];
+}

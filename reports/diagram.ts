@@ -1,0 +1,89 @@
+/**
+ * A counterexample as the race diagrams of kernel commit messages: one column per thread, one
+ * row per step, the pool counters a step changed on the right, and the violated invariant below.
+ */
+import type { Violation } from "../explorer/check.js";
+import type { Replayed } from "../explorer/trace.js";
+import type { OpCall } from "../model/config.js";
+import type { Kernel } from "../model/kernel.js";
+import type { Machine } from "../model/machine.js";
+
+export interface DiagramOptions {
+  /** ANSI bold header and red verdict, for a terminal. */
+  readonly color?: boolean;
+  /** Cells wider than this are cut, so that a few threads still fit a terminal. */
+  readonly maxCellWidth?: number;
+}
+
+/** The counters of /proc/meminfo's HugePages_* lines. */
+const COUNTERS: readonly [string, (k: Kernel) => number][] = [
+  ["Total", (k) => k.nr_huge_pages],
+  ["Free", (k) => k.free_huge_pages],
+  ["Rsvd", (k) => k.resv_huge_pages],
+  ["Surp", (k) => k.surplus_huge_pages],
+];
+
+/** A step's row: the label, and above it the operation when the step is the operation's first. */
+interface Row {
+  /** Step d leads to ITF state d, so rows are numbered as the trace's states (0: the initial state). */
+  readonly depth: number;
+  readonly thread: number;
+  readonly op?: string;
+  readonly label: string;
+  readonly pool: string;
+}
+
+function cut(s: string, width: number): string {
+  return s.length <= width ? s : `${s.slice(0, width - 1)}…`;
+}
+
+/**
+ * `outcome` is what the trace ends in: the violation, or null for a trace that ran clean.
+ * Lines end without trailing spaces, so the text can go into a commit message as it is.
+ */
+export function raceDiagram(machine: Machine, run: Replayed, outcome: Violation | null, opts: DiagramOptions = {}): string {
+  const maxCell = opts.maxCellWidth ?? 40;
+  const before = machine.k.view(new Int32Array(0));
+  const after = machine.k.view(new Int32Array(0));
+  const lastOp = new Map<number, OpCall>();
+  const rows: Row[] = run.transitions.map((tr, i) => {
+    before.a = run.states[i]!;
+    after.a = run.states[i + 1]!;
+    const pool = COUNTERS.filter(([, get]) => get(before) !== get(after))
+      .map(([name, get]) => `${name} ${get(before)}→${get(after)}`)
+      .join(", ");
+    const first = lastOp.get(tr.thread) !== tr.op;
+    lastOp.set(tr.thread, tr.op);
+    return { depth: i + 1, thread: tr.thread, op: first ? tr.op.text : undefined, label: tr.step.label, pool };
+  });
+
+  const headers = machine.cfg.threads.map((th, t) => `CPU${t} (${th.name})`);
+  const indent = "  ";
+  const widths = headers.map((h, t) =>
+    Math.min(
+      maxCell,
+      Math.max(h.length, ...rows.filter((r) => r.thread === t).map((r) => Math.max(r.op?.length ?? 0, indent.length + r.label.length))),
+    ),
+  );
+  const numWidth = String(rows.length).length;
+  const line = (num: string, thread: number, text: string, pool: string) => {
+    const cells = widths.map((w, t) => (t === thread ? cut(text, w) : "").padEnd(w));
+    return [num.padStart(numWidth), ...cells, pool].join("  ").trimEnd();
+  };
+
+  before.a = run.states[0]!;
+  const initial = COUNTERS.map(([name, get]) => `${name} ${get(before)}`).join(", ");
+  const out: string[] = [];
+  const header = ["#".padStart(numWidth), ...headers.map((h, t) => cut(h, widths[t]!).padEnd(widths[t]!)), "HugePages"].join("  ").trimEnd();
+  out.push(opts.color ? `\x1b[1m${header}\x1b[0m` : header);
+  out.push(["-".repeat(numWidth), ...widths.map((w) => "-".repeat(w)), "---------"].join("  "));
+  out.push(line("0", -1, "", initial));
+  for (const r of rows) {
+    if (r.op) out.push(line("", r.thread, r.op, ""));
+    out.push(line(String(r.depth), r.thread, indent + r.label, r.pool));
+  }
+  out.push("");
+  const verdict = outcome ? `${outcome.invariant} violated: ${outcome.message}` : "no invariant violated";
+  out.push(opts.color && outcome ? `\x1b[31m${verdict}\x1b[0m` : verdict);
+  return out.join("\n");
+}

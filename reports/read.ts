@@ -1,0 +1,21 @@
+/** Reads a report for `mmcheck replay`; every problem is a ReportError of one line. */
+import { readFileSync } from "node:fs";
+import { issueLine, ReportSchema, type Report } from "./schema.js";
+
+export class ReportError extends Error {
+  override name = "ReportError";
+}
+
+export function readReport(path: string): Report {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason = err.code ? `cannot read (${err.code})` : `not valid JSON: ${err.message.split("\n")[0]}`;
+    throw new ReportError(`${path}: ${reason}`);
+  }
+  const parsed = ReportSchema.safeParse(raw);
+  if (!parsed.success) throw new ReportError(`${path}: ${issueLine(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,52 @@
+/** Assembles the report of one `mmcheck explore` run from the search's result. */
+import type { ExploreResult } from "../explorer/bfs.js";
+import type { Replayed } from "../explorer/trace.js";
+import type { Machine } from "../model/machine.js";
+import { itfTrace } from "./itf.js";
+import { REPORT_FORMAT, type ExploreOptionsRecord, type Report } from "./schema.js";
+import { TOOL } from "./tool.js";
+
+export interface Run {
+  /** The scenario as the user gave it (a shipped name or a path). */
+  readonly scenario: string;
+  readonly variant: string;
+  readonly options: ExploreOptionsRecord;
+  readonly result: ExploreResult;
+}
+
+/** `counterexample` is the violation's threads replayed on `machine`; required for a violation. */
+export function makeReport(run: Run, machine: Machine, counterexample?: Replayed): Report {
+  const { result } = run;
+  const base = {
+    format: REPORT_FORMAT,
+    tool: { ...TOOL },
+    scenario: run.scenario,
+    variant: run.variant,
+    options: run.options,
+    stats: {
+      distinctStates: result.stats.distinctStates,
+      statesGenerated: result.stats.statesGenerated,
+      maxDepth: result.stats.maxDepth,
+      durationMs: result.stats.durationMs,
+      workers: run.options.workers,
+    },
+  } as const;
+  if (result.verdict === "pass") return { ...base, verdict: "pass" };
+  if (result.verdict === "incomplete") return { ...base, verdict: "incomplete", bound: result.bound! };
+  const v = result.violation!;
+  if (!counterexample) throw new Error("a violation's report needs its counterexample replayed");
+  return {
+    ...base,
+    verdict: "violation",
+    violation: {
+      invariant: v.invariant,
+      message: v.message,
+      depth: v.depth,
+      trace: itfTrace(machine, counterexample, {
+        scenario: run.scenario,
+        variant: run.variant,
+        description: `mmcheck ${TOOL.version}: ${v.invariant} violated at depth ${v.depth}: ${v.message}`,
+      }),
+    },
+  };
+}
