@@ -1,0 +1,125 @@
+/**
+ * Every shipped scenario (scenarios/*.yaml, found at run time so that new files are covered),
+ * for every variant its `expect` map names: an exhaustive search gives the expected verdict (and
+ * invariant); each counterexample replays to the same violation at the same depth; the search
+ * is deterministic; and `modern` is always listed and passes.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { explore, type ExploreResult } from "../explorer/bfs.js";
+import { reproduce } from "../explorer/trace.js";
+import { INVARIANTS } from "../invariants/index.js";
+import { Machine } from "../model/machine.js";
+import { findVariant } from "../model/variant.js";
+import { loadScenario, scenarioDir, shippedScenarios } from "../scenarios/load.js";
+
+const names = shippedScenarios();
+
+function machine(name: string, variant: string): Machine {
+  const v = findVariant(variant);
+  if (!v) throw new Error(`scenario ${name}: expect names variant "${variant}", which model/variant.ts does not define`);
+  return new Machine(loadScenario(name).config, v);
+}
+
+/** One exhaustive search per (scenario, variant), shared by the tests below. */
+const results = new Map<string, ExploreResult>();
+function run(name: string, variant: string): ExploreResult {
+  const key = `${name}/${variant}`;
+  let r = results.get(key);
+  if (!r) {
+    r = explore(machine(name, variant), INVARIANTS);
+    results.set(key, r);
+  }
+  return r;
+}
+
+it("scenarios are shipped (the folder is found)", () => {
+  expect(names.length).toBeGreaterThan(0);
+  expect(names).toContain("split-unmap");
+});
+
+describe.each(names)("scenario %s", (name) => {
+  const scenario = loadScenario(name);
+  const variants = Object.keys(scenario.expect);
+
+  it("lists modern in expect, as pass", () => {
+    expect(variants).toContain("modern");
+    expect(scenario.expect["modern"]).toBe("pass");
+  });
+
+  it("names only variants that exist", () => {
+    for (const v of variants) expect(findVariant(v), `variant ${v}`).toBeDefined();
+  });
+
+  it("loads by name and by path to the same configuration", () => {
+    expect(scenario.name).toBe(name);
+    expect(scenario.summary.length).toBeGreaterThan(0);
+    expect(scenario.config.threads.length).toBeGreaterThan(0);
+    const byPath = loadScenario(join(scenarioDir(), `${name}.yaml`));
+    expect(byPath.config).toEqual(scenario.config);
+    expect(byPath.expect).toEqual(scenario.expect);
+  });
+
+  describe.each(variants)("variant %s", (variant) => {
+    const expected = scenario.expect[variant]!;
+
+    it(`is exhaustive and gives ${typeof expected === "string" ? expected : `a ${expected.invariant} violation`}`, () => {
+      const r = run(name, variant);
+      if (expected === "pass") {
+        expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message}`).toBeUndefined();
+        expect(r.verdict).toBe("pass");
+        expect(r.bound).toBeUndefined();
+        expect(r.stats.distinctStates).toBeGreaterThan(1);
+      } else {
+        expect(r.verdict).toBe(expected.verdict);
+        expect(r.violation?.invariant).toBe(expected.invariant);
+        expect(r.violation!.message.length).toBeGreaterThan(0);
+        expect(r.violation!.message).not.toContain("\n");
+        // The trace is the list of threads that moved: one per step, each a thread of the scenario.
+        expect(r.violation!.threads.length).toBe(r.violation!.depth);
+        for (const t of r.violation!.threads) expect(t >= 0 && t < scenario.config.threads.length).toBe(true);
+      }
+    });
+
+    if (expected !== "pass") {
+      it("its counterexample replays to the same invariant at the same depth", () => {
+        const r = run(name, variant);
+        const v = r.violation!;
+        const again = reproduce(machine(name, variant), INVARIANTS, v.threads);
+        expect(again).not.toBeNull();
+        expect(again!.invariant).toBe(v.invariant);
+        expect(again!.depth).toBe(v.depth);
+        expect(again!.message).toBe(v.message);
+      });
+
+      it("its counterexample is the shortest: the trace one step short runs clean", () => {
+        const v = run(name, variant).violation!;
+        const m = machine(name, variant);
+        if (v.invariant === "deadlock") {
+          // A deadlock's trace ends in the stuck state itself.
+          expect(reproduce(m, INVARIANTS, v.threads)?.invariant).toBe("deadlock");
+          return;
+        }
+        expect(reproduce(m, INVARIANTS, v.threads.slice(0, -1))).toBeNull();
+      });
+    }
+
+    it("is deterministic: a second search gives the same stats and the same counterexample", () => {
+      const a = run(name, variant);
+      const b = explore(machine(name, variant), INVARIANTS);
+      expect(b.verdict).toBe(a.verdict);
+      expect({
+        distinctStates: b.stats.distinctStates,
+        statesGenerated: b.stats.statesGenerated,
+        maxDepth: b.stats.maxDepth,
+      }).toEqual({
+        distinctStates: a.stats.distinctStates,
+        statesGenerated: a.stats.statesGenerated,
+        maxDepth: a.stats.maxDepth,
+      });
+      expect(b.violation?.threads).toEqual(a.violation?.threads);
+      expect(b.violation?.invariant).toBe(a.violation?.invariant);
+      expect(b.violation?.depth).toBe(a.violation?.depth);
+    });
+  });
+});
