@@ -96,6 +96,7 @@ export function explore(machine: Machine, invariants: readonly Invariant[], opts
   const progress = (queued: number) =>
     opts.onProgress?.({ distinctStates: visited.size, statesGenerated: generated, depth, queued, elapsedMs: Date.now() - t0 });
   const violated = (v: Violation, d: number, threads: number[]): ExploreResult => {
+    depth = Math.max(depth, d);
     progress(0);
     return { verdict: "violation", stats: stats(), violation: { ...v, depth: d, threads } };
   };

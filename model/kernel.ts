@@ -311,6 +311,10 @@ export class Kernel {
     return this.L.inode(f) + S.I_MMAP_WRITER;
   }
   /** hugetlb_fault_mutex_table[hash(mapping, idx)], or the one hugetlb_instantiation_mutex. */
+  /** inode_lock: held by truncate (do_truncate) and by hugetlbfs_file_mmap. */
+  i_rwsem(f: number): number {
+    return this.L.inode(f) + S.I_RWSEM;
+  }
   hugetlb_fault_mutex(f: number, idx: number): number {
     return this.variant.faultMutex === "global" ? this.L.faultMutex(0, 0) : this.L.faultMutex(f, idx);
   }

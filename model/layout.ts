@@ -13,12 +13,14 @@ export const RESV_HUGE_PAGES = 2;
 export const SURPLUS_HUGE_PAGES = 3;
 const GLOBALS = 4;
 
-/** Per inode: i_size, the shared reserve map (bit i: index i covered), i_mmap_rwsem. */
+/** Per inode: i_size, the shared reserve map (bit i: index i covered), i_mmap_rwsem, i_rwsem. */
 export const I_SIZE = 0;
 export const I_RESV_MAP = 1;
 export const I_MMAP_WRITER = 2;
 export const I_MMAP_READERS = 3;
-const INODE_FIXED = 4;
+/** inode_lock (i_rwsem), only ever taken for write by the paths modelled. */
+export const I_RWSEM = 4;
+const INODE_FIXED = 5;
 
 /** Per process (mm): alive, mmap_lock, page-table lock, then VMA slots, then ptes. */
 export const MM_STATE = 0;
@@ -171,6 +173,7 @@ export class Layout {
     }
     for (let f = 0; f < this.files; f++) {
       out.push({ off: this.inode(f) + I_MMAP_WRITER, rw: true, name: `i_mmap_rwsem(file${f})` });
+      out.push({ off: this.inode(f) + I_RWSEM, rw: false, name: `i_rwsem(file${f})` });
       for (let i = 0; i < this.filePages; i++)
         out.push({ off: this.faultMutex(f, i), rw: false, name: `hugetlb_fault_mutex(file${f}, ${i})` });
     }

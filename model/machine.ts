@@ -20,12 +20,16 @@ export class Machine {
   readonly k: Kernel;
   readonly threads: number;
 
+  /** For each process, the thread whose operations fork it (−1: none). */
+  private readonly forker: readonly number[];
+
   constructor(
     readonly cfg: ModelConfig,
     readonly variant: Variant,
   ) {
     this.k = new Kernel(cfg, variant);
     this.threads = cfg.threads.length;
+    this.forker = cfg.processes.map((_, p) => cfg.threads.findIndex((th) => th.ops.some((op) => op.op === "fork" && op.child === p)));
   }
 
   get stateWords(): number {
@@ -64,13 +68,23 @@ export class Machine {
     return result;
   }
 
-  /** Has thread t nothing left to do (all its operations done, or its process gone)? */
+  /**
+   * Has thread t nothing left to do? Its operations are done; or its process exited (its other
+   * threads die with it, between operations); or its process will never be born, because the
+   * thread that was to fork it is done without having done so.
+   */
   done(s: Int32Array, t: number): boolean {
     const k = this.k;
     k.a = s;
-    const ops = this.cfg.threads[t]!.ops;
-    if (k.thread_op(t) >= ops.length) return true;
-    return k.mm_state(this.cfg.threads[t]!.proc) === S.MM_EXITED && k.thread_pc(t) === 0;
+    const th = this.cfg.threads[t]!;
+    if (k.thread_op(t) >= th.ops.length) return true;
+    const state = k.mm_state(th.proc);
+    if (state === S.MM_EXITED) return k.thread_pc(t) === 0;
+    if (state === S.MM_UNBORN) {
+      const forker = this.forker[th.proc]!;
+      return forker >= 0 && forker !== t && this.done(s, forker);
+    }
+    return false;
   }
 
   allDone(s: Int32Array): boolean {

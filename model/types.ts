@@ -28,6 +28,7 @@ export type Obj =
   | "ptl"
   | "page_lock"
   | "i_mmap_rwsem"
+  | "i_rwsem"
   | "mm";
 
 export interface Step {
@@ -51,7 +52,10 @@ export class ModelError extends Error {
   override name = "ModelError";
 }
 
-/** Builds a procedure whose steps are addressed by name; `pc.x` is the index of step `x`. */
+/**
+ * Builds a procedure whose steps are addressed by name; `pc.x` is the index of step `x`. A
+ * step's label is its kernel function, with the step's name after a colon when they differ.
+ */
 export function procedure<N extends string>(
   name: string,
   labels: readonly N[],
@@ -61,7 +65,7 @@ export function procedure<N extends string>(
   const defs = build(pc);
   const steps = labels.map((l) => {
     const d = defs[l];
-    return { ...d, label: d.label ?? `${d.fn}:${l}` } as Step;
+    return { ...d, label: d.label ?? (d.fn === l ? l : `${d.fn}:${l}`) } as Step;
   });
   return { name, steps };
 }

@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { ZodError } from "zod";
 import type { ModelConfig, OpCall } from "../model/config.js";
+import { INVARIANTS } from "../invariants/index.js";
 import { OPERATIONS } from "../model/ops/index.js";
+import { findVariant, VARIANTS } from "../model/variant.js";
 import { ScenarioSchema, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
 
 export class ScenarioError extends Error {
@@ -111,6 +113,11 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       }
       if (op === "munmap" || op === "mprotect") splits += 2;
     });
+  }
+  for (const [variant, e] of Object.entries(s.expect)) {
+    if (!findVariant(variant)) fail(`expect.${variant}`, `unknown variant (known: ${VARIANTS.map((v) => v.name).join(", ")})`);
+    if (e !== "pass" && !INVARIANTS.some((i) => i.name === e.invariant))
+      fail(`expect.${variant}.invariant`, `unknown invariant "${e.invariant}" (known: ${INVARIANTS.map((i) => i.name).join(", ")})`);
   }
   const addressSpace = s.addressSpace ?? addrEnd;
   if (addressSpace < addrEnd) fail("addressSpace", `smaller than the mappings (${addrEnd})`);

@@ -29,15 +29,40 @@ export const OpSchemas = {
 
 export type OpName = keyof typeof OpSchemas;
 
-const opEntry = z.union([
-  z.enum(["exit"]).transform(() => ({ exit: {} })),
-  ...(Object.entries(OpSchemas) as [OpName, z.ZodType][]).map(([op, schema]) => z.strictObject({ [op]: schema })),
-]);
+/**
+ * An operation entry: checked by hand inside zod so that an error names the operation's own
+ * field (`threads.0.ops.1.fault.addr`) and the reason, not just "invalid input".
+ */
+const opEntry = z.unknown().transform((entry, ctx): Record<string, Record<string, unknown>> => {
+  const known = Object.keys(OpSchemas).join(", ");
+  if (typeof entry === "string") {
+    if (entry === "exit") return { exit: {} };
+    ctx.addIssue({ code: "custom", message: `unknown operation "${entry}" (known: ${known})` });
+    return z.NEVER;
+  }
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry) || Object.keys(entry).length !== 1) {
+    ctx.addIssue({ code: "custom", message: "an operation is a map with one key, the operation's name, e.g. { fault: { addr: 0 } }" });
+    return z.NEVER;
+  }
+  const [op, args] = Object.entries(entry)[0]!;
+  const schema = (OpSchemas as Record<string, z.ZodType>)[op];
+  if (!schema) {
+    ctx.addIssue({ code: "custom", message: `unknown operation "${op}" (known: ${known})` });
+    return z.NEVER;
+  }
+  const parsed = schema.safeParse(args ?? {});
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: [op, ...issue.path] });
+    return z.NEVER;
+  }
+  return { [op]: parsed.data as Record<string, unknown> };
+});
 
-const expectation = z.union([
-  z.literal("pass"),
-  z.strictObject({ verdict: z.literal("violation"), invariant: z.string() }),
-]);
+
+const expectation = z.union(
+  [z.literal("pass"), z.strictObject({ verdict: z.literal("violation"), invariant: z.string() })],
+  { error: 'expected "pass" or { verdict: violation, invariant: NAME }' },
+);
 
 export const ScenarioSchema = z.strictObject({
   name,

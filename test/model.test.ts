@@ -788,14 +788,12 @@ describe("mprotect (mm/mprotect.c do_mprotect_pkey)", () => {
   });
 
   /*
-   * MODEL DISCREPANCY (model/ops/mprotect.ts): do_mprotect_pkey returns -ENOMEM before changing
-   * anything when `start` is not mapped (`if (vma->vm_start > start) goto out;`), and stops
-   * with -ENOMEM at the first hole (`if (vma->vm_start != tmp) { error = -ENOMEM; break; }`)
-   * or when the range runs past the last VMA (`if (!error && tmp < end) error = -ENOMEM;`).
-   * The model checks only that `addr` is mapped, and changes every VMA inside the range anyway.
-   * These tests assert the kernel's behaviour and are marked `it.fails` while the model differs.
+   * do_mprotect_pkey returns -ENOMEM before changing anything when `start` is not mapped
+   * (`if (vma->vm_start > start) goto out;`), and stops with -ENOMEM at the first hole
+   * (`if (vma->vm_start != tmp) { error = -ENOMEM; break; }`) or when the range runs past the
+   * last VMA (`if (!error && tmp < end) error = -ENOMEM;`).
    */
-  it.fails("MODEL BUG: a range starting in a hole changes nothing (the VMA stays writable)", () => {
+  it("a range starting in a hole changes nothing (the VMA stays writable)", () => {
     const c = single(
       [{ mmap: { addr: 1, len: 2, file: "f" } }, { mprotect: { addr: 0, len: 3, write: false } }, { fault: { addr: 1, write: true } }],
       { pages: 2 },
@@ -808,7 +806,7 @@ describe("mprotect (mm/mprotect.c do_mprotect_pkey)", () => {
     expect(x.op(2).result).toBe("ok");
   });
 
-  it.fails("MODEL BUG: a hole inside the range is ENOMEM, and the VMA after the hole keeps VM_WRITE", () => {
+  it("a hole inside the range is ENOMEM, and the VMA after the hole keeps VM_WRITE", () => {
     const c = single(
       [
         { mmap: { addr: 0, len: 1, file: "f" } },
@@ -826,7 +824,7 @@ describe("mprotect (mm/mprotect.c do_mprotect_pkey)", () => {
     expect(x.op(3).result).toBe("ok");
   });
 
-  it.fails("MODEL BUG: a range running past the last VMA is ENOMEM", () => {
+  it("a range running past the last VMA is ENOMEM", () => {
     const c = single([{ mmap: { addr: 0, len: 2, file: "f" } }, { mprotect: { addr: 1, len: 2, write: false } }], { pages: 2 }, { pages: 3 });
     const x = run(c, all(c));
     expect(x.op(1).result).toBe("ENOMEM");
@@ -851,14 +849,12 @@ describe("locking (kernel-notes §3)", () => {
   });
 
   /*
-   * MODEL DISCREPANCY (model/ops/ftruncate.ts, model/ops/mmap.ts): truncate runs under the inode's i_rwsem
-   * (do_truncate: inode_lock(); notify_change() → hugetlbfs_setattr → hugetlb_vmtruncate;
-   * inode_unlock()), so two truncates of one file never interleave. The model's ftruncate takes
-   * no i_rwsem: a second truncate runs its hugetlb_unreserve_pages between the first one's
-   * remove_inode_hugepages and hugetlb_unreserve_pages, deletes the map entry of the page the
-   * first removed without counting it as freed, and HugePages_Rsvd wraps to -1 (7 steps).
+   * Truncate runs under the inode's i_rwsem (do_truncate: inode_lock(); notify_change() →
+   * hugetlbfs_setattr → hugetlb_vmtruncate; inode_unlock()), so two truncates of one file never
+   * interleave: without it a second truncate's hugetlb_unreserve_pages, run between the first
+   * one's remove_inode_hugepages and hugetlb_unreserve_pages, wraps HugePages_Rsvd to -1.
    */
-  it.fails("MODEL BUG: two truncates of one file are serialised by i_rwsem (no violation)", () => {
+  it("two truncates of one file are serialised by i_rwsem (no violation)", () => {
     const c = config({
       pool: { pages: 1 },
       files: [{ name: "f", pages: 1 }],
@@ -882,7 +878,7 @@ describe("locking (kernel-notes §3)", () => {
    * reservation), and hugetlb_unreserve_pages deletes both map entries with freed = 0:
    * HugePages_Rsvd = -1 (9 steps: mapper, truncater, mapper, truncater ×3, faulter ×2, truncater).
    */
-  it.fails("MODEL BUG: mmap of a file is serialised with its truncate by i_rwsem (no violation)", () => {
+  it("mmap of a file is serialised with its truncate by i_rwsem (no violation)", () => {
     const c = config({
       pool: { pages: 2 },
       files: [{ name: "f", pages: 2 }],
@@ -931,15 +927,11 @@ describe("processes that never start", () => {
   });
 
   /*
-   * MODEL DISCREPANCY (model/machine.ts Machine.done): when another thread of the parent exits
-   * the process before the fork runs, the fork never happens (the forking thread is done: its mm
-   * is gone), so the child process is never born. Its thread is then neither done nor able to
-   * step, and the search reports a deadlock ("thread 1 waits at
-   * lock_mm_and_find_vma:mmap_read_lock", after 3 steps of the exiter). In the kernel nothing
-   * waits: the child simply never exists. A thread whose process can no longer be born should
-   * count as done (or the loader should reject a fork that races an exit of the same process).
+   * When another thread of the parent exits the process before the fork runs, the fork never
+   * happens and the child is never born: in the kernel nothing waits, so the child's thread
+   * counts as done (Machine.done), not as a deadlock.
    */
-  it.fails("MODEL BUG: a child whose fork never happens (the parent exited first) is not a deadlock", () => {
+  it("a child whose fork never happens (the parent exited first) is not a deadlock", () => {
     const c = config({
       pool: { pages: 1 },
       files: [{ name: "f", pages: 1 }],

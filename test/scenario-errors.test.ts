@@ -212,34 +212,30 @@ it("an unknown scenario name lists the known ones", () => {
 });
 
 /**
- * KNOWN BUG (scenarios/load.ts + scenarios/schema.ts): an operation is a zod union of one
- * strict object per operation, and load.ts reports only the union's first issue, "Invalid
- * input" at threads.N.ops.M. So a wrong type or a missing field inside an operation, and an
- * unknown operation, are reported without the field and without the reason. These tests state
- * the contract and are marked `it.fails` while the bug stands: when the loader is fixed they
- * start failing, and `.fails` must be removed.
+ * An operation is checked field by field (scenarios/schema.ts opEntry), so a wrong type, a
+ * missing field or an unknown operation is reported at the operation's own field with the reason.
  */
-describe("KNOWN BUG: errors inside an operation lose their field and reason (it.fails)", () => {
-  it.fails("a fault's addr is a string: names threads.0.ops.1.fault.addr and 'expected number'", () => {
+describe("errors inside an operation name its field and the reason", () => {
+  it("a fault's addr is a string: names threads.0.ops.1.fault.addr and 'expected number'", () => {
     expectError(broken((s) => (s.threads[0].ops[1] = { fault: { addr: "1" } })), "threads.0.ops.1.fault.addr", /expected number/i);
   });
-  it.fails("a fault's write is a string: names threads.0.ops.1.fault.write and 'expected boolean'", () => {
+  it("a fault's write is a string: names threads.0.ops.1.fault.write and 'expected boolean'", () => {
     expectError(
       broken((s) => (s.threads[0].ops[1] = { fault: { addr: 1, write: "yes" } })),
       "threads.0.ops.1.fault.write",
       /expected boolean/i,
     );
   });
-  it.fails("a fault with no addr: names threads.0.ops.1.fault.addr", () => {
+  it("a fault with no addr: names threads.0.ops.1.fault.addr", () => {
     expectError(broken((s) => (s.threads[0].ops[1] = { fault: { write: true } })), "threads.0.ops.1.fault.addr", /expected number|required/i);
   });
-  it.fails("an unknown operation: names threads.0.ops.1 and the operation", () => {
+  it("an unknown operation: names threads.0.ops.1 and the operation", () => {
     expectError(broken((s) => (s.threads[0].ops[1] = { frobnicate: { addr: 1 } })), "threads.0.ops.1", /frobnicate/);
   });
-  it.fails("an unknown bare operation name: names threads.1.ops.1 and the name", () => {
+  it("an unknown bare operation name: names threads.1.ops.1 and the name", () => {
     expectError(broken((s) => (s.threads[1].ops[1] = "frobnicate")), "threads.1.ops.1", /frobnicate/);
   });
-  it.fails("a bad expectation: names expect.modern and what it may be", () => {
+  it("a bad expectation: names expect.modern and what it may be", () => {
     expectError(broken((s) => (s.expect = { modern: "fail" })), "expect.modern", /pass|violation/);
   });
 });

@@ -27,30 +27,33 @@ export function next_split(k: Kernel, p: number, start: number, end: number): [n
   return null;
 }
 
-/** Does the operation's range [addr, addr + len) cut a VMA? */
-export function needs_split(k: Kernel, t: number): boolean {
-  const op = k.op(t);
-  return next_split(k, op.proc, op.addr, op.addr + op.len) !== null;
+/** The range [start, end) of an operation, in the thread's mm. */
+export type RangeOf = (k: Kernel, t: number) => [number, number];
+
+/** Does [start, end) of the operation cut a VMA? */
+export function needs_split(k: Kernel, t: number, range: RangeOf): boolean {
+  const [start, end] = range(k, t);
+  return next_split(k, k.op(t).proc, start, end) !== null;
 }
 
 /**
- * A step that makes one split of the operation's range (vma_prepare takes i_mmap_rwsem for
- * write); it repeats while the range's edges still cut a VMA, then goes on to `next`. Enter it
- * only when needs_split.
+ * A step that makes one split of the range (vma_prepare takes i_mmap_rwsem for write); it
+ * repeats while the range's edges still cut a VMA, then goes on to `next`. Enter it only when
+ * needs_split.
  */
-export function splitStep(self: () => number, next: () => number): Omit<Step, "label"> {
+export function splitStep(range: RangeOf, self: () => number, next: () => number): Omit<Step, "label"> {
   return {
     fn: "__split_vma",
     reads: ["vma"],
     writes: ["vma", "resv_map", "i_mmap_rwsem"],
     run(k, t) {
-      const op = k.op(t);
-      const [vma, addr] = next_split(k, op.proc, op.addr, op.addr + op.len)!;
+      const [start, end] = range(k, t);
+      const [vma, addr] = next_split(k, k.op(t).proc, start, end)!;
       const rwsem = k.i_mmap_rwsem(k.vm_file(vma));
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
       __split_vma(k, vma, addr);
       k.up_write(rwsem);
-      return needs_split(k, t) ? self() : next();
+      return needs_split(k, t, range) ? self() : next();
     },
   };
 }

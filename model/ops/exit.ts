@@ -3,15 +3,15 @@ import { MM_EXITED } from "../layout.js";
 import { DONE, procedure, Result } from "../types.js";
 import { mmapWriteLockStep, unmapRegionStep } from "./munmap.js";
 
-export const exitMmap = procedure<"mmap_write_lock" | "unmap_vmas">(
+export const exitMmap = procedure<"mmap_write_lock" | "exit_mmap">(
   "exit",
-  ["mmap_write_lock", "unmap_vmas"],
+  ["mmap_write_lock", "exit_mmap"],
   (pc) => ({
-    mmap_write_lock: mmapWriteLockStep(() => pc.unmap_vmas),
-    unmap_vmas: {
+    mmap_write_lock: mmapWriteLockStep(() => pc.exit_mmap),
+    exit_mmap: {
       ...unmapRegionStep(
         (k) => [0, k.L.addrPages],
-        () => pc.unmap_vmas,
+        () => pc.exit_mmap,
         (k, t) => {
           k.set_mm_state(k.op(t).proc, MM_EXITED);
           k.up_write(k.mmap_lock(k.op(t).proc));

@@ -10,18 +10,20 @@ import { L_FLAGS, L_IDX } from "../kernel.js";
 import { hugetlb_unmap_file_folio, hugetlb_vmdelete_list } from "../mm/unmap.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
-type TruncateStep = "i_size_write" | "hugetlb_vmdelete_list" | "remove_inode_hugepages" | "hugetlb_unreserve_pages";
+type TruncateStep = "hugetlb_vmtruncate" | "hugetlb_vmdelete_list" | "remove_inode_hugepages" | "hugetlb_unreserve_pages";
 
 export const ftruncate = procedure<TruncateStep>(
   "ftruncate",
-  ["i_size_write", "hugetlb_vmdelete_list", "remove_inode_hugepages", "hugetlb_unreserve_pages"],
+  ["hugetlb_vmtruncate", "hugetlb_vmdelete_list", "remove_inode_hugepages", "hugetlb_unreserve_pages"],
   (pc) => ({
-    i_size_write: {
+    hugetlb_vmtruncate: {
       fn: "hugetlb_vmtruncate",
       reads: [],
-      writes: ["i_size"],
+      writes: ["i_size", "i_rwsem"],
       run(k, t) {
+        // do_truncate holds inode_lock throughout: truncates and mmaps of the file wait.
         const op = k.op(t);
+        if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
         k.set_i_size(op.file, op.size);
         return pc.hugetlb_vmdelete_list;
       },
@@ -67,10 +69,11 @@ export const ftruncate = procedure<TruncateStep>(
     hugetlb_unreserve_pages: {
       fn: "hugetlb_unreserve_pages",
       reads: ["resv_map"],
-      writes: ["resv_map", "pool"],
+      writes: ["resv_map", "pool", "i_rwsem"],
       run(k, t) {
         const op = k.op(t);
         hugetlb_unreserve_pages(k, op.file, op.size, k.L.filePages, k.local(t, L_FLAGS));
+        k.unlock(k.i_rwsem(op.file));
         k.set_local(t, L_IDX, 0);
         k.set_local(t, L_FLAGS, 0);
         k.set_result(t, Result.OK);

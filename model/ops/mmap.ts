@@ -8,18 +8,20 @@ import { find_vma_intersection, vma_link, vma_record, vma_unlink } from "../mm/v
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { mmapWriteLockStep } from "./munmap.js";
 
-export const mmap = procedure<"mmap_write_lock" | "mmap_region">(
+export const mmap = procedure<"mmap_write_lock" | "hugetlbfs_file_mmap">(
   "mmap",
-  ["mmap_write_lock", "mmap_region"],
+  ["mmap_write_lock", "hugetlbfs_file_mmap"],
   (pc) => ({
-    mmap_write_lock: mmapWriteLockStep(() => pc.mmap_region),
-    mmap_region: {
+    mmap_write_lock: mmapWriteLockStep(() => pc.hugetlbfs_file_mmap),
+    hugetlbfs_file_mmap: {
       fn: "hugetlbfs_file_mmap",
       reads: ["vma", "resv_map", "i_size"],
-      writes: ["vma", "resv_map", "pool", "i_size", "i_mmap_rwsem"],
+      writes: ["vma", "resv_map", "pool", "i_size", "i_mmap_rwsem", "i_rwsem"],
       run(k, t) {
         const op = k.op(t);
         const rwsem = k.i_mmap_rwsem(op.file);
+        // hugetlbfs_file_mmap takes inode_lock around hugetlb_reserve_pages and the i_size update.
+        if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
         if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
         let result: number = Result.OK;
         if (find_vma_intersection(k, op.proc, op.addr, op.addr + op.len)) {
@@ -37,6 +39,7 @@ export const mmap = procedure<"mmap_write_lock" | "mmap_region">(
           }
         }
         k.up_write(rwsem);
+        k.unlock(k.i_rwsem(op.file));
         k.up_write(k.mmap_lock(op.proc));
         k.set_result(t, result);
         return DONE;

@@ -1,7 +1,7 @@
 /** mprotect of a range: split at its edges, then change VM_WRITE (hugetlb_change_protection). */
 import type { Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
-import { needs_split, splitStep } from "../mm/split.js";
+import { needs_split, splitStep, type RangeOf } from "../mm/split.js";
 import { huge_pte_wrprotect } from "../mm/pte.js";
 import { find_vma, set_vm_flags, vmas_of } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -16,13 +16,34 @@ function hugetlb_change_protection(k: Kernel, vma: number): void {
   }
 }
 
-export const mprotect = procedure<"mmap_write_lock" | "split" | "mprotect_fixup">(
+/**
+ * do_mprotect_pkey changes VMA after VMA from the start and stops with ENOMEM at the first hole:
+ * the range it splits and changes ends where the VMAs stop being contiguous.
+ */
+const mappedRange: RangeOf = (k, t) => {
+  const op = k.op(t);
+  const end = op.addr + op.len;
+  let cursor = op.addr;
+  for (let v = find_vma(k, op.proc, cursor); v && cursor < end; v = find_vma(k, op.proc, cursor)) cursor = k.vm_end(v);
+  return [op.addr, Math.min(cursor, end)];
+};
+
+export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_fixup">(
   "mprotect",
-  ["mmap_write_lock", "split", "mprotect_fixup"],
+  ["mmap_write_lock", "__split_vma", "mprotect_fixup"],
   (pc) => ({
-    mmap_write_lock: mmapWriteLockStep((k, t) => (needs_split(k, t) ? pc.split : pc.mprotect_fixup)),
-    split: splitStep(
-      () => pc.split,
+    mmap_write_lock: mmapWriteLockStep((k, t) => {
+      const op = k.op(t);
+      if (!find_vma(k, op.proc, op.addr)) {
+        k.up_write(k.mmap_lock(op.proc));
+        k.set_result(t, Result.ENOMEM);
+        return DONE;
+      }
+      return needs_split(k, t, mappedRange) ? pc.__split_vma : pc.mprotect_fixup;
+    }),
+    __split_vma: splitStep(
+      mappedRange,
+      () => pc.__split_vma,
       () => pc.mprotect_fixup,
     ),
     mprotect_fixup: {
@@ -31,12 +52,10 @@ export const mprotect = procedure<"mmap_write_lock" | "split" | "mprotect_fixup"
       writes: ["vma", "pte", "i_mmap_rwsem"],
       run(k, t) {
         const op = k.op(t);
-        const end = op.addr + op.len;
-        const inside = vmas_of(k, op.proc).filter((v) => k.vm_start(v) >= op.addr && k.vm_end(v) <= end);
+        const [start, end] = mappedRange(k, t);
+        const inside = vmas_of(k, op.proc).filter((v) => k.vm_start(v) >= start && k.vm_end(v) <= end);
         const rwsems = [...new Set(inside.map((v) => k.i_mmap_rwsem(k.vm_file(v))))];
         for (const rwsem of rwsems) if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
-        let result: number = Result.OK;
-        if (!find_vma(k, op.proc, op.addr)) result = Result.ENOMEM;
         for (const v of inside) {
           const flags = k.vm_flags(v);
           set_vm_flags(k, v, op.writable ? flags | VM_WRITE : flags & ~VM_WRITE);
@@ -44,7 +63,7 @@ export const mprotect = procedure<"mmap_write_lock" | "split" | "mprotect_fixup"
         }
         for (const rwsem of rwsems) k.up_write(rwsem);
         k.up_write(k.mmap_lock(op.proc));
-        k.set_result(t, result);
+        k.set_result(t, end < op.addr + op.len ? Result.ENOMEM : Result.OK);
         return DONE;
       },
     },

@@ -3,7 +3,7 @@
  */
 import { hugetlb_vm_op_close } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
-import { needs_split, splitStep } from "../mm/split.js";
+import { needs_split, splitStep, type RangeOf } from "../mm/split.js";
 import { unmap_hugepage_range } from "../mm/unmap.js";
 import { find_vma_intersection, vma_unlink } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result, type Step } from "../types.js";
@@ -49,18 +49,21 @@ export function unmapRegionStep(
   };
 }
 
-export const munmap = procedure<"mmap_write_lock" | "split" | "unmap">(
+const opRange: RangeOf = (k, t) => [k.op(t).addr, k.op(t).addr + k.op(t).len];
+
+export const munmap = procedure<"mmap_write_lock" | "__split_vma" | "unmap_region">(
   "munmap",
-  ["mmap_write_lock", "split", "unmap"],
+  ["mmap_write_lock", "__split_vma", "unmap_region"],
   (pc) => ({
-    mmap_write_lock: mmapWriteLockStep((k, t) => (needs_split(k, t) ? pc.split : pc.unmap)),
-    split: splitStep(
-      () => pc.split,
-      () => pc.unmap,
+    mmap_write_lock: mmapWriteLockStep((k, t) => (needs_split(k, t, opRange) ? pc.__split_vma : pc.unmap_region)),
+    __split_vma: splitStep(
+      opRange,
+      () => pc.__split_vma,
+      () => pc.unmap_region,
     ),
-    unmap: unmapRegionStep(
-      (k, t) => [k.op(t).addr, k.op(t).addr + k.op(t).len],
-      () => pc.unmap,
+    unmap_region: unmapRegionStep(
+      opRange,
+      () => pc.unmap_region,
       (k, t) => {
         k.up_write(k.mmap_lock(k.op(t).proc));
         k.set_result(t, Result.OK);
