@@ -14,6 +14,7 @@ import { INVARIANTS } from "../invariants/index.js";
 import { VARIANTS } from "../model/variant.js";
 import { ReportSchema, type Report } from "../reports/schema.js";
 import { loadScenario, shippedScenarios } from "../scenarios/load.js";
+import { nulls } from "./helpers/json.js";
 
 const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const BUG = "bug-split-double-credit";
@@ -35,13 +36,6 @@ interface Run {
 function mmcheck(args: readonly string[], cwd = mkdtempSync(join(root, "run-"))): Run {
   const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, cwd };
-}
-
-function nulls(v: unknown, path = "$"): string[] {
-  if (v === null) return [path];
-  if (Array.isArray(v)) return v.flatMap((x, i) => nulls(x, `${path}[${i}]`));
-  if (typeof v === "object") return Object.entries(v as object).flatMap(([k, x]) => nulls(x, `${path}.${k}`));
-  return [];
 }
 
 describe("mmcheck explore", () => {

@@ -871,12 +871,11 @@ describe("locking (kernel-notes §3)", () => {
   });
 
   /*
-   * Same cause: hugetlbfs_file_mmap takes inode_lock (i_rwsem) around hugetlb_reserve_pages and
-   * the i_size extension of a writable mapping, so it cannot run inside a truncate. In the
-   * model it can: truncate sets i_size 0, the mmap extends it back to 1, truncate's
-   * remove_inode_hugepages passes index 0, a fault then instantiates index 0 (consuming its
-   * reservation), and hugetlb_unreserve_pages deletes both map entries with freed = 0:
-   * HugePages_Rsvd = -1 (9 steps: mapper, truncater, mapper, truncater ×3, faulter ×2, truncater).
+   * hugetlbfs_file_mmap takes inode_lock (i_rwsem) around hugetlb_reserve_pages and the i_size
+   * extension of a writable mapping, so it cannot run inside a truncate. Without it: truncate
+   * sets i_size 0, the mmap extends it back to 1, truncate's remove_inode_hugepages passes index
+   * 0, a fault instantiates index 0 (consuming its reservation), and hugetlb_unreserve_pages
+   * deletes both map entries with freed = 0: HugePages_Rsvd = -1.
    */
   it("mmap of a file is serialised with its truncate by i_rwsem (no violation)", () => {
     const c = config({

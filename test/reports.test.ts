@@ -18,6 +18,7 @@ import { makeReport } from "../reports/report.js";
 import { ItfTraceSchema, ItfValueSchema, reportJsonSchemaText, ReportSchema, type Report } from "../reports/schema.js";
 import { writeReport } from "../reports/write.js";
 import { loadScenario } from "../scenarios/load.js";
+import { nulls } from "./helpers/json.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mmcheck-reports-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -38,14 +39,6 @@ function violationReport(): Report {
     machine,
     run,
   );
-}
-
-/** Every null anywhere in a JSON value, by path. */
-function nulls(v: unknown, path = "$"): string[] {
-  if (v === null) return [path];
-  if (Array.isArray(v)) return v.flatMap((x, i) => nulls(x, `${path}[${i}]`));
-  if (typeof v === "object") return Object.entries(v as object).flatMap(([k, x]) => nulls(x, `${path}.${k}`));
-  return [];
 }
 
 describe("toItf", () => {
