@@ -4,10 +4,11 @@
  * order: so the first violation is one at the smallest depth, and the same one on every run.
  */
 import type { Invariant } from "../invariants/types.js";
-import type { Machine } from "../model/machine.js";
+import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
 import { fingerprint } from "../model/fingerprint.js";
 import { TraceStore } from "./trace-store.js";
+import type { TransitionSystem } from "./system.js";
 import { FingerprintTable } from "./visited.js";
 
 export interface ExploreOptions {
@@ -72,7 +73,11 @@ class Level {
   }
 }
 
-export function explore(machine: Machine, invariants: readonly Invariant[], opts: ExploreOptions = {}): ExploreResult {
+export function explore<V extends StateView>(
+  machine: TransitionSystem<V>,
+  invariants: readonly Invariant<V>[],
+  opts: ExploreOptions = {},
+): ExploreResult {
   const t0 = Date.now();
   const words = machine.stateWords;
   const stride = words + 3;

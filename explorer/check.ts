@@ -1,29 +1,29 @@
 /** Runs the invariants on a transition, on a state, and on a state where no thread can step. */
 import type { Invariant, StepContext } from "../invariants/types.js";
-import type { Kernel } from "../model/kernel.js";
-import type { Machine, Transition } from "../model/machine.js";
+import type { StateView } from "../model/state-view.js";
+import type { StepInfo, Transition, TransitionSystem } from "./system.js";
 
 export interface Violation {
   readonly invariant: string;
   readonly message: string;
 }
 
-export class Checker {
-  private readonly before: Kernel;
-  private readonly after: Kernel;
-  private readonly stateInvs: Invariant[];
-  private readonly stepInvs: Invariant[];
-  private readonly deadlockInvs: Invariant[];
+export class Checker<V extends StateView> {
+  private readonly before: V;
+  private readonly after: V;
+  private readonly stateInvs: Invariant<V>[];
+  private readonly stepInvs: Invariant<V>[];
+  private readonly deadlockInvs: Invariant<V>[];
   /** Reused for every call: these run once per transition and once per new state. */
-  private readonly stepCtx: { before: Kernel; after: Kernel; thread: number; step: Transition["step"] | null; opEnded: boolean };
-  private readonly stateCtx: { k: Kernel; allDone: boolean };
+  private readonly stepCtx: { before: V; after: V; thread: number; step: StepInfo | null; opEnded: boolean };
+  private readonly stateCtx: { k: V; allDone: boolean };
 
   constructor(
-    private readonly machine: Machine,
-    invariants: readonly Invariant[],
+    private readonly machine: TransitionSystem<V>,
+    invariants: readonly Invariant<V>[],
   ) {
-    this.before = machine.k.view(new Int32Array(0));
-    this.after = machine.k.view(new Int32Array(0));
+    this.before = machine.view(new Int32Array(0));
+    this.after = machine.view(new Int32Array(0));
     this.stateInvs = invariants.filter((i) => i.state);
     this.stepInvs = invariants.filter((i) => i.step);
     this.deadlockInvs = invariants.filter((i) => i.deadlock);
@@ -37,9 +37,9 @@ export class Checker {
     const c = this.stepCtx;
     c.thread = tr.thread;
     c.step = tr.step;
-    c.opEnded = this.before.thread_op(tr.thread) !== this.after.thread_op(tr.thread);
+    c.opEnded = tr.opEnded;
     for (const inv of this.stepInvs) {
-      const m = inv.step!(c as StepContext);
+      const m = inv.step!(c as StepContext<V>);
       if (m) return { invariant: inv.name, message: m };
     }
     return null;

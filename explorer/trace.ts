@@ -3,18 +3,22 @@
  * state, and re-checking the invariants on the way reproduces the violation (mmcheck replay).
  */
 import type { Invariant } from "../invariants/types.js";
-import type { Machine, Transition } from "../model/machine.js";
+import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
+import type { Transition, TransitionSystem } from "./system.js";
 
-export interface Replayed {
+export interface Replayed<T extends Transition = Transition> {
   readonly states: Int32Array[];
-  readonly transitions: Transition[];
+  readonly transitions: T[];
 }
 
 /** Re-executes the threads; throws if one of them cannot take its step (not a trace of this model). */
-export function replay(machine: Machine, threads: readonly number[]): Replayed {
+export function replay<V extends StateView, T extends Transition>(
+  machine: TransitionSystem<V, T>,
+  threads: readonly number[],
+): Replayed<T> {
   const states = [machine.initial().slice()];
-  const transitions: Transition[] = [];
+  const transitions: T[] = [];
   for (const [i, t] of threads.entries()) {
     if (!Number.isInteger(t) || t < 0 || t >= machine.threads) throw new Error(`step ${i + 1}: no thread ${t}`);
     const next = new Int32Array(machine.stateWords);
@@ -30,9 +34,9 @@ export function replay(machine: Machine, threads: readonly number[]): Replayed {
  * Re-executes the threads checking every invariant on the way, as the search did; returns the
  * first violation, at its depth, or null if the trace runs clean.
  */
-export function reproduce(
-  machine: Machine,
-  invariants: readonly Invariant[],
+export function reproduce<V extends StateView>(
+  machine: TransitionSystem<V>,
+  invariants: readonly Invariant<V>[],
   threads: readonly number[],
 ): (Violation & { depth: number }) | null {
   const checker = new Checker(machine, invariants);

@@ -1,7 +1,8 @@
 /** Some thread can always step until every thread is done. */
+import type { StateView } from "../model/state-view.js";
 import type { Invariant } from "./types.js";
 
-export const deadlock: Invariant = {
+export const deadlock: Invariant<StateView> = {
   name: "deadlock",
   summary: "some thread can always step until every thread is done",
   deadlock({ waiting }) {

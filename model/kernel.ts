@@ -5,7 +5,7 @@
 import type { ModelConfig, OpCall } from "./config.js";
 import * as S from "./layout.js";
 import { Layout } from "./layout.js";
-import { laneHi, laneLo } from "./fingerprint.js";
+import { StateView } from "./state-view.js";
 import { ModelError } from "./types.js";
 import type { Variant } from "./variant.js";
 
@@ -19,8 +19,7 @@ export const L_IDX = 5;
 export const L_LOCKED = 6; // the page whose lock the thread holds (0: none)
 export const L_FLAGS = 7; // per-procedure scratch (fault: NEW_FOLIO bits; truncate: freed)
 
-export class Kernel {
-  a: Int32Array;
+export class Kernel extends StateView {
   readonly L: Layout;
 
   constructor(
@@ -29,36 +28,9 @@ export class Kernel {
     a?: Int32Array,
     layout?: Layout,
   ) {
-    this.L = layout ?? new Layout(cfg);
-    this.a = a ?? new Int32Array(this.L.size);
-  }
-
-  /**
-   * The state's fingerprint (model/fingerprint.ts), kept current by every write: set it to the
-   * parent's before a step, read the child's after. No state is rehashed on the search's path.
-   */
-  fpHi = 0;
-  fpLo = 0;
-
-  /** Every write to the state goes through here (or the two helpers below). */
-  w(off: number, value: number): void {
-    const v = value | 0;
-    const old = this.a[off]!;
-    if (old === v) return;
-    this.a[off] = v;
-    this.fpHi = (this.fpHi ^ laneHi(off, old) ^ laneHi(off, v)) >>> 0;
-    this.fpLo = (this.fpLo ^ laneLo(off, old) ^ laneLo(off, v)) >>> 0;
-  }
-
-  w_fill(from: number, to: number, v: number): void {
-    for (let i = from; i < to; i++) this.w(i, v);
-  }
-
-  /** Like copyWithin(dst, src, end), word by word in the direction that is safe for overlap. */
-  w_copy(dst: number, src: number, end: number): void {
-    const n = end - src;
-    if (dst < src) for (let i = 0; i < n; i++) this.w(dst + i, this.a[src + i]!);
-    else for (let i = n - 1; i >= 0; i--) this.w(dst + i, this.a[src + i]!);
+    const L = layout ?? new Layout(cfg);
+    super(a ?? new Int32Array(L.size));
+    this.L = L;
   }
 
   /** A view of another state array with the same configuration. */

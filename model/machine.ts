@@ -8,14 +8,16 @@ import { Kernel } from "./kernel.js";
 import * as S from "./layout.js";
 import { BLOCKED, DONE, ModelError, type Step } from "./types.js";
 import type { Variant } from "./variant.js";
+import type { TransitionSystem } from "../explorer/system.js";
 
 export interface Transition {
   readonly thread: number;
   readonly op: OpCall;
   readonly step: Step;
+  readonly opEnded: boolean;
 }
 
-export class Machine {
+export class Machine implements TransitionSystem<Kernel, Transition> {
   /** A view whose array is swapped in for each state looked at. */
   readonly k: Kernel;
   readonly threads: number;
@@ -34,6 +36,10 @@ export class Machine {
 
   get stateWords(): number {
     return this.k.L.size;
+  }
+
+  view(a: Int32Array): Kernel {
+    return this.k.view(a);
   }
 
   /** The pool as configured, then the setup operations run to completion one after another. */
@@ -108,8 +114,9 @@ export class Machine {
     if (k.mm_state(th.proc) === S.MM_UNBORN) return null;
     const op = th.ops[k.thread_op(t)]!;
     const step = op.procedure.steps[k.thread_pc(t)]!;
-    if (this.runStep(k, t) === BLOCKED) return null;
-    return { thread: t, op, step };
+    const r = this.runStep(k, t);
+    if (r === BLOCKED) return null;
+    return { thread: t, op, step, opEnded: r === DONE };
   }
 
   /** Runs thread t's current step on k in place; DONE moves it to its next operation. */

@@ -5,6 +5,7 @@
  * matters, because the copy is then thrown away.
  */
 import type { Kernel } from "./kernel.js";
+import type { StateView } from "./state-view.js";
 
 /** A step's result: the pc of the thread's next step in the same procedure, or one of these. */
 export const DONE = -1;
@@ -31,20 +32,20 @@ export type Obj =
   | "i_rwsem"
   | "mm";
 
-export interface Step {
+export interface Step<V extends StateView = Kernel> {
   /** The step's label: the kernel function, and the point in it, e.g. `hugetlb_no_page:pte_same`. */
   readonly label: string;
   /** The kernel function this step stands for. */
   readonly fn: string;
   readonly reads: readonly Obj[];
   readonly writes: readonly Obj[];
-  run(k: Kernel, t: number): number;
+  run(k: V, t: number): number;
 }
 
-export interface Procedure {
+export interface Procedure<V extends StateView = Kernel> {
   /** The operation as a user names it in a scenario (`fault`, `munmap`, …). */
   readonly name: string;
-  readonly steps: readonly Step[];
+  readonly steps: readonly Step<V>[];
 }
 
 /** A bug in the model itself (not in the modelled kernel): exploration stops with a stack. */
@@ -56,16 +57,16 @@ export class ModelError extends Error {
  * Builds a procedure whose steps are addressed by name; `pc.x` is the index of step `x`. A
  * step's label is its kernel function, with the step's name after a colon when they differ.
  */
-export function procedure<N extends string>(
+export function procedure<N extends string, V extends StateView = Kernel>(
   name: string,
   labels: readonly N[],
-  build: (pc: Record<N, number>) => Record<N, Omit<Step, "label"> & { label?: string }>,
-): Procedure {
+  build: (pc: Record<N, number>) => Record<N, Omit<Step<V>, "label"> & { label?: string }>,
+): Procedure<V> {
   const pc = Object.fromEntries(labels.map((l, i) => [l, i])) as Record<N, number>;
   const defs = build(pc);
   const steps = labels.map((l) => {
     const d = defs[l];
-    return { ...d, label: d.label ?? (d.fn === l ? l : `${d.fn}:${l}`) } as Step;
+    return { ...d, label: d.label ?? (d.fn === l ? l : `${d.fn}:${l}`) } as Step<V>;
   });
   return { name, steps };
 }

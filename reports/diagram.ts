@@ -6,7 +6,7 @@ import type { Violation } from "../explorer/check.js";
 import type { Replayed } from "../explorer/trace.js";
 import type { OpCall } from "../model/config.js";
 import type { Kernel } from "../model/kernel.js";
-import type { Machine } from "../model/machine.js";
+import type { Machine, Transition } from "../model/machine.js";
 
 export interface DiagramOptions {
   /** ANSI bold header and red verdict, for a terminal. */
@@ -41,7 +41,7 @@ function cut(s: string, width: number): string {
  * `outcome` is what the trace ends in: the violation, or null for a trace that ran clean.
  * Lines end without trailing spaces, so the text can go into a commit message as it is.
  */
-export function raceDiagram(machine: Machine, run: Replayed, outcome: Violation | null, opts: DiagramOptions = {}): string {
+export function raceDiagram(machine: Machine, run: Replayed<Transition>, outcome: Violation | null, opts: DiagramOptions = {}): string {
   const maxCell = opts.maxCellWidth ?? 40;
   const before = machine.k.view(new Int32Array(0));
   const after = machine.k.view(new Int32Array(0));

@@ -1,0 +1,35 @@
+/**
+ * What the explorer needs of a model: a state machine over Int32Array states whose transitions
+ * are "thread t takes its next step". The mm model (model/machine.ts) and the peer benchmark
+ * model (bench/peer/) both provide it.
+ */
+import type { StateView } from "../model/state-view.js";
+
+export interface StepInfo {
+  readonly label: string;
+  readonly fn: string;
+}
+
+export interface Transition {
+  readonly thread: number;
+  readonly op: { readonly op: string; readonly text: string };
+  readonly step: StepInfo;
+  /** The step ended the thread's operation. */
+  readonly opEnded: boolean;
+}
+
+export interface TransitionSystem<V extends StateView = StateView, T extends Transition = Transition> {
+  readonly stateWords: number;
+  readonly threads: number;
+  /** The view steps run on: after step(), its fpHi/fpLo hold the new state's fingerprint. */
+  readonly k: V;
+  /** A separate view of another state (for invariants comparing two states). */
+  view(a: Int32Array): V;
+  initial(): Int32Array;
+  /** Thread t steps from s into out (null: done or blocked); fpHi/fpLo are s's fingerprint. */
+  step(s: Int32Array, t: number, out: Int32Array, fpHi?: number, fpLo?: number): T | null;
+  done(s: Int32Array, t: number): boolean;
+  allDone(s: Int32Array): boolean;
+  /** The step thread t would take next (null when done), to say where a stuck thread waits. */
+  nextStep(s: Int32Array, t: number): StepInfo | null;
+}

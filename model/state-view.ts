@@ -1,0 +1,35 @@
+/**
+ * The layer under every model: a state is one Int32Array, read directly and written only
+ * through w(), which keeps the state's fingerprint (model/fingerprint.ts) current, so the search
+ * never rehashes a whole state. The kernel view (kernel.ts) and the peer benchmark model's view
+ * build their named fields on it.
+ */
+import { laneHi, laneLo } from "./fingerprint.js";
+
+export class StateView {
+  /** Set to the parent's fingerprint before a step; holds the child's after it. */
+  fpHi = 0;
+  fpLo = 0;
+
+  constructor(public a: Int32Array) {}
+
+  w(off: number, value: number): void {
+    const v = value | 0;
+    const old = this.a[off]!;
+    if (old === v) return;
+    this.a[off] = v;
+    this.fpHi = (this.fpHi ^ laneHi(off, old) ^ laneHi(off, v)) >>> 0;
+    this.fpLo = (this.fpLo ^ laneLo(off, old) ^ laneLo(off, v)) >>> 0;
+  }
+
+  w_fill(from: number, to: number, v: number): void {
+    for (let i = from; i < to; i++) this.w(i, v);
+  }
+
+  /** Like copyWithin(dst, src, end), word by word in the direction that is safe for overlap. */
+  w_copy(dst: number, src: number, end: number): void {
+    const n = end - src;
+    if (dst < src) for (let i = 0; i < n; i++) this.w(dst + i, this.a[src + i]!);
+    else for (let i = n - 1; i >= 0; i--) this.w(dst + i, this.a[src + i]!);
+  }
+}
