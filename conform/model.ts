@@ -1,0 +1,99 @@
+/**
+ * The model side of a conformance run: the same rows, one after another, each operation run
+ * alone to its end (Machine.runToCompletion) on the modern variant, observed as the kernel side
+ * is: the operation's result, the pool counters, and the acting process's huge pages.
+ */
+import type { OpCall } from "../model/config.js";
+import { Kernel } from "../model/kernel.js";
+import { pte_page } from "../model/mm/pte.js";
+import { Machine } from "../model/machine.js";
+import { ModelError, Result } from "../model/types.js";
+import { findVariant } from "../model/variant.js";
+import { resolveScenario } from "../scenarios/load.js";
+import type { ScenarioFile } from "../scenarios/schema.js";
+import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
+import { MODEL_OPS, UNMODELLED, type ConformScenario, type ModelOp } from "./schema.js";
+
+const isModelOp = (op: string): op is ModelOp => (MODEL_OPS as readonly string[]).includes(op);
+
+/** The scenario as the model's scenario format: one thread a process, its steps in order. */
+function modelScenario(s: ConformScenario): ScenarioFile {
+  const threads = new Map<string, Record<string, unknown>[]>();
+  for (const st of s.steps) {
+    if (!isModelOp(st.op)) continue;
+    if (!threads.has(st.proc)) threads.set(st.proc, []);
+    threads.get(st.proc)!.push({ [st.op]: st.args });
+  }
+  return {
+    name: s.name,
+    summary: s.summary,
+    pool: s.pool,
+    // An anonymous mapping's file (MAP_HUGETLB) is as long as the mapping (hugetlb_file_setup).
+    files: s.files.map((f) => ({ name: f.name, pages: f.pages, isize: f.anon ? f.pages : f.isize })),
+    processes: s.processes,
+    addressSpace: s.addressSpace,
+    setup: [],
+    threads: [...threads].map(([proc, ops]) => ({ name: proc, proc, ops: ops as ScenarioFile["threads"][number]["ops"] })),
+    expect: {},
+  };
+}
+
+function result(r: number): Pick<Observation, "ret" | "errno" | "signal"> {
+  switch (r) {
+    case Result.OK:
+      return { ret: 0, errno: null, signal: null };
+    case Result.SIGBUS:
+      return { ret: 0, errno: null, signal: "SIGBUS" };
+    case Result.SIGSEGV:
+      return { ret: 0, errno: null, signal: "SIGSEGV" };
+    case Result.ENOMEM:
+      return { ret: -1, errno: "ENOMEM", signal: null };
+    case Result.EINVAL:
+      return { ret: -1, errno: "EINVAL", signal: null };
+    default:
+      throw new ModelError(`unknown result ${r}`);
+  }
+}
+
+/** Process p's view of the watched pages: a huge page is present when its pte is. */
+function pagesOf(k: Kernel, plan: Plan, p: number): (PageObs | null)[] {
+  return plan.watch.map((w) => {
+    if (w.small !== null) return null;
+    const pte = k.pte(p, w.slot);
+    return pte ? { present: true, zero: false, mapcount: k.page_mapcount(pte_page(pte)) } : { present: false, zero: false, mapcount: 0 };
+  });
+}
+
+function observe(k: Kernel, r: number, pages: (PageObs | null)[] | null): Observation {
+  return {
+    ...result(r),
+    counters: { total: k.nr_huge_pages, free: k.free_huge_pages, rsvd: k.resv_huge_pages, surp: k.surplus_huge_pages },
+    pages,
+  };
+}
+
+/** Runs the plan's rows in the model: one observation a row. */
+export function runModel(plan: Plan): ModelObservation[] {
+  const s = plan.scenario;
+  const { config } = resolveScenario(modelScenario(s), `conformance scenario ${s.name}`);
+  const machine = new Machine(config, findVariant("modern")!);
+  const k = machine.k.view(machine.initial());
+  const calls = new Map<string, OpCall[]>(config.threads.map((t) => [t.name, [...t.ops]]));
+  return plan.rows.map((row): ModelObservation => {
+    if (row.setup) {
+      // The model starts with the pool sized and the files created: these rows change nothing.
+      // The probe's first process creates the files, so it is the one looking (process 0).
+      return observe(k, Result.OK, row.setup.kind === "create" ? pagesOf(k, plan, 0) : null);
+    }
+    const st = row.step!;
+    if (!isModelOp(st.op)) return { unmodelled: UNMODELLED[st.op]! };
+    const call = calls.get(st.proc)!.shift()!;
+    try {
+      const r = machine.runToCompletion(k, call);
+      return observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc));
+    } catch (e) {
+      if (e instanceof ModelError) return { error: e.message };
+      throw e;
+    }
+  });
+}

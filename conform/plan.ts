@@ -1,0 +1,146 @@
+/**
+ * A conformance scenario as the rows both sides run: the setup the kernel needs (pool sizes,
+ * the hugetlbfs mount, the files) and then the scenario's steps, each with its probe line
+ * (conform/probe.c), and what every side reports after a row (an Observation).
+ */
+import { SMALL_PER_HUGE, type ConformOp, type ConformScenario } from "./schema.js";
+
+export interface PageObs {
+  readonly present: boolean;
+  /** The shared zero page (KPF_ZERO_PAGE). */
+  readonly zero: boolean;
+  /** /proc/kpagecount: the page's map count. */
+  readonly mapcount: number;
+}
+
+export interface Counters {
+  readonly total: number;
+  readonly free: number;
+  readonly rsvd: number;
+  readonly surp: number;
+}
+
+/** What a side saw after a row: the operation's result, the pool, the watched pages. */
+export interface Observation {
+  /** The call's return value (0 or -1); an access returns 0, or raises a signal. */
+  readonly ret: number;
+  readonly errno: string | null;
+  readonly signal: "SIGBUS" | "SIGSEGV" | null;
+  readonly counters: Counters;
+  /**
+   * The watched pages as the acting process sees them (null for rows no process runs: pool,
+   * mount, and exit). In the model a 4 KiB page is null: not modelled.
+   */
+  readonly pages: readonly (PageObs | null)[] | null;
+}
+
+/** The model's side of a row: an observation, or why there is none. */
+export type ModelObservation = Observation | { readonly unmodelled: string } | { readonly error: string };
+
+export interface WatchedPage {
+  /** `h3`: the huge page at slot 3; `2.1`: 4 KiB page 1 of slot 2. */
+  readonly label: string;
+  readonly slot: number;
+  /** The 4 KiB page inside the slot, or null for a huge-page slot. */
+  readonly small: number | null;
+}
+
+export type SetupRow =
+  | { readonly kind: "pool" | "overcommit"; readonly value: number }
+  | { readonly kind: "mount" }
+  | { readonly kind: "create"; readonly file: string; readonly isize: number };
+
+export interface PlanRow {
+  readonly proc: string;
+  readonly text: string;
+  /** The line the probe runs. */
+  readonly probe: string;
+  /** A setup row, or the scenario's step. */
+  readonly setup: SetupRow | null;
+  readonly step: (ConformOp & { readonly proc: string }) | null;
+}
+
+export interface Plan {
+  readonly scenario: ConformScenario;
+  readonly watch: readonly WatchedPage[];
+  readonly rows: readonly PlanRow[];
+  /** The probe's input: directives, then one line a row. */
+  readonly input: string;
+}
+
+function opText(op: string, args: Record<string, unknown>): string {
+  const parts = Object.entries(args)
+    .filter(([, v]) => v !== false && v !== undefined)
+    .map(([k, v]) => (v === true ? k : `${k}=${String(v)}`));
+  return `${op}(${parts.join(", ")})`;
+}
+
+/** The probe's line for a scenario step run by process number p (it counts in 4 KiB pages). */
+function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
+  const h = (slot: number) => slot * SMALL_PER_HUGE;
+  const file = (name: string) => s.files.find((f) => f.name === name)!;
+  switch (st.op) {
+    case "mmap": {
+      const a = st.args;
+      const anon = file(a.file).anon;
+      const flags = (a.shared ? "s" : "p") + (a.write ? "w" : "") + (a.noreserve ? "n" : "") + (anon ? "h" : "");
+      return `${p} mmap ${h(a.addr)} ${h(a.len)} ${anon ? "-" : a.file} ${a.pgoff} ${flags}`;
+    }
+    case "fault":
+      return `${p} access ${h(st.args.addr)} ${st.args.write ? "w" : "r"}`;
+    case "munmap":
+      return `${p} munmap ${h(st.args.addr)} ${h(st.args.len)}`;
+    case "mprotect":
+      return `${p} mprotect ${h(st.args.addr)} ${h(st.args.len)} ${st.args.write ? "w" : "r"}`;
+    case "fork":
+      return `${p} fork ${s.processes.indexOf(st.args.child)}`;
+    case "exit":
+      return `${p} exit`;
+    case "ftruncate":
+      return `${p} truncate ${st.args.file} ${st.args.size}`;
+    case "unlink":
+      return `${p} unlink ${st.args.file}`;
+    case "mmap4k":
+      return `${p} mmap ${h(st.args.addr)} ${st.args.pages} - 0 ${st.args.shared ? "s" : "p"}${st.args.write ? "w" : ""}`;
+    case "access4k":
+      return `${p} access ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
+    case "mlock4k":
+      return `${p} mlock ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
+  }
+}
+
+export function plan(s: ConformScenario): Plan {
+  const watch: WatchedPage[] = [];
+  for (let slot = 0; slot < s.addressSpace; slot++) {
+    const small = s.smallSlots.get(slot);
+    if (small === undefined) watch.push({ label: `h${slot}`, slot, small: null });
+    else for (let i = 0; i < small; i++) watch.push({ label: `${slot}.${i}`, slot, small: i });
+  }
+  const first = s.processes[0]!;
+  const setup = (row: SetupRow, text: string, probe: string): PlanRow => ({ proc: first, text, probe, setup: row, step: null });
+  const rows: PlanRow[] = [
+    setup({ kind: "pool", value: s.pool.pages }, `nr_hugepages=${s.pool.pages}`, `0 pool ${s.pool.pages}`),
+    setup(
+      { kind: "overcommit", value: s.pool.overcommit },
+      `nr_overcommit_hugepages=${s.pool.overcommit}`,
+      `0 overcommit ${s.pool.overcommit}`,
+    ),
+  ];
+  const named = s.files.filter((f) => !f.anon);
+  if (named.length) rows.push(setup({ kind: "mount" }, "mount hugetlbfs", "0 mount"));
+  for (const f of named) {
+    const isize = f.isize ?? f.pages;
+    rows.push(setup({ kind: "create", file: f.name, isize }, `create(${f.name}, isize=${isize})`, `0 create ${f.name} ${isize}`));
+  }
+  for (const st of s.steps) {
+    rows.push({
+      proc: st.proc,
+      text: opText(st.op, st.args),
+      probe: probeLine(s, s.processes.indexOf(st.proc), st),
+      setup: null,
+      step: st,
+    });
+  }
+  const directives = [`space ${s.addressSpace}`, ...watch.map((w) => `watch ${w.slot * SMALL_PER_HUGE + (w.small ?? 0)}`)];
+  return { scenario: s, watch, rows, input: [...directives, ...rows.map((r) => r.probe), ""].join("\n") };
+}

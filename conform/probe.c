@@ -1,0 +1,736 @@
+/*
+ * mmcheck conformance probe: runs a sequence of memory operations on the live kernel and prints,
+ * after each one, the hugetlb counters, the result and what the acting process sees of the
+ * watched pages. Built by conform/kernel.ts with the system cc at run time; run as root.
+ *
+ *   probe MOUNT_DIR < ops
+ *   probe --restore NR_HUGEPAGES NR_OVERCOMMIT MOUNT_DIR
+ *
+ * The second form is the runner's safety net after a run that died (SIGKILL, a crash): under
+ * the same lock as a run, it unmounts MOUNT_DIR if mounted and sets the pool sizes back, waiting
+ * (up to 10 s) for the processes of the dead run to let go of their huge pages.
+ *
+ * Input, one item a line (offsets and lengths in 4 KiB pages from the start of a reserved,
+ * 2 MiB-aligned address range; file sizes and offsets in 2 MiB huge pages):
+ *   space N                          directive: reserve N huge pages of address space
+ *   watch OFF                        directive: report the page at OFF after every step (≤ 64)
+ *   P pool N | P overcommit N        nr_hugepages / nr_overcommit_hugepages (restored at the end)
+ *   P mount                          mount hugetlbfs (pagesize=2M) on MOUNT_DIR
+ *   P create NAME ISIZE | P truncate NAME SIZE | P unlink NAME
+ *   P mmap OFF LEN NAME|- PGOFF FLAGS    FLAGS: p|s (private/shared), then any of w (PROT_WRITE),
+ *                                        n (MAP_NORESERVE), h (MAP_HUGETLB, for NAME -)
+ *   P access OFF r|w | P munmap OFF LEN | P mprotect OFF LEN r|w | P mlock OFF LEN
+ *   P fork Q | P exit
+ * P is the process (0 is the first; fork Q makes process Q, which runs the lines that name it).
+ *
+ * Output: first {"orig": {"pool": N, "overcommit": N}} (the sizes to restore, read under the
+ * lock), then one JSON line per step; or an {"error": ...} line, then exit 3 (bad input or a
+ * broken step), 4 (the pool could not be sized or restored) or 5 (hugetlbfs would not mount or
+ * unmount).
+ *
+ * The original process is a coordinator that runs no memory operation itself: it hands each
+ * step to the process that runs it, over that process's pipe, and waits for its result, so
+ * the steps of all processes run in exactly the input order. It reads the counters after each
+ * step (after an exit, once the process is gone), and puts the pool sizes and the mount back as
+ * it found them however the run ends.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SMALL 4096UL
+#define HUGE (2UL << 20)
+#define MAX_STEPS 512
+#define MAX_PROCS 8
+#define MAX_WATCH 64
+#define MAX_SPACE 64
+#define LOCK_PATH "/tmp/mmcheck-conform.lock"
+
+enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5 };
+
+enum op {
+	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
+	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT,
+};
+static const char *const op_names[] = {
+	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
+	"munmap", "mprotect", "mlock", "fork", "exit",
+};
+
+struct step {
+	int proc;
+	enum op op;
+	long a, b, c; /* op arguments, see parse_step */
+	char name[64];
+	char flags[8];
+};
+
+struct page_obs {
+	int present, zero, mapcount;
+};
+
+/* What a worker sends back after a step (well under PIPE_BUF, so one write). */
+struct result {
+	long ret;
+	int err;
+	int sig;
+	int child_pid;
+	int npages;
+	struct page_obs pages[MAX_WATCH];
+};
+
+static struct step steps[MAX_STEPS];
+static int nsteps;
+static long watch[MAX_WATCH];
+static int nwatch;
+static long space = 1;
+static const char *mount_dir;
+static char *base;
+
+/* Coordinator state, read by cleanup (also from a signal handler). */
+static long orig_pool = -1, orig_overcommit = -1;
+static volatile sig_atomic_t mounted;
+static int cmd_w[MAX_PROCS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+static int pidfd[MAX_PROCS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+static pid_t coordinator;
+
+/* ---- small helpers (async-signal-safe where cleanup uses them) -------------------------- */
+
+static int write_long(const char *path, long v)
+{
+	char buf[32];
+	int n = sizeof buf;
+	buf[--n] = '\n';
+	do
+		buf[--n] = '0' + v % 10;
+	while ((v /= 10) > 0);
+	int fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	int ok = write(fd, buf + n, sizeof buf - n) == (ssize_t)(sizeof buf - n);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long read_long(const char *path)
+{
+	char buf[32] = { 0 };
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+static int poll_one(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, timeout_ms);
+}
+
+/*
+ * Every process the run made is gone, then the mount and the pool are as they were. Workers
+ * leave when their command pipe closes; one that does not within a second is killed. The pool
+ * is restored last, once nothing holds a huge page.
+ */
+static void cleanup(void)
+{
+	if (getpid() != coordinator)
+		return;
+	for (int p = 0; p < MAX_PROCS; p++) {
+		if (cmd_w[p] >= 0)
+			close(cmd_w[p]);
+		cmd_w[p] = -1;
+	}
+	for (int p = 0; p < MAX_PROCS; p++) {
+		if (pidfd[p] < 0)
+			continue;
+		if (poll_one(pidfd[p], 1000) <= 0) {
+			syscall(SYS_pidfd_send_signal, pidfd[p], SIGKILL, NULL, 0);
+			poll_one(pidfd[p], 5000);
+		}
+		close(pidfd[p]);
+		pidfd[p] = -1;
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	if (mounted && umount2(mount_dir, 0) == 0)
+		mounted = 0;
+	if (orig_overcommit >= 0)
+		write_long("/proc/sys/vm/nr_overcommit_hugepages", orig_overcommit);
+	if (orig_pool >= 0)
+		write_long("/proc/sys/vm/nr_hugepages", orig_pool);
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s >= ' ' ? *s : '?');
+	}
+	putchar('"');
+}
+
+static void __attribute__((noreturn)) fail(int code, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fputs("{\"error\":", stdout);
+	json_string(msg);
+	fputs("}\n", stdout);
+	fflush(stdout);
+	cleanup();
+	exit(code);
+}
+
+/* ---- input -------------------------------------------------------------------------------- */
+
+static int find_op(const char *word)
+{
+	for (unsigned i = 0; i < sizeof op_names / sizeof *op_names; i++)
+		if (!strcmp(word, op_names[i]))
+			return i;
+	return -1;
+}
+
+/* Each op's arguments: how many numbers and where a name or flag word goes. */
+static void parse_step(int line, char *rest, struct step *s)
+{
+	char w1[64] = "", w2[64] = "", w3[64] = "", w4[64] = "", w5[64] = "";
+	int n = sscanf(rest, "%63s %63s %63s %63s %63s", w1, w2, w3, w4, w5);
+	if (n < 0) /* EOF: no argument at all */
+		n = 0;
+	char *end;
+#define NUM(w, dst)                                                                    \
+	do {                                                                           \
+		(dst) = strtol((w), &end, 10);                                         \
+		if (!*(w) || *end || (dst) < 0)                                        \
+			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
+	} while (0)
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0 };
+	if (n != want[s->op])
+		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
+	switch (s->op) {
+	case OP_POOL:
+	case OP_OVERCOMMIT:
+	case OP_FORK:
+		NUM(w1, s->a);
+		if (s->op == OP_FORK && (s->a >= MAX_PROCS || s->a == 0))
+			fail(EXIT_BAD, "line %d: fork: process %ld out of range", line, s->a);
+		break;
+	case OP_CREATE:
+	case OP_TRUNCATE:
+		snprintf(s->name, sizeof s->name, "%s", w1);
+		NUM(w2, s->a);
+		break;
+	case OP_UNLINK:
+		snprintf(s->name, sizeof s->name, "%s", w1);
+		break;
+	case OP_MMAP:
+		NUM(w1, s->a);
+		NUM(w2, s->b);
+		snprintf(s->name, sizeof s->name, "%s", w3);
+		NUM(w4, s->c);
+		snprintf(s->flags, sizeof s->flags, "%s", w5);
+		if (s->flags[0] != 'p' && s->flags[0] != 's')
+			fail(EXIT_BAD, "line %d: mmap: flags must start with p or s", line);
+		break;
+	case OP_ACCESS:
+		NUM(w1, s->a);
+		s->b = !strcmp(w2, "w");
+		if (strcmp(w2, "r") && strcmp(w2, "w"))
+			fail(EXIT_BAD, "line %d: access: r or w", line);
+		break;
+	case OP_MPROTECT:
+		NUM(w1, s->a);
+		NUM(w2, s->b);
+		s->c = !strcmp(w3, "w");
+		if (strcmp(w3, "r") && strcmp(w3, "w"))
+			fail(EXIT_BAD, "line %d: mprotect: r or w", line);
+		break;
+	case OP_MUNMAP:
+	case OP_MLOCK:
+		NUM(w1, s->a);
+		NUM(w2, s->b);
+		break;
+	case OP_MOUNT:
+	case OP_EXIT:
+		break;
+	}
+	if ((s->op == OP_CREATE || s->op == OP_TRUNCATE || s->op == OP_UNLINK || s->op == OP_MMAP) &&
+	    strchr(s->name, '/'))
+		fail(EXIT_BAD, "line %d: a file name has no /", line);
+	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
+	     s->op == OP_ACCESS) &&
+	    (s->a + (s->op == OP_ACCESS ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
+		fail(EXIT_BAD, "line %d: %s: outside the %ld huge pages of space", line, op_names[s->op], space);
+#undef NUM
+}
+
+static void read_input(void)
+{
+	char buf[256];
+	int line = 0;
+	while (fgets(buf, sizeof buf, stdin)) {
+		line++;
+		char word[32];
+		int used;
+		if (sscanf(buf, "%31s%n", word, &used) != 1)
+			continue;
+		if (!strcmp(word, "space")) {
+			if (nsteps || sscanf(buf + used, "%ld", &space) != 1 || space < 1 || space > MAX_SPACE)
+				fail(EXIT_BAD, "line %d: space N (1..%d) before the first step", line, MAX_SPACE);
+			continue;
+		}
+		if (!strcmp(word, "watch")) {
+			if (nwatch == MAX_WATCH || sscanf(buf + used, "%ld", &watch[nwatch]) != 1 || watch[nwatch] < 0)
+				fail(EXIT_BAD, "line %d: watch OFF (at most %d)", line, MAX_WATCH);
+			nwatch++;
+			continue;
+		}
+		if (nsteps == MAX_STEPS)
+			fail(EXIT_BAD, "line %d: more than %d steps", line, MAX_STEPS);
+		struct step *s = &steps[nsteps];
+		char opword[32];
+		int used2;
+		char *end;
+		s->proc = strtol(word, &end, 10);
+		if (*end || s->proc < 0 || s->proc >= MAX_PROCS)
+			fail(EXIT_BAD, "line %d: a step starts with a process number 0..%d", line, MAX_PROCS - 1);
+		if (sscanf(buf + used, "%31s%n", opword, &used2) != 1 || find_op(opword) < 0)
+			fail(EXIT_BAD, "line %d: unknown operation", line);
+		s->op = find_op(opword);
+		parse_step(line, buf + used + used2, s);
+		nsteps++;
+	}
+	for (int i = 0; i < nwatch; i++)
+		if ((unsigned long)(watch[i] + 1) * SMALL > (unsigned long)space * HUGE)
+			fail(EXIT_BAD, "watch %ld: outside the %ld huge pages of space", watch[i], space);
+}
+
+/* ---- worker: runs the memory operations of one process ------------------------------------ */
+
+static sigjmp_buf access_env;
+static volatile sig_atomic_t access_armed;
+
+static void on_fault(int sig)
+{
+	if (access_armed)
+		siglongjmp(access_env, sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* The placeholder that keeps the range ours: any access to it is a SIGSEGV. */
+#define PLACEHOLDER (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
+
+/* /proc/self/pagemap, /proc/kpageflags, /proc/kpagecount for one page of this process. */
+static struct page_obs observe(long off)
+{
+	struct page_obs o = { 0, 0, 0 };
+	uint64_t ent = 0, flags = 0, count = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0 || pread(fd, &ent, 8, (uintptr_t)(base + off * SMALL) / SMALL * 8) != 8)
+		ent = 0;
+	if (fd >= 0)
+		close(fd);
+	if (!(ent >> 63 & 1))
+		return o;
+	o.present = 1;
+	uint64_t pfn = ent & ((1ULL << 55) - 1);
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd >= 0 && pread(fd, &flags, 8, pfn * 8) == 8)
+		o.zero = flags >> 24 & 1; /* KPF_ZERO_PAGE */
+	if (fd >= 0)
+		close(fd);
+	fd = open("/proc/kpagecount", O_RDONLY);
+	if (fd >= 0 && pread(fd, &count, 8, pfn * 8) == 8)
+		o.mapcount = (int)count;
+	if (fd >= 0)
+		close(fd);
+	return o;
+}
+
+static void run_step(const struct step *s, struct result *r, int *me)
+{
+	char path[4200];
+	char *at = base + s->a * SMALL;
+	errno = 0;
+	switch (s->op) {
+	case OP_CREATE: {
+		snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		r->ret = fd < 0 ? -1 : ftruncate(fd, s->a * HUGE);
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
+	case OP_TRUNCATE:
+		snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
+		r->ret = truncate(path, s->a * HUGE);
+		break;
+	case OP_UNLINK:
+		snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
+		r->ret = unlink(path);
+		break;
+	case OP_MMAP: {
+		int fd = -1;
+		int flags = MAP_FIXED | (s->flags[0] == 's' ? MAP_SHARED : MAP_PRIVATE);
+		int prot = PROT_READ | (strchr(s->flags, 'w') ? PROT_WRITE : 0);
+		if (strchr(s->flags, 'n'))
+			flags |= MAP_NORESERVE;
+		if (!strcmp(s->name, "-")) {
+			flags |= MAP_ANONYMOUS | (strchr(s->flags, 'h') ? MAP_HUGETLB : 0);
+		} else {
+			snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
+			fd = open(path, O_RDWR);
+			if (fd < 0) {
+				r->ret = -1;
+				break;
+			}
+		}
+		/* The file's fd is not needed once mapped: the VMA holds the file. */
+		void *p = mmap(at, s->b * SMALL, prot, flags, fd, s->c * HUGE);
+		r->err = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = r->err;
+		r->ret = p == MAP_FAILED ? -1 : 0;
+		break;
+	}
+	case OP_ACCESS: {
+		int sig = sigsetjmp(access_env, 1);
+		if (!sig) {
+			access_armed = 1;
+			if (s->b)
+				*(volatile char *)at = 1;
+			else
+				(void)*(volatile char *)at;
+		}
+		access_armed = 0;
+		r->sig = sig;
+		r->ret = 0;
+		break;
+	}
+	case OP_MUNMAP:
+		r->ret = munmap(at, s->b * SMALL);
+		r->err = errno;
+		/* Keep the hole ours, so that no allocation of this process lands in it. */
+		if (!r->ret)
+			mmap(at, s->b * SMALL, PROT_NONE, PLACEHOLDER | MAP_FIXED_NOREPLACE, -1, 0);
+		errno = r->err;
+		break;
+	case OP_MPROTECT:
+		r->ret = mprotect(at, s->b * SMALL, PROT_READ | (s->c ? PROT_WRITE : 0));
+		break;
+	case OP_MLOCK:
+		r->ret = mlock(at, s->b * SMALL);
+		break;
+	case OP_FORK: {
+		pid_t pid = fork();
+		if (pid == 0) {
+			*me = s->a;
+			r->ret = 0;
+			return;
+		}
+		r->ret = pid < 0 ? -1 : 0;
+		r->child_pid = pid;
+		break;
+	}
+	case OP_EXIT:
+		r->ret = 0;
+		break;
+	default: /* pool, overcommit and mount are the coordinator's */
+		errno = EINVAL;
+		r->ret = -1;
+		break;
+	}
+	r->err = r->ret < 0 ? errno : 0;
+}
+
+static void __attribute__((noreturn)) worker(int cmd_r[MAX_PROCS], int res_w)
+{
+	int me = 0;
+	struct sigaction sa = { .sa_handler = on_fault };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	/* Children are reaped by the kernel; the coordinator follows them through pidfds. */
+	signal(SIGCHLD, SIG_IGN);
+	/* Interrupts go to the coordinator, which ends the run; a worker leaves at EOF. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	for (;;) {
+		int i;
+		if (read(cmd_r[me], &i, sizeof i) != sizeof i)
+			_exit(0); /* the coordinator is gone or done */
+		struct result r = { 0 };
+		int was = me;
+		run_step(&steps[i], &r, &me);
+		if (me != was) /* the child of a fork: it speaks when its own steps come */
+			continue;
+		if (steps[i].op != OP_EXIT) {
+			r.npages = nwatch;
+			for (int w = 0; w < nwatch; w++)
+				r.pages[w] = observe(watch[w]);
+		}
+		if (write(res_w, &r, sizeof r) != sizeof r)
+			_exit(1);
+		if (steps[i].op == OP_EXIT)
+			_exit(0);
+	}
+}
+
+/* ---- coordinator ---------------------------------------------------------------------------- */
+
+/*
+ * The counters are unsigned long in the kernel; one that went below zero shows as 2^64 - n in
+ * /proc/meminfo. Printed as signed, it reads -n.
+ */
+static void meminfo(long long c[4])
+{
+	static const char *const names[4] = { "HugePages_Total:", "HugePages_Free:", "HugePages_Rsvd:", "HugePages_Surp:" };
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+	if (!f)
+		fail(EXIT_BAD, "cannot read /proc/meminfo: %s", strerror(errno));
+	for (int i = 0; i < 4; i++)
+		c[i] = -1;
+	while (fgets(line, sizeof line, f))
+		for (int i = 0; i < 4; i++)
+			if (!strncmp(line, names[i], strlen(names[i])))
+				c[i] = (long long)strtoull(line + strlen(names[i]), NULL, 10);
+	fclose(f);
+}
+
+static void coordinator_step(const struct step *s, struct result *r)
+{
+	switch (s->op) {
+	case OP_POOL:
+	case OP_OVERCOMMIT: {
+		const char *path = s->op == OP_POOL ? "/proc/sys/vm/nr_hugepages" : "/proc/sys/vm/nr_overcommit_hugepages";
+		r->ret = write_long(path, s->a);
+		r->err = r->ret ? errno : 0;
+		if (s->op == OP_POOL && read_long(path) != s->a)
+			fail(EXIT_POOL, "pool: asked for %ld huge pages, the kernel has %ld", s->a, read_long(path));
+		break;
+	}
+	case OP_MOUNT:
+		r->ret = mount("none", mount_dir, "hugetlbfs", 0, "pagesize=2M");
+		r->err = r->ret ? errno : 0;
+		if (r->ret)
+			fail(EXIT_MOUNT, "mount hugetlbfs on %s: %s", mount_dir, strerror(errno));
+		mounted = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Hands step i to its process and waits for the result (or for the process to die). */
+static void worker_step(int i, int res_r, struct result *r)
+{
+	const struct step *s = &steps[i];
+	if (cmd_w[s->proc] < 0 || pidfd[s->proc] < 0)
+		fail(EXIT_BAD, "step %d: process %d does not exist", i, s->proc);
+	if (write(cmd_w[s->proc], &i, sizeof i) != sizeof i)
+		fail(EXIT_BAD, "step %d: process %d is gone", i, s->proc);
+	/* The result, or the process's death (a signal the step did not expect): whichever comes. */
+	struct pollfd p[2] = { { .fd = res_r, .events = POLLIN }, { .fd = pidfd[s->proc], .events = POLLIN } };
+	if (poll(p, 2, 20000) <= 0)
+		fail(EXIT_BAD, "step %d (%s): no answer from process %d", i, op_names[s->op], s->proc);
+	if (!p[0].revents)
+		fail(EXIT_BAD, "step %d (%s): process %d died", i, op_names[s->op], s->proc);
+	size_t got = 0;
+	while (got < sizeof *r) {
+		ssize_t n = read(res_r, (char *)r + got, sizeof *r - got);
+		if (n <= 0)
+			fail(EXIT_BAD, "step %d: short result", i);
+		got += n;
+	}
+	if (s->op == OP_FORK && r->ret == 0) {
+		if (pidfd[s->a] >= 0)
+			fail(EXIT_BAD, "step %d: process %ld already exists", i, s->a);
+		pidfd[s->a] = syscall(SYS_pidfd_open, r->child_pid, 0);
+		if (pidfd[s->a] < 0)
+			fail(EXIT_BAD, "pidfd_open: %s", strerror(errno));
+	}
+	if (s->op == OP_EXIT) {
+		/* The counters are read once exit_mmap is over: the process is gone. */
+		if (poll_one(pidfd[s->proc], 10000) <= 0)
+			fail(EXIT_BAD, "step %d: process %d did not exit", i, s->proc);
+		close(pidfd[s->proc]);
+		pidfd[s->proc] = -1;
+		close(cmd_w[s->proc]);
+		cmd_w[s->proc] = -1;
+	}
+}
+
+static void print_step(int i, const struct result *r, int with_pages)
+{
+	long long c[4];
+	meminfo(c);
+	printf("{\"step\":%d,\"proc\":%d,\"op\":\"%s\",\"ret\":%ld,\"errno\":%d,\"signal\":", i, steps[i].proc,
+	       op_names[steps[i].op], r->ret, r->err);
+	if (r->sig)
+		json_string(r->sig == SIGBUS ? "SIGBUS" : "SIGSEGV"); /* the only signals caught */
+	else
+		fputs("null", stdout);
+	printf(",\"total\":%lld,\"free\":%lld,\"rsvd\":%lld,\"surp\":%lld,\"pages\":", c[0], c[1], c[2], c[3]);
+	if (!with_pages) {
+		fputs("null}\n", stdout);
+	} else {
+		putchar('[');
+		for (int w = 0; w < r->npages; w++)
+			printf("%s{\"present\":%s,\"zero\":%s,\"mapcount\":%d}", w ? "," : "",
+			       r->pages[w].present ? "true" : "false", r->pages[w].zero ? "true" : "false",
+			       r->pages[w].mapcount);
+		fputs("]}\n", stdout);
+	}
+	fflush(stdout);
+}
+
+/* One run at a time on this machine: the pool is global. Held until the process ends. */
+static int take_lock(void)
+{
+	int lock = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) != 0)
+		fail(EXIT_BAD, "cannot lock %s: %s", LOCK_PATH, strerror(errno));
+	return lock;
+}
+
+static int restored(void)
+{
+	return !mounted && read_long("/proc/sys/vm/nr_hugepages") == orig_pool &&
+	       read_long("/proc/sys/vm/nr_overcommit_hugepages") == orig_overcommit;
+}
+
+static int restore_mode(char **argv)
+{
+	char *e1, *e2;
+	orig_pool = strtol(argv[2], &e1, 10);
+	orig_overcommit = strtol(argv[3], &e2, 10);
+	mount_dir = argv[4];
+	if (*e1 || *e2 || orig_pool < 0 || orig_overcommit < 0)
+		fail(EXIT_BAD, "usage: probe --restore NR_HUGEPAGES NR_OVERCOMMIT MOUNT_DIR");
+	take_lock();
+	/* Whether the dead run still had it mounted: umount says EINVAL when not. */
+	mounted = 1;
+	for (int tries = 0; tries < 100; tries++) {
+		if (mounted && umount2(mount_dir, 0) != 0 && errno == EINVAL)
+			mounted = 0;
+		cleanup();
+		if (restored())
+			return 0;
+		usleep(100000);
+	}
+	fail(mounted ? EXIT_MOUNT : EXIT_POOL, "could not restore the pool sizes (%ld, %ld) and unmount %s", orig_pool,
+	     orig_overcommit, mount_dir);
+}
+
+int main(int argc, char **argv)
+{
+	coordinator = getpid();
+	if (argc == 5 && !strcmp(argv[1], "--restore"))
+		return restore_mode(argv);
+	if (argc != 2)
+		fail(EXIT_BAD, "usage: probe MOUNT_DIR < ops");
+	mount_dir = argv[1];
+	read_input();
+
+	int lock = take_lock();
+	orig_pool = read_long("/proc/sys/vm/nr_hugepages");
+	orig_overcommit = read_long("/proc/sys/vm/nr_overcommit_hugepages");
+	if (orig_pool < 0 || orig_overcommit < 0)
+		fail(EXIT_BAD, "cannot read the hugetlb pool sizes: %s", strerror(errno));
+	printf("{\"orig\":{\"pool\":%ld,\"overcommit\":%ld}}\n", orig_pool, orig_overcommit);
+	fflush(stdout);
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Transparent huge pages would put a huge zero page where the 4 KiB ones are watched. */
+	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+
+	char *raw = mmap(NULL, (space + 1) * HUGE, PROT_NONE, PLACEHOLDER, -1, 0);
+	if (raw == MAP_FAILED)
+		fail(EXIT_BAD, "cannot reserve the address range: %s", strerror(errno));
+	base = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+
+	int cmd_r[MAX_PROCS], res[2];
+	for (int p = 0; p < MAX_PROCS; p++) {
+		int fds[2];
+		if (pipe2(fds, O_CLOEXEC))
+			fail(EXIT_BAD, "pipe: %s", strerror(errno));
+		cmd_r[p] = fds[0];
+		cmd_w[p] = fds[1];
+	}
+	if (pipe2(res, O_CLOEXEC))
+		fail(EXIT_BAD, "pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid_t w = fork();
+	if (w < 0)
+		fail(EXIT_BAD, "fork: %s", strerror(errno));
+	if (w == 0) {
+		/* Only the coordinator writes commands: a worker sees EOF once it is gone. */
+		for (int p = 0; p < MAX_PROCS; p++)
+			close(cmd_w[p]);
+		close(res[0]);
+		close(lock);
+		worker(cmd_r, res[1]);
+	}
+	pidfd[0] = syscall(SYS_pidfd_open, w, 0);
+	if (pidfd[0] < 0)
+		fail(EXIT_BAD, "pidfd_open: %s", strerror(errno));
+	for (int p = 0; p < MAX_PROCS; p++)
+		close(cmd_r[p]);
+	close(res[1]);
+
+	for (int i = 0; i < nsteps; i++) {
+		struct result r = { 0 };
+		const struct step *s = &steps[i];
+		int coordinated = s->op == OP_POOL || s->op == OP_OVERCOMMIT || s->op == OP_MOUNT;
+		if (coordinated)
+			coordinator_step(s, &r);
+		else
+			worker_step(i, res[0], &r);
+		print_step(i, &r, !coordinated && s->op != OP_EXIT);
+	}
+	cleanup();
+	if (mounted)
+		fail(EXIT_MOUNT, "cannot unmount %s", mount_dir);
+	if (!restored())
+		fail(EXIT_POOL, "could not restore the pool sizes (%ld, %ld)", orig_pool, orig_overcommit);
+	return 0;
+}

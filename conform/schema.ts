@@ -1,0 +1,246 @@
+/**
+ * Conformance scenario files (conform/scenarios/*.yaml): one sequence of operations, run once
+ * on the live kernel (conform/probe.c) and once in the model, step by step. Addresses, lengths,
+ * sizes and offsets are in huge pages (2 MiB), as in scenarios/; the 4 KiB operations name a
+ * huge-page slot of the address space and 4 KiB pages inside it.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { OpSchemas } from "../scenarios/schema.js";
+
+export class ConformInputError extends Error {
+  override name = "ConformInputError";
+}
+
+const count = z.number().int().nonnegative();
+const positive = z.number().int().positive();
+const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -");
+
+/** Operations the model has: the same arguments as in scenarios/ (scenarios/schema.ts). */
+export const MODEL_OPS = ["mmap", "fault", "munmap", "mprotect", "fork", "exit", "ftruncate"] as const;
+export type ModelOp = (typeof MODEL_OPS)[number];
+
+/**
+ * Operations only the kernel side runs, each with why the model has no counterpart: the model
+ * says so at every such step, and a scenario that uses one must be marked as an exception.
+ */
+export const UNMODELLED: Readonly<Record<string, string>> = {
+  unlink: "unlink: the model has no inode eviction (hugetlbfs_evict_inode)",
+  mmap4k: "4 KiB anonymous memory: the model has no zero page",
+  access4k: "4 KiB anonymous memory: the model has no zero page",
+  mlock4k: "mlock: the model has no mlock (populate of 4 KiB anonymous memory)",
+};
+
+/** 4 KiB pages in a 2 MiB huge page: a 4 KiB mapping takes one huge-page slot, and stays in it. */
+export const SMALL_PER_HUGE = 512;
+
+export const ConformOpSchemas = {
+  ...OpSchemas,
+  unlink: z.strictObject({ file: name }),
+  mmap4k: z.strictObject({
+    addr: count,
+    pages: positive.max(16),
+    shared: z.boolean().default(false),
+    write: z.boolean().default(true),
+  }),
+  access4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }),
+  mlock4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(16) }),
+} as const;
+
+type OpArgs = { [K in keyof typeof ConformOpSchemas]: z.infer<(typeof ConformOpSchemas)[K]> };
+export type ConformOpName = keyof OpArgs;
+/** One operation: its name and its arguments (defaults filled in). */
+export type ConformOp = { [K in ConformOpName]: { op: K; args: OpArgs[K] } }[ConformOpName];
+
+/** Each op's argument schema, looked up by name so that an error names the op's own field. */
+function parseOp(entry: unknown, ctx: z.RefinementCtx, at: string): ConformOp | typeof z.NEVER {
+  const pair: [string, unknown] | undefined =
+    entry === "exit"
+      ? ["exit", {}]
+      : entry && typeof entry === "object" && Object.keys(entry).length === 1
+        ? Object.entries(entry)[0]
+        : undefined;
+  if (!pair || !(pair[0] in ConformOpSchemas)) {
+    ctx.addIssue({ code: "custom", path: [at], message: `one operation: ${Object.keys(ConformOpSchemas).join(", ")}` });
+    return z.NEVER;
+  }
+  const op = pair[0] as ConformOpName;
+  const parsed = (ConformOpSchemas[op] as z.ZodType).safeParse(pair[1]);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: [at, op, ...issue.path], message: issue.message });
+    return z.NEVER;
+  }
+  return { op, args: parsed.data } as ConformOp;
+}
+
+/** A step: `{parent: {fault: {addr: 0, write: true}}}` or `{child: exit}`. */
+const step = z
+  .record(name, z.unknown())
+  .refine((r) => Object.keys(r).length === 1, "a step is one process name mapped to one operation")
+  .transform((r, ctx) => {
+    const [proc, entry] = Object.entries(r)[0]!;
+    const op = parseOp(entry, ctx, proc);
+    return op === z.NEVER ? z.NEVER : { proc, ...op };
+  });
+
+export const ConformSchema = z.strictObject({
+  name,
+  summary: z.string().min(1),
+  pool: z.strictObject({ pages: count.max(8), overcommit: count.max(8).default(0) }),
+  /** hugetlbfs files; `anon: true` is the file behind one MAP_ANONYMOUS|MAP_HUGETLB mapping. */
+  files: z
+    .array(
+      z.strictObject({
+        name,
+        pages: positive.max(16),
+        isize: count.optional(),
+        anon: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+  /** The first process exists from the start; each other one is made by a fork. */
+  processes: z.array(name).min(1).max(8),
+  steps: z.array(step).min(1).max(200),
+  /**
+   * The model is known to differ from the kernel here (it abstracts something away): the
+   * reason. The difference must still be there, or the suite fails until the mark goes.
+   */
+  exception: z.string().min(1).optional(),
+  /** What the kernel did when measured, where it is not what one would guess. */
+  kernel: z.string().min(1).optional(),
+});
+
+export type ConformScenarioFile = z.infer<typeof ConformSchema>;
+
+export interface ConformScenario extends ConformScenarioFile {
+  /** Huge-page slots of address space: every mapping fits below it. */
+  readonly addressSpace: number;
+  /** Slots that hold a 4 KiB mapping, each with the number of 4 KiB pages watched there. */
+  readonly smallSlots: ReadonlyMap<number, number>;
+}
+
+/** The folder of shipped conformance scenarios (in the source tree, also when run from dist/). */
+export function conformScenarioDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, "scenarios"), resolve(here, "../../conform/scenarios")];
+  return candidates.find((d) => existsSync(d)) ?? candidates[0]!;
+}
+
+export function shippedConformScenarios(): string[] {
+  return readdirSync(conformScenarioDir())
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => basename(f, ".yaml"))
+    .sort();
+}
+
+/** Checks what the schema cannot: names, process lifetimes, files, and the 4 KiB slots. */
+export function checkScenario(s: ConformScenarioFile, where: string): ConformScenario {
+  const fail = (path: string, msg: string): never => {
+    throw new ConformInputError(`${where}: ${path}: ${msg}`);
+  };
+  if (new Set(s.processes).size !== s.processes.length) fail("processes", "names must be unique");
+  const files = new Map(s.files.map((f) => [f.name, f]));
+  if (files.size !== s.files.length) fail("files", "names must be unique");
+  s.files.forEach((f, i) => {
+    if (f.anon && f.isize !== undefined) fail(`files.${i}.isize`, "an anonymous mapping's file is as long as the mapping");
+  });
+
+  const alive = new Set([s.processes[0]!]);
+  const born = new Set(alive);
+  const anonMapped = new Set<string>();
+  const smallSlots = new Map<number, number>();
+  const hugeSlots = new Set<number>();
+  let end = 1;
+  s.steps.forEach((st, i) => {
+    const at = `steps.${i}.${st.proc}`;
+    if (!s.processes.includes(st.proc)) fail(`${at}`, `unknown process "${st.proc}"`);
+    if (!alive.has(st.proc)) fail(`${at}`, `process "${st.proc}" is not running here (not yet forked, or exited)`);
+    const a = st.args as Record<string, unknown>;
+    const file = typeof a.file === "string" ? a.file : undefined;
+    if (file !== undefined && !files.has(file)) fail(`${at}.${st.op}.file`, `unknown file "${file}"`);
+    const f = file !== undefined ? files.get(file)! : undefined;
+    switch (st.op) {
+      case "fork":
+        if (!s.processes.includes(st.args.child)) fail(`${at}.fork.child`, `unknown process "${st.args.child}"`);
+        if (born.has(st.args.child)) fail(`${at}.fork.child`, `process "${st.args.child}" already exists`);
+        born.add(st.args.child);
+        alive.add(st.args.child);
+        break;
+      case "exit":
+        alive.delete(st.proc);
+        break;
+      case "mmap":
+        if (st.args.pgoff + st.args.len > f!.pages) fail(`${at}.mmap.len`, `maps past the ${f!.pages} pages of file "${f!.name}"`);
+        if (f!.anon) {
+          if (anonMapped.has(f!.name)) fail(`${at}.mmap.file`, `anonymous file "${f!.name}" is mapped once only`);
+          if (st.args.pgoff !== 0 || st.args.len !== f!.pages)
+            fail(`${at}.mmap`, `an anonymous mapping covers its whole file (pgoff 0, len ${f!.pages})`);
+          anonMapped.add(f!.name);
+        }
+        for (let slot = st.args.addr; slot < st.args.addr + st.args.len; slot++) hugeSlots.add(slot);
+        end = Math.max(end, st.args.addr + st.args.len);
+        break;
+      case "fault":
+      case "munmap":
+      case "mprotect":
+        end = Math.max(end, st.args.addr + ("len" in st.args ? st.args.len : 1));
+        break;
+      case "ftruncate":
+      case "unlink":
+        if (f!.anon) fail(`${at}.${st.op}.file`, `"${f!.name}" is an anonymous mapping's file`);
+        break;
+      case "mmap4k":
+        smallSlots.set(st.args.addr, Math.max(smallSlots.get(st.args.addr) ?? 0, st.args.pages));
+        end = Math.max(end, st.args.addr + 1);
+        break;
+      case "access4k":
+      case "mlock4k":
+        end = Math.max(end, st.args.addr + 1);
+        break;
+    }
+  });
+  const unmodelled = s.steps.find((st) => st.op in UNMODELLED);
+  if (unmodelled && s.exception === undefined)
+    fail("exception", `the model has no ${unmodelled.op}: mark the scenario with the reason it differs`);
+  s.steps.forEach((st, i) => {
+    const a = st.args as Record<string, number>;
+    const at = `steps.${i}.${st.proc}.${st.op}`;
+    const small = st.op === "mmap4k" || st.op === "access4k" || st.op === "mlock4k";
+    if (small && !smallSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} holds no 4 KiB mapping`);
+    if (small && hugeSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} is used by a huge-page mapping too`);
+    if (st.op === "mlock4k" && a.page! + a.pages! > SMALL_PER_HUGE) fail(`${at}.pages`, "runs past the slot");
+    if (!small && "addr" in a) {
+      for (let slot = a.addr!; slot < a.addr! + (a.len ?? 1); slot++)
+        if (smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds a 4 KiB mapping`);
+    }
+  });
+  return { ...s, addressSpace: end, smallSlots };
+}
+
+/** A shipped scenario by name, or a YAML file by path. */
+export function loadConformScenario(nameOrPath: string): ConformScenario {
+  const looksLikePath = /[/\\]/.test(nameOrPath) || /\.ya?ml$/.test(nameOrPath);
+  const path = looksLikePath ? resolve(nameOrPath) : join(conformScenarioDir(), `${nameOrPath}.yaml`);
+  if (!existsSync(path)) {
+    if (looksLikePath) throw new ConformInputError(`--scenario: no file ${nameOrPath}`);
+    throw new ConformInputError(
+      `--scenario: unknown conformance scenario "${nameOrPath}" (known: ${shippedConformScenarios().join(", ")})`,
+    );
+  }
+  const where = `conformance scenario ${looksLikePath ? nameOrPath : `${nameOrPath}.yaml`}`;
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new ConformInputError(`${where}: not valid YAML: ${String((e as Error).message).split("\n")[0]}`);
+  }
+  const parsed = ConformSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConformInputError(`${where}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
+  }
+  return checkScenario(parsed.data, where);
+}
