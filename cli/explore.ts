@@ -72,7 +72,6 @@ export function exploreCommand(args: readonly string[], color: boolean): number 
     maxStates: opts["max-states"],
     maxDepth: opts["max-depth"],
     onProgress: progress.onProgress,
-    progressEvery: 5_000,
   });
   progress.stop();
 
@@ -81,7 +80,7 @@ export function exploreCommand(args: readonly string[], color: boolean): number 
     result.verdict === "violation"
       ? `violation of ${result.violation!.invariant} at depth ${result.violation!.depth}`
       : result.verdict === "incomplete"
-        ? `incomplete (stopped by --${result.bound}; nothing violated so far)`
+        ? `incomplete (stopped by ${result.bound === "interrupted" ? "an interrupt" : `--${result.bound}`}; nothing violated so far)`
         : "pass (exhaustive; every invariant held)";
   console.log(`scenario ${opts.scenario}, variant ${opts.variant.name}: ${outcome}`);
   console.log(

@@ -1,22 +1,32 @@
 /**
- * Exhaustive breadth-first search over the interleavings of the scenario's threads, with
- * deduplication by fingerprint. Level by level, states in the order they were found, threads in
- * order: so the first violation is one at the smallest depth, and the same one on every run.
+ * Exhaustive breadth-first search over the interleavings of a model's threads, deduplicated by
+ * 64-bit fingerprint, level by level. Each level is expanded in chunks — here by this thread,
+ * in explorer/parallel.ts by a worker pool — and merged (explorer/level.ts) so that the states,
+ * their order, the statistics and the counterexample are the same however many workers ran:
+ * the violation reported is the one at the smallest depth, the first in the sequential order.
  */
 import type { Invariant } from "../invariants/types.js";
+import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
-import { fingerprint } from "../model/fingerprint.js";
-import { TraceStore } from "./trace-store.js";
+import { expandChunk, newClaims, type ChunkResult, type LevelBuffer, type LevelShared } from "./level.js";
+import { SharedTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
-import { FingerprintTable } from "./visited.js";
+import { TraceStore } from "./trace-store.js";
 
 export interface ExploreOptions {
+  /** Stop (incomplete) before expanding a level once this many distinct states are known. */
   readonly maxStates?: number;
+  /** States at this depth are not expanded. */
   readonly maxDepth?: number;
-  /** Called about every `progressEvery` distinct states, and once at the end. */
+  /** Stop (incomplete) once the search's own memory (table, traces, levels) passes this. */
+  readonly maxMemoryBytes?: number;
+  /** Polled between chunks: true stops the search (incomplete), e.g. after Ctrl-C. */
+  readonly interrupted?: () => boolean;
+  /** Called after each chunk, and once at the end. */
   readonly onProgress?: (p: Progress) => void;
-  readonly progressEvery?: number;
+  /** States per chunk (default 4096). */
+  readonly chunkSize?: number;
 }
 
 export interface Progress {
@@ -32,14 +42,21 @@ export interface Stats {
   readonly statesGenerated: number;
   readonly maxDepth: number;
   readonly durationMs: number;
+  /** Visited table and trace store, per distinct state. */
   readonly bytesPerState: number;
+  /** The most memory the search held at once: table, trace store, two levels. */
+  readonly peakBytes: number;
+  /** Probability that a fingerprint collision merged two distinct states (as TLC estimates it). */
+  readonly collisionProbability: number;
 }
+
+export type Bound = "max-states" | "max-depth" | "max-memory" | "interrupted";
 
 export interface ExploreResult {
   readonly verdict: "pass" | "violation" | "incomplete";
   readonly stats: Stats;
   /** Why the search stopped early, for `incomplete`. */
-  readonly bound?: "max-states" | "max-depth";
+  readonly bound?: Bound;
   readonly violation?: Violation & {
     readonly depth: number;
     /** The threads that moved, from the initial state to the violation. */
@@ -47,134 +64,216 @@ export interface ExploreResult {
   };
 }
 
-/** One BFS level: states back to back, each preceded by its id and fingerprint. */
-class Level {
-  buf: Int32Array;
-  count = 0;
+const DEFAULT_CHUNK = 4096;
+
+/** The search's state between levels; the expansion of a level is left to the caller. */
+export class LevelSearch<V extends StateView> {
+  readonly checker: Checker<V>;
+  readonly traces = new TraceStore();
+  table: SharedTable;
+  level: LevelBuffer;
+  /** Id of the level's first state in the trace store. */
+  levelIdBase = 0;
+  depth = 0;
+  generated = 0;
+  peakBytes = 0;
+  private tagBase = 1;
+  private readonly t0 = Date.now();
+
   constructor(
-    private readonly words: number,
-    initial = 1024,
+    readonly system: TransitionSystem<V>,
+    invariants: readonly Invariant<V>[],
+    readonly opts: ExploreOptions,
+    readonly shared: boolean,
   ) {
-    this.buf = new Int32Array(initial * (words + 3));
+    this.checker = new Checker(system, invariants);
+    this.table = new SharedTable(16, shared ? undefined : new ArrayBuffer((1 << 16) * 12));
+    this.level = { buf: new Int32Array(0), count: 0 };
   }
-  push(id: number, hi: number, lo: number, s: Int32Array): void {
-    const stride = this.words + 3;
-    if ((this.count + 1) * stride > this.buf.length) {
-      const b = new Int32Array(this.buf.length * 2);
-      b.set(this.buf);
-      this.buf = b;
+
+  get chunkSize(): number {
+    return this.opts.chunkSize ?? DEFAULT_CHUNK;
+  }
+
+  /** Inserts and checks the initial state; a result if it already violates an invariant. */
+  start(): ExploreResult | null {
+    const init = this.system.initial();
+    const [hi, lo] = fingerprint(init);
+    this.table.insert(hi, lo, () => 0, { tag: 0, fresh: false });
+    this.table.size = 1;
+    this.traces.add(-1, 0);
+    const v = this.checker.state(init);
+    if (v) return this.violated(v, 0, []);
+    const buf = this.alloc(init.length + 2);
+    buf[0] = hi;
+    buf[1] = lo;
+    buf.set(init, 2);
+    this.level = { buf, count: 1 };
+    return null;
+  }
+
+  private alloc(words: number): Int32Array {
+    return new Int32Array(this.shared ? new SharedArrayBuffer(words * 4) : new ArrayBuffer(words * 4));
+  }
+
+  /** Why the next level must not be expanded, if a bound says so. */
+  boundBeforeLevel(): Bound | undefined {
+    if (this.level.count === 0) return undefined;
+    if (this.depth >= (this.opts.maxDepth ?? Infinity)) return this.anyMoves() ? "max-depth" : undefined;
+    if (this.table.size >= (this.opts.maxStates ?? Infinity)) return "max-states";
+    return this.boundDuringLevel();
+  }
+
+  boundDuringLevel(): Bound | undefined {
+    if (this.opts.interrupted?.()) return "interrupted";
+    if (this.memoryBytes() > (this.opts.maxMemoryBytes ?? Infinity)) return "max-memory";
+    return undefined;
+  }
+
+  private anyMoves(): boolean {
+    const stride = this.system.stateWords + 2;
+    const next = new Int32Array(this.system.stateWords);
+    for (let i = 0; i < this.level.count; i++) {
+      const s = this.level.buf.subarray(i * stride + 2, (i + 1) * stride);
+      for (let t = 0; t < this.system.threads; t++) if (this.system.step(s, t, next)) return true;
     }
-    const o = this.count * stride;
-    this.buf[o] = id;
-    this.buf[o + 1] = hi;
-    this.buf[o + 2] = lo;
-    this.buf.set(s, o + 3);
-    this.count++;
+    return false;
+  }
+
+  memoryBytes(): number {
+    return this.table.bytes + this.traces.bytes + this.level.buf.byteLength;
+  }
+
+  /** The shared memory for expanding the current level: room in the table, fresh claims. */
+  prepare(): LevelShared {
+    const worst = this.level.count * this.system.threads;
+    this.table = this.table.grownFor(this.table.size + worst);
+    const shared = {
+      table: this.table,
+      claims: newClaims(worst, this.shared),
+      counter: new Int32Array(this.shared ? new SharedArrayBuffer(4) : new ArrayBuffer(4)),
+      tagBase: this.tagBase,
+    };
+    this.tagBase += worst;
+    return shared;
+  }
+
+  /** The chunks of the current level, as [start, end) ranges. */
+  chunks(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let s = 0; s < this.level.count; s += this.chunkSize) out.push([s, Math.min(this.level.count, s + this.chunkSize)]);
+    return out;
+  }
+
+  progress(): void {
+    this.opts.onProgress?.({
+      distinctStates: this.table.size,
+      statesGenerated: this.generated,
+      depth: this.depth,
+      queued: this.level.count,
+      elapsedMs: Date.now() - this.t0,
+    });
+  }
+
+  /**
+   * Merges the level's chunk results, in chunk order, into the next level; returns the result
+   * if the level found a violation.
+   */
+  merge(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
+    const words = this.system.stateWords;
+    const threads = this.system.threads;
+    const cstride = words + 4;
+    let kept = 0;
+    for (const r of results) {
+      this.generated += r.generated;
+      for (let i = 0; i < r.nCandidates; i++) {
+        const c = i * cstride;
+        if (shared.claims[r.candidates[c]!] === r.candidates[c + 1]) kept++;
+      }
+    }
+    const stuck = results.find((r) => r.stuck)?.stuck;
+    let best: { v: Violation; key: number } | null = null;
+    for (const r of results)
+      for (const v of r.violations) {
+        const key = v.pid >= 0 ? shared.claims[v.pid]! : v.key;
+        if (!best || key < best.key) best = { v: { invariant: v.invariant, message: v.message }, key };
+      }
+
+    const buf = this.alloc(kept * (words + 2));
+    const nextIdBase = this.levelIdBase + this.level.count;
+    let n = 0;
+    for (const r of results)
+      for (let i = 0; i < r.nCandidates; i++) {
+        const c = i * cstride;
+        const key = r.candidates[c + 1]!;
+        if (shared.claims[r.candidates[c]!] !== key) continue;
+        buf.set(r.candidates.subarray(c + 2, c + cstride), n * (words + 2));
+        this.traces.add(this.levelIdBase + Math.floor(key / threads), key % threads);
+        n++;
+      }
+    this.table.size += kept;
+    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + buf.byteLength);
+
+    if (stuck) return this.violated(stuck, this.depth, this.traces.path(this.levelIdBase + stuck.pos));
+    if (best) {
+      const parent = this.levelIdBase + Math.floor(best.key / threads);
+      return this.violated(best.v, this.depth + 1, [...this.traces.path(parent), best.key % threads]);
+    }
+    this.levelIdBase = nextIdBase;
+    this.level = { buf, count: kept };
+    if (kept > 0) this.depth++;
+    return null;
+  }
+
+  private stats(): Stats {
+    const n = this.table.size;
+    // Each new fingerprint could have collided with any of those before it: Σ i / 2^64.
+    const collisionProbability = (n * (n - 1)) / 2 / 2 ** 64;
+    return {
+      distinctStates: n,
+      statesGenerated: this.generated,
+      maxDepth: this.depth,
+      durationMs: Date.now() - this.t0,
+      bytesPerState: n ? Math.round((this.table.bytes + this.traces.bytes) / n) : 0,
+      peakBytes: Math.max(this.peakBytes, this.memoryBytes()),
+      collisionProbability,
+    };
+  }
+
+  violated(v: Violation, depth: number, threads: number[]): ExploreResult {
+    this.depth = Math.max(this.depth, depth);
+    this.progress();
+    return { verdict: "violation", stats: this.stats(), violation: { ...v, depth, threads } };
+  }
+
+  finish(bound?: Bound): ExploreResult {
+    this.progress();
+    return bound ? { verdict: "incomplete", stats: this.stats(), bound } : { verdict: "pass", stats: this.stats() };
   }
 }
 
+/** The search on this thread. */
 export function explore<V extends StateView>(
-  machine: TransitionSystem<V>,
+  system: TransitionSystem<V>,
   invariants: readonly Invariant<V>[],
   opts: ExploreOptions = {},
 ): ExploreResult {
-  const t0 = Date.now();
-  const words = machine.stateWords;
-  const stride = words + 3;
-  const checker = new Checker(machine, invariants);
-  const visited = new FingerprintTable();
-  const traces = new TraceStore();
-  const maxStates = opts.maxStates ?? Infinity;
-  const maxDepth = opts.maxDepth ?? Infinity;
-  const every = opts.progressEvery ?? 50_000;
-  let generated = 0;
-  let depth = 0;
-  let nextReport = every;
-
-  const stats = (): Stats => ({
-    distinctStates: visited.size,
-    statesGenerated: generated,
-    maxDepth: depth,
-    durationMs: Date.now() - t0,
-    bytesPerState: visited.size ? Math.round((visited.bytes + traces.bytes) / visited.size) : 0,
-  });
-  const progress = (queued: number) =>
-    opts.onProgress?.({ distinctStates: visited.size, statesGenerated: generated, depth, queued, elapsedMs: Date.now() - t0 });
-  const violated = (v: Violation, d: number, threads: number[]): ExploreResult => {
-    depth = Math.max(depth, d);
-    progress(0);
-    return { verdict: "violation", stats: stats(), violation: { ...v, depth: d, threads } };
-  };
-
-  const init = machine.initial();
-  const [ih, il] = fingerprint(init);
-  visited.insert(ih, il);
-  traces.add(-1, 0);
-  const initViolation = checker.state(init);
-  if (initViolation) return violated(initViolation, 0, []);
-
-  let level = new Level(words);
-  level.push(0, ih, il, init);
-  const next = new Int32Array(words);
-  let bound: ExploreResult["bound"];
-
-  while (level.count > 0) {
-    if (depth >= maxDepth) {
-      // States at the depth bound are not expanded; the search is incomplete if any could move.
-      for (let i = 0; i < level.count && !bound; i++) {
-        const s = level.buf.subarray(i * stride + 3, (i + 1) * stride);
-        for (let t = 0; t < machine.threads && !bound; t++) if (machine.step(s, t, next)) bound = "max-depth";
-      }
-      break;
+  const search = new LevelSearch(system, invariants, opts, false);
+  const first = search.start();
+  if (first) return first;
+  while (search.level.count > 0) {
+    const bound = search.boundBeforeLevel();
+    if (bound) return search.finish(bound);
+    const shared = search.prepare();
+    const results: ChunkResult[] = [];
+    for (const [start, end] of search.chunks()) {
+      results.push(expandChunk(system, search.checker, search.level, shared, start, end));
+      search.progress();
+      const during = search.boundDuringLevel();
+      if (during) return search.finish(during);
     }
-    const nextLevel = new Level(words, Math.max(1024, level.count));
-    let pending: { v: Violation; threads: number[] } | null = null;
-    for (let i = 0; i < level.count; i++) {
-      const o = i * stride;
-      const id = level.buf[o]!;
-      const s = level.buf.subarray(o + 3, o + stride);
-      let moved = false;
-      for (let t = 0; t < machine.threads; t++) {
-        const tr = machine.step(s, t, next, level.buf[o + 1]!, level.buf[o + 2]!);
-        if (!tr) continue;
-        const hi = machine.k.fpHi;
-        const lo = machine.k.fpLo;
-        moved = true;
-        generated++;
-        if (pending) continue; // a violation one level down is known: only a deadlock here can beat it
-        const sv = checker.transition(s, next, tr);
-        if (sv) {
-          pending = { v: sv, threads: [...traces.path(id), t] };
-          continue;
-        }
-        const nid = visited.insert(hi, lo);
-        if (nid < 0) continue;
-        traces.add(id, t);
-        const v = checker.state(next);
-        if (v) {
-          pending = { v, threads: traces.path(nid) };
-          continue;
-        }
-        nextLevel.push(nid, hi, lo, next);
-        if (visited.size >= nextReport) {
-          nextReport += every;
-          progress(level.count - i + nextLevel.count);
-        }
-      }
-      if (!moved) {
-        const d = checker.stuck(s);
-        if (d) return violated(d, depth, traces.path(id));
-      }
-      if (visited.size >= maxStates && !pending) {
-        bound = "max-states";
-        break;
-      }
-    }
-    if (pending) return violated(pending.v, depth + 1, pending.threads);
-    if (bound) break;
-    level = nextLevel;
-    if (level.count > 0) depth++;
+    const done = search.merge(shared, results);
+    if (done) return done;
   }
-  progress(0);
-  return bound ? { verdict: "incomplete", stats: stats(), bound } : { verdict: "pass", stats: stats() };
+  return search.finish();
 }
