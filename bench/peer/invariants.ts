@@ -1,0 +1,86 @@
+/**
+ * The peer model's invariants, as the spec states them ("Invariants"), checked on every state
+ * as SPIN's and TLC's are; plus the shared deadlock check. The first that fails names the
+ * violation, so the reservation count comes first, as in the mm model's list.
+ */
+import { deadlock } from "../../invariants/deadlock.js";
+import type { Invariant } from "../../invariants/types.js";
+import { A, B, T1, T2 } from "./layout.js";
+import type { PeerState } from "./state.js";
+
+/** The threads that hold page references (T3 holds none). */
+const FAULT_THREADS = [T1, T2] as const;
+
+export const reservationConservation: Invariant<PeerState> = {
+  name: "reservation-conservation",
+  summary: "Rsvd equals the reserve-map entries not consumed: resv = #{i : region[i] and not consumed[i]}",
+  state({ k }) {
+    let n = 0;
+    for (let i = 0; i < k.L.n; i++) if (k.region(i) && !k.consumed(i)) n++;
+    if (k.resv === n) return null;
+    const held = Array.from({ length: k.L.n }, (_, i) => i).filter((i) => k.region(i) && !k.consumed(i));
+    return `HugePages_Rsvd = ${k.resv} but ${n} reserve-map entries are unconsumed (indices [${held.join(", ")}])`;
+  },
+};
+
+export const poolCounters: Invariant<PeerState> = {
+  name: "pool-counters",
+  summary: "Free >= Rsvd >= 0; Free <= Total",
+  state({ k }) {
+    if (k.resv < 0) return `HugePages_Rsvd wrapped (${k.resv} as a signed value)`;
+    if (k.free < k.resv) return `HugePages_Free ${k.free} < HugePages_Rsvd ${k.resv}`;
+    if (k.free > k.total) return `HugePages_Free ${k.free} > HugePages_Total ${k.total}`;
+    return null;
+  },
+};
+
+export const refcountBalance: Invariant<PeerState> = {
+  name: "refcount-balance",
+  summary: "each page's refcount = its mapcount + [in the page cache] + fault threads holding it",
+  state({ k }) {
+    for (let g = 1; g <= k.L.pages; g++) {
+      let cached = 0;
+      for (let i = 0; i < k.L.n; i++) if (k.cache(i) === g) cached++;
+      let held = 0;
+      for (const t of FAULT_THREADS) if (k.hold(t) === g) held++;
+      if (k.ref(g) !== k.mapc(g) + cached + held)
+        return `page${g} refcount ${k.ref(g)} but mapcount ${k.mapc(g)} + page cache ${cached} + threads ${held}`;
+    }
+    return null;
+  },
+};
+
+/** Once all three threads are done, truncate has unmapped everything beyond i_size. */
+export const truncateUnmapped: Invariant<PeerState> = {
+  name: "truncate-unmapped",
+  summary: "at the end, no pte maps an index >= i_size",
+  state({ k, allDone }) {
+    if (!allDone) return null;
+    for (let i = k.isize; i < k.L.n; i++)
+      for (const [p, name] of [[A, "A"], [B, "B"]] as const)
+        if (k.pte(p, i)) return `pte[${name}][${i}] maps page${k.pte(p, i)} beyond i_size ${k.isize}`;
+    return null;
+  },
+};
+
+/** Once all three threads are done, every page is either free or in the page cache. */
+export const noLeak: Invariant<PeerState> = {
+  name: "no-leak",
+  summary: "at the end, Free + pages in the page cache = Total",
+  state({ k, allDone }) {
+    if (!allDone) return null;
+    let cached = 0;
+    for (let i = 0; i < k.L.n; i++) if (k.cache(i)) cached++;
+    if (k.free + cached === k.total) return null;
+    return `HugePages_Free ${k.free} + ${cached} page-cache pages != HugePages_Total ${k.total}`;
+  },
+};
+
+export const PEER_INVARIANTS: readonly Invariant<PeerState>[] = [
+  reservationConservation,
+  poolCounters,
+  refcountBalance,
+  truncateUnmapped,
+  noLeak,
+  deadlock,
+];

@@ -1,0 +1,52 @@
+/**
+ * `node dist/bench/peer/run.js [N …] [--bug]`: explores the peer benchmark model
+ * (/work/shared/peer-truncate-race.md) for each N (default 2 … 8) and prints distinct states,
+ * transitions and time next to the counts SPIN and TLC give; exits 1 if a count differs. With
+ * --bug, the 2006 fault: prints the shortest counterexample instead.
+ */
+import { explore } from "../../explorer/bfs.js";
+import { replay } from "../../explorer/trace.js";
+import { PEER_INVARIANTS } from "./invariants.js";
+import { PeerMachine } from "./machine.js";
+
+/** The spec's table: N → [distinct states, transitions], as SPIN and TLC count them. */
+export const EXPECTED: Readonly<Record<number, readonly [number, number]>> = {
+  2: [1_159, 2_504],
+  3: [7_217, 16_869],
+  4: [25_351, 63_083],
+  5: [102_130, 260_528],
+  6: [304_326, 792_483],
+  7: [1_024_020, 2_708_818],
+  8: [3_018_698, 8_042_194],
+};
+
+const args = process.argv.slice(2);
+const bug = args.includes("--bug");
+const ns = args.filter((a) => a !== "--bug").map(Number);
+let mismatch = false;
+for (const n of ns.length ? ns : [2, 3, 4, 5, 6, 7, 8]) {
+  const machine = new PeerMachine({ n, bug });
+  const r = explore(machine, PEER_INVARIANTS);
+  const { distinctStates: d, statesGenerated: g, durationMs: ms } = r.stats;
+  const rate = Math.round(d / Math.max(ms / 1000, 1e-3));
+  let line =
+    `N=${n}${bug ? " (bug)" : ""}: ${r.verdict}, ${d} distinct, ${g} transitions, depth ${r.stats.maxDepth}, ` +
+    `${ms} ms (${rate} distinct/s, ${r.stats.bytesPerState} B/state)`;
+  const want = EXPECTED[n];
+  if (!bug && want) {
+    const ok = d === want[0] && g === want[1];
+    mismatch ||= !ok;
+    line += ok ? "  = SPIN/TLC" : `  != SPIN/TLC ${want[0]} distinct, ${want[1]} transitions`;
+  }
+  console.log(line);
+  if (r.violation) {
+    const v = r.violation;
+    console.log(`  ${v.invariant}: ${v.message} (${v.threads.length} steps)`);
+    const { states, transitions } = replay(machine, v.threads);
+    transitions.forEach((tr, i) => {
+      console.log(`  ${String(i + 1).padStart(2)}. T${tr.thread + 1} ${tr.op.text} ${tr.step.label}`);
+      console.log(`      ${machine.view(states[i + 1]!).format()}`);
+    });
+  }
+}
+process.exitCode = mismatch ? 1 : 0;

@@ -1,0 +1,132 @@
+/**
+ * The peer benchmark model (bench/peer/, /work/shared/peer-truncate-race.md): mmcheck's explorer
+ * must count exactly the distinct states and transitions SPIN and TLC count on it, and find the
+ * 2006 "absurd HugePages_Rsvd" bug with traces of the shortest lengths they find.
+ */
+import { describe, expect, it } from "vitest";
+import { PEER_INVARIANTS } from "../bench/peer/invariants.js";
+import { B, T1, T2, T3 } from "../bench/peer/layout.js";
+import { PeerMachine } from "../bench/peer/machine.js";
+import { explore } from "../explorer/bfs.js";
+import { replay, reproduce } from "../explorer/trace.js";
+import { fingerprint } from "../model/fingerprint.js";
+
+/** The spec's table (SPIN 6.5.2 and TLC 2.20 agree): N → distinct states, transitions. */
+const SPIN_TLC: [n: number, distinct: number, transitions: number][] = [
+  [2, 1_159, 2_504],
+  [3, 7_217, 16_869],
+  [4, 25_351, 63_083],
+  [5, 102_130, 260_528],
+  [6, 304_326, 792_483],
+];
+
+/** The trace step by step, each step followed by the state it leads to. */
+function showTrace(machine: PeerMachine, threads: readonly number[]): string {
+  const { states, transitions } = replay(machine, threads);
+  const lines = [`   0. initial\n       ${machine.view(states[0]!).format()}`];
+  transitions.forEach((tr, i) =>
+    lines.push(`  ${String(i + 1).padStart(2)}. T${tr.thread + 1} ${tr.op.text} ${tr.step.label}\n       ${machine.view(states[i + 1]!).format()}`),
+  );
+  return lines.join("\n");
+}
+
+describe("peer model: the state space SPIN and TLC count", () => {
+  it.each(SPIN_TLC)("N = %i: %i distinct states, %i transitions, no violation", (n, distinct, transitions) => {
+    const r = explore(new PeerMachine({ n, bug: false }), PEER_INVARIANTS);
+    expect(r.violation).toBeUndefined();
+    expect(r.verdict).toBe("pass");
+    expect(r.stats.distinctStates).toBe(distinct);
+    expect(r.stats.statesGenerated).toBe(transitions);
+  });
+
+  // The explorer counts fingerprints: check on small N that they stand for states one to one,
+  // and that the fingerprint each step keeps is the state's own.
+  it.each([2, 3])("N = %i: the fingerprint count is the exact count of distinct state arrays", (n) => {
+    const machine = new PeerMachine({ n, bug: false });
+    const init = machine.initial().slice();
+    const seen = new Set([init.join(",")]);
+    const fps = new Set([fingerprint(init).join(":")]);
+    const queue = [init];
+    let transitions = 0;
+    for (let q = 0; q < queue.length; q++) {
+      const s = queue[q]!;
+      const [hi, lo] = fingerprint(s);
+      for (let t = 0; t < machine.threads; t++) {
+        const next = new Int32Array(machine.stateWords);
+        if (!machine.step(s, t, next, hi, lo)) continue;
+        transitions++;
+        expect([machine.k.fpHi, machine.k.fpLo]).toEqual(fingerprint(next));
+        const key = next.join(",");
+        if (seen.has(key)) continue;
+        seen.add(key);
+        fps.add(`${machine.k.fpHi}:${machine.k.fpLo}`);
+        queue.push(next);
+      }
+    }
+    const [, distinct, generated] = SPIN_TLC.find(([m]) => m === n)!;
+    expect(seen.size).toBe(distinct);
+    expect(fps.size).toBe(distinct);
+    expect(transitions).toBe(generated);
+  });
+});
+
+describe("peer model: the 2006 absurd HugePages_Rsvd bug", () => {
+  it.each([
+    [2, 10],
+    [3, 13],
+    [4, 13],
+    [5, 16],
+  ])("N = %i: reservation-conservation fails, shortest trace %i steps, and replays", (n, steps) => {
+    const machine = new PeerMachine({ n, bug: true });
+    const r = explore(machine, PEER_INVARIANTS);
+    expect(r.verdict).toBe("violation");
+    const v = r.violation!;
+    const trace = `${v.invariant}: ${v.message}\n${showTrace(machine, v.threads)}`;
+    expect(v.invariant, trace).toBe("reservation-conservation");
+    expect(v.threads.length, trace).toBe(steps);
+    expect(v.depth, trace).toBe(steps);
+    expect(reproduce(machine, PEER_INVARIANTS, v.threads), trace).toEqual({
+      invariant: "reservation-conservation",
+      message: v.message,
+      depth: steps,
+    });
+  });
+
+  it("N = 2: the late i_size check (3b′) frees the page but keeps the reservation consumed", () => {
+    const machine = new PeerMachine({ n: 2, bug: true });
+    // Truncate cuts i_size to 1; T2 then faults index 1 (no i_size check in step 2), allocates
+    // on index 1's reservation, and backs out at 3b′ with SIGBUS.
+    const before = [T3, T2, T2, T2, T2];
+    const { states, transitions } = replay(machine, before);
+    const trace = showTrace(machine, before);
+    expect(transitions.map((tr) => tr.step.label), trace).toEqual([
+      "hugetlb_vmtruncate:i_size_write",
+      "hugetlb_fault:mutex_lock",
+      "hugetlb_no_page",
+      "alloc_hugetlb_folio",
+      "hugetlb_no_page:i_size_recheck",
+    ]);
+    expect(transitions[4]!.opEnded, trace).toBe(true);
+    const k = machine.view(states[5]!);
+    expect([k.free, k.resv, k.consumed(1), k.cache(1), k.ref(1), k.pte(B, 1), k.hold(T2)], trace).toEqual([2, 1, 1, 0, 0, 0, 0]);
+    expect(k.fault_index(T2), trace).toBe(0);
+    // Rsvd is still right here; it goes wrong when hugetlb_unreserve_pages returns index 1's
+    // entry as if it held a reservation (chg 1, freed 0): the rest of the truncate.
+    expect(reproduce(machine, PEER_INVARIANTS, before), trace).toBeNull();
+    const all = [...before, T3, T3, T3, T3, T3, T3];
+    expect(reproduce(machine, PEER_INVARIANTS, all), showTrace(machine, all)).toMatchObject({
+      invariant: "reservation-conservation",
+      depth: all.length,
+    });
+  });
+
+  it("without the bug the same interleaving ends the fault with SIGBUS before it allocates", () => {
+    const machine = new PeerMachine({ n: 2, bug: false });
+    const threads = [T3, T2, T2];
+    const { states, transitions } = replay(machine, threads);
+    expect(transitions[2]!.step.label).toBe("hugetlb_no_page");
+    expect(transitions[2]!.opEnded).toBe(true);
+    const k = machine.view(states[3]!);
+    expect([k.free, k.resv, k.consumed(1), k.mutex(1), k.fault_index(T2), k.thread_op(T1)]).toEqual([2, 2, 0, 0, 0, 0]);
+  });
+});
