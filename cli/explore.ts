@@ -2,9 +2,9 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { explore } from "../explorer/bfs.js";
+import { readCheckpoint } from "../explorer/checkpoint.js";
+import { defaultWorkers, exploreWith } from "../explorer/parallel.js";
 import { replay } from "../explorer/trace.js";
-import { INVARIANTS } from "../invariants/index.js";
 import { Machine } from "../model/machine.js";
 import { ModelError } from "../model/types.js";
 import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
@@ -30,12 +30,22 @@ const ExploreFlags = z.strictObject({
       ctx.addIssue({ code: "custom", message: `unknown variant "${name}" (known: ${VARIANTS.map((x) => x.name).join(", ")})` });
       return z.NEVER;
     }),
-  workers: integerFlag(1).default(1),
+  workers: integerFlag(1).optional(),
   report: z.string().min(1, "must not be empty").optional(),
   "max-states": integerFlag(1).optional(),
   "max-depth": integerFlag(0).optional(),
+  "max-memory": z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]+)?[KMG]?$/i, "a size in bytes, with an optional K, M or G suffix (e.g. 512M)")
+    .transform((v) => Math.round(parseFloat(v) * 1024 ** " KMG".indexOf(/[KMG]$/i.test(v) ? v.slice(-1).toUpperCase() : " ")))
+    .optional(),
+  checkpoint: z.string().min(1, "must not be empty").optional(),
+  resume: z.string().min(1, "must not be empty").optional(),
   "no-progress": z.literal(true).optional(),
 });
+
+/** How often --checkpoint writes, between levels. */
+const CHECKPOINT_EVERY_MS = 60_000;
 
 /** Refuses a report path that cannot be written before the search, not after it. */
 function checkReportPath(path: string): void {
@@ -44,7 +54,7 @@ function checkReportPath(path: string): void {
   if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--report: ${path} is a directory`);
 }
 
-export function exploreCommand(args: readonly string[], color: boolean): number {
+export async function exploreCommand(args: readonly string[], color: boolean): Promise<number> {
   const { flags, positionals } = parseArgs("explore", args, {
     scenario: "value",
     variant: "value",
@@ -52,6 +62,9 @@ export function exploreCommand(args: readonly string[], color: boolean): number 
     report: "value",
     "max-states": "value",
     "max-depth": "value",
+    "max-memory": "value",
+    checkpoint: "value",
+    resume: "value",
     "no-progress": "switch",
   });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument (the scenario goes after --scenario)`);
@@ -67,13 +80,30 @@ export function exploreCommand(args: readonly string[], color: boolean): number 
     throw e;
   }
 
+  const resume = opts.resume !== undefined ? readCheckpoint(opts.resume) : undefined;
+  const workers = opts.workers ?? defaultWorkers();
+  // Ctrl-C stops the search between chunks; the partial report is still written.
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+  };
+  process.once("SIGINT", onSigint);
   const progress = progressDisplay(!opts["no-progress"]);
-  const result = explore(machine, INVARIANTS, {
-    maxStates: opts["max-states"],
-    maxDepth: opts["max-depth"],
-    onProgress: progress.onProgress,
-  });
-  progress.stop();
+  let result;
+  try {
+    result = await exploreWith({ kind: "mm", scenario: opts.scenario, variant: opts.variant.name }, workers, {
+      maxStates: opts["max-states"],
+      maxDepth: opts["max-depth"],
+      maxMemoryBytes: opts["max-memory"],
+      interrupted: () => interrupted,
+      checkpoint: opts.checkpoint !== undefined ? { path: opts.checkpoint, everyMs: CHECKPOINT_EVERY_MS } : undefined,
+      resume,
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.stop();
+    process.off("SIGINT", onSigint);
+  }
 
   const s = result.stats;
   const outcome =
@@ -90,10 +120,10 @@ export function exploreCommand(args: readonly string[], color: boolean): number 
 
   const counterexample = result.violation ? replay(machine, result.violation.threads) : undefined;
   if (counterexample) console.log(`\n${raceDiagram(machine, counterexample, result.violation!, { color })}\n`);
-  const reportPath = opts.report ?? (result.verdict === "violation" ? DEFAULT_REPORT : undefined);
+  const reportPath = opts.report ?? (result.verdict === "violation" || interrupted ? DEFAULT_REPORT : undefined);
   if (reportPath !== undefined) {
     const options = {
-      workers: opts.workers,
+      workers,
       ...(opts["max-states"] !== undefined && { maxStates: opts["max-states"] }),
       ...(opts["max-depth"] !== undefined && { maxDepth: opts["max-depth"] }),
     };

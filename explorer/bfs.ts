@@ -12,6 +12,7 @@ import { Checker, type Violation } from "./check.js";
 import { expandChunk, newClaims, type ChunkResult, type LevelBuffer, type LevelShared } from "./level.js";
 import { SharedTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
+import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
 import { TraceStore } from "./trace-store.js";
 
 export interface ExploreOptions {
@@ -27,6 +28,12 @@ export interface ExploreOptions {
   readonly onProgress?: (p: Progress) => void;
   /** States per chunk (default 4096). */
   readonly chunkSize?: number;
+  /** Write a checkpoint between levels at most every `everyMs`, and when a bound stops the search. */
+  readonly checkpoint?: { readonly path: string; readonly everyMs: number };
+  /** Continue from this checkpoint instead of the initial state. */
+  readonly resume?: CheckpointData;
+  /** What is being searched, recorded in checkpoints and checked on resume. */
+  readonly model?: unknown;
 }
 
 export interface Progress {
@@ -69,7 +76,7 @@ const DEFAULT_CHUNK = 4096;
 /** The search's state between levels; the expansion of a level is left to the caller. */
 export class LevelSearch<V extends StateView> {
   readonly checker: Checker<V>;
-  readonly traces = new TraceStore();
+  traces = new TraceStore();
   table: SharedTable;
   level: LevelBuffer;
   /** Id of the level's first state in the trace store. */
@@ -78,7 +85,8 @@ export class LevelSearch<V extends StateView> {
   generated = 0;
   peakBytes = 0;
   private tagBase = 1;
-  private readonly t0 = Date.now();
+  private t0 = Date.now();
+  private lastCheckpoint = Date.now();
 
   constructor(
     readonly system: TransitionSystem<V>,
@@ -95,8 +103,15 @@ export class LevelSearch<V extends StateView> {
     return this.opts.chunkSize ?? DEFAULT_CHUNK;
   }
 
-  /** Inserts and checks the initial state; a result if it already violates an invariant. */
+  /**
+   * Inserts and checks the initial state, or restores the checkpoint given to resume from;
+   * a result if the initial state already violates an invariant.
+   */
   start(): ExploreResult | null {
+    if (this.opts.resume) {
+      this.restore(this.opts.resume);
+      return null;
+    }
     const init = this.system.initial();
     const [hi, lo] = fingerprint(init);
     this.table.insert(hi, lo, () => 0, { tag: 0, fresh: false });
@@ -112,19 +127,80 @@ export class LevelSearch<V extends StateView> {
     return null;
   }
 
+  private restore({ header: h, table, parent, via, level }: CheckpointData): void {
+    if (JSON.stringify(h.model) !== JSON.stringify(this.opts.model ?? null) || h.words !== this.system.stateWords)
+      throw new CheckpointError(`--resume: the checkpoint is of another search (${JSON.stringify(h.model)})`);
+    const slots = this.alloc(table.length);
+    slots.set(table);
+    this.table = new SharedTable(0, slots.buffer as SharedArrayBuffer | ArrayBuffer);
+    this.table.size = h.tableSize;
+    this.traces = TraceStore.from(parent, via);
+    const buf = this.alloc(level.length);
+    buf.set(level);
+    this.level = { buf, count: h.levelCount };
+    this.depth = h.depth;
+    this.generated = h.generated;
+    this.levelIdBase = h.levelIdBase;
+    this.tagBase = h.tagBase;
+    this.t0 = Date.now() - h.elapsedMs;
+  }
+
+  private writeCheckpoint(): void {
+    const c = this.opts.checkpoint;
+    if (!c) return;
+    writeCheckpoint(c.path, {
+      header: {
+        model: this.opts.model ?? null,
+        words: this.system.stateWords,
+        depth: this.depth,
+        generated: this.generated,
+        tableSize: this.table.size,
+        levelIdBase: this.levelIdBase,
+        levelCount: this.level.count,
+        tagBase: this.tagBase,
+        elapsedMs: Date.now() - this.t0,
+      },
+      table: this.table.slots,
+      ...this.traces.contents(),
+      level: this.level.buf.subarray(0, this.level.count * (this.system.stateWords + 2)),
+    });
+    this.lastCheckpoint = Date.now();
+  }
+
+  /**
+   * Between levels: the result if a bound stops the search here (with a checkpoint to resume
+   * from), null to go on; writes a periodic checkpoint.
+   */
+  beforeLevel(): ExploreResult | null {
+    const bound = this.boundBeforeLevel();
+    if (bound) {
+      this.writeCheckpoint();
+      return this.finish(bound);
+    }
+    if (this.opts.checkpoint && Date.now() - this.lastCheckpoint >= this.opts.checkpoint.everyMs) this.writeCheckpoint();
+    return null;
+  }
+
+  /** During a level: the result if a bound stops the search (the level is dropped; the last checkpoint stands). */
+  duringLevel(): ExploreResult | null {
+    const bound = this.boundDuringLevel();
+    if (!bound) return null;
+    return this.finish(bound);
+  }
+
   private alloc(words: number): Int32Array {
     return new Int32Array(this.shared ? new SharedArrayBuffer(words * 4) : new ArrayBuffer(words * 4));
   }
 
   /** Why the next level must not be expanded, if a bound says so. */
-  boundBeforeLevel(): Bound | undefined {
+  private boundBeforeLevel(): Bound | undefined {
     if (this.level.count === 0) return undefined;
     if (this.depth >= (this.opts.maxDepth ?? Infinity)) return this.anyMoves() ? "max-depth" : undefined;
     if (this.table.size >= (this.opts.maxStates ?? Infinity)) return "max-states";
     return this.boundDuringLevel();
   }
 
-  boundDuringLevel(): Bound | undefined {
+  private boundDuringLevel(): Bound | undefined {
     if (this.opts.interrupted?.()) return "interrupted";
     if (this.memoryBytes() > (this.opts.maxMemoryBytes ?? Infinity)) return "max-memory";
     return undefined;
@@ -158,10 +234,10 @@ export class LevelSearch<V extends StateView> {
     return shared;
   }
 
-  /** The chunks of the current level, as [start, end) ranges. */
-  chunks(): [number, number][] {
+  /** The chunks of the current level, as [start, end) ranges of at most `size` states. */
+  chunks(size = this.chunkSize): [number, number][] {
     const out: [number, number][] = [];
-    for (let s = 0; s < this.level.count; s += this.chunkSize) out.push([s, Math.min(this.level.count, s + this.chunkSize)]);
+    for (let s = 0; s < this.level.count; s += size) out.push([s, Math.min(this.level.count, s + size)]);
     return out;
   }
 
@@ -262,15 +338,15 @@ export function explore<V extends StateView>(
   const first = search.start();
   if (first) return first;
   while (search.level.count > 0) {
-    const bound = search.boundBeforeLevel();
-    if (bound) return search.finish(bound);
+    const stop = search.beforeLevel();
+    if (stop) return stop;
     const shared = search.prepare();
     const results: ChunkResult[] = [];
     for (const [start, end] of search.chunks()) {
       results.push(expandChunk(system, search.checker, search.level, shared, start, end));
       search.progress();
-      const during = search.boundDuringLevel();
-      if (during) return search.finish(during);
+      const during = search.duringLevel();
+      if (during) return during;
     }
     const done = search.merge(shared, results);
     if (done) return done;

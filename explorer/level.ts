@@ -76,7 +76,10 @@ export function expandChunk<V extends StateView>(
   const stride = words + 2;
   const cstride = words + 4;
   const threads = system.threads;
-  let candidates = new Int32Array(Math.max(16, (end - start) * 2) * cstride);
+  // On shared memory when the search is parallel: the result then crosses back uncopied.
+  const isShared = shared.table.buffer instanceof SharedArrayBuffer;
+  const alloc = (words: number) => new Int32Array(isShared ? new SharedArrayBuffer(words * 4) : new ArrayBuffer(words * 4));
+  let candidates = alloc(Math.min(256, Math.max(16, end - start)) * cstride);
   let n = 0;
   let generated = 0;
   const violations: FoundViolation[] = [];
@@ -111,7 +114,7 @@ export function expandChunk<V extends StateView>(
         if (v) violations.push({ ...v, key: -1, pid });
       }
       if ((n + 1) * cstride > candidates.length) {
-        const c = new Int32Array(candidates.length * 2);
+        const c = alloc(candidates.length * 2);
         c.set(candidates);
         candidates = c;
       }

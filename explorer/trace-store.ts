@@ -26,6 +26,22 @@ export class TraceStore {
     this.size++;
   }
 
+  /** The used part of the two arrays, for a checkpoint. */
+  contents(): { parent: Int32Array; via: Uint8Array } {
+    return { parent: this.parent.subarray(0, this.size), via: this.via.subarray(0, this.size) };
+  }
+
+  static from(parent: Int32Array, via: Uint8Array): TraceStore {
+    const t = new TraceStore();
+    const cap = Math.max(1 << 16, 2 ** Math.ceil(Math.log2(parent.length + 1)));
+    t.parent = new Int32Array(cap);
+    t.parent.set(parent);
+    t.via = new Uint8Array(cap);
+    t.via.set(via);
+    t.size = parent.length;
+    return t;
+  }
+
   /** The threads that lead from the initial state (id 0) to state `id`. */
   path(id: number): number[] {
     const out: number[] = [];

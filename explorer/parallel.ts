@@ -1,0 +1,103 @@
+/**
+ * The search spread over a piscina worker pool: each level's chunks go to the workers, which
+ * expand them against the shared fingerprint table; the main thread merges them exactly as
+ * explore() does, so the verdict, the counts and the counterexample are the same for any
+ * number of workers.
+ */
+import { existsSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Piscina } from "piscina";
+import { buildModel, type ModelSpec } from "../workers/models.js";
+import type { ExpandTask } from "../workers/expand.js";
+import { LevelSearch, type ExploreOptions, type ExploreResult } from "./bfs.js";
+import { expandChunk, type ChunkResult, type LevelShared } from "./level.js";
+
+/** Levels smaller than this are expanded on the main thread: a round trip costs more. */
+const SMALL_LEVEL = 1024;
+
+export function defaultWorkers(): number {
+  return Math.max(1, cpus().length);
+}
+
+/**
+ * The worker's compiled file. From the sources (the tests run them through vite) the worker
+ * still has to be the build's JavaScript: worker threads load plain files.
+ */
+function workerFile(): string {
+  const here = import.meta.url;
+  const url = here.endsWith(".ts") ? new URL("../dist/workers/expand.js", here) : new URL("../workers/expand.js", here);
+  if (!existsSync(url)) throw new Error(`the worker ${fileURLToPath(url)} is missing: run the build (npm run build)`);
+  return url.href;
+}
+
+/** Lets the event loop run (a Ctrl-C handler, progress output) between chunks. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The search of a model, with `workers` threads (1: on this thread, still yielding to the event
+ * loop between chunks so that an interrupt is seen). Checkpoints and resume as in explore().
+ */
+export async function exploreWith(spec: ModelSpec, workers: number, options: ExploreOptions = {}): Promise<ExploreResult> {
+  const { system, invariants } = buildModel(spec);
+  const opts = { ...options, model: spec };
+  const pool =
+    workers > 1
+      ? new Piscina<ExpandTask, ChunkResult>({
+          filename: workerFile(),
+          minThreads: workers,
+          maxThreads: workers,
+          idleTimeout: 60_000,
+        })
+      : null;
+  const search = new LevelSearch(system, invariants, opts, pool !== null);
+
+  const expandLevel = async (shared: LevelShared): Promise<ChunkResult[]> => {
+    if (!pool || search.level.count < SMALL_LEVEL) {
+      const results: ChunkResult[] = [];
+      for (const [start, end] of search.chunks()) {
+        results.push(expandChunk(system, search.checker, search.level, shared, start, end));
+        search.progress();
+        await yieldToEventLoop();
+      }
+      return results;
+    }
+    const task = {
+      spec,
+      table: shared.table.buffer as SharedArrayBuffer,
+      claims: shared.claims.buffer as SharedArrayBuffer,
+      counter: shared.counter.buffer as SharedArrayBuffer,
+      tagBase: shared.tagBase,
+      level: search.level.buf.buffer as SharedArrayBuffer,
+      count: search.level.count,
+    };
+    // A few chunks per worker, so that a slow chunk does not leave the others idle.
+    const size = Math.max(256, Math.min(search.chunkSize, Math.ceil(search.level.count / (workers * 4))));
+    return Promise.all(
+      search.chunks(size).map(([start, end]) =>
+        pool.run({ ...task, start, end }).then((r) => {
+          search.progress();
+          return r;
+        }),
+      ),
+    );
+  };
+
+  try {
+    const first = search.start();
+    if (first) return first;
+    while (search.level.count > 0) {
+      const stop = search.beforeLevel();
+      if (stop) return stop;
+      const shared = search.prepare();
+      const results = await expandLevel(shared);
+      const during = search.duringLevel();
+      if (during) return during;
+      const done = search.merge(shared, results);
+      if (done) return done;
+    }
+    return search.finish();
+  } finally {
+    await pool?.destroy();
+  }
+}

@@ -1,0 +1,139 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { explore, type ExploreResult } from "../explorer/bfs.js";
+import { readCheckpoint } from "../explorer/checkpoint.js";
+import { exploreWith } from "../explorer/parallel.js";
+import { INVARIANTS } from "../invariants/index.js";
+import { Machine } from "../model/machine.js";
+import { findVariant } from "../model/variant.js";
+import { loadScenario, shippedScenarios } from "../scenarios/load.js";
+
+const MAIN = join(import.meta.dirname, "../dist/cli/main.js");
+const SLOW = join(import.meta.dirname, "fixtures/slow.yaml");
+const LARGE = join(import.meta.dirname, "../bench/split-unmap-large.yaml");
+const dir = mkdtempSync(join(tmpdir(), "mmcheck-parallel-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What must not depend on the number of workers. */
+function outcome(r: ExploreResult) {
+  return {
+    verdict: r.verdict,
+    bound: r.bound,
+    distinctStates: r.stats.distinctStates,
+    statesGenerated: r.stats.statesGenerated,
+    maxDepth: r.stats.maxDepth,
+    violation: r.violation,
+  };
+}
+
+describe("determinism: the same result for any number of workers", () => {
+  const cases = shippedScenarios().flatMap((name) => Object.keys(loadScenario(name).expect).map((variant) => [name, variant] as const));
+  for (const [name, variant] of cases) {
+    it(`${name} (${variant}): in-process, 1 worker and 2 workers agree`, async () => {
+      const sync = explore(new Machine(loadScenario(name).config, findVariant(variant)!), INVARIANTS);
+      const one = await exploreWith({ kind: "mm", scenario: name, variant }, 1);
+      const two = await exploreWith({ kind: "mm", scenario: name, variant }, 2, { chunkSize: 16 });
+      expect(outcome(one)).toEqual(outcome(sync));
+      expect(outcome(two)).toEqual(outcome(sync));
+    });
+  }
+
+  it("a level split across many workers' chunks gives the sequential order (the large benchmark scenario)", async () => {
+    const spec = { kind: "mm", scenario: LARGE, variant: "modern" } as const;
+    const one = await exploreWith(spec, 1);
+    const two = await exploreWith(spec, 2, { chunkSize: 300 });
+    expect(one.stats.distinctStates).toBe(84_768);
+    expect(outcome(two)).toEqual(outcome(one));
+  });
+});
+
+describe("bounds", () => {
+  it("--max-memory stops the search cleanly: incomplete, bound max-memory", async () => {
+    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: "modern" }, 1, { maxMemoryBytes: 4 << 20 });
+    expect(r.verdict).toBe("incomplete");
+    expect(r.bound).toBe("max-memory");
+    expect(r.stats.distinctStates).toBeLessThan(84_768);
+  });
+
+  it("an interrupt stops the search between chunks: incomplete, bound interrupted", async () => {
+    let calls = 0;
+    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: "modern" }, 1, { interrupted: () => ++calls > 5 });
+    expect(r.verdict).toBe("incomplete");
+    expect(r.bound).toBe("interrupted");
+  });
+
+  it("the CLI maps --max-memory to exit 3 and writes the report it was asked for", () => {
+    const report = join(dir, "mem.json");
+    const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", LARGE, "--max-memory", "4M", "--report", report, "--no-progress"], {
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(3);
+    const json = JSON.parse(readFileSync(report, "utf8"));
+    expect(json.verdict).toBe("incomplete");
+    expect(json.bound).toBe("max-memory");
+  });
+
+  it("a bad --max-memory is one line and exit 2", () => {
+    const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", "split-unmap", "--max-memory", "lots"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/--max-memory/);
+  });
+});
+
+describe("Ctrl-C", () => {
+  it("SIGINT during a search writes a valid partial report and exits 3", async () => {
+    const report = join(dir, "interrupted.json");
+    const child = spawn(process.execPath, [MAIN, "explore", "--scenario", SLOW, "--workers", "1", "--report", report, "--no-progress"]);
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const status = await new Promise<number | null>((resolve) => {
+      setTimeout(() => child.kill("SIGINT"), 700);
+      child.on("exit", (code) => resolve(code));
+    });
+    expect(status, stderr).toBe(3);
+    const json = JSON.parse(readFileSync(report, "utf8"));
+    expect(json.verdict).toBe("incomplete");
+    expect(json.bound).toBe("interrupted");
+    expect(json.stats.distinctStates).toBeGreaterThan(0);
+    expect(json.stats.distinctStates).toBeLessThan(389_265);
+  });
+});
+
+describe("checkpoint and resume", () => {
+  it("a search stopped by a bound and resumed from its checkpoint ends as an uninterrupted one", async () => {
+    const spec = { kind: "mm", scenario: LARGE, variant: "modern" } as const;
+    const path = join(dir, "large.ckpt");
+    const whole = await exploreWith(spec, 1);
+    const first = await exploreWith(spec, 2, { maxStates: 5_000, checkpoint: { path, everyMs: 0 } });
+    expect(first.verdict).toBe("incomplete");
+    expect(existsSync(path)).toBe(true);
+    const resumed = await exploreWith(spec, 1, { resume: readCheckpoint(path) });
+    expect(outcome(resumed)).toEqual(outcome(whole));
+  });
+
+  it("a violation found after resuming has the uninterrupted search's counterexample", async () => {
+    const spec = { kind: "mm", scenario: "split-mprotect", variant: "bug-split-double-credit" } as const;
+    const path = join(dir, "bug.ckpt");
+    const whole = await exploreWith(spec, 1);
+    const first = await exploreWith(spec, 1, { maxDepth: 3, checkpoint: { path, everyMs: 0 } });
+    expect(first.bound).toBe("max-depth");
+    const resumed = await exploreWith(spec, 1, { resume: readCheckpoint(path) });
+    expect(whole.verdict).toBe("violation");
+    expect(outcome(resumed)).toEqual(outcome(whole));
+  });
+
+  it("a checkpoint of another search is refused with one line (exit 2)", async () => {
+    const path = join(dir, "other.ckpt");
+    await exploreWith({ kind: "mm", scenario: LARGE, variant: "modern" }, 1, { maxStates: 100, checkpoint: { path, everyMs: 0 } });
+    const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", "split-unmap", "--resume", path, "--no-progress"], {
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/--resume/);
+  });
+});

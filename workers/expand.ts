@@ -1,0 +1,40 @@
+/**
+ * The piscina worker: expands one chunk of a level (explorer/level.ts) against the shared
+ * fingerprint table. The model is built once per worker and kept.
+ */
+import { Checker } from "../explorer/check.js";
+import { expandChunk, type ChunkResult } from "../explorer/level.js";
+import { SharedTable } from "../explorer/shared-table.js";
+import type { StateView } from "../model/state-view.js";
+import { buildModel, type ModelSpec } from "./models.js";
+
+export interface ExpandTask {
+  readonly spec: ModelSpec;
+  readonly table: SharedArrayBuffer;
+  readonly claims: SharedArrayBuffer;
+  readonly counter: SharedArrayBuffer;
+  readonly tagBase: number;
+  readonly level: SharedArrayBuffer;
+  readonly count: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+const models = new Map<string, { system: ReturnType<typeof buildModel>["system"]; checker: Checker<StateView> }>();
+
+export default function expand(task: ExpandTask): ChunkResult {
+  const key = JSON.stringify(task.spec);
+  let m = models.get(key);
+  if (!m) {
+    const built = buildModel(task.spec);
+    m = { system: built.system, checker: new Checker(built.system, built.invariants) };
+    models.set(key, m);
+  }
+  const shared = {
+    table: new SharedTable(0, task.table),
+    claims: new Int32Array(task.claims),
+    counter: new Int32Array(task.counter),
+    tagBase: task.tagBase,
+  };
+  return expandChunk(m.system, m.checker, { buf: new Int32Array(task.level), count: task.count }, shared, task.start, task.end);
+}
