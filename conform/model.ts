@@ -9,6 +9,7 @@ import { pte_page } from "../model/mm/pte.js";
 import { Machine } from "../model/machine.js";
 import { ModelError, Result } from "../model/types.js";
 import { findVariant } from "../model/variant.js";
+import { ConformInputError } from "./schema.js";
 import { resolveScenario } from "../scenarios/load.js";
 import type { ScenarioFile } from "../scenarios/schema.js";
 import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
@@ -76,7 +77,9 @@ function observe(k: Kernel, r: number, pages: (PageObs | null)[] | null): Observ
 export function runModel(plan: Plan): ModelObservation[] {
   const s = plan.scenario;
   const { config } = resolveScenario(modelScenario(s), `conformance scenario ${s.name}`);
-  const machine = new Machine(config, findVariant("modern")!);
+  const variant = findVariant(s.variant);
+  if (!variant) throw new ConformInputError(`conformance scenario ${s.name}: variant: unknown variant "${s.variant}"`);
+  const machine = new Machine(config, variant);
   const k = machine.k.view(machine.initial());
   const calls = new Map<string, OpCall[]>(config.threads.map((t) => [t.name, [...t.ops]]));
   return plan.rows.map((row): ModelObservation => {

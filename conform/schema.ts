@@ -109,6 +109,8 @@ export const ConformSchema = z.strictObject({
    * reason. The difference must still be there, or the suite fails until the mark goes.
    */
   exception: z.string().min(1).optional(),
+  /** The model variant the kernel is compared with (default modern). */
+  variant: z.string().min(1).default("modern"),
   /** What the kernel did when measured, where it is not what one would guess. */
   kernel: z.string().min(1).optional(),
 });

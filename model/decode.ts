@@ -17,6 +17,7 @@ const VMA_FLAG_NAMES: [number, string][] = [
   [S.VM_NORESERVE, "VM_NORESERVE"],
   [S.HPAGE_RESV_OWNER, "HPAGE_RESV_OWNER"],
   [S.HPAGE_RESV_UNMAPPED, "HPAGE_RESV_UNMAPPED"],
+  [S.VM_ANON_VMA, "anon_vma"],
 ];
 const MM_STATES = ["unborn", "alive", "exited"] as const;
 const PAGE_STATES = ["buddy", "free", "in_use"] as const;

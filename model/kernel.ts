@@ -136,6 +136,7 @@ export class Kernel extends StateView {
   is_vma_resv_set(v: number, flag: number): boolean {
     return (this.vm_flags(v) & flag) !== 0;
   }
+  /** set_vma_resv_flags for the HPAGE_RESV_* bits; also sets other vm_flags bits. */
   set_vma_resv_flags(v: number, flag: number): void {
     this.w(v + S.VM_FLAGS, this.a[v + S.VM_FLAGS]! | flag);
   }

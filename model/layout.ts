@@ -51,6 +51,8 @@ export const VM_WRITE = 4;
 export const VM_NORESERVE = 8;
 export const HPAGE_RESV_OWNER = 16;
 export const HPAGE_RESV_UNMAPPED = 32;
+/** vma->anon_vma is set: the VMA has had anonymous pages (fork copies its ptes). */
+export const VM_ANON_VMA = 64;
 
 /** Private reserve map slot: kref and the consumed indices. */
 export const RESV_REFS = 0;

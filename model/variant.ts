@@ -24,6 +24,15 @@ export interface Variant {
    * truncate_hugepages took none; with the global mutex this only serialises more).
    */
   readonly faultMutex: "global" | "per-index";
+  /**
+   * __unmap_hugepage_range since df7a6d1f6405 ("mm/hugetlb: restore the reservation if needed",
+   * v6.10): when a reservation owner unmaps one of its anonymous pages (no surplus pages), the
+   * page is marked RestoreReserve and its index un-consumed. If a child still maps the page
+   * (COW after fork), the owner's close returns that index's reservation too and Rsvd wraps
+   * until the child frees the page — measured on 6.18 (conform/scenarios/fork-owner-unmaps*).
+   * `modern` leaves it out until that is settled; the `bug-unmap-restore-reserve` variant has it.
+   */
+  readonly restoreReserveOnUnmap: boolean;
 }
 
 const modern: Variant = {
@@ -32,6 +41,7 @@ const modern: Variant = {
   privateResv: "map",
   ownerNeedsReservationAlwaysZero: false,
   faultMutex: "per-index",
+  restoreReserveOnUnmap: false,
 };
 
 export const VARIANTS: readonly Variant[] = [
@@ -50,6 +60,13 @@ export const VARIANTS: readonly Variant[] = [
     privateResv: "count",
     ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
+  },
+  {
+    ...modern,
+    name: "bug-unmap-restore-reserve",
+    summary:
+      "today's __unmap_hugepage_range (df7a6d1f6405, measured on 6.18): the owner's unmap of a COW-shared page un-consumes its index and Rsvd wraps (pool-counters)",
+    restoreReserveOnUnmap: true,
   },
 ];
 

@@ -45,7 +45,7 @@ describe("determinism: the same result for any number of workers", () => {
     const spec = { kind: "mm", scenario: LARGE, variant: "modern" } as const;
     const one = await exploreWith(spec, 1);
     const two = await exploreWith(spec, 2, { chunkSize: 300 });
-    expect(one.stats.distinctStates).toBe(84_768);
+    expect(one.stats.distinctStates).toBe(62_739);
     expect(outcome(two)).toEqual(outcome(one));
   });
 });
@@ -55,7 +55,7 @@ describe("bounds", () => {
     const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: "modern" }, 1, { maxMemoryBytes: 4 << 20 });
     expect(r.verdict).toBe("incomplete");
     expect(r.bound).toBe("max-memory");
-    expect(r.stats.distinctStates).toBeLessThan(84_768);
+    expect(r.stats.distinctStates).toBeLessThan(62_739);
   });
 
   it("an interrupt stops the search between chunks: incomplete, bound interrupted", async () => {
@@ -99,7 +99,7 @@ describe("Ctrl-C", () => {
     expect(json.verdict).toBe("incomplete");
     expect(json.bound).toBe("interrupted");
     expect(json.stats.distinctStates).toBeGreaterThan(0);
-    expect(json.stats.distinctStates).toBeLessThan(389_265);
+    expect(json.stats.distinctStates).toBeLessThan(299_349);
   });
 });
 

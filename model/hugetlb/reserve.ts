@@ -27,7 +27,8 @@ export function resv_map_put(k: Kernel, id: number): void {
   if (refs === 0) k.set_resv_regions(id, 0);
 }
 
-function owns_private_map(k: Kernel, vma: number): boolean {
+/** __vma_private_lock: a private VMA that owns a reserve map. */
+export function owns_private_map(k: Kernel, vma: number): boolean {
   return !k.vma_is_shared(vma) && k.is_vma_resv_set(vma, HPAGE_RESV_OWNER);
 }
 
@@ -70,6 +71,22 @@ export function vma_commit_reservation(k: Kernel, vma: number, addr: number): vo
 }
 
 /**
+ * vma_add_reservation: the index holds a reservation again. For a private owner that means
+ * forgetting its consumption; for a shared mapping, covering it in the inode's map.
+ */
+export function vma_add_reservation(k: Kernel, vma: number, addr: number): void {
+  const idx = k.vma_hugecache_offset(vma, addr);
+  if (k.vma_is_shared(vma)) {
+    const f = k.vm_file(vma);
+    k.set_inode_resv_map(f, region_add(k.inode_resv_map(f), idx, idx + 1).map);
+  } else if (owns_private_map(k, vma)) {
+    const id = k.vma_resv_map(vma);
+    k.set_resv_regions(id, region_del(k.resv_regions(id), idx, idx + 1).map);
+    if (k.variant.privateResv === "count") k.set_vma_resv_huge_pages(vma, k.vma_resv_huge_pages(vma) + 1);
+  }
+}
+
+/**
  * restore_reserve_on_error: a page allocated by a fault is freed before it was mapped. Keep the
  * map in step with the Rsvd+1 that free_huge_folio will do for a RestoreReserve page.
  */
@@ -77,16 +94,7 @@ export function restore_reserve_on_error(k: Kernel, vma: number, addr: number, g
   const idx = k.vma_hugecache_offset(vma, addr);
   const rc = vma_needs_reservation(k, vma, addr);
   if (k.page_test(g, PG_RESTORE_RESERVE)) {
-    if (!rc) return; // vma_end_reservation
-    // vma_add_reservation: for a private owner, forget the consumption; shared: re-add.
-    if (k.vma_is_shared(vma)) {
-      const f = k.vm_file(vma);
-      k.set_inode_resv_map(f, region_add(k.inode_resv_map(f), idx, idx + 1).map);
-    } else if (owns_private_map(k, vma)) {
-      const id = k.vma_resv_map(vma);
-      k.set_resv_regions(id, region_del(k.resv_regions(id), idx, idx + 1).map);
-      if (k.variant.privateResv === "count") k.set_vma_resv_huge_pages(vma, k.vma_resv_huge_pages(vma) + 1);
-    }
+    if (rc) vma_add_reservation(k, vma, addr); // else vma_end_reservation
     return;
   }
   if (!rc && k.vma_is_shared(vma)) {

@@ -4,7 +4,8 @@
  * mmap_lock for write on the VMA's own mm; the PTL is taken and dropped inside their step.
  */
 import type { Kernel } from "../kernel.js";
-import { HPAGE_RESV_UNMAPPED } from "../layout.js";
+import { HPAGE_RESV_UNMAPPED, PG_ANON, PG_RESTORE_RESERVE } from "../layout.js";
+import { owns_private_map, vma_add_reservation, vma_needs_reservation } from "../hugetlb/reserve.js";
 import { folio_put } from "../hugetlb/pool.js";
 import { pte_page } from "./pte.js";
 import { vmas_of } from "./vma.js";
@@ -23,6 +24,12 @@ export function unmap_hugepage_range(k: Kernel, vma: number, start: number, end:
     if (ref_page) k.set_vma_resv_flags(vma, HPAGE_RESV_UNMAPPED);
     k.set_pte(p, addr, 0);
     k.add_mapcount(g, -1);
+    if (k.variant.restoreReserveOnUnmap && !k.surplus_huge_pages && owns_private_map(k, vma) && k.page_test(g, PG_ANON)) {
+      // df7a6d1f6405: "Restore the reservation for anonymous page, otherwise the backing page
+      // could be stolen by someone."
+      k.page_set(g, PG_RESTORE_RESERVE);
+      if (vma_needs_reservation(k, vma, addr)) vma_add_reservation(k, vma, addr);
+    }
     folio_put(k, g);
   }
 }

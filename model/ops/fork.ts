@@ -6,7 +6,7 @@
 import { hugetlb_dup_vma_private, hugetlb_vm_op_open } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
 import { L_IDX } from "../kernel.js";
-import { MM_ALIVE, VMA_USED } from "../layout.js";
+import { MM_ALIVE, VMA_USED, VM_ANON_VMA } from "../layout.js";
 import { huge_pte_wrprotect, pte_page } from "../mm/pte.js";
 import { vm_area_dup, vma_link } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -29,6 +29,19 @@ function copy_hugetlb_page_range(k: Kernel, child: number, parent: number, src: 
   }
 }
 
+function vma_in_slot(k: Kernel, p: number, slot: number): boolean {
+  return slot < k.L.vmaSlots && (k.vm_flags(k.L.vma(p, slot)) & VMA_USED) !== 0;
+}
+
+/** The child is complete: it can run once the parent's mmap_lock is released. */
+function fork_done(k: Kernel, t: number): number {
+  const op = k.op(t);
+  k.set_mm_state(op.child, MM_ALIVE);
+  k.up_write(k.mmap_lock(op.proc));
+  k.set_result(t, Result.OK);
+  return DONE;
+}
+
 export const fork = procedure<"mmap_write_lock" | "dup_mmap">("fork", ["mmap_write_lock", "dup_mmap"], (pc) => ({
   mmap_write_lock: mmapWriteLockStep(() => pc.dup_mmap),
   dup_mmap: {
@@ -38,14 +51,8 @@ export const fork = procedure<"mmap_write_lock" | "dup_mmap">("fork", ["mmap_wri
     run(k, t) {
       const op = k.op(t);
       const slot = k.local(t, L_IDX);
-      const src = slot < k.L.vmaSlots ? k.L.vma(op.proc, slot) : 0;
-      if (!src || !(k.vm_flags(src) & VMA_USED)) {
-        k.set_mm_state(op.child, MM_ALIVE);
-        k.up_write(k.mmap_lock(op.proc));
-        k.set_local(t, L_IDX, 0);
-        k.set_result(t, Result.OK);
-        return DONE;
-      }
+      if (!vma_in_slot(k, op.proc, slot)) return fork_done(k, t);
+      const src = k.L.vma(op.proc, slot);
       // vma_interval_tree_insert_after under i_mmap_lock_write.
       const rwsem = k.i_mmap_rwsem(k.vm_file(src));
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
@@ -53,7 +60,10 @@ export const fork = procedure<"mmap_write_lock" | "dup_mmap">("fork", ["mmap_wri
       hugetlb_dup_vma_private(k, dst);
       hugetlb_vm_op_open(k, dst);
       k.up_write(rwsem);
-      copy_hugetlb_page_range(k, op.child, op.proc, src);
+      // copy_page_range skips a VMA with no anon_vma (vma_needs_copy): shared mappings and
+      // private ones with only page-cache pages are refaulted by the child instead.
+      if (k.vm_flags(src) & VM_ANON_VMA) copy_hugetlb_page_range(k, op.child, op.proc, src);
+      if (!vma_in_slot(k, op.proc, slot + 1)) return fork_done(k, t);
       k.set_local(t, L_IDX, slot + 1);
       return pc.dup_mmap;
     },

@@ -44,7 +44,7 @@ export function unmapRegionStep(
       hugetlb_vm_op_close(k, vma);
       vma_unlink(k, vma);
       k.up_write(rwsem);
-      return self();
+      return find_vma_intersection(k, k.op(t).proc, start, end) ? self() : finish(k, t);
     },
   };
 }
