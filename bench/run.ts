@@ -1,79 +1,120 @@
 /**
- * `npm run bench`: exploration speed and memory on a scaled-up scenario, written to
- * bench/results.json with the machine it ran on. Medians of several runs after a warm-up: these
- * machines are shared and noisy, so no test asserts a speed.
+ * `npm run bench`: exploration speed and memory, written to bench/results.json with the machine
+ * it ran on. The peer model (bench/peer/, ../shared/peer-truncate-race.md) at N = 6, 7, 8 beside
+ * SPIN's and TLC's figures, and the largest mm scenario; each with 1 and 2 workers, the two run
+ * interleaved, medians reported: these machines are shared and noisy, so no test asserts a speed.
  */
-import { cpus, freemem, release, totalmem } from "node:os";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { explore } from "../explorer/bfs.js";
-import { INVARIANTS } from "../invariants/index.js";
-import { Machine } from "../model/machine.js";
-import { findVariant } from "../model/variant.js";
-import { loadScenario } from "../scenarios/load.js";
+import { exploreWith } from "../explorer/parallel.js";
+import type { ModelSpec } from "../workers/models.js";
 
-const RUNS = 7;
-const TARGET_DISTINCT_PER_SEC = 300_000;
+/** The peer document's table: distinct states, and the peers' times where it gives them. */
+const PEER_EXPECTED: Record<number, { distinct: number; transitions: number; spin?: string; tlc?: string }> = {
+  6: { distinct: 304_326, transitions: 792_483, spin: "0.19 s (+1.0–1.6 s to generate and compile)", tlc: "10.4 s" },
+  7: { distinct: 1_024_020, transitions: 2_708_818, spin: "0.68 s, 1.5M states/s", tlc: "26 s, 39k states/s" },
+  8: { distinct: 3_018_698, transitions: 8_042_194, spin: "2.2 s, 1.4M states/s, 463 MB (~150 B/state)", tlc: "78 s, 38k states/s" },
+};
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
-function benchScenario(file: string, variant: string) {
-  const scenario = loadScenario(fileURLToPath(new URL(`../../bench/${file}`, import.meta.url)));
-  const machine = new Machine(scenario.config, findVariant(variant)!);
-  explore(machine, INVARIANTS); // warm-up: let the JIT settle
-  const runs: { ms: number; distinct: number; generated: number; bytesPerState: number; rssMB: number }[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const r = explore(machine, INVARIANTS);
-    runs.push({
-      ms: r.stats.durationMs,
-      distinct: r.stats.distinctStates,
-      generated: r.stats.statesGenerated,
-      bytesPerState: r.stats.bytesPerState,
-      rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
-    });
-  }
-  const ms = median(runs.map((r) => r.ms));
-  const distinct = runs[0]!.distinct;
-  const distinctPerSec = Math.round(distinct / (ms / 1000));
+interface Run {
+  wallMs: number;
+  distinct: number;
+  generated: number;
+  bytesPerState: number;
+  peakBytes: number;
+  rssBytes: number;
+}
+
+async function once(spec: ModelSpec, workers: number): Promise<Run> {
+  const t0 = performance.now();
+  const r = await exploreWith(spec, workers);
+  const wallMs = performance.now() - t0;
+  if (r.verdict !== "pass") throw new Error(`${JSON.stringify(spec)}: ${r.verdict}`);
   return {
-    name: scenario.name,
-    variant,
-    stateWords: machine.stateWords,
-    runs: RUNS,
-    distinctStates: distinct,
-    statesGenerated: runs[0]!.generated,
-    medianMs: ms,
-    runMs: runs.map((r) => r.ms),
-    distinctPerSec,
-    generatedPerSec: Math.round(runs[0]!.generated / (ms / 1000)),
-    bytesPerStoredState: runs[0]!.bytesPerState,
-    peakRssMB: Math.max(...runs.map((r) => r.rssMB)),
-    target: { distinctPerSec: TARGET_DISTINCT_PER_SEC, met: distinctPerSec >= TARGET_DISTINCT_PER_SEC },
+    wallMs,
+    distinct: r.stats.distinctStates,
+    generated: r.stats.statesGenerated,
+    bytesPerState: r.stats.bytesPerState,
+    peakBytes: r.stats.peakBytes,
+    rssBytes: process.memoryUsage().rss,
   };
 }
 
+/** Runs the 1- and 2-worker cases alternately, `rounds` times each, after one warm-up of each. */
+async function compare(name: string, spec: ModelSpec, rounds: number) {
+  const runs: Record<1 | 2, Run[]> = { 1: [], 2: [] };
+  await once(spec, 1);
+  await once(spec, 2);
+  for (let i = 0; i < rounds; i++) for (const w of [1, 2] as const) runs[w].push(await once(spec, w));
+  const summary = (w: 1 | 2) => {
+    const rs = runs[w];
+    const wall = median(rs.map((r) => r.wallMs));
+    return {
+      workers: w,
+      medianWallMs: Math.round(wall),
+      wallMs: rs.map((r) => Math.round(r.wallMs)),
+      distinctPerSec: Math.round(rs[0]!.distinct / (wall / 1000)),
+      generatedPerSec: Math.round(rs[0]!.generated / (wall / 1000)),
+      bytesPerStoredState: rs[0]!.bytesPerState,
+      peakSearchMB: Math.round(Math.max(...rs.map((r) => r.peakBytes)) / 2 ** 20),
+      peakRssMB: Math.round(Math.max(...rs.map((r) => r.rssBytes)) / 2 ** 20),
+    };
+  };
+  const one = summary(1);
+  const two = summary(2);
+  return {
+    name,
+    spec,
+    distinctStates: runs[1][0]!.distinct,
+    statesGenerated: runs[1][0]!.generated,
+    oneWorker: one,
+    twoWorkers: two,
+    speedup: Math.round((one.medianWallMs / two.medianWallMs) * 100) / 100,
+  };
+}
+
+const mmLarge = fileURLToPath(new URL("../../bench/split-unmap-large.yaml", import.meta.url));
 const results = {
   date: new Date().toISOString(),
   machine: {
     cpu: cpus()[0]?.model ?? "unknown",
     cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
-    freeMemoryGiB: Math.round(freemem() / 2 ** 30),
     kernel: release(),
     node: process.version,
+    loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
   },
-  note: "one worker (in-process BFS); bytesPerStoredState counts the visited table and the trace store, not the BFS frontier",
-  benchmarks: [benchScenario("split-unmap-large.yaml", "modern")],
+  targets: {
+    peerOneWorkerDistinctPerSec: 1_000_000,
+    twoWorkerSpeedup: 1.7,
+    bytesPerState: 32,
+    mmOneWorkerDistinctPerSec: 300_000,
+  },
+  note:
+    "bytesPerStoredState: visited table + trace store per distinct state; peakSearchMB adds the two BFS levels held at once; " +
+    "peakRssMB is the whole process (Node, workers, garbage not yet collected)",
+  peer: [] as unknown[],
+  mm: [] as unknown[],
 };
+
+for (const n of [6, 7, 8]) {
+  const c = await compare(`peer N=${n}`, { kind: "peer", n, bug: false }, n === 8 ? 2 : 3);
+  const expected = PEER_EXPECTED[n]!;
+  if (c.distinctStates !== expected.distinct || c.statesGenerated !== expected.transitions)
+    throw new Error(`peer N=${n}: ${c.distinctStates} states, ${c.statesGenerated} transitions; expected ${expected.distinct}, ${expected.transitions}`);
+  results.peer.push({ ...c, spin: expected.spin, tlc: expected.tlc });
+  console.log(`${c.name}: 1 worker ${c.oneWorker.medianWallMs} ms (${c.oneWorker.distinctPerSec}/s), 2 workers ${c.twoWorkers.medianWallMs} ms (×${c.speedup}), ${c.oneWorker.bytesPerStoredState} B/state; SPIN ${expected.spin}; TLC ${expected.tlc}`);
+}
+const mm = await compare("split-unmap-large (modern)", { kind: "mm", scenario: mmLarge, variant: "modern" }, 5);
+results.mm.push(mm);
+console.log(`${mm.name}: 1 worker ${mm.oneWorker.medianWallMs} ms (${mm.oneWorker.distinctPerSec}/s), 2 workers ${mm.twoWorkers.medianWallMs} ms (×${mm.speedup}), ${mm.oneWorker.bytesPerStoredState} B/state`);
+
 const out = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
 writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
-for (const b of results.benchmarks)
-  console.log(
-    `${b.name} (${b.variant}): ${b.distinctStates} distinct, ${b.statesGenerated} generated, median ${b.medianMs} ms: ` +
-      `${b.distinctPerSec} distinct/s, ${b.generatedPerSec} generated/s, ${b.bytesPerStoredState} B/state, peak RSS ${b.peakRssMB} MB` +
-      ` (target ${b.target.distinctPerSec}/s: ${b.target.met ? "met" : "NOT met"})`,
-);
 console.log(`written to ${out}`);

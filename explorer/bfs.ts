@@ -9,7 +9,7 @@ import type { Invariant } from "../invariants/types.js";
 import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
-import { expandChunk, newClaims, type ChunkResult, type LevelBuffer, type LevelShared } from "./level.js";
+import { ENTRY_HEADER, expandChunk, newClaims, packedLevel, type ChunkResult, type LevelBuffer, type LevelShared } from "./level.js";
 import { SharedTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
 import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
@@ -96,7 +96,7 @@ export class LevelSearch<V extends StateView> {
   ) {
     this.checker = new Checker(system, invariants);
     this.table = new SharedTable(16, shared ? undefined : new ArrayBuffer((1 << 16) * 12));
-    this.level = { buf: new Int32Array(0), count: 0 };
+    this.level = { bufs: [], at: new Int32Array(0), count: 0 };
   }
 
   get chunkSize(): number {
@@ -119,11 +119,11 @@ export class LevelSearch<V extends StateView> {
     this.traces.add(-1, 0);
     const v = this.checker.state(init);
     if (v) return this.violated(v, 0, []);
-    const buf = this.alloc(init.length + 2);
-    buf[0] = hi;
-    buf[1] = lo;
-    buf.set(init, 2);
-    this.level = { buf, count: 1 };
+    const buf = this.alloc(init.length + ENTRY_HEADER);
+    buf[2] = hi;
+    buf[3] = lo;
+    buf.set(init, ENTRY_HEADER);
+    this.level = packedLevel(buf, 1, init.length, this.shared);
     return null;
   }
 
@@ -135,9 +135,11 @@ export class LevelSearch<V extends StateView> {
     this.table = new SharedTable(0, slots.buffer as SharedArrayBuffer | ArrayBuffer);
     this.table.size = h.tableSize;
     this.traces = TraceStore.from(parent, via);
-    const buf = this.alloc(level.length);
-    buf.set(level);
-    this.level = { buf, count: h.levelCount };
+    // The checkpoint keeps each state after its fingerprint; entries have two more words.
+    const words = this.system.stateWords;
+    const buf = this.alloc(h.levelCount * (words + ENTRY_HEADER));
+    for (let p = 0; p < h.levelCount; p++) buf.set(level.subarray(p * (words + 2), (p + 1) * (words + 2)), p * (words + ENTRY_HEADER) + 2);
+    this.level = packedLevel(buf, h.levelCount, words, this.shared);
     this.depth = h.depth;
     this.generated = h.generated;
     this.levelIdBase = h.levelIdBase;
@@ -162,7 +164,7 @@ export class LevelSearch<V extends StateView> {
       },
       table: this.table.slots,
       ...this.traces.contents(),
-      level: this.level.buf.subarray(0, this.level.count * (this.system.stateWords + 2)),
+      level: this.levelStates(),
     });
     this.lastCheckpoint = Date.now();
   }
@@ -206,18 +208,36 @@ export class LevelSearch<V extends StateView> {
     return undefined;
   }
 
-  private anyMoves(): boolean {
-    const stride = this.system.stateWords + 2;
-    const next = new Int32Array(this.system.stateWords);
-    for (let i = 0; i < this.level.count; i++) {
-      const s = this.level.buf.subarray(i * stride + 2, (i + 1) * stride);
-      for (let t = 0; t < this.system.threads; t++) if (this.system.step(s, t, next)) return true;
+  /** Entry p of the current level: its state. */
+  private state(p: number): Int32Array {
+    const o = this.level.at[2 * p + 1]! + ENTRY_HEADER;
+    return this.level.bufs[this.level.at[2 * p]!]!.subarray(o, o + this.system.stateWords);
+  }
+
+  /** The current level's states, each after its fingerprint, back to back (for a checkpoint). */
+  private levelStates(): Int32Array {
+    const words = this.system.stateWords;
+    const out = new Int32Array(this.level.count * (words + 2));
+    for (let p = 0; p < this.level.count; p++) {
+      const o = this.level.at[2 * p + 1]!;
+      out.set(this.level.bufs[this.level.at[2 * p]!]!.subarray(o + 2, o + ENTRY_HEADER + words), p * (words + 2));
     }
+    return out;
+  }
+
+  private anyMoves(): boolean {
+    const next = new Int32Array(this.system.stateWords);
+    for (let p = 0; p < this.level.count; p++)
+      for (let t = 0; t < this.system.threads; t++) if (this.system.step(this.state(p), t, next)) return true;
     return false;
   }
 
+  private levelBytes(level: LevelBuffer): number {
+    return level.at.byteLength + level.bufs.reduce((n, b) => n + b.byteLength, 0);
+  }
+
   memoryBytes(): number {
-    return this.table.bytes + this.traces.bytes + this.level.buf.byteLength;
+    return this.table.bytes + this.traces.bytes + this.levelBytes(this.level);
   }
 
   /** The shared memory for expanding the current level: room in the table, fresh claims. */
@@ -227,7 +247,6 @@ export class LevelSearch<V extends StateView> {
     const shared = {
       table: this.table,
       claims: newClaims(worst, this.shared),
-      counter: new Int32Array(this.shared ? new SharedArrayBuffer(4) : new ArrayBuffer(4)),
       tagBase: this.tagBase,
     };
     this.tagBase += worst;
@@ -256,9 +275,8 @@ export class LevelSearch<V extends StateView> {
    * if the level found a violation.
    */
   merge(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
-    const words = this.system.stateWords;
     const threads = this.system.threads;
-    const cstride = words + 4;
+    const cstride = this.system.stateWords + ENTRY_HEADER;
     let kept = 0;
     for (const r of results) {
       this.generated += r.generated;
@@ -275,20 +293,24 @@ export class LevelSearch<V extends StateView> {
         if (!best || key < best.key) best = { v: { invariant: v.invariant, message: v.message }, key };
       }
 
-    const buf = this.alloc(kept * (words + 2));
+    // The next level is the kept candidates where they lie, in chunk order.
+    const at = this.alloc(Math.max(1, 2 * kept));
     const nextIdBase = this.levelIdBase + this.level.count;
     let n = 0;
-    for (const r of results)
+    results.forEach((r, b) => {
       for (let i = 0; i < r.nCandidates; i++) {
         const c = i * cstride;
         const key = r.candidates[c + 1]!;
         if (shared.claims[r.candidates[c]!] !== key) continue;
-        buf.set(r.candidates.subarray(c + 2, c + cstride), n * (words + 2));
+        at[2 * n] = b;
+        at[2 * n + 1] = c;
         this.traces.add(this.levelIdBase + Math.floor(key / threads), key % threads);
         n++;
       }
+    });
+    const next: LevelBuffer = { bufs: results.map((r) => r.candidates), at, count: kept };
     this.table.size += kept;
-    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + buf.byteLength);
+    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + this.levelBytes(next));
 
     if (stuck) return this.violated(stuck, this.depth, this.traces.path(this.levelIdBase + stuck.pos));
     if (best) {
@@ -296,7 +318,7 @@ export class LevelSearch<V extends StateView> {
       return this.violated(best.v, this.depth + 1, [...this.traces.path(parent), best.key % threads]);
     }
     this.levelIdBase = nextIdBase;
-    this.level = { buf, count: kept };
+    this.level = next;
     if (kept > 0) this.depth++;
     return null;
   }

@@ -10,19 +10,36 @@ import type { Checker, Violation } from "./check.js";
 import { SharedTable, type InsertResult } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
 
-/** A level: states back to back, each after its fingerprint (two words). */
+/**
+ * A level: its states stay in the buffers their chunk wrote them to, as candidate entries
+ * [pid, key, hi, lo, ...state]; `at` gives entry p's buffer (at[2p]) and word offset (at[2p + 1]).
+ * Merging a level then moves no state, only builds `at`.
+ */
 export interface LevelBuffer {
-  readonly buf: Int32Array;
+  readonly bufs: readonly Int32Array[];
+  readonly at: Int32Array;
   readonly count: number;
 }
 
-/** The shared memory of one level's expansion. */
+/** Words before the state in an entry. */
+export const ENTRY_HEADER = 4;
+
+/** A level of `count` entries stored back to back in one buffer. */
+export function packedLevel(buf: Int32Array, count: number, words: number, shared: boolean): LevelBuffer {
+  const at = new Int32Array(shared ? new SharedArrayBuffer(Math.max(1, 2 * count) * 4) : new ArrayBuffer(Math.max(1, 2 * count) * 4));
+  for (let p = 0; p < count; p++) at[2 * p + 1] = p * (words + ENTRY_HEADER);
+  return { bufs: [buf], at, count };
+}
+
+/**
+ * The shared memory of one level's expansion. A new state is numbered by the claim key of the
+ * transition that put it in the table (its provisional number, unique without a shared counter
+ * that the workers would contend on).
+ */
 export interface LevelShared {
   table: SharedTable;
   /** Per provisional number: the smallest claim key seen for that new state. */
   claims: Int32Array;
-  /** [0]: the next provisional number. */
-  counter: Int32Array;
   /** Tags of this level's new states are tagBase + provisional number. */
   tagBase: number;
 }
@@ -73,8 +90,7 @@ export function expandChunk<V extends StateView>(
   end: number,
 ): ChunkResult {
   const words = system.stateWords;
-  const stride = words + 2;
-  const cstride = words + 4;
+  const cstride = words + ENTRY_HEADER;
   const threads = system.threads;
   // On shared memory when the search is parallel: the result then crosses back uncopied.
   const isShared = shared.table.buffer instanceof SharedArrayBuffer;
@@ -86,20 +102,24 @@ export function expandChunk<V extends StateView>(
   let stuck: ChunkResult["stuck"] = null;
   const next = new Int32Array(words);
   const ins: InsertResult = { tag: 0, fresh: false };
-  const newTag = () => shared.tagBase + Atomics.add(shared.counter, 0, 1);
+  let key = 0;
+  const newTag = () => shared.tagBase + key;
 
   for (let pos = start; pos < end; pos++) {
-    const o = pos * stride;
-    const s = level.buf.subarray(o + 2, o + stride);
+    const buf = level.bufs[level.at[2 * pos]!]!;
+    const o = level.at[2 * pos + 1]!;
+    const s = buf.subarray(o + ENTRY_HEADER, o + ENTRY_HEADER + words);
+    const parentHi = buf[o + 2]!;
+    const parentLo = buf[o + 3]!;
     let moved = false;
     for (let t = 0; t < threads; t++) {
-      const tr = system.step(s, t, next, level.buf[o]!, level.buf[o + 1]!);
+      const tr = system.step(s, t, next, parentHi, parentLo);
       if (!tr) continue;
       moved = true;
       generated++;
       const hi = system.k.fpHi;
       const lo = system.k.fpLo;
-      const key = pos * threads + t;
+      key = pos * threads + t;
       const sv = checker.transition(s, next, tr);
       if (sv) {
         violations.push({ ...sv, key, pid: -1 });

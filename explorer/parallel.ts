@@ -66,9 +66,9 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
       spec,
       table: shared.table.buffer as SharedArrayBuffer,
       claims: shared.claims.buffer as SharedArrayBuffer,
-      counter: shared.counter.buffer as SharedArrayBuffer,
       tagBase: shared.tagBase,
-      level: search.level.buf.buffer as SharedArrayBuffer,
+      bufs: search.level.bufs.map((b) => b.buffer as SharedArrayBuffer),
+      at: search.level.at.buffer as SharedArrayBuffer,
       count: search.level.count,
     };
     // A few chunks per worker, so that a slow chunk does not leave the others idle.

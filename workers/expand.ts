@@ -12,9 +12,9 @@ export interface ExpandTask {
   readonly spec: ModelSpec;
   readonly table: SharedArrayBuffer;
   readonly claims: SharedArrayBuffer;
-  readonly counter: SharedArrayBuffer;
   readonly tagBase: number;
-  readonly level: SharedArrayBuffer;
+  readonly bufs: readonly SharedArrayBuffer[];
+  readonly at: SharedArrayBuffer;
   readonly count: number;
   readonly start: number;
   readonly end: number;
@@ -33,8 +33,7 @@ export default function expand(task: ExpandTask): ChunkResult {
   const shared = {
     table: new SharedTable(0, task.table),
     claims: new Int32Array(task.claims),
-    counter: new Int32Array(task.counter),
     tagBase: task.tagBase,
   };
-  return expandChunk(m.system, m.checker, { buf: new Int32Array(task.level), count: task.count }, shared, task.start, task.end);
+  return expandChunk(m.system, m.checker, { bufs: task.bufs.map((b) => new Int32Array(b)), at: new Int32Array(task.at), count: task.count }, shared, task.start, task.end);
 }
