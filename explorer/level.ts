@@ -95,7 +95,8 @@ export function expandChunk<V extends StateView>(
   // On shared memory when the search is parallel: the result then crosses back uncopied.
   const isShared = shared.table.buffer instanceof SharedArrayBuffer;
   const alloc = (words: number) => new Int32Array(isShared ? new SharedArrayBuffer(words * 4) : new ArrayBuffer(words * 4));
-  let candidates = alloc(Math.min(256, Math.max(16, end - start)) * cstride);
+  // Most states have about one new successor: start there, double if not.
+  let candidates = alloc(Math.max(16, end - start) * cstride);
   let n = 0;
   let generated = 0;
   const violations: FoundViolation[] = [];

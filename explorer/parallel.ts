@@ -41,19 +41,13 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export async function exploreWith(spec: ModelSpec, workers: number, options: ExploreOptions = {}): Promise<ExploreResult> {
   const { system, invariants } = buildModel(spec);
   const opts = { ...options, model: spec };
-  const pool =
-    workers > 1
-      ? new Piscina<ExpandTask, ChunkResult>({
-          filename: workerFile(),
-          minThreads: workers,
-          maxThreads: workers,
-          idleTimeout: 60_000,
-        })
-      : null;
-  const search = new LevelSearch(system, invariants, opts, pool !== null);
+  // Started at the first level big enough to be worth a round trip: small searches never pay
+  // for starting the workers.
+  let pool = null as Piscina<ExpandTask, ChunkResult> | null;
+  const search = new LevelSearch(system, invariants, opts, workers > 1);
 
   const expandLevel = async (shared: LevelShared): Promise<ChunkResult[]> => {
-    if (!pool || search.level.count < SMALL_LEVEL) {
+    if (workers <= 1 || search.level.count < SMALL_LEVEL) {
       const results: ChunkResult[] = [];
       for (const [start, end] of search.chunks()) {
         results.push(expandChunk(system, search.checker, search.level, shared, start, end));
@@ -71,11 +65,18 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
       at: search.level.at.buffer as SharedArrayBuffer,
       count: search.level.count,
     };
+    pool ??= new Piscina<ExpandTask, ChunkResult>({
+      filename: workerFile(),
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: 60_000,
+    });
+    const workerPool = pool;
     // A few chunks per worker, so that a slow chunk does not leave the others idle.
     const size = Math.max(256, Math.min(search.chunkSize, Math.ceil(search.level.count / (workers * 4))));
     return Promise.all(
       search.chunks(size).map(([start, end]) =>
-        pool.run({ ...task, start, end }).then((r) => {
+        workerPool.run({ ...task, start, end }).then((r) => {
           search.progress();
           return r;
         }),
