@@ -85,6 +85,7 @@ export class LevelSearch<V extends StateView> {
   generated = 0;
   peakBytes = 0;
   private tagBase = 1;
+  private started = false;
   private t0 = Date.now();
   private lastCheckpoint = Date.now();
 
@@ -107,7 +108,7 @@ export class LevelSearch<V extends StateView> {
    * Inserts and checks the initial state, or restores the checkpoint given to resume from;
    * a result if the initial state already violates an invariant.
    */
-  start(): ExploreResult | null {
+  private start(): ExploreResult | null {
     if (this.opts.resume) {
       this.restore(this.opts.resume);
       return null;
@@ -173,7 +174,7 @@ export class LevelSearch<V extends StateView> {
    * Between levels: the result if a bound stops the search here (with a checkpoint to resume
    * from), null to go on; writes a periodic checkpoint.
    */
-  beforeLevel(): ExploreResult | null {
+  private beforeLevel(): ExploreResult | null {
     const bound = this.boundBeforeLevel();
     if (bound) {
       this.writeCheckpoint();
@@ -184,7 +185,7 @@ export class LevelSearch<V extends StateView> {
   }
 
   /** During a level: the result if a bound stops the search (the level is dropped; the last checkpoint stands). */
-  duringLevel(): ExploreResult | null {
+  private duringLevel(): ExploreResult | null {
     const bound = this.boundDuringLevel();
     if (!bound) return null;
     return this.finish(bound);
@@ -241,7 +242,7 @@ export class LevelSearch<V extends StateView> {
   }
 
   /** The shared memory for expanding the current level: room in the table, fresh claims. */
-  prepare(): LevelShared {
+  private prepare(): LevelShared {
     const worst = this.level.count * this.system.threads;
     this.table = this.table.grownFor(this.table.size + worst);
     const shared = {
@@ -251,6 +252,22 @@ export class LevelSearch<V extends StateView> {
     };
     this.tagBase += worst;
     return shared;
+  }
+
+  /** The shared memory to expand the next level with, or the search's result if it ends here. */
+  next(): LevelShared | ExploreResult {
+    if (!this.started) {
+      this.started = true;
+      const first = this.start();
+      if (first) return first;
+    }
+    if (this.level.count === 0) return this.finish();
+    return this.beforeLevel() ?? this.prepare();
+  }
+
+  /** The level's chunk results are in: the result if the search ends here, else null. */
+  complete(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
+    return this.duringLevel() ?? this.merge(shared, results);
   }
 
   /** The chunks of the current level, as [start, end) ranges of at most `size` states. */
@@ -274,7 +291,7 @@ export class LevelSearch<V extends StateView> {
    * Merges the level's chunk results, in chunk order, into the next level; returns the result
    * if the level found a violation.
    */
-  merge(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
+  private merge(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
     const threads = this.system.threads;
     const cstride = this.system.stateWords + ENTRY_HEADER;
     let kept = 0;
@@ -357,21 +374,16 @@ export function explore<V extends StateView>(
   opts: ExploreOptions = {},
 ): ExploreResult {
   const search = new LevelSearch(system, invariants, opts, false);
-  const first = search.start();
-  if (first) return first;
-  while (search.level.count > 0) {
-    const stop = search.beforeLevel();
-    if (stop) return stop;
-    const shared = search.prepare();
+  for (;;) {
+    const shared = search.next();
+    if ("verdict" in shared) return shared;
     const results: ChunkResult[] = [];
     for (const [start, end] of search.chunks()) {
       results.push(expandChunk(system, search.checker, search.level, shared, start, end));
       search.progress();
-      const during = search.duringLevel();
-      if (during) return during;
+      if (opts.interrupted?.()) break;
     }
-    const done = search.merge(shared, results);
+    const done = search.complete(shared, results);
     if (done) return done;
   }
-  return search.finish();
 }

@@ -85,19 +85,12 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
   };
 
   try {
-    const first = search.start();
-    if (first) return first;
-    while (search.level.count > 0) {
-      const stop = search.beforeLevel();
-      if (stop) return stop;
-      const shared = search.prepare();
-      const results = await expandLevel(shared);
-      const during = search.duringLevel();
-      if (during) return during;
-      const done = search.merge(shared, results);
+    for (;;) {
+      const shared = search.next();
+      if ("verdict" in shared) return shared;
+      const done = search.complete(shared, await expandLevel(shared));
       if (done) return done;
     }
-    return search.finish();
   } finally {
     await pool?.destroy();
   }
