@@ -1,6 +1,7 @@
 /**
  * A counterexample as the race diagrams of kernel commit messages: one column per thread, one
- * row per step, the pool counters a step changed on the right, and the violated invariant below.
+ * row per step, the pool counters a step changed, the objects of the step's footprint that
+ * other threads' steps touch (where the race is), and the violated invariant below.
  */
 import type { Violation } from "../explorer/check.js";
 import type { Replayed } from "../explorer/trace.js";
@@ -31,6 +32,8 @@ interface Row {
   readonly op?: string;
   readonly label: string;
   readonly pool: string;
+  /** The objects of this step's footprint that another thread's step in the trace writes, or that this step writes and another's reads. */
+  readonly races: string;
 }
 
 function cut(s: string, width: number): string {
@@ -54,7 +57,13 @@ export function raceDiagram(machine: Machine, run: Replayed<Transition>, outcome
       .join(", ");
     const first = lastOp.get(tr.thread) !== tr.op;
     lastOp.set(tr.thread, tr.op);
-    return { depth: i + 1, thread: tr.thread, op: first ? tr.op.text : undefined, label: tr.step.label, pool };
+    const others = run.transitions.filter((o) => o.thread !== tr.thread);
+    const writtenByOthers = new Set(others.flatMap((o) => o.step.writes));
+    const readByOthers = new Set(others.flatMap((o) => o.step.reads));
+    const races = [...new Set([...tr.step.reads, ...tr.step.writes])]
+      .filter((obj) => writtenByOthers.has(obj) || (tr.step.writes.includes(obj) && readByOthers.has(obj)))
+      .join(" ");
+    return { depth: i + 1, thread: tr.thread, op: first ? tr.op.text : undefined, label: tr.step.label, pool, races };
   });
 
   const headers = machine.cfg.threads.map((th, t) => `CPU${t} (${th.name})`);
@@ -66,21 +75,24 @@ export function raceDiagram(machine: Machine, run: Replayed<Transition>, outcome
     ),
   );
   const numWidth = String(rows.length).length;
-  const line = (num: string, thread: number, text: string, pool: string) => {
-    const cells = widths.map((w, t) => (t === thread ? cut(text, w) : "").padEnd(w));
-    return [num.padStart(numWidth), ...cells, pool].join("  ").trimEnd();
-  };
-
   before.a = run.states[0]!;
   const initial = COUNTERS.map(([name, get]) => `${name} ${get(before)}`).join(", ");
+  const poolWidth = Math.max("HugePages".length, initial.length, ...rows.map((r) => r.pool.length));
+  const line = (num: string, thread: number, text: string, pool: string, races = "") => {
+    const cells = widths.map((w, t) => (t === thread ? cut(text, w) : "").padEnd(w));
+    return [num.padStart(numWidth), ...cells, pool.padEnd(poolWidth), races].join("  ").trimEnd();
+  };
+
   const out: string[] = [];
-  const header = ["#".padStart(numWidth), ...headers.map((h, t) => cut(h, widths[t]!).padEnd(widths[t]!)), "HugePages"].join("  ").trimEnd();
+  const header = ["#".padStart(numWidth), ...headers.map((h, t) => cut(h, widths[t]!).padEnd(widths[t]!)), "HugePages".padEnd(poolWidth), "shared with other CPUs"]
+    .join("  ")
+    .trimEnd();
   out.push(opts.color ? `\x1b[1m${header}\x1b[0m` : header);
-  out.push(["-".repeat(numWidth), ...widths.map((w) => "-".repeat(w)), "---------"].join("  "));
+  out.push(["-".repeat(numWidth), ...widths.map((w) => "-".repeat(w)), "-".repeat(poolWidth), "----------------------"].join("  "));
   out.push(line("0", -1, "", initial));
   for (const r of rows) {
     if (r.op) out.push(line("", r.thread, r.op, ""));
-    out.push(line(String(r.depth), r.thread, indent + r.label, r.pool));
+    out.push(line(String(r.depth), r.thread, indent + r.label, r.pool, r.races));
   }
   out.push("");
   const verdict = outcome ? `${outcome.invariant} violated: ${outcome.message}` : "no invariant violated";

@@ -171,7 +171,7 @@ describe("raceDiagram", () => {
   const lines = text.split("\n");
 
   it("has a column per thread, a row per step, the pool changes and the invariant", () => {
-    expect(lines[0]).toMatch(/^#\s+CPU0 \(faulter\)\s+CPU1 \(unmapper\)\s+CPU2 \(child\)\s+HugePages$/);
+    expect(lines[0]).toMatch(/^#\s+CPU0 \(faulter\)\s+CPU1 \(unmapper\)\s+CPU2 \(child\)\s+HugePages\s+shared with other CPUs$/);
     for (let d = 0; d <= run.transitions.length; d++) expect(lines.some((l) => l.startsWith(`${d} `))).toBe(true);
     expect(text).toMatch(/Rsvd \d+→\d+/);
     expect(lines[lines.length - 1]).toBe(`${result.violation!.invariant} violated: ${result.violation!.message}`);
@@ -183,6 +183,18 @@ describe("raceDiagram", () => {
     const opLine = lines.findIndex((l) => l.includes(first.op.text));
     expect(lines[opLine]!.indexOf(first.op.text)).toBe(col);
     expect(lines[opLine + 1]!.indexOf(first.step.label)).toBe(col + 2);
+  });
+
+  it("names, for each step, the objects of its footprint that another thread's step touches", () => {
+    const m = new Machine(loadScenario("truncate-fault").config, findVariant("modern")!);
+    // faulter-a looks up index 0 (reads i_size); the truncater then writes i_size and zaps ptes.
+    const race = replay(m, [0, 0, 2, 2]);
+    const rows = raceDiagram(m, race, null).split("\n");
+    const faultRow = rows.find((l) => l.startsWith("2 "))!;
+    expect(faultRow).toContain("hugetlb_fault");
+    expect(faultRow.slice(rows[0]!.indexOf("shared with other CPUs"))).toMatch(/\bi_size\b/);
+    const lockRow = rows.find((l) => l.startsWith("1 "))!;
+    expect(lockRow.slice(rows[0]!.indexOf("shared with other CPUs")).trim()).not.toMatch(/i_size/);
   });
 
   it("is plain text without colour, with no trailing spaces", () => {
