@@ -9,8 +9,8 @@ import type { Invariant } from "../invariants/types.js";
 import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
-import { ENTRY_HEADER, expandChunk, newClaims, packedLevel, type ChunkResult, type LevelBuffer, type LevelShared } from "./level.js";
-import { SharedTable } from "./shared-table.js";
+import { ENTRY_HEADER, expandChunk, packedLevel, type ChunkResult, type LevelBuffer, type LevelShared } from "./level.js";
+import { LevelTable, VisitedTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
 import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
 import { TraceStore } from "./trace-store.js";
@@ -77,14 +77,13 @@ const DEFAULT_CHUNK = 4096;
 export class LevelSearch<V extends StateView> {
   readonly checker: Checker<V>;
   traces = new TraceStore();
-  table: SharedTable;
+  table: VisitedTable;
   level: LevelBuffer;
   /** Id of the level's first state in the trace store. */
   levelIdBase = 0;
   depth = 0;
   generated = 0;
   peakBytes = 0;
-  private tagBase = 1;
   private started = false;
   private t0 = Date.now();
   private lastCheckpoint = Date.now();
@@ -96,7 +95,7 @@ export class LevelSearch<V extends StateView> {
     readonly shared: boolean,
   ) {
     this.checker = new Checker(system, invariants);
-    this.table = new SharedTable(16, shared ? undefined : new ArrayBuffer((1 << 16) * 12));
+    this.table = new VisitedTable(16, shared);
     this.level = { bufs: [], at: new Int32Array(0), count: 0 };
   }
 
@@ -115,8 +114,7 @@ export class LevelSearch<V extends StateView> {
     }
     const init = this.system.initial();
     const [hi, lo] = fingerprint(init);
-    this.table.insert(hi, lo, () => 0, { tag: 0, fresh: false });
-    this.table.size = 1;
+    this.table.add(hi, lo);
     this.traces.add(-1, 0);
     const v = this.checker.state(init);
     if (v) return this.violated(v, 0, []);
@@ -133,7 +131,7 @@ export class LevelSearch<V extends StateView> {
       throw new CheckpointError(`--resume: the checkpoint is of another search (${JSON.stringify(h.model)})`);
     const slots = this.alloc(table.length);
     slots.set(table);
-    this.table = new SharedTable(0, slots.buffer as SharedArrayBuffer | ArrayBuffer);
+    this.table = new VisitedTable(0, this.shared, slots.buffer as SharedArrayBuffer | ArrayBuffer);
     this.table.size = h.tableSize;
     this.traces = TraceStore.from(parent, via);
     // The checkpoint keeps each state after its fingerprint; entries have two more words.
@@ -144,7 +142,6 @@ export class LevelSearch<V extends StateView> {
     this.depth = h.depth;
     this.generated = h.generated;
     this.levelIdBase = h.levelIdBase;
-    this.tagBase = h.tagBase;
     this.t0 = Date.now() - h.elapsedMs;
   }
 
@@ -160,7 +157,6 @@ export class LevelSearch<V extends StateView> {
         tableSize: this.table.size,
         levelIdBase: this.levelIdBase,
         levelCount: this.level.count,
-        tagBase: this.tagBase,
         elapsedMs: Date.now() - this.t0,
       },
       table: this.table.slots,
@@ -241,17 +237,11 @@ export class LevelSearch<V extends StateView> {
     return this.table.bytes + this.traces.bytes + this.levelBytes(this.level);
   }
 
-  /** The shared memory for expanding the current level: room in the table, fresh claims. */
+  /** The shared memory for expanding the current level: room for all it may find. */
   private prepare(): LevelShared {
     const worst = this.level.count * this.system.threads;
     this.table = this.table.grownFor(this.table.size + worst);
-    const shared = {
-      table: this.table,
-      claims: newClaims(worst, this.shared),
-      tagBase: this.tagBase,
-    };
-    this.tagBase += worst;
-    return shared;
+    return { visited: this.table, found: new LevelTable(worst, this.shared) };
   }
 
   /** The shared memory to expand the next level with, or the search's result if it ends here. */
@@ -299,14 +289,14 @@ export class LevelSearch<V extends StateView> {
       this.generated += r.generated;
       for (let i = 0; i < r.nCandidates; i++) {
         const c = i * cstride;
-        if (shared.claims[r.candidates[c]!] === r.candidates[c + 1]) kept++;
+        if (shared.found.claimAt(r.candidates[c]!) === r.candidates[c + 1]) kept++;
       }
     }
     const stuck = results.find((r) => r.stuck)?.stuck;
     let best: { v: Violation; key: number } | null = null;
     for (const r of results)
       for (const v of r.violations) {
-        const key = v.pid >= 0 ? shared.claims[v.pid]! : v.key;
+        const key = v.slot >= 0 ? shared.found.claimAt(v.slot) : v.key;
         if (!best || key < best.key) best = { v: { invariant: v.invariant, message: v.message }, key };
       }
 
@@ -318,15 +308,15 @@ export class LevelSearch<V extends StateView> {
       for (let i = 0; i < r.nCandidates; i++) {
         const c = i * cstride;
         const key = r.candidates[c + 1]!;
-        if (shared.claims[r.candidates[c]!] !== key) continue;
+        if (shared.found.claimAt(r.candidates[c]!) !== key) continue;
         at[2 * n] = b;
         at[2 * n + 1] = c;
+        this.table.add(r.candidates[c + 2]!, r.candidates[c + 3]!);
         this.traces.add(this.levelIdBase + Math.floor(key / threads), key % threads);
         n++;
       }
     });
     const next: LevelBuffer = { bufs: results.map((r) => r.candidates), at, count: kept };
-    this.table.size += kept;
     this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + this.levelBytes(next));
 
     if (stuck) return this.violated(stuck, this.depth, this.traces.path(this.levelIdBase + stuck.pos));

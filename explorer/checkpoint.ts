@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 
-const MAGIC = "mmcheck-checkpoint/1";
+const MAGIC = "mmcheck-checkpoint/2";
 
 export interface CheckpointHeader {
   readonly format: typeof MAGIC;
@@ -18,7 +18,6 @@ export interface CheckpointHeader {
   readonly tableSize: number;
   readonly levelIdBase: number;
   readonly levelCount: number;
-  readonly tagBase: number;
   readonly elapsedMs: number;
 }
 

@@ -7,7 +7,7 @@
  */
 import type { StateView } from "../model/state-view.js";
 import type { Checker, Violation } from "./check.js";
-import { SharedTable, type InsertResult } from "./shared-table.js";
+import type { ClaimResult, LevelTable, VisitedTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
 
 /**
@@ -31,53 +31,29 @@ export function packedLevel(buf: Int32Array, count: number, words: number, share
   return { bufs: [buf], at, count };
 }
 
-/**
- * The shared memory of one level's expansion. A new state is numbered by the claim key of the
- * transition that put it in the table (its provisional number, unique without a shared counter
- * that the workers would contend on).
- */
+/** The shared memory of one level's expansion. */
 export interface LevelShared {
-  table: SharedTable;
-  /** Per provisional number: the smallest claim key seen for that new state. */
-  claims: Int32Array;
-  /** Tags of this level's new states are tagBase + provisional number. */
-  tagBase: number;
+  /** Every state of the earlier levels: read only during the level. */
+  visited: VisitedTable;
+  /** The states this level finds, with their claims. */
+  found: LevelTable;
 }
 
 export interface FoundViolation extends Violation {
   /** The claim key of the transition that violated a step invariant, or −1. */
   readonly key: number;
-  /** The provisional number of the state that violated a state invariant, or −1. */
-  readonly pid: number;
+  /** The level-table slot of the state that violated a state invariant, or −1. */
+  readonly slot: number;
 }
 
 export interface ChunkResult {
-  /** Candidates: [pid, key, hi, lo, ...state] each. */
+  /** Candidates: [level-table slot, key, hi, lo, ...state] each. */
   candidates: Int32Array;
   nCandidates: number;
   generated: number;
   violations: FoundViolation[];
   /** The first state of the chunk from which no thread could step (deadlock), if any. */
   stuck: (Violation & { pos: number }) | null;
-}
-
-const NO_CLAIM = 0x7fffffff;
-
-export function newClaims(n: number, shared: boolean): Int32Array {
-  const c = new Int32Array(shared ? new SharedArrayBuffer(Math.max(1, n) * 4) : new ArrayBuffer(Math.max(1, n) * 4));
-  c.fill(NO_CLAIM);
-  return c;
-}
-
-/** Lowers claims[pid] to key if key is smaller; true if it did. */
-function claim(claims: Int32Array, pid: number, key: number): boolean {
-  let cur = Atomics.load(claims, pid);
-  while (key < cur) {
-    const prev = Atomics.compareExchange(claims, pid, cur, key);
-    if (prev === cur) return true;
-    cur = prev;
-  }
-  return false;
 }
 
 /** Expands states [start, end) of the level: every thread's step from each. */
@@ -93,7 +69,7 @@ export function expandChunk<V extends StateView>(
   const cstride = words + ENTRY_HEADER;
   const threads = system.threads;
   // On shared memory when the search is parallel: the result then crosses back uncopied.
-  const isShared = shared.table.buffer instanceof SharedArrayBuffer;
+  const isShared = shared.found.buffer instanceof SharedArrayBuffer;
   const alloc = (words: number) => new Int32Array(isShared ? new SharedArrayBuffer(words * 4) : new ArrayBuffer(words * 4));
   // Most states have about one new successor: start there, double if not.
   let candidates = alloc(Math.max(16, end - start) * cstride);
@@ -102,9 +78,7 @@ export function expandChunk<V extends StateView>(
   const violations: FoundViolation[] = [];
   let stuck: ChunkResult["stuck"] = null;
   const next = new Int32Array(words);
-  const ins: InsertResult = { tag: 0, fresh: false };
-  let key = 0;
-  const newTag = () => shared.tagBase + key;
+  const found: ClaimResult = { slot: 0, fresh: false, lowered: false };
 
   for (let pos = start; pos < end; pos++) {
     const buf = level.bufs[level.at[2 * pos]!]!;
@@ -120,19 +94,18 @@ export function expandChunk<V extends StateView>(
       generated++;
       const hi = system.k.fpHi;
       const lo = system.k.fpLo;
-      key = pos * threads + t;
+      const key = pos * threads + t;
       const sv = checker.transition(s, next, tr);
       if (sv) {
-        violations.push({ ...sv, key, pid: -1 });
+        violations.push({ ...sv, key, slot: -1 });
         continue;
       }
-      shared.table.insert(hi, lo, newTag, ins);
-      const pid = ins.tag - shared.tagBase;
-      if (pid < 0) continue; // found in an earlier level
-      if (!claim(shared.claims, pid, key)) continue;
-      if (ins.fresh) {
+      if (shared.visited.has(hi, lo)) continue;
+      shared.found.claim(hi, lo, key, found);
+      if (!found.lowered) continue;
+      if (found.fresh) {
         const v = checker.state(next);
-        if (v) violations.push({ ...v, key: -1, pid });
+        if (v) violations.push({ ...v, key: -1, slot: found.slot });
       }
       if ((n + 1) * cstride > candidates.length) {
         const c = alloc(candidates.length * 2);
@@ -140,7 +113,7 @@ export function expandChunk<V extends StateView>(
         candidates = c;
       }
       const c = n * cstride;
-      candidates[c] = pid;
+      candidates[c] = found.slot;
       candidates[c + 1] = key;
       candidates[c + 2] = hi;
       candidates[c + 3] = lo;

@@ -58,9 +58,8 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     }
     const task = {
       spec,
-      table: shared.table.buffer as SharedArrayBuffer,
-      claims: shared.claims.buffer as SharedArrayBuffer,
-      tagBase: shared.tagBase,
+      visited: shared.visited.buffer as SharedArrayBuffer,
+      found: shared.found.buffer as SharedArrayBuffer,
       bufs: search.level.bufs.map((b) => b.buffer as SharedArrayBuffer),
       at: search.level.at.buffer as SharedArrayBuffer,
       count: search.level.count,

@@ -1,41 +1,39 @@
 /**
- * The visited set, shared by the search's workers: 64-bit fingerprints in an open-addressing
- * table (linear probing) in a SharedArrayBuffer, three Int32 words a slot — the fingerprint's
- * two halves and a tag. A worker claims an empty slot with a compare-and-swap on the high half
- * (never 0: a 0 high half is stored as 1), then writes the tag, then the low half (never 0
- * either); a reader that finds the high half set waits for the low half before comparing.
+ * The fingerprint tables of the search, in SharedArrayBuffers so that workers see them.
  *
- * The tag is the provisional number of a state found in the level being expanded, offset by
- * that level's tag base: it lets a worker that meets a state found earlier in the same level
- * find the state's claim (explorer/level.ts), and tells it apart from a state of an older level.
- * The table grows only between levels, on the main thread, sized so that no level can fill it.
+ * VisitedTable holds every state's 64-bit fingerprint (two Int32 words a slot, open addressing,
+ * linear probing). During a level it is only read; the main thread adds the level's new states
+ * when it merges the level, so it needs no atomics and no per-slot extra.
+ *
+ * LevelTable holds the states found in the level being expanded, with their claim: the
+ * smallest (parent position, thread) key that reached each (explorer/level.ts). Workers insert
+ * concurrently: a compare-and-swap on the high half (never 0: a 0 is stored as 1) claims an
+ * empty slot, the claim is lowered with compare-and-swap, and the low half (never 0 either) is
+ * written last; a reader that finds the high half waits for the low half before comparing.
  */
-const WORDS = 3;
-const HI = 0;
-const LO = 1;
-const TAG = 2;
+const EMPTY = 0;
 
-export interface InsertResult {
-  /** The slot's tag. */
-  tag: number;
-  /** This call put the fingerprint in the table. */
-  fresh: boolean;
+function norm(x: number): number {
+  return x === 0 ? 1 : x | 0;
 }
 
-export class SharedTable {
-  slots: Int32Array;
-  mask: number;
-  /** Number of fingerprints, kept by the main thread between levels. */
+function home(hi: number, lo: number, mask: number): number {
+  return (hi ^ Math.imul(lo, 0x9e3779b1)) & mask;
+}
+
+function newBuffer(bytes: number, shared: boolean): SharedArrayBuffer | ArrayBuffer {
+  return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
+export class VisitedTable {
+  readonly slots: Int32Array;
+  readonly mask: number;
+  /** Fingerprints held; kept by the main thread. */
   size = 0;
 
-  constructor(capacityLog2 = 16, buffer?: SharedArrayBuffer | ArrayBuffer) {
-    const cap = 1 << capacityLog2;
-    this.slots = new Int32Array(buffer ?? new SharedArrayBuffer(cap * WORDS * 4));
-    this.mask = this.slots.length / WORDS - 1;
-  }
-
-  get capacity(): number {
-    return this.mask + 1;
+  constructor(capacityLog2: number, shared: boolean, buffer?: SharedArrayBuffer | ArrayBuffer) {
+    this.slots = new Int32Array(buffer ?? newBuffer((1 << capacityLog2) * 8, shared));
+    this.mask = this.slots.length / 2 - 1;
   }
 
   get bytes(): number {
@@ -46,60 +44,107 @@ export class SharedTable {
     return this.slots.buffer as SharedArrayBuffer | ArrayBuffer;
   }
 
-  /**
-   * Looks the fingerprint up and inserts it if absent, tagging a new slot with newTag().
-   * Returns the slot's tag, and whether this call inserted it.
-   */
-  insert(hiIn: number, loIn: number, newTag: () => number, out: InsertResult): void {
-    const hi = hiIn === 0 ? 1 : hiIn | 0;
-    const lo = loIn === 0 ? 1 : loIn | 0;
+  has(hiIn: number, loIn: number): boolean {
+    const hi = norm(hiIn);
+    const lo = norm(loIn);
     const s = this.slots;
-    let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & this.mask;
-    for (;;) {
-      const o = i * WORDS;
-      let h = s[o + HI]!;
-      if (h === 0) {
-        h = Atomics.compareExchange(s, o + HI, 0, hi);
-        if (h === 0) {
-          const tag = newTag();
-          Atomics.store(s, o + TAG, tag);
-          Atomics.store(s, o + LO, lo);
-          out.tag = tag;
-          out.fresh = true;
-          return;
-        }
-      }
-      if (h === hi) {
-        let l = s[o + LO]!;
-        while (l === 0) l = Atomics.load(s, o + LO);
-        if (l === lo) {
-          out.tag = Atomics.load(s, o + TAG);
-          out.fresh = false;
-          return;
-        }
-      }
-      i = (i + 1) & this.mask;
+    for (let i = home(hi, lo, this.mask); ; i = (i + 1) & this.mask) {
+      const h = s[2 * i]!;
+      if (h === EMPTY) return false;
+      if (h === hi && s[2 * i + 1] === lo) return true;
     }
   }
 
-  /** A table with room for `needed` fingerprints at three-quarter load, holding these. */
-  grownFor(needed: number): SharedTable {
-    let log2 = Math.log2(this.capacity);
-    while ((1 << log2) * 0.75 < needed) log2++;
-    if (1 << log2 === this.capacity) return this;
-    const t = new SharedTable(log2, this.buffer instanceof SharedArrayBuffer ? undefined : new ArrayBuffer((1 << log2) * WORDS * 4));
+  /** Adds a fingerprint not yet present (main thread, between levels). */
+  add(hiIn: number, loIn: number): void {
+    const hi = norm(hiIn);
+    const lo = norm(loIn);
     const s = this.slots;
-    const d = t.slots;
-    for (let o = 0; o < s.length; o += WORDS) {
-      const hi = s[o + HI]!;
-      if (hi === 0) continue;
-      let i = (hi ^ Math.imul(s[o + LO]!, 0x9e3779b1)) & t.mask;
-      while (d[i * WORDS + HI] !== 0) i = (i + 1) & t.mask;
-      d[i * WORDS + HI] = hi;
-      d[i * WORDS + LO] = s[o + LO]!;
-      d[i * WORDS + TAG] = s[o + TAG]!;
-    }
-    t.size = this.size;
+    let i = home(hi, lo, this.mask);
+    while (s[2 * i] !== EMPTY) i = (i + 1) & this.mask;
+    s[2 * i] = hi;
+    s[2 * i + 1] = lo;
+    this.size++;
+  }
+
+  /** This table, or a larger copy, with room for `needed` fingerprints at three-quarter load. */
+  grownFor(needed: number): VisitedTable {
+    let log2 = Math.log2(this.mask + 1);
+    while ((1 << log2) * 0.75 < needed) log2++;
+    if (1 << log2 === this.mask + 1) return this;
+    const t = new VisitedTable(log2, this.buffer instanceof SharedArrayBuffer);
+    const s = this.slots;
+    for (let i = 0; i <= this.mask; i++) if (s[2 * i] !== EMPTY) t.add(s[2 * i]!, s[2 * i + 1]!);
     return t;
+  }
+}
+
+export interface ClaimResult {
+  /** The slot of the state in the level table. */
+  slot: number;
+  /** This call put the state in the table. */
+  fresh: boolean;
+  /** This call's key is now the state's smallest claim. */
+  lowered: boolean;
+}
+
+export class LevelTable {
+  readonly slots: Int32Array;
+  readonly mask: number;
+
+  /** Room for `entries` states at half load. */
+  constructor(entries: number, shared: boolean, buffer?: SharedArrayBuffer | ArrayBuffer) {
+    let cap = 16;
+    while (cap < entries * 2) cap *= 2;
+    this.slots = new Int32Array(buffer ?? newBuffer(cap * 12, shared));
+    this.mask = this.slots.length / 3 - 1;
+  }
+
+  get buffer(): SharedArrayBuffer | ArrayBuffer {
+    return this.slots.buffer as SharedArrayBuffer | ArrayBuffer;
+  }
+
+  /** The state's smallest claim so far. */
+  claimAt(slot: number): number {
+    return this.slots[3 * slot + 2]!;
+  }
+
+  /** Finds or inserts the fingerprint and lowers its claim to `key` if that is smaller. */
+  claim(hiIn: number, loIn: number, key: number, out: ClaimResult): void {
+    const hi = norm(hiIn);
+    const lo = norm(loIn);
+    const s = this.slots;
+    for (let i = home(hi, lo, this.mask); ; i = (i + 1) & this.mask) {
+      const o = 3 * i;
+      let h = s[o]!;
+      if (h === EMPTY) {
+        h = Atomics.compareExchange(s, o, EMPTY, hi);
+        if (h === EMPTY) {
+          Atomics.store(s, o + 2, key);
+          Atomics.store(s, o + 1, lo);
+          out.slot = i;
+          out.fresh = true;
+          out.lowered = true;
+          return;
+        }
+      }
+      if (h !== hi) continue;
+      let l = s[o + 1]!;
+      while (l === EMPTY) l = Atomics.load(s, o + 1);
+      if (l !== lo) continue;
+      out.slot = i;
+      out.fresh = false;
+      out.lowered = false;
+      let cur = Atomics.load(s, o + 2);
+      while (key < cur) {
+        const prev = Atomics.compareExchange(s, o + 2, cur, key);
+        if (prev === cur) {
+          out.lowered = true;
+          return;
+        }
+        cur = prev;
+      }
+      return;
+    }
   }
 }

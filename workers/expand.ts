@@ -4,15 +4,14 @@
  */
 import { Checker } from "../explorer/check.js";
 import { expandChunk, type ChunkResult } from "../explorer/level.js";
-import { SharedTable } from "../explorer/shared-table.js";
+import { LevelTable, VisitedTable } from "../explorer/shared-table.js";
 import type { StateView } from "../model/state-view.js";
 import { buildModel, type ModelSpec } from "./models.js";
 
 export interface ExpandTask {
   readonly spec: ModelSpec;
-  readonly table: SharedArrayBuffer;
-  readonly claims: SharedArrayBuffer;
-  readonly tagBase: number;
+  readonly visited: SharedArrayBuffer;
+  readonly found: SharedArrayBuffer;
   readonly bufs: readonly SharedArrayBuffer[];
   readonly at: SharedArrayBuffer;
   readonly count: number;
@@ -30,10 +29,6 @@ export default function expand(task: ExpandTask): ChunkResult {
     m = { system: built.system, checker: new Checker(built.system, built.invariants) };
     models.set(key, m);
   }
-  const shared = {
-    table: new SharedTable(0, task.table),
-    claims: new Int32Array(task.claims),
-    tagBase: task.tagBase,
-  };
+  const shared = { visited: new VisitedTable(0, true, task.visited), found: new LevelTable(0, true, task.found) };
   return expandChunk(m.system, m.checker, { bufs: task.bufs.map((b) => new Int32Array(b)), at: new Int32Array(task.at), count: task.count }, shared, task.start, task.end);
 }
