@@ -5,6 +5,7 @@ import { poolCounters } from "./pool-counters.js";
 import { pteSameGuard } from "./pte-same-guard.js";
 import { refcountBalance } from "./refcount-balance.js";
 import { reservationConservation } from "./reservation-conservation.js";
+import { reservedFaultSucceeds } from "./reserved-fault-succeeds.js";
 import type { Invariant } from "./types.js";
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -14,4 +15,5 @@ export const INVARIANTS: readonly Invariant[] = [
   pteSameGuard,
   lockBalance,
   deadlock,
+  reservedFaultSucceeds,
 ];

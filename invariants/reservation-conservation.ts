@@ -1,13 +1,15 @@
 /**
  * Rsvd equals the reservations outstanding (kernel-notes §2): indices an inode's map covers
  * without a page-cache page, plus each private owner VMA's size less its consumed indices.
- * Pages in flight with RestoreReserve add nothing here: the model commits the map entry (or
- * adds the page to the page cache) in the step that allocates the page. A truncate between
- * remove_inode_hugepages and hugetlb_unreserve_pages has removed `freed` pages whose map
- * entries it has not deleted yet: those entries hold no reservation (chg − freed is returned).
+ * A page in flight — allocated by a fault of a shared mapping against its index's reservation
+ * (RestoreReserve) and not yet in the page cache — holds that index's reservation: it is not
+ * outstanding any more. (A private fault commits its map entry in the step that allocates, so
+ * it needs no such term.) A truncate between remove_inode_hugepages and
+ * hugetlb_unreserve_pages has removed `freed` pages whose map entries it has not deleted yet:
+ * those entries hold no reservation (chg − freed is returned).
  */
-import { L_FLAGS, type Kernel } from "../model/kernel.js";
-import { HPAGE_RESV_OWNER, VMA_USED, VM_SHARED } from "../model/layout.js";
+import { L_FLAGS, L_PAGE, L_VMA, type Kernel } from "../model/kernel.js";
+import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VMA_USED, VM_SHARED } from "../model/layout.js";
 import { popcount, region_count } from "../model/region.js";
 import type { Invariant } from "./types.js";
 
@@ -24,6 +26,9 @@ export function outstandingReservations(k: Kernel, parts?: string[]): number {
     for (let t = 0; t < k.cfg.threads.length; t++) {
       const op = k.opsOf(t)[k.thread_op(t)];
       if (op?.op === "ftruncate" && op.file === f) n -= k.local(t, L_FLAGS);
+      const g = k.local(t, L_PAGE);
+      const vma = k.local(t, L_VMA);
+      if (op?.op === "fault" && g && k.page_test(g, PG_RESTORE_RESERVE) && k.vma_is_shared(vma) && k.vm_file(vma) === f) n -= 1;
     }
     if (n && parts) parts.push(`file${f} map: ${n}`);
     total += n;

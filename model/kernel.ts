@@ -283,13 +283,20 @@ export class Kernel extends StateView {
   i_mmap_rwsem(f: number): number {
     return this.L.inode(f) + S.I_MMAP_WRITER;
   }
-  /** hugetlb_fault_mutex_table[hash(mapping, idx)], or the one hugetlb_instantiation_mutex. */
   /** inode_lock: held by truncate (do_truncate) and by hugetlbfs_file_mmap. */
   i_rwsem(f: number): number {
     return this.L.inode(f) + S.I_RWSEM;
   }
+  /** hugetlb_fault_mutex_table[hash(mapping, idx)], or the one hugetlb_instantiation_mutex. */
   hugetlb_fault_mutex(f: number, idx: number): number {
     return this.variant.faultMutex === "global" ? this.L.faultMutex(0, 0) : this.L.faultMutex(f, idx);
+  }
+  /** mutex_lock(&hugetlb_fault_mutex_table[hash]): false means the step is blocked. */
+  hugetlb_fault_mutex_lock(f: number, idx: number, t: number): boolean {
+    return this.variant.faultMutex === "none" || this.trylock(this.hugetlb_fault_mutex(f, idx), t);
+  }
+  hugetlb_fault_mutex_unlock(f: number, idx: number): void {
+    if (this.variant.faultMutex !== "none") this.unlock(this.hugetlb_fault_mutex(f, idx));
   }
   folio_lock_word(g: number): number {
     return this.L.page(g) + S.PG_LOCK;

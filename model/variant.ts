@@ -23,7 +23,12 @@ export interface Variant {
    * (mapping, index). The model's truncate takes the same mutex per index in both (the 2008
    * truncate_hugepages took none; with the global mutex this only serialises more).
    */
-  readonly faultMutex: "global" | "per-index";
+  readonly faultMutex: "global" | "per-index" | "none";
+  /**
+   * hugetlb_no_page checks i_size after allocating (before "hugetlb: fix absurd HugePages_Rsvd",
+   * 2006): a fault beyond EOF consumes a reservation that is never given back.
+   */
+  readonly isizeCheckAfterAlloc: boolean;
   /**
    * __unmap_hugepage_range since df7a6d1f6405 ("mm/hugetlb: restore the reservation if needed",
    * v6.10): when a reservation owner unmaps one of its anonymous pages (no surplus pages), the
@@ -41,6 +46,7 @@ const modern: Variant = {
   privateResv: "map",
   ownerNeedsReservationAlwaysZero: false,
   faultMutex: "per-index",
+  isizeCheckAfterAlloc: false,
   restoreReserveOnUnmap: false,
 };
 
@@ -60,6 +66,20 @@ export const VARIANTS: readonly Variant[] = [
     privateResv: "count",
     ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
+  },
+  {
+    ...modern,
+    name: "bug-fault-beyond-eof-consumes-reserve",
+    summary:
+      "before \"hugetlb: fix absurd HugePages_Rsvd\" (2006): a fault beyond i_size consumes a reservation before the i_size check and never returns it (reservation-conservation)",
+    isizeCheckAfterAlloc: true,
+  },
+  {
+    ...modern,
+    name: "bug-instantiation-race",
+    summary:
+      "before the hugetlb instantiation mutex (2006): two faults on one index race for the last free page and the loser gets a spurious SIGBUS (reserved-fault-succeeds)",
+    faultMutex: "none",
   },
   {
     ...modern,

@@ -26,8 +26,11 @@ function fault_file(k: Kernel, t: number): number {
 function fault_addr(k: Kernel, t: number): number {
   return k.op(t).addr;
 }
-function fault_mutex(k: Kernel, t: number): number {
-  return k.hugetlb_fault_mutex(fault_file(k, t), k.local(t, L_IDX));
+function fault_mutex_lock(k: Kernel, t: number): boolean {
+  return k.hugetlb_fault_mutex_lock(fault_file(k, t), k.local(t, L_IDX), t);
+}
+function fault_mutex_unlock(k: Kernel, t: number): void {
+  k.hugetlb_fault_mutex_unlock(fault_file(k, t), k.local(t, L_IDX));
 }
 function clear_locals(k: Kernel, t: number): void {
   for (let i = 0; i < NR_LOCALS; i++) k.set_local(t, i, 0);
@@ -40,7 +43,7 @@ function clear_locals(k: Kernel, t: number): void {
 function fault_return(k: Kernel, t: number, result: number, retry = false): number {
   const locked = k.local(t, L_LOCKED);
   if (locked) k.unlock(k.folio_lock_word(locked));
-  if (k.local(t, L_VMA)) k.unlock(fault_mutex(k, t));
+  if (k.local(t, L_VMA)) fault_mutex_unlock(k, t);
   k.up_read(k.mmap_lock(k.op(t).proc), t);
   if (retry) {
     clear_locals(k, t);
@@ -82,28 +85,58 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): n
     // lock only under the fault mutex we hold, so nobody holds it now).
     k.folio_get(g);
     k.set_local(t, L_PAGE, g);
+    // Without the fault mutex another fault may still hold the lock of the page it just added.
+    if (k.variant.faultMutex === "none") return pc.find_lock_page;
     k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a page-cache page");
     k.set_local(t, L_LOCKED, g);
     return pc.ptl;
   }
-  if (idx >= k.i_size(f)) return fault_return(k, t, Result.SIGBUS);
+  if (!k.variant.isizeCheckAfterAlloc && idx >= k.i_size(f)) return fault_return(k, t, Result.SIGBUS);
   if (!k.vma_is_shared(vma)) vmf_anon_prepare(k, vma);
   g = alloc_hugetlb_folio(k, vma, fault_addr(k, t), false);
-  if (!g) return pc.pte_stable;
+  if (!g) return k.variant.faultMutex === "none" ? fault_return(k, t, Result.SIGBUS) : pc.pte_stable;
+  if (idx >= k.i_size(f)) {
+    // Before "hugetlb: fix absurd HugePages_Rsvd" (2006) the size check came after the
+    // allocation, and put_page gave the page back without the reservation it had consumed.
+    k.page_clear(g, PG_RESTORE_RESERVE);
+    folio_put(k, g);
+    return fault_return(k, t, Result.SIGBUS);
+  }
   k.set_local(t, L_PAGE, g);
   k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a new page");
   k.set_local(t, L_LOCKED, g);
-  if (k.vma_is_shared(vma)) {
-    // hugetlb_add_to_page_cache: the cache takes its own reference; the page's reservation now
-    // belongs to the page cache, so RestoreReserve is cleared.
-    k.set_page_cache(f, idx, g);
-    k.set_page_mapping(g, f + 1, idx);
-    k.folio_get(g);
-    k.page_clear(g, PG_RESTORE_RESERVE);
-    k.set_local(t, L_FLAGS, NEW_FOLIO | NEW_PAGECACHE_FOLIO);
-  } else {
+  if (!k.vma_is_shared(vma)) {
     k.set_local(t, L_FLAGS, NEW_FOLIO | ANON_RMAP);
+    return pc.ptl;
   }
+  // Under the fault mutex nobody else can instantiate this index: the page goes into the page
+  // cache in this step. Without it (before 2006) the page is cleared first, with no lock held,
+  // and another fault of the index can run in between.
+  if (k.variant.faultMutex === "none") return pc.hugetlb_add_to_page_cache;
+  return hugetlb_add_to_page_cache(k, t, pc);
+}
+
+/**
+ * hugetlb_add_to_page_cache: the cache takes its own reference; the page's reservation now
+ * belongs to the page cache, so RestoreReserve is cleared. -EEXIST (only possible without the
+ * fault mutex): give our page back and look again.
+ */
+function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+  const vma = k.local(t, L_VMA);
+  const f = k.vm_file(vma);
+  const idx = k.local(t, L_IDX);
+  const g = k.local(t, L_PAGE);
+  if (k.page_cache(f, idx)) {
+    restore_reserve_on_error(k, vma, fault_addr(k, t), g);
+    k.set_local(t, L_PAGE, 0);
+    folio_put(k, g);
+    return fault_return(k, t, Result.OK, true);
+  }
+  k.set_page_cache(f, idx, g);
+  k.set_page_mapping(g, f + 1, idx);
+  k.folio_get(g);
+  k.page_clear(g, PG_RESTORE_RESERVE);
+  k.set_local(t, L_FLAGS, NEW_FOLIO | NEW_PAGECACHE_FOLIO);
   return pc.ptl;
 }
 
@@ -142,7 +175,7 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
       // from the other processes' private mappings.
       folio_put(k, old);
       k.set_local(t, L_PAGE, 0);
-      k.unlock(fault_mutex(k, t));
+      fault_mutex_unlock(k, t);
       return pc.unmap_ref_private;
     }
     folio_put(k, old);
@@ -156,6 +189,8 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
 type FaultStep =
   | "mmap_read_lock"
   | "fault_mutex"
+  | "hugetlb_add_to_page_cache"
+  | "find_lock_page"
   | "ptl"
   | "pte_stable"
   | "wp_ptl"
@@ -170,6 +205,8 @@ export const hugetlbFault = procedure<FaultStep>(
   [
     "mmap_read_lock",
     "fault_mutex",
+    "hugetlb_add_to_page_cache",
+    "find_lock_page",
     "ptl",
     "pte_stable",
     "wp_ptl",
@@ -203,13 +240,32 @@ export const hugetlbFault = procedure<FaultStep>(
       reads: ["pte", "page_cache", "i_size", "resv_map"],
       writes: ["fault_mutex", "pool", "resv_map", "page_cache", "page"],
       run(k, t) {
-        if (!k.trylock(fault_mutex(k, t), t)) return BLOCKED;
+        if (!fault_mutex_lock(k, t)) return BLOCKED;
         const op = k.op(t);
         const entry = k.pte(op.proc, op.addr);
         k.set_local(t, L_ORIG_PTE, entry);
         if (!entry) return hugetlb_no_page(k, t, pc);
         if (op.write && !huge_pte_write(entry)) return pc.wp_ptl;
         return fault_return(k, t, Result.OK);
+      },
+    },
+    hugetlb_add_to_page_cache: {
+      fn: "hugetlb_add_to_page_cache",
+      reads: ["page_cache"],
+      writes: ["page_cache", "page", "pool", "resv_map"],
+      run(k, t) {
+        return hugetlb_add_to_page_cache(k, t, pc);
+      },
+    },
+    find_lock_page: {
+      fn: "find_lock_page",
+      reads: ["page_cache"],
+      writes: ["page_lock"],
+      run(k, t) {
+        const g = k.local(t, L_PAGE);
+        if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
+        k.set_local(t, L_LOCKED, g);
+        return pc.ptl;
       },
     },
     ptl: {
@@ -328,7 +384,7 @@ export const hugetlbFault = procedure<FaultStep>(
       reads: [],
       writes: ["fault_mutex"],
       run(k, t) {
-        return k.trylock(fault_mutex(k, t), t) ? pc.wp_ptl_relock : BLOCKED;
+        return fault_mutex_lock(k, t) ? pc.wp_ptl_relock : BLOCKED;
       },
     },
     wp_ptl_relock: {

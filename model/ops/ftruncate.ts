@@ -49,8 +49,7 @@ export const ftruncate = procedure<TruncateStep>(
       run(k, t) {
         const op = k.op(t);
         const idx = k.local(t, L_IDX);
-        const mutex = k.hugetlb_fault_mutex(op.file, idx);
-        if (!k.trylock(mutex, t)) return BLOCKED;
+        if (!k.hugetlb_fault_mutex_lock(op.file, idx, t)) return BLOCKED;
         const g = k.page_cache(op.file, idx);
         if (g) {
           // remove_inode_single_folio: a fault may have mapped it after our unmap; unmap again.
@@ -61,7 +60,7 @@ export const ftruncate = procedure<TruncateStep>(
           folio_put(k, g);
           k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) + 1);
         }
-        k.unlock(mutex);
+        k.hugetlb_fault_mutex_unlock(op.file, idx);
         k.set_local(t, L_IDX, idx + 1);
         return idx + 1 < k.L.filePages ? pc.remove_inode_hugepages : pc.hugetlb_unreserve_pages;
       },
