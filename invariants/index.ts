@@ -1,4 +1,5 @@
 /** Every invariant, in the order they are checked (the first that fails names the violation). */
+import { cowIsolation } from "./cow-isolation.js";
 import { deadlock } from "./deadlock.js";
 import { lockBalance } from "./lock-balance.js";
 import { poolCounters } from "./pool-counters.js";
@@ -15,5 +16,6 @@ export const INVARIANTS: readonly Invariant[] = [
   pteSameGuard,
   lockBalance,
   deadlock,
+  cowIsolation,
   reservedFaultSucceeds,
 ];

@@ -38,6 +38,16 @@ export interface Variant {
    * `modern` leaves it out until that is settled; the `bug-unmap-restore-reserve` variant has it.
    */
   readonly restoreReserveOnUnmap: boolean;
+  /**
+   * hugetlb_wp reuses any page mapped once, anonymous or not (before "mm/hugetlb: do not use a
+   * page in page cache for cow optimization", 2013): a private write lands in the page cache.
+   */
+  readonly wpReuseIgnoresAnon: boolean;
+  /**
+   * copy_hugetlb_page_range leaves the child's pte writable to the page the parent still maps
+   * (the 2021 pinned-page early-COW rework's bug).
+   */
+  readonly forkLeavesChildWritable: boolean;
 }
 
 const modern: Variant = {
@@ -48,6 +58,8 @@ const modern: Variant = {
   faultMutex: "per-index",
   isizeCheckAfterAlloc: false,
   restoreReserveOnUnmap: false,
+  wpReuseIgnoresAnon: false,
+  forkLeavesChildWritable: false,
 };
 
 export const VARIANTS: readonly Variant[] = [
@@ -80,6 +92,19 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "before the hugetlb instantiation mutex (2006): two faults on one index race for the last free page and the loser gets a spurious SIGBUS (reserved-fault-succeeds)",
     faultMutex: "none",
+  },
+  {
+    ...modern,
+    name: "bug-cow-reuses-pagecache-page",
+    summary:
+      "before \"do not use a page in page cache for cow optimization\" (2013): a MAP_PRIVATE write reuses a page-cache page mapped once and reaches the file (cow-isolation)",
+    wpReuseIgnoresAnon: true,
+  },
+  {
+    ...modern,
+    name: "bug-fork-child-pte-writable",
+    summary: "fork leaves the child's pte writable to a page the parent still maps (2021): a child's write is seen by the parent (cow-isolation)",
+    forkLeavesChildWritable: true,
   },
   {
     ...modern,

@@ -156,7 +156,7 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
   }
   const old = pte_page(pte);
   // retry_avoidcopy: the only mapper of an anonymous page reuses it in place.
-  if (k.page_mapcount(old) === 1 && k.page_test(old, PG_ANON)) {
+  if (k.page_mapcount(old) === 1 && (k.page_test(old, PG_ANON) || k.variant.wpReuseIgnoresAnon)) {
     k.set_pte(p, addr, huge_pte_mkwrite(pte));
     k.unlock(k.ptl(p));
     return fault_return(k, t, Result.OK);

@@ -21,11 +21,12 @@ function copy_hugetlb_page_range(k: Kernel, child: number, parent: number, src: 
     const g = pte_page(pte);
     k.folio_get(g);
     k.add_mapcount(g, 1);
+    const childPte = k.variant.forkLeavesChildWritable ? pte : huge_pte_wrprotect(pte);
     if (cow) {
       pte = huge_pte_wrprotect(pte);
       k.set_pte(parent, addr, pte);
     }
-    k.set_pte(child, addr, pte);
+    k.set_pte(child, addr, cow ? childPte : pte);
   }
 }
 

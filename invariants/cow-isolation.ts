@@ -1,0 +1,29 @@
+/**
+ * A write through a private mapping is never seen through another mapping, nor reaches the file
+ * (kernel-notes §3, §6): when a write access through a MAP_PRIVATE VMA completes, the page it
+ * wrote is mapped by no other pte, in any process, and is not in the page cache.
+ */
+import { L_FAULT_PTE, L_VMA } from "../model/kernel.js";
+import { huge_pte_write, pte_page } from "../model/mm/pte.js";
+import { Result } from "../model/types.js";
+import type { Invariant } from "./types.js";
+
+export const cowIsolation: Invariant = {
+  name: "cow-isolation",
+  summary: "a write through one private mapping is never seen through another mapping, nor reaches the file",
+  step({ before, after, thread, opEnded }) {
+    if (!opEnded || after.thread_result(thread) !== Result.OK) return null;
+    const op = before.op(thread);
+    const vma = before.local(thread, L_VMA);
+    if (op.op !== "fault" || !op.write || !vma || before.vma_is_shared(vma)) return null;
+    const pte = after.a[before.local(thread, L_FAULT_PTE) - 1]!;
+    if (!pte || !huge_pte_write(pte)) return null;
+    const g = pte_page(pte);
+    if (after.page_mapping(g)) return `${op.text} wrote page${g}, which is in the page cache: a private write reached the file`;
+    let ptes = 0;
+    for (let p = 0; p < after.L.procs; p++)
+      for (let a = 0; a < after.L.addrPages; a++) if (after.pte(p, a) && pte_page(after.pte(p, a)) === g) ptes++;
+    if (ptes > 1) return `${op.text} wrote page${g}, which ${ptes - 1} other pte(s) map: the write is seen through another mapping`;
+    return null;
+  },
+};
