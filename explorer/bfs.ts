@@ -319,7 +319,8 @@ export class LevelSearch<V extends StateView> {
     const next: LevelBuffer = { bufs: results.map((r) => r.candidates), at, count: kept };
     this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + this.levelBytes(next));
 
-    if (stuck) return this.violated(stuck, this.depth, this.traces.path(this.levelIdBase + stuck.pos));
+    if (stuck)
+      return this.violated({ invariant: stuck.invariant, message: stuck.message }, this.depth, this.traces.path(this.levelIdBase + stuck.pos));
     if (best) {
       const parent = this.levelIdBase + Math.floor(best.key / threads);
       return this.violated(best.v, this.depth + 1, [...this.traces.path(parent), best.key % threads]);

@@ -27,6 +27,15 @@ export interface OpCall {
   readonly child: number;
   /** ftruncate: the new size in huge pages. */
   readonly size: number;
+  /** 4 KiB operations: the first 4 KiB page in the slot `addr`, and how many. */
+  readonly page: number;
+  readonly pages: number;
+  /** mmap4k: MAP_POPULATE. */
+  readonly populate: boolean;
+  /** gup4k: FOLL_FORCE; pin_user_pages (FOLL_PIN) instead of get_user_pages (FOLL_GET); FOLL_LONGTERM. */
+  readonly force: boolean;
+  readonly pin: boolean;
+  readonly longterm: boolean;
 }
 
 export interface FileConfig {
@@ -52,6 +61,15 @@ export interface ModelConfig {
   readonly vmaSlots: number;
   /** Private reserve-map slots (one per MAP_PRIVATE mmap that may be live at once). */
   readonly resvMaps: number;
+  /**
+   * Huge-page slots of the address space that hold 4 KiB anonymous memory, each with the most
+   * 4 KiB pages a mapping there has: every process keeps that many 4 KiB ptes for the slot.
+   */
+  readonly smallSlots: readonly { readonly slot: number; readonly pages: number }[];
+  /** One shmem inode per MAP_SHARED mmap4k call of the scenario (its `file`), with its size. */
+  readonly shmem: readonly { readonly pages: number }[];
+  /** 4 KiB page slots: enough for every copy the scenario can make at once. */
+  readonly smallPages: number;
   /** Operations run one after another before the search starts (not part of the state graph). */
   readonly setup: readonly { readonly proc: number; readonly ops: readonly OpCall[] }[];
   readonly threads: readonly ThreadConfig[];

@@ -22,7 +22,14 @@ export const I_MMAP_READERS = 3;
 export const I_RWSEM = 4;
 const INODE_FIXED = 5;
 
-/** Per process (mm): alive, mmap_lock, page-table lock, then VMA slots, then ptes. */
+/**
+ * Per shmem inode (the file behind a MAP_SHARED|MAP_ANONYMOUS mapping, shmem_zero_setup): the
+ * VMAs that hold the file (its last fput evicts it), then its page cache.
+ */
+export const SHM_VMAS = 0;
+const SHMEM_FIXED = 1;
+
+/** Per process (mm): alive, mmap_lock, page-table lock, then VMA slots, huge ptes, 4 KiB ptes. */
 export const MM_STATE = 0;
 export const MM_MMAP_WRITER = 1;
 export const MM_MMAP_READERS = 2;
@@ -42,7 +49,12 @@ export const VM_FILE = 4;
 export const VM_RESV_MAP = 5;
 /** Before seed 003, vm_private_data held a reservation count instead of a map. */
 export const VM_RESV_COUNT = 6;
-export const VMA_SIZE = 7;
+/**
+ * A 4 KiB VMA's length in 4 KiB pages. It starts at its slot (vm_start = VM_START huge pages)
+ * and stays inside it: vm_end is vm_start + VM_NR_PAGES × 4 KiB in the kernel, VM_END the slot's end.
+ */
+export const VM_NR_PAGES = 7;
+export const VMA_SIZE = 8;
 
 /** VMA flag bits (vm_flags plus the HPAGE_RESV_* bits kept in vm_private_data). */
 export const VMA_USED = 1;
@@ -53,13 +65,19 @@ export const HPAGE_RESV_OWNER = 16;
 export const HPAGE_RESV_UNMAPPED = 32;
 /** vma->anon_vma is set: the VMA has had anonymous pages (fork copies its ptes). */
 export const VM_ANON_VMA = 64;
+/** is_vm_hugetlb_page; a VMA without it maps 4 KiB anonymous memory (private, or shmem). */
+export const VM_HUGETLB = 128;
+export const VM_LOCKED = 256;
 
 /** Private reserve map slot: kref and the consumed indices. */
 export const RESV_REFS = 0;
 export const RESV_REGIONS = 1;
 export const RESV_SIZE = 2;
 
-/** Per huge page (ids start at 1; 0 is NULL). */
+/**
+ * Per page (ids start at 1; 0 is NULL): the hugetlb pool's pages 1…pages, then the zero page,
+ * then the 4 KiB pages. PG_REF counts references, a pin (FOLL_PIN) as one; PG_PINS the pins.
+ */
 export const PG_REF = 0;
 export const PG_MAPCOUNT = 1;
 export const PG_STATE = 2;
@@ -68,7 +86,10 @@ export const PG_FLAGS = 3;
 export const PG_MAPPING = 4;
 export const PG_INDEX = 5;
 export const PG_LOCK = 6;
-export const PAGE_SIZE_WORDS = 7;
+/** What the page holds: 0 when zeroed; a store writes the storing thread's number + 1. */
+export const PG_CONTENT = 7;
+export const PG_PINS = 8;
+export const PAGE_SIZE_WORDS = 9;
 /** PG_STATE: a slot is with the buddy allocator, on the hugetlb free list, or in use. */
 export const PAGE_BUDDY = 0;
 export const PAGE_FREE = 1;
@@ -76,6 +97,8 @@ export const PAGE_IN_USE = 2;
 /** PG_FLAGS bits. */
 export const PG_ANON = 1;
 export const PG_RESTORE_RESERVE = 2;
+/** PageAnonExclusive: only one process maps this anonymous page (today's COW, fork and GUP). */
+export const PG_ANON_EXCLUSIVE = 4;
 
 /** Per thread: the operation it is in, the step, and the operation's locals. */
 export const TH_OP = 0;
@@ -83,12 +106,13 @@ export const TH_PC = 1;
 /** The result of the thread's last operation (see Result in types.ts). */
 export const TH_RESULT = 2;
 export const TH_LOCALS = 3;
-export const NR_LOCALS = 8;
+export const NR_LOCALS = 9;
 export const THREAD_SIZE = TH_LOCALS + NR_LOCALS;
 
-/** A pte: 0 is none; else the page id shifted, with the write bit. */
+/** A pte: 0 is none; else the page id shifted, with the write bit and pte_special. */
 export const PTE_WRITE = 1;
-export const PTE_SHIFT = 1;
+export const PTE_SPECIAL = 2;
+export const PTE_SHIFT = 2;
 
 export class Layout {
   readonly files: number;
@@ -97,18 +121,32 @@ export class Layout {
   readonly vmaSlots: number;
   readonly addrPages: number;
   readonly resvMaps: number;
+  /** The hugetlb pool's page slots: ids 1…pages. */
   readonly pages: number;
+  /** The zero page's id (ZERO_PAGE(0)), right after the hugetlb pages. */
+  readonly zeroPage: number;
+  /** 4 KiB page slots: ids zeroPage + 1 … lastPage. */
+  readonly smallPages: number;
+  readonly lastPage: number;
+  readonly shmemInodes: number;
   /** Threads of the scenario, plus one slot used only while the setup runs. */
   readonly threads: number;
 
   readonly inodeBase: number;
   readonly inodeStride: number;
+  readonly shmemBase: number;
   readonly mmBase: number;
   readonly mmStride: number;
   readonly resvBase: number;
   readonly pageBase: number;
   readonly threadBase: number;
   readonly size: number;
+  /** Per slot: the offset of its first 4 KiB pte inside an mm's 4 KiB ptes, or −1. */
+  private readonly smallSlotBase: Int32Array;
+  private readonly smallSlotPages: Int32Array;
+  /** Per shmem inode: its offset. */
+  private readonly shmemOffsets: number[];
+  private readonly smallPtes: number;
   private lockList?: { off: number; rw: boolean; name: string }[];
 
   constructor(cfg: ModelConfig) {
@@ -119,15 +157,36 @@ export class Layout {
     this.addrPages = cfg.addrPages;
     this.resvMaps = cfg.resvMaps;
     this.pages = cfg.pool.pages + cfg.pool.overcommit;
+    this.zeroPage = this.pages + 1;
+    this.smallPages = cfg.smallPages;
+    this.lastPage = this.zeroPage + this.smallPages;
+    this.shmemInodes = cfg.shmem.length;
     this.threads = cfg.threads.length + 1;
+
+    this.smallSlotBase = new Int32Array(this.addrPages).fill(-1);
+    this.smallSlotPages = new Int32Array(this.addrPages);
+    let smallPtes = 0;
+    for (const { slot, pages } of cfg.smallSlots) {
+      this.smallSlotBase[slot] = smallPtes;
+      this.smallSlotPages[slot] = pages;
+      smallPtes += pages;
+    }
+    this.smallPtes = smallPtes;
 
     this.inodeBase = GLOBALS;
     this.inodeStride = INODE_FIXED + 2 * this.filePages;
-    this.mmBase = this.inodeBase + this.files * this.inodeStride;
-    this.mmStride = MM_FIXED + this.vmaSlots * VMA_SIZE + this.addrPages;
+    this.shmemBase = this.inodeBase + this.files * this.inodeStride;
+    this.shmemOffsets = [];
+    let off = this.shmemBase;
+    for (const { pages } of cfg.shmem) {
+      this.shmemOffsets.push(off);
+      off += SHMEM_FIXED + pages;
+    }
+    this.mmBase = off;
+    this.mmStride = MM_FIXED + this.vmaSlots * VMA_SIZE + this.addrPages + this.smallPtes;
     this.resvBase = this.mmBase + this.procs * this.mmStride;
     this.pageBase = this.resvBase + this.resvMaps * RESV_SIZE;
-    this.threadBase = this.pageBase + this.pages * PAGE_SIZE_WORDS;
+    this.threadBase = this.pageBase + this.lastPage * PAGE_SIZE_WORDS;
     this.size = this.threadBase + this.threads * THREAD_SIZE;
   }
 
@@ -142,6 +201,13 @@ export class Layout {
   faultMutex(f: number, idx: number): number {
     return this.inode(f) + INODE_FIXED + this.filePages + idx;
   }
+  shmem(i: number): number {
+    return this.shmemOffsets[i]!;
+  }
+  /** Offset of shmem inode i's page-cache slot for index idx. */
+  shmemCache(i: number, idx: number): number {
+    return this.shmem(i) + SHMEM_FIXED + idx;
+  }
   mm(p: number): number {
     return this.mmBase + p * this.mmStride;
   }
@@ -155,6 +221,23 @@ export class Layout {
   }
   pte(p: number, addr: number): number {
     return this.mm(p) + MM_FIXED + this.vmaSlots * VMA_SIZE + addr;
+  }
+  /** Does the huge-page slot hold 4 KiB memory in this scenario? */
+  isSmallSlot(slot: number): boolean {
+    return slot < this.addrPages && this.smallSlotBase[slot]! >= 0;
+  }
+  /** How many 4 KiB ptes each mm keeps for the slot. */
+  smallSlotSize(slot: number): number {
+    return this.smallSlotPages[slot]!;
+  }
+  /** Offset of process p's pte for 4 KiB page `page` of slot `slot`. */
+  smallPte(p: number, slot: number, page: number): number {
+    return this.mm(p) + MM_FIXED + this.vmaSlots * VMA_SIZE + this.addrPages + this.smallSlotBase[slot]! + page;
+  }
+  /** Every 4 KiB pte of process p, as offsets (for walks over all of them). */
+  smallPteRange(p: number): [number, number] {
+    const from = this.mm(p) + MM_FIXED + this.vmaSlots * VMA_SIZE + this.addrPages;
+    return [from, from + this.smallPtes];
   }
   resv(id: number): number {
     return this.resvBase + (id - 1) * RESV_SIZE;
@@ -179,7 +262,10 @@ export class Layout {
       for (let i = 0; i < this.filePages; i++)
         out.push({ off: this.faultMutex(f, i), rw: false, name: `hugetlb_fault_mutex(file${f}, ${i})` });
     }
-    for (let g = 1; g <= this.pages; g++) out.push({ off: this.page(g) + PG_LOCK, rw: false, name: `folio_lock(page${g})` });
+    for (let g = 1; g <= this.lastPage; g++) {
+      const name = g === this.zeroPage ? "folio_lock(zero page)" : `folio_lock(page${g})`;
+      out.push({ off: this.page(g) + PG_LOCK, rw: false, name });
+    }
     this.lockList = out;
     return out;
   }

@@ -48,6 +48,13 @@ export interface Variant {
    * (the 2021 pinned-page early-COW rework's bug).
    */
   readonly forkLeavesChildWritable: boolean;
+  /**
+   * hugetlb_fault locks the page-cache folio of a private write's index (pagecache_folio) and
+   * keeps it locked through hugetlb_wp, which drops and retakes the fault mutex around
+   * unmap_ref_private: before "mm/hugetlb: fix a deadlock with pagecache_folio and
+   * hugetlb_fault_mutex" (2025), which stopped taking that lock.
+   */
+  readonly lockPagecacheFolioInFault: boolean;
 }
 
 const modern: Variant = {
@@ -60,6 +67,7 @@ const modern: Variant = {
   restoreReserveOnUnmap: false,
   wpReuseIgnoresAnon: false,
   forkLeavesChildWritable: false,
+  lockPagecacheFolioInFault: false,
 };
 
 export const VARIANTS: readonly Variant[] = [
@@ -105,6 +113,13 @@ export const VARIANTS: readonly Variant[] = [
     name: "bug-fork-child-pte-writable",
     summary: "fork leaves the child's pte writable to a page the parent still maps (2021): a child's write is seen by the parent (cow-isolation)",
     forkLeavesChildWritable: true,
+  },
+  {
+    ...modern,
+    name: "bug-wp-pagecache-folio-deadlock",
+    summary:
+      "before the 2025 fix: the owner holds the page-cache folio lock while it retakes the fault mutex in hugetlb_wp; a fault holding the mutex waits for that lock (deadlock)",
+    lockPagecacheFolioInFault: true,
   },
   {
     ...modern,

@@ -53,6 +53,21 @@ function fault_return(k: Kernel, t: number, result: number, retry = false): numb
   return DONE;
 }
 
+/**
+ * The pre-2025 hugetlb_fault: for a private write, filemap_lock_hugetlb_folio of the index's
+ * page-cache folio, held until the fault returns (uncontended here: whoever else locks it holds
+ * this fault mutex). The lock of the old folio that it also took is not modelled: no other path
+ * here waits for it.
+ */
+function lock_pagecache_folio(k: Kernel, t: number): void {
+  const vma = k.local(t, L_VMA);
+  if (k.vma_is_shared(vma)) return;
+  const g = k.page_cache(k.vm_file(vma), k.local(t, L_IDX));
+  if (!g) return;
+  k.lock_uncontended(k.folio_lock_word(g), t, "pagecache_folio lock");
+  k.set_local(t, L_LOCKED, g);
+}
+
 /** vmf_anon_prepare: a private VMA gets its anon_vma before its first anonymous page. */
 function vmf_anon_prepare(k: Kernel, vma: number): void {
   k.set_vma_resv_flags(vma, VM_ANON_VMA);
@@ -85,8 +100,9 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): n
     // lock only under the fault mutex we hold, so nobody holds it now).
     k.folio_get(g);
     k.set_local(t, L_PAGE, g);
-    // Without the fault mutex another fault may still hold the lock of the page it just added.
-    if (k.variant.faultMutex === "none") return pc.find_lock_page;
+    // Without the fault mutex another fault may still hold the lock of the page it just added;
+    // with the 2025 bug, a private write's fault holds it while it waits for the mutex.
+    if (k.variant.faultMutex === "none" || k.variant.lockPagecacheFolioInFault) return pc.find_lock_page;
     k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a page-cache page");
     k.set_local(t, L_LOCKED, g);
     return pc.ptl;
@@ -245,7 +261,10 @@ export const hugetlbFault = procedure<FaultStep>(
         const entry = k.pte(op.proc, op.addr);
         k.set_local(t, L_ORIG_PTE, entry);
         if (!entry) return hugetlb_no_page(k, t, pc);
-        if (op.write && !huge_pte_write(entry)) return pc.wp_ptl;
+        if (op.write && !huge_pte_write(entry)) {
+          if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
+          return pc.wp_ptl;
+        }
         return fault_return(k, t, Result.OK);
       },
     },
