@@ -6,7 +6,8 @@
  * outstanding any more. (A private fault commits its map entry in the step that allocates, so
  * it needs no such term.) A truncate between remove_inode_hugepages and
  * hugetlb_unreserve_pages has removed `freed` pages whose map entries it has not deleted yet:
- * those entries hold no reservation (chg − freed is returned).
+ * those entries hold no reservation (chg − freed is returned). An mmap between region_chg and
+ * region_add holds the chg reservations it took for indices its map entries do not cover yet.
  */
 import { L_FLAGS, L_PAGE, L_VMA, type Kernel } from "../model/kernel.js";
 import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VMA_USED, VM_SHARED } from "../model/layout.js";
@@ -26,6 +27,7 @@ export function outstandingReservations(k: Kernel, parts?: string[]): number {
     for (let t = 0; t < k.cfg.threads.length; t++) {
       const op = k.opsOf(t)[k.thread_op(t)];
       if (op?.op === "ftruncate" && op.file === f) n -= k.local(t, L_FLAGS);
+      if (op?.op === "mmap" && op.file === f) n += k.local(t, L_FLAGS);
       const g = k.local(t, L_PAGE);
       const vma = k.local(t, L_VMA);
       if (op?.op === "fault" && g && k.page_test(g, PG_RESTORE_RESERVE) && k.vma_is_shared(vma) && k.vm_file(vma) === f) n -= 1;

@@ -17,7 +17,8 @@ export const L_NEW = 3; // a second page the thread holds a reference on
 export const L_VMA = 4;
 export const L_IDX = 5;
 export const L_LOCKED = 6; // the page whose lock the thread holds (0: none)
-export const L_FLAGS = 7; // per-procedure scratch (fault: NEW_FOLIO bits; truncate: freed)
+export const L_FLAGS = 7; // per-procedure scratch (fault: NEW_FOLIO bits; truncate: freed; 4 KiB: FOLL_*, FAULT_FLAG_*)
+export const L_GUP = 8; // the page get_user_pages handed to its caller (0: none)
 
 export class Kernel extends StateView {
   readonly L: Layout;
@@ -89,6 +90,22 @@ export class Kernel extends StateView {
     this.w(this.L.cache(f, idx), g);
   }
 
+  // ---- shmem inodes (MAP_SHARED|MAP_ANONYMOUS) -----------------------------------------
+  /** How many VMAs hold the shmem file: the last fput evicts the inode. */
+  shmem_vmas(i: number): number {
+    return this.a[this.L.shmem(i) + S.SHM_VMAS]!;
+  }
+  set_shmem_vmas(i: number, n: number): void {
+    this.w(this.L.shmem(i) + S.SHM_VMAS, n);
+  }
+  /** filemap_get_entry on the shmem inode: the page at index idx, or 0. */
+  shmem_cache(i: number, idx: number): number {
+    return this.a[this.L.shmemCache(i, idx)]!;
+  }
+  set_shmem_cache(i: number, idx: number, g: number): void {
+    this.w(this.L.shmemCache(i, idx), g);
+  }
+
   // ---- mm_struct ---------------------------------------------------------------------
   mm_state(p: number): number {
     return this.a[this.L.mm(p) + S.MM_STATE]!;
@@ -101,6 +118,13 @@ export class Kernel extends StateView {
   }
   set_pte(p: number, addr: number, v: number): void {
     this.w(this.L.pte(p, addr), v);
+  }
+  /** Process p's pte for 4 KiB page `page` of slot `slot`. */
+  small_pte(p: number, slot: number, page: number): number {
+    return this.a[this.L.smallPte(p, slot, page)]!;
+  }
+  set_small_pte(p: number, slot: number, page: number, v: number): void {
+    this.w(this.L.smallPte(p, slot, page), v);
   }
 
   // ---- vm_area_struct (a handle is the offset of its slot) ----------------------------
@@ -118,6 +142,17 @@ export class Kernel extends StateView {
   }
   vm_file(v: number): number {
     return this.a[v + S.VM_FILE]!;
+  }
+  /** A 4 KiB VMA's length in 4 KiB pages. */
+  vm_nr_pages(v: number): number {
+    return this.a[v + S.VM_NR_PAGES]!;
+  }
+  is_vm_hugetlb_page(v: number): boolean {
+    return (this.vm_flags(v) & S.VM_HUGETLB) !== 0;
+  }
+  /** vma_is_anonymous: private 4 KiB memory; a shared one has shmem's vm_ops. */
+  vma_is_anonymous(v: number): boolean {
+    return (this.vm_flags(v) & (S.VM_HUGETLB | S.VM_SHARED)) === 0;
   }
   /** vma_resv_map: the private reserve map's slot, 0 for none. */
   vma_resv_map(v: number): number {
@@ -207,6 +242,26 @@ export class Kernel extends StateView {
     const o = this.L.page(g);
     this.w(o + S.PG_MAPPING, file1);
     this.w(o + S.PG_INDEX, idx);
+  }
+  /** folio_test_hugetlb: a page of the hugetlb pool (the others are 4 KiB pages). */
+  folio_test_hugetlb(g: number): boolean {
+    return g <= this.L.pages;
+  }
+  is_zero_page(g: number): boolean {
+    return g === this.L.zeroPage;
+  }
+  page_content(g: number): number {
+    return this.a[this.L.page(g) + S.PG_CONTENT]!;
+  }
+  set_page_content(g: number, v: number): void {
+    this.w(this.L.page(g) + S.PG_CONTENT, v);
+  }
+  /** The page's pins (FOLL_PIN); folio_maybe_dma_pinned when non-zero. */
+  page_pins(g: number): number {
+    return this.a[this.L.page(g) + S.PG_PINS]!;
+  }
+  add_pins(g: number, d: number): void {
+    this.w(this.L.page(g) + S.PG_PINS, this.a[this.L.page(g) + S.PG_PINS]! + d);
   }
   /** Zeroes a page slot: freed pages carry nothing, so equal pools encode equally. */
   clear_page_struct(g: number): void {

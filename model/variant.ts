@@ -55,6 +55,13 @@ export interface Variant {
    * hugetlb_fault_mutex" (2025), which stopped taking that lock.
    */
   readonly lockPagecacheFolioInFault: boolean;
+  /**
+   * hugetlb_reserve_pages gives back what a racing fault covered between its region_chg and
+   * region_add (chg > add; 2015, after "fix race in region tracking", 2014, gave the reserve
+   * map its own lock). Seed 003 protected the map with mmap_sem and the instantiation mutex only,
+   * which do not exclude another process's fault on the same file.
+   */
+  readonly reserveAdjustsRace: boolean;
 }
 
 const modern: Variant = {
@@ -68,6 +75,7 @@ const modern: Variant = {
   wpReuseIgnoresAnon: false,
   forkLeavesChildWritable: false,
   lockPagecacheFolioInFault: false,
+  reserveAdjustsRace: true,
 };
 
 export const VARIANTS: readonly Variant[] = [
@@ -78,6 +86,7 @@ export const VARIANTS: readonly Variant[] = [
     summary: "seed 003 as posted: refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation",
     ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
+    reserveAdjustsRace: false,
   },
   {
     ...modern,
@@ -86,6 +95,7 @@ export const VARIANTS: readonly Variant[] = [
     privateResv: "count",
     ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
+    reserveAdjustsRace: false,
   },
   {
     ...modern,
@@ -120,6 +130,13 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "before the 2025 fix: the owner holds the page-cache folio lock while it retakes the fault mutex in hugetlb_wp; a fault holding the mutex waits for that lock (deadlock)",
     lockPagecacheFolioInFault: true,
+  },
+  {
+    ...modern,
+    name: "bug-region-tracking-race",
+    summary:
+      "seed 003's open question (\"fix race in region tracking\", 2014): a fault of another process covers an index between mmap's region_chg and region_add; its reservation is never given back (reservation-conservation)",
+    reserveAdjustsRace: false,
   },
   {
     ...modern,

@@ -145,6 +145,12 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       write: op === "fault" ? ((a.write as boolean) ?? false) : false,
       child: a.child !== undefined ? procIndex.get(a.child as string)! : 0,
       size: (a.size as number) ?? 0,
+      page: 0,
+      pages: 0,
+      populate: false,
+      force: false,
+      pin: false,
+      longterm: false,
     };
   };
   const config: ModelConfig = {
@@ -154,6 +160,9 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     addrPages: addressSpace,
     vmaSlots: Math.max(1, mmaps + splits),
     resvMaps: Math.max(1, mmaps),
+    smallSlots: [],
+    shmem: [],
+    smallPages: 0,
     setup: s.setup.map((b) => ({ proc: procIndex.get(b.proc)!, ops: b.ops.map((o) => call(procIndex.get(b.proc)!, o)) })),
     threads: s.threads.map((t) => ({
       name: t.name,

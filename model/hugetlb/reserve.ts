@@ -106,27 +106,40 @@ export function restore_reserve_on_error(k: Kernel, vma: number, addr: number, g
 }
 
 /**
- * hugetlb_reserve_pages(inode, from, to, vma): at mmap. Shared: reserve the indices the inode's
- * map does not cover yet. Private: a new map, the owner flag and the whole length. NORESERVE:
- * nothing. False is -ENOMEM, with nothing changed.
- *
- * The kernel runs region_chg and region_add under resv_map->lock separately, with
- * hugetlb_acct_memory between; this step runs them together (the window is kernel-notes §7.10).
+ * hugetlb_reserve_pages(inode, from, to, vma) for a private mapping, at mmap: a new map, the
+ * owner flag, and the whole length reserved (even read-only: mprotect may make it writable).
+ * NORESERVE: nothing. False is -ENOMEM, with nothing changed.
  */
-export function hugetlb_reserve_pages(k: Kernel, f: number, from: number, to: number, vma: number): boolean {
+export function hugetlb_reserve_pages_private(k: Kernel, from: number, to: number, vma: number): boolean {
   if (k.vm_flags(vma) & VM_NORESERVE) return true;
-  if (k.vma_is_shared(vma)) {
-    const chg = region_chg(k.inode_resv_map(f), from, to);
-    if (!hugetlb_acct_memory(k, chg)) return false;
-    k.set_inode_resv_map(f, region_add(k.inode_resv_map(f), from, to).map);
-    return true;
-  }
   const chg = to - from;
   if (!hugetlb_acct_memory(k, chg)) return false;
   k.set_vma_resv_flags(vma, HPAGE_RESV_OWNER);
   k.set_vma_resv_map(vma, resv_map_alloc(k));
   if (k.variant.privateResv === "count") k.set_vma_resv_huge_pages(vma, chg);
   return true;
+}
+
+/**
+ * hugetlb_reserve_pages for a shared mapping, first half: region_chg counts the indices the
+ * inode's map does not cover yet, and hugetlb_acct_memory reserves that many. Returns chg, or
+ * −1 for -ENOMEM (nothing changed). The map is edited later, under its lock again
+ * (hugetlb_reserve_pages_add): a fault of another process may cover an index in between.
+ */
+export function hugetlb_reserve_pages_chg(k: Kernel, f: number, from: number, to: number): number {
+  const chg = region_chg(k.inode_resv_map(f), from, to);
+  return hugetlb_acct_memory(k, chg) ? chg : -1;
+}
+
+/**
+ * The second half: region_add. Today, if a fault covered some of the indices since region_chg
+ * (chg > add), hugetlb_reserve_pages gives back the difference ("pages in this range were added
+ * to the reserve map between region_chg and region_add"); seed 003 had no such check.
+ */
+export function hugetlb_reserve_pages_add(k: Kernel, f: number, from: number, to: number, chg: number): void {
+  const { map, added } = region_add(k.inode_resv_map(f), from, to);
+  k.set_inode_resv_map(f, map);
+  if (k.variant.reserveAdjustsRace && chg > added) hugetlb_acct_memory(k, -(chg - added));
 }
 
 /** hugetlb_unreserve_pages(inode, start, end, freed): Rsvd −= regions deleted − pages freed. */
