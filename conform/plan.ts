@@ -100,6 +100,8 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
       return `${p} truncate ${st.args.file} ${st.args.size}`;
     case "unlink":
       return `${p} unlink ${st.args.file}`;
+    case "punch_hole":
+      return `${p} punch ${st.args.file} ${st.args.offset} ${st.args.len}`;
     case "mmap4k":
       return `${p} mmap ${h(st.args.addr)} ${st.args.pages} - 0 ${st.args.shared ? "s" : "p"}${st.args.write ? "w" : ""}`;
     case "access4k":

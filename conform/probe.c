@@ -16,7 +16,7 @@
  *   watch OFF                        directive: report the page at OFF after every step (≤ 64)
  *   P pool N | P overcommit N        nr_hugepages / nr_overcommit_hugepages (restored at the end)
  *   P mount                          mount hugetlbfs (pagesize=2M) on MOUNT_DIR
- *   P create NAME ISIZE | P truncate NAME SIZE | P unlink NAME
+ *   P create NAME ISIZE | P truncate NAME SIZE | P unlink NAME | P punch NAME OFFSET LEN
  *   P mmap OFF LEN NAME|- PGOFF FLAGS    FLAGS: p|s (private/shared), then any of w (PROT_WRITE),
  *                                        n (MAP_NORESERVE), h (MAP_HUGETLB, for NAME -)
  *   P access OFF r|w | P munmap OFF LEN | P mprotect OFF LEN r|w | P mlock OFF LEN
@@ -65,11 +65,11 @@ enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5 };
 
 enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
-	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT,
+	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH,
 };
 static const char *const op_names[] = {
 	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
-	"munmap", "mprotect", "mlock", "fork", "exit",
+	"munmap", "mprotect", "mlock", "fork", "exit", "punch",
 };
 
 struct step {
@@ -235,7 +235,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (!*(w) || *end || (dst) < 0)                                        \
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
-	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0 };
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3 };
 	if (n != want[s->op])
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
@@ -253,6 +253,11 @@ static void parse_step(int line, char *rest, struct step *s)
 		break;
 	case OP_UNLINK:
 		snprintf(s->name, sizeof s->name, "%s", w1);
+		break;
+	case OP_PUNCH:
+		snprintf(s->name, sizeof s->name, "%s", w1);
+		NUM(w2, s->a);
+		NUM(w3, s->b);
 		break;
 	case OP_MMAP:
 		NUM(w1, s->a);
@@ -285,7 +290,7 @@ static void parse_step(int line, char *rest, struct step *s)
 	case OP_EXIT:
 		break;
 	}
-	if ((s->op == OP_CREATE || s->op == OP_TRUNCATE || s->op == OP_UNLINK || s->op == OP_MMAP) &&
+	if ((s->op == OP_CREATE || s->op == OP_TRUNCATE || s->op == OP_UNLINK || s->op == OP_MMAP || s->op == OP_PUNCH) &&
 	    strchr(s->name, '/'))
 		fail(EXIT_BAD, "line %d: a file name has no /", line);
 	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
@@ -401,6 +406,14 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
 		r->ret = unlink(path);
 		break;
+	case OP_PUNCH: {
+		snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
+		int fd = open(path, O_RDWR);
+		r->ret = fd < 0 ? -1 : fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, s->a * HUGE, s->b * HUGE);
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
 	case OP_MMAP: {
 		int fd = -1;
 		int flags = MAP_FIXED | (s->flags[0] == 's' ? MAP_SHARED : MAP_PRIVATE);

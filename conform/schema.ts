@@ -20,7 +20,7 @@ const positive = z.number().int().positive();
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -");
 
 /** Operations the model has: the same arguments as in scenarios/ (scenarios/schema.ts). */
-export const MODEL_OPS = ["mmap", "fault", "munmap", "mprotect", "fork", "exit", "ftruncate"] as const;
+export const MODEL_OPS = ["mmap", "fault", "munmap", "mprotect", "fork", "exit", "ftruncate", "punch_hole"] as const;
 export type ModelOp = (typeof MODEL_OPS)[number];
 
 /**

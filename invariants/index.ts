@@ -2,6 +2,7 @@
 import { cowIsolation } from "./cow-isolation.js";
 import { deadlock } from "./deadlock.js";
 import { lockBalance } from "./lock-balance.js";
+import { pageCacheCoherence } from "./page-cache-coherence.js";
 import { poolCounters } from "./pool-counters.js";
 import { pteSameGuard } from "./pte-same-guard.js";
 import { refcountBalance } from "./refcount-balance.js";
@@ -17,5 +18,6 @@ export const INVARIANTS: readonly Invariant[] = [
   lockBalance,
   deadlock,
   cowIsolation,
+  pageCacheCoherence,
   reservedFaultSucceeds,
 ];

@@ -62,6 +62,12 @@ export interface Variant {
    * which do not exclude another process's fault on the same file.
    */
   readonly reserveAdjustsRace: boolean;
+  /**
+   * remove_inode_hugepages removes a page from the page cache without taking the fault mutex
+   * and without unmapping it again (before the 2015 fixes to hole punch): a fault between the
+   * punch's unmap and the removal leaves the page mapped in the hole.
+   */
+  readonly punchSkipsRemap: boolean;
 }
 
 const modern: Variant = {
@@ -76,6 +82,7 @@ const modern: Variant = {
   forkLeavesChildWritable: false,
   lockPagecacheFolioInFault: false,
   reserveAdjustsRace: true,
+  punchSkipsRemap: false,
 };
 
 export const VARIANTS: readonly Variant[] = [
@@ -137,6 +144,13 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "seed 003's open question (\"fix race in region tracking\", 2014): a fault of another process covers an index between mmap's region_chg and region_add; its reservation is never given back (reservation-conservation)",
     reserveAdjustsRace: false,
+  },
+  {
+    ...modern,
+    name: "bug-punch-hole-fault-race",
+    summary:
+      "before the 2015 hole-punch fixes: a fault between the punch's unmap and its page removal leaves a page mapped in the hole, outside the page cache (page-cache-coherence)",
+    punchSkipsRemap: true,
   },
   {
     ...modern,

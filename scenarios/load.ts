@@ -138,7 +138,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       addr: (a.addr as number) ?? 0,
       len: (a.len as number) ?? 0,
       file: a.file !== undefined ? fileIndex.get(a.file as string)! : 0,
-      pgoff: (a.pgoff as number) ?? 0,
+      pgoff: ((op === "punch_hole" ? a.offset : a.pgoff) as number) ?? 0,
       shared: (a.shared as boolean) ?? false,
       noreserve: (a.noreserve as boolean) ?? false,
       writable: op === "mmap" || op === "mprotect" ? ((a.write as boolean) ?? true) : false,

@@ -25,6 +25,8 @@ export const OpSchemas = {
   fork: z.strictObject({ child: name }),
   exit: z.strictObject({}),
   ftruncate: z.strictObject({ file: name, size: count }),
+  /** fallocate(FALLOC_FL_PUNCH_HOLE) of file pages [offset, offset + len). */
+  punch_hole: z.strictObject({ file: name, offset: count, len: positive }),
 } as const;
 
 export type OpName = keyof typeof OpSchemas;

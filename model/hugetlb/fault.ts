@@ -12,7 +12,8 @@ import { huge_pte_mkwrite, huge_pte_write, make_huge_pte, pte_page } from "../mm
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
 import { find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
-import { alloc_hugetlb_folio, folio_put } from "./pool.js";
+import { folio_put } from "../mm/page_alloc.js";
+import { alloc_hugetlb_folio } from "./pool.js";
 import { restore_reserve_on_error } from "./reserve.js";
 
 /** L_FLAGS bits of a fault. */

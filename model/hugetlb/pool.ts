@@ -74,11 +74,6 @@ export function free_huge_folio(k: Kernel, g: number): void {
   }
 }
 
-/** folio_put: drop a reference; the last one frees the page. */
-export function folio_put(k: Kernel, g: number): void {
-  if (k.folio_ref_dec(g) === 0) free_huge_folio(k, g);
-}
-
 /**
  * gather_surplus_pages: make Free cover Rsvd + delta, with surplus pages if overcommit allows.
  * The kernel drops hugetlb_lock to call the buddy allocator and re-checks after; the model does

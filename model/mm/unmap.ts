@@ -6,7 +6,7 @@
 import type { Kernel } from "../kernel.js";
 import { HPAGE_RESV_UNMAPPED, PG_ANON, PG_RESTORE_RESERVE } from "../layout.js";
 import { owns_private_map, vma_add_reservation, vma_needs_reservation } from "../hugetlb/reserve.js";
-import { folio_put } from "../hugetlb/pool.js";
+import { folio_put } from "./page_alloc.js";
 import { pte_page } from "./pte.js";
 import { vmas_of } from "./vma.js";
 
@@ -50,11 +50,11 @@ export function vma_range_of_indices(k: Kernel, vma: number, first: number, last
   return [Math.min(start, k.vm_end(vma)), Math.min(end, k.vm_end(vma))];
 }
 
-/** hugetlb_vmdelete_list: unmap indices ≥ pgoff from every VMA of the file, private COW pages too. */
-export function hugetlb_vmdelete_list(k: Kernel, f: number, pgoff: number): void {
+/** hugetlb_vmdelete_list: unmap indices [start, end) from every VMA of the file, private COW pages too. */
+export function hugetlb_vmdelete_list(k: Kernel, f: number, start: number, end = Number.MAX_SAFE_INTEGER): void {
   for (const v of vmas_of_file(k, f)) {
-    const [start, end] = vma_range_of_indices(k, v, pgoff, Number.MAX_SAFE_INTEGER);
-    unmap_hugepage_range(k, v, start, end);
+    const [from, to] = vma_range_of_indices(k, v, start, end);
+    unmap_hugepage_range(k, v, from, to);
   }
 }
 

@@ -5,9 +5,9 @@
  * mmap_lock of the processes mapping the file, so it races their faults.
  */
 import { hugetlb_unreserve_pages } from "../hugetlb/reserve.js";
-import { folio_put } from "../hugetlb/pool.js";
+import { remove_inode_single_folio } from "../hugetlb/inode.js";
 import { L_FLAGS, L_IDX } from "../kernel.js";
-import { hugetlb_unmap_file_folio, hugetlb_vmdelete_list } from "../mm/unmap.js";
+import { hugetlb_vmdelete_list } from "../mm/unmap.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
 type TruncateStep = "hugetlb_vmtruncate" | "hugetlb_vmdelete_list" | "remove_inode_hugepages" | "hugetlb_unreserve_pages";
@@ -50,16 +50,7 @@ export const ftruncate = procedure<TruncateStep>(
         const op = k.op(t);
         const idx = k.local(t, L_IDX);
         if (!k.hugetlb_fault_mutex_lock(op.file, idx, t)) return BLOCKED;
-        const g = k.page_cache(op.file, idx);
-        if (g) {
-          // remove_inode_single_folio: a fault may have mapped it after our unmap; unmap again.
-          if (k.page_mapcount(g) > 0) hugetlb_unmap_file_folio(k, op.file, idx);
-          // hugetlb_delete_from_page_cache (the page lock is uncontended under the mutex).
-          k.set_page_cache(op.file, idx, 0);
-          k.set_page_mapping(g, 0, 0);
-          folio_put(k, g);
-          k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) + 1);
-        }
+        if (remove_inode_single_folio(k, op.file, idx, true)) k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) + 1);
         k.hugetlb_fault_mutex_unlock(op.file, idx);
         k.set_local(t, L_IDX, idx + 1);
         return idx + 1 < k.L.filePages ? pc.remove_inode_hugepages : pc.hugetlb_unreserve_pages;

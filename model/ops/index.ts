@@ -2,6 +2,7 @@
 import { hugetlbFault } from "../hugetlb/fault.js";
 import type { Procedure } from "../types.js";
 import { exitMmap } from "./exit.js";
+import { fallocatePunchHole } from "./fallocate.js";
 import { fork } from "./fork.js";
 import { ftruncate } from "./ftruncate.js";
 import { mmap } from "./mmap.js";
@@ -16,4 +17,5 @@ export const OPERATIONS: Readonly<Record<string, Procedure>> = {
   fork,
   exit: exitMmap,
   ftruncate,
+  punch_hole: fallocatePunchHole,
 };

@@ -1,0 +1,54 @@
+/**
+ * fallocate(FALLOC_FL_PUNCH_HOLE) of a hugetlbfs file (hugetlbfs_punch_hole): under inode_lock,
+ * unmap the hole from every VMA (i_mmap_rwsem), then remove its pages index by index under the
+ * fault mutex, each page returning its index's reservation. Reservations of indices without a
+ * page stay. The hole is [pgoff, pgoff + len), in huge pages.
+ */
+import { remove_inode_single_folio } from "../hugetlb/inode.js";
+import { L_IDX } from "../kernel.js";
+import { hugetlb_vmdelete_list } from "../mm/unmap.js";
+import { BLOCKED, DONE, procedure, Result } from "../types.js";
+
+type PunchStep = "hugetlbfs_punch_hole" | "remove_inode_hugepages";
+
+export const fallocatePunchHole = procedure<PunchStep>(
+  "punch_hole",
+  ["hugetlbfs_punch_hole", "remove_inode_hugepages"],
+  (pc) => ({
+    hugetlbfs_punch_hole: {
+      fn: "hugetlbfs_punch_hole",
+      reads: ["vma"],
+      writes: ["pte", "page", "pool", "i_mmap_rwsem", "i_rwsem"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
+        const rwsem = k.i_mmap_rwsem(op.file);
+        if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
+        hugetlb_vmdelete_list(k, op.file, op.pgoff, op.pgoff + op.len);
+        k.up_write(rwsem);
+        k.set_local(t, L_IDX, op.pgoff);
+        return pc.remove_inode_hugepages;
+      },
+    },
+    remove_inode_hugepages: {
+      fn: "remove_inode_hugepages",
+      reads: ["page_cache", "pte"],
+      writes: ["fault_mutex", "page_cache", "page", "pte", "pool", "resv_map", "i_rwsem"],
+      run(k, t) {
+        const op = k.op(t);
+        const idx = k.local(t, L_IDX);
+        // Before the 2015 fixes the removal took no fault mutex.
+        if (!k.variant.punchSkipsRemap && !k.hugetlb_fault_mutex_lock(op.file, idx, t)) return BLOCKED;
+        remove_inode_single_folio(k, op.file, idx, false);
+        if (!k.variant.punchSkipsRemap) k.hugetlb_fault_mutex_unlock(op.file, idx);
+        if (idx + 1 < op.pgoff + op.len) {
+          k.set_local(t, L_IDX, idx + 1);
+          return pc.remove_inode_hugepages;
+        }
+        k.unlock(k.i_rwsem(op.file));
+        k.set_result(t, Result.OK);
+        return DONE;
+      },
+    },
+  }),
+);
