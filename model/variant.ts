@@ -156,7 +156,7 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     name: "bug-unmap-restore-reserve",
     summary:
-      "today's __unmap_hugepage_range (df7a6d1f6405, measured on 6.18): the owner's unmap of a COW-shared page un-consumes its index and Rsvd wraps (pool-counters)",
+      "today's __unmap_hugepage_range (df7a6d1f6405, measured on 6.18): the owner's unmap of a COW-shared page un-consumes its index and Rsvd falls below the reservations outstanding, then wraps (reservation-conservation)",
     restoreReserveOnUnmap: true,
   },
 ];
