@@ -68,6 +68,13 @@ export interface Variant {
    * punch's unmap and the removal leaves the page mapped in the hole.
    */
   readonly punchSkipsRemap: boolean;
+  /**
+   * Seed 000 (2004) as posted: mmap prefaults every page (hugetlb_prefault), there are no
+   * reservations, the only faults are COW faults (handle_hugetlb_mm_fault: an empty pte is
+   * SIGBUS), hugepage_cow reuses a page whose page_count() is 1, and a failed copy is SIGBUS for
+   * every process, the mapping's creator included (no unmap_ref_private).
+   */
+  readonly hugetlbPrefault: boolean;
 }
 
 const modern: Variant = {
@@ -83,10 +90,18 @@ const modern: Variant = {
   lockPagecacheFolioInFault: false,
   reserveAdjustsRace: true,
   punchSkipsRemap: false,
+  hugetlbPrefault: false,
 };
 
 export const VARIANTS: readonly Variant[] = [
   modern,
+  {
+    ...modern,
+    name: "seed-000",
+    summary: "seed 000 as posted (2004 hugepage COW): prefault at mmap, no reservations, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
+    hugetlbPrefault: true,
+    faultMutex: "none",
+  },
   {
     ...modern,
     name: "seed-003",

@@ -173,7 +173,11 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
   }
   const old = pte_page(pte);
   // retry_avoidcopy: the only mapper of an anonymous page reuses it in place.
-  if (k.page_mapcount(old) === 1 && (k.page_test(old, PG_ANON) || k.variant.wpReuseIgnoresAnon)) {
+  // Seed 000's hugepage_cow: "If no-one else is actually using this page" — page_count() == 1.
+  const reuse = k.variant.hugetlbPrefault
+    ? k.page_ref(old) === 1
+    : k.page_mapcount(old) === 1 && (k.page_test(old, PG_ANON) || k.variant.wpReuseIgnoresAnon);
+  if (reuse) {
     k.set_pte(p, addr, huge_pte_mkwrite(pte));
     k.unlock(k.ptl(p));
     return fault_return(k, t, Result.OK);
@@ -261,7 +265,8 @@ export const hugetlbFault = procedure<FaultStep>(
         const op = k.op(t);
         const entry = k.pte(op.proc, op.addr);
         k.set_local(t, L_ORIG_PTE, entry);
-        if (!entry) return hugetlb_no_page(k, t, pc);
+        // Seed 000 prefaults every page at mmap: a fault on an empty pte is a SIGBUS there.
+        if (!entry) return k.variant.hugetlbPrefault ? fault_return(k, t, Result.SIGBUS) : hugetlb_no_page(k, t, pc);
         if (op.write && !huge_pte_write(entry)) {
           if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
           return pc.wp_ptl;

@@ -50,7 +50,9 @@ export const ftruncate = procedure<TruncateStep>(
         const op = k.op(t);
         const idx = k.local(t, L_IDX);
         if (!k.hugetlb_fault_mutex_lock(op.file, idx, t)) return BLOCKED;
-        if (remove_inode_single_folio(k, op.file, idx, true)) k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) + 1);
+        // Seed 000 predates reservations: nothing to count for hugetlb_unreserve_pages.
+        if (remove_inode_single_folio(k, op.file, idx, true) && !k.variant.hugetlbPrefault)
+          k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) + 1);
         k.hugetlb_fault_mutex_unlock(op.file, idx);
         k.set_local(t, L_IDX, idx + 1);
         return idx + 1 < k.L.filePages ? pc.remove_inode_hugepages : pc.hugetlb_unreserve_pages;

@@ -6,6 +6,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS } from "../kernel.js";
+import { hugetlb_prefault } from "../hugetlb/prefault.js";
 import { hugetlb_reserve_pages_add, hugetlb_reserve_pages_chg, hugetlb_reserve_pages_private } from "../hugetlb/reserve.js";
 import { VM_NORESERVE, VM_SHARED, VM_WRITE } from "../layout.js";
 import { find_vma_intersection, vma_link, vma_record, vma_unlink } from "../mm/vma.js";
@@ -18,10 +19,16 @@ function mmap_finish(k: Kernel, t: number): number {
   const flags = (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | (op.noreserve ? VM_NORESERVE : 0);
   const vma = vma_link(k, op.proc, vma_record(op.addr, op.addr + op.len, op.pgoff, flags, op.file));
   let result: number = Result.OK;
-  if (!op.shared && !hugetlb_reserve_pages_private(k, op.pgoff, op.pgoff + op.len, vma)) {
+  if (k.variant.hugetlbPrefault) {
+    if (!hugetlb_prefault(k, vma)) {
+      vma_unlink(k, vma);
+      result = Result.ENOMEM;
+    }
+  } else if (!op.shared && !hugetlb_reserve_pages_private(k, op.pgoff, op.pgoff + op.len, vma)) {
     vma_unlink(k, vma);
     result = Result.ENOMEM;
-  } else if (op.writable && k.i_size(op.file) < op.pgoff + op.len) {
+  }
+  if (result === Result.OK && op.writable && k.i_size(op.file) < op.pgoff + op.len) {
     // hugetlbfs_file_mmap: a writable mapping past EOF extends i_size.
     k.set_i_size(op.file, op.pgoff + op.len);
   }
@@ -50,7 +57,7 @@ export const mmap = procedure<"mmap_write_lock" | "hugetlbfs_file_mmap" | "regio
         if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
         // The model does not replace mappings (no MAP_FIXED over a VMA).
         if (find_vma_intersection(k, op.proc, op.addr, op.addr + op.len)) return mmap_end(k, t, Result.EINVAL);
-        if (!op.shared || op.noreserve) return link_step(k, t);
+        if (!op.shared || op.noreserve || k.variant.hugetlbPrefault) return link_step(k, t);
         const chg = hugetlb_reserve_pages_chg(k, op.file, op.pgoff, op.pgoff + op.len);
         if (chg < 0) return mmap_end(k, t, Result.ENOMEM);
         k.set_local(t, L_FLAGS, chg);

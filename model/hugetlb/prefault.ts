@@ -1,0 +1,43 @@
+/**
+ * hugetlb_prefault, as seed 000 (2004) has it: mmap instantiates every page of a hugetlb VMA at
+ * once — a shared mapping's from the page cache (or new ones added to it), a private mapping's
+ * as anonymous pages of its own, writable if the VMA is — so that a big program learns at mmap,
+ * not halfway through its run, that the pool is too small. There are no reservations; the only
+ * faults left are COW faults.
+ */
+import type { Kernel } from "../kernel.js";
+import { PG_ANON, VM_WRITE } from "../layout.js";
+import { make_huge_pte } from "../mm/pte.js";
+import { unmap_hugepage_range } from "../mm/unmap.js";
+import { alloc_hugetlb_folio } from "./pool.js";
+
+/** False when the pool runs out: what was mapped is unmapped again and mmap fails (-ENOMEM). */
+export function hugetlb_prefault(k: Kernel, vma: number): boolean {
+  const p = k.L.vmaProc(vma);
+  const f = k.vm_file(vma);
+  const shared = k.vma_is_shared(vma);
+  for (let addr = k.vm_start(vma); addr < k.vm_end(vma); addr++) {
+    const idx = k.vma_hugecache_offset(vma, addr);
+    let g = shared ? k.page_cache(f, idx) : 0;
+    if (g) {
+      k.folio_get(g);
+    } else {
+      g = alloc_hugetlb_folio(k, vma, addr, true);
+      if (!g) {
+        unmap_hugepage_range(k, vma, k.vm_start(vma), addr);
+        return false;
+      }
+      if (shared) {
+        k.set_page_cache(f, idx, g);
+        k.set_page_mapping(g, f + 1, idx);
+        k.folio_get(g);
+      } else {
+        k.page_set(g, PG_ANON);
+      }
+    }
+    k.add_mapcount(g, 1);
+    k.set_pte(p, addr, make_huge_pte(g, (k.vm_flags(vma) & VM_WRITE) !== 0));
+  }
+  return true;
+}
+
