@@ -6,31 +6,34 @@
 import type { ModelConfig, OpCall } from "./config.js";
 import { Kernel } from "./kernel.js";
 import * as S from "./layout.js";
-import { BLOCKED, DONE, ModelError, type Step } from "./types.js";
+import { ThreadMachine, type ThreadTransition, type ThreadWords } from "./thread-machine.js";
+import { BLOCKED, DONE, ModelError } from "./types.js";
 import type { Variant } from "./variant.js";
-import type { TransitionSystem } from "../explorer/system.js";
 
-export interface Transition {
-  readonly thread: number;
-  readonly op: OpCall;
-  readonly step: Step;
-  readonly opEnded: boolean;
-}
+export type Transition = ThreadTransition<Kernel, OpCall>;
 
-export class Machine implements TransitionSystem<Kernel, Transition> {
+export class Machine extends ThreadMachine<Kernel, OpCall> {
   /** A view whose array is swapped in for each state looked at. */
   readonly k: Kernel;
   readonly threads: number;
 
   /** For each process, the thread whose operations fork it (−1: none). */
   private readonly forker: readonly number[];
+  /** Each thread slot's words (the setup slot's too). */
+  private readonly threadWords: readonly ThreadWords[];
 
   constructor(
     readonly cfg: ModelConfig,
     readonly variant: Variant,
   ) {
+    super();
     this.k = new Kernel(cfg, variant);
     this.threads = cfg.threads.length;
+    const L = this.k.L;
+    this.threadWords = Array.from({ length: L.threads }, (_, t) => {
+      const base = L.thread(t);
+      return { op: base + S.TH_OP, pc: base + S.TH_PC, from: base + S.TH_LOCALS, to: base + S.THREAD_SIZE };
+    });
     this.forker = cfg.processes.map((_, p) => cfg.threads.findIndex((th) => th.ops.some((op) => op.op === "fork" && op.child === p)));
   }
 
@@ -93,53 +96,16 @@ export class Machine implements TransitionSystem<Kernel, Transition> {
     return false;
   }
 
-  allDone(s: Int32Array): boolean {
-    for (let t = 0; t < this.threads; t++) if (!this.done(s, t)) return false;
-    return true;
+  protected opsOf(k: Kernel, t: number): readonly OpCall[] {
+    return k.opsOf(t);
   }
 
-  /**
-   * Thread t takes its next step from state `s`, written into `out` (same length). Returns the
-   * transition, or null when the thread is done or blocked (then `out` is garbage). Given the
-   * fingerprint of `s`, leaves that of `out` in k.fpHi, k.fpLo.
-   */
-  step(s: Int32Array, t: number, out: Int32Array, fpHi = 0, fpLo = 0): Transition | null {
-    if (this.done(s, t)) return null;
-    const k = this.k;
-    out.set(s);
-    k.a = out;
-    k.fpHi = fpHi >>> 0;
-    k.fpLo = fpLo >>> 0;
-    const th = this.cfg.threads[t]!;
-    if (k.mm_state(th.proc) === S.MM_UNBORN) return null;
-    const op = th.ops[k.thread_op(t)]!;
-    const step = op.procedure.steps[k.thread_pc(t)]!;
-    const r = this.runStep(k, t);
-    if (r === BLOCKED) return null;
-    return { thread: t, op, step, opEnded: r === DONE };
+  protected words(_k: Kernel, t: number): ThreadWords {
+    return this.threadWords[t]!;
   }
 
-  /** Runs thread t's current step on k in place; DONE moves it to its next operation. */
-  private runStep(k: Kernel, t: number): number {
-    const base = k.L.thread(t);
-    const op = k.op(t);
-    const r = op.procedure.steps[k.a[base + S.TH_PC]!]!.run(k, t);
-    if (r === BLOCKED) return r;
-    if (r === DONE) {
-      k.w(base + S.TH_OP, k.a[base + S.TH_OP]! + 1);
-      k.w(base + S.TH_PC, 0);
-      k.w_fill(base + S.TH_LOCALS, base + S.THREAD_SIZE, 0);
-    } else {
-      k.w(base + S.TH_PC, r);
-    }
-    return r;
-  }
-
-  /** The step thread t would take next from `s`, for diagrams (null when done). */
-  nextStep(s: Int32Array, t: number): Step | null {
-    if (this.done(s, t)) return null;
-    this.k.a = s;
-    const op = this.cfg.threads[t]!.ops[this.k.thread_op(t)]!;
-    return op.procedure.steps[this.k.thread_pc(t)]!;
+  /** A thread of a process not forked yet waits. */
+  protected override ready(k: Kernel, t: number): boolean {
+    return k.mm_state(this.cfg.threads[t]!.proc) !== S.MM_UNBORN;
   }
 }

@@ -5,8 +5,8 @@
  * whose operations are all done takes no step. T1 runs fault(A, 0) … fault(A, N−1), T2 runs
  * fault(B, N−1) … fault(B, 0), T3 runs ftruncate(F, S).
  */
-import type { Transition, TransitionSystem } from "../../explorer/system.js";
-import { BLOCKED, DONE, type Procedure, type Step } from "../../model/types.js";
+import { ThreadMachine, type ThreadTransition, type ThreadWords } from "../../model/thread-machine.js";
+import type { Procedure } from "../../model/types.js";
 import { hugetlbFault } from "./fault.js";
 import { ftruncate } from "./ftruncate.js";
 import * as L from "./layout.js";
@@ -26,20 +26,23 @@ export interface PeerOp {
   readonly procedure: Procedure<PeerState>;
 }
 
-export interface PeerTransition extends Transition {
-  readonly op: PeerOp;
-  readonly step: Step<PeerState>;
-}
+export type PeerTransition = ThreadTransition<PeerState, PeerOp>;
 
-export class PeerMachine implements TransitionSystem<PeerState, PeerTransition> {
+export class PeerMachine extends ThreadMachine<PeerState, PeerOp> {
   /** A view whose array is swapped in for each state looked at. */
   readonly k: PeerState;
   readonly threads = L.THREADS;
   /** Each thread's operations, in order. */
   readonly ops: readonly (readonly PeerOp[])[];
+  private readonly threadWords: readonly ThreadWords[];
 
   constructor(readonly cfg: PeerConfig) {
+    super();
     this.k = new PeerState(cfg.n);
+    this.threadWords = Array.from({ length: L.THREADS }, (_, t) => {
+      const base = this.k.L.thread(t);
+      return { op: base + L.TH_OP, pc: base + L.TH_PC, from: base + L.TH_LOCALS, to: base + L.THREAD_SIZE };
+    });
     const n = cfg.n;
     const fault = hugetlbFault(cfg.bug);
     const faults = (p: string, index: (k: number) => number): PeerOp[] =>
@@ -74,41 +77,11 @@ export class PeerMachine implements TransitionSystem<PeerState, PeerTransition> 
     return this.k.thread_op(t) >= this.ops[t]!.length;
   }
 
-  allDone(s: Int32Array): boolean {
-    for (let t = 0; t < this.threads; t++) if (!this.done(s, t)) return false;
-    return true;
+  protected opsOf(_k: PeerState, t: number): readonly PeerOp[] {
+    return this.ops[t]!;
   }
 
-  /**
-   * Thread t takes its next step from state `s`, written into `out` (same length). Returns the
-   * transition, or null when the thread is done or blocked (then `out` is garbage). Given the
-   * fingerprint of `s`, leaves that of `out` in k.fpHi, k.fpLo.
-   */
-  step(s: Int32Array, t: number, out: Int32Array, fpHi = 0, fpLo = 0): PeerTransition | null {
-    if (this.done(s, t)) return null;
-    const k = this.k;
-    out.set(s);
-    k.a = out;
-    k.fpHi = fpHi >>> 0;
-    k.fpLo = fpLo >>> 0;
-    const base = k.L.thread(t);
-    const op = this.ops[t]![k.thread_op(t)]!;
-    const step = op.procedure.steps[k.thread_pc(t)]!;
-    const r = step.run(k, t);
-    if (r === BLOCKED) return null;
-    if (r === DONE) {
-      k.w(base + L.TH_OP, k.thread_op(t) + 1);
-      k.w(base + L.TH_PC, 0);
-      k.w_fill(base + L.TH_LOCALS, base + L.THREAD_SIZE, 0);
-    } else {
-      k.w(base + L.TH_PC, r);
-    }
-    return { thread: t, op, step, opEnded: r === DONE };
-  }
-
-  /** The step thread t would take next from `s` (null when done). */
-  nextStep(s: Int32Array, t: number): Step<PeerState> | null {
-    if (this.done(s, t)) return null;
-    return this.ops[t]![this.k.thread_op(t)]!.procedure.steps[this.k.thread_pc(t)]!;
+  protected words(_k: PeerState, t: number): ThreadWords {
+    return this.threadWords[t]!;
   }
 }

@@ -1,0 +1,94 @@
+/**
+ * What every model's state machine shares: threads run lists of operations (procedures); a
+ * thread's operation index and pc live in the state; a step returns the next pc, DONE (the
+ * thread moves to its next operation and its per-operation words are cleared) or BLOCKED.
+ */
+import type { Transition, TransitionSystem } from "../explorer/system.js";
+import type { StateView } from "./state-view.js";
+import { BLOCKED, DONE, type Procedure, type Step } from "./types.js";
+
+export interface ThreadOp<V extends StateView> {
+  readonly op: string;
+  readonly text: string;
+  readonly procedure: Procedure<V>;
+}
+
+export interface ThreadTransition<V extends StateView, O extends ThreadOp<V>> extends Transition {
+  readonly op: O;
+  readonly step: Step<V>;
+}
+
+/** Offsets of a thread's words: its operation index, its pc, its per-operation words [from, to). */
+export interface ThreadWords {
+  readonly op: number;
+  readonly pc: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
+  implements TransitionSystem<V, ThreadTransition<V, O>>
+{
+  abstract readonly k: V;
+  abstract readonly threads: number;
+  abstract get stateWords(): number;
+  abstract view(a: Int32Array): V;
+  abstract initial(): Int32Array;
+  abstract done(s: Int32Array, t: number): boolean;
+  /** The operations thread t runs, read from view k (the mm model's setup thread has its own). */
+  protected abstract opsOf(k: V, t: number): readonly O[];
+  protected abstract words(k: V, t: number): ThreadWords;
+  /** May thread t step at all in the state k views (the mm model: its process exists)? */
+  protected ready(_k: V, _t: number): boolean {
+    return true;
+  }
+
+  allDone(s: Int32Array): boolean {
+    for (let t = 0; t < this.threads; t++) if (!this.done(s, t)) return false;
+    return true;
+  }
+
+  /**
+   * Thread t takes its next step from state `s`, written into `out` (same length). Returns the
+   * transition, or null when the thread is done or blocked (then `out` is garbage). Given the
+   * fingerprint of `s`, leaves that of `out` in k.fpHi, k.fpLo.
+   */
+  step(s: Int32Array, t: number, out: Int32Array, fpHi = 0, fpLo = 0): ThreadTransition<V, O> | null {
+    if (this.done(s, t)) return null;
+    const k = this.k;
+    out.set(s);
+    k.a = out;
+    k.fpHi = fpHi >>> 0;
+    k.fpLo = fpLo >>> 0;
+    if (!this.ready(k, t)) return null;
+    const w = this.words(k, t);
+    const op = this.opsOf(k, t)[k.a[w.op]!]!;
+    const step = op.procedure.steps[k.a[w.pc]!]!;
+    const r = this.runStep(k, t);
+    if (r === BLOCKED) return null;
+    return { thread: t, op, step, opEnded: r === DONE };
+  }
+
+  /** Runs thread t's current step on k in place; DONE moves it to its next operation. */
+  protected runStep(k: V, t: number): number {
+    const w = this.words(k, t);
+    const r = this.opsOf(k, t)[k.a[w.op]!]!.procedure.steps[k.a[w.pc]!]!.run(k, t);
+    if (r === BLOCKED) return r;
+    if (r === DONE) {
+      k.w(w.op, k.a[w.op]! + 1);
+      k.w(w.pc, 0);
+      k.w_fill(w.from, w.to, 0);
+    } else {
+      k.w(w.pc, r);
+    }
+    return r;
+  }
+
+  /** The step thread t would take next from `s` (null when done). */
+  nextStep(s: Int32Array, t: number): Step<V> | null {
+    if (this.done(s, t)) return null;
+    this.k.a = s;
+    const w = this.words(this.k, t);
+    return this.opsOf(this.k, t)[this.k.a[w.op]!]!.procedure.steps[this.k.a[w.pc]!]!;
+  }
+}
