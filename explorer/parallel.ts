@@ -66,21 +66,24 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     };
     pool ??= new Piscina<ExpandTask, ChunkResult>({
       filename: workerFile(),
-      minThreads: workers,
-      maxThreads: workers,
+      minThreads: workers - 1,
+      maxThreads: workers - 1,
       idleTimeout: 60_000,
     });
     const workerPool = pool;
-    // A few chunks per worker, so that a slow chunk does not leave the others idle.
+    // A few chunks per thread, so that a slow chunk does not leave the others idle. This thread
+    // is one of the `workers`: it expands its share of the chunks while the pool does the rest.
     const size = Math.max(256, Math.min(search.chunkSize, Math.ceil(search.level.count / (workers * 4))));
-    return Promise.all(
-      search.chunks(size).map(([start, end]) =>
-        workerPool.run({ ...task, start, end }).then((r) => {
-          search.progress();
-          return r;
-        }),
-      ),
+    const chunks = search.chunks(size);
+    const local = Math.floor(chunks.length / workers);
+    const pooled = chunks.slice(local).map(([start, end]) =>
+      workerPool.run({ ...task, start, end }).then((r) => {
+        search.progress();
+        return r;
+      }),
     );
+    const mine = chunks.slice(0, local).map(([start, end]) => expandChunk(system, search.checker, search.level, shared, start, end));
+    return [...mine, ...(await Promise.all(pooled))];
   };
 
   try {
