@@ -111,6 +111,8 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): n
   if (!k.variant.isizeCheckAfterAlloc && idx >= k.i_size(f)) return fault_return(k, t, Result.SIGBUS);
   if (!k.vma_is_shared(vma)) vmf_anon_prepare(k, vma);
   g = alloc_hugetlb_folio(k, vma, fault_addr(k, t), false);
+  // Out of pages. Today hugetlb_pte_stable retries the access if the pte changed meanwhile;
+  // the 2006 code (no fault mutex) returned SIGBUS at once.
   if (!g) return k.variant.faultMutex === "none" ? fault_return(k, t, Result.SIGBUS) : pc.pte_stable;
   if (idx >= k.i_size(f)) {
     // Before "hugetlb: fix absurd HugePages_Rsvd" (2006) the size check came after the
