@@ -1,8 +1,8 @@
 /**
  * Kernel against model, row by row: every column of both sides, the differences marked, and
- * the list of differences. A row the model does not have (an unmodelled operation, a 4 KiB page)
- * is a difference too, so nothing passes unseen; a scenario whose differences are known is
- * marked `exception` in its file.
+ * the list of differences. A row the model does not have (an unmodelled operation) is a
+ * difference too, so nothing passes unseen; a scenario whose differences are known is marked
+ * `exception` in its file.
  */
 import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
 
@@ -45,9 +45,8 @@ function resultText(o: Observation): string {
   return o.ret === 0 && !o.errno ? "ok" : `${o.ret} ${o.errno ?? ""}`.trim();
 }
 
-/** `-` absent, `Z` the zero page, else the map count; `?` a page the model does not have. */
-function pageText(p: PageObs | null): string {
-  if (!p) return "?";
+/** `-` absent, `Z` the zero page, else the map count. */
+function pageText(p: PageObs): string {
   if (!p.present) return "-";
   return p.zero ? "Z" : String(p.mapcount);
 }

@@ -1,11 +1,11 @@
 /**
  * The model side of a conformance run: the same rows, one after another, each operation run
- * alone to its end (Machine.runToCompletion) on the modern variant, observed as the kernel side
- * is: the operation's result, the pool counters, and the acting process's huge pages.
+ * alone to its end (Machine.runToCompletion) on the scenario's variant, observed as the kernel
+ * side is: the operation's result, the pool counters, and the acting process's watched pages.
  */
 import type { OpCall } from "../model/config.js";
 import { Kernel } from "../model/kernel.js";
-import { pte_page } from "../model/mm/pte.js";
+import { pte_page, pte_special } from "../model/mm/pte.js";
 import { Machine } from "../model/machine.js";
 import { ModelError, Result } from "../model/types.js";
 import { findVariant } from "../model/variant.js";
@@ -51,21 +51,27 @@ function result(r: number): Pick<Observation, "ret" | "errno" | "signal"> {
       return { ret: -1, errno: "ENOMEM", signal: null };
     case Result.EINVAL:
       return { ret: -1, errno: "EINVAL", signal: null };
+    case Result.EFAULT:
+      return { ret: -1, errno: "EFAULT", signal: null };
     default:
       throw new ModelError(`unknown result ${r}`);
   }
 }
 
-/** Process p's view of the watched pages: a huge page is present when its pte is. */
-function pagesOf(k: Kernel, plan: Plan, p: number): (PageObs | null)[] {
+/**
+ * Process p's view of the watched pages: a page is present when its pte is; a 4 KiB pte may map
+ * the zero page (its special pte).
+ */
+function pagesOf(k: Kernel, plan: Plan, p: number): PageObs[] {
   return plan.watch.map((w) => {
-    if (w.small !== null) return null;
-    const pte = k.pte(p, w.slot);
-    return pte ? { present: true, zero: false, mapcount: k.page_mapcount(pte_page(pte)) } : { present: false, zero: false, mapcount: 0 };
+    const pte = w.small === null ? k.pte(p, w.slot) : k.small_pte(p, w.slot, w.small);
+    if (!pte) return { present: false, zero: false, mapcount: 0 };
+    if (pte_special(pte)) return { present: true, zero: true, mapcount: 0 };
+    return { present: true, zero: false, mapcount: k.page_mapcount(pte_page(pte)) };
   });
 }
 
-function observe(k: Kernel, r: number, pages: (PageObs | null)[] | null): Observation {
+function observe(k: Kernel, r: number, pages: PageObs[] | null): Observation {
   return {
     ...result(r),
     counters: { total: k.nr_huge_pages, free: k.free_huge_pages, rsvd: k.resv_huge_pages, surp: k.surplus_huge_pages },

@@ -29,9 +29,9 @@ export interface Observation {
   readonly counters: Counters;
   /**
    * The watched pages as the acting process sees them (null for rows no process runs: pool,
-   * mount, and exit). In the model a 4 KiB page is null: not modelled.
+   * mount, and exit).
    */
-  readonly pages: readonly (PageObs | null)[] | null;
+  readonly pages: readonly PageObs[] | null;
 }
 
 /** The model's side of a row: an observation, or why there is none. */
@@ -102,12 +102,18 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
       return `${p} unlink ${st.args.file}`;
     case "punch_hole":
       return `${p} punch ${st.args.file} ${st.args.offset} ${st.args.len}`;
-    case "mmap4k":
-      return `${p} mmap ${h(st.args.addr)} ${st.args.pages} - 0 ${st.args.shared ? "s" : "p"}${st.args.write ? "w" : ""}`;
+    case "mmap4k": {
+      const a = st.args;
+      return `${p} mmap ${h(a.addr)} ${a.pages} - 0 ${a.shared ? "s" : "p"}${a.write ? "w" : ""}${a.populate ? "P" : ""}`;
+    }
     case "access4k":
       return `${p} access ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
     case "mlock4k":
       return `${p} mlock ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
+    case "munlock4k":
+      return `${p} munlock ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
+    case "dontneed4k":
+      return `${p} madvise ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
   }
 }
 

@@ -18,8 +18,10 @@
  *   P mount                          mount hugetlbfs (pagesize=2M) on MOUNT_DIR
  *   P create NAME ISIZE | P truncate NAME SIZE | P unlink NAME | P punch NAME OFFSET LEN
  *   P mmap OFF LEN NAME|- PGOFF FLAGS    FLAGS: p|s (private/shared), then any of w (PROT_WRITE),
- *                                        n (MAP_NORESERVE), h (MAP_HUGETLB, for NAME -)
+ *                                        n (MAP_NORESERVE), h (MAP_HUGETLB, for NAME -),
+ *                                        P (MAP_POPULATE)
  *   P access OFF r|w | P munmap OFF LEN | P mprotect OFF LEN r|w | P mlock OFF LEN
+ *   P munlock OFF LEN | P madvise OFF LEN     (MADV_DONTNEED)
  *   P fork Q | P exit
  * P is the process (0 is the first; fork Q makes process Q, which runs the lines that name it).
  *
@@ -65,11 +67,11 @@ enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5 };
 
 enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
-	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH,
+	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH, OP_MUNLOCK, OP_MADVISE,
 };
 static const char *const op_names[] = {
 	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
-	"munmap", "mprotect", "mlock", "fork", "exit", "punch",
+	"munmap", "mprotect", "mlock", "fork", "exit", "punch", "munlock", "madvise",
 };
 
 struct step {
@@ -235,7 +237,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (!*(w) || *end || (dst) < 0)                                        \
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
-	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3 };
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2 };
 	if (n != want[s->op])
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
@@ -283,6 +285,8 @@ static void parse_step(int line, char *rest, struct step *s)
 		break;
 	case OP_MUNMAP:
 	case OP_MLOCK:
+	case OP_MUNLOCK:
+	case OP_MADVISE:
 		NUM(w1, s->a);
 		NUM(w2, s->b);
 		break;
@@ -294,7 +298,7 @@ static void parse_step(int line, char *rest, struct step *s)
 	    strchr(s->name, '/'))
 		fail(EXIT_BAD, "line %d: a file name has no /", line);
 	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
-	     s->op == OP_ACCESS) &&
+	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_ACCESS) &&
 	    (s->a + (s->op == OP_ACCESS ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
 		fail(EXIT_BAD, "line %d: %s: outside the %ld huge pages of space", line, op_names[s->op], space);
 #undef NUM
@@ -420,6 +424,8 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		int prot = PROT_READ | (strchr(s->flags, 'w') ? PROT_WRITE : 0);
 		if (strchr(s->flags, 'n'))
 			flags |= MAP_NORESERVE;
+		if (strchr(s->flags, 'P'))
+			flags |= MAP_POPULATE;
 		if (!strcmp(s->name, "-")) {
 			flags |= MAP_ANONYMOUS | (strchr(s->flags, 'h') ? MAP_HUGETLB : 0);
 		} else {
@@ -466,6 +472,12 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		break;
 	case OP_MLOCK:
 		r->ret = mlock(at, s->b * SMALL);
+		break;
+	case OP_MUNLOCK:
+		r->ret = munlock(at, s->b * SMALL);
+		break;
+	case OP_MADVISE:
+		r->ret = madvise(at, s->b * SMALL, MADV_DONTNEED);
 		break;
 	case OP_FORK: {
 		pid_t pid = fork();

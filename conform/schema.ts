@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { OpSchemas } from "../scenarios/schema.js";
+import { OpSchemas, SMALL_PER_HUGE } from "../scenarios/schema.js";
 
 export class ConformInputError extends Error {
   override name = "ConformInputError";
@@ -19,8 +19,25 @@ const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -");
 
-/** Operations the model has: the same arguments as in scenarios/ (scenarios/schema.ts). */
-export const MODEL_OPS = ["mmap", "fault", "munmap", "mprotect", "fork", "exit", "ftruncate", "punch_hole"] as const;
+/**
+ * Operations the model has: the same arguments as in scenarios/ (scenarios/schema.ts). The
+ * model's gup4k has no counterpart in the probe.
+ */
+export const MODEL_OPS = [
+  "mmap",
+  "fault",
+  "munmap",
+  "mprotect",
+  "fork",
+  "exit",
+  "ftruncate",
+  "punch_hole",
+  "mmap4k",
+  "access4k",
+  "mlock4k",
+  "munlock4k",
+  "dontneed4k",
+] as const;
 export type ModelOp = (typeof MODEL_OPS)[number];
 
 /**
@@ -29,25 +46,17 @@ export type ModelOp = (typeof MODEL_OPS)[number];
  */
 export const UNMODELLED: Readonly<Record<string, string>> = {
   unlink: "unlink: the model has no inode eviction (hugetlbfs_evict_inode)",
-  mmap4k: "4 KiB anonymous memory: the model has no zero page",
-  access4k: "4 KiB anonymous memory: the model has no zero page",
-  mlock4k: "mlock: the model has no mlock (populate of 4 KiB anonymous memory)",
 };
 
-/** 4 KiB pages in a 2 MiB huge page: a 4 KiB mapping takes one huge-page slot, and stays in it. */
-export const SMALL_PER_HUGE = 512;
+export { SMALL_PER_HUGE };
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+}
 
 export const ConformOpSchemas = {
-  ...OpSchemas,
+  ...pick(OpSchemas, MODEL_OPS),
   unlink: z.strictObject({ file: name }),
-  mmap4k: z.strictObject({
-    addr: count,
-    pages: positive.max(16),
-    shared: z.boolean().default(false),
-    write: z.boolean().default(true),
-  }),
-  access4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }),
-  mlock4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(16) }),
 } as const;
 
 type OpArgs = { [K in keyof typeof ConformOpSchemas]: z.infer<(typeof ConformOpSchemas)[K]> };
@@ -200,6 +209,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         break;
       case "access4k":
       case "mlock4k":
+      case "munlock4k":
+      case "dontneed4k":
         end = Math.max(end, st.args.addr + 1);
         break;
     }
@@ -210,10 +221,11 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
   s.steps.forEach((st, i) => {
     const a = st.args as Record<string, number>;
     const at = `steps.${i}.${st.proc}.${st.op}`;
-    const small = st.op === "mmap4k" || st.op === "access4k" || st.op === "mlock4k";
+    const small = st.op === "mmap4k" || st.op === "access4k" || st.op === "mlock4k" || st.op === "munlock4k" || st.op === "dontneed4k";
     if (small && !smallSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} holds no 4 KiB mapping`);
     if (small && hugeSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} is used by a huge-page mapping too`);
-    if (st.op === "mlock4k" && a.page! + a.pages! > SMALL_PER_HUGE) fail(`${at}.pages`, "runs past the slot");
+    if ((st.op === "mlock4k" || st.op === "munlock4k" || st.op === "dontneed4k") && a.page! + a.pages! > SMALL_PER_HUGE)
+      fail(`${at}.pages`, "runs past the slot");
     if (!small && "addr" in a) {
       for (let slot = a.addr!; slot < a.addr! + (a.len ?? 1); slot++)
         if (smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds a 4 KiB mapping`);

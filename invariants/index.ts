@@ -8,6 +8,7 @@ import { pteSameGuard } from "./pte-same-guard.js";
 import { refcountBalance } from "./refcount-balance.js";
 import { reservationConservation } from "./reservation-conservation.js";
 import { reservedFaultSucceeds } from "./reserved-fault-succeeds.js";
+import { zeroPage } from "./zero-page.js";
 import type { Invariant } from "./types.js";
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -18,6 +19,7 @@ export const INVARIANTS: readonly Invariant[] = [
   lockBalance,
   deadlock,
   cowIsolation,
+  zeroPage,
   pageCacheCoherence,
   reservedFaultSucceeds,
 ];

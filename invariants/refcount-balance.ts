@@ -1,40 +1,61 @@
 /**
- * Each page's refcount equals the references that exist: ptes mapping it, the page cache, and
- * threads holding one (kernel-notes §3); its mapcount equals the ptes; a freed page is mapped,
- * cached and held nowhere; once every thread is done, no page is left unreachable.
+ * Each page's refcount equals the references that exist: ptes mapping it (huge and 4 KiB), the
+ * page cache (hugetlbfs and shmem), and threads holding one, get_user_pages' references and pins
+ * included (kernel-notes §3); its mapcount equals the ptes and its pincount the pins held; a freed
+ * page is mapped, cached and held nowhere; once every thread is done, no page is left
+ * unreachable. The zero page is the zero-page invariant's.
  */
 import type { Kernel } from "../model/kernel.js";
-import { L_NEW, L_PAGE } from "../model/kernel.js";
+import { L_FLAGS, L_GUP, L_NEW, L_PAGE } from "../model/kernel.js";
 import { PAGE_IN_USE } from "../model/layout.js";
+import { FOLL_PIN } from "../model/mm/gup.js";
 import { pte_page } from "../model/mm/pte.js";
 import type { Invariant } from "./types.js";
 
 /** Scratch counters, reused: this runs on every new state. */
-let scratch = { ptes: new Int32Array(0), cache: new Int32Array(0), held: new Int32Array(0) };
+let scratch = { ptes: new Int32Array(0), cache: new Int32Array(0), held: new Int32Array(0), pins: new Int32Array(0) };
 
-/** Count, per page id, the ptes, page-cache slots and thread references that point at it. */
+/** Count, per page id, the ptes, page-cache slots, thread references and pins that point at it. */
 function references(k: Kernel): typeof scratch {
-  const n = k.L.pages + 1;
-  if (scratch.ptes.length !== n) scratch = { ptes: new Int32Array(n), cache: new Int32Array(n), held: new Int32Array(n) };
-  const { ptes, cache, held } = scratch;
+  const n = k.L.lastPage + 1;
+  if (scratch.ptes.length !== n)
+    scratch = { ptes: new Int32Array(n), cache: new Int32Array(n), held: new Int32Array(n), pins: new Int32Array(n) };
+  const { ptes, cache, held, pins } = scratch;
   ptes.fill(0);
   cache.fill(0);
   held.fill(0);
-  for (let p = 0; p < k.L.procs; p++)
+  pins.fill(0);
+  for (let p = 0; p < k.L.procs; p++) {
     for (let a = 0; a < k.L.addrPages; a++) {
       const pte = k.pte(p, a);
       if (pte) ptes[pte_page(pte)]! += 1;
     }
+    const [from, to] = k.L.smallPteRange(p);
+    for (let off = from; off < to; off++) {
+      const pte = k.a[off]!;
+      if (pte) ptes[pte_page(pte)]! += 1;
+    }
+  }
   for (let f = 0; f < k.L.files; f++)
     for (let i = 0; i < k.L.filePages; i++) {
       const g = k.page_cache(f, i);
       if (g) cache[g]! += 1;
     }
+  for (let i = 0; i < k.L.shmemInodes; i++)
+    for (let idx = 0; idx < k.cfg.shmem[i]!.pages; idx++) {
+      const g = k.shmem_cache(i, idx);
+      if (g) cache[g]! += 1;
+    }
   for (let t = 0; t < k.L.threads; t++) {
     const g = k.local(t, L_PAGE);
     const h = k.local(t, L_NEW);
+    const gup = k.local(t, L_GUP);
     if (g) held[g]! += 1;
     if (h) held[h]! += 1;
+    if (gup) {
+      held[gup]! += 1;
+      if (k.local(t, L_FLAGS) & FOLL_PIN) pins[gup]! += 1;
+    }
   }
   return scratch;
 }
@@ -43,8 +64,9 @@ export const refcountBalance: Invariant = {
   name: "refcount-balance",
   summary: "each page's refcount equals its ptes + page cache + thread references; freed pages are unreferenced; nothing leaks",
   state({ k, allDone }) {
-    const { ptes, cache, held } = references(k);
-    for (let g = 1; g <= k.L.pages; g++) {
+    const { ptes, cache, held, pins } = references(k);
+    for (let g = 1; g <= k.L.lastPage; g++) {
+      if (k.is_zero_page(g)) continue;
       const refs = ptes[g]! + cache[g]! + held[g]!;
       if (k.page_state(g) !== PAGE_IN_USE) {
         if (refs) return `page${g} is free but still referenced (${ptes[g]} ptes, ${cache[g]} page cache, ${held[g]} threads)`;
@@ -54,6 +76,7 @@ export const refcountBalance: Invariant = {
         return `page${g} mapcount ${k.page_mapcount(g)} but ${ptes[g]} ptes map it`;
       if (k.page_ref(g) !== refs)
         return `page${g} refcount ${k.page_ref(g)} but ${refs} references exist (${ptes[g]} ptes, ${cache[g]} page cache, ${held[g]} threads)`;
+      if (k.page_pins(g) !== pins[g]) return `page${g} pincount ${k.page_pins(g)} but ${pins[g]} pins are held`;
       if (allDone && refs === 0) return `page${g} leaked: in use with no reference once every thread is done`;
     }
     return null;

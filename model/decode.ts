@@ -4,9 +4,9 @@
  * or lock owner is "", and the ptes are a Map of the present entries only.
  */
 import type { Kernel } from "./kernel.js";
-import { L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE } from "./kernel.js";
+import { L_FLAGS, L_GUP, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE } from "./kernel.js";
 import * as S from "./layout.js";
-import { huge_pte_write, pte_page } from "./mm/pte.js";
+import { huge_pte_write, pte_page, pte_special, pte_write } from "./mm/pte.js";
 import { vmas_of } from "./mm/vma.js";
 import { regions } from "./region.js";
 import { RESULT_NAMES } from "./types.js";
@@ -18,6 +18,8 @@ const VMA_FLAG_NAMES: [number, string][] = [
   [S.HPAGE_RESV_OWNER, "HPAGE_RESV_OWNER"],
   [S.HPAGE_RESV_UNMAPPED, "HPAGE_RESV_UNMAPPED"],
   [S.VM_ANON_VMA, "anon_vma"],
+  [S.VM_HUGETLB, "VM_HUGETLB"],
+  [S.VM_LOCKED, "VM_LOCKED"],
 ];
 const MM_STATES = ["unborn", "alive", "exited"] as const;
 const PAGE_STATES = ["buddy", "free", "in_use"] as const;
@@ -40,6 +42,23 @@ function presentPtes(k: Kernel, p: number): Map<number, { page: number; write: b
     if (pte) out.set(a, { page: pte_page(pte), write: huge_pte_write(pte) });
   }
   return out;
+}
+
+/** Process p's 4 KiB ptes by "slot.page", present entries only; the zero page's is special. */
+function presentSmallPtes(k: Kernel, p: number): Map<string, { page: number; write: boolean; zero: boolean }> {
+  const out = new Map<string, { page: number; write: boolean; zero: boolean }>();
+  for (const { slot, pages } of k.cfg.smallSlots)
+    for (let i = 0; i < pages; i++) {
+      const pte = k.small_pte(p, slot, i);
+      if (pte) out.set(`${slot}.${i}`, { page: pte_page(pte), write: pte_write(pte), zero: pte_special(pte) });
+    }
+  return out;
+}
+
+/** The name of a page's mapping: a hugetlbfs file, or a shmem inode (numbered after the files). */
+function mappingName(k: Kernel, m: number): string {
+  if (!m) return "";
+  return m <= k.cfg.files.length ? k.cfg.files[m - 1]!.name : `shmem${m - k.cfg.files.length - 1}`;
 }
 
 export function decode(k: Kernel) {
@@ -68,28 +87,39 @@ export function decode(k: Kernel) {
         vm_start: k.vm_start(v),
         vm_end: k.vm_end(v),
         vm_pgoff: k.vm_pgoff(v),
-        file: k.cfg.files[k.vm_file(v)]?.name ?? "",
+        file: k.is_vm_hugetlb_page(v) ? (k.cfg.files[k.vm_file(v)]?.name ?? "") : k.vma_is_shared(v) ? `shmem${k.vm_file(v)}` : "",
+        nr_pages: k.is_vm_hugetlb_page(v) ? 0 : k.vm_nr_pages(v),
         flags: VMA_FLAG_NAMES.filter(([bit]) => k.vm_flags(v) & bit).map(([, n]) => n),
         resv_map: k.vma_resv_map(v),
         resv_count: k.vma_resv_huge_pages(v),
       })),
       ptes: presentPtes(k, i),
+      small_ptes: presentSmallPtes(k, i),
     })),
     resv_maps: Array.from({ length: k.L.resvMaps }, (_, j) => ({
       id: j + 1,
       refs: k.resv_refs(j + 1),
       regions: regions(k.resv_regions(j + 1)),
     })),
-    pages: Array.from({ length: k.L.pages }, (_, j) => {
+    shmem: k.cfg.shmem.map((sh, i) => ({
+      name: `shmem${i}`,
+      vmas: k.shmem_vmas(i),
+      page_cache: Array.from({ length: sh.pages }, (_, idx) => k.shmem_cache(i, idx)),
+    })),
+    pages: Array.from({ length: k.L.lastPage }, (_, j) => {
       const g = j + 1;
       return {
         id: g,
+        kind: k.folio_test_hugetlb(g) ? "hugetlb" : k.is_zero_page(g) ? "zero" : "4k",
         state: PAGE_STATES[k.page_state(g)] ?? "buddy",
         refcount: k.page_ref(g),
         mapcount: k.page_mapcount(g),
         anon: k.page_test(g, S.PG_ANON),
+        anon_exclusive: k.page_test(g, S.PG_ANON_EXCLUSIVE),
         restore_reserve: k.page_test(g, S.PG_RESTORE_RESERVE),
-        mapping: k.page_mapping(g) ? k.cfg.files[k.page_mapping(g) - 1]!.name : "",
+        content: k.page_content(g),
+        pins: k.page_pins(g),
+        mapping: mappingName(k, k.page_mapping(g)),
         index: k.page_index(g),
         locked_by: lockHolders(k, k.folio_lock_word(g), false).writer,
       };
@@ -108,6 +138,7 @@ export function decode(k: Kernel) {
           locked_page: k.local(t, L_LOCKED),
           idx: k.local(t, L_IDX),
           flags: k.local(t, L_FLAGS),
+          gup_page: k.local(t, L_GUP),
         },
       };
     }),

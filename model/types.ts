@@ -12,8 +12,8 @@ export const DONE = -1;
 export const BLOCKED = -2;
 
 /** What an operation returned, kept per thread (TH_RESULT) for traces and invariants. */
-export const Result = { OK: 0, SIGBUS: 1, SIGSEGV: 2, ENOMEM: 3, EINVAL: 4 } as const;
-export const RESULT_NAMES = ["ok", "SIGBUS", "SIGSEGV", "ENOMEM", "EINVAL"] as const;
+export const Result = { OK: 0, SIGBUS: 1, SIGSEGV: 2, ENOMEM: 3, EINVAL: 4, EFAULT: 5 } as const;
+export const RESULT_NAMES = ["ok", "SIGBUS", "SIGSEGV", "ENOMEM", "EINVAL", "EFAULT"] as const;
 
 /** The kernel objects a step may read or write: its footprint, used by the race diagram. */
 export type Obj =

@@ -75,6 +75,43 @@ export interface Variant {
    * every process, the mapping's creator included (no unmap_ref_private).
    */
   readonly hugetlbPrefault: boolean;
+  /**
+   * The zero page of 4 KiB private anonymous memory. "is_zero_pfn" (today, since 2.6.32):
+   * do_anonymous_page maps it for every read fault, and vm_normal_page recognises its pte by pfn.
+   * "use_zero_page" (seed 001 as posted): do_anon_zeromap maps it only where use_zero_page(vma)
+   * (not VM_LOCKED, not shared), and vm_normal_page/follow_page recognise the special pte as the
+   * zero page only there: in a VM_LOCKED VMA that had zero pages before mlock, vm_normal_page
+   * reports a bad pte and follow_page fails with -EFAULT.
+   */
+  readonly zeroPage: "is_zero_pfn" | "use_zero_page";
+  /**
+   * __get_user_pages on 4 KiB memory (model/mm/gup.ts). "follow_page_pte" (today): FOLL_WRITE is
+   * kept until can_follow_write_pte, FOLL_PIN exists and does not pin the zero page, R/O pins
+   * unshare (gup_must_unshare). "follow_page" (seed 001 as posted on 2.6.31): FOLL_GET only,
+   * FOLL_ANON and FOLL_NOZERO, and FOLL_WRITE dropped after a COW fault in a VMA without VM_WRITE.
+   */
+  readonly gup: "follow_page_pte" | "follow_page";
+  /**
+   * do_wp_page's reuse test and fork's copy of anonymous ptes. "PageAnonExclusive" (today):
+   * reuse an exclusive page, or one whose only reference is our pte (wp_can_reuse_anon_folio);
+   * fork (copy_present_pte) makes pages non-exclusive and copies a pinned one for the child at
+   * once. "reuse_swap_page" (seed 001's kernel): reuse a page mapped at most once; copy_one_pte
+   * shares every page.
+   */
+  readonly cowReuse: "PageAnonExclusive" | "reuse_swap_page";
+  /**
+   * wp_page_copy of the zero pte. "vma_alloc_zeroed_movable_folio" (today): a zeroed page.
+   * "cow_user_page" (seed 001's do_wp_page, where vm_normal_page gives no page): a copy of
+   * whatever the user address maps when the copy is made, the PTL dropped.
+   */
+  readonly cowZeroSource: "vma_alloc_zeroed_movable_folio" | "cow_user_page";
+  /**
+   * Populating 4 KiB memory (model/mm/populate.ts). "__mm_populate" (today): under mmap_lock for
+   * read, after mlock_fixup or mmap_region dropped it for write. "make_pages_present" (seed 001's
+   * kernel): mlock, munlock and MAP_POPULATE run get_user_pages under mmap_sem for write, and
+   * __mlock_vma_pages_range locks each page it gets back.
+   */
+  readonly populate: "__mm_populate" | "make_pages_present";
 }
 
 const modern: Variant = {
@@ -91,6 +128,11 @@ const modern: Variant = {
   reserveAdjustsRace: true,
   punchSkipsRemap: false,
   hugetlbPrefault: false,
+  zeroPage: "is_zero_pfn",
+  gup: "follow_page_pte",
+  cowReuse: "PageAnonExclusive",
+  cowZeroSource: "vma_alloc_zeroed_movable_folio",
+  populate: "__mm_populate",
 };
 
 export const VARIANTS: readonly Variant[] = [
@@ -101,6 +143,17 @@ export const VARIANTS: readonly Variant[] = [
     summary: "seed 000 as posted (2004 hugepage COW): prefault at mmap, no reservations, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
     hugetlbPrefault: true,
     faultMutex: "none",
+  },
+  {
+    ...modern,
+    name: "seed-001",
+    summary:
+      "seed 001 as posted (2.6.31 + \"ZERO_PAGE based on pte_special\"): use_zero_page, follow_page with FOLL_ANON/FOLL_NOZERO and the FOLL_WRITE retry, cow_user_page, populate under mmap_sem for write",
+    zeroPage: "use_zero_page",
+    gup: "follow_page",
+    cowReuse: "reuse_swap_page",
+    cowZeroSource: "cow_user_page",
+    populate: "make_pages_present",
   },
   {
     ...modern,

@@ -14,6 +14,9 @@ import { OPERATIONS } from "../model/ops/index.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
 import { ScenarioSchema, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
 
+/** The operations on 4 KiB memory that an mmap4k must have mapped (a slot of 4 KiB pages). */
+const SMALL_OPS: ReadonlySet<string> = new Set(["access4k", "mlock4k", "munlock4k", "gup4k", "dontneed4k"]);
+
 export class ScenarioError extends Error {
   override name = "ScenarioError";
 }
@@ -90,8 +93,26 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   ];
   let addrEnd = 1;
   let mmaps = 0;
+  let hugeMmaps = 0;
   let splits = 0;
   const children = new Set<string>();
+  // 4 KiB memory: the slots it takes (with their largest mapping), each MAP_SHARED mmap4k's
+  // shmem inode, and a bound on the 4 KiB pages alive at once.
+  const smallSlots = new Map<number, number>();
+  const shmemOf = new Map<object, number>();
+  const shmem: { pages: number }[] = [];
+  let smallPages = 2 * (s.threads.length + 1);
+  for (const l of lists)
+    for (const entry of l.ops) {
+      const a = (entry as Record<string, Record<string, number | boolean>>).mmap4k;
+      if (!a) continue;
+      smallSlots.set(a.addr as number, Math.max(smallSlots.get(a.addr as number) ?? 0, a.pages as number));
+      smallPages += (a.pages as number) * (s.processes.length + (a.shared ? 1 : 0));
+      if (a.shared) {
+        shmemOf.set(entry, shmem.length);
+        shmem.push({ pages: a.pages as number });
+      }
+    }
   for (const l of lists) {
     if (!procIndex.has(l.proc)) fail(`${l.path}.proc`, `unknown process "${l.proc}"`);
     l.ops.forEach((entry, j) => {
@@ -104,8 +125,24 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         if (c === l.proc || children.has(c)) fail(`${at}.child`, `process "${c}" cannot be forked here`);
         children.add(c);
       }
+      if (op === "mmap4k") {
+        mmaps++;
+        addrEnd = Math.max(addrEnd, (a.addr as number) + 1);
+      } else if (SMALL_OPS.has(op)) {
+        const slot = a.addr as number;
+        if (!smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds no 4 KiB mapping (mmap4k)`);
+        const size = smallSlots.get(slot)!;
+        if ((a.page as number) >= size) fail(`${at}.page`, `past the ${size} pages of the 4 KiB mappings in slot ${slot}`);
+        if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size))
+          fail(`${at}.pages`, `must cover the whole 4 KiB mapping (page 0, pages ${size}): a part would split the VMA, which the model does not do`);
+      } else if ("addr" in a && op !== "munmap") {
+        const len = (a.len as number | undefined) ?? 1;
+        for (let slot = a.addr as number; slot < (a.addr as number) + len; slot++)
+          if (smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds 4 KiB memory: ${op} is for huge pages`);
+      }
       if (op === "mmap") {
         mmaps++;
+        hugeMmaps++;
         addrEnd = Math.max(addrEnd, (a.addr as number) + (a.len as number));
         const f = s.files[fileIndex.get(a.file as string)!]!;
         if ((a.pgoff as number) + (a.len as number) > f.pages)
@@ -130,6 +167,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
 
   const call = (proc: number, entry: Record<string, unknown>): OpCall => {
     const [op, a] = Object.entries(entry)[0]! as [OpName, Record<string, number | string | boolean>];
+    const small = op === "mmap4k" || SMALL_OPS.has(op);
     return {
       op,
       procedure: OPERATIONS[op]!,
@@ -137,20 +175,20 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       proc,
       addr: (a.addr as number) ?? 0,
       len: (a.len as number) ?? 0,
-      file: a.file !== undefined ? fileIndex.get(a.file as string)! : 0,
+      file: op === "mmap4k" ? (shmemOf.get(entry) ?? 0) : a.file !== undefined ? fileIndex.get(a.file as string)! : 0,
       pgoff: ((op === "punch_hole" ? a.offset : a.pgoff) as number) ?? 0,
       shared: (a.shared as boolean) ?? false,
       noreserve: (a.noreserve as boolean) ?? false,
-      writable: op === "mmap" || op === "mprotect" ? ((a.write as boolean) ?? true) : false,
-      write: op === "fault" ? ((a.write as boolean) ?? false) : false,
+      writable: op === "mmap" || op === "mprotect" || op === "mmap4k" ? ((a.write as boolean) ?? true) : false,
+      write: op === "fault" || op === "access4k" || op === "gup4k" ? ((a.write as boolean) ?? false) : false,
       child: a.child !== undefined ? procIndex.get(a.child as string)! : 0,
       size: (a.size as number) ?? 0,
-      page: 0,
-      pages: 0,
-      populate: false,
-      force: false,
-      pin: false,
-      longterm: false,
+      page: small ? ((a.page as number) ?? 0) : 0,
+      pages: small ? ((a.pages as number) ?? 0) : 0,
+      populate: (a.populate as boolean) ?? false,
+      force: (a.force as boolean) ?? false,
+      pin: (a.pin as boolean) ?? false,
+      longterm: (a.longterm as boolean) ?? false,
     };
   };
   const config: ModelConfig = {
@@ -159,10 +197,10 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     processes: s.processes.map((p) => ({ name: p, alive: !children.has(p) })),
     addrPages: addressSpace,
     vmaSlots: Math.max(1, mmaps + splits),
-    resvMaps: Math.max(1, mmaps),
-    smallSlots: [],
-    shmem: [],
-    smallPages: 0,
+    resvMaps: Math.max(1, hugeMmaps),
+    smallSlots: [...smallSlots].map(([slot, pages]) => ({ slot, pages })).sort((x, y) => x.slot - y.slot),
+    shmem,
+    smallPages: smallSlots.size ? smallPages : 0,
     setup: s.setup.map((b) => ({ proc: procIndex.get(b.proc)!, ops: b.ops.map((o) => call(procIndex.get(b.proc)!, o)) })),
     threads: s.threads.map((t) => ({
       name: t.name,

@@ -1,12 +1,18 @@
 /**
  * The scenario file format (YAML or JSON), validated with zod. Addresses, lengths, offsets and
- * sizes are in huge pages.
+ * sizes are in huge pages; the 4 KiB operations name a huge-page slot of the address space
+ * (`addr`) and 4 KiB pages inside it (`page`, `pages`).
  */
 import { z } from "zod";
 
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -");
+
+/** 4 KiB pages in a 2 MiB huge page: a 4 KiB mapping takes one huge-page slot, and stays in it. */
+export const SMALL_PER_HUGE = 512;
+/** The most 4 KiB pages a mapping may have in a scenario (each is a pte in every mm). */
+export const SMALL_PAGES_MAX = 16;
 
 /** Each operation is a one-key map, `{fault: {addr: 1, write: true}}`, or a bare name (`exit`). */
 export const OpSchemas = {
@@ -27,6 +33,30 @@ export const OpSchemas = {
   ftruncate: z.strictObject({ file: name, size: count }),
   /** fallocate(FALLOC_FL_PUNCH_HOLE) of file pages [offset, offset + len). */
   punch_hole: z.strictObject({ file: name, offset: count, len: positive }),
+  /** mmap of `pages` 4 KiB pages of anonymous memory (MAP_SHARED: shmem) at the start of slot `addr`. */
+  mmap4k: z.strictObject({
+    addr: count,
+    pages: positive.max(SMALL_PAGES_MAX),
+    shared: z.boolean().default(false),
+    write: z.boolean().default(true),
+    populate: z.boolean().default(false),
+  }),
+  /** A load (or store) of 4 KiB page `page` of slot `addr`. */
+  access4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }),
+  /** mlock and munlock of the 4 KiB mapping in slot `addr` (the whole of it). */
+  mlock4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }),
+  munlock4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }),
+  /** get_user_pages of one 4 KiB page (pin: pin_user_pages), then the kernel reads or writes it. */
+  gup4k: z.strictObject({
+    addr: count,
+    page: count.max(SMALL_PER_HUGE - 1),
+    write: z.boolean().default(false),
+    force: z.boolean().default(false),
+    pin: z.boolean().default(false),
+    longterm: z.boolean().default(false),
+  }),
+  /** madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot `addr`. */
+  dontneed4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX).default(1) }),
 } as const;
 
 export type OpName = keyof typeof OpSchemas;
@@ -70,7 +100,7 @@ export const ScenarioSchema = z.strictObject({
   name,
   summary: z.string().min(1),
   pool: z.strictObject({ pages: count, overcommit: count.default(0) }),
-  files: z.array(z.strictObject({ name, pages: positive.max(30), isize: count.optional() })).min(1),
+  files: z.array(z.strictObject({ name, pages: positive.max(30), isize: count.optional() })).default([]),
   processes: z.array(name).min(1),
   /** Each process's address space, in huge pages (default: the end of the highest mapping). */
   addressSpace: positive.max(30).optional(),

@@ -110,7 +110,7 @@ describe("a violation's report", () => {
   it("carries an ITF trace: no null anywhere, every var in every state, indices in sequence", () => {
     expect(nulls(raw)).toEqual([]);
     const { trace } = raw.violation;
-    expect(trace.vars).toEqual(["hstate", "inodes", "mms", "resv_maps", "pages", "threads"]);
+    expect(trace.vars).toEqual(["hstate", "inodes", "mms", "resv_maps", "shmem", "pages", "threads"]);
     expect(trace.states.length).toBe((raw.violation as unknown as { depth: number }).depth + 1);
     trace.states.forEach((s, i) => {
       expect((s["#meta"] as { index: number }).index).toBe(i);
@@ -176,7 +176,7 @@ describe("bad input: exit 2, one line on stderr, no stack, no report", () => {
     ["an unknown variant", ["explore", "--scenario", "split-unmap", "--variant", "no-such-variant"], /^mmcheck: --variant: unknown variant "no-such-variant"/],
     ["a missing scenario file", ["explore", "--scenario", "./nowhere.yaml"], /^mmcheck: --scenario: no file/],
     ["a scenario that is not YAML", ["explore", "--scenario", "syntax.yaml", "--variant", BUG], /^mmcheck: scenario syntax\.yaml: not valid YAML/],
-    ["a scenario missing a field", ["explore", "--scenario", "missing.yaml"], /^mmcheck: scenario missing\.yaml: files: /],
+    ["a scenario missing a field", ["explore", "--scenario", "missing.yaml"], /^mmcheck: scenario missing\.yaml: processes: /],
     ["a scenario naming an unknown process", ["explore", "--scenario", "unknown-proc.yaml"], /^mmcheck: scenario unknown-proc\.yaml: threads\.0\.proc: unknown process "q"/],
     ["a scenario that is not JSON", ["explore", "--scenario", "broken.json"], /^mmcheck: scenario broken\.json: not valid JSON/],
     ["a report directory that does not exist", ["explore", "--scenario", "split-unmap", "--variant", BUG, "--report", "nowhere/r.json"], /^mmcheck: --report: no directory nowhere/],

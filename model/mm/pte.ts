@@ -1,5 +1,8 @@
-/** Huge ptes: 0 is none; else the page id with a write bit (make_huge_pte, huge_pte_write). */
-import { PTE_SHIFT, PTE_WRITE } from "../layout.js";
+/**
+ * Ptes: 0 is none; else the page id with a write bit, and for the zero page pte_special
+ * (make_huge_pte, huge_pte_write for huge pages; mk_pte, pte_write for 4 KiB ones).
+ */
+import { PTE_SHIFT, PTE_SPECIAL, PTE_WRITE } from "../layout.js";
 
 export function make_huge_pte(g: number, writable: boolean): number {
   return (g << PTE_SHIFT) | (writable ? PTE_WRITE : 0);
@@ -14,5 +17,26 @@ export function huge_pte_wrprotect(pte: number): number {
   return pte & ~PTE_WRITE;
 }
 export function huge_pte_mkwrite(pte: number): number {
+  return pte | PTE_WRITE;
+}
+
+/** mk_pte for a 4 KiB page; writable as vma->vm_page_prot or maybe_mkwrite say. */
+export function mk_pte(g: number, writable: boolean): number {
+  return (g << PTE_SHIFT) | (writable ? PTE_WRITE : 0);
+}
+/** pte_mkspecial(pfn_pte(my_zero_pfn(addr), vma->vm_page_prot)): never writable. */
+export function zero_pte(zeroPage: number): number {
+  return (zeroPage << PTE_SHIFT) | PTE_SPECIAL;
+}
+export function pte_special(pte: number): boolean {
+  return (pte & PTE_SPECIAL) !== 0;
+}
+export function pte_write(pte: number): boolean {
+  return (pte & PTE_WRITE) !== 0;
+}
+export function pte_wrprotect(pte: number): number {
+  return pte & ~PTE_WRITE;
+}
+export function pte_mkwrite(pte: number): number {
   return pte | PTE_WRITE;
 }

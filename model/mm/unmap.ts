@@ -34,11 +34,11 @@ export function unmap_hugepage_range(k: Kernel, vma: number, start: number, end:
   }
 }
 
-/** Every VMA, in every mm, that maps file f (vma_interval_tree_foreach over i_mmap). */
+/** Every VMA, in every mm, that maps hugetlbfs file f (vma_interval_tree_foreach over i_mmap). */
 export function vmas_of_file(k: Kernel, f: number): number[] {
   const out: number[] = [];
   for (let p = 0; p < k.L.procs; p++) {
-    for (const v of vmas_of(k, p)) if (k.vm_file(v) === f) out.push(v);
+    for (const v of vmas_of(k, p)) if (k.is_vm_hugetlb_page(v) && k.vm_file(v) === f) out.push(v);
   }
   return out;
 }

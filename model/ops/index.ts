@@ -1,11 +1,16 @@
 /** The operations a scenario can name, each the procedure that models its kernel path. */
 import { hugetlbFault } from "../hugetlb/fault.js";
 import type { Procedure } from "../types.js";
+import { access4k } from "./access.js";
 import { exitMmap } from "./exit.js";
 import { fallocatePunchHole } from "./fallocate.js";
 import { fork } from "./fork.js";
 import { ftruncate } from "./ftruncate.js";
+import { gup4k } from "./gup.js";
+import { dontneed4k } from "./madvise.js";
+import { mlock4k, munlock4k } from "./mlock.js";
 import { mmap } from "./mmap.js";
+import { mmap4k } from "./mmap4k.js";
 import { mprotect } from "./mprotect.js";
 import { munmap } from "./munmap.js";
 
@@ -18,4 +23,10 @@ export const OPERATIONS: Readonly<Record<string, Procedure>> = {
   exit: exitMmap,
   ftruncate,
   punch_hole: fallocatePunchHole,
+  mmap4k,
+  access4k,
+  mlock4k,
+  munlock4k,
+  gup4k,
+  dontneed4k,
 };

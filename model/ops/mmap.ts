@@ -8,7 +8,7 @@ import type { Kernel } from "../kernel.js";
 import { L_FLAGS } from "../kernel.js";
 import { hugetlb_prefault } from "../hugetlb/prefault.js";
 import { hugetlb_reserve_pages_add, hugetlb_reserve_pages_chg, hugetlb_reserve_pages_private } from "../hugetlb/reserve.js";
-import { VM_NORESERVE, VM_SHARED, VM_WRITE } from "../layout.js";
+import { VM_HUGETLB, VM_NORESERVE, VM_SHARED, VM_WRITE } from "../layout.js";
 import { find_vma_intersection, vma_link, vma_record, vma_unlink } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { mmapWriteLockStep } from "./munmap.js";
@@ -16,7 +16,7 @@ import { mmapWriteLockStep } from "./munmap.js";
 /** Links the new VMA (i_mmap_rwsem for write), extends i_size, and ends the mmap. */
 function mmap_finish(k: Kernel, t: number): number {
   const op = k.op(t);
-  const flags = (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | (op.noreserve ? VM_NORESERVE : 0);
+  const flags = VM_HUGETLB | (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | (op.noreserve ? VM_NORESERVE : 0);
   const vma = vma_link(k, op.proc, vma_record(op.addr, op.addr + op.len, op.pgoff, flags, op.file));
   let result: number = Result.OK;
   if (k.variant.hugetlbPrefault) {

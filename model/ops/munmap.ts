@@ -4,6 +4,8 @@
 import { hugetlb_vm_op_close } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
 import { needs_split, splitStep, type RangeOf } from "../mm/split.js";
+import { zap_pte_range } from "../mm/memory.js";
+import { shmem_fput } from "../mm/shmem.js";
 import { unmap_hugepage_range } from "../mm/unmap.js";
 import { find_vma_intersection, vma_unlink } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result, type Step } from "../types.js";
@@ -22,8 +24,9 @@ export function mmapWriteLockStep(next: (k: Kernel, t: number) => number): Omit<
 
 /**
  * One VMA inside [start, end) at a time: zap its ptes (unmap_hugepage_range under
- * i_mmap_rwsem, as hugetlb_zap_begin takes it), vm_ops->close, unlink. When none is left,
- * `finish` ends the operation.
+ * i_mmap_rwsem, as hugetlb_zap_begin takes it; zap_pte_range for a 4 KiB VMA), vm_ops->close,
+ * unlink. When none is left, `finish` ends the operation. munmap and exit hold mmap_lock for
+ * write: no fault of the mm holds its PTL meanwhile.
  */
 export function unmapRegionStep(
   range: (k: Kernel, t: number) => [number, number],
@@ -38,6 +41,13 @@ export function unmapRegionStep(
       const [start, end] = range(k, t);
       const vma = find_vma_intersection(k, k.op(t).proc, start, end);
       if (!vma) return finish(k, t);
+      if (!k.is_vm_hugetlb_page(vma)) {
+        // unmap_page_range → zap_pte_range; remove_vma's fput of a shmem VMA's file.
+        zap_pte_range(k, vma, 0, k.vm_nr_pages(vma));
+        if (k.vma_is_shared(vma)) shmem_fput(k, k.vm_file(vma));
+        vma_unlink(k, vma);
+        return find_vma_intersection(k, k.op(t).proc, start, end) ? self() : finish(k, t);
+      }
       const rwsem = k.i_mmap_rwsem(k.vm_file(vma));
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
       unmap_hugepage_range(k, vma, k.vm_start(vma), k.vm_end(vma));

@@ -1,0 +1,179 @@
+/**
+ * get_user_pages on 4 KiB memory (mm/gup.c): __get_user_pages looks each page up under the PTL
+ * (follow_page_pte today, follow_page in seed 001's kernel) and, where the lookup fails, faults
+ * it in (faultin_page → handle_mm_fault) and looks again. The caller holds mmap_lock; which mode,
+ * and what happens to each page, is the caller's (gup4k, mlock, MAP_POPULATE, munlock).
+ *
+ * Today: FOLL_WRITE stays set until the pte is writable, or (FOLL_FORCE on a read-only private
+ * VMA) until the page is an exclusive anonymous page (can_follow_write_pte), so the zero page is
+ * never returned for writing; a R/O pin of a page that may be shared faults it with
+ * FAULT_FLAG_UNSHARE first (gup_must_unshare: the zero page only for FOLL_LONGTERM); FOLL_PIN
+ * takes no pin on the zero page (try_grab_folio).
+ *
+ * Seed 001's kernel (2.6.31, variant flag `gup`): FOLL_GET only; FOLL_ANON hands out ZERO_PAGE
+ * for an unpopulated address without faulting (reads, where use_zero_page); the patch's
+ * FOLL_NOZERO (GUP_FLAGS_IGNORE_ZERO) makes a zero pte fail with -EFAULT; and after a COW fault
+ * that returns VM_FAULT_WRITE in a VMA without VM_WRITE, the lookup is retried without FOLL_WRITE.
+ */
+import type { Kernel } from "../kernel.js";
+import { L_FLAGS, L_IDX, L_VMA } from "../kernel.js";
+import { PG_ANON, PG_ANON_EXCLUSIVE, VM_SHARED, VM_WRITE } from "../layout.js";
+import { BLOCKED, type Step } from "../types.js";
+import {
+  FAULT_FLAG_UNSHARE,
+  FAULT_FLAG_WRITE,
+  handle_mm_fault,
+  is_cow_mapping,
+  SMALL_FAULT_STEPS,
+  smallFaultSteps,
+  use_zero_page,
+  vm_normal_page,
+  VM_FAULT_WRITE,
+  type FaultReturn,
+  type SmallFaultStep,
+} from "./memory.js";
+import { pte_special, pte_write } from "./pte.js";
+
+/** gup_flags (kept in L_FLAGS, above the FAULT_FLAG_* bits). */
+export const FOLL_WRITE = 1 << 4;
+export const FOLL_FORCE = 1 << 5;
+/** A reference on the page for the caller (get_user_pages). */
+export const FOLL_GET = 1 << 6;
+/** A pin on the page for the caller (pin_user_pages; today only). */
+export const FOLL_PIN = 1 << 7;
+export const FOLL_LONGTERM = 1 << 8;
+/** Seed 001's kernel: an unpopulated address of a use_zero_page VMA gives ZERO_PAGE. */
+export const FOLL_ANON = 1 << 9;
+/** Seed 001: a zero pte gives no page (GUP_FLAGS_IGNORE_ZERO). */
+export const FOLL_NOZERO = 1 << 10;
+
+export type GupStep = "follow_page" | SmallFaultStep;
+export const GUP_STEPS: readonly GupStep[] = ["follow_page", ...SMALL_FAULT_STEPS];
+
+type StepDef = Omit<Step, "label"> & { label?: string };
+
+/** What the caller does with each page __get_user_pages finds, or with its -EFAULT. */
+export interface GupCaller {
+  /** The page at L_IDX was found (with FOLL_GET or FOLL_PIN, referenced for the caller). */
+  page(k: Kernel, t: number, g: number): number;
+  error(k: Kernel, t: number): number;
+}
+
+/** follow_page's outcome when it returns no page: fault the page in, unshare it, or -EFAULT. */
+const NEED_FAULT = -1;
+const NEED_UNSHARE = -2;
+const EFAULT = -3;
+
+/**
+ * check_vma_flags (today): a write needs VM_WRITE, or FOLL_FORCE on a COW mapping. Seed 001's
+ * __get_user_pages asks only for VM_MAYWRITE under force, which every anonymous VMA has.
+ */
+export function gup_vma_permits(k: Kernel, vma: number, write: boolean, force: boolean): boolean {
+  if (!write || k.vm_flags(vma) & VM_WRITE) return true;
+  if (!force) return false;
+  return k.variant.gup === "follow_page" || is_cow_mapping(k, vma);
+}
+
+/**
+ * The foll_flags seed 001's __get_user_pages starts a VMA with. FOLL_ANON only for a read where
+ * use_zero_page; GUP_FLAGS_IGNORE_ZERO is dropped everywhere else ("else ignore_zero = 0"), so
+ * mlock, whose VMA is VM_LOCKED by then, never gets FOLL_NOZERO.
+ */
+export function seed_foll_flags(k: Kernel, vma: number, write: boolean, pages: boolean, ignore_zero: boolean): number {
+  let flags = (write ? FOLL_WRITE : 0) | (pages ? FOLL_GET : 0);
+  if (!write && use_zero_page(k, vma)) flags |= FOLL_ANON | (ignore_zero ? FOLL_NOZERO : 0);
+  return flags;
+}
+
+/** can_follow_write_pte: FOLL_FORCE writes an unwritable pte only of an exclusive anonymous page. */
+function can_follow_write_pte(k: Kernel, pte: number, page: number, vma: number, flags: number): boolean {
+  if (pte_write(pte)) return true;
+  if (!(flags & FOLL_FORCE) || k.vm_flags(vma) & (VM_SHARED | VM_WRITE)) return false;
+  return page !== 0 && k.page_test(page, PG_ANON) && k.page_test(page, PG_ANON_EXCLUSIVE);
+}
+
+/**
+ * gup_must_unshare: a R/O pin of an anonymous page that may be shared must unshare it first; of
+ * a page that is not anonymous (the zero page), only a long-term pin in a COW mapping.
+ */
+function gup_must_unshare(k: Kernel, vma: number, flags: number, page: number): boolean {
+  if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
+  if (k.is_zero_page(page) || !k.page_test(page, PG_ANON)) return (flags & FOLL_LONGTERM) !== 0 && is_cow_mapping(k, vma);
+  return !k.page_test(page, PG_ANON_EXCLUSIVE);
+}
+
+/** try_grab_folio: FOLL_GET takes a reference (on the zero page too); FOLL_PIN a pin, none on the zero page. */
+function try_grab_folio(k: Kernel, g: number, flags: number): void {
+  if (flags & FOLL_GET) {
+    k.folio_get(g);
+  } else if (flags & FOLL_PIN && !k.is_zero_page(g)) {
+    k.folio_get(g);
+    k.add_pins(g, 1);
+  }
+}
+
+/** follow_page_pte (today), under the PTL: the page, or what must happen first. */
+function follow_page_pte(k: Kernel, pte: number, vma: number, flags: number): number {
+  if (!pte) return NEED_FAULT; // no_page_table: FOLL_DUMP is not used here
+  let page = vm_normal_page(pte);
+  if (flags & FOLL_WRITE && !can_follow_write_pte(k, pte, page, vma, flags)) return NEED_FAULT;
+  if (!page) page = k.L.zeroPage; // is_zero_pfn
+  if (!pte_write(pte) && gup_must_unshare(k, vma, flags, page)) return NEED_UNSHARE; // -EMLINK
+  try_grab_folio(k, page, flags);
+  return page;
+}
+
+/**
+ * follow_page as seed 001 posts it, under the PTL. (With FOLL_NOZERO, a NULL here would make
+ * __get_user_pages hand NULL to its caller; only a swap pte gives NULL then, and there is no
+ * swap in the model.)
+ */
+function follow_page(k: Kernel, pte: number, vma: number, flags: number): number {
+  let page: number;
+  if (!pte) {
+    // no_page → no_page_table: "Fall through to ZERO_PAGE handling".
+    if (!(flags & FOLL_ANON)) return NEED_FAULT;
+    page = k.L.zeroPage;
+  } else {
+    if (flags & FOLL_WRITE && !pte_write(pte)) return NEED_FAULT;
+    if (pte_special(pte) && use_zero_page(k, vma)) page = flags & FOLL_NOZERO ? 0 : k.L.zeroPage;
+    else page = vm_normal_page(pte);
+    if (!page) return EFAULT; // bad_page
+  }
+  if (flags & FOLL_GET) k.folio_get(page);
+  return page;
+}
+
+/** The follow_page step and the fault steps of __get_user_pages, for the procedure of `caller`. */
+export function gupSteps(pc: Record<GupStep, number>, caller: GupCaller): Record<GupStep, StepDef> {
+  const faultin_page_return: FaultReturn = (k, t, vm_fault) => {
+    // Seed 001's kernel: "The VM_FAULT_WRITE bit tells us that do_wp_page has broken COW when
+    // necessary, even if maybe_mkwrite decided not to set pte_write. We can thus safely do
+    // subsequent page lookups as if they were reads."
+    if (k.variant.gup === "follow_page" && vm_fault & VM_FAULT_WRITE && !(k.vm_flags(k.local(t, L_VMA)) & VM_WRITE))
+      k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) & ~FOLL_WRITE);
+    return pc.follow_page;
+  };
+  return {
+    follow_page: {
+      fn: "__get_user_pages",
+      label: "__get_user_pages:follow_page",
+      reads: ["pte", "page"],
+      writes: ["ptl", "page"],
+      run(k, t) {
+        const p = k.op(t).proc;
+        if (!k.trylock(k.ptl(p), t)) return BLOCKED;
+        const vma = k.local(t, L_VMA);
+        const flags = k.local(t, L_FLAGS);
+        const pte = k.small_pte(p, k.op(t).addr, k.local(t, L_IDX));
+        const page = k.variant.gup === "follow_page" ? follow_page(k, pte, vma, flags) : follow_page_pte(k, pte, vma, flags);
+        k.unlock(k.ptl(p));
+        if (page === EFAULT) return caller.error(k, t);
+        if (page === NEED_UNSHARE) return handle_mm_fault(k, t, pc, FAULT_FLAG_UNSHARE, faultin_page_return);
+        if (page === NEED_FAULT) return handle_mm_fault(k, t, pc, flags & FOLL_WRITE ? FAULT_FLAG_WRITE : 0, faultin_page_return);
+        return caller.page(k, t, page);
+      },
+    },
+    ...smallFaultSteps(pc, faultin_page_return),
+  };
+}

@@ -1,0 +1,428 @@
+/**
+ * The 4 KiB page fault (mm/memory.c, kernel-notes §4): handle_mm_fault → handle_pte_fault →
+ * do_anonymous_page (the zero page for a private read, a zeroed page for a write), do_fault
+ * (shmem for shared anonymous memory) or do_wp_page (reuse, or wp_page_copy). Cut where the
+ * kernel takes the page-table lock or a page lock that another thread may hold: the PTL is
+ * retaken after every allocation and the pte re-checked (pte_same) against the value the
+ * fault based its decision on. Follows v6.18; seed 001 as posted (2.6.31 with "ZERO_PAGE based
+ * on pte_special") where its variant flags say so. Also zap_pte_range and copy_present_pte,
+ * which munmap, exit, MADV_DONTNEED and fork use on 4 KiB ptes.
+ *
+ * The model keeps one page-table lock per mm (the kernel's is per page table): a coarser lock,
+ * which only serialises more.
+ */
+import type { Kernel } from "../kernel.js";
+import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
+import { PG_ANON, PG_ANON_EXCLUSIVE, VM_ANON_VMA, VM_LOCKED, VM_SHARED, VM_WRITE } from "../layout.js";
+import { BLOCKED, type Step } from "../types.js";
+import { folio_alloc, folio_put, vma_alloc_zeroed_movable_folio } from "./page_alloc.js";
+import { mk_pte, pte_mkwrite, pte_page, pte_special, pte_write, pte_wrprotect, zero_pte } from "./pte.js";
+import { shmem_get_folio } from "./shmem.js";
+
+/** vmf->flags (kept in L_FLAGS, below the FOLL_* bits of get_user_pages). */
+export const FAULT_FLAG_WRITE = 1;
+/** GUP wants an exclusive anonymous page for a R/O pin, without writing (today only). */
+export const FAULT_FLAG_UNSHARE = 2;
+const FAULT_FLAGS = FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE;
+
+/** handle_mm_fault's return that get_user_pages of seed 001's time looks at: COW was broken. */
+export const VM_FAULT_WRITE = 1;
+
+/** Where a fault goes when it returns: the access retries, or get_user_pages looks again. */
+export type FaultReturn = (k: Kernel, t: number, vm_fault: number) => number;
+
+export type SmallFaultStep = "do_anonymous_page" | "shmem_fault" | "finish_fault" | "do_wp_page" | "wp_page_copy";
+export const SMALL_FAULT_STEPS: readonly SmallFaultStep[] = ["do_anonymous_page", "shmem_fault", "finish_fault", "do_wp_page", "wp_page_copy"];
+
+type StepDef = Omit<Step, "label"> & { label?: string };
+
+/** The process, slot and 4 KiB page a thread's 4 KiB operation works on. */
+function fault_proc(k: Kernel, t: number): number {
+  return k.op(t).proc;
+}
+function fault_slot(k: Kernel, t: number): number {
+  return k.op(t).addr;
+}
+function fault_pte(k: Kernel, t: number): number {
+  return k.small_pte(fault_proc(k, t), fault_slot(k, t), k.local(t, L_IDX));
+}
+function set_fault_pte(k: Kernel, t: number, v: number): void {
+  k.set_small_pte(fault_proc(k, t), fault_slot(k, t), k.local(t, L_IDX), v);
+}
+function ptl(k: Kernel, t: number): number {
+  return k.ptl(fault_proc(k, t));
+}
+
+/** is_cow_mapping: private and may be written (every private anonymous VMA may). */
+export function is_cow_mapping(k: Kernel, vma: number): boolean {
+  return (k.vm_flags(vma) & VM_SHARED) === 0;
+}
+
+/**
+ * use_zero_page (seed 001): "If vma is shared or has page fault handler, using ZERO PAGE is bug",
+ * and a VM_LOCKED VMA is to be populated with real pages.
+ */
+export function use_zero_page(k: Kernel, vma: number): boolean {
+  return (k.vm_flags(vma) & (VM_LOCKED | VM_SHARED)) === 0;
+}
+
+/**
+ * vm_normal_page: the page a pte maps, or 0 for the zero page's special pte. Seed 001 recognises
+ * the special pte as the zero page only where use_zero_page(vma); elsewhere (a VM_LOCKED VMA
+ * that had zero pages before mlock) it calls print_bad_pte ("BUG: Bad page map") and returns
+ * NULL all the same, which is all the model keeps of it.
+ */
+export function vm_normal_page(pte: number): number {
+  return pte_special(pte) ? 0 : pte_page(pte);
+}
+
+/** The anonymous-page model of today (PageAnonExclusive) or of seed 001's kernel (mapcount). */
+function anon_exclusive_tracked(k: Kernel): boolean {
+  return k.variant.cowReuse === "PageAnonExclusive";
+}
+
+/** folio_add_new_anon_rmap: a new anonymous page, mapped once (RMAP_EXCLUSIVE today). */
+function folio_add_new_anon_rmap(k: Kernel, g: number): void {
+  k.page_set(g, PG_ANON);
+  if (anon_exclusive_tracked(k)) k.page_set(g, PG_ANON_EXCLUSIVE);
+  k.add_mapcount(g, 1);
+}
+
+/** The end of a 4 KiB fault: its locals go, and the caller decides what comes next. */
+function fault_done(k: Kernel, t: number, ret: FaultReturn, vm_fault: number): number {
+  k.set_local(t, L_FAULT_PTE, 0);
+  k.set_local(t, L_ORIG_PTE, 0);
+  k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) & ~FAULT_FLAGS);
+  return ret(k, t, vm_fault);
+}
+
+/** do_anonymous_page up to the PTL: a zero-page read needs nothing; anything else a zeroed page. */
+function do_anonymous_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
+  const vma = k.local(t, L_VMA);
+  const write = (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) !== 0;
+  // Today every private read maps the zero page (mm_forbids_zeropage is s390 KVM only); seed
+  // 001's do_anon_zeromap only where use_zero_page(vma).
+  if (!write && (k.variant.zeroPage === "is_zero_pfn" || use_zero_page(k, vma))) return pc.do_anonymous_page;
+  return alloc_anon_folio(k, t, pc);
+}
+
+/** vmf_anon_prepare (anon_vma_prepare), then the zeroed page; the PTL is taken next. */
+function alloc_anon_folio(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
+  const vma = k.local(t, L_VMA);
+  k.set_vma_resv_flags(vma, VM_ANON_VMA);
+  k.set_local(t, L_NEW, vma_alloc_zeroed_movable_folio(k));
+  return pc.do_anonymous_page;
+}
+
+/**
+ * handle_mm_fault → handle_pte_fault, with mmap_lock held and L_VMA, L_IDX set: read the pte
+ * without a lock (vmf->orig_pte) and go to the handler. `flags` are FAULT_FLAG_*.
+ */
+export function handle_mm_fault(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, flags: number, ret: FaultReturn): number {
+  const vma = k.local(t, L_VMA);
+  const orig = fault_pte(k, t);
+  k.set_local(t, L_FAULT_PTE, k.L.smallPte(fault_proc(k, t), fault_slot(k, t), k.local(t, L_IDX)) + 1);
+  k.set_local(t, L_ORIG_PTE, orig);
+  k.set_local(t, L_FLAGS, (k.local(t, L_FLAGS) & ~FAULT_FLAGS) | flags);
+  if (!orig) {
+    // do_pte_missing: vma_is_anonymous → do_anonymous_page, else do_fault (shmem's ->fault).
+    if (k.vma_is_anonymous(vma)) return do_anonymous_page(k, t, pc);
+    return pc.shmem_fault;
+  }
+  // A present pte: only a write (or an unshare) of a read-only one has work to do, under the
+  // PTL after pte_same; anything else just marks the pte young or dirty.
+  if (flags & FAULT_FLAGS && !pte_write(orig)) return pc.do_wp_page;
+  return fault_done(k, t, ret, 0);
+}
+
+/** wp_page_reuse: the pte becomes writable where the VMA allows it (maybe_mkwrite). */
+function wp_page_reuse(k: Kernel, t: number): void {
+  const vma = k.local(t, L_VMA);
+  if (k.vm_flags(vma) & VM_WRITE) set_fault_pte(k, t, pte_mkwrite(k.local(t, L_ORIG_PTE)));
+}
+
+/**
+ * wp_can_reuse_anon_folio (today, order-0 page): reuse only when our pte holds the only
+ * reference (no other mapping, no get_user_pages reference or pin, no COW in flight) and the
+ * page lock is free (folio_trylock).
+ */
+function wp_can_reuse_anon_folio(k: Kernel, g: number): boolean {
+  return k.page_ref(g) === 1 && k.a[k.folio_lock_word(g)] === 0;
+}
+
+/**
+ * reuse_swap_page (seed 001's kernel): reuse an anonymous page mapped at most once, whatever other
+ * references it has. do_wp_page took the page lock around it with trylock_page, which nothing can
+ * hold here: no path of the model keeps an anonymous page locked across a step.
+ */
+function reuse_swap_page(k: Kernel, t: number, g: number): boolean {
+  k.lock_uncontended(k.folio_lock_word(g), t, "page lock of an anonymous page in do_wp_page");
+  const reuse = k.page_mapcount(g) <= 1;
+  k.unlock(k.folio_lock_word(g));
+  return reuse;
+}
+
+/**
+ * do_wp_page, entered with the PTL held and the pte as the fault saw it. Reuses the page in
+ * place or drops the PTL for wp_page_copy (taking a reference on the old page, none on the zero
+ * page). Returns the next pc.
+ */
+function do_wp_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, ret: FaultReturn): number {
+  const vma = k.local(t, L_VMA);
+  const orig = k.local(t, L_ORIG_PTE);
+  const unshare = (k.local(t, L_FLAGS) & FAULT_FLAG_UNSHARE) !== 0;
+  const page = vm_normal_page(orig);
+  const flags = k.vm_flags(vma);
+  const unlock = (vm_fault: number) => {
+    k.unlock(ptl(k, t));
+    return fault_done(k, t, ret, vm_fault);
+  };
+  if (k.variant.cowReuse === "PageAnonExclusive") {
+    // Shared mapping: shmem has no ->page_mkwrite, so wp_page_shared just reuses the page.
+    if (flags & VM_SHARED) {
+      wp_page_reuse(k, t);
+      return unlock(0);
+    }
+    if (page && k.page_test(page, PG_ANON)) {
+      let exclusive = k.page_test(page, PG_ANON_EXCLUSIVE);
+      if (!exclusive && wp_can_reuse_anon_folio(k, page)) {
+        k.page_set(page, PG_ANON_EXCLUSIVE); // folio_move_anon_rmap
+        exclusive = true;
+      }
+      if (exclusive) {
+        if (!unshare) wp_page_reuse(k, t);
+        return unlock(0);
+      }
+    }
+  } else {
+    // 2.6.31: no page (the zero page) in a shared writable mapping is reused, else copied; an
+    // anonymous page mapped once is reused; a shared writable mapping reuses its page.
+    const sharedWritable = (flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE);
+    const reuse = page ? (k.page_test(page, PG_ANON) ? reuse_swap_page(k, t, page) : sharedWritable) : sharedWritable;
+    if (reuse) {
+      wp_page_reuse(k, t);
+      return unlock(VM_FAULT_WRITE);
+    }
+  }
+  // Ok, we need to copy. Oh, well..
+  if (page) {
+    k.folio_get(page);
+    k.set_local(t, L_PAGE, page);
+  }
+  k.unlock(ptl(k, t));
+  return wp_page_copy_alloc(k, t, pc);
+}
+
+/** The content a copy of the faulting pte's page starts with. */
+function wp_page_copy_source(k: Kernel, t: number, old: number): number {
+  if (old) return k.page_content(old);
+  // Seed 001: the zero pte has no struct page (vm_normal_page returned NULL), so do_wp_page's
+  // cow_user_page copies from the user address, reading whatever the mm maps there now that
+  // the PTL is dropped; a failed read (nothing mapped) fills the page with zeroes.
+  const now = fault_pte(k, t);
+  return now ? k.page_content(pte_page(now)) : 0;
+}
+
+/**
+ * wp_page_copy without the PTL: anon_vma_prepare, then the new page: zeroed for the zero pte
+ * today (is_zero_pfn), else a copy (__wp_page_copy_user, or seed 001's cow_user_page).
+ */
+function wp_page_copy_alloc(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
+  const vma = k.local(t, L_VMA);
+  const old = k.local(t, L_PAGE);
+  k.set_vma_resv_flags(vma, VM_ANON_VMA);
+  let g: number;
+  if (!old && k.variant.cowZeroSource === "vma_alloc_zeroed_movable_folio") {
+    g = vma_alloc_zeroed_movable_folio(k);
+  } else {
+    const content = wp_page_copy_source(k, t, old);
+    g = folio_alloc(k);
+    k.set_page_content(g, content);
+  }
+  k.set_local(t, L_NEW, g);
+  return pc.wp_page_copy;
+}
+
+/** The fault steps every 4 KiB operation that faults shares; `ret` says where a fault returns. */
+export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultReturn): Record<SmallFaultStep, StepDef> {
+  return {
+    do_anonymous_page: {
+      fn: "do_anonymous_page",
+      label: "do_anonymous_page:pte_offset_map_lock",
+      reads: ["pte"],
+      writes: ["ptl", "pte", "page"],
+      run(k, t) {
+        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        const vma = k.local(t, L_VMA);
+        const g = k.local(t, L_NEW);
+        const changed = fault_pte(k, t) !== k.local(t, L_ORIG_PTE); // vmf_pte_changed
+        if (!g) {
+          if (changed) {
+            k.unlock(ptl(k, t));
+            // do_anon_zeromap returned false: seed 001's do_anonymous_page goes on to allocate.
+            if (k.variant.zeroPage === "use_zero_page") return alloc_anon_folio(k, t, pc);
+            return fault_done(k, t, ret, 0);
+          }
+          set_fault_pte(k, t, zero_pte(k.L.zeroPage));
+          k.unlock(ptl(k, t));
+          return fault_done(k, t, ret, 0);
+        }
+        k.set_local(t, L_NEW, 0);
+        if (changed) {
+          k.unlock(ptl(k, t));
+          folio_put(k, g); // release: another thread filled the pte
+          return fault_done(k, t, ret, 0);
+        }
+        folio_add_new_anon_rmap(k, g);
+        set_fault_pte(k, t, mk_pte(g, (k.vm_flags(vma) & VM_WRITE) !== 0));
+        k.unlock(ptl(k, t));
+        return fault_done(k, t, ret, 0);
+      },
+    },
+    shmem_fault: {
+      fn: "shmem_fault",
+      label: "shmem_fault:shmem_get_folio",
+      reads: ["page_cache"],
+      writes: ["page_cache", "page", "page_lock"],
+      run(k, t) {
+        const vma = k.local(t, L_VMA);
+        const g = shmem_get_folio(k, t, k.vm_file(vma), k.local(t, L_IDX));
+        if (g === BLOCKED) return BLOCKED;
+        k.set_local(t, L_PAGE, g);
+        k.set_local(t, L_LOCKED, g);
+        return pc.finish_fault;
+      },
+    },
+    finish_fault: {
+      fn: "finish_fault",
+      label: "finish_fault:pte_offset_map_lock",
+      reads: ["pte"],
+      writes: ["ptl", "pte", "page", "page_lock"],
+      run(k, t) {
+        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        const vma = k.local(t, L_VMA);
+        const g = k.local(t, L_PAGE);
+        k.set_local(t, L_PAGE, 0);
+        k.set_local(t, L_LOCKED, 0);
+        if (fault_pte(k, t)) {
+          // VM_FAULT_NOPAGE: someone mapped it meanwhile; do_read_fault unlocks and puts the page.
+          k.unlock(ptl(k, t));
+          k.unlock(k.folio_lock_word(g));
+          folio_put(k, g);
+          return fault_done(k, t, ret, 0);
+        }
+        // set_pte_range: shmem asks for no write notification, so a shared writable VMA's
+        // vm_page_prot is writable even for a read fault; the fault's reference becomes the pte's.
+        k.add_mapcount(g, 1);
+        const writable = (k.vm_flags(vma) & VM_WRITE) !== 0 && ((k.vm_flags(vma) & VM_SHARED) !== 0 || (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) !== 0);
+        set_fault_pte(k, t, mk_pte(g, writable));
+        k.unlock(ptl(k, t));
+        k.unlock(k.folio_lock_word(g));
+        return fault_done(k, t, ret, 0);
+      },
+    },
+    do_wp_page: {
+      fn: "do_wp_page",
+      label: "handle_pte_fault:pte_same",
+      reads: ["pte", "page"],
+      writes: ["ptl", "pte", "page"],
+      run(k, t) {
+        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        if (fault_pte(k, t) !== k.local(t, L_ORIG_PTE)) {
+          k.unlock(ptl(k, t));
+          return fault_done(k, t, ret, 0);
+        }
+        return do_wp_page(k, t, pc, ret);
+      },
+    },
+    wp_page_copy: {
+      fn: "wp_page_copy",
+      label: "wp_page_copy:pte_same",
+      reads: ["pte"],
+      writes: ["ptl", "pte", "page"],
+      run(k, t) {
+        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        const vma = k.local(t, L_VMA);
+        const old = k.local(t, L_PAGE);
+        const copy = k.local(t, L_NEW);
+        k.set_local(t, L_PAGE, 0);
+        k.set_local(t, L_NEW, 0);
+        let vm_fault = 0;
+        if (fault_pte(k, t) === k.local(t, L_ORIG_PTE)) {
+          const unshare = (k.local(t, L_FLAGS) & FAULT_FLAG_UNSHARE) !== 0;
+          folio_add_new_anon_rmap(k, copy);
+          // An unshare keeps the pte read-only; a write gets maybe_mkwrite(pte_mkdirty()).
+          set_fault_pte(k, t, mk_pte(copy, !unshare && (k.vm_flags(vma) & VM_WRITE) !== 0));
+          if (old) {
+            k.add_mapcount(old, -1); // folio_remove_rmap_pte
+            folio_put(k, old); // the old pte's reference
+          }
+          vm_fault = VM_FAULT_WRITE;
+        } else {
+          folio_put(k, copy);
+        }
+        if (old) folio_put(k, old);
+        k.unlock(ptl(k, t));
+        return fault_done(k, t, ret, vm_fault);
+      },
+    },
+  };
+}
+
+/**
+ * zap_pte_range over 4 KiB pages [from, to) of a VMA (munmap, exit, MADV_DONTNEED): each pte is
+ * cleared, and a page (not the zero page) loses its mapcount and the pte's reference.
+ */
+export function zap_pte_range(k: Kernel, vma: number, from: number, to: number): void {
+  const p = k.L.vmaProc(vma);
+  const slot = k.vm_start(vma);
+  for (let i = from; i < to; i++) {
+    const pte = k.small_pte(p, slot, i);
+    if (!pte) continue;
+    k.set_small_pte(p, slot, i, 0);
+    const g = vm_normal_page(pte);
+    if (!g) continue;
+    k.add_mapcount(g, -1);
+    folio_put(k, g);
+  }
+}
+
+/**
+ * copy_pte_range for a 4 KiB VMA at fork: copy_present_pte for each present pte (kernel-notes
+ * §6). The zero page's pte is copied as it is, with no reference. Other pages get a reference
+ * and a mapcount; a COW mapping's writable ptes become read-only in parent and child. Today an
+ * anonymous page pinned for DMA (folio_needs_cow_for_dma) is copied for the child at once
+ * (copy_present_page) and the parent keeps it writable; any other anonymous page stops being
+ * exclusive. Seed 001's copy_one_pte shares every page.
+ */
+export function copy_pte_range(k: Kernel, dst: number, src: number): void {
+  const parent = k.L.vmaProc(src);
+  const child = k.L.vmaProc(dst);
+  const slot = k.vm_start(src);
+  const cow = is_cow_mapping(k, src);
+  for (let i = 0; i < k.vm_nr_pages(src); i++) {
+    let pte = k.small_pte(parent, slot, i);
+    if (!pte) continue;
+    const g = vm_normal_page(pte);
+    if (g && k.page_test(g, PG_ANON) && anon_exclusive_tracked(k)) {
+      // folio_try_dup_anon_rmap_pte; MMF_HAS_PINNED is set in any mm that pinned its page.
+      if (k.page_test(g, PG_ANON_EXCLUSIVE) && k.page_pins(g) > 0) {
+        const copy = folio_alloc(k);
+        k.set_page_content(copy, k.page_content(g));
+        folio_add_new_anon_rmap(k, copy);
+        k.set_small_pte(child, slot, i, mk_pte(copy, (k.vm_flags(dst) & VM_WRITE) !== 0));
+        continue;
+      }
+      k.page_clear(g, PG_ANON_EXCLUSIVE);
+    }
+    if (g) {
+      k.folio_get(g);
+      k.add_mapcount(g, 1);
+    }
+    if (cow && pte_write(pte)) {
+      pte = pte_wrprotect(pte);
+      k.set_small_pte(parent, slot, i, pte);
+    }
+    k.set_small_pte(child, slot, i, pte);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Shared anonymous memory is shmem (mm/shmem.c): mmap of MAP_SHARED|MAP_ANONYMOUS gives the VMA
+ * a file of its own on the internal mount (shmem_zero_setup), and its pages live in that file's
+ * page cache, so a read fault allocates a real page and the zero page is never used. The file
+ * lives as long as a VMA holds it; the last fput evicts the inode and its pages.
+ */
+import type { Kernel } from "../kernel.js";
+import { BLOCKED } from "../types.js";
+import { folio_alloc, folio_put } from "./page_alloc.js";
+
+/** folio->mapping of shmem inode i's pages: numbered after the hugetlbfs files. */
+export function shmem_mapping(k: Kernel, i: number): number {
+  return k.L.files + i + 1;
+}
+
+/** shmem_zero_setup: the new VMA holds shmem inode i (shmem_kernel_file_setup, i_size = len). */
+export function shmem_zero_setup(k: Kernel, i: number): void {
+  k.set_shmem_vmas(i, 1);
+}
+
+/** get_file: one more VMA (a fork's copy) holds the file. */
+export function shmem_get_file(k: Kernel, i: number): void {
+  k.set_shmem_vmas(i, k.shmem_vmas(i) + 1);
+}
+
+/** fput from remove_vma: the last VMA gone, the inode is evicted (shmem_evict_inode). */
+export function shmem_fput(k: Kernel, i: number): void {
+  const n = k.shmem_vmas(i) - 1;
+  k.set_shmem_vmas(i, n);
+  if (n === 0) shmem_evict_inode(k, i);
+}
+
+/**
+ * shmem_evict_inode → shmem_truncate_range(0, -1): every page leaves the page cache. No VMA maps
+ * the file any more, so no fault holds a page lock here; a page still pinned lives on until the
+ * pin is released.
+ */
+function shmem_evict_inode(k: Kernel, i: number): void {
+  for (let idx = 0; idx < k.cfg.shmem[i]!.pages; idx++) {
+    const g = k.shmem_cache(i, idx);
+    if (!g) continue;
+    k.set_shmem_cache(i, idx, 0);
+    k.set_page_mapping(g, 0, 0);
+    folio_put(k, g);
+  }
+}
+
+/**
+ * shmem_fault → shmem_get_folio_gfp: the page at index idx, locked and with a reference for the
+ * fault; a miss allocates a zeroed page and adds it to the page cache (which takes its own
+ * reference). BLOCKED when another fault holds the page's lock (folio_lock); nothing changed then.
+ */
+export function shmem_get_folio(k: Kernel, t: number, i: number, idx: number): number {
+  let g = k.shmem_cache(i, idx);
+  if (g) {
+    if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
+    k.folio_get(g);
+    return g;
+  }
+  g = folio_alloc(k);
+  k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a new shmem page");
+  k.set_shmem_cache(i, idx, g);
+  k.set_page_mapping(g, shmem_mapping(k, i), idx);
+  k.folio_get(g);
+  return g;
+}

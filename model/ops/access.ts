@@ -1,0 +1,53 @@
+/**
+ * A user load or store of one 4 KiB page (access4k). The access goes through the pte as the MMU
+ * would: a present pte serves a load, a writable one a store (which writes the thread's number +
+ * 1 into the page). Otherwise the page fault: do_user_addr_fault → lock_mm_and_find_vma (SIGSEGV
+ * outside the VMA or for a store to a read-only one) → handle_mm_fault; when the fault returns,
+ * mmap_lock is dropped and the access is tried again, as the faulting instruction is.
+ */
+import { L_IDX, L_VMA } from "../kernel.js";
+import type { Kernel } from "../kernel.js";
+import { VM_WRITE } from "../layout.js";
+import { FAULT_FLAG_WRITE, handle_mm_fault, SMALL_FAULT_STEPS, smallFaultSteps, type SmallFaultStep } from "../mm/memory.js";
+import { pte_page, pte_write } from "../mm/pte.js";
+import { find_vma } from "../mm/vma.js";
+import { BLOCKED, DONE, procedure, Result } from "../types.js";
+
+type AccessStep = "access" | SmallFaultStep;
+
+/** The fault returned: the access is tried again without mmap_lock. */
+function fault_return(k: Kernel, t: number, pc: Record<AccessStep, number>): number {
+  k.up_read(k.mmap_lock(k.op(t).proc), t);
+  k.set_local(t, L_VMA, 0);
+  k.set_local(t, L_IDX, 0);
+  return pc.access;
+}
+
+export const access4k = procedure<AccessStep>("access4k", ["access", ...SMALL_FAULT_STEPS], (pc) => ({
+  access: {
+    fn: "do_user_addr_fault",
+    label: "do_user_addr_fault:access",
+    reads: ["pte", "vma", "page"],
+    writes: ["mmap_lock", "page"],
+    run(k, t) {
+      const op = k.op(t);
+      const pte = k.small_pte(op.proc, op.addr, op.page);
+      if (pte && (!op.write || pte_write(pte))) {
+        if (op.write) k.set_page_content(pte_page(pte), t + 1);
+        k.set_result(t, Result.OK);
+        return DONE;
+      }
+      if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
+      const vma = find_vma(k, op.proc, op.addr);
+      if (!vma || op.page >= k.vm_nr_pages(vma) || (op.write && !(k.vm_flags(vma) & VM_WRITE))) {
+        k.up_read(k.mmap_lock(op.proc), t);
+        k.set_result(t, Result.SIGSEGV);
+        return DONE;
+      }
+      k.set_local(t, L_VMA, vma);
+      k.set_local(t, L_IDX, op.page);
+      return handle_mm_fault(k, t, pc, op.write ? FAULT_FLAG_WRITE : 0, (k2, t2) => fault_return(k2, t2, pc));
+    },
+  },
+  ...smallFaultSteps(pc, (k, t) => fault_return(k, t, pc)),
+}));

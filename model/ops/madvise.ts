@@ -1,0 +1,51 @@
+/**
+ * madvise(MADV_DONTNEED) of 4 KiB pages (dontneed4k): under mmap_lock for read (so it races
+ * faults of the same mm), zap_page_range_single drops the ptes and their pages; the next access
+ * faults in a zero page (private) or the page-cache page (shmem). A VM_LOCKED VMA is EINVAL
+ * (madvise_dontneed_free_valid_vma, and 2.6.31's madvise_dontneed alike); pages past the VMA
+ * are a hole: ENOMEM, after the mapped part is zapped.
+ */
+import { L_VMA } from "../kernel.js";
+import { VM_LOCKED } from "../layout.js";
+import { zap_pte_range } from "../mm/memory.js";
+import { find_vma } from "../mm/vma.js";
+import { BLOCKED, DONE, procedure, Result } from "../types.js";
+
+export const dontneed4k = procedure<"madvise" | "zap_page_range_single">("dontneed4k", ["madvise", "zap_page_range_single"], (pc) => ({
+  madvise: {
+    fn: "madvise",
+    label: "madvise:mmap_read_lock",
+    reads: ["vma"],
+    writes: ["mmap_lock"],
+    run(k, t) {
+      const op = k.op(t);
+      if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
+      const vma = find_vma(k, op.proc, op.addr);
+      if (!vma || k.vm_flags(vma) & VM_LOCKED) {
+        k.up_read(k.mmap_lock(op.proc), t);
+        k.set_result(t, vma ? Result.EINVAL : Result.ENOMEM);
+        return DONE;
+      }
+      k.set_local(t, L_VMA, vma);
+      return pc.zap_page_range_single;
+    },
+  },
+  zap_page_range_single: {
+    fn: "zap_page_range_single",
+    label: "zap_pte_range:pte_offset_map_lock",
+    reads: ["pte"],
+    writes: ["ptl", "pte", "page", "mmap_lock"],
+    run(k, t) {
+      const op = k.op(t);
+      if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+      const vma = k.local(t, L_VMA);
+      const end = op.page + op.pages;
+      zap_pte_range(k, vma, Math.min(op.page, k.vm_nr_pages(vma)), Math.min(end, k.vm_nr_pages(vma)));
+      k.unlock(k.ptl(op.proc));
+      k.up_read(k.mmap_lock(op.proc), t);
+      k.set_local(t, L_VMA, 0);
+      k.set_result(t, end > k.vm_nr_pages(vma) ? Result.ENOMEM : Result.OK);
+      return DONE;
+    },
+  },
+}));

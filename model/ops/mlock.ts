@@ -1,0 +1,85 @@
+/**
+ * mlock and munlock of a whole 4 KiB VMA (mlock4k, munlock4k): do_mlock → mlock_fixup sets or
+ * clears VM_LOCKED under mmap_lock for write; mlock then populates the VMA (model/mm/populate.ts)
+ * and turns a -EFAULT into ENOMEM (__mlock_posix_error_return). PG_mlocked and the unevictable
+ * LRU are not modelled. Locking part of a VMA would split it, which the model does not do for
+ * 4 KiB VMAs: the scenario loader only accepts whole VMAs.
+ */
+import type { Kernel } from "../kernel.js";
+import { VM_LOCKED } from "../layout.js";
+import { POPULATE_STEPS, populateSteps, get_user_pages_locked, type PopulateStep } from "../mm/populate.js";
+import { find_vma, set_vm_flags } from "../mm/vma.js";
+import { BLOCKED, DONE, procedure, Result } from "../types.js";
+
+/** mmap_write_lock and the VMA to change, or DONE (ENOMEM: nothing mapped there). */
+function lock_and_find(k: Kernel, t: number): number {
+  const op = k.op(t);
+  if (!k.down_write_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
+  const vma = find_vma(k, op.proc, op.addr);
+  if (vma) return vma;
+  k.up_write(k.mmap_lock(op.proc));
+  k.set_result(t, Result.ENOMEM);
+  return DONE;
+}
+
+function unlock_done(k: Kernel, t: number): number {
+  k.up_write(k.mmap_lock(k.op(t).proc));
+  k.set_result(t, Result.OK);
+  return DONE;
+}
+
+export const mlock4k = procedure<"mlock_fixup" | PopulateStep>("mlock4k", ["mlock_fixup", ...POPULATE_STEPS], (pc) => ({
+  mlock_fixup: {
+    fn: "mlock_fixup",
+    label: "do_mlock:mlock_fixup",
+    reads: ["vma"],
+    writes: ["mmap_lock", "vma"],
+    run(k, t) {
+      const vma = lock_and_find(k, t);
+      if (vma < 0) return vma;
+      const flags = k.vm_flags(vma);
+      if (k.variant.populate === "make_pages_present") {
+        // 2.6.31: "if (newflags == vma->vm_flags) goto out", and the pages are mlocked under
+        // mmap_sem for write.
+        if (flags & VM_LOCKED) return unlock_done(k, t);
+        set_vm_flags(k, vma, flags | VM_LOCKED);
+        get_user_pages_locked(k, t, vma, true);
+        return pc.follow_page;
+      }
+      set_vm_flags(k, vma, flags | VM_LOCKED);
+      k.up_write(k.mmap_lock(k.op(t).proc));
+      return pc.__mm_populate;
+    },
+  },
+  ...populateSteps(pc, (k, t, failed) => {
+    k.set_result(t, failed ? Result.ENOMEM : Result.OK);
+    return DONE;
+  }),
+}));
+
+export const munlock4k = procedure<"mlock_fixup" | PopulateStep>("munlock4k", ["mlock_fixup", ...POPULATE_STEPS], (pc) => ({
+  mlock_fixup: {
+    fn: "mlock_fixup",
+    label: "do_mlock:mlock_fixup",
+    reads: ["vma"],
+    writes: ["mmap_lock", "vma"],
+    run(k, t) {
+      const vma = lock_and_find(k, t);
+      if (vma < 0) return vma;
+      const flags = k.vm_flags(vma);
+      if (!(flags & VM_LOCKED)) return unlock_done(k, t);
+      set_vm_flags(k, vma, flags & ~VM_LOCKED);
+      // Today munlock_vma_pages_range walks the ptes and munlocks each folio: nothing to fault.
+      if (k.variant.populate === "__mm_populate") return unlock_done(k, t);
+      // 2.6.31: munlock_vma_pages_range → __mlock_vma_pages_range(vma, start, end, 0) with
+      // VM_LOCKED already cleared, so use_zero_page holds again and GUP_FLAGS_IGNORE_ZERO stays.
+      get_user_pages_locked(k, t, vma, true);
+      return pc.follow_page;
+    },
+  },
+  // mlock_fixup ignores what munlock's __mlock_vma_pages_range returns.
+  ...populateSteps(pc, (k, t) => {
+    k.set_result(t, Result.OK);
+    return DONE;
+  }),
+}));

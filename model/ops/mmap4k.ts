@@ -1,0 +1,51 @@
+/**
+ * mmap of 4 KiB anonymous memory (mmap4k): do_mmap → mmap_region under mmap_lock for write. A
+ * private mapping is anonymous (vma_set_anonymous: no file, pages come from do_anonymous_page);
+ * a shared one is shmem (shmem_zero_setup gives it a file of its own). With MAP_POPULATE,
+ * vm_mmap_pgoff populates it (model/mm/populate.ts) and ignores errors.
+ */
+import { L_IDX } from "../kernel.js";
+import { VM_NR_PAGES, VM_SHARED, VM_WRITE } from "../layout.js";
+import { POPULATE_STEPS, populateSteps, get_user_pages_locked, type PopulateStep } from "../mm/populate.js";
+import { shmem_zero_setup } from "../mm/shmem.js";
+import { find_vma_intersection, vma_link, vma_record } from "../mm/vma.js";
+import { BLOCKED, DONE, procedure, Result } from "../types.js";
+
+export const mmap4k = procedure<"mmap_region" | PopulateStep>("mmap4k", ["mmap_region", ...POPULATE_STEPS], (pc) => ({
+  mmap_region: {
+    fn: "mmap_region",
+    reads: ["vma"],
+    writes: ["mmap_lock", "vma", "page_cache"],
+    run(k, t) {
+      const op = k.op(t);
+      const lock = k.mmap_lock(op.proc);
+      if (!k.down_write_trylock(lock, t)) return BLOCKED;
+      if (find_vma_intersection(k, op.proc, op.addr, op.addr + 1)) {
+        // The model does not replace mappings (no MAP_FIXED over a VMA).
+        k.up_write(lock);
+        k.set_result(t, Result.EINVAL);
+        return DONE;
+      }
+      const rec = vma_record(op.addr, op.addr + 1, 0, (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0), op.file);
+      rec[VM_NR_PAGES] = op.pages;
+      const vma = vma_link(k, op.proc, rec);
+      if (op.shared) shmem_zero_setup(k, op.file);
+      if (!op.populate) {
+        k.up_write(lock);
+        k.set_result(t, Result.OK);
+        return DONE;
+      }
+      if (k.variant.populate === "make_pages_present") {
+        get_user_pages_locked(k, t, vma, false);
+        return pc.follow_page;
+      }
+      k.up_write(lock);
+      return pc.__mm_populate;
+    },
+  },
+  ...populateSteps(pc, (k, t) => {
+    k.set_local(t, L_IDX, 0);
+    k.set_result(t, Result.OK);
+    return DONE;
+  }),
+}));
