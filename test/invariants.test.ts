@@ -11,10 +11,11 @@ import { Checker } from "../explorer/check.js";
 import { INVARIANTS } from "../invariants/index.js";
 import type { Invariant, StepContext } from "../invariants/types.js";
 import type { ModelConfig } from "../model/config.js";
-import { Kernel, L_FAULT_PTE, L_FLAGS, L_ORIG_PTE, L_PAGE } from "../model/kernel.js";
+import { Kernel, L_FAULT_PTE, L_FLAGS, L_GUP, L_ORIG_PTE, L_PAGE } from "../model/kernel.js";
 import { PAGE_IN_USE, PG_MAPCOUNT, PG_REF } from "../model/layout.js";
 import { Machine } from "../model/machine.js";
-import { make_huge_pte, pte_page } from "../model/mm/pte.js";
+import { FOLL_GET } from "../model/mm/gup.js";
+import { make_huge_pte, mk_pte, pte_page, pte_special } from "../model/mm/pte.js";
 import { range } from "../model/region.js";
 import type { Step } from "../model/types.js";
 import { findVariant, type Variant } from "../model/variant.js";
@@ -127,12 +128,12 @@ class CorruptedMachine extends Machine {
 describe("the invariant list", () => {
   it("names every invariant this file tests", () => {
     const names = INVARIANTS.map((i) => i.name);
-    for (const n of ["reservation-conservation", "pool-counters", "refcount-balance", "pte-same-guard", "lock-balance", "deadlock"])
+    for (const n of ["reservation-conservation", "pool-counters", "refcount-balance", "pte-same-guard", "lock-balance", "deadlock", "zero-page"])
       expect(names).toContain(n);
   });
 
   it("the unchanged initial states satisfy every state invariant", () => {
-    for (const cfg of [SPLIT_UNMAP, SHARED, FAULT_UNMAP]) {
+    for (const cfg of [SPLIT_UNMAP, SHARED, FAULT_UNMAP, SMALL]) {
       const { m, s } = initial(cfg);
       expect(new Checker(m, INVARIANTS).state(s)).toBeNull();
     }
@@ -495,5 +496,145 @@ describe("deadlock", () => {
     expect(new Checker(m, INVARIANTS).stuck(cur)).toBeNull();
     const r = explore(new Machine(FAULT_UNMAP, modern), INVARIANTS);
     expect(r.verdict).toBe("pass");
+  });
+});
+
+/**
+ * 4 KiB memory after a fork: page 0 maps the zero page in parent and child, page 1 an anonymous
+ * page both map read-only. Threads: 0 ptrace (a write through get_user_pages), 1 child.
+ */
+const SMALL = config({
+  name: "small",
+  summary: "4 KiB private memory, forked",
+  pool: { pages: 0 },
+  processes: ["parent", "child"],
+  setup: [
+    {
+      proc: "parent",
+      ops: [
+        { mmap4k: { addr: 0, pages: 2 } },
+        { access4k: { addr: 0, page: 0 } },
+        { access4k: { addr: 0, page: 1, write: true } },
+        { fork: { child: "child" } },
+      ],
+    },
+  ],
+  threads: [
+    { name: "ptrace", proc: "parent", ops: [{ gup4k: { addr: 0, page: 0, write: true } }] },
+    { name: "child", proc: "child", ops: [{ access4k: { addr: 0, page: 1 } }, "exit"] },
+  ],
+});
+
+describe("refcount-balance on 4 KiB pages", () => {
+  const inv = invariant("refcount-balance");
+  /** The anonymous page both processes map at page 1 of slot 0. */
+  const shared = (k: Kernel) => pte_page(k.small_pte(0, 0, 1));
+
+  it("holds: the anonymous page is mapped twice with two references; the zero page's ptes count for nothing", () => {
+    const { k } = initial(SMALL);
+    const g = shared(k);
+    expect([k.page_ref(g), k.page_mapcount(g)]).toEqual([2, 2]);
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+  });
+
+  it("fails: a 4 KiB page with one reference too few", () => {
+    const { k } = initial(SMALL);
+    const g = shared(k);
+    k.a[k.L.page(g) + PG_REF] = 1;
+    expect(inv.state!({ k, allDone: false })).toMatch(new RegExp(`page${g} refcount 1 but 2 references exist \\(2 ptes`));
+  });
+
+  it("fails: a 4 KiB page's mapcount disagrees with its ptes", () => {
+    const { k } = initial(SMALL);
+    const g = shared(k);
+    k.a[k.L.page(g) + PG_MAPCOUNT] = 1;
+    expect(inv.state!({ k, allDone: false })).toMatch(new RegExp(`page${g} mapcount 1 but 2 ptes map it`));
+  });
+
+  it("fails: a pin nobody holds", () => {
+    const { k } = initial(SMALL);
+    const g = shared(k);
+    k.add_pins(g, 1);
+    expect(inv.state!({ k, allDone: false })).toMatch(new RegExp(`page${g} pincount 1 but 0 pins are held`));
+  });
+
+  it("fails: a freed 4 KiB page still mapped", () => {
+    const { k } = initial(SMALL);
+    const free = k.L.lastPage;
+    expect(k.page_state(free)).not.toBe(PAGE_IN_USE);
+    k.set_small_pte(1, 0, 0, mk_pte(free, false));
+    expect(inv.state!({ k, allDone: false })).toMatch(new RegExp(`page${free} is free but still referenced \\(1 ptes`));
+  });
+
+  it("holds while get_user_pages holds its reference, and fails when that reference is lost", () => {
+    const { m, s } = initial(SMALL);
+    let cur = s;
+    let k = m.k.view(cur);
+    while (!k.local(0, L_GUP)) {
+      cur = stepOf(m, cur, 0).next;
+      k = m.k.view(cur);
+    }
+    const g = k.local(0, L_GUP);
+    expect(g).not.toBe(k.L.zeroPage); // FOLL_WRITE broke COW first
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+    k.set_local(0, L_GUP, 0);
+    expect(inv.state!({ k, allDone: false })).toMatch(new RegExp(`page${g} refcount 2 but 1 references exist`));
+  });
+});
+
+describe("zero-page", () => {
+  const inv = invariant("zero-page");
+
+  it("holds on a state where two processes map the zero page", () => {
+    const { k } = initial(SMALL);
+    expect(pte_special(k.small_pte(0, 0, 0)) && pte_special(k.small_pte(1, 0, 0))).toBe(true);
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+  });
+
+  it("fails: the zero page was written", () => {
+    const { k } = initial(SMALL);
+    k.set_page_content(k.L.zeroPage, 1);
+    expect(inv.state!({ k, allDone: false })).toMatch(/the zero page was written \(it holds 1\)/);
+  });
+
+  it("fails: the zero page is locked", () => {
+    const { k } = initial(SMALL);
+    k.lock_uncontended(k.folio_lock_word(k.L.zeroPage), 1, "test");
+    expect(inv.state!({ k, allDone: false })).toMatch(/the zero page is locked \(folio_lock by thread 1\)/);
+  });
+
+  it("fails: a pte of the zero page counted as a mapping", () => {
+    const { k } = initial(SMALL);
+    k.add_mapcount(k.L.zeroPage, 1);
+    expect(inv.state!({ k, allDone: false })).toMatch(/the zero page has mapcount 1/);
+  });
+
+  it("fails: a reference on the zero page that no get_user_pages reader holds (fork took one for its pte)", () => {
+    const { k } = initial(SMALL);
+    k.folio_get(k.L.zeroPage);
+    expect(inv.state!({ k, allDone: false })).toMatch(/the zero page's refcount is 1, but get_user_pages callers hold 0 references on it/);
+  });
+
+  it("holds: a reader's FOLL_GET reference on the zero page", () => {
+    const { k } = initial(SMALL);
+    k.folio_get(k.L.zeroPage);
+    k.set_local(1, L_GUP, k.L.zeroPage);
+    k.set_local(1, L_FLAGS, FOLL_GET);
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+  });
+
+  it("fails: get_user_pages hands the zero page to a caller that writes it", () => {
+    const { k } = initial(SMALL);
+    k.folio_get(k.L.zeroPage);
+    k.set_local(0, L_GUP, k.L.zeroPage);
+    k.set_local(0, L_FLAGS, FOLL_GET);
+    expect(inv.state!({ k, allDone: false })).toMatch(/get_user_pages handed the zero page to gup4k\(addr=0, page=0, write\), which writes it/);
+  });
+
+  it("is what the explorer reports, at depth 0, for a corrupted initial state", () => {
+    const m = new CorruptedMachine(SMALL, modern, (k) => k.set_page_content(k.L.zeroPage, 7));
+    const r = explore(m, INVARIANTS);
+    expect(r.violation?.invariant).toBe("zero-page");
+    expect(r.violation?.depth).toBe(0);
   });
 });
