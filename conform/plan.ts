@@ -114,6 +114,8 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
       return `${p} munlock ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
     case "dontneed4k":
       return `${p} madvise ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
+    case "gup4k":
+      return `${p} procmem ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
   }
 }
 

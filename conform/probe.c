@@ -22,6 +22,7 @@
  *                                        P (MAP_POPULATE)
  *   P access OFF r|w | P munmap OFF LEN | P mprotect OFF LEN r|w | P mlock OFF LEN
  *   P munlock OFF LEN | P madvise OFF LEN     (MADV_DONTNEED)
+ *   P procmem OFF r|w                one byte through /proc/self/mem (get_user_pages, FOLL_FORCE)
  *   P fork Q | P exit
  * P is the process (0 is the first; fork Q makes process Q, which runs the lines that name it).
  *
@@ -67,11 +68,11 @@ enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5 };
 
 enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
-	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH, OP_MUNLOCK, OP_MADVISE,
+	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH, OP_MUNLOCK, OP_MADVISE, OP_PROCMEM,
 };
 static const char *const op_names[] = {
 	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
-	"munmap", "mprotect", "mlock", "fork", "exit", "punch", "munlock", "madvise",
+	"munmap", "mprotect", "mlock", "fork", "exit", "punch", "munlock", "madvise", "procmem",
 };
 
 struct step {
@@ -237,7 +238,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (!*(w) || *end || (dst) < 0)                                        \
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
-	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2 };
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2 };
 	if (n != want[s->op])
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
@@ -271,10 +272,11 @@ static void parse_step(int line, char *rest, struct step *s)
 			fail(EXIT_BAD, "line %d: mmap: flags must start with p or s", line);
 		break;
 	case OP_ACCESS:
+	case OP_PROCMEM:
 		NUM(w1, s->a);
 		s->b = !strcmp(w2, "w");
 		if (strcmp(w2, "r") && strcmp(w2, "w"))
-			fail(EXIT_BAD, "line %d: access: r or w", line);
+			fail(EXIT_BAD, "line %d: %s: r or w", line, op_names[s->op]);
 		break;
 	case OP_MPROTECT:
 		NUM(w1, s->a);
@@ -298,8 +300,8 @@ static void parse_step(int line, char *rest, struct step *s)
 	    strchr(s->name, '/'))
 		fail(EXIT_BAD, "line %d: a file name has no /", line);
 	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
-	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_ACCESS) &&
-	    (s->a + (s->op == OP_ACCESS ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
+	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_ACCESS || s->op == OP_PROCMEM) &&
+	    (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
 		fail(EXIT_BAD, "line %d: %s: outside the %ld huge pages of space", line, op_names[s->op], space);
 #undef NUM
 }
@@ -457,6 +459,18 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		access_armed = 0;
 		r->sig = sig;
 		r->ret = 0;
+		break;
+	}
+	case OP_PROCMEM: {
+		/* access_remote_vm: get_user_pages with FOLL_FORCE, as ptrace does. */
+		char c = 1;
+		int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : s->b ? pwrite(fd, &c, 1, (off_t)(uintptr_t)at) : pread(fd, &c, 1, (off_t)(uintptr_t)at);
+		r->err = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = r->err;
+		r->ret = n == 1 ? 0 : -1;
 		break;
 	}
 	case OP_MUNMAP:

@@ -20,8 +20,9 @@ const positive = z.number().int().positive();
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -");
 
 /**
- * Operations the model has: the same arguments as in scenarios/ (scenarios/schema.ts). The
- * model's gup4k has no counterpart in the probe.
+ * Operations the model has: the same arguments as in scenarios/ (scenarios/schema.ts). The probe
+ * reaches get_user_pages (gup4k) through /proc/self/mem, so only as ptrace does: FOLL_FORCE,
+ * FOLL_GET; where get_user_pages fails, the write or read of /proc/self/mem fails with EIO.
  */
 export const MODEL_OPS = [
   "mmap",
@@ -37,6 +38,7 @@ export const MODEL_OPS = [
   "mlock4k",
   "munlock4k",
   "dontneed4k",
+  "gup4k",
 ] as const;
 export type ModelOp = (typeof MODEL_OPS)[number];
 
@@ -207,6 +209,11 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         smallSlots.set(st.args.addr, Math.max(smallSlots.get(st.args.addr) ?? 0, st.args.pages));
         end = Math.max(end, st.args.addr + 1);
         break;
+      case "gup4k":
+        if (!st.args.force || st.args.pin || st.args.longterm)
+          fail(`${at}.gup4k`, "the probe gets there through /proc/self/mem: force: true, and no pin or longterm");
+        end = Math.max(end, st.args.addr + 1);
+        break;
       case "access4k":
       case "mlock4k":
       case "munlock4k":
@@ -221,7 +228,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
   s.steps.forEach((st, i) => {
     const a = st.args as Record<string, number>;
     const at = `steps.${i}.${st.proc}.${st.op}`;
-    const small = st.op === "mmap4k" || st.op === "access4k" || st.op === "mlock4k" || st.op === "munlock4k" || st.op === "dontneed4k";
+    const small = st.op.endsWith("4k");
     if (small && !smallSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} holds no 4 KiB mapping`);
     if (small && hugeSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} is used by a huge-page mapping too`);
     if ((st.op === "mlock4k" || st.op === "munlock4k" || st.op === "dontneed4k") && a.page! + a.pages! > SMALL_PER_HUGE)
