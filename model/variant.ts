@@ -116,7 +116,7 @@ export interface Variant {
 
 const modern: Variant = {
   name: "modern",
-  summary: "today's kernel (mm/hugetlb.c around v6.18)",
+  summary: "today's kernel (mm/hugetlb.c, mm/memory.c, mm/gup.c around v6.18)",
   privateResv: "map",
   ownerNeedsReservationAlwaysZero: false,
   faultMutex: "per-index",

@@ -160,6 +160,33 @@ describe("ranges", () => {
   });
 });
 
+describe("4 KiB memory", () => {
+  /** The base scenario with a 2-page 4 KiB mapping in slot 3. */
+  const small = (edit: (s: Record<string, any>) => void) =>
+    broken((s) => {
+      s.setup[0].ops.push({ mmap4k: { addr: 3, pages: 2 } });
+      edit(s);
+    });
+  it("the base scenario with a 4 KiB mapping is valid", () => {
+    expect(loadScenario(small(() => {})).config.smallSlots).toEqual([{ slot: 3, pages: 2 }]);
+  });
+  it("a 4 KiB operation on a slot no mmap4k maps", () => {
+    expectError(small((s) => (s.threads[0].ops[1] = { access4k: { addr: 2, page: 0 } })), "threads.0.ops.1.access4k.addr", /slot 2 holds no 4 KiB mapping/);
+  });
+  it("a 4 KiB page past the mappings of its slot", () => {
+    expectError(small((s) => (s.threads[0].ops[1] = { gup4k: { addr: 3, page: 2 } })), "threads.0.ops.1.gup4k.page", /past the 2 pages/);
+  });
+  it("mlock of part of a 4 KiB mapping (it would split the VMA)", () => {
+    expectError(small((s) => (s.threads[0].ops[1] = { mlock4k: { addr: 3, pages: 1 } })), "threads.0.ops.1.mlock4k.pages", /whole 4 KiB mapping/);
+  });
+  it("a huge-page operation on a slot of 4 KiB memory", () => {
+    expectError(small((s) => (s.threads[0].ops[1] = { fault: { addr: 3 } })), "threads.0.ops.1.fault.addr", /slot 3 holds 4 KiB memory/);
+  });
+  it("more 4 KiB pages than a mapping may have", () => {
+    expectError(small((s) => (s.setup[0].ops[1].mmap4k.pages = 17)), "setup.0.ops.1.mmap4k.pages", /<=\s*16|too big/i);
+  });
+});
+
 describe("missing required fields", () => {
   it("no summary", () => {
     expectError(broken((s) => delete s.summary), "summary", /expected string|required/i);
