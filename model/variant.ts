@@ -100,11 +100,13 @@ export interface Variant {
    */
   readonly cowReuse: "PageAnonExclusive" | "reuse_swap_page";
   /**
-   * wp_page_copy of the zero pte. "vma_alloc_zeroed_movable_folio" (today): a zeroed page.
-   * "cow_user_page" (seed 001's do_wp_page, where vm_normal_page gives no page): a copy of
-   * whatever the user address maps when the copy is made, the PTL dropped.
+   * How do_wp_page copies. "wp_page_copy" (today): a zeroed page for the zero pte (is_zero_pfn),
+   * else a copy of the old page, which no one can change meanwhile. "cow_user_page" (seed 001's
+   * do_wp_page, where vm_normal_page gives no page for the zero pte): the copy is made after the
+   * PTL is dropped, and for the zero pte it is read through the user address, from whatever the
+   * mm maps there by then.
    */
-  readonly cowZeroSource: "vma_alloc_zeroed_movable_folio" | "cow_user_page";
+  readonly cowCopy: "wp_page_copy" | "cow_user_page";
   /**
    * Populating 4 KiB memory (model/mm/populate.ts). "__mm_populate" (today): under mmap_lock for
    * read, after mlock_fixup or mmap_region dropped it for write. "make_pages_present" (seed 001's
@@ -131,7 +133,7 @@ const modern: Variant = {
   zeroPage: "is_zero_pfn",
   gup: "follow_page_pte",
   cowReuse: "PageAnonExclusive",
-  cowZeroSource: "vma_alloc_zeroed_movable_folio",
+  cowCopy: "wp_page_copy",
   populate: "__mm_populate",
 };
 
@@ -152,7 +154,7 @@ export const VARIANTS: readonly Variant[] = [
     zeroPage: "use_zero_page",
     gup: "follow_page",
     cowReuse: "reuse_swap_page",
-    cowZeroSource: "cow_user_page",
+    cowCopy: "cow_user_page",
     populate: "make_pages_present",
   },
   {

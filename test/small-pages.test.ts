@@ -6,10 +6,12 @@
  */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
+import { explore } from "../explorer/bfs.js";
 import { replay, reproduce } from "../explorer/trace.js";
 import { INVARIANTS } from "../invariants/index.js";
 import type { ModelConfig } from "../model/config.js";
-import type { Kernel } from "../model/kernel.js";
+import type { Invariant } from "../invariants/types.js";
+import { L_FAULT_PTE, L_ORIG_PTE, type Kernel } from "../model/kernel.js";
 import { PAGE_BUDDY, PAGE_IN_USE, PG_ANON, PG_ANON_EXCLUSIVE, VM_ANON_VMA, VM_LOCKED } from "../model/layout.js";
 import { Machine } from "../model/machine.js";
 import { pte_page, pte_special, pte_write } from "../model/mm/pte.js";
@@ -428,6 +430,49 @@ describe("seed 001 as posted", () => {
     expect(seed.page_state(g)).toBe(PAGE_IN_USE);
     expect(seed.page_content(g)).toBe(1);
     expect(seed.page_test(g, PG_ANON_EXCLUSIVE)).toBe(false); // no PageAnonExclusive in 2009
+  });
+});
+
+describe("seed 001: the copy of a zero pte comes from the user address", () => {
+  /**
+   * A content check no contract invariant makes: when a write fault replaces a zero pte, the
+   * new page holds zeroes (the faulting thread's store comes after).
+   */
+  const copyOfZeroIsZero: Invariant = {
+    name: "copy-of-zero-is-zero",
+    summary: "a page that replaces a zero pte starts zeroed",
+    step({ before, after, thread }) {
+      const slot = before.local(thread, L_FAULT_PTE);
+      if (!slot || !isZero(before, before.local(thread, L_ORIG_PTE))) return null;
+      const was = before.a[slot - 1]!;
+      const now = after.a[slot - 1]!;
+      if (!isZero(before, was) || !now || pte_special(now)) return null;
+      const content = after.page_content(pte_page(now));
+      return content ? `the copy of the zero page installed by thread ${thread} holds ${content}` : null;
+    },
+  };
+  /** A write fault on a zero pte races another thread's write, MADV_DONTNEED and a read refault. */
+  const c = config({
+    processes: ["p"],
+    setup: [{ proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1 } }, { access4k: { addr: 0, page: 0 } }] }],
+    threads: [
+      { name: "writer", proc: "p", ops: [{ access4k: { addr: 0, page: 0, write: true } }] },
+      {
+        name: "other",
+        proc: "p",
+        ops: [{ access4k: { addr: 0, page: 0, write: true } }, { dontneed4k: { addr: 0, page: 0 } }, { access4k: { addr: 0, page: 0 } }],
+      },
+    ],
+  });
+
+  it("today the copy is a zeroed page (wp_page_copy, is_zero_pfn)", () => {
+    expect(explore(new Machine(c, modern), [...INVARIANTS, copyOfZeroIsZero]).verdict).toBe("pass");
+  });
+
+  it("as posted, cow_user_page reads the address after the PTL is dropped: with MADV_DONTNEED and a refault of the zero pte in between, pte_same passes and the new page carries the other thread's discarded store", () => {
+    const r = explore(new Machine(c, seed001), [...INVARIANTS, copyOfZeroIsZero]);
+    expect(r.violation?.invariant).toBe("copy-of-zero-is-zero");
+    expect(r.violation?.message).toMatch(/the copy of the zero page installed by thread 0 holds 2/);
   });
 });
 

@@ -31,8 +31,15 @@ export const VM_FAULT_WRITE = 1;
 /** Where a fault goes when it returns: the access retries, or get_user_pages looks again. */
 export type FaultReturn = (k: Kernel, t: number, vm_fault: number) => number;
 
-export type SmallFaultStep = "do_anonymous_page" | "shmem_fault" | "finish_fault" | "do_wp_page" | "wp_page_copy";
-export const SMALL_FAULT_STEPS: readonly SmallFaultStep[] = ["do_anonymous_page", "shmem_fault", "finish_fault", "do_wp_page", "wp_page_copy"];
+export type SmallFaultStep = "do_anonymous_page" | "shmem_fault" | "finish_fault" | "do_wp_page" | "cow_user_page" | "wp_page_copy";
+export const SMALL_FAULT_STEPS: readonly SmallFaultStep[] = [
+  "do_anonymous_page",
+  "shmem_fault",
+  "finish_fault",
+  "do_wp_page",
+  "cow_user_page",
+  "wp_page_copy",
+];
 
 type StepDef = Omit<Step, "label"> & { label?: string };
 
@@ -210,34 +217,27 @@ function do_wp_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, re
     k.set_local(t, L_PAGE, page);
   }
   k.unlock(ptl(k, t));
+  // Seed 001's do_wp_page ("gotten:") allocates and copies after the PTL is dropped, in a step of
+  // its own: what it copies from the user address can change meanwhile.
+  if (k.variant.cowCopy === "cow_user_page") return pc.cow_user_page;
   return wp_page_copy_alloc(k, t, pc);
 }
 
-/** The content a copy of the faulting pte's page starts with. */
-function wp_page_copy_source(k: Kernel, t: number, old: number): number {
-  if (old) return k.page_content(old);
-  // Seed 001: the zero pte has no struct page (vm_normal_page returned NULL), so do_wp_page's
-  // cow_user_page copies from the user address, reading whatever the mm maps there now that
-  // the PTL is dropped; a failed read (nothing mapped) fills the page with zeroes.
-  const now = fault_pte(k, t);
-  return now ? k.page_content(pte_page(now)) : 0;
-}
-
 /**
- * wp_page_copy without the PTL: anon_vma_prepare, then the new page: zeroed for the zero pte
- * today (is_zero_pfn), else a copy (__wp_page_copy_user, or seed 001's cow_user_page).
+ * wp_page_copy up to the PTL (today): anon_vma_prepare, then the new page, zeroed for the zero
+ * pte (is_zero_pfn) or a copy of the old page (__wp_page_copy_user). Done in the step that
+ * dropped the PTL: nothing can change what it copies, since every pte of a page that COW copies
+ * is read-only and the fault holds a reference on it.
  */
 function wp_page_copy_alloc(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
-  const vma = k.local(t, L_VMA);
   const old = k.local(t, L_PAGE);
-  k.set_vma_resv_flags(vma, VM_ANON_VMA);
+  k.set_vma_resv_flags(k.local(t, L_VMA), VM_ANON_VMA);
   let g: number;
-  if (!old && k.variant.cowZeroSource === "vma_alloc_zeroed_movable_folio") {
-    g = vma_alloc_zeroed_movable_folio(k);
-  } else {
-    const content = wp_page_copy_source(k, t, old);
+  if (old) {
     g = folio_alloc(k);
-    k.set_page_content(g, content);
+    k.set_page_content(g, k.page_content(old));
+  } else {
+    g = vma_alloc_zeroed_movable_folio(k);
   }
   k.set_local(t, L_NEW, g);
   return pc.wp_page_copy;
@@ -333,6 +333,25 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
           return fault_done(k, t, ret, 0);
         }
         return do_wp_page(k, t, pc, ret);
+      },
+    },
+    cow_user_page: {
+      fn: "do_wp_page",
+      label: "do_wp_page:cow_user_page",
+      reads: ["pte", "page"],
+      writes: ["page"],
+      run(k, t) {
+        // anon_vma_prepare, alloc_page_vma, cow_user_page(new_page, old_page). With no old page
+        // (the zero pte: vm_normal_page returned NULL) it copies from the user address, reading
+        // whatever the mm maps there now; a failed read (nothing mapped) fills it with zeroes.
+        const old = k.local(t, L_PAGE);
+        k.set_vma_resv_flags(k.local(t, L_VMA), VM_ANON_VMA);
+        const now = fault_pte(k, t);
+        const content = old ? k.page_content(old) : now ? k.page_content(pte_page(now)) : 0;
+        const g = folio_alloc(k);
+        k.set_page_content(g, content);
+        k.set_local(t, L_NEW, g);
+        return pc.wp_page_copy;
       },
     },
     wp_page_copy: {
