@@ -143,7 +143,6 @@ export class Layout {
   readonly size: number;
   /** Per slot: the offset of its first 4 KiB pte inside an mm's 4 KiB ptes, or −1. */
   private readonly smallSlotBase: Int32Array;
-  private readonly smallSlotPages: Int32Array;
   /** Per shmem inode: its offset. */
   private readonly shmemOffsets: number[];
   private readonly smallPtes: number;
@@ -164,11 +163,9 @@ export class Layout {
     this.threads = cfg.threads.length + 1;
 
     this.smallSlotBase = new Int32Array(this.addrPages).fill(-1);
-    this.smallSlotPages = new Int32Array(this.addrPages);
     let smallPtes = 0;
     for (const { slot, pages } of cfg.smallSlots) {
       this.smallSlotBase[slot] = smallPtes;
-      this.smallSlotPages[slot] = pages;
       smallPtes += pages;
     }
     this.smallPtes = smallPtes;
@@ -221,14 +218,6 @@ export class Layout {
   }
   pte(p: number, addr: number): number {
     return this.mm(p) + MM_FIXED + this.vmaSlots * VMA_SIZE + addr;
-  }
-  /** Does the huge-page slot hold 4 KiB memory in this scenario? */
-  isSmallSlot(slot: number): boolean {
-    return slot < this.addrPages && this.smallSlotBase[slot]! >= 0;
-  }
-  /** How many 4 KiB ptes each mm keeps for the slot. */
-  smallSlotSize(slot: number): number {
-    return this.smallSlotPages[slot]!;
   }
   /** Offset of process p's pte for 4 KiB page `page` of slot `slot`. */
   smallPte(p: number, slot: number, page: number): number {
