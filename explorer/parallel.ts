@@ -82,7 +82,12 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
         return r;
       }),
     );
-    const mine = chunks.slice(0, local).map(([start, end]) => expandChunk(system, search.checker, search.level, shared, start, end));
+    // Yield first and between chunks: piscina hands tasks to the workers from the event loop.
+    const mine: ChunkResult[] = [];
+    for (const [start, end] of chunks.slice(0, local)) {
+      await yieldToEventLoop();
+      mine.push(expandChunk(system, search.checker, search.level, shared, start, end));
+    }
     return [...mine, ...(await Promise.all(pooled))];
   };
 
