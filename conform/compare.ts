@@ -1,8 +1,8 @@
 /**
  * Kernel against model, row by row: every column of both sides, the differences marked, and
- * the list of differences. A row the model does not have (an unmodelled operation) is a
- * difference too, so nothing passes unseen; a scenario whose differences are known is marked
- * `exception` in its file.
+ * the list of differences. A row the model could not run (a model error) is a difference too,
+ * so nothing passes unseen; a scenario whose differences are known is marked `exception` in its
+ * file.
  */
 import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
 
@@ -74,8 +74,8 @@ export function compare(plan: Plan, kernel: readonly Observation[], model: reado
     const k = columns(kernel[i]!, plan);
     const m = model[i]!;
     const base = { row: i, proc: r.proc, op: r.text, kernel: k };
-    if ("unmodelled" in m || "error" in m) {
-      const why = "unmodelled" in m ? `not modelled: ${m.unmodelled}` : `model error: ${m.error}`;
+    if ("error" in m) {
+      const why = `model error: ${m.error}`;
       differences.push({ ...base, field: "step", kernel: k.result, model: why });
       return { ...base, model: why, differing: ["step"] };
     }

@@ -13,15 +13,13 @@ import { ConformInputError } from "./schema.js";
 import { resolveScenario } from "../scenarios/load.js";
 import type { ScenarioFile } from "../scenarios/schema.js";
 import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
-import { MODEL_OPS, UNMODELLED, type ConformScenario, type ModelOp } from "./schema.js";
+import type { ConformScenario } from "./schema.js";
 
-const isModelOp = (op: string): op is ModelOp => (MODEL_OPS as readonly string[]).includes(op);
 
 /** The scenario as the model's scenario format: one thread a process, its steps in order. */
 function modelScenario(s: ConformScenario): ScenarioFile {
   const threads = new Map<string, Record<string, unknown>[]>();
   for (const st of s.steps) {
-    if (!isModelOp(st.op)) continue;
     if (!threads.has(st.proc)) threads.set(st.proc, []);
     threads.get(st.proc)!.push({ [st.op]: st.args });
   }
@@ -30,7 +28,7 @@ function modelScenario(s: ConformScenario): ScenarioFile {
     summary: s.summary,
     pool: s.pool,
     // An anonymous mapping's file (MAP_HUGETLB) is as long as the mapping (hugetlb_file_setup).
-    files: s.files.map((f) => ({ name: f.name, pages: f.pages, isize: f.anon ? f.pages : f.isize })),
+    files: s.files.map((f) => ({ name: f.name, pages: f.pages, isize: f.anon ? f.pages : f.isize, anon: f.anon })),
     processes: s.processes,
     addressSpace: s.addressSpace,
     setup: [],
@@ -95,7 +93,6 @@ export function runModel(plan: Plan): ModelObservation[] {
       return observe(k, Result.OK, row.setup.kind === "create" ? pagesOf(k, plan, 0) : null);
     }
     const st = row.step!;
-    if (!isModelOp(st.op)) return { unmodelled: UNMODELLED[st.op]! };
     const call = calls.get(st.proc)!.shift()!;
     try {
       const r = machine.runToCompletion(k, call);

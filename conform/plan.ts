@@ -35,7 +35,7 @@ export interface Observation {
 }
 
 /** The model's side of a row: an observation, or why there is none. */
-export type ModelObservation = Observation | { readonly unmodelled: string } | { readonly error: string };
+export type ModelObservation = Observation | { readonly error: string };
 
 export interface WatchedPage {
   /** `h3`: the huge page at slot 3; `2.1`: 4 KiB page 1 of slot 2. */

@@ -32,6 +32,7 @@ export const MODEL_OPS = [
   "fork",
   "exit",
   "ftruncate",
+  "unlink",
   "punch_hole",
   "mmap4k",
   "access4k",
@@ -42,24 +43,13 @@ export const MODEL_OPS = [
 ] as const;
 export type ModelOp = (typeof MODEL_OPS)[number];
 
-/**
- * Operations only the kernel side runs, each with why the model has no counterpart: the model
- * says so at every such step, and a scenario that uses one must be marked as an exception.
- */
-export const UNMODELLED: Readonly<Record<string, string>> = {
-  unlink: "unlink: the model has no inode eviction (hugetlbfs_evict_inode)",
-};
-
 export { SMALL_PER_HUGE };
 
 function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pick<T, K> {
   return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 }
 
-export const ConformOpSchemas = {
-  ...pick(OpSchemas, MODEL_OPS),
-  unlink: z.strictObject({ file: name }),
-} as const;
+export const ConformOpSchemas = pick(OpSchemas, MODEL_OPS);
 
 type OpArgs = { [K in keyof typeof ConformOpSchemas]: z.infer<(typeof ConformOpSchemas)[K]> };
 export type ConformOpName = keyof OpArgs;
@@ -222,9 +212,6 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         break;
     }
   });
-  const unmodelled = s.steps.find((st) => st.op in UNMODELLED);
-  if (unmodelled && s.exception === undefined)
-    fail("exception", `the model has no ${unmodelled.op}: mark the scenario with the reason it differs`);
   s.steps.forEach((st, i) => {
     const a = st.args as Record<string, number>;
     const at = `steps.${i}.${st.proc}.${st.op}`;

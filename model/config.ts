@@ -43,6 +43,8 @@ export interface FileConfig {
   /** Indices the model tracks: the file never grows past this many huge pages. */
   readonly pages: number;
   readonly isize: number;
+  /** MAP_HUGETLB's internal file: it has no name, and goes when its last mapping does. */
+  readonly anon: boolean;
 }
 
 export interface ThreadConfig {

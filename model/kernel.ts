@@ -338,6 +338,12 @@ export class Kernel extends StateView {
   i_mmap_rwsem(f: number): number {
     return this.L.inode(f) + S.I_MMAP_WRITER;
   }
+  i_unlinked(f: number): boolean {
+    return this.a[this.L.inode(f) + S.I_UNLINKED] !== 0;
+  }
+  set_i_unlinked(f: number): void {
+    this.w(this.L.inode(f) + S.I_UNLINKED, 1);
+  }
   /** inode_lock: held by truncate (do_truncate) and by hugetlbfs_file_mmap. */
   i_rwsem(f: number): number {
     return this.L.inode(f) + S.I_RWSEM;

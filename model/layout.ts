@@ -20,7 +20,9 @@ export const I_MMAP_WRITER = 2;
 export const I_MMAP_READERS = 3;
 /** inode_lock (i_rwsem), only ever taken for write by the paths modelled. */
 export const I_RWSEM = 4;
-const INODE_FIXED = 5;
+/** The file has no name any more (unlinked, or MAP_HUGETLB's internal file): evicted when unused. */
+export const I_UNLINKED = 5;
+const INODE_FIXED = 6;
 
 /**
  * Per shmem inode (the file behind a MAP_SHARED|MAP_ANONYMOUS mapping, shmem_zero_setup): the

@@ -51,7 +51,10 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
     k.nr_huge_pages = this.cfg.pool.pages;
     k.free_huge_pages = this.cfg.pool.pages;
     for (let g = 1; g <= this.cfg.pool.pages; g++) k.set_page_state(g, S.PAGE_FREE);
-    this.cfg.files.forEach((f, i) => k.set_i_size(i, f.isize));
+    this.cfg.files.forEach((f, i) => {
+      k.set_i_size(i, f.isize);
+      if (f.anon) k.set_i_unlinked(i);
+    });
     this.cfg.processes.forEach((p, i) => k.set_mm_state(i, p.alive ? S.MM_ALIVE : S.MM_UNBORN));
     for (const block of this.cfg.setup) for (const op of block.ops) this.runToCompletion(k, op);
     return k.a;

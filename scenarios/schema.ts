@@ -31,6 +31,7 @@ export const OpSchemas = {
   fork: z.strictObject({ child: name }),
   exit: z.strictObject({}),
   ftruncate: z.strictObject({ file: name, size: count }),
+  unlink: z.strictObject({ file: name }),
   /** fallocate(FALLOC_FL_PUNCH_HOLE) of file pages [offset, offset + len). */
   punch_hole: z.strictObject({ file: name, offset: count, len: positive }),
   /** mmap of `pages` 4 KiB pages of anonymous memory (MAP_SHARED: shmem) at the start of slot `addr`. */
@@ -100,7 +101,10 @@ export const ScenarioSchema = z.strictObject({
   name,
   summary: z.string().min(1),
   pool: z.strictObject({ pages: count, overcommit: count.default(0) }),
-  files: z.array(z.strictObject({ name, pages: positive.max(30), isize: count.optional() })).default([]),
+  /** hugetlbfs files; `anon: true` is the file behind a MAP_ANONYMOUS|MAP_HUGETLB mapping. */
+  files: z
+    .array(z.strictObject({ name, pages: positive.max(30), isize: count.optional(), anon: z.boolean().default(false) }))
+    .default([]),
   processes: z.array(name).min(1),
   /** Each process's address space, in huge pages (default: the end of the highest mapping). */
   addressSpace: positive.max(30).optional(),

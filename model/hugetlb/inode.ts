@@ -1,10 +1,10 @@
 /**
- * Removing pages from a hugetlbfs file (fs/hugetlbfs/inode.c), shared by truncate and hole
- * punch: remove_inode_single_folio, run by remove_inode_hugepages for each index under the
- * index's fault mutex.
+ * Removing pages from a hugetlbfs file (fs/hugetlbfs/inode.c), shared by truncate, hole punch
+ * and eviction: remove_inode_single_folio, run by remove_inode_hugepages for each index under
+ * the index's fault mutex.
  */
 import type { Kernel } from "../kernel.js";
-import { hugetlb_unmap_file_folio } from "../mm/unmap.js";
+import { hugetlb_unmap_file_folio, vmas_of_file } from "../mm/unmap.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { hugetlb_unreserve_pages } from "./reserve.js";
 
@@ -24,4 +24,23 @@ export function remove_inode_single_folio(k: Kernel, f: number, idx: number, tru
   folio_put(k, g);
   if (!truncate_op) hugetlb_unreserve_pages(k, f, idx, idx + 1, 1);
   return true;
+}
+
+/**
+ * hugetlbfs_evict_inode: the last reference to a file without a name is gone. Its pages leave
+ * the page cache (remove_inode_hugepages over the whole file) and its reservations go back to
+ * the pool (hugetlb_unreserve_pages, then resv_map_release).
+ */
+function hugetlbfs_evict_inode(k: Kernel, f: number): void {
+  let freed = 0;
+  for (let idx = 0; idx < k.L.filePages; idx++) if (remove_inode_single_folio(k, f, idx, true)) freed++;
+  hugetlb_unreserve_pages(k, f, 0, k.L.filePages, freed);
+}
+
+/**
+ * iput_final, as the last munmap (through fput) or unlink reaches it: a file without a name and
+ * without mappings is evicted. The model has no file descriptors; a mapping is what keeps it.
+ */
+export function iput_final(k: Kernel, f: number): void {
+  if (k.i_unlinked(f) && vmas_of_file(k, f).length === 0) hugetlbfs_evict_inode(k, f);
 }

@@ -13,6 +13,7 @@ import { mmap } from "./mmap.js";
 import { mmap4k } from "./mmap4k.js";
 import { mprotect } from "./mprotect.js";
 import { munmap } from "./munmap.js";
+import { unlink } from "./unlink.js";
 
 export const OPERATIONS: Readonly<Record<string, Procedure>> = {
   mmap,
@@ -23,6 +24,7 @@ export const OPERATIONS: Readonly<Record<string, Procedure>> = {
   exit: exitMmap,
   ftruncate,
   punch_hole: fallocatePunchHole,
+  unlink,
   mmap4k,
   access4k,
   mlock4k,

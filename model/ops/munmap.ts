@@ -1,6 +1,7 @@
 /**
  * munmap (do_vmi_align_munmap) and the unmap_region + remove_vma step it shares with exit_mmap.
  */
+import { iput_final } from "../hugetlb/inode.js";
 import { hugetlb_vm_op_close } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
 import { needs_split, splitStep, type RangeOf } from "../mm/split.js";
@@ -52,7 +53,9 @@ export function unmapRegionStep(
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
       unmap_hugepage_range(k, vma, k.vm_start(vma), k.vm_end(vma));
       hugetlb_vm_op_close(k, vma);
+      const file = k.vm_file(vma);
       vma_unlink(k, vma);
+      iput_final(k, file);
       k.up_write(rwsem);
       return find_vma_intersection(k, k.op(t).proc, start, end) ? self() : finish(k, t);
     },
