@@ -5,7 +5,7 @@
  */
 import type { Kernel } from "../model/kernel.js";
 import { pte_page } from "../model/mm/pte.js";
-import { vmas_of } from "../model/mm/vma.js";
+import { VMA_USED, VM_HUGETLB, VM_SHARED } from "../model/layout.js";
 import type { Invariant } from "./types.js";
 
 export const pageCacheCoherence: Invariant = {
@@ -13,8 +13,11 @@ export const pageCacheCoherence: Invariant = {
   summary: "every pte of a shared mapping maps the file's page-cache page at that index",
   state({ k }: { k: Kernel }) {
     for (let p = 0; p < k.L.procs; p++)
-      for (const v of vmas_of(k, p)) {
-        if (!k.vma_is_shared(v)) continue;
+      for (let slot = 0; slot < k.L.vmaSlots; slot++) {
+        const v = k.L.vma(p, slot);
+        const flags = k.vm_flags(v);
+        if (!(flags & VMA_USED)) break;
+        if (!(flags & VM_SHARED) || !(flags & VM_HUGETLB)) continue;
         for (let a = k.vm_start(v); a < k.vm_end(v); a++) {
           const pte = k.pte(p, a);
           if (!pte) continue;
