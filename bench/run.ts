@@ -2,12 +2,15 @@
  * `npm run bench`: exploration speed and memory, written to bench/results.json with the machine
  * it ran on. The peer model (bench/peer/, ../shared/peer-truncate-race.md) at N = 6, 7, 8 beside
  * SPIN's and TLC's figures, and the largest mm scenario; each with 1 and 2 workers, the two run
- * interleaved, medians reported: these machines are shared and noisy, so no test asserts a speed.
+ * interleaved, each run in a process of its own (bench/case.ts), medians reported: these machines
+ * are shared and noisy, so no test asserts a speed. A control runs two one-worker searches side
+ * by side as separate processes: how far the machine itself lets two such searches scale.
  */
+import { execFile } from "node:child_process";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { exploreWith } from "../explorer/parallel.js";
+import { promisify } from "node:util";
 import type { ModelSpec } from "../workers/models.js";
 
 /** The peer document's table: distinct states, and the peers' times where it gives them. */
@@ -31,18 +34,24 @@ interface Run {
   rssBytes: number;
 }
 
+const run = promisify(execFile);
+const CASE = fileURLToPath(new URL("./case.js", import.meta.url));
+
 async function once(spec: ModelSpec, workers: number): Promise<Run> {
-  const t0 = performance.now();
-  const r = await exploreWith(spec, workers);
-  const wallMs = performance.now() - t0;
+  const { stdout } = await run(process.execPath, [CASE, JSON.stringify(spec), String(workers)], { maxBuffer: 1 << 20 });
+  const r = JSON.parse(stdout) as Run & { verdict: string };
   if (r.verdict !== "pass") throw new Error(`${JSON.stringify(spec)}: ${r.verdict}`);
+  return r;
+}
+
+/** Two one-worker searches at once, in two processes: the wall time of each against one alone. */
+async function sideBySide(spec: ModelSpec) {
+  const alone = (await once(spec, 1)).wallMs;
+  const both = await Promise.all([once(spec, 1), once(spec, 1)]);
   return {
-    wallMs,
-    distinct: r.stats.distinctStates,
-    generated: r.stats.statesGenerated,
-    bytesPerState: r.stats.bytesPerState,
-    peakBytes: r.stats.peakBytes,
-    rssBytes: process.memoryUsage().rss,
+    aloneMs: Math.round(alone),
+    sideBySideMs: both.map((r) => Math.round(r.wallMs)),
+    slowdown: Math.round((Math.max(...both.map((r) => r.wallMs)) / alone) * 100) / 100,
   };
 }
 
@@ -101,6 +110,7 @@ const results = {
     "peakRssMB is the whole process (Node, workers, garbage not yet collected)",
   peer: [] as unknown[],
   mm: [] as unknown[],
+  control: {} as unknown,
 };
 
 for (const n of [6, 7, 8]) {
@@ -114,6 +124,10 @@ for (const n of [6, 7, 8]) {
 const mm = await compare("split-unmap-large (modern)", { kind: "mm", scenario: mmLarge, variant: "modern" }, 5);
 results.mm.push(mm);
 console.log(`${mm.name}: 1 worker ${mm.oneWorker.medianWallMs} ms (${mm.oneWorker.distinctPerSec}/s), 2 workers ${mm.twoWorkers.medianWallMs} ms (×${mm.speedup}), ${mm.oneWorker.bytesPerStoredState} B/state`);
+
+const control = await sideBySide({ kind: "peer", n: 7, bug: false });
+results.control = { what: "peer N=7, two one-worker searches in two processes at once", ...control };
+console.log(`control: peer N=7 alone ${control.aloneMs} ms, two side by side ${control.sideBySideMs.join(" and ")} ms (×${control.slowdown})`);
 
 const out = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
 writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
