@@ -88,7 +88,7 @@ async function compare(name: string, spec: ModelSpec, rounds: number) {
   };
 }
 
-const mmLarge = fileURLToPath(new URL("../../bench/split-unmap-large.yaml", import.meta.url));
+const mmLarge = fileURLToPath(new URL("../../bench/split-unmap-xl.yaml", import.meta.url));
 const results = {
   date: new Date().toISOString(),
   machine: {
@@ -121,7 +121,7 @@ for (const n of [6, 7, 8]) {
   results.peer.push({ ...c, spin: expected.spin, tlc: expected.tlc });
   console.log(`${c.name}: 1 worker ${c.oneWorker.medianWallMs} ms (${c.oneWorker.distinctPerSec}/s), 2 workers ${c.twoWorkers.medianWallMs} ms (×${c.speedup}), ${c.oneWorker.bytesPerStoredState} B/state; SPIN ${expected.spin}; TLC ${expected.tlc}`);
 }
-const mm = await compare("split-unmap-large (modern)", { kind: "mm", scenario: mmLarge, variant: "modern" }, 5);
+const mm = await compare("split-unmap-xl (modern)", { kind: "mm", scenario: mmLarge, variant: "modern" }, 3);
 results.mm.push(mm);
 console.log(`${mm.name}: 1 worker ${mm.oneWorker.medianWallMs} ms (${mm.oneWorker.distinctPerSec}/s), 2 workers ${mm.twoWorkers.medianWallMs} ms (×${mm.speedup}), ${mm.oneWorker.bytesPerStoredState} B/state`);
 

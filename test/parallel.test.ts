@@ -12,7 +12,7 @@ import { findVariant } from "../model/variant.js";
 import { loadScenario, shippedScenarios } from "../scenarios/load.js";
 
 const MAIN = join(import.meta.dirname, "../dist/cli/main.js");
-const SLOW = join(import.meta.dirname, "fixtures/slow.yaml");
+const SLOW = join(import.meta.dirname, "../bench/split-unmap-xl.yaml");
 const LARGE = join(import.meta.dirname, "../bench/split-unmap-large.yaml");
 const dir = mkdtempSync(join(tmpdir(), "mmcheck-parallel-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
