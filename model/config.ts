@@ -45,6 +45,11 @@ export interface FileConfig {
   readonly isize: number;
   /** MAP_HUGETLB's internal file: it has no name, and goes when its last mapping does. */
   readonly anon: boolean;
+  /**
+   * Seed 002's /dev/page-huge, a /dev/zero for huge pages. Today's equivalent is a
+   * MAP_ANONYMOUS|MAP_HUGETLB mapping, so the file is also `anon`.
+   */
+  readonly device: boolean;
 }
 
 export interface ThreadConfig {

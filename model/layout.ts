@@ -70,6 +70,8 @@ export const VM_ANON_VMA = 64;
 /** is_vm_hugetlb_page; a VMA without it maps 4 KiB anonymous memory (private, or shmem). */
 export const VM_HUGETLB = 128;
 export const VM_LOCKED = 256;
+/** A mapping of seed 002's /dev/page-huge: its faults go to the device's page_fault. */
+export const VM_PAGE_HUGE_DEV = 512;
 
 /** Private reserve map slot: kref and the consumed indices. */
 export const RESV_REFS = 0;

@@ -76,6 +76,11 @@ export interface Variant {
    */
   readonly hugetlbPrefault: boolean;
   /**
+   * Seed 002 (2007) as posted: mmap of /dev/page-huge goes through page_mmap (no reservations)
+   * and its faults through the device's page_fault, under its own instantiation mutex.
+   */
+  readonly hugepageCharDevice: boolean;
+  /**
    * The zero page of 4 KiB private anonymous memory. "is_zero_pfn" (today, since 2.6.32):
    * do_anonymous_page maps it for every read fault, and vm_normal_page recognises its pte by pfn.
    * "use_zero_page" (seed 001 as posted): do_anon_zeromap maps it only where use_zero_page(vma)
@@ -130,6 +135,7 @@ const modern: Variant = {
   reserveAdjustsRace: true,
   punchSkipsRemap: false,
   hugetlbPrefault: false,
+  hugepageCharDevice: false,
   zeroPage: "is_zero_pfn",
   gup: "follow_page_pte",
   cowReuse: "PageAnonExclusive",
@@ -145,6 +151,14 @@ export const VARIANTS: readonly Variant[] = [
     summary: "seed 000 as posted (2004 hugepage COW): prefault at mmap, no reservations, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
     hugetlbPrefault: true,
     faultMutex: "none",
+  },
+  {
+    ...modern,
+    name: "seed-002",
+    summary:
+      "seed 002 as posted (2007 hugetlb character device): page_mmap's checks, no reservations, page_fault under one instantiation mutex, its error paths included",
+    hugepageCharDevice: true,
+    faultMutex: "global",
   },
   {
     ...modern,

@@ -193,7 +193,13 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   };
   const config: ModelConfig = {
     pool: { pages: s.pool.pages, overcommit: s.pool.overcommit },
-    files: s.files.map((f) => ({ name: f.name, pages: f.pages, isize: f.isize ?? f.pages, anon: f.anon })),
+    files: s.files.map((f) => ({
+      name: f.name,
+      pages: f.pages,
+      isize: f.isize ?? f.pages,
+      anon: f.anon || f.device,
+      device: f.device,
+    })),
     processes: s.processes.map((p) => ({ name: p, alive: !children.has(p) })),
     addrPages: addressSpace,
     vmaSlots: Math.max(1, mmaps + splits),

@@ -101,9 +101,20 @@ export const ScenarioSchema = z.strictObject({
   name,
   summary: z.string().min(1),
   pool: z.strictObject({ pages: count, overcommit: count.default(0) }),
-  /** hugetlbfs files; `anon: true` is the file behind a MAP_ANONYMOUS|MAP_HUGETLB mapping. */
+  /**
+   * hugetlbfs files; `anon: true` is the file behind a MAP_ANONYMOUS|MAP_HUGETLB mapping;
+   * `device: true` is seed 002's /dev/page-huge (MAP_HUGETLB in today's kernel).
+   */
   files: z
-    .array(z.strictObject({ name, pages: positive.max(30), isize: count.optional(), anon: z.boolean().default(false) }))
+    .array(
+      z.strictObject({
+        name,
+        pages: positive.max(30),
+        isize: count.optional(),
+        anon: z.boolean().default(false),
+        device: z.boolean().default(false),
+      }),
+    )
     .default([]),
   processes: z.array(name).min(1),
   /** Each process's address space, in huge pages (default: the end of the highest mapping). */

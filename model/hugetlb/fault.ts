@@ -7,7 +7,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
-import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_ANON_VMA, VM_WRITE } from "../layout.js";
+import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_ANON_VMA, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
 import { huge_pte_mkwrite, huge_pte_write, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
 import { find_vma } from "../mm/vma.js";
@@ -175,8 +175,9 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
   }
   const old = pte_page(pte);
   // retry_avoidcopy: the only mapper of an anonymous page reuses it in place.
-  // Seed 000's hugepage_cow: "If no-one else is actually using this page" — page_count() == 1.
-  const reuse = k.variant.hugetlbPrefault
+  // Seed 000's hugepage_cow and seed 002's hugetlb_cow: "If no-one else is actually using this
+  // page" — page_count() == 1.
+  const reuse = k.variant.hugetlbPrefault || k.vm_flags(vma) & VM_PAGE_HUGE_DEV
     ? k.page_ref(old) === 1
     : k.page_mapcount(old) === 1 && (k.page_test(old, PG_ANON) || k.variant.wpReuseIgnoresAnon);
   if (reuse) {
@@ -203,7 +204,8 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
     }
     folio_put(k, old);
     k.set_local(t, L_PAGE, 0);
-    return fault_return(k, t, Result.SIGBUS);
+    // hugetlb_cow of 2007 said VM_FAULT_OOM; today's hugetlb_wp says vmf_error: SIGBUS.
+    return fault_return(k, t, k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? Result.ENOMEM : Result.SIGBUS);
   }
   k.set_local(t, L_NEW, copy);
   return pc.wp_pte_same;
@@ -211,6 +213,9 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
 
 type FaultStep =
   | "mmap_read_lock"
+  | "page_fault"
+  | "page_fault_pte_none"
+  | "page_fault_cow"
   | "fault_mutex"
   | "hugetlb_add_to_page_cache"
   | "find_lock_page"
@@ -227,6 +232,9 @@ export const hugetlbFault = procedure<FaultStep>(
   "fault",
   [
     "mmap_read_lock",
+    "page_fault",
+    "page_fault_pte_none",
+    "page_fault_cow",
     "fault_mutex",
     "hugetlb_add_to_page_cache",
     "find_lock_page",
@@ -255,7 +263,70 @@ export const hugetlbFault = procedure<FaultStep>(
         k.set_local(t, L_VMA, vma);
         k.set_local(t, L_IDX, k.vma_hugecache_offset(vma, op.addr));
         k.set_local(t, L_FAULT_PTE, k.L.pte(op.proc, op.addr) + 1);
-        return pc.fault_mutex;
+        return k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? pc.page_fault : pc.fault_mutex;
+      },
+    },
+    // Seed 002's /dev/page-huge fault handler, exactly as posted (drivers/char/page.c).
+    page_fault: {
+      fn: "page_fault",
+      label: "page_fault:mutex_lock",
+      reads: ["pte"],
+      writes: ["fault_mutex", "pool", "page", "vma"],
+      run(k, t) {
+        if (!fault_mutex_lock(k, t)) return BLOCKED;
+        const op = k.op(t);
+        const entry = k.pte(op.proc, op.addr);
+        k.set_local(t, L_ORIG_PTE, entry);
+        if (entry) return pc.page_fault_cow;
+        const vma = k.local(t, L_VMA);
+        const g = alloc_hugetlb_folio(k, vma, op.addr, true);
+        if (!g) {
+          // "if (!page) return VM_FAULT_OOM;" — with hugetlb_instantiation_mutex still held.
+          k.up_read(k.mmap_lock(op.proc), t);
+          k.set_result(t, Result.ENOMEM);
+          return DONE;
+        }
+        vmf_anon_prepare(k, vma);
+        k.page_set(g, PG_ANON);
+        k.set_local(t, L_PAGE, g);
+        return pc.page_fault_pte_none;
+      },
+    },
+    page_fault_pte_none: {
+      fn: "page_fault",
+      label: "page_fault:pte_none",
+      reads: ["pte"],
+      writes: ["ptl", "pte", "page"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        const g = k.local(t, L_PAGE);
+        k.set_local(t, L_PAGE, 0);
+        if (k.pte(op.proc, op.addr)) {
+          // "if (!pte_none(*ptep)) goto out;" — the new page is neither mapped nor freed.
+          k.unlock(k.ptl(op.proc));
+          return fault_return(k, t, Result.OK);
+        }
+        k.add_mapcount(g, 1);
+        // make_huge_pte(vma, page, 0): read-only, so a write comes back as a COW fault.
+        k.set_pte(op.proc, op.addr, make_huge_pte(g, false));
+        k.unlock(k.ptl(op.proc));
+        return fault_return(k, t, Result.OK, op.write);
+      },
+    },
+    page_fault_cow: {
+      fn: "page_fault",
+      label: "page_fault:pte_same",
+      reads: ["pte", "page"],
+      writes: ["ptl", "pte", "page", "pool"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        const entry = k.local(t, L_ORIG_PTE);
+        // "Check for a racing update before calling hugetlb_cow"
+        if (k.pte(op.proc, op.addr) === entry && op.write && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc);
+        k.unlock(k.ptl(op.proc));
+        return fault_return(k, t, Result.OK);
       },
     },
     fault_mutex: {

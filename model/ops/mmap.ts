@@ -8,7 +8,7 @@ import type { Kernel } from "../kernel.js";
 import { L_FLAGS } from "../kernel.js";
 import { hugetlb_prefault } from "../hugetlb/prefault.js";
 import { hugetlb_reserve_pages_add, hugetlb_reserve_pages_chg, hugetlb_reserve_pages_private } from "../hugetlb/reserve.js";
-import { VM_HUGETLB, VM_NORESERVE, VM_SHARED, VM_WRITE } from "../layout.js";
+import { VM_HUGETLB, VM_NORESERVE, VM_PAGE_HUGE_DEV, VM_SHARED, VM_WRITE } from "../layout.js";
 import { find_vma_intersection, vma_link, vma_record, vma_unlink } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { mmapWriteLockStep } from "./munmap.js";
@@ -35,6 +35,21 @@ function mmap_finish(k: Kernel, t: number): number {
   return mmap_end(k, t, result);
 }
 
+/**
+ * Seed 002's page_mmap: private mappings only, from offset 0 (the huge-page alignment and size
+ * checks cannot fail in the model's units); no reservation is made; faults go to page_fault.
+ */
+function page_mmap(k: Kernel, t: number): number {
+  const op = k.op(t);
+  if (op.shared || op.pgoff) return mmap_end(k, t, Result.EINVAL);
+  const rwsem = k.i_mmap_rwsem(op.file);
+  if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
+  const flags = VM_HUGETLB | VM_PAGE_HUGE_DEV | (op.writable ? VM_WRITE : 0);
+  vma_link(k, op.proc, vma_record(op.addr, op.addr + op.len, 0, flags, op.file));
+  k.up_write(rwsem);
+  return mmap_end(k, t, Result.OK);
+}
+
 function mmap_end(k: Kernel, t: number, result: number): number {
   const op = k.op(t);
   k.unlock(k.i_rwsem(op.file));
@@ -57,6 +72,7 @@ export const mmap = procedure<"mmap_write_lock" | "hugetlbfs_file_mmap" | "regio
         if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
         // The model does not replace mappings (no MAP_FIXED over a VMA).
         if (find_vma_intersection(k, op.proc, op.addr, op.addr + op.len)) return mmap_end(k, t, Result.EINVAL);
+        if (k.variant.hugepageCharDevice && k.cfg.files[op.file]!.device) return page_mmap(k, t);
         if (!op.shared || op.noreserve || k.variant.hugetlbPrefault) return link_step(k, t);
         const chg = hugetlb_reserve_pages_chg(k, op.file, op.pgoff, op.pgoff + op.len);
         if (chg < 0) return mmap_end(k, t, Result.ENOMEM);
