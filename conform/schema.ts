@@ -41,7 +41,6 @@ export const MODEL_OPS = [
   "dontneed4k",
   "gup4k",
 ] as const;
-export type ModelOp = (typeof MODEL_OPS)[number];
 
 export { SMALL_PER_HUGE };
 

@@ -24,8 +24,6 @@ const VMA_FLAG_NAMES: [number, string][] = [
 const MM_STATES = ["unborn", "alive", "exited"] as const;
 const PAGE_STATES = ["buddy", "free", "in_use"] as const;
 
-export type Decoded = ReturnType<typeof decode>;
-
 function lockHolders(k: Kernel, off: number, rw: boolean): { writer: string; readers: string[] } {
   const name = (t: number) => k.cfg.threads[t]?.name ?? "setup";
   const w = k.a[off]!;

@@ -5,7 +5,7 @@
  * whose operations are all done takes no step. T1 runs fault(A, 0) … fault(A, N−1), T2 runs
  * fault(B, N−1) … fault(B, 0), T3 runs ftruncate(F, S).
  */
-import { ThreadMachine, type ThreadTransition, type ThreadWords } from "../../model/thread-machine.js";
+import { ThreadMachine, type ThreadWords } from "../../model/thread-machine.js";
 import type { Procedure } from "../../model/types.js";
 import { hugetlbFault } from "./fault.js";
 import { ftruncate } from "./ftruncate.js";
@@ -25,8 +25,6 @@ export interface PeerOp {
   readonly text: string;
   readonly procedure: Procedure<PeerState>;
 }
-
-export type PeerTransition = ThreadTransition<PeerState, PeerOp>;
 
 export class PeerMachine extends ThreadMachine<PeerState, PeerOp> {
   /** A view whose array is swapped in for each state looked at. */
