@@ -10,7 +10,7 @@ import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA
 import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_ANON_VMA, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
 import { huge_pte_mkwrite, huge_pte_write, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
-import { find_vma } from "../mm/vma.js";
+import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { alloc_hugetlb_folio } from "./pool.js";
@@ -253,10 +253,9 @@ export const hugetlbFault = procedure<FaultStep>(
       writes: ["mmap_lock"],
       run(k, t) {
         const op = k.op(t);
-        if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
-        const vma = find_vma(k, op.proc, op.addr);
-        if (!vma || (op.write && !(k.vm_flags(vma) & VM_WRITE))) {
-          k.up_read(k.mmap_lock(op.proc), t);
+        const vma = lock_mm_and_find_vma(k, t, (v) => !op.write || (k.vm_flags(v) & VM_WRITE) !== 0);
+        if (vma === BLOCKED) return BLOCKED;
+        if (!vma) {
           k.set_result(t, Result.SIGSEGV);
           return DONE;
         }

@@ -19,7 +19,7 @@ import { VM_SHARED, VM_WRITE } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
 import { FOLL_FORCE, FOLL_GET, FOLL_WRITE, GUP_STEPS, gupSteps, seed_foll_flags, type GupStep } from "./gup.js";
 import { folio_put } from "./page_alloc.js";
-import { find_vma } from "./vma.js";
+import { lock_mm_and_find_vma } from "./vma.js";
 
 export type PopulateStep = "__mm_populate" | GupStep | "__mlock_vma_pages_range";
 export const POPULATE_STEPS: readonly PopulateStep[] = ["__mm_populate", ...GUP_STEPS, "__mlock_vma_pages_range"];
@@ -70,14 +70,10 @@ export function populateSteps(pc: Record<PopulateStep, number>, end: PopulateEnd
       reads: ["vma"],
       writes: ["mmap_lock"],
       run(k, t) {
-        const op = k.op(t);
-        if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
         // The VMA may have gone while mmap_lock was dropped: nothing to populate then.
-        const vma = find_vma(k, op.proc, op.addr);
-        if (!vma) {
-          k.up_read(k.mmap_lock(op.proc), t);
-          return end(k, t, false);
-        }
+        const vma = lock_mm_and_find_vma(k, t, () => true);
+        if (vma === BLOCKED) return BLOCKED;
+        if (!vma) return end(k, t, false);
         // populate_vma_page_range: write faults only where they break COW.
         const write = (k.vm_flags(vma) & (VM_WRITE | VM_SHARED)) === VM_WRITE;
         k.set_local(t, L_VMA, vma);

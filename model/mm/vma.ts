@@ -4,7 +4,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { VMA_SIZE, VMA_USED, VM_END, VM_FILE, VM_FLAGS, VM_PGOFF, VM_START } from "../layout.js";
-import { ModelError } from "../types.js";
+import { BLOCKED, ModelError } from "../types.js";
 
 /** find_vma_intersection(mm, addr, addr + 1): the VMA mapping `addr`, or 0. */
 export function find_vma(k: Kernel, p: number, addr: number): number {
@@ -82,4 +82,17 @@ export function set_vm_range(k: Kernel, v: number, start: number, end: number, p
 
 export function set_vm_flags(k: Kernel, v: number, flags: number): void {
   k.w(v + VM_FLAGS, flags);
+}
+
+/**
+ * lock_mm_and_find_vma: mmap_lock for read, then the VMA at the operation's address if `usable`
+ * accepts it. Returns the VMA with the lock held; BLOCKED; or 0 with the lock released again.
+ */
+export function lock_mm_and_find_vma(k: Kernel, t: number, usable: (vma: number) => boolean): number {
+  const op = k.op(t);
+  if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
+  const vma = find_vma(k, op.proc, op.addr);
+  if (vma && usable(vma)) return vma;
+  k.up_read(k.mmap_lock(op.proc), t);
+  return 0;
 }

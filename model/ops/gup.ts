@@ -12,7 +12,7 @@ import { L_FLAGS, L_GUP, L_IDX, L_VMA } from "../kernel.js";
 import type { Kernel } from "../kernel.js";
 import { FOLL_FORCE, FOLL_GET, FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, GUP_STEPS, gup_vma_permits, gupSteps, seed_foll_flags, type GupStep } from "../mm/gup.js";
 import { folio_put } from "../mm/page_alloc.js";
-import { find_vma } from "../mm/vma.js";
+import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
 type GupOpStep = "mmap_read_lock" | GupStep | "access_remote_vm" | "unpin_user_page";
@@ -44,12 +44,9 @@ export const gup4k = procedure<GupOpStep>(
       writes: ["mmap_lock"],
       run(k, t) {
         const op = k.op(t);
-        if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
-        const vma = find_vma(k, op.proc, op.addr);
-        if (!vma || op.page >= k.vm_nr_pages(vma) || !gup_vma_permits(k, vma, op.write, op.force)) {
-          k.up_read(k.mmap_lock(op.proc), t);
-          return finish(k, t, Result.EFAULT);
-        }
+        const vma = lock_mm_and_find_vma(k, t, (v) => op.page < k.vm_nr_pages(v) && gup_vma_permits(k, v, op.write, op.force));
+        if (vma === BLOCKED) return BLOCKED;
+        if (!vma) return finish(k, t, Result.EFAULT);
         k.set_local(t, L_VMA, vma);
         k.set_local(t, L_IDX, op.page);
         const pin = op.pin && k.variant.gup === "follow_page_pte";

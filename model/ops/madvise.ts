@@ -8,7 +8,7 @@
 import { L_VMA } from "../kernel.js";
 import { VM_LOCKED } from "../layout.js";
 import { zap_pte_range } from "../mm/memory.js";
-import { find_vma } from "../mm/vma.js";
+import { find_vma, lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
 export const dontneed4k = procedure<"madvise" | "zap_page_range_single">("dontneed4k", ["madvise", "zap_page_range_single"], (pc) => ({
@@ -19,11 +19,10 @@ export const dontneed4k = procedure<"madvise" | "zap_page_range_single">("dontne
     writes: ["mmap_lock"],
     run(k, t) {
       const op = k.op(t);
-      if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
-      const vma = find_vma(k, op.proc, op.addr);
-      if (!vma || k.vm_flags(vma) & VM_LOCKED) {
-        k.up_read(k.mmap_lock(op.proc), t);
-        k.set_result(t, vma ? Result.EINVAL : Result.ENOMEM);
+      const vma = lock_mm_and_find_vma(k, t, (v) => !(k.vm_flags(v) & VM_LOCKED));
+      if (vma === BLOCKED) return BLOCKED;
+      if (!vma) {
+        k.set_result(t, find_vma(k, op.proc, op.addr) ? Result.EINVAL : Result.ENOMEM);
         return DONE;
       }
       k.set_local(t, L_VMA, vma);
