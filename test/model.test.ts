@@ -25,6 +25,13 @@ import { ScenarioSchema } from "../scenarios/schema.js";
 
 const modern = findVariant("modern")!;
 
+/** The exhaustive search of `c` under modern passes; a violation is shown with its trace. */
+function expectPass(c: ModelConfig): void {
+  const r = explore(new Machine(c, modern), INVARIANTS);
+  expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message} after ${r.violation.threads}`).toBeUndefined();
+  expect(r.verdict).toBe("pass");
+}
+
 type ScenarioInput = z.input<typeof ScenarioSchema>;
 type Op = ScenarioInput["threads"][number]["ops"][number];
 
@@ -865,9 +872,7 @@ describe("locking (kernel-notes §3)", () => {
         { name: "t1", proc: "a", ops: [{ ftruncate: { file: "f", size: 0 } }] },
       ],
     });
-    const r = explore(new Machine(c, modern), INVARIANTS);
-    expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message} after ${r.violation.threads}`).toBeUndefined();
-    expect(r.verdict).toBe("pass");
+    expectPass(c);
   });
 
   /*
@@ -889,9 +894,7 @@ describe("locking (kernel-notes §3)", () => {
         { name: "faulter", proc: "a", ops: [{ fault: { addr: 0, write: true } }] },
       ],
     });
-    const r = explore(new Machine(c, modern), INVARIANTS);
-    expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message} after ${r.violation.threads}`).toBeUndefined();
-    expect(r.verdict).toBe("pass");
+    expectPass(c);
   });
 
   it("without the mapper, the same truncate and fault keep every invariant", () => {
@@ -921,8 +924,7 @@ describe("processes that never start", () => {
         { name: "child", proc: "child", ops: [{ fault: { addr: 0 } }] },
       ],
     });
-    const r = explore(new Machine(c, modern), INVARIANTS);
-    expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message}`).toBeUndefined();
+    expectPass(c);
   });
 
   /*
@@ -942,7 +944,6 @@ describe("processes that never start", () => {
         { name: "exiter", proc: "parent", ops: ["exit"] },
       ],
     });
-    const r = explore(new Machine(c, modern), INVARIANTS);
-    expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message} after ${r.violation.threads}`).toBeUndefined();
+    expectPass(c);
   });
 });
