@@ -36,6 +36,11 @@ export interface OpCall {
   readonly force: boolean;
   readonly pin: boolean;
   readonly longterm: boolean;
+  /**
+   * Fault injection for a fault: the insertion of its new page into the page cache fails with
+   * -ENOMEM (hugetlb_add_to_page_cache), as an xarray allocation can.
+   */
+  readonly failAddToPageCache: boolean;
 }
 
 export interface FileConfig {

@@ -81,6 +81,13 @@ export interface Variant {
    */
   readonly hugepageCharDevice: boolean;
   /**
+   * restore_reserve_on_error also deletes a map entry that the failed allocation's commit added
+   * without a reservation behind it (vma_del_reservation; 846be08578ed, 2021). Before, it only
+   * handled pages marked RestoreReserve, and the stale entry made a later fault consume a
+   * reservation Rsvd did not hold.
+   */
+  readonly restoreReserveDeletesStale: boolean;
+  /**
    * The zero page of 4 KiB private anonymous memory. "is_zero_pfn" (today, since 2.6.32):
    * do_anonymous_page maps it for every read fault, and vm_normal_page recognises its pte by pfn.
    * "use_zero_page" (seed 001 as posted): do_anon_zeromap maps it only where use_zero_page(vma)
@@ -136,6 +143,7 @@ const modern: Variant = {
   punchSkipsRemap: false,
   hugetlbPrefault: false,
   hugepageCharDevice: false,
+  restoreReserveDeletesStale: true,
   zeroPage: "is_zero_pfn",
   gup: "follow_page_pte",
   cowReuse: "PageAnonExclusive",
@@ -235,6 +243,13 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "before the 2015 hole-punch fixes: a fault between the punch's unmap and its page removal leaves a page mapped in the hole, outside the page cache (page-cache-coherence)",
     punchSkipsRemap: true,
+  },
+  {
+    ...modern,
+    name: "bug-restore-reserve-on-error-underflow",
+    summary:
+      "before 2021: restore_reserve_on_error leaves the map entry of a failed allocation that had no reservation; after a hole punch the next fault consumes a reservation Rsvd does not hold (reservation-conservation, then Rsvd wraps)",
+    restoreReserveDeletesStale: false,
   },
   {
     ...modern,

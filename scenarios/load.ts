@@ -189,6 +189,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       force: (a.force as boolean) ?? false,
       pin: (a.pin as boolean) ?? false,
       longterm: (a.longterm as boolean) ?? false,
+      failAddToPageCache: (a.fail_add_to_page_cache as boolean) ?? false,
     };
   };
   const config: ModelConfig = {

@@ -25,7 +25,8 @@ export const OpSchemas = {
     noreserve: z.boolean().default(false),
     write: z.boolean().default(true),
   }),
-  fault: z.strictObject({ addr: count, write: z.boolean().default(false) }),
+  /** `fail_add_to_page_cache`: fault injection, the new page's page-cache insertion fails (-ENOMEM). */
+  fault: z.strictObject({ addr: count, write: z.boolean().default(false), fail_add_to_page_cache: z.boolean().default(false) }),
   munmap: z.strictObject({ addr: count, len: positive }),
   mprotect: z.strictObject({ addr: count, len: positive, write: z.boolean() }),
   fork: z.strictObject({ child: name }),

@@ -145,6 +145,13 @@ function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Record<FaultStep, n
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
   const g = k.local(t, L_PAGE);
+  if (k.op(t).failAddToPageCache) {
+    // filemap_add_folio failed (-ENOMEM): give the page back, keeping the reserve map in step.
+    restore_reserve_on_error(k, vma, fault_addr(k, t), g);
+    k.set_local(t, L_PAGE, 0);
+    folio_put(k, g);
+    return fault_return(k, t, Result.ENOMEM);
+  }
   if (k.page_cache(f, idx)) {
     restore_reserve_on_error(k, vma, fault_addr(k, t), g);
     k.set_local(t, L_PAGE, 0);

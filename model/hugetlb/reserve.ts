@@ -97,7 +97,7 @@ export function restore_reserve_on_error(k: Kernel, vma: number, addr: number, g
     if (rc) vma_add_reservation(k, vma, addr); // else vma_end_reservation
     return;
   }
-  if (!rc && k.vma_is_shared(vma)) {
+  if (!rc && k.vma_is_shared(vma) && k.variant.restoreReserveDeletesStale) {
     // vma_del_reservation: an entry not added by this allocation; remove it so that a later
     // allocation does not consume a reservation that Rsvd no longer holds.
     const f = k.vm_file(vma);
