@@ -34,17 +34,22 @@ export const poolCounters: Invariant<PeerState> = {
   },
 };
 
+/** References per page id (index 0 counts the empty slots), reused. */
+let scratch = new Int32Array(0);
+
 export const refcountBalance: Invariant<PeerState> = {
   name: "refcount-balance",
   summary: "each page's refcount = its mapcount + [in the page cache] + fault threads holding it",
   state({ k }) {
+    // One pass over the references, then one over the pages: this runs on every new state.
+    const refs = scratch.length === k.L.pages + 1 ? scratch.fill(0) : (scratch = new Int32Array(k.L.pages + 1));
+    for (let i = 0; i < k.L.n; i++) refs[k.cache(i)]! += 1;
+    for (const t of FAULT_THREADS) refs[k.hold(t)]! += 1;
     for (let g = 1; g <= k.L.pages; g++) {
+      if (k.ref(g) === k.mapc(g) + refs[g]!) continue;
       let cached = 0;
       for (let i = 0; i < k.L.n; i++) if (k.cache(i) === g) cached++;
-      let held = 0;
-      for (const t of FAULT_THREADS) if (k.hold(t) === g) held++;
-      if (k.ref(g) !== k.mapc(g) + cached + held)
-        return `page${g} refcount ${k.ref(g)} but mapcount ${k.mapc(g)} + page cache ${cached} + threads ${held}`;
+      return `page${g} refcount ${k.ref(g)} but mapcount ${k.mapc(g)} + page cache ${cached} + threads ${refs[g]! - cached}`;
     }
     return null;
   },
