@@ -40,6 +40,11 @@ const ExploreFlags = z.strictObject({
     .transform((v) => Math.round(parseFloat(v) * 1024 ** " KMG".indexOf(/[KMG]$/i.test(v) ? v.slice(-1).toUpperCase() : " ")))
     .optional(),
   checkpoint: z.string().min(1, "must not be empty").optional(),
+  params: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*=-?\d+(,[A-Za-z_][A-Za-z0-9_]*=-?\d+)*$/, "name=value pairs separated by commas (e.g. pages=4,faults=3)")
+    .transform((v) => Object.fromEntries(v.split(",").map((kv) => [kv.split("=")[0]!, Number(kv.split("=")[1])])))
+    .optional(),
   resume: z.string().min(1, "must not be empty").optional(),
   "no-progress": z.literal(true).optional(),
 });
@@ -65,12 +70,13 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
     "max-memory": "value",
     checkpoint: "value",
     resume: "value",
+    params: "value",
     "no-progress": "switch",
   });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument (the scenario goes after --scenario)`);
   const opts = checkFlags(ExploreFlags, flags);
   if (opts.report !== undefined) checkReportPath(opts.report);
-  const scenario = loadScenario(opts.scenario);
+  const scenario = loadScenario(opts.scenario, opts.params);
   const machine = new Machine(scenario.config, opts.variant);
   try {
     machine.initial();
@@ -91,7 +97,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   const progress = progressDisplay(!opts["no-progress"]);
   let result;
   try {
-    result = await exploreWith({ kind: "mm", scenario: opts.scenario, variant: opts.variant.name }, workers, {
+    result = await exploreWith({ kind: "mm", scenario: opts.scenario, variant: opts.variant.name, params: opts.params }, workers, {
       maxStates: opts["max-states"],
       maxDepth: opts["max-depth"],
       maxMemoryBytes: opts["max-memory"],
@@ -126,6 +132,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
       workers,
       ...(opts["max-states"] !== undefined && { maxStates: opts["max-states"] }),
       ...(opts["max-depth"] !== undefined && { maxDepth: opts["max-depth"] }),
+      ...(opts.params !== undefined && { params: opts.params }),
     };
     const report = makeReport({ scenario: opts.scenario, variant: opts.variant.name, options, result }, machine, counterexample);
     try {

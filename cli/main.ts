@@ -21,12 +21,12 @@ const USAGE = `mmcheck ${TOOL.version}: a model checker for the Linux kernel's h
 usage:
   mmcheck explore --scenario NAME|PATH [--variant NAME] [--workers N] [--report PATH]
                   [--max-states N] [--max-depth N] [--max-memory SIZE]
-                  [--checkpoint FILE] [--resume FILE] [--no-progress]
+                  [--checkpoint FILE] [--resume FILE] [--params NAME=N,...] [--no-progress]
       Explores every interleaving of the scenario's threads under the variant (default: modern),
       with N worker threads (default: one per core). On a violation prints the race diagram and
       writes the report (default ./mmcheck-report.json); otherwise writes a report only with
       --report, or after Ctrl-C. --checkpoint writes a checkpoint every minute and when a bound
-      stops the search; --resume continues from one.
+      stops the search; --resume continues from one. --params sets the scenario's parameters.
   mmcheck list [--json]
       The shipped scenarios, the variants and the invariants, one line each.
   mmcheck replay REPORT

@@ -79,6 +79,7 @@ const OptionsSchema = z.strictObject({
   workers: z.int().positive(),
   maxStates: z.int().positive().optional(),
   maxDepth: count.optional(),
+  params: z.record(z.string(), z.int()).optional().meta({ description: "the scenario's parameters, as given with --params" }),
 });
 
 const common = {

@@ -12,6 +12,7 @@ import type { ModelConfig, OpCall } from "../model/config.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { OPERATIONS } from "../model/ops/index.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
+import { applyParams, ParamError } from "./params.js";
 import { ScenarioSchema, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
 
 /** The operations on 4 KiB memory that an mmap4k must have mapped (a slot of 4 KiB pages). */
@@ -49,8 +50,11 @@ function zodLine(where: string, e: ZodError): string {
   return `${where}: ${path}: ${issue.message}`;
 }
 
-/** `NAME` (a shipped scenario) or a path to a YAML or JSON file. */
-export function loadScenario(nameOrPath: string): Scenario {
+/**
+ * `NAME` (a shipped scenario) or a path to a YAML or JSON file, with values for its parameters
+ * (scenarios/params.ts).
+ */
+export function loadScenario(nameOrPath: string, params: Readonly<Record<string, number>> = {}): Scenario {
   const looksLikePath = /[/\\]/.test(nameOrPath) || /\.(ya?ml|json)$/.test(nameOrPath);
   const path = looksLikePath ? resolve(nameOrPath) : join(scenarioDir(), `${nameOrPath}.yaml`);
   if (!existsSync(path)) {
@@ -64,6 +68,12 @@ export function loadScenario(nameOrPath: string): Scenario {
     raw = extname(path) === ".json" ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
     throw new ScenarioError(`${where}: not valid ${extname(path) === ".json" ? "JSON" : "YAML"}: ${String((e as Error).message).split("\n")[0]}`);
+  }
+  try {
+    raw = applyParams(raw, params);
+  } catch (e) {
+    if (e instanceof ParamError) throw new ScenarioError(e.message.startsWith("--params") ? e.message : `${where}: ${e.message}`);
+    throw e;
   }
   const parsed = ScenarioSchema.safeParse(raw);
   if (!parsed.success) throw new ScenarioError(zodLine(where, parsed.error));

@@ -13,7 +13,12 @@ import { loadScenario } from "../scenarios/load.js";
 import type { TransitionSystem } from "../explorer/system.js";
 
 export type ModelSpec =
-  | { readonly kind: "mm"; readonly scenario: string; readonly variant: string }
+  | {
+      readonly kind: "mm";
+      readonly scenario: string;
+      readonly variant: string;
+      readonly params?: Readonly<Record<string, number>>;
+    }
   /** The peer benchmark model (bench/peer/, ../shared/peer-truncate-race.md). */
   | { readonly kind: "peer"; readonly n: number; readonly bug: boolean };
 
@@ -29,6 +34,6 @@ export function buildModel(spec: ModelSpec): BuiltModel {
   }
   const variant = findVariant(spec.variant);
   if (!variant) throw new Error(`unknown variant ${spec.variant}`);
-  const machine = new Machine(loadScenario(spec.scenario).config, variant);
+  const machine = new Machine(loadScenario(spec.scenario, spec.params).config, variant);
   return { system: machine as unknown as TransitionSystem<StateView>, invariants: INVARIANTS as unknown as Invariant<StateView>[] };
 }
