@@ -640,6 +640,16 @@ describe("fork of a private mapping", () => {
   });
 });
 
+/** A private page faulted, truncated away, the file grown back, and the page faulted again. */
+const REFAULT_AFTER_GROWTH = [
+  { mmap: { addr: 0, len: 2, file: "f" } },
+  { fault: { addr: 1, write: true } },
+  { ftruncate: { file: "f", size: 1 } },
+  { ftruncate: { file: "f", size: 2 } },
+  { fault: { addr: 1, write: true } },
+  { munmap: { addr: 0, len: 2 } },
+];
+
 describe("truncate of a privately mapped file", () => {
   it("unmaps the private COW pages beyond the new size; the private reservation stays consumed", () => {
     const c = single(
@@ -664,17 +674,7 @@ describe("truncate of a privately mapped file", () => {
   });
 
   it("a refault after the file grows again takes an unreserved page (today's vma_needs_reservation)", () => {
-    const c = single(
-      [
-        { mmap: { addr: 0, len: 2, file: "f" } },
-        { fault: { addr: 1, write: true } },
-        { ftruncate: { file: "f", size: 1 } },
-        { ftruncate: { file: "f", size: 2 } },
-        { fault: { addr: 1, write: true } },
-        { munmap: { addr: 0, len: 2 } },
-      ],
-      { pages: 3 },
-    );
+    const c = single(REFAULT_AFTER_GROWTH, { pages: 3 });
     const x = run(c, all(c));
     expect(x.op(2).counters).toEqual(C(3, 3, 1));
     expect(x.op(4).result).toBe("ok");
@@ -684,17 +684,7 @@ describe("truncate of a privately mapped file", () => {
 });
 
 describe("variants restore the old behaviour on the same operations", () => {
-  const refault = single(
-    [
-      { mmap: { addr: 0, len: 2, file: "f" } },
-      { fault: { addr: 1, write: true } },
-      { ftruncate: { file: "f", size: 1 } },
-      { ftruncate: { file: "f", size: 2 } },
-      { fault: { addr: 1, write: true } },
-      { munmap: { addr: 0, len: 2 } },
-    ],
-    { pages: 3 },
-  );
+  const refault = single(REFAULT_AFTER_GROWTH, { pages: 3 });
   const split = single([{ mmap: { addr: 0, len: 4, file: "f" } }, { munmap: { addr: 1, len: 1 } }, { munmap: { addr: 0, len: 4 } }], { pages: 4 }, { pages: 4 });
 
   it("modern: both sequences keep every invariant", () => {
