@@ -171,9 +171,13 @@ export class Kernel extends StateView {
   is_vma_resv_set(v: number, flag: number): boolean {
     return (this.vm_flags(v) & flag) !== 0;
   }
-  /** set_vma_resv_flags for the HPAGE_RESV_* bits; also sets other vm_flags bits. */
+  /** set_vma_resv_flags: the HPAGE_RESV_* bits, kept beside vm_flags. */
   set_vma_resv_flags(v: number, flag: number): void {
     this.w(v + S.VM_FLAGS, this.a[v + S.VM_FLAGS]! | flag);
+  }
+  /** vmf_anon_prepare (anon_vma_prepare): a private VMA gets its anon_vma before its first anonymous page. */
+  vmf_anon_prepare(v: number): void {
+    this.w(v + S.VM_FLAGS, this.a[v + S.VM_FLAGS]! | S.VM_ANON_VMA);
   }
   vma_is_shared(v: number): boolean {
     return (this.vm_flags(v) & S.VM_SHARED) !== 0;

@@ -7,7 +7,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
-import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_ANON_VMA, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
+import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
 import { huge_pte_mkwrite, huge_pte_write, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
 import { lock_mm_and_find_vma } from "../mm/vma.js";
@@ -69,11 +69,6 @@ function lock_pagecache_folio(k: Kernel, t: number): void {
   k.set_local(t, L_LOCKED, g);
 }
 
-/** vmf_anon_prepare: a private VMA gets its anon_vma before its first anonymous page. */
-function vmf_anon_prepare(k: Kernel, vma: number): void {
-  k.set_vma_resv_flags(vma, VM_ANON_VMA);
-}
-
 /** make_huge_pte for a fresh mapping: writable only for a shared writable VMA. */
 function fault_pte(k: Kernel, vma: number, g: number): number {
   return make_huge_pte(g, k.vma_is_shared(vma) && (k.vm_flags(vma) & VM_WRITE) !== 0);
@@ -109,7 +104,7 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): n
     return pc.ptl;
   }
   if (!k.variant.isizeCheckAfterAlloc && idx >= k.i_size(f)) return fault_return(k, t, Result.SIGBUS);
-  if (!k.vma_is_shared(vma)) vmf_anon_prepare(k, vma);
+  if (!k.vma_is_shared(vma)) k.vmf_anon_prepare(vma);
   g = alloc_hugetlb_folio(k, vma, fault_addr(k, t), false);
   // Out of pages. Today hugetlb_pte_stable retries the access if the pte changed meanwhile;
   // the 2006 code (no fault mutex) returned SIGBUS at once.
@@ -199,7 +194,7 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
   k.set_local(t, L_PAGE, old);
   k.unlock(k.ptl(p));
   const copy = alloc_hugetlb_folio(k, vma, addr, outside_reserve);
-  if (copy) vmf_anon_prepare(k, vma);
+  if (copy) k.vmf_anon_prepare(vma);
   if (!copy) {
     if (outside_reserve) {
       // The owner must not fail: drop the fault mutex, then unmap_ref_private takes the page
@@ -292,7 +287,7 @@ export const hugetlbFault = procedure<FaultStep>(
           k.set_result(t, Result.ENOMEM);
           return DONE;
         }
-        vmf_anon_prepare(k, vma);
+        k.vmf_anon_prepare(vma);
         k.page_set(g, PG_ANON);
         k.set_local(t, L_PAGE, g);
         return pc.page_fault_pte_none;

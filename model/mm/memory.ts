@@ -13,7 +13,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
-import { PG_ANON, PG_ANON_EXCLUSIVE, VM_ANON_VMA, VM_LOCKED, VM_SHARED, VM_WRITE } from "../layout.js";
+import { PG_ANON, PG_ANON_EXCLUSIVE, VM_LOCKED, VM_SHARED, VM_WRITE } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
 import { folio_alloc, folio_put, vma_alloc_zeroed_movable_folio } from "./page_alloc.js";
 import { mk_pte, pte_mkwrite, pte_page, pte_special, pte_write, pte_wrprotect, zero_pte } from "./pte.js";
@@ -116,7 +116,7 @@ function do_anonymous_page(k: Kernel, t: number, pc: Record<SmallFaultStep, numb
 /** vmf_anon_prepare (anon_vma_prepare), then the zeroed page; the PTL is taken next. */
 function alloc_anon_folio(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
   const vma = k.local(t, L_VMA);
-  k.set_vma_resv_flags(vma, VM_ANON_VMA);
+  k.vmf_anon_prepare(vma);
   k.set_local(t, L_NEW, vma_alloc_zeroed_movable_folio(k));
   return pc.do_anonymous_page;
 }
@@ -231,7 +231,7 @@ function do_wp_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, re
  */
 function wp_page_copy_alloc(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
   const old = k.local(t, L_PAGE);
-  k.set_vma_resv_flags(k.local(t, L_VMA), VM_ANON_VMA);
+  k.vmf_anon_prepare(k.local(t, L_VMA));
   let g: number;
   if (old) {
     g = folio_alloc(k);
@@ -345,7 +345,7 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
         // (the zero pte: vm_normal_page returned NULL) it copies from the user address, reading
         // whatever the mm maps there now; a failed read (nothing mapped) fills it with zeroes.
         const old = k.local(t, L_PAGE);
-        k.set_vma_resv_flags(k.local(t, L_VMA), VM_ANON_VMA);
+        k.vmf_anon_prepare(k.local(t, L_VMA));
         const now = fault_pte(k, t);
         const content = old ? k.page_content(old) : now ? k.page_content(pte_page(now)) : 0;
         const g = folio_alloc(k);
