@@ -29,6 +29,7 @@ function modelScenario(s: ConformScenario): ScenarioFile {
     pool: s.pool,
     // An anonymous mapping's file (MAP_HUGETLB) is as long as the mapping (hugetlb_file_setup).
     files: s.files.map((f) => ({ name: f.name, pages: f.pages, isize: f.anon ? f.pages : f.isize, anon: f.anon, device: false })),
+    files4k: [],
     processes: s.processes,
     addressSpace: s.addressSpace,
     setup: [],

@@ -1,12 +1,32 @@
 /**
  * A write through a private mapping is never seen through another mapping, nor reaches the file
- * (kernel-notes §3, §6): when a write access through a MAP_PRIVATE VMA completes, the page it
- * wrote is mapped by no other pte, in any process, and is not in the page cache.
+ * (kernel-notes §3, §5, §6): when a write access through a MAP_PRIVATE VMA completes, the page it
+ * wrote is mapped by no other pte, in any process, and is neither in the page cache nor a file's
+ * block (a DAX mapping maps blocks by pfn).
  */
+import type { OpCall } from "../model/config.js";
+import type { Kernel } from "../model/kernel.js";
 import { L_FAULT_PTE, L_VMA } from "../model/kernel.js";
+import { find_vma } from "../model/mm/vma.js";
 import { huge_pte_write, pte_page } from "../model/mm/pte.js";
 import { Result } from "../model/types.js";
 import type { Invariant } from "./types.js";
+
+/** A store through a private 4 KiB mapping (access4k) completed: the page it wrote. */
+function smallWrite(k: Kernel, op: OpCall): string | null {
+  const vma = find_vma(k, op.proc, op.addr);
+  if (!vma || k.vma_is_shared(vma)) return null;
+  const g = pte_page(k.small_pte(op.proc, op.addr, op.page));
+  if (k.page_mapping(g)) return `${op.text} wrote page${g}, which is in the page cache: a private write reached the file`;
+  if (g > k.L.lastPage) return `${op.text} wrote block ${g} of a DAX file through a private mapping: the write reached the file`;
+  let ptes = 0;
+  for (let p = 0; p < k.L.procs; p++) {
+    const [from, to] = k.L.smallPteRange(p);
+    for (let off = from; off < to; off++) if (k.a[off] && pte_page(k.a[off]!) === g) ptes++;
+  }
+  if (ptes > 1) return `${op.text} wrote page${g}, which ${ptes - 1} other pte(s) map: the write is seen through another mapping`;
+  return null;
+}
 
 export const cowIsolation: Invariant = {
   name: "cow-isolation",
@@ -14,6 +34,7 @@ export const cowIsolation: Invariant = {
   step({ before, after, thread, opEnded }) {
     if (!opEnded || after.thread_result(thread) !== Result.OK) return null;
     const op = before.op(thread);
+    if (op.op === "access4k") return op.write ? smallWrite(after, op) : null;
     const vma = before.local(thread, L_VMA);
     if (op.op !== "fault" || !op.write || !vma || before.vma_is_shared(vma)) return null;
     const pte = after.a[before.local(thread, L_FAULT_PTE) - 1]!;

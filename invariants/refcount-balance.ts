@@ -1,6 +1,6 @@
 /**
  * Each page's refcount equals the references that exist: ptes mapping it (huge and 4 KiB), the
- * page cache (hugetlbfs and shmem), and threads holding one, get_user_pages' references and pins
+ * page cache (hugetlbfs, shmem and 4 KiB files), and threads holding one, get_user_pages' references and pins
  * included (kernel-notes §3); its mapcount equals the ptes and its pincount the pins held; a freed
  * page is mapped, cached and held nowhere; once every thread is done, no page is left
  * unreachable. The zero page is the zero-page invariant's.
@@ -17,7 +17,8 @@ let scratch = { ptes: new Int32Array(0), cache: new Int32Array(0), held: new Int
 
 /** Count, per page id, the ptes, page-cache slots, thread references and pins that point at it. */
 function references(k: Kernel): typeof scratch {
-  const n = k.L.lastPage + 1;
+  // Ptes of DAX blocks (ids past lastPage) are counted too, and ignored: a pfn has no refcount.
+  const n = k.L.lastBlock + 1;
   if (scratch.ptes.length !== n)
     scratch = { ptes: new Int32Array(n), cache: new Int32Array(n), held: new Int32Array(n), pins: new Int32Array(n) };
   const { ptes, cache, held, pins } = scratch;
@@ -39,6 +40,11 @@ function references(k: Kernel): typeof scratch {
   for (let f = 0; f < k.L.files; f++)
     for (let i = 0; i < k.L.filePages; i++) {
       const g = k.page_cache(f, i);
+      if (g) cache[g]! += 1;
+    }
+  for (let f = 0; f < k.L.files4k; f++)
+    for (let idx = 0; idx < k.L.file4kPages; idx++) {
+      const g = k.file4k_cache(f, idx);
       if (g) cache[g]! += 1;
     }
   for (let i = 0; i < k.L.shmemInodes; i++)

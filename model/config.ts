@@ -30,6 +30,8 @@ export interface OpCall {
   /** 4 KiB operations: the first 4 KiB page in the slot `addr`, and how many. */
   readonly page: number;
   readonly pages: number;
+  /** mmap4k: maps the 4 KiB file `file` (files4k), MAP_PRIVATE, from its start. */
+  readonly smallFile: boolean;
   /** mmap4k: MAP_POPULATE. */
   readonly populate: boolean;
   /** gup4k: FOLL_FORCE; pin_user_pages (FOLL_PIN) instead of get_user_pages (FOLL_GET); FOLL_LONGTERM. */
@@ -57,6 +59,17 @@ export interface FileConfig {
   readonly device: boolean;
 }
 
+/** A file of 4 KiB pages on a block filesystem (filemap_fault) or a DAX one (seed 004). */
+export interface File4kConfig {
+  readonly name: string;
+  readonly pages: number;
+  /** i_size at the start, in 4 KiB pages. */
+  readonly isize: number;
+  readonly dax: boolean;
+  /** Its blocks hold data at the start; otherwise the file is sparse (all holes). */
+  readonly data: boolean;
+}
+
 export interface ThreadConfig {
   readonly name: string;
   readonly proc: number;
@@ -80,6 +93,7 @@ export interface ModelConfig {
   readonly smallSlots: readonly { readonly slot: number; readonly pages: number }[];
   /** One shmem inode per MAP_SHARED mmap4k call of the scenario (its `file`), with its size. */
   readonly shmem: readonly { readonly pages: number }[];
+  readonly files4k: readonly File4kConfig[];
   /** 4 KiB page slots: enough for every copy the scenario can make at once. */
   readonly smallPages: number;
   /** Operations run one after another before the search starts (not part of the state graph). */

@@ -20,6 +20,9 @@ const VMA_FLAG_NAMES: [number, string][] = [
   [S.VM_ANON_VMA, "anon_vma"],
   [S.VM_HUGETLB, "VM_HUGETLB"],
   [S.VM_LOCKED, "VM_LOCKED"],
+  [S.VM_PAGE_HUGE_DEV, "page_huge_dev"],
+  [S.VM_FILE4K, "file"],
+  [S.VM_MIXEDMAP, "VM_MIXEDMAP"],
 ];
 const MM_STATES = ["unborn", "alive", "exited"] as const;
 const PAGE_STATES = ["buddy", "free", "in_use"] as const;
@@ -42,21 +45,30 @@ function presentPtes(k: Kernel, p: number): Map<number, { page: number; write: b
   return out;
 }
 
-/** Process p's 4 KiB ptes by "slot.page", present entries only; the zero page's is special. */
+/** Process p's 4 KiB ptes by "slot.page", present entries only; `zero` marks the zero page's special pte. */
 function presentSmallPtes(k: Kernel, p: number): Map<string, { page: number; write: boolean; zero: boolean }> {
   const out = new Map<string, { page: number; write: boolean; zero: boolean }>();
   for (const { slot, pages } of k.cfg.smallSlots)
     for (let i = 0; i < pages; i++) {
       const pte = k.small_pte(p, slot, i);
-      if (pte) out.set(`${slot}.${i}`, { page: pte_page(pte), write: pte_write(pte), zero: pte_special(pte) });
+      if (pte) out.set(`${slot}.${i}`, { page: pte_page(pte), write: pte_write(pte), zero: pte_special(pte) && pte_page(pte) === k.L.zeroPage });
     }
   return out;
 }
 
-/** The name of a page's mapping: a hugetlbfs file, or a shmem inode (numbered after the files). */
+/** The name of a page's mapping: a hugetlbfs file, a shmem inode, or a 4 KiB file (numbered in that order). */
 function mappingName(k: Kernel, m: number): string {
   if (!m) return "";
-  return m <= k.cfg.files.length ? k.cfg.files[m - 1]!.name : `shmem${m - k.cfg.files.length - 1}`;
+  if (m <= k.cfg.files.length) return k.cfg.files[m - 1]!.name;
+  const i = m - k.cfg.files.length - 1;
+  return i < k.cfg.shmem.length ? `shmem${i}` : k.cfg.files4k[i - k.cfg.shmem.length]!.name;
+}
+
+/** A VMA's file: hugetlbfs, shmem, a 4 KiB file, or none (anonymous). */
+function vmaFileName(k: Kernel, v: number): string {
+  if (k.is_vm_hugetlb_page(v)) return k.cfg.files[k.vm_file(v)]?.name ?? "";
+  if (k.vma_is_file4k(v)) return k.cfg.files4k[k.vm_file(v)]!.name;
+  return k.vma_is_shared(v) ? `shmem${k.vm_file(v)}` : "";
 }
 
 export function decode(k: Kernel) {
@@ -85,7 +97,7 @@ export function decode(k: Kernel) {
         vm_start: k.vm_start(v),
         vm_end: k.vm_end(v),
         vm_pgoff: k.vm_pgoff(v),
-        file: k.is_vm_hugetlb_page(v) ? (k.cfg.files[k.vm_file(v)]?.name ?? "") : k.vma_is_shared(v) ? `shmem${k.vm_file(v)}` : "",
+        file: vmaFileName(k, v),
         nr_pages: k.is_vm_hugetlb_page(v) ? 0 : k.vm_nr_pages(v),
         flags: VMA_FLAG_NAMES.filter(([bit]) => k.vm_flags(v) & bit).map(([, n]) => n),
         resv_map: k.vma_resv_map(v),
@@ -103,6 +115,14 @@ export function decode(k: Kernel) {
       name: `shmem${i}`,
       vmas: k.shmem_vmas(i),
       page_cache: Array.from({ length: sh.pages }, (_, idx) => k.shmem_cache(i, idx)),
+    })),
+    files4k: k.cfg.files4k.map((f, i) => ({
+      name: f.name,
+      i_size: k.file4k_i_size(i),
+      page_cache: Array.from({ length: f.pages }, (_, idx) => k.file4k_cache(i, idx)),
+      blocks: Array.from({ length: f.pages }, (_, idx) => (k.buffer_mapped(i, idx) ? { block: k.block(i, idx), content: k.page_content(k.block(i, idx)) } : "hole")),
+      i_mmap_rwsem: lockHolders(k, k.file4k_i_mmap_rwsem(i), true),
+      invalidate_lock: lockHolders(k, k.invalidate_lock(i), true),
     })),
     pages: Array.from({ length: k.L.lastPage }, (_, j) => {
       const g = j + 1;

@@ -106,6 +106,42 @@ export class Kernel extends StateView {
     this.w(this.L.shmemCache(i, idx), g);
   }
 
+  // ---- 4 KiB files (files4k, seed 004) ----------------------------------------------
+  file4k_i_size(f: number): number {
+    return this.a[this.L.file4k(f) + S.F4_SIZE]!;
+  }
+  set_file4k_i_size(f: number, v: number): void {
+    this.w(this.L.file4k(f) + S.F4_SIZE, v);
+  }
+  /** filemap_get_folio on the 4 KiB file: the page at idx, or 0. */
+  file4k_cache(f: number, idx: number): number {
+    return this.a[this.L.file4kCache(f, idx)]!;
+  }
+  set_file4k_cache(f: number, idx: number, g: number): void {
+    this.w(this.L.file4kCache(f, idx), g);
+  }
+  file4k_i_mmap_rwsem(f: number): number {
+    return this.L.file4k(f) + S.F4_I_MMAP_WRITER;
+  }
+  /** mapping->invalidate_lock (filemap_invalidate_lock): a rwsem. */
+  invalidate_lock(f: number): number {
+    return this.L.file4k(f) + S.F4_INVALIDATE_WRITER;
+  }
+  file4k_i_rwsem(f: number): number {
+    return this.L.file4k(f) + S.F4_I_RWSEM;
+  }
+  dax_entry_lock(f: number, idx: number): number {
+    return this.L.daxEntryLock(f, idx);
+  }
+  /** The block (a page id past the 4 KiB pages) holding the file's data at idx. */
+  block(f: number, idx: number): number {
+    return this.L.block(f, idx);
+  }
+  /** get_block without create: the index has an allocated block (buffer_mapped), not a hole. */
+  buffer_mapped(f: number, idx: number): boolean {
+    return this.page_state(this.L.block(f, idx)) === S.PAGE_IN_USE;
+  }
+
   // ---- mm_struct ---------------------------------------------------------------------
   mm_state(p: number): number {
     return this.a[this.L.mm(p) + S.MM_STATE]!;
@@ -150,9 +186,13 @@ export class Kernel extends StateView {
   is_vm_hugetlb_page(v: number): boolean {
     return (this.vm_flags(v) & S.VM_HUGETLB) !== 0;
   }
-  /** vma_is_anonymous: private 4 KiB memory; a shared one has shmem's vm_ops. */
+  /** vma_is_anonymous: private 4 KiB memory; a shared one has shmem's vm_ops, a file one the filesystem's. */
   vma_is_anonymous(v: number): boolean {
-    return (this.vm_flags(v) & (S.VM_HUGETLB | S.VM_SHARED)) === 0;
+    return (this.vm_flags(v) & (S.VM_HUGETLB | S.VM_SHARED | S.VM_FILE4K)) === 0;
+  }
+  /** A mapping of a 4 KiB file (files4k). */
+  vma_is_file4k(v: number): boolean {
+    return (this.vm_flags(v) & S.VM_FILE4K) !== 0;
   }
   /** vma_resv_map: the private reserve map's slot, 0 for none. */
   vma_resv_map(v: number): number {

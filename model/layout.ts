@@ -31,6 +31,21 @@ const INODE_FIXED = 6;
 export const SHM_VMAS = 0;
 const SHMEM_FIXED = 1;
 
+/**
+ * Per 4 KiB file (files4k: a file on a block or DAX filesystem, seed 004): i_size in 4 KiB pages,
+ * i_mmap_rwsem (seed 004's i_mmap_mutex is the same lock held for write), mapping->invalidate_lock
+ * (today's filesystems hold it across a fault and a truncate), i_rwsem; then per index the
+ * page-cache page and (today's DAX) the mapping entry's lock. The data lives in block slots of
+ * the page array (Layout.block).
+ */
+export const F4_SIZE = 0;
+export const F4_I_MMAP_WRITER = 1;
+export const F4_I_MMAP_READERS = 2;
+export const F4_INVALIDATE_WRITER = 3;
+export const F4_INVALIDATE_READERS = 4;
+export const F4_I_RWSEM = 5;
+const FILE4K_FIXED = 6;
+
 /** Per process (mm): alive, mmap_lock, page-table lock, then VMA slots, huge ptes, 4 KiB ptes. */
 export const MM_STATE = 0;
 export const MM_MMAP_WRITER = 1;
@@ -72,6 +87,10 @@ export const VM_HUGETLB = 128;
 export const VM_LOCKED = 256;
 /** A mapping of seed 002's /dev/page-huge: its faults go to the device's page_fault. */
 export const VM_PAGE_HUGE_DEV = 512;
+/** A private mapping of a 4 KiB file (files4k): vm_ops->fault is filemap_fault or the DAX fault. */
+export const VM_FILE4K = 1024;
+/** A DAX mapping maps the file's blocks by pfn (dax_insert_mapping): pte_special, no struct page. */
+export const VM_MIXEDMAP = 2048;
 
 /** Private reserve map slot: kref and the consumed indices. */
 export const RESV_REFS = 0;
@@ -80,7 +99,8 @@ export const RESV_SIZE = 2;
 
 /**
  * Per page (ids start at 1; 0 is NULL): the hugetlb pool's pages 1…pages, then the zero page,
- * then the 4 KiB pages. PG_REF counts references, a pin (FOLL_PIN) as one; PG_PINS the pins.
+ * then the 4 KiB pages, then the blocks of the 4 KiB files (a block is PAGE_IN_USE when
+ * allocated, with its data in PG_CONTENT; a hole is PAGE_BUDDY). PG_REF counts references, a pin (FOLL_PIN) as one; PG_PINS the pins.
  */
 export const PG_REF = 0;
 export const PG_MAPCOUNT = 1;
@@ -93,6 +113,8 @@ export const PG_LOCK = 6;
 /** What the page holds: 0 when zeroed; a store writes the storing thread's number + 1. */
 export const PG_CONTENT = 7;
 export const PG_PINS = 8;
+/** PG_CONTENT of a 4 KiB file's blocks written before the scenario starts. */
+export const FILE_DATA = 100;
 export const PAGE_SIZE_WORDS = 9;
 /** PG_STATE: a slot is with the buddy allocator, on the hugetlb free list, or in use. */
 export const PAGE_BUDDY = 0;
@@ -133,12 +155,20 @@ export class Layout {
   readonly smallPages: number;
   readonly lastPage: number;
   readonly shmemInodes: number;
+  readonly files4k: number;
+  /** The most pages a 4 KiB file has: its block ids are blockBase + f × file4kPages + idx. */
+  readonly file4kPages: number;
+  readonly blockBase: number;
+  /** The last page id, blocks included. */
+  readonly lastBlock: number;
   /** Threads of the scenario, plus one slot used only while the setup runs. */
   readonly threads: number;
 
   readonly inodeBase: number;
   readonly inodeStride: number;
   readonly shmemBase: number;
+  readonly file4kBase: number;
+  readonly file4kStride: number;
   readonly mmBase: number;
   readonly mmStride: number;
   readonly resvBase: number;
@@ -151,6 +181,7 @@ export class Layout {
   private readonly shmemOffsets: number[];
   private readonly smallPtes: number;
   private lockList?: { off: number; rw: boolean; name: string }[];
+  private readonly cfgNames4k: readonly string[];
 
   constructor(cfg: ModelConfig) {
     this.files = cfg.files.length;
@@ -164,7 +195,12 @@ export class Layout {
     this.smallPages = cfg.smallPages;
     this.lastPage = this.zeroPage + this.smallPages;
     this.shmemInodes = cfg.shmem.length;
+    this.files4k = cfg.files4k.length;
+    this.file4kPages = Math.max(0, ...cfg.files4k.map((f) => f.pages));
+    this.blockBase = this.lastPage + 1;
+    this.lastBlock = this.lastPage + this.files4k * this.file4kPages;
     this.threads = cfg.threads.length + 1;
+    this.cfgNames4k = cfg.files4k.map((f) => f.name);
 
     this.smallSlotBase = new Int32Array(this.addrPages).fill(-1);
     let smallPtes = 0;
@@ -183,11 +219,13 @@ export class Layout {
       this.shmemOffsets.push(off);
       off += SHMEM_FIXED + pages;
     }
-    this.mmBase = off;
+    this.file4kBase = off;
+    this.file4kStride = FILE4K_FIXED + 2 * this.file4kPages;
+    this.mmBase = off + this.files4k * this.file4kStride;
     this.mmStride = MM_FIXED + this.vmaSlots * VMA_SIZE + this.addrPages + this.smallPtes;
     this.resvBase = this.mmBase + this.procs * this.mmStride;
     this.pageBase = this.resvBase + this.resvMaps * RESV_SIZE;
-    this.threadBase = this.pageBase + this.lastPage * PAGE_SIZE_WORDS;
+    this.threadBase = this.pageBase + this.lastBlock * PAGE_SIZE_WORDS;
     this.size = this.threadBase + this.threads * THREAD_SIZE;
   }
 
@@ -208,6 +246,21 @@ export class Layout {
   /** Offset of shmem inode i's page-cache slot for index idx. */
   shmemCache(i: number, idx: number): number {
     return this.shmem(i) + SHMEM_FIXED + idx;
+  }
+  file4k(f: number): number {
+    return this.file4kBase + f * this.file4kStride;
+  }
+  /** Offset of the page-cache slot of 4 KiB file f at index idx. */
+  file4kCache(f: number, idx: number): number {
+    return this.file4k(f) + FILE4K_FIXED + idx;
+  }
+  /** Offset of the lock of the DAX mapping entry of (f, idx) (grab_mapping_entry, today). */
+  daxEntryLock(f: number, idx: number): number {
+    return this.file4k(f) + FILE4K_FIXED + this.file4kPages + idx;
+  }
+  /** The block slot holding 4 KiB file f's data at index idx. */
+  block(f: number, idx: number): number {
+    return this.blockBase + f * this.file4kPages + idx;
   }
   mm(p: number): number {
     return this.mmBase + p * this.mmStride;
@@ -254,6 +307,13 @@ export class Layout {
       out.push({ off: this.inode(f) + I_RWSEM, rw: false, name: `i_rwsem(file${f})` });
       for (let i = 0; i < this.filePages; i++)
         out.push({ off: this.faultMutex(f, i), rw: false, name: `hugetlb_fault_mutex(file${f}, ${i})` });
+    }
+    for (let f = 0; f < this.files4k; f++) {
+      const name = this.cfgNames4k[f];
+      out.push({ off: this.file4k(f) + F4_I_MMAP_WRITER, rw: true, name: `i_mmap_rwsem(${name})` });
+      out.push({ off: this.file4k(f) + F4_INVALIDATE_WRITER, rw: true, name: `invalidate_lock(${name})` });
+      out.push({ off: this.file4k(f) + F4_I_RWSEM, rw: false, name: `i_rwsem(${name})` });
+      for (let i = 0; i < this.file4kPages; i++) out.push({ off: this.daxEntryLock(f, i), rw: false, name: `dax_entry_lock(${name}, ${i})` });
     }
     for (let g = 1; g <= this.lastPage; g++) {
       const name = g === this.zeroPage ? "folio_lock(zero page)" : `folio_lock(page${g})`;

@@ -55,6 +55,14 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
       k.set_i_size(i, f.isize);
       if (f.anon) k.set_i_unlinked(i);
     });
+    this.cfg.files4k.forEach((f, i) => {
+      k.set_file4k_i_size(i, f.isize);
+      if (!f.data) return;
+      for (let idx = 0; idx < f.isize; idx++) {
+        k.set_page_state(k.block(i, idx), S.PAGE_IN_USE);
+        k.set_page_content(k.block(i, idx), S.FILE_DATA);
+      }
+    });
     this.cfg.processes.forEach((p, i) => k.set_mm_state(i, p.alive ? S.MM_ALIVE : S.MM_UNBORN));
     for (const block of this.cfg.setup) for (const op of block.ops) this.runToCompletion(k, op);
     return k.a;

@@ -30,6 +30,9 @@ export type Obj =
   | "page_lock"
   | "i_mmap_rwsem"
   | "i_rwsem"
+  | "invalidate_lock"
+  | "dax_entry"
+  | "block"
   | "mm";
 
 export interface Step<V extends StateView = Kernel> {

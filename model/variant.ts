@@ -126,6 +126,21 @@ export interface Variant {
    * __mlock_vma_pages_range locks each page it gets back.
    */
   readonly populate: "__mm_populate" | "make_pages_present";
+  /**
+   * The fault handler of a DAX file (model/mm/dax.ts). "dax_iomap_pte_fault" (today): under the
+   * filesystem's invalidate_lock and the index's locked mapping entry, a COW fault copies and sets
+   * its pte itself (VM_FAULT_DONE_COW). "do_dax_fault" (seed 004 as posted): a COW fault with no
+   * hole page copies the block, then takes i_mmap_mutex, re-checks i_size and returns
+   * VM_FAULT_LOCKED with no page; do_cow_fault sets the pte and releases i_mmap_mutex.
+   */
+  readonly daxFault: "dax_iomap_pte_fault" | "do_dax_fault";
+  /**
+   * The lock do_dax_fault's COW path takes when it returns no page. "i_mmap_mutex" (seed 004; the
+   * model's i_mmap_rwsem held for write). "i_mmap_lock_read" (v4.3: 0f90cc6609c7 took it for read,
+   * while do_cow_fault released it with i_mmap_unlock_write after 52a2b53ffde6, until 0df9d41ab5d4
+   * "mm, dax: fix DAX deadlocks (COW fault)").
+   */
+  readonly daxCowLock: "i_mmap_mutex" | "i_mmap_lock_read";
 }
 
 const modern: Variant = {
@@ -149,6 +164,8 @@ const modern: Variant = {
   cowReuse: "PageAnonExclusive",
   cowCopy: "wp_page_copy",
   populate: "__mm_populate",
+  daxFault: "dax_iomap_pte_fault",
+  daxCowLock: "i_mmap_mutex",
 };
 
 export const VARIANTS: readonly Variant[] = [
@@ -178,6 +195,13 @@ export const VARIANTS: readonly Variant[] = [
     cowReuse: "reuse_swap_page",
     cowCopy: "cow_user_page",
     populate: "make_pages_present",
+  },
+  {
+    ...modern,
+    name: "seed-004",
+    summary:
+      "seed 004 as posted (2014 \"mm: Allow page fault handlers to perform the COW\" with the v11 DAX fault): a DAX COW fault copies the block, then returns no page holding i_mmap_mutex, which do_cow_fault releases",
+    daxFault: "do_dax_fault",
   },
   {
     ...modern,
@@ -250,6 +274,14 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "before 2021: restore_reserve_on_error leaves the map entry of a failed allocation that had no reservation; after a hole punch the next fault consumes a reservation Rsvd does not hold (reservation-conservation, then Rsvd wraps)",
     restoreReserveDeletesStale: false,
+  },
+  {
+    ...modern,
+    name: "bug-dax-cow-unlock-mode",
+    summary:
+      "v4.3 (2015): __dax_fault returns a COW fault's no-page VM_FAULT_LOCKED holding i_mmap_rwsem for read, and do_cow_fault releases it with i_mmap_unlock_write (lock-balance)",
+    daxFault: "do_dax_fault",
+    daxCowLock: "i_mmap_lock_read",
   },
   {
     ...modern,

@@ -96,6 +96,10 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   if (procIndex.size !== s.processes.length) fail("processes", "names must be unique");
   const fileIndex = new Map(s.files.map((f, i) => [f.name, i]));
   if (fileIndex.size !== s.files.length) fail("files", "names must be unique");
+  const file4kIndex = new Map(s.files4k.map((f, i) => [f.name, i]));
+  if (file4kIndex.size !== s.files4k.length) fail("files4k", "names must be unique");
+  // The 4 KiB operations name a 4 KiB file; the others a hugetlbfs one.
+  const filesFor = (op: string) => (op === "mmap4k" || op === "ftruncate4k" ? file4kIndex : fileIndex);
 
   const lists: { path: string; proc: string; ops: ScenarioFile["threads"][number]["ops"] }[] = [
     ...s.setup.map((b, i) => ({ path: `setup.${i}`, proc: b.proc, ops: b.ops })),
@@ -111,13 +115,16 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   const smallSlots = new Map<number, number>();
   const shmemOf = new Map<object, number>();
   const shmem: { pages: number }[] = [];
+  // Slots that hold a mapping of a 4 KiB file: get_user_pages and mlock there are not modelled.
+  const fileSlots = new Set<number>();
   let smallPages = 2 * (s.threads.length + 1);
   for (const l of lists)
     for (const entry of l.ops) {
-      const a = (entry as Record<string, Record<string, number | boolean>>).mmap4k;
+      const a = (entry as Record<string, Record<string, number | boolean | string>>).mmap4k;
       if (!a) continue;
+      if (a.file !== undefined) fileSlots.add(a.addr as number);
       smallSlots.set(a.addr as number, Math.max(smallSlots.get(a.addr as number) ?? 0, a.pages as number));
-      smallPages += (a.pages as number) * (s.processes.length + (a.shared ? 1 : 0));
+      smallPages += (a.pages as number) * (s.processes.length + (a.shared || a.file !== undefined ? 1 : 0));
       if (a.shared) {
         shmemOf.set(entry, shmem.length);
         shmem.push({ pages: a.pages as number });
@@ -128,7 +135,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     l.ops.forEach((entry, j) => {
       const [op, a] = Object.entries(entry)[0]! as [OpName, Record<string, number | string | boolean>];
       const at = `${l.path}.ops.${j}.${op}`;
-      if ("file" in a && !fileIndex.has(a.file as string)) fail(`${at}.file`, `unknown file "${a.file}"`);
+      if ("file" in a && a.file !== undefined && !filesFor(op).has(a.file as string))
+        fail(`${at}.file`, `unknown ${op.endsWith("4k") ? "4 KiB file (files4k)" : "file"} "${a.file}"`);
       if (op === "fork") {
         const c = a.child as string;
         if (!procIndex.has(c)) fail(`${at}.child`, `unknown process "${c}"`);
@@ -136,6 +144,12 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         children.add(c);
       }
       if (op === "mmap4k") {
+        if (a.file !== undefined) {
+          if (a.shared) fail(`${at}.shared`, "a 4 KiB file is mapped MAP_PRIVATE only: shared file mappings are not modelled");
+          if (a.populate) fail(`${at}.populate`, "MAP_POPULATE of a 4 KiB file is not modelled");
+          const f = s.files4k[file4kIndex.get(a.file as string)!]!;
+          if ((a.pages as number) > f.pages) fail(`${at}.pages`, `maps past the ${f.pages} pages of file "${f.name}"`);
+        }
         mmaps++;
         addrEnd = Math.max(addrEnd, (a.addr as number) + 1);
       } else if (SMALL_OPS.has(op)) {
@@ -143,6 +157,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         if (!smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds no 4 KiB mapping (mmap4k)`);
         const size = smallSlots.get(slot)!;
         if ((a.page as number) >= size) fail(`${at}.page`, `past the ${size} pages of the 4 KiB mappings in slot ${slot}`);
+        if (op !== "access4k" && op !== "dontneed4k" && fileSlots.has(slot))
+          fail(`${at}.addr`, `slot ${slot} maps a 4 KiB file: ${op} of file mappings is not modelled`);
         if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size))
           fail(`${at}.pages`, `must cover the whole 4 KiB mapping (page 0, pages ${size}): a part would split the VMA, which the model does not do`);
       } else if ("addr" in a && op !== "munmap") {
@@ -185,7 +201,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       proc,
       addr: (a.addr as number) ?? 0,
       len: (a.len as number) ?? 0,
-      file: op === "mmap4k" ? (shmemOf.get(entry) ?? 0) : a.file !== undefined ? fileIndex.get(a.file as string)! : 0,
+      file: op === "mmap4k" && a.shared ? (shmemOf.get(entry) ?? 0) : a.file !== undefined ? filesFor(op).get(a.file as string)! : 0,
       pgoff: ((op === "punch_hole" ? a.offset : a.pgoff) as number) ?? 0,
       shared: (a.shared as boolean) ?? false,
       noreserve: (a.noreserve as boolean) ?? false,
@@ -195,6 +211,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       size: (a.size as number) ?? 0,
       page: small ? ((a.page as number) ?? 0) : 0,
       pages: small ? ((a.pages as number) ?? 0) : 0,
+      smallFile: op === "mmap4k" && a.file !== undefined,
       populate: (a.populate as boolean) ?? false,
       force: (a.force as boolean) ?? false,
       pin: (a.pin as boolean) ?? false,
@@ -217,6 +234,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     resvMaps: Math.max(1, hugeMmaps),
     smallSlots: [...smallSlots].map(([slot, pages]) => ({ slot, pages })).sort((x, y) => x.slot - y.slot),
     shmem,
+    files4k: s.files4k.map((f) => ({ name: f.name, pages: f.pages, isize: f.isize ?? f.pages, dax: f.dax, data: f.data })),
     smallPages: smallSlots.size ? smallPages : 0,
     setup: s.setup.map((b) => ({ proc: procIndex.get(b.proc)!, ops: b.ops.map((o) => call(procIndex.get(b.proc)!, o)) })),
     threads: s.threads.map((t) => ({

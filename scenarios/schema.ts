@@ -35,10 +35,14 @@ export const OpSchemas = {
   unlink: z.strictObject({ file: name }),
   /** fallocate(FALLOC_FL_PUNCH_HOLE) of file pages [offset, offset + len). */
   punch_hole: z.strictObject({ file: name, offset: count, len: positive }),
-  /** mmap of `pages` 4 KiB pages of anonymous memory (MAP_SHARED: shmem) at the start of slot `addr`. */
+  /**
+   * mmap of `pages` 4 KiB pages at the start of slot `addr`: anonymous memory (MAP_SHARED:
+   * shmem), or with `file` a MAP_PRIVATE mapping of a 4 KiB file (files4k) from its start.
+   */
   mmap4k: z.strictObject({
     addr: count,
     pages: positive.max(SMALL_PAGES_MAX),
+    file: name.optional(),
     shared: z.boolean().default(false),
     write: z.boolean().default(true),
     populate: z.boolean().default(false),
@@ -57,6 +61,8 @@ export const OpSchemas = {
     pin: z.boolean().default(false),
     longterm: z.boolean().default(false),
   }),
+  /** ftruncate of a 4 KiB file (files4k) to `size` 4 KiB pages. */
+  ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }),
   /** madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot `addr`. */
   dontneed4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX).default(1) }),
 } as const;
@@ -114,6 +120,22 @@ export const ScenarioSchema = z.strictObject({
         isize: count.optional(),
         anon: z.boolean().default(false),
         device: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+  /**
+   * Files of 4 KiB pages (seed 004): on a block filesystem, read through the page cache
+   * (filemap_fault), or on a DAX filesystem (`dax: true`), mapped by pfn with no page cache.
+   * `data: false` makes every block a hole.
+   */
+  files4k: z
+    .array(
+      z.strictObject({
+        name,
+        pages: positive.max(SMALL_PAGES_MAX),
+        isize: count.max(SMALL_PAGES_MAX).optional(),
+        dax: z.boolean().default(false),
+        data: z.boolean().default(true),
       }),
     )
     .default([]),

@@ -110,7 +110,7 @@ describe("a violation's report", () => {
   it("carries an ITF trace: no null anywhere, every var in every state, indices in sequence", () => {
     expect(nulls(raw)).toEqual([]);
     const { trace } = raw.violation;
-    expect(trace.vars).toEqual(["hstate", "inodes", "mms", "resv_maps", "shmem", "pages", "threads"]);
+    expect(trace.vars).toEqual(["hstate", "inodes", "mms", "resv_maps", "shmem", "files4k", "pages", "threads"]);
     expect(trace.states.length).toBe((raw.violation as unknown as { depth: number }).depth + 1);
     trace.states.forEach((s, i) => {
       expect((s["#meta"] as { index: number }).index).toBe(i);

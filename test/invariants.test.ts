@@ -638,3 +638,68 @@ describe("zero-page", () => {
     expect(r.violation?.depth).toBe(0);
   });
 });
+
+/**
+ * A DAX file and a page-cache file, each mapped privately by one process with index 0 faulted
+ * in by a read (a pfn pte, and a page-cache page); a writer and a truncater.
+ */
+const FILES4K = config({
+  name: "files4k",
+  summary: "4 KiB files mapped privately, read, written and truncated",
+  pool: { pages: 0 },
+  files4k: [
+    { name: "pmem", pages: 2, dax: true },
+    { name: "disk", pages: 2 },
+  ],
+  processes: ["p"],
+  setup: [
+    {
+      proc: "p",
+      ops: [
+        { mmap4k: { addr: 0, pages: 2, file: "pmem" } },
+        { mmap4k: { addr: 1, pages: 2, file: "disk" } },
+        { access4k: { addr: 0, page: 0 } },
+        { access4k: { addr: 1, page: 0 } },
+      ],
+    },
+  ],
+  threads: [
+    { name: "writer", proc: "p", ops: [{ access4k: { addr: 0, page: 1, write: true } }] },
+    { name: "truncater", proc: "p", ops: [{ ftruncate4k: { file: "pmem", size: 0 } }, { ftruncate4k: { file: "pmem", size: 2 } }] },
+  ],
+});
+
+describe("truncate-coherence", () => {
+  const inv = invariant("truncate-coherence");
+
+  it("holds: the reads mapped the DAX block by pfn and the page-cache page, both inside i_size", () => {
+    const { k } = initial(FILES4K);
+    expect(pte_special(k.small_pte(0, 0, 0))).toBe(true);
+    expect(pte_page(k.small_pte(0, 0, 0))).toBe(k.block(0, 0));
+    expect(pte_page(k.small_pte(0, 1, 0))).toBe(k.file4k_cache(1, 0));
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+  });
+
+  it("fails: a file shrunk under a pte, with no truncate in flight", () => {
+    const { k } = initial(FILES4K);
+    k.set_file4k_i_size(1, 0);
+    expect(inv.state!({ k, allDone: false })).toBe("mm0 still maps index 0 of disk after truncate to 0 pages");
+  });
+
+  it("holds while the truncate that shrank the file is in flight (inode_lock held)", () => {
+    const { k } = initial(FILES4K);
+    k.set_file4k_i_size(1, 0);
+    k.a[k.file4k_i_rwsem(1)] = 2;
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+  });
+
+  it("fails under seed 004 as posted: the COW copy of a block freed by the truncate is mapped after the file grows back", () => {
+    const r = explore(new Machine(FILES4K, findVariant("seed-004")!), INVARIANTS);
+    expect(r.violation?.invariant).toBe("truncate-coherence");
+    expect(r.violation?.message).toMatch(/access4k\(addr=0, page=1, write\) mapped page\d+, its copy of index 1 of pmem, made before truncate removed that index/);
+  });
+
+  it("holds today: invalidate_lock keeps the truncate out of the whole DAX fault", () => {
+    expect(explore(new Machine(FILES4K, modern), INVARIANTS).verdict).toBe("pass");
+  });
+});

@@ -74,7 +74,7 @@ describe("itfTrace", () => {
   it("is a valid ITF trace without a null: one state per model state, every var in each", () => {
     expect(ItfTraceSchema.safeParse(trace).success).toBe(true);
     expect(nulls(JSON.parse(JSON.stringify(trace)))).toEqual([]);
-    expect(trace.vars).toEqual(["hstate", "inodes", "mms", "resv_maps", "shmem", "pages", "threads"]);
+    expect(trace.vars).toEqual(["hstate", "inodes", "mms", "resv_maps", "shmem", "files4k", "pages", "threads"]);
     expect(trace.states).toHaveLength(result.violation!.depth + 1);
     trace.states.forEach((s, i) => {
       expect(s["#meta"].index).toBe(i);

@@ -10,7 +10,7 @@ import { explore, type ExploreResult } from "../explorer/bfs.js";
 import { reproduce } from "../explorer/trace.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { Machine } from "../model/machine.js";
-import { findVariant } from "../model/variant.js";
+import { findVariant, VARIANTS } from "../model/variant.js";
 import { loadScenario, scenarioDir, shippedScenarios } from "../scenarios/load.js";
 
 const names = shippedScenarios();
@@ -122,4 +122,25 @@ describe.each(names)("scenario %s", (name) => {
       expect(b.violation?.depth).toBe(a.violation?.depth);
     });
   });
+});
+
+describe("every variant is checked by a shipped scenario", () => {
+  const expectations = names.map((name) => loadScenario(name).expect);
+
+  it.each(VARIANTS.filter((v) => v.name.startsWith("seed-")).map((v) => v.name))("%s is listed by a scenario", (variant) => {
+    expect(expectations.some((e) => variant in e)).toBe(true);
+  });
+
+  it.each(VARIANTS.filter((v) => v.name.startsWith("bug-")).map((v) => [v.name, v.summary]))(
+    "%s fails a scenario on the invariant its summary names",
+    (variant, summary) => {
+      const named = INVARIANTS.map((i) => i.name).filter((n) => summary.includes(`(${n}`));
+      expect(named).toHaveLength(1);
+      const fails = (e: (typeof expectations)[number]) => {
+        const x = e[variant];
+        return x !== undefined && x !== "pass" && x.invariant === named[0];
+      };
+      expect(expectations.some(fails)).toBe(true);
+    },
+  );
 });

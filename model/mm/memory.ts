@@ -13,35 +13,58 @@
  */
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
-import { PG_ANON, PG_ANON_EXCLUSIVE, VM_LOCKED, VM_SHARED, VM_WRITE } from "../layout.js";
+import { PG_ANON, PG_ANON_EXCLUSIVE, VM_LOCKED, VM_MIXEDMAP, VM_SHARED, VM_WRITE } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
 import { folio_alloc, folio_put, vma_alloc_zeroed_movable_folio } from "./page_alloc.js";
 import { mk_pte, pte_mkwrite, pte_page, pte_special, pte_write, pte_wrprotect, zero_pte } from "./pte.js";
+import { DAX_FAULT_STEPS, daxFaultSteps, type DaxFaultStep } from "./dax.js";
+import { find_lock_page_or_read } from "./filemap.js";
 import { shmem_get_folio } from "./shmem.js";
 
 /** vmf->flags (kept in L_FLAGS, below the FOLL_* bits of get_user_pages). */
 export const FAULT_FLAG_WRITE = 1;
 /** GUP wants an exclusive anonymous page for a R/O pin, without writing (today only). */
 export const FAULT_FLAG_UNSHARE = 2;
-const FAULT_FLAGS = FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE;
+/**
+ * Ghost bits in L_FLAGS for truncate-coherence, with no kernel counterpart: the fault's private
+ * copy (L_NEW) holds the file's data, and truncate has since removed that index.
+ */
+export const COW_COPIED = 1 << 12;
+export const COW_COPY_STALE = 1 << 13;
+const FAULT_FLAGS = FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE | COW_COPIED | COW_COPY_STALE;
 
 /** handle_mm_fault's return that get_user_pages of seed 001's time looks at: COW was broken. */
 export const VM_FAULT_WRITE = 1;
+/** The fault failed: the access gets SIGBUS (a file index beyond i_size). */
+export const VM_FAULT_SIGBUS = 2;
+
 
 /** Where a fault goes when it returns: the access retries, or get_user_pages looks again. */
 export type FaultReturn = (k: Kernel, t: number, vm_fault: number) => number;
 
-export type SmallFaultStep = "do_anonymous_page" | "shmem_fault" | "finish_fault" | "do_wp_page" | "cow_user_page" | "wp_page_copy";
+export type SmallFaultStep =
+  | "do_anonymous_page"
+  | "shmem_fault"
+  | "filemap_fault"
+  | DaxFaultStep
+  | "finish_fault"
+  | "do_cow_fault"
+  | "do_wp_page"
+  | "cow_user_page"
+  | "wp_page_copy";
 export const SMALL_FAULT_STEPS: readonly SmallFaultStep[] = [
   "do_anonymous_page",
   "shmem_fault",
+  "filemap_fault",
+  ...DAX_FAULT_STEPS,
   "finish_fault",
+  "do_cow_fault",
   "do_wp_page",
   "cow_user_page",
   "wp_page_copy",
 ];
 
-type StepDef = Omit<Step, "label"> & { label?: string };
+export type StepDef = Omit<Step, "label"> & { label?: string };
 
 /** The process, slot and 4 KiB page a thread's 4 KiB operation works on. */
 function fault_proc(k: Kernel, t: number): number {
@@ -50,13 +73,13 @@ function fault_proc(k: Kernel, t: number): number {
 function fault_slot(k: Kernel, t: number): number {
   return k.op(t).addr;
 }
-function fault_pte(k: Kernel, t: number): number {
+export function fault_pte(k: Kernel, t: number): number {
   return k.small_pte(fault_proc(k, t), fault_slot(k, t), k.local(t, L_IDX));
 }
-function set_fault_pte(k: Kernel, t: number, v: number): void {
+export function set_fault_pte(k: Kernel, t: number, v: number): void {
   k.set_small_pte(fault_proc(k, t), fault_slot(k, t), k.local(t, L_IDX), v);
 }
-function ptl(k: Kernel, t: number): number {
+export function ptl(k: Kernel, t: number): number {
   return k.ptl(fault_proc(k, t));
 }
 
@@ -96,7 +119,7 @@ function folio_add_new_anon_rmap(k: Kernel, g: number): void {
 }
 
 /** The end of a 4 KiB fault: its locals go, and the caller decides what comes next. */
-function fault_done(k: Kernel, t: number, ret: FaultReturn, vm_fault: number): number {
+export function fault_done(k: Kernel, t: number, ret: FaultReturn, vm_fault: number): number {
   k.set_local(t, L_FAULT_PTE, 0);
   k.set_local(t, L_ORIG_PTE, 0);
   k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) & ~FAULT_FLAGS);
@@ -132,14 +155,66 @@ export function handle_mm_fault(k: Kernel, t: number, pc: Record<SmallFaultStep,
   k.set_local(t, L_ORIG_PTE, orig);
   k.set_local(t, L_FLAGS, (k.local(t, L_FLAGS) & ~FAULT_FLAGS) | flags);
   if (!orig) {
-    // do_pte_missing: vma_is_anonymous → do_anonymous_page, else do_fault (shmem's ->fault).
+    // do_pte_missing: vma_is_anonymous → do_anonymous_page, else do_fault (the file's ->fault).
     if (k.vma_is_anonymous(vma)) return do_anonymous_page(k, t, pc);
+    if (k.vma_is_file4k(vma)) return do_fault(k, t, pc);
     return pc.shmem_fault;
   }
   // A present pte: only a write (or an unshare) of a read-only one has work to do, under the
   // PTL after pte_same; anything else just marks the pte young or dirty.
   if (flags & FAULT_FLAGS && !pte_write(orig)) return pc.do_wp_page;
   return fault_done(k, t, ret, 0);
+}
+
+/**
+ * do_fault for a mapping of a 4 KiB file (kernel-notes §5): a read goes to do_read_fault, a write
+ * (the mapping is private) to do_cow_fault, which first preallocates the copy (cow_page, after
+ * vmf_anon_prepare); both then call the file's ->fault: filemap_fault, or the DAX handler of a
+ * VM_MIXEDMAP mapping (fs/dax.c). The model has no fault-around (do_fault_around maps only pages
+ * already in the page cache, early).
+ */
+function do_fault(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
+  const vma = k.local(t, L_VMA);
+  if (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) {
+    k.vmf_anon_prepare(vma);
+    k.set_local(t, L_NEW, folio_alloc(k));
+  }
+  if (!(k.vm_flags(vma) & VM_MIXEDMAP)) return pc.filemap_fault;
+  return k.variant.daxFault === "do_dax_fault" ? pc.do_dax_fault : pc.ext4_dax_huge_fault;
+}
+
+/**
+ * The copy do_cow_fault makes of the page ->fault returned (copy_user_highpage), or a DAX handler
+ * makes of the block itself: cow_page takes the data.
+ */
+export function copy_to_cow_page(k: Kernel, t: number, content: number): void {
+  k.set_page_content(k.local(t, L_NEW), content);
+  k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) | COW_COPIED);
+}
+
+/**
+ * finish_fault for a COW fault, under the page-table lock: the copy (L_NEW) becomes the pte if the
+ * pte is still what the fault saw (pte_same), writable as the VMA allows; otherwise it is dropped.
+ */
+export function finish_cow_fault(k: Kernel, t: number): void {
+  const copy = k.local(t, L_NEW);
+  k.set_local(t, L_NEW, 0);
+  if (fault_pte(k, t) !== k.local(t, L_ORIG_PTE)) {
+    folio_put(k, copy);
+    return;
+  }
+  folio_add_new_anon_rmap(k, copy);
+  set_fault_pte(k, t, mk_pte(copy, (k.vm_flags(k.local(t, L_VMA)) & VM_WRITE) !== 0));
+}
+
+/** The fault fails before its pte is set: the preallocated copy goes (uncharge_out), SIGBUS. */
+export function fault_sigbus(k: Kernel, t: number, ret: FaultReturn): number {
+  const copy = k.local(t, L_NEW);
+  if (copy) {
+    k.set_local(t, L_NEW, 0);
+    folio_put(k, copy);
+  }
+  return fault_done(k, t, ret, VM_FAULT_SIGBUS);
 }
 
 /** wp_page_reuse: the pte becomes writable where the VMA allows it (maybe_mkwrite). */
@@ -231,11 +306,16 @@ function do_wp_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, re
  */
 function wp_page_copy_alloc(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
   const old = k.local(t, L_PAGE);
+  const orig = k.local(t, L_ORIG_PTE);
   k.vmf_anon_prepare(k.local(t, L_VMA));
   let g: number;
   if (old) {
     g = folio_alloc(k);
     k.set_page_content(g, k.page_content(old));
+  } else if (pte_page(orig) !== k.L.zeroPage) {
+    // A DAX pfn (no struct page): __wp_page_copy_user copies from the user address.
+    g = folio_alloc(k);
+    k.set_page_content(g, k.page_content(pte_page(orig)));
   } else {
     g = vma_alloc_zeroed_movable_folio(k);
   }
@@ -279,6 +359,25 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
         return fault_done(k, t, ret, 0);
       },
     },
+    filemap_fault: {
+      fn: "filemap_fault",
+      label: "filemap_fault:folio_lock",
+      reads: ["page_cache", "i_size"],
+      writes: ["page_cache", "page", "page_lock"],
+      run(k, t) {
+        const vma = k.local(t, L_VMA);
+        const idx = k.local(t, L_IDX);
+        const g = find_lock_page_or_read(k, t, k.vm_file(vma), idx);
+        if (g === BLOCKED) return BLOCKED;
+        if (!g) return fault_sigbus(k, t, ret);
+        k.set_local(t, L_PAGE, g);
+        k.set_local(t, L_LOCKED, g);
+        if (!k.local(t, L_NEW)) return pc.finish_fault;
+        copy_to_cow_page(k, t, k.page_content(g));
+        return pc.do_cow_fault;
+      },
+    },
+    ...daxFaultSteps(pc, ret),
     shmem_fault: {
       fn: "shmem_fault",
       label: "shmem_fault:shmem_get_folio",
@@ -318,6 +417,31 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
         set_fault_pte(k, t, mk_pte(g, writable));
         k.unlock(ptl(k, t));
         k.unlock(k.folio_lock_word(g));
+        return fault_done(k, t, ret, 0);
+      },
+    },
+    do_cow_fault: {
+      fn: "do_cow_fault",
+      label: "do_cow_fault:pte_same",
+      reads: ["pte"],
+      writes: ["ptl", "pte", "page", "page_lock", "i_mmap_rwsem"],
+      run(k, t) {
+        // Today's do_cow_fault calls finish_fault here, with the page still locked: the same.
+        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        const vma = k.local(t, L_VMA);
+        const page = k.local(t, L_PAGE);
+        finish_cow_fault(k, t);
+        k.unlock(ptl(k, t));
+        if (page) {
+          k.set_local(t, L_PAGE, 0);
+          k.set_local(t, L_LOCKED, 0);
+          k.unlock(k.folio_lock_word(page));
+          folio_put(k, page);
+        } else {
+          // Seed 004: no fault_page means the DAX handler holds i_mmap_mutex instead of a page
+          // lock. v4.3 released it with i_mmap_unlock_write while __dax_fault took it for read.
+          k.up_write(k.file4k_i_mmap_rwsem(k.vm_file(vma)));
+        }
         return fault_done(k, t, ret, 0);
       },
     },

@@ -24,9 +24,16 @@ export function huge_pte_mkwrite(pte: number): number {
 export function mk_pte(g: number, writable: boolean): number {
   return (g << PTE_SHIFT) | (writable ? PTE_WRITE : 0);
 }
+/**
+ * pte_mkspecial(pfn_pte(pfn, prot)) read-only: a pfn with no struct page to count (a DAX block
+ * inserted by vm_insert_mixed), or the zero page.
+ */
+export function pfn_pte_special(pfn: number): number {
+  return (pfn << PTE_SHIFT) | PTE_SPECIAL;
+}
 /** pte_mkspecial(pfn_pte(my_zero_pfn(addr), vma->vm_page_prot)): never writable. */
 export function zero_pte(zeroPage: number): number {
-  return (zeroPage << PTE_SHIFT) | PTE_SPECIAL;
+  return pfn_pte_special(zeroPage);
 }
 export function pte_special(pte: number): boolean {
   return (pte & PTE_SPECIAL) !== 0;

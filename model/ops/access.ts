@@ -8,19 +8,21 @@
 import { L_IDX, L_VMA } from "../kernel.js";
 import type { Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
-import { FAULT_FLAG_WRITE, handle_mm_fault, SMALL_FAULT_STEPS, smallFaultSteps, type SmallFaultStep } from "../mm/memory.js";
+import { FAULT_FLAG_WRITE, handle_mm_fault, VM_FAULT_SIGBUS, SMALL_FAULT_STEPS, smallFaultSteps, type SmallFaultStep } from "../mm/memory.js";
 import { pte_page, pte_write } from "../mm/pte.js";
 import { find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
 type AccessStep = "access" | SmallFaultStep;
 
-/** The fault returned: the access is tried again without mmap_lock. */
-function fault_return(k: Kernel, t: number, pc: Record<AccessStep, number>): number {
+/** The fault returned: the access is tried again without mmap_lock, or gets SIGBUS. */
+function fault_return(k: Kernel, t: number, pc: Record<AccessStep, number>, vm_fault: number): number {
   k.up_read(k.mmap_lock(k.op(t).proc), t);
   k.set_local(t, L_VMA, 0);
   k.set_local(t, L_IDX, 0);
-  return pc.access;
+  if (!(vm_fault & VM_FAULT_SIGBUS)) return pc.access;
+  k.set_result(t, Result.SIGBUS);
+  return DONE;
 }
 
 export const access4k = procedure<AccessStep>("access4k", ["access", ...SMALL_FAULT_STEPS], (pc) => ({
@@ -46,8 +48,8 @@ export const access4k = procedure<AccessStep>("access4k", ["access", ...SMALL_FA
       }
       k.set_local(t, L_VMA, vma);
       k.set_local(t, L_IDX, op.page);
-      return handle_mm_fault(k, t, pc, op.write ? FAULT_FLAG_WRITE : 0, (k2, t2) => fault_return(k2, t2, pc));
+      return handle_mm_fault(k, t, pc, op.write ? FAULT_FLAG_WRITE : 0, (k2, t2, vm_fault) => fault_return(k2, t2, pc, vm_fault));
     },
   },
-  ...smallFaultSteps(pc, (k, t) => fault_return(k, t, pc)),
+  ...smallFaultSteps(pc, (k, t, vm_fault) => fault_return(k, t, pc, vm_fault)),
 }));

@@ -7,7 +7,7 @@
 import { hugetlb_dup_vma_private, hugetlb_vm_op_open } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
 import { L_IDX } from "../kernel.js";
-import { MM_ALIVE, VMA_USED, VM_ANON_VMA, VM_LOCKED } from "../layout.js";
+import { MM_ALIVE, VMA_USED, VM_ANON_VMA, VM_LOCKED, VM_MIXEDMAP } from "../layout.js";
 import { copy_pte_range } from "../mm/memory.js";
 import { huge_pte_wrprotect, pte_page } from "../mm/pte.js";
 import { shmem_get_file } from "../mm/shmem.js";
@@ -40,14 +40,14 @@ function vma_in_slot(k: Kernel, p: number, slot: number): boolean {
 /**
  * dup_mmap for a 4 KiB VMA: the child's copy is not VM_LOCKED (VM_LOCKED_MASK is cleared), a
  * shmem VMA takes a reference on its file (get_file), and copy_page_range copies the ptes where
- * the VMA has an anon_vma (vma_needs_copy). shmem's i_mmap_rwsem is never held across a step in
+ * the VMA has an anon_vma or maps pfns (VM_MIXEDMAP: a DAX file), as vma_needs_copy says. shmem's i_mmap_rwsem is never held across a step in
  * the model, so it is not in the state.
  */
 function dup_small_vma(k: Kernel, child: number, src: number): void {
   const dst = vma_link(k, child, vm_area_dup(k, src));
   set_vm_flags(k, dst, k.vm_flags(dst) & ~VM_LOCKED);
   if (k.vma_is_shared(src)) shmem_get_file(k, k.vm_file(src));
-  if (k.vm_flags(src) & VM_ANON_VMA) copy_pte_range(k, dst, src);
+  if (k.vm_flags(src) & (VM_ANON_VMA | VM_MIXEDMAP)) copy_pte_range(k, dst, src);
 }
 
 /** The child is complete: it can run once the parent's mmap_lock is released. */

@@ -6,6 +6,7 @@ import { exitMmap } from "./exit.js";
 import { fallocatePunchHole } from "./fallocate.js";
 import { fork } from "./fork.js";
 import { ftruncate } from "./ftruncate.js";
+import { ftruncate4k } from "./ftruncate4k.js";
 import { gup4k } from "./gup.js";
 import { dontneed4k } from "./madvise.js";
 import { mlock4k, munlock4k } from "./mlock.js";
@@ -31,4 +32,5 @@ export const OPERATIONS: Readonly<Record<string, Procedure>> = {
   munlock4k,
   gup4k,
   dontneed4k,
+  ftruncate4k,
 };

@@ -1,15 +1,24 @@
 /**
- * mmap of 4 KiB anonymous memory (mmap4k): do_mmap → mmap_region under mmap_lock for write. A
- * private mapping is anonymous (vma_set_anonymous: no file, pages come from do_anonymous_page);
- * a shared one is shmem (shmem_zero_setup gives it a file of its own). With MAP_POPULATE,
+ * mmap of 4 KiB memory (mmap4k): do_mmap → mmap_region under mmap_lock for write. A private
+ * anonymous mapping has no file (vma_set_anonymous: pages come from do_anonymous_page); a shared
+ * one is shmem (shmem_zero_setup gives it a file of its own); a private mapping of a 4 KiB file
+ * faults through the file's ->fault (kernel-notes §5). With MAP_POPULATE,
  * vm_mmap_pgoff populates it (model/mm/populate.ts) and ignores errors.
  */
 import { L_IDX } from "../kernel.js";
-import { VM_NR_PAGES, VM_SHARED, VM_WRITE } from "../layout.js";
+import type { OpCall } from "../config.js";
+import type { Kernel } from "../kernel.js";
+import { VM_FILE4K, VM_MIXEDMAP, VM_NR_PAGES, VM_SHARED, VM_WRITE } from "../layout.js";
 import { POPULATE_STEPS, populateSteps, get_user_pages_locked, type PopulateStep } from "../mm/populate.js";
 import { shmem_zero_setup } from "../mm/shmem.js";
 import { find_vma_intersection, vma_link, vma_record } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
+
+/** A 4 KiB file gets the filesystem's vm_ops; a DAX one maps its blocks by pfn (ext2_file_mmap: VM_MIXEDMAP). */
+function fileFlags(k: Kernel, op: OpCall): number {
+  if (!op.smallFile) return 0;
+  return VM_FILE4K | (k.cfg.files4k[op.file]!.dax ? VM_MIXEDMAP : 0);
+}
 
 export const mmap4k = procedure<"mmap_region" | PopulateStep>("mmap4k", ["mmap_region", ...POPULATE_STEPS], (pc) => ({
   mmap_region: {
@@ -26,7 +35,10 @@ export const mmap4k = procedure<"mmap_region" | PopulateStep>("mmap4k", ["mmap_r
         k.set_result(t, Result.EINVAL);
         return DONE;
       }
-      const rec = vma_record(op.addr, op.addr + 1, 0, (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0), op.file);
+      // A file mapping's vma_link_file takes i_mmap_rwsem for write; the model's truncate walks the
+      // file's VMAs within one step and a new VMA has no ptes, so leaving that lock out only adds
+      // interleavings (with a seed 004 DAX fault of another mm holding i_mmap_mutex).
+      const rec = vma_record(op.addr, op.addr + 1, 0, (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | fileFlags(k, op), op.file);
       rec[VM_NR_PAGES] = op.pages;
       const vma = vma_link(k, op.proc, rec);
       if (op.shared) shmem_zero_setup(k, op.file);
