@@ -16,7 +16,7 @@
  * zero page (dax_load_hole → vmf_insert_mixed of the zero pfn).
  */
 import type { Kernel } from "../kernel.js";
-import { L_IDX, L_LOCKED, L_NEW, L_PAGE, L_VMA } from "../kernel.js";
+import { L_IDX, L_NEW, L_VMA } from "../kernel.js";
 import { BLOCKED } from "../types.js";
 import { find_lock_page_or_read } from "./filemap.js";
 import {
@@ -30,6 +30,7 @@ import {
   type FaultReturn,
   type SmallFaultStep,
   type StepDef,
+  vm_fault_locked,
 } from "./memory.js";
 import { pfn_pte_special, zero_pte } from "./pte.js";
 
@@ -56,15 +57,6 @@ function vm_insert_mixed(k: Kernel, t: number, pte: number): void {
   k.unlock(ptl(k, t));
 }
 
-/** The locked page is the fault's to map (VM_FAULT_LOCKED with a page): finish_fault or do_cow_fault. */
-function return_locked_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, g: number): number {
-  k.set_local(t, L_PAGE, g);
-  k.set_local(t, L_LOCKED, g);
-  if (!k.local(t, L_NEW)) return pc.finish_fault;
-  copy_to_cow_page(k, t, k.page_content(g));
-  return pc.do_cow_fault;
-}
-
 /** The DAX fault steps, in the step record that every 4 KiB fault shares (model/mm/memory.ts). */
 export function daxFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultReturn): Record<DaxFaultStep, StepDef> {
   return {
@@ -83,7 +75,7 @@ export function daxFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRetu
           const g = find_lock_page_or_read(k, t, f, idx);
           if (g === BLOCKED) return BLOCKED;
           if (!g) return fault_sigbus(k, t, ret);
-          return return_locked_page(k, t, pc, g);
+          return vm_fault_locked(k, t, pc, g);
         }
         // find_get_page + lock_page_or_retry: a hole page a read fault left, if any.
         const page = k.file4k_cache(f, idx);
@@ -94,7 +86,7 @@ export function daxFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRetu
           // allocates a block and the model has no writes to the file.
           return pc.dax_insert_mapping;
         }
-        if (page) return return_locked_page(k, t, pc, page);
+        if (page) return vm_fault_locked(k, t, pc, page);
         copy_to_cow_page(k, t, block_data(k, f, idx));
         return pc.do_dax_fault_i_mmap;
       },

@@ -26,18 +26,29 @@ export function file4k_mapping(k: Kernel, f: number): number {
  */
 export function find_lock_page_or_read(k: Kernel, t: number, f: number, idx: number): number {
   if (idx >= k.file4k_i_size(f)) return 0;
-  let g = k.file4k_cache(f, idx);
-  if (g) {
-    if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
-    k.folio_get(g);
-    return g;
-  }
-  g = folio_alloc(k);
-  k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a new page-cache page");
+  const cached = k.file4k_cache(f, idx);
+  const g = filemap_lock_or_alloc(k, t, cached);
+  if (g === BLOCKED || g === cached) return g;
   k.set_page_content(g, k.buffer_mapped(f, idx) ? k.page_content(k.block(f, idx)) : 0);
   k.set_file4k_cache(f, idx, g);
   k.set_page_mapping(g, file4k_mapping(k, f), idx);
   k.folio_get(g);
+  return g;
+}
+
+/**
+ * The locked half of __filemap_get_folio(FGP_LOCK | FGP_CREAT): the cached page, locked and
+ * referenced for the caller (BLOCKED while another thread holds its lock), or else a new page,
+ * locked, which the caller adds to the page cache.
+ */
+export function filemap_lock_or_alloc(k: Kernel, t: number, cached: number): number {
+  if (cached) {
+    if (!k.trylock(k.folio_lock_word(cached), t)) return BLOCKED;
+    k.folio_get(cached);
+    return cached;
+  }
+  const g = folio_alloc(k);
+  k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a new page-cache page");
   return g;
 }
 

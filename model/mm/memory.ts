@@ -207,6 +207,18 @@ export function finish_cow_fault(k: Kernel, t: number): void {
   set_fault_pte(k, t, mk_pte(copy, (k.vm_flags(k.local(t, L_VMA)) & VM_WRITE) !== 0));
 }
 
+/**
+ * ->fault returned VM_FAULT_LOCKED with page g: do_read_fault maps it (finish_fault), do_cow_fault
+ * copies it into cow_page first (copy_user_highpage).
+ */
+export function vm_fault_locked(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, g: number): number {
+  k.set_local(t, L_PAGE, g);
+  k.set_local(t, L_LOCKED, g);
+  if (!k.local(t, L_NEW)) return pc.finish_fault;
+  copy_to_cow_page(k, t, k.page_content(g));
+  return pc.do_cow_fault;
+}
+
 /** The fault fails before its pte is set: the preallocated copy goes (uncharge_out), SIGBUS. */
 export function fault_sigbus(k: Kernel, t: number, ret: FaultReturn): number {
   const copy = k.local(t, L_NEW);
@@ -370,11 +382,7 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
         const g = find_lock_page_or_read(k, t, k.vm_file(vma), idx);
         if (g === BLOCKED) return BLOCKED;
         if (!g) return fault_sigbus(k, t, ret);
-        k.set_local(t, L_PAGE, g);
-        k.set_local(t, L_LOCKED, g);
-        if (!k.local(t, L_NEW)) return pc.finish_fault;
-        copy_to_cow_page(k, t, k.page_content(g));
-        return pc.do_cow_fault;
+        return vm_fault_locked(k, t, pc, g);
       },
     },
     ...daxFaultSteps(pc, ret),

@@ -6,7 +6,8 @@
  */
 import type { Kernel } from "../kernel.js";
 import { BLOCKED } from "../types.js";
-import { folio_alloc, folio_put } from "./page_alloc.js";
+import { filemap_lock_or_alloc } from "./filemap.js";
+import { folio_put } from "./page_alloc.js";
 
 /** folio->mapping of shmem inode i's pages: numbered after the hugetlbfs files. */
 export function shmem_mapping(k: Kernel, i: number): number {
@@ -51,14 +52,9 @@ function shmem_evict_inode(k: Kernel, i: number): void {
  * reference). BLOCKED when another fault holds the page's lock (folio_lock); nothing changed then.
  */
 export function shmem_get_folio(k: Kernel, t: number, i: number, idx: number): number {
-  let g = k.shmem_cache(i, idx);
-  if (g) {
-    if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
-    k.folio_get(g);
-    return g;
-  }
-  g = folio_alloc(k);
-  k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a new shmem page");
+  const cached = k.shmem_cache(i, idx);
+  const g = filemap_lock_or_alloc(k, t, cached);
+  if (g === BLOCKED || g === cached) return g;
   k.set_shmem_cache(i, idx, g);
   k.set_page_mapping(g, shmem_mapping(k, i), idx);
   k.folio_get(g);
