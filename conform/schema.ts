@@ -48,7 +48,8 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pi
   return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 }
 
-export const ConformOpSchemas = pick(OpSchemas, MODEL_OPS);
+/** The probe maps anonymous 4 KiB memory only: the 4 KiB files of seed 004 are the model's alone. */
+export const ConformOpSchemas = { ...pick(OpSchemas, MODEL_OPS), mmap4k: OpSchemas.mmap4k.omit({ file: true }) };
 
 type OpArgs = { [K in keyof typeof ConformOpSchemas]: z.infer<(typeof ConformOpSchemas)[K]> };
 export type ConformOpName = keyof OpArgs;
