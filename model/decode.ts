@@ -90,6 +90,7 @@ export function decode(k: Kernel) {
         flags: VMA_FLAG_NAMES.filter(([bit]) => k.vm_flags(v) & bit).map(([, n]) => n),
         resv_map: k.vma_resv_map(v),
         resv_count: k.vma_resv_huge_pages(v),
+        hugetlb_vma_lock: lockHolders(k, v + S.VM_LOCK_WRITER, true),
       })),
       ptes: presentPtes(k, i),
       small_ptes: presentSmallPtes(k, i),
@@ -98,6 +99,7 @@ export function decode(k: Kernel) {
       id: j + 1,
       refs: k.resv_refs(j + 1),
       regions: regions(k.resv_regions(j + 1)),
+      rw_sema: lockHolders(k, k.L.resv(j + 1) + S.RESV_RW_WRITER, true),
     })),
     shmem: k.cfg.shmem.map((sh, i) => ({
       name: `shmem${i}`,

@@ -126,6 +126,15 @@ export interface Variant {
    * __mlock_vma_pages_range locks each page it gets back.
    */
   readonly populate: "__mm_populate" | "make_pages_present";
+  /**
+   * Which hugetlb VMAs have a VMA lock (model/hugetlb/vma_lock.ts), which hugetlb_fault takes for
+   * read after the fault mutex and zaps take for write. "none": before "hugetlb: add vma based
+   * lock for pmd sharing" (v6.1). "__vma_shareable_lock" (v6.1–v6.6): a shared VMA's own
+   * hugetlb_vma_lock. "__vma_private_lock" (since "hugetlbfs: extend hugetlb_vma_lock to private
+   * VMAs", v6.7): also a private VMA that owns a reserve map, through resv_map->rw_sema; a
+   * private VMA without one (MAP_NORESERVE, a fork child's copy) still has none.
+   */
+  readonly hugetlbVmaLock: "none" | "__vma_shareable_lock" | "__vma_private_lock";
 }
 
 const modern: Variant = {
@@ -149,12 +158,17 @@ const modern: Variant = {
   cowReuse: "PageAnonExclusive",
   cowCopy: "wp_page_copy",
   populate: "__mm_populate",
+  hugetlbVmaLock: "__vma_private_lock",
 };
+
+/** Kernels before 2022: no hugetlb VMA lock (v6.1). */
+const before2022 = { hugetlbVmaLock: "none" } as const;
 
 export const VARIANTS: readonly Variant[] = [
   modern,
   {
     ...modern,
+    ...before2022,
     name: "seed-000",
     summary: "seed 000 as posted (2004 hugepage COW): prefault at mmap, no reservations, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
     hugetlbPrefault: true,
@@ -162,6 +176,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "seed-002",
     summary:
       "seed 002 as posted (2007 hugetlb character device): page_mmap's checks, no reservations, page_fault under one instantiation mutex, its error paths included",
@@ -170,6 +185,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "seed-001",
     summary:
       "seed 001 as posted (2.6.31 + \"ZERO_PAGE based on pte_special\"): use_zero_page, follow_page with FOLL_ANON/FOLL_NOZERO and the FOLL_WRITE retry, cow_user_page, populate under mmap_sem for write",
@@ -181,6 +197,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "seed-003",
     summary: "seed 003 as posted: refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation",
     ownerNeedsReservationAlwaysZero: true,
@@ -189,6 +206,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-split-double-credit",
     summary: "before seed 003: split_vma copies the reservation count, both halves return it (reservation-conservation)",
     privateResv: "count",
@@ -198,6 +216,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-fault-beyond-eof-consumes-reserve",
     summary:
       "before \"hugetlb: fix absurd HugePages_Rsvd\" (2006): a fault beyond i_size consumes a reservation before the i_size check and never returns it (reservation-conservation)",
@@ -205,6 +224,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-instantiation-race",
     summary:
       "before the hugetlb instantiation mutex (2006): two faults on one index race for the last free page and the loser gets a spurious SIGBUS (reserved-fault-succeeds)",
@@ -212,6 +232,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-cow-reuses-pagecache-page",
     summary:
       "before \"do not use a page in page cache for cow optimization\" (2013): a MAP_PRIVATE write reuses a page-cache page mapped once and reaches the file (cow-isolation)",
@@ -219,6 +240,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-fork-child-pte-writable",
     summary: "fork leaves the child's pte writable to a page the parent still maps (2021): a child's write is seen by the parent (cow-isolation)",
     forkLeavesChildWritable: true,
@@ -232,6 +254,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-region-tracking-race",
     summary:
       "seed 003's open question (\"fix race in region tracking\", 2014): a fault of another process covers an index between mmap's region_chg and region_add; its reservation is never given back (reservation-conservation)",
@@ -239,6 +262,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-punch-hole-fault-race",
     summary:
       "before the 2015 hole-punch fixes: a fault between the punch's unmap and its page removal leaves a page mapped in the hole, outside the page cache (page-cache-coherence)",
@@ -246,6 +270,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-restore-reserve-on-error-underflow",
     summary:
       "before 2021: restore_reserve_on_error leaves the map entry of a failed allocation that had no reservation; after a hole punch the next fault consumes a reservation Rsvd does not hold (reservation-conservation, then Rsvd wraps)",
