@@ -235,7 +235,7 @@ export class Kernel extends StateView {
   page_clear(g: number, flag: number): void {
     this.w(this.L.page(g) + S.PG_FLAGS, this.a[this.L.page(g) + S.PG_FLAGS]! & ~flag);
   }
-  /** folio->mapping: file + 1 for a page-cache page. */
+  /** folio->mapping: file + 1 for a page-cache page (0 for an anonymous one). */
   page_mapping(g: number): number {
     return this.a[this.L.page(g) + S.PG_MAPPING]!;
   }

@@ -97,6 +97,7 @@ export const PG_STATE = 2;
 export const PG_FLAGS = 3;
 /** File + 1 for a page-cache page, 0 for an anonymous or not yet added page. */
 export const PG_MAPPING = 4;
+/** folio->index: the file index of a page-cache page, the VMA's linear index of an anonymous hugetlb page. */
 export const PG_INDEX = 5;
 export const PG_LOCK = 6;
 /** What the page holds: 0 when zeroed; a store writes the storing thread's number + 1. */

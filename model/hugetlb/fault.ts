@@ -81,9 +81,13 @@ function fault_pte(k: Kernel, vma: number, g: number): number {
   return make_huge_pte(g, k.vma_is_shared(vma) && (k.vm_flags(vma) & VM_WRITE) !== 0);
 }
 
-/** hugetlb_add_new_anon_rmap: map a new anonymous page; it no longer holds a reservation. */
-function hugetlb_add_new_anon_rmap(k: Kernel, g: number): void {
+/**
+ * hugetlb_add_new_anon_rmap: map a new anonymous page of the fault's index (__folio_set_anon
+ * sets folio->index to linear_page_index); it no longer holds a reservation.
+ */
+function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number): void {
   k.page_set(g, PG_ANON);
+  k.set_page_mapping(g, 0, k.local(t, L_IDX));
   k.page_clear(g, PG_RESTORE_RESERVE);
   k.add_mapcount(g, 1);
 }
@@ -393,7 +397,7 @@ export const hugetlbFault = procedure<FaultStep>(
           folio_put(k, g);
           return fault_return(k, t, Result.OK, true);
         }
-        if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, g);
+        if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
         else k.add_mapcount(g, 1); // hugetlb_add_file_rmap
         const pte = fault_pte(k, vma, g);
         k.set_pte(op.proc, op.addr, pte);
@@ -450,7 +454,7 @@ export const hugetlbFault = procedure<FaultStep>(
           // Break COW: the copy replaces the old page in our pte.
           k.add_mapcount(old, -1);
           folio_put(k, old);
-          hugetlb_add_new_anon_rmap(k, copy);
+          hugetlb_add_new_anon_rmap(k, t, copy);
           const pte = make_huge_pte(copy, true);
           k.set_pte(op.proc, op.addr, pte);
           k.set_local(t, L_ORIG_PTE, pte);
