@@ -4,8 +4,9 @@
  * or lock owner is "", and the ptes are a Map of the present entries only.
  */
 import type { Kernel } from "./kernel.js";
-import { L_FLAGS, L_GUP, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE } from "./kernel.js";
+import { L_FLAGS, L_GUP, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_TLB } from "./kernel.js";
 import * as S from "./layout.js";
+import { tlb_first_page } from "./mm/mmu_gather.js";
 import { huge_pte_write, pte_page, pte_special, pte_write } from "./mm/pte.js";
 import { vmas_of } from "./mm/vma.js";
 import { regions } from "./region.js";
@@ -30,6 +31,13 @@ function lockHolders(k: Kernel, off: number, rw: boolean): { writer: string; rea
   const readers: string[] = [];
   if (rw) for (let t = 0; t < k.L.threads; t++) if (k.a[off + 1]! & (1 << t)) readers.push(name(t));
   return { writer: w ? name(w - 1) : "", readers };
+}
+
+/** The page ids of an mmu_gather (model/mm/mmu_gather.ts). */
+function gathered(tlb: number): number[] {
+  const out: number[] = [];
+  for (let m = tlb; m; m &= m - 1) out.push(tlb_first_page(m));
+  return out;
 }
 
 /** Process p's ptes by address (in huge pages), present entries only. */
@@ -139,6 +147,7 @@ export function decode(k: Kernel) {
           idx: k.local(t, L_IDX),
           flags: k.local(t, L_FLAGS),
           gup_page: k.local(t, L_GUP),
+          mmu_gather: gathered(k.local(t, L_TLB)),
         },
       };
     }),

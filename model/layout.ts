@@ -120,7 +120,7 @@ export const TH_PC = 1;
 /** The result of the thread's last operation (see Result in types.ts). */
 export const TH_RESULT = 2;
 export const TH_LOCALS = 3;
-export const NR_LOCALS = 9;
+export const NR_LOCALS = 10;
 export const THREAD_SIZE = TH_LOCALS + NR_LOCALS;
 
 /** A pte: 0 is none; else the page id shifted, with the write bit and pte_special. */

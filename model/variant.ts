@@ -135,6 +135,16 @@ export interface Variant {
    * private VMA without one (MAP_NORESERVE, a fork child's copy) still has none.
    */
   readonly hugetlbVmaLock: "none" | "__vma_shareable_lock" | "__vma_private_lock";
+  /**
+   * madvise(MADV_DONTNEED) of a hugetlb VMA (model/ops/madvise_hugetlb.ts). "EINVAL": before
+   * "mm: enable MADV_DONTNEED for hugetlb mappings" (v5.18), madvise_dontneed_free refused
+   * VM_HUGETLB. "__unmap_hugepage_range_final" (v5.18–v6.6): zap_page_range_single takes the VMA
+   * lock and i_mmap_rwsem inside unmap_single_vma and drops them before tlb_finish_mmu frees the
+   * pages. "hugetlb_zap_begin" (since 2820b0f09be9, "hugetlbfs: close race between MADV_DONTNEED
+   * and page fault", v6.7): both are held from hugetlb_zap_begin until hugetlb_zap_end, after
+   * tlb_finish_mmu.
+   */
+  readonly hugetlbDontneed: "EINVAL" | "__unmap_hugepage_range_final" | "hugetlb_zap_begin";
 }
 
 const modern: Variant = {
@@ -159,10 +169,11 @@ const modern: Variant = {
   cowCopy: "wp_page_copy",
   populate: "__mm_populate",
   hugetlbVmaLock: "__vma_private_lock",
+  hugetlbDontneed: "hugetlb_zap_begin",
 };
 
-/** Kernels before 2022: no hugetlb VMA lock (v6.1). */
-const before2022 = { hugetlbVmaLock: "none" } as const;
+/** Kernels before 2022: no hugetlb VMA lock (v6.1), and MADV_DONTNEED refused hugetlb VMAs (v5.18). */
+const before2022 = { hugetlbVmaLock: "none", hugetlbDontneed: "EINVAL" } as const;
 
 export const VARIANTS: readonly Variant[] = [
   modern,

@@ -11,8 +11,8 @@ import { Checker } from "../explorer/check.js";
 import { INVARIANTS } from "../invariants/index.js";
 import type { Invariant, StepContext } from "../invariants/types.js";
 import type { ModelConfig } from "../model/config.js";
-import { Kernel, L_FAULT_PTE, L_FLAGS, L_GUP, L_ORIG_PTE, L_PAGE } from "../model/kernel.js";
-import { PAGE_IN_USE, PG_MAPCOUNT, PG_REF } from "../model/layout.js";
+import { Kernel, L_FAULT_PTE, L_FLAGS, L_GUP, L_ORIG_PTE, L_PAGE, L_TLB } from "../model/kernel.js";
+import { PAGE_IN_USE, PG_MAPCOUNT, PG_REF, PG_RESTORE_RESERVE } from "../model/layout.js";
 import { Machine } from "../model/machine.js";
 import { FOLL_GET } from "../model/mm/gup.js";
 import { make_huge_pte, mk_pte, pte_page, pte_special } from "../model/mm/pte.js";
@@ -81,6 +81,31 @@ const FAULT_UNMAP = config({
     { name: "unmapper", proc: "p", ops: [{ munmap: { addr: 0, len: 2 } }] },
   ],
 });
+
+/**
+ * hugetlb_fault_after_madv: a one-page private anonymous mapping, faulted (and, with `fork`,
+ * shared with a child); thread 0 `madv` drops it with MADV_DONTNEED while thread 1 `touch`
+ * writes it again. One free page in all.
+ */
+function dontneed(fork: boolean): ModelConfig {
+  return config({
+    name: "dontneed",
+    summary: "MADV_DONTNEED and a fault of one page",
+    pool: { pages: 1 },
+    files: [{ name: "anon", pages: 1, anon: true }],
+    processes: fork ? ["p", "child"] : ["p"],
+    setup: [
+      {
+        proc: "p",
+        ops: [{ mmap: { addr: 0, len: 1, file: "anon" } }, { fault: { addr: 0, write: true } }, ...(fork ? [{ fork: { child: "child" } }] : [])],
+      },
+    ],
+    threads: [
+      { name: "madv", proc: "p", ops: [{ madvise_dontneed: { addr: 0, len: 1 } }] },
+      { name: "touch", proc: "p", ops: [{ fault: { addr: 0, write: true } }] },
+    ],
+  });
+}
 
 function invariant(name: string): Invariant {
   const inv = INVARIANTS.find((i) => i.name === name);
@@ -311,6 +336,39 @@ describe("refcount-balance", () => {
     k.a[k.L.page(1) + PG_MAPCOUNT] = 0;
     expect(inv.state!({ k, allDone: false })).toBeNull();
     expect(inv.state!({ k, allDone: true })).toMatch(/page1 leaked/);
+  });
+});
+
+describe("refcount-balance of an mmu_gather", () => {
+  const inv = invariant("refcount-balance");
+
+  it("holds while a dropped page's only reference is the zap's mmu_gather; fails when the gather loses it", () => {
+    const { m, s } = initial(dontneed(false));
+    let cur = s;
+    for (let i = 0; i < 4; i++) cur = stepOf(m, cur, 0).next; // madvise … __unmap_hugepage_range
+    const k = m.k.view(cur);
+    expect(k.pte(0, 0)).toBe(0);
+    expect(k.local(0, L_TLB)).toBe(1); // page1
+    expect(k.page_ref(1)).toBe(1);
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+    k.set_local(0, L_TLB, 0);
+    expect(inv.state!({ k, allDone: false })).toMatch(/page1 refcount 1 but 0 references exist/);
+  });
+});
+
+describe("reservation-conservation of an mmu_gather", () => {
+  const inv = invariant("reservation-conservation");
+
+  it("an owner's page dropped with its reservation restored holds it while it waits to be freed (bug-unmap-restore-reserve)", () => {
+    const { m, s } = initial(dontneed(false), findVariant("bug-unmap-restore-reserve")!);
+    let cur = s;
+    for (let i = 0; i < 4; i++) cur = stepOf(m, cur, 0).next;
+    const k = m.k.view(cur);
+    expect(k.page_test(1, PG_RESTORE_RESERVE)).toBe(true);
+    expect(k.resv_huge_pages).toBe(0); // free_huge_folio gives it back
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+    k.page_clear(1, PG_RESTORE_RESERVE);
+    expect(inv.state!({ k, allDone: false })).toMatch(/HugePages_Rsvd = 0 but 1 reservations are outstanding/);
   });
 });
 

@@ -8,6 +8,7 @@ import { fork } from "./fork.js";
 import { ftruncate } from "./ftruncate.js";
 import { gup4k } from "./gup.js";
 import { dontneed4k } from "./madvise.js";
+import { madviseDontneed } from "./madvise_hugetlb.js";
 import { mlock4k, munlock4k } from "./mlock.js";
 import { mmap } from "./mmap.js";
 import { mmap4k } from "./mmap4k.js";
@@ -31,4 +32,5 @@ export const OPERATIONS: Readonly<Record<string, Procedure>> = {
   munlock4k,
   gup4k,
   dontneed4k,
+  madvise_dontneed: madviseDontneed,
 };
