@@ -8,6 +8,7 @@ import { pteSameGuard } from "./pte-same-guard.js";
 import { refcountBalance } from "./refcount-balance.js";
 import { reservationConservation } from "./reservation-conservation.js";
 import { reservedFaultSucceeds } from "./reserved-fault-succeeds.js";
+import { zapFaultSerializable } from "./zap-fault-serializable.js";
 import { zeroPage } from "./zero-page.js";
 import type { Invariant } from "./types.js";
 
@@ -22,4 +23,5 @@ export const INVARIANTS: readonly Invariant[] = [
   zeroPage,
   pageCacheCoherence,
   reservedFaultSucceeds,
+  zapFaultSerializable,
 ];

@@ -294,6 +294,14 @@ export const VARIANTS: readonly Variant[] = [
       "today's __unmap_hugepage_range (df7a6d1f6405, measured on 6.18): the owner's unmap of a COW-shared page un-consumes its index and Rsvd falls below the reservations outstanding, then wraps (reservation-conservation)",
     restoreReserveOnUnmap: true,
   },
+  {
+    ...modern,
+    name: "bug-dontneed-frees-after-unlock",
+    summary:
+      "before 2820b0f09be9 (v6.7): MADV_DONTNEED frees the pages it unmapped after dropping the VMA lock, which private mappings did not have yet; a fault of the same mm in between finds the pool empty and gets SIGBUS (zap-fault-serializable)",
+    hugetlbVmaLock: "__vma_shareable_lock",
+    hugetlbDontneed: "__unmap_hugepage_range_final",
+  },
 ];
 
 export function findVariant(name: string): Variant | undefined {

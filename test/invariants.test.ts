@@ -17,7 +17,7 @@ import { Machine } from "../model/machine.js";
 import { FOLL_GET } from "../model/mm/gup.js";
 import { make_huge_pte, mk_pte, pte_page, pte_special } from "../model/mm/pte.js";
 import { range } from "../model/region.js";
-import type { Step } from "../model/types.js";
+import { Result, type Step } from "../model/types.js";
 import { findVariant, type Variant } from "../model/variant.js";
 import { resolveScenario } from "../scenarios/load.js";
 import { ScenarioSchema } from "../scenarios/schema.js";
@@ -153,7 +153,16 @@ class CorruptedMachine extends Machine {
 describe("the invariant list", () => {
   it("names every invariant this file tests", () => {
     const names = INVARIANTS.map((i) => i.name);
-    for (const n of ["reservation-conservation", "pool-counters", "refcount-balance", "pte-same-guard", "lock-balance", "deadlock", "zero-page"])
+    for (const n of [
+      "reservation-conservation",
+      "pool-counters",
+      "refcount-balance",
+      "pte-same-guard",
+      "lock-balance",
+      "deadlock",
+      "zero-page",
+      "zap-fault-serializable",
+    ])
       expect(names).toContain(n);
   });
 
@@ -694,5 +703,42 @@ describe("zero-page", () => {
     const r = explore(m, INVARIANTS);
     expect(r.violation?.invariant).toBe("zero-page");
     expect(r.violation?.depth).toBe(0);
+  });
+});
+
+describe("zap-fault-serializable", () => {
+  const inv = invariant("zap-fault-serializable");
+
+  /**
+   * Under bug-dontneed-frees-after-unlock: madv zaps up to tlb_finish_mmu (the page waits in its
+   * mmu_gather, the locks already dropped), then touch's fault runs to its end: SIGBUS.
+   */
+  function faultWhileGathered(cfg: ModelConfig): StepContext {
+    const { m, s } = initial(cfg, findVariant("bug-dontneed-frees-after-unlock")!);
+    let cur = s;
+    for (let i = 0; i < 4; i++) cur = stepOf(m, cur, 0).next; // madvise, hugetlb_zap_begin ×2, __unmap_hugepage_range
+    expect(m.nextStep(cur, 0)!.label).toBe("tlb_finish_mmu");
+    for (let i = 0; i < 2; i++) cur = stepOf(m, cur, 1).next; // lock_mm_and_find_vma, hugetlb_fault: no page to allocate
+    const last = stepOf(m, cur, 1); // hugetlb_pte_stable: SIGBUS
+    expect(last.opEnded).toBe(true);
+    expect(m.k.view(last.next).thread_result(1)).toBe(Result.SIGBUS);
+    return stepCtx(m, cur, last.next, 1, last.step, last.opEnded);
+  }
+
+  it("fails: the fault gets SIGBUS while the page dropped from its pte waits, unfreed, in the zap's mmu_gather", () => {
+    expect(inv.step!(faultWhileGathered(dontneed(false)))).toMatch(
+      /^fault\(addr=0, write\) got SIGBUS while page1, unmapped from its pte by madv's madvise_dontneed\(addr=0, len=1\), waits in that call's mmu_gather to be freed$/,
+    );
+  });
+
+  it("holds: with a child still mapping the dropped page, tlb_finish_mmu would not free it, and the fault gets SIGBUS in either order", () => {
+    const c = faultWhileGathered(dontneed(true));
+    expect(c.before.page_ref(1)).toBe(2);
+    expect(inv.step!(c)).toBeNull();
+  });
+
+  it("holds under modern: the fault waits for hugetlb_zap_end, then takes the freed page", () => {
+    const r = explore(new Machine(dontneed(false), modern), INVARIANTS);
+    expect(r.violation).toBeUndefined();
   });
 });
