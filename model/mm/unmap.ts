@@ -64,7 +64,11 @@ export function vma_range_of_indices(k: Kernel, vma: number, first: number, last
   return [Math.min(start, k.vm_end(vma)), Math.min(end, k.vm_end(vma))];
 }
 
-/** hugetlb_vmdelete_list: unmap indices [start, end) from every VMA of the file, private COW pages too. */
+/**
+ * hugetlb_vmdelete_list: unmap indices [start, end) from every VMA of the file, private COW pages
+ * too. The kernel skips a VMA whose lock it cannot trylock (model/hugetlb/vma_lock.ts says why
+ * the model does not).
+ */
 export function hugetlb_vmdelete_list(k: Kernel, f: number, start: number, end = Number.MAX_SAFE_INTEGER): void {
   for (const v of vmas_of_file(k, f)) {
     const [from, to] = vma_range_of_indices(k, v, start, end);
@@ -72,7 +76,10 @@ export function hugetlb_vmdelete_list(k: Kernel, f: number, start: number, end =
   }
 }
 
-/** hugetlb_unmap_file_folio: unmap file index idx from every VMA of the file (COW copies too). */
+/**
+ * hugetlb_unmap_file_folio: unmap file index idx from every VMA of the file (COW copies too),
+ * without waiting for their VMA locks (model/hugetlb/vma_lock.ts).
+ */
 export function hugetlb_unmap_file_folio(k: Kernel, f: number, idx: number): void {
   for (const v of vmas_of_file(k, f)) {
     const [start, end] = vma_range_of_indices(k, v, idx, idx + 1);
