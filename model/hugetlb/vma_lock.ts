@@ -9,13 +9,16 @@
  * Kernel users of the lock the model leaves out:
  * - hugetlb_vmdelete_list (truncate, hole punch) takes it with hugetlb_vma_trylock_write and
  *   skips a VMA whose lock a fault holds; the model unmaps every VMA, as if the trylock always
- *   succeeded. For the page-cache pages of a skipped VMA that ends the same: under each index's
+ *   succeeded. For the page-cache pages of a skipped VMA that ends the same way: under each index's
  *   fault mutex remove_inode_single_folio unmaps them again (hugetlb_unmap_file_folio), as the
  *   model does after a refault. Not for its private COW copies past the new end, which the
  *   kernel then leaves mapped: the model does not have that window.
- * - hugetlb_unmap_file_folio waits for the lock of each VMA that maps the folio; the faults
- *   that hold it are on other indices (the caller holds this index's fault mutex), and what they
- *   do commutes with unmapping this one.
+ * - hugetlb_unmap_file_folio (for a folio still mapped when truncate or hole punch removes it,
+ *   under its fault mutex) takes i_mmap_rwsem and waits for the lock of each VMA that maps the
+ *   folio; the model takes neither. A fault holding a VMA lock is on another index, and what it
+ *   does commutes with this unmap. A MADV_DONTNEED holding both would clear that pte itself;
+ *   in the model the truncate may clear it first, and the page is then freed when it leaves
+ *   the page cache rather than at the zap's tlb_finish_mmu.
  * - unmap_vmas (munmap, exit) and copy_hugetlb_page_range (fork) run under mmap_lock for write,
  *   which already excludes every holder the model has: the faults and zaps of the same mm.
  */

@@ -78,7 +78,7 @@ export function hugetlb_vmdelete_list(k: Kernel, f: number, start: number, end =
 
 /**
  * hugetlb_unmap_file_folio: unmap file index idx from every VMA of the file (COW copies too),
- * without waiting for their VMA locks (model/hugetlb/vma_lock.ts).
+ * without i_mmap_rwsem or the VMA locks (model/hugetlb/vma_lock.ts).
  */
 export function hugetlb_unmap_file_folio(k: Kernel, f: number, idx: number): void {
   for (const v of vmas_of_file(k, f)) {

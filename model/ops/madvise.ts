@@ -3,7 +3,8 @@
  * faults of the same mm), zap_page_range_single drops the ptes and their pages; the next access
  * faults in a zero page (private) or the page-cache page (shmem). A VM_LOCKED VMA is EINVAL
  * (madvise_dontneed_free_valid_vma, and 2.6.31's madvise_dontneed alike); pages past the VMA
- * are a hole: ENOMEM, after the mapped part is zapped.
+ * are a hole: ENOMEM, after the mapped part is zapped. madvise's first step is shared with the
+ * huge-page path (madvise_hugetlb.ts).
  */
 import type { Kernel } from "../kernel.js";
 import { L_VMA } from "../kernel.js";
