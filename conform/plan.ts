@@ -92,6 +92,8 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
       return `${p} munmap ${h(st.args.addr)} ${h(st.args.len)}`;
     case "mprotect":
       return `${p} mprotect ${h(st.args.addr)} ${h(st.args.len)} ${st.args.write ? "w" : "r"}`;
+    case "madvise_dontneed":
+      return `${p} madvise ${h(st.args.addr)} ${h(st.args.len)}`;
     case "fork":
       return `${p} fork ${s.processes.indexOf(st.args.child)}`;
     case "exit":

@@ -40,6 +40,7 @@ export const MODEL_OPS = [
   "munlock4k",
   "dontneed4k",
   "gup4k",
+  "madvise_dontneed",
 ] as const;
 
 export { SMALL_PER_HUGE };
@@ -189,6 +190,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
       case "fault":
       case "munmap":
       case "mprotect":
+      case "madvise_dontneed":
         end = Math.max(end, st.args.addr + ("len" in st.args ? st.args.len : 1));
         break;
       case "ftruncate":

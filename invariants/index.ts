@@ -9,6 +9,7 @@ import { refcountBalance } from "./refcount-balance.js";
 import { reservationConservation } from "./reservation-conservation.js";
 import { reservedFaultSucceeds } from "./reserved-fault-succeeds.js";
 import { truncateCoherence } from "./truncate-coherence.js";
+import { zapFaultSerializable } from "./zap-fault-serializable.js";
 import { zeroPage } from "./zero-page.js";
 import type { Invariant } from "./types.js";
 
@@ -24,4 +25,5 @@ export const INVARIANTS: readonly Invariant[] = [
   pageCacheCoherence,
   reservedFaultSucceeds,
   truncateCoherence,
+  zapFaultSerializable,
 ];

@@ -1,14 +1,15 @@
 /**
  * Each page's refcount equals the references that exist: ptes mapping it (huge and 4 KiB), the
- * page cache (hugetlbfs, shmem and 4 KiB files), and threads holding one, get_user_pages' references and pins
- * included (kernel-notes §3); its mapcount equals the ptes and its pincount the pins held; a freed
- * page is mapped, cached and held nowhere; once every thread is done, no page is left
- * unreachable. The zero page is the zero-page invariant's.
+ * page cache (hugetlbfs, shmem and 4 KiB files), and threads holding one, get_user_pages' references,
+ * pins and the pages of an mmu_gather included (kernel-notes §3); its mapcount equals the ptes and
+ * its pincount the pins held; a freed page is mapped, cached and held nowhere; once every thread
+ * is done, no page is left unreachable. The zero page is the zero-page invariant's.
  */
 import type { Kernel } from "../model/kernel.js";
-import { L_FLAGS, L_GUP, L_NEW, L_PAGE } from "../model/kernel.js";
+import { L_FLAGS, L_GUP, L_NEW, L_PAGE, L_TLB } from "../model/kernel.js";
 import { PAGE_IN_USE } from "../model/layout.js";
 import { FOLL_PIN } from "../model/mm/gup.js";
+import { tlb_first_page } from "../model/mm/mmu_gather.js";
 import { pte_page } from "../model/mm/pte.js";
 import type { Invariant } from "./types.js";
 
@@ -62,6 +63,7 @@ function references(k: Kernel): typeof scratch {
       held[gup]! += 1;
       if (k.local(t, L_FLAGS) & FOLL_PIN) pins[gup]! += 1;
     }
+    for (let m = k.local(t, L_TLB); m; m &= m - 1) held[tlb_first_page(m)]! += 1;
   }
   return scratch;
 }

@@ -8,9 +8,13 @@
  * hugetlb_unreserve_pages has removed `freed` pages whose map entries it has not deleted yet:
  * those entries hold no reservation (chg − freed is returned). An mmap between region_chg and
  * region_add holds the chg reservations it took for indices its map entries do not cover yet.
+ * A page an owner unmapped with its reservation restored (today's __unmap_hugepage_range, the
+ * bug-unmap-restore-reserve variant) holds that reservation while it waits in an mmu_gather:
+ * its index is unconsumed again, and Rsvd gets it back when free_huge_folio sees RestoreReserve.
  */
-import { L_FLAGS, L_PAGE, L_VMA, type Kernel } from "../model/kernel.js";
+import { L_FLAGS, L_PAGE, L_TLB, L_VMA, type Kernel } from "../model/kernel.js";
 import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VMA_USED, VM_SHARED } from "../model/layout.js";
+import { tlb_first_page } from "../model/mm/mmu_gather.js";
 import { popcount, region_count } from "../model/region.js";
 import type { Invariant } from "./types.js";
 
@@ -48,6 +52,13 @@ export function outstandingReservations(k: Kernel, parts?: string[]): number {
       total += n;
     }
   }
+  for (let t = 0; t < k.L.threads; t++)
+    for (let m = k.local(t, L_TLB); m; m &= m - 1) {
+      const g = tlb_first_page(m);
+      if (!k.page_test(g, PG_RESTORE_RESERVE)) continue;
+      if (parts) parts.push(`page${g} in an mmu_gather: -1`);
+      total -= 1;
+    }
   return total;
 }
 

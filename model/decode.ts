@@ -4,8 +4,9 @@
  * or lock owner is "", and the ptes are a Map of the present entries only.
  */
 import type { Kernel } from "./kernel.js";
-import { L_FLAGS, L_GUP, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE } from "./kernel.js";
+import { L_FLAGS, L_GUP, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_TLB } from "./kernel.js";
 import * as S from "./layout.js";
+import { tlb_first_page } from "./mm/mmu_gather.js";
 import { huge_pte_write, pte_page, pte_special, pte_write } from "./mm/pte.js";
 import { vmas_of } from "./mm/vma.js";
 import { regions } from "./region.js";
@@ -33,6 +34,13 @@ function lockHolders(k: Kernel, off: number, rw: boolean): { writer: string; rea
   const readers: string[] = [];
   if (rw) for (let t = 0; t < k.L.threads; t++) if (k.a[off + 1]! & (1 << t)) readers.push(name(t));
   return { writer: w ? name(w - 1) : "", readers };
+}
+
+/** The page ids of an mmu_gather (model/mm/mmu_gather.ts). */
+function gathered(tlb: number): number[] {
+  const out: number[] = [];
+  for (let m = tlb; m; m &= m - 1) out.push(tlb_first_page(m));
+  return out;
 }
 
 /** Process p's ptes by address (in huge pages), present entries only. */
@@ -102,6 +110,7 @@ export function decode(k: Kernel) {
         flags: VMA_FLAG_NAMES.filter(([bit]) => k.vm_flags(v) & bit).map(([, n]) => n),
         resv_map: k.vma_resv_map(v),
         resv_count: k.vma_resv_huge_pages(v),
+        hugetlb_vma_lock: lockHolders(k, v + S.VM_LOCK_WRITER, true),
       })),
       ptes: presentPtes(k, i),
       small_ptes: presentSmallPtes(k, i),
@@ -110,6 +119,7 @@ export function decode(k: Kernel) {
       id: j + 1,
       refs: k.resv_refs(j + 1),
       regions: regions(k.resv_regions(j + 1)),
+      rw_sema: lockHolders(k, k.L.resv(j + 1) + S.RESV_RW_WRITER, true),
     })),
     shmem: k.cfg.shmem.map((sh, i) => ({
       name: `shmem${i}`,
@@ -157,6 +167,7 @@ export function decode(k: Kernel) {
           idx: k.local(t, L_IDX),
           flags: k.local(t, L_FLAGS),
           gup_page: k.local(t, L_GUP),
+          mmu_gather: gathered(k.local(t, L_TLB)),
         },
       };
     }),

@@ -19,6 +19,7 @@ export const L_IDX = 5;
 export const L_LOCKED = 6; // the page whose lock the thread holds (0: none)
 export const L_FLAGS = 7; // per-procedure scratch (fault: NEW_FOLIO bits; truncate: freed; 4 KiB: FOLL_*, FAULT_FLAG_*)
 export const L_GUP = 8; // the page get_user_pages handed to its caller (0: none)
+export const L_TLB = 9; // the hugetlb pages in the thread's mmu_gather, bit g − 1 for page g (model/mm/mmu_gather.ts)
 
 export class Kernel extends StateView {
   readonly L: Layout;
@@ -275,7 +276,7 @@ export class Kernel extends StateView {
   page_clear(g: number, flag: number): void {
     this.w(this.L.page(g) + S.PG_FLAGS, this.a[this.L.page(g) + S.PG_FLAGS]! & ~flag);
   }
-  /** folio->mapping: file + 1 for a page-cache page. */
+  /** folio->mapping: file + 1 for a page-cache page (0 for an anonymous one). */
   page_mapping(g: number): number {
     return this.a[this.L.page(g) + S.PG_MAPPING]!;
   }

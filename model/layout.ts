@@ -71,7 +71,14 @@ export const VM_RESV_COUNT = 6;
  * and stays inside it: vm_end is vm_start + VM_NR_PAGES × 4 KiB in the kernel, VM_END the slot's end.
  */
 export const VM_NR_PAGES = 7;
-export const VMA_SIZE = 8;
+/**
+ * A shared hugetlb VMA's own hugetlb_vma_lock (its rw_sema: writer, then readers), which the
+ * kernel hangs off vm_private_data. Kept in the slot: a VMA moves between slots only under
+ * mmap_lock for write, when no fault or zap of the mm holds the lock.
+ */
+export const VM_LOCK_WRITER = 8;
+export const VM_LOCK_READERS = 9;
+export const VMA_SIZE = 10;
 
 /** VMA flag bits (vm_flags plus the HPAGE_RESV_* bits kept in vm_private_data). */
 export const VMA_USED = 1;
@@ -92,10 +99,12 @@ export const VM_FILE4K = 1024;
 /** A DAX mapping maps the file's blocks by pfn (dax_insert_mapping): pte_special, no struct page. */
 export const VM_MIXEDMAP = 2048;
 
-/** Private reserve map slot: kref and the consumed indices. */
+/** Private reserve map slot: kref, the consumed indices, and rw_sema (writer, then readers). */
 export const RESV_REFS = 0;
 export const RESV_REGIONS = 1;
-export const RESV_SIZE = 2;
+export const RESV_RW_WRITER = 2;
+export const RESV_RW_READERS = 3;
+export const RESV_SIZE = 4;
 
 /**
  * Per page (ids start at 1; 0 is NULL): the hugetlb pool's pages 1…pages, then the zero page,
@@ -108,6 +117,7 @@ export const PG_STATE = 2;
 export const PG_FLAGS = 3;
 /** File + 1 for a page-cache page, 0 for an anonymous or not yet added page. */
 export const PG_MAPPING = 4;
+/** folio->index: the file index of a page-cache page, the VMA's linear index of an anonymous hugetlb page. */
 export const PG_INDEX = 5;
 export const PG_LOCK = 6;
 /** What the page holds: 0 when zeroed; a store writes the storing thread's number + 1. */
@@ -132,7 +142,7 @@ export const TH_PC = 1;
 /** The result of the thread's last operation (see Result in types.ts). */
 export const TH_RESULT = 2;
 export const TH_LOCALS = 3;
-export const NR_LOCALS = 9;
+export const NR_LOCALS = 10;
 export const THREAD_SIZE = TH_LOCALS + NR_LOCALS;
 
 /** A pte: 0 is none; else the page id shifted, with the write bit and pte_special. */
@@ -302,6 +312,11 @@ export class Layout {
       out.push({ off: this.mm(p) + MM_MMAP_WRITER, rw: true, name: `mmap_lock(mm${p})` });
       out.push({ off: this.mm(p) + MM_PTL, rw: false, name: `page_table_lock(mm${p})` });
     }
+    for (let p = 0; p < this.procs; p++)
+      for (let s = 0; s < this.vmaSlots; s++)
+        out.push({ off: this.vma(p, s) + VM_LOCK_WRITER, rw: true, name: `hugetlb_vma_lock(mm${p}, vma slot ${s})` });
+    for (let id = 1; id <= this.resvMaps; id++)
+      out.push({ off: this.resv(id) + RESV_RW_WRITER, rw: true, name: `resv_map${id}->rw_sema` });
     for (let f = 0; f < this.files; f++) {
       out.push({ off: this.inode(f) + I_MMAP_WRITER, rw: true, name: `i_mmap_rwsem(file${f})` });
       out.push({ off: this.inode(f) + I_RWSEM, rw: false, name: `i_rwsem(file${f})` });

@@ -26,6 +26,7 @@ export type Obj =
   | "page"
   | "mmap_lock"
   | "fault_mutex"
+  | "vma_lock"
   | "ptl"
   | "page_lock"
   | "i_mmap_rwsem"

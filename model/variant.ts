@@ -141,6 +141,25 @@ export interface Variant {
    * "mm, dax: fix DAX deadlocks (COW fault)").
    */
   readonly daxCowLock: "i_mmap_mutex" | "i_mmap_lock_read";
+  /**
+   * Which hugetlb VMAs have a VMA lock (model/hugetlb/vma_lock.ts), which hugetlb_fault takes for
+   * read after the fault mutex and zaps take for write. "none": before "hugetlb: add vma based
+   * lock for pmd sharing" (v6.1). "__vma_shareable_lock" (v6.1–v6.6): a shared VMA's own
+   * hugetlb_vma_lock. "__vma_private_lock" (since "hugetlbfs: extend hugetlb_vma_lock to private
+   * VMAs", v6.7): also a private VMA that owns a reserve map, through resv_map->rw_sema; a
+   * private VMA without one (MAP_NORESERVE, a fork child's copy) still has none.
+   */
+  readonly hugetlbVmaLock: "none" | "__vma_shareable_lock" | "__vma_private_lock";
+  /**
+   * madvise(MADV_DONTNEED) of a hugetlb VMA (model/ops/madvise_hugetlb.ts). "EINVAL": before
+   * "mm: enable MADV_DONTNEED for hugetlb mappings" (v5.18), madvise_dontneed_free refused
+   * VM_HUGETLB. "__unmap_hugepage_range_final" (v5.18–v6.6): zap_page_range_single takes the VMA
+   * lock and i_mmap_rwsem inside unmap_single_vma and drops them before tlb_finish_mmu frees the
+   * pages. "hugetlb_zap_begin" (since 2820b0f09be9, "hugetlbfs: close race between MADV_DONTNEED
+   * and page fault", v6.7): both are held from hugetlb_zap_begin until hugetlb_zap_end, after
+   * tlb_finish_mmu.
+   */
+  readonly hugetlbDontneed: "EINVAL" | "__unmap_hugepage_range_final" | "hugetlb_zap_begin";
 }
 
 const modern: Variant = {
@@ -166,12 +185,18 @@ const modern: Variant = {
   populate: "__mm_populate",
   daxFault: "dax_iomap_pte_fault",
   daxCowLock: "i_mmap_mutex",
+  hugetlbVmaLock: "__vma_private_lock",
+  hugetlbDontneed: "hugetlb_zap_begin",
 };
+
+/** Kernels before 2022: no hugetlb VMA lock (v6.1), and MADV_DONTNEED refused hugetlb VMAs (v5.18). */
+const before2022 = { hugetlbVmaLock: "none", hugetlbDontneed: "EINVAL" } as const;
 
 export const VARIANTS: readonly Variant[] = [
   modern,
   {
     ...modern,
+    ...before2022,
     name: "seed-000",
     summary: "seed 000 as posted (2004 hugepage COW): prefault at mmap, no reservations, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
     hugetlbPrefault: true,
@@ -179,6 +204,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "seed-002",
     summary:
       "seed 002 as posted (2007 hugetlb character device): page_mmap's checks, no reservations, page_fault under one instantiation mutex, its error paths included",
@@ -187,6 +213,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "seed-001",
     summary:
       "seed 001 as posted (2.6.31 + \"ZERO_PAGE based on pte_special\"): use_zero_page, follow_page with FOLL_ANON/FOLL_NOZERO and the FOLL_WRITE retry, cow_user_page, populate under mmap_sem for write",
@@ -198,6 +225,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "seed-004",
     summary:
       "seed 004 as posted (2014 \"mm: Allow page fault handlers to perform the COW\" with the v11 DAX fault): a DAX COW fault copies the block, then returns no page holding i_mmap_mutex, which do_cow_fault releases",
@@ -205,6 +233,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "seed-003",
     summary: "seed 003 as posted: refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation",
     ownerNeedsReservationAlwaysZero: true,
@@ -213,6 +242,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-split-double-credit",
     summary: "before seed 003: split_vma copies the reservation count, both halves return it (reservation-conservation)",
     privateResv: "count",
@@ -222,6 +252,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-fault-beyond-eof-consumes-reserve",
     summary:
       "before \"hugetlb: fix absurd HugePages_Rsvd\" (2006): a fault beyond i_size consumes a reservation before the i_size check and never returns it (reservation-conservation)",
@@ -229,6 +260,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-instantiation-race",
     summary:
       "before the hugetlb instantiation mutex (2006): two faults on one index race for the last free page and the loser gets a spurious SIGBUS (reserved-fault-succeeds)",
@@ -236,6 +268,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-cow-reuses-pagecache-page",
     summary:
       "before \"do not use a page in page cache for cow optimization\" (2013): a MAP_PRIVATE write reuses a page-cache page mapped once and reaches the file (cow-isolation)",
@@ -243,6 +276,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-fork-child-pte-writable",
     summary: "fork leaves the child's pte writable to a page the parent still maps (2021): a child's write is seen by the parent (cow-isolation)",
     forkLeavesChildWritable: true,
@@ -256,6 +290,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-region-tracking-race",
     summary:
       "seed 003's open question (\"fix race in region tracking\", 2014): a fault of another process covers an index between mmap's region_chg and region_add; its reservation is never given back (reservation-conservation)",
@@ -263,6 +298,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-punch-hole-fault-race",
     summary:
       "before the 2015 hole-punch fixes: a fault between the punch's unmap and its page removal leaves a page mapped in the hole, outside the page cache (page-cache-coherence)",
@@ -270,6 +306,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-restore-reserve-on-error-underflow",
     summary:
       "before 2021: restore_reserve_on_error leaves the map entry of a failed allocation that had no reservation; after a hole punch the next fault consumes a reservation Rsvd does not hold (reservation-conservation, then Rsvd wraps)",
@@ -289,6 +326,14 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "today's __unmap_hugepage_range (df7a6d1f6405, measured on 6.18): the owner's unmap of a COW-shared page un-consumes its index and Rsvd falls below the reservations outstanding, then wraps (reservation-conservation)",
     restoreReserveOnUnmap: true,
+  },
+  {
+    ...modern,
+    name: "bug-dontneed-frees-after-unlock",
+    summary:
+      "before 2820b0f09be9 (v6.7): MADV_DONTNEED frees the pages it unmapped after dropping the VMA lock, which private mappings did not have yet; a fault of the same mm in between finds the pool empty and gets SIGBUS (zap-fault-serializable)",
+    hugetlbVmaLock: "__vma_shareable_lock",
+    hugetlbDontneed: "__unmap_hugepage_range_final",
   },
 ];
 

@@ -63,6 +63,8 @@ export const OpSchemas = {
   }),
   /** ftruncate of a 4 KiB file (files4k) to `size` 4 KiB pages. */
   ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }),
+  /** madvise(MADV_DONTNEED) of huge pages [addr, addr + len). */
+  madvise_dontneed: z.strictObject({ addr: count, len: positive }),
   /** madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot `addr`. */
   dontneed4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX).default(1) }),
 } as const;

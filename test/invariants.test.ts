@@ -11,13 +11,13 @@ import { Checker } from "../explorer/check.js";
 import { INVARIANTS } from "../invariants/index.js";
 import type { Invariant, StepContext } from "../invariants/types.js";
 import type { ModelConfig } from "../model/config.js";
-import { Kernel, L_FAULT_PTE, L_FLAGS, L_GUP, L_ORIG_PTE, L_PAGE } from "../model/kernel.js";
-import { PAGE_IN_USE, PG_MAPCOUNT, PG_REF } from "../model/layout.js";
+import { Kernel, L_FAULT_PTE, L_FLAGS, L_GUP, L_ORIG_PTE, L_PAGE, L_TLB } from "../model/kernel.js";
+import { PAGE_IN_USE, PG_MAPCOUNT, PG_REF, PG_RESTORE_RESERVE } from "../model/layout.js";
 import { Machine } from "../model/machine.js";
 import { FOLL_GET } from "../model/mm/gup.js";
 import { make_huge_pte, mk_pte, pte_page, pte_special } from "../model/mm/pte.js";
 import { range } from "../model/region.js";
-import type { Step } from "../model/types.js";
+import { Result, type Step } from "../model/types.js";
 import { findVariant, type Variant } from "../model/variant.js";
 import { resolveScenario } from "../scenarios/load.js";
 import { ScenarioSchema } from "../scenarios/schema.js";
@@ -82,6 +82,31 @@ const FAULT_UNMAP = config({
   ],
 });
 
+/**
+ * hugetlb_fault_after_madv: a one-page private anonymous mapping, faulted (and, with `fork`,
+ * shared with a child); thread 0 `madv` drops it with MADV_DONTNEED while thread 1 `touch`
+ * writes it again. One free page in all.
+ */
+function dontneed(fork: boolean): ModelConfig {
+  return config({
+    name: "dontneed",
+    summary: "MADV_DONTNEED and a fault of one page",
+    pool: { pages: 1 },
+    files: [{ name: "anon", pages: 1, anon: true }],
+    processes: fork ? ["p", "child"] : ["p"],
+    setup: [
+      {
+        proc: "p",
+        ops: [{ mmap: { addr: 0, len: 1, file: "anon" } }, { fault: { addr: 0, write: true } }, ...(fork ? [{ fork: { child: "child" } }] : [])],
+      },
+    ],
+    threads: [
+      { name: "madv", proc: "p", ops: [{ madvise_dontneed: { addr: 0, len: 1 } }] },
+      { name: "touch", proc: "p", ops: [{ fault: { addr: 0, write: true } }] },
+    ],
+  });
+}
+
 function invariant(name: string): Invariant {
   const inv = INVARIANTS.find((i) => i.name === name);
   if (!inv) throw new Error(`no invariant ${name} in invariants/index.ts`);
@@ -128,7 +153,16 @@ class CorruptedMachine extends Machine {
 describe("the invariant list", () => {
   it("names every invariant this file tests", () => {
     const names = INVARIANTS.map((i) => i.name);
-    for (const n of ["reservation-conservation", "pool-counters", "refcount-balance", "pte-same-guard", "lock-balance", "deadlock", "zero-page"])
+    for (const n of [
+      "reservation-conservation",
+      "pool-counters",
+      "refcount-balance",
+      "pte-same-guard",
+      "lock-balance",
+      "deadlock",
+      "zero-page",
+      "zap-fault-serializable",
+    ])
       expect(names).toContain(n);
   });
 
@@ -311,6 +345,39 @@ describe("refcount-balance", () => {
     k.a[k.L.page(1) + PG_MAPCOUNT] = 0;
     expect(inv.state!({ k, allDone: false })).toBeNull();
     expect(inv.state!({ k, allDone: true })).toMatch(/page1 leaked/);
+  });
+});
+
+describe("refcount-balance of an mmu_gather", () => {
+  const inv = invariant("refcount-balance");
+
+  it("holds while a dropped page's only reference is the zap's mmu_gather; fails when the gather loses it", () => {
+    const { m, s } = initial(dontneed(false));
+    let cur = s;
+    for (let i = 0; i < 4; i++) cur = stepOf(m, cur, 0).next; // madvise … __unmap_hugepage_range
+    const k = m.k.view(cur);
+    expect(k.pte(0, 0)).toBe(0);
+    expect(k.local(0, L_TLB)).toBe(1); // page1
+    expect(k.page_ref(1)).toBe(1);
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+    k.set_local(0, L_TLB, 0);
+    expect(inv.state!({ k, allDone: false })).toMatch(/page1 refcount 1 but 0 references exist/);
+  });
+});
+
+describe("reservation-conservation of an mmu_gather", () => {
+  const inv = invariant("reservation-conservation");
+
+  it("an owner's page dropped with its reservation restored holds it while it waits to be freed (bug-unmap-restore-reserve)", () => {
+    const { m, s } = initial(dontneed(false), findVariant("bug-unmap-restore-reserve")!);
+    let cur = s;
+    for (let i = 0; i < 4; i++) cur = stepOf(m, cur, 0).next;
+    const k = m.k.view(cur);
+    expect(k.page_test(1, PG_RESTORE_RESERVE)).toBe(true);
+    expect(k.resv_huge_pages).toBe(0); // free_huge_folio gives it back
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+    k.page_clear(1, PG_RESTORE_RESERVE);
+    expect(inv.state!({ k, allDone: false })).toMatch(/HugePages_Rsvd = 0 but 1 reservations are outstanding/);
   });
 });
 
@@ -701,5 +768,42 @@ describe("truncate-coherence", () => {
 
   it("holds today: invalidate_lock keeps the truncate out of the whole DAX fault", () => {
     expect(explore(new Machine(FILES4K, modern), INVARIANTS).verdict).toBe("pass");
+  });
+});
+
+describe("zap-fault-serializable", () => {
+  const inv = invariant("zap-fault-serializable");
+
+  /**
+   * Under bug-dontneed-frees-after-unlock: madv zaps up to tlb_finish_mmu (the page waits in its
+   * mmu_gather, the locks already dropped), then touch's fault runs to its end: SIGBUS.
+   */
+  function faultWhileGathered(cfg: ModelConfig): StepContext {
+    const { m, s } = initial(cfg, findVariant("bug-dontneed-frees-after-unlock")!);
+    let cur = s;
+    for (let i = 0; i < 4; i++) cur = stepOf(m, cur, 0).next; // madvise, hugetlb_zap_begin ×2, __unmap_hugepage_range
+    expect(m.nextStep(cur, 0)!.label).toBe("tlb_finish_mmu");
+    for (let i = 0; i < 2; i++) cur = stepOf(m, cur, 1).next; // lock_mm_and_find_vma, hugetlb_fault: no page to allocate
+    const last = stepOf(m, cur, 1); // hugetlb_pte_stable: SIGBUS
+    expect(last.opEnded).toBe(true);
+    expect(m.k.view(last.next).thread_result(1)).toBe(Result.SIGBUS);
+    return stepCtx(m, cur, last.next, 1, last.step, last.opEnded);
+  }
+
+  it("fails: the fault gets SIGBUS while the page dropped from its pte waits, unfreed, in the zap's mmu_gather", () => {
+    expect(inv.step!(faultWhileGathered(dontneed(false)))).toMatch(
+      /^fault\(addr=0, write\) got SIGBUS while page1, unmapped from its pte by madv's madvise_dontneed\(addr=0, len=1\), waits in that call's mmu_gather to be freed$/,
+    );
+  });
+
+  it("holds: with a child still mapping the dropped page, tlb_finish_mmu would not free it, and the fault gets SIGBUS in either order", () => {
+    const c = faultWhileGathered(dontneed(true));
+    expect(c.before.page_ref(1)).toBe(2);
+    expect(inv.step!(c)).toBeNull();
+  });
+
+  it("holds under modern: the fault waits for hugetlb_zap_end, then takes the freed page", () => {
+    const r = explore(new Machine(dontneed(false), modern), INVARIANTS);
+    expect(r.violation).toBeUndefined();
   });
 });

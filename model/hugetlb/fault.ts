@@ -3,7 +3,10 @@
  * where the kernel (re)takes a lock that may be held by another thread: mmap_lock, the fault
  * mutex, the page-table lock, i_mmap_rwsem. Locks that no other thread can hold at that point
  * (the page lock of a page we just allocated or hold the fault mutex for) are taken inside a
- * step. Follows mm/hugetlb.c of v6.18; where a seed differs, the variant flag says so.
+ * step. The VMA lock (hugetlb_vma_lock_read, right after the fault mutex) is taken in the step
+ * that takes the mutex: nothing happens in between, and its only writer here, a zap of the
+ * same mm, never waits for a fault mutex, so waiting for both at once hides no interleaving.
+ * Follows mm/hugetlb.c of v6.18; where a seed differs, the variant flag says so.
  */
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
@@ -15,6 +18,7 @@ import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { alloc_hugetlb_folio } from "./pool.js";
 import { restore_reserve_on_error } from "./reserve.js";
+import { hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
 
 /** L_FLAGS bits of a fault. */
 const NEW_FOLIO = 1; // hugetlb_no_page allocated the page
@@ -27,10 +31,13 @@ function fault_file(k: Kernel, t: number): number {
 function fault_addr(k: Kernel, t: number): number {
   return k.op(t).addr;
 }
+/** The fault mutex, then hugetlb_vma_lock_read: false means the step is blocked. */
 function fault_mutex_lock(k: Kernel, t: number): boolean {
-  return k.hugetlb_fault_mutex_lock(fault_file(k, t), k.local(t, L_IDX), t);
+  return k.hugetlb_fault_mutex_lock(fault_file(k, t), k.local(t, L_IDX), t) && hugetlb_vma_lock_read(k, k.local(t, L_VMA), t);
 }
+/** hugetlb_vma_unlock_read, then the fault mutex. */
 function fault_mutex_unlock(k: Kernel, t: number): void {
+  hugetlb_vma_unlock_read(k, k.local(t, L_VMA), t);
   k.hugetlb_fault_mutex_unlock(fault_file(k, t), k.local(t, L_IDX));
 }
 function clear_locals(k: Kernel, t: number): void {
@@ -38,8 +45,8 @@ function clear_locals(k: Kernel, t: number): void {
 }
 
 /**
- * The end of hugetlb_fault: unlock the page, the fault mutex and mmap_lock. `retry` is a fault
- * that returned 0 after a race: the access is retried from the start.
+ * The end of hugetlb_fault: unlock the page, the VMA lock, the fault mutex and mmap_lock.
+ * `retry` is a fault that returned 0 after a race: the access is retried from the start.
  */
 function fault_return(k: Kernel, t: number, result: number, retry = false): number {
   const locked = k.local(t, L_LOCKED);
@@ -74,9 +81,13 @@ function fault_pte(k: Kernel, vma: number, g: number): number {
   return make_huge_pte(g, k.vma_is_shared(vma) && (k.vm_flags(vma) & VM_WRITE) !== 0);
 }
 
-/** hugetlb_add_new_anon_rmap: map a new anonymous page; it no longer holds a reservation. */
-function hugetlb_add_new_anon_rmap(k: Kernel, g: number): void {
+/**
+ * hugetlb_add_new_anon_rmap: map a new anonymous page of the fault's index (__folio_set_anon
+ * sets folio->index to linear_page_index); it no longer holds a reservation.
+ */
+function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number): void {
   k.page_set(g, PG_ANON);
+  k.set_page_mapping(g, 0, k.local(t, L_IDX));
   k.page_clear(g, PG_RESTORE_RESERVE);
   k.add_mapcount(g, 1);
 }
@@ -197,8 +208,8 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
   if (copy) k.vmf_anon_prepare(vma);
   if (!copy) {
     if (outside_reserve) {
-      // The owner must not fail: drop the fault mutex, then unmap_ref_private takes the page
-      // from the other processes' private mappings.
+      // The owner must not fail: drop the VMA lock and the fault mutex, then
+      // unmap_ref_private takes the page from the other processes' private mappings.
       folio_put(k, old);
       k.set_local(t, L_PAGE, 0);
       fault_mutex_unlock(k, t);
@@ -333,7 +344,7 @@ export const hugetlbFault = procedure<FaultStep>(
     fault_mutex: {
       fn: "hugetlb_fault",
       reads: ["pte", "page_cache", "i_size", "resv_map"],
-      writes: ["fault_mutex", "pool", "resv_map", "page_cache", "page"],
+      writes: ["fault_mutex", "vma_lock", "pool", "resv_map", "page_cache", "page"],
       run(k, t) {
         if (!fault_mutex_lock(k, t)) return BLOCKED;
         const op = k.op(t);
@@ -386,7 +397,7 @@ export const hugetlbFault = procedure<FaultStep>(
           folio_put(k, g);
           return fault_return(k, t, Result.OK, true);
         }
-        if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, g);
+        if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
         else k.add_mapcount(g, 1); // hugetlb_add_file_rmap
         const pte = fault_pte(k, vma, g);
         k.set_pte(op.proc, op.addr, pte);
@@ -443,7 +454,7 @@ export const hugetlbFault = procedure<FaultStep>(
           // Break COW: the copy replaces the old page in our pte.
           k.add_mapcount(old, -1);
           folio_put(k, old);
-          hugetlb_add_new_anon_rmap(k, copy);
+          hugetlb_add_new_anon_rmap(k, t, copy);
           const pte = make_huge_pte(copy, true);
           k.set_pte(op.proc, op.addr, pte);
           k.set_local(t, L_ORIG_PTE, pte);
@@ -481,7 +492,7 @@ export const hugetlbFault = procedure<FaultStep>(
       fn: "hugetlb_wp",
       label: "hugetlb_wp:mutex_lock",
       reads: [],
-      writes: ["fault_mutex"],
+      writes: ["fault_mutex", "vma_lock"],
       run(k, t) {
         return fault_mutex_lock(k, t) ? pc.wp_ptl_relock : BLOCKED;
       },

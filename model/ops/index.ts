@@ -9,6 +9,7 @@ import { ftruncate } from "./ftruncate.js";
 import { ftruncate4k } from "./ftruncate4k.js";
 import { gup4k } from "./gup.js";
 import { dontneed4k } from "./madvise.js";
+import { madviseDontneed } from "./madvise_hugetlb.js";
 import { mlock4k, munlock4k } from "./mlock.js";
 import { mmap } from "./mmap.js";
 import { mmap4k } from "./mmap4k.js";
@@ -33,4 +34,5 @@ export const OPERATIONS: Readonly<Record<string, Procedure>> = {
   gup4k,
   dontneed4k,
   ftruncate4k,
+  madvise_dontneed: madviseDontneed,
 };

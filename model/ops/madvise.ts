@@ -3,32 +3,41 @@
  * faults of the same mm), zap_page_range_single drops the ptes and their pages; the next access
  * faults in a zero page (private) or the page-cache page (shmem). A VM_LOCKED VMA is EINVAL
  * (madvise_dontneed_free_valid_vma, and 2.6.31's madvise_dontneed alike); pages past the VMA
- * are a hole: ENOMEM, after the mapped part is zapped.
+ * are a hole: ENOMEM, after the mapped part is zapped. madvise's first step is shared with the
+ * huge-page path (madvise_hugetlb.ts).
  */
+import type { Kernel } from "../kernel.js";
 import { L_VMA } from "../kernel.js";
 import { VM_LOCKED } from "../layout.js";
 import { zap_pte_range } from "../mm/memory.js";
-import { find_vma, lock_mm_and_find_vma } from "../mm/vma.js";
-import { BLOCKED, DONE, procedure, Result } from "../types.js";
+import { find_vma } from "../mm/vma.js";
+import { BLOCKED, DONE, procedure, Result, type Step } from "../types.js";
 
-export const dontneed4k = procedure<"madvise" | "zap_page_range_single">("dontneed4k", ["madvise", "zap_page_range_single"], (pc) => ({
-  madvise: {
+/** madvise's first step for MADV_DONTNEED, huge pages or 4 KiB: mmap_lock for read, then `walk`. */
+export function madviseLockStep(walk: (k: Kernel, t: number) => number): Omit<Step, "label"> & { label: string } {
+  return {
     fn: "madvise",
     label: "madvise:mmap_read_lock",
     reads: ["vma"],
     writes: ["mmap_lock"],
     run(k, t) {
-      const op = k.op(t);
-      const vma = lock_mm_and_find_vma(k, t, (v) => !(k.vm_flags(v) & VM_LOCKED));
-      if (vma === BLOCKED) return BLOCKED;
-      if (!vma) {
-        k.set_result(t, find_vma(k, op.proc, op.addr) ? Result.EINVAL : Result.ENOMEM);
-        return DONE;
-      }
-      k.set_local(t, L_VMA, vma);
-      return pc.zap_page_range_single;
+      return k.down_read_trylock(k.mmap_lock(k.op(t).proc), t) ? walk(k, t) : BLOCKED;
     },
-  },
+  };
+}
+
+export const dontneed4k = procedure<"madvise" | "zap_page_range_single">("dontneed4k", ["madvise", "zap_page_range_single"], (pc) => ({
+  madvise: madviseLockStep((k, t) => {
+    const op = k.op(t);
+    const vma = find_vma(k, op.proc, op.addr);
+    if (!vma || k.vm_flags(vma) & VM_LOCKED) {
+      k.up_read(k.mmap_lock(op.proc), t);
+      k.set_result(t, vma ? Result.EINVAL : Result.ENOMEM);
+      return DONE;
+    }
+    k.set_local(t, L_VMA, vma);
+    return pc.zap_page_range_single;
+  }),
   zap_page_range_single: {
     fn: "zap_page_range_single",
     label: "zap_pte_range:pte_offset_map_lock",

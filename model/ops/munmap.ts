@@ -27,7 +27,8 @@ export function mmapWriteLockStep(next: (k: Kernel, t: number) => number): Omit<
  * One VMA inside [start, end) at a time: zap its ptes (unmap_hugepage_range under
  * i_mmap_rwsem, as hugetlb_zap_begin takes it; zap_pte_range for a 4 KiB VMA), vm_ops->close,
  * unlink. When none is left, `finish` ends the operation. munmap and exit hold mmap_lock for
- * write: no fault of the mm holds its PTL meanwhile.
+ * write: no fault or MADV_DONTNEED of the mm holds its PTL or its VMA locks meanwhile, so
+ * hugetlb_zap_begin's VMA lock is left out.
  */
 export function unmapRegionStep(
   range: (k: Kernel, t: number) => [number, number],
