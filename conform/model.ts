@@ -29,7 +29,7 @@ function modelScenario(s: ConformScenario): ScenarioFile {
     pool: s.pool,
     // An anonymous mapping's file (MAP_HUGETLB) is as long as the mapping (hugetlb_file_setup).
     files: s.files.map((f) => ({ name: f.name, pages: f.pages, isize: f.anon ? f.pages : f.isize, anon: f.anon, device: false })),
-    files4k: [],
+    files4k: s.files4k.map((f) => ({ name: f.name, pages: f.pages, isize: f.isize, dax: false, data: f.data })),
     processes: s.processes,
     addressSpace: s.addressSpace,
     setup: [],
@@ -91,7 +91,7 @@ export function runModel(plan: Plan): ModelObservation[] {
     if (row.setup) {
       // The model starts with the pool sized and the files created: these rows change nothing.
       // The probe's first process creates the files, so it is the one looking (process 0).
-      return observe(k, Result.OK, row.setup.kind === "create" ? pagesOf(k, plan, 0) : null);
+      return observe(k, Result.OK, row.setup.kind === "create" || row.setup.kind === "create4k" ? pagesOf(k, plan, 0) : null);
     }
     const st = row.step!;
     const call = calls.get(st.proc)!.shift()!;

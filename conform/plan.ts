@@ -48,7 +48,8 @@ export interface WatchedPage {
 export type SetupRow =
   | { readonly kind: "pool" | "overcommit"; readonly value: number }
   | { readonly kind: "mount" }
-  | { readonly kind: "create"; readonly file: string; readonly isize: number };
+  | { readonly kind: "create"; readonly file: string; readonly isize: number }
+  | { readonly kind: "create4k"; readonly file: string; readonly isize: number; readonly data: boolean };
 
 export interface PlanRow {
   readonly proc: string;
@@ -106,8 +107,12 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
       return `${p} punch ${st.args.file} ${st.args.offset} ${st.args.len}`;
     case "mmap4k": {
       const a = st.args;
-      return `${p} mmap ${h(a.addr)} ${a.pages} - 0 ${a.shared ? "s" : "p"}${a.write ? "w" : ""}${a.populate ? "P" : ""}`;
+      // `f`: NAME is a 4 KiB file beside the hugetlbfs mount, not in it.
+      const flags = `${a.shared ? "s" : "p"}${a.write ? "w" : ""}${a.populate ? "P" : ""}${a.file === undefined ? "" : "f"}`;
+      return `${p} mmap ${h(a.addr)} ${a.pages} ${a.file ?? "-"} 0 ${flags}`;
     }
+    case "ftruncate4k":
+      return `${p} truncate4k ${st.args.file} ${st.args.size}`;
     case "access4k":
       return `${p} access ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
     case "mlock4k":
@@ -143,6 +148,11 @@ export function plan(s: ConformScenario): Plan {
   for (const f of named) {
     const isize = f.isize ?? f.pages;
     rows.push(setup({ kind: "create", file: f.name, isize }, `create(${f.name}, isize=${isize})`, `0 create ${f.name} ${isize}`));
+  }
+  for (const f of s.files4k) {
+    const isize = f.isize ?? f.pages;
+    const text = `create4k(${f.name}, isize=${isize}${f.data ? "" : ", sparse"})`;
+    rows.push(setup({ kind: "create4k", file: f.name, isize, data: f.data }, text, `0 create4k ${f.name} ${isize} ${f.data ? 1 : 0}`));
   }
   for (const st of s.steps) {
     rows.push({

@@ -17,9 +17,14 @@
  *   P pool N | P overcommit N        nr_hugepages / nr_overcommit_hugepages (restored at the end)
  *   P mount                          mount hugetlbfs (pagesize=2M) on MOUNT_DIR
  *   P create NAME ISIZE | P truncate NAME SIZE | P unlink NAME | P punch NAME OFFSET LEN
+ *   P create4k NAME ISIZE DATA | P truncate4k NAME SIZE
+ *                                    a file of 4 KiB pages beside MOUNT_DIR (MOUNT_DIR.f4k-NAME,
+ *                                    on the filesystem of its folder), ISIZE and SIZE in 4 KiB pages; DATA 1
+ *                                    writes its pages (then drops them from the page cache), 0
+ *                                    leaves it sparse
  *   P mmap OFF LEN NAME|- PGOFF FLAGS    FLAGS: p|s (private/shared), then any of w (PROT_WRITE),
  *                                        n (MAP_NORESERVE), h (MAP_HUGETLB, for NAME -),
- *                                        P (MAP_POPULATE)
+ *                                        P (MAP_POPULATE), f (NAME is a create4k file)
  *   P access OFF r|w | P munmap OFF LEN | P mprotect OFF LEN r|w | P mlock OFF LEN
  *   P munlock OFF LEN | P madvise OFF LEN     (MADV_DONTNEED)
  *   P procmem OFF r|w                one byte through /proc/self/mem (get_user_pages, FOLL_FORCE)
@@ -69,10 +74,12 @@ enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5 };
 enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
 	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH, OP_MUNLOCK, OP_MADVISE, OP_PROCMEM,
+	OP_CREATE4K, OP_TRUNCATE4K,
 };
 static const char *const op_names[] = {
 	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
 	"munmap", "mprotect", "mlock", "fork", "exit", "punch", "munlock", "madvise", "procmem",
+	"create4k", "truncate4k",
 };
 
 struct step {
@@ -238,7 +245,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (!*(w) || *end || (dst) < 0)                                        \
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
-	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2 };
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2 };
 	if (n != want[s->op])
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
@@ -251,8 +258,14 @@ static void parse_step(int line, char *rest, struct step *s)
 		break;
 	case OP_CREATE:
 	case OP_TRUNCATE:
+	case OP_TRUNCATE4K:
 		snprintf(s->name, sizeof s->name, "%s", w1);
 		NUM(w2, s->a);
+		break;
+	case OP_CREATE4K:
+		snprintf(s->name, sizeof s->name, "%s", w1);
+		NUM(w2, s->a);
+		NUM(w3, s->b);
 		break;
 	case OP_UNLINK:
 		snprintf(s->name, sizeof s->name, "%s", w1);
@@ -296,7 +309,8 @@ static void parse_step(int line, char *rest, struct step *s)
 	case OP_EXIT:
 		break;
 	}
-	if ((s->op == OP_CREATE || s->op == OP_TRUNCATE || s->op == OP_UNLINK || s->op == OP_MMAP || s->op == OP_PUNCH) &&
+	if ((s->op == OP_CREATE || s->op == OP_TRUNCATE || s->op == OP_UNLINK || s->op == OP_MMAP || s->op == OP_PUNCH ||
+	     s->op == OP_CREATE4K || s->op == OP_TRUNCATE4K) &&
 	    strchr(s->name, '/'))
 		fail(EXIT_BAD, "line %d: a file name has no /", line);
 	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
@@ -390,6 +404,13 @@ static struct page_obs observe(long off)
 	return o;
 }
 
+/* A create4k file: beside MOUNT_DIR, named after it (one run's files are its own), in the
+ * runner's folder, which the runner removes. */
+static void file4k_path(char *path, size_t size, const char *name)
+{
+	snprintf(path, size, "%s.f4k-%s", mount_dir, name);
+}
+
 static void run_step(const struct step *s, struct result *r, int *me)
 {
 	char path[4200];
@@ -407,6 +428,24 @@ static void run_step(const struct step *s, struct result *r, int *me)
 	case OP_TRUNCATE:
 		snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
 		r->ret = truncate(path, s->a * HUGE);
+		break;
+	case OP_CREATE4K: {
+		/* Written, synced and dropped from the page cache, so that faults read it in. */
+		static const char data[SMALL] = { [0 ... SMALL - 1] = 'x' };
+		file4k_path(path, sizeof path, s->name);
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		r->ret = fd < 0 ? -1 : ftruncate(fd, s->a * SMALL);
+		for (long i = 0; !r->ret && s->b && i < s->a; i++)
+			r->ret = pwrite(fd, data, SMALL, i * SMALL) == (ssize_t)SMALL ? 0 : -1;
+		if (!r->ret)
+			r->ret = fsync(fd) || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
+	case OP_TRUNCATE4K:
+		file4k_path(path, sizeof path, s->name);
+		r->ret = truncate(path, s->a * SMALL);
 		break;
 	case OP_UNLINK:
 		snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
@@ -431,7 +470,10 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		if (!strcmp(s->name, "-")) {
 			flags |= MAP_ANONYMOUS | (strchr(s->flags, 'h') ? MAP_HUGETLB : 0);
 		} else {
-			snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
+			if (strchr(s->flags, 'f'))
+				file4k_path(path, sizeof path, s->name);
+			else
+				snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
 			fd = open(path, O_RDWR);
 			if (fd < 0) {
 				r->ret = -1;

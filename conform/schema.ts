@@ -41,6 +41,7 @@ export const MODEL_OPS = [
   "dontneed4k",
   "gup4k",
   "madvise_dontneed",
+  "ftruncate4k",
 ] as const;
 
 export { SMALL_PER_HUGE };
@@ -49,8 +50,7 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pi
   return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 }
 
-/** The probe maps anonymous 4 KiB memory only: the 4 KiB files of seed 004 are the model's alone. */
-export const ConformOpSchemas = { ...pick(OpSchemas, MODEL_OPS), mmap4k: OpSchemas.mmap4k.omit({ file: true }) };
+export const ConformOpSchemas = pick(OpSchemas, MODEL_OPS);
 
 type OpArgs = { [K in keyof typeof ConformOpSchemas]: z.infer<(typeof ConformOpSchemas)[K]> };
 export type ConformOpName = keyof OpArgs;
@@ -103,6 +103,21 @@ export const ConformSchema = z.strictObject({
       }),
     )
     .default([]),
+  /**
+   * 4 KiB files (seed 004), created by the probe on the filesystem of its build folder (a block
+   * filesystem: the page cache; this machine has no DAX one), with data written in their first
+   * `isize` pages, or sparse (`data: false`).
+   */
+  files4k: z
+    .array(
+      z.strictObject({
+        name,
+        pages: positive.max(16),
+        isize: count.max(16).optional(),
+        data: z.boolean().default(true),
+      }),
+    )
+    .default([]),
   /** The first process exists from the start; each other one is made by a fork. */
   processes: z.array(name).min(1).max(8),
   steps: z.array(step).min(1).max(200),
@@ -152,6 +167,9 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
     if (f.anon && f.isize !== undefined) fail(`files.${i}.isize`, "an anonymous mapping's file is as long as the mapping");
   });
 
+  const files4k = new Map(s.files4k.map((f) => [f.name, f]));
+  if (files4k.size !== s.files4k.length) fail("files4k", "names must be unique");
+
   const alive = new Set([s.processes[0]!]);
   const born = new Set(alive);
   const anonMapped = new Set<string>();
@@ -164,8 +182,10 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
     if (!alive.has(st.proc)) fail(`${at}`, `process "${st.proc}" is not running here (not yet forked, or exited)`);
     const a = st.args as Record<string, unknown>;
     const file = typeof a.file === "string" ? a.file : undefined;
-    if (file !== undefined && !files.has(file)) fail(`${at}.${st.op}.file`, `unknown file "${file}"`);
-    const f = file !== undefined ? files.get(file)! : undefined;
+    const small = st.op === "mmap4k" || st.op === "ftruncate4k";
+    if (file !== undefined && !(small ? files4k : files).has(file))
+      fail(`${at}.${st.op}.file`, `unknown ${small ? "4 KiB file (files4k)" : "file"} "${file}"`);
+    const f = file !== undefined && !small ? files.get(file)! : undefined;
     switch (st.op) {
       case "fork":
         if (!s.processes.includes(st.args.child)) fail(`${at}.fork.child`, `unknown process "${st.args.child}"`);
@@ -198,6 +218,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         if (f!.anon) fail(`${at}.${st.op}.file`, `"${f!.name}" is an anonymous mapping's file`);
         break;
       case "mmap4k":
+        if (file !== undefined && st.args.pages > files4k.get(file)!.pages)
+          fail(`${at}.mmap4k.pages`, `maps past the ${files4k.get(file)!.pages} pages of file "${file}"`);
         smallSlots.set(st.args.addr, Math.max(smallSlots.get(st.args.addr) ?? 0, st.args.pages));
         end = Math.max(end, st.args.addr + 1);
         break;
@@ -217,7 +239,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
   s.steps.forEach((st, i) => {
     const a = st.args as Record<string, number>;
     const at = `steps.${i}.${st.proc}.${st.op}`;
-    const small = st.op.endsWith("4k");
+    const small = st.op.endsWith("4k") && st.op !== "ftruncate4k";
     if (small && !smallSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} holds no 4 KiB mapping`);
     if (small && hugeSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} is used by a huge-page mapping too`);
     if ((st.op === "mlock4k" || st.op === "munlock4k" || st.op === "dontneed4k") && a.page! + a.pages! > SMALL_PER_HUGE)
