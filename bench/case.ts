@@ -18,6 +18,6 @@ console.log(
     generated: r.stats.statesGenerated,
     bytesPerState: r.stats.bytesPerState,
     peakBytes: r.stats.peakBytes,
-    rssBytes: process.memoryUsage().rss,
+    rssBytes: process.resourceUsage().maxRSS * 1024,
   }),
 );

@@ -5,6 +5,8 @@
  * interleaved, each run in a process of its own (bench/case.ts), medians reported: these machines
  * are shared and noisy, so no test asserts a speed. A control runs two one-worker searches side
  * by side as separate processes: how far the machine itself lets two such searches scale.
+ * Then the memory cases: the peer model at N = 10 (28.4M states) once with one worker, and the
+ * larger N given with --scale (`npm run bench -- --scale 12`: about 2.5·10^8 states).
  */
 import { execFile } from "node:child_process";
 import { cpus, loadavg, release, totalmem } from "node:os";
@@ -35,6 +37,10 @@ interface Run {
 }
 
 const run = promisify(execFile);
+
+function perState(bytes: number, states: number): number {
+  return Math.round((bytes / states) * 10) / 10;
+}
 const CASE = fileURLToPath(new URL("./case.js", import.meta.url));
 
 async function once(spec: ModelSpec, workers: number): Promise<Run> {
@@ -71,6 +77,7 @@ async function compare(name: string, spec: ModelSpec, rounds: number) {
       distinctPerSec: Math.round(rs[0]!.distinct / (wall / 1000)),
       generatedPerSec: Math.round(rs[0]!.generated / (wall / 1000)),
       bytesPerStoredState: rs[0]!.bytesPerState,
+      peakBytesPerState: perState(Math.max(...rs.map((r) => r.peakBytes)), rs[0]!.distinct),
       peakSearchMB: Math.round(Math.max(...rs.map((r) => r.peakBytes)) / 2 ** 20),
       peakRssMB: Math.round(Math.max(...rs.map((r) => r.rssBytes)) / 2 ** 20),
     };
@@ -106,11 +113,13 @@ const results = {
     mmOneWorkerDistinctPerSec: 300_000,
   },
   note:
-    "bytesPerStoredState: visited table + trace store per distinct state; peakSearchMB adds the two BFS levels held at once; " +
-    "peakRssMB is the whole process (Node, workers, garbage not yet collected)",
+    "bytesPerStoredState: visited table + trace store per distinct state; peakSearchMB adds the two BFS levels held at once " +
+    "and the level's claim table and candidates (peakBytesPerState: the same per distinct state); " +
+    "peakRssMB is the whole process's peak resident memory (Node, workers, garbage not yet collected)",
   peer: [] as unknown[],
   mm: [] as unknown[],
   control: {} as unknown,
+  scale: [] as unknown[],
 };
 
 for (const n of [6, 7, 8]) {
@@ -128,6 +137,25 @@ console.log(`${mm.name}: 1 worker ${mm.oneWorker.medianWallMs} ms (${mm.oneWorke
 const control = await sideBySide({ kind: "peer", n: 7, bug: false });
 results.control = { what: "peer N=7, two one-worker searches in two processes at once", ...control };
 console.log(`control: peer N=7 alone ${control.aloneMs} ms, two side by side ${control.sideBySideMs.join(" and ")} ms (×${control.slowdown})`);
+
+const scaleArg = process.argv.indexOf("--scale");
+for (const n of [10, ...(scaleArg > 0 ? [Number(process.argv[scaleArg + 1])] : [])]) {
+  const r = await once({ kind: "peer", n, bug: false }, 1);
+  const c = {
+    name: `peer N=${n}`,
+    workers: 1,
+    distinctStates: r.distinct,
+    statesGenerated: r.generated,
+    wallMs: Math.round(r.wallMs),
+    distinctPerSec: Math.round(r.distinct / (r.wallMs / 1000)),
+    bytesPerStoredState: r.bytesPerState,
+    peakBytesPerState: perState(r.peakBytes, r.distinct),
+    peakSearchMB: Math.round(r.peakBytes / 2 ** 20),
+    peakRssMB: Math.round(r.rssBytes / 2 ** 20),
+  };
+  results.scale.push(c);
+  console.log(`${c.name}: ${c.distinctStates} states in ${c.wallMs} ms (${c.distinctPerSec}/s), peak ${c.peakSearchMB} MB (${c.peakBytesPerState} B/state), RSS ${c.peakRssMB} MB`);
+}
 
 const out = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
 writeFileSync(out, JSON.stringify(results, null, 2) + "\n");

@@ -9,7 +9,7 @@ import type { Invariant } from "../invariants/types.js";
 import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
-import { ENTRY_HEADER, expandChunk, packedLevel, type ChunkResult, type LevelBuffer, type LevelShared } from "./level.js";
+import { expandChunk, levelBytes, levelFrom, readState, type ChunkResult, type LevelBuffer, type LevelChunk, type LevelShared, type StateWords } from "./level.js";
 import { LevelTable, VisitedTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
 import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
@@ -51,7 +51,7 @@ export interface Stats {
   readonly durationMs: number;
   /** Visited table and trace store, per distinct state. */
   readonly bytesPerState: number;
-  /** The most memory the search held at once: table, trace store, two levels. */
+  /** The most memory the search held at once: table, trace store, two levels, the level table. */
   readonly peakBytes: number;
   /** Probability that a fingerprint collision merged two distinct states (as TLC estimates it). */
   readonly collisionProbability: number;
@@ -84,6 +84,8 @@ export class LevelSearch<V extends StateView> {
   depth = 0;
   generated = 0;
   peakBytes = 0;
+  /** The next level's size is expected to be at most this many times the current one's. */
+  private growth: number;
   private started = false;
   private t0 = Date.now();
   private lastCheckpoint = Date.now();
@@ -95,8 +97,9 @@ export class LevelSearch<V extends StateView> {
     readonly shared: boolean,
   ) {
     this.checker = new Checker(system, invariants);
-    this.table = new VisitedTable(16, shared);
-    this.level = { bufs: [], at: new Int32Array(0), count: 0 };
+    this.table = new VisitedTable(1 << 16);
+    this.level = { chunks: [], count: 0 };
+    this.growth = system.threads;
   }
 
   get chunkSize(): number {
@@ -118,27 +121,20 @@ export class LevelSearch<V extends StateView> {
     this.traces.add(-1, 0);
     const v = this.checker.state(init);
     if (v) return this.violated(v, 0, []);
-    const buf = this.alloc(init.length + ENTRY_HEADER);
-    buf[2] = hi;
-    buf[3] = lo;
-    buf.set(init, ENTRY_HEADER);
-    this.level = packedLevel(buf, 1, init.length, this.shared);
+    const entry = new Int32Array(init.length + 2);
+    entry[0] = hi;
+    entry[1] = lo;
+    entry.set(init, 2);
+    this.level = levelFrom(entry, 1, init.length, this.shared);
     return null;
   }
 
   private restore({ header: h, table, parent, via, level }: CheckpointData): void {
     if (JSON.stringify(h.model) !== JSON.stringify(this.opts.model ?? null) || h.words !== this.system.stateWords)
       throw new CheckpointError(`--resume: the checkpoint is of another search (${JSON.stringify(h.model)})`);
-    const slots = this.alloc(table.length);
-    slots.set(table);
-    this.table = new VisitedTable(0, this.shared, slots.buffer as SharedArrayBuffer | ArrayBuffer);
-    this.table.size = h.tableSize;
+    this.table = VisitedTable.from(table, h.tableCapacity, h.tableSize);
     this.traces = TraceStore.from(parent, via);
-    // The checkpoint keeps each state after its fingerprint; entries have two more words.
-    const words = this.system.stateWords;
-    const buf = this.alloc(h.levelCount * (words + ENTRY_HEADER));
-    for (let p = 0; p < h.levelCount; p++) buf.set(level.subarray(p * (words + 2), (p + 1) * (words + 2)), p * (words + ENTRY_HEADER) + 2);
-    this.level = packedLevel(buf, h.levelCount, words, this.shared);
+    this.level = levelFrom(level, h.levelCount, this.system.stateWords, this.shared);
     this.depth = h.depth;
     this.generated = h.generated;
     this.levelIdBase = h.levelIdBase;
@@ -155,6 +151,7 @@ export class LevelSearch<V extends StateView> {
         depth: this.depth,
         generated: this.generated,
         tableSize: this.table.size,
+        tableCapacity: this.table.capacity,
         levelIdBase: this.levelIdBase,
         levelCount: this.level.count,
         elapsedMs: Date.now() - this.t0,
@@ -187,10 +184,6 @@ export class LevelSearch<V extends StateView> {
     return this.finish(bound);
   }
 
-  private alloc(words: number): Int32Array {
-    return new Int32Array(this.shared ? new SharedArrayBuffer(words * 4) : new ArrayBuffer(words * 4));
-  }
-
   /** Why the next level must not be expanded, if a bound says so. */
   private boundBeforeLevel(): Bound | undefined {
     if (this.level.count === 0) return undefined;
@@ -205,43 +198,44 @@ export class LevelSearch<V extends StateView> {
     return undefined;
   }
 
-  /** Entry p of the current level: its state. */
-  private state(p: number): Int32Array {
-    const o = this.level.at[2 * p + 1]! + ENTRY_HEADER;
-    return this.level.bufs[this.level.at[2 * p]!]!.subarray(o, o + this.system.stateWords);
-  }
-
   /** The current level's states, each after its fingerprint, back to back (for a checkpoint). */
   private levelStates(): Int32Array {
     const words = this.system.stateWords;
     const out = new Int32Array(this.level.count * (words + 2));
-    for (let p = 0; p < this.level.count; p++) {
-      const o = this.level.at[2 * p + 1]!;
-      out.set(this.level.bufs[this.level.at[2 * p]!]!.subarray(o + 2, o + ENTRY_HEADER + words), p * (words + 2));
-    }
+    const s = new Int32Array(words);
+    for (const c of this.level.chunks)
+      for (let i = 0; i < c.count; i++) {
+        const o = (c.first + i) * (words + 2);
+        out[o] = c.fps[2 * i]!;
+        out[o + 1] = c.fps[2 * i + 1]!;
+        readState(c, i, s);
+        out.set(s, o + 2);
+      }
     return out;
   }
 
   private anyMoves(): boolean {
+    const s = new Int32Array(this.system.stateWords);
     const next = new Int32Array(this.system.stateWords);
-    for (let p = 0; p < this.level.count; p++)
-      for (let t = 0; t < this.system.threads; t++) if (this.system.step(this.state(p), t, next)) return true;
+    for (const c of this.level.chunks)
+      for (let i = 0; i < c.count; i++) {
+        readState(c, i, s);
+        for (let t = 0; t < this.system.threads; t++) if (this.system.step(s, t, next)) return true;
+      }
     return false;
   }
 
-  private levelBytes(level: LevelBuffer): number {
-    return level.at.byteLength + level.bufs.reduce((n, b) => n + b.byteLength, 0);
-  }
-
   memoryBytes(): number {
-    return this.table.bytes + this.traces.bytes + this.levelBytes(this.level);
+    return this.table.bytes + this.traces.bytes + levelBytes(this.level);
   }
 
-  /** The shared memory for expanding the current level: room for all it may find. */
+  /**
+   * The shared memory for expanding the current level: a level table with room for the states
+   * the level is expected to find (complete() has the level expanded again if it finds more).
+   */
   private prepare(): LevelShared {
-    const worst = this.level.count * this.system.threads;
-    this.table = this.table.grownFor(this.table.size + worst);
-    return { visited: this.table, found: new LevelTable(worst, this.shared) };
+    const expected = Math.ceil(this.level.count * Math.min(this.system.threads, this.growth));
+    return { visited: this.table, found: new LevelTable(expected + 1024, this.shared) };
   }
 
   /** The shared memory to expand the next level with, or the search's result if it ends here. */
@@ -255,9 +249,19 @@ export class LevelSearch<V extends StateView> {
     return this.beforeLevel() ?? this.prepare();
   }
 
-  /** The level's chunk results are in: the result if the search ends here, else null. */
+  /**
+   * The level's chunk results are in: the result if the search ends here, else null. If the
+   * level outgrew its level table, it is dropped and next() prepares it again with room for
+   * the worst case.
+   */
   complete(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
-    return this.duringLevel() ?? this.merge(shared, results);
+    const stop = this.duringLevel();
+    if (stop) return stop;
+    if (results.some((r) => r.overflow)) {
+      this.growth = this.system.threads;
+      return null;
+    }
+    return this.merge(shared, results);
   }
 
   /** The chunks of the current level, as [start, end) ranges of at most `size` states. */
@@ -278,20 +282,14 @@ export class LevelSearch<V extends StateView> {
   }
 
   /**
-   * Merges the level's chunk results, in chunk order, into the next level; returns the result
-   * if the level found a violation.
+   * Merges the level's chunk results, in chunk order, into the next level: each chunk's kept
+   * candidates (those holding their state's smallest claim) become a chunk of the next level,
+   * in buffers of their exact size; returns the result if the level found a violation.
    */
   private merge(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
     const threads = this.system.threads;
-    const cstride = this.system.stateWords + ENTRY_HEADER;
-    let kept = 0;
-    for (const r of results) {
-      this.generated += r.generated;
-      for (let i = 0; i < r.nCandidates; i++) {
-        const c = i * cstride;
-        if (shared.found.claimAt(r.candidates[c]!) === r.candidates[c + 1]) kept++;
-      }
-    }
+    const held = this.memoryBytes() + shared.found.bytes + results.reduce((n, r) => n + r.meta.byteLength + r.states.byteLength, 0);
+    this.peakBytes = Math.max(this.peakBytes, held);
     const stuck = results.find((r) => r.stuck)?.stuck;
     let best: { v: Violation; key: number } | null = null;
     for (const r of results)
@@ -300,24 +298,16 @@ export class LevelSearch<V extends StateView> {
         if (!best || key < best.key) best = { v: { invariant: v.invariant, message: v.message }, key };
       }
 
-    // The next level is the kept candidates where they lie, in chunk order.
-    const at = this.alloc(Math.max(1, 2 * kept));
-    const nextIdBase = this.levelIdBase + this.level.count;
-    let n = 0;
-    results.forEach((r, b) => {
-      for (let i = 0; i < r.nCandidates; i++) {
-        const c = i * cstride;
-        const key = r.candidates[c + 1]!;
-        if (shared.found.claimAt(r.candidates[c]!) !== key) continue;
-        at[2 * n] = b;
-        at[2 * n + 1] = c;
-        this.table.add(r.candidates[c + 2]!, r.candidates[c + 3]!);
-        this.traces.add(this.levelIdBase + Math.floor(key / threads), key % threads);
-        n++;
-      }
-    });
-    const next: LevelBuffer = { bufs: results.map((r) => r.candidates), at, count: kept };
-    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + this.levelBytes(next));
+    const chunks: LevelChunk[] = [];
+    let kept = 0;
+    for (const r of results) {
+      this.generated += r.generated;
+      const n = this.compact(shared, r);
+      if (n > 0) chunks.push(this.exactChunk(r, kept, n));
+      kept += n;
+    }
+    const next: LevelBuffer = { chunks, count: kept };
+    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + shared.found.bytes + levelBytes(next));
 
     if (stuck)
       return this.violated({ invariant: stuck.invariant, message: stuck.message }, this.depth, this.traces.path(this.levelIdBase + stuck.pos));
@@ -325,10 +315,46 @@ export class LevelSearch<V extends StateView> {
       const parent = this.levelIdBase + Math.floor(best.key / threads);
       return this.violated(best.v, this.depth + 1, [...this.traces.path(parent), best.key % threads]);
     }
-    this.levelIdBase = nextIdBase;
+    this.growth = this.level.count ? 1.5 * Math.max(1, kept / this.level.count) : this.system.threads;
+    this.levelIdBase += this.level.count;
     this.level = next;
     if (kept > 0) this.depth++;
     return null;
+  }
+
+  /**
+   * Adds the chunk's kept candidates to the visited table and the trace store, moving them to
+   * the front of its buffers as (hi, lo) and state; returns how many it kept.
+   */
+  private compact(shared: LevelShared, r: ChunkResult): number {
+    const threads = this.system.threads;
+    const words = this.system.stateWords;
+    const m = r.meta;
+    let n = 0;
+    for (let i = 0; i < r.nCandidates; i++) {
+      const key = m[4 * i + 1]!;
+      if (shared.found.claimAt(m[4 * i]!) !== key) continue;
+      const hi = m[4 * i + 2]!;
+      const lo = m[4 * i + 3]!;
+      this.table.add(hi, lo);
+      this.traces.add(this.levelIdBase + Math.floor(key / threads), key % threads);
+      m[2 * n] = hi;
+      m[2 * n + 1] = lo;
+      if (n !== i) r.states.copyWithin(n * words, i * words, (i + 1) * words);
+      n++;
+    }
+    return n;
+  }
+
+  /** The first `n` entries of a compacted chunk result, copied to buffers of their size. */
+  private exactChunk(r: ChunkResult, first: number, n: number): LevelChunk {
+    const words = this.system.stateWords;
+    const buffer = (bytes: number) => (this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    const fps = new Int32Array(buffer(n * 8));
+    fps.set(r.meta.subarray(0, 2 * n));
+    const states = new (r.states.constructor as new (b: ArrayBufferLike) => StateWords)(buffer(n * words * r.states.BYTES_PER_ELEMENT));
+    states.set(r.states.subarray(0, n * words));
+    return { first, count: n, fps, states };
   }
 
   private stats(): Stats {

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 
-const MAGIC = "mmcheck-checkpoint/2";
+const MAGIC = "mmcheck-checkpoint/3";
 
 export interface CheckpointHeader {
   readonly format: typeof MAGIC;
@@ -16,6 +16,8 @@ export interface CheckpointHeader {
   readonly depth: number;
   readonly generated: number;
   readonly tableSize: number;
+  /** The visited table's home slots (explorer/shared-table.ts). */
+  readonly tableCapacity: number;
   readonly levelIdBase: number;
   readonly levelCount: number;
   readonly elapsedMs: number;

@@ -7,28 +7,83 @@
  */
 import type { StateView } from "../model/state-view.js";
 import type { Checker, Violation } from "./check.js";
-import type { ClaimResult, LevelTable, VisitedTable } from "./shared-table.js";
+import { growableBuffer, RESERVE, type ClaimResult, type LevelTable, type VisitedTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
 
+/** A level's states are stored in the narrowest of these that holds every word of their chunk. */
+export type StateWords = Int8Array | Int16Array | Int32Array;
+
 /**
- * A level: its states stay in the buffers their chunk wrote them to, as candidate entries
- * [pid, key, hi, lo, ...state]; `at` gives entry p's buffer (at[2p]) and word offset (at[2p + 1]).
- * Merging a level then moves no state, only builds `at`.
+ * A run of a level's entries, stored together: each state's fingerprint (hi, lo) in `fps` and
+ * its words in `states`. The models' words are small numbers, so most chunks take a byte a word.
  */
+export interface LevelChunk {
+  /** Level position of the first entry. */
+  readonly first: number;
+  readonly count: number;
+  readonly fps: Int32Array;
+  readonly states: StateWords;
+}
+
+/** A level: its chunks in order, back to back in level positions. */
 export interface LevelBuffer {
-  readonly bufs: readonly Int32Array[];
-  readonly at: Int32Array;
+  readonly chunks: readonly LevelChunk[];
   readonly count: number;
 }
 
-/** Words before the state in an entry. */
-export const ENTRY_HEADER = 4;
+export function levelBytes(level: LevelBuffer): number {
+  return level.chunks.reduce((n, c) => n + c.fps.byteLength + c.states.byteLength, 0);
+}
 
-/** A level of `count` entries stored back to back in one buffer. */
-export function packedLevel(buf: Int32Array, count: number, words: number, shared: boolean): LevelBuffer {
-  const at = new Int32Array(shared ? new SharedArrayBuffer(Math.max(1, 2 * count) * 4) : new ArrayBuffer(Math.max(1, 2 * count) * 4));
-  for (let p = 0; p < count; p++) at[2 * p + 1] = p * (words + ENTRY_HEADER);
-  return { bufs: [buf], at, count };
+/** The index of the chunk holding level position `pos`. */
+export function chunkOf(chunks: readonly LevelChunk[], pos: number): number {
+  let lo = 0;
+  let hi = chunks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (chunks[mid]!.first <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Copies entry i of the chunk's states into `out`. */
+export function readState(chunk: LevelChunk, i: number, out: Int32Array): void {
+  const words = out.length;
+  const st = chunk.states;
+  const o = i * words;
+  for (let w = 0; w < words; w++) out[w] = st[o + w]!;
+}
+
+/** Bytes a word of `states` must have to hold every word of it. */
+function widthFor(states: Int32Array): 1 | 2 | 4 {
+  let bits = 0;
+  for (let w = 0; w < states.length; w++) bits |= states[w]! ^ (states[w]! >> 31);
+  return bits < 0x80 ? 1 : bits < 0x8000 ? 2 : 4;
+}
+
+function wordsOf(width: 1 | 2 | 4, buffer: ArrayBufferLike, length = buffer.byteLength / width): StateWords {
+  return width === 1 ? new Int8Array(buffer, 0, length) : width === 2 ? new Int16Array(buffer, 0, length) : new Int32Array(buffer, 0, length);
+}
+
+function newBuffer(bytes: number, shared: boolean): SharedArrayBuffer | ArrayBuffer {
+  return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
+/** A level of one chunk: `count` entries of `words + 2` words each (hi, lo, state), as checkpoints keep them. */
+export function levelFrom(entries: Int32Array, count: number, words: number, shared: boolean): LevelBuffer {
+  const fps = new Int32Array(newBuffer(Math.max(1, 2 * count) * 4, shared));
+  const plain = new Int32Array(count * words);
+  for (let p = 0; p < count; p++) {
+    const o = p * (words + 2);
+    fps[2 * p] = entries[o]!;
+    fps[2 * p + 1] = entries[o + 1]!;
+    plain.set(entries.subarray(o + 2, o + 2 + words), p * words);
+  }
+  const width = widthFor(plain);
+  const states = wordsOf(width, newBuffer(Math.max(1, plain.length) * width, shared));
+  states.set(plain);
+  return { chunks: [{ first: 0, count, fps, states }], count };
 }
 
 /** The shared memory of one level's expansion. */
@@ -47,13 +102,80 @@ export interface FoundViolation extends Violation {
 }
 
 export interface ChunkResult {
-  /** Candidates: [level-table slot, key, hi, lo, ...state] each. */
-  candidates: Int32Array;
+  /** Candidates: [level-table slot, key, hi, lo] each, their states in `states`. */
+  meta: Int32Array;
+  states: StateWords;
   nCandidates: number;
   generated: number;
   violations: FoundViolation[];
   /** The first state of the chunk from which no thread could step (deadlock), if any. */
   stuck: (Violation & { pos: number }) | null;
+  /** The level found more states than its level table was sized for: it must be expanded again. */
+  overflow: boolean;
+}
+
+/**
+ * A chunk's candidates, in buffers that lengthen in place up to the chunk's worst case (every
+ * thread's successor of every state a candidate), their states in the narrowest width so far.
+ */
+class Candidates {
+  meta: Int32Array;
+  states: StateWords;
+  width: 1 | 2 | 4 = 1;
+  n = 0;
+  private room: number;
+
+  constructor(
+    private readonly words: number,
+    private readonly most: number,
+    expected: number,
+  ) {
+    this.room = Math.min(most, Math.max(16, expected));
+    this.meta = new Int32Array(growableBuffer(this.room * 16, most * 16), 0, this.room * 4);
+    this.states = wordsOf(1, growableBuffer(this.room * words, most * words));
+  }
+
+  push(slot: number, key: number, hi: number, lo: number, state: Int32Array): void {
+    if (this.n === this.room) this.grow();
+    const c = 4 * this.n;
+    this.meta[c] = slot;
+    this.meta[c + 1] = key;
+    this.meta[c + 2] = hi;
+    this.meta[c + 3] = lo;
+    // Copied and measured in one loop (set() between typed arrays of two types is slow); a
+    // word too wide for the chunk's width widens the chunk and is copied again.
+    const st = this.states;
+    const o = this.n * this.words;
+    let bits = 0;
+    for (let w = 0; w < state.length; w++) {
+      const v = state[w]!;
+      st[o + w] = v;
+      bits |= v ^ (v >> 31);
+    }
+    const width = bits < 0x80 ? 1 : bits < 0x8000 ? 2 : 4;
+    if (width > this.width) {
+      this.widen(width);
+      this.states.set(state, o);
+    }
+    this.n++;
+  }
+
+  private grow(): void {
+    this.room = Math.min(this.most, this.room * 2);
+    const meta = this.meta.buffer as SharedArrayBuffer;
+    const states = this.states.buffer as SharedArrayBuffer;
+    meta.grow(this.room * 16);
+    states.grow(this.room * this.words * this.width);
+    this.meta = new Int32Array(meta, 0, this.room * 4);
+    this.states = wordsOf(this.width, states);
+  }
+
+  private widen(width: 1 | 2 | 4): void {
+    const states = wordsOf(width, growableBuffer(this.room * this.words * width, this.most * this.words * width));
+    states.set(this.states);
+    this.states = states;
+    this.width = width;
+  }
 }
 
 /** Expands states [start, end) of the level: every thread's step from each. */
@@ -66,26 +188,26 @@ export function expandChunk<V extends StateView>(
   end: number,
 ): ChunkResult {
   const words = system.stateWords;
-  const cstride = words + ENTRY_HEADER;
   const threads = system.threads;
-  // On shared memory when the search is parallel: the result then crosses back uncopied.
-  const isShared = shared.found.buffer instanceof SharedArrayBuffer;
-  const alloc = (words: number) => new Int32Array(isShared ? new SharedArrayBuffer(words * 4) : new ArrayBuffer(words * 4));
-  // Most states have about one new successor: start there, double if not.
-  let candidates = alloc(Math.max(16, end - start) * cstride);
-  let n = 0;
+  // Most states have about one new successor. On shared memory: the result crosses back uncopied.
+  const out = new Candidates(words, Math.max(1, (end - start) * threads), end - start);
   let generated = 0;
   const violations: FoundViolation[] = [];
   let stuck: ChunkResult["stuck"] = null;
+  let overflow = false;
+  const s = new Int32Array(words);
   const next = new Int32Array(words);
   const found: ClaimResult = { slot: 0, fresh: false, lowered: false };
+  let reserved = 0;
+  let ci = chunkOf(level.chunks, start);
 
-  for (let pos = start; pos < end; pos++) {
-    const buf = level.bufs[level.at[2 * pos]!]!;
-    const o = level.at[2 * pos + 1]!;
-    const s = buf.subarray(o + ENTRY_HEADER, o + ENTRY_HEADER + words);
-    const parentHi = buf[o + 2]!;
-    const parentLo = buf[o + 3]!;
+  expand: for (let pos = start; pos < end; pos++) {
+    let chunk = level.chunks[ci]!;
+    if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;
+    const i = pos - chunk.first;
+    readState(chunk, i, s);
+    const parentHi = chunk.fps[2 * i]!;
+    const parentLo = chunk.fps[2 * i + 1]!;
     let moved = false;
     for (let t = 0; t < threads; t++) {
       const tr = system.step(s, t, next, parentHi, parentLo);
@@ -104,26 +226,23 @@ export function expandChunk<V extends StateView>(
       shared.found.claim(hi, lo, key, found);
       if (!found.lowered) continue;
       if (found.fresh) {
+        if (reserved === 0) {
+          if (!shared.found.reserve()) {
+            overflow = true;
+            break expand;
+          }
+          reserved = RESERVE;
+        }
+        reserved--;
         const v = checker.state(next);
         if (v) violations.push({ ...v, key: -1, slot: found.slot });
       }
-      if ((n + 1) * cstride > candidates.length) {
-        const c = alloc(candidates.length * 2);
-        c.set(candidates);
-        candidates = c;
-      }
-      const c = n * cstride;
-      candidates[c] = found.slot;
-      candidates[c + 1] = key;
-      candidates[c + 2] = hi;
-      candidates[c + 3] = lo;
-      candidates.set(next, c + 4);
-      n++;
+      out.push(found.slot, key, hi, lo, next);
     }
     if (!moved && !stuck) {
       const d = checker.stuck(s);
       if (d) stuck = { ...d, pos };
     }
   }
-  return { candidates, nCandidates: n, generated, violations, stuck };
+  return { meta: out.meta, states: out.states, nCandidates: out.n, generated, violations, stuck, overflow };
 }

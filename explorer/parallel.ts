@@ -11,7 +11,7 @@ import { Piscina } from "piscina";
 import { buildModel, type ModelSpec } from "../workers/models.js";
 import type { ExpandTask } from "../workers/expand.js";
 import { LevelSearch, type ExploreOptions, type ExploreResult } from "./bfs.js";
-import { expandChunk, type ChunkResult, type LevelShared } from "./level.js";
+import { chunkOf, expandChunk, type ChunkResult, type LevelShared } from "./level.js";
 
 /** Levels smaller than this are expanded on the main thread: a round trip costs more. */
 const SMALL_LEVEL = 1024;
@@ -56,14 +56,17 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
       }
       return results;
     }
-    const task = {
+    const level = search.level;
+    const task = (start: number, end: number): ExpandTask => ({
       spec,
       visited: shared.visited.buffer as SharedArrayBuffer,
+      visitedCapacity: shared.visited.capacity,
       found: shared.found.buffer as SharedArrayBuffer,
-      bufs: search.level.bufs.map((b) => b.buffer as SharedArrayBuffer),
-      at: search.level.at.buffer as SharedArrayBuffer,
-      count: search.level.count,
-    };
+      chunks: level.chunks.slice(chunkOf(level.chunks, start), chunkOf(level.chunks, end - 1) + 1),
+      count: level.count,
+      start,
+      end,
+    });
     pool ??= new Piscina<ExpandTask, ChunkResult>({
       filename: workerFile(),
       minThreads: workers - 1,
@@ -77,7 +80,7 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     const chunks = search.chunks(size);
     const local = Math.floor(chunks.length / workers);
     const pooled = chunks.slice(local).map(([start, end]) =>
-      workerPool.run({ ...task, start, end }).then((r) => {
+      workerPool.run(task(start, end)).then((r) => {
         search.progress();
         return r;
       }),

@@ -1,15 +1,22 @@
 /**
  * The fingerprint tables of the search, in SharedArrayBuffers so that workers see them.
  *
- * VisitedTable holds every state's 64-bit fingerprint (two Int32 words a slot, open addressing,
- * linear probing). During a level it is only read; the main thread adds the level's new states
- * when it merges the level, so it needs no atomics and no per-slot extra.
+ * VisitedTable holds every state's 64-bit fingerprint, two Int32 words a slot, in an ordered
+ * linear-probing table: a fingerprint's home slot is its high half scaled to the capacity
+ * (monotone in the fingerprint), and every run of occupied slots is kept sorted. A lookup then
+ * stops at the first larger fingerprint, so a miss costs about what a hit does and the table
+ * can run at 90% load; and growing moves every fingerprint to a slot at or after its old one,
+ * so the table grows in place, in a buffer that only lengthens: no second copy at any time.
+ * During a level it is only read; the main thread adds the level's new states when it merges
+ * the level, so it needs no atomics.
  *
  * LevelTable holds the states found in the level being expanded, with their claim: the
  * smallest (parent position, thread) key that reached each (explorer/level.ts). Workers insert
  * concurrently: a compare-and-swap on the high half (never 0: a 0 is stored as 1) claims an
  * empty slot, the claim is lowered with compare-and-swap, and the low half (never 0 either) is
  * written last; a reader that finds the high half waits for the low half before comparing.
+ * It is sized for the states the level is expected to find; a level that finds more is
+ * expanded again with a larger one (LevelSearch), which the fresh-insert budget detects.
  */
 const EMPTY = 0;
 
@@ -17,65 +24,149 @@ function norm(x: number): number {
   return x === 0 ? 1 : x | 0;
 }
 
-function home(hi: number, lo: number, mask: number): number {
-  return (hi ^ Math.imul(lo, 0x9e3779b1)) & mask;
+/** The high half scaled to [0, capacity): monotone, so runs can be kept in fingerprint order. */
+function scaled(hi: number, capacity: number): number {
+  return Math.floor((hi >>> 0) * capacity * 2 ** -32);
 }
 
-function newBuffer(bytes: number, shared: boolean): SharedArrayBuffer | ArrayBuffer {
-  return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+/**
+ * A buffer that lengthens in place, up to `maxBytes` (reserved address space, not memory). It
+ * is a growable SharedArrayBuffer even for a search on one thread: V8 reads fixed-length views
+ * of one as fast as those of a plain buffer, where views of a resizable ArrayBuffer, or
+ * length-tracking views, are several times slower. Views of it must therefore be given their
+ * length, and made again after it grows.
+ */
+export function growableBuffer(bytes: number, maxBytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(bytes, { maxByteLength: maxBytes });
 }
+
+/** The most a growable buffer may reach (V8 refuses 2^32 bytes and more). */
+const MAX_TABLE_BYTES = 2 ** 32 - 8;
+/** Slots past the capacity, for the runs that spill over the last home slot; more are added as needed. */
+const TAIL = 1024;
+const MAX_LOAD = 0.8;
+/** Growth by two fifths keeps the load between 57% and 80%. */
+const GROWTH = 1.4;
+/** Positions relocated per pass when growing in place. */
+const BLOCK = 4096;
 
 export class VisitedTable {
-  readonly slots: Int32Array;
-  readonly mask: number;
+  slots: Int32Array;
+  /** Home slots: [0, capacity); the slots after it hold spilled runs only. */
+  capacity: number;
   /** Fingerprints held; kept by the main thread. */
   size = 0;
 
-  constructor(capacityLog2: number, shared: boolean, buffer?: SharedArrayBuffer | ArrayBuffer) {
-    this.slots = new Int32Array(buffer ?? newBuffer((1 << capacityLog2) * 8, shared));
-    this.mask = this.slots.length / 2 - 1;
+  constructor(capacity: number, buffer?: SharedArrayBuffer) {
+    this.capacity = capacity;
+    const b = buffer ?? growableBuffer((capacity + TAIL) * 8, MAX_TABLE_BYTES);
+    this.slots = new Int32Array(b, 0, b.byteLength / 4);
+  }
+
+  /** A table with the slots a checkpoint kept. */
+  static from(slots: Int32Array, capacity: number, size: number): VisitedTable {
+    const t = new VisitedTable(capacity, growableBuffer(slots.byteLength, MAX_TABLE_BYTES));
+    t.slots.set(slots);
+    t.size = size;
+    return t;
   }
 
   get bytes(): number {
     return this.slots.byteLength;
   }
 
-  get buffer(): SharedArrayBuffer | ArrayBuffer {
-    return this.slots.buffer as SharedArrayBuffer | ArrayBuffer;
+  get buffer(): SharedArrayBuffer {
+    return this.slots.buffer as SharedArrayBuffer;
+  }
+
+  /** The slot holding the fingerprint or, if absent, the slot it would go to. */
+  private find(hi: number, lo: number): number {
+    const s = this.slots;
+    const uhi = hi >>> 0;
+    const ulo = lo >>> 0;
+    for (let i = scaled(hi, this.capacity); ; i++) {
+      const h = s[2 * i]!;
+      if (h === EMPTY) return i;
+      const uh = h >>> 0;
+      if (uh > uhi || (uh === uhi && s[2 * i + 1]! >>> 0 >= ulo)) return i;
+    }
   }
 
   has(hiIn: number, loIn: number): boolean {
     const hi = norm(hiIn);
     const lo = norm(loIn);
-    const s = this.slots;
-    for (let i = home(hi, lo, this.mask); ; i = (i + 1) & this.mask) {
-      const h = s[2 * i]!;
-      if (h === EMPTY) return false;
-      if (h === hi && s[2 * i + 1] === lo) return true;
-    }
+    const i = this.find(hi, lo);
+    return this.slots[2 * i] === hi && this.slots[2 * i + 1] === lo;
   }
 
-  /** Adds a fingerprint not yet present (main thread, between levels). */
+  /** Adds a fingerprint not yet present (main thread, between levels); grows the table as needed. */
   add(hiIn: number, loIn: number): void {
+    if (this.size + 1 > this.capacity * MAX_LOAD) this.grow(Math.ceil(this.capacity * GROWTH) + 16);
     const hi = norm(hiIn);
     const lo = norm(loIn);
+    const i = this.find(hi, lo);
+    let j = i;
+    while (this.slots[2 * j] !== EMPTY) j++;
+    // Keep an empty slot after the last run: lookups stop there.
+    if (2 * j + 4 > this.slots.length) this.extend(2 * j + 2 * TAIL);
     const s = this.slots;
-    let i = home(hi, lo, this.mask);
-    while (s[2 * i] !== EMPTY) i = (i + 1) & this.mask;
+    s.copyWithin(2 * i + 2, 2 * i, 2 * j);
     s[2 * i] = hi;
     s[2 * i + 1] = lo;
     this.size++;
   }
 
-  /** This table, or a larger copy, with room for `needed` fingerprints at three-quarter load. */
-  grownFor(needed: number): VisitedTable {
-    let log2 = Math.log2(this.mask + 1);
-    while ((1 << log2) * 0.75 < needed) log2++;
-    if (1 << log2 === this.mask + 1) return this;
-    const t = new VisitedTable(log2, this.buffer instanceof SharedArrayBuffer);
+  /** Lengthens the buffer to `words` words (zeroed: empty slots). */
+  private extend(words: number): void {
+    this.buffer.grow(words * 4);
+    this.slots = new Int32Array(this.buffer, 0, words);
+  }
+
+  /**
+   * Moves every fingerprint to its place for the new capacity. Each goes to max(new home, the
+   * previous one's place + 1), never before its old slot, so working back from the end only
+   * overwrites slots already moved from. The places are computed forward, so a first pass
+   * records the place before each block and a second moves the blocks back to front.
+   */
+  private grow(capacity: number): void {
+    const old = this.slots.length / 2;
+    const before = new Int32Array(Math.ceil(old / BLOCK));
+    let q = -1;
+    for (let b = 0, from = 0; from < old; b++, from += BLOCK) {
+      before[b] = q;
+      const s = this.slots;
+      const to = Math.min(old, from + BLOCK);
+      for (let p = from; p < to; p++) {
+        const h = s[2 * p]!;
+        if (h === EMPTY) continue;
+        const home = scaled(h, capacity);
+        q = home > q ? home : q + 1;
+      }
+    }
+    this.extend(Math.max(capacity + TAIL, q + 1 + TAIL) * 2);
     const s = this.slots;
-    for (let i = 0; i <= this.mask; i++) if (s[2 * i] !== EMPTY) t.add(s[2 * i]!, s[2 * i + 1]!);
-    return t;
+    const place = new Int32Array(BLOCK);
+    for (let b = before.length - 1; b >= 0; b--) {
+      const from = b * BLOCK;
+      const to = Math.min(old, from + BLOCK);
+      let at = before[b]!;
+      for (let p = from; p < to; p++) {
+        const h = s[2 * p]!;
+        if (h === EMPTY) continue;
+        const home = scaled(h, capacity);
+        place[p - from] = at = home > at ? home : at + 1;
+      }
+      for (let p = to - 1; p >= from; p--) {
+        const h = s[2 * p]!;
+        const np = place[p - from]!;
+        if (h === EMPTY || np === p) continue;
+        s[2 * np] = h;
+        s[2 * np + 1] = s[2 * p + 1]!;
+        s[2 * p] = EMPTY;
+        s[2 * p + 1] = EMPTY;
+      }
+    }
+    this.capacity = capacity;
   }
 }
 
@@ -88,25 +179,49 @@ export interface ClaimResult {
   lowered: boolean;
 }
 
+/** Words before the slots: the count of fresh inserts reserved so far, and the most allowed. */
+const LEVEL_HEADER = 16;
+/** Fresh inserts a chunk reserves at a time: one shared atomic add per this many new states. */
+export const RESERVE = 64;
+const LEVEL_LOAD = 0.7;
+
 export class LevelTable {
   readonly slots: Int32Array;
-  readonly mask: number;
+  readonly capacity: number;
 
-  /** Room for `entries` states at half load. */
+  /** Room for `entries` fresh states (and the reservations chunks hold unused) at 70% load. */
   constructor(entries: number, shared: boolean, buffer?: SharedArrayBuffer | ArrayBuffer) {
-    let cap = 16;
-    while (cap < entries * 2) cap *= 2;
-    this.slots = new Int32Array(buffer ?? newBuffer(cap * 12, shared));
-    this.mask = this.slots.length / 3 - 1;
+    if (buffer) {
+      this.slots = new Int32Array(buffer);
+    } else {
+      const cap = Math.ceil((entries + 64 * RESERVE) / LEVEL_LOAD);
+      const bytes = (LEVEL_HEADER + 3 * cap) * 4;
+      this.slots = new Int32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+      this.slots[1] = entries;
+    }
+    this.capacity = (this.slots.length - LEVEL_HEADER) / 3;
   }
 
   get buffer(): SharedArrayBuffer | ArrayBuffer {
     return this.slots.buffer as SharedArrayBuffer | ArrayBuffer;
   }
 
+  get bytes(): number {
+    return this.slots.byteLength;
+  }
+
+  /**
+   * Reserves RESERVE fresh inserts; false once the level has found more states than the table
+   * was sized for. A reservation that starts below the limit is granted, so the inserts stay
+   * under the limit plus one reservation and one unreserved insert per chunk in flight.
+   */
+  reserve(): boolean {
+    return Atomics.add(this.slots, 0, RESERVE) < this.slots[1]!;
+  }
+
   /** The state's smallest claim so far. */
   claimAt(slot: number): number {
-    return this.slots[3 * slot + 2]!;
+    return this.slots[LEVEL_HEADER + 3 * slot + 2]!;
   }
 
   /** Finds or inserts the fingerprint and lowers its claim to `key` if that is smaller. */
@@ -114,8 +229,9 @@ export class LevelTable {
     const hi = norm(hiIn);
     const lo = norm(loIn);
     const s = this.slots;
-    for (let i = home(hi, lo, this.mask); ; i = (i + 1) & this.mask) {
-      const o = 3 * i;
+    const cap = this.capacity;
+    for (let i = scaled(hi ^ Math.imul(lo, 0x9e3779b1), cap); ; i = i + 1 === cap ? 0 : i + 1) {
+      const o = LEVEL_HEADER + 3 * i;
       let h = s[o]!;
       if (h === EMPTY) {
         h = Atomics.compareExchange(s, o, EMPTY, hi);

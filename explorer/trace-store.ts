@@ -1,44 +1,48 @@
 /**
  * Parent links: for each state id, the id of the state it was first reached from and the
- * thread that moved. Five bytes a state; a counterexample is rebuilt from them by re-executing
- * the threads from the initial state.
+ * thread that moved. Five bytes a state, in blocks that are added as the search grows (never
+ * copied to a larger array); a counterexample is rebuilt from them by re-executing the threads
+ * from the initial state.
  */
+const BLOCK_LOG2 = 16;
+const BLOCK = 1 << BLOCK_LOG2;
+
 export class TraceStore {
-  private parent = new Int32Array(1 << 16);
-  private via = new Uint8Array(1 << 16);
+  private parents: Int32Array[] = [];
+  private vias: Uint8Array[] = [];
   size = 0;
 
   get bytes(): number {
-    return this.parent.byteLength + this.via.byteLength;
+    return this.parents.length * BLOCK * 5;
   }
 
   add(parent: number, thread: number): void {
-    if (this.size === this.parent.length) {
-      const p = new Int32Array(this.size * 2);
-      p.set(this.parent);
-      this.parent = p;
-      const v = new Uint8Array(this.size * 2);
-      v.set(this.via);
-      this.via = v;
+    const i = this.size & (BLOCK - 1);
+    if (i === 0) {
+      this.parents.push(new Int32Array(BLOCK));
+      this.vias.push(new Uint8Array(BLOCK));
     }
-    this.parent[this.size] = parent;
-    this.via[this.size] = thread;
+    const b = this.size >>> BLOCK_LOG2;
+    this.parents[b]![i] = parent;
+    this.vias[b]![i] = thread;
     this.size++;
   }
 
-  /** The used part of the two arrays, for a checkpoint. */
+  /** The links, each array in one piece, for a checkpoint. */
   contents(): { parent: Int32Array; via: Uint8Array } {
-    return { parent: this.parent.subarray(0, this.size), via: this.via.subarray(0, this.size) };
+    const parent = new Int32Array(this.size);
+    const via = new Uint8Array(this.size);
+    this.parents.forEach((p, b) => {
+      const n = Math.min(BLOCK, this.size - b * BLOCK);
+      parent.set(p.subarray(0, n), b * BLOCK);
+      via.set(this.vias[b]!.subarray(0, n), b * BLOCK);
+    });
+    return { parent, via };
   }
 
   static from(parent: Int32Array, via: Uint8Array): TraceStore {
     const t = new TraceStore();
-    const cap = Math.max(1 << 16, 2 ** Math.ceil(Math.log2(parent.length + 1)));
-    t.parent = new Int32Array(cap);
-    t.parent.set(parent);
-    t.via = new Uint8Array(cap);
-    t.via.set(via);
-    t.size = parent.length;
+    for (let i = 0; i < parent.length; i++) t.add(parent[i]!, via[i]!);
     return t;
   }
 
@@ -46,8 +50,10 @@ export class TraceStore {
   path(id: number): number[] {
     const out: number[] = [];
     while (id > 0) {
-      out.push(this.via[id]!);
-      id = this.parent[id]!;
+      const b = id >>> BLOCK_LOG2;
+      const i = id & (BLOCK - 1);
+      out.push(this.vias[b]![i]!);
+      id = this.parents[b]![i]!;
     }
     return out.reverse();
   }

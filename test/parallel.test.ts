@@ -52,7 +52,7 @@ describe("determinism: the same result for any number of workers", () => {
 
 describe("bounds", () => {
   it("--max-memory stops the search cleanly: incomplete, bound max-memory", async () => {
-    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: "modern" }, 1, { maxMemoryBytes: 4 << 20 });
+    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: "modern" }, 1, { maxMemoryBytes: 1 << 20 });
     expect(r.verdict).toBe("incomplete");
     expect(r.bound).toBe("max-memory");
     expect(r.stats.distinctStates).toBeLessThan(62_739);
@@ -67,7 +67,7 @@ describe("bounds", () => {
 
   it("the CLI maps --max-memory to exit 3 and writes the report it was asked for", () => {
     const report = join(dir, "mem.json");
-    const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", LARGE, "--max-memory", "4M", "--report", report, "--no-progress"], {
+    const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", LARGE, "--max-memory", "1M", "--report", report, "--no-progress"], {
       encoding: "utf8",
     });
     expect(r.status, r.stderr).toBe(3);

@@ -1,9 +1,9 @@
 /**
  * The piscina worker: expands one chunk of a level (explorer/level.ts) against the shared
- * fingerprint table. The model is built once per worker and kept.
+ * fingerprint tables. The model is built once per worker and kept.
  */
 import { Checker } from "../explorer/check.js";
-import { expandChunk, type ChunkResult } from "../explorer/level.js";
+import { expandChunk, type ChunkResult, type LevelChunk } from "../explorer/level.js";
 import { LevelTable, VisitedTable } from "../explorer/shared-table.js";
 import type { StateView } from "../model/state-view.js";
 import { buildModel, type ModelSpec } from "./models.js";
@@ -11,9 +11,10 @@ import { buildModel, type ModelSpec } from "./models.js";
 export interface ExpandTask {
   readonly spec: ModelSpec;
   readonly visited: SharedArrayBuffer;
+  readonly visitedCapacity: number;
   readonly found: SharedArrayBuffer;
-  readonly bufs: readonly SharedArrayBuffer[];
-  readonly at: SharedArrayBuffer;
+  /** The level's chunks that hold positions [start, end), on shared memory. */
+  readonly chunks: readonly LevelChunk[];
   readonly count: number;
   readonly start: number;
   readonly end: number;
@@ -29,6 +30,6 @@ export default function expand(task: ExpandTask): ChunkResult {
     m = { system: built.system, checker: new Checker(built.system, built.invariants) };
     models.set(key, m);
   }
-  const shared = { visited: new VisitedTable(0, true, task.visited), found: new LevelTable(0, true, task.found) };
-  return expandChunk(m.system, m.checker, { bufs: task.bufs.map((b) => new Int32Array(b)), at: new Int32Array(task.at), count: task.count }, shared, task.start, task.end);
+  const shared = { visited: new VisitedTable(task.visitedCapacity, task.visited), found: new LevelTable(0, true, task.found) };
+  return expandChunk(m.system, m.checker, { chunks: task.chunks, count: task.count }, shared, task.start, task.end);
 }

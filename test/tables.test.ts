@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { LevelTable, RESERVE, VisitedTable } from "../explorer/shared-table.js";
+
+/** A deterministic stream of 32-bit values (xorshift). */
+function stream(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x | 0;
+  };
+}
+
+describe("VisitedTable (ordered, grown in place)", () => {
+  it("finds every fingerprint added across many growths, and none that was not", () => {
+    const t = new VisitedTable(16);
+    const next = stream(7);
+    const added: [number, number][] = [
+      [0, 0],
+      [-1, -1],
+      [0x7fffffff, 1],
+      [-0x80000000, 5],
+    ];
+    // Clustered high halves too: long runs that spill over the last home slot.
+    for (let i = 0; i < 40_000; i++) added.push(i % 3 === 0 ? [-1 - (i % 50), next()] : [next(), next()]);
+    const key = ([hi, lo]: [number, number]) => `${hi === 0 ? 1 : hi},${lo === 0 ? 1 : lo}`;
+    const unique = [...new Map(added.map((f) => [key(f), f])).values()];
+    for (const [hi, lo] of unique) t.add(hi, lo);
+    expect(t.size).toBe(unique.length);
+    expect(t.capacity).toBeGreaterThan(unique.length);
+    for (const [hi, lo] of unique) expect(t.has(hi, lo)).toBe(true);
+    const seen = new Set(unique.map(key));
+    for (let i = 0; i < 40_000; i++) {
+      const f: [number, number] = [next(), next()];
+      if (!seen.has(key(f))) expect(t.has(f[0], f[1])).toBe(false);
+    }
+  });
+
+  it("a copy of its slots at the same capacity is the same table (checkpoints)", () => {
+    const t = new VisitedTable(16);
+    const next = stream(3);
+    const fps = Array.from({ length: 1000 }, () => [next(), next()] as const);
+    for (const [hi, lo] of fps) t.add(hi, lo);
+    const u = VisitedTable.from(t.slots.slice(), t.capacity, t.size);
+    for (const [hi, lo] of fps) expect(u.has(hi, lo)).toBe(true);
+    expect(u.size).toBe(t.size);
+  });
+});
+
+describe("LevelTable", () => {
+  it("keeps each state's smallest claim", () => {
+    const t = new LevelTable(100, false);
+    const out = { slot: 0, fresh: false, lowered: false };
+    t.claim(5, 6, 40, out);
+    expect(out).toMatchObject({ fresh: true, lowered: true });
+    const slot = out.slot;
+    t.claim(5, 6, 50, out);
+    expect(out).toMatchObject({ slot, fresh: false, lowered: false });
+    t.claim(5, 6, 10, out);
+    expect(out).toMatchObject({ slot, fresh: false, lowered: true });
+    expect(t.claimAt(slot)).toBe(10);
+  });
+
+  it("grants reservations of fresh inserts until the size it was made for is reached", () => {
+    const t = new LevelTable(3 * RESERVE, false);
+    expect([t.reserve(), t.reserve(), t.reserve(), t.reserve()]).toEqual([true, true, true, false]);
+    expect(new LevelTable(1, false).reserve()).toBe(true);
+    expect(new LevelTable(0, false).reserve()).toBe(false);
+  });
+});
