@@ -187,6 +187,34 @@ describe("4 KiB memory", () => {
   });
 });
 
+describe("4 KiB files", () => {
+  /** The base scenario with a 2-page 4 KiB file mapped privately in slot 3. */
+  const filed = (edit: (s: Record<string, any>) => void) =>
+    broken((s) => {
+      s.files4k = [{ name: "data", pages: 2 }];
+      s.setup[0].ops.push({ mmap4k: { addr: 3, pages: 2, file: "data" } });
+      edit(s);
+    });
+  it("the base scenario with a 4 KiB file mapping is valid", () => {
+    expect(loadScenario(filed(() => {})).config.files4k).toEqual([{ name: "data", pages: 2, isize: 2, dax: false, data: true }]);
+  });
+  it("a shared mapping of a 4 KiB file", () => {
+    expectError(filed((s) => (s.setup[0].ops[1].mmap4k.shared = true)), "setup.0.ops.1.mmap4k.shared", /MAP_PRIVATE only/);
+  });
+  it("a mapping of an unknown 4 KiB file", () => {
+    expectError(filed((s) => (s.setup[0].ops[1].mmap4k.file = "nofile")), "setup.0.ops.1.mmap4k.file", /unknown 4 KiB file \(files4k\) "nofile"/);
+  });
+  it("a mapping past the end of the file", () => {
+    expectError(filed((s) => (s.files4k[0].pages = 1)), "setup.0.ops.1.mmap4k.pages", /maps past the 1 pages of file "data"/);
+  });
+  it("get_user_pages of a file mapping", () => {
+    expectError(filed((s) => (s.threads[0].ops[1] = { gup4k: { addr: 3, page: 0 } })), "threads.0.ops.1.gup4k.addr", /maps a 4 KiB file/);
+  });
+  it("an ftruncate4k of a hugetlbfs file's name", () => {
+    expectError(filed((s) => s.threads[0].ops.push({ ftruncate4k: { file: "hugefile", size: 0 } })), "threads.0.ops.3.ftruncate4k.file", /unknown 4 KiB file/);
+  });
+});
+
 describe("missing required fields", () => {
   it("no summary", () => {
     expectError(broken((s) => delete s.summary), "summary", /expected string|required/i);
