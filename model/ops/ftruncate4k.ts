@@ -17,7 +17,11 @@ import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
 type Truncate4kStep = "do_truncate" | "filemap_invalidate_lock" | "unmap_mapping_range" | "truncate_inode_pages" | "unmap_mapping_range_again" | "truncate_blocks";
 
-/** A DAX file of today's kernel is truncated under invalidate_lock too (a page-cache one as well). */
+/**
+ * Today's truncate holds invalidate_lock (mapping->invalidate_lock, v5.15), on a DAX file and a
+ * page-cache one alike. It came after the DAX entry locks, so the variant that has
+ * dax_iomap_pte_fault is the one that has it; seed 004's kernel has neither.
+ */
 function invalidate_lock_held(k: Kernel): boolean {
   return k.variant.daxFault === "dax_iomap_pte_fault";
 }
