@@ -314,6 +314,7 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
+    ...before2022,
     name: "bug-dax-cow-unlock-mode",
     summary:
       "v4.3 (2015): __dax_fault returns a COW fault's no-page VM_FAULT_LOCKED holding i_mmap_rwsem for read, and do_cow_fault releases it with i_mmap_unlock_write (lock-balance)",
