@@ -192,6 +192,7 @@ const modern: Variant = {
 /** Kernels before 2022: no hugetlb VMA lock (v6.1), and MADV_DONTNEED refused hugetlb VMAs (v5.18). */
 const before2022 = { hugetlbVmaLock: "none", hugetlbDontneed: "EINVAL" } as const;
 
+/** modern, the seeds as posted, then the historical bugs in kernel-notes §7 order and the later ones. */
 export const VARIANTS: readonly Variant[] = [
   modern,
   {
@@ -201,15 +202,6 @@ export const VARIANTS: readonly Variant[] = [
     summary: "seed 000 as posted (2004 hugepage COW): prefault at mmap, no reservations, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
     hugetlbPrefault: true,
     faultMutex: "none",
-  },
-  {
-    ...modern,
-    ...before2022,
-    name: "seed-002",
-    summary:
-      "seed 002 as posted (2007 hugetlb character device): page_mmap's checks, no reservations, page_fault under one instantiation mutex, its error paths included",
-    hugepageCharDevice: true,
-    faultMutex: "global",
   },
   {
     ...modern,
@@ -226,10 +218,11 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
-    name: "seed-004",
+    name: "seed-002",
     summary:
-      "seed 004 as posted (2014 \"mm: Allow page fault handlers to perform the COW\" with the v11 DAX fault): a DAX COW fault copies the block, then returns no page holding i_mmap_mutex, which do_cow_fault releases",
-    daxFault: "do_dax_fault",
+      "seed 002 as posted (2007 hugetlb character device): page_mmap's checks, no reservations, page_fault under one instantiation mutex, its error paths included",
+    hugepageCharDevice: true,
+    faultMutex: "global",
   },
   {
     ...modern,
@@ -239,6 +232,14 @@ export const VARIANTS: readonly Variant[] = [
     ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
     reserveAdjustsRace: false,
+  },
+  {
+    ...modern,
+    ...before2022,
+    name: "seed-004",
+    summary:
+      "seed 004 as posted (2014 \"mm: Allow page fault handlers to perform the COW\" with the v11 DAX fault): a DAX COW fault copies the block, then returns no page holding i_mmap_mutex, which do_cow_fault releases",
+    daxFault: "do_dax_fault",
   },
   {
     ...modern,
@@ -277,11 +278,34 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    name: "bug-punch-hole-fault-race",
+    summary:
+      "before the 2015 hole-punch fixes: a fault between the punch's unmap and its page removal leaves a page mapped in the hole, outside the page cache (page-cache-coherence)",
+    punchSkipsRemap: true,
+  },
+  {
+    ...modern,
+    ...before2022,
     name: "bug-fork-child-pte-writable",
     summary: "fork leaves the child's pte writable to a page the parent still maps (2021): a child's write is seen by the parent (cow-isolation)",
     forkLeavesChildWritable: true,
   },
   {
+    ...modern,
+    ...before2022,
+    name: "bug-restore-reserve-on-error-underflow",
+    summary:
+      "before 2021: restore_reserve_on_error leaves the map entry of a failed allocation that had no reservation; after a hole punch the next fault consumes a reservation Rsvd does not hold (reservation-conservation, then Rsvd wraps)",
+    restoreReserveDeletesStale: false,
+  },
+  {
+    ...modern,
+    name: "bug-dontneed-frees-after-unlock",
+    summary:
+      "before 2820b0f09be9 (v6.7): MADV_DONTNEED frees the pages it unmapped after dropping the VMA lock, which private mappings did not have yet; a fault of the same mm in between finds the pool empty and gets SIGBUS (zap-fault-serializable)",
+    hugetlbVmaLock: "__vma_shareable_lock",
+    hugetlbDontneed: "__unmap_hugepage_range_final",
+  },  {
     ...modern,
     name: "bug-wp-pagecache-folio-deadlock",
     summary:
@@ -299,22 +323,6 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
-    name: "bug-punch-hole-fault-race",
-    summary:
-      "before the 2015 hole-punch fixes: a fault between the punch's unmap and its page removal leaves a page mapped in the hole, outside the page cache (page-cache-coherence)",
-    punchSkipsRemap: true,
-  },
-  {
-    ...modern,
-    ...before2022,
-    name: "bug-restore-reserve-on-error-underflow",
-    summary:
-      "before 2021: restore_reserve_on_error leaves the map entry of a failed allocation that had no reservation; after a hole punch the next fault consumes a reservation Rsvd does not hold (reservation-conservation, then Rsvd wraps)",
-    restoreReserveDeletesStale: false,
-  },
-  {
-    ...modern,
-    ...before2022,
     name: "bug-dax-cow-unlock-mode",
     summary:
       "v4.3 (2015): __dax_fault returns a COW fault's no-page VM_FAULT_LOCKED holding i_mmap_rwsem for read, and do_cow_fault releases it with i_mmap_unlock_write (lock-balance)",
@@ -328,14 +336,7 @@ export const VARIANTS: readonly Variant[] = [
       "today's __unmap_hugepage_range (df7a6d1f6405, measured on 6.18): the owner's unmap of a COW-shared page un-consumes its index and Rsvd falls below the reservations outstanding, then wraps (reservation-conservation)",
     restoreReserveOnUnmap: true,
   },
-  {
-    ...modern,
-    name: "bug-dontneed-frees-after-unlock",
-    summary:
-      "before 2820b0f09be9 (v6.7): MADV_DONTNEED frees the pages it unmapped after dropping the VMA lock, which private mappings did not have yet; a fault of the same mm in between finds the pool empty and gets SIGBUS (zap-fault-serializable)",
-    hugetlbVmaLock: "__vma_shareable_lock",
-    hugetlbDontneed: "__unmap_hugepage_range_final",
-  },
+
 ];
 
 export function findVariant(name: string): Variant | undefined {
