@@ -24,9 +24,9 @@ import {
   fault_done,
   fault_pte,
   fault_sigbus,
-  finish_cow_fault,
   ptl,
   set_fault_pte,
+  set_new_anon_pte,
   type FaultReturn,
   type SmallFaultStep,
   type StepDef,
@@ -156,7 +156,7 @@ export function daxFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRetu
           // dax_fault_cow_page: copy or clear, then finish_fault, and VM_FAULT_DONE_COW.
           copy_to_cow_page(k, t, block_data(k, f, idx));
           k.lock_uncontended(ptl(k, t), t, "page-table lock in finish_fault");
-          finish_cow_fault(k, t);
+          set_new_anon_pte(k, t);
           k.unlock(ptl(k, t));
         } else {
           vm_insert_mixed(k, t, k.buffer_mapped(f, idx) ? pfn_pte_special(k.block(f, idx)) : zero_pte(k.L.zeroPage));

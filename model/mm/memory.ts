@@ -193,10 +193,12 @@ export function copy_to_cow_page(k: Kernel, t: number, content: number): void {
 }
 
 /**
- * finish_fault for a COW fault, under the page-table lock: the copy (L_NEW) becomes the pte if the
- * pte is still what the fault saw (pte_same), writable as the VMA allows; otherwise it is dropped.
+ * Under the page-table lock, the fault's new anonymous page (L_NEW: do_anonymous_page's zeroed
+ * page, or do_cow_fault's copy in finish_fault) becomes the pte if the pte is still what the
+ * fault saw (vmf_pte_changed, pte_same), writable as the VMA allows; otherwise another thread
+ * filled the pte and the page is released.
  */
-export function finish_cow_fault(k: Kernel, t: number): void {
+export function set_new_anon_pte(k: Kernel, t: number): void {
   const copy = k.local(t, L_NEW);
   k.set_local(t, L_NEW, 0);
   if (fault_pte(k, t) !== k.local(t, L_ORIG_PTE)) {
@@ -345,7 +347,6 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
       writes: ["ptl", "pte", "page"],
       run(k, t) {
         if (!k.trylock(ptl(k, t), t)) return BLOCKED;
-        const vma = k.local(t, L_VMA);
         const g = k.local(t, L_NEW);
         const changed = fault_pte(k, t) !== k.local(t, L_ORIG_PTE); // vmf_pte_changed
         if (!g) {
@@ -359,14 +360,7 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
           k.unlock(ptl(k, t));
           return fault_done(k, t, ret, 0);
         }
-        k.set_local(t, L_NEW, 0);
-        if (changed) {
-          k.unlock(ptl(k, t));
-          folio_put(k, g); // release: another thread filled the pte
-          return fault_done(k, t, ret, 0);
-        }
-        folio_add_new_anon_rmap(k, g);
-        set_fault_pte(k, t, mk_pte(g, (k.vm_flags(vma) & VM_WRITE) !== 0));
+        set_new_anon_pte(k, t);
         k.unlock(ptl(k, t));
         return fault_done(k, t, ret, 0);
       },
@@ -438,7 +432,7 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
         if (!k.trylock(ptl(k, t), t)) return BLOCKED;
         const vma = k.local(t, L_VMA);
         const page = k.local(t, L_PAGE);
-        finish_cow_fault(k, t);
+        set_new_anon_pte(k, t);
         k.unlock(ptl(k, t));
         if (page) {
           k.set_local(t, L_PAGE, 0);
