@@ -9,7 +9,8 @@ import type { Invariant } from "../invariants/types.js";
 import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
-import { expandChunk, levelBytes, levelFrom, readState, type ChunkResult, type LevelBuffer, type LevelChunk, type LevelShared, type StateWords } from "./level.js";
+import { expandHere } from "./direct.js";
+import { levelBytes, levelFrom, readState, type ChunkResult, type LevelBuffer, type LevelChunk, type LevelShared, type StateWords } from "./level.js";
 import { LevelTable, VisitedTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
 import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
@@ -177,9 +178,12 @@ export class LevelSearch<V extends StateView> {
     return null;
   }
 
-  /** During a level: the result if a bound stops the search (the level is dropped; the last checkpoint stands). */
-  private duringLevel(): ExploreResult | null {
-    const bound = this.boundDuringLevel();
+  /**
+   * During a level: the result if a bound stops the search (the level is dropped; the last
+   * checkpoint stands). `pending`: bytes of the next level written so far.
+   */
+  duringLevel(pending = 0): ExploreResult | null {
+    const bound = this.boundDuringLevel(pending);
     if (!bound) return null;
     return this.finish(bound);
   }
@@ -192,9 +196,9 @@ export class LevelSearch<V extends StateView> {
     return this.boundDuringLevel();
   }
 
-  private boundDuringLevel(): Bound | undefined {
+  private boundDuringLevel(pending = 0): Bound | undefined {
     if (this.opts.interrupted?.()) return "interrupted";
-    if (this.memoryBytes() > (this.opts.maxMemoryBytes ?? Infinity)) return "max-memory";
+    if (this.memoryBytes() + pending > (this.opts.maxMemoryBytes ?? Infinity)) return "max-memory";
     return undefined;
   }
 
@@ -230,23 +234,23 @@ export class LevelSearch<V extends StateView> {
   }
 
   /**
-   * The shared memory for expanding the current level: a level table with room for the states
-   * the level is expected to find (complete() has the level expanded again if it finds more).
+   * The shared memory for workers to expand the current level: a level table with room for the
+   * states the level is expected to find (complete() has the level expanded again if it finds more).
    */
-  private prepare(): LevelShared {
+  prepare(): LevelShared {
     const expected = Math.ceil(this.level.count * Math.min(this.system.threads, this.growth));
     return { visited: this.table, found: new LevelTable(expected + 1024, this.shared) };
   }
 
-  /** The shared memory to expand the next level with, or the search's result if it ends here. */
-  next(): LevelShared | ExploreResult {
+  /** Before each level: the search's result if it ends here, else null (expand the level). */
+  next(): ExploreResult | null {
     if (!this.started) {
       this.started = true;
       const first = this.start();
       if (first) return first;
     }
     if (this.level.count === 0) return this.finish();
-    return this.beforeLevel() ?? this.prepare();
+    return this.beforeLevel();
   }
 
   /**
@@ -287,10 +291,9 @@ export class LevelSearch<V extends StateView> {
    * in buffers of their exact size; returns the result if the level found a violation.
    */
   private merge(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
-    const threads = this.system.threads;
     const held = this.memoryBytes() + shared.found.bytes + results.reduce((n, r) => n + r.meta.byteLength + r.states.byteLength, 0);
     this.peakBytes = Math.max(this.peakBytes, held);
-    const stuck = results.find((r) => r.stuck)?.stuck;
+    const stuck = results.find((r) => r.stuck)?.stuck ?? null;
     let best: { v: Violation; key: number } | null = null;
     for (const r of results)
       for (const v of r.violations) {
@@ -306,19 +309,28 @@ export class LevelSearch<V extends StateView> {
       if (n > 0) chunks.push(this.exactChunk(r, kept, n));
       kept += n;
     }
-    const next: LevelBuffer = { chunks, count: kept };
-    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + shared.found.bytes + levelBytes(next));
+    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + shared.found.bytes);
+    return this.conclude({ chunks, count: kept }, stuck, best);
+  }
 
+  /**
+   * The level is expanded and its new states are in the table and the trace store: the result
+   * if the level found a violation — a state of the level from which no thread can step first,
+   * else the violation with the smallest key — or null, the next level installed.
+   */
+  conclude(next: LevelBuffer, stuck: (Violation & { pos: number }) | null, best: { v: Violation; key: number } | null): ExploreResult | null {
+    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + levelBytes(next));
+    const threads = this.system.threads;
     if (stuck)
       return this.violated({ invariant: stuck.invariant, message: stuck.message }, this.depth, this.traces.path(this.levelIdBase + stuck.pos));
     if (best) {
       const parent = this.levelIdBase + Math.floor(best.key / threads);
       return this.violated(best.v, this.depth + 1, [...this.traces.path(parent), best.key % threads]);
     }
-    this.growth = this.level.count ? 1.5 * Math.max(1, kept / this.level.count) : this.system.threads;
+    this.growth = this.level.count ? 1.5 * Math.max(1, next.count / this.level.count) : this.system.threads;
     this.levelIdBase += this.level.count;
     this.level = next;
-    if (kept > 0) this.depth++;
+    if (next.count > 0) this.depth++;
     return null;
   }
 
@@ -392,15 +404,11 @@ export function explore<V extends StateView>(
 ): ExploreResult {
   const search = new LevelSearch(system, invariants, opts, false);
   for (;;) {
-    const shared = search.next();
-    if ("verdict" in shared) return shared;
-    const results: ChunkResult[] = [];
-    for (const [start, end] of search.chunks()) {
-      results.push(expandChunk(system, search.checker, search.level, shared, start, end));
-      search.progress();
-      if (opts.interrupted?.()) break;
-    }
-    const done = search.complete(shared, results);
-    if (done) return done;
+    const result = search.next();
+    if (result) return result;
+    const level = expandHere(search);
+    let step = level.next();
+    while (!step.done) step = level.next();
+    if (step.value) return step.value;
   }
 }

@@ -62,6 +62,20 @@ function widthFor(states: Int32Array): 1 | 2 | 4 {
   return bits < 0x80 ? 1 : bits < 0x8000 ? 2 : 4;
 }
 
+/**
+ * Copies `state` into `st` at `o` and returns the width its words need. Copied and measured in
+ * one loop: set() between typed arrays of two types is slow.
+ */
+function copyMeasured(state: Int32Array, st: StateWords, o: number): 1 | 2 | 4 {
+  let bits = 0;
+  for (let w = 0; w < state.length; w++) {
+    const v = state[w]!;
+    st[o + w] = v;
+    bits |= v ^ (v >> 31);
+  }
+  return bits < 0x80 ? 1 : bits < 0x8000 ? 2 : 4;
+}
+
 function wordsOf(width: 1 | 2 | 4, buffer: ArrayBufferLike, length = buffer.byteLength / width): StateWords {
   return width === 1 ? new Int8Array(buffer, 0, length) : width === 2 ? new Int16Array(buffer, 0, length) : new Int32Array(buffer, 0, length);
 }
@@ -84,6 +98,67 @@ export function levelFrom(entries: Int32Array, count: number, words: number, sha
   const states = wordsOf(width, newBuffer(Math.max(1, plain.length) * width, shared));
   states.set(plain);
   return { chunks: [{ first: 0, count, fps, states }], count };
+}
+
+/**
+ * Writes a level entry by entry, in chunks of `capacity` entries, each chunk's states at the
+ * narrowest width that holds all of them (explorer/direct.ts builds the next level with it).
+ */
+export class LevelWriter {
+  readonly chunks: LevelChunk[] = [];
+  count = 0;
+  private fps: Int32Array;
+  private states: StateWords;
+  private width: 1 | 2 | 4 = 1;
+  /** Entries in the chunk being written. */
+  private n = 0;
+
+  constructor(
+    private readonly words: number,
+    private readonly capacity: number,
+    private readonly shared: boolean,
+  ) {
+    this.fps = new Int32Array(newBuffer(capacity * 8, shared));
+    this.states = wordsOf(1, newBuffer(capacity * words, shared));
+  }
+
+  /** Bytes held: the chunks written and the one being written. */
+  get bytes(): number {
+    return levelBytes(this) + (this.n > 0 ? this.fps.byteLength + this.states.byteLength : 0);
+  }
+
+  push(hi: number, lo: number, state: Int32Array): void {
+    if (this.n === this.capacity) {
+      this.seal();
+      this.fps = new Int32Array(newBuffer(this.capacity * 8, this.shared));
+      this.states = wordsOf(1, newBuffer(this.capacity * this.words, this.shared));
+    }
+    this.fps[2 * this.n] = hi;
+    this.fps[2 * this.n + 1] = lo;
+    const o = this.n * this.words;
+    const width = copyMeasured(state, this.states, o);
+    if (width > this.width) {
+      const wider = wordsOf(width, newBuffer(this.capacity * this.words * width, this.shared));
+      wider.set(this.states);
+      wider.set(state, o);
+      this.states = wider;
+      this.width = width;
+    }
+    this.n++;
+    this.count++;
+  }
+
+  /** The level written. */
+  finish(): LevelBuffer {
+    if (this.n > 0) this.seal();
+    return { chunks: this.chunks, count: this.count };
+  }
+
+  private seal(): void {
+    this.chunks.push({ first: this.count - this.n, count: this.n, fps: this.fps, states: this.states });
+    this.n = 0;
+    this.width = 1;
+  }
 }
 
 /** The shared memory of one level's expansion. */
@@ -142,17 +217,9 @@ class Candidates {
     this.meta[c + 1] = key;
     this.meta[c + 2] = hi;
     this.meta[c + 3] = lo;
-    // Copied and measured in one loop (set() between typed arrays of two types is slow); a
-    // word too wide for the chunk's width widens the chunk and is copied again.
-    const st = this.states;
+    // A word too wide for the chunk's width widens the chunk, and the state is copied again.
     const o = this.n * this.words;
-    let bits = 0;
-    for (let w = 0; w < state.length; w++) {
-      const v = state[w]!;
-      st[o + w] = v;
-      bits |= v ^ (v >> 31);
-    }
-    const width = bits < 0x80 ? 1 : bits < 0x8000 ? 2 : 4;
+    const width = copyMeasured(state, this.states, o);
     if (width > this.width) {
       this.widen(width);
       this.states.set(state, o);

@@ -11,6 +11,7 @@ import { Piscina } from "piscina";
 import { buildModel, type ModelSpec } from "../workers/models.js";
 import type { ExpandTask } from "../workers/expand.js";
 import { LevelSearch, type ExploreOptions, type ExploreResult } from "./bfs.js";
+import { expandHere } from "./direct.js";
 import { chunkOf, expandChunk, type ChunkResult, type LevelShared } from "./level.js";
 
 /** Levels smaller than this are expanded on the main thread: a round trip costs more. */
@@ -46,16 +47,16 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
   let pool = null as Piscina<ExpandTask, ChunkResult> | null;
   const search = new LevelSearch(system, invariants, opts, workers > 1);
 
-  const expandLevel = async (shared: LevelShared): Promise<ChunkResult[]> => {
-    if (workers <= 1 || search.level.count < SMALL_LEVEL) {
-      const results: ChunkResult[] = [];
-      for (const [start, end] of search.chunks()) {
-        results.push(expandChunk(system, search.checker, search.level, shared, start, end));
-        search.progress();
-        await yieldToEventLoop();
-      }
-      return results;
+  /** The level on this thread (explorer/direct.ts), yielding to the event loop between chunks. */
+  const here = async (): Promise<ExploreResult | null> => {
+    const level = expandHere(search);
+    for (let step = level.next(); ; step = level.next()) {
+      if (step.done) return step.value;
+      await yieldToEventLoop();
     }
+  };
+
+  const expandLevel = async (shared: LevelShared): Promise<ChunkResult[]> => {
     const level = search.level;
     const task = (start: number, end: number): ExpandTask => ({
       spec,
@@ -96,9 +97,14 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
 
   try {
     for (;;) {
-      const shared = search.next();
-      if ("verdict" in shared) return shared;
-      const done = search.complete(shared, await expandLevel(shared));
+      const result = search.next();
+      if (result) return result;
+      let done: ExploreResult | null;
+      if (workers <= 1 || search.level.count < SMALL_LEVEL) done = await here();
+      else {
+        const shared = search.prepare();
+        done = search.complete(shared, await expandLevel(shared));
+      }
       if (done) return done;
     }
   } finally {

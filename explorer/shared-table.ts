@@ -7,8 +7,9 @@
  * stops at the first larger fingerprint, so a miss costs about what a hit does and the table
  * can run at 90% load; and growing moves every fingerprint to a slot at or after its old one,
  * so the table grows in place, in a buffer that only lengthens: no second copy at any time.
- * During a level it is only read; the main thread adds the level's new states when it merges
- * the level, so it needs no atomics.
+ * During a level expanded by workers it is only read; the main thread adds the level's new
+ * states when it merges the level, so it needs no atomics. A search on one thread adds each new
+ * state as it finds it (explorer/direct.ts).
  *
  * LevelTable holds the states found in the level being expanded, with their claim: the
  * smallest (parent position, thread) key that reached each (explorer/level.ts). Workers insert
@@ -99,12 +100,16 @@ export class VisitedTable {
     return this.slots[2 * i] === hi && this.slots[2 * i + 1] === lo;
   }
 
-  /** Adds a fingerprint not yet present (main thread, between levels); grows the table as needed. */
-  add(hiIn: number, loIn: number): void {
+  /**
+   * Adds the fingerprint unless it is present; true if it was added. Only while no other
+   * thread reads the table (between levels, or a search on one thread); grows it as needed.
+   */
+  add(hiIn: number, loIn: number): boolean {
     if (this.size + 1 > this.capacity * MAX_LOAD) this.grow(Math.ceil(this.capacity * GROWTH) + 16);
     const hi = norm(hiIn);
     const lo = norm(loIn);
     const i = this.find(hi, lo);
+    if (this.slots[2 * i] === hi && this.slots[2 * i + 1] === lo) return false;
     let j = i;
     while (this.slots[2 * j] !== EMPTY) j++;
     // Keep an empty slot after the last run: lookups stop there.
@@ -114,6 +119,7 @@ export class VisitedTable {
     s[2 * i] = hi;
     s[2 * i + 1] = lo;
     this.size++;
+    return true;
   }
 
   /** Lengthens the buffer to `words` words (zeroed: empty slots). */
