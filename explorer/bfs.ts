@@ -10,7 +10,7 @@ import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
 import { expandHere } from "./direct.js";
-import { levelBytes, levelFrom, readState, type ChunkResult, type LevelBuffer, type LevelChunk, type LevelShared, type StateWords } from "./level.js";
+import { levelBytes, levelFrom, readState, type LevelBuffer, type LevelShared } from "./level.js";
 import { LevelTable, VisitedTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
 import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
@@ -85,8 +85,6 @@ export class LevelSearch<V extends StateView> {
   depth = 0;
   generated = 0;
   peakBytes = 0;
-  /** The next level's size is expected to be at most this many times the current one's. */
-  private growth: number;
   private started = false;
   private t0 = Date.now();
   private lastCheckpoint = Date.now();
@@ -100,7 +98,6 @@ export class LevelSearch<V extends StateView> {
     this.checker = new Checker(system, invariants);
     this.table = new VisitedTable(1 << 16);
     this.level = { chunks: [], count: 0 };
-    this.growth = system.threads;
   }
 
   get chunkSize(): number {
@@ -233,13 +230,14 @@ export class LevelSearch<V extends StateView> {
     return this.table.bytes + this.traces.bytes + levelBytes(this.level);
   }
 
-  /**
-   * The shared memory for workers to expand the current level: a level table with room for the
-   * states the level is expected to find (complete() has the level expanded again if it finds more).
-   */
+  /** The shared memory for workers to expand the current level: a level table with room for every transition's state. */
   prepare(): LevelShared {
-    const expected = Math.ceil(this.level.count * Math.min(this.system.threads, this.growth));
-    return { visited: this.table, found: new LevelTable(expected + 1024, this.shared) };
+    return { found: new LevelTable(this.level.count * this.system.threads, this.shared) };
+  }
+
+  /** Records the memory held at a point of the level: the search's own and `levelBytes` more. */
+  notePeak(levelBytes: number): void {
+    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + levelBytes);
   }
 
   /** Before each level: the search's result if it ends here, else null (expand the level). */
@@ -253,25 +251,28 @@ export class LevelSearch<V extends StateView> {
     return this.beforeLevel();
   }
 
-  /**
-   * The level's chunk results are in: the result if the search ends here, else null. If the
-   * level outgrew its level table, it is dropped and next() prepares it again with room for
-   * the worst case.
-   */
-  complete(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
-    const stop = this.duringLevel();
-    if (stop) return stop;
-    if (results.some((r) => r.overflow)) {
-      this.growth = this.system.threads;
-      return null;
-    }
-    return this.merge(shared, results);
-  }
-
   /** The chunks of the current level, as [start, end) ranges of at most `size` states. */
   chunks(size = this.chunkSize): [number, number][] {
+    return this.guidedChunks(() => size);
+  }
+
+  /**
+   * The chunks of the current level for `threads` threads: each a `1/(4·threads)` share of
+   * the states left (at least 256, at most chunkSize), so that the chunks shrink towards the end of
+   * the level and no thread waits long for the last one.
+   */
+  sharedChunks(threads: number): [number, number][] {
+    return this.guidedChunks((left) => Math.min(this.chunkSize, Math.max(256, Math.ceil(left / (4 * threads)))));
+  }
+
+  private guidedChunks(size: (left: number) => number): [number, number][] {
     const out: [number, number][] = [];
-    for (let s = 0; s < this.level.count; s += size) out.push([s, Math.min(this.level.count, s + size)]);
+    const n = this.level.count;
+    for (let s = 0; s < n; ) {
+      const e = Math.min(n, s + size(n - s));
+      out.push([s, e]);
+      s = e;
+    }
     return out;
   }
 
@@ -286,40 +287,12 @@ export class LevelSearch<V extends StateView> {
   }
 
   /**
-   * Merges the level's chunk results, in chunk order, into the next level: each chunk's kept
-   * candidates (those holding their state's smallest claim) become a chunk of the next level,
-   * in buffers of their exact size; returns the result if the level found a violation.
-   */
-  private merge(shared: LevelShared, results: readonly ChunkResult[]): ExploreResult | null {
-    const held = this.memoryBytes() + shared.found.bytes + results.reduce((n, r) => n + r.meta.byteLength + r.states.byteLength, 0);
-    this.peakBytes = Math.max(this.peakBytes, held);
-    const stuck = results.find((r) => r.stuck)?.stuck ?? null;
-    let best: { v: Violation; key: number } | null = null;
-    for (const r of results)
-      for (const v of r.violations) {
-        const key = v.slot >= 0 ? shared.found.claimAt(v.slot) : v.key;
-        if (!best || key < best.key) best = { v: { invariant: v.invariant, message: v.message }, key };
-      }
-
-    const chunks: LevelChunk[] = [];
-    let kept = 0;
-    for (const r of results) {
-      this.generated += r.generated;
-      const n = this.compact(shared, r);
-      if (n > 0) chunks.push(this.exactChunk(r, kept, n));
-      kept += n;
-    }
-    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + shared.found.bytes);
-    return this.conclude({ chunks, count: kept }, stuck, best);
-  }
-
-  /**
    * The level is expanded and its new states are in the table and the trace store: the result
    * if the level found a violation — a state of the level from which no thread can step first,
    * else the violation with the smallest key — or null, the next level installed.
    */
   conclude(next: LevelBuffer, stuck: (Violation & { pos: number }) | null, best: { v: Violation; key: number } | null): ExploreResult | null {
-    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + levelBytes(next));
+    this.notePeak(levelBytes(next));
     const threads = this.system.threads;
     if (stuck)
       return this.violated({ invariant: stuck.invariant, message: stuck.message }, this.depth, this.traces.path(this.levelIdBase + stuck.pos));
@@ -327,46 +300,10 @@ export class LevelSearch<V extends StateView> {
       const parent = this.levelIdBase + Math.floor(best.key / threads);
       return this.violated(best.v, this.depth + 1, [...this.traces.path(parent), best.key % threads]);
     }
-    this.growth = this.level.count ? 1.5 * Math.max(1, next.count / this.level.count) : this.system.threads;
     this.levelIdBase += this.level.count;
     this.level = next;
     if (next.count > 0) this.depth++;
     return null;
-  }
-
-  /**
-   * Adds the chunk's kept candidates to the visited table and the trace store, moving them to
-   * the front of its buffers as (hi, lo) and state; returns how many it kept.
-   */
-  private compact(shared: LevelShared, r: ChunkResult): number {
-    const threads = this.system.threads;
-    const words = this.system.stateWords;
-    const m = r.meta;
-    let n = 0;
-    for (let i = 0; i < r.nCandidates; i++) {
-      const key = m[4 * i + 1]!;
-      if (shared.found.claimAt(m[4 * i]!) !== key) continue;
-      const hi = m[4 * i + 2]!;
-      const lo = m[4 * i + 3]!;
-      this.table.add(hi, lo);
-      this.traces.add(this.levelIdBase + Math.floor(key / threads), key % threads);
-      m[2 * n] = hi;
-      m[2 * n + 1] = lo;
-      if (n !== i) r.states.copyWithin(n * words, i * words, (i + 1) * words);
-      n++;
-    }
-    return n;
-  }
-
-  /** The first `n` entries of a compacted chunk result, copied to buffers of their size. */
-  private exactChunk(r: ChunkResult, first: number, n: number): LevelChunk {
-    const words = this.system.stateWords;
-    const buffer = (bytes: number) => (this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    const fps = new Int32Array(buffer(n * 8));
-    fps.set(r.meta.subarray(0, 2 * n));
-    const states = new (r.states.constructor as new (b: ArrayBufferLike) => StateWords)(buffer(n * words * r.states.BYTES_PER_ELEMENT));
-    states.set(r.states.subarray(0, n * words));
-    return { first, count: n, fps, states };
   }
 
   private stats(): Stats {

@@ -7,7 +7,7 @@
  */
 import type { StateView } from "../model/state-view.js";
 import type { Checker, Violation } from "./check.js";
-import { growableBuffer, RESERVE, type ClaimResult, type LevelTable, type VisitedTable } from "./shared-table.js";
+import { growableBuffer, type ClaimResult, type LevelTable } from "./shared-table.js";
 import type { TransitionSystem } from "./system.js";
 
 /** A level's states are stored in the narrowest of these that holds every word of their chunk. */
@@ -161,10 +161,8 @@ export class LevelWriter {
   }
 }
 
-/** The shared memory of one level's expansion. */
+/** The shared memory of one level's expansion by workers. */
 export interface LevelShared {
-  /** Every state of the earlier levels: read only during the level. */
-  visited: VisitedTable;
   /** The states this level finds, with their claims. */
   found: LevelTable;
 }
@@ -185,8 +183,6 @@ export interface ChunkResult {
   violations: FoundViolation[];
   /** The first state of the chunk from which no thread could step (deadlock), if any. */
   stuck: (Violation & { pos: number }) | null;
-  /** The level found more states than its level table was sized for: it must be expanded again. */
-  overflow: boolean;
 }
 
 /**
@@ -245,7 +241,11 @@ class Candidates {
   }
 }
 
-/** Expands states [start, end) of the level: every thread's step from each. */
+/**
+ * Expands states [start, end) of the level: every thread's step from each. A successor becomes
+ * a candidate if this transition is, so far, the smallest claim on it; the merge keeps those
+ * whose claim is still theirs once every chunk before them is expanded (explorer/merge.ts).
+ */
 export function expandChunk<V extends StateView>(
   system: TransitionSystem<V>,
   checker: Checker<V>,
@@ -261,14 +261,12 @@ export function expandChunk<V extends StateView>(
   let generated = 0;
   const violations: FoundViolation[] = [];
   let stuck: ChunkResult["stuck"] = null;
-  let overflow = false;
   const s = new Int32Array(words);
   const next = new Int32Array(words);
   const found: ClaimResult = { slot: 0, fresh: false, lowered: false };
-  let reserved = 0;
   let ci = chunkOf(level.chunks, start);
 
-  expand: for (let pos = start; pos < end; pos++) {
+  for (let pos = start; pos < end; pos++) {
     let chunk = level.chunks[ci]!;
     if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;
     const i = pos - chunk.first;
@@ -289,18 +287,10 @@ export function expandChunk<V extends StateView>(
         violations.push({ ...sv, key, slot: -1 });
         continue;
       }
-      if (shared.visited.has(hi, lo)) continue;
       shared.found.claim(hi, lo, key, found);
       if (!found.lowered) continue;
       if (found.fresh) {
-        if (reserved === 0) {
-          if (!shared.found.reserve()) {
-            overflow = true;
-            break expand;
-          }
-          reserved = RESERVE;
-        }
-        reserved--;
+        // A state of an earlier level passed this check when it was found: no violation.
         const v = checker.state(next);
         if (v) violations.push({ ...v, key: -1, slot: found.slot });
       }
@@ -311,5 +301,5 @@ export function expandChunk<V extends StateView>(
       if (d) stuck = { ...d, pos };
     }
   }
-  return { meta: out.meta, states: out.states, nCandidates: out.n, generated, violations, stuck, overflow };
+  return { meta: out.meta, states: out.states, nCandidates: out.n, generated, violations, stuck };
 }

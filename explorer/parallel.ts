@@ -1,8 +1,8 @@
 /**
- * The search spread over a piscina worker pool: each level's chunks go to the workers, which
- * expand them against the shared fingerprint table; the main thread merges them exactly as
- * explore() does, so the verdict, the counts and the counterexample are the same for any
- * number of workers.
+ * The search spread over a piscina worker pool: each level's chunks go to the workers and to
+ * this thread, which claim the states they find in the shared level table; this thread merges
+ * the chunks in order (explorer/merge.ts), so the verdict, the counts and the counterexample
+ * are those of explore() for any number of workers.
  */
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
@@ -12,7 +12,8 @@ import { buildModel, type ModelSpec } from "../workers/models.js";
 import type { ExpandTask } from "../workers/expand.js";
 import { LevelSearch, type ExploreOptions, type ExploreResult } from "./bfs.js";
 import { expandHere } from "./direct.js";
-import { chunkOf, expandChunk, type ChunkResult, type LevelShared } from "./level.js";
+import { chunkOf, expandChunk, type ChunkResult } from "./level.js";
+import { LevelMerge } from "./merge.js";
 
 /** Levels smaller than this are expanded on the main thread: a round trip costs more. */
 const SMALL_LEVEL = 1024;
@@ -56,12 +57,18 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     }
   };
 
-  const expandLevel = async (shared: LevelShared): Promise<ChunkResult[]> => {
+  /**
+   * The level spread over the pool and this thread, merged chunk by chunk in order while later
+   * chunks are expanded (explorer/merge.ts). This thread merges whenever the next chunk in
+   * order is ready, and expands a chunk itself when it is not; the pool is kept two tasks a
+   * thread ahead, handed out (piscina does it from the event loop) whenever this thread yields.
+   */
+  const spread = async (): Promise<ExploreResult | null> => {
     const level = search.level;
+    const shared = search.prepare();
+    const merge = new LevelMerge(search, shared);
     const task = (start: number, end: number): ExpandTask => ({
       spec,
-      visited: shared.visited.buffer as SharedArrayBuffer,
-      visitedCapacity: shared.visited.capacity,
       found: shared.found.buffer as SharedArrayBuffer,
       chunks: level.chunks.slice(chunkOf(level.chunks, start), chunkOf(level.chunks, end - 1) + 1),
       count: level.count,
@@ -75,36 +82,63 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
       idleTimeout: 60_000,
     });
     const workerPool = pool;
-    // A few chunks per thread, so that a slow chunk does not leave the others idle. This thread
-    // is one of the `workers`: it expands its share of the chunks while the pool does the rest.
-    const size = Math.max(256, Math.min(search.chunkSize, Math.ceil(search.level.count / (workers * 4))));
-    const chunks = search.chunks(size);
-    const local = Math.floor(chunks.length / workers);
-    const pooled = chunks.slice(local).map(([start, end]) =>
-      workerPool.run(task(start, end)).then((r) => {
+    const chunks = search.sharedChunks(workers);
+    const results: (ChunkResult | undefined)[] = new Array(chunks.length);
+    let waiting = 0;
+    let dispatched = 0;
+    let inFlight = 0;
+    let failure = null as { error: unknown } | null;
+    let wake = null as (() => void) | null;
+    const done = (c: number, r: ChunkResult) => {
+      results[c] = r;
+      waiting += r.meta.byteLength + r.states.byteLength;
+    };
+    const feed = () => {
+      while (!failure && inFlight < 2 * (workers - 1) && dispatched < chunks.length) {
+        const c = dispatched++;
+        inFlight++;
+        workerPool.run(task(...chunks[c]!)).then(
+          (r) => {
+            inFlight--;
+            done(c, r);
+            feed();
+            wake?.();
+          },
+          (error: unknown) => {
+            inFlight--;
+            failure ??= { error };
+            wake?.();
+          },
+        );
+      }
+    };
+    feed();
+    for (let merged = 0; merged < chunks.length; ) {
+      if (failure) throw failure.error;
+      const r = results[merged];
+      if (r) {
+        results[merged++] = undefined;
+        waiting -= r.meta.byteLength + r.states.byteLength;
+        merge.add(r, waiting);
         search.progress();
-        return r;
-      }),
-    );
-    // Yield first and between chunks: piscina hands tasks to the workers from the event loop.
-    const mine: ChunkResult[] = [];
-    for (const [start, end] of chunks.slice(0, local)) {
+      } else if (dispatched < chunks.length) {
+        const c = dispatched++;
+        done(c, expandChunk(system, search.checker, level, shared, ...chunks[c]!));
+      } else {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
       await yieldToEventLoop();
-      mine.push(expandChunk(system, search.checker, search.level, shared, start, end));
     }
-    return [...mine, ...(await Promise.all(pooled))];
+    return merge.finish();
   };
 
   try {
     for (;;) {
       const result = search.next();
       if (result) return result;
-      let done: ExploreResult | null;
-      if (workers <= 1 || search.level.count < SMALL_LEVEL) done = await here();
-      else {
-        const shared = search.prepare();
-        done = search.complete(shared, await expandLevel(shared));
-      }
+      const done = workers <= 1 || search.level.count < SMALL_LEVEL ? await here() : await spread();
       if (done) return done;
     }
   } finally {

@@ -1,23 +1,24 @@
 /**
- * The fingerprint tables of the search, in SharedArrayBuffers so that workers see them.
+ * The fingerprint tables of the search.
  *
  * VisitedTable holds every state's 64-bit fingerprint, two Int32 words a slot, in an ordered
  * linear-probing table: a fingerprint's home slot is its high half scaled to the capacity
  * (monotone in the fingerprint), and every run of occupied slots is kept sorted. A lookup then
  * stops at the first larger fingerprint, so a miss costs about what a hit does and the table
- * can run at 90% load; and growing moves every fingerprint to a slot at or after its old one,
+ * can run at 80% load; and growing moves every fingerprint to a slot at or after its old one,
  * so the table grows in place, in a buffer that only lengthens: no second copy at any time.
- * During a level expanded by workers it is only read; the main thread adds the level's new
- * states when it merges the level, so it needs no atomics. A search on one thread adds each new
- * state as it finds it (explorer/direct.ts).
+ * Only the main thread uses it: it adds a level's new states as it merges the workers' chunks
+ * (explorer/merge.ts), or as it finds them when it expands a level alone (explorer/direct.ts).
+ * Workers do not look states up in it: of the transitions that lead to a known state, nearly
+ * all lead to one found in the same level, which the level table catches; the few that lead
+ * to an earlier level's state are dropped at the merge.
  *
  * LevelTable holds the states found in the level being expanded, with their claim: the
  * smallest (parent position, thread) key that reached each (explorer/level.ts). Workers insert
  * concurrently: a compare-and-swap on the high half (never 0: a 0 is stored as 1) claims an
  * empty slot, the claim is lowered with compare-and-swap, and the low half (never 0 either) is
  * written last; a reader that finds the high half waits for the low half before comparing.
- * It is sized for the states the level is expected to find; a level that finds more is
- * expanded again with a larger one (LevelSearch), which the fresh-insert budget detects.
+ * It has room for every transition of the level to find a new state.
  */
 const EMPTY = 0;
 
@@ -185,27 +186,21 @@ export interface ClaimResult {
   lowered: boolean;
 }
 
-/** Words before the slots: the count of fresh inserts reserved so far, and the most allowed. */
-const LEVEL_HEADER = 16;
-/** Fresh inserts a chunk reserves at a time: one shared atomic add per this many new states. */
-export const RESERVE = 64;
 const LEVEL_LOAD = 0.7;
 
 export class LevelTable {
   readonly slots: Int32Array;
   readonly capacity: number;
 
-  /** Room for `entries` fresh states (and the reservations chunks hold unused) at 70% load. */
+  /** Room for `entries` states at 70% load: the level's transitions, the most it can find. */
   constructor(entries: number, shared: boolean, buffer?: SharedArrayBuffer | ArrayBuffer) {
     if (buffer) {
       this.slots = new Int32Array(buffer);
     } else {
-      const cap = Math.ceil((entries + 64 * RESERVE) / LEVEL_LOAD);
-      const bytes = (LEVEL_HEADER + 3 * cap) * 4;
+      const bytes = 3 * Math.ceil((entries + 1) / LEVEL_LOAD) * 4;
       this.slots = new Int32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-      this.slots[1] = entries;
     }
-    this.capacity = (this.slots.length - LEVEL_HEADER) / 3;
+    this.capacity = this.slots.length / 3;
   }
 
   get buffer(): SharedArrayBuffer | ArrayBuffer {
@@ -216,18 +211,9 @@ export class LevelTable {
     return this.slots.byteLength;
   }
 
-  /**
-   * Reserves RESERVE fresh inserts; false once the level has found more states than the table
-   * was sized for. A reservation that starts below the limit is granted, so the inserts stay
-   * under the limit plus one reservation and one unreserved insert per chunk in flight.
-   */
-  reserve(): boolean {
-    return Atomics.add(this.slots, 0, RESERVE) < this.slots[1]!;
-  }
-
   /** The state's smallest claim so far. */
   claimAt(slot: number): number {
-    return this.slots[LEVEL_HEADER + 3 * slot + 2]!;
+    return this.slots[3 * slot + 2]!;
   }
 
   /** Finds or inserts the fingerprint and lowers its claim to `key` if that is smaller. */
@@ -237,7 +223,7 @@ export class LevelTable {
     const s = this.slots;
     const cap = this.capacity;
     for (let i = scaled(hi ^ Math.imul(lo, 0x9e3779b1), cap); ; i = i + 1 === cap ? 0 : i + 1) {
-      const o = LEVEL_HEADER + 3 * i;
+      const o = 3 * i;
       let h = s[o]!;
       if (h === EMPTY) {
         h = Atomics.compareExchange(s, o, EMPTY, hi);

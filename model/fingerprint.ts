@@ -20,6 +20,21 @@ export function laneLo(i: number, v: number): number {
   return v === 0 ? 0 : fmix32(Math.imul(i + 0x27d4eb2f, 0xc2b2ae3d) ^ Math.imul(v ^ 0x165667b1, 0x27d4eb2d));
 }
 
+/** Words whose lanes for the byte values −128…127 are tabled. */
+export const ZOBRIST_WORDS = 1024;
+
+/**
+ * laneHi and laneLo of (i, v) for i < ZOBRIST_WORDS and v in −128…127, side by side at
+ * 2·(i·256 + (v & 255)): the words of the models' states are mostly such small values, and a
+ * step's w() then costs two table reads instead of four hashes (model/state-view.ts).
+ */
+export const ZOBRIST = new Int32Array(2 * ZOBRIST_WORDS * 256);
+for (let i = 0; i < ZOBRIST_WORDS; i++)
+  for (let v = -128; v < 128; v++) {
+    ZOBRIST[2 * ((i << 8) | (v & 255))] = laneHi(i, v);
+    ZOBRIST[2 * ((i << 8) | (v & 255)) + 1] = laneLo(i, v);
+  }
+
 /** The fingerprint of a whole state. */
 export function fingerprint(s: Int32Array): [number, number] {
   let hi = 0;

@@ -4,7 +4,7 @@
  * never rehashes a whole state. The kernel view (kernel.ts) and the peer benchmark model's view
  * build their named fields on it.
  */
-import { laneHi, laneLo } from "./fingerprint.js";
+import { laneHi, laneLo, ZOBRIST, ZOBRIST_WORDS } from "./fingerprint.js";
 
 export class StateView {
   /** Set to the parent's fingerprint before a step; holds the child's after it. */
@@ -18,6 +18,13 @@ export class StateView {
     const old = this.a[off]!;
     if (old === v) return;
     this.a[off] = v;
+    if (off < ZOBRIST_WORDS && ((old + 128) | (v + 128)) >>> 8 === 0) {
+      const zo = 2 * ((off << 8) | (old & 255));
+      const zv = 2 * ((off << 8) | (v & 255));
+      this.fpHi = (this.fpHi ^ ZOBRIST[zo]! ^ ZOBRIST[zv]!) >>> 0;
+      this.fpLo = (this.fpLo ^ ZOBRIST[zo + 1]! ^ ZOBRIST[zv + 1]!) >>> 0;
+      return;
+    }
     this.fpHi = (this.fpHi ^ laneHi(off, old) ^ laneHi(off, v)) >>> 0;
     this.fpLo = (this.fpLo ^ laneLo(off, old) ^ laneLo(off, v)) >>> 0;
   }

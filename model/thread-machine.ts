@@ -64,7 +64,7 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
     const w = this.words(k, t);
     const op = this.opsOf(k, t)[k.a[w.op]!]!;
     const step = op.procedure.steps[k.a[w.pc]!]!;
-    const r = this.runStep(k, t);
+    const r = this.advance(k, w, step.run(k, t));
     if (r === BLOCKED) return null;
     return { thread: t, op, step, opEnded: r === DONE };
   }
@@ -72,7 +72,11 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
   /** Runs thread t's current step on k in place; DONE moves it to its next operation. */
   protected runStep(k: V, t: number): number {
     const w = this.words(k, t);
-    const r = this.opsOf(k, t)[k.a[w.op]!]!.procedure.steps[k.a[w.pc]!]!.run(k, t);
+    return this.advance(k, w, this.opsOf(k, t)[k.a[w.op]!]!.procedure.steps[k.a[w.pc]!]!.run(k, t));
+  }
+
+  /** After a step returned r: the thread's next pc, or on DONE its next operation. */
+  private advance(k: V, w: ThreadWords, r: number): number {
     if (r === BLOCKED) return r;
     if (r === DONE) {
       k.w(w.op, k.a[w.op]! + 1);

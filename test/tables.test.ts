@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LevelTable, RESERVE, VisitedTable } from "../explorer/shared-table.js";
+import { LevelTable, VisitedTable } from "../explorer/shared-table.js";
 
 /** A deterministic stream of 32-bit values (xorshift). */
 function stream(seed: number): () => number {
@@ -60,12 +60,5 @@ describe("LevelTable", () => {
     t.claim(5, 6, 10, out);
     expect(out).toMatchObject({ slot, fresh: false, lowered: true });
     expect(t.claimAt(slot)).toBe(10);
-  });
-
-  it("grants reservations of fresh inserts until the size it was made for is reached", () => {
-    const t = new LevelTable(3 * RESERVE, false);
-    expect([t.reserve(), t.reserve(), t.reserve(), t.reserve()]).toEqual([true, true, true, false]);
-    expect(new LevelTable(1, false).reserve()).toBe(true);
-    expect(new LevelTable(0, false).reserve()).toBe(false);
   });
 });

@@ -1,17 +1,15 @@
 /**
- * The piscina worker: expands one chunk of a level (explorer/level.ts) against the shared
- * fingerprint tables. The model is built once per worker and kept.
+ * The piscina worker: expands one chunk of a level (explorer/level.ts), claiming the states it
+ * finds in the shared level table. The model is built once per worker and kept.
  */
 import { Checker } from "../explorer/check.js";
 import { expandChunk, type ChunkResult, type LevelChunk } from "../explorer/level.js";
-import { LevelTable, VisitedTable } from "../explorer/shared-table.js";
+import { LevelTable } from "../explorer/shared-table.js";
 import type { StateView } from "../model/state-view.js";
 import { buildModel, type ModelSpec } from "./models.js";
 
 export interface ExpandTask {
   readonly spec: ModelSpec;
-  readonly visited: SharedArrayBuffer;
-  readonly visitedCapacity: number;
   readonly found: SharedArrayBuffer;
   /** The level's chunks that hold positions [start, end), on shared memory. */
   readonly chunks: readonly LevelChunk[];
@@ -30,6 +28,6 @@ export default function expand(task: ExpandTask): ChunkResult {
     m = { system: built.system, checker: new Checker(built.system, built.invariants) };
     models.set(key, m);
   }
-  const shared = { visited: new VisitedTable(task.visitedCapacity, task.visited), found: new LevelTable(0, true, task.found) };
+  const shared = { found: new LevelTable(0, true, task.found) };
   return expandChunk(m.system, m.checker, { chunks: task.chunks, count: task.count }, shared, task.start, task.end);
 }
