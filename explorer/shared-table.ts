@@ -94,13 +94,6 @@ export class VisitedTable {
     }
   }
 
-  has(hiIn: number, loIn: number): boolean {
-    const hi = norm(hiIn);
-    const lo = norm(loIn);
-    const i = this.find(hi, lo);
-    return this.slots[2 * i] === hi && this.slots[2 * i + 1] === lo;
-  }
-
   /**
    * Adds the fingerprint unless it is present; true if it was added. Only while no other
    * thread reads the table (between levels, or a search on one thread); grows it as needed.

@@ -26,14 +26,17 @@ describe("VisitedTable (ordered, grown in place)", () => {
     for (let i = 0; i < 40_000; i++) added.push(i % 3 === 0 ? [-1 - (i % 50), next()] : [next(), next()]);
     const key = ([hi, lo]: [number, number]) => `${hi === 0 ? 1 : hi},${lo === 0 ? 1 : lo}`;
     const unique = [...new Map(added.map((f) => [key(f), f])).values()];
-    for (const [hi, lo] of unique) t.add(hi, lo);
+    for (const [hi, lo] of unique) expect(t.add(hi, lo)).toBe(true);
     expect(t.size).toBe(unique.length);
     expect(t.capacity).toBeGreaterThan(unique.length);
-    for (const [hi, lo] of unique) expect(t.has(hi, lo)).toBe(true);
+    // add() of a fingerprint it holds finds it and adds nothing; of any other, adds it.
+    for (const [hi, lo] of unique) expect(t.add(hi, lo)).toBe(false);
+    expect(t.size).toBe(unique.length);
     const seen = new Set(unique.map(key));
     for (let i = 0; i < 40_000; i++) {
       const f: [number, number] = [next(), next()];
-      if (!seen.has(key(f))) expect(t.has(f[0], f[1])).toBe(false);
+      if (!seen.has(key(f))) expect(t.add(f[0], f[1])).toBe(true);
+      seen.add(key(f));
     }
   });
 
@@ -43,7 +46,8 @@ describe("VisitedTable (ordered, grown in place)", () => {
     const fps = Array.from({ length: 1000 }, () => [next(), next()] as const);
     for (const [hi, lo] of fps) t.add(hi, lo);
     const u = VisitedTable.from(t.slots.slice(), t.capacity, t.size);
-    for (const [hi, lo] of fps) expect(u.has(hi, lo)).toBe(true);
+    expect(u.size).toBe(t.size);
+    for (const [hi, lo] of fps) expect(u.add(hi, lo)).toBe(false);
     expect(u.size).toBe(t.size);
   });
 });
