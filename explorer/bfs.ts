@@ -1,9 +1,10 @@
 /**
  * Exhaustive breadth-first search over the interleavings of a model's threads, deduplicated by
- * 64-bit fingerprint, level by level. Each level is expanded in chunks — here by this thread,
- * in explorer/parallel.ts by a worker pool — and merged (explorer/level.ts) so that the states,
- * their order, the statistics and the counterexample are the same however many workers ran:
- * the violation reported is the one at the smallest depth, the first in the sequential order.
+ * 64-bit fingerprint, level by level. Each level is expanded in chunks — by this thread alone
+ * (explorer/direct.ts), or in explorer/parallel.ts by a worker pool whose chunks are merged
+ * (explorer/level.ts, explorer/merge.ts) — so that the states, their order, the statistics and
+ * the counterexample are the same however many workers ran: the violation reported is the one
+ * at the smallest depth, the first in the sequential order.
  */
 import type { Invariant } from "../invariants/types.js";
 import { fingerprint } from "../model/fingerprint.js";

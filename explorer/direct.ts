@@ -9,23 +9,19 @@
 import type { StateView } from "../model/state-view.js";
 import type { ExploreResult, LevelSearch } from "./bfs.js";
 import type { Violation } from "./check.js";
-import { LevelWriter, readState } from "./level.js";
+import { expandRange, LevelWriter, type Successors } from "./level.js";
 
-export class DirectLevel<V extends StateView> {
+export class DirectLevel<V extends StateView> implements Successors {
   private readonly out: LevelWriter;
-  private readonly s: Int32Array;
-  private readonly next: Int32Array;
-  private ci = 0;
+  private readonly threads: number;
   /** The level's first state from which no thread could step (deadlock), if any. */
   private stuck: (Violation & { pos: number }) | null = null;
   /** The first violation found: the one with the smallest key. */
   private first: { v: Violation; key: number } | null = null;
 
   constructor(private readonly search: LevelSearch<V>) {
-    const words = search.system.stateWords;
-    this.out = new LevelWriter(words, search.chunkSize, search.shared);
-    this.s = new Int32Array(words);
-    this.next = new Int32Array(words);
+    this.out = new LevelWriter(search.system.stateWords, search.chunkSize, search.shared);
+    this.threads = search.system.threads;
   }
 
   /** Bytes of the next level written so far. */
@@ -35,43 +31,24 @@ export class DirectLevel<V extends StateView> {
 
   /** Expands the level's states [start, end); calls are made in level order. */
   expand(start: number, end: number): void {
-    const { system, checker, table, traces, level } = this.search;
-    const threads = system.threads;
-    const idBase = this.search.levelIdBase;
-    const { s, next, out } = this;
-    let generated = 0;
-    for (let pos = start; pos < end; pos++) {
-      let chunk = level.chunks[this.ci]!;
-      if (pos >= chunk.first + chunk.count) chunk = level.chunks[++this.ci]!;
-      const i = pos - chunk.first;
-      readState(chunk, i, s);
-      const parentHi = chunk.fps[2 * i]!;
-      const parentLo = chunk.fps[2 * i + 1]!;
-      let moved = false;
-      for (let t = 0; t < threads; t++) {
-        const tr = system.step(s, t, next, parentHi, parentLo);
-        if (!tr) continue;
-        moved = true;
-        generated++;
-        const hi = system.k.fpHi;
-        const lo = system.k.fpLo;
-        const sv = checker.transition(s, next, tr);
-        if (sv) {
-          this.first ??= { v: sv, key: pos * threads + t };
-          continue;
-        }
-        if (!table.add(hi, lo)) continue;
-        traces.add(idBase + pos, t);
-        const v = checker.state(next);
-        if (v) this.first ??= { v, key: pos * threads + t };
-        out.push(hi, lo, next);
-      }
-      if (!moved && !this.stuck) {
-        const d = checker.stuck(s);
-        if (d) this.stuck = { ...d, pos };
-      }
-    }
-    this.search.generated += generated;
+    const { system, checker, level } = this.search;
+    const r = expandRange(system, checker, level, start, end, this);
+    this.search.generated += r.generated;
+    this.stuck ??= r.stuck;
+  }
+
+  violated(v: Violation, key: number): void {
+    this.first ??= { v, key };
+  }
+
+  /** A state not in the table is new: into the table, the trace store and the next level. */
+  found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void {
+    const search = this.search;
+    if (!search.table.add(hi, lo)) return;
+    search.traces.add(search.levelIdBase + pos, t);
+    const v = search.checker.state(next);
+    if (v) this.first ??= { v, key: pos * this.threads + t };
+    this.out.push(hi, lo, next);
   }
 
   /** The level is expanded: the search's result if it ends here, else null (the next level is installed). */

@@ -1,7 +1,8 @@
 /**
- * One breadth-first level, expanded in chunks (by one thread, or by workers in parallel) and
- * merged so that the result is the same however it was split: the next level holds each new
- * state once, in the order of its smallest claim — (position of its parent in this level,
+ * A breadth-first level as it is stored (chunks of fingerprints and states), and its expansion
+ * by workers, chunk by chunk, merged (explorer/merge.ts) so that the result is the same however
+ * it was split, and the same as one thread's (explorer/direct.ts): the next level holds each
+ * new state once, in the order of its smallest claim — (position of its parent in this level,
  * thread that moved) — which is the order a sequential search finds them in. Violations are
  * chosen by the same key, so the counterexample does not depend on the workers either.
  */
@@ -241,31 +242,34 @@ class Candidates {
   }
 }
 
+/** What an expansion does with the transitions it finds (explorer/direct.ts, and ClaimSink below). */
+export interface Successors {
+  /** The transition with claim key `key` broke a step invariant. */
+  violated(v: Violation, key: number): void;
+  /** Thread t stepped from the state at level position `pos` to `next`, of fingerprint (hi, lo). */
+  found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void;
+}
+
 /**
- * Expands states [start, end) of the level: every thread's step from each. A successor becomes
- * a candidate if this transition is, so far, the smallest claim on it; the merge keeps those
- * whose claim is still theirs once every chunk before them is expanded (explorer/merge.ts).
+ * Expands states [start, end) of the level, in order: every thread's step from each, each
+ * transition checked against the step invariants and handed to `out`. Returns the transitions
+ * taken, and the first state from which no thread could step, if it is a deadlock.
  */
-export function expandChunk<V extends StateView>(
+export function expandRange<V extends StateView>(
   system: TransitionSystem<V>,
   checker: Checker<V>,
   level: LevelBuffer,
-  shared: LevelShared,
   start: number,
   end: number,
-): ChunkResult {
+  out: Successors,
+): { generated: number; stuck: (Violation & { pos: number }) | null } {
   const words = system.stateWords;
   const threads = system.threads;
-  // Most states have about one new successor. On shared memory: the result crosses back uncopied.
-  const out = new Candidates(words, Math.max(1, (end - start) * threads), end - start);
-  let generated = 0;
-  const violations: FoundViolation[] = [];
-  let stuck: ChunkResult["stuck"] = null;
   const s = new Int32Array(words);
   const next = new Int32Array(words);
-  const found: ClaimResult = { slot: 0, fresh: false, lowered: false };
+  let generated = 0;
+  let stuck: (Violation & { pos: number }) | null = null;
   let ci = chunkOf(level.chunks, start);
-
   for (let pos = start; pos < end; pos++) {
     let chunk = level.chunks[ci]!;
     if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;
@@ -279,27 +283,64 @@ export function expandChunk<V extends StateView>(
       if (!tr) continue;
       moved = true;
       generated++;
-      const hi = system.k.fpHi;
-      const lo = system.k.fpLo;
-      const key = pos * threads + t;
       const sv = checker.transition(s, next, tr);
-      if (sv) {
-        violations.push({ ...sv, key, slot: -1 });
-        continue;
-      }
-      shared.found.claim(hi, lo, key, found);
-      if (!found.lowered) continue;
-      if (found.fresh) {
-        // A state of an earlier level passed this check when it was found: no violation.
-        const v = checker.state(next);
-        if (v) violations.push({ ...v, key: -1, slot: found.slot });
-      }
-      out.push(found.slot, key, hi, lo, next);
+      if (sv) out.violated(sv, pos * threads + t);
+      else out.found(pos, t, system.k.fpHi, system.k.fpLo, next);
     }
     if (!moved && !stuck) {
       const d = checker.stuck(s);
       if (d) stuck = { ...d, pos };
     }
   }
-  return { meta: out.meta, states: out.states, nCandidates: out.n, generated, violations, stuck };
+  return { generated, stuck };
+}
+
+/**
+ * A worker's successors: each claimed in the level table; it becomes a candidate if this
+ * transition is, so far, the smallest claim on it. The merge keeps those whose claim is still
+ * theirs once every chunk before them is expanded (explorer/merge.ts).
+ */
+class ClaimSink<V extends StateView> implements Successors {
+  readonly violations: FoundViolation[] = [];
+  private readonly claimed: ClaimResult = { slot: 0, fresh: false, lowered: false };
+
+  constructor(
+    private readonly checker: Checker<V>,
+    private readonly levelTable: LevelTable,
+    private readonly threads: number,
+    readonly out: Candidates,
+  ) {}
+
+  violated(v: Violation, key: number): void {
+    this.violations.push({ ...v, key, slot: -1 });
+  }
+
+  found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void {
+    const key = pos * this.threads + t;
+    const c = this.claimed;
+    this.levelTable.claim(hi, lo, key, c);
+    if (!c.lowered) return;
+    if (c.fresh) {
+      // A state of an earlier level passed this check when it was found: no violation.
+      const v = this.checker.state(next);
+      if (v) this.violations.push({ ...v, key: -1, slot: c.slot });
+    }
+    this.out.push(c.slot, key, hi, lo, next);
+  }
+}
+
+/** A worker's chunk: states [start, end) of the level expanded, their successors claimed. */
+export function expandChunk<V extends StateView>(
+  system: TransitionSystem<V>,
+  checker: Checker<V>,
+  level: LevelBuffer,
+  shared: LevelShared,
+  start: number,
+  end: number,
+): ChunkResult {
+  // Most states have about one new successor. On shared memory: the result crosses back uncopied.
+  const out = new Candidates(system.stateWords, Math.max(1, (end - start) * system.threads), end - start);
+  const sink = new ClaimSink(checker, shared.found, system.threads, out);
+  const { generated, stuck } = expandRange(system, checker, level, start, end, sink);
+  return { meta: out.meta, states: out.states, nCandidates: out.n, generated, violations: sink.violations, stuck };
 }

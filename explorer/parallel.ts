@@ -43,10 +43,27 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export async function exploreWith(spec: ModelSpec, workers: number, options: ExploreOptions = {}): Promise<ExploreResult> {
   const { system, invariants } = buildModel(spec);
   const opts = { ...options, model: spec };
-  // Started at the first level big enough to be worth a round trip: small searches never pay
-  // for starting the workers.
+  // Started only as levels grow towards SMALL_LEVEL: small searches never pay for the workers.
   let pool = null as Piscina<ExpandTask, ChunkResult> | null;
   const search = new LevelSearch(system, invariants, opts, workers > 1);
+
+  /**
+   * The pool, started (with a first empty task per thread, which loads and builds the model
+   * there) a few levels before the first level big enough to be spread over it.
+   */
+  const startPool = (): Piscina<ExpandTask, ChunkResult> => {
+    if (pool) return pool;
+    const started = new Piscina<ExpandTask, ChunkResult>({
+      filename: workerFile(),
+      minThreads: workers - 1,
+      maxThreads: workers - 1,
+      idleTimeout: 60_000,
+    });
+    const empty: ExpandTask = { spec, found: new SharedArrayBuffer(12), chunks: [], count: 0, start: 0, end: 0 };
+    for (let i = 1; i < workers; i++) started.run(empty).catch(() => undefined);
+    pool = started;
+    return started;
+  };
 
   /** The level on this thread (explorer/direct.ts), yielding to the event loop between chunks. */
   const here = async (): Promise<ExploreResult | null> => {
@@ -75,13 +92,7 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
       start,
       end,
     });
-    pool ??= new Piscina<ExpandTask, ChunkResult>({
-      filename: workerFile(),
-      minThreads: workers - 1,
-      maxThreads: workers - 1,
-      idleTimeout: 60_000,
-    });
-    const workerPool = pool;
+    const workerPool = startPool();
     const chunks = search.sharedChunks(workers);
     const results: (ChunkResult | undefined)[] = new Array(chunks.length);
     let waiting = 0;
@@ -138,6 +149,7 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     for (;;) {
       const result = search.next();
       if (result) return result;
+      if (workers > 1 && search.level.count >= SMALL_LEVEL / 8) startPool();
       const done = workers <= 1 || search.level.count < SMALL_LEVEL ? await here() : await spread();
       if (done) return done;
     }
