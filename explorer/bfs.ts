@@ -11,8 +11,8 @@ import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
 import { expandHere } from "./direct.js";
-import { levelBytes, levelFrom, readState, type LevelBuffer, type LevelShared } from "./level.js";
-import { LevelTable, VisitedTable } from "./shared-table.js";
+import { levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
+import { VisitedTable } from "./tables.js";
 import type { TransitionSystem } from "./system.js";
 import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
 import { TraceStore } from "./trace-store.js";
@@ -231,11 +231,6 @@ export class LevelSearch<V extends StateView> {
     return this.table.bytes + this.traces.bytes + levelBytes(this.level);
   }
 
-  /** The shared memory for workers to expand the current level: a level table with room for every transition's state. */
-  prepare(): LevelShared {
-    return { found: new LevelTable(this.level.count * this.system.threads, this.shared) };
-  }
-
   /** Records the memory held at a point of the level: the search's own and `levelBytes` more. */
   notePeak(levelBytes: number): void {
     this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + levelBytes);
@@ -254,26 +249,8 @@ export class LevelSearch<V extends StateView> {
 
   /** The chunks of the current level, as [start, end) ranges of at most `size` states. */
   chunks(size = this.chunkSize): [number, number][] {
-    return this.guidedChunks(() => size);
-  }
-
-  /**
-   * The chunks of the current level for `threads` threads: each a `1/(4·threads)` share of
-   * the states left (at least 256, at most chunkSize), so that the chunks shrink towards the end of
-   * the level and no thread waits long for the last one.
-   */
-  sharedChunks(threads: number): [number, number][] {
-    return this.guidedChunks((left) => Math.min(this.chunkSize, Math.max(256, Math.ceil(left / (4 * threads)))));
-  }
-
-  private guidedChunks(size: (left: number) => number): [number, number][] {
     const out: [number, number][] = [];
-    const n = this.level.count;
-    for (let s = 0; s < n; ) {
-      const e = Math.min(n, s + size(n - s));
-      out.push([s, e]);
-      s = e;
-    }
+    for (let s = 0; s < this.level.count; s += size) out.push([s, Math.min(this.level.count, s + size)]);
     return out;
   }
 

@@ -16,7 +16,7 @@ export interface CheckpointHeader {
   readonly depth: number;
   readonly generated: number;
   readonly tableSize: number;
-  /** The visited table's home slots (explorer/shared-table.ts). */
+  /** The visited table's home slots (explorer/tables.ts). */
   readonly tableCapacity: number;
   readonly levelIdBase: number;
   readonly levelCount: number;

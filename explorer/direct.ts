@@ -1,15 +1,16 @@
 /**
- * A level expanded by this thread alone. With no other thread reading the visited table, each
- * new state is added to it and to the trace store the moment it is found, and written straight
- * into the next level: one table lookup a transition, no level table, no candidates to merge.
- * States are expanded in level order and threads in number order, so each new state is found
- * first by its smallest (parent position, thread) key: the next level, the counts and the
- * counterexample are those of the workers' claim-based expansion (explorer/level.ts).
+ * The next level, built by this thread. It expands a run of the level itself: with no other
+ * thread touching the visited table, each new state is added to it and to the trace store the
+ * moment it is found, and written straight into the next level — one table lookup a
+ * transition. The workers' chunks after that run are merged in order (merge()): each
+ * candidate not in the table yet is new. States are taken in level order and threads in
+ * number order, so each new state is first met at its smallest (parent position, thread) key:
+ * the next level, the counts and the counterexample are the same however the level was split.
  */
 import type { StateView } from "../model/state-view.js";
 import type { ExploreResult, LevelSearch } from "./bfs.js";
 import type { Violation } from "./check.js";
-import { expandRange, LevelWriter, type Successors } from "./level.js";
+import { expandRange, LevelWriter, type ChunkResult, type Successors } from "./level.js";
 
 export class DirectLevel<V extends StateView> implements Successors {
   private readonly out: LevelWriter;
@@ -49,6 +50,41 @@ export class DirectLevel<V extends StateView> implements Successors {
     const v = search.checker.state(next);
     if (v) this.first ??= { v, key: pos * this.threads + t };
     this.out.push(hi, lo, next);
+  }
+
+  /**
+   * Merges a worker's chunk, which comes after every state expanded or merged so far: its
+   * candidates not in the table are new states. Its step violations all count; a state
+   * violation counts if its state was new here (a state found earlier had the same violation
+   * at a smaller key, or passed in an earlier level).
+   */
+  merge(r: ChunkResult): void {
+    const search = this.search;
+    const { table, traces } = search;
+    const threads = this.threads;
+    const words = search.system.stateWords;
+    const m = r.meta;
+    const checked = r.violations.length > 0 && !this.first ? new Set(r.violations.map((v) => v.candidate)) : null;
+    const fresh = new Set<number>();
+    // The new candidates move to the front of the chunk's buffers, as (hi, lo) and state.
+    let n = 0;
+    for (let i = 0; i < r.nCandidates; i++) {
+      const key = m[3 * i]!;
+      const hi = m[3 * i + 1]!;
+      const lo = m[3 * i + 2]!;
+      if (!table.add(hi, lo)) continue;
+      traces.add(search.levelIdBase + Math.floor(key / threads), key % threads);
+      if (checked?.has(i)) fresh.add(i);
+      m[2 * n] = hi;
+      m[2 * n + 1] = lo;
+      if (n !== i) r.states.copyWithin(n * words, i * words, (i + 1) * words);
+      n++;
+    }
+    this.out.append(m, r.states, n);
+    search.generated += r.generated;
+    this.stuck ??= r.stuck;
+    const v = r.violations.find((v) => v.candidate < 0 || fresh.has(v.candidate));
+    if (v) this.first ??= { v: { invariant: v.invariant, message: v.message }, key: v.key };
   }
 
   /** The level is expanded: the search's result if it ends here, else null (the next level is installed). */

@@ -1,14 +1,14 @@
 /**
- * A breadth-first level as it is stored (chunks of fingerprints and states), and its expansion
- * by workers, chunk by chunk, merged (explorer/merge.ts) so that the result is the same however
- * it was split, and the same as one thread's (explorer/direct.ts): the next level holds each
- * new state once, in the order of its smallest claim — (position of its parent in this level,
- * thread that moved) — which is the order a sequential search finds them in. Violations are
- * chosen by the same key, so the counterexample does not depend on the workers either.
+ * A breadth-first level as it is stored (chunks of fingerprints and states), and the loop that
+ * expands a run of it: by this thread straight into the next level (explorer/direct.ts), or by
+ * a worker into a chunk of candidates that this thread merges after its own part. Either way
+ * the next level holds each new state once, in the order of its smallest key — (position of
+ * its parent in this level, thread that moved) — the order a sequential search finds them in;
+ * violations are chosen by the same key, so the counterexample does not depend on the workers.
  */
 import type { StateView } from "../model/state-view.js";
 import type { Checker, Violation } from "./check.js";
-import { growableBuffer, type ClaimResult, type LevelTable } from "./shared-table.js";
+import { FingerprintSet, growableBuffer } from "./tables.js";
 import type { TransitionSystem } from "./system.js";
 
 /** A level's states are stored in the narrowest of these that holds every word of their chunk. */
@@ -108,32 +108,26 @@ export function levelFrom(entries: Int32Array, count: number, words: number, sha
 export class LevelWriter {
   readonly chunks: LevelChunk[] = [];
   count = 0;
-  private fps: Int32Array;
-  private states: StateWords;
+  private fps: Int32Array = new Int32Array(0);
+  private states: StateWords = new Int8Array(0);
   private width: 1 | 2 | 4 = 1;
-  /** Entries in the chunk being written. */
+  /** Whether a chunk is being pushed to, and its entries. */
+  private open = false;
   private n = 0;
 
   constructor(
     private readonly words: number,
     private readonly capacity: number,
     private readonly shared: boolean,
-  ) {
-    this.fps = new Int32Array(newBuffer(capacity * 8, shared));
-    this.states = wordsOf(1, newBuffer(capacity * words, shared));
-  }
+  ) {}
 
   /** Bytes held: the chunks written and the one being written. */
   get bytes(): number {
-    return levelBytes(this) + (this.n > 0 ? this.fps.byteLength + this.states.byteLength : 0);
+    return levelBytes(this) + (this.open ? this.fps.byteLength + this.states.byteLength : 0);
   }
 
   push(hi: number, lo: number, state: Int32Array): void {
-    if (this.n === this.capacity) {
-      this.seal();
-      this.fps = new Int32Array(newBuffer(this.capacity * 8, this.shared));
-      this.states = wordsOf(1, newBuffer(this.capacity * this.words, this.shared));
-    }
+    if (!this.open || this.n === this.capacity) this.start();
     this.fps[2 * this.n] = hi;
     this.fps[2 * this.n + 1] = lo;
     const o = this.n * this.words;
@@ -149,38 +143,55 @@ export class LevelWriter {
     this.count++;
   }
 
+  /** Appends the first n entries of `fps` (hi, lo pairs) and `states` as a chunk of their own, copied to buffers of their size. */
+  append(fps: Int32Array, states: StateWords, n: number): void {
+    if (n === 0) return;
+    this.seal();
+    const f = new Int32Array(newBuffer(n * 8, this.shared));
+    f.set(fps.subarray(0, 2 * n));
+    const st = wordsOf(states.BYTES_PER_ELEMENT as 1 | 2 | 4, newBuffer(n * this.words * states.BYTES_PER_ELEMENT, this.shared));
+    st.set(states.subarray(0, n * this.words));
+    this.chunks.push({ first: this.count, count: n, fps: f, states: st });
+    this.count += n;
+  }
+
   /** The level written. */
   finish(): LevelBuffer {
-    if (this.n > 0) this.seal();
+    this.seal();
     return { chunks: this.chunks, count: this.count };
   }
 
-  private seal(): void {
-    this.chunks.push({ first: this.count - this.n, count: this.n, fps: this.fps, states: this.states });
-    this.n = 0;
+  /** Starts a chunk to push to. */
+  private start(): void {
+    this.seal();
+    this.fps = new Int32Array(newBuffer(this.capacity * 8, this.shared));
+    this.states = wordsOf(1, newBuffer(this.capacity * this.words, this.shared));
     this.width = 1;
+    this.n = 0;
+    this.open = true;
+  }
+
+  /** Ends the chunk being pushed to, if any. */
+  private seal(): void {
+    if (this.open && this.n > 0) this.chunks.push({ first: this.count - this.n, count: this.n, fps: this.fps, states: this.states });
+    this.open = false;
   }
 }
 
-/** The shared memory of one level's expansion by workers. */
-export interface LevelShared {
-  /** The states this level finds, with their claims. */
-  found: LevelTable;
-}
-
 export interface FoundViolation extends Violation {
-  /** The claim key of the transition that violated a step invariant, or −1. */
+  /** The key of the transition that broke a step invariant, or that reached the state. */
   readonly key: number;
-  /** The level-table slot of the state that violated a state invariant, or −1. */
-  readonly slot: number;
+  /** The candidate that broke a state invariant, or −1 for a step invariant. */
+  readonly candidate: number;
 }
 
 export interface ChunkResult {
-  /** Candidates: [level-table slot, key, hi, lo] each, their states in `states`. */
+  /** Candidates: [key, hi, lo] each, their states in `states`. */
   meta: Int32Array;
   states: StateWords;
   nCandidates: number;
   generated: number;
+  /** In key order. */
   violations: FoundViolation[];
   /** The first state of the chunk from which no thread could step (deadlock), if any. */
   stuck: (Violation & { pos: number }) | null;
@@ -203,17 +214,16 @@ class Candidates {
     expected: number,
   ) {
     this.room = Math.min(most, Math.max(16, expected));
-    this.meta = new Int32Array(growableBuffer(this.room * 16, most * 16), 0, this.room * 4);
+    this.meta = new Int32Array(growableBuffer(this.room * 12, most * 12), 0, this.room * 3);
     this.states = wordsOf(1, growableBuffer(this.room * words, most * words));
   }
 
-  push(slot: number, key: number, hi: number, lo: number, state: Int32Array): void {
+  push(key: number, hi: number, lo: number, state: Int32Array): void {
     if (this.n === this.room) this.grow();
-    const c = 4 * this.n;
-    this.meta[c] = slot;
-    this.meta[c + 1] = key;
-    this.meta[c + 2] = hi;
-    this.meta[c + 3] = lo;
+    const c = 3 * this.n;
+    this.meta[c] = key;
+    this.meta[c + 1] = hi;
+    this.meta[c + 2] = lo;
     // A word too wide for the chunk's width widens the chunk, and the state is copied again.
     const o = this.n * this.words;
     const width = copyMeasured(state, this.states, o);
@@ -228,9 +238,9 @@ class Candidates {
     this.room = Math.min(this.most, this.room * 2);
     const meta = this.meta.buffer as SharedArrayBuffer;
     const states = this.states.buffer as SharedArrayBuffer;
-    meta.grow(this.room * 16);
+    meta.grow(this.room * 12);
     states.grow(this.room * this.words * this.width);
-    this.meta = new Int32Array(meta, 0, this.room * 4);
+    this.meta = new Int32Array(meta, 0, this.room * 3);
     this.states = wordsOf(this.width, states);
   }
 
@@ -242,7 +252,7 @@ class Candidates {
   }
 }
 
-/** What an expansion does with the transitions it finds (explorer/direct.ts, and ClaimSink below). */
+/** What an expansion does with the transitions it finds (explorer/direct.ts, and CandidateSink below). */
 export interface Successors {
   /** The transition with claim key `key` broke a step invariant. */
   violated(v: Violation, key: number): void;
@@ -296,51 +306,47 @@ export function expandRange<V extends StateView>(
 }
 
 /**
- * A worker's successors: each claimed in the level table; it becomes a candidate if this
- * transition is, so far, the smallest claim on it. The merge keeps those whose claim is still
- * theirs once every chunk before them is expanded (explorer/merge.ts).
+ * A worker's successors: each becomes a candidate the first time the chunk finds it, which is
+ * at its smallest key in the chunk; its state invariants are checked here, off the main thread.
  */
-class ClaimSink<V extends StateView> implements Successors {
+class CandidateSink<V extends StateView> implements Successors {
   readonly violations: FoundViolation[] = [];
-  private readonly claimed: ClaimResult = { slot: 0, fresh: false, lowered: false };
+  private readonly seen: FingerprintSet;
 
   constructor(
     private readonly checker: Checker<V>,
-    private readonly levelTable: LevelTable,
     private readonly threads: number,
     readonly out: Candidates,
-  ) {}
+    transitions: number,
+  ) {
+    this.seen = new FingerprintSet(transitions);
+  }
 
   violated(v: Violation, key: number): void {
-    this.violations.push({ ...v, key, slot: -1 });
+    this.violations.push({ ...v, key, candidate: -1 });
   }
 
   found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void {
+    if (!this.seen.add(hi, lo)) return;
     const key = pos * this.threads + t;
-    const c = this.claimed;
-    this.levelTable.claim(hi, lo, key, c);
-    if (!c.lowered) return;
-    if (c.fresh) {
-      // A state of an earlier level passed this check when it was found: no violation.
-      const v = this.checker.state(next);
-      if (v) this.violations.push({ ...v, key: -1, slot: c.slot });
-    }
-    this.out.push(c.slot, key, hi, lo, next);
+    const v = this.checker.state(next);
+    if (v) this.violations.push({ ...v, key, candidate: this.out.n });
+    this.out.push(key, hi, lo, next);
   }
 }
 
-/** A worker's chunk: states [start, end) of the level expanded, their successors claimed. */
+/** A worker's chunk: states [start, end) of the level expanded into candidates for the merge. */
 export function expandChunk<V extends StateView>(
   system: TransitionSystem<V>,
   checker: Checker<V>,
   level: LevelBuffer,
-  shared: LevelShared,
   start: number,
   end: number,
 ): ChunkResult {
+  const transitions = Math.max(1, (end - start) * system.threads);
   // Most states have about one new successor. On shared memory: the result crosses back uncopied.
-  const out = new Candidates(system.stateWords, Math.max(1, (end - start) * system.threads), end - start);
-  const sink = new ClaimSink(checker, shared.found, system.threads, out);
+  const out = new Candidates(system.stateWords, transitions, end - start);
+  const sink = new CandidateSink(checker, system.threads, out, transitions);
   const { generated, stuck } = expandRange(system, checker, level, start, end, sink);
   return { meta: out.meta, states: out.states, nCandidates: out.n, generated, violations: sink.violations, stuck };
 }

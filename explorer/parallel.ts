@@ -1,8 +1,8 @@
 /**
- * The search spread over a piscina worker pool: each level's chunks go to the workers and to
- * this thread, which claim the states they find in the shared level table; this thread merges
- * the chunks in order (explorer/merge.ts), so the verdict, the counts and the counterexample
- * are those of explore() for any number of workers.
+ * The search spread over a piscina worker pool: this thread expands the first part of each
+ * level itself and merges the workers' chunks of the rest in order (explorer/direct.ts), so
+ * the verdict, the counts and the counterexample are those of explore() for any number of
+ * workers.
  */
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
@@ -11,12 +11,23 @@ import { Piscina } from "piscina";
 import { buildModel, type ModelSpec } from "../workers/models.js";
 import type { ExpandTask } from "../workers/expand.js";
 import { LevelSearch, type ExploreOptions, type ExploreResult } from "./bfs.js";
-import { expandHere } from "./direct.js";
+import { DirectLevel, expandHere } from "./direct.js";
 import { chunkOf, expandChunk, type ChunkResult } from "./level.js";
-import { LevelMerge } from "./merge.js";
 
 /** Levels smaller than this are expanded on the main thread: a round trip costs more. */
-const SMALL_LEVEL = 1024;
+const SMALL_LEVEL = 4096;
+
+/**
+ * The part of a level this thread expands itself, out of `workers` threads. Merging a state a
+ * worker found costs it about a seventh of expanding one (profiled on the peer model), so it
+ * takes a little less than 1/workers: own·1 + (1 − own)·b = (1 − own)/(workers − 1), b = 0.15.
+ * The pool's threads take chunks below this point when they run out above it, and this thread
+ * takes the pool's when it waits, so a wrong estimate costs little.
+ */
+function ownShare(workers: number): number {
+  const c = 1 / (workers - 1);
+  return (c - 0.15) / (1 - 0.15 + c);
+}
 
 export function defaultWorkers(): number {
   return Math.max(1, cpus().length);
@@ -59,7 +70,7 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
       maxThreads: workers - 1,
       idleTimeout: 60_000,
     });
-    const empty: ExpandTask = { spec, found: new SharedArrayBuffer(12), chunks: [], count: 0, start: 0, end: 0 };
+    const empty: ExpandTask = { spec, chunks: [], count: 0, start: 0, end: 0 };
     for (let i = 1; i < workers; i++) started.run(empty).catch(() => undefined);
     pool = started;
     return started;
@@ -75,43 +86,56 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
   };
 
   /**
-   * The level spread over the pool and this thread, merged chunk by chunk in order while later
-   * chunks are expanded (explorer/merge.ts). This thread merges whenever the next chunk in
-   * order is ready, and expands a chunk itself when it is not; the pool is kept two tasks a
-   * thread ahead, handed out (piscina does it from the event loop) whenever this thread yields.
+   * The level spread over this thread and the pool. This thread expands the level from its
+   * start straight into the next level (explorer/direct.ts); the pool's threads expand chunks
+   * from a point further on, up to the end and then back down, into candidates; this thread
+   * merges those in order once it reaches them, and when the next chunk is still in the pool's
+   * hands it expands another one the pool has not taken yet, as a worker would. The pool is
+   * kept two tasks a thread ahead, handed out (piscina does it from the event loop) whenever
+   * this thread yields.
    */
   const spread = async (): Promise<ExploreResult | null> => {
     const level = search.level;
-    const shared = search.prepare();
-    const merge = new LevelMerge(search, shared);
-    const task = (start: number, end: number): ExpandTask => ({
+    const workerPool = startPool();
+    const direct = new DirectLevel(search);
+    const chunks = search.chunks(Math.min(search.chunkSize, Math.max(256, Math.ceil(level.count / (16 * workers)))));
+    const taken = new Uint8Array(chunks.length);
+    const results: (ChunkResult | undefined)[] = new Array(chunks.length);
+    // This thread's own run: its share of the level, less what merging the rest costs it.
+    let up = Math.min(chunks.length - 1, Math.floor(chunks.length * ownShare(workers)));
+    let down = up - 1;
+    let waiting = 0;
+    let inFlight = 0;
+    let failure = null as { error: unknown } | null;
+    let wake = null as (() => void) | null;
+    const task = ([start, end]: [number, number]): ExpandTask => ({
       spec,
-      found: shared.found.buffer as SharedArrayBuffer,
       chunks: level.chunks.slice(chunkOf(level.chunks, start), chunkOf(level.chunks, end - 1) + 1),
       count: level.count,
       start,
       end,
     });
-    const workerPool = startPool();
-    const chunks = search.sharedChunks(workers);
-    const results: (ChunkResult | undefined)[] = new Array(chunks.length);
-    let waiting = 0;
-    let dispatched = 0;
-    let inFlight = 0;
-    let failure = null as { error: unknown } | null;
-    let wake = null as (() => void) | null;
-    const done = (c: number, r: ChunkResult) => {
+    const finished = (c: number, r: ChunkResult) => {
       results[c] = r;
       waiting += r.meta.byteLength + r.states.byteLength;
     };
+    /** The pool's next chunk: upwards from its starting point, then downwards from it. */
+    const forPool = (): number => {
+      while (up < chunks.length && taken[up]) up++;
+      if (up < chunks.length) return up++;
+      while (down >= 0 && taken[down]) down--;
+      return down >= 0 ? down-- : -1;
+    };
     const feed = () => {
-      while (!failure && inFlight < 2 * (workers - 1) && dispatched < chunks.length) {
-        const c = dispatched++;
+      while (!failure && inFlight < 2 * (workers - 1)) {
+        const c = forPool();
+        if (c < 0) return;
+        taken[c] = 1;
         inFlight++;
-        workerPool.run(task(...chunks[c]!)).then(
+        workerPool.run(task(chunks[c]!)).then(
           (r) => {
             inFlight--;
-            done(c, r);
+            finished(c, r);
             feed();
             wake?.();
           },
@@ -124,25 +148,46 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
       }
     };
     feed();
-    for (let merged = 0; merged < chunks.length; ) {
+    for (let next = 0; next < chunks.length; ) {
       if (failure) throw failure.error;
-      const r = results[merged];
-      if (r) {
-        results[merged++] = undefined;
+      const r = results[next];
+      if (!taken[next]) {
+        taken[next] = 1;
+        direct.expand(...chunks[next++]!);
+      } else if (r) {
+        results[next++] = undefined;
         waiting -= r.meta.byteLength + r.states.byteLength;
-        merge.add(r, waiting);
-        search.progress();
-      } else if (dispatched < chunks.length) {
-        const c = dispatched++;
-        done(c, expandChunk(system, search.checker, level, shared, ...chunks[c]!));
+        direct.merge(r);
       } else {
+        const c = taken.lastIndexOf(0);
+        if (c < 0) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+          continue;
+        }
+        taken[c] = 1;
+        finished(c, expandChunk(system, search.checker, level, ...chunks[c]!));
+      }
+      search.notePeak(direct.bytes + waiting);
+      search.progress();
+      await yieldToEventLoop();
+      const stop = search.duringLevel(direct.bytes + waiting);
+      if (stop) {
+        await drain();
+        return stop;
+      }
+    }
+    return direct.complete();
+
+    /** Waits for the pool's tasks in flight, before the search returns early. */
+    async function drain(): Promise<void> {
+      up = chunks.length;
+      down = -1;
+      while (inFlight > 0) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
-        continue;
       }
-      await yieldToEventLoop();
     }
-    return merge.finish();
   };
 
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LevelTable, VisitedTable } from "../explorer/shared-table.js";
+import { FingerprintSet, VisitedTable } from "../explorer/tables.js";
 
 /** A deterministic stream of 32-bit values (xorshift). */
 function stream(seed: number): () => number {
@@ -52,17 +52,12 @@ describe("VisitedTable (ordered, grown in place)", () => {
   });
 });
 
-describe("LevelTable", () => {
-  it("keeps each state's smallest claim", () => {
-    const t = new LevelTable(100, false);
-    const out = { slot: 0, fresh: false, lowered: false };
-    t.claim(5, 6, 40, out);
-    expect(out).toMatchObject({ fresh: true, lowered: true });
-    const slot = out.slot;
-    t.claim(5, 6, 50, out);
-    expect(out).toMatchObject({ slot, fresh: false, lowered: false });
-    t.claim(5, 6, 10, out);
-    expect(out).toMatchObject({ slot, fresh: false, lowered: true });
-    expect(t.claimAt(slot)).toBe(10);
+describe("FingerprintSet (a worker's chunk)", () => {
+  it("adds each fingerprint once, zero halves included", () => {
+    const next = stream(11);
+    const fps: [number, number][] = [[0, 0], [0, 5], [7, 0], ...Array.from({ length: 200 }, () => [next(), next()] as [number, number])];
+    const t = new FingerprintSet(fps.length);
+    for (const [hi, lo] of fps) expect(t.add(hi, lo)).toBe(true);
+    for (const [hi, lo] of fps) expect(t.add(hi, lo)).toBe(false);
   });
 });

@@ -1,16 +1,14 @@
 /**
- * The piscina worker: expands one chunk of a level (explorer/level.ts), claiming the states it
- * finds in the shared level table. The model is built once per worker and kept.
+ * The piscina worker: expands one chunk of a level into candidates (explorer/level.ts) for the
+ * main thread to merge. The model is built once per worker and kept.
  */
 import { Checker } from "../explorer/check.js";
 import { expandChunk, type ChunkResult, type LevelChunk } from "../explorer/level.js";
-import { LevelTable } from "../explorer/shared-table.js";
 import type { StateView } from "../model/state-view.js";
 import { buildModel, type ModelSpec } from "./models.js";
 
 export interface ExpandTask {
   readonly spec: ModelSpec;
-  readonly found: SharedArrayBuffer;
   /** The level's chunks that hold positions [start, end), on shared memory. */
   readonly chunks: readonly LevelChunk[];
   readonly count: number;
@@ -28,6 +26,5 @@ export default function expand(task: ExpandTask): ChunkResult {
     m = { system: built.system, checker: new Checker(built.system, built.invariants) };
     models.set(key, m);
   }
-  const shared = { found: new LevelTable(0, true, task.found) };
-  return expandChunk(m.system, m.checker, { chunks: task.chunks, count: task.count }, shared, task.start, task.end);
+  return expandChunk(m.system, m.checker, { chunks: task.chunks, count: task.count }, task.start, task.end);
 }

@@ -7,18 +7,13 @@
  * stops at the first larger fingerprint, so a miss costs about what a hit does and the table
  * can run at 80% load; and growing moves every fingerprint to a slot at or after its old one,
  * so the table grows in place, in a buffer that only lengthens: no second copy at any time.
- * Only the main thread uses it: it adds a level's new states as it merges the workers' chunks
- * (explorer/merge.ts), or as it finds them when it expands a level alone (explorer/direct.ts).
+ * Only the main thread uses it: it adds each new state as it finds it in the part of a level
+ * it expands itself, and as it merges the workers' chunks after that part (explorer/direct.ts).
  * Workers do not look states up in it: of the transitions that lead to a known state, nearly
- * all lead to one found in the same level, which the level table catches; the few that lead
- * to an earlier level's state are dropped at the merge.
+ * all lead to one found in the same level, mostly from a nearby parent, which the worker's own
+ * FingerprintSet catches; the rest are dropped at the merge.
  *
- * LevelTable holds the states found in the level being expanded, with their claim: the
- * smallest (parent position, thread) key that reached each (explorer/level.ts). Workers insert
- * concurrently: a compare-and-swap on the high half (never 0: a 0 is stored as 1) claims an
- * empty slot, the claim is lowered with compare-and-swap, and the low half (never 0 either) is
- * written last; a reader that finds the high half waits for the low half before comparing.
- * It has room for every transition of the level to find a new state.
+ * FingerprintSet is a worker's: the states its chunk has found so far.
  */
 const EMPTY = 0;
 
@@ -170,82 +165,35 @@ export class VisitedTable {
   }
 }
 
-export interface ClaimResult {
-  /** The slot of the state in the level table. */
-  slot: number;
-  /** This call put the state in the table. */
-  fresh: boolean;
-  /** This call's key is now the state's smallest claim. */
-  lowered: boolean;
-}
+/**
+ * A worker's set of the fingerprints its chunk has found (open addressing, two words a slot),
+ * so that a chunk hands over each successor once, at its smallest key in the chunk.
+ */
+export class FingerprintSet {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
 
-const LEVEL_LOAD = 0.7;
-
-export class LevelTable {
-  readonly slots: Int32Array;
-  readonly capacity: number;
-
-  /** Room for `entries` states at 70% load: the level's transitions, the most it can find. */
-  constructor(entries: number, shared: boolean, buffer?: SharedArrayBuffer | ArrayBuffer) {
-    if (buffer) {
-      this.slots = new Int32Array(buffer);
-    } else {
-      const bytes = 3 * Math.ceil((entries + 1) / LEVEL_LOAD) * 4;
-      this.slots = new Int32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    }
-    this.capacity = this.slots.length / 3;
+  /** Room for `entries` fingerprints at at most half load. */
+  constructor(entries: number) {
+    let cap = 16;
+    while (cap < 2 * entries) cap *= 2;
+    this.slots = new Int32Array(2 * cap);
+    this.mask = cap - 1;
   }
 
-  get buffer(): SharedArrayBuffer | ArrayBuffer {
-    return this.slots.buffer as SharedArrayBuffer | ArrayBuffer;
-  }
-
-  get bytes(): number {
-    return this.slots.byteLength;
-  }
-
-  /** The state's smallest claim so far. */
-  claimAt(slot: number): number {
-    return this.slots[3 * slot + 2]!;
-  }
-
-  /** Finds or inserts the fingerprint and lowers its claim to `key` if that is smaller. */
-  claim(hiIn: number, loIn: number, key: number, out: ClaimResult): void {
+  /** Adds the fingerprint unless it is present; true if it was added. */
+  add(hiIn: number, loIn: number): boolean {
     const hi = norm(hiIn);
     const lo = norm(loIn);
     const s = this.slots;
-    const cap = this.capacity;
-    for (let i = scaled(hi ^ Math.imul(lo, 0x9e3779b1), cap); ; i = i + 1 === cap ? 0 : i + 1) {
-      const o = 3 * i;
-      let h = s[o]!;
+    for (let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & this.mask; ; i = (i + 1) & this.mask) {
+      const h = s[2 * i]!;
       if (h === EMPTY) {
-        h = Atomics.compareExchange(s, o, EMPTY, hi);
-        if (h === EMPTY) {
-          Atomics.store(s, o + 2, key);
-          Atomics.store(s, o + 1, lo);
-          out.slot = i;
-          out.fresh = true;
-          out.lowered = true;
-          return;
-        }
+        s[2 * i] = hi;
+        s[2 * i + 1] = lo;
+        return true;
       }
-      if (h !== hi) continue;
-      let l = s[o + 1]!;
-      while (l === EMPTY) l = Atomics.load(s, o + 1);
-      if (l !== lo) continue;
-      out.slot = i;
-      out.fresh = false;
-      out.lowered = false;
-      let cur = Atomics.load(s, o + 2);
-      while (key < cur) {
-        const prev = Atomics.compareExchange(s, o + 2, cur, key);
-        if (prev === cur) {
-          out.lowered = true;
-          return;
-        }
-        cur = prev;
-      }
-      return;
+      if (h === hi && s[2 * i + 1] === lo) return false;
     }
   }
 }
