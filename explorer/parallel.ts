@@ -15,7 +15,7 @@ import { DirectLevel, expandHere } from "./direct.js";
 import { chunkOf, expandChunk, type ChunkResult } from "./level.js";
 
 /** Levels smaller than this are expanded on the main thread: a round trip costs more. */
-const SMALL_LEVEL = 4096;
+const SPREAD_FROM = 4096;
 
 /**
  * The part of a level this thread expands itself, out of `workers` threads. Merging a state a
@@ -54,7 +54,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export async function exploreWith(spec: ModelSpec, workers: number, options: ExploreOptions = {}): Promise<ExploreResult> {
   const { system, invariants } = buildModel(spec);
   const opts = { ...options, model: spec };
-  // Started only as levels grow towards SMALL_LEVEL: small searches never pay for the workers.
+  const spreadFrom = options.spreadFrom ?? SPREAD_FROM;
+  // Started only as levels grow towards spreadFrom: small searches never pay for the workers.
   let pool = null as Piscina<ExpandTask, ChunkResult> | null;
   const search = new LevelSearch(system, invariants, opts, workers > 1);
 
@@ -194,8 +195,8 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     for (;;) {
       const result = search.next();
       if (result) return result;
-      if (workers > 1 && search.level.count >= SMALL_LEVEL / 8) startPool();
-      const done = workers <= 1 || search.level.count < SMALL_LEVEL ? await here() : await spread();
+      if (workers > 1 && search.level.count >= spreadFrom / 8) startPool();
+      const done = workers <= 1 || search.level.count < spreadFrom ? await here() : await spread();
       if (done) return done;
     }
   } finally {

@@ -35,7 +35,8 @@ describe("determinism: the same result for any number of workers", () => {
     it(`${name} (${variant}): in-process, 1 worker and 2 workers agree`, async () => {
       const sync = explore(new Machine(loadScenario(name).config, findVariant(variant)!), INVARIANTS);
       const one = await exploreWith({ kind: "mm", scenario: name, variant }, 1);
-      const two = await exploreWith({ kind: "mm", scenario: name, variant }, 2, { chunkSize: 16 });
+      // Every level spread, in chunks of 16 states: the merge of the workers' chunks is exercised.
+      const two = await exploreWith({ kind: "mm", scenario: name, variant }, 2, { chunkSize: 16, spreadFrom: 1 });
       expect(outcome(one)).toEqual(outcome(sync));
       expect(outcome(two)).toEqual(outcome(sync));
     });
@@ -44,7 +45,7 @@ describe("determinism: the same result for any number of workers", () => {
   it("a level split across many workers' chunks gives the sequential order (the large benchmark scenario)", async () => {
     const spec = { kind: "mm", scenario: LARGE, variant: "modern" } as const;
     const one = await exploreWith(spec, 1);
-    const two = await exploreWith(spec, 2, { chunkSize: 300 });
+    const two = await exploreWith(spec, 2, { chunkSize: 300, spreadFrom: 1 });
     expect(one.stats.distinctStates).toBe(62_739);
     expect(outcome(two)).toEqual(outcome(one));
   });
