@@ -2,7 +2,7 @@
  * Exhaustive breadth-first search over the interleavings of a model's threads, deduplicated by
  * 64-bit fingerprint, level by level. Each level is expanded in chunks — by this thread alone
  * (explorer/direct.ts), or in explorer/parallel.ts by a worker pool whose chunks are merged
- * (explorer/level.ts, explorer/merge.ts) — so that the states, their order, the statistics and
+ * (explorer/level.ts) — so that the states, their order, the statistics and
  * the counterexample are the same however many workers ran: the violation reported is the one
  * at the smallest depth, the first in the sequential order.
  */

@@ -11,6 +11,7 @@ import type { StateView } from "../model/state-view.js";
 import type { ExploreResult, LevelSearch } from "./bfs.js";
 import type { Violation } from "./check.js";
 import { expandRange, LevelWriter, type ChunkResult, type Successors } from "./level.js";
+import { strideOf } from "./packed.js";
 
 export class DirectLevel<V extends StateView> implements Successors {
   private readonly out: LevelWriter;
@@ -62,7 +63,7 @@ export class DirectLevel<V extends StateView> implements Successors {
     const search = this.search;
     const { table, traces } = search;
     const threads = this.threads;
-    const words = search.system.stateWords;
+    const stride = strideOf(search.system.stateWords, r.width);
     const m = r.meta;
     const checked = r.violations.length > 0 && !this.first ? new Set(r.violations.map((v) => v.candidate)) : null;
     const fresh = new Set<number>();
@@ -77,10 +78,10 @@ export class DirectLevel<V extends StateView> implements Successors {
       if (checked?.has(i)) fresh.add(i);
       m[2 * n] = hi;
       m[2 * n + 1] = lo;
-      if (n !== i) r.states.copyWithin(n * words, i * words, (i + 1) * words);
+      if (n !== i) r.states.copyWithin(n * stride, i * stride, (i + 1) * stride);
       n++;
     }
-    this.out.append(m, r.states, n);
+    this.out.append(m, r.states, r.width, n);
     search.generated += r.generated;
     this.stuck ??= r.stuck;
     const v = r.violations.find((v) => v.candidate < 0 || fresh.has(v.candidate));

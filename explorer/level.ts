@@ -8,22 +8,22 @@
  */
 import type { StateView } from "../model/state-view.js";
 import type { Checker, Violation } from "./check.js";
+import { pack, repack, strideOf, unpack, widthOf, type Width } from "./packed.js";
 import { FingerprintSet, growableBuffer } from "./tables.js";
 import type { TransitionSystem } from "./system.js";
 
-/** A level's states are stored in the narrowest of these that holds every word of their chunk. */
-export type StateWords = Int8Array | Int16Array | Int32Array;
-
 /**
  * A run of a level's entries, stored together: each state's fingerprint (hi, lo) in `fps` and
- * its words in `states`. The models' words are small numbers, so most chunks take a byte a word.
+ * its words in `states`, packed at the chunk's width (explorer/packed.ts). The models' words
+ * are small numbers, so most chunks take a byte a word.
  */
 export interface LevelChunk {
   /** Level position of the first entry. */
   readonly first: number;
   readonly count: number;
   readonly fps: Int32Array;
-  readonly states: StateWords;
+  readonly states: Int32Array;
+  readonly width: Width;
 }
 
 /** A level: its chunks in order, back to back in level positions. */
@@ -50,35 +50,7 @@ export function chunkOf(chunks: readonly LevelChunk[], pos: number): number {
 
 /** Copies entry i of the chunk's states into `out`. */
 export function readState(chunk: LevelChunk, i: number, out: Int32Array): void {
-  const words = out.length;
-  const st = chunk.states;
-  const o = i * words;
-  for (let w = 0; w < words; w++) out[w] = st[o + w]!;
-}
-
-/** Bytes a word of `states` must have to hold every word of it. */
-function widthFor(states: Int32Array): 1 | 2 | 4 {
-  let bits = 0;
-  for (let w = 0; w < states.length; w++) bits |= states[w]! ^ (states[w]! >> 31);
-  return bits < 0x80 ? 1 : bits < 0x8000 ? 2 : 4;
-}
-
-/**
- * Copies `state` into `st` at `o` and returns the width its words need. Copied and measured in
- * one loop: set() between typed arrays of two types is slow.
- */
-function copyMeasured(state: Int32Array, st: StateWords, o: number): 1 | 2 | 4 {
-  let bits = 0;
-  for (let w = 0; w < state.length; w++) {
-    const v = state[w]!;
-    st[o + w] = v;
-    bits |= v ^ (v >> 31);
-  }
-  return bits < 0x80 ? 1 : bits < 0x8000 ? 2 : 4;
-}
-
-function wordsOf(width: 1 | 2 | 4, buffer: ArrayBufferLike, length = buffer.byteLength / width): StateWords {
-  return width === 1 ? new Int8Array(buffer, 0, length) : width === 2 ? new Int16Array(buffer, 0, length) : new Int32Array(buffer, 0, length);
+  unpack(chunk.states, i * strideOf(out.length, chunk.width), chunk.width, out);
 }
 
 function newBuffer(bytes: number, shared: boolean): SharedArrayBuffer | ArrayBuffer {
@@ -88,17 +60,17 @@ function newBuffer(bytes: number, shared: boolean): SharedArrayBuffer | ArrayBuf
 /** A level of one chunk: `count` entries of `words + 2` words each (hi, lo, state), as checkpoints keep them. */
 export function levelFrom(entries: Int32Array, count: number, words: number, shared: boolean): LevelBuffer {
   const fps = new Int32Array(newBuffer(Math.max(1, 2 * count) * 4, shared));
-  const plain = new Int32Array(count * words);
+  let width: Width = 1;
   for (let p = 0; p < count; p++) {
     const o = p * (words + 2);
     fps[2 * p] = entries[o]!;
     fps[2 * p + 1] = entries[o + 1]!;
-    plain.set(entries.subarray(o + 2, o + 2 + words), p * words);
+    width = Math.max(width, widthOf(entries.subarray(o + 2, o + 2 + words))) as Width;
   }
-  const width = widthFor(plain);
-  const states = wordsOf(width, newBuffer(Math.max(1, plain.length) * width, shared));
-  states.set(plain);
-  return { chunks: [{ first: 0, count, fps, states }], count };
+  const stride = strideOf(words, width);
+  const states = new Int32Array(newBuffer(Math.max(1, count * stride) * 4, shared));
+  for (let p = 0; p < count; p++) pack(entries.subarray(p * (words + 2) + 2, (p + 1) * (words + 2)), states, p * stride, width);
+  return { chunks: [{ first: 0, count, fps, states, width }], count };
 }
 
 /**
@@ -109,8 +81,8 @@ export class LevelWriter {
   readonly chunks: LevelChunk[] = [];
   count = 0;
   private fps: Int32Array = new Int32Array(0);
-  private states: StateWords = new Int8Array(0);
-  private width: 1 | 2 | 4 = 1;
+  private states: Int32Array = new Int32Array(0);
+  private width: Width = 1;
   /** Whether a chunk is being pushed to, and its entries. */
   private open = false;
   private n = 0;
@@ -130,12 +102,12 @@ export class LevelWriter {
     if (!this.open || this.n === this.capacity) this.start();
     this.fps[2 * this.n] = hi;
     this.fps[2 * this.n + 1] = lo;
-    const o = this.n * this.words;
-    const width = copyMeasured(state, this.states, o);
+    const words = this.words;
+    const width = pack(state, this.states, this.n * strideOf(words, this.width), this.width);
     if (width > this.width) {
-      const wider = wordsOf(width, newBuffer(this.capacity * this.words * width, this.shared));
-      wider.set(this.states);
-      wider.set(state, o);
+      const wider = new Int32Array(newBuffer(this.capacity * strideOf(words, width) * 4, this.shared));
+      repack(this.states, wider, this.n, words, this.width, width);
+      pack(state, wider, this.n * strideOf(words, width), width);
       this.states = wider;
       this.width = width;
     }
@@ -143,15 +115,19 @@ export class LevelWriter {
     this.count++;
   }
 
-  /** Appends the first n entries of `fps` (hi, lo pairs) and `states` as a chunk of their own, copied to buffers of their size. */
-  append(fps: Int32Array, states: StateWords, n: number): void {
+  /**
+   * Appends the first n entries of `fps` (hi, lo pairs) and `states` (packed at `width`) as a
+   * chunk of their own, copied to buffers of their size.
+   */
+  append(fps: Int32Array, states: Int32Array, width: Width, n: number): void {
     if (n === 0) return;
     this.seal();
     const f = new Int32Array(newBuffer(n * 8, this.shared));
     f.set(fps.subarray(0, 2 * n));
-    const st = wordsOf(states.BYTES_PER_ELEMENT as 1 | 2 | 4, newBuffer(n * this.words * states.BYTES_PER_ELEMENT, this.shared));
-    st.set(states.subarray(0, n * this.words));
-    this.chunks.push({ first: this.count, count: n, fps: f, states: st });
+    const size = n * strideOf(this.words, width);
+    const st = new Int32Array(newBuffer(size * 4, this.shared));
+    st.set(states.subarray(0, size));
+    this.chunks.push({ first: this.count, count: n, fps: f, states: st, width });
     this.count += n;
   }
 
@@ -165,7 +141,7 @@ export class LevelWriter {
   private start(): void {
     this.seal();
     this.fps = new Int32Array(newBuffer(this.capacity * 8, this.shared));
-    this.states = wordsOf(1, newBuffer(this.capacity * this.words, this.shared));
+    this.states = new Int32Array(newBuffer(this.capacity * strideOf(this.words, 1) * 4, this.shared));
     this.width = 1;
     this.n = 0;
     this.open = true;
@@ -173,7 +149,7 @@ export class LevelWriter {
 
   /** Ends the chunk being pushed to, if any. */
   private seal(): void {
-    if (this.open && this.n > 0) this.chunks.push({ first: this.count - this.n, count: this.n, fps: this.fps, states: this.states });
+    if (this.open && this.n > 0) this.chunks.push({ first: this.count - this.n, count: this.n, fps: this.fps, states: this.states, width: this.width });
     this.open = false;
   }
 }
@@ -186,9 +162,10 @@ export interface FoundViolation extends Violation {
 }
 
 export interface ChunkResult {
-  /** Candidates: [key, hi, lo] each, their states in `states`. */
+  /** Candidates: [key, hi, lo] each, their states in `states`, packed at `width`. */
   meta: Int32Array;
-  states: StateWords;
+  states: Int32Array;
+  width: Width;
   nCandidates: number;
   generated: number;
   /** In key order. */
@@ -203,8 +180,8 @@ export interface ChunkResult {
  */
 class Candidates {
   meta: Int32Array;
-  states: StateWords;
-  width: 1 | 2 | 4 = 1;
+  states: Int32Array;
+  width: Width = 1;
   n = 0;
   private room: number;
 
@@ -215,7 +192,7 @@ class Candidates {
   ) {
     this.room = Math.min(most, Math.max(16, expected));
     this.meta = new Int32Array(growableBuffer(this.room * 12, most * 12), 0, this.room * 3);
-    this.states = wordsOf(1, growableBuffer(this.room * words, most * words));
+    this.states = this.statesAt(1);
   }
 
   push(key: number, hi: number, lo: number, state: Int32Array): void {
@@ -224,31 +201,33 @@ class Candidates {
     this.meta[c] = key;
     this.meta[c + 1] = hi;
     this.meta[c + 2] = lo;
-    // A word too wide for the chunk's width widens the chunk, and the state is copied again.
-    const o = this.n * this.words;
-    const width = copyMeasured(state, this.states, o);
+    // A word too wide for the chunk's width widens the chunk, and the state is packed again.
+    const width = pack(state, this.states, this.n * strideOf(this.words, this.width), this.width);
     if (width > this.width) {
-      this.widen(width);
-      this.states.set(state, o);
+      const wider = this.statesAt(width);
+      repack(this.states, wider, this.n, this.words, this.width, width);
+      pack(state, wider, this.n * strideOf(this.words, width), width);
+      this.states = wider;
+      this.width = width;
     }
     this.n++;
+  }
+
+  /** A buffer for `room` states at `width`, that can lengthen to `most`. */
+  private statesAt(width: Width): Int32Array {
+    const stride = strideOf(this.words, width);
+    return new Int32Array(growableBuffer(this.room * stride * 4, this.most * stride * 4), 0, this.room * stride);
   }
 
   private grow(): void {
     this.room = Math.min(this.most, this.room * 2);
     const meta = this.meta.buffer as SharedArrayBuffer;
     const states = this.states.buffer as SharedArrayBuffer;
+    const stride = strideOf(this.words, this.width);
     meta.grow(this.room * 12);
-    states.grow(this.room * this.words * this.width);
+    states.grow(this.room * stride * 4);
     this.meta = new Int32Array(meta, 0, this.room * 3);
-    this.states = wordsOf(this.width, states);
-  }
-
-  private widen(width: 1 | 2 | 4): void {
-    const states = wordsOf(width, growableBuffer(this.room * this.words * width, this.most * this.words * width));
-    states.set(this.states);
-    this.states = states;
-    this.width = width;
+    this.states = new Int32Array(states, 0, this.room * stride);
   }
 }
 
@@ -348,5 +327,5 @@ export function expandChunk<V extends StateView>(
   const out = new Candidates(system.stateWords, transitions, end - start);
   const sink = new CandidateSink(checker, system.threads, out, transitions);
   const { generated, stuck } = expandRange(system, checker, level, start, end, sink);
-  return { meta: out.meta, states: out.states, nCandidates: out.n, generated, violations: sink.violations, stuck };
+  return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck };
 }

@@ -1,0 +1,43 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { pack, repack, strideOf, unpack, widthOf, type Width } from "../explorer/packed.js";
+
+/** A state of 1…13 words (every tail length), each word within `bits` bits signed. */
+const state = (bits: number) =>
+  fc.array(fc.integer({ min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1 }), { minLength: 1, maxLength: 13 }).map((a) => Int32Array.from(a));
+
+describe("packed states (explorer/packed.ts)", () => {
+  it("a state packed at the width it needs unpacks to itself, negative words and every tail included", () => {
+    fc.assert(
+      fc.property(fc.oneof(state(8), state(16), state(32)), fc.nat(3), (s, at) => {
+        const width = widthOf(s);
+        const dst = new Int32Array((at + 1) * strideOf(s.length, width) + 1);
+        expect(pack(s, dst, at * strideOf(s.length, width), width)).toBe(width);
+        const out = new Int32Array(s.length);
+        unpack(dst, at * strideOf(s.length, width), width, out);
+        expect(out).toEqual(s);
+      }),
+    );
+  });
+
+  it("pack says when the width is too narrow; repack widens what was packed before", () => {
+    fc.assert(
+      fc.property(fc.array(state(8), { minLength: 1, maxLength: 5 }), fc.integer({ min: 128, max: 1 << 20 }), (narrow, big) => {
+        const words = narrow[0]!.length;
+        const states = narrow.map((s) => Int32Array.from({ length: words }, (_, w) => s[w % s.length]!));
+        const bytes = new Int32Array(states.length * strideOf(words, 1));
+        states.forEach((s, i) => expect(pack(s, bytes, i * strideOf(words, 1), 1)).toBe(1));
+        const wide = Int32Array.from(states[0]!, (v, w) => (w === words - 1 ? big : v));
+        const need: Width = big < 0x8000 ? 2 : 4;
+        expect(pack(wide, new Int32Array(strideOf(words, 1)), 0, 1)).toBe(need);
+        const wider = new Int32Array(states.length * strideOf(words, need));
+        repack(bytes, wider, states.length, words, 1, need);
+        const out = new Int32Array(words);
+        states.forEach((s, i) => {
+          unpack(wider, i * strideOf(words, need), need, out);
+          expect(out).toEqual(s);
+        });
+      }),
+    );
+  });
+});
