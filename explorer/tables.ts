@@ -109,7 +109,8 @@ export class VisitedTable {
     // Keep an empty slot after the last run: lookups stop there.
     if (2 * j + 4 > this.slots.length) this.extend(2 * j + 2 * TAIL);
     const s = this.slots;
-    s.copyWithin(2 * i + 2, 2 * i, 2 * j);
+    // The run's tail moves up a slot; runs are short, so a loop beats copyWithin's call.
+    for (let k = 2 * j + 1; k >= 2 * i + 2; k--) s[k] = s[k - 2]!;
     s[2 * i] = hi;
     s[2 * i + 1] = lo;
     this.size++;

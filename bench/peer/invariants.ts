@@ -8,9 +8,6 @@ import type { Invariant } from "../../invariants/types.js";
 import { A, B, T1, T2 } from "./layout.js";
 import type { PeerState } from "./state.js";
 
-/** The threads that hold page references (T3 holds none). */
-const FAULT_THREADS = [T1, T2] as const;
-
 export const reservationConservation: Invariant<PeerState> = {
   name: "reservation-conservation",
   summary: "Rsvd equals the reserve-map entries not consumed: resv = #{i : region[i] and not consumed[i]}",
@@ -39,13 +36,17 @@ let scratch = new Int32Array(0);
 
 export const refcountBalance: Invariant<PeerState> = {
   name: "refcount-balance",
-  summary: "each page's refcount = its mapcount + [in the page cache] + fault threads holding it",
+  summary: "each page's refcount = its mapcount + [in the page cache] + fault threads (T1, T2) holding it",
   state({ k }) {
     // One pass over the references, then one over the pages: this runs on every new state.
-    const refs = scratch.length === k.L.pages + 1 ? scratch.fill(0) : (scratch = new Int32Array(k.L.pages + 1));
+    const pages = k.L.pages;
+    if (scratch.length !== pages + 1) scratch = new Int32Array(pages + 1);
+    const refs = scratch;
+    for (let g = 0; g <= pages; g++) refs[g] = 0;
     for (let i = 0; i < k.L.n; i++) refs[k.cache(i)]! += 1;
-    for (const t of FAULT_THREADS) refs[k.hold(t)]! += 1;
-    for (let g = 1; g <= k.L.pages; g++) {
+    refs[k.hold(T1)]! += 1;
+    refs[k.hold(T2)]! += 1;
+    for (let g = 1; g <= pages; g++) {
       if (k.ref(g) === k.mapc(g) + refs[g]!) continue;
       let cached = 0;
       for (let i = 0; i < k.L.n; i++) if (k.cache(i) === g) cached++;
