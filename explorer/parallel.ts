@@ -14,8 +14,12 @@ import { LevelSearch, type ExploreOptions, type ExploreResult } from "./bfs.js";
 import { DirectLevel, expandHere } from "./direct.js";
 import { chunkOf, expandChunk, type ChunkResult } from "./level.js";
 
-/** Levels smaller than this are expanded on the main thread: a round trip costs more. */
-const SPREAD_FROM = 4096;
+/**
+ * Levels smaller than this are expanded on the main thread alone: below it, handing chunks to
+ * the pool and waiting for the last of them at the level's end cost more than they save (peer
+ * model N = 6…8 and split-unmap-xl, bench/results.json).
+ */
+const SPREAD_FROM = 16384;
 
 /**
  * The part of a level this thread expands itself, out of `workers` threads. Merging a state a
@@ -61,7 +65,8 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
 
   /**
    * The pool, started (with a first empty task per thread, which loads and builds the model
-   * there) a few levels before the first level big enough to be spread over it.
+   * there) a few levels before the first level big enough to be spread over it: at a quarter
+   * of spreadFrom.
    */
   const startPool = (): Piscina<ExpandTask, ChunkResult> => {
     if (pool) return pool;
@@ -195,7 +200,7 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     for (;;) {
       const result = search.next();
       if (result) return result;
-      if (workers > 1 && search.level.count >= spreadFrom / 8) startPool();
+      if (workers > 1 && search.level.count >= spreadFrom / 4) startPool();
       const done = workers <= 1 || search.level.count < spreadFrom ? await here() : await spread();
       if (done) return done;
     }
