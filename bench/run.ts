@@ -114,7 +114,7 @@ const results = {
   },
   note:
     "bytesPerStoredState: visited table + trace store per distinct state; peakSearchMB adds the two BFS levels held at once " +
-    "and the level's claim table and candidates (peakBytesPerState: the same per distinct state); " +
+    "and the workers' chunks not merged yet (peakBytesPerState: the same per distinct state); " +
     "peakRssMB is the whole process's peak resident memory (Node, workers, garbage not yet collected)",
   peer: [] as unknown[],
   mm: [] as unknown[],

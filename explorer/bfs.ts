@@ -55,7 +55,7 @@ export interface Stats {
   readonly durationMs: number;
   /** Visited table and trace store, per distinct state. */
   readonly bytesPerState: number;
-  /** The most memory the search held at once: table, trace store, two levels, the level table. */
+  /** The most memory the search held at once: table, trace store, two levels, the workers' chunks not merged yet. */
   readonly peakBytes: number;
   /** Probability that a fingerprint collision merged two distinct states (as TLC estimates it). */
   readonly collisionProbability: number;

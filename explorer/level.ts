@@ -233,7 +233,7 @@ class Candidates {
 
 /** What an expansion does with the transitions it finds (explorer/direct.ts, and CandidateSink below). */
 export interface Successors {
-  /** The transition with claim key `key` broke a step invariant. */
+  /** The transition with key `key` (parent position · threads + thread) broke a step invariant. */
   violated(v: Violation, key: number): void;
   /** Thread t stepped from the state at level position `pos` to `next`, of fingerprint (hi, lo). */
   found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void;
