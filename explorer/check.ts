@@ -1,4 +1,8 @@
-/** Runs the invariants on a transition, on a state, and on a state where no thread can step. */
+/**
+ * Runs the invariants on a transition, on a state, and on a state where no thread can step.
+ * The search steps states in place (ThreadMachine.stepInPlace); the *InPlace/AfterStep calls
+ * read what the step wrote from the stepping view's log.
+ */
 import type { Invariant, StepContext } from "../invariants/types.js";
 import type { StateView } from "../model/state-view.js";
 import type { StepInfo, Transition, TransitionSystem } from "./system.js";
@@ -17,6 +21,13 @@ export class Checker<V extends StateView> {
   /** Reused for every call: these run once per transition and once per new state. */
   private readonly stepCtx: { before: V; after: V; thread: number; step: StepInfo | null; opEnded: boolean };
   private readonly stateCtx: { k: V; allDone: boolean };
+  /** Per state word: bit i set if state invariant i (i < 31) declares that it reads the word. */
+  private readonly readers: Int32Array;
+  /** Bits of the state invariants that declare no reads, and so run on every state. */
+  private readonly always: number;
+  private readonly all: number;
+  /** The state before an in-place step, rebuilt for the step invariants. */
+  private readonly beforeStep: Int32Array;
 
   constructor(
     private readonly machine: TransitionSystem<V>,
@@ -29,6 +40,16 @@ export class Checker<V extends StateView> {
     this.deadlockInvs = invariants.filter((i) => i.deadlock);
     this.stepCtx = { before: this.before, after: this.after, thread: 0, step: null, opEnded: false };
     this.stateCtx = { k: this.after, allDone: false };
+    this.readers = new Int32Array(machine.stateWords);
+    let always = 0;
+    this.stateInvs.forEach((inv, i) => {
+      if (i >= 31) return;
+      if (!inv.reads) always |= 1 << i;
+      else for (const off of inv.reads(machine.k)) this.readers[off]! |= 1 << i;
+    });
+    this.always = always;
+    this.all = this.stateInvs.length >= 31 ? -1 : (1 << this.stateInvs.length) - 1;
+    this.beforeStep = new Int32Array(machine.stateWords);
   }
 
   transition(s: Int32Array, next: Int32Array, tr: Transition): Violation | null {
@@ -45,13 +66,43 @@ export class Checker<V extends StateView> {
     return null;
   }
 
+  /** The step invariants of the step just taken in place in `s`. */
+  transitionInPlace(s: Int32Array, tr: Transition): Violation | null {
+    if (this.stepInvs.length === 0) return null;
+    this.beforeStep.set(s);
+    this.machine.k.undo(this.beforeStep);
+    return this.transition(this.beforeStep, s, tr);
+  }
+
   state(s: Int32Array): Violation | null {
+    return this.check(s, this.all);
+  }
+
+  /**
+   * The state invariants of `s`, reached by the step just taken in place from a state that
+   * passed them all: those that declare their reads run only if the step wrote one of them.
+   */
+  stateAfterStep(s: Int32Array): Violation | null {
+    let due = this.always;
+    if (due !== this.all) {
+      const k = this.machine.k;
+      const log = k.log;
+      for (let i = 0; i < k.logged; i += 2) due |= this.readers[log[i]!]!;
+    }
+    return this.check(s, due);
+  }
+
+  /** Runs state invariant i if bit i of `due` is set (from the 32nd on, always). */
+  private check(s: Int32Array, due: number): Violation | null {
+    if (due === 0) return null;
     const c = this.stateCtx;
     c.allDone = this.machine.allDone(s);
     this.after.a = s;
-    for (const inv of this.stateInvs) {
-      const m = inv.state!(c);
-      if (m) return { invariant: inv.name, message: m };
+    const invs = this.stateInvs;
+    for (let i = 0; i < invs.length; i++) {
+      if (i < 31 && ((due >>> i) & 1) === 0) continue;
+      const m = invs[i]!.state!(c);
+      if (m) return { invariant: invs[i]!.name, message: m };
     }
     return null;
   }

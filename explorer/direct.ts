@@ -48,7 +48,7 @@ export class DirectLevel<V extends StateView> implements Successors {
     const search = this.search;
     if (!search.table.add(hi, lo)) return;
     search.traces.add(search.levelIdBase + pos, t);
-    const v = search.checker.state(next);
+    const v = search.checker.stateAfterStep(next);
     if (v) this.first ??= { v, key: pos * this.threads + t };
     this.out.push(hi, lo, next);
   }

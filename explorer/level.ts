@@ -235,14 +235,18 @@ class Candidates {
 export interface Successors {
   /** The transition with key `key` (parent position · threads + thread) broke a step invariant. */
   violated(v: Violation, key: number): void;
-  /** Thread t stepped from the state at level position `pos` to `next`, of fingerprint (hi, lo). */
+  /**
+   * Thread t stepped from the state at level position `pos` to `next`, of fingerprint (hi, lo);
+   * `next` is that state only until found() returns (the step is then undone).
+   */
   found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void;
 }
 
 /**
  * Expands states [start, end) of the level, in order: every thread's step from each, each
- * transition checked against the step invariants and handed to `out`. Returns the transitions
- * taken, and the first state from which no thread could step, if it is a deadlock.
+ * transition checked against the step invariants and handed to `out`. Each step is taken in
+ * place in the state and undone after `out` has seen it. Returns the transitions taken, and the
+ * first state from which no thread could step, if it is a deadlock.
  */
 export function expandRange<V extends StateView>(
   system: TransitionSystem<V>,
@@ -252,10 +256,8 @@ export function expandRange<V extends StateView>(
   end: number,
   out: Successors,
 ): { generated: number; stuck: (Violation & { pos: number }) | null } {
-  const words = system.stateWords;
   const threads = system.threads;
-  const s = new Int32Array(words);
-  const next = new Int32Array(words);
+  const s = new Int32Array(system.stateWords);
   let generated = 0;
   let stuck: (Violation & { pos: number }) | null = null;
   let ci = chunkOf(level.chunks, start);
@@ -268,13 +270,14 @@ export function expandRange<V extends StateView>(
     const parentLo = chunk.fps[2 * i + 1]!;
     let moved = false;
     for (let t = 0; t < threads; t++) {
-      const tr = system.step(s, t, next, parentHi, parentLo);
+      const tr = system.stepInPlace(s, t, parentHi, parentLo);
       if (!tr) continue;
       moved = true;
       generated++;
-      const sv = checker.transition(s, next, tr);
+      const sv = checker.transitionInPlace(s, tr);
       if (sv) out.violated(sv, pos * threads + t);
-      else out.found(pos, t, system.k.fpHi, system.k.fpLo, next);
+      else out.found(pos, t, system.k.fpHi, system.k.fpLo, s);
+      system.undo(s);
     }
     if (!moved && !stuck) {
       const d = checker.stuck(s);
@@ -308,7 +311,7 @@ class CandidateSink<V extends StateView> implements Successors {
   found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void {
     if (!this.seen.add(hi, lo)) return;
     const key = pos * this.threads + t;
-    const v = this.checker.state(next);
+    const v = this.checker.stateAfterStep(next);
     if (v) this.violations.push({ ...v, key, candidate: this.out.n });
     this.out.push(key, hi, lo, next);
   }

@@ -28,6 +28,10 @@ export interface TransitionSystem<V extends StateView = StateView, T extends Tra
   initial(): Int32Array;
   /** Thread t steps from s into out (null: done or blocked); fpHi/fpLo are s's fingerprint. */
   step(s: Int32Array, t: number, out: Int32Array, fpHi?: number, fpLo?: number): T | null;
+  /** Thread t steps in s itself (null: done or blocked, s unchanged); k.log holds the words written. */
+  stepInPlace(s: Int32Array, t: number, fpHi?: number, fpLo?: number): T | null;
+  /** Puts s back as it was before the last stepInPlace() that returned a transition. */
+  undo(s: Int32Array): void;
   done(s: Int32Array, t: number): boolean;
   allDone(s: Int32Array): boolean;
   /** The step thread t would take next (null when done), to say where a stuck thread waits. */

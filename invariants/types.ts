@@ -30,6 +30,13 @@ export interface Invariant<V extends StateView = Kernel> {
   readonly summary: string;
   /** Returns a message describing the violation, or null when the invariant holds. */
   readonly state?: (c: StateContext<V>) => string | null;
+  /**
+   * Optional, for a state invariant: the state words it reads (allDone's among them if it
+   * looks at allDone). The search then skips it for a state whose step wrote none of them, as
+   * the state the step started from passed it. A word left out hides violations: a test must
+   * hold the list against every transition of the model (test/peer.test.ts does).
+   */
+  readonly reads?: (k: V) => Iterable<number>;
   readonly step?: (c: StepContext<V>) => string | null;
   readonly deadlock?: (c: DeadlockContext<V>) => string | null;
 }

@@ -1,8 +1,9 @@
 /**
  * The layer under every model: a state is one Int32Array, read directly and written only
  * through w(), which keeps the state's fingerprint (model/fingerprint.ts) current, so the search
- * never rehashes a whole state. The kernel view (kernel.ts) and the peer benchmark model's view
- * build their named fields on it.
+ * never rehashes a whole state, and logs the word's old value, so the search can step a state in
+ * place and put it back (ThreadMachine.stepInPlace) instead of copying it for every transition.
+ * The kernel view (kernel.ts) and the peer benchmark model's view build their named fields on it.
  */
 import { laneHi, laneLo, ZOBRIST, ZOBRIST_WORDS } from "./fingerprint.js";
 
@@ -10,14 +11,31 @@ export class StateView {
   /** Set to the parent's fingerprint before a step; holds the child's after it. */
   fpHi = 0;
   fpLo = 0;
+  /** The words written since begin(): (offset, old value) pairs, `logged` words of them. */
+  log: Int32Array = new Int32Array(64);
+  logged = 0;
 
   constructor(public a: Int32Array) {}
+
+  /** Starts a new log: what follows is one step. */
+  begin(): void {
+    this.logged = 0;
+  }
+
+  /** Puts the logged words of `s` back as they were at begin(). */
+  undo(s: Int32Array): void {
+    const log = this.log;
+    for (let i = this.logged - 2; i >= 0; i -= 2) s[log[i]!] = log[i + 1]!;
+  }
 
   w(off: number, value: number): void {
     const v = value | 0;
     const old = this.a[off]!;
     if (old === v) return;
     this.a[off] = v;
+    if (this.logged === this.log.length) this.log = growLog(this.log);
+    this.log[this.logged++] = off;
+    this.log[this.logged++] = old;
     if (off < ZOBRIST_WORDS && ((old + 128) | (v + 128)) >>> 8 === 0) {
       const zo = 2 * ((off << 8) | (old & 255));
       const zv = 2 * ((off << 8) | (v & 255));
@@ -39,4 +57,10 @@ export class StateView {
     if (dst < src) for (let i = 0; i < n; i++) this.w(dst + i, this.a[src + i]!);
     else for (let i = n - 1; i >= 0; i--) this.w(dst + i, this.a[src + i]!);
   }
+}
+
+function growLog(log: Int32Array): Int32Array {
+  const longer = new Int32Array(2 * log.length);
+  longer.set(log);
+  return longer;
 }

@@ -54,19 +54,38 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
    * fingerprint of `s`, leaves that of `out` in k.fpHi, k.fpLo.
    */
   step(s: Int32Array, t: number, out: Int32Array, fpHi = 0, fpLo = 0): ThreadTransition<V, O> | null {
+    out.set(s);
+    return this.stepInPlace(out, t, fpHi, fpLo);
+  }
+
+  /**
+   * Thread t takes its next step from `s`, in `s` itself: what the search does for every
+   * transition, with undo() after it, as a step writes a few words of a state and a copy costs
+   * all of them. Returns null (s unchanged) when the thread is done or blocked. Given the
+   * fingerprint of `s`, leaves the new one in k.fpHi, k.fpLo; k.log holds the words written.
+   */
+  stepInPlace(s: Int32Array, t: number, fpHi = 0, fpLo = 0): ThreadTransition<V, O> | null {
     if (this.done(s, t)) return null;
     const k = this.k;
-    out.set(s);
-    k.a = out;
+    k.a = s;
     k.fpHi = fpHi >>> 0;
     k.fpLo = fpLo >>> 0;
+    k.begin();
     if (!this.ready(k, t)) return null;
     const w = this.words(k, t);
     const op = this.opsOf(k, t)[k.a[w.op]!]!;
     const step = op.procedure.steps[k.a[w.pc]!]!;
     const r = this.advance(k, w, step.run(k, t));
-    if (r === BLOCKED) return null;
+    if (r === BLOCKED) {
+      k.undo(s);
+      return null;
+    }
     return { thread: t, op, step, opEnded: r === DONE };
+  }
+
+  /** Puts `s` back as it was before the last stepInPlace() on it that returned a transition. */
+  undo(s: Int32Array): void {
+    this.k.undo(s);
   }
 
   /** Runs thread t's current step on k in place; DONE moves it to its next operation. */

@@ -1,8 +1,7 @@
 /**
  * The model framework: a kernel path is a Procedure, cut into atomic Steps exactly where the
- * kernel takes (and may block on) a lock that is held across steps. A step runs on a private
- * copy of the state; it may refuse to run (BLOCKED) only before it has changed anything that
- * matters, because the copy is then thrown away.
+ * kernel takes (and may block on) a lock that is held across steps. A step may refuse to run
+ * (BLOCKED) only before it has changed anything that matters: what it wrote is then undone.
  */
 import type { Kernel } from "./kernel.js";
 import type { StateView } from "./state-view.js";

@@ -70,6 +70,59 @@ describe("peer model: the state space SPIN and TLC count", () => {
   });
 });
 
+describe("peer model: the words each invariant declares it reads", () => {
+  // The explorer skips an invariant for a state whose step wrote none of its declared words
+  // (Invariant.reads), which is sound if the invariant reads no other word: each invariant, and
+  // allDone, runs on every state of N = 4 through an array that records the words read.
+  it.each([false, true])("N = 4 (bug: %s): every word an invariant reads, on every state, is declared", (bug) => {
+    const machine = new PeerMachine({ n: 4, bug });
+    const invs = PEER_INVARIANTS.filter((inv) => inv.state);
+    expect(invs.filter((inv) => !inv.reads)).toEqual([]);
+    const declared = invs.map((inv) => new Set(inv.reads!(machine.k)));
+    const read = invs.map(() => new Set<number>());
+    const k = machine.view(new Int32Array(0));
+    const init = machine.initial().slice();
+    const seen = new Set([init.join(",")]);
+    const queue = [init];
+    for (let q = 0; q < queue.length; q++) {
+      const s = queue[q]!;
+      invs.forEach((inv, i) => {
+        const recorder = new Proxy(s, {
+          get(target, p) {
+            if (typeof p === "string" && /^\d+$/.test(p)) read[i]!.add(Number(p));
+            return Reflect.get(target, p);
+          },
+        });
+        k.a = recorder;
+        // allDone's words count as read only if the invariant looks at allDone.
+        inv.state!({
+          k,
+          get allDone() {
+            return machine.allDone(recorder);
+          },
+        });
+      });
+      for (let t = 0; t < machine.threads; t++) {
+        const next = new Int32Array(machine.stateWords);
+        if (!machine.step(s, t, next)) continue;
+        const key = next.join(",");
+        if (seen.has(key)) continue;
+        seen.add(key);
+        queue.push(next);
+      }
+    }
+    invs.forEach((inv, i) => expect([...read[i]!].filter((w) => !declared[i]!.has(w)), inv.name).toEqual([]));
+    expect(read.every((r) => r.size > 0)).toBe(true);
+  });
+
+  it.each([2, 3, 4, 5])("N = %i (bug): the search finds the same counterexample with every invariant run on every state", (n) => {
+    const machine = new PeerMachine({ n, bug: true });
+    const everyState = PEER_INVARIANTS.map(({ reads: _reads, ...inv }) => inv);
+    const outcome = ({ verdict, violation, stats }: ReturnType<typeof explore>) => ({ verdict, violation, states: stats.distinctStates, transitions: stats.statesGenerated });
+    expect(outcome(explore(machine, PEER_INVARIANTS))).toEqual(outcome(explore(machine, everyState)));
+  });
+});
+
 describe("peer model: the 2006 absurd HugePages_Rsvd bug", () => {
   it.each([
     [2, 10],

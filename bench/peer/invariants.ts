@@ -5,12 +5,26 @@
  */
 import { deadlock } from "../../invariants/deadlock.js";
 import type { Invariant } from "../../invariants/types.js";
-import { A, B, T1, T2 } from "./layout.js";
+import { A, B, FREE, ISIZE, RESV, T1, T2, T3, TH_LOCALS, TH_OP, L_HOLD } from "./layout.js";
 import type { PeerState } from "./state.js";
+
+// What each invariant reads, as state words (Invariant.reads): the explorer skips an invariant
+// for a state whose step wrote none of them. test/peer.test.ts holds them against every step.
+
+/** Word `at(i)` for every index i of F (or every page id g = i + 1). */
+function each(k: PeerState, at: (i: number) => number): number[] {
+  return Array.from({ length: k.L.n }, (_, i) => at(i));
+}
+
+/** The words allDone reads: each thread's operation. */
+function opWords(k: PeerState): number[] {
+  return [T1, T2, T3].map((t) => k.L.thread(t) + TH_OP);
+}
 
 export const reservationConservation: Invariant<PeerState> = {
   name: "reservation-conservation",
   summary: "Rsvd equals the reserve-map entries not consumed: resv = #{i : region[i] and not consumed[i]}",
+  reads: (k) => [RESV, ...each(k, (i) => k.L.region(i)), ...each(k, (i) => k.L.consumed(i))],
   state({ k }) {
     let n = 0;
     for (let i = 0; i < k.L.n; i++) if (k.region(i) && !k.consumed(i)) n++;
@@ -23,6 +37,7 @@ export const reservationConservation: Invariant<PeerState> = {
 export const poolCounters: Invariant<PeerState> = {
   name: "pool-counters",
   summary: "Free >= Rsvd >= 0; Free <= Total",
+  reads: () => [FREE, RESV],
   state({ k }) {
     if (k.resv < 0) return `HugePages_Rsvd wrapped (${k.resv} as a signed value)`;
     if (k.free < k.resv) return `HugePages_Free ${k.free} < HugePages_Rsvd ${k.resv}`;
@@ -37,6 +52,12 @@ let scratch = new Int32Array(0);
 export const refcountBalance: Invariant<PeerState> = {
   name: "refcount-balance",
   summary: "each page's refcount = its mapcount + [in the page cache] + fault threads (T1, T2) holding it",
+  reads: (k) => [
+    ...each(k, (i) => k.L.cache(i)),
+    ...[T1, T2].map((t) => k.L.thread(t) + TH_LOCALS + L_HOLD),
+    ...each(k, (i) => k.L.ref(i + 1)),
+    ...each(k, (i) => k.L.mapc(i + 1)),
+  ],
   state({ k }) {
     // One pass over the references, then one over the pages: this runs on every new state.
     const pages = k.L.pages;
@@ -60,6 +81,7 @@ export const refcountBalance: Invariant<PeerState> = {
 export const truncateUnmapped: Invariant<PeerState> = {
   name: "truncate-unmapped",
   summary: "at the end, no pte maps an index >= i_size",
+  reads: (k) => [...opWords(k), ISIZE, ...each(k, (i) => k.L.pte(A, i)), ...each(k, (i) => k.L.pte(B, i))],
   state({ k, allDone }) {
     if (!allDone) return null;
     for (let i = k.isize; i < k.L.n; i++)
@@ -73,6 +95,7 @@ export const truncateUnmapped: Invariant<PeerState> = {
 export const noLeak: Invariant<PeerState> = {
   name: "no-leak",
   summary: "at the end, Free + pages in the page cache = Total",
+  reads: (k) => [...opWords(k), FREE, ...each(k, (i) => k.L.cache(i))],
   state({ k, allDone }) {
     if (!allDone) return null;
     let cached = 0;
