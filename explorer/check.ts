@@ -3,13 +3,38 @@
  * The search steps states in place (ThreadMachine.stepInPlace); the *InPlace/AfterStep calls
  * read what the step wrote from the stepping view's log.
  */
-import type { Invariant, StepContext } from "../invariants/types.js";
+import type { Invariant, StateContext, StepContext } from "../invariants/types.js";
 import type { StateView } from "../model/state-view.js";
 import type { StepInfo, Transition, TransitionSystem } from "./system.js";
 
 export interface Violation {
   readonly invariant: string;
   readonly message: string;
+}
+
+/** A state invariant's context: allDone is worked out only if an invariant asks, once a state. */
+class StateCheck<V extends StateView> implements StateContext<V> {
+  private s: Int32Array = new Int32Array(0);
+  private known = false;
+  private done = false;
+
+  constructor(
+    private readonly machine: TransitionSystem<V>,
+    readonly k: V,
+  ) {}
+
+  reset(s: Int32Array): void {
+    this.s = s;
+    this.known = false;
+  }
+
+  get allDone(): boolean {
+    if (!this.known) {
+      this.done = this.machine.allDone(this.s);
+      this.known = true;
+    }
+    return this.done;
+  }
 }
 
 export class Checker<V extends StateView> {
@@ -20,7 +45,7 @@ export class Checker<V extends StateView> {
   private readonly deadlockInvs: Invariant<V>[];
   /** Reused for every call: these run once per transition and once per new state. */
   private readonly stepCtx: { before: V; after: V; thread: number; step: StepInfo | null; opEnded: boolean };
-  private readonly stateCtx: { k: V; allDone: boolean };
+  private readonly stateCtx: StateCheck<V>;
   /** Per state word: bit i set if state invariant i (i < 31) declares that it reads the word. */
   private readonly readers: Int32Array;
   /** Bits of the state invariants that declare no reads, and so run on every state. */
@@ -39,7 +64,7 @@ export class Checker<V extends StateView> {
     this.stepInvs = invariants.filter((i) => i.step);
     this.deadlockInvs = invariants.filter((i) => i.deadlock);
     this.stepCtx = { before: this.before, after: this.after, thread: 0, step: null, opEnded: false };
-    this.stateCtx = { k: this.after, allDone: false };
+    this.stateCtx = new StateCheck(machine, this.after);
     this.readers = new Int32Array(machine.stateWords);
     let always = 0;
     this.stateInvs.forEach((inv, i) => {
@@ -96,7 +121,7 @@ export class Checker<V extends StateView> {
   private check(s: Int32Array, due: number): Violation | null {
     if (due === 0) return null;
     const c = this.stateCtx;
-    c.allDone = this.machine.allDone(s);
+    c.reset(s);
     this.after.a = s;
     const invs = this.stateInvs;
     for (let i = 0; i < invs.length; i++) {

@@ -33,9 +33,11 @@ export class StateView {
     const old = this.a[off]!;
     if (old === v) return;
     this.a[off] = v;
-    if (this.logged === this.log.length) this.log = growLog(this.log);
-    this.log[this.logged++] = off;
-    this.log[this.logged++] = old;
+    const n = this.logged;
+    if (n === this.log.length) this.log = growLog(this.log);
+    this.log[n] = off;
+    this.log[n + 1] = old;
+    this.logged = n + 2;
     if (off < ZOBRIST_WORDS && ((old + 128) | (v + 128)) >>> 8 === 0) {
       const zo = 2 * ((off << 8) | (old & 255));
       const zv = 2 * ((off << 8) | (v & 255));
