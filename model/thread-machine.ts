@@ -50,7 +50,7 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
 
   /**
    * Thread t takes its next step from state `s`, written into `out` (same length). Returns the
-   * transition, or null when the thread is done or blocked (then `out` is garbage). Given the
+   * transition, or null when the thread is done or blocked (then `out` is a copy of `s`). Given the
    * fingerprint of `s`, leaves that of `out` in k.fpHi, k.fpLo.
    */
   step(s: Int32Array, t: number, out: Int32Array, fpHi = 0, fpLo = 0): ThreadTransition<V, O> | null {
