@@ -51,7 +51,7 @@ export class Checker<V extends StateView> {
   /** Bits of the state invariants that declare no reads, and so run on every state. */
   private readonly always: number;
   private readonly all: number;
-  /** The state before an in-place step, rebuilt for the step invariants. */
+  /** The state the search steps from in place, for the step invariants (stepFrom()). */
   private readonly beforeStep: Int32Array;
 
   constructor(
@@ -91,11 +91,17 @@ export class Checker<V extends StateView> {
     return null;
   }
 
-  /** The step invariants of the step just taken in place in `s`. */
+  /**
+   * The search steps from `s` next, each step in place and undone after it: the step
+   * invariants will compare each step's state with this copy of `s`.
+   */
+  stepFrom(s: Int32Array): void {
+    if (this.stepInvs.length > 0) this.beforeStep.set(s);
+  }
+
+  /** The step invariants of the step just taken in place in `s`, from the state given to stepFrom(). */
   transitionInPlace(s: Int32Array, tr: Transition): Violation | null {
     if (this.stepInvs.length === 0) return null;
-    this.beforeStep.set(s);
-    this.machine.k.undo(this.beforeStep);
     return this.transition(this.beforeStep, s, tr);
   }
 

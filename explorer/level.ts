@@ -266,6 +266,7 @@ export function expandRange<V extends StateView>(
     if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;
     const i = pos - chunk.first;
     readState(chunk, i, s);
+    checker.stepFrom(s);
     const parentHi = chunk.fps[2 * i]!;
     const parentLo = chunk.fps[2 * i + 1]!;
     let moved = false;
