@@ -11,7 +11,7 @@ import type { StateView } from "../model/state-view.js";
 import type { ExploreResult, LevelSearch } from "./bfs.js";
 import type { Violation } from "./check.js";
 import { expandRange, LevelWriter, type ChunkResult, type Successors } from "./level.js";
-import { strideOf } from "./packed.js";
+import { strideOf, type PackedParent } from "./packed.js";
 
 export class DirectLevel<V extends StateView> implements Successors {
   private readonly out: LevelWriter;
@@ -44,13 +44,13 @@ export class DirectLevel<V extends StateView> implements Successors {
   }
 
   /** A state not in the table is new: into the table, the trace store and the next level. */
-  found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void {
+  found(pos: number, t: number, hi: number, lo: number, next: Int32Array, parent: PackedParent): void {
     const search = this.search;
     if (!search.table.add(hi, lo)) return;
     search.traces.add(search.levelIdBase + pos, t);
     const v = search.checker.stateAfterStep(next);
     if (v) this.first ??= { v, key: pos * this.threads + t };
-    this.out.push(hi, lo, next);
+    this.out.push(hi, lo, next, parent);
   }
 
   /**

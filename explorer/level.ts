@@ -8,7 +8,7 @@
  */
 import type { StateView } from "../model/state-view.js";
 import type { Checker, Violation } from "./check.js";
-import { pack, repack, strideOf, unpack, widthOf, type Width } from "./packed.js";
+import { pack, packStep, repack, strideOf, unpack, widthOf, type PackedParent, type Width } from "./packed.js";
 import { FingerprintSet, growableBuffer } from "./tables.js";
 import type { TransitionSystem } from "./system.js";
 
@@ -98,12 +98,14 @@ export class LevelWriter {
     return levelBytes(this) + (this.open ? this.fps.byteLength + this.states.byteLength : 0);
   }
 
-  push(hi: number, lo: number, state: Int32Array): void {
+  /** Appends a state; one stepped from `parent` is packed from the parent's packed words. */
+  push(hi: number, lo: number, state: Int32Array, parent?: PackedParent): void {
     if (!this.open || this.n === this.capacity) this.start();
     this.fps[2 * this.n] = hi;
     this.fps[2 * this.n + 1] = lo;
     const words = this.words;
-    const width = pack(state, this.states, this.n * strideOf(words, this.width), this.width);
+    const at = this.n * strideOf(words, this.width);
+    const width = parent?.width === this.width ? packStep(state, parent, this.states, at) : pack(state, this.states, at, this.width);
     if (width > this.width) {
       const wider = new Int32Array(newBuffer(this.capacity * strideOf(words, width) * 4, this.shared));
       repack(this.states, wider, this.n, words, this.width, width);
@@ -195,14 +197,15 @@ class Candidates {
     this.states = this.statesAt(1);
   }
 
-  push(key: number, hi: number, lo: number, state: Int32Array): void {
+  push(key: number, hi: number, lo: number, state: Int32Array, parent: PackedParent): void {
     if (this.n === this.room) this.grow();
     const c = 3 * this.n;
     this.meta[c] = key;
     this.meta[c + 1] = hi;
     this.meta[c + 2] = lo;
     // A word too wide for the chunk's width widens the chunk, and the state is packed again.
-    const width = pack(state, this.states, this.n * strideOf(this.words, this.width), this.width);
+    const at = this.n * strideOf(this.words, this.width);
+    const width = parent.width === this.width ? packStep(state, parent, this.states, at) : pack(state, this.states, at, this.width);
     if (width > this.width) {
       const wider = this.statesAt(width);
       repack(this.states, wider, this.n, this.words, this.width, width);
@@ -237,9 +240,10 @@ export interface Successors {
   violated(v: Violation, key: number): void;
   /**
    * Thread t stepped from the state at level position `pos` to `next`, of fingerprint (hi, lo);
-   * `next` is that state only until found() returns (the step is then undone).
+   * `next` is that state only until found() returns (the step is then undone). `parent` is
+   * where the state at `pos` is packed, and the step's log, for packing `next` from it.
    */
-  found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void;
+  found(pos: number, t: number, hi: number, lo: number, next: Int32Array, parent: PackedParent): void;
 }
 
 /**
@@ -261,11 +265,15 @@ export function expandRange<V extends StateView>(
   let generated = 0;
   let stuck: (Violation & { pos: number }) | null = null;
   let ci = chunkOf(level.chunks, start);
+  const parent: PackedParent = { states: level.chunks[ci]!.states, at: 0, width: 1, view: system.k };
   for (let pos = start; pos < end; pos++) {
     let chunk = level.chunks[ci]!;
     if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;
     const i = pos - chunk.first;
     readState(chunk, i, s);
+    parent.states = chunk.states;
+    parent.width = chunk.width;
+    parent.at = i * strideOf(s.length, chunk.width);
     checker.stepFrom(s);
     const parentHi = chunk.fps[2 * i]!;
     const parentLo = chunk.fps[2 * i + 1]!;
@@ -277,7 +285,7 @@ export function expandRange<V extends StateView>(
       generated++;
       const sv = checker.transitionInPlace(s, tr);
       if (sv) out.violated(sv, pos * threads + t);
-      else out.found(pos, t, system.k.fpHi, system.k.fpLo, s);
+      else out.found(pos, t, system.k.fpHi, system.k.fpLo, s, parent);
       system.undo(s);
     }
     if (!moved && !stuck) {
@@ -309,12 +317,12 @@ class CandidateSink<V extends StateView> implements Successors {
     this.violations.push({ ...v, key, candidate: -1 });
   }
 
-  found(pos: number, t: number, hi: number, lo: number, next: Int32Array): void {
+  found(pos: number, t: number, hi: number, lo: number, next: Int32Array, parent: PackedParent): void {
     if (!this.seen.add(hi, lo)) return;
     const key = pos * this.threads + t;
     const v = this.checker.stateAfterStep(next);
     if (v) this.violations.push({ ...v, key, candidate: this.out.n });
-    this.out.push(key, hi, lo, next);
+    this.out.push(key, hi, lo, next, parent);
   }
 }
 

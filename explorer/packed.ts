@@ -110,3 +110,46 @@ export function repack(src: Int32Array, dst: Int32Array, count: number, words: n
     pack(s, dst, i * b, to);
   }
 }
+
+/**
+ * Where a state stepped from: its parent's packed words (`states` from `at`, at `width`) and the
+ * stepping view, whose log lists the words the step wrote (model/state-view.ts).
+ */
+export interface PackedParent {
+  states: Int32Array;
+  at: number;
+  width: Width;
+  readonly view: { readonly log: Int32Array; readonly logged: number };
+}
+
+/**
+ * pack() for a state one step from `parent`, into `dst` from `o` at the parent's width: the
+ * parent's packed words copied, then the words the step wrote packed over them. A step writes
+ * a few words of a state, so this is a fraction of packing every word. Returns the width the
+ * state needs, as pack() does: the words not written fit the parent's width already.
+ */
+export function packStep(state: Int32Array, parent: PackedParent, dst: Int32Array, o: number): Width {
+  const width = parent.width;
+  const src = parent.states;
+  const at = parent.at;
+  const stride = strideOf(state.length, width);
+  for (let k = 0; k < stride; k++) dst[o + k] = src[at + k]!;
+  const { log, logged } = parent.view;
+  let bits = 0;
+  for (let i = 0; i < logged; i += 2) {
+    const off = log[i]!;
+    const v = state[off]!;
+    bits |= v ^ (v >> 31);
+    if (width === 1) {
+      const k = o + (off >> 2);
+      const shift = (off & 3) << 3;
+      dst[k] = (dst[k]! & ~(0xff << shift)) | ((v & 0xff) << shift);
+    } else if (width === 2) {
+      const k = o + (off >> 1);
+      const shift = (off & 1) << 4;
+      dst[k] = (dst[k]! & ~(0xffff << shift)) | ((v & 0xffff) << shift);
+    } else dst[o + off] = v;
+  }
+  const needs = widthOfBits(bits);
+  return needs > width ? needs : width;
+}

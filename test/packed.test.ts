@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { pack, repack, strideOf, unpack, widthOf, type Width } from "../explorer/packed.js";
+import { pack, packStep, repack, strideOf, unpack, widthOf, type Width } from "../explorer/packed.js";
 
 /** A state of 1…13 words (every tail length), each word within `bits` bits signed. */
 const state = (bits: number) =>
@@ -37,6 +37,35 @@ describe("packed states (explorer/packed.ts)", () => {
           unpack(wider, i * strideOf(words, need), need, out);
           expect(out).toEqual(s);
         });
+      }),
+    );
+  });
+
+  it("packStep of a state one step from a packed parent gives pack's words and width", () => {
+    const step = fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: -(2 ** 20), max: 2 ** 20 }) }), { maxLength: 6 });
+    fc.assert(
+      fc.property(fc.oneof(state(8), state(16), state(32)), step, fc.nat(2), (parentState, writes, at) => {
+        const width = widthOf(parentState);
+        const stride = strideOf(parentState.length, width);
+        const packed = new Int32Array((at + 1) * stride);
+        pack(parentState, packed, at * stride, width);
+        // The step writes its words as StateView.w() does: the new value in place, (offset, old value) in the log.
+        const s = Int32Array.from(parentState);
+        const log = new Int32Array(2 * writes.length);
+        writes.forEach(({ at: w, value }, i) => {
+          const off = w % s.length;
+          log[2 * i] = off;
+          log[2 * i + 1] = s[off]!;
+          s[off] = value;
+        });
+        const parent = { states: packed, at: at * stride, width, view: { log, logged: log.length } };
+        const got = new Int32Array(stride + 1);
+        const needs = packStep(s, parent, got, 1);
+        expect(needs).toBe(Math.max(width, widthOf(s)) as Width);
+        if (needs > width) return;
+        const want = new Int32Array(stride + 1);
+        expect(pack(s, want, 1, width)).toBe(width);
+        expect(got).toEqual(want);
       }),
     );
   });
