@@ -10,8 +10,8 @@
 import type { StateView } from "../model/state-view.js";
 import type { ExploreResult, LevelSearch } from "./bfs.js";
 import type { Violation } from "./check.js";
-import { expandRange, LevelWriter, type ChunkResult, type Successors } from "./level.js";
-import { strideOf, type PackedParent } from "./packed.js";
+import { expandRange, LevelWriter, type ChunkResult, type LevelBuffer, type Successors } from "./level.js";
+import type { PackedParent } from "./packed.js";
 
 export class DirectLevel<V extends StateView> implements Successors {
   private readonly out: LevelWriter;
@@ -20,6 +20,8 @@ export class DirectLevel<V extends StateView> implements Successors {
   private stuck: (Violation & { pos: number }) | null = null;
   /** The first violation found: the one with the smallest key. */
   private first: { v: Violation; key: number } | null = null;
+  /** merge()'s list of the candidates that are new, reused. */
+  private kept = new Int32Array(0);
 
   constructor(private readonly search: LevelSearch<V>) {
     this.out = new LevelWriter(search.system.stateWords, search.chunkSize, search.shared);
@@ -29,6 +31,11 @@ export class DirectLevel<V extends StateView> implements Successors {
   /** Bytes of the next level written so far. */
   get bytes(): number {
     return this.out.bytes;
+  }
+
+  /** The next level as far as it is written for good (the pool may expand it ahead, explorer/spread.ts). */
+  written(): LevelBuffer {
+    return this.out.sealed();
   }
 
   /** Expands the level's states [start, end); calls are made in level order. */
@@ -63,25 +70,20 @@ export class DirectLevel<V extends StateView> implements Successors {
     const search = this.search;
     const { table, traces } = search;
     const threads = this.threads;
-    const stride = strideOf(search.system.stateWords, r.width);
     const m = r.meta;
     const checked = r.violations.length > 0 && !this.first ? new Set(r.violations.map((v) => v.candidate)) : null;
     const fresh = new Set<number>();
-    // The new candidates move to the front of the chunk's buffers, as (hi, lo) and state.
+    if (this.kept.length < r.nCandidates) this.kept = new Int32Array(r.nCandidates);
+    const kept = this.kept;
     let n = 0;
     for (let i = 0; i < r.nCandidates; i++) {
       const key = m[3 * i]!;
-      const hi = m[3 * i + 1]!;
-      const lo = m[3 * i + 2]!;
-      if (!table.add(hi, lo)) continue;
+      if (!table.add(m[3 * i + 1]!, m[3 * i + 2]!)) continue;
       traces.add(search.levelIdBase + Math.floor(key / threads), key % threads);
       if (checked?.has(i)) fresh.add(i);
-      m[2 * n] = hi;
-      m[2 * n + 1] = lo;
-      if (n !== i) r.states.copyWithin(n * stride, i * stride, (i + 1) * stride);
-      n++;
+      kept[n++] = i;
     }
-    this.out.append(m, r.states, r.width, n);
+    this.out.appendCandidates(m, r.states, r.width, kept, n);
     search.generated += r.generated;
     this.stuck ??= r.stuck;
     const v = r.violations.find((v) => v.candidate < 0 || fresh.has(v.candidate));

@@ -118,19 +118,29 @@ export class LevelWriter {
   }
 
   /**
-   * Appends the first n entries of `fps` (hi, lo pairs) and `states` (packed at `width`) as a
-   * chunk of their own, copied to buffers of their size.
+   * Appends, as a chunk of its own, the candidates `kept[0…n)` of a worker's chunk: their
+   * fingerprints from `meta` ([key, hi, lo] each) and their states from `states`, packed at
+   * `width`, gathered into buffers of their size.
    */
-  append(fps: Int32Array, states: Int32Array, width: Width, n: number): void {
+  appendCandidates(meta: Int32Array, states: Int32Array, width: Width, kept: Int32Array, n: number): void {
     if (n === 0) return;
     this.seal();
-    const f = new Int32Array(newBuffer(n * 8, this.shared));
-    f.set(fps.subarray(0, 2 * n));
-    const size = n * strideOf(this.words, width);
-    const st = new Int32Array(newBuffer(size * 4, this.shared));
-    st.set(states.subarray(0, size));
-    this.chunks.push({ first: this.count, count: n, fps: f, states: st, width });
+    const stride = strideOf(this.words, width);
+    const fps = new Int32Array(newBuffer(n * 8, this.shared));
+    const st = new Int32Array(newBuffer(n * stride * 4, this.shared));
+    for (let j = 0; j < n; j++) {
+      const i = kept[j]!;
+      fps[2 * j] = meta[3 * i + 1]!;
+      fps[2 * j + 1] = meta[3 * i + 2]!;
+      for (let k = 0, from = i * stride, to = j * stride; k < stride; k++) st[to + k] = states[from + k]!;
+    }
+    this.chunks.push({ first: this.count, count: n, fps, states: st, width });
     this.count += n;
+  }
+
+  /** The entries in sealed chunks, which stay as they are: all but the chunk being pushed to. */
+  sealed(): LevelBuffer {
+    return { chunks: this.chunks, count: this.open ? this.count - this.n : this.count };
   }
 
   /** The level written. */
@@ -265,7 +275,7 @@ export function expandRange<V extends StateView>(
   let generated = 0;
   let stuck: (Violation & { pos: number }) | null = null;
   let ci = chunkOf(level.chunks, start);
-  const parent: PackedParent = { states: level.chunks[ci]!.states, at: 0, width: 1, view: system.k };
+  const parent: PackedParent = { states: s, at: 0, width: 1, view: system.k };
   for (let pos = start; pos < end; pos++) {
     let chunk = level.chunks[ci]!;
     if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;

@@ -5,7 +5,7 @@
 import { Checker } from "../explorer/check.js";
 import { expandChunk, type ChunkResult, type LevelChunk } from "../explorer/level.js";
 import type { StateView } from "../model/state-view.js";
-import { buildModel, type ModelSpec } from "./models.js";
+import { buildModel, type BuiltModel, type ModelSpec } from "./models.js";
 
 export interface ExpandTask {
   readonly spec: ModelSpec;
@@ -16,15 +16,20 @@ export interface ExpandTask {
   readonly end: number;
 }
 
-const models = new Map<string, { system: ReturnType<typeof buildModel>["system"]; checker: Checker<StateView> }>();
+/** Each model this worker has built, by its spec; a promise while it is being built. */
+const models = new Map<string, Promise<{ system: BuiltModel["system"]; checker: Checker<StateView> }>>();
 
-export default function expand(task: ExpandTask): ChunkResult {
-  const key = JSON.stringify(task.spec);
+function model(spec: ModelSpec) {
+  const key = JSON.stringify(spec);
   let m = models.get(key);
   if (!m) {
-    const built = buildModel(task.spec);
-    m = { system: built.system, checker: new Checker(built.system, built.invariants) };
+    m = buildModel(spec).then((built) => ({ system: built.system, checker: new Checker(built.system, built.invariants) }));
     models.set(key, m);
   }
-  return expandChunk(m.system, m.checker, { chunks: task.chunks, count: task.count }, task.start, task.end);
+  return m;
+}
+
+export default async function expand(task: ExpandTask): Promise<ChunkResult> {
+  const { system, checker } = await model(task.spec);
+  return expandChunk(system, checker, { chunks: task.chunks, count: task.count }, task.start, task.end);
 }

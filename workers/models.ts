@@ -4,12 +4,8 @@
  */
 import { PEER_INVARIANTS } from "../bench/peer/invariants.js";
 import { PeerMachine } from "../bench/peer/machine.js";
-import { INVARIANTS } from "../invariants/index.js";
 import type { Invariant } from "../invariants/types.js";
-import { Machine } from "../model/machine.js";
 import type { StateView } from "../model/state-view.js";
-import { findVariant } from "../model/variant.js";
-import { loadScenario } from "../scenarios/load.js";
 import type { TransitionSystem } from "../explorer/system.js";
 
 export type ModelSpec =
@@ -27,11 +23,22 @@ export interface BuiltModel {
   readonly invariants: readonly Invariant<StateView>[];
 }
 
-export function buildModel(spec: ModelSpec): BuiltModel {
+/**
+ * The model a spec describes. The mm model's modules are loaded only for it: its scenario
+ * loader (zod, yaml) takes about 150 ms to load, which a pool thread of a peer search, started
+ * while the search runs, would otherwise spend before its first chunk.
+ */
+export async function buildModel(spec: ModelSpec): Promise<BuiltModel> {
   if (spec.kind === "peer") {
     const machine = new PeerMachine({ n: spec.n, bug: spec.bug });
     return { system: machine as unknown as TransitionSystem<StateView>, invariants: PEER_INVARIANTS as unknown as Invariant<StateView>[] };
   }
+  const [{ INVARIANTS }, { Machine }, { findVariant }, { loadScenario }] = await Promise.all([
+    import("../invariants/index.js"),
+    import("../model/machine.js"),
+    import("../model/variant.js"),
+    import("../scenarios/load.js"),
+  ]);
   const variant = findVariant(spec.variant);
   if (!variant) throw new Error(`unknown variant ${spec.variant}`);
   const machine = new Machine(loadScenario(spec.scenario, spec.params).config, variant);

@@ -1,0 +1,230 @@
+/**
+ * Levels spread over this thread and a piscina pool, pipelined: once the pool has taken every
+ * chunk of the level, it goes on with the first chunks of the next level that this thread has
+ * written so far, instead of waiting while this thread merges the level's last chunks. A chunk
+ * expanded ahead is merged like any other once its level is the current one, so the merge
+ * order, and with it the next level, the counts and the counterexample, are those of explore().
+ */
+import type { Piscina } from "piscina";
+import type { StateView } from "../model/state-view.js";
+import type { ExpandTask } from "../workers/expand.js";
+import type { ModelSpec } from "../workers/models.js";
+import type { ExploreResult, LevelSearch } from "./bfs.js";
+import { DirectLevel } from "./direct.js";
+import { chunkOf, expandChunk, type ChunkResult, type LevelBuffer, type LevelChunk } from "./level.js";
+
+/**
+ * The part of a level this thread expands itself, out of `workers` threads. Merging a state a
+ * worker found costs it about a seventh of expanding one (profiled on the peer model), so it
+ * takes a little less than 1/workers: own·1 + (1 − own)·b = (1 − own)/(workers − 1), b = 0.15.
+ * The pool's threads take chunks below this point when they run out above it, and this thread
+ * takes the pool's when it waits, so a wrong estimate costs little.
+ */
+function ownShare(workers: number): number {
+  const c = 1 / (workers - 1);
+  return (c - 0.15) / (1 - 0.15 + c);
+}
+
+/**
+ * Tasks handed to each pool thread at a time (piscina's concurrentTasksPerWorker): the thread
+ * starts the next the moment it ends one, and has work while this thread is busy between
+ * yields to the event loop — a visited-table growth takes 20–50 ms at N = 8.
+ */
+export const QUEUED = 4;
+
+/** Lets the event loop run (a Ctrl-C handler, progress output, piscina's hand-outs) between chunks. */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A level's chunks as this thread and the pool share them: [start, end) ranges in level order. */
+class LevelWork {
+  readonly ranges: [number, number][] = [];
+  /** Taken by this thread or handed to the pool. */
+  readonly taken: boolean[] = [];
+  /** The pool's results not merged yet. */
+  readonly results: (ChunkResult | undefined)[] = [];
+  /** Level positions covered by the ranges: [0, end). */
+  end = 0;
+
+  add(start: number, end: number): number {
+    this.ranges.push([start, end]);
+    this.taken.push(false);
+    this.results.push(undefined);
+    this.end = end;
+    return this.ranges.length - 1;
+  }
+}
+
+export class SpreadLevels<V extends StateView> {
+  /** The current level's work, and its chunks' size. */
+  private work = new LevelWork();
+  private size = 1;
+  /** Where the pool takes its next chunk of the current level: upwards from `up`, then down from `down`. */
+  private up = 0;
+  private down = -1;
+  /** The next level's chunks handed to the pool before it is installed, and the level being written. */
+  private ahead = new LevelWork();
+  private direct: DirectLevel<V> | null = null;
+  private inFlight = 0;
+  /** Bytes of the pool's results not merged yet. */
+  private waiting = 0;
+  private failure: { error: unknown } | null = null;
+  private wake: (() => void) | null = null;
+  /** No more hand-outs: the search is stopping. */
+  private closed = false;
+
+  constructor(
+    private readonly search: LevelSearch<V>,
+    private readonly pool: Piscina<ExpandTask, ChunkResult>,
+    private readonly spec: ModelSpec,
+    private readonly workers: number,
+    /** The smallest level spread: the next level is expanded ahead only once it is sure to be spread. */
+    private readonly spreadFrom: number,
+  ) {}
+
+  /** Expands the search's current level; the search's result if it ends here, else null. */
+  async level(): Promise<ExploreResult | null> {
+    const { search } = this;
+    const level = search.level;
+    const direct = new DirectLevel(search);
+    this.direct = direct;
+    this.size = Math.min(search.chunkSize, Math.max(256, Math.ceil(level.count / (16 * this.workers))));
+    // The chunks expanded ahead come first; the rest of the level is cut after them.
+    const work = this.ahead;
+    const first = work.ranges.length;
+    for (let s = work.end; s < level.count; s += this.size) work.add(s, Math.min(level.count, s + this.size));
+    this.work = work;
+    this.ahead = new LevelWork();
+    this.up = Math.min(work.ranges.length - 1, first + Math.floor((work.ranges.length - first) * ownShare(this.workers)));
+    this.down = this.up - 1;
+    this.feed();
+    for (let next = 0; next < work.ranges.length; ) {
+      if (this.failure) throw this.failure.error;
+      const r = work.results[next];
+      if (!work.taken[next]) {
+        work.taken[next] = true;
+        direct.expand(...work.ranges[next++]!);
+      } else if (r) {
+        work.results[next++] = undefined;
+        this.waiting -= r.meta.byteLength + r.states.byteLength;
+        direct.merge(r);
+      } else if (!this.expandAnother()) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = null;
+        continue;
+      }
+      search.notePeak(direct.bytes + this.waiting);
+      search.progress();
+      // What this thread wrote may complete a chunk of the next level for an idle pool thread.
+      this.feed();
+      await yieldToEventLoop();
+      const stop = search.duringLevel(direct.bytes + this.waiting);
+      if (stop) return stop;
+    }
+    this.direct = null;
+    return direct.complete();
+  }
+
+  /** Waits for the pool's tasks in flight, and hands out no more: before the search returns. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight > 0) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+
+  /**
+   * While the chunk to merge next is still in the pool's hands, this thread expands another as
+   * a worker would: the current level's last one not taken, else one of the next level. False
+   * if there is none.
+   */
+  private expandAnother(): boolean {
+    const { system, checker } = this.search;
+    const c = this.work.taken.lastIndexOf(false);
+    if (c >= 0) {
+      this.work.taken[c] = true;
+      this.finished(this.work, c, expandChunk(system, checker, this.search.level, ...this.work.ranges[c]!));
+      return true;
+    }
+    const next = this.direct!.written();
+    const a = this.aheadChunk(next);
+    if (a < 0) return false;
+    this.ahead.taken[a] = true;
+    this.finished(this.ahead, a, expandChunk(system, checker, next, ...this.ahead.ranges[a]!));
+    return true;
+  }
+
+  private finished(work: LevelWork, c: number, r: ChunkResult): void {
+    work.results[c] = r;
+    this.waiting += r.meta.byteLength + r.states.byteLength;
+  }
+
+  /**
+   * Keeps QUEUED tasks a pool thread in its hands: the current level's chunks from the pool's
+   * starting point up, then the next level's as this thread writes it, then the current
+   * level's from the starting point down.
+   */
+  private feed(): void {
+    while (!this.failure && !this.closed && this.inFlight < QUEUED * (this.workers - 1)) {
+      let work = this.work;
+      let level: LevelBuffer = this.search.level;
+      let c = this.upwards();
+      if (c < 0) {
+        const next = this.direct?.written();
+        c = next ? this.aheadChunk(next) : -1;
+        if (c >= 0) {
+          work = this.ahead;
+          level = next!;
+        } else c = this.downwards();
+      }
+      if (c < 0) return;
+      work.taken[c] = true;
+      this.inFlight++;
+      this.pool.run(this.task(level, work.ranges[c]!)).then(
+        (r) => {
+          this.inFlight--;
+          this.finished(work, c, r);
+          this.feed();
+          this.wake?.();
+        },
+        (error: unknown) => {
+          this.inFlight--;
+          this.failure ??= { error };
+          this.wake?.();
+        },
+      );
+    }
+  }
+
+  /** The pool's next chunk of the current level upwards from its starting point, or −1. */
+  private upwards(): number {
+    const taken = this.work.taken;
+    while (this.up < taken.length && taken[this.up]) this.up++;
+    return this.up < taken.length ? this.up++ : -1;
+  }
+
+  /** The pool's next chunk of the current level downwards from its starting point, or −1. */
+  private downwards(): number {
+    const taken = this.work.taken;
+    while (this.down >= 0 && taken[this.down]) this.down--;
+    return this.down >= 0 ? this.down-- : -1;
+  }
+
+  /**
+   * A chunk of the next level, from what this thread has written of it so far (`next`), if a
+   * whole chunk is there past what was handed out, and the next level will be spread and
+   * expanded at all.
+   */
+  private aheadChunk(next: LevelBuffer): number {
+    const maxDepth = this.search.opts.maxDepth;
+    if (next.count < this.spreadFrom || (maxDepth !== undefined && this.search.depth + 1 >= maxDepth)) return -1;
+    const start = this.ahead.end;
+    if (next.count - start < this.size) return -1;
+    return this.ahead.add(start, start + this.size);
+  }
+
+  private task(level: LevelBuffer, [start, end]: [number, number]): ExpandTask {
+    const chunks: readonly LevelChunk[] = level.chunks;
+    return { spec: this.spec, chunks: chunks.slice(chunkOf(chunks, start), chunkOf(chunks, end - 1) + 1), count: level.count, start, end };
+  }
+}
