@@ -17,11 +17,20 @@ import type { ChunkResult } from "./level.js";
 import { QUEUED, SpreadLevels, yieldToEventLoop } from "./spread.js";
 
 /**
- * Levels smaller than this are expanded on the main thread alone: below it, handing chunks to
- * the pool and waiting for the last of them at the level's end cost more than they save (peer
- * model N = 6…8 and split-unmap-xl, bench/results.json).
+ * A level that would take less than this to expand on this thread alone is expanded here:
+ * below it, handing chunks to the pool and merging them cost more than they save. About 18,000
+ * states of the peer model, 3,000 of the mm model's split-unmap-xl (bench/results.json).
  */
-const SPREAD_FROM = 16384;
+const SPREAD_MS = 20;
+
+/** Levels of fewer states are not timed: too quick to time, and run before the JIT has compiled the model. */
+const MEASURED_FROM = 2048;
+
+/**
+ * A chunk handed out takes about this long: long enough that handing it out and merging it cost
+ * little beside it (peer model: about 2,500 states; mm model: about 400).
+ */
+const TASK_MS = 3;
 
 export function defaultWorkers(): number {
   return Math.max(1, cpus().length);
@@ -45,8 +54,11 @@ function workerFile(): string {
 export async function exploreWith(spec: ModelSpec, workers: number, options: ExploreOptions = {}): Promise<ExploreResult> {
   const { system, invariants } = await buildModel(spec);
   const opts = { ...options, model: spec };
-  const spreadFrom = options.spreadFrom ?? SPREAD_FROM;
-  // Started only as levels grow towards spreadFrom: small searches never pay for the workers.
+  /** Milliseconds a state takes to expand on this thread, measured on the levels big enough to tell. */
+  let msPerState = Infinity;
+  /** Is the level big enough to spread (by options.spreadFrom states, or by the time it would take), or, with `part`, that part of it? */
+  const big = (count: number, part = 1) =>
+    options.spreadFrom !== undefined ? count >= options.spreadFrom * part : msPerState < Infinity && count * msPerState >= SPREAD_MS * part;
   let pool = null as Piscina<ExpandTask, ChunkResult> | null;
   const search = new LevelSearch(system, invariants, opts, workers > 1);
 
@@ -54,8 +66,9 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
   let ready = false;
   /**
    * The pool, started (with a first empty task per thread, which loads and builds the model
-   * there) some levels before the first level big enough to be spread over it: at a sixteenth
-   * of spreadFrom. A thread takes 50–150 ms to start on a 2-vCPU VM.
+   * there and warms it up) some levels before the first level big enough to be spread over it,
+   * at a level half that size. It slows this thread meanwhile (both threads share the machine's
+   * memory bandwidth), so a search whose levels stay small does not start it.
    */
   const startPool = (): Piscina<ExpandTask, ChunkResult> => {
     if (pool) return pool;
@@ -76,11 +89,21 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     return started;
   };
 
+  /** The states of a chunk handed out: TASK_MS of work, but at least 16 chunks a thread for a level, and 256 states. */
+  const taskStates = (count: number) =>
+    Math.max(256, Math.min(Math.ceil(count / (16 * workers)), Math.round(TASK_MS / msPerState)));
+
   /** The level on this thread (explorer/direct.ts), yielding to the event loop between chunks. */
   const here = async (): Promise<ExploreResult | null> => {
+    const count = search.level.count;
+    const t0 = performance.now();
     const level = expandHere(search);
     for (let step = level.next(); ; step = level.next()) {
-      if (step.done) return step.value;
+      if (step.done) {
+        // The least so far: the first levels run before the JIT has compiled the model.
+        if (count >= MEASURED_FROM) msPerState = Math.min(msPerState, (performance.now() - t0) / count);
+        return step.value;
+      }
       await yieldToEventLoop();
     }
   };
@@ -90,11 +113,11 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     for (;;) {
       const result = search.next();
       if (result) return result;
-      if (workers > 1 && search.level.count >= spreadFrom / 16) startPool();
+      if (workers > 1 && big(search.level.count, 1 / 2)) startPool();
       const done =
-        workers <= 1 || search.level.count < spreadFrom || !ready
+        workers <= 1 || !big(search.level.count) || !ready
           ? await here()
-          : await (spread ??= new SpreadLevels(search, startPool(), spec, workers, spreadFrom)).level();
+          : await (spread ??= new SpreadLevels(search, startPool(), spec, workers, big, taskStates)).level();
       if (done) return done;
     }
   } finally {

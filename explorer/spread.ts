@@ -77,8 +77,10 @@ export class SpreadLevels<V extends StateView> {
     private readonly pool: Piscina<ExpandTask, ChunkResult>,
     private readonly spec: ModelSpec,
     private readonly workers: number,
-    /** The smallest level spread: the next level is expanded ahead only once it is sure to be spread. */
-    private readonly spreadFrom: number,
+    /** Is a level of this many states spread? The next level is expanded ahead only once it is sure to be. */
+    private readonly spreads: (count: number) => boolean,
+    /** The states of a chunk handed out, for a level of `count` states. */
+    private readonly taskStates: (count: number) => number,
   ) {}
 
   /** Expands the search's current level; the search's result if it ends here, else null. */
@@ -87,7 +89,7 @@ export class SpreadLevels<V extends StateView> {
     const level = search.level;
     const direct = new DirectLevel(search);
     this.direct = direct;
-    this.size = Math.min(search.chunkSize, Math.max(256, Math.ceil(level.count / (16 * this.workers))));
+    this.size = Math.min(search.chunkSize, this.taskStates(level.count));
     // The chunks expanded ahead come first; the rest of the level is cut after them.
     const work = this.ahead;
     const first = work.ranges.length;
@@ -217,7 +219,7 @@ export class SpreadLevels<V extends StateView> {
    */
   private aheadChunk(next: LevelBuffer): number {
     const maxDepth = this.search.opts.maxDepth;
-    if (next.count < this.spreadFrom || (maxDepth !== undefined && this.search.depth + 1 >= maxDepth)) return -1;
+    if (!this.spreads(next.count) || (maxDepth !== undefined && this.search.depth + 1 >= maxDepth)) return -1;
     const start = this.ahead.end;
     if (next.count - start < this.size) return -1;
     return this.ahead.add(start, start + this.size);

@@ -49,6 +49,13 @@ describe("determinism: the same result for any number of workers", () => {
     expect(one.stats.distinctStates).toBe(62_739);
     expect(outcome(two)).toEqual(outcome(one));
   });
+
+  it("the default schedule (levels spread by their measured cost, pipelined) gives the peer model's counts", async () => {
+    // N = 7: levels of up to 40,000 states, so the pool is started, warmed up and handed chunks
+    // of both the current and the next level.
+    const two = await exploreWith({ kind: "peer", n: 7, bug: false }, 2);
+    expect([two.verdict, two.stats.distinctStates, two.stats.statesGenerated]).toEqual(["pass", 1_024_020, 2_708_818]);
+  });
 });
 
 describe("bounds", () => {

@@ -3,7 +3,8 @@
  * main thread to merge. The model is built once per worker and kept.
  */
 import { Checker } from "../explorer/check.js";
-import { expandChunk, type ChunkResult, type LevelChunk } from "../explorer/level.js";
+import { expandChunk, levelFrom, type ChunkResult, type LevelChunk } from "../explorer/level.js";
+import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { buildModel, type BuiltModel, type ModelSpec } from "./models.js";
 
@@ -19,11 +20,45 @@ export interface ExpandTask {
 /** Each model this worker has built, by its spec; a promise while it is being built. */
 const models = new Map<string, Promise<{ system: BuiltModel["system"]; checker: Checker<StateView> }>>();
 
+/**
+ * States expanded to warm the worker up. A worker's first chunks run before the JIT has compiled
+ * the model's steps, 10–40 times slower than later ones (peer model): the first real chunk
+ * arrives some levels after the pool starts, and the warm-up runs on the pool's otherwise idle
+ * thread in the meantime.
+ */
+const WARM_UP_STATES = 20_000;
+
+/**
+ * Expands the model's first levels, each into candidates as expandChunk does for the main
+ * thread, the results dropped: the code a chunk runs is then compiled when the first arrives.
+ */
+function warmUp(system: BuiltModel["system"], checker: Checker<StateView>): void {
+  const words = system.stateWords;
+  const initial = system.initial();
+  const [hi, lo] = fingerprint(initial);
+  let level = levelFrom(Int32Array.of(hi, lo, ...initial), 1, words, false);
+  for (let expanded = 0; expanded < WARM_UP_STATES && level.count > 0; ) {
+    const end = Math.min(level.count, WARM_UP_STATES - expanded);
+    const r = expandChunk(system, checker, level, 0, end);
+    expanded += end;
+    const fps = new Int32Array(2 * r.nCandidates);
+    for (let i = 0; i < r.nCandidates; i++) {
+      fps[2 * i] = r.meta[3 * i + 1]!;
+      fps[2 * i + 1] = r.meta[3 * i + 2]!;
+    }
+    level = { chunks: [{ first: 0, count: r.nCandidates, fps, states: r.states, width: r.width }], count: r.nCandidates };
+  }
+}
+
 function model(spec: ModelSpec) {
   const key = JSON.stringify(spec);
   let m = models.get(key);
   if (!m) {
-    m = buildModel(spec).then((built) => ({ system: built.system, checker: new Checker(built.system, built.invariants) }));
+    m = buildModel(spec).then((built) => {
+      const checker = new Checker(built.system, built.invariants);
+      warmUp(built.system, checker);
+      return { system: built.system, checker };
+    });
     models.set(key, m);
   }
   return m;
