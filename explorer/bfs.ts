@@ -11,7 +11,7 @@ import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
 import { expandHere } from "./direct.js";
-import { levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
+import { ChunkBuffers, levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
 import { VisitedTable } from "./tables.js";
 import type { TransitionSystem } from "./system.js";
 import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
@@ -82,6 +82,8 @@ export class LevelSearch<V extends StateView> {
   readonly checker: Checker<V>;
   traces = new TraceStore();
   table: VisitedTable;
+  /** The levels' chunk buffers (explorer/level.ts). */
+  readonly buffers: ChunkBuffers;
   level: LevelBuffer;
   /** Id of the level's first state in the trace store. */
   levelIdBase = 0;
@@ -99,6 +101,7 @@ export class LevelSearch<V extends StateView> {
     readonly shared: boolean,
   ) {
     this.checker = new Checker(system, invariants);
+    this.buffers = new ChunkBuffers(shared);
     this.table = new VisitedTable(1 << 16);
     this.level = { chunks: [], count: 0 };
   }
@@ -230,7 +233,7 @@ export class LevelSearch<V extends StateView> {
   }
 
   memoryBytes(): number {
-    return this.table.bytes + this.traces.bytes + levelBytes(this.level);
+    return this.table.bytes + this.traces.bytes + levelBytes(this.level) + this.buffers.bytes;
   }
 
   /** Records the memory held at a point of the level: the search's own and `levelBytes` more. */
@@ -281,6 +284,7 @@ export class LevelSearch<V extends StateView> {
       return this.violated(best.v, this.depth + 1, [...this.traces.path(parent), best.key % threads]);
     }
     this.levelIdBase += this.level.count;
+    this.buffers.release(this.level);
     this.level = next;
     if (next.count > 0) this.depth++;
     return null;

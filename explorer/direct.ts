@@ -24,7 +24,7 @@ export class DirectLevel<V extends StateView> implements Successors {
   private kept = new Int32Array(0);
 
   constructor(private readonly search: LevelSearch<V>) {
-    this.out = new LevelWriter(search.system.stateWords, search.chunkSize, search.shared);
+    this.out = new LevelWriter(search.system.stateWords, search.chunkSize, search.buffers);
     this.threads = search.system.threads;
   }
 
