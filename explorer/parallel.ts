@@ -14,7 +14,7 @@ import type { ExpandTask } from "../workers/expand.js";
 import { LevelSearch, type ExploreOptions, type ExploreResult } from "./bfs.js";
 import { expandHere } from "./direct.js";
 import type { ChunkResult } from "./level.js";
-import { QUEUED, SpreadLevels, yieldToEventLoop } from "./spread.js";
+import { QUEUED_WHILE_GROWING, SpreadLevels, yieldToEventLoop } from "./spread.js";
 
 /**
  * A level that would take less than this to expand on this thread alone is expanded here:
@@ -77,7 +77,7 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
       minThreads: workers - 1,
       maxThreads: workers - 1,
       idleTimeout: 60_000,
-      concurrentTasksPerWorker: QUEUED,
+      concurrentTasksPerWorker: QUEUED_WHILE_GROWING,
     });
     const empty: ExpandTask = { spec, chunks: [], count: 0, start: 0, end: 0 };
     const loads = Array.from({ length: workers - 1 }, () => started.run(empty));

@@ -26,11 +26,18 @@ function ownShare(workers: number): number {
 }
 
 /**
- * Tasks handed to each pool thread at a time (piscina's concurrentTasksPerWorker): the thread
- * starts the next the moment it ends one, and has work while this thread is busy between
- * yields to the event loop — a visited-table growth takes 20–50 ms at N = 8.
+ * Tasks handed to each pool thread at a time: it starts the next the moment it ends one, and
+ * has work while this thread is busy between two yields to the event loop. More would let the
+ * pool take the chunks this thread is about to expand itself, and keep it waiting for them.
  */
-export const QUEUED = 4;
+const QUEUED = 4;
+
+/**
+ * Tasks a pool thread is given before the visited table grows (piscina's
+ * concurrentTasksPerWorker, the most it holds): a growth at N = 8 takes 20–50 ms, as long as
+ * up to 16 chunks.
+ */
+export const QUEUED_WHILE_GROWING = 16;
 
 /** Lets the event loop run (a Ctrl-C handler, progress output, piscina's hand-outs) between chunks. */
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -103,11 +110,14 @@ export class SpreadLevels<V extends StateView> {
       if (this.failure) throw this.failure.error;
       const r = work.results[next];
       if (!work.taken[next]) {
-        work.taken[next] = true;
-        direct.expand(...work.ranges[next++]!);
+        const [start, end] = work.ranges[next]!;
+        this.beforeGrowth((end - start) * search.system.threads);
+        work.taken[next++] = true;
+        direct.expand(start, end);
       } else if (r) {
         work.results[next++] = undefined;
         this.waiting -= r.meta.byteLength + r.states.byteLength;
+        this.beforeGrowth(r.nCandidates);
         direct.merge(r);
       } else if (!this.expandAnother()) {
         await new Promise<void>((resolve) => (this.wake = resolve));
@@ -124,6 +134,18 @@ export class SpreadLevels<V extends StateView> {
     }
     this.direct = null;
     return direct.complete();
+  }
+
+  /**
+   * If adding `extra` states may grow the visited table, which this thread does alone for tens
+   * of milliseconds, the pool is first handed enough work to go on meanwhile, and the table
+   * grows now.
+   */
+  private beforeGrowth(extra: number): void {
+    const table = this.search.table;
+    if (!table.growsWithin(extra)) return;
+    this.feed(QUEUED_WHILE_GROWING);
+    table.reserve(extra);
   }
 
   /** Waits for the pool's tasks in flight, and hands out no more: before the search returns. */
@@ -162,12 +184,12 @@ export class SpreadLevels<V extends StateView> {
   }
 
   /**
-   * Keeps QUEUED tasks a pool thread in its hands: the current level's chunks from the pool's
+   * Keeps `queued` tasks a pool thread in its hands: the current level's chunks from the pool's
    * starting point up, then the next level's as this thread writes it, then the current
    * level's from the starting point down.
    */
-  private feed(): void {
-    while (!this.failure && !this.closed && this.inFlight < QUEUED * (this.workers - 1)) {
+  private feed(queued = QUEUED): void {
+    while (!this.failure && !this.closed && this.inFlight < queued * (this.workers - 1)) {
       let work = this.work;
       let level: LevelBuffer = this.search.level;
       let c = this.upwards();

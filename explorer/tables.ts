@@ -99,7 +99,7 @@ export class VisitedTable {
    * thread reads the table (between levels, or a search on one thread); grows it as needed.
    */
   add(hiIn: number, loIn: number): boolean {
-    if (this.size + 1 > this.capacity * MAX_LOAD) this.grow(Math.ceil(this.capacity * (this.capacity < SMALL_TABLE ? 2 : GROWTH)) + 16);
+    if (this.size + 1 > this.capacity * MAX_LOAD) this.grow(this.nextCapacity());
     const hi = norm(hiIn);
     const lo = norm(loIn);
     const i = this.find(hi, lo);
@@ -115,6 +115,20 @@ export class VisitedTable {
     s[2 * i + 1] = lo;
     this.size++;
     return true;
+  }
+
+  /** Would adding `extra` fingerprints grow the table? */
+  growsWithin(extra: number): boolean {
+    return this.size + extra > this.capacity * MAX_LOAD;
+  }
+
+  /** Grows the table now, as far as adding `extra` fingerprints would. */
+  reserve(extra: number): void {
+    while (this.growsWithin(extra)) this.grow(this.nextCapacity());
+  }
+
+  private nextCapacity(): number {
+    return Math.ceil(this.capacity * (this.capacity < SMALL_TABLE ? 2 : GROWTH)) + 16;
   }
 
   /** Lengthens the buffer to `words` words (zeroed: empty slots). */
