@@ -13,6 +13,20 @@ function stream(seed: number): () => number {
 }
 
 describe("VisitedTable (ordered, grown in place)", () => {
+  it("reserve(n) grows the table ahead, so that n more adds do not grow it, and keeps what it held", () => {
+    const t = new VisitedTable(16);
+    const next = stream(11);
+    const held: [number, number][] = Array.from({ length: 1000 }, () => [next(), next()]);
+    for (const [hi, lo] of held) t.add(hi, lo);
+    expect(t.growsWithin(5000)).toBe(true);
+    t.reserve(5000);
+    expect(t.growsWithin(5000)).toBe(false);
+    const capacity = t.capacity;
+    for (const [hi, lo] of held) expect(t.add(hi, lo)).toBe(false);
+    for (let i = 0; i < 5000; i++) t.add(next(), next());
+    expect(t.capacity).toBe(capacity);
+  });
+
   it("finds every fingerprint added across many growths, and none that was not", () => {
     const t = new VisitedTable(16);
     const next = stream(7);
