@@ -284,7 +284,7 @@ export class LevelSearch<V extends StateView> {
       return this.violated(best.v, this.depth + 1, [...this.traces.path(parent), best.key % threads]);
     }
     this.levelIdBase += this.level.count;
-    this.buffers.release(this.level);
+    this.buffers.release(this.level, levelBytes(next));
     this.level = next;
     if (next.count > 0) this.depth++;
     return null;

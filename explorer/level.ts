@@ -81,11 +81,15 @@ export class ChunkBuffers {
     return b;
   }
 
-  /** The level is dropped: its chunks' buffers of the sizes kept are kept for take(). */
-  release(level: LevelBuffer): void {
+  /**
+   * The level is dropped: its chunks' buffers of the sizes kept are kept for take(), up to
+   * `most` bytes held in all (about what the next level will need: more would only raise the
+   * search's peak as levels shrink).
+   */
+  release(level: LevelBuffer, most: number): void {
     for (const c of level.chunks)
       for (const b of [c.fps.buffer, c.states.buffer]) {
-        if (!this.kept.has(b.byteLength)) continue;
+        if (!this.kept.has(b.byteLength) || this.bytes + b.byteLength > most) continue;
         const list = this.free.get(b.byteLength);
         if (list) list.push(b);
         else this.free.set(b.byteLength, [b]);

@@ -21,12 +21,14 @@ export interface ExpandTask {
 const models = new Map<string, Promise<{ system: BuiltModel["system"]; checker: Checker<StateView> }>>();
 
 /**
- * States expanded to warm the worker up. A worker's first chunks run before the JIT has compiled
- * the model's steps, 10–40 times slower than later ones (peer model): the first real chunk
- * arrives some levels after the pool starts, and the warm-up runs on the pool's otherwise idle
- * thread in the meantime.
+ * States expanded to warm the worker up, and the most time it takes. A worker's first chunks run
+ * before the JIT has compiled the model's steps, 10–40 times slower than later ones (peer
+ * model): the first real chunk arrives some levels after the pool starts, and the warm-up runs
+ * on the pool's otherwise idle thread in the meantime. The mm model's states cost more, and it
+ * stops at the time limit after a few thousand.
  */
 const WARM_UP_STATES = 20_000;
+const WARM_UP_MS = 100;
 
 /**
  * Expands the model's first levels, each into candidates as expandChunk does for the main
@@ -37,8 +39,9 @@ function warmUp(system: BuiltModel["system"], checker: Checker<StateView>): void
   const initial = system.initial();
   const [hi, lo] = fingerprint(initial);
   let level = levelFrom(Int32Array.of(hi, lo, ...initial), 1, words, false);
-  for (let expanded = 0; expanded < WARM_UP_STATES && level.count > 0; ) {
-    const end = Math.min(level.count, WARM_UP_STATES - expanded);
+  const t0 = performance.now();
+  for (let expanded = 0; expanded < WARM_UP_STATES && level.count > 0 && performance.now() - t0 < WARM_UP_MS; ) {
+    const end = Math.min(level.count, WARM_UP_STATES - expanded, 2048);
     const r = expandChunk(system, checker, level, 0, end);
     expanded += end;
     const fps = new Int32Array(2 * r.nCandidates);
