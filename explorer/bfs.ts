@@ -30,7 +30,7 @@ export interface ExploreOptions {
   readonly onProgress?: (p: Progress) => void;
   /** States per chunk (default 4096). */
   readonly chunkSize?: number;
-  /** With workers: levels of at least this many states are spread over them (default: levels that would take 15 ms or more on one thread). */
+  /** With workers: levels of at least this many states are spread over them (default: levels that would take 20 ms or more on one thread). */
   readonly spreadFrom?: number;
   /** Write a checkpoint between levels at most every `everyMs`, and when a bound stops the search. */
   readonly checkpoint?: { readonly path: string; readonly everyMs: number };

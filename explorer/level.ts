@@ -139,14 +139,14 @@ export class LevelWriter {
     return levelBytes(this) + (this.open ? this.fps.byteLength + this.states.byteLength : 0);
   }
 
-  /** Appends a state; one stepped from `parent` is packed from the parent's packed words. */
-  push(hi: number, lo: number, state: Int32Array, parent?: PackedParent): void {
+  /** Appends a state stepped from `parent`. */
+  push(hi: number, lo: number, state: Int32Array, parent: PackedParent): void {
     if (!this.open || this.n === this.capacity) this.start();
     this.fps[2 * this.n] = hi;
     this.fps[2 * this.n + 1] = lo;
     const words = this.words;
     const at = this.n * strideOf(words, this.width);
-    const width = parent?.width === this.width ? packStep(state, parent, this.states, at) : pack(state, this.states, at, this.width);
+    const width = packStep(state, parent, this.states, at, this.width);
     if (width > this.width) {
       const wider = new Int32Array(this.buffers.take(this.capacity * strideOf(words, width) * 4, true));
       repack(this.states, wider, this.n, words, this.width, width);
@@ -256,7 +256,7 @@ class Candidates {
     this.meta[c + 2] = lo;
     // A word too wide for the chunk's width widens the chunk, and the state is packed again.
     const at = this.n * strideOf(this.words, this.width);
-    const width = parent.width === this.width ? packStep(state, parent, this.states, at) : pack(state, this.states, at, this.width);
+    const width = packStep(state, parent, this.states, at, this.width);
     if (width > this.width) {
       const wider = this.statesAt(width);
       repack(this.states, wider, this.n, this.words, this.width, width);

@@ -123,13 +123,14 @@ export interface PackedParent {
 }
 
 /**
- * pack() for a state one step from `parent`, into `dst` from `o` at the parent's width: the
- * parent's packed words copied, then the words the step wrote packed over them. A step writes
- * a few words of a state, so this is a fraction of packing every word. Returns the width the
- * state needs, as pack() does: the words not written fit the parent's width already.
+ * pack() for a state one step from `parent`, into `dst` from `o` at `width`. At the parent's
+ * width: the parent's packed words copied, then the words the step wrote packed over them. A
+ * step writes a few words of a state, so this is a fraction of packing every word. At another
+ * width, pack(). Returns the width the state needs, as pack() does: the words not written fit
+ * the parent's width already.
  */
-export function packStep(state: Int32Array, parent: PackedParent, dst: Int32Array, o: number): Width {
-  const width = parent.width;
+export function packStep(state: Int32Array, parent: PackedParent, dst: Int32Array, o: number, width: Width): Width {
+  if (parent.width !== width) return pack(state, dst, o, width);
   const src = parent.states;
   const at = parent.at;
   const stride = strideOf(state.length, width);

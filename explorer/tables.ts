@@ -99,7 +99,7 @@ export class VisitedTable {
    * thread reads the table (between levels, or a search on one thread); grows it as needed.
    */
   add(hiIn: number, loIn: number): boolean {
-    if (this.size + 1 > this.capacity * MAX_LOAD) this.grow(this.nextCapacity());
+    if (this.growsWithin(1)) this.grow(this.nextCapacity());
     const hi = norm(hiIn);
     const lo = norm(loIn);
     const i = this.find(hi, lo);

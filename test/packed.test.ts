@@ -60,12 +60,18 @@ describe("packed states (explorer/packed.ts)", () => {
         });
         const parent = { states: packed, at: at * stride, width, view: { log, logged: log.length } };
         const got = new Int32Array(stride + 1);
-        const needs = packStep(s, parent, got, 1);
+        const needs = packStep(s, parent, got, 1, width);
         expect(needs).toBe(Math.max(width, widthOf(s)) as Width);
         if (needs > width) return;
         const want = new Int32Array(stride + 1);
         expect(pack(s, want, 1, width)).toBe(width);
         expect(got).toEqual(want);
+        // At a width other than the parent's, it packs every word.
+        const wide = new Int32Array(strideOf(s.length, 4));
+        expect(packStep(s, parent, wide, 0, 4)).toBe(4);
+        const wideWant = new Int32Array(strideOf(s.length, 4));
+        pack(s, wideWant, 0, 4);
+        expect(wide).toEqual(wideWant);
       }),
     );
   });
