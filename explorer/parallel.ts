@@ -56,9 +56,9 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
   const opts = { ...options, model: spec };
   /** Milliseconds a state takes to expand on this thread, measured on the levels big enough to tell. */
   let msPerState = Infinity;
-  /** Is the level big enough to spread (by options.spreadFrom states, or by the time it would take), or, with `part`, that part of it? */
-  const big = (count: number, part = 1) =>
-    options.spreadFrom !== undefined ? count >= options.spreadFrom * part : msPerState < Infinity && count * msPerState >= SPREAD_MS * part;
+  /** Is the level big enough to spread (by options.spreadFrom states, or by the time it would take)? */
+  const big = (count: number) =>
+    options.spreadFrom !== undefined ? count >= options.spreadFrom : msPerState < Infinity && count * msPerState >= SPREAD_MS;
   let pool = null as Piscina<ExpandTask, ChunkResult> | null;
   const search = new LevelSearch(system, invariants, opts, workers > 1);
 
@@ -66,9 +66,11 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
   let ready = false;
   /**
    * The pool, started (with a first empty task per thread, which loads and builds the model
-   * there and warms it up) some levels before the first level big enough to be spread over it,
-   * at a level half that size. It slows this thread meanwhile (both threads share the machine's
-   * memory bandwidth), so a search whose levels stay small does not start it.
+   * there and warms it up) at the first level big enough to be spread; levels stay on this
+   * thread until it is ready. Not earlier: its start costs this thread about 60 ms (both
+   * threads share the machine's memory bandwidth), all lost if the levels then stay small, and
+   * no earlier sign tells such a search apart (the peer model's levels grow alike up to that
+   * size at N = 6, where they stay under it, and at N = 8).
    */
   const startPool = (): Piscina<ExpandTask, ChunkResult> => {
     if (pool) return pool;
@@ -113,7 +115,7 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     for (;;) {
       const result = search.next();
       if (result) return result;
-      if (workers > 1 && big(search.level.count, 1 / 2)) startPool();
+      if (workers > 1 && big(search.level.count)) startPool();
       const done =
         workers <= 1 || !big(search.level.count) || !ready
           ? await here()
