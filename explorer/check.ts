@@ -3,13 +3,24 @@
  * The search steps states in place (ThreadMachine.stepInPlace); the *InPlace/AfterStep calls
  * read what the step wrote from the stepping view's log.
  */
-import type { Invariant, StateContext, StepContext } from "../invariants/types.js";
+import type { Invariant, StateContext, StepContext, Written } from "../invariants/types.js";
 import type { StateView } from "../model/state-view.js";
 import type { StepInfo, Transition, TransitionSystem } from "./system.js";
 
 export interface Violation {
   readonly invariant: string;
   readonly message: string;
+}
+
+/** The words that differ between two states, as a step's log lists them, in `log` (two words a state word). */
+export function writtenBetween(before: Int32Array, after: Int32Array, log: Int32Array = new Int32Array(2 * before.length)): Written {
+  let logged = 0;
+  for (let i = 0; i < before.length; i++)
+    if (before[i] !== after[i]) {
+      log[logged++] = i;
+      log[logged++] = before[i]!;
+    }
+  return { log, logged };
 }
 
 /** A state invariant's context: allDone is worked out only if an invariant asks, once a state. */
@@ -44,7 +55,7 @@ export class Checker<V extends StateView> {
   private readonly stepInvs: Invariant<V>[];
   private readonly deadlockInvs: Invariant<V>[];
   /** Reused for every call: these run once per transition and once per new state. */
-  private readonly stepCtx: { before: V; after: V; thread: number; step: StepInfo | null; opEnded: boolean };
+  private readonly stepCtx: { before: V; after: V; thread: number; step: StepInfo | null; opEnded: boolean; written: Written };
   private readonly stateCtx: StateCheck<V>;
   /** Per state word: bit i set if state invariant i (i < 31) declares that it reads the word. */
   private readonly readers: Int32Array;
@@ -53,6 +64,8 @@ export class Checker<V extends StateView> {
   private readonly all: number;
   /** The state the search steps from in place, for the step invariants (stepFrom()). */
   private readonly beforeStep: Int32Array;
+  /** transition()'s list of the words two states differ in, reused. */
+  private readonly diff: Int32Array;
 
   constructor(
     private readonly machine: TransitionSystem<V>,
@@ -63,7 +76,7 @@ export class Checker<V extends StateView> {
     this.stateInvs = invariants.filter((i) => i.state);
     this.stepInvs = invariants.filter((i) => i.step);
     this.deadlockInvs = invariants.filter((i) => i.deadlock);
-    this.stepCtx = { before: this.before, after: this.after, thread: 0, step: null, opEnded: false };
+    this.stepCtx = { before: this.before, after: this.after, thread: 0, step: null, opEnded: false, written: machine.k };
     this.stateCtx = new StateCheck(machine, this.after);
     this.readers = new Int32Array(machine.stateWords);
     let always = 0;
@@ -75,15 +88,23 @@ export class Checker<V extends StateView> {
     this.always = always;
     this.all = this.stateInvs.length >= 31 ? -1 : (1 << this.stateInvs.length) - 1;
     this.beforeStep = new Int32Array(machine.stateWords);
+    this.diff = new Int32Array(2 * machine.stateWords);
   }
 
+  /** The step invariants of the transition from `s` to `next`. */
   transition(s: Int32Array, next: Int32Array, tr: Transition): Violation | null {
+    if (this.stepInvs.length === 0) return null;
+    return this.stepChecks(s, next, tr, writtenBetween(s, next, this.diff));
+  }
+
+  private stepChecks(s: Int32Array, next: Int32Array, tr: Transition, written: Written): Violation | null {
     this.before.a = s;
     this.after.a = next;
     const c = this.stepCtx;
     c.thread = tr.thread;
     c.step = tr.step;
     c.opEnded = tr.opEnded;
+    c.written = written;
     for (const inv of this.stepInvs) {
       const m = inv.step!(c as StepContext<V>);
       if (m) return { invariant: inv.name, message: m };
@@ -102,7 +123,7 @@ export class Checker<V extends StateView> {
   /** The step invariants of the step just taken in place in `s`, from the state given to stepFrom(). */
   transitionInPlace(s: Int32Array, tr: Transition): Violation | null {
     if (this.stepInvs.length === 0) return null;
-    return this.transition(this.beforeStep, s, tr);
+    return this.stepChecks(this.beforeStep, s, tr, this.machine.k);
   }
 
   state(s: Int32Array): Violation | null {

@@ -14,14 +14,20 @@ function holds(k: Kernel, t: number): string[] {
   return out;
 }
 
-/** The lock words of a layout as plain arrays: this runs on every transition. */
-const offsetsOf = new WeakMap<object, { off: Int32Array; rw: Uint8Array }>();
-function lockWords(k: Kernel): { off: Int32Array; rw: Uint8Array } {
-  let w = offsetsOf.get(k.L);
+/**
+ * Per state word of a layout: 0, or for a lock's word, its index + 1, negated for an rwsem's
+ * word of readers. This runs on every transition, on the words the step wrote only.
+ */
+const lockOfWord = new WeakMap<object, Int16Array>();
+function lockWords(k: Kernel): Int16Array {
+  let w = lockOfWord.get(k.L);
   if (!w) {
-    const locks = k.L.locks();
-    w = { off: Int32Array.from(locks, (l) => l.off), rw: Uint8Array.from(locks, (l) => (l.rw ? 1 : 0)) };
-    offsetsOf.set(k.L, w);
+    w = new Int16Array(k.a.length);
+    k.L.locks().forEach((l, i) => {
+      w![l.off] = i + 1;
+      if (l.rw) w![l.off + 1] = -(i + 1);
+    });
+    lockOfWord.set(k.L, w);
   }
   return w;
 }
@@ -29,19 +35,31 @@ function lockWords(k: Kernel): { off: Int32Array; rw: Uint8Array } {
 export const lockBalance: Invariant = {
   name: "lock-balance",
   summary: "a lock is released only by its holder, in the mode it was taken; no lock is held when an operation ends",
-  step({ before, after, thread, step, opEnded }) {
-    const { off, rw } = lockWords(before);
+  step({ before, after, thread, step, opEnded, written }) {
+    const lockOf = lockWords(before);
     const b = before.a;
     const a = after.a;
-    for (let i = 0; i < off.length; i++) {
-      const o = off[i]!;
-      const was = b[o]!;
-      if (was && was !== thread + 1 && a[o] !== was) {
-        const l = before.L.locks()[i]!;
-        return `${step.label} by thread ${thread} released ${l.name}${l.rw ? " (write)" : ""} held by thread ${was - 1}`;
+    // The first lock in the layout's order that was released wrongly: a lock word not written is unchanged.
+    let first = Infinity;
+    let byReader = false;
+    for (let i = 0; i < written.logged; i += 2) {
+      const o = written.log[i]!;
+      const l = lockOf[o]!;
+      if (l > 0) {
+        const was = b[o]!;
+        if (was && was !== thread + 1 && a[o] !== was && l - 1 <= first) {
+          first = l - 1;
+          byReader = false;
+        }
+      } else if (l < 0 && b[o]! & ~a[o]! & ~(1 << thread) && -l - 1 < first) {
+        first = -l - 1;
+        byReader = true;
       }
-      if (rw[i] && b[o + 1]! & ~a[o + 1]! & ~(1 << thread))
-        return `${step.label} by thread ${thread} released ${before.L.locks()[i]!.name} (read) held by another thread`;
+    }
+    if (first < Infinity) {
+      const l = before.L.locks()[first]!;
+      if (byReader) return `${step.label} by thread ${thread} released ${l.name} (read) held by another thread`;
+      return `${step.label} by thread ${thread} released ${l.name}${l.rw ? " (write)" : ""} held by thread ${b[l.off]! - 1}`;
     }
     if (opEnded) {
       const held = holds(after, thread);

@@ -9,6 +9,12 @@ export interface StateContext<V extends StateView = Kernel> {
   readonly allDone: boolean;
 }
 
+/** Words of a state a step wrote: their offsets at log[0], log[2], …, log[logged − 2] (as StateView logs them). */
+export interface Written {
+  readonly log: Int32Array;
+  readonly logged: number;
+}
+
 export interface StepContext<V extends StateView = Kernel> {
   readonly before: V;
   readonly after: V;
@@ -16,6 +22,8 @@ export interface StepContext<V extends StateView = Kernel> {
   readonly step: StepInfo;
   /** The step ended the thread's operation. */
   readonly opEnded: boolean;
+  /** The words the step may have changed: every other word is the same in before and after. */
+  readonly written: Written;
 }
 
 export interface DeadlockContext<V extends StateView = Kernel> {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { explore } from "../explorer/bfs.js";
-import { Checker } from "../explorer/check.js";
+import { Checker, writtenBetween } from "../explorer/check.js";
 import { INVARIANTS } from "../invariants/index.js";
 import type { Invariant, StepContext } from "../invariants/types.js";
 import type { ModelConfig } from "../model/config.js";
@@ -131,7 +131,7 @@ function stepOf(m: Machine, s: Int32Array, t: number): { next: Int32Array; step:
 }
 
 function stepCtx(m: Machine, before: Int32Array, after: Int32Array, thread: number, step: Step, opEnded: boolean): StepContext {
-  return { before: m.k.view(before), after: m.k.view(after), thread, step, opEnded };
+  return { before: m.k.view(before), after: m.k.view(after), thread, step, opEnded, written: writtenBetween(before, after) };
 }
 
 /** A Machine whose initial state is corrupted by `corrupt`: the explorer must report it at depth 0. */
@@ -473,6 +473,26 @@ describe("lock-balance", () => {
     const step = m.nextStep(s, 0)!;
     const msg = inv.step!(stepCtx(m, held, after, 0, step, false));
     expect(msg).toContain(`${step.label} by thread 0 released mmap_lock(mm0) (write) held by thread 1`);
+  });
+
+  it("names the first lock in the layout's order that a step released wrongly, in whatever order the step wrote them", () => {
+    const { m, s } = initial(FAULT_UNMAP);
+    const held = stepOf(m, s, 1).next; // the unmapper holds mmap_lock(mm0) for write
+    const k = m.k.view(held);
+    const mutex = k.hugetlb_fault_mutex(0, 0);
+    held[mutex] = 1 + 1;
+    const after = held.slice();
+    after[k.mmap_lock(0)] = 0;
+    after[mutex] = 0;
+    const locks = m.k.L.locks();
+    const both = [k.mmap_lock(0), mutex];
+    const first = Math.min(...both.map((off) => locks.findIndex((l) => l.off === off)));
+    const step = m.nextStep(s, 0)!;
+    for (const order of [both, [...both].reverse()]) {
+      const log = Int32Array.from(order.flatMap((off) => [off, held[off]!]));
+      const msg = inv.step!({ ...stepCtx(m, held, after, 0, step, false), written: { log, logged: log.length } });
+      expect(msg).toContain(`by thread 0 released ${locks[first]!.name}`);
+    }
   });
 
   it("fails: a thread drops another thread's read hold of mmap_lock", () => {
