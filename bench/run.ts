@@ -6,7 +6,8 @@
  * are shared and noisy, so no test asserts a speed. A control runs two one-worker searches side
  * by side as separate processes: how far the machine itself lets two such searches scale.
  * Then the memory cases: the peer model at N = 10 (28.4M states) once with one worker, and the
- * larger N given with --scale (`npm run bench -- --scale 12`: about 2.5·10^8 states).
+ * larger N given with --scale (`npm run bench -- --scale 12`: about 2.5·10^8 states). The
+ * machine's own speed is measured before and after the speed cases (bench/calibrate.ts).
  */
 import { execFile } from "node:child_process";
 import { cpus, loadavg, release, totalmem } from "node:os";
@@ -14,6 +15,7 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { ModelSpec } from "../workers/models.js";
+import { calibrate } from "./calibrate.js";
 
 /** The peer document's table: distinct states, and the peers' times where it gives them. */
 const PEER_EXPECTED: Record<number, { distinct: number; transitions: number; spin?: string; tlc?: string }> = {
@@ -105,6 +107,7 @@ const results = {
     kernel: release(),
     node: process.version,
     loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+    calibration: { before: calibrate(), after: null as ReturnType<typeof calibrate> | null },
   },
   targets: {
     peerOneWorkerDistinctPerSec: 1_000_000,
@@ -115,7 +118,8 @@ const results = {
   note:
     "bytesPerStoredState: visited table + trace store per distinct state; peakSearchMB adds the two BFS levels held at once " +
     "and the workers' chunks not merged yet (peakBytesPerState: the same per distinct state); " +
-    "peakRssMB is the whole process's peak resident memory (Node, workers, garbage not yet collected)",
+    "peakRssMB is the whole process's peak resident memory (Node, workers, garbage not yet collected); " +
+    "machine.calibration: the machine's speed before and after the speed cases (bench/calibrate.ts), to compare runs on other days",
   peer: [] as unknown[],
   mm: [] as unknown[],
   control: {} as unknown,
@@ -138,6 +142,8 @@ console.log(`${mm.name}: 1 worker ${mm.oneWorker.medianWallMs} ms (${mm.oneWorke
 const control = await sideBySide({ kind: "peer", n: 7, bug: false });
 results.control = { what: "peer N=7, two one-worker searches in two processes at once", ...control };
 console.log(`control: peer N=7 alone ${control.aloneMs} ms, two side by side ${control.sideBySideMs.join(" and ")} ms (×${control.slowdown})`);
+results.machine.calibration.after = calibrate();
+console.log(`machine: ${JSON.stringify(results.machine.calibration)}`);
 
 const scaleArg = process.argv.indexOf("--scale");
 for (const n of [10, ...(scaleArg > 0 ? [Number(process.argv[scaleArg + 1])] : [])]) {
