@@ -9,13 +9,14 @@
  * larger N given with --scale (`npm run bench -- --scale 12`: about 2.5·10^8 states). The
  * machine's own speed is measured before and after the speed cases (bench/calibrate.ts).
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { ModelSpec } from "../workers/models.js";
 import { calibrate } from "./calibrate.js";
+import { Pan, spinMissing, type PanRun } from "./peer/spin.js";
 
 /** The peer document's table: distinct states, and the peers' times where it gives them. */
 const PEER_EXPECTED: Record<number, { distinct: number; transitions: number; spin?: string; tlc?: string }> = {
@@ -63,12 +64,26 @@ async function sideBySide(spec: ModelSpec) {
   };
 }
 
-/** Runs the 1- and 2-worker cases alternately, `rounds` times each, after one warm-up of each. */
-async function compare(name: string, spec: ModelSpec, rounds: number) {
+/** SPIN's pan for the same model, run in turn with mmcheck's cases, with a hash table of 2^hashBits slots. */
+interface SpinCase {
+  pan: Pan;
+  hashBits: number;
+}
+
+/**
+ * Runs the 1- and 2-worker cases alternately, `rounds` times each, after one warm-up of each;
+ * and SPIN in the same turns, if given.
+ */
+async function compare(name: string, spec: ModelSpec, rounds: number, spin: SpinCase | null = null) {
   const runs: Record<1 | 2, Run[]> = { 1: [], 2: [] };
+  const spinRuns: PanRun[] = [];
   await once(spec, 1);
   await once(spec, 2);
-  for (let i = 0; i < rounds; i++) for (const w of [1, 2] as const) runs[w].push(await once(spec, w));
+  spin?.pan.run(spin.hashBits);
+  for (let i = 0; i < rounds; i++) {
+    for (const w of [1, 2] as const) runs[w].push(await once(spec, w));
+    if (spin) spinRuns.push(spin.pan.run(spin.hashBits));
+  }
   const summary = (w: 1 | 2) => {
     const rs = runs[w];
     const wall = median(rs.map((r) => r.wallMs));
@@ -94,6 +109,26 @@ async function compare(name: string, spec: ModelSpec, rounds: number) {
     oneWorker: one,
     twoWorkers: two,
     speedup: Math.round((one.medianWallMs / two.medianWallMs) * 100) / 100,
+    ...(spin ? { spinHere: spinSummary(spin, spinRuns, one.medianWallMs) } : {}),
+  };
+}
+
+/** SPIN's runs beside mmcheck's: its counts must be the spec's, as mmcheck's are. */
+function spinSummary({ pan, hashBits }: SpinCase, rs: PanRun[], oneWorkerMs: number) {
+  const expected = PEER_EXPECTED[pan.n]!;
+  const r = rs[0]!;
+  if (r.distinct !== expected.distinct || r.transitions !== expected.transitions || r.errors !== 0)
+    throw new Error(`SPIN at N=${pan.n}: ${r.distinct} states, ${r.transitions} transitions, ${r.errors} errors; expected ${expected.distinct}, ${expected.transitions}, 0`);
+  const wall = median(rs.map((x) => x.wallMs));
+  return {
+    what: `SPIN ${spinVersion}, bench/peer/peer.pml, spin -a, gcc -O2 -DSAFETY, pan -w${hashBits}: run here, in turn with mmcheck's runs`,
+    generateAndCompileMs: Math.round(pan.buildMs),
+    medianWallMs: Math.round(wall),
+    wallMs: rs.map((x) => Math.round(x.wallMs)),
+    distinctPerSec: Math.round(r.distinct / (wall / 1000)),
+    memoryMB: r.memoryMB,
+    /** mmcheck's one-worker speed as a fraction of SPIN's, both measured here in the same turns. */
+    oneWorkerSpeedAgainstSpin: Math.round((wall / oneWorkerMs) * 100) / 100,
   };
 }
 
@@ -126,15 +161,22 @@ const results = {
   scale: [] as unknown[],
 };
 
+const noSpin = spinMissing();
+const spinVersion = noSpin ? "" : execFileSync("spin", ["-V"], { encoding: "utf8" }).trim();
+if (noSpin) console.log(`SPIN is not run here: ${noSpin}`);
 for (const n of [6, 7, 8]) {
-  const c = await compare(`peer N=${n}`, { kind: "peer", n, bug: false }, n === 8 ? 2 : 3);
+  const pan = noSpin ? null : new Pan(n);
+  // Half load at most: the hash table SPIN is given grows with the state count, as mmcheck's does.
+  const spin = pan && { pan, hashBits: Math.ceil(Math.log2(PEER_EXPECTED[n]!.distinct)) + 1 };
+  const c = await compare(`peer N=${n}`, { kind: "peer", n, bug: false }, 5, spin).finally(() => pan?.dispose());
   const expected = PEER_EXPECTED[n]!;
   if (c.distinctStates !== expected.distinct || c.statesGenerated !== expected.transitions)
     throw new Error(`peer N=${n}: ${c.distinctStates} states, ${c.statesGenerated} transitions; expected ${expected.distinct}, ${expected.transitions}`);
-  results.peer.push({ ...c, spin: expected.spin, tlc: expected.tlc });
-  console.log(`${c.name}: 1 worker ${c.oneWorker.medianWallMs} ms (${c.oneWorker.distinctPerSec}/s), 2 workers ${c.twoWorkers.medianWallMs} ms (×${c.speedup}), ${c.oneWorker.bytesPerStoredState} B/state; SPIN ${expected.spin}; TLC ${expected.tlc}`);
+  results.peer.push({ ...c, spinHere: c.spinHere ?? { skipped: noSpin }, spin: expected.spin, tlc: expected.tlc });
+  const here = c.spinHere ? `SPIN here ${c.spinHere.medianWallMs} ms (${c.spinHere.distinctPerSec}/s)` : "SPIN not run here";
+  console.log(`${c.name}: 1 worker ${c.oneWorker.medianWallMs} ms (${c.oneWorker.distinctPerSec}/s), 2 workers ${c.twoWorkers.medianWallMs} ms (×${c.speedup}), ${c.oneWorker.bytesPerStoredState} B/state; ${here}; peer document: SPIN ${expected.spin}, TLC ${expected.tlc}`);
 }
-const mm = await compare("split-unmap-xl (modern)", { kind: "mm", scenario: mmLarge, variant: "modern" }, 3);
+const mm = await compare("split-unmap-xl (modern)", { kind: "mm", scenario: mmLarge, variant: "modern" }, 5);
 // Recorded relative to the repository, wherever the benchmark ran.
 results.mm.push({ ...mm, spec: { ...mm.spec, scenario: "bench/split-unmap-xl.yaml" } });
 console.log(`${mm.name}: 1 worker ${mm.oneWorker.medianWallMs} ms (${mm.oneWorker.distinctPerSec}/s), 2 workers ${mm.twoWorkers.medianWallMs} ms (×${mm.speedup}), ${mm.oneWorker.bytesPerStoredState} B/state`);
