@@ -121,7 +121,7 @@ function spinSummary({ pan, hashBits }: SpinCase, rs: PanRun[], oneWorkerMs: num
     throw new Error(`SPIN at N=${pan.n}: ${r.distinct} states, ${r.transitions} transitions, ${r.errors} errors; expected ${expected.distinct}, ${expected.transitions}, 0`);
   const wall = median(rs.map((x) => x.wallMs));
   return {
-    what: `SPIN ${spinVersion}, bench/peer/peer.pml, spin -a, gcc -O2 -DSAFETY, pan -w${hashBits}: run here, in turn with mmcheck's runs`,
+    what: `${spinVersion}, bench/peer/peer.pml, spin -a, gcc -O2 -DSAFETY, pan -w${hashBits}: run here, in turn with mmcheck's runs`,
     generateAndCompileMs: Math.round(pan.buildMs),
     medianWallMs: Math.round(wall),
     wallMs: rs.map((x) => Math.round(x.wallMs)),
