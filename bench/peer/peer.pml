@@ -4,7 +4,10 @@
  * d_step, so SPIN stores exactly the spec's states, and counts what mmcheck counts. The state
  * holds the spec's variables and nothing else: the scratch variables are hidden, and every
  * thread's pc, index and locals are globals as in mmcheck's state. The state invariants are
- * asserted after every step, on the state it reached, as mmcheck checks them on each new state.
+ * asserted at the end of every step: SPIN checks them on every transition's target, mmcheck on
+ * each new state, which is the same set of states. Every thread waits at its loop's end label,
+ * a finished one as one blocked on a mutex, so SPIN's invalid-end-state check cannot see a
+ * deadlock: mmcheck's deadlock check has no counterpart here (the model has no deadlock).
  *
  * spin -DN=8 -a peer.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -w24
  */
