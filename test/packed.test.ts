@@ -64,7 +64,8 @@ describe("packed states (explorer/packed.ts)", () => {
         expect(needs).toBe(Math.max(width, widthOf(s)) as Width);
         if (needs > width) return;
         const want = new Int32Array(stride + 1);
-        expect(pack(s, want, 1, width)).toBe(width);
+        // The state fits the parent's width (pack() may say it needs less: the step narrowed it).
+        expect(pack(s, want, 1, width)).toBeLessThanOrEqual(width);
         expect(got).toEqual(want);
         // At a width other than the parent's, it packs every word.
         const wide = new Int32Array(strideOf(s.length, 4));
