@@ -4,6 +4,7 @@
  * 2006 "absurd HugePages_Rsvd" bug with traces of the shortest lengths they find.
  */
 import { describe, expect, it } from "vitest";
+import { peerCounts } from "../bench/peer/counts.js";
 import { PEER_INVARIANTS } from "../bench/peer/invariants.js";
 import { B, T1, T2, T3 } from "../bench/peer/layout.js";
 import { PeerMachine } from "../bench/peer/machine.js";
@@ -11,14 +12,8 @@ import { explore } from "../explorer/bfs.js";
 import { replay, reproduce } from "../explorer/trace.js";
 import { fingerprint } from "../model/fingerprint.js";
 
-/** The spec's table (SPIN 6.5.2 and TLC 2.20 agree): N → distinct states, transitions. */
-const SPIN_TLC: [n: number, distinct: number, transitions: number][] = [
-  [2, 1_159, 2_504],
-  [3, 7_217, 16_869],
-  [4, 25_351, 63_083],
-  [5, 102_130, 260_528],
-  [6, 304_326, 792_483],
-];
+/** The spec's table (SPIN 6.5.2 and TLC 2.20 agree) up to N = 6: N, distinct states, transitions. */
+const SPIN_TLC = peerCounts(2, 6);
 
 /** The trace step by step, each step followed by the state it leads to. */
 function showTrace(machine: PeerMachine, threads: readonly number[]): string {

@@ -5,21 +5,15 @@
  * MMCHECK_REQUIRE_SPIN=1 (CI sets it, and installs them).
  */
 import { describe, expect, it } from "vitest";
+import { peerCounts } from "../bench/peer/counts.js";
 import { Pan, spinMissing } from "../bench/peer/spin.js";
 
 const missing = spinMissing();
 const skip = missing !== null && process.env.MMCHECK_REQUIRE_SPIN !== "1";
 
-/** The spec's table (/work/shared/peer-truncate-race.md): N → distinct states, transitions. */
-const TABLE: [n: number, distinct: number, transitions: number][] = [
-  [2, 1_159, 2_504],
-  [3, 7_217, 16_869],
-  [4, 25_351, 63_083],
-  [5, 102_130, 260_528],
-];
 
 describe(skip ? `SPIN on bench/peer/peer.pml (skipped: ${missing})` : "SPIN on bench/peer/peer.pml", () => {
-  it.skipIf(skip).each(TABLE)("N = %i: %i distinct states, %i transitions, no error", (n, distinct, transitions) => {
+  it.skipIf(skip).each(peerCounts(2, 5))("N = %i: %i distinct states, %i transitions, no error", (n, distinct, transitions) => {
     const pan = new Pan(n);
     try {
       const r = pan.run(20);

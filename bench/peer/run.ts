@@ -6,19 +6,10 @@
  */
 import { explore } from "../../explorer/bfs.js";
 import { replay } from "../../explorer/trace.js";
+import { PEER_COUNTS } from "./counts.js";
 import { PEER_INVARIANTS } from "./invariants.js";
 import { PeerMachine } from "./machine.js";
 
-/** The spec's table: N → [distinct states, transitions], as SPIN and TLC count them. */
-export const EXPECTED: Readonly<Record<number, readonly [number, number]>> = {
-  2: [1_159, 2_504],
-  3: [7_217, 16_869],
-  4: [25_351, 63_083],
-  5: [102_130, 260_528],
-  6: [304_326, 792_483],
-  7: [1_024_020, 2_708_818],
-  8: [3_018_698, 8_042_194],
-};
 
 const args = process.argv.slice(2);
 const bug = args.includes("--bug");
@@ -32,11 +23,11 @@ for (const n of ns.length ? ns : [2, 3, 4, 5, 6, 7, 8]) {
   let line =
     `N=${n}${bug ? " (bug)" : ""}: ${r.verdict}, ${d} distinct, ${g} transitions, depth ${r.stats.maxDepth}, ` +
     `${ms} ms (${rate} distinct/s, ${r.stats.bytesPerState} B/state)`;
-  const want = EXPECTED[n];
+  const want = PEER_COUNTS[n];
   if (!bug && want) {
-    const ok = d === want[0] && g === want[1];
+    const ok = d === want.distinct && g === want.transitions;
     mismatch ||= !ok;
-    line += ok ? "  = SPIN/TLC" : `  != SPIN/TLC ${want[0]} distinct, ${want[1]} transitions`;
+    line += ok ? "  = SPIN/TLC" : `  != SPIN/TLC ${want.distinct} distinct, ${want.transitions} transitions`;
   }
   console.log(line);
   if (r.violation) {

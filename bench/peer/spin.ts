@@ -17,12 +17,12 @@ export const PEER_PML = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? 
 export function spinMissing(): string | null {
   for (const [tool, flag] of [["spin", "-V"], ["gcc", "--version"]] as const) {
     const r = spawnSync(tool, [flag], { encoding: "utf8" });
-    if (r.error || r.status !== 0) return `${tool} is not installed (apt-get install ${tool === "spin" ? "spin" : "gcc"})`;
+    if (r.error || r.status !== 0) return `${tool} is not installed (apt-get install ${tool})`;
   }
   return null;
 }
 
-/** A pan verifier for the peer model at N, compiled as the peer document did (gcc -O2, safety only). */
+/** A pan verifier for the peer model at N: gcc -O2 as in the peer document, safety properties only (-DSAFETY). */
 export class Pan {
   readonly dir: string;
   /** Milliseconds spin -a and gcc took. */
@@ -31,8 +31,13 @@ export class Pan {
   constructor(readonly n: number) {
     this.dir = mkdtempSync(join(tmpdir(), "mmcheck-spin-"));
     const t0 = performance.now();
-    execFileSync("spin", [`-DN=${n}`, "-a", PEER_PML], { cwd: this.dir, stdio: "pipe" });
-    execFileSync("gcc", ["-O2", "-DSAFETY", "-o", "pan", "pan.c"], { cwd: this.dir, stdio: "pipe" });
+    try {
+      execFileSync("spin", [`-DN=${n}`, "-a", PEER_PML], { cwd: this.dir, stdio: "pipe" });
+      execFileSync("gcc", ["-O2", "-DSAFETY", "-o", "pan", "pan.c"], { cwd: this.dir, stdio: "pipe" });
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
     this.buildMs = performance.now() - t0;
   }
 
