@@ -167,7 +167,7 @@ const spinVersion = noSpin ? "" : execFileSync("spin", ["-V"], { encoding: "utf8
 if (noSpin) console.log(`SPIN is not run here: ${noSpin}`);
 for (const n of [6, 7, 8]) {
   const pan = noSpin ? null : new Pan(n);
-  // Half load at most: the hash table SPIN is given grows with the state count, as mmcheck's does.
+  // SPIN's hash table does not grow: it is sized for half load at most (mmcheck's runs at 40–80%).
   const spin = pan && { pan, hashBits: Math.ceil(Math.log2(PEER_EXPECTED[n]!.distinct)) + 1 };
   const c = await compare(`peer N=${n}`, { kind: "peer", n, bug: false }, 5, spin).finally(() => pan?.dispose());
   const expected = PEER_EXPECTED[n]!;
