@@ -13,6 +13,9 @@ import type { Violation } from "./check.js";
 import { expandRange, LevelWriter, type ChunkResult, type LevelBuffer, type Successors } from "./level.js";
 import type { PackedParent } from "./packed.js";
 
+/** Candidates whose table slots merge() reads ahead at a time (VisitedTable.prefetch). */
+const PREFETCH = 256;
+
 export class DirectLevel<V extends StateView> implements Successors {
   private readonly out: LevelWriter;
   private readonly threads: number;
@@ -76,12 +79,16 @@ export class DirectLevel<V extends StateView> implements Successors {
     if (this.kept.length < r.nCandidates) this.kept = new Int32Array(r.nCandidates);
     const kept = this.kept;
     let n = 0;
-    for (let i = 0; i < r.nCandidates; i++) {
-      const key = m[3 * i]!;
-      if (!table.add(m[3 * i + 1]!, m[3 * i + 2]!)) continue;
-      traces.add(search.levelIdBase + Math.floor(key / threads), key % threads);
-      if (checked?.has(i)) fresh.add(i);
-      kept[n++] = i;
+    for (let from = 0; from < r.nCandidates; from += PREFETCH) {
+      const to = Math.min(r.nCandidates, from + PREFETCH);
+      table.prefetch(m, 3 * from + 1, 3, to - from);
+      for (let i = from; i < to; i++) {
+        const key = m[3 * i]!;
+        if (!table.add(m[3 * i + 1]!, m[3 * i + 2]!)) continue;
+        traces.add(search.levelIdBase + Math.floor(key / threads), key % threads);
+        if (checked?.has(i)) fresh.add(i);
+        kept[n++] = i;
+      }
     }
     this.out.appendCandidates(m, r.states, r.width, kept, n);
     search.generated += r.generated;
