@@ -30,7 +30,11 @@ export interface ExploreOptions {
   readonly onProgress?: (p: Progress) => void;
   /** States per chunk (default 4096). */
   readonly chunkSize?: number;
-  /** With workers: levels of at least this many states are spread over them (default: levels that would take 20 ms or more on one thread). */
+  /**
+   * With workers: levels of at least this many states are spread over them, and the first such
+   * level starts the pool (default: the pool starts at the first level that would take 20 ms on
+   * one thread, and then levels of 10 ms or more are spread; explorer/parallel.ts).
+   */
   readonly spreadFrom?: number;
   /** Write a checkpoint between levels at most every `everyMs`, and when a bound stops the search. */
   readonly checkpoint?: { readonly path: string; readonly everyMs: number };

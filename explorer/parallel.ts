@@ -17,11 +17,19 @@ import type { ChunkResult } from "./level.js";
 import { QUEUED_WHILE_GROWING, SpreadLevels, yieldToEventLoop } from "./spread.js";
 
 /**
- * A level that would take less than this to expand on this thread alone is expanded here:
- * below it, handing chunks to the pool and merging them cost more than they save. About 18,000
- * states of the peer model, 3,000 of the mm model's split-unmap-xl (1.1 and 6 µs a state here).
+ * The pool is started at the first level that would take this long to expand on this thread
+ * alone: about 18,000 states of the peer model, 3,000 of the mm model's split-unmap-xl (1.1 and
+ * 6 µs a state here). A search whose levels all stay smaller does better without it.
  */
-const SPREAD_MS = 20;
+const START_MS = 20;
+
+/**
+ * Once the pool is ready, a level that would take this long or more is spread over it; a
+ * smaller one is expanded here, as handing out and merging its chunks would cost more than
+ * they save. Lower than START_MS: the levels that shrink towards a search's end are still
+ * worth spreading once the pool runs (peer N = 7 on two workers: 6% faster than at 20 ms).
+ */
+const SPREAD_MS = 10;
 
 /** Levels of fewer states are not timed: too quick to time, and run before the JIT has compiled the model. */
 const MEASURED_FROM = 2048;
@@ -56,9 +64,10 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
   const opts = { ...options, model: spec };
   /** Milliseconds a state takes to expand on this thread, measured on the levels big enough to tell. */
   let msPerState = Infinity;
-  /** Is the level big enough to spread (by options.spreadFrom states, or by the time it would take)? */
-  const big = (count: number) =>
-    options.spreadFrom !== undefined ? count >= options.spreadFrom : msPerState < Infinity && count * msPerState >= SPREAD_MS;
+  /** Would a level of `count` states take `ms` or more on this thread (with options.spreadFrom: has it that many states)? */
+  const takes = (count: number, ms: number) =>
+    options.spreadFrom !== undefined ? count >= options.spreadFrom : msPerState < Infinity && count * msPerState >= ms;
+  const spreads = (count: number) => takes(count, SPREAD_MS);
   let pool = null as Piscina<ExpandTask, ChunkResult> | null;
   const search = new LevelSearch(system, invariants, opts, workers > 1);
 
@@ -66,11 +75,11 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
   let ready = false;
   /**
    * The pool, started (with a first empty task per thread, which loads and builds the model
-   * there and warms it up) at the first level big enough to be spread; levels stay on this
-   * thread until it is ready. Not earlier: its start costs this thread about 60 ms (both
-   * threads share the machine's memory bandwidth), all lost if the levels then stay small, and
-   * no earlier sign tells such a search apart (the peer model's levels grow alike up to that
-   * size at N = 6, where they stay under it, and at N = 8).
+   * there and warms it up) at the first level of START_MS; levels stay on this thread until it
+   * is ready. Not earlier: its start costs this thread about 60 ms (both threads share the
+   * machine's memory bandwidth), all lost if the levels then stay small, and no earlier sign
+   * tells such a search apart (the peer model's levels grow alike up to that size at N = 6,
+   * where they stay under it, and at N = 8).
    */
   const startPool = (): Piscina<ExpandTask, ChunkResult> => {
     if (pool) return pool;
@@ -115,11 +124,11 @@ export async function exploreWith(spec: ModelSpec, workers: number, options: Exp
     for (;;) {
       const result = search.next();
       if (result) return result;
-      if (workers > 1 && big(search.level.count)) startPool();
+      if (workers > 1 && takes(search.level.count, START_MS)) startPool();
       const done =
-        workers <= 1 || !big(search.level.count) || !ready
+        workers <= 1 || !ready || !spreads(search.level.count)
           ? await here()
-          : await (spread ??= new SpreadLevels(search, startPool(), spec, workers, big, taskStates)).level();
+          : await (spread ??= new SpreadLevels(search, startPool(), spec, workers, spreads, taskStates)).level();
       if (done) return done;
     }
   } finally {
