@@ -10,7 +10,7 @@ import type { Invariant } from "../invariants/types.js";
 import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
-import { expandHere } from "./direct.js";
+import { defaultBatch, expandHere } from "./direct.js";
 import { ChunkBuffers, levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
 import { VisitedTable } from "./tables.js";
 import type { TransitionSystem } from "./system.js";
@@ -30,6 +30,11 @@ export interface ExploreOptions {
   readonly onProgress?: (p: Progress) => void;
   /** States per chunk (default 4096). */
   readonly chunkSize?: number;
+  /**
+   * States that this thread expands together, their table lookups made at once; 0: one at a
+   * time (default: by the model's state size, explorer/direct.ts).
+   */
+  readonly batch?: number;
   /**
    * With workers: levels of at least this many states are spread over them, and the first such
    * level starts the pool (default: the pool starts at the first level that would take 20 ms on
@@ -112,6 +117,10 @@ export class LevelSearch<V extends StateView> {
 
   get chunkSize(): number {
     return this.opts.chunkSize ?? DEFAULT_CHUNK;
+  }
+
+  get batchSize(): number {
+    return this.opts.batch ?? defaultBatch(this.system.stateWords);
   }
 
   /**

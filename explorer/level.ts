@@ -1,7 +1,8 @@
 /**
  * A breadth-first level as it is stored (chunks of fingerprints and states), and the loop that
- * expands a run of it: by this thread straight into the next level (explorer/direct.ts), or by
- * a worker into a chunk of candidates that this thread merges after its own part. Either way
+ * expands a run of it: by this thread straight into the next level (explorer/direct.ts), or
+ * into a chunk of candidates that this thread merges — a worker's chunk, after this thread's
+ * own part, or a batch of that part (BatchExpander). Either way
  * the next level holds each new state once, in the order of its smallest key — (position of
  * its parent in this level, thread that moved) — the order a sequential search finds them in;
  * violations are chosen by the same key, so the counterexample does not depend on the workers.
@@ -127,12 +128,16 @@ export class LevelWriter {
   /** Whether a chunk is being pushed to, and its entries. */
   private open = false;
   private n = 0;
+  /** A state unpacked on its way to another width. */
+  private readonly scratch: Int32Array;
 
   constructor(
     private readonly words: number,
     private readonly capacity: number,
     private readonly buffers: ChunkBuffers,
-  ) {}
+  ) {
+    this.scratch = new Int32Array(words);
+  }
 
   /** Bytes held: the chunks written and the one being written. */
   get bytes(): number {
@@ -148,35 +153,49 @@ export class LevelWriter {
     const at = this.n * strideOf(words, this.width);
     const width = packStep(state, parent, this.states, at, this.width);
     if (width > this.width) {
-      const wider = new Int32Array(this.buffers.take(this.capacity * strideOf(words, width) * 4, true));
-      repack(this.states, wider, this.n, words, this.width, width);
-      pack(state, wider, this.n * strideOf(words, width), width);
-      this.states = wider;
-      this.width = width;
+      this.widen(width);
+      pack(state, this.states, this.n * strideOf(words, width), width);
     }
     this.n++;
     this.count++;
   }
 
   /**
-   * Appends, as a chunk of its own, the candidates `kept[0…n)` of a worker's chunk: their
-   * fingerprints from `meta` ([key, hi, lo] each) and their states from `states`, packed at
-   * `width`, gathered into buffers of their size.
+   * Appends the candidates `kept[0…n)` of a chunk of candidates: their fingerprints from `meta`
+   * ([key, hi, lo] each) and their states from `states`, packed at `width`.
    */
-  appendCandidates(meta: Int32Array, states: Int32Array, width: Width, kept: Int32Array, n: number): void {
-    if (n === 0) return;
-    this.seal();
-    const stride = strideOf(this.words, width);
-    const fps = new Int32Array(this.buffers.take(n * 8));
-    const st = new Int32Array(this.buffers.take(n * stride * 4));
-    for (let j = 0; j < n; j++) {
+  append(meta: Int32Array, states: Int32Array, width: Width, kept: Int32Array, n: number): void {
+    const words = this.words;
+    const from = strideOf(words, width);
+    for (let j = 0; j < n; ) {
+      if (!this.open || this.n === this.capacity) this.start();
+      if (width > this.width) this.widen(width);
+      // A run of candidates kept one after another, as far as the chunk has room, is copied in one.
+      let run = 1;
+      while (j + run < n && this.n + run < this.capacity && kept[j + run] === kept[j]! + run) run++;
       const i = kept[j]!;
-      fps[2 * j] = meta[3 * i + 1]!;
-      fps[2 * j + 1] = meta[3 * i + 2]!;
-      for (let k = 0, from = i * stride, to = j * stride; k < stride; k++) st[to + k] = states[from + k]!;
+      for (let r = 0; r < run; r++) {
+        this.fps[2 * (this.n + r)] = meta[3 * (i + r) + 1]!;
+        this.fps[2 * (this.n + r) + 1] = meta[3 * (i + r) + 2]!;
+      }
+      if (width === this.width) this.states.set(states.subarray(i * from, (i + run) * from), this.n * from);
+      else
+        for (let r = 0; r < run; r++) {
+          unpack(states, (i + r) * from, width, this.scratch);
+          pack(this.scratch, this.states, (this.n + r) * strideOf(words, this.width), this.width);
+        }
+      this.n += run;
+      this.count += run;
+      j += run;
     }
-    this.chunks.push({ first: this.count, count: n, fps, states: st, width });
-    this.count += n;
+  }
+
+  /** Packs the open chunk's states again at the wider `width`. */
+  private widen(width: Width): void {
+    const wider = new Int32Array(this.buffers.take(this.capacity * strideOf(this.words, width) * 4, true));
+    repack(this.states, wider, this.n, this.words, this.width, width);
+    this.states = wider;
+    this.width = width;
   }
 
   /** The entries in sealed chunks, which stay as they are: all but the chunk being pushed to. */
@@ -237,6 +256,8 @@ class Candidates {
   width: Width = 1;
   n = 0;
   private room: number;
+  /** The states buffer of each width used so far: reset() goes back to the narrowest. */
+  private readonly byWidth = new Map<Width, Int32Array>();
 
   constructor(
     private readonly words: number,
@@ -267,21 +288,32 @@ class Candidates {
     this.n++;
   }
 
+  /** Empties the buffers for another chunk. */
+  reset(): void {
+    this.n = 0;
+    if (this.width !== 1) this.states = this.statesAt(1);
+    this.width = 1;
+  }
+
   /** A buffer for `room` states at `width`, that can lengthen to `most`. */
   private statesAt(width: Width): Int32Array {
     const stride = strideOf(this.words, width);
-    return new Int32Array(growableBuffer(this.room * stride * 4, this.most * stride * 4), 0, this.room * stride);
+    let b = this.byWidth.get(width);
+    if (!b || b.length < this.room * stride) {
+      const buffer = (b?.buffer as SharedArrayBuffer | undefined) ?? growableBuffer(this.room * stride * 4, this.most * stride * 4);
+      if (buffer.byteLength < this.room * stride * 4) buffer.grow(this.room * stride * 4);
+      b = new Int32Array(buffer, 0, this.room * stride);
+      this.byWidth.set(width, b);
+    }
+    return b;
   }
 
   private grow(): void {
     this.room = Math.min(this.most, this.room * 2);
     const meta = this.meta.buffer as SharedArrayBuffer;
-    const states = this.states.buffer as SharedArrayBuffer;
-    const stride = strideOf(this.words, this.width);
     meta.grow(this.room * 12);
-    states.grow(this.room * stride * 4);
     this.meta = new Int32Array(meta, 0, this.room * 3);
-    this.states = new Int32Array(states, 0, this.room * stride);
+    this.states = this.statesAt(this.width);
   }
 }
 
@@ -352,7 +384,7 @@ export function expandRange<V extends StateView>(
  * at its smallest key in the chunk; its state invariants are checked here, off the main thread.
  */
 class CandidateSink<V extends StateView> implements Successors {
-  readonly violations: FoundViolation[] = [];
+  violations: FoundViolation[] = [];
   private readonly seen: FingerprintSet;
 
   constructor(
@@ -362,6 +394,12 @@ class CandidateSink<V extends StateView> implements Successors {
     transitions: number,
   ) {
     this.seen = new FingerprintSet(transitions);
+  }
+
+  /** Starts another chunk. */
+  reset(): void {
+    this.violations = [];
+    this.seen.clear();
   }
 
   violated(v: Violation, key: number): void {
@@ -391,4 +429,32 @@ export function expandChunk<V extends StateView>(
   const sink = new CandidateSink(checker, system.threads, out, transitions);
   const { generated, stuck } = expandRange(system, checker, level, start, end, sink);
   return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck };
+}
+
+/**
+ * expandChunk for runs of at most `parents` states, again and again into the same buffers:
+ * the main thread's own part of a level, in batches that stay in its caches (explorer/direct.ts).
+ */
+export class BatchExpander<V extends StateView> {
+  private readonly out: Candidates;
+  private readonly sink: CandidateSink<V>;
+
+  constructor(
+    private readonly system: TransitionSystem<V>,
+    private readonly checker: Checker<V>,
+    readonly parents: number,
+  ) {
+    const transitions = parents * system.threads;
+    this.out = new Candidates(system.stateWords, transitions, transitions);
+    this.sink = new CandidateSink(checker, system.threads, this.out, transitions);
+  }
+
+  /** The candidates of states [start, end) of the level; valid until the next call. */
+  expand(level: LevelBuffer, start: number, end: number): ChunkResult {
+    const out = this.out;
+    out.reset();
+    this.sink.reset();
+    const { generated, stuck } = expandRange(this.system, this.checker, level, start, end, this.sink);
+    return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: this.sink.violations, stuck };
+  }
 }

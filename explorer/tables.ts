@@ -8,12 +8,13 @@
  * can run at 80% load; and growing moves every fingerprint to a slot at or after its old one,
  * so the table grows in place, in a buffer that only lengthens: no second copy at any time.
  * Only the main thread uses it: it adds each new state as it finds it in the part of a level
- * it expands itself, and as it merges the workers' chunks after that part (explorer/direct.ts).
- * Workers do not look states up in it: of the transitions that lead to a known state, nearly
- * all lead to one found in the same level, mostly from a nearby parent, which the worker's own
- * FingerprintSet catches; the rest are dropped at the merge.
+ * it expands itself (or as it merges that part's batches), and as it merges the workers'
+ * chunks after that part (explorer/direct.ts). Workers do not look states up in it: of the
+ * transitions that lead to a known state, nearly all lead to one found in the same level,
+ * mostly from a nearby parent, which the chunk's own FingerprintSet catches; the rest are
+ * dropped at the merge.
  *
- * FingerprintSet is a worker's: the states its chunk has found so far.
+ * FingerprintSet is a chunk's or a batch's: the states it has found so far.
  */
 const EMPTY = 0;
 
@@ -216,6 +217,11 @@ export class FingerprintSet {
     while (cap < 2 * entries) cap *= 2;
     this.slots = new Int32Array(2 * cap);
     this.mask = cap - 1;
+  }
+
+  /** Empties the set. */
+  clear(): void {
+    this.slots.fill(EMPTY);
   }
 
   /** Adds the fingerprint unless it is present; true if it was added. */

@@ -29,14 +29,18 @@ function outcome(r: ExploreResult) {
   };
 }
 
-describe("determinism: the same result for any number of workers", () => {
+describe("determinism: the same result for any number of workers, one state at a time or in batches", () => {
   const cases = shippedScenarios().flatMap((name) => Object.keys(loadScenario(name).expect).map((variant) => [name, variant] as const));
   for (const [name, variant] of cases) {
     it(`${name} (${variant}): in-process, 1 worker and 2 workers agree`, async () => {
-      const sync = explore(new Machine(loadScenario(name).config, findVariant(variant)!), INVARIANTS);
+      const machine = () => new Machine(loadScenario(name).config, findVariant(variant)!);
+      const sync = explore(machine(), INVARIANTS, { batch: 0 });
+      // This thread's part in batches of 7 states, each merged as a worker's chunk is.
+      const batched = explore(machine(), INVARIANTS, { batch: 7 });
       const one = await exploreWith({ kind: "mm", scenario: name, variant }, 1);
       // Every level spread, in chunks of 16 states: the merge of the workers' chunks is exercised.
       const two = await exploreWith({ kind: "mm", scenario: name, variant }, 2, { chunkSize: 16, spreadFrom: 1 });
+      expect(outcome(batched)).toEqual(outcome(sync));
       expect(outcome(one)).toEqual(outcome(sync));
       expect(outcome(two)).toEqual(outcome(sync));
     });

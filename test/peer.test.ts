@@ -118,6 +118,17 @@ describe("peer model: the words each invariant declares it reads", () => {
   });
 });
 
+describe("peer model: one state at a time or in batches", () => {
+  it.each([false, true])("N = 4, bug %s: the same counts and counterexample for batches of 0, 1, 5 and 256 states", (bug) => {
+    const results = [0, 1, 5, 256].map((batch) => {
+      const r = explore(new PeerMachine({ n: 4, bug }), PEER_INVARIANTS, { batch });
+      return { verdict: r.verdict, distinct: r.stats.distinctStates, generated: r.stats.statesGenerated, violation: r.violation };
+    });
+    expect(results[0]!.verdict).toBe(bug ? "violation" : "pass");
+    for (const r of results.slice(1)) expect(r).toEqual(results[0]);
+  });
+});
+
 describe("peer model: the 2006 absurd HugePages_Rsvd bug", () => {
   it.each([
     [2, 10],
