@@ -27,7 +27,7 @@ const BATCH_WORDS = 128;
  * States a batch has by default, 0 for one at a time. A batch pays for each candidate a second
  * copy of its state, and the state invariants of the candidates that turn out to be known
  * (a tenth of them); it saves a cache miss for each new state. On this machine the peer model
- * (79 words a state at N = 8) ran 6% faster in batches, the mm model's split-unmap-xl (332
+ * (79 words a state at N = 8) ran 6–8% faster in batches, the mm model's split-unmap-xl (332
  * words, and costlier invariants) 4% slower.
  */
 export function defaultBatch(stateWords: number): number {

@@ -396,10 +396,11 @@ class CandidateSink<V extends StateView> implements Successors {
     this.seen = new FingerprintSet(transitions);
   }
 
-  /** Starts another chunk. */
+  /** Starts another chunk, in the same buffers. */
   reset(): void {
     this.violations = [];
     this.seen.clear();
+    this.out.reset();
   }
 
   violated(v: Violation, key: number): void {
@@ -426,8 +427,20 @@ export function expandChunk<V extends StateView>(
   const transitions = Math.max(1, (end - start) * system.threads);
   // Most states have about one new successor. On shared memory: the result crosses back uncopied.
   const out = new Candidates(system.stateWords, transitions, end - start);
-  const sink = new CandidateSink(checker, system.threads, out, transitions);
+  return expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions));
+}
+
+/** States [start, end) of the level expanded into the sink's candidates. */
+function expandInto<V extends StateView>(
+  system: TransitionSystem<V>,
+  checker: Checker<V>,
+  level: LevelBuffer,
+  start: number,
+  end: number,
+  sink: CandidateSink<V>,
+): ChunkResult {
   const { generated, stuck } = expandRange(system, checker, level, start, end, sink);
+  const out = sink.out;
   return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck };
 }
 
@@ -436,7 +449,6 @@ export function expandChunk<V extends StateView>(
  * the main thread's own part of a level, in batches that stay in its caches (explorer/direct.ts).
  */
 export class BatchExpander<V extends StateView> {
-  private readonly out: Candidates;
   private readonly sink: CandidateSink<V>;
 
   constructor(
@@ -445,16 +457,12 @@ export class BatchExpander<V extends StateView> {
     readonly parents: number,
   ) {
     const transitions = parents * system.threads;
-    this.out = new Candidates(system.stateWords, transitions, transitions);
-    this.sink = new CandidateSink(checker, system.threads, this.out, transitions);
+    this.sink = new CandidateSink(checker, system.threads, new Candidates(system.stateWords, transitions, transitions), transitions);
   }
 
   /** The candidates of states [start, end) of the level; valid until the next call. */
   expand(level: LevelBuffer, start: number, end: number): ChunkResult {
-    const out = this.out;
-    out.reset();
     this.sink.reset();
-    const { generated, stuck } = expandRange(this.system, this.checker, level, start, end, this.sink);
-    return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: this.sink.violations, stuck };
+    return expandInto(this.system, this.checker, level, start, end, this.sink);
   }
 }
