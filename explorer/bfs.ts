@@ -11,7 +11,7 @@ import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
 import { defaultBatch, expandHere } from "./direct.js";
-import { ChunkBuffers, levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
+import { BatchExpander, ChunkBuffers, levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
 import { VisitedTable } from "./tables.js";
 import type { TransitionSystem } from "./system.js";
 import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
@@ -93,6 +93,8 @@ export class LevelSearch<V extends StateView> {
   table: VisitedTable;
   /** The levels' chunk buffers (explorer/level.ts). */
   readonly buffers: ChunkBuffers;
+  /** This thread's batches, reused level after level, if it expands in batches (explorer/direct.ts). */
+  readonly batches: BatchExpander<V> | null;
   level: LevelBuffer;
   /** Id of the level's first state in the trace store. */
   levelIdBase = 0;
@@ -111,16 +113,14 @@ export class LevelSearch<V extends StateView> {
   ) {
     this.checker = new Checker(system, invariants);
     this.buffers = new ChunkBuffers(shared);
+    const batch = opts.batch ?? defaultBatch(system.stateWords);
+    this.batches = batch > 0 ? new BatchExpander(system, this.checker, batch) : null;
     this.table = new VisitedTable(1 << 16);
     this.level = { chunks: [], count: 0 };
   }
 
   get chunkSize(): number {
     return this.opts.chunkSize ?? DEFAULT_CHUNK;
-  }
-
-  get batchSize(): number {
-    return this.opts.batch ?? defaultBatch(this.system.stateWords);
   }
 
   /**

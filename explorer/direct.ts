@@ -13,7 +13,7 @@
 import type { StateView } from "../model/state-view.js";
 import type { ExploreResult, LevelSearch } from "./bfs.js";
 import type { Violation } from "./check.js";
-import { BatchExpander, expandRange, LevelWriter, type ChunkResult, type LevelBuffer, type Successors } from "./level.js";
+import { expandRange, LevelWriter, type ChunkResult, type LevelBuffer, type Successors } from "./level.js";
 import type { PackedParent } from "./packed.js";
 
 /** Candidates whose table slots merge() reads ahead at a time (VisitedTable.prefetch). */
@@ -44,14 +44,9 @@ export class DirectLevel<V extends StateView> implements Successors {
   /** merge()'s list of the candidates that are new, reused. */
   private kept = new Int32Array(0);
 
-  /** This thread's batches, if it expands in batches. */
-  private readonly batch: BatchExpander<V> | null;
-
   constructor(private readonly search: LevelSearch<V>) {
     this.out = new LevelWriter(search.system.stateWords, search.chunkSize, search.buffers);
     this.threads = search.system.threads;
-    const size = search.batchSize;
-    this.batch = size > 0 ? new BatchExpander(search.system, search.checker, size) : null;
   }
 
   /** Bytes of the next level written so far. */
@@ -66,8 +61,7 @@ export class DirectLevel<V extends StateView> implements Successors {
 
   /** Expands the level's states [start, end); calls are made in level order. */
   expand(start: number, end: number): void {
-    const { system, checker, level } = this.search;
-    const batch = this.batch;
+    const { system, checker, level, batches: batch } = this.search;
     if (batch) {
       for (let s = start; s < end; s += batch.parents) this.merge(batch.expand(level, s, Math.min(end, s + batch.parents)));
       return;
