@@ -35,7 +35,7 @@ export const FINDINGS: readonly Finding[] = [
   {
     id: "001",
     slug: "unmap-restore-reserve-cow-shared",
-    title: "HugePages_Rsvd wraps when a reservation owner unmaps or exits while a fork child maps its page",
+    title: "HugePages_Rsvd falls below the reservations outstanding, and wraps, when a reservation owner unmaps a page its fork child still maps",
     status: "open",
     invariant: "reservation-conservation",
     introduced: "df7a6d1f6405 (\"mm/hugetlb: restore the reservation if needed\", v6.10)",
