@@ -1,4 +1,6 @@
-/** `mmcheck list [--json]`: what can be checked, and against what. */
+/** `mmcheck list [--json] [--findings]`: what can be checked, and against what. */
+import { relative } from "node:path";
+import { FINDINGS, findingFile } from "../findings/index.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { VARIANTS } from "../model/variant.js";
 import { loadScenario, shippedScenarios } from "../scenarios/load.js";
@@ -9,9 +11,39 @@ interface Entry {
   readonly summary: string;
 }
 
+/** Each finding with the shipped scenarios whose `modern` expectation names it. */
+function findingEntries() {
+  const expectations = shippedScenarios().map((name) => ({ name, modern: loadScenario(name).expect["modern"] }));
+  return FINDINGS.map((f) => ({
+    id: f.id,
+    status: f.status,
+    title: f.title,
+    invariant: f.invariant,
+    introduced: f.introduced,
+    fix: f.fix,
+    scenarios: expectations.filter((e) => e.modern !== undefined && e.modern !== "pass" && e.modern.finding === f.id).map((e) => e.name),
+    reproducer: f.reproducer,
+    writeUp: relative(process.cwd(), findingFile(f)),
+  }));
+}
+
 export function listCommand(args: readonly string[]): number {
-  const { flags, positionals } = parseArgs("list", args, { json: "switch" });
+  const { flags, positionals } = parseArgs("list", args, { json: "switch", findings: "switch" });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument`);
+  if (flags.findings) {
+    const findings = findingEntries();
+    if (flags.json) {
+      console.log(JSON.stringify({ findings }, null, 2));
+      return 0;
+    }
+    console.log("findings (bugs of today's kernel, `modern`):");
+    for (const f of findings) {
+      console.log(`  ${f.id}  ${f.status.padEnd(6)}  ${f.title}`);
+      console.log(`        invariant ${f.invariant}; since ${f.introduced}`);
+      console.log(`        scenarios: ${f.scenarios.join(", ")}; proposed fix: --variant ${f.fix}; write-up: ${f.writeUp}`);
+    }
+    return 0;
+  }
   const entry = ({ name, summary }: Entry): Entry => ({ name, summary });
   const sections: Record<string, Entry[]> = {
     scenarios: shippedScenarios().map((name) => ({ name, summary: loadScenario(name).summary })),

@@ -8,8 +8,8 @@
  * hugetlb_unreserve_pages has removed `freed` pages whose map entries it has not deleted yet:
  * those entries hold no reservation (chg − freed is returned). An mmap between region_chg and
  * region_add holds the chg reservations it took for indices its map entries do not cover yet.
- * A page an owner unmapped with its reservation restored (today's __unmap_hugepage_range, the
- * bug-unmap-restore-reserve variant) holds that reservation while it waits in an mmu_gather:
+ * A page an owner unmapped with its reservation restored (today's __unmap_hugepage_range,
+ * since df7a6d1f6405) holds that reservation while it waits in an mmu_gather:
  * its index is unconsumed again, and Rsvd gets it back when free_huge_folio sees RestoreReserve.
  */
 import { L_FLAGS, L_PAGE, L_TLB, L_VMA, type Kernel } from "../model/kernel.js";

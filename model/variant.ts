@@ -30,14 +30,25 @@ export interface Variant {
    */
   readonly isizeCheckAfterAlloc: boolean;
   /**
-   * __unmap_hugepage_range since df7a6d1f6405 ("mm/hugetlb: restore the reservation if needed",
-   * v6.10): when a reservation owner unmaps one of its anonymous pages (no surplus pages), the
-   * page is marked RestoreReserve and its index un-consumed. If a child still maps the page
-   * (COW after fork), the owner's close returns that index's reservation too and Rsvd wraps
-   * until the child frees the page — measured on 6.18 (conform/scenarios/fork-owner-unmaps*).
-   * `modern` leaves it out until that is settled; the `bug-unmap-restore-reserve` variant has it.
+   * The reservation fix-up of __unmap_hugepage_range for a reservation owner's anonymous page.
+   * "none" (before v6.10): the index stays consumed; a refault after MADV_DONTNEED takes a page
+   * with no reservation. "anon" (df7a6d1f6405, "mm/hugetlb: restore the reservation if needed",
+   * v6.10, and v6.18): with no surplus pages, every anonymous page the owner unmaps is marked
+   * RestoreReserve and its index un-consumed, even one a fork child still maps; the owner's close
+   * then returns that index's reservation as well, and Rsvd wraps until the child frees the page
+   * (finding 001, measured on 6.18: conform/scenarios/fork-owner-unmaps*). "unmapped" (the
+   * fix-unmap-restore-reserve variant): only a page that no other pte maps once the owner's is
+   * gone (!folio_mapped after hugetlb_remove_rmap), the page this unmap is about to free.
    */
-  readonly restoreReserveOnUnmap: boolean;
+  readonly restoreReserveOnUnmap: "none" | "anon" | "unmapped";
+  /**
+   * hugetlb_no_page when alloc_hugetlb_folio fails in a VMA without a hugetlb VMA lock
+   * (MAP_NORESERVE, a fork child's copy): today it returns SIGBUS, even while a MADV_DONTNEED of
+   * the same mm holds the page it just unmapped there (finding 002). The fix-dontneed-noreserve
+   * variant first takes i_mmap_rwsem for read, which hugetlb_zap_begin holds for write until the
+   * zap's pages are freed, and tries the allocation once more.
+   */
+  readonly noVmaLockFaultWaitsForZap: boolean;
   /**
    * hugetlb_wp reuses any page mapped once, anonymous or not (before "mm/hugetlb: do not use a
    * page in page cache for cow optimization", 2013): a private write lands in the page cache.
@@ -169,7 +180,8 @@ const modern: Variant = {
   ownerNeedsReservationAlwaysZero: false,
   faultMutex: "per-index",
   isizeCheckAfterAlloc: false,
-  restoreReserveOnUnmap: false,
+  restoreReserveOnUnmap: "anon",
+  noVmaLockFaultWaitsForZap: false,
   wpReuseIgnoresAnon: false,
   forkLeavesChildWritable: false,
   lockPagecacheFolioInFault: false,
@@ -189,8 +201,11 @@ const modern: Variant = {
   hugetlbDontneed: "hugetlb_zap_begin",
 };
 
-/** Kernels before 2022: no hugetlb VMA lock (v6.1), and MADV_DONTNEED refused hugetlb VMAs (v5.18). */
-const before2022 = { hugetlbVmaLock: "none", hugetlbDontneed: "EINVAL" } as const;
+/**
+ * Kernels before 2022: no hugetlb VMA lock (v6.1), MADV_DONTNEED refused hugetlb VMAs (v5.18),
+ * and the owner's unmap restored no reservation (df7a6d1f6405 is v6.10).
+ */
+const before2022 = { hugetlbVmaLock: "none", hugetlbDontneed: "EINVAL", restoreReserveOnUnmap: "none" } as const;
 
 /** modern, the seeds as posted, then the historical bugs in kernel-notes §7 order and the later ones. */
 export const VARIANTS: readonly Variant[] = [
@@ -305,7 +320,9 @@ export const VARIANTS: readonly Variant[] = [
       "before 2820b0f09be9 (v6.7): MADV_DONTNEED frees the pages it unmapped after dropping the VMA lock, which private mappings did not have yet; a fault of the same mm in between finds the pool empty and gets SIGBUS (zap-fault-serializable)",
     hugetlbVmaLock: "__vma_shareable_lock",
     hugetlbDontneed: "__unmap_hugepage_range_final",
-  },  {
+    restoreReserveOnUnmap: "none",
+  },
+  {
     ...modern,
     name: "bug-wp-pagecache-folio-deadlock",
     summary:
@@ -331,12 +348,18 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     ...modern,
-    name: "bug-unmap-restore-reserve",
+    name: "fix-unmap-restore-reserve",
     summary:
-      "today's __unmap_hugepage_range (df7a6d1f6405, measured on 6.18): the owner's unmap of a COW-shared page un-consumes its index and Rsvd falls below the reservations outstanding, then wraps (reservation-conservation)",
-    restoreReserveOnUnmap: true,
+      "proposed fix of finding 001: __unmap_hugepage_range restores the owner's reservation only for a page no other pte maps (one a fork child still maps keeps its index consumed)",
+    restoreReserveOnUnmap: "unmapped",
   },
-
+  {
+    ...modern,
+    name: "fix-dontneed-noreserve",
+    summary:
+      "proposed fix of finding 002: hugetlb_no_page in a VMA without a hugetlb VMA lock waits for a zap of the file (i_mmap_rwsem) and allocates again before it gives SIGBUS",
+    noVmaLockFaultWaitsForZap: true,
+  },
 ];
 
 export function findVariant(name: string): Variant | undefined {

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { ZodError } from "zod";
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig, type ModelConfig, type OpCall } from "../model/config.js";
+import { FINDINGS, findFinding } from "../findings/index.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { OPERATIONS } from "../model/ops/index.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
@@ -186,6 +187,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     if (!findVariant(variant)) fail(`expect.${variant}`, `unknown variant (known: ${VARIANTS.map((v) => v.name).join(", ")})`);
     if (e !== "pass" && !INVARIANTS.some((i) => i.name === e.invariant))
       fail(`expect.${variant}.invariant`, `unknown invariant "${e.invariant}" (known: ${INVARIANTS.map((i) => i.name).join(", ")})`);
+    if (e !== "pass" && e.finding !== undefined && !findFinding(e.finding))
+      fail(`expect.${variant}.finding`, `unknown finding "${e.finding}" (known: ${FINDINGS.map((f) => f.id).join(", ")})`);
   }
   const addressSpace = s.addressSpace ?? addrEnd;
   if (addressSpace < addrEnd) fail("addressSpace", `smaller than the mappings (${addrEnd})`);

@@ -102,9 +102,24 @@ const opEntry = z.unknown().transform((entry, ctx): Record<string, Record<string
 });
 
 
+/**
+ * A scenario's expected verdict under a variant. `finding` names the finding (findings/index.ts)
+ * that an expected violation of `modern` belongs to: today's kernel breaks the invariant there.
+ * YAML reads an unquoted 001 as the number 1: both spell finding "001".
+ */
 const expectation = z.union(
-  [z.literal("pass"), z.strictObject({ verdict: z.literal("violation"), invariant: z.string() })],
-  { error: 'expected "pass" or { verdict: violation, invariant: NAME }' },
+  [
+    z.literal("pass"),
+    z.strictObject({
+      verdict: z.literal("violation"),
+      invariant: z.string(),
+      finding: z
+        .union([z.string().regex(/^\d{3}$/, "a finding id of three digits"), z.number().int().min(0).max(999)])
+        .transform((id) => String(id).padStart(3, "0"))
+        .optional(),
+    }),
+  ],
+  { error: 'expected "pass" or { verdict: violation, invariant: NAME, finding: ID }' },
 );
 
 /**

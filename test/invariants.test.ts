@@ -368,8 +368,8 @@ describe("refcount-balance of an mmu_gather", () => {
 describe("reservation-conservation of an mmu_gather", () => {
   const inv = invariant("reservation-conservation");
 
-  it("an owner's page dropped with its reservation restored holds it while it waits to be freed (bug-unmap-restore-reserve)", () => {
-    const { m, s } = initial(dontneed(false), findVariant("bug-unmap-restore-reserve")!);
+  it("an owner's page dropped with its reservation restored holds it while it waits to be freed (today's __unmap_hugepage_range)", () => {
+    const { m, s } = initial(dontneed(false));
     let cur = s;
     for (let i = 0; i < 4; i++) cur = stepOf(m, cur, 0).next;
     const k = m.k.view(cur);

@@ -650,8 +650,11 @@ const REFAULT_AFTER_GROWTH = [
   { munmap: { addr: 0, len: 2 } },
 ];
 
+/** Today's kernel before df7a6d1f6405 (v6.10): the owner's unmap restores no reservation. */
+const v69: Variant = { ...modern, name: "v6.9", restoreReserveOnUnmap: "none" };
+
 describe("truncate of a privately mapped file", () => {
-  it("unmaps the private COW pages beyond the new size; the private reservation stays consumed", () => {
+  it("unmaps the private COW pages beyond the new size; today the unmap restores the index's reservation (df7a6d1f6405), before v6.10 it stayed consumed", () => {
     const c = single(
       [
         { mmap: { addr: 0, len: 2, file: "f" } },
@@ -665,17 +668,26 @@ describe("truncate of a privately mapped file", () => {
     );
     const x = run(c, all(c));
     expect(x.op(2).counters).toEqual(C(3, 1, 0));
-    expect(x.op(3).counters).toEqual(C(3, 2, 0));
+    expect(x.op(3).counters).toEqual(C(3, 2, 1)); // as measured on 6.18 (conform/scenarios/truncate-private)
     expect(x.op(3).k.pte(0, 1)).toBe(0);
     expect(x.op(3).k.pte(0, 0)).not.toBe(0);
     expect(x.op(4).result).toBe("SIGBUS");
-    expect(x.op(4).counters).toEqual(C(3, 2, 0));
+    expect(x.op(4).counters).toEqual(C(3, 2, 1));
     expect(x.op(5).counters).toEqual(C(3, 3, 0));
+    const old = run(c, all(c), v69);
+    expect(old.op(3).counters).toEqual(C(3, 2, 0));
+    expect(old.op(4).result).toBe("SIGBUS");
+    expect(old.op(5).counters).toEqual(C(3, 3, 0));
   });
 
-  it("a refault after the file grows again takes an unreserved page (today's vma_needs_reservation)", () => {
+  it("a refault after the file grows again takes an unreserved page (vma_needs_reservation) before v6.10; today it uses the reservation the unmap restored", () => {
     const c = single(REFAULT_AFTER_GROWTH, { pages: 3 });
-    const x = run(c, all(c));
+    const now = run(c, all(c));
+    expect(now.op(2).counters).toEqual(C(3, 3, 2));
+    expect(now.op(4).result).toBe("ok");
+    expect(now.op(4).counters).toEqual(C(3, 2, 1));
+    expect(now.op(5).counters).toEqual(C(3, 3, 0));
+    const x = run(c, all(c), v69);
     expect(x.op(2).counters).toEqual(C(3, 3, 1));
     expect(x.op(4).result).toBe("ok");
     expect(x.op(4).counters).toEqual(C(3, 2, 1)); // Rsvd still 1: index 0's reservation is untouched
@@ -831,9 +843,17 @@ describe("mprotect (mm/mprotect.c do_mprotect_pkey)", () => {
 describe("MADV_DONTNEED of huge pages (madvise_dontneed; selftest hugetlb-madvise.c)", () => {
   const dontneed = { madvise_dontneed: { addr: 0, len: 2 } };
 
-  it("private: the page goes back to the pool, its index stays consumed, and the next touch takes an unreserved page", () => {
+  it("private: the page goes back to the pool with its reservation (today, df7a6d1f6405), and the next touch consumes it again", () => {
     const c = single([{ mmap: { addr: 0, len: 2, file: "f" } }, { fault: { addr: 0, write: true } }, dontneed, { fault: { addr: 0, write: true } }], { pages: 3 });
     const x = run(c, all(c));
+    expect(x.op(1).counters).toEqual(C(3, 2, 1));
+    expect(x.op(2).counters).toEqual(C(3, 3, 2));
+    expect(x.op(3).counters).toEqual(C(3, 2, 1));
+  });
+
+  it("private before v6.10: the page goes back to the pool, its index stays consumed, and the next touch takes an unreserved page", () => {
+    const c = single([{ mmap: { addr: 0, len: 2, file: "f" } }, { fault: { addr: 0, write: true } }, dontneed, { fault: { addr: 0, write: true } }], { pages: 3 });
+    const x = run(c, all(c), v69);
     expect(x.op(1).counters).toEqual(C(3, 2, 1));
     expect(x.op(2).result).toBe("ok");
     expect(x.op(2).counters).toEqual(C(3, 3, 1));
@@ -872,7 +892,7 @@ describe("MADV_DONTNEED of huge pages (madvise_dontneed; selftest hugetlb-madvis
     expect(x.op(3).counters).toEqual(C(3, 1, 0));
     expect(x.op(4).result).toBe("ENOMEM");
     expect([x.op(4).k.pte(0, 0), x.op(4).k.pte(0, 2)]).toEqual([0, 0]);
-    expect(x.op(4).counters).toEqual(C(3, 3, 0));
+    expect(x.op(4).counters).toEqual(C(3, 3, 2)); // both owners get their reservation back (df7a6d1f6405)
   });
 
   it("before v5.18 (seed-003): EINVAL, and the page stays mapped", () => {

@@ -14,6 +14,12 @@ import { loadScenario, shippedScenarios } from "../scenarios/load.js";
 const MAIN = join(import.meta.dirname, "../dist/cli/main.js");
 const SLOW = join(import.meta.dirname, "../bench/split-unmap-xl.yaml");
 const LARGE = join(import.meta.dirname, "../bench/split-unmap-large.yaml");
+/**
+ * The benchmark scenarios grow split-unmap, where today's kernel (`modern`) breaks
+ * reservation-conservation within 10 steps (finding 001); the searches that must run long or
+ * exhaustively run them under the proposed fix, which leaves the rest of the model as it is.
+ */
+const WORKLOAD = "fix-unmap-restore-reserve";
 const dir = mkdtempSync(join(tmpdir(), "mmcheck-parallel-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -47,10 +53,10 @@ describe("determinism: the same result for any number of workers, one state at a
   }
 
   it("a level split across many workers' chunks gives the sequential order (the large benchmark scenario)", async () => {
-    const spec = { kind: "mm", scenario: LARGE, variant: "modern" } as const;
+    const spec = { kind: "mm", scenario: LARGE, variant: WORKLOAD } as const;
     const one = await exploreWith(spec, 1);
     const two = await exploreWith(spec, 2, { chunkSize: 300, spreadFrom: 1 });
-    expect(one.stats.distinctStates).toBe(62_739);
+    expect(one.stats.distinctStates).toBe(63_501);
     expect(outcome(two)).toEqual(outcome(one));
   });
 
@@ -64,15 +70,15 @@ describe("determinism: the same result for any number of workers, one state at a
 
 describe("bounds", () => {
   it("--max-memory stops the search cleanly: incomplete, bound max-memory", async () => {
-    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: "modern" }, 1, { maxMemoryBytes: 1 << 20 });
+    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: WORKLOAD }, 1, { maxMemoryBytes: 1 << 20 });
     expect(r.verdict).toBe("incomplete");
     expect(r.bound).toBe("max-memory");
-    expect(r.stats.distinctStates).toBeLessThan(62_739);
+    expect(r.stats.distinctStates).toBeLessThan(63_501);
   });
 
   it("an interrupt stops the search between chunks: incomplete, bound interrupted", async () => {
     let calls = 0;
-    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: "modern" }, 1, { interrupted: () => ++calls > 5 });
+    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: WORKLOAD }, 1, { interrupted: () => ++calls > 5 });
     expect(r.verdict).toBe("incomplete");
     expect(r.bound).toBe("interrupted");
   });
@@ -99,7 +105,7 @@ describe("bounds", () => {
 describe("Ctrl-C", () => {
   it("SIGINT during a search writes a valid partial report and exits 3", async () => {
     const report = join(dir, "interrupted.json");
-    const child = spawn(process.execPath, [MAIN, "explore", "--scenario", SLOW, "--workers", "1", "--report", report, "--no-progress"]);
+    const child = spawn(process.execPath, [MAIN, "explore", "--scenario", SLOW, "--variant", WORKLOAD, "--workers", "1", "--report", report, "--no-progress"]);
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     const status = await new Promise<number | null>((resolve) => {
@@ -111,13 +117,13 @@ describe("Ctrl-C", () => {
     expect(json.verdict).toBe("incomplete");
     expect(json.bound).toBe("interrupted");
     expect(json.stats.distinctStates).toBeGreaterThan(0);
-    expect(json.stats.distinctStates).toBeLessThan(299_349);
+    expect(json.stats.distinctStates).toBeLessThan(270_726);
   });
 });
 
 describe("checkpoint and resume", () => {
   it("a search stopped by a bound and resumed from its checkpoint ends as an uninterrupted one", async () => {
-    const spec = { kind: "mm", scenario: LARGE, variant: "modern" } as const;
+    const spec = { kind: "mm", scenario: LARGE, variant: WORKLOAD } as const;
     const path = join(dir, "large.ckpt");
     const whole = await exploreWith(spec, 1);
     const first = await exploreWith(spec, 2, { maxStates: 5_000, checkpoint: { path, everyMs: 0 } });
@@ -140,7 +146,7 @@ describe("checkpoint and resume", () => {
 
   it("a checkpoint of another search is refused with one line (exit 2)", async () => {
     const path = join(dir, "other.ckpt");
-    await exploreWith({ kind: "mm", scenario: LARGE, variant: "modern" }, 1, { maxStates: 100, checkpoint: { path, everyMs: 0 } });
+    await exploreWith({ kind: "mm", scenario: LARGE, variant: WORKLOAD }, 1, { maxStates: 100, checkpoint: { path, everyMs: 0 } });
     const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", "split-unmap", "--resume", path, "--no-progress"], {
       encoding: "utf8",
     });

@@ -2,12 +2,14 @@
  * Every shipped scenario (scenarios/*.yaml, found at run time so that new files are covered),
  * for every variant its `expect` map names: an exhaustive search gives the expected verdict (and
  * invariant); each counterexample replays to the same violation at the same depth; the search
- * is deterministic; and `modern` is always listed and passes.
+ * is deterministic; `modern` is always listed, and passes or shows an open finding (its id
+ * named in the expectation); and each open finding's fix-* variant passes them.
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { explore, type ExploreResult } from "../explorer/bfs.js";
 import { reproduce } from "../explorer/trace.js";
+import { FINDINGS, findFinding } from "../findings/index.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { Machine } from "../model/machine.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
@@ -42,9 +44,18 @@ describe.each(names)("scenario %s", (name) => {
   const scenario = loadScenario(name);
   const variants = Object.keys(scenario.expect);
 
-  it("lists modern in expect, as pass", () => {
+  it("lists modern in expect, as pass or as a violation of an open finding's invariant", () => {
     expect(variants).toContain("modern");
-    expect(scenario.expect["modern"]).toBe("pass");
+    const m = scenario.expect["modern"]!;
+    if (m === "pass") return;
+    const f = m.finding === undefined ? undefined : findFinding(m.finding);
+    expect(f, "a modern violation names its finding").toBeDefined();
+    expect(f!.status, `finding ${f!.id} is closed: modern must pass ${name} now`).toBe("open");
+    expect(m.invariant).toBe(f!.invariant);
+  });
+
+  it("names a finding only for modern", () => {
+    for (const [v, e] of Object.entries(scenario.expect)) if (v !== "modern") expect(e === "pass" || e.finding === undefined, v).toBe(true);
   });
 
   it("names only variants that exist", () => {
@@ -124,11 +135,41 @@ describe.each(names)("scenario %s", (name) => {
   });
 });
 
+/**
+ * A proposed fix (`fix-*`) passes every shipped scenario but those of the other open findings,
+ * where it may still show their violation; on its own finding's scenarios it must pass.
+ */
+describe.each(FINDINGS.filter((f) => f.status === "open").map((f) => [f.fix, f] as const))("fix variant %s", (fix, finding) => {
+  it.each(names)("%s: passes, or shows only another open finding", (name) => {
+    const modern = loadScenario(name).expect["modern"]!;
+    const r = run(name, fix);
+    const other = modern !== "pass" && modern.finding !== finding.id;
+    if (other && r.violation) {
+      expect(r.violation.invariant).toBe(modern.invariant);
+      return;
+    }
+    expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message}`).toBeUndefined();
+    expect(r.verdict).toBe("pass");
+  });
+});
+
 describe("every variant is checked by a shipped scenario", () => {
   const expectations = names.map((name) => loadScenario(name).expect);
 
   it.each(VARIANTS.filter((v) => v.name.startsWith("seed-")).map((v) => v.name))("%s is listed by a scenario", (variant) => {
     expect(expectations.some((e) => variant in e)).toBe(true);
+  });
+
+  it.each(FINDINGS.filter((f) => f.status === "open").map((f) => [f.id, f.fix] as const))(
+    "open finding %s is shown by a scenario where modern violates, and %s is a variant",
+    (id, fix) => {
+      expect(findVariant(fix)).toBeDefined();
+      expect(expectations.some((e) => e["modern"] !== "pass" && e["modern"]?.finding === id)).toBe(true);
+    },
+  );
+
+  it("every fix-* variant is the fix of a finding", () => {
+    for (const v of VARIANTS.filter((x) => x.name.startsWith("fix-"))) expect(FINDINGS.some((f) => f.fix === v.name), v.name).toBe(true);
   });
 
   it.each(VARIANTS.filter((v) => v.name.startsWith("bug-")).map((v) => [v.name, v.summary]))(

@@ -18,7 +18,7 @@ import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { alloc_hugetlb_folio } from "./pool.js";
 import { restore_reserve_on_error } from "./reserve.js";
-import { hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
+import { hugetlb_vma_lock_exists, hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
 
 /** L_FLAGS bits of a fault. */
 const NEW_FOLIO = 1; // hugetlb_no_page allocated the page
@@ -117,9 +117,25 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): n
   if (!k.variant.isizeCheckAfterAlloc && idx >= k.i_size(f)) return fault_return(k, t, Result.SIGBUS);
   if (!k.vma_is_shared(vma)) k.vmf_anon_prepare(vma);
   g = alloc_hugetlb_folio(k, vma, fault_addr(k, t), false);
-  // Out of pages. Today hugetlb_pte_stable retries the access if the pte changed meanwhile;
-  // the 2006 code (no fault mutex) returned SIGBUS at once.
-  if (!g) return k.variant.faultMutex === "none" ? fault_return(k, t, Result.SIGBUS) : pc.pte_stable;
+  if (g) return hugetlb_no_page_folio(k, t, g, pc);
+  // The proposed fix of finding 002: a VMA with no VMA lock waits out a zap of the file first.
+  if (k.variant.noVmaLockFaultWaitsForZap && !hugetlb_vma_lock_exists(k, vma)) return pc.i_mmap_lock_read;
+  return hugetlb_no_page_oom(k, t, pc);
+}
+
+/**
+ * alloc_hugetlb_folio failed. Today hugetlb_pte_stable retries the access if the pte changed
+ * meanwhile; the 2006 code (no fault mutex) returned SIGBUS at once.
+ */
+function hugetlb_no_page_oom(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+  return k.variant.faultMutex === "none" ? fault_return(k, t, Result.SIGBUS) : pc.pte_stable;
+}
+
+/** hugetlb_no_page once alloc_hugetlb_folio has given page g. */
+function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Record<FaultStep, number>): number {
+  const vma = k.local(t, L_VMA);
+  const f = k.vm_file(vma);
+  const idx = k.local(t, L_IDX);
   if (idx >= k.i_size(f)) {
     // Before "hugetlb: fix absurd HugePages_Rsvd" (2006) the size check came after the
     // allocation, and put_page gave the page back without the reservation it had consumed.
@@ -233,6 +249,7 @@ type FaultStep =
   | "hugetlb_add_to_page_cache"
   | "find_lock_page"
   | "ptl"
+  | "i_mmap_lock_read"
   | "pte_stable"
   | "wp_ptl"
   | "wp_pte_same"
@@ -252,6 +269,7 @@ export const hugetlbFault = procedure<FaultStep>(
     "hugetlb_add_to_page_cache",
     "find_lock_page",
     "ptl",
+    "i_mmap_lock_read",
     "pte_stable",
     "wp_ptl",
     "wp_pte_same",
@@ -407,6 +425,23 @@ export const hugetlbFault = procedure<FaultStep>(
         if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc);
         k.unlock(k.ptl(op.proc));
         return fault_return(k, t, Result.OK);
+      },
+    },
+    i_mmap_lock_read: {
+      // The fix-dontneed-noreserve variant's hugetlb_no_page: i_mmap_lock_read(mapping), which
+      // hugetlb_zap_begin holds for write until hugetlb_zap_end, after tlb_finish_mmu freed
+      // the zapped pages; alloc_hugetlb_folio again; i_mmap_unlock_read. Lock order as in
+      // mm/rmap.c: hugetlb_fault_mutex, vma_lock, i_mmap_rwsem.
+      fn: "hugetlb_no_page",
+      label: "hugetlb_no_page:i_mmap_lock_read",
+      reads: ["pool"],
+      writes: ["i_mmap_rwsem", "pool", "resv_map", "page"],
+      run(k, t) {
+        const rwsem = k.i_mmap_rwsem(fault_file(k, t));
+        if (!k.down_read_trylock(rwsem, t)) return BLOCKED;
+        const g = alloc_hugetlb_folio(k, k.local(t, L_VMA), fault_addr(k, t), false);
+        k.up_read(rwsem, t);
+        return g ? hugetlb_no_page_folio(k, t, g, pc) : hugetlb_no_page_oom(k, t, pc);
       },
     },
     pte_stable: {

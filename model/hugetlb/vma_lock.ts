@@ -35,6 +35,11 @@ function hugetlb_vma_lock(k: Kernel, vma: number): number {
   return kind === "__vma_private_lock" && id && owns_private_map(k, vma) ? k.L.resv(id) + RESV_RW_WRITER : 0;
 }
 
+/** Whether the VMA has a hugetlb VMA lock at all (__vma_shareable_lock || __vma_private_lock). */
+export function hugetlb_vma_lock_exists(k: Kernel, vma: number): boolean {
+  return hugetlb_vma_lock(k, vma) !== 0;
+}
+
 /** hugetlb_vma_lock_read: false means the step is blocked (a zap holds it for write). */
 export function hugetlb_vma_lock_read(k: Kernel, vma: number, t: number): boolean {
   const off = hugetlb_vma_lock(k, vma);

@@ -28,9 +28,17 @@ export function unmap_huge_pte(k: Kernel, vma: number, addr: number, ref_page = 
   if (ref_page) k.set_vma_resv_flags(vma, HPAGE_RESV_UNMAPPED);
   k.set_pte(p, addr, 0);
   k.add_mapcount(g, -1);
-  if (k.variant.restoreReserveOnUnmap && !k.surplus_huge_pages && owns_private_map(k, vma) && k.page_test(g, PG_ANON)) {
-    // df7a6d1f6405: "Restore the reservation for anonymous page, otherwise the backing page
-    // could be stolen by someone."
+  const restore = k.variant.restoreReserveOnUnmap;
+  // df7a6d1f6405 (v6.10; v6.18's __unmap_hugepage_range): "Restore the reservation for anonymous
+  // page, otherwise the backing page could be stolen by someone." The proposed fix of finding 001
+  // restores it only when no other pte maps the page (!folio_mapped), so that this unmap frees it.
+  if (
+    restore !== "none" &&
+    !k.surplus_huge_pages &&
+    owns_private_map(k, vma) &&
+    k.page_test(g, PG_ANON) &&
+    (restore === "anon" || k.page_mapcount(g) === 0)
+  ) {
     k.page_set(g, PG_RESTORE_RESERVE);
     if (vma_needs_reservation(k, vma, addr)) vma_add_reservation(k, vma, addr);
   }
