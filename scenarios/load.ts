@@ -80,6 +80,35 @@ export function loadScenario(nameOrPath: string, params: Readonly<Record<string,
   return resolveScenario(parsed.data, where, path);
 }
 
+/**
+ * What the kernel cannot be asked: fork makes a new process, so its child must not have run
+ * anything before (setup runs before every thread); and nothing runs in a process after it
+ * exited. Such a scenario would run operations in an mm that does not exist (yet or any more).
+ */
+function checkLifetimes(s: ScenarioFile, fail: (path: string, msg: string) => never): void {
+  const firstRun = new Map<string, string>();
+  const exited = new Map<string, string>();
+  const forkOf = (entry: object, at: string): void => {
+    const child = (entry as { fork?: { child: string } }).fork?.child;
+    const ran = child === undefined ? undefined : firstRun.get(child);
+    if (ran) fail(`${at}.fork.child`, `process "${child}" already runs (${ran} runs in it): fork makes a new process`);
+  };
+  s.setup.forEach((b, i) => {
+    if (exited.has(b.proc)) fail(`setup.${i}.proc`, `process "${b.proc}" exited at ${exited.get(b.proc)}`);
+    if (!firstRun.has(b.proc)) firstRun.set(b.proc, `setup.${i}`);
+    b.ops.forEach((entry, j) => {
+      const at = `setup.${i}.ops.${j}`;
+      if (exited.has(b.proc)) fail(at, `process "${b.proc}" exited at ${exited.get(b.proc)}`);
+      forkOf(entry, at);
+      if ("exit" in entry) exited.set(b.proc, at);
+    });
+  });
+  s.threads.forEach((t, i) => {
+    if (exited.has(t.proc)) fail(`threads.${i}.proc`, `process "${t.proc}" exited in setup (${exited.get(t.proc)}): the thread could never run`);
+    t.ops.forEach((entry, j) => forkOf(entry, `threads.${i}.ops.${j}`));
+  });
+}
+
 function opText(op: string, args: Record<string, unknown>): string {
   const parts = Object.entries(args)
     .filter(([, v]) => v !== false && v !== undefined)
@@ -177,6 +206,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       if (op === "munmap" || op === "mprotect") splits += 2;
     });
   }
+  checkLifetimes(s, fail);
   for (const [variant, e] of Object.entries(s.expect)) {
     if (!findVariant(variant)) fail(`expect.${variant}`, `unknown variant (known: ${VARIANTS.map((v) => v.name).join(", ")})`);
     if (e !== "pass" && !INVARIANTS.some((i) => i.name === e.invariant))
