@@ -83,6 +83,23 @@ describe("fork makes a new process", () => {
     expect(() => resolveScenario(ScenarioSchema.parse(s))).toThrow(/threads\.1\.ops\.0\.fork\.child: process "other" already runs/);
   });
 
+  it("a cycle of forks in threads, where no process of the cycle exists first, is refused", () => {
+    // It used to overflow the stack in Machine.done (exit 4).
+    const s = {
+      name: "fork-cycle",
+      summary: "x forks y, y forks x",
+      pool: { pages: 1 },
+      files: [{ name: "f", pages: 1 }],
+      processes: ["w", "x", "y"],
+      threads: [
+        { name: "a", proc: "x", ops: [{ fork: { child: "w" } }] },
+        { name: "b", proc: "x", ops: [{ fork: { child: "y" } }] },
+        { name: "c", proc: "y", ops: [{ fork: { child: "x" } }] },
+      ],
+    };
+    expect(() => resolveScenario(ScenarioSchema.parse(s))).toThrow(/threads\.1\.ops\.0\.fork\.child: process "y" would be forked by a process only it brings to life \(y forks x forks y\)/);
+  });
+
   it("operations in a process after it exited are refused", () => {
     const s: any = forkOfRunning();
     s.setup[1].ops.pop();
@@ -120,5 +137,54 @@ describe("region-tracking-race with a one-page pool", () => {
       },
     ]);
     expect(seen).toBe(true);
+  });
+});
+
+describe("a file the user cannot name any more", () => {
+  /** A MAP_HUGETLB mapping (the `anon` file) and a named file, in one process. */
+  function files(ops: unknown[], threads: unknown[] = [{ name: "t", proc: "p", ops: [{ fault: { addr: 0 } }] }]): unknown {
+    return {
+      name: "names",
+      summary: "files reached by name",
+      pool: { pages: 3 },
+      files: [{ name: "anon", pages: 3, anon: true }, { name: "named", pages: 1 }],
+      processes: ["p", "q"],
+      setup: [{ proc: "p", ops }],
+      threads,
+    };
+  }
+  const load = (s: unknown) => () => resolveScenario(ScenarioSchema.parse(s));
+
+  it("ftruncate of MAP_HUGETLB's own file is refused", () => {
+    // Found by test/no-false-verdicts.test.ts: with a munmap racing it, the file was evicted
+    // under the truncate, and HugePages_Rsvd wrapped (pool-counters at depth 5).
+    const s = files([{ mmap: { addr: 0, len: 1, file: "anon", pgoff: 1, shared: true, noreserve: true } }], [
+      { name: "t0", proc: "p", ops: [{ munmap: { addr: 0, len: 3 } }] },
+      { name: "t1", proc: "p", ops: [{ ftruncate: { file: "anon", size: 1 } }] },
+    ]);
+    expect(load(s)).toThrow(/threads\.1\.ops\.0\.ftruncate\.file: file "anon" is MAP_HUGETLB's own file \(anon\): no name or descriptor reaches it for ftruncate/);
+  });
+
+  it("a second mmap of a shared MAP_HUGETLB file is refused: each MAP_HUGETLB mmap makes its own", () => {
+    // Found likewise: one process's munmap evicted the file under another's mmap, between its
+    // region_chg and region_add (reservation-conservation at depth 7).
+    const s = files([{ mmap: { addr: 0, len: 1, file: "anon", shared: true } }], [
+      { name: "t0", proc: "q", ops: [{ mmap: { addr: 0, len: 1, file: "anon", shared: true } }] },
+      { name: "t1", proc: "p", ops: [{ munmap: { addr: 0, len: 1 } }] },
+    ]);
+    expect(load(s)).toThrow(/threads\.0\.ops\.0\.mmap\.file: file "anon" is MAP_HUGETLB's own file \(anon\), which each MAP_HUGETLB mmap makes anew/);
+    // Private ones never meet in its page cache or reserve map: they may share one file.
+    const ok = files([{ mmap: { addr: 0, len: 1, file: "anon" } }], [{ name: "t0", proc: "q", ops: [{ mmap: { addr: 0, len: 1, file: "anon" } }] }]);
+    expect(load(ok)).not.toThrow();
+  });
+
+  it("a file named after its unlink is refused, in setup and by a thread that may run after it", () => {
+    const mmap = { mmap: { addr: 1, len: 1, file: "named", shared: true } };
+    expect(load(files([{ unlink: { file: "named" } }, mmap]))).toThrow(/setup\.0\.ops\.1\.mmap\.file: file "named" was unlinked at setup\.0\.ops\.0/);
+    const racing = files([], [
+      { name: "t0", proc: "p", ops: [{ unlink: { file: "named" } }] },
+      { name: "t1", proc: "q", ops: [{ ftruncate: { file: "named", size: 0 } }] },
+    ]);
+    expect(load(racing)).toThrow(/threads\.1\.ops\.0\.ftruncate\.file: file "named" may be unlinked first, by threads\.0\.ops\.0/);
   });
 });
