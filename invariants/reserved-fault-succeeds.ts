@@ -16,7 +16,7 @@ import type { Invariant } from "./types.js";
 
 export const reservedFaultSucceeds: Invariant = {
   name: "reserved-fault-succeeds",
-  summary: "a fault on an index that holds a reservation never gets SIGBUS (except beyond i_size or after unmap_ref_private)",
+  summary: "a fault on an index that holds a reservation never gets SIGBUS (except beyond i_size, after unmap_ref_private, or when the index held none as its allocation failed)",
   step({ before, after, thread, opEnded }) {
     if (!opEnded || after.thread_result(thread) !== Result.SIGBUS) return null;
     const vma = before.local(thread, L_VMA);
