@@ -1,7 +1,7 @@
 /**
  * No false verdicts (issue 15): fast-check generates valid scenarios — hugetlbfs files,
- * processes that fork and exit, setup operations and racing threads, and 4 KiB memory in a slot
- * of its own — and checks under `modern` what a verdict on them must never be:
+ * processes that fork and exit, setup operations and racing threads, and 4 KiB memory (anonymous,
+ * shmem, or a file on a block or DAX filesystem) in a slot of its own — and checks under `modern` what a verdict on them must never be:
  * - a violation of a state invariant after any prefix of the setup (setup runs alone, one
  *   operation after another, before the search: the kernel did that much without a race), and
  *   reservation-conservation after every setup operation among them;
@@ -63,6 +63,7 @@ const rawOp = fc.oneof(
   w(1, { k: fc.constant("munlock4k") }),
   w(1, { k: fc.constant("gup4k"), page: fc.nat(2), write: fc.boolean(), force: fc.boolean(), pin: fc.boolean(), longterm: fc.boolean() }),
   w(1, { k: fc.constant("dontneed4k"), page: fc.nat(2), pages: fc.integer({ min: 1, max: 3 }) }),
+  w(1, { k: fc.constant("ftruncate4k"), size: fc.nat(3) }),
 );
 type RawOp = typeof rawOp extends fc.Arbitrary<infer T> ? T : never;
 
@@ -72,6 +73,9 @@ const plan = fc.record({
   files: fc.array(fc.record({ pages: fc.integer({ min: 1, max: 3 }), isize: fc.option(fc.nat(4), { nil: undefined }), anon: fc.boolean() }), { minLength: 1, maxLength: 2 }),
   /** 4 KiB pages of the slot's mappings (0: no 4 KiB memory). */
   small: fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 3 })),
+  /** What the 4 KiB slot maps: anonymous memory, or a 4 KiB file (seed 004) on a block or a DAX filesystem. */
+  file4k: fc.constantFrom("none", "none", "block", "dax"),
+  file4kData: fc.boolean(),
   procs: fc.integer({ min: 1, max: 3 }),
   /** MAP_SHARED|MAP_HUGETLB (else MAP_PRIVATE) for every mmap of an `anon` file. */
   sharedAnon: fc.boolean(),
@@ -126,16 +130,22 @@ function shape(p: Plan, o: RawOp, setup: boolean): Op | undefined {
   }
   if (!p.small) return undefined;
   const page = (i: number) => i % p.small;
+  // A 4 KiB file is mapped MAP_PRIVATE from its start, and only faulted, zapped and truncated.
+  const file4k = p.file4k !== "none";
   switch (o.k) {
     case "mmap4k":
-      return { mmap4k: { addr: SMALL_SLOT, pages: p.small, shared: o.shared, write: o.write, populate: o.populate } };
+      return file4k
+        ? { mmap4k: { addr: SMALL_SLOT, pages: p.small, file: "g0", write: o.write } }
+        : { mmap4k: { addr: SMALL_SLOT, pages: p.small, shared: o.shared, write: o.write, populate: o.populate } };
+    case "ftruncate4k":
+      return file4k ? { ftruncate4k: { file: "g0", size: o.size } } : undefined;
     case "access4k":
       return { access4k: { addr: SMALL_SLOT, page: page(o.page), write: o.write } };
     case "mlock4k":
     case "munlock4k":
-      return { [o.k]: { addr: SMALL_SLOT, page: 0, pages: p.small } };
+      return file4k ? undefined : { [o.k]: { addr: SMALL_SLOT, page: 0, pages: p.small } };
     case "gup4k":
-      return { gup4k: { addr: SMALL_SLOT, page: page(o.page), write: o.write, force: o.force, pin: o.pin, longterm: o.longterm } };
+      return file4k ? undefined : { gup4k: { addr: SMALL_SLOT, page: page(o.page), write: o.write, force: o.force, pin: o.pin, longterm: o.longterm } };
     case "dontneed4k":
       return { dontneed4k: { addr: SMALL_SLOT, page: page(o.page), pages: Math.min(o.pages, p.small - page(o.page)) } };
   }
@@ -193,6 +203,7 @@ function scenario(p: Plan): unknown {
     summary: "a generated scenario",
     pool: { pages: p.pool, overcommit: p.overcommit },
     files: p.files.map((f, i) => ({ name: `f${i}`, pages: f.pages, isize: f.isize, anon: f.anon })),
+    files4k: p.small && p.file4k !== "none" ? [{ name: "g0", pages: p.small, dax: p.file4k === "dax", data: p.file4kData }] : [],
     processes: procs,
     addressSpace: SLOTS,
     setup: setup.filter((b) => b.ops.every(keep)),
