@@ -3,9 +3,12 @@
  * for a shared mapping, not yet consumed for a private owner — never gets SIGBUS for want of a
  * page (kernel-notes §2; the libhugetlbfs tests alloc-instantiate-race and
  * noresv-preserve-resv-page). SIGBUS stays legitimate beyond i_size and in a VMA marked
- * HPAGE_RESV_UNMAPPED.
+ * HPAGE_RESV_UNMAPPED, and for a fault whose allocation was refused while the index held no
+ * reservation yet: another process's mmap may cover the index (region_add) between that refusal
+ * and the SIGBUS (hugetlb_pte_stable), as in v6.18 — the fault never held that reservation.
  */
-import { L_IDX, L_VMA } from "../model/kernel.js";
+import { FAULT_MAP_CHG_NEEDED } from "../model/hugetlb/fault.js";
+import { L_FLAGS, L_IDX, L_VMA } from "../model/kernel.js";
 import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED } from "../model/layout.js";
 import { region_count } from "../model/region.js";
 import { Result } from "../model/types.js";
@@ -13,11 +16,11 @@ import type { Invariant } from "./types.js";
 
 export const reservedFaultSucceeds: Invariant = {
   name: "reserved-fault-succeeds",
-  summary: "a fault on an index that holds a reservation never gets SIGBUS (except beyond i_size or after unmap_ref_private)",
+  summary: "a fault on an index that holds a reservation never gets SIGBUS (except beyond i_size, after unmap_ref_private, or when the index held none as its allocation failed)",
   step({ before, after, thread, opEnded }) {
     if (!opEnded || after.thread_result(thread) !== Result.SIGBUS) return null;
     const vma = before.local(thread, L_VMA);
-    if (!vma || before.op(thread).op !== "fault") return null;
+    if (!vma || before.op(thread).op !== "fault" || before.local(thread, L_FLAGS) & FAULT_MAP_CHG_NEEDED) return null;
     const f = before.vm_file(vma);
     const idx = before.local(thread, L_IDX);
     if (idx >= before.i_size(f) || before.is_vma_resv_set(vma, HPAGE_RESV_UNMAPPED)) return null;

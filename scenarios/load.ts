@@ -86,6 +86,111 @@ export function loadScenario(
   return resolveScenario({ ...parsed.data, kernel: { ...parsed.data.kernel, ...kernel } }, where, path);
 }
 
+/**
+ * What the kernel cannot be asked: fork makes a new process, so its child must not have run
+ * anything before (setup runs before every thread); and nothing runs in a process after it
+ * exited. Such a scenario would run operations in an mm that does not exist (yet or any more).
+ */
+function checkLifetimes(s: ScenarioFile, fail: (path: string, msg: string) => never): void {
+  const firstRun = new Map<string, string>();
+  const exited = new Map<string, string>();
+  const forkOf = (entry: object, at: string): void => {
+    const child = (entry as { fork?: { child: string } }).fork?.child;
+    const ran = child === undefined ? undefined : firstRun.get(child);
+    if (ran) fail(`${at}.fork.child`, `process "${child}" already runs (${ran} runs in it): fork makes a new process`);
+  };
+  s.setup.forEach((b, i) => {
+    if (exited.has(b.proc)) fail(`setup.${i}.proc`, `process "${b.proc}" exited at ${exited.get(b.proc)}`);
+    if (!firstRun.has(b.proc)) firstRun.set(b.proc, `setup.${i}`);
+    b.ops.forEach((entry, j) => {
+      const at = `setup.${i}.ops.${j}`;
+      if (exited.has(b.proc)) fail(at, `process "${b.proc}" exited at ${exited.get(b.proc)}`);
+      forkOf(entry, at);
+      if ("exit" in entry) exited.set(b.proc, at);
+    });
+  });
+  // Each child's parent: the process that forks it. A chain of parents must reach a process
+  // that exists from the start; a cycle (x forks y, y forks x) has no first birth.
+  const parent = new Map<string, { proc: string; at: string }>();
+  s.setup.forEach((b, i) => b.ops.forEach((entry, j) => "fork" in entry && parent.set(entry.fork!.child as string, { proc: b.proc, at: `setup.${i}.ops.${j}` })));
+  s.threads.forEach((t, i) => {
+    if (exited.has(t.proc)) fail(`threads.${i}.proc`, `process "${t.proc}" exited in setup (${exited.get(t.proc)}): the thread could never run`);
+    t.ops.forEach((entry, j) => {
+      forkOf(entry, `threads.${i}.ops.${j}`);
+      if ("fork" in entry) parent.set(entry.fork!.child as string, { proc: t.proc, at: `threads.${i}.ops.${j}` });
+    });
+  });
+  for (const [child, { at }] of parent) {
+    const chain = [child];
+    // A cycle that `child` hangs off without being in it is reported from one of its members.
+    for (let p = parent.get(child); p && (p.proc === child || !chain.includes(p.proc)); p = parent.get(p.proc)) {
+      chain.push(p.proc);
+      if (p.proc === child) fail(`${at}.fork.child`, `process "${child}" would be forked by a process only it brings to life (${chain.reverse().join(" forks ")})`);
+    }
+  }
+}
+
+/** The hugetlbfs operations that reach a file through its name or a descriptor. */
+const NAMED_FILE_OPS: ReadonlySet<string> = new Set(["mmap", "ftruncate", "punch_hole", "unlink"]);
+
+/**
+ * A file the user cannot name: MAP_HUGETLB's internal file (`anon`, `device`) has neither a
+ * name nor a descriptor, and each MAP_HUGETLB mmap makes a file of its own, so only MAP_PRIVATE
+ * mappings (which never meet in its page cache or reserve map) may stand for several. An
+ * unlinked file's name is gone, and the model keeps no descriptor: the file lives on only in
+ * its mappings, and is evicted with the last one, so nothing may name it after its unlink (in
+ * a thread: nothing in another thread, which may run after it).
+ */
+function checkFileNames(s: ScenarioFile, fail: (path: string, msg: string) => never): void {
+  const anon = new Set(s.files.filter((f) => f.anon || f.device).map((f) => f.name));
+  const mmaps = new Map<string, { at: string; shared: boolean }[]>();
+  /** Where each file is unlinked first: in setup, or by a thread (its index). */
+  const unlinks = new Map<string, { at: string; thread?: number }>();
+  const named = (entry: object) => {
+    const [op, a] = Object.entries(entry)[0]! as [string, { file?: string; shared?: boolean }];
+    return NAMED_FILE_OPS.has(op) && a.file !== undefined ? { op, file: a.file, shared: a.shared === true } : undefined;
+  };
+  s.threads.forEach((t, i) =>
+    t.ops.forEach((entry, j) => {
+      const n = named(entry);
+      if (n?.op === "unlink" && !unlinks.has(n.file)) unlinks.set(n.file, { at: `threads.${i}.ops.${j}`, thread: i });
+    }),
+  );
+  const setupUnlinks = new Map<string, string>();
+  /** Checks one named operation; `unlinkedBefore` are the unlinks that surely precede it. */
+  const visit = (entry: object, at: string, unlinkedBefore: ReadonlyMap<string, string>, thread?: number): void => {
+    const n = named(entry);
+    if (!n) return;
+    const gone = unlinkedBefore.get(n.file);
+    if (gone) fail(`${at}.${n.op}.file`, `file "${n.file}" was unlinked at ${gone}: nothing can open it by name any more`);
+    const racing = unlinks.get(n.file);
+    if (thread !== undefined && racing?.thread !== undefined && racing.thread !== thread)
+      fail(`${at}.${n.op}.file`, `file "${n.file}" may be unlinked first, by ${racing.at}: nothing could open it by name then`);
+    if (anon.has(n.file) && n.op !== "mmap") fail(`${at}.${n.op}.file`, `file "${n.file}" is MAP_HUGETLB's own file (anon): no name or descriptor reaches it for ${n.op}`);
+    if (n.op === "mmap") mmaps.set(n.file, [...(mmaps.get(n.file) ?? []), { at, shared: n.shared }]);
+  };
+  s.setup.forEach((b, i) =>
+    b.ops.forEach((entry, j) => {
+      const at = `setup.${i}.ops.${j}`;
+      visit(entry, at, setupUnlinks);
+      if ("unlink" in entry) setupUnlinks.set(named(entry)!.file, at);
+    }),
+  );
+  s.threads.forEach((t, i) => {
+    const before = new Map(setupUnlinks);
+    t.ops.forEach((entry, j) => {
+      const at = `threads.${i}.ops.${j}`;
+      visit(entry, at, before, i);
+      if ("unlink" in entry) before.set(named(entry)!.file, at);
+    });
+  });
+  for (const [f, list] of mmaps) {
+    const shared = list.find((m) => m.shared);
+    if (anon.has(f) && list.length > 1 && shared)
+      fail(`${list[1]!.at}.mmap.file`, `file "${f}" is MAP_HUGETLB's own file (anon), which each MAP_HUGETLB mmap makes anew: several mmaps may stand for it only if all are MAP_PRIVATE (${shared.at} is MAP_SHARED)`);
+  }
+}
+
 function opText(op: string, args: Record<string, unknown>): string {
   const parts = Object.entries(args)
     .filter(([, v]) => v !== false && v !== undefined)
@@ -183,6 +288,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       if (op === "munmap" || op === "mprotect") splits += 2;
     });
   }
+  checkLifetimes(s, fail);
+  checkFileNames(s, fail);
   for (const [variant, e] of Object.entries(s.expect)) {
     if (!findVariant(variant)) fail(`expect.${variant}`, `unknown variant (known: ${VARIANTS.map((v) => v.name).join(", ")})`);
     if (e !== "pass" && !INVARIANTS.some((i) => i.name === e.invariant))

@@ -17,13 +17,19 @@ import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { alloc_hugetlb_folio } from "./pool.js";
-import { restore_reserve_on_error } from "./reserve.js";
+import { restore_reserve_on_error, vma_needs_reservation } from "./reserve.js";
 import { hugetlb_vma_lock_exists, hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
 
 /** L_FLAGS bits of a fault. */
 const NEW_FOLIO = 1; // hugetlb_no_page allocated the page
 const NEW_PAGECACHE_FOLIO = 2; // … and added it to the page cache
 const ANON_RMAP = 4; // … and it will be mapped as an anonymous page
+/**
+ * hugetlb_no_page's allocation failed for an index that held no reservation then
+ * (alloc_hugetlb_folio's map_chg was MAP_CHG_NEEDED, v6.18): the SIGBUS that hugetlb_pte_stable
+ * then returns broke no promise, even if another process's mmap covered the index meanwhile.
+ */
+export const FAULT_MAP_CHG_NEEDED = 8;
 
 function fault_file(k: Kernel, t: number): number {
   return k.vm_file(k.local(t, L_VMA));
@@ -128,7 +134,10 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): n
  * meanwhile; the 2006 code (no fault mutex) returned SIGBUS at once.
  */
 function hugetlb_no_page_oom(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
-  return k.variant.faultMutex === "none" ? fault_return(k, t, Result.SIGBUS) : pc.pte_stable;
+  if (k.variant.faultMutex === "none") return fault_return(k, t, Result.SIGBUS);
+  // The failed allocation changed nothing: vma_needs_reservation still says what it said.
+  if (vma_needs_reservation(k, k.local(t, L_VMA), fault_addr(k, t))) k.set_local(t, L_FLAGS, FAULT_MAP_CHG_NEEDED);
+  return pc.pte_stable;
 }
 
 /** hugetlb_no_page once alloc_hugetlb_folio has given page g. */
