@@ -74,6 +74,8 @@ export class VisitedTable {
    * its run, with an empty slot after the last run (a lookup would otherwise miss some).
    */
   static from(slots: Int32Array, capacity: number, size: number): VisitedTable | string {
+    if (slots.length % 2 !== 0 || slots.length / 2 < capacity + TAIL) return `${slots.length / 2} table slots for tableCapacity ${capacity}`;
+    if (size > capacity * MAX_LOAD) return `${size} fingerprints in a table of capacity ${capacity}`;
     let held = 0;
     for (let p = 0; p < slots.length / 2; p++) {
       const h = slots[2 * p]!;
