@@ -1,6 +1,4 @@
 /** `mmcheck explore`: search one scenario under one variant, print the outcome, write the report. */
-import { existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { readCheckpoint } from "../explorer/checkpoint.js";
 import { defaultWorkers, exploreWith } from "../explorer/parallel.js";
@@ -10,11 +8,13 @@ import { ModelError } from "../model/types.js";
 import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
 import { raceDiagram } from "../reports/diagram.js";
 import { makeReport } from "../reports/report.js";
+import { checkOutput } from "../reports/output.js";
 import { writeReport } from "../reports/write.js";
 import { loadScenario } from "../scenarios/load.js";
 import { ZERO_PAGE_MODES, type KernelConfig } from "../model/config.js";
 import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
 import { progressDisplay } from "./progress.js";
+import { stopSignal } from "./signals.js";
 
 export const EXIT = { pass: 0, violation: 1, usage: 2, incomplete: 3 } as const;
 
@@ -68,13 +68,6 @@ const ExploreFlags = z.strictObject({
 /** How often --checkpoint writes, between levels. */
 const CHECKPOINT_EVERY_MS = 60_000;
 
-/** Refuses a report path that cannot be written before the search, not after it. */
-function checkReportPath(path: string): void {
-  const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--report: no directory ${dirname(path)}`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--report: ${path} is a directory`);
-}
-
 export async function exploreCommand(args: readonly string[], color: boolean): Promise<number> {
   const { flags, positionals } = parseArgs("explore", args, {
     scenario: "value",
@@ -92,7 +85,10 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument (the scenario goes after --scenario)`);
   const opts = checkFlags(ExploreFlags, flags);
-  if (opts.report !== undefined) checkReportPath(opts.report);
+  // The paths written are checked before anything else: a run must not end unable to write its result.
+  const reportTarget = opts.report !== undefined ? checkOutput(opts.report, "--report") : undefined;
+  if (opts.checkpoint !== undefined && checkOutput(opts.checkpoint, "--checkpoint") === reportTarget)
+    throw new UsageError(`--checkpoint: ${opts.checkpoint} is the file --report names`);
   const scenario = loadScenario(opts.scenario, opts.params, opts.kernel);
   const machine = new Machine(scenario.config, opts.variant);
   try {
@@ -105,12 +101,6 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
 
   const resume = opts.resume !== undefined ? readCheckpoint(opts.resume) : undefined;
   const workers = opts.workers ?? defaultWorkers();
-  // Ctrl-C stops the search between chunks; the partial report is still written.
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-  };
-  process.once("SIGINT", onSigint);
   const progress = progressDisplay(!opts["no-progress"]);
   let result;
   try {
@@ -118,14 +108,15 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
       maxStates: opts["max-states"],
       maxDepth: opts["max-depth"],
       maxMemoryBytes: opts["max-memory"],
-      interrupted: () => interrupted,
+      // A stop signal (cli/signals.ts), even one received before the search, ends it between
+      // chunks; the search checkpoints the last complete level, and the partial report follows.
+      interrupted: () => stopSignal() !== undefined,
       checkpoint: opts.checkpoint !== undefined ? { path: opts.checkpoint, everyMs: CHECKPOINT_EVERY_MS } : undefined,
       resume,
       onProgress: progress.onProgress,
     });
   } finally {
     progress.stop();
-    process.off("SIGINT", onSigint);
   }
 
   const s = result.stats;
@@ -133,7 +124,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
     result.verdict === "violation"
       ? `violation of ${result.violation!.invariant} at depth ${result.violation!.depth}`
       : result.verdict === "incomplete"
-        ? `incomplete (stopped by ${result.bound === "interrupted" ? "an interrupt" : `--${result.bound}`}; nothing violated so far)`
+        ? `incomplete (stopped by ${result.bound === "interrupted" ? stopSignal() : `--${result.bound}`}; nothing violated so far)`
         : "pass (exhaustive; every invariant held)";
   const kernel = scenario.config.kernel.zeroPage === "mapped" ? "" : `, kernel zeroPage=${scenario.config.kernel.zeroPage}`;
   console.log(`scenario ${opts.scenario}, variant ${opts.variant.name}${kernel}: ${outcome}`);
@@ -144,7 +135,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
 
   const counterexample = result.violation ? replay(machine, result.violation.threads) : undefined;
   if (counterexample) console.log(`\n${raceDiagram(machine, counterexample, result.violation!, { color })}\n`);
-  const reportPath = opts.report ?? (result.verdict === "violation" || interrupted ? DEFAULT_REPORT : undefined);
+  const reportPath = opts.report ?? (result.verdict === "violation" || result.bound === "interrupted" ? DEFAULT_REPORT : undefined);
   if (reportPath !== undefined) {
     const options = {
       workers,
@@ -154,13 +145,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
       kernel: scenario.config.kernel,
     };
     const report = makeReport({ scenario: opts.scenario, variant: opts.variant.name, options, result }, machine, counterexample);
-    try {
-      writeReport(reportPath, report);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code) throw new UsageError(`${opts.report !== undefined ? "--report" : "report"}: cannot write ${reportPath} (${code})`);
-      throw e;
-    }
+    writeReport(reportPath, report, opts.report !== undefined ? "--report" : "report");
     console.log(`report: ${reportPath}`);
   }
   return EXIT[result.verdict];

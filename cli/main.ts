@@ -1,92 +1,14 @@
 #!/usr/bin/env node
 /**
- * The mmcheck command (../shared/contract.md). Exit codes: 0 pass, 1 violation, 2 bad input or
- * usage (one line on stderr, no stack, no report), 3 incomplete, 4 a bug in mmcheck itself.
+ * The mmcheck command's entry. Loading the rest of mmcheck takes a few hundred milliseconds:
+ * the signals that stop a search are caught before it (cli/signals.ts), so that one sent that
+ * early still ends with a report. The commands are in cli/run.ts.
  */
-import { ReportError } from "../reports/read.js";
-import { TraceError } from "../reports/itf.js";
-import { TOOL } from "../reports/tool.js";
-import { ScenarioError } from "../scenarios/load.js";
-import { CheckpointError } from "../explorer/checkpoint.js";
-import { UsageError } from "./args.js";
-import { conformCommand, hostCommand } from "./conform.js";
-import { EXIT, exploreCommand } from "./explore.js";
-import { listCommand } from "./list.js";
-import { replayCommand } from "./replay.js";
+import { catchStopSignals } from "./signals.js";
 
-const INTERNAL_ERROR = 4;
-
-const USAGE = `mmcheck ${TOOL.version}: a model checker for the Linux kernel's hugetlb code
-
-usage:
-  mmcheck explore --scenario NAME|PATH [--variant NAME] [--workers N] [--report PATH]
-                  [--max-states N] [--max-depth N] [--max-memory SIZE]
-                  [--checkpoint FILE] [--resume FILE] [--params NAME=N,...]
-                  [--kernel zeroPage=mapped|forbidden] [--no-progress]
-      Explores every interleaving of the scenario's threads under the variant (default: modern),
-      with N worker threads (default: one per core). --kernel configures the kernel (how it was
-      built and booted; it overrides the scenario's kernel:). On a violation prints the race diagram and
-      writes the report (default ./mmcheck-report.json); otherwise writes a report only with
-      --report, or after Ctrl-C. --checkpoint writes a checkpoint every minute and when a bound
-      stops the search; --resume continues from one. --params sets the scenario's parameters.
-  mmcheck list [--json]
-      The shipped scenarios, the variants and the invariants, one line each.
-  mmcheck replay REPORT
-      Re-executes a report's counterexample and checks the violation again.
-  mmcheck conform [--scenario NAME|PATH] [--json] [--strict] [--record DIR]
-      Profiles this host's kernel, runs the conformance scenarios on it (root, hugetlb) and in
-      the model configured as that kernel, and compares them step by step; exit 1 on any
-      difference. A scenario whose requires: the host does not meet is "not covered" (a failure
-      with --strict). --record writes the kernel side, with the profile, into DIR.
-  mmcheck host [--json]      (also: mmcheck conform --host)
-      This host's kernel profile: zero page, THP, huge page sizes, kpagecount, overcommit.
-
-exit codes: 0 pass (exhaustive, every invariant held) or a replayed trace ran clean; 1 a violation;
-2 bad input or usage; 3 incomplete (a bound stopped the search, nothing violated); 4 internal error`;
-
-async function run(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === "--help" || command === "-h" || rest.includes("--help") || rest.includes("-h")) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (command === "--version") {
-    console.log(TOOL.version);
-    return 0;
-  }
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  switch (command) {
-    case "explore":
-      return exploreCommand(rest, color);
-    case "list":
-      return listCommand(rest);
-    case "replay":
-      return replayCommand(rest, color);
-    case "conform":
-      return conformCommand(rest);
-    case "host":
-      return hostCommand(rest);
-    case undefined:
-      throw new UsageError("command: missing (explore, list, replay, conform or host; see mmcheck --help)");
-    default:
-      throw new UsageError(`command: unknown command "${command}" (explore, list, replay, conform or host; see mmcheck --help)`);
-  }
-}
-
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (e) {
-  if (
-    e instanceof UsageError ||
-    e instanceof ScenarioError ||
-    e instanceof ReportError ||
-    e instanceof TraceError ||
-    e instanceof CheckpointError
-  ) {
-    process.stderr.write(`mmcheck: ${e.message.replace(/\s*\n\s*/g, " ")}\n`);
-    process.exitCode = EXIT.usage;
-  } else {
-    process.stderr.write(`mmcheck: internal error (a bug in mmcheck, not in your input):\n${(e as Error).stack ?? String(e)}\n`);
-    process.exitCode = INTERNAL_ERROR;
-  }
-}
+if (process.argv[2] === "explore") catchStopSignals();
+await import("./run.js");
+// Exit as soon as the command is done (cli/run.ts has set the exit code): left to wind down on
+// its own, Node resets the signals to their defaults some milliseconds before it exits, and a
+// stop signal then would kill a run whose results are complete, with no exit code.
+process.exit();

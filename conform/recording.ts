@@ -15,7 +15,7 @@ import { runModel } from "./model.js";
 import type { Observation } from "./plan.js";
 import { plan } from "./plan.js";
 import { ConformInputError, type ConformScenario } from "./schema.js";
-import { writeFileAtomic } from "../reports/write.js";
+import { writeAtomic } from "../reports/output.js";
 
 const ObservationSchema = z.strictObject({
   ret: z.number().int(),
@@ -64,7 +64,7 @@ export function recordingName(host: HostProfile): string {
 export function writeRecording(dir: string, rec: Recording): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, recordingName(rec.host));
-  writeFileAtomic(path, `${JSON.stringify(RecordingSchema.parse(rec), null, 1)}\n`);
+  writeAtomic(path, [`${JSON.stringify(RecordingSchema.parse(rec), null, 1)}\n`], "--record");
   return path;
 }
 

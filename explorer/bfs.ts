@@ -10,11 +10,11 @@ import type { Invariant } from "../invariants/types.js";
 import { fingerprint } from "../model/fingerprint.js";
 import type { StateView } from "../model/state-view.js";
 import { Checker, type Violation } from "./check.js";
-import { defaultBatch, expandHere } from "./direct.js";
+import { defaultBatch, expandHere, type DirectLevel } from "./direct.js";
 import { BatchExpander, ChunkBuffers, levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
 import { VisitedTable } from "./tables.js";
 import type { TransitionSystem } from "./system.js";
-import { CheckpointError, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
+import { CheckpointError, identityMismatch, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
 import { TraceStore } from "./trace-store.js";
 
 export interface ExploreOptions {
@@ -41,12 +41,15 @@ export interface ExploreOptions {
    * one thread, and then levels of 10 ms or more are spread; explorer/parallel.ts).
    */
   readonly spreadFrom?: number;
-  /** Write a checkpoint between levels at most every `everyMs`, and when a bound stops the search. */
+  /**
+   * Write a checkpoint between levels at most every `everyMs`, and when a bound or an interrupt
+   * stops the search (during a level: of that level, the states it had added taken back).
+   */
   readonly checkpoint?: { readonly path: string; readonly everyMs: number };
   /** Continue from this checkpoint instead of the initial state. */
   readonly resume?: CheckpointData;
-  /** What is being searched, recorded in checkpoints and checked on resume. */
-  readonly model?: unknown;
+  /** What is being searched (workers/models.ts), recorded in checkpoints and checked on resume. */
+  readonly identity?: Readonly<Record<string, unknown>>;
 }
 
 export interface Progress {
@@ -100,6 +103,8 @@ export class LevelSearch<V extends StateView> {
   levelIdBase = 0;
   depth = 0;
   generated = 0;
+  /** `generated` when the current level's expansion began. */
+  private generatedBefore = 0;
   peakBytes = 0;
   private started = false;
   private t0 = Date.now();
@@ -146,10 +151,16 @@ export class LevelSearch<V extends StateView> {
     return null;
   }
 
-  private restore({ header: h, table, parent, via, level }: CheckpointData): void {
-    if (JSON.stringify(h.model) !== JSON.stringify(this.opts.model ?? null) || h.words !== this.system.stateWords)
-      throw new CheckpointError(`--resume: the checkpoint is of another search (${JSON.stringify(h.model)})`);
-    this.table = VisitedTable.from(table, h.tableCapacity, h.tableSize);
+  private restore({ path, header: h, table, parent, via, level }: CheckpointData): void {
+    const fail = (why: string): never => {
+      throw new CheckpointError(`--resume: ${path ?? "checkpoint"}: ${why}`);
+    };
+    const mismatch = identityMismatch(h.identity, this.opts.identity ?? null);
+    if (mismatch) fail(`of another search: ${mismatch}`);
+    if (h.words !== this.system.stateWords) fail(`of another search: states of ${h.words} words, not ${this.system.stateWords}`);
+    const restored = VisitedTable.from(table, h.tableCapacity, h.tableSize);
+    if (typeof restored === "string") return fail(`inconsistent: ${restored}`);
+    this.table = restored;
     this.traces = TraceStore.from(parent, via);
     this.level = levelFrom(level, h.levelCount, this.system.stateWords, this.shared);
     this.depth = h.depth;
@@ -163,7 +174,7 @@ export class LevelSearch<V extends StateView> {
     if (!c) return;
     writeCheckpoint(c.path, {
       header: {
-        model: this.opts.model ?? null,
+        identity: this.opts.identity ?? null,
         words: this.system.stateWords,
         depth: this.depth,
         generated: this.generated,
@@ -195,13 +206,26 @@ export class LevelSearch<V extends StateView> {
   }
 
   /**
-   * During a level: the result if a bound stops the search (the level is dropped; the last
-   * checkpoint stands). `pending`: bytes of the next level written so far.
+   * During a level: the result if a bound stops the search, with its statistics as far as it
+   * went. The level is dropped, and with --checkpoint the states it had added to the table and
+   * the trace store are taken back, which leaves the search as the level found it: that is
+   * checkpointed. `next`: the next level as written so far; `waiting`: bytes of the pool's
+   * chunks not merged yet.
    */
-  duringLevel(pending = 0): ExploreResult | null {
-    const bound = this.boundDuringLevel(pending);
+  duringLevel(next: DirectLevel<V>, waiting = 0): ExploreResult | null {
+    const bound = this.boundDuringLevel(next.bytes + waiting);
     if (!bound) return null;
-    return this.finish(bound);
+    const result = this.finish(bound);
+    if (this.opts.checkpoint) {
+      next.forEachFingerprint((hi, lo) => {
+        if (!this.table.remove(hi, lo)) throw new Error("a state of the next level is not in the visited table");
+      });
+      this.traces.truncate(this.levelIdBase + this.level.count);
+      if (this.table.size !== this.traces.size) throw new Error(`${this.table.size} states in the table, ${this.traces.size} traced`);
+      this.generated = this.generatedBefore;
+      this.writeCheckpoint();
+    }
+    return result;
   }
 
   /** Why the next level must not be expanded, if a bound says so. */
@@ -262,6 +286,7 @@ export class LevelSearch<V extends StateView> {
       if (first) return first;
     }
     if (this.level.count === 0) return this.finish();
+    this.generatedBefore = this.generated;
     return this.beforeLevel();
   }
 

@@ -54,6 +54,11 @@ export class DirectLevel<V extends StateView> implements Successors {
     return this.out.bytes;
   }
 
+  /** Calls `f` with the fingerprint of each state written to the next level so far. */
+  forEachFingerprint(f: (hi: number, lo: number) => void): void {
+    this.out.forEachFingerprint(f);
+  }
+
   /** The next level as far as it is written for good (the pool may expand it ahead, explorer/spread.ts). */
   written(): LevelBuffer {
     return this.out.sealed();
@@ -135,7 +140,7 @@ export function* expandHere<V extends StateView>(search: LevelSearch<V>): Genera
     level.expand(start, end);
     search.progress();
     yield;
-    const stop = search.duringLevel(level.bytes);
+    const stop = search.duringLevel(level);
     if (stop) return stop;
   }
   return level.complete();

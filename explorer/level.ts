@@ -144,6 +144,12 @@ export class LevelWriter {
     return levelBytes(this) + (this.open ? this.fps.byteLength + this.states.byteLength : 0);
   }
 
+  /** Calls `f` with each entry's fingerprint, the chunk being written included. */
+  forEachFingerprint(f: (hi: number, lo: number) => void): void {
+    for (const c of this.chunks) for (let i = 0; i < c.count; i++) f(c.fps[2 * i]!, c.fps[2 * i + 1]!);
+    if (this.open) for (let i = 0; i < this.n; i++) f(this.fps[2 * i]!, this.fps[2 * i + 1]!);
+  }
+
   /** Appends a state stepped from `parent`. */
   push(hi: number, lo: number, state: Int32Array, parent: PackedParent): void {
     if (!this.open || this.n === this.capacity) this.start();

@@ -60,8 +60,8 @@ function workerFile(): string {
  * loop between chunks so that an interrupt is seen). Checkpoints and resume as in explore().
  */
 export async function exploreWith(spec: ModelSpec, workers: number, options: ExploreOptions = {}): Promise<ExploreResult> {
-  const { system, invariants } = await buildModel(spec);
-  const opts = { ...options, model: spec };
+  const { system, invariants, identity } = await buildModel(spec);
+  const opts = { ...options, identity };
   /** Milliseconds a state takes to expand on this thread, measured on the levels big enough to tell. */
   let msPerState = Infinity;
   /** Would a level of `count` states take `ms` or more on this thread (with options.spreadFrom: has it that many states)? */

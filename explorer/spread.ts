@@ -129,7 +129,7 @@ export class SpreadLevels<V extends StateView> {
       // What this thread wrote may complete a chunk of the next level for an idle pool thread.
       this.feed();
       await yieldToEventLoop();
-      const stop = search.duringLevel(direct.bytes + this.waiting);
+      const stop = search.duringLevel(direct, this.waiting);
       if (stop) return stop;
     }
     this.direct = null;

@@ -68,8 +68,26 @@ export class VisitedTable {
     this.slots = new Int32Array(b, 0, b.byteLength / 4);
   }
 
-  /** A table with the slots a checkpoint kept. */
-  static from(slots: Int32Array, capacity: number, size: number): VisitedTable {
+  /**
+   * A table with the slots a checkpoint kept, or why they cannot be one of `capacity` home
+   * slots holding `size` fingerprints: each must be at or after its home slot, in order within
+   * its run, with an empty slot after the last run (a lookup would otherwise miss some).
+   */
+  static from(slots: Int32Array, capacity: number, size: number): VisitedTable | string {
+    if (slots.length % 2 !== 0 || slots.length / 2 < capacity + TAIL) return `${slots.length / 2} table slots for tableCapacity ${capacity}`;
+    if (size > capacity * MAX_LOAD) return `${size} fingerprints in a table of capacity ${capacity}`;
+    let held = 0;
+    for (let p = 0; p < slots.length / 2; p++) {
+      const h = slots[2 * p]!;
+      if (h === EMPTY) continue;
+      held++;
+      if (scaled(h, capacity) > p) return `table slot ${p} holds a fingerprint whose home slot is after it`;
+      const ph = p > 0 ? slots[2 * p - 2]! : EMPTY;
+      if (ph !== EMPTY && (ph >>> 0 > h >>> 0 || (ph === h && slots[2 * p - 1]! >>> 0 >= slots[2 * p + 1]! >>> 0)))
+        return `table slot ${p} is out of order`;
+    }
+    if (held !== size) return `the table holds ${held} fingerprints, not ${size}`;
+    if (slots[slots.length - 2] !== EMPTY) return "the table's last slot is not empty";
     const t = new VisitedTable(capacity, growableBuffer(slots.byteLength, MAX_TABLE_BYTES));
     t.slots.set(slots);
     t.size = size;
@@ -117,6 +135,31 @@ export class VisitedTable {
     s[2 * i] = hi;
     s[2 * i + 1] = lo;
     this.size++;
+    return true;
+  }
+
+  /**
+   * Removes the fingerprint; true if it was there. Each following entry of its run that is
+   * not at its home slot moves back a slot, so the run stays in order with no gap before any
+   * entry's place (a search stopped during a level takes back the states it had added, to
+   * checkpoint the level before: explorer/bfs.ts).
+   */
+  remove(hiIn: number, loIn: number): boolean {
+    const hi = norm(hiIn);
+    const lo = norm(loIn);
+    const s = this.slots;
+    let j = this.find(hi, lo);
+    if (s[2 * j] !== hi || s[2 * j + 1] !== lo) return false;
+    for (;;) {
+      const h = s[2 * j + 2]!;
+      if (h === EMPTY || scaled(h, this.capacity) > j) break;
+      s[2 * j] = h;
+      s[2 * j + 1] = s[2 * j + 3]!;
+      j++;
+    }
+    s[2 * j] = EMPTY;
+    s[2 * j + 1] = EMPTY;
+    this.size--;
     return true;
   }
 

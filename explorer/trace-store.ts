@@ -40,6 +40,12 @@ export class TraceStore {
     return { parent, via };
   }
 
+  /** Keeps the first `size` links only (the states a stopped level added are taken back). */
+  truncate(size: number): void {
+    this.size = size;
+    this.parents.length = this.vias.length = Math.ceil(size / BLOCK);
+  }
+
   static from(parent: Int32Array, via: Uint8Array): TraceStore {
     const t = new TraceStore();
     for (let i = 0; i < parent.length; i++) t.add(parent[i]!, via[i]!);

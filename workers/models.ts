@@ -2,6 +2,7 @@
  * The models a search can run, by a description that can cross to a worker thread: each worker
  * builds its own copy of the model from it.
  */
+import { createHash } from "node:crypto";
 import { PEER_INVARIANTS } from "../bench/peer/invariants.js";
 import { PeerMachine } from "../bench/peer/machine.js";
 import type { Invariant } from "../invariants/types.js";
@@ -24,6 +25,12 @@ export type ModelSpec =
 export interface BuiltModel {
   readonly system: TransitionSystem<StateView>;
   readonly invariants: readonly Invariant<StateView>[];
+  /**
+   * What is searched, for checkpoints: the mm model's scenario by the hash of its resolved
+   * content (not the spelling of its path: the same file by another path, or a copy, is the
+   * same search; an edited one is not), with the variant and the parameters.
+   */
+  readonly identity: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -34,7 +41,11 @@ export interface BuiltModel {
 export async function buildModel(spec: ModelSpec): Promise<BuiltModel> {
   if (spec.kind === "peer") {
     const machine = new PeerMachine({ n: spec.n, bug: spec.bug });
-    return { system: machine as unknown as TransitionSystem<StateView>, invariants: PEER_INVARIANTS as unknown as Invariant<StateView>[] };
+    return {
+      system: machine as unknown as TransitionSystem<StateView>,
+      invariants: PEER_INVARIANTS as unknown as Invariant<StateView>[],
+      identity: { model: "peer", n: spec.n, bug: spec.bug },
+    };
   }
   const [{ INVARIANTS }, { Machine }, { findVariant }, { loadScenario }] = await Promise.all([
     import("../invariants/index.js"),
@@ -44,6 +55,16 @@ export async function buildModel(spec: ModelSpec): Promise<BuiltModel> {
   ]);
   const variant = findVariant(spec.variant);
   if (!variant) throw new Error(`unknown variant ${spec.variant}`);
-  const machine = new Machine(loadScenario(spec.scenario, spec.params, spec.kernel).config, variant);
-  return { system: machine as unknown as TransitionSystem<StateView>, invariants: INVARIANTS as unknown as Invariant<StateView>[] };
+  const { config } = loadScenario(spec.scenario, spec.params, spec.kernel);
+  const machine = new Machine(config, variant);
+  return {
+    system: machine as unknown as TransitionSystem<StateView>,
+    invariants: INVARIANTS as unknown as Invariant<StateView>[],
+    identity: {
+      model: "mm",
+      variant: spec.variant,
+      params: spec.params ?? {},
+      scenarioSha256: createHash("sha256").update(JSON.stringify(config)).digest("hex"),
+    },
+  };
 }
