@@ -21,7 +21,12 @@ const GROW = join(import.meta.dirname, "../bench/truncate-race-grow.yaml");
 const dir = mkdtempSync(join(tmpdir(), "mmcheck-checkpoint-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const spec = (scenario: string, variant = "modern", params?: Record<string, number>) => ({ kind: "mm", scenario, variant, params }) as const;
+/**
+ * Today's kernel violates split-unmap and its grown copies in a few steps (finding 001): these
+ * searches run under its proposed fix, where they are long enough to stop and resume.
+ */
+const FIX = "fix-unmap-restore-reserve";
+const spec = (scenario: string, variant = FIX, params?: Record<string, number>) => ({ kind: "mm", scenario, variant, params }) as const;
 
 /** Why resuming `spec` from the checkpoint at `path` is refused: the one-line message, or "resumed". */
 async function refusal(path: string, s: ReturnType<typeof spec> = spec(LARGE)): Promise<string> {
@@ -94,7 +99,7 @@ describe("a checkpoint that was changed is refused", () => {
     bad[bad.length - 1]! ^= 1;
     const path = join(dir, "flipped.ckpt");
     writeFileSync(path, bad);
-    const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", LARGE, "--resume", path, "--no-progress"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", LARGE, "--variant", FIX, "--resume", path, "--no-progress"], { encoding: "utf8" });
     expect(r.status, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toBe(`mmcheck: --resume: ${path}: checksum mismatch: the file was changed or damaged after it was written\n`);
     expect(r.stdout).toBe("");
@@ -140,9 +145,9 @@ describe("a checkpoint is of one search: the scenario's content, the variant, th
   it("another variant, or other parameters, are named; a default given explicitly is the same search", async () => {
     const path = join(dir, "grow.ckpt");
     expect((await exploreWith(spec(GROW), 1, { maxDepth: 4, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
-    expect(await refusal(path, spec(GROW, "seed-000"))).toMatch(/variant differs: "modern" in the checkpoint, "seed-000" in this run/);
-    expect(await refusal(path, spec(GROW, "modern", { pages: 4 }))).toMatch(/params differs: \{\} in the checkpoint, \{"pages":4\} in this run/);
-    expect(await refusal(path, spec(GROW, "modern", { pages: 3 }))).toBe("resumed");
+    expect(await refusal(path, spec(GROW, "seed-000"))).toMatch(/variant differs: "fix-unmap-restore-reserve" in the checkpoint, "seed-000" in this run/);
+    expect(await refusal(path, spec(GROW, FIX, { pages: 4 }))).toMatch(/params differs: \{\} in the checkpoint, \{"pages":4\} in this run/);
+    expect(await refusal(path, spec(GROW, FIX, { pages: 3 }))).toBe("resumed");
     expect(await refusal(path, spec("split-unmap"))).toMatch(/of another search/);
   });
 });
