@@ -84,7 +84,9 @@ export function loadScenario(nameOrPath: string, params: Readonly<Record<string,
   try {
     raw = json ? JSON.parse(text) : parseYamlStrictly(text);
   } catch (e) {
-    const message = e instanceof RangeError ? `nested deeper than ${DEPTH_MAX} levels` : String((e as Error).message).split("\n")[0]!.replace(/:$/, "");
+    // The parser reports its own stack overflow as an error of the file.
+    const message = String((e as Error).message).split("\n")[0]!.replace(/:$/, "");
+    if (e instanceof RangeError || /call stack/.test(message)) throw new ScenarioError(`${where}: nested deeper than ${DEPTH_MAX} levels`);
     throw new ScenarioError(`${where}: not valid ${json ? "JSON" : "YAML"}: ${message}`);
   }
   checkShape(raw, where);
@@ -202,6 +204,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   let hugeMmaps = 0;
   let splits = 0;
   const children = new Set<string>();
+  /** Each forked process: the process that forks it, and where. */
+  const forkedBy = new Map<string, { proc: string; at: string }>();
   // 4 KiB memory: the slots it takes (with their largest mapping), each MAP_SHARED mmap4k's
   // shmem inode, and a bound on the 4 KiB pages alive at once.
   const smallSlots = new Map<number, number>();
@@ -234,6 +238,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         if (!procIndex.has(c)) fail(`${at}.child`, `unknown process "${c}"`);
         if (c === l.proc || children.has(c)) fail(`${at}.child`, `process "${c}" cannot be forked here`);
         children.add(c);
+        forkedBy.set(c, { proc: l.proc, at: `${at}.child` });
       }
       if (op === "mmap4k") {
         if (a.file !== undefined) {
@@ -269,6 +274,11 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       if (op === "munmap" || op === "mprotect") splits += 2;
     });
   }
+  // A process forked, however indirectly, by itself is never born, and neither are the others
+  // of the cycle (model/machine.ts done() would follow the cycle for ever).
+  for (const [child, { at }] of forkedBy)
+    for (let p = forkedBy.get(child)?.proc, n = 0; p !== undefined && n <= forkedBy.size; p = forkedBy.get(p)?.proc, n++)
+      if (p === child) fail(at, `process "${child}" would be forked by a process it forks itself: none of them could ever run`);
   for (const [variant, e] of Object.entries(s.expect)) {
     if (!findVariant(variant)) fail(`expect.${variant}`, `unknown variant (known: ${VARIANTS.map((v) => v.name).join(", ")})`);
     if (e !== "pass" && !INVARIANTS.some((i) => i.name === e.invariant))

@@ -1,0 +1,85 @@
+/**
+ * The mmcheck command as a function of its arguments (cli/main.ts runs it for the process):
+ * writes to stdout and stderr, returns the exit code. Exit codes: 0 pass, 1 violation, 2 bad
+ * input or usage (one line on stderr, no stack, no report), 3 incomplete, 4 a bug in mmcheck.
+ */
+import { ReportError } from "../reports/read.js";
+import { TraceError } from "../reports/itf.js";
+import { TOOL } from "../reports/tool.js";
+import { ScenarioError } from "../scenarios/load.js";
+import { CheckpointError } from "../explorer/checkpoint.js";
+import { UsageError } from "./args.js";
+import { conformCommand } from "./conform.js";
+import { EXIT, exploreCommand } from "./explore.js";
+import { listCommand } from "./list.js";
+import { replayCommand } from "./replay.js";
+
+const INTERNAL_ERROR = 4;
+
+const USAGE = `mmcheck ${TOOL.version}: a model checker for the Linux kernel's hugetlb code
+
+usage:
+  mmcheck explore --scenario NAME|PATH [--variant NAME] [--workers N] [--report PATH]
+                  [--max-states N] [--max-depth N] [--max-memory SIZE]
+                  [--checkpoint FILE] [--resume FILE] [--params NAME=N,...] [--no-progress]
+      Explores every interleaving of the scenario's threads under the variant (default: modern),
+      with N worker threads (default: one per core). On a violation prints the race diagram and
+      writes the report (default ./mmcheck-report.json); otherwise writes a report only with
+      --report, or after Ctrl-C. --checkpoint writes a checkpoint every minute and when a bound
+      stops the search; --resume continues from one. --params sets the scenario's parameters.
+  mmcheck list [--json]
+      The shipped scenarios, the variants and the invariants, one line each.
+  mmcheck replay REPORT
+      Re-executes a report's counterexample and checks the violation again.
+  mmcheck conform [--scenario NAME|PATH] [--json]
+      Runs the conformance scenarios on the live kernel (root, hugetlb) and in the model, and
+      compares them step by step; exit 1 on any difference.
+
+exit codes: 0 pass (exhaustive, every invariant held) or a replayed trace ran clean; 1 a violation;
+2 bad input or usage; 3 incomplete (a bound stopped the search, nothing violated); 4 internal error`;
+
+async function run(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "--help" || command === "-h" || rest.includes("--help") || rest.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command === "--version") {
+    console.log(TOOL.version);
+    return 0;
+  }
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  switch (command) {
+    case "explore":
+      return exploreCommand(rest, color);
+    case "list":
+      return listCommand(rest);
+    case "replay":
+      return replayCommand(rest, color);
+    case "conform":
+      return conformCommand(rest);
+    case undefined:
+      throw new UsageError("command: missing (explore, list, replay or conform; see mmcheck --help)");
+    default:
+      throw new UsageError(`command: unknown command "${command}" (explore, list, replay or conform; see mmcheck --help)`);
+  }
+}
+
+export async function mmcheck(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    if (
+      e instanceof UsageError ||
+      e instanceof ScenarioError ||
+      e instanceof ReportError ||
+      e instanceof TraceError ||
+      e instanceof CheckpointError
+    ) {
+      process.stderr.write(`mmcheck: ${e.message.replace(/\s*\n\s*/g, " ")}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`mmcheck: internal error (a bug in mmcheck, not in your input):\n${(e as Error).stack ?? String(e)}\n`);
+    return INTERNAL_ERROR;
+  }
+}
