@@ -23,10 +23,11 @@ usage:
                   [--max-states N] [--max-depth N] [--max-memory SIZE]
                   [--checkpoint FILE] [--resume FILE] [--params NAME=N,...] [--no-progress]
       Explores every interleaving of the scenario's threads under the variant (default: modern),
-      with N worker threads (default: one per core). On a violation prints the race diagram and
-      writes the report (default ./mmcheck-report.json); otherwise writes a report only with
+      with N worker threads (default: one per core; at most 4 per core). On a violation prints
+      the race diagram and writes the report (default ./mmcheck-report.json); otherwise writes a report only with
       --report, or after Ctrl-C. --checkpoint writes a checkpoint every minute and when a bound
       stops the search; --resume continues from one. --params sets the scenario's parameters.
+      --max-memory bounds the process's resident memory (K, M or G suffix).
   mmcheck list [--json]
       The shipped scenarios, the variants and the invariants, one line each.
   mmcheck replay REPORT
