@@ -16,11 +16,12 @@ export const SMALL_PAGES_MAX = 16;
 /**
  * The model's limits, checked before anything is allocated or looped over. A file's reserve map
  * is a bit mask of its indices (model/region.ts), which keeps them below 31; so are the huge pages
- * of the pool, which a zap gathers in one word (model/mm/mmu_gather.ts); the address space is
- * as long as a file.
+ * of the pool, which a zap gathers in one word (model/mm/mmu_gather.ts). Each page of the address
+ * space is a pte word in every process: a scenario's `addressSpace` is at most 30 pages, but
+ * conformance scenarios (conform/schema.ts) watch slots up to 44 with these operations.
  */
 export const FILE_PAGES_MAX = 30;
-export const ADDR_PAGES_MAX = 30;
+export const ADDR_PAGES_MAX = 64;
 export const POOL_PAGES_MAX = 31;
 /** Processes and files: each is a block of every state (model/layout.ts). */
 export const PROCESSES_MAX = 16;
@@ -163,7 +164,7 @@ export const ScenarioSchema = z.strictObject({
     .default([]),
   processes: z.array(name).min(1).max(PROCESSES_MAX),
   /** Each process's address space, in huge pages (default: the end of the highest mapping). */
-  addressSpace: len.optional(),
+  addressSpace: positive.max(30).optional(),
   setup: z.array(z.strictObject({ proc: name, ops: z.array(opEntry) })).default([]),
   threads: z.array(z.strictObject({ name, proc: name, ops: z.array(opEntry).min(1) })).min(1).max(8),
   expect: z.record(z.string(), expectation).default({}),
