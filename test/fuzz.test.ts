@@ -28,7 +28,7 @@ import { scenarioDir, shippedScenarios } from "../scenarios/load.js";
 
 const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const SEED = Number(process.env.MMCHECK_FUZZ_SEED ?? 15);
-const RUNS = Number(process.env.MMCHECK_FUZZ_RUNS ?? 2000);
+const RUNS = Number(process.env.MMCHECK_FUZZ_RUNS ?? 3000);
 const root = mkdtempSync(join(tmpdir(), "mmcheck-fuzz-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
