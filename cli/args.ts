@@ -57,11 +57,12 @@ export function checkFlags<T>(schema: z.ZodType<T>, flags: Record<string, string
   throw new UsageError(`${key === undefined ? "flags" : `--${String(key)}`}: ${issue.message}`);
 }
 
-/** Integer flag values, written in decimal. */
-export function integerFlag(min: number) {
+/** Integer flag values, written in decimal; `max` with the reason for it. */
+export function integerFlag(min: number, max?: { value: number; why: string }) {
+  const int = z.int(`must be at most ${Number.MAX_SAFE_INTEGER}`).min(min, min === 1 ? "must be a positive integer" : `must be at least ${min}`);
   return z
     .string()
     .regex(/^-?[0-9]+$/, "must be an integer")
     .transform(Number)
-    .pipe(z.int(`must be at most ${Number.MAX_SAFE_INTEGER}`).min(min, min === 1 ? "must be a positive integer" : `must be at least ${min}`));
+    .pipe(max ? int.max(max.value, `must be at most ${max.value} (${max.why})`) : int);
 }

@@ -1,7 +1,7 @@
 /** `mmcheck explore`: search one scenario under one variant, print the outcome, write the report. */
 import { z } from "zod";
 import { readCheckpoint } from "../explorer/checkpoint.js";
-import { defaultWorkers, exploreWith } from "../explorer/parallel.js";
+import { defaultWorkers, exploreWith, maxWorkers, WORKERS_PER_CORE } from "../explorer/parallel.js";
 import { replay } from "../explorer/trace.js";
 import { Machine } from "../model/machine.js";
 import { ModelError } from "../model/types.js";
@@ -31,7 +31,7 @@ const ExploreFlags = z.strictObject({
       ctx.addIssue({ code: "custom", message: `unknown variant "${name}" (known: ${VARIANTS.map((x) => x.name).join(", ")})` });
       return z.NEVER;
     }),
-  workers: integerFlag(1).optional(),
+  workers: integerFlag(1, { value: maxWorkers(), why: `${WORKERS_PER_CORE} × the ${defaultWorkers()} cores` }).optional(),
   report: z.string().min(1, "must not be empty").optional(),
   "max-states": integerFlag(1).optional(),
   "max-depth": integerFlag(0).optional(),

@@ -7,8 +7,9 @@
 import { catchStopSignals } from "./signals.js";
 
 if (process.argv[2] === "explore") catchStopSignals();
-await import("./run.js");
-// Exit as soon as the command is done (cli/run.ts has set the exit code): left to wind down on
-// its own, Node resets the signals to their defaults some milliseconds before it exits, and a
-// stop signal then would kill a run whose results are complete, with no exit code.
+const { mmcheck } = await import("./run.js");
+process.exitCode = await mmcheck(process.argv.slice(2));
+// Exit as soon as the command is done: left to wind down on its own, Node resets the signals to
+// their defaults some milliseconds before it exits, and a stop signal then would kill a run
+// whose results are complete, with no exit code.
 process.exit();

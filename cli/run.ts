@@ -1,6 +1,7 @@
 /**
- * The mmcheck command (../shared/contract.md). Exit codes: 0 pass, 1 violation, 2 bad input or
- * usage (one line on stderr, no stack, no report), 3 incomplete, 4 a bug in mmcheck itself.
+ * The mmcheck command as a function of its arguments (cli/main.ts runs it for the process):
+ * writes to stdout and stderr, returns the exit code. Exit codes: 0 pass, 1 violation, 2 bad
+ * input or usage (one line on stderr, no stack, no report), 3 incomplete, 4 a bug in mmcheck.
  */
 import { ReportError } from "../reports/read.js";
 import { TraceError } from "../reports/itf.js";
@@ -24,7 +25,7 @@ usage:
                   [--checkpoint FILE] [--resume FILE] [--params NAME=N,...]
                   [--kernel zeroPage=mapped|forbidden] [--no-progress]
       Explores every interleaving of the scenario's threads under the variant (default: modern),
-      with N worker threads (default: one per core). --kernel configures the kernel (how it was
+      with N worker threads (default: one per core; at most 4 per core). --kernel configures the kernel (how it was
       built and booted; it overrides the scenario's kernel:). On a violation prints the race diagram and
       writes the report (default ./mmcheck-report.json); otherwise writes a report only with
       --report, or after a stop signal (SIGINT, SIGTERM, SIGHUP: exit 3, a partial report).
@@ -32,6 +33,7 @@ usage:
       search; --resume continues from one of the same scenario content, variant and parameters.
       --report and --checkpoint must name a regular file or a new one (a symbolic link is
       followed); they are checked before the search. --params sets the scenario's parameters.
+      --max-memory bounds the process's resident memory (K, M or G suffix).
   mmcheck list [--json]
       The shipped scenarios, the variants and the invariants, one line each.
   mmcheck replay REPORT
@@ -76,21 +78,22 @@ async function run(argv: readonly string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (e) {
-  if (
-    e instanceof UsageError ||
-    e instanceof ScenarioError ||
-    e instanceof ReportError ||
-    e instanceof TraceError ||
-    e instanceof CheckpointError ||
-    e instanceof OutputError
-  ) {
-    process.stderr.write(`mmcheck: ${e.message.replace(/\s*\n\s*/g, " ")}\n`);
-    process.exitCode = EXIT.usage;
-  } else {
+export async function mmcheck(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    if (
+      e instanceof UsageError ||
+      e instanceof ScenarioError ||
+      e instanceof ReportError ||
+      e instanceof TraceError ||
+      e instanceof CheckpointError ||
+      e instanceof OutputError
+    ) {
+      process.stderr.write(`mmcheck: ${e.message.replace(/\s*\n\s*/g, " ")}\n`);
+      return EXIT.usage;
+    }
     process.stderr.write(`mmcheck: internal error (a bug in mmcheck, not in your input):\n${(e as Error).stack ?? String(e)}\n`);
-    process.exitCode = INTERNAL_ERROR;
+    return INTERNAL_ERROR;
   }
 }

@@ -44,6 +44,12 @@ export function defaultWorkers(): number {
   return Math.max(1, cpus().length);
 }
 
+/** More threads than this only share the cores, each with its own copy of the model and its chunks. */
+export const WORKERS_PER_CORE = 4;
+export function maxWorkers(): number {
+  return WORKERS_PER_CORE * defaultWorkers();
+}
+
 /**
  * The worker's compiled file. From the sources (the tests run them through vite) the worker
  * still has to be the build's JavaScript: worker threads load plain files.

@@ -188,6 +188,11 @@ export class VisitedTable {
     while (this.growsWithin(extra)) this.grow(this.nextCapacity());
   }
 
+  /** The bytes the table's next growth adds. */
+  growthBytes(): number {
+    return Math.max(0, (this.nextCapacity() + TAIL) * 8 - this.bytes);
+  }
+
   private nextCapacity(): number {
     return Math.ceil(this.capacity * (this.capacity < SMALL_TABLE ? 2 : GROWTH)) + 16;
   }

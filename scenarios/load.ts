@@ -3,18 +3,19 @@
  * the numeric ModelConfig the model runs on. Every problem is a ScenarioError: one line naming
  * the field and what is wrong.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
+import { isScalar, LineCounter, parseDocument, visit } from "yaml";
 import type { ZodError } from "zod";
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig, type ModelConfig, type OpCall } from "../model/config.js";
 import { FINDINGS, findFinding } from "../findings/index.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { OPERATIONS } from "../model/ops/index.js";
+import { Layout } from "../model/layout.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
 import { applyParams, ParamError } from "./params.js";
-import { ScenarioSchema, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
+import { POOL_PAGES_MAX, ScenarioSchema, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
 
 /** The operations on 4 KiB memory that an mmap4k must have mapped (a slot of 4 KiB pages). */
 const SMALL_OPS: ReadonlySet<string> = new Set(["access4k", "mlock4k", "munlock4k", "gup4k", "dontneed4k"]);
@@ -22,6 +23,18 @@ const SMALL_OPS: ReadonlySet<string> = new Set(["access4k", "mlock4k", "munlock4
 export class ScenarioError extends Error {
   override name = "ScenarioError";
 }
+
+/**
+ * The largest scenario file read (the shipped ones are under 4 KB). The YAML parser takes time
+ * that grows faster than the file (0.8 s for 256 KiB of keys, 8 s for 256 KiB of anchors).
+ */
+export const FILE_BYTES_MAX = 64 << 10;
+/** How deep a file's maps and lists may nest (the shipped ones: 6). */
+export const DEPTH_MAX = 32;
+/** The values a file may hold, each alias counted as what it stands for. */
+export const VALUES_MAX = 100_000;
+/** The words of one state (model/layout.ts): 256 KiB. */
+export const STATE_WORDS_MAX = 1 << 16;
 
 export interface Scenario {
   readonly name: string;
@@ -48,6 +61,9 @@ export function shippedScenarios(): string[] {
 function zodLine(where: string, e: ZodError): string {
   const issue = e.issues[0]!;
   const path = issue.path.join(".") || "(top level)";
+  // Named a few at a time: a file may have thousands.
+  if (issue.code === "unrecognized_keys" && issue.keys.length > 5)
+    return `${where}: ${path}: Unrecognized keys: ${issue.keys.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")} and ${issue.keys.length - 5} more`;
   return `${where}: ${path}: ${issue.message}`;
 }
 
@@ -68,13 +84,18 @@ export function loadScenario(
     throw new ScenarioError(`--scenario: unknown scenario "${nameOrPath}" (known: ${shippedScenarios().join(", ")})`);
   }
   const where = `scenario ${looksLikePath ? nameOrPath : `${nameOrPath}.yaml`}`;
+  const text = readScenarioFile(path, nameOrPath);
+  const json = extname(path) === ".json";
   let raw: unknown;
   try {
-    const text = readFileSync(path, "utf8");
-    raw = extname(path) === ".json" ? JSON.parse(text) : parseYaml(text);
+    raw = json ? JSON.parse(text) : parseYamlStrictly(text);
   } catch (e) {
-    throw new ScenarioError(`${where}: not valid ${extname(path) === ".json" ? "JSON" : "YAML"}: ${String((e as Error).message).split("\n")[0]}`);
+    // The parser reports its own stack overflow as an error of the file.
+    const message = String((e as Error).message).split("\n")[0]!.replace(/:$/, "");
+    if (e instanceof RangeError || /call stack/.test(message)) throw new ScenarioError(`${where}: nested deeper than ${DEPTH_MAX} levels`);
+    throw new ScenarioError(`${where}: not valid ${json ? "JSON" : "YAML"}: ${message}`);
   }
+  checkShape(raw, where);
   try {
     raw = applyParams(raw, params);
   } catch (e) {
@@ -191,6 +212,74 @@ function checkFileNames(s: ScenarioFile, fail: (path: string, msg: string) => ne
   }
 }
 
+/**
+ * The text of a regular file of at most FILE_BYTES_MAX bytes. Opened without blocking, so that
+ * a FIFO is refused rather than waited on; a device, a directory or a FIFO is never read.
+ */
+function readScenarioFile(path: string, shown: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new ScenarioError(`--scenario: cannot read ${shown} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ScenarioError(`--scenario: ${shown} is not a regular file`);
+    // Read one byte more than allowed: the file may have grown since fstat.
+    const buf = Buffer.alloc(Math.min(st.size, FILE_BYTES_MAX) + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
+    if (n > FILE_BYTES_MAX) throw new ScenarioError(`--scenario: ${shown} is larger than ${FILE_BYTES_MAX} bytes, the most a scenario file may have`);
+    return buf.toString("utf8", 0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * YAML with every problem an error (an unknown tag would otherwise be a warning on stderr, and
+ * the tag dropped). Duplicate keys are found here in one pass: the parser's own check compares
+ * every pair of keys of a map.
+ */
+function parseYamlStrictly(text: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) throw problem;
+  visit(doc, {
+    Map(_, map) {
+      const keys = new Set<string>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (keys.has(key)) {
+          const at = isScalar(pair.key) && pair.key.range ? lineCounter.linePos(pair.key.range[0]) : undefined;
+          throw new Error(`duplicate key "${key}"${at ? ` at line ${at.line}, column ${at.col}` : ""}`);
+        }
+        keys.add(key);
+      }
+    },
+  });
+  return doc.toJS();
+}
+
+/**
+ * Walks the parsed file without recursion before anything else does: at most DEPTH_MAX levels
+ * (an alias cycle has no bottom) and VALUES_MAX values (aliases that stand for aliases can
+ * stand for exponentially many).
+ */
+function checkShape(raw: unknown, where: string): void {
+  const stack: [unknown, number][] = [[raw, 0]];
+  let values = 0;
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (++values > VALUES_MAX) throw new ScenarioError(`${where}: more than ${VALUES_MAX} values (counting what each alias stands for)`);
+    if (typeof v !== "object" || v === null) continue;
+    if (depth >= DEPTH_MAX) throw new ScenarioError(`${where}: nested deeper than ${DEPTH_MAX} levels (or an alias refers to itself)`);
+    for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, depth + 1]);
+  }
+}
+
 function opText(op: string, args: Record<string, unknown>): string {
   const parts = Object.entries(args)
     .filter(([, v]) => v !== false && v !== undefined)
@@ -205,6 +294,11 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   };
   const procIndex = new Map(s.processes.map((p, i) => [p, i]));
   if (procIndex.size !== s.processes.length) fail("processes", "names must be unique");
+  if (s.pool.pages + s.pool.overcommit > POOL_PAGES_MAX)
+    fail("pool", `pages + overcommit is ${s.pool.pages + s.pool.overcommit}: the model has at most ${POOL_PAGES_MAX} huge pages`);
+  s.files4k.forEach((f, i) => {
+    if ((f.isize ?? f.pages) > f.pages) fail(`files4k.${i}.isize`, `past the file's ${f.pages} pages: the model holds the blocks of those only`);
+  });
   const fileIndex = new Map(s.files.map((f, i) => [f.name, i]));
   if (fileIndex.size !== s.files.length) fail("files", "names must be unique");
   const file4kIndex = new Map(s.files4k.map((f, i) => [f.name, i]));
@@ -359,5 +453,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       ops: t.ops.map((o) => call(procIndex.get(t.proc)!, o)),
     })),
   };
+  const words = new Layout(config).size;
+  if (words > STATE_WORDS_MAX)
+    fail("(top level)", `a state of this scenario would take ${words} words, more than the ${STATE_WORDS_MAX} the model allows: fewer processes, files, mappings or splits`);
   return { name: s.name, summary: s.summary, source, config, expect: s.expect };
 }

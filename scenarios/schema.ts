@@ -14,34 +14,53 @@ const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, d
 export const SMALL_PER_HUGE = 512;
 /** The most 4 KiB pages a mapping may have in a scenario (each is a pte in every mm). */
 export const SMALL_PAGES_MAX = 16;
+/**
+ * The model's limits, checked before anything is allocated or looped over. A file's reserve map
+ * is a bit mask of its indices (model/region.ts), which keeps them below 31; so are the huge pages
+ * of the pool, which a zap gathers in one word (model/mm/mmu_gather.ts). Each page of the address
+ * space is a pte word in every process: a scenario's `addressSpace` is at most 30 pages, but
+ * conformance scenarios (conform/schema.ts) watch slots up to 44 with these operations.
+ */
+export const FILE_PAGES_MAX = 30;
+export const ADDR_PAGES_MAX = 64;
+export const POOL_PAGES_MAX = 31;
+/** Processes and files: each is a block of every state (model/layout.ts). */
+export const PROCESSES_MAX = 16;
+export const FILES_MAX = 16;
+
+/** A huge-page address (a slot of the address space), a length, a file index or size. */
+const addr = count.max(ADDR_PAGES_MAX - 1);
+const len = positive.max(ADDR_PAGES_MAX);
+const fileIndex = count.max(FILE_PAGES_MAX);
+const fileLen = positive.max(FILE_PAGES_MAX);
 
 /** Each operation is a one-key map, `{fault: {addr: 1, write: true}}`, or a bare name (`exit`). */
 export const OpSchemas = {
   mmap: z.strictObject({
-    addr: count,
-    len: positive,
+    addr,
+    len,
     file: name,
-    pgoff: count.default(0),
+    pgoff: fileIndex.default(0),
     shared: z.boolean().default(false),
     noreserve: z.boolean().default(false),
     write: z.boolean().default(true),
   }),
   /** `fail_add_to_page_cache`: fault injection, the new page's page-cache insertion fails (-ENOMEM). */
-  fault: z.strictObject({ addr: count, write: z.boolean().default(false), fail_add_to_page_cache: z.boolean().default(false) }),
-  munmap: z.strictObject({ addr: count, len: positive }),
-  mprotect: z.strictObject({ addr: count, len: positive, write: z.boolean() }),
+  fault: z.strictObject({ addr, write: z.boolean().default(false), fail_add_to_page_cache: z.boolean().default(false) }),
+  munmap: z.strictObject({ addr, len }),
+  mprotect: z.strictObject({ addr, len, write: z.boolean() }),
   fork: z.strictObject({ child: name }),
   exit: z.strictObject({}),
-  ftruncate: z.strictObject({ file: name, size: count }),
+  ftruncate: z.strictObject({ file: name, size: fileIndex }),
   unlink: z.strictObject({ file: name }),
   /** fallocate(FALLOC_FL_PUNCH_HOLE) of file pages [offset, offset + len). */
-  punch_hole: z.strictObject({ file: name, offset: count, len: positive }),
+  punch_hole: z.strictObject({ file: name, offset: fileIndex, len: fileLen }),
   /**
    * mmap of `pages` 4 KiB pages at the start of slot `addr`: anonymous memory (MAP_SHARED:
    * shmem), or with `file` a MAP_PRIVATE mapping of a 4 KiB file (files4k) from its start.
    */
   mmap4k: z.strictObject({
-    addr: count,
+    addr,
     pages: positive.max(SMALL_PAGES_MAX),
     file: name.optional(),
     shared: z.boolean().default(false),
@@ -49,13 +68,13 @@ export const OpSchemas = {
     populate: z.boolean().default(false),
   }),
   /** A load (or store) of 4 KiB page `page` of slot `addr`. */
-  access4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }),
+  access4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }),
   /** mlock and munlock of the 4 KiB mapping in slot `addr` (the whole of it). */
-  mlock4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }),
-  munlock4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }),
+  mlock4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }),
+  munlock4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }),
   /** get_user_pages of one 4 KiB page (pin: pin_user_pages), then the kernel reads or writes it. */
   gup4k: z.strictObject({
-    addr: count,
+    addr,
     page: count.max(SMALL_PER_HUGE - 1),
     write: z.boolean().default(false),
     force: z.boolean().default(false),
@@ -65,9 +84,9 @@ export const OpSchemas = {
   /** ftruncate of a 4 KiB file (files4k) to `size` 4 KiB pages. */
   ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }),
   /** madvise(MADV_DONTNEED) of huge pages [addr, addr + len). */
-  madvise_dontneed: z.strictObject({ addr: count, len: positive }),
+  madvise_dontneed: z.strictObject({ addr, len }),
   /** madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot `addr`. */
-  dontneed4k: z.strictObject({ addr: count, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX).default(1) }),
+  dontneed4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX).default(1) }),
 } as const;
 
 export type OpName = keyof typeof OpSchemas;
@@ -132,7 +151,7 @@ export const ScenarioSchema = z.strictObject({
   name,
   summary: z.string().min(1),
   kernel: KernelConfigSchema.default({}),
-  pool: z.strictObject({ pages: count, overcommit: count.default(0) }),
+  pool: z.strictObject({ pages: count.max(POOL_PAGES_MAX), overcommit: count.max(POOL_PAGES_MAX).default(0) }),
   /**
    * hugetlbfs files; `anon: true` is the file behind a MAP_ANONYMOUS|MAP_HUGETLB mapping;
    * `device: true` is seed 002's /dev/page-huge (MAP_HUGETLB in today's kernel).
@@ -141,12 +160,13 @@ export const ScenarioSchema = z.strictObject({
     .array(
       z.strictObject({
         name,
-        pages: positive.max(30),
-        isize: count.optional(),
+        pages: fileLen,
+        isize: fileIndex.optional(),
         anon: z.boolean().default(false),
         device: z.boolean().default(false),
       }),
     )
+    .max(FILES_MAX)
     .default([]),
   /**
    * Files of 4 KiB pages (seed 004): on a block filesystem, read through the page cache
@@ -163,8 +183,9 @@ export const ScenarioSchema = z.strictObject({
         data: z.boolean().default(true),
       }),
     )
+    .max(FILES_MAX)
     .default([]),
-  processes: z.array(name).min(1),
+  processes: z.array(name).min(1).max(PROCESSES_MAX),
   /** Each process's address space, in huge pages (default: the end of the highest mapping). */
   addressSpace: positive.max(30).optional(),
   setup: z.array(z.strictObject({ proc: name, ops: z.array(opEntry) })).default([]),
