@@ -97,7 +97,7 @@ describe("exit 4 with a stack before", () => {
         s.processes = ["parent", "child", "a", "b"];
         s.threads.push({ name: "ta", proc: "a", ops: [{ fork: { child: "b" } }] }, { name: "tb", proc: "b", ops: [{ fork: { child: "a" } }] });
       }),
-      /threads\.3\.ops\.0\.fork\.child: process "b" would be forked by a process it forks itself/,
+      /threads\.3\.ops\.0\.fork\.child: process "b" would be forked by a process only it brings to life/,
     );
   });
 });
@@ -167,11 +167,12 @@ describe("--max-memory", () => {
   };
 
   it("bounds the process's resident memory, not only the search's tables", () => {
-    const rest = peak(["--scenario", "split-unmap"]);
+    // Under the fix of finding 001, which today's kernel hits in split-unmap in a few steps.
+    const rest = peak(["--scenario", "split-unmap", "--variant", "fix-unmap-restore-reserve"]);
     expect(rest.status, rest.stderr).toBe(0);
     const bound = rest.peak + (32 << 20);
     const report = join(dir, "bounded.json");
-    const r = peak(["--scenario", XL, "--max-memory", String(bound), "--report", report]);
+    const r = peak(["--scenario", XL, "--variant", "fix-unmap-restore-reserve", "--max-memory", String(bound), "--report", report]);
     expect([0, 3], r.stderr).toContain(r.status);
     expect(ReportSchema.parse(JSON.parse(readFileSync(report, "utf8"))).verdict).toBe(r.status === 0 ? "pass" : "incomplete");
     expect(r.peak, `peak ${(r.peak / 2 ** 20).toFixed(1)} MiB, bound ${(bound / 2 ** 20).toFixed(1)} MiB`).toBeLessThanOrEqual(bound);
