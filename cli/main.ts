@@ -33,7 +33,8 @@ usage:
       Re-executes a report's counterexample and checks the violation again.
   mmcheck conform [--scenario NAME|PATH] [--json]
       Runs the conformance scenarios on the live kernel (root, hugetlb) and in the model, and
-      compares them step by step; exit 1 on any difference.
+      compares them step by step; exit 1 on any difference, 3 when SIGINT, SIGTERM or SIGHUP
+      stopped it (everything put back), 5 when the hugetlb pool or mount could not be put back.
 
 exit codes: 0 pass (exhaustive, every invariant held) or a replayed trace ran clean; 1 a violation;
 2 bad input or usage; 3 incomplete (a bound stopped the search, nothing violated); 4 internal error`;
