@@ -13,12 +13,14 @@
  * The choices are seeded: MMCHECK_KILL_SEED=N repeats them (the timing is the machine's).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
-import { kernelSupport } from "../conform/kernel.js";
-import { EXIT_STOPPED } from "../conform/run.js";
+import { describe, expect, it, vi } from "vitest";
+import { kernelSupport, Probe } from "../conform/kernel.js";
+import { plan } from "../conform/plan.js";
+import { conform, EXIT_RESTORE_FAILED, EXIT_STOPPED } from "../conform/run.js";
+import { loadConformScenario } from "../conform/schema.js";
 
 const KILLS = 50;
 const CLI = resolve(import.meta.dirname, "../dist/cli/main.js");
@@ -63,21 +65,25 @@ function machine(): { pool: string; overcommit: string; mounts: string[]; state:
   };
 }
 
-/** What the runs we started left: their build folders, and their processes (a probe, a worker, cc). */
+/** The processes (a probe, its workers) whose program is in a folder `mine` says is ours. */
+function probes(mine: (folder: string) => boolean): { pid: number; exe: string; args: string[] }[] {
+  const found = [];
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const exe = readlinkSync(`/proc/${p}/exe`);
+      if (exe.startsWith(`${tmpdir()}/`) && mine(exe.slice(tmpdir().length + 1).split("/")[0]!))
+        found.push({ pid: Number(p), exe, args: readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").slice(1, -1) });
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return found;
+}
+
+/** What the runs of `pids` left: their build folders, and their processes. */
 function ours(pids: ReadonlySet<number>): { folders: string[]; processes: string[] } {
   const mine = (name: string) => pids.has(Number(/^mmcheck-conform-(\d+)-/.exec(name)?.[1]));
-  const folders = readdirSync(tmpdir()).filter(mine);
-  const processes: string[] = [];
-  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    let exe = "";
-    try {
-      exe = readlinkSync(`/proc/${p}/exe`);
-    } catch {
-      continue; // gone, or a kernel thread
-    }
-    if (exe.startsWith(tmpdir()) && mine(exe.slice(tmpdir().length + 1).split("/")[0]!)) processes.push(`${p} ${exe}`);
-  }
-  return { folders, processes };
+  return { folders: readdirSync(tmpdir()).filter(mine), processes: probes(mine).map((p) => `${p.pid} ${p.exe}`) };
 }
 
 /** The direct children of `pid` by command name (cc, probe). */
@@ -140,6 +146,24 @@ async function reach(run: Run, phase: Phase, delay: number): Promise<boolean> {
   return !run.exited;
 }
 
+/** A whole run, watched: how long until cc starts, cc runs, the probe runs, all of it (ms). */
+async function calibrate(): Promise<{ total: number; build: number; probe: number }> {
+  const t0 = performance.now();
+  const seen: Record<string, number> = {};
+  const run = start(SCENARIO);
+  while (!run.exited) {
+    const now = performance.now() - t0;
+    const names = children(run.pid);
+    for (const n of ["cc", "probe"]) if (names.includes(n)) seen[n] ??= now;
+    if (seen.probe !== undefined && !names.includes("probe")) seen.probeEnd ??= now;
+    await sleep(1);
+  }
+  const end = await run.done;
+  expect(end.code, `a run that nothing stops: ${end.stderr}`).toBe(0);
+  const total = performance.now() - t0;
+  return { total, build: (seen.probe ?? total) - (seen.cc ?? 0), probe: (seen.probeEnd ?? total) - (seen.probe ?? 0) };
+}
+
 describe.skipIf(!live)(title, () => {
   it(`${KILLS} kills at random moments, 0 leftovers`, async () => {
     const seed = Number(process.env.MMCHECK_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -150,13 +174,16 @@ describe.skipIf(!live)(title, () => {
     const pids = new Set<number>();
     const hits: Record<string, number> = {};
     const count = (what: string) => (hits[what] = (hits[what] ?? 0) + 1);
+    // The moments are drawn over the spans of a run here: from the start, from cc's, from the probe's.
+    const span = await calibrate();
+    console.log(`conform-kill: a run takes ${span.total.toFixed(0)} ms, cc ${span.build.toFixed(0)} ms, the probe ${span.probe.toFixed(0)} ms`);
     let kills = 0;
     for (let i = 0; kills < KILLS; i++) {
       expect(i, "too many runs ended before their moment came").toBeLessThan(3 * KILLS);
       const kind = KINDS[Math.floor(rand() * KINDS.length)]!;
       const r = rand();
-      const phase: Phase = r < 0.3 ? "any" : r < 0.5 ? "build" : "probe";
-      const delay = phase === "any" ? rand() * 1500 : phase === "build" ? rand() * 400 : rand() * 60;
+      const phase: Phase = r < 0.25 ? "any" : r < 0.5 ? "build" : "probe";
+      const delay = rand() * (phase === "any" ? span.total : phase === "build" ? span.build : span.probe);
       const what = `seed ${seed}, run ${i}: ${kind.signal} to the ${kind.group ? "group" : "process"} at ${phase} + ${delay.toFixed(1)} ms`;
       const run = start(SCENARIO);
       pids.add(run.pid);
@@ -169,9 +196,16 @@ describe.skipIf(!live)(title, () => {
       kills++;
       const end = await run.done;
       if (kind.signal === "SIGKILL") {
+        // Its processes die with it (a restore helper, in a group of its own, ends its work first).
+        await vi.waitFor(() => expect(ours(new Set([run.pid])).processes, what).toEqual([]), { timeout: 15_000, interval: 10 });
         const left = ours(new Set([run.pid]));
         const leftState = existsSync(STATE);
-        count(`SIGKILL${inProbe ? " in the probe" : ""}${leftState ? ", state left" : ""}${left.folders.length ? ", folder left" : ""}`);
+        const pool = readFileSync("/proc/sys/vm/nr_hugepages", "utf8").trim();
+        const mounted = readFileSync("/proc/mounts", "utf8").includes(`${tmpdir()}/mmcheck-conform-${run.pid}-`);
+        count(
+          `SIGKILL${inProbe ? " in the probe" : ""}${leftState ? ", state" : ""}${pool !== before.pool ? ", pool" : ""}` +
+            `${mounted ? ", mount" : ""}${left.folders.length ? ", folder" : ""}`,
+        );
         // The next run puts back what this one left, and says so in one line.
         const next = start(FOLLOW_UP);
         pids.add(next.pid);
@@ -190,6 +224,100 @@ describe.skipIf(!live)(title, () => {
       expect(machine(), what).toEqual(before);
       expect(ours(pids), what).toEqual({ folders: [], processes: [] });
     }
-    console.log(`conform-kill: ${kills} kills: ${JSON.stringify(hits)}`);
+    console.log(`conform-kill: ${kills} kills in ${pids.size} runs: ${JSON.stringify(hits)}`);
   }, 600_000);
+
+  it("the probe alone, stopped at random moments: 100 times, 0 leftovers", async () => {
+    const seed = Number(process.env.MMCHECK_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    console.log(`conform-kill (probe): seed ${seed}`);
+    const rand = random(seed);
+    const before = machine();
+    const probe = await Probe.build();
+    const stderr = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const mnt = mkdtempSync(join(probe.dir, "mnt-"));
+      const input = plan(loadConformScenario(SCENARIO)).input;
+      const mine = (folder: string) => probe.dir === join(tmpdir(), folder);
+      /** One run of the probe, stopped after `delay` ms (or not at all): its output lines, its end. */
+      const once = async (signal: NodeJS.Signals | null, delay: number) => {
+        const child = spawn(probe.binary, [mnt], { detached: true, stdio: ["pipe", "pipe", "ignore"] });
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+        const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on("close", (code, sig) => r({ code, signal: sig })));
+        child.stdin.end(input);
+        if (signal) {
+          await sleep(delay);
+          child.kill(signal);
+        }
+        const end = await done;
+        return { ...end, lines: out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+      };
+      // How long one run takes here: the moments are drawn over that.
+      const t0 = performance.now();
+      const clean = await once(null, 0);
+      const span = performance.now() - t0;
+      expect(clean.code, JSON.stringify(clean.lines.at(-1))).toBe(0);
+      const hits: Record<string, number> = {};
+      for (let i = 0; i < 100; i++) {
+        const signal = (["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"] as const)[Math.floor(rand() * 4)]!;
+        const delay = rand() * span;
+        const what = `seed ${seed}, probe run ${i}: ${signal} after ${delay.toFixed(1)} ms`;
+        const end = await once(signal, delay);
+        // How far it came: the last row it printed (pool, mount, create, mmap, fault, fork, …).
+        const last = end.lines.filter((l) => typeof l.step === "number").at(-1)?.op ?? (end.lines.some((l) => l.orig) ? "state" : "start");
+        hits[`${signal} after ${String(last)}`] = (hits[`${signal} after ${String(last)}`] ?? 0) + 1;
+        if (signal === "SIGKILL") {
+          // The next probe (here its --restore, the runner's safety net) puts back what this one
+          // left, saying so in one line when it left its state file.
+          const left = existsSync(STATE);
+          if (left) hits["SIGKILL: state left"] = (hits["SIGKILL: state left"] ?? 0) + 1;
+          stderr.mockClear();
+          await probe.restore();
+          expect(stderr.mock.calls.length, what).toBe(left ? 1 : 0);
+          await vi.waitFor(() => expect(probes(mine), what).toEqual([]), { timeout: 5000, interval: 20 });
+        } else {
+          expect(end.code === 0 || end.signal === signal, `${what}: ${end.code ?? end.signal} ${JSON.stringify(end.lines.at(-1))}`).toBe(true);
+          expect(probes(mine), what).toEqual([]);
+        }
+        expect(machine(), what).toEqual(before);
+      }
+      console.log(`conform-kill (probe): 100 stops over ${span.toFixed(0)} ms runs: ${JSON.stringify(hits)}`);
+    } finally {
+      stderr.mockRestore();
+      probe.dispose();
+    }
+  }, 300_000);
+
+  it("a restore helper that is killed: one line and exit 5, never an internal error", async () => {
+    // Holding the lock keeps the run's probe and then the restore helper waiting, to be killed there.
+    const holder = spawn("flock", [LOCK, "sleep", "60"], { stdio: "ignore", detached: true });
+    const stderr = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await vi.waitFor(() => expect(() => execFileSync("flock", ["-n", LOCK, "true"]), "the lock is held").toThrow(), {
+        timeout: 30_000,
+        interval: 10,
+      });
+      const run = conform({ scenario: FOLLOW_UP });
+      const mine = (folder: string) => folder.startsWith(`mmcheck-conform-${process.pid}-`);
+      for (const helper of [false, true]) {
+        const p = await vi.waitFor(
+          () => {
+            const found = probes(mine).find((q) => q.args[0] === "--restore" === helper);
+            expect(found, helper ? "the restore helper" : "the probe").toBeDefined();
+            return found!;
+          },
+          { timeout: 30_000, interval: 10 },
+        );
+        process.kill(p.pid, "SIGKILL");
+      }
+      expect(await run).toBe(EXIT_RESTORE_FAILED);
+      expect(stderr.mock.calls.map((c) => String(c[0]))).toEqual([
+        "mmcheck conform: could not put the machine back: the restore helper ended with SIGKILL; the next run retries",
+      ]);
+    } finally {
+      stderr.mockRestore();
+      process.kill(-holder.pid!, "SIGKILL");
+    }
+    expect(machine().state, "nothing was changed, so nothing is left to sweep").toBe(false);
+  });
 });

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { compare, formatTable } from "../conform/compare.js";
-import { kernelSupport, mountedAt, Probe, ProbeError, readPoolSizes } from "../conform/kernel.js";
+import { kernelSupport, mountedAt, Probe, ProbeError, readPoolSizes, Stopped } from "../conform/kernel.js";
 import { runModel } from "../conform/model.js";
 import { plan } from "../conform/plan.js";
 import { conform, conformScenario } from "../conform/run.js";
@@ -174,12 +174,13 @@ describe(kernelTitle, () => {
       const p = plan(s);
       const run = probe.run(p, {
         signal: stop.signal,
+        stopWith: "SIGKILL",
         onRow: (i) => {
           seen.push(i);
-          if (i === 8) stop.abort();
+          if (i === 8) stop.abort("SIGKILL");
         },
       });
-      await expect(run).rejects.toThrow(ProbeError);
+      await expect(run).rejects.toThrow(new Stopped("SIGKILL"));
       expect(seen.length).toBeLessThan(p.rows.length);
       expect(readPoolSizes()).toEqual(sizes);
       expect(mountedAt(probe.dir)).toBe(false);
