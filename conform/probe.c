@@ -146,7 +146,7 @@ static pid_t coordinator;
 static pid_t workers_pgid; /* every worker's process group: the first worker's pid */
 static int stop_fd = -1;   /* a signalfd for the blocked stop signals */
 
-/* ---- small helpers (async-signal-safe where cleanup uses them) -------------------------- */
+/* ---- small helpers ---------------------------------------------------------------------- */
 
 static int write_long(const char *path, long v)
 {
