@@ -12,6 +12,7 @@ import { raceDiagram } from "../reports/diagram.js";
 import { makeReport } from "../reports/report.js";
 import { writeReport } from "../reports/write.js";
 import { loadScenario } from "../scenarios/load.js";
+import { ZERO_PAGE_MODES, type KernelConfig } from "../model/config.js";
 import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
 import { progressDisplay } from "./progress.js";
 
@@ -46,6 +47,21 @@ const ExploreFlags = z.strictObject({
     .transform((v) => Object.fromEntries(v.split(",").map((kv) => [kv.split("=")[0]!, Number(kv.split("=")[1])])))
     .optional(),
   resume: z.string().min(1, "must not be empty").optional(),
+  kernel: z
+    .string()
+    .transform((v, ctx): Partial<KernelConfig> => {
+      const out: Record<string, string> = {};
+      for (const kv of v.split(",")) {
+        const [key, value] = kv.split("=");
+        if (key !== "zeroPage" || !(ZERO_PAGE_MODES as readonly string[]).includes(value ?? "")) {
+          ctx.addIssue({ code: "custom", message: `"${kv}": expected zeroPage=${ZERO_PAGE_MODES.join("|")}` });
+          return z.NEVER;
+        }
+        out[key] = value!;
+      }
+      return out as Partial<KernelConfig>;
+    })
+    .optional(),
   "no-progress": z.literal(true).optional(),
 });
 
@@ -71,12 +87,13 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
     checkpoint: "value",
     resume: "value",
     params: "value",
+    kernel: "value",
     "no-progress": "switch",
   });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument (the scenario goes after --scenario)`);
   const opts = checkFlags(ExploreFlags, flags);
   if (opts.report !== undefined) checkReportPath(opts.report);
-  const scenario = loadScenario(opts.scenario, opts.params);
+  const scenario = loadScenario(opts.scenario, opts.params, opts.kernel);
   const machine = new Machine(scenario.config, opts.variant);
   try {
     machine.initial();
@@ -97,7 +114,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   const progress = progressDisplay(!opts["no-progress"]);
   let result;
   try {
-    result = await exploreWith({ kind: "mm", scenario: opts.scenario, variant: opts.variant.name, params: opts.params }, workers, {
+    result = await exploreWith({ kind: "mm", scenario: opts.scenario, variant: opts.variant.name, params: opts.params, kernel: opts.kernel }, workers, {
       maxStates: opts["max-states"],
       maxDepth: opts["max-depth"],
       maxMemoryBytes: opts["max-memory"],
@@ -118,7 +135,8 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
       : result.verdict === "incomplete"
         ? `incomplete (stopped by ${result.bound === "interrupted" ? "an interrupt" : `--${result.bound}`}; nothing violated so far)`
         : "pass (exhaustive; every invariant held)";
-  console.log(`scenario ${opts.scenario}, variant ${opts.variant.name}: ${outcome}`);
+  const kernel = scenario.config.kernel.zeroPage === "mapped" ? "" : `, kernel zeroPage=${scenario.config.kernel.zeroPage}`;
+  console.log(`scenario ${opts.scenario}, variant ${opts.variant.name}${kernel}: ${outcome}`);
   console.log(
     `${s.distinctStates.toLocaleString("en-US")} distinct states, ${s.statesGenerated.toLocaleString("en-US")} generated, ` +
       `depth ${s.maxDepth}, ${(s.durationMs / 1000).toFixed(2)} s`,
@@ -133,6 +151,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
       ...(opts["max-states"] !== undefined && { maxStates: opts["max-states"] }),
       ...(opts["max-depth"] !== undefined && { maxDepth: opts["max-depth"] }),
       ...(opts.params !== undefined && { params: opts.params }),
+      kernel: scenario.config.kernel,
     };
     const report = makeReport({ scenario: opts.scenario, variant: opts.variant.name, options, result }, machine, counterexample);
     try {

@@ -9,7 +9,7 @@ import { TOOL } from "../reports/tool.js";
 import { ScenarioError } from "../scenarios/load.js";
 import { CheckpointError } from "../explorer/checkpoint.js";
 import { UsageError } from "./args.js";
-import { conformCommand } from "./conform.js";
+import { conformCommand, hostCommand } from "./conform.js";
 import { EXIT, exploreCommand } from "./explore.js";
 import { listCommand } from "./list.js";
 import { replayCommand } from "./replay.js";
@@ -21,9 +21,11 @@ const USAGE = `mmcheck ${TOOL.version}: a model checker for the Linux kernel's h
 usage:
   mmcheck explore --scenario NAME|PATH [--variant NAME] [--workers N] [--report PATH]
                   [--max-states N] [--max-depth N] [--max-memory SIZE]
-                  [--checkpoint FILE] [--resume FILE] [--params NAME=N,...] [--no-progress]
+                  [--checkpoint FILE] [--resume FILE] [--params NAME=N,...]
+                  [--kernel zeroPage=mapped|forbidden] [--no-progress]
       Explores every interleaving of the scenario's threads under the variant (default: modern),
-      with N worker threads (default: one per core). On a violation prints the race diagram and
+      with N worker threads (default: one per core). --kernel configures the kernel (how it was
+      built and booted; it overrides the scenario's kernel:). On a violation prints the race diagram and
       writes the report (default ./mmcheck-report.json); otherwise writes a report only with
       --report, or after Ctrl-C. --checkpoint writes a checkpoint every minute and when a bound
       stops the search; --resume continues from one. --params sets the scenario's parameters.
@@ -31,10 +33,15 @@ usage:
       The shipped scenarios, the variants and the invariants, one line each.
   mmcheck replay REPORT
       Re-executes a report's counterexample and checks the violation again.
-  mmcheck conform [--scenario NAME|PATH] [--json]
-      Runs the conformance scenarios on the live kernel (root, hugetlb) and in the model, and
-      compares them step by step; exit 1 on any difference, 3 when SIGINT, SIGTERM or SIGHUP
-      stopped it (everything put back), 5 when the hugetlb pool or mount could not be put back.
+  mmcheck conform [--scenario NAME|PATH] [--json] [--strict] [--record DIR]
+      Profiles this host's kernel, runs the conformance scenarios on it (root, hugetlb) and in
+      the model configured as that kernel, and compares them step by step; exit 1 on any
+      difference. A scenario whose requires: the host does not meet is "not covered" (a failure
+      with --strict). --record writes the kernel side, with the profile, into DIR. Exit 3 when
+      SIGINT, SIGTERM or SIGHUP stopped it (everything put back), 5 when the hugetlb pool or
+      mount could not be put back.
+  mmcheck host [--json]      (also: mmcheck conform --host)
+      This host's kernel profile: zero page, THP, huge page sizes, kpagecount, overcommit.
 
 exit codes: 0 pass (exhaustive, every invariant held) or a replayed trace ran clean; 1 a violation;
 2 bad input or usage; 3 incomplete (a bound stopped the search, nothing violated); 4 internal error`;
@@ -59,10 +66,12 @@ async function run(argv: readonly string[]): Promise<number> {
       return replayCommand(rest, color);
     case "conform":
       return conformCommand(rest);
+    case "host":
+      return hostCommand(rest);
     case undefined:
-      throw new UsageError("command: missing (explore, list, replay or conform; see mmcheck --help)");
+      throw new UsageError("command: missing (explore, list, replay, conform or host; see mmcheck --help)");
     default:
-      throw new UsageError(`command: unknown command "${command}" (explore, list, replay or conform; see mmcheck --help)`);
+      throw new UsageError(`command: unknown command "${command}" (explore, list, replay, conform or host; see mmcheck --help)`);
   }
 }
 

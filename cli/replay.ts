@@ -22,7 +22,7 @@ export function replayCommand(args: readonly string[], color: boolean): number {
     throw new ReportError(`${path}: variant: unknown variant "${report.variant}" (known: ${VARIANTS.map((v) => v.name).join(", ")})`);
   let scenario;
   try {
-    scenario = loadScenario(report.scenario, report.options.params);
+    scenario = loadScenario(report.scenario, report.options.params, report.options.kernel);
   } catch (e) {
     // loadScenario words its errors for --scenario; here the name comes from the report.
     if (e instanceof ScenarioError) throw new ReportError(`${path}: scenario: ${e.message.replace(/^--scenario: /, "")}`);

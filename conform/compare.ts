@@ -5,6 +5,7 @@
  * file.
  */
 import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
+import type { ConformScenario } from "./schema.js";
 
 const FIELDS = ["result", "Total", "Free", "Rsvd", "Surp", "pages"] as const;
 export type Field = (typeof FIELDS)[number] | "step";
@@ -28,13 +29,15 @@ export interface ComparedRow {
   readonly differing: readonly Field[];
 }
 
-export type Verdict = "match" | "differs" | "exception-holds" | "exception-gone";
+export type Verdict = "match" | "differs" | "exception-holds" | "exception-gone" | "not-covered";
 
 export interface Comparison {
   readonly scenario: string;
   readonly summary: string;
   readonly exception: string | null;
   readonly kernelNote: string | null;
+  /** Why the scenario was not run on this host (its `requires:`), or null. */
+  readonly notCovered: string | null;
   readonly rows: readonly ComparedRow[];
   readonly differences: readonly Difference[];
   readonly verdict: Verdict;
@@ -92,12 +95,29 @@ export function compare(plan: Plan, kernel: readonly Observation[], model: reado
     : differences.length
       ? "differs"
       : "match";
-  return { scenario: s.name, summary: s.summary, exception, kernelNote: s.kernel ?? null, rows, differences, verdict };
+  return { scenario: s.name, summary: s.summary, exception, kernelNote: s.kernel ?? null, notCovered: null, rows, differences, verdict };
 }
 
-/** Does the scenario pass: it matches, or it is a marked exception whose difference is still there? */
-export function passes(c: Comparison): boolean {
-  return c.verdict === "match" || c.verdict === "exception-holds";
+/** A scenario this host cannot run meaningfully: no rows, and the reason. */
+export function notCovered(s: ConformScenario, reason: string): Comparison {
+  return {
+    scenario: s.name,
+    summary: s.summary,
+    exception: s.exception ?? null,
+    kernelNote: s.kernel ?? null,
+    notCovered: reason,
+    rows: [],
+    differences: [],
+    verdict: "not-covered",
+  };
+}
+
+/**
+ * Does the scenario pass: it matches, or it is a marked exception whose difference is still
+ * there. `not covered` passes unless `strict`.
+ */
+export function passes(c: Comparison, strict = false): boolean {
+  return c.verdict === "match" || c.verdict === "exception-holds" || (c.verdict === "not-covered" && !strict);
 }
 
 const VERDICT_TEXT: Record<Verdict, (c: Comparison) => string> = {
@@ -106,13 +126,15 @@ const VERDICT_TEXT: Record<Verdict, (c: Comparison) => string> = {
   "exception-holds": (c) => `known exception (${c.differences.length} difference(s)): ${c.exception}`,
   "exception-gone": (c) =>
     `kernel and model now agree: the exception "${c.exception}" is no longer needed; remove it from the file`,
+  "not-covered": (c) => `not covered: ${c.notCovered}`,
 };
 
 /**
  * The table: a row both sides agree on is one line (side `=`); else a kernel line and a model
  * line, with `*` after each model column that differs.
  */
-export function formatTable(c: Comparison): string {
+export function formatTable(c: Comparison, strict = false): string {
+  if (c.verdict === "not-covered") return `${c.scenario}: ${c.summary}\n${passes(c, strict) ? "NOT COVERED" : "FAIL"} ${c.scenario}: ${VERDICT_TEXT[c.verdict](c)}`;
   const head = ["#", "proc", "operation", "side", ...FIELDS];
   const lines: string[][] = [];
   for (const r of c.rows) {

@@ -51,7 +51,7 @@ export class RestoreError extends Error {
 /** The signals that ask a run to stop, rather than kill it. */
 export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
-const isStopSignal = (sig: string | null): sig is (typeof STOP_SIGNALS)[number] =>
+export const isStopSignal = (sig: string | null): sig is (typeof STOP_SIGNALS)[number] =>
   (STOP_SIGNALS as readonly (string | null)[]).includes(sig);
 
 export interface PoolSizes {

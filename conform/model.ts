@@ -3,7 +3,7 @@
  * alone to its end (Machine.runToCompletion) on the scenario's variant, observed as the kernel
  * side is: the operation's result, the pool counters, and the acting process's watched pages.
  */
-import type { OpCall } from "../model/config.js";
+import type { KernelConfig, OpCall } from "../model/config.js";
 import { Kernel } from "../model/kernel.js";
 import { pte_page, pte_special } from "../model/mm/pte.js";
 import { Machine } from "../model/machine.js";
@@ -16,8 +16,11 @@ import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
 import type { ConformScenario } from "./schema.js";
 
 
-/** The scenario as the model's scenario format: one thread a process, its steps in order. */
-function modelScenario(s: ConformScenario): ScenarioFile {
+/**
+ * The scenario as the model's scenario format: one thread a process, its steps in order, on a
+ * kernel configured as the host the kernel side ran on.
+ */
+function modelScenario(s: ConformScenario, kernel: KernelConfig): ScenarioFile {
   const threads = new Map<string, Record<string, unknown>[]>();
   for (const st of s.steps) {
     if (!threads.has(st.proc)) threads.set(st.proc, []);
@@ -26,6 +29,7 @@ function modelScenario(s: ConformScenario): ScenarioFile {
   return {
     name: s.name,
     summary: s.summary,
+    kernel,
     pool: s.pool,
     // An anonymous mapping's file (MAP_HUGETLB) is as long as the mapping (hugetlb_file_setup).
     files: s.files.map((f) => ({ name: f.name, pages: f.pages, isize: f.anon ? f.pages : f.isize, anon: f.anon, device: false })),
@@ -78,10 +82,10 @@ function observe(k: Kernel, r: number, pages: PageObs[] | null): Observation {
   };
 }
 
-/** Runs the plan's rows in the model: one observation a row. */
-export function runModel(plan: Plan): ModelObservation[] {
+/** Runs the plan's rows in the model configured as `kernel`: one observation a row. */
+export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
   const s = plan.scenario;
-  const { config } = resolveScenario(modelScenario(s), `conformance scenario ${s.name}`);
+  const { config } = resolveScenario(modelScenario(s, kernel), `conformance scenario ${s.name}`);
   const variant = findVariant(s.variant);
   if (!variant) throw new ConformInputError(`conformance scenario ${s.name}: variant: unknown variant "${s.variant}"`);
   const machine = new Machine(config, variant);

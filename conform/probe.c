@@ -5,6 +5,7 @@
  *
  *   probe MOUNT_DIR < ops
  *   probe --restore [NR_HUGEPAGES NR_OVERCOMMIT MOUNT_DIR]
+ *   probe --profile                  what the kernel does where kernels differ (see profile_mode)
  *
  * Every form takes the lock LOCK_PATH (one run at a time: the pool is global) and first sweeps
  * what a killed run left (see sweep()). The second form is the runner's safety net after a
@@ -710,30 +711,43 @@ static void on_fault(int sig)
 /* The placeholder that keeps the range ours: any access to it is a SIGSEGV. */
 #define PLACEHOLDER (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
 
-/* /proc/self/pagemap, /proc/kpageflags, /proc/kpagecount for one page of this process. */
-static struct page_obs observe(long off)
+#define KPF_THP 22
+#define KPF_ZERO_PAGE 24
+
+/* The pfn this process maps at `addr` (/proc/self/pagemap; root sees pfns), or 0 if none. */
+static uint64_t mapped_pfn(const void *addr)
 {
-	struct page_obs o = { 0, 0, 0 };
-	uint64_t ent = 0, flags = 0, count = 0;
+	uint64_t ent = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
-	if (fd < 0 || pread(fd, &ent, 8, (uintptr_t)(base + off * SMALL) / SMALL * 8) != 8)
+	if (fd < 0 || pread(fd, &ent, 8, (uintptr_t)addr / SMALL * 8) != 8)
 		ent = 0;
 	if (fd >= 0)
 		close(fd);
-	if (!(ent >> 63 & 1))
+	return ent >> 63 & 1 ? ent & ((1ULL << 55) - 1) : 0;
+}
+
+/* The word for `pfn` in /proc/kpageflags or /proc/kpagecount. */
+static uint64_t kpage(const char *file, uint64_t pfn)
+{
+	uint64_t v = 0;
+	int fd = open(file, O_RDONLY);
+	if (fd >= 0 && pread(fd, &v, 8, pfn * 8) != 8)
+		v = 0;
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+/* What this process sees of one page: present, the zero page, its map count. */
+static struct page_obs observe(long off)
+{
+	struct page_obs o = { 0, 0, 0 };
+	uint64_t pfn = mapped_pfn(base + off * SMALL);
+	if (!pfn)
 		return o;
 	o.present = 1;
-	uint64_t pfn = ent & ((1ULL << 55) - 1);
-	fd = open("/proc/kpageflags", O_RDONLY);
-	if (fd >= 0 && pread(fd, &flags, 8, pfn * 8) == 8)
-		o.zero = flags >> 24 & 1; /* KPF_ZERO_PAGE */
-	if (fd >= 0)
-		close(fd);
-	fd = open("/proc/kpagecount", O_RDONLY);
-	if (fd >= 0 && pread(fd, &count, 8, pfn * 8) == 8)
-		o.mapcount = (int)count;
-	if (fd >= 0)
-		close(fd);
+	o.zero = kpage("/proc/kpageflags", pfn) >> KPF_ZERO_PAGE & 1;
+	o.mapcount = (int)kpage("/proc/kpagecount", pfn);
 	return o;
 }
 
@@ -1048,6 +1062,43 @@ static int take_lock(void)
 	return lock;
 }
 
+/*
+ * probe --profile: what this kernel does where kernels differ, measured, as one JSON line.
+ * zeroPage: a read fault of private anonymous memory maps the zero page (KPF_ZERO_PAGE), or a
+ * page of its own where mm_forbids_zeropage(). kpagecount: with CONFIG_PAGE_MAPCOUNT it counts
+ * the mappings of each page; without, every page of a large folio reads the folio's average
+ * (fs/proc/page.c, v6.18). Told apart on a THP whose second half is unmapped: its last page is
+ * mapped nowhere, yet the average is 1. Without a THP to try it on: unknown.
+ */
+static int profile_mode(void)
+{
+	char *p = mmap(NULL, SMALL, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fail(EXIT_BAD, "mmap: %s", strerror(errno));
+	(void)*(volatile char *)p;
+	uint64_t pfn = mapped_pfn(p);
+	if (!pfn)
+		fail(EXIT_BAD, "a read fault mapped nothing, or /proc/self/pagemap hides pfns (not root?)");
+	int zero = kpage("/proc/kpageflags", pfn) >> KPF_ZERO_PAGE & 1;
+
+	const char *count = "unknown";
+	char *raw = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw != MAP_FAILED) {
+		char *h = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+		madvise(h, HUGE, MADV_HUGEPAGE);
+		*(volatile char *)h = 1;
+		uint64_t head = mapped_pfn(h);
+		if (head && kpage("/proc/kpageflags", head) >> KPF_THP & 1) {
+			uint64_t last = head + HUGE / SMALL - 1;
+			munmap(h + HUGE / 2, HUGE / 2);
+			if (kpage("/proc/kpageflags", last) >> KPF_THP & 1)
+				count = kpage("/proc/kpagecount", last) == 0 ? "per-page" : "per-folio";
+		}
+	}
+	printf("{\"zeroPage\":\"%s\",\"kpagecount\":\"%s\"}\n", zero ? "mapped" : "forbidden", count);
+	return 0;
+}
+
 /* The runner's safety net (see the top): signals wait until everything is back. */
 static int restore_mode(int argc, char **argv)
 {
@@ -1077,6 +1128,8 @@ int main(int argc, char **argv)
 	coordinator = getpid();
 	if ((argc == 2 || argc == 5) && !strcmp(argv[1], "--restore"))
 		return restore_mode(argc, argv);
+	if (argc == 2 && !strcmp(argv[1], "--profile"))
+		return profile_mode();
 	if (argc != 2 || argv[1][0] != '/' || strchr(argv[1], '\n'))
 		fail(EXIT_BAD, "usage: probe MOUNT_DIR < ops (an absolute path)");
 	mount_dir = argv[1];

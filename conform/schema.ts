@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { ZERO_PAGE_MODES } from "../model/config.js";
 import { OpSchemas, SMALL_PER_HUGE } from "../scenarios/schema.js";
 
 export class ConformInputError extends Error {
@@ -126,6 +127,11 @@ export const ConformSchema = z.strictObject({
    * reason. The difference must still be there, or the suite fails until the mark goes.
    */
   exception: z.string().min(1).optional(),
+  /**
+   * What the host's kernel must do for the scenario to mean anything (its profile, conform/
+   * host.ts); on another host the scenario is `not covered`, with the reason.
+   */
+  requires: z.strictObject({ zeroPage: z.enum(ZERO_PAGE_MODES).optional() }).default({}),
   /** The model variant the kernel is compared with (default modern). */
   variant: z.string().min(1).default("modern"),
   /** What the kernel did when measured, where it is not what one would guess. */

@@ -76,7 +76,27 @@ export interface ThreadConfig {
   readonly ops: readonly OpCall[];
 }
 
+/**
+ * How the modelled kernel was built and booted: configuration, not history (history is the
+ * variant). A host's profile (conform/host.ts) gives the configuration of the kernel it runs.
+ */
+export interface KernelConfig {
+  /**
+   * "mapped": a private anonymous read fault maps the shared zero page. "forbidden":
+   * mm_forbids_zeropage() is true (s390 KVM guests, kernels booted with `pvm_no_zero_page=1`),
+   * so do_anonymous_page allocates a zeroed page for reads too.
+   */
+  readonly zeroPage: "mapped" | "forbidden";
+}
+
+export const ZERO_PAGE_MODES = ["mapped", "forbidden"] as const;
+
+/** Mainline x86 as booted by default. */
+export const DEFAULT_KERNEL_CONFIG: KernelConfig = { zeroPage: "mapped" };
+
 export interface ModelConfig {
+  /** The kernel's configuration (see KernelConfig). */
+  readonly kernel: KernelConfig;
   readonly pool: { readonly pages: number; readonly overcommit: number };
   readonly files: readonly FileConfig[];
   readonly processes: readonly { readonly name: string; readonly alive: boolean }[];

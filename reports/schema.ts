@@ -4,6 +4,7 @@
  * `mmcheck replay` validates what it reads; reports/report.schema.json is its JSON Schema.
  */
 import { z } from "zod";
+import { ZERO_PAGE_MODES } from "../model/config.js";
 
 export const REPORT_FORMAT = "mmcheck-report/1";
 
@@ -80,6 +81,10 @@ const OptionsSchema = z.strictObject({
   maxStates: z.int().positive().optional(),
   maxDepth: count.optional(),
   params: z.record(z.string(), z.int()).optional().meta({ description: "the scenario's parameters, as given with --params" }),
+  kernel: z
+    .strictObject({ zeroPage: z.enum(ZERO_PAGE_MODES) })
+    .optional()
+    .meta({ description: "the kernel's configuration the search ran on (the scenario's kernel:, overridden by --kernel)" }),
 });
 
 const common = {

@@ -10,12 +10,17 @@ import { issueLine, ReportSchema, type Report } from "./schema.js";
 export function writeReport(path: string, report: Report): void {
   const parsed = ReportSchema.safeParse(report);
   if (!parsed.success) throw new Error(`report does not match its schema: ${issueLine(parsed.error)}`);
+  writeFileAtomic(path, `${JSON.stringify(parsed.data, null, 2)}\n`);
+}
+
+/** `text` to a temporary file beside `path`, then renamed over it: all of it or nothing. */
+export function writeFileAtomic(path: string, text: string): void {
   const target = resolve(path);
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     const fd = openSync(tmp, "wx", 0o644);
     try {
-      writeFileSync(fd, `${JSON.stringify(parsed.data, null, 2)}\n`);
+      writeFileSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -8,7 +8,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { ZodError } from "zod";
-import type { ModelConfig, OpCall } from "../model/config.js";
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig, type ModelConfig, type OpCall } from "../model/config.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { OPERATIONS } from "../model/ops/index.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
@@ -52,9 +52,14 @@ function zodLine(where: string, e: ZodError): string {
 
 /**
  * `NAME` (a shipped scenario) or a path to a YAML or JSON file, with values for its parameters
- * (scenarios/params.ts).
+ * (scenarios/params.ts), and the kernel configuration set on the command line, which overrides
+ * the file's `kernel:`.
  */
-export function loadScenario(nameOrPath: string, params: Readonly<Record<string, number>> = {}): Scenario {
+export function loadScenario(
+  nameOrPath: string,
+  params: Readonly<Record<string, number>> = {},
+  kernel: Partial<KernelConfig> = {},
+): Scenario {
   const looksLikePath = /[/\\]/.test(nameOrPath) || /\.(ya?ml|json)$/.test(nameOrPath);
   const path = looksLikePath ? resolve(nameOrPath) : join(scenarioDir(), `${nameOrPath}.yaml`);
   if (!existsSync(path)) {
@@ -77,7 +82,7 @@ export function loadScenario(nameOrPath: string, params: Readonly<Record<string,
   }
   const parsed = ScenarioSchema.safeParse(raw);
   if (!parsed.success) throw new ScenarioError(zodLine(where, parsed.error));
-  return resolveScenario(parsed.data, where, path);
+  return resolveScenario({ ...parsed.data, kernel: { ...parsed.data.kernel, ...kernel } }, where, path);
 }
 
 function opText(op: string, args: Record<string, unknown>): string {
@@ -220,6 +225,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     };
   };
   const config: ModelConfig = {
+    kernel: { ...DEFAULT_KERNEL_CONFIG, ...s.kernel },
     pool: { pages: s.pool.pages, overcommit: s.pool.overcommit },
     files: s.files.map((f) => ({
       name: f.name,

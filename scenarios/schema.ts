@@ -4,6 +4,7 @@
  * (`addr`) and 4 KiB pages inside it (`page`, `pages`).
  */
 import { z } from "zod";
+import { ZERO_PAGE_MODES } from "../model/config.js";
 
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
@@ -106,9 +107,16 @@ const expectation = z.union(
   { error: 'expected "pass" or { verdict: violation, invariant: NAME }' },
 );
 
+/**
+ * The kernel's configuration (model/config.ts KernelConfig): how it was built and booted, not
+ * its history. `explore --kernel` overrides it.
+ */
+export const KernelConfigSchema = z.strictObject({ zeroPage: z.enum(ZERO_PAGE_MODES).optional() });
+
 export const ScenarioSchema = z.strictObject({
   name,
   summary: z.string().min(1),
+  kernel: KernelConfigSchema.default({}),
   pool: z.strictObject({ pages: count, overcommit: count.default(0) }),
   /**
    * hugetlbfs files; `anon: true` is the file behind a MAP_ANONYMOUS|MAP_HUGETLB mapping;

@@ -71,6 +71,41 @@ describe("mmcheck explore", () => {
   });
 });
 
+describe("mmcheck explore --kernel: the kernel's configuration, apart from the variant", () => {
+  it("zeroPage=forbidden runs the kernel that never maps the zero page, says so, and records it in the report", () => {
+    const mapped = mmcheck(["explore", "--scenario", "munlock-zero-page", "--variant", "seed-001", "--report", "r.json", "--no-progress"]);
+    expect(mapped.status, mapped.stderr).toBe(1);
+    const violated = ReportSchema.parse(JSON.parse(readFileSync(join(mapped.cwd, "r.json"), "utf8")));
+    expect(violated.options.kernel).toEqual({ zeroPage: "mapped" });
+    const r = mmcheck(["explore", "--scenario", "munlock-zero-page", "--variant", "seed-001", "--kernel", "zeroPage=forbidden", "--report", "r.json", "--no-progress"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/variant seed-001, kernel zeroPage=forbidden: pass/);
+    expect(ReportSchema.parse(JSON.parse(readFileSync(join(r.cwd, "r.json"), "utf8"))).options.kernel).toEqual({ zeroPage: "forbidden" });
+    // replay rebuilds the kernel the report names: on the other kernel the same trace cannot even run.
+    expect(mmcheck(["replay", "r.json"], mapped.cwd).status).toBe(1);
+    writeFileSync(join(mapped.cwd, "r.json"), JSON.stringify({ ...violated, options: { ...violated.options, kernel: { zeroPage: "forbidden" } } }));
+    const other = mmcheck(["replay", "r.json"], mapped.cwd);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/violation\.trace: does not fit scenario munlock-zero-page under seed-001/);
+  });
+
+  it("a scenario file's kernel: is used, and --kernel overrides it", () => {
+    const dir = mkdtempSync(join(root, "kernel-"));
+    const text = readFileSync(fileURLToPath(new URL("../scenarios/munlock-zero-page.yaml", import.meta.url)), "utf8");
+    writeFileSync(join(dir, "s.yaml"), `${text}\nkernel: { zeroPage: forbidden }\n`);
+    expect(mmcheck(["explore", "--scenario", join(dir, "s.yaml"), "--variant", "seed-001", "--no-progress"]).status).toBe(0);
+    expect(mmcheck(["explore", "--scenario", join(dir, "s.yaml"), "--variant", "seed-001", "--kernel", "zeroPage=mapped", "--no-progress"]).status).toBe(1);
+  });
+
+  it("a bad --kernel is one line naming the flag, exit 2", () => {
+    for (const bad of ["zeroPage=absent", "thp=always", "zeroPage"]) {
+      const r = mmcheck(["explore", "--scenario", "split-unmap", "--kernel", bad]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^mmcheck: --kernel: .*expected zeroPage=mapped\|forbidden\n$/);
+    }
+  });
+});
+
 describe("a violation's report", () => {
   const expected = loadScenario("split-unmap").expect[BUG];
   let run: Run;

@@ -1,17 +1,23 @@
 /**
  * Conformance of the model with the live kernel (conform/): every scenario in conform/scenarios
- * runs on both; they must agree on every step, except where a scenario is marked `exception`,
- * and there the known difference must still be there (so a fixed model fails this test until
- * the mark is removed). The pool sizes and the mount must be back as found after every run,
- * also after a probe that fails or is killed mid-way. Needs root and hugetlb: skipped otherwise,
- * with the reason in the title.
+ * runs on both, the model configured as this host's kernel (its profile); they must agree on
+ * every step, except where a scenario is marked `exception`, and there the known difference must
+ * still be there (so a fixed model fails this test until the mark is removed). The pool sizes
+ * and the mount must be back as found after every run, also after a probe that fails or is
+ * killed mid-way.
+ *
+ * The live part resizes the hugetlb pool, so it runs only when asked: MMCHECK_LIVE_KERNEL=1
+ * (.ci/run sets it). Asked on a machine that cannot run it (not root, no hugetlb), it fails.
+ * Otherwise the recordings of real kernels are replayed (test/conform-recordings.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { compare, formatTable } from "../conform/compare.js";
+import { compare, formatTable, notCovered, passes } from "../conform/compare.js";
+import { HostProfileSchema, kernelConfigOf, profileHost, unmetRequirement, type HostProfile } from "../conform/host.js";
 import { kernelSupport, mountedAt, Probe, ProbeError, readPoolSizes, Stopped } from "../conform/kernel.js";
 import { runModel } from "../conform/model.js";
 import { plan } from "../conform/plan.js";
 import { conform, conformScenario } from "../conform/run.js";
+import { SOME_HOST } from "./helpers/host.js";
 import {
   checkScenario,
   ConformInputError,
@@ -21,14 +27,18 @@ import {
 } from "../conform/schema.js";
 
 const scenarios = shippedConformScenarios().map(loadConformScenario);
-const unsupported = kernelSupport();
-const skip = unsupported?.reason === "not-root" || unsupported?.reason === "no-hugetlb";
-const kernelTitle = skip
-  ? `conformance with the live kernel (skipped: ${unsupported!.message})`
-  : "conformance with the live kernel";
+const live = process.env.MMCHECK_LIVE_KERNEL === "1";
+const kernelTitle = live
+  ? "conformance with the live kernel"
+  : "conformance with the live kernel (not run: set MMCHECK_LIVE_KERNEL=1, as root, to run it; the recordings are replayed instead)";
+
 
 function scenario(raw: unknown) {
   return checkScenario(ConformSchema.parse(raw), "test");
+}
+
+function base1() {
+  return { name: "x", summary: "x", pool: { pages: 1 }, files: [{ name: "f", pages: 1 }], processes: ["a"], steps: [{ a: { fault: { addr: 0 } } }] };
 }
 
 describe("conformance scenarios", () => {
@@ -70,7 +80,7 @@ describe("conformance scenarios", () => {
   it("a marked exception whose difference has gone fails, asking for the mark to be removed", () => {
     const s = loadConformScenario("private-basic");
     const p = plan({ ...s, exception: "a difference that is gone" });
-    const model = runModel(p);
+    const model = runModel(p, kernelConfigOf(SOME_HOST));
     const kernel = model.map((m) => {
       if ("error" in m) throw new Error(`private-basic: model error ${m.error}`);
       return m;
@@ -78,6 +88,20 @@ describe("conformance scenarios", () => {
     const c = compare(p, kernel, model);
     expect(c.verdict).toBe("exception-gone");
     expect(formatTable(c)).toMatch(/FAIL private-basic: .*no longer needed/);
+  });
+
+  it("a scenario whose requires: the host does not meet is not covered, with the reason; --strict fails it", () => {
+    const s = { ...loadConformScenario("zero-read-write"), requires: { zeroPage: "forbidden" as const } };
+    expect(unmetRequirement(s.requires, { ...SOME_HOST, zeroPage: "forbidden" })).toBeNull();
+    const reason = unmetRequirement(s.requires, SOME_HOST);
+    expect(reason).toBe("requires zeroPage: forbidden; this host's kernel has it mapped");
+    const c = notCovered(s, reason!);
+    expect(c.verdict).toBe("not-covered");
+    expect(passes(c)).toBe(true);
+    expect(passes(c, true)).toBe(false);
+    expect(formatTable(c)).toMatch(/^NOT COVERED zero-read-write: not covered: requires zeroPage: forbidden/m);
+    expect(formatTable(c, true)).toMatch(/^FAIL zero-read-write: not covered: /m);
+    expect(() => scenario({ ...base1(), requires: { zeroPage: "absent" } })).toThrow();
   });
 
   it("mmcheck conform: an unknown scenario is bad input, exit 2 with one line", async () => {
@@ -93,18 +117,28 @@ describe("conformance scenarios", () => {
   });
 });
 
-describe(kernelTitle, () => {
+describe.runIf(live)(kernelTitle, () => {
   let probe: Probe;
+  let host: HostProfile;
   beforeAll(async () => {
-    if (!skip) probe = await Probe.build();
+    const unsupported = kernelSupport();
+    if (unsupported) throw new Error(`MMCHECK_LIVE_KERNEL=1, but ${unsupported.message}`);
+    probe = await Probe.build();
+    host = await profileHost(probe.binary);
   });
   afterAll(() => probe?.dispose());
 
+  it("the host profile is measured and valid", () => {
+    expect(HostProfileSchema.parse(host)).toEqual(host);
+    expect(host.hugepages.sizesKb).toContain(2048);
+  });
+
   for (const s of scenarios) {
-    const what = s.exception ? "the known difference is still there" : "kernel and model agree on every step";
-    it.skipIf(skip)(`${s.name}: ${what}`, async () => {
-      const c = await conformScenario(probe, s);
-      if (s.exception) expect(c.verdict, formatTable(c)).toBe("exception-holds");
+    const what = s.exception ? "the known difference is still there" : "kernel and model agree on every step (or it is not covered here)";
+    it(`${s.name}: ${what}`, async () => {
+      const { comparison: c } = await conformScenario(probe, host, s);
+      if (c.verdict === "not-covered") expect(c.notCovered).toBe(unmetRequirement(s.requires, host));
+      else if (s.exception) expect(c.verdict, formatTable(c)).toBe("exception-holds");
       else expect(c.differences, formatTable(c)).toEqual([]);
     });
   }
@@ -122,15 +156,15 @@ describe(kernelTitle, () => {
     expect(readPoolSizes()).toEqual(real);
   }
 
-  it.skipIf(skip)("the pool sizes and the mount are as found after a run", async () => {
+  it("the pool sizes and the mount are as found after a run", async () => {
     await withSizes(async (sizes) => {
-      await conformScenario(probe, loadConformScenario("overcommit-surplus"));
+      await conformScenario(probe, host, loadConformScenario("overcommit-surplus"));
       expect(readPoolSizes()).toEqual(sizes);
       expect(mountedAt(probe.dir)).toBe(false);
     });
   });
 
-  it.skipIf(skip)("… after a probe that fails mid-way", async () => {
+  it("… after a probe that fails mid-way", async () => {
     await withSizes(async (sizes) => {
       const p = plan(loadConformScenario("split-munmap-private"));
       const lines = p.input.split("\n");
@@ -152,7 +186,7 @@ describe(kernelTitle, () => {
     });
   });
 
-  it.skipIf(skip)("… after a probe killed mid-way, with pages mapped (the runner's safety net)", async () => {
+  it("… after a probe killed mid-way, with pages mapped (the runner's safety net)", async () => {
     // 45 watched slots make each output line about 2 KB: 100 rows cannot all fit in the pipe and
     // the reader's buffer, so the probe is still running when the first row's callback kills it.
     const steps: unknown[] = [{ a: { mmap: { addr: 0, len: 2, file: "f" } } }, { a: { mmap: { addr: 44, len: 1, file: "g" } } }];

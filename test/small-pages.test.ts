@@ -148,6 +148,63 @@ describe("private anonymous memory: the zero page (do_anonymous_page, wp_page_co
   });
 });
 
+describe("a kernel that forbids the zero page (kernel: { zeroPage: forbidden }, mm_forbids_zeropage)", () => {
+  /** A test-only invariant: no pte of the scenario's 4 KiB slots maps the zero page. */
+  const noZeroPte: Invariant = {
+    name: "no-zero-pte",
+    summary: "the zero page is never mapped",
+    state({ k }) {
+      for (let p = 0; p < k.cfg.processes.length; p++)
+        for (const { slot, pages } of k.cfg.smallSlots)
+          for (let i = 0; i < pages; i++) if (isZero(k, k.small_pte(p, slot, i))) return `process ${p} maps the zero page at ${slot}.${i}`;
+      return null;
+    },
+  };
+  const forbidden = (ops: Op[]) => config({ kernel: { zeroPage: "forbidden" }, processes: ["p"], threads: [{ name: "t", proc: "p", ops }] });
+
+  it("a read fault allocates a zeroed page of its own: mapped writable where the VMA is, mapcount 1, exclusive; the zero page is untouched", () => {
+    const x = run(forbidden([{ mmap4k: { addr: 0, pages: 2 } }, { access4k: { addr: 0, page: 0 } }, { mmap4k: { addr: 1, pages: 1, write: false } }, { access4k: { addr: 1, page: 0 } }]));
+    const { k, result } = x(1);
+    expect(result).toBe("ok");
+    const g = vm_normal_page(pte(k, 0, 0));
+    expect(g).not.toBe(0);
+    expect(pte_write(pte(k, 0, 0))).toBe(true);
+    expect([k.page_mapcount(g), k.page_ref(g), k.page_content(g)]).toEqual([1, 1, 0]);
+    expect(k.page_test(g, PG_ANON) && k.page_test(g, PG_ANON_EXCLUSIVE)).toBe(true);
+    expect(k.vm_flags(find_vma(k, 0, 0)) & VM_ANON_VMA).not.toBe(0);
+    const ro = x(3).k;
+    const r = ro.small_pte(0, 1, 0);
+    expect(vm_normal_page(r)).not.toBe(0);
+    expect(pte_write(r)).toBe(false);
+    expectZeroPageUntouched(ro);
+  });
+
+  it("the same reads map the zero page where the kernel has it", () => {
+    const { k } = run(single([{ mmap4k: { addr: 0, pages: 2 } }, { access4k: { addr: 0, page: 0 } }]))(1);
+    expect(isZero(k, pte(k, 0, 0))).toBe(true);
+  });
+
+  for (const variant of [modern, seed001]) {
+    it(`${variant.name}: no interleaving of reads, writes, mlock, get_user_pages and fork ever maps the zero page`, () => {
+      const cfg = config({
+        kernel: { zeroPage: "forbidden" },
+        processes: ["parent", "child"],
+        setup: [{ proc: "parent", ops: [{ mmap4k: { addr: 0, pages: 2, write: false } }, { mmap4k: { addr: 1, pages: 2 } }] }],
+        threads: [
+          { name: "parent", proc: "parent", ops: [{ access4k: { addr: 1, page: 0 } }, { fork: { child: "child" } }, { mlock4k: { addr: 0, pages: 2 } }] },
+          { name: "other", proc: "parent", ops: [{ gup4k: { addr: 0, page: 1, write: true, force: true } }, { access4k: { addr: 1, page: 1 } }] },
+        ],
+      });
+      const r = explore(new Machine(cfg, variant), [...INVARIANTS, noZeroPte]);
+      expect(r.violation?.message).toBeUndefined();
+      expect(r.stats.distinctStates).toBeGreaterThan(10);
+      // The same scenario on a kernel with the zero page maps it: the check can fail.
+      const mapped = explore(new Machine({ ...cfg, kernel: { zeroPage: "mapped" } }, variant), [noZeroPte]);
+      expect(mapped.violation?.invariant).toBe("no-zero-pte");
+    });
+  }
+});
+
 describe("shared anonymous memory is shmem: never the zero page", () => {
   it("a read allocates a real page in the shmem page cache, mapped writable in a writable VMA; fork leaves the child to fault the same page in", () => {
     const c = forked(

@@ -5,6 +5,7 @@
 import { PEER_INVARIANTS } from "../bench/peer/invariants.js";
 import { PeerMachine } from "../bench/peer/machine.js";
 import type { Invariant } from "../invariants/types.js";
+import type { KernelConfig } from "../model/config.js";
 import type { StateView } from "../model/state-view.js";
 import type { TransitionSystem } from "../explorer/system.js";
 
@@ -14,6 +15,8 @@ export type ModelSpec =
       readonly scenario: string;
       readonly variant: string;
       readonly params?: Readonly<Record<string, number>>;
+      /** The kernel configuration given on the command line (over the scenario's kernel:). */
+      readonly kernel?: Partial<KernelConfig>;
     }
   /** The peer benchmark model (bench/peer/, ../shared/peer-truncate-race.md). */
   | { readonly kind: "peer"; readonly n: number; readonly bug: boolean };
@@ -41,6 +44,6 @@ export async function buildModel(spec: ModelSpec): Promise<BuiltModel> {
   ]);
   const variant = findVariant(spec.variant);
   if (!variant) throw new Error(`unknown variant ${spec.variant}`);
-  const machine = new Machine(loadScenario(spec.scenario, spec.params).config, variant);
+  const machine = new Machine(loadScenario(spec.scenario, spec.params, spec.kernel).config, variant);
   return { system: machine as unknown as TransitionSystem<StateView>, invariants: INVARIANTS as unknown as Invariant<StateView>[] };
 }

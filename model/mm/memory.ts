@@ -89,11 +89,20 @@ export function is_cow_mapping(k: Kernel, vma: number): boolean {
 }
 
 /**
+ * mm_forbids_zeropage (include/linux/pgtable.h, v6.18): true where the kernel's configuration
+ * forbids the zero page (s390 KVM guests; kernels booted with `pvm_no_zero_page=1`).
+ */
+export function mm_forbids_zeropage(k: Kernel): boolean {
+  return k.cfg.kernel.zeroPage === "forbidden";
+}
+
+/**
  * use_zero_page (seed 001): "If vma is shared or has page fault handler, using ZERO PAGE is bug",
- * and a VM_LOCKED VMA is to be populated with real pages.
+ * and a VM_LOCKED VMA is to be populated with real pages. A kernel that forbids the zero page
+ * never uses it, in seed 001's era too (2.6.24–2.6.31 had none at all for anonymous memory).
  */
 export function use_zero_page(k: Kernel, vma: number): boolean {
-  return (k.vm_flags(vma) & (VM_LOCKED | VM_SHARED)) === 0;
+  return (k.vm_flags(vma) & (VM_LOCKED | VM_SHARED)) === 0 && !mm_forbids_zeropage(k);
 }
 
 /**
@@ -130,9 +139,11 @@ export function fault_done(k: Kernel, t: number, ret: FaultReturn, vm_fault: num
 function do_anonymous_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
   const vma = k.local(t, L_VMA);
   const write = (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) !== 0;
-  // Today every private read maps the zero page (mm_forbids_zeropage is s390 KVM only); seed
-  // 001's do_anon_zeromap only where use_zero_page(vma).
-  if (!write && (k.variant.zeroPage === "is_zero_pfn" || use_zero_page(k, vma))) return pc.do_anonymous_page;
+  // do_anonymous_page (v6.18): "Use the zero-page for reads" unless mm_forbids_zeropage; seed
+  // 001's do_anon_zeromap only where use_zero_page(vma). Otherwise a read, like a write,
+  // allocates a zeroed page, mapped writable where the VMA is.
+  if (!write && !mm_forbids_zeropage(k) && (k.variant.zeroPage === "is_zero_pfn" || use_zero_page(k, vma)))
+    return pc.do_anonymous_page;
   return alloc_anon_folio(k, t, pc);
 }
 
