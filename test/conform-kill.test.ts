@@ -55,7 +55,12 @@ function machine(): { pool: string; overcommit: string; mounts: string[]; state:
   const folders = join(tmpdir(), "mmcheck-conform-");
   const out = execFileSync(
     "flock",
-    [LOCK, "sh", "-c", `cat /proc/sys/vm/nr_hugepages /proc/sys/vm/nr_overcommit_hugepages; test -e ${STATE} && echo state; cat /proc/mounts`],
+    [
+      LOCK,
+      "sh",
+      "-c",
+      `cat /proc/sys/vm/nr_hugepages /proc/sys/vm/nr_overcommit_hugepages; test -e ${STATE} && echo state; cat /proc/mounts`,
+    ],
     { encoding: "utf8" },
   ).split("\n");
   return {
@@ -87,7 +92,10 @@ function ours(pids: ReadonlySet<number>): { folders: string[]; processes: string
   return { folders: readdirSync(tmpdir()).filter(mine), processes: probes(mine).map((p) => `${p.pid} ${p.exe}`) };
 }
 
-/** The direct children of `pid` by command name (cc, probe). */
+/**
+ * The direct children of `pid` by what they do: cc; the probe running a scenario ("probe"), or
+ * profiling the host or restoring ("probe --profile", "probe --restore").
+ */
 function children(pid: number): string[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
@@ -96,7 +104,9 @@ function children(pid: number): string[] {
       .filter(Boolean)
       .map((c) => {
         try {
-          return readFileSync(`/proc/${c}/comm`, "utf8").trim();
+          const comm = readFileSync(`/proc/${c}/comm`, "utf8").trim();
+          const arg = readFileSync(`/proc/${c}/cmdline`, "utf8").split("\0")[1] ?? "";
+          return comm === "probe" && arg.startsWith("--") ? `probe ${arg}` : comm;
         } catch {
           return "";
         }
@@ -182,7 +192,8 @@ describe.runIf(live)(title, () => {
     const count = (what: string) => (hits[what] = (hits[what] ?? 0) + 1);
     // The moments are drawn over the spans of a run here: from the start, from cc's, from the probe's.
     const span = await calibrate();
-    console.log(`conform-kill: a run takes ${span.total.toFixed(0)} ms, cc ${span.build.toFixed(0)} ms, the probe ${span.probe.toFixed(0)} ms`);
+    const ms = (n: number) => `${n.toFixed(0)} ms`;
+    console.log(`conform-kill: a run takes ${ms(span.total)}, cc and the profile ${ms(span.build)}, the probe ${ms(span.probe)}`);
     let kills = 0;
     for (let i = 0; kills < KILLS; i++) {
       expect(i, "too many runs ended before their moment came").toBeLessThan(3 * KILLS);
@@ -249,7 +260,9 @@ describe.runIf(live)(title, () => {
         const child = spawn(probe.binary, [mnt], { detached: true, stdio: ["pipe", "pipe", "ignore"] });
         let out = "";
         child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-        const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on("close", (code, sig) => r({ code, signal: sig })));
+        const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+          child.on("close", (code, sig) => r({ code, signal: sig })),
+        );
         child.stdin.end(input);
         if (signal) {
           await sleep(delay);
@@ -282,7 +295,8 @@ describe.runIf(live)(title, () => {
           expect(stderr.mock.calls.length, what).toBe(left ? 1 : 0);
           await vi.waitFor(() => expect(probes(mine), what).toEqual([]), { timeout: 5000, interval: 20 });
         } else {
-          expect(end.code === 0 || end.signal === signal, `${what}: ${end.code ?? end.signal} ${JSON.stringify(end.lines.at(-1))}`).toBe(true);
+          const how = `${what}: ${end.code ?? end.signal} ${JSON.stringify(end.lines.at(-1))}`;
+          expect(end.code === 0 || end.signal === signal, how).toBe(true);
           expect(probes(mine), what).toEqual([]);
         }
         expect(machine(), what).toEqual(before);
@@ -298,6 +312,7 @@ describe.runIf(live)(title, () => {
     // Holding the lock keeps the run's probe and then the restore helper waiting, to be killed there.
     const holder = spawn("flock", [LOCK, "sleep", "60"], { stdio: "ignore", detached: true });
     const stderr = vi.spyOn(console, "error").mockImplementation(() => {});
+    const stdout = vi.spyOn(console, "log").mockImplementation(() => {});
     try {
       await vi.waitFor(() => expect(() => execFileSync("flock", ["-n", LOCK, "true"]), "the lock is held").toThrow(), {
         timeout: 30_000,
@@ -308,7 +323,8 @@ describe.runIf(live)(title, () => {
       for (const helper of [false, true]) {
         const p = await vi.waitFor(
           () => {
-            const found = probes(mine).find((q) => q.args[0] === "--restore" === helper);
+            // The scenario's probe takes a mount folder; the restore helper --restore (and the profile, --profile, is left alone).
+            const found = probes(mine).find((q) => (helper ? q.args[0] === "--restore" : !q.args[0]?.startsWith("--")));
             expect(found, helper ? "the restore helper" : "the probe").toBeDefined();
             return found!;
           },
@@ -322,6 +338,7 @@ describe.runIf(live)(title, () => {
       ]);
     } finally {
       stderr.mockRestore();
+      stdout.mockRestore();
       process.kill(-holder.pid!, "SIGKILL");
     }
     expect(machine().state, "nothing was changed, so nothing is left to sweep").toBe(false);
