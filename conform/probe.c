@@ -415,7 +415,7 @@ static void remove_folder(const char *path, char *msg, size_t size)
 	}
 	/* FTW_PHYS: no symbolic link is followed; FTW_MOUNT: no other filesystem is entered. */
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	say(msg, size, lstat(path, &st) ? "removed %s" : "could not remove all of %s", path);
+	say(msg, size, lstat(path, &st) ? "removed %s (its run is gone)" : "could not remove all of %s (its run is gone)", path);
 }
 
 /* The state file's value of KEY (the rest of its line), or "" */
