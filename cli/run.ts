@@ -42,7 +42,9 @@ usage:
       Profiles this host's kernel, runs the conformance scenarios on it (root, hugetlb) and in
       the model configured as that kernel, and compares them step by step; exit 1 on any
       difference. A scenario whose requires: the host does not meet is "not covered" (a failure
-      with --strict). --record writes the kernel side, with the profile, into DIR.
+      with --strict). --record writes the kernel side, with the profile, into DIR. Exit 3 when
+      SIGINT, SIGTERM or SIGHUP stopped it (everything put back), 5 when the hugetlb pool or
+      mount could not be put back.
   mmcheck host [--json]      (also: mmcheck conform --host)
       This host's kernel profile: zero page, THP, huge page sizes, kpagecount, overcommit.
 

@@ -2,9 +2,12 @@
  * The kernel side of a conformance run: build conform/probe.c with the system cc, run a plan's
  * rows through it on the live kernel, and read back one Observation a row.
  *
- * The probe restores the pool sizes and unmounts hugetlbfs itself however a run ends short of
- * SIGKILL; after every run this side also calls the probe's --restore mode with the sizes the
- * run reported, which puts everything back after a run that was killed or crashed.
+ * Nothing is left behind, whatever stops a run (conform/README.md): the probe puts the pool sizes
+ * and the mount back itself however it ends short of SIGKILL, and first sweeps what a killed run
+ * left, from the state file that run wrote before it changed anything; after a probe that did
+ * not end cleanly this side calls the probe's --restore mode, which does that sweep at once. The
+ * build folder is named after its owner (pid and start time), so that a run that finds it with
+ * its owner gone removes it.
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from "node:fs";
@@ -31,6 +34,25 @@ export class KernelUnavailable extends Error {
 export class ProbeError extends Error {
   override name = "ProbeError";
 }
+
+/** A stop signal (SIGINT, SIGTERM, SIGHUP) ended the run; everything was put back. */
+export class Stopped extends Error {
+  override name = "Stopped";
+  constructor(readonly signal: string) {
+    super(`stopped by ${signal}`);
+  }
+}
+
+/** The pool sizes or the mount could not be put back as found (one line saying what is left). */
+export class RestoreError extends Error {
+  override name = "RestoreError";
+}
+
+/** The signals that ask a run to stop, rather than kill it. */
+export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+export const isStopSignal = (sig: string | null): sig is (typeof STOP_SIGNALS)[number] =>
+  (STOP_SIGNALS as readonly (string | null)[]).includes(sig);
 
 export interface PoolSizes {
   readonly pool: number;
@@ -69,6 +91,12 @@ export function mountedAt(dir: string): boolean {
     .some((m) => m === dir || m.startsWith(`${dir}/`));
 }
 
+/** This process's start time (clock ticks after boot, field 22 of /proc/self/stat): with the pid, who owns a build folder. */
+function startTime(): string {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
+}
+
 function probeSource(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, "probe.c"), resolve(here, "../../conform/probe.c")];
@@ -99,9 +127,19 @@ function observation(l: ProbeStepLine): Observation {
   };
 }
 
+/** The probe's last {"error"} line: after a failed step, a failed restore says what is left. */
+function lastError(lines: readonly Record<string, unknown>[]): string | undefined {
+  const errors = lines.map((l) => l.error).filter((e): e is string => typeof e === "string");
+  return errors.at(-1);
+}
+
 export interface RunOptions {
-  /** Kills the probe (SIGKILL, no chance to clean up): the runner's safety net restores. */
+  /**
+   * Stops the probe: it is sent `stopWith`, and the run ends in Stopped. SIGTERM (the default)
+   * lets it put everything back itself; after SIGKILL the safety net does.
+   */
   readonly signal?: AbortSignal;
+  readonly stopWith?: "SIGTERM" | "SIGKILL";
   /** Called as each row's observation arrives. */
   readonly onRow?: (row: number, obs: Observation) => void;
 }
@@ -113,17 +151,27 @@ export class Probe {
     readonly binary: string,
   ) {}
 
-  /** Checks the machine and compiles the probe: KernelUnavailable when it cannot run here. */
-  static async build(): Promise<Probe> {
+  /**
+   * Checks the machine and compiles the probe: KernelUnavailable when it cannot run here, Stopped
+   * when `stop` aborts or a stop signal kills cc (the folder is removed either way).
+   */
+  static async build(stop?: AbortSignal): Promise<Probe> {
     const unsupported = kernelSupport();
     if (unsupported) throw unsupported;
-    const dir = mkdtempSync(join(tmpdir(), "mmcheck-conform-"));
+    const dir = mkdtempSync(join(tmpdir(), `mmcheck-conform-${process.pid}-${startTime()}-`));
     const binary = join(dir, "probe");
     try {
-      await promisify(execFile)("cc", ["-O2", "-Wall", "-o", binary, probeSource()]);
+      // cc's own temporary files go in the folder too, so that a killed cc leaves none in /tmp.
+      await promisify(execFile)("cc", ["-O2", "-Wall", "-o", binary, probeSource()], {
+        signal: stop,
+        env: { ...process.env, TMPDIR: dir },
+      });
     } catch (e) {
-      rmSync(dir, { recursive: true, force: true });
-      const err = e as NodeJS.ErrnoException & { stderr?: string };
+      // Retried: the compiler's own children (cc1, as) may still be closing their files in it.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      const err = e as NodeJS.ErrnoException & { stderr?: string; signal?: string | null };
+      if (stop?.aborted) throw new Stopped(String(stop.reason));
+      if (isStopSignal(err.signal ?? null)) throw new Stopped(err.signal!);
       if (err.code === "ENOENT") throw new KernelUnavailable("no-compiler", "no C compiler: cc is not on PATH");
       throw new Error(`cc could not build ${probeSource()}: ${err.stderr ?? err.message}`);
     }
@@ -134,11 +182,12 @@ export class Probe {
   async run(plan: Plan, opts: RunOptions = {}): Promise<Observation[]> {
     const mnt = mkdtempSync(join(this.dir, "mnt-"));
     const out = await this.exec([mnt], plan.input, opts);
-    const orig = out.lines[0]?.orig as PoolSizes | undefined;
-    // The sizes the probe found (under its lock) are the ones to put back, if it did not.
-    if (orig) await this.restore(orig, mnt);
+    // A probe that did not end cleanly may have left what it changed: the safety net sweeps it.
+    if (out.code !== 0) await this.restore();
     if (!mountedAt(mnt)) rmdirSync(mnt);
-    const error = out.lines.find((l) => typeof l.error === "string")?.error as string | undefined;
+    const error = lastError(out.lines);
+    if (out.stopped) throw new Stopped(out.stopped);
+    if (isStopSignal(out.sig)) throw new Stopped(out.sig);
     if (out.aborted) throw new ProbeError(out.aborted);
     if (out.code === 4 || out.code === 5) throw new KernelUnavailable("no-hugetlb", `hugetlb unusable: ${error}`);
     if (out.code !== 0 || error) throw new ProbeError(error ?? `the probe ended with ${out.code ?? out.sig}: ${out.stderr}`);
@@ -148,35 +197,58 @@ export class Probe {
   }
 
   /**
-   * The safety net: unmount `mnt` if it is mounted and set the pool sizes back (the probe's
-   * --restore, under the lock every run takes).
+   * The safety net (the probe's --restore, under the lock every run takes): puts back what a
+   * killed probe left; with `sizes`, then unmounts `mnt` and sets the pool sizes to them.
+   * RestoreError when that cannot be done. The helper runs in a process group of its own, so that
+   * a Ctrl-C or a kill of this one's group does not cut it short.
    */
-  async restore(sizes: PoolSizes, mnt: string): Promise<void> {
-    const out = await this.exec(["--restore", String(sizes.pool), String(sizes.overcommit), mnt], "", {});
-    if (out.code !== 0) throw new Error(`could not restore the hugetlb pool: ${JSON.stringify(out.lines.at(-1))}`);
+  async restore(sizes?: PoolSizes, mnt?: string): Promise<void> {
+    const args = sizes && mnt ? [String(sizes.pool), String(sizes.overcommit), mnt] : [];
+    const out = await this.exec(["--restore", ...args], "", { detached: true });
+    if (out.code === 0) return;
+    const error = lastError(out.lines);
+    throw new RestoreError(
+      error !== undefined
+        ? error
+        : `could not put the machine back: the restore helper ended with ${out.code ?? out.sig}; the next run retries`,
+    );
   }
 
   /** Removes the build folder (never while something is mounted inside it). */
   dispose(): void {
-    if (mountedAt(this.dir)) throw new Error(`${this.dir}: still mounted, not removed`);
+    if (mountedAt(this.dir)) throw new RestoreError(`could not put the machine back: ${this.dir}: still mounted, not removed`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
   private exec(
     args: string[],
     input: string,
-    opts: RunOptions,
-  ): Promise<{ lines: Record<string, unknown>[]; code: number | null; sig: string | null; stderr: string; aborted: string | null }> {
+    opts: RunOptions & { detached?: boolean },
+  ): Promise<{
+    lines: Record<string, unknown>[];
+    code: number | null;
+    sig: string | null;
+    stderr: string;
+    aborted: string | null;
+    stopped: string | null;
+  }> {
     return new Promise((resolvePromise, reject) => {
-      const child = spawn(this.binary, args, { stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn(this.binary, args, { stdio: ["pipe", "pipe", "pipe"], detached: opts.detached });
       const timeout = AbortSignal.timeout(60_000);
       let aborted: string | null = null;
+      let stopped: string | null = null;
       const kill = () => {
-        aborted = timeout.aborted ? "the probe took more than 60 s" : "the run was stopped";
+        aborted = "the probe took more than 60 s";
         child.kill("SIGKILL");
       };
+      const stop = () => {
+        const reason: unknown = opts.signal?.reason;
+        stopped = typeof reason === "string" ? reason : "an abort";
+        child.kill(opts.stopWith ?? "SIGTERM");
+      };
       timeout.addEventListener("abort", kill);
-      opts.signal?.addEventListener("abort", kill);
+      if (opts.signal?.aborted) stop();
+      opts.signal?.addEventListener("abort", stop);
       const lines: Record<string, unknown>[] = [];
       let buf = "";
       let stderr = "";
@@ -194,6 +266,7 @@ export class Probe {
             line = { error: `unreadable probe output: ${text.slice(0, 80)}` };
           }
           lines.push(line);
+          if (typeof line.swept === "string") console.error(`mmcheck conform: ${line.swept}`);
           if (typeof line.step === "number") opts.onRow?.(rows++, observation(line as unknown as ProbeStepLine));
         }
       });
@@ -201,8 +274,8 @@ export class Probe {
       child.on("error", reject);
       child.on("close", (code, sig) => {
         timeout.removeEventListener("abort", kill);
-        opts.signal?.removeEventListener("abort", kill);
-        resolvePromise({ lines, code, sig, stderr: stderr.trim(), aborted });
+        opts.signal?.removeEventListener("abort", stop);
+        resolvePromise({ lines, code, sig, stderr: stderr.trim(), aborted, stopped });
       });
       child.stdin.on("error", () => {}); // a probe that refuses its input closes stdin early
       child.stdin.end(input);

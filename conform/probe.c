@@ -4,12 +4,24 @@
  * watched pages. Built by conform/kernel.ts with the system cc at run time; run as root.
  *
  *   probe MOUNT_DIR < ops
- *   probe --restore NR_HUGEPAGES NR_OVERCOMMIT MOUNT_DIR
+ *   probe --restore [NR_HUGEPAGES NR_OVERCOMMIT MOUNT_DIR]
  *   probe --profile                  what the kernel does where kernels differ (see profile_mode)
  *
- * The second form is the runner's safety net after a run that died (SIGKILL, a crash): under
- * the same lock as a run, it unmounts MOUNT_DIR if mounted and sets the pool sizes back, waiting
- * (up to 10 s) for the processes of the dead run to let go of their huge pages.
+ * Every form takes the lock LOCK_PATH (one run at a time: the pool is global) and first sweeps
+ * what a killed run left (see sweep()). The second form is the runner's safety net after a
+ * probe that died; with arguments it also unmounts MOUNT_DIR and sets the pool sizes, waiting
+ * (up to 10 s) for the processes of a dead run to let go of their huge pages.
+ *
+ * Nothing left behind, whatever stops a run:
+ * - before it changes anything, a run writes what it found (pool sizes, mount, folder) to
+ *   STATE_PATH, beside the lock, and removes it once everything is back; the next run, which
+ *   holds the lock so the writer is gone, puts that back first (sweep());
+ * - SIGINT, SIGTERM and SIGHUP are blocked in the coordinator and read from a signalfd between
+ *   steps, so a pool write, the mount and a fork are never cut in two: the run then puts
+ *   everything back and dies of the signal;
+ * - the coordinator is the subreaper of every process of the run and waits for all of them
+ *   before it unmounts (retrying EBUSY); the first worker dies with it (PR_SET_PDEATHSIG), and
+ *   every worker leaves when its command pipe, held only by the coordinator, closes.
  *
  * Input, one item a line (offsets and lengths in 4 KiB pages from the start of a reserved,
  * 2 MiB-aligned address range; file sizes and offsets in 2 MiB huge pages):
@@ -34,8 +46,10 @@
  *
  * Output: first {"orig": {"pool": N, "overcommit": N}} (the sizes to restore, read under the
  * lock), then one JSON line per step; or an {"error": ...} line, then exit 3 (bad input or a
- * broken step), 4 (the pool could not be sized or restored) or 5 (hugetlbfs would not mount or
- * unmount).
+ * broken step), 4 (the pool could not be sized), 5 (hugetlbfs would not mount) or 6 (the pool
+ * sizes or the mount could not be put back: the last error line says which, and the state file
+ * stays for the next run). Before all that, a {"swept": "..."} line if the run put back what a
+ * killed one left.
  *
  * The original process is a coordinator that runs no memory operation itself: it hands each
  * step to the process that runs it, over that process's pipe, and waits for its result, so
@@ -54,12 +68,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <ftw.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SMALL 4096UL
@@ -69,8 +88,14 @@
 #define MAX_WATCH 64
 #define MAX_SPACE 64
 #define LOCK_PATH "/tmp/mmcheck-conform.lock"
+#define STATE_PATH "/tmp/mmcheck-conform.state"
+/* A build folder is TMPDIR/mmcheck-conform-PID-START-XXXXXX: its owner's pid and start time
+ * (conform/kernel.ts). */
+#define FOLDER_PREFIX "mmcheck-conform-"
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+#define NR_OVERCOMMIT "/proc/sys/vm/nr_overcommit_hugepages"
 
-enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5 };
+enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5, EXIT_RESTORE = 6 };
 
 enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
@@ -113,14 +138,16 @@ static long space = 1;
 static const char *mount_dir;
 static char *base;
 
-/* Coordinator state, read by cleanup (also from a signal handler). */
+/* Coordinator state, read by cleanup. */
 static long orig_pool = -1, orig_overcommit = -1;
-static volatile sig_atomic_t mounted;
+static int state_written;
 static int cmd_w[MAX_PROCS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
 static int pidfd[MAX_PROCS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
 static pid_t coordinator;
+static pid_t workers_pgid; /* every worker's process group: the first worker's pid */
+static int stop_fd = -1;   /* a signalfd for the blocked stop signals */
 
-/* ---- small helpers (async-signal-safe where cleanup uses them) -------------------------- */
+/* ---- small helpers ---------------------------------------------------------------------- */
 
 static int write_long(const char *path, long v)
 {
@@ -155,45 +182,11 @@ static int poll_one(int fd, int timeout_ms)
 	return poll(&p, 1, timeout_ms);
 }
 
-/*
- * Every process the run made is gone, then the mount and the pool are as they were. Workers
- * leave when their command pipe closes; one that does not within a second is killed. The pool
- * is restored last, once nothing holds a huge page.
- */
-static void cleanup(void)
+static long elapsed_ms(const struct timespec *since)
 {
-	if (getpid() != coordinator)
-		return;
-	for (int p = 0; p < MAX_PROCS; p++) {
-		if (cmd_w[p] >= 0)
-			close(cmd_w[p]);
-		cmd_w[p] = -1;
-	}
-	for (int p = 0; p < MAX_PROCS; p++) {
-		if (pidfd[p] < 0)
-			continue;
-		if (poll_one(pidfd[p], 1000) <= 0) {
-			syscall(SYS_pidfd_send_signal, pidfd[p], SIGKILL, NULL, 0);
-			poll_one(pidfd[p], 5000);
-		}
-		close(pidfd[p]);
-		pidfd[p] = -1;
-	}
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	if (mounted && umount2(mount_dir, 0) == 0)
-		mounted = 0;
-	if (orig_overcommit >= 0)
-		write_long("/proc/sys/vm/nr_overcommit_hugepages", orig_overcommit);
-	if (orig_pool >= 0)
-		write_long("/proc/sys/vm/nr_hugepages", orig_pool);
-}
-
-static void on_signal(int sig)
-{
-	cleanup();
-	signal(sig, SIG_DFL);
-	raise(sig);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 static void json_string(const char *s)
@@ -207,6 +200,142 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+static void print_line(const char *key, const char *msg)
+{
+	printf("{\"%s\":", key);
+	json_string(msg);
+	fputs("}\n", stdout);
+	fflush(stdout);
+}
+
+/* The last mount point at or below DIR in /proc/self/mounts (the one on top) into OUT; 0 if none. */
+static int mount_below(const char *dir, char *out, size_t size)
+{
+	char line[8192];
+	size_t len = strlen(dir);
+	int found = 0;
+	FILE *f = fopen("/proc/self/mounts", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		char *mp = strchr(line, ' '), path[4096];
+		size_t j = 0;
+		if (!mp)
+			continue;
+		/* The mount point, with the kernel's octal escapes (\040 for a space) undone. */
+		for (char *c = mp + 1; *c && *c != ' ' && j < sizeof path - 1; c++) {
+			if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0' && c[3] <= '7') {
+				path[j++] = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
+				c += 3;
+			} else {
+				path[j++] = *c;
+			}
+		}
+		path[j] = 0;
+		if (!strncmp(path, dir, len) && (path[len] == 0 || path[len] == '/')) {
+			snprintf(out, size, "%s", path);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Nothing is mounted at or below DIR: 0, or -1 when something stays mounted. EBUSY is retried
+ * for up to 10 s: the processes of a killed run may still be leaving.
+ */
+static int unmount_all(const char *dir)
+{
+	char mp[4096];
+	int tries = 0;
+	while (dir && mount_below(dir, mp, sizeof mp)) {
+		if (umount2(mp, 0) == 0)
+			continue;
+		if (errno != EBUSY || ++tries > 200)
+			return -1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/* Sets the pool sizes, waiting (up to 10 s) for leaving processes to let go of huge pages. */
+static int restore_pool(long pool, long overcommit)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		write_long(NR_OVERCOMMIT, overcommit);
+		write_long(NR_HUGEPAGES, pool);
+		if (read_long(NR_HUGEPAGES) == pool && read_long(NR_OVERCOMMIT) == overcommit)
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/*
+ * Every process the run made is gone: workers leave when their command pipe closes, and as the
+ * coordinator is their subreaper, a process whose parent left becomes its child, so waitpid
+ * says ECHILD only once the last one is gone (a child just forked included). Any left after a
+ * second are killed: they are all in the workers' process group.
+ */
+static void reap_all(void)
+{
+	struct timespec since;
+	int killed = 0;
+	clock_gettime(CLOCK_MONOTONIC, &since);
+	for (;;) {
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+		if (p > 0)
+			continue;
+		if ((p < 0 && errno == ECHILD) || elapsed_ms(&since) > 11000)
+			return;
+		if (!killed && workers_pgid > 0 && elapsed_ms(&since) > 1000)
+			killed = kill(-workers_pgid, SIGKILL) == 0;
+		usleep(1000);
+	}
+}
+
+/*
+ * Every process the run made is gone, then nothing is mounted on MOUNT_DIR and the pool sizes
+ * are as found, then the state file is removed: 0, or -1 when something could not be put back
+ * (the state file stays for the next run).
+ */
+static int cleanup(void)
+{
+	static int done;
+	if (getpid() != coordinator || done)
+		return 0;
+	done = 1;
+	for (int p = 0; p < MAX_PROCS; p++) {
+		if (cmd_w[p] >= 0)
+			close(cmd_w[p]);
+		cmd_w[p] = -1;
+	}
+	reap_all();
+	int ok = unmount_all(mount_dir) == 0;
+	if (orig_pool >= 0)
+		ok = restore_pool(orig_pool, orig_overcommit) == 0 && ok;
+	if (ok && state_written)
+		unlink(STATE_PATH);
+	return ok ? 0 : -1;
+}
+
+/* Puts everything back, or says what it could not put back and exits EXIT_RESTORE. */
+static void put_back_or_fail(void)
+{
+	if (cleanup() == 0)
+		return;
+	char msg[512];
+	snprintf(msg, sizeof msg,
+		 "could not put the machine back: nr_hugepages %ld and nr_overcommit_hugepages %ld (found %ld and %ld), "
+		 "%s; %s",
+		 read_long(NR_HUGEPAGES), read_long(NR_OVERCOMMIT), orig_pool, orig_overcommit,
+		 mount_dir && unmount_all(mount_dir) ? "hugetlbfs still mounted" : "nothing mounted",
+		 state_written ? "the next run retries (" STATE_PATH ")" : "nothing else was changed");
+	print_line("error", msg);
+	exit(EXIT_RESTORE);
+}
+
 static void __attribute__((noreturn)) fail(int code, const char *fmt, ...)
 {
 	char msg[256];
@@ -214,12 +343,216 @@ static void __attribute__((noreturn)) fail(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputs("{\"error\":", stdout);
-	json_string(msg);
-	fputs("}\n", stdout);
-	fflush(stdout);
-	cleanup();
+	print_line("error", msg);
+	put_back_or_fail();
 	exit(code);
+}
+
+/* ---- a killed run's leftovers ----------------------------------------------------------------- */
+
+/* Is process PID, started at START (clock ticks after boot, field 22 of its stat), alive? */
+static int alive(int pid, unsigned long long start)
+{
+	char path[64], buf[1024], state;
+	unsigned long long t;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	char *p = strrchr(buf, ')'); /* the command name may hold anything */
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &state, &t) != 2)
+		return 0;
+	return t == start && state != 'Z' && state != 'X';
+}
+
+/* Is NAME a build folder (FOLDER_PREFIX PID-START-XXXXXX) whose owner is gone? */
+static int dead_folder(const char *name)
+{
+	int pid, used = 0;
+	unsigned long long start;
+	if (sscanf(name, FOLDER_PREFIX "%d-%llu-%n", &pid, &start, &used) != 2 || !used || strlen(name + used) != 6)
+		return 0;
+	return pid > 0 && !alive(pid, start);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	/* On failure, go on: whatever stays shows in the check after the walk. */
+	(void)(type == FTW_DP ? rmdir(path) : unlink(path));
+	return 0;
+}
+
+/* Appends ", "-separated text to the sweep's message. */
+static void say(char *msg, size_t size, const char *fmt, ...)
+{
+	size_t used = strlen(msg);
+	va_list ap;
+	if (used && used < size - 2)
+		used += snprintf(msg + used, size - used, ", ");
+	va_start(ap, fmt);
+	if (used < size)
+		vsnprintf(msg + used, size - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Removes the build folder PATH of a run that is gone (after unmounting anything inside it).
+ * What stays is said, not fatal: the pool is what a run must put back; a folder only takes space.
+ */
+static void remove_folder(const char *path, char *msg, size_t size)
+{
+	struct stat st;
+	if (lstat(path, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return;
+	if (unmount_all(path)) {
+		say(msg, size, "could not unmount what is mounted in %s (busy)", path);
+		return;
+	}
+	/* FTW_PHYS: no symbolic link is followed; FTW_MOUNT: no other filesystem is entered. */
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	say(msg, size, lstat(path, &st) ? "removed %s (its run is gone)" : "could not remove all of %s (its run is gone)", path);
+}
+
+/* The state file's value of KEY (the rest of its line), or "" */
+static const char *state_value(const char *text, const char *key, char *out, size_t size)
+{
+	size_t len = strlen(key);
+	out[0] = 0;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, key, len) && l[len] == ' ') {
+			const char *end = strchr(l + len + 1, '\n');
+			snprintf(out, size, "%.*s", (int)(end ? end - (l + len + 1) : (long)strlen(l + len + 1)), l + len + 1);
+			break;
+		}
+	return out;
+}
+
+static void boot_id(char *out, size_t size)
+{
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, out, size - 1);
+	if (fd >= 0)
+		close(fd);
+	out[n > 0 ? n : 0] = 0;
+	out[strcspn(out, "\n")] = 0;
+}
+
+/*
+ * Before a run writes its own: what it found, for the next run to put back if this one is
+ * killed. Written whole under another name and renamed, so a reader sees all of it or none.
+ */
+static void write_state(void)
+{
+	char boot[64], folder[4096];
+	const char *tmp = STATE_PATH ".tmp";
+	boot_id(boot, sizeof boot);
+	snprintf(folder, sizeof folder, "%s", mount_dir);
+	*(strrchr(folder, '/') ? strrchr(folder, '/') : folder) = 0;
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (f)
+		fprintf(f, "mmcheck-conform-state 1\nboot %s\nowner %d\npool %ld\novercommit %ld\nmount %s\nfolder %s\n", boot,
+			(int)getpid(), orig_pool, orig_overcommit, mount_dir, folder);
+	if (!f || fclose(f) || rename(tmp, STATE_PATH))
+		fail(EXIT_BAD, "cannot write %s: %s", STATE_PATH, strerror(errno));
+	state_written = 1;
+}
+
+/*
+ * Under the lock, before anything else: puts back what a killed run left. A state file means
+ * its writer was stopped before it had put everything back (it held this lock, so it is gone):
+ * unmount its mount, set the pool sizes it found, and remove its folder once the folder's owner
+ * is gone too. Then every build folder beside this probe's whose owner is gone is removed (a
+ * run killed while it compiled, or between two probes). Says what it did in one line.
+ */
+static void sweep(void)
+{
+	char msg[2048] = "", text[16384], exe[4096], tmpdir[4096], v[4096];
+	struct stat st;
+	int fd = open(STATE_PATH, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ? -1 : read(fd, text, sizeof text - 1);
+		close(fd);
+		text[n > 0 ? n : 0] = 0;
+		char boot[64], mount[4096], folder[4096];
+		boot_id(boot, sizeof boot);
+		long pool = strtol(state_value(text, "pool", v, sizeof v), NULL, 10);
+		long overcommit = strtol(state_value(text, "overcommit", v, sizeof v), NULL, 10);
+		snprintf(mount, sizeof mount, "%s", state_value(text, "mount", v, sizeof v));
+		snprintf(folder, sizeof folder, "%s", state_value(text, "folder", v, sizeof v));
+		const char *base = strrchr(folder, '/');
+		if (strncmp(text, "mmcheck-conform-state 1\n", 24) || !*mount || !base || strncmp(mount, folder, strlen(folder))) {
+			say(msg, sizeof msg, "removed %s: not a state file this probe wrote", STATE_PATH);
+		} else if (strcmp(state_value(text, "boot", v, sizeof v), boot)) {
+			say(msg, sizeof msg, "removed %s of a run before the last boot", STATE_PATH);
+		} else {
+			long was_pool = read_long(NR_HUGEPAGES), was_overcommit = read_long(NR_OVERCOMMIT);
+			char mp[4096];
+			int was_mounted = mount_below(mount, mp, sizeof mp);
+			if (unmount_all(mount) || restore_pool(pool, overcommit))
+				fail(EXIT_RESTORE,
+				     "could not put back what a killed run (probe %s) left: nr_hugepages %ld of %ld, "
+				     "nr_overcommit_hugepages %ld of %ld, %s %s mounted",
+				     state_value(text, "owner", v, sizeof v), read_long(NR_HUGEPAGES), pool, read_long(NR_OVERCOMMIT),
+				     overcommit, mount, mount_below(mount, mp, sizeof mp) ? "still" : "not");
+			say(msg, sizeof msg, "a killed run (probe %s) had left nr_hugepages %ld, nr_overcommit_hugepages %ld%s: put back %ld and %ld",
+			    state_value(text, "owner", v, sizeof v), was_pool, was_overcommit, was_mounted ? " and hugetlbfs mounted" : "", pool,
+			    overcommit);
+			if (was_mounted)
+				say(msg, sizeof msg, "unmounted %s", mount);
+			if (dead_folder(base + 1))
+				remove_folder(folder, msg, sizeof msg);
+		}
+		unlink(STATE_PATH);
+	}
+	/* This probe lives in its run's build folder: the folders of other runs are beside it. */
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = 0;
+	snprintf(tmpdir, sizeof tmpdir, "%s", exe);
+	for (int up = 0; up < 2 && strrchr(tmpdir, '/'); up++)
+		*strrchr(tmpdir, '/') = 0;
+	DIR *d = *tmpdir ? opendir(tmpdir) : NULL;
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (dead_folder(e->d_name)) {
+			char path[8192];
+			snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
+			remove_folder(path, msg, sizeof msg);
+		}
+	if (d)
+		closedir(d);
+	if (*msg)
+		print_line("swept", msg);
+}
+
+/* SIGINT, SIGTERM and SIGHUP: the signals that ask a run to stop. */
+static sigset_t stop_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	return set;
+}
+
+/* A stop signal came (read between steps): put everything back, then die of it. */
+static void check_stop(void)
+{
+	struct signalfd_siginfo si;
+	if (read(stop_fd, &si, sizeof si) != sizeof si)
+		return;
+	put_back_or_fail();
+	sigset_t set = stop_signals();
+	signal((int)si.ssi_signo, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise((int)si.ssi_signo);
+	_exit(128 + (int)si.ssi_signo);
 }
 
 /* ---- input -------------------------------------------------------------------------------- */
@@ -580,10 +913,12 @@ static void __attribute__((noreturn)) worker(int cmd_r[MAX_PROCS], int res_w)
 	sigaction(SIGSEGV, &sa, NULL);
 	/* Children are reaped by the kernel; the coordinator follows them through pidfds. */
 	signal(SIGCHLD, SIG_IGN);
-	/* Interrupts go to the coordinator, which ends the run; a worker leaves at EOF. */
+	/* Stop signals are the coordinator's, which ends the run; a worker leaves at EOF. */
+	sigset_t stops = stop_signals();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
+	signal(SIGTERM, SIG_IGN);
+	sigprocmask(SIG_UNBLOCK, &stops, NULL);
 	for (;;) {
 		int i;
 		if (read(cmd_r[me], &i, sizeof i) != sizeof i)
@@ -644,7 +979,6 @@ static void coordinator_step(const struct step *s, struct result *r)
 		r->err = r->ret ? errno : 0;
 		if (r->ret)
 			fail(EXIT_MOUNT, "mount hugetlbfs on %s: %s", mount_dir, strerror(errno));
-		mounted = 1;
 		break;
 	default:
 		break;
@@ -659,10 +993,15 @@ static void worker_step(int i, int res_r, struct result *r)
 		fail(EXIT_BAD, "step %d: process %d does not exist", i, s->proc);
 	if (write(cmd_w[s->proc], &i, sizeof i) != sizeof i)
 		fail(EXIT_BAD, "step %d: process %d is gone", i, s->proc);
-	/* The result, or the process's death (a signal the step did not expect): whichever comes. */
-	struct pollfd p[2] = { { .fd = res_r, .events = POLLIN }, { .fd = pidfd[s->proc], .events = POLLIN } };
-	if (poll(p, 2, 20000) <= 0)
+	/* The result, the process's death (a signal the step did not expect) or a stop signal:
+	 * whichever comes. */
+	struct pollfd p[3] = { { .fd = res_r, .events = POLLIN },
+			       { .fd = pidfd[s->proc], .events = POLLIN },
+			       { .fd = stop_fd, .events = POLLIN } };
+	if (poll(p, 3, 20000) <= 0)
 		fail(EXIT_BAD, "step %d (%s): no answer from process %d", i, op_names[s->op], s->proc);
+	if (p[2].revents)
+		check_stop();
 	if (!p[0].revents)
 		fail(EXIT_BAD, "step %d (%s): process %d died", i, op_names[s->op], s->proc);
 	size_t got = 0;
@@ -760,60 +1099,61 @@ static int profile_mode(void)
 	return 0;
 }
 
-static int restored(void)
+/* The runner's safety net (see the top): signals wait until everything is back. */
+static int restore_mode(int argc, char **argv)
 {
-	return !mounted && read_long("/proc/sys/vm/nr_hugepages") == orig_pool &&
-	       read_long("/proc/sys/vm/nr_overcommit_hugepages") == orig_overcommit;
-}
-
-static int restore_mode(char **argv)
-{
-	char *e1, *e2;
-	orig_pool = strtol(argv[2], &e1, 10);
-	orig_overcommit = strtol(argv[3], &e2, 10);
-	mount_dir = argv[4];
-	if (*e1 || *e2 || orig_pool < 0 || orig_overcommit < 0)
-		fail(EXIT_BAD, "usage: probe --restore NR_HUGEPAGES NR_OVERCOMMIT MOUNT_DIR");
-	take_lock();
-	/* Whether the dead run still had it mounted: umount says EINVAL when not. */
-	mounted = 1;
-	for (int tries = 0; tries < 100; tries++) {
-		if (mounted && umount2(mount_dir, 0) != 0 && errno == EINVAL)
-			mounted = 0;
-		cleanup();
-		if (restored())
-			return 0;
-		usleep(100000);
+	sigset_t set = stop_signals();
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (argc == 5) {
+		char *e1, *e2;
+		long pool = strtol(argv[2], &e1, 10), overcommit = strtol(argv[3], &e2, 10);
+		if (*e1 || *e2 || pool < 0 || overcommit < 0)
+			fail(EXIT_BAD, "usage: probe --restore [NR_HUGEPAGES NR_OVERCOMMIT MOUNT_DIR]");
+		take_lock();
+		sweep();
+		/* What cleanup puts back. */
+		orig_pool = pool;
+		orig_overcommit = overcommit;
+		mount_dir = argv[4];
+	} else {
+		take_lock();
+		sweep();
 	}
-	fail(mounted ? EXIT_MOUNT : EXIT_POOL, "could not restore the pool sizes (%ld, %ld) and unmount %s", orig_pool,
-	     orig_overcommit, mount_dir);
+	put_back_or_fail();
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	coordinator = getpid();
-	if (argc == 5 && !strcmp(argv[1], "--restore"))
-		return restore_mode(argv);
+	if ((argc == 2 || argc == 5) && !strcmp(argv[1], "--restore"))
+		return restore_mode(argc, argv);
 	if (argc == 2 && !strcmp(argv[1], "--profile"))
 		return profile_mode();
-	if (argc != 2)
-		fail(EXIT_BAD, "usage: probe MOUNT_DIR < ops");
+	if (argc != 2 || argv[1][0] != '/' || strchr(argv[1], '\n'))
+		fail(EXIT_BAD, "usage: probe MOUNT_DIR < ops (an absolute path)");
 	mount_dir = argv[1];
 	read_input();
 
+	/* A stop signal before this ends the run with nothing changed. */
 	int lock = take_lock();
-	orig_pool = read_long("/proc/sys/vm/nr_hugepages");
-	orig_overcommit = read_long("/proc/sys/vm/nr_overcommit_hugepages");
+	sigset_t stops = stop_signals();
+	sigprocmask(SIG_BLOCK, &stops, NULL);
+	stop_fd = signalfd(-1, &stops, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (stop_fd < 0)
+		fail(EXIT_BAD, "signalfd: %s", strerror(errno));
+	sweep();
+	orig_pool = read_long(NR_HUGEPAGES);
+	orig_overcommit = read_long(NR_OVERCOMMIT);
 	if (orig_pool < 0 || orig_overcommit < 0)
 		fail(EXIT_BAD, "cannot read the hugetlb pool sizes: %s", strerror(errno));
+	write_state();
 	printf("{\"orig\":{\"pool\":%ld,\"overcommit\":%ld}}\n", orig_pool, orig_overcommit);
 	fflush(stdout);
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Every process of the run, orphaned or not, stays the coordinator's to wait for. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		fail(EXIT_BAD, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
 	/* Transparent huge pages would put a huge zero page where the 4 KiB ones are watched. */
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 
@@ -837,13 +1177,22 @@ int main(int argc, char **argv)
 	if (w < 0)
 		fail(EXIT_BAD, "fork: %s", strerror(errno));
 	if (w == 0) {
-		/* Only the coordinator writes commands: a worker sees EOF once it is gone. */
+		/* Only the coordinator writes commands: a worker sees EOF once it is gone. The first
+		 * worker dies with it; the workers it forks leave at that EOF. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != coordinator)
+			_exit(1);
+		setpgid(0, 0);
 		for (int p = 0; p < MAX_PROCS; p++)
 			close(cmd_w[p]);
 		close(res[0]);
 		close(lock);
+		close(stop_fd);
 		worker(cmd_r, res[1]);
 	}
+	/* Both sides set it, so that it is set whichever runs first. */
+	setpgid(w, w);
+	workers_pgid = w;
 	pidfd[0] = syscall(SYS_pidfd_open, w, 0);
 	if (pidfd[0] < 0)
 		fail(EXIT_BAD, "pidfd_open: %s", strerror(errno));
@@ -853,6 +1202,7 @@ int main(int argc, char **argv)
 
 	for (int i = 0; i < nsteps; i++) {
 		struct result r = { 0 };
+		check_stop();
 		const struct step *s = &steps[i];
 		int coordinated = s->op == OP_POOL || s->op == OP_OVERCOMMIT || s->op == OP_MOUNT;
 		if (coordinated)
@@ -861,10 +1211,6 @@ int main(int argc, char **argv)
 			worker_step(i, res[0], &r);
 		print_step(i, &r, !coordinated && s->op != OP_EXIT);
 	}
-	cleanup();
-	if (mounted)
-		fail(EXIT_MOUNT, "cannot unmount %s", mount_dir);
-	if (!restored())
-		fail(EXIT_POOL, "could not restore the pool sizes (%ld, %ld)", orig_pool, orig_overcommit);
+	put_back_or_fail();
 	return 0;
 }

@@ -7,29 +7,38 @@
  * difference is still there; one whose `requires:` this host does not meet is `not covered`,
  * which passes unless --strict); 1 a difference, an exception that is no longer needed, or
  * with --strict a scenario not covered; 2 not root, no hugetlb support, no C compiler, bad input,
- * or a probe that broke (one line on stderr).
+ * or a probe that broke (one line on stderr); 3 stopped by SIGINT, SIGTERM or SIGHUP, with
+ * everything put back; 5 the pool sizes or the hugetlbfs mount could not be put back (one line
+ * saying what is left).
  */
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { compare, formatTable, notCovered, passes, type Comparison } from "./compare.js";
 import { ScenarioError } from "../scenarios/load.js";
 import { formatHost, kernelConfigOf, profileHost, unmetRequirement, type HostProfile } from "./host.js";
-import { KernelUnavailable, Probe, ProbeError } from "./kernel.js";
+import { isStopSignal, KernelUnavailable, Probe, ProbeError, RestoreError, STOP_SIGNALS, Stopped } from "./kernel.js";
 import { runModel } from "./model.js";
 import type { Observation } from "./plan.js";
 import { plan } from "./plan.js";
 import { recordScenario, writeRecording, type RecordedScenario } from "./recording.js";
 import { ConformInputError, loadConformScenario, shippedConformScenarios, type ConformScenario } from "./schema.js";
 
-/** One scenario on both sides, the model configured as `host`; and what the kernel did (null: not run). */
+export const EXIT_STOPPED = 3;
+export const EXIT_RESTORE_FAILED = 5;
+
+/**
+ * One scenario on both sides, the model configured as `host`; and what the kernel did (null: not
+ * run). `stop` stops the probe (Stopped).
+ */
 export async function conformScenario(
   probe: Probe,
   host: HostProfile,
   s: ConformScenario,
+  stop?: AbortSignal,
 ): Promise<{ comparison: Comparison; kernel: Observation[] | null }> {
   const reason = unmetRequirement(s.requires, host);
   if (reason !== null) return { comparison: notCovered(s, reason), kernel: null };
   const p = plan(s);
-  const kernel = await probe.run(p);
+  const kernel = await probe.run(p, { signal: stop });
   return { comparison: compare(p, kernel, runModel(p, kernelConfigOf(host))), kernel };
 }
 
@@ -54,15 +63,45 @@ function prepareRecordDir(dir: string): void {
   }
 }
 
+/**
+ * `mmcheck conform`. SIGINT, SIGTERM and SIGHUP do not end the process: they stop the run,
+ * which waits for the probe (sent SIGTERM, it puts everything back), removes its folder and
+ * exits EXIT_STOPPED; a restore that fails exits EXIT_RESTORE_FAILED, whatever else happened.
+ */
 export async function conform(opts: ConformOptions): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => stop.abort(sig);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  try {
+    return await conformUntil(opts, stop.signal);
+  } catch (e) {
+    if (e instanceof RestoreError) {
+      console.error(`mmcheck conform: ${e.message}`);
+      return EXIT_RESTORE_FAILED;
+    }
+    if (e instanceof Stopped) {
+      console.error(`mmcheck conform: ${e.message}; the pool sizes, the mount and the build folder are as found`);
+      return EXIT_STOPPED;
+    }
+    throw e;
+  } finally {
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+  }
+}
+
+async function conformUntil(opts: ConformOptions, stop: AbortSignal): Promise<number> {
   let probe: Probe | undefined;
   try {
     const scenarios = opts.host
       ? []
       : (opts.scenario !== undefined ? [opts.scenario] : shippedConformScenarios()).map(loadConformScenario);
     if (opts.record !== undefined) prepareRecordDir(opts.record);
-    probe = await Probe.build();
-    const host = await profileHost(probe.binary);
+    probe = await Probe.build(stop);
+    // A Ctrl-C of the process group may end the profile's probe before this process hears of it.
+    const host = await profileHost(probe.binary).catch((e: unknown) => {
+      const sig = (e as { signal?: string | null }).signal ?? null;
+      throw isStopSignal(sig) ? new Stopped(sig) : e;
+    });
     if (opts.host) {
       console.log(opts.json ? JSON.stringify({ format: "mmcheck-host/1", host }, null, 2) : formatHost(host));
       return 0;
@@ -71,7 +110,8 @@ export async function conform(opts: ConformOptions): Promise<number> {
     const results: Comparison[] = [];
     const recorded: RecordedScenario[] = [];
     for (const s of scenarios) {
-      const { comparison, kernel } = await conformScenario(probe, host, s);
+      if (stop.aborted) throw new Stopped(String(stop.reason));
+      const { comparison, kernel } = await conformScenario(probe, host, s, stop);
       results.push(comparison);
       recorded.push(recordScenario(s, kernel, comparison.notCovered));
       if (!opts.json) console.log(`${formatTable(comparison, opts.strict)}\n`);

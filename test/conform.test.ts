@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { compare, formatTable, notCovered, passes } from "../conform/compare.js";
 import { HostProfileSchema, kernelConfigOf, profileHost, unmetRequirement, type HostProfile } from "../conform/host.js";
-import { kernelSupport, mountedAt, Probe, ProbeError, readPoolSizes } from "../conform/kernel.js";
+import { kernelSupport, mountedAt, Probe, ProbeError, readPoolSizes, Stopped } from "../conform/kernel.js";
 import { runModel } from "../conform/model.js";
 import { plan } from "../conform/plan.js";
 import { conform, conformScenario } from "../conform/run.js";
@@ -208,12 +208,13 @@ describe.runIf(live)(kernelTitle, () => {
       const p = plan(s);
       const run = probe.run(p, {
         signal: stop.signal,
+        stopWith: "SIGKILL",
         onRow: (i) => {
           seen.push(i);
-          if (i === 8) stop.abort();
+          if (i === 8) stop.abort("SIGKILL");
         },
       });
-      await expect(run).rejects.toThrow(ProbeError);
+      await expect(run).rejects.toThrow(new Stopped("SIGKILL"));
       expect(seen.length).toBeLessThan(p.rows.length);
       expect(readPoolSizes()).toEqual(sizes);
       expect(mountedAt(probe.dir)).toBe(false);
