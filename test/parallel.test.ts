@@ -10,6 +10,7 @@ import { INVARIANTS } from "../invariants/index.js";
 import { Machine } from "../model/machine.js";
 import { findVariant } from "../model/variant.js";
 import { loadScenario, shippedScenarios } from "../scenarios/load.js";
+import { stopSignalsCaught } from "./helpers/signals.js";
 
 const MAIN = join(import.meta.dirname, "../dist/cli/main.js");
 const SLOW = join(import.meta.dirname, "../bench/split-unmap-xl.yaml");
@@ -108,10 +109,11 @@ describe("Ctrl-C", () => {
     const child = spawn(process.execPath, [MAIN, "explore", "--scenario", SLOW, "--variant", WORKLOAD, "--workers", "1", "--report", report, "--no-progress"]);
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    const status = await new Promise<number | null>((resolve) => {
-      setTimeout(() => child.kill("SIGINT"), 700);
-      child.on("exit", (code) => resolve(code));
-    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // 700 ms into the run from when it catches Ctrl-C: a loaded machine may take longer to start.
+    expect(await stopSignalsCaught(child)).toBe(true);
+    setTimeout(() => child.kill("SIGINT"), 700);
+    const status = await exited;
     expect(status, stderr).toBe(3);
     const json = JSON.parse(readFileSync(report, "utf8"));
     expect(json.verdict).toBe("incomplete");

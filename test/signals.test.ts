@@ -17,6 +17,7 @@ import type { ExploreResult } from "../explorer/bfs.js";
 import { readCheckpoint } from "../explorer/checkpoint.js";
 import { exploreWith } from "../explorer/parallel.js";
 import { ReportSchema } from "../reports/schema.js";
+import { stopSignalsCaught } from "./helpers/signals.js";
 
 const MAIN = join(import.meta.dirname, "../dist/cli/main.js");
 /**
@@ -31,8 +32,6 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const jsonSchema = z.fromJSONSchema(JSON.parse(readFileSync(join(import.meta.dirname, "../reports/report.schema.json"), "utf8")));
 
 type Sig = "SIGINT" | "SIGTERM" | "SIGHUP";
-/** SigCgt bits (signal number − 1) of SIGHUP, SIGINT and SIGTERM. */
-const STOP_MASK = (1n << 0n) | (1n << 1n) | (1n << 14n);
 
 interface Ended {
   readonly status: number | null;
@@ -52,23 +51,8 @@ async function stopped(args: readonly string[], cwd: string, signals: readonly [
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
-  let exited = false;
-  const ended = new Promise<Ended>((resolve) =>
-    child.on("close", (status, signal) => {
-      exited = true;
-      resolve({ status, signal, stdout, stderr });
-    }),
-  );
-  let caught = false;
-  while (!exited && !caught) {
-    try {
-      const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
-      caught = m !== null && (BigInt(`0x${m[1]}`) & STOP_MASK) === STOP_MASK;
-    } catch {
-      // Not started yet, or gone.
-    }
-    if (!caught) await sleep(1);
-  }
+  const ended = new Promise<Ended>((resolve) => child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr })));
+  const caught = await stopSignalsCaught(child);
   expect(caught, `the process ended without catching the stop signals: ${stderr}`).toBe(true);
   const t0 = performance.now();
   for (const [sig, at] of signals) {
