@@ -14,7 +14,7 @@ import { HostProfileSchema, kernelConfigOf, unmetRequirement, type HostProfile }
 import { runModel } from "./model.js";
 import type { Observation } from "./plan.js";
 import { plan } from "./plan.js";
-import { ConformInputError, type ConformScenario } from "./schema.js";
+import { ConformInputError, readChecked, type ConformScenario } from "./schema.js";
 import { writeAtomic } from "../reports/output.js";
 
 const ObservationSchema = z.strictObject({
@@ -69,18 +69,7 @@ export function writeRecording(dir: string, rec: Recording): string {
 }
 
 export function readRecording(path: string): Recording {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new ConformInputError(`${path}: not a recording: ${String((e as Error).message).split("\n")[0]}`);
-  }
-  const parsed = RecordingSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConformInputError(`${path}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
-  }
-  return parsed.data;
+  return readChecked(RecordingSchema, () => JSON.parse(readFileSync(path, "utf8")), path, "not a recording");
 }
 
 /** The recorded kernel side of one scenario run. */

@@ -269,16 +269,24 @@ export function loadConformScenario(nameOrPath: string): ConformScenario {
     );
   }
   const where = `conformance scenario ${looksLikePath ? nameOrPath : `${nameOrPath}.yaml`}`;
+  return checkScenario(readChecked(ConformSchema, () => parseYaml(readFileSync(path, "utf8")), where, "not valid YAML"), where);
+}
+
+/**
+ * A file parsed by `parse` and checked against `schema`: its data, or a ConformInputError of one
+ * line naming `where` and the field (or `unreadable` and the parser's first line).
+ */
+export function readChecked<S extends z.ZodType>(schema: S, parse: () => unknown, where: string, unreadable: string): z.infer<S> {
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(path, "utf8"));
+    raw = parse();
   } catch (e) {
-    throw new ConformInputError(`${where}: not valid YAML: ${String((e as Error).message).split("\n")[0]}`);
+    throw new ConformInputError(`${where}: ${unreadable}: ${String((e as Error).message).split("\n")[0]}`);
   }
-  const parsed = ConformSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConformInputError(`${where}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
   }
-  return checkScenario(parsed.data, where);
+  return parsed.data;
 }
