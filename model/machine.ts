@@ -6,6 +6,7 @@
 import type { ModelConfig, OpCall } from "./config.js";
 import { Kernel } from "./kernel.js";
 import * as S from "./layout.js";
+import { operations } from "./ops/index.js";
 import { ThreadMachine, type ThreadTransition, type ThreadWords } from "./thread-machine.js";
 import { BLOCKED, DONE, ModelError } from "./types.js";
 import type { Variant } from "./variant.js";
@@ -22,11 +23,21 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
   /** Each thread slot's words (the setup slot's too). */
   private readonly threadWords: readonly ThreadWords[];
 
+  readonly cfg: ModelConfig;
+
+  /** The scenario's operations run as `variant` builds them (model/ops/index.ts operations). */
   constructor(
-    readonly cfg: ModelConfig,
+    cfg: ModelConfig,
     readonly variant: Variant,
   ) {
     super();
+    const ops = operations(variant);
+    const resolve = (op: OpCall): OpCall => ({ ...op, procedure: ops[op.op] ?? op.procedure });
+    this.cfg = cfg = {
+      ...cfg,
+      setup: cfg.setup.map((b) => ({ ...b, ops: b.ops.map(resolve) })),
+      threads: cfg.threads.map((th) => ({ ...th, ops: th.ops.map(resolve) })),
+    };
     this.k = new Kernel(cfg, variant);
     this.threads = cfg.threads.length;
     const L = this.k.L;

@@ -18,19 +18,20 @@
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_IDX, L_VMA } from "../kernel.js";
 import { PG_ANON, PG_ANON_EXCLUSIVE, VM_SHARED, VM_WRITE } from "../layout.js";
-import { BLOCKED, type Step } from "../types.js";
+import { BLOCKED } from "../types.js";
 import {
   FAULT_FLAG_UNSHARE,
   FAULT_FLAG_WRITE,
   handle_mm_fault,
   is_cow_mapping,
-  SMALL_FAULT_STEPS,
   smallFaultSteps,
   use_zero_page,
   vm_normal_page,
   VM_FAULT_WRITE,
   type FaultReturn,
-  type SmallFaultStep,
+  type Pc,
+  type SmallFault,
+  type StepDef,
 } from "./memory.js";
 import { pte_special, pte_write } from "./pte.js";
 
@@ -47,10 +48,10 @@ export const FOLL_ANON = 1 << 9;
 /** Seed 001: a zero pte gives no page (GUP_FLAGS_IGNORE_ZERO). */
 export const FOLL_NOZERO = 1 << 10;
 
-export type GupStep = "follow_page" | SmallFaultStep;
-export const GUP_STEPS: readonly GupStep[] = ["follow_page", ...SMALL_FAULT_STEPS];
-
-type StepDef = Omit<Step, "label"> & { label?: string };
+/** The steps of __get_user_pages: follow_page, and the fault steps it can reach. */
+export function gupStepNames(f: SmallFault): string[] {
+  return ["follow_page", ...f.steps];
+}
 
 /** What the caller does with each page __get_user_pages finds, or with its -EFAULT. */
 export interface GupCaller {
@@ -145,7 +146,7 @@ function follow_page(k: Kernel, pte: number, vma: number, flags: number): number
 }
 
 /** The follow_page step and the fault steps of __get_user_pages, for the procedure of `caller`. */
-export function gupSteps(pc: Record<GupStep, number>, caller: GupCaller): Record<GupStep, StepDef> {
+export function gupSteps(f: SmallFault, pc: Pc, caller: GupCaller): Record<string, StepDef> {
   const faultin_page_return: FaultReturn = (k, t, vm_fault) => {
     // Seed 001's kernel: "The VM_FAULT_WRITE bit tells us that do_wp_page has broken COW when
     // necessary, even if maybe_mkwrite decided not to set pte_write. We can thus safely do
@@ -169,11 +170,11 @@ export function gupSteps(pc: Record<GupStep, number>, caller: GupCaller): Record
         const page = k.variant.gup === "follow_page" ? follow_page(k, pte, vma, flags) : follow_page_pte(k, pte, vma, flags);
         k.unlock(k.ptl(p));
         if (page === EFAULT) return caller.error(k, t);
-        if (page === NEED_UNSHARE) return handle_mm_fault(k, t, pc, FAULT_FLAG_UNSHARE, faultin_page_return);
-        if (page === NEED_FAULT) return handle_mm_fault(k, t, pc, flags & FOLL_WRITE ? FAULT_FLAG_WRITE : 0, faultin_page_return);
+        if (page === NEED_UNSHARE) return handle_mm_fault(k, t, f, pc, FAULT_FLAG_UNSHARE, faultin_page_return);
+        if (page === NEED_FAULT) return handle_mm_fault(k, t, f, pc, flags & FOLL_WRITE ? FAULT_FLAG_WRITE : 0, faultin_page_return);
         return caller.page(k, t, page);
       },
     },
-    ...smallFaultSteps(pc, faultin_page_return),
+    ...smallFaultSteps(f, pc, faultin_page_return),
   };
 }

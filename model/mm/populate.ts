@@ -16,15 +16,16 @@
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_GUP, L_IDX, L_VMA } from "../kernel.js";
 import { VM_SHARED, VM_WRITE } from "../layout.js";
-import { BLOCKED, type Step } from "../types.js";
-import { FOLL_FORCE, FOLL_GET, FOLL_WRITE, GUP_STEPS, gupSteps, seed_foll_flags, type GupStep } from "./gup.js";
+import { BLOCKED } from "../types.js";
+import { FOLL_FORCE, FOLL_GET, FOLL_WRITE, gupStepNames, gupSteps, seed_foll_flags } from "./gup.js";
+import type { Pc, SmallFault, StepDef } from "./memory.js";
 import { folio_put } from "./page_alloc.js";
 import { lock_mm_and_find_vma } from "./vma.js";
 
-export type PopulateStep = "__mm_populate" | GupStep | "__mlock_vma_pages_range";
-export const POPULATE_STEPS: readonly PopulateStep[] = ["__mm_populate", ...GUP_STEPS, "__mlock_vma_pages_range"];
-
-type StepDef = Omit<Step, "label"> & { label?: string };
+/** The steps of populating a VMA: __mm_populate, __get_user_pages's, __mlock_vma_pages_range. */
+export function populateStepNames(f: SmallFault): string[] {
+  return ["__mm_populate", ...gupStepNames(f), "__mlock_vma_pages_range"];
+}
 
 /** How the operation ends once the pages are done and mmap_lock is dropped; `failed`: -EFAULT. */
 export type PopulateEnd = (k: Kernel, t: number, failed: boolean) => number;
@@ -53,7 +54,7 @@ function release(k: Kernel, t: number): void {
   k.set_local(t, L_FLAGS, 0);
 }
 
-export function populateSteps(pc: Record<PopulateStep, number>, end: PopulateEnd): Record<PopulateStep, StepDef> {
+export function populateSteps(f: SmallFault, pc: Pc, end: PopulateEnd): Record<string, StepDef> {
   const next_page = (k: Kernel, t: number): number => {
     const idx = k.local(t, L_IDX) + 1;
     if (idx < k.vm_nr_pages(k.local(t, L_VMA))) {
@@ -82,7 +83,7 @@ export function populateSteps(pc: Record<PopulateStep, number>, end: PopulateEnd
         return pc.follow_page;
       },
     },
-    ...gupSteps(pc, {
+    ...gupSteps(f, pc, {
       page(k, t, g) {
         if (!(k.local(t, L_FLAGS) & FOLL_GET)) return next_page(k, t);
         k.set_local(t, L_GUP, g);

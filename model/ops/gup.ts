@@ -10,12 +10,11 @@
  */
 import { L_FLAGS, L_GUP, L_IDX, L_VMA } from "../kernel.js";
 import type { Kernel } from "../kernel.js";
-import { FOLL_FORCE, FOLL_GET, FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, GUP_STEPS, gup_vma_permits, gupSteps, seed_foll_flags, type GupStep } from "../mm/gup.js";
+import { FOLL_FORCE, FOLL_GET, FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, gup_vma_permits, gupStepNames, gupSteps, seed_foll_flags } from "../mm/gup.js";
+import type { SmallFault } from "../mm/memory.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
-
-type GupOpStep = "mmap_read_lock" | GupStep | "access_remote_vm" | "unpin_user_page";
 
 function finish(k: Kernel, t: number, result: number): number {
   k.set_local(t, L_GUP, 0);
@@ -33,9 +32,10 @@ function write_page(k: Kernel, t: number, g: number): boolean {
   return true;
 }
 
-export const gup4k = procedure<GupOpStep>(
+export const gup4k = (f: SmallFault) =>
+  procedure<string>(
   "gup4k",
-  ["mmap_read_lock", ...GUP_STEPS, "access_remote_vm", "unpin_user_page"],
+  ["mmap_read_lock", ...gupStepNames(f), "access_remote_vm", "unpin_user_page"],
   (pc) => ({
     mmap_read_lock: {
       fn: "__get_user_pages_locked",
@@ -58,7 +58,7 @@ export const gup4k = procedure<GupOpStep>(
         return pc.follow_page;
       },
     },
-    ...gupSteps(pc, {
+    ...gupSteps(f, pc, {
       page(k, t, g) {
         k.set_local(t, L_GUP, g);
         if (!(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;

@@ -1,5 +1,14 @@
-/** The operations a scenario can name, each the procedure that models its kernel path. */
+/**
+ * The operations a scenario can name, each the procedure that models its kernel path, built for
+ * a variant: where the variant follows another kernel's version of a whole function, it is
+ * resolved here, once, to that era's implementation (model/README: "The mm model").
+ */
 import { hugetlbFault } from "../hugetlb/fault.js";
+import { ext4_dax_vm_ops } from "../mm/dax.js";
+import { ext2_dax_vm_ops } from "../mm/dax.v4.0.js";
+import { generic_file_vm_ops } from "../mm/filemap.js";
+import { smallFault } from "../mm/memory.js";
+import { shmem_anon_vm_ops } from "../mm/shmem.js";
 import type { Procedure } from "../types.js";
 import { access4k } from "./access.js";
 import { exitMmap } from "./exit.js";
@@ -16,8 +25,24 @@ import { mmap4k } from "./mmap4k.js";
 import { mprotect } from "./mprotect.js";
 import { munmap } from "./munmap.js";
 import { unlink } from "./unlink.js";
+import { VARIANTS, type Variant } from "../variant.js";
 
-export const OPERATIONS: Readonly<Record<string, Procedure>> = {
+const built = new WeakMap<Variant, Readonly<Record<string, Procedure>>>();
+
+/** The procedures of every operation, as `variant` has them. */
+export function operations(variant: Variant): Readonly<Record<string, Procedure>> {
+  let ops = built.get(variant);
+  if (!ops) built.set(variant, (ops = build(variant)));
+  return ops;
+}
+
+function build(variant: Variant): Readonly<Record<string, Procedure>> {
+  const fault4k = smallFault({
+    shmem: shmem_anon_vm_ops,
+    file: generic_file_vm_ops,
+    dax: variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops,
+  });
+  return {
   mmap,
   fault: hugetlbFault,
   munmap,
@@ -27,12 +52,16 @@ export const OPERATIONS: Readonly<Record<string, Procedure>> = {
   ftruncate,
   punch_hole: fallocatePunchHole,
   unlink,
-  mmap4k,
-  access4k,
-  mlock4k,
-  munlock4k,
-  gup4k,
+  mmap4k: mmap4k(fault4k),
+  access4k: access4k(fault4k),
+  mlock4k: mlock4k(fault4k),
+  munlock4k: munlock4k(fault4k),
+  gup4k: gup4k(fault4k),
   dontneed4k,
   ftruncate4k,
   madvise_dontneed: madviseDontneed,
 };
+}
+
+/** Today's procedures, by operation name: the scenario loader's list of what a scenario can name. */
+export const OPERATIONS = operations(VARIANTS[0]!);

@@ -7,7 +7,8 @@
  */
 import type { Kernel } from "../kernel.js";
 import { VM_LOCKED } from "../layout.js";
-import { POPULATE_STEPS, populateSteps, get_user_pages_locked, type PopulateStep } from "../mm/populate.js";
+import type { Pc, SmallFault } from "../mm/memory.js";
+import { populateStepNames, populateSteps, get_user_pages_locked } from "../mm/populate.js";
 import { find_vma, set_vm_flags } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
@@ -28,18 +29,17 @@ function unlock_done(k: Kernel, t: number): number {
   return DONE;
 }
 
-type MlockStep = "mlock_fixup" | PopulateStep;
-
 /**
  * do_mlock for mlock and munlock alike: mmap_lock for write and the VMA, then `fixup` (the
  * VM_LOCKED change and what follows it), then the populate steps, which end with `end`.
  */
 function mlockProcedure(
   name: string,
-  fixup: (k: Kernel, t: number, vma: number, flags: number, pc: Record<MlockStep, number>) => number,
+  fixup: (k: Kernel, t: number, vma: number, flags: number, pc: Pc) => number,
   end: (k: Kernel, t: number, failed: boolean) => number,
 ) {
-  return procedure<MlockStep>(name, ["mlock_fixup", ...POPULATE_STEPS], (pc) => ({
+  return (f: SmallFault) =>
+    procedure<string>(name, ["mlock_fixup", ...populateStepNames(f)], (pc) => ({
     mlock_fixup: {
       fn: "mlock_fixup",
       label: "do_mlock:mlock_fixup",
@@ -51,7 +51,7 @@ function mlockProcedure(
         return fixup(k, t, vma, k.vm_flags(vma), pc);
       },
     },
-    ...populateSteps(pc, end),
+    ...populateSteps(f, pc, end),
   }));
 }
 
