@@ -16,7 +16,7 @@ import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/
 import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { folio_put } from "../mm/page_alloc.js";
-import { alloc_hugetlb_folio } from "./pool.js";
+import { alloc_hugetlb_folio } from "./alloc.js";
 import { restore_reserve_on_error, vma_needs_reservation } from "./reserve.js";
 import { hugetlb_vma_lock_exists, hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
 

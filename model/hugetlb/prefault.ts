@@ -9,7 +9,7 @@ import type { Kernel } from "../kernel.js";
 import { PG_ANON, VM_WRITE } from "../layout.js";
 import { make_huge_pte } from "../mm/pte.js";
 import { unmap_hugepage_range } from "../mm/unmap.js";
-import { alloc_hugetlb_folio } from "./pool.js";
+import { alloc_hugetlb_folio } from "./alloc.js";
 
 /** False when the pool runs out: what was mapped is unmapped again and mmap fails (-ENOMEM). */
 export function hugetlb_prefault(k: Kernel, vma: number): boolean {
