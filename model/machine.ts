@@ -31,8 +31,7 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
     readonly variant: Variant,
   ) {
     super();
-    const ops = operations(variant);
-    const resolve = (op: OpCall): OpCall => ({ ...op, procedure: ops[op.op] ?? op.procedure });
+    const resolve = (op: OpCall): OpCall => this.resolve(op);
     this.cfg = cfg = {
       ...cfg,
       setup: cfg.setup.map((b) => ({ ...b, ops: b.ops.map(resolve) })),
@@ -46,6 +45,12 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
       return { op: base + S.TH_OP, pc: base + S.TH_PC, from: base + S.TH_LOCALS, to: base + S.THREAD_SIZE };
     });
     this.forker = cfg.processes.map((_, p) => cfg.threads.findIndex((th) => th.ops.some((op) => op.op === "fork" && op.child === p)));
+  }
+
+  /** The call with the procedure this machine's variant builds for its operation. */
+  resolve(op: OpCall): OpCall {
+    const procedure = operations(this.variant)[op.op] ?? op.procedure;
+    return procedure === op.procedure ? op : { ...op, procedure };
   }
 
   get stateWords(): number {
@@ -85,7 +90,7 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
    */
   runToCompletion(k: Kernel, op: OpCall): number {
     const base = k.L.thread(k.L.setupThread);
-    k.setupOps = [op];
+    k.setupOps = [this.resolve(op)];
     k.w_fill(base, base + S.THREAD_SIZE, 0);
     for (let guard = 0; ; guard++) {
       if (guard > 10_000) throw new ModelError(`operation ${op.text} does not finish`);

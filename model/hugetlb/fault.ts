@@ -6,11 +6,14 @@
  * step. The VMA lock (hugetlb_vma_lock_read, right after the fault mutex) is taken in the step
  * that takes the mutex: nothing happens in between, and its only writer here, a zap of the
  * same mm, never waits for a fault mutex, so waiting for both at once hides no interleaving.
- * Follows mm/hugetlb.c of v6.18; where a seed differs, the variant flag says so.
+ * Follows mm/hugetlb.c of v6.18. A variant that follows another version of a whole function
+ * gives its own (HugetlbFaultEra: seed 000's in fault.v2.6.5.ts); a driver's VM_HUGETLB VMA
+ * faults through its own vm_ops (HugeVmOperations: seed 002's drivers/char/page.ts).
  */
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
+import type { Pc, StepDef } from "../mm/memory.js";
 import { huge_pte_mkwrite, huge_pte_write, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
 import { lock_mm_and_find_vma } from "../mm/vma.js";
@@ -37,8 +40,37 @@ function fault_file(k: Kernel, t: number): number {
 function fault_addr(k: Kernel, t: number): number {
   return k.op(t).addr;
 }
+/**
+ * What a variant's era of mm/hugetlb.c decides in the fault: what an empty pte's fault does, and
+ * how hugetlb_wp (once hugetlb_cow, hugepage_cow) copies.
+ */
+export interface HugetlbFaultEra {
+  /** The fault of an empty pte, under the fault mutex (hugetlb_no_page today). */
+  no_page(k: Kernel, t: number, pc: Pc): number;
+  readonly cow: HugetlbCow;
+}
+
+/** hugetlb_wp's era: whether the old page is reused in place, and what a failed copy returns. */
+export interface HugetlbCow {
+  reuse(k: Kernel, vma: number, old: number): boolean;
+  readonly oom: number;
+}
+
+/**
+ * The vm_ops of a VM_HUGETLB VMA that a driver, not hugetlbfs, set up (seed 002's
+ * /dev/page-huge): its fault, cut into steps, which the fault procedure runs instead of
+ * hugetlb_fault's.
+ */
+export interface HugeVmOperations {
+  readonly name: string;
+  readonly steps: readonly string[];
+  /** The first step of the driver's fault. */
+  fault(pc: Pc): number;
+  build(pc: Pc): Record<string, StepDef>;
+}
+
 /** The fault mutex, then hugetlb_vma_lock_read: false means the step is blocked. */
-function fault_mutex_lock(k: Kernel, t: number): boolean {
+export function fault_mutex_lock(k: Kernel, t: number): boolean {
   return k.hugetlb_fault_mutex_lock(fault_file(k, t), k.local(t, L_IDX), t) && hugetlb_vma_lock_read(k, k.local(t, L_VMA), t);
 }
 /** hugetlb_vma_unlock_read, then the fault mutex. */
@@ -54,7 +86,7 @@ function clear_locals(k: Kernel, t: number): void {
  * The end of hugetlb_fault: unlock the page, the VMA lock, the fault mutex and mmap_lock.
  * `retry` is a fault that returned 0 after a race: the access is retried from the start.
  */
-function fault_return(k: Kernel, t: number, result: number, retry = false): number {
+export function fault_return(k: Kernel, t: number, result: number, retry = false): number {
   const locked = k.local(t, L_LOCKED);
   if (locked) k.unlock(k.folio_lock_word(locked));
   if (k.local(t, L_VMA)) fault_mutex_unlock(k, t);
@@ -102,7 +134,7 @@ function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number): void {
  * hugetlb_no_page, up to the PTL: page-cache lookup, i_size check, allocation, and for a shared
  * mapping hugetlb_add_to_page_cache. Runs in the step that took the fault mutex.
  */
-function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+function hugetlb_no_page(k: Kernel, t: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -133,7 +165,7 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): n
  * alloc_hugetlb_folio failed. Today hugetlb_pte_stable retries the access if the pte changed
  * meanwhile; the 2006 code (no fault mutex) returned SIGBUS at once.
  */
-function hugetlb_no_page_oom(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+function hugetlb_no_page_oom(k: Kernel, t: number, pc: Pc): number {
   if (k.variant.faultMutex === "none") return fault_return(k, t, Result.SIGBUS);
   // The failed allocation changed nothing: vma_needs_reservation still says what it said.
   if (vma_needs_reservation(k, k.local(t, L_VMA), fault_addr(k, t))) k.set_local(t, L_FLAGS, FAULT_MAP_CHG_NEEDED);
@@ -141,7 +173,7 @@ function hugetlb_no_page_oom(k: Kernel, t: number, pc: Record<FaultStep, number>
 }
 
 /** hugetlb_no_page once alloc_hugetlb_folio has given page g. */
-function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Record<FaultStep, number>): number {
+function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -171,7 +203,7 @@ function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Record<Fault
  * belongs to the page cache, so RestoreReserve is cleared. -EEXIST (only possible without the
  * fault mutex): give our page back and look again.
  */
-function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -198,10 +230,23 @@ function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Record<FaultStep, n
 }
 
 /**
+ * hugetlb_wp (v6.18): retry_avoidcopy, the only mapper of an anonymous page reuses it in place
+ * (before "mm/hugetlb: do not use a page in page cache for cow optimization", 2013, any page
+ * mapped once: the bug-cow-reuses-pagecache-page toggle); a failed copy is vmf_error: SIGBUS.
+ */
+export const hugetlb_wp_cow: HugetlbCow = {
+  reuse: (k, _vma, old) => k.page_mapcount(old) === 1 && (k.page_test(old, PG_ANON) || k.variant.wpReuseIgnoresAnon),
+  oom: Result.SIGBUS,
+};
+
+/** Today's hugetlb_fault: an empty pte goes to hugetlb_no_page, a COW to hugetlb_wp. */
+export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: hugetlb_no_page, cow: hugetlb_wp_cow };
+
+/**
  * hugetlb_wp, entered with the PTL held and the pte read-only. Returns the next pc, or DONE
  * after fault_return. May drop the PTL to allocate the copy (then the next step retakes it).
  */
-function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+export function hugetlb_wp(k: Kernel, t: number, pc: Pc, cow: HugetlbCow): number {
   const p = k.op(t).proc;
   const addr = fault_addr(k, t);
   const vma = k.local(t, L_VMA);
@@ -212,13 +257,7 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
     return fault_return(k, t, Result.OK);
   }
   const old = pte_page(pte);
-  // retry_avoidcopy: the only mapper of an anonymous page reuses it in place.
-  // Seed 000's hugepage_cow and seed 002's hugetlb_cow: "If no-one else is actually using this
-  // page" — page_count() == 1.
-  const reuse = k.variant.hugetlbPrefault || k.vm_flags(vma) & VM_PAGE_HUGE_DEV
-    ? k.page_ref(old) === 1
-    : k.page_mapcount(old) === 1 && (k.page_test(old, PG_ANON) || k.variant.wpReuseIgnoresAnon);
-  if (reuse) {
+  if (cow.reuse(k, vma, old)) {
     k.set_pte(p, addr, huge_pte_mkwrite(pte));
     k.unlock(k.ptl(p));
     return fault_return(k, t, Result.OK);
@@ -242,38 +281,22 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
     }
     folio_put(k, old);
     k.set_local(t, L_PAGE, 0);
-    // hugetlb_cow of 2007 said VM_FAULT_OOM; today's hugetlb_wp says vmf_error: SIGBUS.
-    return fault_return(k, t, k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? Result.ENOMEM : Result.SIGBUS);
+    return fault_return(k, t, cow.oom);
   }
   k.set_local(t, L_NEW, copy);
   return pc.wp_pte_same;
 }
 
-type FaultStep =
-  | "mmap_read_lock"
-  | "page_fault"
-  | "page_fault_pte_none"
-  | "page_fault_cow"
-  | "fault_mutex"
-  | "hugetlb_add_to_page_cache"
-  | "find_lock_page"
-  | "ptl"
-  | "i_mmap_lock_read"
-  | "pte_stable"
-  | "wp_ptl"
-  | "wp_pte_same"
-  | "unmap_ref_private"
-  | "wp_mutex_relock"
-  | "wp_ptl_relock";
-
-/** The user-visible page fault on a hugetlb VMA: handle_mm_fault → hugetlb_fault. */
-export const hugetlbFault = procedure<FaultStep>(
+/**
+ * The user-visible page fault on a hugetlb VMA: handle_mm_fault → hugetlb_fault, as `era` has
+ * it, or the fault of a driver's VMA through its vm_ops (`dev`, a variant that has one).
+ */
+export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null) =>
+  procedure<string>(
   "fault",
   [
     "mmap_read_lock",
-    "page_fault",
-    "page_fault_pte_none",
-    "page_fault_cow",
+    ...(dev?.steps ?? []),
     "fault_mutex",
     "hugetlb_add_to_page_cache",
     "find_lock_page",
@@ -287,6 +310,7 @@ export const hugetlbFault = procedure<FaultStep>(
     "wp_ptl_relock",
   ],
   (pc) => ({
+    ...dev?.build(pc),
     mmap_read_lock: {
       fn: "lock_mm_and_find_vma",
       reads: ["vma"],
@@ -302,70 +326,8 @@ export const hugetlbFault = procedure<FaultStep>(
         k.set_local(t, L_VMA, vma);
         k.set_local(t, L_IDX, k.vma_hugecache_offset(vma, op.addr));
         k.set_local(t, L_FAULT_PTE, k.L.pte(op.proc, op.addr) + 1);
-        return k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? pc.page_fault : pc.fault_mutex;
-      },
-    },
-    // Seed 002's /dev/page-huge fault handler, exactly as posted (drivers/char/page.c).
-    page_fault: {
-      fn: "page_fault",
-      label: "page_fault:mutex_lock",
-      reads: ["pte"],
-      writes: ["fault_mutex", "pool", "page", "vma"],
-      run(k, t) {
-        if (!fault_mutex_lock(k, t)) return BLOCKED;
-        const op = k.op(t);
-        const entry = k.pte(op.proc, op.addr);
-        k.set_local(t, L_ORIG_PTE, entry);
-        if (entry) return pc.page_fault_cow;
-        const vma = k.local(t, L_VMA);
-        const g = alloc_hugetlb_folio(k, vma, op.addr, true);
-        if (!g) {
-          // "if (!page) return VM_FAULT_OOM;" — with hugetlb_instantiation_mutex still held.
-          k.up_read(k.mmap_lock(op.proc), t);
-          k.set_result(t, Result.ENOMEM);
-          return DONE;
-        }
-        k.vmf_anon_prepare(vma);
-        k.page_set(g, PG_ANON);
-        k.set_local(t, L_PAGE, g);
-        return pc.page_fault_pte_none;
-      },
-    },
-    page_fault_pte_none: {
-      fn: "page_fault",
-      label: "page_fault:pte_none",
-      reads: ["pte"],
-      writes: ["ptl", "pte", "page"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const g = k.local(t, L_PAGE);
-        k.set_local(t, L_PAGE, 0);
-        if (k.pte(op.proc, op.addr)) {
-          // "if (!pte_none(*ptep)) goto out;" — the new page is neither mapped nor freed.
-          k.unlock(k.ptl(op.proc));
-          return fault_return(k, t, Result.OK);
-        }
-        k.add_mapcount(g, 1);
-        // make_huge_pte(vma, page, 0): read-only, so a write comes back as a COW fault.
-        k.set_pte(op.proc, op.addr, make_huge_pte(g, false));
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.OK, op.write);
-      },
-    },
-    page_fault_cow: {
-      fn: "page_fault",
-      label: "page_fault:pte_same",
-      reads: ["pte", "page"],
-      writes: ["ptl", "pte", "page", "pool"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const entry = k.local(t, L_ORIG_PTE);
-        // "Check for a racing update before calling hugetlb_cow"
-        if (k.pte(op.proc, op.addr) === entry && op.write && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc);
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.OK);
+        // vma->vm_ops: a driver's VMA faults through its own.
+        return dev && k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? dev.fault(pc) : pc.fault_mutex;
       },
     },
     fault_mutex: {
@@ -377,8 +339,7 @@ export const hugetlbFault = procedure<FaultStep>(
         const op = k.op(t);
         const entry = k.pte(op.proc, op.addr);
         k.set_local(t, L_ORIG_PTE, entry);
-        // Seed 000 prefaults every page at mmap: a fault on an empty pte is a SIGBUS there.
-        if (!entry) return k.variant.hugetlbPrefault ? fault_return(k, t, Result.SIGBUS) : hugetlb_no_page(k, t, pc);
+        if (!entry) return era.no_page(k, t, pc);
         if (op.write && !huge_pte_write(entry)) {
           if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
           return pc.wp_ptl;
@@ -431,7 +392,7 @@ export const hugetlbFault = procedure<FaultStep>(
         k.set_local(t, L_PAGE, 0); // the allocation's (or lookup's) reference is now the pte's
         k.set_local(t, L_ORIG_PTE, pte);
         // A private write goes straight on to hugetlb_wp, without a second fault.
-        if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc);
+        if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc, era.cow);
         k.unlock(k.ptl(op.proc));
         return fault_return(k, t, Result.OK);
       },
@@ -478,7 +439,7 @@ export const hugetlbFault = procedure<FaultStep>(
           k.unlock(k.ptl(op.proc));
           return fault_return(k, t, Result.OK, true);
         }
-        return hugetlb_wp(k, t, pc);
+        return hugetlb_wp(k, t, pc, era.cow);
       },
     },
     wp_pte_same: {
@@ -554,7 +515,7 @@ export const hugetlbFault = procedure<FaultStep>(
           k.unlock(k.ptl(op.proc));
           return fault_return(k, t, Result.OK);
         }
-        return hugetlb_wp(k, t, pc);
+        return hugetlb_wp(k, t, pc, era.cow);
       },
     },
   }),

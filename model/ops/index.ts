@@ -3,7 +3,10 @@
  * a variant: where the variant follows another kernel's version of a whole function, it is
  * resolved here, once, to that era's implementation (model/README: "The mm model").
  */
-import { hugetlbFault } from "../hugetlb/fault.js";
+import { page_huge_vm_ops, page_mmap } from "../drivers/char/page.js";
+import { hugetlb_fault_v6_18, hugetlbFault } from "../hugetlb/fault.js";
+import { handle_hugetlb_mm_fault } from "../hugetlb/fault.v2.6.5.js";
+import { hugetlb_prefault } from "../hugetlb/prefault.v2.6.5.js";
 import { ext4_dax_vm_ops } from "../mm/dax.js";
 import { ext2_dax_vm_ops } from "../mm/dax.v4.0.js";
 import { generic_file_vm_ops } from "../mm/filemap.js";
@@ -42,9 +45,12 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     file: generic_file_vm_ops,
     dax: variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops,
   });
+  // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.
+  const seed000 = variant.hugetlbPrefault;
+  const device = variant.hugepageCharDevice;
   return {
-  mmap,
-  fault: hugetlbFault,
+  mmap: mmap({ hugetlb_prefault: seed000 ? hugetlb_prefault : null, page_mmap: device ? page_mmap : null }),
+  fault: hugetlbFault(seed000 ? handle_hugetlb_mm_fault : hugetlb_fault_v6_18, device ? page_huge_vm_ops : null),
   munmap,
   mprotect,
   fork,

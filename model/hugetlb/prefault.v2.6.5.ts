@@ -1,5 +1,5 @@
 /**
- * hugetlb_prefault, as seed 000 (2004) has it: mmap instantiates every page of a hugetlb VMA at
+ * hugetlb_prefault, as seed 000 (2004, against 2.6.5) has it, called by hugetlbfs_file_mmap: mmap instantiates every page of a hugetlb VMA at
  * once — a shared mapping's from the page cache (or new ones added to it), a private mapping's
  * as anonymous pages of its own, writable if the VMA is — so that a big program learns at mmap,
  * not halfway through its run, that the pool is too small. There are no reservations; the only
