@@ -45,7 +45,7 @@ export const VM_FAULT_SIGBUS = 2;
 export type FaultReturn = (k: Kernel, t: number, vm_fault: number) => number;
 
 /** The steps of mm/memory.c's own 4 KiB fault code; a VMA's ->fault brings its own. */
-const MEMORY_FAULT_STEPS: readonly string[] = ["do_anonymous_page", "finish_fault", "do_cow_fault", "do_wp_page", "cow_user_page", "wp_page_copy"];
+const MEMORY_FAULT_STEPS: readonly string[] = ["do_anonymous_page", "finish_fault", "do_cow_fault", "do_wp_page", "wp_page_copy"];
 
 /** A fault procedure's pcs, by step name: mm/memory.c's, and those of the vm_ops it can reach. */
 export type Pc = Readonly<Record<string, number>>;
@@ -79,13 +79,14 @@ export interface VmOpsTables {
 /** The 4 KiB fault of one built model: its vm_ops and every step a fault can reach through them. */
 export interface SmallFault {
   readonly vm_ops: VmOpsTables;
+  readonly wp: WpEra;
   readonly steps: readonly string[];
 }
 
-export function smallFault(vm_ops: VmOpsTables): SmallFault {
-  const steps = [...MEMORY_FAULT_STEPS];
+export function smallFault(vm_ops: VmOpsTables, wp: WpEra): SmallFault {
+  const steps = [...MEMORY_FAULT_STEPS, ...wp.steps];
   for (const ops of [vm_ops.shmem, vm_ops.file, vm_ops.dax]) for (const s of ops.steps) if (!steps.includes(s)) steps.push(s);
-  return { vm_ops, steps };
+  return { vm_ops, wp, steps };
 }
 
 /** vma->vm_ops of a 4 KiB VMA that is not anonymous. */
@@ -268,7 +269,7 @@ export function fault_sigbus(k: Kernel, t: number, ret: FaultReturn): number {
 }
 
 /** wp_page_reuse: the pte becomes writable where the VMA allows it (maybe_mkwrite). */
-function wp_page_reuse(k: Kernel, t: number): void {
+export function wp_page_reuse(k: Kernel, t: number): void {
   const vma = k.local(t, L_VMA);
   if (k.vm_flags(vma) & VM_WRITE) set_fault_pte(k, t, pte_mkwrite(k.local(t, L_ORIG_PTE)));
 }
@@ -282,71 +283,63 @@ function wp_can_reuse_anon_folio(k: Kernel, g: number): boolean {
   return k.page_ref(g) === 1 && k.a[k.folio_lock_word(g)] === 0;
 }
 
-/**
- * reuse_swap_page (seed 001's kernel): reuse an anonymous page mapped at most once, whatever other
- * references it has. do_wp_page took the page lock around it with trylock_page, which nothing can
- * hold here: no path of the model keeps an anonymous page locked across a step.
- */
-function reuse_swap_page(k: Kernel, t: number, g: number): boolean {
-  k.lock_uncontended(k.folio_lock_word(g), t, "page lock of an anonymous page in do_wp_page");
-  const reuse = k.page_mapcount(g) <= 1;
-  k.unlock(k.folio_lock_word(g));
-  return reuse;
+/** The PTL dropped, the fault ends: what do_wp_page returns when it reused the page. */
+export function wp_unlock(k: Kernel, t: number, ret: FaultReturn, vm_fault: number): number {
+  k.unlock(ptl(k, t));
+  return fault_done(k, t, ret, vm_fault);
 }
 
 /**
- * do_wp_page, entered with the PTL held and the pte as the fault saw it. Reuses the page in
- * place or drops the PTL for wp_page_copy (taking a reference on the old page, none on the zero
- * page). Returns the next pc.
+ * "Ok, we need to copy. Oh, well..": do_wp_page keeps a reference on the old page (none on the
+ * zero page) and drops the PTL.
  */
-function do_wp_page(k: Kernel, t: number, pc: Pc, ret: FaultReturn): number {
-  const vma = k.local(t, L_VMA);
-  const orig = k.local(t, L_ORIG_PTE);
-  const unshare = (k.local(t, L_FLAGS) & FAULT_FLAG_UNSHARE) !== 0;
-  const page = vm_normal_page(orig);
-  const flags = k.vm_flags(vma);
-  const unlock = (vm_fault: number) => {
-    k.unlock(ptl(k, t));
-    return fault_done(k, t, ret, vm_fault);
-  };
-  if (k.variant.cowReuse === "PageAnonExclusive") {
-    // Shared mapping: shmem has no ->page_mkwrite, so wp_page_shared just reuses the page.
-    if (flags & VM_SHARED) {
-      wp_page_reuse(k, t);
-      return unlock(0);
-    }
-    if (page && k.page_test(page, PG_ANON)) {
-      let exclusive = k.page_test(page, PG_ANON_EXCLUSIVE);
-      if (!exclusive && wp_can_reuse_anon_folio(k, page)) {
-        k.page_set(page, PG_ANON_EXCLUSIVE); // folio_move_anon_rmap
-        exclusive = true;
-      }
-      if (exclusive) {
-        if (!unshare) wp_page_reuse(k, t);
-        return unlock(0);
-      }
-    }
-  } else {
-    // 2.6.31: no page (the zero page) in a shared writable mapping is reused, else copied; an
-    // anonymous page mapped once is reused; a shared writable mapping reuses its page.
-    const sharedWritable = (flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE);
-    const reuse = page ? (k.page_test(page, PG_ANON) ? reuse_swap_page(k, t, page) : sharedWritable) : sharedWritable;
-    if (reuse) {
-      wp_page_reuse(k, t);
-      return unlock(VM_FAULT_WRITE);
-    }
-  }
-  // Ok, we need to copy. Oh, well..
+export function wp_page_copy_get(k: Kernel, t: number, page: number): void {
   if (page) {
     k.folio_get(page);
     k.set_local(t, L_PAGE, page);
   }
   k.unlock(ptl(k, t));
-  // Seed 001's do_wp_page ("gotten:") allocates and copies after the PTL is dropped, in a step of
-  // its own: what it copies from the user address can change meanwhile.
-  if (k.variant.cowCopy === "cow_user_page") return pc.cow_user_page;
+}
+
+/**
+ * do_wp_page (v6.18), entered with the PTL held and the pte as the fault saw it. Reuses the page
+ * in place or drops the PTL for wp_page_copy. Returns the next pc.
+ */
+function do_wp_page(k: Kernel, t: number, pc: Pc, ret: FaultReturn): number {
+  const unshare = (k.local(t, L_FLAGS) & FAULT_FLAG_UNSHARE) !== 0;
+  const page = vm_normal_page(k.local(t, L_ORIG_PTE));
+  // Shared mapping: shmem has no ->page_mkwrite, so wp_page_shared just reuses the page.
+  if (k.vm_flags(k.local(t, L_VMA)) & VM_SHARED) {
+    wp_page_reuse(k, t);
+    return wp_unlock(k, t, ret, 0);
+  }
+  if (page && k.page_test(page, PG_ANON)) {
+    let exclusive = k.page_test(page, PG_ANON_EXCLUSIVE);
+    if (!exclusive && wp_can_reuse_anon_folio(k, page)) {
+      k.page_set(page, PG_ANON_EXCLUSIVE); // folio_move_anon_rmap
+      exclusive = true;
+    }
+    if (exclusive) {
+      if (!unshare) wp_page_reuse(k, t);
+      return wp_unlock(k, t, ret, 0);
+    }
+  }
+  wp_page_copy_get(k, t, page);
   return wp_page_copy_alloc(k, t, pc);
 }
+
+/**
+ * The era of mm/memory.c's write fault: do_wp_page, entered with the PTL held after pte_same,
+ * and the steps of its own it goes on to (seed 001's cow_user_page).
+ */
+export interface WpEra {
+  do_wp_page(k: Kernel, t: number, pc: Pc, ret: FaultReturn): number;
+  readonly steps: readonly string[];
+  build(pc: Pc, ret: FaultReturn): Record<string, StepDef>;
+}
+
+/** Today's: PageAnonExclusive and wp_page_copy (the copy is made in the step that drops the PTL). */
+export const do_wp_page_v6_18: WpEra = { do_wp_page, steps: [], build: () => ({}) };
 
 /**
  * wp_page_copy up to the PTL (today): anon_vma_prepare, then the new page, zeroed for the zero
@@ -382,6 +375,7 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
     ...f.vm_ops.shmem.build(pc, ret),
     ...f.vm_ops.file.build(pc, ret),
     ...f.vm_ops.dax.build(pc, ret),
+    ...f.wp.build(pc, ret),
     do_anonymous_page: {
       fn: "do_anonymous_page",
       label: "do_anonymous_page:pte_offset_map_lock",
@@ -471,26 +465,7 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
           k.unlock(ptl(k, t));
           return fault_done(k, t, ret, 0);
         }
-        return do_wp_page(k, t, pc, ret);
-      },
-    },
-    cow_user_page: {
-      fn: "do_wp_page",
-      label: "do_wp_page:cow_user_page",
-      reads: ["pte", "page"],
-      writes: ["page"],
-      run(k, t) {
-        // anon_vma_prepare, alloc_page_vma, cow_user_page(new_page, old_page). With no old page
-        // (the zero pte: vm_normal_page returned NULL) it copies from the user address, reading
-        // whatever the mm maps there now; a failed read (nothing mapped) fills it with zeroes.
-        const old = k.local(t, L_PAGE);
-        k.vmf_anon_prepare(k.local(t, L_VMA));
-        const now = fault_pte(k, t);
-        const content = old ? k.page_content(old) : now ? k.page_content(pte_page(now)) : 0;
-        const g = folio_alloc(k);
-        k.set_page_content(g, content);
-        k.set_local(t, L_NEW, g);
-        return pc.wp_page_copy;
+        return f.wp.do_wp_page(k, t, pc, ret);
       },
     },
     wp_page_copy: {

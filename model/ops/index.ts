@@ -10,7 +10,8 @@ import { hugetlb_prefault } from "../hugetlb/prefault.v2.6.5.js";
 import { ext4_dax_vm_ops } from "../mm/dax.js";
 import { ext2_dax_vm_ops } from "../mm/dax.v4.0.js";
 import { generic_file_vm_ops } from "../mm/filemap.js";
-import { smallFault } from "../mm/memory.js";
+import { do_wp_page_v6_18, smallFault } from "../mm/memory.js";
+import { do_wp_page_v2_6_31 } from "../mm/memory.v2.6.31.js";
 import { shmem_anon_vm_ops } from "../mm/shmem.js";
 import type { Procedure } from "../types.js";
 import { access4k } from "./access.js";
@@ -40,11 +41,14 @@ export function operations(variant: Variant): Readonly<Record<string, Procedure>
 }
 
 function build(variant: Variant): Readonly<Record<string, Procedure>> {
-  const fault4k = smallFault({
-    shmem: shmem_anon_vm_ops,
-    file: generic_file_vm_ops,
-    dax: variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops,
-  });
+  const fault4k = smallFault(
+    {
+      shmem: shmem_anon_vm_ops,
+      file: generic_file_vm_ops,
+      dax: variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops,
+    },
+    variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18,
+  );
   // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.
   const seed000 = variant.hugetlbPrefault;
   const device = variant.hugepageCharDevice;
