@@ -17,14 +17,15 @@ import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_GUP, L_IDX, L_VMA } from "../kernel.js";
 import { VM_SHARED, VM_WRITE } from "../layout.js";
 import { BLOCKED } from "../types.js";
-import { FOLL_FORCE, FOLL_GET, FOLL_WRITE, gupStepNames, gupSteps, seed_foll_flags } from "./gup.js";
-import type { Pc, SmallFault, StepDef } from "./memory.js";
+import { FOLL_FORCE, FOLL_GET, FOLL_WRITE, gupStepNames, gupSteps, type GetUserPages } from "./gup.js";
+import { seed_foll_flags } from "./gup.v2.6.31.js";
+import type { Pc, StepDef } from "./memory.js";
 import { folio_put } from "./page_alloc.js";
 import { lock_mm_and_find_vma } from "./vma.js";
 
 /** The steps of populating a VMA: __mm_populate, __get_user_pages's, __mlock_vma_pages_range. */
-export function populateStepNames(f: SmallFault): string[] {
-  return ["__mm_populate", ...gupStepNames(f), "__mlock_vma_pages_range"];
+export function populateStepNames(gup: GetUserPages): string[] {
+  return ["__mm_populate", ...gupStepNames(gup), "__mlock_vma_pages_range"];
 }
 
 /** How the operation ends once the pages are done and mmap_lock is dropped; `failed`: -EFAULT. */
@@ -54,7 +55,7 @@ function release(k: Kernel, t: number): void {
   k.set_local(t, L_FLAGS, 0);
 }
 
-export function populateSteps(f: SmallFault, pc: Pc, end: PopulateEnd): Record<string, StepDef> {
+export function populateSteps(gup: GetUserPages, pc: Pc, end: PopulateEnd): Record<string, StepDef> {
   const next_page = (k: Kernel, t: number): number => {
     const idx = k.local(t, L_IDX) + 1;
     if (idx < k.vm_nr_pages(k.local(t, L_VMA))) {
@@ -83,7 +84,7 @@ export function populateSteps(f: SmallFault, pc: Pc, end: PopulateEnd): Record<s
         return pc.follow_page;
       },
     },
-    ...gupSteps(f, pc, {
+    ...gupSteps(gup, pc, {
       page(k, t, g) {
         if (!(k.local(t, L_FLAGS) & FOLL_GET)) return next_page(k, t);
         k.set_local(t, L_GUP, g);

@@ -10,8 +10,7 @@
  */
 import { L_FLAGS, L_GUP, L_IDX, L_VMA } from "../kernel.js";
 import type { Kernel } from "../kernel.js";
-import { FOLL_FORCE, FOLL_GET, FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, gup_vma_permits, gupStepNames, gupSteps, seed_foll_flags } from "../mm/gup.js";
-import type { SmallFault } from "../mm/memory.js";
+import { FOLL_FORCE, FOLL_PIN, gupStepNames, gupSteps, type GetUserPages } from "../mm/gup.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -32,10 +31,10 @@ function write_page(k: Kernel, t: number, g: number): boolean {
   return true;
 }
 
-export const gup4k = (f: SmallFault) =>
+export const gup4k = (gup: GetUserPages) =>
   procedure<string>(
   "gup4k",
-  ["mmap_read_lock", ...gupStepNames(f), "access_remote_vm", "unpin_user_page"],
+  ["mmap_read_lock", ...gupStepNames(gup), "access_remote_vm", "unpin_user_page"],
   (pc) => ({
     mmap_read_lock: {
       fn: "__get_user_pages_locked",
@@ -44,21 +43,16 @@ export const gup4k = (f: SmallFault) =>
       writes: ["mmap_lock"],
       run(k, t) {
         const op = k.op(t);
-        const vma = lock_mm_and_find_vma(k, t, (v) => op.page < k.vm_nr_pages(v) && gup_vma_permits(k, v, op.write, op.force));
+        const vma = lock_mm_and_find_vma(k, t, (v) => op.page < k.vm_nr_pages(v) && gup.era.check_vma_flags(k, v, op.write, op.force));
         if (vma === BLOCKED) return BLOCKED;
         if (!vma) return finish(k, t, Result.EFAULT);
         k.set_local(t, L_VMA, vma);
         k.set_local(t, L_IDX, op.page);
-        const pin = op.pin && k.variant.gup === "follow_page_pte";
-        const flags =
-          k.variant.gup === "follow_page"
-            ? seed_foll_flags(k, vma, op.write, true, false)
-            : (op.write ? FOLL_WRITE : 0) | (pin ? FOLL_PIN : FOLL_GET) | (op.longterm ? FOLL_LONGTERM : 0);
-        k.set_local(t, L_FLAGS, flags | (op.force ? FOLL_FORCE : 0));
+        k.set_local(t, L_FLAGS, gup.era.gup_flags(k, vma, op) | (op.force ? FOLL_FORCE : 0));
         return pc.follow_page;
       },
     },
-    ...gupSteps(f, pc, {
+    ...gupSteps(gup, pc, {
       page(k, t, g) {
         k.set_local(t, L_GUP, g);
         if (!(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;

@@ -10,6 +10,8 @@ import { hugetlb_prefault } from "../hugetlb/prefault.v2.6.5.js";
 import { ext4_dax_vm_ops } from "../mm/dax.js";
 import { ext2_dax_vm_ops } from "../mm/dax.v4.0.js";
 import { generic_file_vm_ops } from "../mm/filemap.js";
+import { __get_user_pages_v6_18 } from "../mm/gup.js";
+import { __get_user_pages_v2_6_31 } from "../mm/gup.v2.6.31.js";
 import { do_wp_page_v6_18, smallFault } from "../mm/memory.js";
 import { do_wp_page_v2_6_31 } from "../mm/memory.v2.6.31.js";
 import { shmem_anon_vm_ops } from "../mm/shmem.js";
@@ -49,6 +51,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     },
     variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18,
   );
+  const gup = { fault: fault4k, era: variant.gup === "follow_page" ? __get_user_pages_v2_6_31 : __get_user_pages_v6_18 };
   // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.
   const seed000 = variant.hugetlbPrefault;
   const device = variant.hugepageCharDevice;
@@ -62,11 +65,11 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
   ftruncate,
   punch_hole: fallocatePunchHole,
   unlink,
-  mmap4k: mmap4k(fault4k),
+  mmap4k: mmap4k(gup),
   access4k: access4k(fault4k),
-  mlock4k: mlock4k(fault4k),
-  munlock4k: munlock4k(fault4k),
-  gup4k: gup4k(fault4k),
+  mlock4k: mlock4k(gup),
+  munlock4k: munlock4k(gup),
+  gup4k: gup4k(gup),
   dontneed4k,
   ftruncate4k,
   madvise_dontneed: madviseDontneed,

@@ -7,7 +7,8 @@
  */
 import type { Kernel } from "../kernel.js";
 import { VM_LOCKED } from "../layout.js";
-import type { Pc, SmallFault } from "../mm/memory.js";
+import type { GetUserPages } from "../mm/gup.js";
+import type { Pc } from "../mm/memory.js";
 import { populateStepNames, populateSteps, get_user_pages_locked } from "../mm/populate.js";
 import { find_vma, set_vm_flags } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -38,8 +39,8 @@ function mlockProcedure(
   fixup: (k: Kernel, t: number, vma: number, flags: number, pc: Pc) => number,
   end: (k: Kernel, t: number, failed: boolean) => number,
 ) {
-  return (f: SmallFault) =>
-    procedure<string>(name, ["mlock_fixup", ...populateStepNames(f)], (pc) => ({
+  return (gup: GetUserPages) =>
+    procedure<string>(name, ["mlock_fixup", ...populateStepNames(gup)], (pc) => ({
     mlock_fixup: {
       fn: "mlock_fixup",
       label: "do_mlock:mlock_fixup",
@@ -51,7 +52,7 @@ function mlockProcedure(
         return fixup(k, t, vma, k.vm_flags(vma), pc);
       },
     },
-    ...populateSteps(f, pc, end),
+    ...populateSteps(gup, pc, end),
   }));
 }
 

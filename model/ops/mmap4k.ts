@@ -9,7 +9,7 @@ import { L_IDX } from "../kernel.js";
 import type { OpCall } from "../config.js";
 import type { Kernel } from "../kernel.js";
 import { VM_FILE4K, VM_MIXEDMAP, VM_NR_PAGES, VM_SHARED, VM_WRITE } from "../layout.js";
-import type { SmallFault } from "../mm/memory.js";
+import type { GetUserPages } from "../mm/gup.js";
 import { populateStepNames, populateSteps, get_user_pages_locked } from "../mm/populate.js";
 import { shmem_zero_setup } from "../mm/shmem.js";
 import { find_vma_intersection, vma_link, vma_record } from "../mm/vma.js";
@@ -21,8 +21,8 @@ function fileFlags(k: Kernel, op: OpCall): number {
   return VM_FILE4K | (k.cfg.files4k[op.file]!.dax ? VM_MIXEDMAP : 0);
 }
 
-export const mmap4k = (f: SmallFault) =>
-  procedure<string>("mmap4k", ["mmap_region", ...populateStepNames(f)], (pc) => ({
+export const mmap4k = (gup: GetUserPages) =>
+  procedure<string>("mmap4k", ["mmap_region", ...populateStepNames(gup)], (pc) => ({
   mmap_region: {
     fn: "mmap_region",
     reads: ["vma"],
@@ -57,7 +57,7 @@ export const mmap4k = (f: SmallFault) =>
       return pc.__mm_populate;
     },
   },
-  ...populateSteps(f, pc, (k, t) => {
+  ...populateSteps(gup, pc, (k, t) => {
     k.set_local(t, L_IDX, 0);
     k.set_result(t, Result.OK);
     return DONE;
