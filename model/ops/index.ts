@@ -12,6 +12,8 @@ import { ext2_dax_vm_ops } from "../mm/dax.v4.0.js";
 import { generic_file_vm_ops } from "../mm/filemap.js";
 import { __get_user_pages_v6_18 } from "../mm/gup.js";
 import { __get_user_pages_v2_6_31 } from "../mm/gup.v2.6.31.js";
+import { __mm_populate_v6_18 } from "../mm/populate.js";
+import { make_pages_present_v2_6_31 } from "../mm/populate.v2.6.31.js";
 import { do_wp_page_v6_18, smallFault } from "../mm/memory.js";
 import { do_wp_page_v2_6_31 } from "../mm/memory.v2.6.31.js";
 import { shmem_anon_vm_ops } from "../mm/shmem.js";
@@ -52,6 +54,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18,
   );
   const gup = { fault: fault4k, era: variant.gup === "follow_page" ? __get_user_pages_v2_6_31 : __get_user_pages_v6_18 };
+  const pop = { gup, era: variant.populate === "make_pages_present" ? make_pages_present_v2_6_31 : __mm_populate_v6_18 };
   // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.
   const seed000 = variant.hugetlbPrefault;
   const device = variant.hugepageCharDevice;
@@ -65,10 +68,10 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
   ftruncate,
   punch_hole: fallocatePunchHole,
   unlink,
-  mmap4k: mmap4k(gup),
+  mmap4k: mmap4k(pop),
   access4k: access4k(fault4k),
-  mlock4k: mlock4k(gup),
-  munlock4k: munlock4k(gup),
+  mlock4k: mlock4k(pop),
+  munlock4k: munlock4k(pop),
   gup4k: gup4k(gup),
   dontneed4k,
   ftruncate4k,

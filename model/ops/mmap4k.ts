@@ -9,8 +9,7 @@ import { L_IDX } from "../kernel.js";
 import type { OpCall } from "../config.js";
 import type { Kernel } from "../kernel.js";
 import { VM_FILE4K, VM_MIXEDMAP, VM_NR_PAGES, VM_SHARED, VM_WRITE } from "../layout.js";
-import type { GetUserPages } from "../mm/gup.js";
-import { populateStepNames, populateSteps, get_user_pages_locked } from "../mm/populate.js";
+import { populateStepNames, populateSteps, type Populate } from "../mm/populate.js";
 import { shmem_zero_setup } from "../mm/shmem.js";
 import { find_vma_intersection, vma_link, vma_record } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -21,8 +20,8 @@ function fileFlags(k: Kernel, op: OpCall): number {
   return VM_FILE4K | (k.cfg.files4k[op.file]!.dax ? VM_MIXEDMAP : 0);
 }
 
-export const mmap4k = (gup: GetUserPages) =>
-  procedure<string>("mmap4k", ["mmap_region", ...populateStepNames(gup)], (pc) => ({
+export const mmap4k = (pop: Populate) =>
+  procedure<string>("mmap4k", ["mmap_region", ...populateStepNames(pop)], (pc) => ({
   mmap_region: {
     fn: "mmap_region",
     reads: ["vma"],
@@ -49,15 +48,10 @@ export const mmap4k = (gup: GetUserPages) =>
         k.set_result(t, Result.OK);
         return DONE;
       }
-      if (k.variant.populate === "make_pages_present") {
-        get_user_pages_locked(k, t, vma, false);
-        return pc.follow_page;
-      }
-      k.up_write(lock);
-      return pc.__mm_populate;
+      return pop.era.mmap(k, t, vma, pc);
     },
   },
-  ...populateSteps(gup, pc, (k, t) => {
+  ...populateSteps(pop, pc, (k, t) => {
     k.set_local(t, L_IDX, 0);
     k.set_result(t, Result.OK);
     return DONE;
