@@ -79,14 +79,15 @@ export interface VmOpsTables {
 /** The 4 KiB fault of one built model: its vm_ops and every step a fault can reach through them. */
 export interface SmallFault {
   readonly vm_ops: VmOpsTables;
+  readonly anon: AnonEra;
   readonly wp: WpEra;
   readonly steps: readonly string[];
 }
 
-export function smallFault(vm_ops: VmOpsTables, wp: WpEra): SmallFault {
+export function smallFault(vm_ops: VmOpsTables, anon: AnonEra, wp: WpEra): SmallFault {
   const steps = [...MEMORY_FAULT_STEPS, ...wp.steps];
   for (const ops of [vm_ops.shmem, vm_ops.file, vm_ops.dax]) for (const s of ops.steps) if (!steps.includes(s)) steps.push(s);
-  return { vm_ops, wp, steps };
+  return { vm_ops, anon, wp, steps };
 }
 
 /** vma->vm_ops of a 4 KiB VMA that is not anonymous. */
@@ -164,20 +165,35 @@ export function fault_done(k: Kernel, t: number, ret: FaultReturn, vm_fault: num
   return ret(k, t, vm_fault);
 }
 
-/** do_anonymous_page up to the PTL: a zero-page read needs nothing; anything else a zeroed page. */
-function do_anonymous_page(k: Kernel, t: number, pc: Pc): number {
+/**
+ * do_anonymous_page's era: where a read fault may map the zero page, and what it does when, the
+ * PTL taken, the pte is no longer what it saw.
+ */
+export interface AnonEra {
+  zero_page_ok(k: Kernel, vma: number): boolean;
+  zero_pte_changed(k: Kernel, t: number, pc: Pc, ret: FaultReturn): number;
+}
+
+/** do_anonymous_page (v6.18): "Use the zero-page for reads" anywhere; a lost race just returns. */
+export const do_anonymous_page_v6_18: AnonEra = {
+  zero_page_ok: () => true,
+  zero_pte_changed: (k, t, _pc, ret) => fault_done(k, t, ret, 0),
+};
+
+/**
+ * do_anonymous_page up to the PTL: a zero-page read (unless mm_forbids_zeropage, or the era says
+ * not here) needs nothing; anything else, a write included, a zeroed page, mapped writable where
+ * the VMA is.
+ */
+function do_anonymous_page(k: Kernel, t: number, f: SmallFault, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   const write = (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) !== 0;
-  // do_anonymous_page (v6.18): "Use the zero-page for reads" unless mm_forbids_zeropage; seed
-  // 001's do_anon_zeromap only where use_zero_page(vma). Otherwise a read, like a write,
-  // allocates a zeroed page, mapped writable where the VMA is.
-  if (!write && !mm_forbids_zeropage(k) && (k.variant.zeroPage === "is_zero_pfn" || use_zero_page(k, vma)))
-    return pc.do_anonymous_page;
+  if (!write && !mm_forbids_zeropage(k) && f.anon.zero_page_ok(k, vma)) return pc.do_anonymous_page;
   return alloc_anon_folio(k, t, pc);
 }
 
 /** vmf_anon_prepare (anon_vma_prepare), then the zeroed page; the PTL is taken next. */
-function alloc_anon_folio(k: Kernel, t: number, pc: Pc): number {
+export function alloc_anon_folio(k: Kernel, t: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   k.vmf_anon_prepare(vma);
   k.set_local(t, L_NEW, vma_alloc_zeroed_movable_folio(k));
@@ -196,7 +212,7 @@ export function handle_mm_fault(k: Kernel, t: number, f: SmallFault, pc: Pc, fla
   k.set_local(t, L_FLAGS, (k.local(t, L_FLAGS) & ~FAULT_FLAGS) | flags);
   if (!orig) {
     // do_pte_missing: vma_is_anonymous → do_anonymous_page, else do_fault (the file's ->fault).
-    if (k.vma_is_anonymous(vma)) return do_anonymous_page(k, t, pc);
+    if (k.vma_is_anonymous(vma)) return do_anonymous_page(k, t, f, pc);
     return do_fault(k, t, pc, vma_vm_ops(k, f, vma));
   }
   // A present pte: only a write (or an unshare) of a read-only one has work to do, under the
@@ -388,9 +404,7 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
         if (!g) {
           if (changed) {
             k.unlock(ptl(k, t));
-            // do_anon_zeromap returned false: seed 001's do_anonymous_page goes on to allocate.
-            if (k.variant.zeroPage === "use_zero_page") return alloc_anon_folio(k, t, pc);
-            return fault_done(k, t, ret, 0);
+            return f.anon.zero_pte_changed(k, t, pc, ret);
           }
           set_fault_pte(k, t, zero_pte(k.L.zeroPage));
           k.unlock(ptl(k, t));

@@ -1,14 +1,14 @@
 /**
- * mm/memory.c's write fault as seed 001's kernel has it (2.6.31 with "ZERO_PAGE based on
- * pte_special"): do_wp_page reuses an anonymous page mapped at most once (reuse_swap_page), and
+ * mm/memory.c's anonymous and write faults as seed 001's kernel has them (2.6.31 with "ZERO_PAGE
+ * based on pte_special"): do_anonymous_page maps the zero page only where use_zero_page; do_wp_page reuses an anonymous page mapped at most once (reuse_swap_page), and
  * otherwise ("gotten:") allocates and copies with cow_user_page after the PTL is dropped, in a
- * step of its own: what it copies from the user address can change meanwhile. Today's
- * do_wp_page is in memory.ts.
+ * step of its own: what it copies from the user address can change meanwhile. Today's are in
+ * memory.ts.
  */
 import type { Kernel } from "../kernel.js";
 import { L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { PG_ANON, VM_SHARED, VM_WRITE } from "../layout.js";
-import { fault_pte, VM_FAULT_WRITE, vm_normal_page, wp_page_copy_get, wp_page_reuse, wp_unlock, type FaultReturn, type Pc, type WpEra } from "./memory.js";
+import { alloc_anon_folio, fault_pte, use_zero_page, VM_FAULT_WRITE, vm_normal_page, wp_page_copy_get, wp_page_reuse, wp_unlock, type FaultReturn, type AnonEra, type Pc, type WpEra } from "./memory.js";
 import { folio_alloc } from "./page_alloc.js";
 import { pte_page } from "./pte.js";
 
@@ -23,6 +23,16 @@ function reuse_swap_page(k: Kernel, t: number, g: number): boolean {
   k.unlock(k.folio_lock_word(g));
   return reuse;
 }
+
+/**
+ * do_anonymous_page (2.6.31 with the patch): do_anon_zeromap maps the zero page only where
+ * use_zero_page(vma); when it finds the pte changed it returns false, and do_anonymous_page goes
+ * on to allocate a page.
+ */
+export const do_anonymous_page_v2_6_31: AnonEra = {
+  zero_page_ok: use_zero_page,
+  zero_pte_changed: (k, t, pc) => alloc_anon_folio(k, t, pc),
+};
 
 /**
  * do_wp_page (2.6.31): no page (the zero page) in a shared writable mapping is reused, else

@@ -14,8 +14,8 @@ import { __get_user_pages_v6_18 } from "../mm/gup.js";
 import { __get_user_pages_v2_6_31 } from "../mm/gup.v2.6.31.js";
 import { __mm_populate_v6_18 } from "../mm/populate.js";
 import { make_pages_present_v2_6_31 } from "../mm/populate.v2.6.31.js";
-import { do_wp_page_v6_18, smallFault } from "../mm/memory.js";
-import { do_wp_page_v2_6_31 } from "../mm/memory.v2.6.31.js";
+import { do_anonymous_page_v6_18, do_wp_page_v6_18, smallFault } from "../mm/memory.js";
+import { do_anonymous_page_v2_6_31, do_wp_page_v2_6_31 } from "../mm/memory.v2.6.31.js";
 import { shmem_anon_vm_ops } from "../mm/shmem.js";
 import type { Procedure } from "../types.js";
 import { access4k } from "./access.js";
@@ -51,6 +51,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
       file: generic_file_vm_ops,
       dax: variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops,
     },
+    variant.zeroPage === "use_zero_page" ? do_anonymous_page_v2_6_31 : do_anonymous_page_v6_18,
     variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18,
   );
   const gup = { fault: fault4k, era: variant.gup === "follow_page" ? __get_user_pages_v2_6_31 : __get_user_pages_v6_18 };
