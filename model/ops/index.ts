@@ -3,7 +3,7 @@
  * a variant: where the variant follows another kernel's version of a whole function, it is
  * resolved here, once, to that era's implementation (model/README: "The mm model").
  */
-import { page_huge_vm_ops, page_mmap } from "../drivers/char/page.js";
+import { page_pagetable_ops, page_mmap } from "../drivers/char/page.js";
 import { hugetlb_fault_v6_18, hugetlbFault } from "../hugetlb/fault.js";
 import { handle_hugetlb_mm_fault } from "../hugetlb/fault.v2.6.5.js";
 import { hugetlb_prefault } from "../hugetlb/prefault.v2.6.5.js";
@@ -61,7 +61,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
   const device = variant.hugepageCharDevice;
   return {
   mmap: mmap({ hugetlb_prefault: seed000 ? hugetlb_prefault : null, page_mmap: device ? page_mmap : null }),
-  fault: hugetlbFault(seed000 ? handle_hugetlb_mm_fault : hugetlb_fault_v6_18, device ? page_huge_vm_ops : null),
+  fault: hugetlbFault(seed000 ? handle_hugetlb_mm_fault : hugetlb_fault_v6_18, device ? page_pagetable_ops : null),
   munmap,
   mprotect,
   fork,

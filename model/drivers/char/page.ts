@@ -31,9 +31,13 @@ export function page_mmap(k: Kernel, t: number): number {
   return Result.OK;
 }
 
-/** The device's vm_ops: ->fault is page_fault, exactly as posted. */
-export const page_huge_vm_ops: HugeVmOperations = {
-  name: "page_vm_ops",
+/**
+ * The device's operations: the seed adds a pagetable_operations_struct to the VMA beside its
+ * vm_ops (page_vm_ops, whose only hook is .nopage), and the hugetlb fault path calls its
+ * ->fault, page_fault, exactly as posted.
+ */
+export const page_pagetable_ops: HugeVmOperations = {
+  name: "page_pagetable_ops",
   steps: ["page_fault", "page_fault_pte_none", "page_fault_cow"],
   fault: (pc) => pc.page_fault,
   build: (pc) => ({
