@@ -6,7 +6,7 @@
 import type { ModelConfig, OpCall } from "./config.js";
 import { Kernel } from "./kernel.js";
 import * as S from "./layout.js";
-import { operations } from "./ops/index.js";
+import { kernelEras, operations } from "./ops/index.js";
 import { ThreadMachine, type ThreadTransition, type ThreadWords } from "./thread-machine.js";
 import { BLOCKED, DONE, ModelError } from "./types.js";
 import type { Variant } from "./variant.js";
@@ -37,7 +37,7 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
       setup: cfg.setup.map((b) => ({ ...b, ops: b.ops.map(resolve) })),
       threads: cfg.threads.map((th) => ({ ...th, ops: th.ops.map(resolve) })),
     };
-    this.k = new Kernel(cfg, variant);
+    this.k = new Kernel(cfg, variant, kernelEras(variant));
     this.threads = cfg.threads.length;
     const L = this.k.L;
     this.threadWords = Array.from({ length: L.threads }, (_, t) => {
@@ -63,7 +63,7 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
 
   /** The pool as configured, then the setup operations run to completion one after another. */
   initial(): Int32Array {
-    const k = new Kernel(this.cfg, this.variant);
+    const k = this.k.view(new Int32Array(this.k.L.size));
     k.nr_huge_pages = this.cfg.pool.pages;
     k.free_huge_pages = this.cfg.pool.pages;
     for (let g = 1; g <= this.cfg.pool.pages; g++) k.set_page_state(g, S.PAGE_FREE);

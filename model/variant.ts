@@ -9,9 +9,10 @@ export interface Variant {
   readonly name: string;
   readonly summary: string;
   /**
-   * How a MAP_PRIVATE owner's reservation is kept. `map` (seed 003 and today): a refcounted
-   * resv_map of consumed indices, shared by both halves of a split. `count` (before seed 003):
-   * a count in vm_private_data, which split_vma copies into both halves.
+   * How a MAP_PRIVATE owner's reservation is kept (era: hugetlb/reserve.ts resv_map_private or
+   * reserve.v2.6.26.ts vm_private_data_count, which the Kernel carries). `map` (seed 003 and
+   * today): a refcounted resv_map of consumed indices, shared by both halves of a split. `count`
+   * (2.6.26, before seed 003): a count in vm_private_data, which split_vma copies into both halves.
    */
   readonly privateResv: "map" | "count";
   /**

@@ -4,7 +4,6 @@
  */
 import type { Kernel } from "../kernel.js";
 import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, VM_FLAGS, VM_PAGE_HUGE_DEV } from "../layout.js";
-import { region_count } from "../region.js";
 import { hugetlb_acct_memory } from "./pool.js";
 import { resv_map_put } from "./reserve.js";
 
@@ -43,14 +42,7 @@ function hugetlb_vm_op_open(k: Kernel, vma: number): void {
 function hugetlb_vm_op_close(k: Kernel, vma: number): void {
   if (!(k.vm_flags(vma) & HPAGE_RESV_OWNER) || k.vma_is_shared(vma)) return;
   const id = k.vma_resv_map(vma);
-  let reserve: number;
-  if (k.variant.privateResv === "count") {
-    reserve = k.vma_resv_huge_pages(vma);
-  } else {
-    const start = k.vma_hugecache_offset(vma, k.vm_start(vma));
-    const end = k.vma_hugecache_offset(vma, k.vm_end(vma));
-    reserve = end - start - region_count(k.resv_regions(id), start, end);
-  }
+  const reserve = k.eras.privateReserve.unused(k, vma);
   if (id) resv_map_put(k, id);
   if (reserve) hugetlb_acct_memory(k, -reserve);
 }

@@ -34,6 +34,14 @@ import { mprotect } from "./mprotect.js";
 import { munmap } from "./munmap.js";
 import { unlink } from "./unlink.js";
 import { VARIANTS, type Variant } from "../variant.js";
+import type { KernelEras } from "../kernel.js";
+import { resv_map_private } from "../hugetlb/reserve.js";
+import { vm_private_data_count } from "../hugetlb/reserve.v2.6.26.js";
+
+/** The eras the Kernel carries for kernel functions called from everywhere (model/kernel.ts). */
+export function kernelEras(variant: Variant): KernelEras {
+  return { privateReserve: variant.privateResv === "count" ? vm_private_data_count : resv_map_private };
+}
 
 const built = new WeakMap<Variant, Readonly<Record<string, Procedure>>>();
 
