@@ -234,13 +234,13 @@ function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Pc): number {
  * (before "mm/hugetlb: do not use a page in page cache for cow optimization", 2013, any page
  * mapped once: the bug-cow-reuses-pagecache-page toggle); a failed copy is vmf_error: SIGBUS.
  */
-export const hugetlb_wp_cow: HugetlbCow = {
+export const hugetlb_wp_v6_18: HugetlbCow = {
   reuse: (k, _vma, old) => k.page_mapcount(old) === 1 && (k.page_test(old, PG_ANON) || k.variant.wpReuseIgnoresAnon),
   oom: Result.SIGBUS,
 };
 
 /** Today's hugetlb_fault: an empty pte goes to hugetlb_no_page, a COW to hugetlb_wp. */
-export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: hugetlb_no_page, cow: hugetlb_wp_cow };
+export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: hugetlb_no_page, cow: hugetlb_wp_v6_18 };
 
 /**
  * hugetlb_wp, entered with the PTL held and the pte read-only. Returns the next pc, or DONE
@@ -293,230 +293,230 @@ export function hugetlb_wp(k: Kernel, t: number, pc: Pc, cow: HugetlbCow): numbe
  */
 export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null) =>
   procedure<string>(
-  "fault",
-  [
-    "mmap_read_lock",
-    ...(dev?.steps ?? []),
-    "fault_mutex",
-    "hugetlb_add_to_page_cache",
-    "find_lock_page",
-    "ptl",
-    "i_mmap_lock_read",
-    "pte_stable",
-    "wp_ptl",
-    "wp_pte_same",
-    "unmap_ref_private",
-    "wp_mutex_relock",
-    "wp_ptl_relock",
-  ],
-  (pc) => ({
-    ...dev?.build(pc),
-    mmap_read_lock: {
-      fn: "lock_mm_and_find_vma",
-      reads: ["vma"],
-      writes: ["mmap_lock"],
-      run(k, t) {
-        const op = k.op(t);
-        const vma = lock_mm_and_find_vma(k, t, (v) => !op.write || (k.vm_flags(v) & VM_WRITE) !== 0);
-        if (vma === BLOCKED) return BLOCKED;
-        if (!vma) {
-          k.set_result(t, Result.SIGSEGV);
-          return DONE;
-        }
-        k.set_local(t, L_VMA, vma);
-        k.set_local(t, L_IDX, k.vma_hugecache_offset(vma, op.addr));
-        k.set_local(t, L_FAULT_PTE, k.L.pte(op.proc, op.addr) + 1);
-        // vma->vm_ops: a driver's VMA faults through its own.
-        return dev && k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? dev.fault(pc) : pc.fault_mutex;
+    "fault",
+    [
+      "mmap_read_lock",
+      ...(dev?.steps ?? []),
+      "fault_mutex",
+      "hugetlb_add_to_page_cache",
+      "find_lock_page",
+      "ptl",
+      "i_mmap_lock_read",
+      "pte_stable",
+      "wp_ptl",
+      "wp_pte_same",
+      "unmap_ref_private",
+      "wp_mutex_relock",
+      "wp_ptl_relock",
+    ],
+    (pc) => ({
+      ...dev?.build(pc),
+      mmap_read_lock: {
+        fn: "lock_mm_and_find_vma",
+        reads: ["vma"],
+        writes: ["mmap_lock"],
+        run(k, t) {
+          const op = k.op(t);
+          const vma = lock_mm_and_find_vma(k, t, (v) => !op.write || (k.vm_flags(v) & VM_WRITE) !== 0);
+          if (vma === BLOCKED) return BLOCKED;
+          if (!vma) {
+            k.set_result(t, Result.SIGSEGV);
+            return DONE;
+          }
+          k.set_local(t, L_VMA, vma);
+          k.set_local(t, L_IDX, k.vma_hugecache_offset(vma, op.addr));
+          k.set_local(t, L_FAULT_PTE, k.L.pte(op.proc, op.addr) + 1);
+          // vma->vm_ops: a driver's VMA faults through its own.
+          return dev && k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? dev.fault(pc) : pc.fault_mutex;
+        },
       },
-    },
-    fault_mutex: {
-      fn: "hugetlb_fault",
-      reads: ["pte", "page_cache", "i_size", "resv_map"],
-      writes: ["fault_mutex", "vma_lock", "pool", "resv_map", "page_cache", "page"],
-      run(k, t) {
-        if (!fault_mutex_lock(k, t)) return BLOCKED;
-        const op = k.op(t);
-        const entry = k.pte(op.proc, op.addr);
-        k.set_local(t, L_ORIG_PTE, entry);
-        if (!entry) return era.no_page(k, t, pc);
-        if (op.write && !huge_pte_write(entry)) {
-          if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
-          return pc.wp_ptl;
-        }
-        return fault_return(k, t, Result.OK);
+      fault_mutex: {
+        fn: "hugetlb_fault",
+        reads: ["pte", "page_cache", "i_size", "resv_map"],
+        writes: ["fault_mutex", "vma_lock", "pool", "resv_map", "page_cache", "page"],
+        run(k, t) {
+          if (!fault_mutex_lock(k, t)) return BLOCKED;
+          const op = k.op(t);
+          const entry = k.pte(op.proc, op.addr);
+          k.set_local(t, L_ORIG_PTE, entry);
+          if (!entry) return era.no_page(k, t, pc);
+          if (op.write && !huge_pte_write(entry)) {
+            if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
+            return pc.wp_ptl;
+          }
+          return fault_return(k, t, Result.OK);
+        },
       },
-    },
-    hugetlb_add_to_page_cache: {
-      fn: "hugetlb_add_to_page_cache",
-      reads: ["page_cache"],
-      writes: ["page_cache", "page", "pool", "resv_map"],
-      run(k, t) {
-        return hugetlb_add_to_page_cache(k, t, pc);
+      hugetlb_add_to_page_cache: {
+        fn: "hugetlb_add_to_page_cache",
+        reads: ["page_cache"],
+        writes: ["page_cache", "page", "pool", "resv_map"],
+        run(k, t) {
+          return hugetlb_add_to_page_cache(k, t, pc);
+        },
       },
-    },
-    find_lock_page: {
-      fn: "find_lock_page",
-      reads: ["page_cache"],
-      writes: ["page_lock"],
-      run(k, t) {
-        const g = k.local(t, L_PAGE);
-        if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
-        k.set_local(t, L_LOCKED, g);
-        return pc.ptl;
+      find_lock_page: {
+        fn: "find_lock_page",
+        reads: ["page_cache"],
+        writes: ["page_lock"],
+        run(k, t) {
+          const g = k.local(t, L_PAGE);
+          if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
+          k.set_local(t, L_LOCKED, g);
+          return pc.ptl;
+        },
       },
-    },
-    ptl: {
-      fn: "hugetlb_no_page",
-      label: "hugetlb_no_page:pte_same",
-      reads: ["pte"],
-      writes: ["ptl", "pte", "page", "pool", "resv_map"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const vma = k.local(t, L_VMA);
-        const g = k.local(t, L_PAGE);
-        const flags = k.local(t, L_FLAGS);
-        if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
-          // backout: somebody instantiated the pte while we did not hold the PTL.
-          k.unlock(k.ptl(op.proc));
-          if (flags & NEW_FOLIO && !(flags & NEW_PAGECACHE_FOLIO)) restore_reserve_on_error(k, vma, op.addr, g);
-          k.set_local(t, L_PAGE, 0);
-          folio_put(k, g);
-          return fault_return(k, t, Result.OK, true);
-        }
-        if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
-        else k.add_mapcount(g, 1); // hugetlb_add_file_rmap
-        const pte = fault_pte(k, vma, g);
-        k.set_pte(op.proc, op.addr, pte);
-        k.set_local(t, L_PAGE, 0); // the allocation's (or lookup's) reference is now the pte's
-        k.set_local(t, L_ORIG_PTE, pte);
-        // A private write goes straight on to hugetlb_wp, without a second fault.
-        if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc, era.cow);
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.OK);
-      },
-    },
-    i_mmap_lock_read: {
-      // The fix-dontneed-noreserve variant's hugetlb_no_page: i_mmap_lock_read(mapping), which
-      // hugetlb_zap_begin holds for write until hugetlb_zap_end, after tlb_finish_mmu freed
-      // the zapped pages; alloc_hugetlb_folio again; i_mmap_unlock_read. Lock order as in
-      // mm/rmap.c: hugetlb_fault_mutex, vma_lock, i_mmap_rwsem.
-      fn: "hugetlb_no_page",
-      label: "hugetlb_no_page:i_mmap_lock_read",
-      reads: ["pool"],
-      writes: ["i_mmap_rwsem", "pool", "resv_map", "page"],
-      run(k, t) {
-        const rwsem = k.i_mmap_rwsem(fault_file(k, t));
-        if (!k.down_read_trylock(rwsem, t)) return BLOCKED;
-        const g = alloc_hugetlb_folio(k, k.local(t, L_VMA), fault_addr(k, t), false);
-        k.up_read(rwsem, t);
-        return g ? hugetlb_no_page_folio(k, t, g, pc) : hugetlb_no_page_oom(k, t, pc);
-      },
-    },
-    pte_stable: {
-      fn: "hugetlb_pte_stable",
-      reads: ["pte"],
-      writes: ["ptl"],
-      run(k, t) {
-        // Allocation failed: SIGBUS only if nobody instantiated the pte meanwhile, else retry.
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const stable = k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE);
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.SIGBUS, !stable);
-      },
-    },
-    wp_ptl: {
-      fn: "hugetlb_fault",
-      label: "hugetlb_fault:pte_same",
-      reads: ["pte", "page"],
-      writes: ["ptl", "pte", "page", "pool", "resv_map"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
-          k.unlock(k.ptl(op.proc));
-          return fault_return(k, t, Result.OK, true);
-        }
-        return hugetlb_wp(k, t, pc, era.cow);
-      },
-    },
-    wp_pte_same: {
-      fn: "hugetlb_wp",
-      label: "hugetlb_wp:pte_same",
-      reads: ["pte"],
-      writes: ["ptl", "pte", "page", "pool", "resv_map"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const vma = k.local(t, L_VMA);
-        const old = k.local(t, L_PAGE);
-        const copy = k.local(t, L_NEW);
-        k.set_local(t, L_PAGE, 0);
-        k.set_local(t, L_NEW, 0);
-        if (k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE)) {
-          // Break COW: the copy replaces the old page in our pte.
-          k.add_mapcount(old, -1);
-          folio_put(k, old);
-          hugetlb_add_new_anon_rmap(k, t, copy);
-          const pte = make_huge_pte(copy, true);
+      ptl: {
+        fn: "hugetlb_no_page",
+        label: "hugetlb_no_page:pte_same",
+        reads: ["pte"],
+        writes: ["ptl", "pte", "page", "pool", "resv_map"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          const vma = k.local(t, L_VMA);
+          const g = k.local(t, L_PAGE);
+          const flags = k.local(t, L_FLAGS);
+          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+            // backout: somebody instantiated the pte while we did not hold the PTL.
+            k.unlock(k.ptl(op.proc));
+            if (flags & NEW_FOLIO && !(flags & NEW_PAGECACHE_FOLIO)) restore_reserve_on_error(k, vma, op.addr, g);
+            k.set_local(t, L_PAGE, 0);
+            folio_put(k, g);
+            return fault_return(k, t, Result.OK, true);
+          }
+          if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
+          else k.add_mapcount(g, 1); // hugetlb_add_file_rmap
+          const pte = fault_pte(k, vma, g);
           k.set_pte(op.proc, op.addr, pte);
+          k.set_local(t, L_PAGE, 0); // the allocation's (or lookup's) reference is now the pte's
           k.set_local(t, L_ORIG_PTE, pte);
-        } else {
-          restore_reserve_on_error(k, vma, op.addr, copy);
-          folio_put(k, copy);
-        }
-        folio_put(k, old);
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.OK);
-      },
-    },
-    unmap_ref_private: {
-      fn: "unmap_ref_private",
-      reads: ["vma", "pte"],
-      writes: ["i_mmap_rwsem", "pte", "page", "pool", "vma"],
-      run(k, t) {
-        const f = fault_file(k, t);
-        if (!k.down_write_trylock(k.i_mmap_rwsem(f), t)) return BLOCKED;
-        const vma = k.local(t, L_VMA);
-        const idx = k.local(t, L_IDX);
-        const old = pte_page(k.local(t, L_ORIG_PTE));
-        for (const iter of vmas_of_file(k, f)) {
-          if (iter === vma || k.vma_is_shared(iter)) continue;
-          const [start, end] = vma_range_of_indices(k, iter, idx, idx + 1);
-          if (start >= end) continue;
-          // Marked HPAGE_RESV_UNMAPPED: their next fault there gets SIGBUS (hugetlb_no_page).
-          if (!k.is_vma_resv_set(iter, HPAGE_RESV_OWNER)) unmap_hugepage_range(k, iter, start, end, old);
-        }
-        k.up_write(k.i_mmap_rwsem(f));
-        return pc.wp_mutex_relock;
-      },
-    },
-    wp_mutex_relock: {
-      fn: "hugetlb_wp",
-      label: "hugetlb_wp:mutex_lock",
-      reads: [],
-      writes: ["fault_mutex", "vma_lock"],
-      run(k, t) {
-        return fault_mutex_lock(k, t) ? pc.wp_ptl_relock : BLOCKED;
-      },
-    },
-    wp_ptl_relock: {
-      fn: "hugetlb_wp",
-      label: "hugetlb_wp:retry_avoidcopy",
-      reads: ["pte", "page"],
-      writes: ["ptl", "pte", "page", "pool", "resv_map"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
-          // "race occurs while re-acquiring page table lock, and our job is done"
+          // A private write goes straight on to hugetlb_wp, without a second fault.
+          if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc, era.cow);
           k.unlock(k.ptl(op.proc));
           return fault_return(k, t, Result.OK);
-        }
-        return hugetlb_wp(k, t, pc, era.cow);
+        },
       },
-    },
-  }),
-);
+      i_mmap_lock_read: {
+        // The fix-dontneed-noreserve variant's hugetlb_no_page: i_mmap_lock_read(mapping), which
+        // hugetlb_zap_begin holds for write until hugetlb_zap_end, after tlb_finish_mmu freed
+        // the zapped pages; alloc_hugetlb_folio again; i_mmap_unlock_read. Lock order as in
+        // mm/rmap.c: hugetlb_fault_mutex, vma_lock, i_mmap_rwsem.
+        fn: "hugetlb_no_page",
+        label: "hugetlb_no_page:i_mmap_lock_read",
+        reads: ["pool"],
+        writes: ["i_mmap_rwsem", "pool", "resv_map", "page"],
+        run(k, t) {
+          const rwsem = k.i_mmap_rwsem(fault_file(k, t));
+          if (!k.down_read_trylock(rwsem, t)) return BLOCKED;
+          const g = alloc_hugetlb_folio(k, k.local(t, L_VMA), fault_addr(k, t), false);
+          k.up_read(rwsem, t);
+          return g ? hugetlb_no_page_folio(k, t, g, pc) : hugetlb_no_page_oom(k, t, pc);
+        },
+      },
+      pte_stable: {
+        fn: "hugetlb_pte_stable",
+        reads: ["pte"],
+        writes: ["ptl"],
+        run(k, t) {
+          // Allocation failed: SIGBUS only if nobody instantiated the pte meanwhile, else retry.
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          const stable = k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE);
+          k.unlock(k.ptl(op.proc));
+          return fault_return(k, t, Result.SIGBUS, !stable);
+        },
+      },
+      wp_ptl: {
+        fn: "hugetlb_fault",
+        label: "hugetlb_fault:pte_same",
+        reads: ["pte", "page"],
+        writes: ["ptl", "pte", "page", "pool", "resv_map"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+            k.unlock(k.ptl(op.proc));
+            return fault_return(k, t, Result.OK, true);
+          }
+          return hugetlb_wp(k, t, pc, era.cow);
+        },
+      },
+      wp_pte_same: {
+        fn: "hugetlb_wp",
+        label: "hugetlb_wp:pte_same",
+        reads: ["pte"],
+        writes: ["ptl", "pte", "page", "pool", "resv_map"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          const vma = k.local(t, L_VMA);
+          const old = k.local(t, L_PAGE);
+          const copy = k.local(t, L_NEW);
+          k.set_local(t, L_PAGE, 0);
+          k.set_local(t, L_NEW, 0);
+          if (k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE)) {
+            // Break COW: the copy replaces the old page in our pte.
+            k.add_mapcount(old, -1);
+            folio_put(k, old);
+            hugetlb_add_new_anon_rmap(k, t, copy);
+            const pte = make_huge_pte(copy, true);
+            k.set_pte(op.proc, op.addr, pte);
+            k.set_local(t, L_ORIG_PTE, pte);
+          } else {
+            restore_reserve_on_error(k, vma, op.addr, copy);
+            folio_put(k, copy);
+          }
+          folio_put(k, old);
+          k.unlock(k.ptl(op.proc));
+          return fault_return(k, t, Result.OK);
+        },
+      },
+      unmap_ref_private: {
+        fn: "unmap_ref_private",
+        reads: ["vma", "pte"],
+        writes: ["i_mmap_rwsem", "pte", "page", "pool", "vma"],
+        run(k, t) {
+          const f = fault_file(k, t);
+          if (!k.down_write_trylock(k.i_mmap_rwsem(f), t)) return BLOCKED;
+          const vma = k.local(t, L_VMA);
+          const idx = k.local(t, L_IDX);
+          const old = pte_page(k.local(t, L_ORIG_PTE));
+          for (const iter of vmas_of_file(k, f)) {
+            if (iter === vma || k.vma_is_shared(iter)) continue;
+            const [start, end] = vma_range_of_indices(k, iter, idx, idx + 1);
+            if (start >= end) continue;
+            // Marked HPAGE_RESV_UNMAPPED: their next fault there gets SIGBUS (hugetlb_no_page).
+            if (!k.is_vma_resv_set(iter, HPAGE_RESV_OWNER)) unmap_hugepage_range(k, iter, start, end, old);
+          }
+          k.up_write(k.i_mmap_rwsem(f));
+          return pc.wp_mutex_relock;
+        },
+      },
+      wp_mutex_relock: {
+        fn: "hugetlb_wp",
+        label: "hugetlb_wp:mutex_lock",
+        reads: [],
+        writes: ["fault_mutex", "vma_lock"],
+        run(k, t) {
+          return fault_mutex_lock(k, t) ? pc.wp_ptl_relock : BLOCKED;
+        },
+      },
+      wp_ptl_relock: {
+        fn: "hugetlb_wp",
+        label: "hugetlb_wp:retry_avoidcopy",
+        reads: ["pte", "page"],
+        writes: ["ptl", "pte", "page", "pool", "resv_map"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+            // "race occurs while re-acquiring page table lock, and our job is done"
+            k.unlock(k.ptl(op.proc));
+            return fault_return(k, t, Result.OK);
+          }
+          return hugetlb_wp(k, t, pc, era.cow);
+        },
+      },
+    }),
+  );

@@ -6,7 +6,7 @@
 import { Result } from "../types.js";
 import type { HugetlbCow } from "./fault.js";
 
-export const hugetlb_cow: HugetlbCow = {
+export const hugetlb_cow_v2_6_21: HugetlbCow = {
   reuse: (k, _vma, old) => k.page_ref(old) === 1,
   oom: Result.ENOMEM,
 };

@@ -8,7 +8,20 @@
 import type { Kernel } from "../kernel.js";
 import { L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { PG_ANON, VM_SHARED, VM_WRITE } from "../layout.js";
-import { alloc_anon_folio, fault_pte, use_zero_page, VM_FAULT_WRITE, vm_normal_page, wp_page_copy_get, wp_page_reuse, wp_unlock, type FaultReturn, type AnonEra, type Pc, type WpEra } from "./memory.js";
+import {
+  alloc_anon_folio,
+  fault_pte,
+  use_zero_page,
+  VM_FAULT_WRITE,
+  vm_normal_page,
+  wp_page_copy_get,
+  wp_page_reuse,
+  wp_unlock,
+  type FaultReturn,
+  type AnonEra,
+  type Pc,
+  type WpEra,
+} from "./memory.js";
 import { folio_alloc } from "./page_alloc.js";
 import { pte_page } from "./pte.js";
 
@@ -55,24 +68,24 @@ export const do_wp_page_v2_6_31: WpEra = {
   do_wp_page,
   steps: ["cow_user_page"],
   build: (pc) => ({
-      cow_user_page: {
-        fn: "do_wp_page",
-        label: "do_wp_page:cow_user_page",
-        reads: ["pte", "page"],
-        writes: ["page"],
-        run(k, t) {
-          // anon_vma_prepare, alloc_page_vma, cow_user_page(new_page, old_page). With no old page
-          // (the zero pte: vm_normal_page returned NULL) it copies from the user address, reading
-          // whatever the mm maps there now; a failed read (nothing mapped) fills it with zeroes.
-          const old = k.local(t, L_PAGE);
-          k.vmf_anon_prepare(k.local(t, L_VMA));
-          const now = fault_pte(k, t);
-          const content = old ? k.page_content(old) : now ? k.page_content(pte_page(now)) : 0;
-          const g = folio_alloc(k);
-          k.set_page_content(g, content);
-          k.set_local(t, L_NEW, g);
-          return pc.wp_page_copy;
-        },
+    cow_user_page: {
+      fn: "do_wp_page",
+      label: "do_wp_page:cow_user_page",
+      reads: ["pte", "page"],
+      writes: ["page"],
+      run(k, t) {
+        // anon_vma_prepare, alloc_page_vma, cow_user_page(new_page, old_page). With no old page
+        // (the zero pte: vm_normal_page returned NULL) it copies from the user address, reading
+        // whatever the mm maps there now; a failed read (nothing mapped) fills it with zeroes.
+        const old = k.local(t, L_PAGE);
+        k.vmf_anon_prepare(k.local(t, L_VMA));
+        const now = fault_pte(k, t);
+        const content = old ? k.page_content(old) : now ? k.page_content(pte_page(now)) : 0;
+        const g = folio_alloc(k);
+        k.set_page_content(g, content);
+        k.set_local(t, L_NEW, g);
+        return pc.wp_page_copy;
       },
+    },
   }),
 };

@@ -5,7 +5,7 @@
  */
 import { page_pagetable_ops, page_mmap } from "../drivers/char/page.js";
 import { hugetlb_fault_v6_18, hugetlbFault } from "../hugetlb/fault.js";
-import { handle_hugetlb_mm_fault } from "../hugetlb/fault.v2.6.5.js";
+import { handle_hugetlb_mm_fault_v2_6_5 } from "../hugetlb/fault.v2.6.5.js";
 import { hugetlb_prefault } from "../hugetlb/prefault.v2.6.5.js";
 import { ext4_dax_vm_ops } from "../mm/dax.js";
 import { ext2_dax_vm_ops } from "../mm/dax.v4.0.js";
@@ -68,24 +68,24 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
   const seed000 = variant.hugetlbPrefault;
   const device = variant.hugepageCharDevice;
   return {
-  mmap: mmap({ hugetlb_prefault: seed000 ? hugetlb_prefault : null, page_mmap: device ? page_mmap : null }),
-  fault: hugetlbFault(seed000 ? handle_hugetlb_mm_fault : hugetlb_fault_v6_18, device ? page_pagetable_ops : null),
-  munmap,
-  mprotect,
-  fork,
-  exit: exitMmap,
-  ftruncate,
-  punch_hole: fallocatePunchHole,
-  unlink,
-  mmap4k: mmap4k(pop),
-  access4k: access4k(fault4k),
-  mlock4k: mlock4k(pop),
-  munlock4k: munlock4k(pop),
-  gup4k: gup4k(gup),
-  dontneed4k,
-  ftruncate4k,
-  madvise_dontneed: madviseDontneed,
-};
+    mmap: mmap({ hugetlb_prefault: seed000 ? hugetlb_prefault : null, page_mmap: device ? page_mmap : null }),
+    fault: hugetlbFault(seed000 ? handle_hugetlb_mm_fault_v2_6_5 : hugetlb_fault_v6_18, device ? page_pagetable_ops : null),
+    munmap,
+    mprotect,
+    fork,
+    exit: exitMmap,
+    ftruncate,
+    punch_hole: fallocatePunchHole,
+    unlink,
+    mmap4k: mmap4k(pop),
+    access4k: access4k(fault4k),
+    mlock4k: mlock4k(pop),
+    munlock4k: munlock4k(pop),
+    gup4k: gup4k(gup),
+    dontneed4k,
+    ftruncate4k,
+    madvise_dontneed: madviseDontneed,
+  };
 }
 
 /** Today's procedures, by operation name: the scenario loader's list of what a scenario can name. */

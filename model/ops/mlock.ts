@@ -35,19 +35,19 @@ function mlockProcedure(
 ) {
   return (pop: Populate) =>
     procedure<string>(name, ["mlock_fixup", ...populateStepNames(pop)], (pc) => ({
-    mlock_fixup: {
-      fn: "mlock_fixup",
-      label: "do_mlock:mlock_fixup",
-      reads: ["vma"],
-      writes: ["mmap_lock", "vma"],
-      run(k, t) {
-        const vma = lock_and_find(k, t);
-        if (vma < 0) return vma;
-        return fixup(pop.era, k, t, vma, k.vm_flags(vma), pc);
+      mlock_fixup: {
+        fn: "mlock_fixup",
+        label: "do_mlock:mlock_fixup",
+        reads: ["vma"],
+        writes: ["mmap_lock", "vma"],
+        run(k, t) {
+          const vma = lock_and_find(k, t);
+          if (vma < 0) return vma;
+          return fixup(pop.era, k, t, vma, k.vm_flags(vma), pc);
+        },
       },
-    },
-    ...populateSteps(pop, pc, end),
-  }));
+      ...populateSteps(pop, pc, end),
+    }));
 }
 
 export const mlock4k = mlockProcedure(

@@ -53,10 +53,7 @@ function mmap_end(k: Kernel, t: number, result: number): number {
 }
 
 export const mmap = (era: HugeMmapEra) =>
-  procedure<"mmap_write_lock" | "hugetlbfs_file_mmap" | "region_add">(
-  "mmap",
-  ["mmap_write_lock", "hugetlbfs_file_mmap", "region_add"],
-  (pc) => ({
+  procedure<"mmap_write_lock" | "hugetlbfs_file_mmap" | "region_add">("mmap", ["mmap_write_lock", "hugetlbfs_file_mmap", "region_add"], (pc) => ({
     mmap_write_lock: mmapWriteLockStep(() => pc.hugetlbfs_file_mmap),
     hugetlbfs_file_mmap: {
       fn: "hugetlbfs_file_mmap",
@@ -90,8 +87,7 @@ export const mmap = (era: HugeMmapEra) =>
         return link_step(k, t, era);
       },
     },
-  }),
-);
+  }));
 
 /** vma_link under i_mmap_rwsem (taken and released inside the step). */
 function link_step(k: Kernel, t: number, era: HugeMmapEra): number {

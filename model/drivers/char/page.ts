@@ -9,7 +9,7 @@ import type { Kernel } from "../../kernel.js";
 import { L_ORIG_PTE, L_PAGE, L_VMA } from "../../kernel.js";
 import { PG_ANON, VM_HUGETLB, VM_PAGE_HUGE_DEV, VM_WRITE } from "../../layout.js";
 import { fault_mutex_lock, fault_return, hugetlb_wp, type HugeVmOperations } from "../../hugetlb/fault.js";
-import { hugetlb_cow } from "../../hugetlb/fault.v2.6.21.js";
+import { hugetlb_cow_v2_6_21 } from "../../hugetlb/fault.v2.6.21.js";
 import { alloc_hugetlb_folio } from "../../hugetlb/alloc.js";
 import { huge_pte_write, make_huge_pte } from "../../mm/pte.js";
 import { vma_link, vma_record } from "../../mm/vma.js";
@@ -41,67 +41,67 @@ export const page_pagetable_ops: HugeVmOperations = {
   steps: ["page_fault", "page_fault_pte_none", "page_fault_cow"],
   fault: (pc) => pc.page_fault,
   build: (pc) => ({
-      page_fault: {
-        fn: "page_fault",
-        label: "page_fault:mutex_lock",
-        reads: ["pte"],
-        writes: ["fault_mutex", "pool", "page", "vma"],
-        run(k, t) {
-          if (!fault_mutex_lock(k, t)) return BLOCKED;
-          const op = k.op(t);
-          const entry = k.pte(op.proc, op.addr);
-          k.set_local(t, L_ORIG_PTE, entry);
-          if (entry) return pc.page_fault_cow;
-          const vma = k.local(t, L_VMA);
-          const g = alloc_hugetlb_folio(k, vma, op.addr, true);
-          if (!g) {
-            // "if (!page) return VM_FAULT_OOM;" — with hugetlb_instantiation_mutex still held.
-            k.up_read(k.mmap_lock(op.proc), t);
-            k.set_result(t, Result.ENOMEM);
-            return DONE;
-          }
-          k.vmf_anon_prepare(vma);
-          k.page_set(g, PG_ANON);
-          k.set_local(t, L_PAGE, g);
-          return pc.page_fault_pte_none;
-        },
+    page_fault: {
+      fn: "page_fault",
+      label: "page_fault:mutex_lock",
+      reads: ["pte"],
+      writes: ["fault_mutex", "pool", "page", "vma"],
+      run(k, t) {
+        if (!fault_mutex_lock(k, t)) return BLOCKED;
+        const op = k.op(t);
+        const entry = k.pte(op.proc, op.addr);
+        k.set_local(t, L_ORIG_PTE, entry);
+        if (entry) return pc.page_fault_cow;
+        const vma = k.local(t, L_VMA);
+        const g = alloc_hugetlb_folio(k, vma, op.addr, true);
+        if (!g) {
+          // "if (!page) return VM_FAULT_OOM;" — with hugetlb_instantiation_mutex still held.
+          k.up_read(k.mmap_lock(op.proc), t);
+          k.set_result(t, Result.ENOMEM);
+          return DONE;
+        }
+        k.vmf_anon_prepare(vma);
+        k.page_set(g, PG_ANON);
+        k.set_local(t, L_PAGE, g);
+        return pc.page_fault_pte_none;
       },
-      page_fault_pte_none: {
-        fn: "page_fault",
-        label: "page_fault:pte_none",
-        reads: ["pte"],
-        writes: ["ptl", "pte", "page"],
-        run(k, t) {
-          const op = k.op(t);
-          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-          const g = k.local(t, L_PAGE);
-          k.set_local(t, L_PAGE, 0);
-          if (k.pte(op.proc, op.addr)) {
-            // "if (!pte_none(*ptep)) goto out;" — the new page is neither mapped nor freed.
-            k.unlock(k.ptl(op.proc));
-            return fault_return(k, t, Result.OK);
-          }
-          k.add_mapcount(g, 1);
-          // make_huge_pte(vma, page, 0): read-only, so a write comes back as a COW fault.
-          k.set_pte(op.proc, op.addr, make_huge_pte(g, false));
-          k.unlock(k.ptl(op.proc));
-          return fault_return(k, t, Result.OK, op.write);
-        },
-      },
-      page_fault_cow: {
-        fn: "page_fault",
-        label: "page_fault:pte_same",
-        reads: ["pte", "page"],
-        writes: ["ptl", "pte", "page", "pool"],
-        run(k, t) {
-          const op = k.op(t);
-          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-          const entry = k.local(t, L_ORIG_PTE);
-          // "Check for a racing update before calling hugetlb_cow"
-          if (k.pte(op.proc, op.addr) === entry && op.write && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc, hugetlb_cow);
+    },
+    page_fault_pte_none: {
+      fn: "page_fault",
+      label: "page_fault:pte_none",
+      reads: ["pte"],
+      writes: ["ptl", "pte", "page"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        const g = k.local(t, L_PAGE);
+        k.set_local(t, L_PAGE, 0);
+        if (k.pte(op.proc, op.addr)) {
+          // "if (!pte_none(*ptep)) goto out;" — the new page is neither mapped nor freed.
           k.unlock(k.ptl(op.proc));
           return fault_return(k, t, Result.OK);
-        },
+        }
+        k.add_mapcount(g, 1);
+        // make_huge_pte(vma, page, 0): read-only, so a write comes back as a COW fault.
+        k.set_pte(op.proc, op.addr, make_huge_pte(g, false));
+        k.unlock(k.ptl(op.proc));
+        return fault_return(k, t, Result.OK, op.write);
       },
+    },
+    page_fault_cow: {
+      fn: "page_fault",
+      label: "page_fault:pte_same",
+      reads: ["pte", "page"],
+      writes: ["ptl", "pte", "page", "pool"],
+      run(k, t) {
+        const op = k.op(t);
+        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        const entry = k.local(t, L_ORIG_PTE);
+        // "Check for a racing update before calling hugetlb_cow"
+        if (k.pte(op.proc, op.addr) === entry && op.write && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc, hugetlb_cow_v2_6_21);
+        k.unlock(k.ptl(op.proc));
+        return fault_return(k, t, Result.OK);
+      },
+    },
   }),
 };
