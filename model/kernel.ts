@@ -21,12 +21,37 @@ export const L_FLAGS = 7; // per-procedure scratch (fault: NEW_FOLIO bits; trunc
 export const L_GUP = 8; // the page get_user_pages handed to its caller (0: none)
 export const L_TLB = 9; // the hugetlb pages in the thread's mmu_gather, bit g − 1 for page g (model/mm/mmu_gather.ts)
 
+/**
+ * How a MAP_PRIVATE owner's reservation is kept, as the variant's era has it: the functions of
+ * mm/hugetlb.c that differ between schemes (model/hugetlb/reserve.ts for today's resv_map,
+ * reserve.v2.6.26.ts for the count in vm_private_data). Reached through the Kernel because the
+ * pool and the fault, unmap and mmap paths all call them.
+ */
+export interface PrivateReserveScheme {
+  /** vma_needs_reservation for the owner's index idx: 0 when a reservation is there to consume. */
+  owner_needs_reservation(k: Kernel, vma: number, idx: number): number;
+  /** The owner's fault consumed a reservation (vma_commit_reservation). */
+  consumed(k: Kernel, vma: number): void;
+  /** The owner's index holds a reservation again (vma_add_reservation). */
+  restored(k: Kernel, vma: number): void;
+  /** hugetlb_reserve_pages reserved chg pages for the new owner. */
+  reserved(k: Kernel, vma: number, chg: number): void;
+  /** hugetlb_vm_op_close: how many pages the owner's VMA still reserves. */
+  unused(k: Kernel, vma: number): number;
+}
+
+/** What the model built for a variant resolved that kernel functions reach through the Kernel. */
+export interface KernelEras {
+  readonly privateReserve: PrivateReserveScheme;
+}
+
 export class Kernel extends StateView {
   readonly L: Layout;
 
   constructor(
     readonly cfg: ModelConfig,
     readonly variant: Variant,
+    readonly eras: KernelEras,
     a?: Int32Array,
     layout?: Layout,
   ) {
@@ -37,7 +62,7 @@ export class Kernel extends StateView {
 
   /** A view of another state array with the same configuration. */
   view(a: Int32Array): Kernel {
-    return new Kernel(this.cfg, this.variant, a, this.L);
+    return new Kernel(this.cfg, this.variant, this.eras, a, this.L);
   }
 
   // ---- struct hstate ------------------------------------------------------------------

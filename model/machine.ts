@@ -6,6 +6,7 @@
 import type { ModelConfig, OpCall } from "./config.js";
 import { Kernel } from "./kernel.js";
 import * as S from "./layout.js";
+import { kernelEras, operations } from "./ops/index.js";
 import { ThreadMachine, type ThreadTransition, type ThreadWords } from "./thread-machine.js";
 import { BLOCKED, DONE, ModelError } from "./types.js";
 import type { Variant } from "./variant.js";
@@ -22,12 +23,21 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
   /** Each thread slot's words (the setup slot's too). */
   private readonly threadWords: readonly ThreadWords[];
 
+  readonly cfg: ModelConfig;
+
+  /** The scenario's operations run as `variant` builds them (model/ops/index.ts operations). */
   constructor(
-    readonly cfg: ModelConfig,
+    cfg: ModelConfig,
     readonly variant: Variant,
   ) {
     super();
-    this.k = new Kernel(cfg, variant);
+    const resolve = (op: OpCall): OpCall => this.resolve(op);
+    this.cfg = cfg = {
+      ...cfg,
+      setup: cfg.setup.map((b) => ({ ...b, ops: b.ops.map(resolve) })),
+      threads: cfg.threads.map((th) => ({ ...th, ops: th.ops.map(resolve) })),
+    };
+    this.k = new Kernel(cfg, variant, kernelEras(variant));
     this.threads = cfg.threads.length;
     const L = this.k.L;
     this.threadWords = Array.from({ length: L.threads }, (_, t) => {
@@ -35,6 +45,12 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
       return { op: base + S.TH_OP, pc: base + S.TH_PC, from: base + S.TH_LOCALS, to: base + S.THREAD_SIZE };
     });
     this.forker = cfg.processes.map((_, p) => cfg.threads.findIndex((th) => th.ops.some((op) => op.op === "fork" && op.child === p)));
+  }
+
+  /** The call with the procedure this machine's variant builds for its operation. */
+  resolve(op: OpCall): OpCall {
+    const procedure = operations(this.variant)[op.op] ?? op.procedure;
+    return procedure === op.procedure ? op : { ...op, procedure };
   }
 
   get stateWords(): number {
@@ -47,7 +63,7 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
 
   /** The pool as configured, then the setup operations run to completion one after another. */
   initial(): Int32Array {
-    const k = new Kernel(this.cfg, this.variant);
+    const k = this.k.view(new Int32Array(this.k.L.size));
     k.nr_huge_pages = this.cfg.pool.pages;
     k.free_huge_pages = this.cfg.pool.pages;
     for (let g = 1; g <= this.cfg.pool.pages; g++) k.set_page_state(g, S.PAGE_FREE);
@@ -74,7 +90,7 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
    */
   runToCompletion(k: Kernel, op: OpCall): number {
     const base = k.L.thread(k.L.setupThread);
-    k.setupOps = [op];
+    k.setupOps = [this.resolve(op)];
     k.w_fill(base, base + S.THREAD_SIZE, 0);
     for (let guard = 0; ; guard++) {
       if (guard > 10_000) throw new ModelError(`operation ${op.text} does not finish`);

@@ -1,14 +1,18 @@
 /**
  * Variants: the same model with a kernel behaviour switched to how a seed patch posted it, or
- * to a historical bug. Each flag names the kernel function whose behaviour it selects.
+ * to a historical bug. Each field names the kernel function whose behaviour it selects. A field
+ * that selects another version of a whole function (an era) is read once, when the model is
+ * built (model/ops/index.ts operations), which picks that version's file (`<file>.v<version>.ts`
+ * beside today's); the others are one-line toggles read where the kernel's line is.
  */
 export interface Variant {
   readonly name: string;
   readonly summary: string;
   /**
-   * How a MAP_PRIVATE owner's reservation is kept. `map` (seed 003 and today): a refcounted
-   * resv_map of consumed indices, shared by both halves of a split. `count` (before seed 003):
-   * a count in vm_private_data, which split_vma copies into both halves.
+   * How a MAP_PRIVATE owner's reservation is kept (era: hugetlb/reserve.ts resv_map_private or
+   * reserve.v2.6.26.ts vm_private_data_count, which the Kernel carries). `map` (seed 003 and
+   * today): a refcounted resv_map of consumed indices, shared by both halves of a split. `count`
+   * (2.6.26, before seed 003): a count in vm_private_data, which split_vma copies into both halves.
    */
   readonly privateResv: "map" | "count";
   /**
@@ -80,15 +84,17 @@ export interface Variant {
    */
   readonly punchSkipsRemap: boolean;
   /**
-   * Seed 000 (2004) as posted: mmap prefaults every page (hugetlb_prefault), there are no
-   * reservations, the only faults are COW faults (handle_hugetlb_mm_fault: an empty pte is
-   * SIGBUS), hugepage_cow reuses a page whose page_count() is 1, and a failed copy is SIGBUS for
-   * every process, the mapping's creator included (no unmap_ref_private).
+   * Seed 000 (2004, 2.6.5) as posted (era: hugetlb/prefault.v2.6.5.ts, hugetlb/fault.v2.6.5.ts):
+   * mmap prefaults every page (hugetlb_prefault), there are no reservations, the only faults are
+   * COW faults (handle_hugetlb_mm_fault: an empty pte is SIGBUS), hugepage_cow reuses a page
+   * whose page_count() is 1, and a failed copy is SIGBUS for every process, the mapping's
+   * creator included (no unmap_ref_private). Also read by truncate: nothing to unreserve.
    */
   readonly hugetlbPrefault: boolean;
   /**
-   * Seed 002 (2007) as posted: mmap of /dev/page-huge goes through page_mmap (no reservations)
-   * and its faults through the device's page_fault, under its own instantiation mutex.
+   * Seed 002 (2007) as posted (era: drivers/char/page.ts, hugetlb/fault.v2.6.21.ts): mmap of
+   * /dev/page-huge goes through page_mmap (no reservations) and its faults through the device's
+   * page_fault, under its own instantiation mutex.
    */
   readonly hugepageCharDevice: boolean;
   /**
@@ -99,7 +105,8 @@ export interface Variant {
    */
   readonly restoreReserveDeletesStale: boolean;
   /**
-   * The zero page of 4 KiB private anonymous memory. "is_zero_pfn" (today, since 2.6.32):
+   * The zero page of 4 KiB private anonymous memory (era: do_anonymous_page in mm/memory.ts or
+   * mm/memory.v2.6.31.ts). "is_zero_pfn" (today, since 2.6.32):
    * do_anonymous_page maps it for every read fault, and vm_normal_page recognises its pte by pfn.
    * "use_zero_page" (seed 001 as posted): do_anon_zeromap maps it only where use_zero_page(vma)
    * (not VM_LOCKED, not shared), and vm_normal_page/follow_page recognise the special pte as the
@@ -108,37 +115,40 @@ export interface Variant {
    */
   readonly zeroPage: "is_zero_pfn" | "use_zero_page";
   /**
-   * __get_user_pages on 4 KiB memory (model/mm/gup.ts). "follow_page_pte" (today): FOLL_WRITE is
+   * __get_user_pages on 4 KiB memory (era: model/mm/gup.ts or gup.v2.6.31.ts). "follow_page_pte" (today): FOLL_WRITE is
    * kept until can_follow_write_pte, FOLL_PIN exists and does not pin the zero page, R/O pins
    * unshare (gup_must_unshare). "follow_page" (seed 001 as posted on 2.6.31): FOLL_GET only,
    * FOLL_ANON and FOLL_NOZERO, and FOLL_WRITE dropped after a COW fault in a VMA without VM_WRITE.
    */
   readonly gup: "follow_page_pte" | "follow_page";
   /**
-   * do_wp_page's reuse test and fork's copy of anonymous ptes. "PageAnonExclusive" (today):
-   * reuse an exclusive page, or one whose only reference is our pte (wp_can_reuse_anon_folio);
-   * fork (copy_present_pte) makes pages non-exclusive and copies a pinned one for the child at
-   * once. "reuse_swap_page" (seed 001's kernel): reuse a page mapped at most once; copy_one_pte
-   * shares every page.
+   * Whether anonymous pages carry PageAnonExclusive (a one-line toggle in each of the two
+   * functions that set it). "PageAnonExclusive" (today): folio_add_new_anon_rmap sets it, and fork
+   * (copy_present_pte) makes pages non-exclusive and copies a pinned one for the child at once.
+   * "reuse_swap_page" (seed 001's kernel, whose do_wp_page reuses a page mapped at most once):
+   * copy_one_pte shares every page.
    */
   readonly cowReuse: "PageAnonExclusive" | "reuse_swap_page";
   /**
-   * How do_wp_page copies. "wp_page_copy" (today): a zeroed page for the zero pte (is_zero_pfn),
-   * else a copy of the old page, which no one can change meanwhile. "cow_user_page" (seed 001's
+   * do_wp_page (era: mm/memory.ts or mm/memory.v2.6.31.ts). "wp_page_copy" (today): reuse an
+   * exclusive page, or one whose only reference is our pte (wp_can_reuse_anon_folio), else copy:
+   * a zeroed page for the zero pte (is_zero_pfn), else the old page, which no one can change
+   * meanwhile. "cow_user_page" (seed 001's
    * do_wp_page, where vm_normal_page gives no page for the zero pte): the copy is made after the
    * PTL is dropped, and for the zero pte it is read through the user address, from whatever the
-   * mm maps there by then.
+   * mm maps there by then; reuse_swap_page reuses a page mapped at most once.
    */
   readonly cowCopy: "wp_page_copy" | "cow_user_page";
   /**
-   * Populating 4 KiB memory (model/mm/populate.ts). "__mm_populate" (today): under mmap_lock for
+   * Populating 4 KiB memory (era: model/mm/populate.ts or populate.v2.6.31.ts). "__mm_populate" (today): under mmap_lock for
    * read, after mlock_fixup or mmap_region dropped it for write. "make_pages_present" (seed 001's
    * kernel): mlock, munlock and MAP_POPULATE run get_user_pages under mmap_sem for write, and
    * __mlock_vma_pages_range locks each page it gets back.
    */
   readonly populate: "__mm_populate" | "make_pages_present";
   /**
-   * The fault handler of a DAX file (model/mm/dax.ts). "dax_iomap_pte_fault" (today): under the
+   * The fault handler of a DAX file, its VMA's vm_ops (era: model/mm/dax.ts or dax.v4.0.ts; also
+   * read by truncate, which takes invalidate_lock in today's era only). "dax_iomap_pte_fault" (today): under the
    * filesystem's invalidate_lock and the index's locked mapping entry, a COW fault copies and sets
    * its pte itself (VM_FAULT_DONE_COW). "do_dax_fault" (seed 004 as posted): a COW fault with no
    * hole page copies the block, then takes i_mmap_mutex, re-checks i_size and returns

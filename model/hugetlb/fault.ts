@@ -6,17 +6,20 @@
  * step. The VMA lock (hugetlb_vma_lock_read, right after the fault mutex) is taken in the step
  * that takes the mutex: nothing happens in between, and its only writer here, a zap of the
  * same mm, never waits for a fault mutex, so waiting for both at once hides no interleaving.
- * Follows mm/hugetlb.c of v6.18; where a seed differs, the variant flag says so.
+ * Follows mm/hugetlb.c of v6.18. A variant that follows another version of a whole function
+ * gives its own (HugetlbFaultEra: seed 000's in fault.v2.6.5.ts); a driver's VM_HUGETLB VMA
+ * faults through its own vm_ops (HugeVmOperations: seed 002's drivers/char/page.ts).
  */
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
+import type { Pc, StepDef } from "../mm/memory.js";
 import { huge_pte_mkwrite, huge_pte_write, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
 import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { folio_put } from "../mm/page_alloc.js";
-import { alloc_hugetlb_folio } from "./pool.js";
+import { alloc_hugetlb_folio } from "./alloc.js";
 import { restore_reserve_on_error, vma_needs_reservation } from "./reserve.js";
 import { hugetlb_vma_lock_exists, hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
 
@@ -37,8 +40,37 @@ function fault_file(k: Kernel, t: number): number {
 function fault_addr(k: Kernel, t: number): number {
   return k.op(t).addr;
 }
+/**
+ * What a variant's era of mm/hugetlb.c decides in the fault: what an empty pte's fault does, and
+ * how hugetlb_wp (once hugetlb_cow, hugepage_cow) copies.
+ */
+export interface HugetlbFaultEra {
+  /** The fault of an empty pte, under the fault mutex (hugetlb_no_page today). */
+  no_page(k: Kernel, t: number, pc: Pc): number;
+  readonly cow: HugetlbCow;
+}
+
+/** hugetlb_wp's era: whether the old page is reused in place, and what a failed copy returns. */
+export interface HugetlbCow {
+  reuse(k: Kernel, vma: number, old: number): boolean;
+  readonly oom: number;
+}
+
+/**
+ * The vm_ops of a VM_HUGETLB VMA that a driver, not hugetlbfs, set up (seed 002's
+ * /dev/page-huge): its fault, cut into steps, which the fault procedure runs instead of
+ * hugetlb_fault's.
+ */
+export interface HugeVmOperations {
+  readonly name: string;
+  readonly steps: readonly string[];
+  /** The first step of the driver's fault. */
+  fault(pc: Pc): number;
+  build(pc: Pc): Record<string, StepDef>;
+}
+
 /** The fault mutex, then hugetlb_vma_lock_read: false means the step is blocked. */
-function fault_mutex_lock(k: Kernel, t: number): boolean {
+export function fault_mutex_lock(k: Kernel, t: number): boolean {
   return k.hugetlb_fault_mutex_lock(fault_file(k, t), k.local(t, L_IDX), t) && hugetlb_vma_lock_read(k, k.local(t, L_VMA), t);
 }
 /** hugetlb_vma_unlock_read, then the fault mutex. */
@@ -54,7 +86,7 @@ function clear_locals(k: Kernel, t: number): void {
  * The end of hugetlb_fault: unlock the page, the VMA lock, the fault mutex and mmap_lock.
  * `retry` is a fault that returned 0 after a race: the access is retried from the start.
  */
-function fault_return(k: Kernel, t: number, result: number, retry = false): number {
+export function fault_return(k: Kernel, t: number, result: number, retry = false): number {
   const locked = k.local(t, L_LOCKED);
   if (locked) k.unlock(k.folio_lock_word(locked));
   if (k.local(t, L_VMA)) fault_mutex_unlock(k, t);
@@ -102,7 +134,7 @@ function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number): void {
  * hugetlb_no_page, up to the PTL: page-cache lookup, i_size check, allocation, and for a shared
  * mapping hugetlb_add_to_page_cache. Runs in the step that took the fault mutex.
  */
-function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+function hugetlb_no_page(k: Kernel, t: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -133,7 +165,7 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Record<FaultStep, number>): n
  * alloc_hugetlb_folio failed. Today hugetlb_pte_stable retries the access if the pte changed
  * meanwhile; the 2006 code (no fault mutex) returned SIGBUS at once.
  */
-function hugetlb_no_page_oom(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+function hugetlb_no_page_oom(k: Kernel, t: number, pc: Pc): number {
   if (k.variant.faultMutex === "none") return fault_return(k, t, Result.SIGBUS);
   // The failed allocation changed nothing: vma_needs_reservation still says what it said.
   if (vma_needs_reservation(k, k.local(t, L_VMA), fault_addr(k, t))) k.set_local(t, L_FLAGS, FAULT_MAP_CHG_NEEDED);
@@ -141,7 +173,7 @@ function hugetlb_no_page_oom(k: Kernel, t: number, pc: Record<FaultStep, number>
 }
 
 /** hugetlb_no_page once alloc_hugetlb_folio has given page g. */
-function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Record<FaultStep, number>): number {
+function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -171,7 +203,7 @@ function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Record<Fault
  * belongs to the page cache, so RestoreReserve is cleared. -EEXIST (only possible without the
  * fault mutex): give our page back and look again.
  */
-function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -198,10 +230,23 @@ function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Record<FaultStep, n
 }
 
 /**
+ * hugetlb_wp (v6.18): retry_avoidcopy, the only mapper of an anonymous page reuses it in place
+ * (before "mm/hugetlb: do not use a page in page cache for cow optimization", 2013, any page
+ * mapped once: the bug-cow-reuses-pagecache-page toggle); a failed copy is vmf_error: SIGBUS.
+ */
+export const hugetlb_wp_v6_18: HugetlbCow = {
+  reuse: (k, _vma, old) => k.page_mapcount(old) === 1 && (k.page_test(old, PG_ANON) || k.variant.wpReuseIgnoresAnon),
+  oom: Result.SIGBUS,
+};
+
+/** Today's hugetlb_fault: an empty pte goes to hugetlb_no_page, a COW to hugetlb_wp. */
+export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: hugetlb_no_page, cow: hugetlb_wp_v6_18 };
+
+/**
  * hugetlb_wp, entered with the PTL held and the pte read-only. Returns the next pc, or DONE
  * after fault_return. May drop the PTL to allocate the copy (then the next step retakes it).
  */
-function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number {
+export function hugetlb_wp(k: Kernel, t: number, pc: Pc, cow: HugetlbCow): number {
   const p = k.op(t).proc;
   const addr = fault_addr(k, t);
   const vma = k.local(t, L_VMA);
@@ -212,13 +257,7 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
     return fault_return(k, t, Result.OK);
   }
   const old = pte_page(pte);
-  // retry_avoidcopy: the only mapper of an anonymous page reuses it in place.
-  // Seed 000's hugepage_cow and seed 002's hugetlb_cow: "If no-one else is actually using this
-  // page" — page_count() == 1.
-  const reuse = k.variant.hugetlbPrefault || k.vm_flags(vma) & VM_PAGE_HUGE_DEV
-    ? k.page_ref(old) === 1
-    : k.page_mapcount(old) === 1 && (k.page_test(old, PG_ANON) || k.variant.wpReuseIgnoresAnon);
-  if (reuse) {
+  if (cow.reuse(k, vma, old)) {
     k.set_pte(p, addr, huge_pte_mkwrite(pte));
     k.unlock(k.ptl(p));
     return fault_return(k, t, Result.OK);
@@ -242,320 +281,242 @@ function hugetlb_wp(k: Kernel, t: number, pc: Record<FaultStep, number>): number
     }
     folio_put(k, old);
     k.set_local(t, L_PAGE, 0);
-    // hugetlb_cow of 2007 said VM_FAULT_OOM; today's hugetlb_wp says vmf_error: SIGBUS.
-    return fault_return(k, t, k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? Result.ENOMEM : Result.SIGBUS);
+    return fault_return(k, t, cow.oom);
   }
   k.set_local(t, L_NEW, copy);
   return pc.wp_pte_same;
 }
 
-type FaultStep =
-  | "mmap_read_lock"
-  | "page_fault"
-  | "page_fault_pte_none"
-  | "page_fault_cow"
-  | "fault_mutex"
-  | "hugetlb_add_to_page_cache"
-  | "find_lock_page"
-  | "ptl"
-  | "i_mmap_lock_read"
-  | "pte_stable"
-  | "wp_ptl"
-  | "wp_pte_same"
-  | "unmap_ref_private"
-  | "wp_mutex_relock"
-  | "wp_ptl_relock";
-
-/** The user-visible page fault on a hugetlb VMA: handle_mm_fault → hugetlb_fault. */
-export const hugetlbFault = procedure<FaultStep>(
-  "fault",
-  [
-    "mmap_read_lock",
-    "page_fault",
-    "page_fault_pte_none",
-    "page_fault_cow",
-    "fault_mutex",
-    "hugetlb_add_to_page_cache",
-    "find_lock_page",
-    "ptl",
-    "i_mmap_lock_read",
-    "pte_stable",
-    "wp_ptl",
-    "wp_pte_same",
-    "unmap_ref_private",
-    "wp_mutex_relock",
-    "wp_ptl_relock",
-  ],
-  (pc) => ({
-    mmap_read_lock: {
-      fn: "lock_mm_and_find_vma",
-      reads: ["vma"],
-      writes: ["mmap_lock"],
-      run(k, t) {
-        const op = k.op(t);
-        const vma = lock_mm_and_find_vma(k, t, (v) => !op.write || (k.vm_flags(v) & VM_WRITE) !== 0);
-        if (vma === BLOCKED) return BLOCKED;
-        if (!vma) {
-          k.set_result(t, Result.SIGSEGV);
-          return DONE;
-        }
-        k.set_local(t, L_VMA, vma);
-        k.set_local(t, L_IDX, k.vma_hugecache_offset(vma, op.addr));
-        k.set_local(t, L_FAULT_PTE, k.L.pte(op.proc, op.addr) + 1);
-        return k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? pc.page_fault : pc.fault_mutex;
+/**
+ * The user-visible page fault on a hugetlb VMA: handle_mm_fault → hugetlb_fault, as `era` has
+ * it, or the fault of a driver's VMA through its vm_ops (`dev`, a variant that has one).
+ */
+export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null) =>
+  procedure<string>(
+    "fault",
+    [
+      "mmap_read_lock",
+      ...(dev?.steps ?? []),
+      "fault_mutex",
+      "hugetlb_add_to_page_cache",
+      "find_lock_page",
+      "ptl",
+      "i_mmap_lock_read",
+      "pte_stable",
+      "wp_ptl",
+      "wp_pte_same",
+      "unmap_ref_private",
+      "wp_mutex_relock",
+      "wp_ptl_relock",
+    ],
+    (pc) => ({
+      ...dev?.build(pc),
+      mmap_read_lock: {
+        fn: "lock_mm_and_find_vma",
+        reads: ["vma"],
+        writes: ["mmap_lock"],
+        run(k, t) {
+          const op = k.op(t);
+          const vma = lock_mm_and_find_vma(k, t, (v) => !op.write || (k.vm_flags(v) & VM_WRITE) !== 0);
+          if (vma === BLOCKED) return BLOCKED;
+          if (!vma) {
+            k.set_result(t, Result.SIGSEGV);
+            return DONE;
+          }
+          k.set_local(t, L_VMA, vma);
+          k.set_local(t, L_IDX, k.vma_hugecache_offset(vma, op.addr));
+          k.set_local(t, L_FAULT_PTE, k.L.pte(op.proc, op.addr) + 1);
+          // vma->vm_ops: a driver's VMA faults through its own.
+          return dev && k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? dev.fault(pc) : pc.fault_mutex;
+        },
       },
-    },
-    // Seed 002's /dev/page-huge fault handler, exactly as posted (drivers/char/page.c).
-    page_fault: {
-      fn: "page_fault",
-      label: "page_fault:mutex_lock",
-      reads: ["pte"],
-      writes: ["fault_mutex", "pool", "page", "vma"],
-      run(k, t) {
-        if (!fault_mutex_lock(k, t)) return BLOCKED;
-        const op = k.op(t);
-        const entry = k.pte(op.proc, op.addr);
-        k.set_local(t, L_ORIG_PTE, entry);
-        if (entry) return pc.page_fault_cow;
-        const vma = k.local(t, L_VMA);
-        const g = alloc_hugetlb_folio(k, vma, op.addr, true);
-        if (!g) {
-          // "if (!page) return VM_FAULT_OOM;" — with hugetlb_instantiation_mutex still held.
-          k.up_read(k.mmap_lock(op.proc), t);
-          k.set_result(t, Result.ENOMEM);
-          return DONE;
-        }
-        k.vmf_anon_prepare(vma);
-        k.page_set(g, PG_ANON);
-        k.set_local(t, L_PAGE, g);
-        return pc.page_fault_pte_none;
-      },
-    },
-    page_fault_pte_none: {
-      fn: "page_fault",
-      label: "page_fault:pte_none",
-      reads: ["pte"],
-      writes: ["ptl", "pte", "page"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const g = k.local(t, L_PAGE);
-        k.set_local(t, L_PAGE, 0);
-        if (k.pte(op.proc, op.addr)) {
-          // "if (!pte_none(*ptep)) goto out;" — the new page is neither mapped nor freed.
-          k.unlock(k.ptl(op.proc));
+      fault_mutex: {
+        fn: "hugetlb_fault",
+        reads: ["pte", "page_cache", "i_size", "resv_map"],
+        writes: ["fault_mutex", "vma_lock", "pool", "resv_map", "page_cache", "page"],
+        run(k, t) {
+          if (!fault_mutex_lock(k, t)) return BLOCKED;
+          const op = k.op(t);
+          const entry = k.pte(op.proc, op.addr);
+          k.set_local(t, L_ORIG_PTE, entry);
+          if (!entry) return era.no_page(k, t, pc);
+          if (op.write && !huge_pte_write(entry)) {
+            if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
+            return pc.wp_ptl;
+          }
           return fault_return(k, t, Result.OK);
-        }
-        k.add_mapcount(g, 1);
-        // make_huge_pte(vma, page, 0): read-only, so a write comes back as a COW fault.
-        k.set_pte(op.proc, op.addr, make_huge_pte(g, false));
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.OK, op.write);
+        },
       },
-    },
-    page_fault_cow: {
-      fn: "page_fault",
-      label: "page_fault:pte_same",
-      reads: ["pte", "page"],
-      writes: ["ptl", "pte", "page", "pool"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const entry = k.local(t, L_ORIG_PTE);
-        // "Check for a racing update before calling hugetlb_cow"
-        if (k.pte(op.proc, op.addr) === entry && op.write && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc);
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.OK);
+      hugetlb_add_to_page_cache: {
+        fn: "hugetlb_add_to_page_cache",
+        reads: ["page_cache"],
+        writes: ["page_cache", "page", "pool", "resv_map"],
+        run(k, t) {
+          return hugetlb_add_to_page_cache(k, t, pc);
+        },
       },
-    },
-    fault_mutex: {
-      fn: "hugetlb_fault",
-      reads: ["pte", "page_cache", "i_size", "resv_map"],
-      writes: ["fault_mutex", "vma_lock", "pool", "resv_map", "page_cache", "page"],
-      run(k, t) {
-        if (!fault_mutex_lock(k, t)) return BLOCKED;
-        const op = k.op(t);
-        const entry = k.pte(op.proc, op.addr);
-        k.set_local(t, L_ORIG_PTE, entry);
-        // Seed 000 prefaults every page at mmap: a fault on an empty pte is a SIGBUS there.
-        if (!entry) return k.variant.hugetlbPrefault ? fault_return(k, t, Result.SIGBUS) : hugetlb_no_page(k, t, pc);
-        if (op.write && !huge_pte_write(entry)) {
-          if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
-          return pc.wp_ptl;
-        }
-        return fault_return(k, t, Result.OK);
+      find_lock_page: {
+        fn: "find_lock_page",
+        reads: ["page_cache"],
+        writes: ["page_lock"],
+        run(k, t) {
+          const g = k.local(t, L_PAGE);
+          if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
+          k.set_local(t, L_LOCKED, g);
+          return pc.ptl;
+        },
       },
-    },
-    hugetlb_add_to_page_cache: {
-      fn: "hugetlb_add_to_page_cache",
-      reads: ["page_cache"],
-      writes: ["page_cache", "page", "pool", "resv_map"],
-      run(k, t) {
-        return hugetlb_add_to_page_cache(k, t, pc);
-      },
-    },
-    find_lock_page: {
-      fn: "find_lock_page",
-      reads: ["page_cache"],
-      writes: ["page_lock"],
-      run(k, t) {
-        const g = k.local(t, L_PAGE);
-        if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
-        k.set_local(t, L_LOCKED, g);
-        return pc.ptl;
-      },
-    },
-    ptl: {
-      fn: "hugetlb_no_page",
-      label: "hugetlb_no_page:pte_same",
-      reads: ["pte"],
-      writes: ["ptl", "pte", "page", "pool", "resv_map"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const vma = k.local(t, L_VMA);
-        const g = k.local(t, L_PAGE);
-        const flags = k.local(t, L_FLAGS);
-        if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
-          // backout: somebody instantiated the pte while we did not hold the PTL.
-          k.unlock(k.ptl(op.proc));
-          if (flags & NEW_FOLIO && !(flags & NEW_PAGECACHE_FOLIO)) restore_reserve_on_error(k, vma, op.addr, g);
-          k.set_local(t, L_PAGE, 0);
-          folio_put(k, g);
-          return fault_return(k, t, Result.OK, true);
-        }
-        if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
-        else k.add_mapcount(g, 1); // hugetlb_add_file_rmap
-        const pte = fault_pte(k, vma, g);
-        k.set_pte(op.proc, op.addr, pte);
-        k.set_local(t, L_PAGE, 0); // the allocation's (or lookup's) reference is now the pte's
-        k.set_local(t, L_ORIG_PTE, pte);
-        // A private write goes straight on to hugetlb_wp, without a second fault.
-        if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc);
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.OK);
-      },
-    },
-    i_mmap_lock_read: {
-      // The fix-dontneed-noreserve variant's hugetlb_no_page: i_mmap_lock_read(mapping), which
-      // hugetlb_zap_begin holds for write until hugetlb_zap_end, after tlb_finish_mmu freed
-      // the zapped pages; alloc_hugetlb_folio again; i_mmap_unlock_read. Lock order as in
-      // mm/rmap.c: hugetlb_fault_mutex, vma_lock, i_mmap_rwsem.
-      fn: "hugetlb_no_page",
-      label: "hugetlb_no_page:i_mmap_lock_read",
-      reads: ["pool"],
-      writes: ["i_mmap_rwsem", "pool", "resv_map", "page"],
-      run(k, t) {
-        const rwsem = k.i_mmap_rwsem(fault_file(k, t));
-        if (!k.down_read_trylock(rwsem, t)) return BLOCKED;
-        const g = alloc_hugetlb_folio(k, k.local(t, L_VMA), fault_addr(k, t), false);
-        k.up_read(rwsem, t);
-        return g ? hugetlb_no_page_folio(k, t, g, pc) : hugetlb_no_page_oom(k, t, pc);
-      },
-    },
-    pte_stable: {
-      fn: "hugetlb_pte_stable",
-      reads: ["pte"],
-      writes: ["ptl"],
-      run(k, t) {
-        // Allocation failed: SIGBUS only if nobody instantiated the pte meanwhile, else retry.
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const stable = k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE);
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.SIGBUS, !stable);
-      },
-    },
-    wp_ptl: {
-      fn: "hugetlb_fault",
-      label: "hugetlb_fault:pte_same",
-      reads: ["pte", "page"],
-      writes: ["ptl", "pte", "page", "pool", "resv_map"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
-          k.unlock(k.ptl(op.proc));
-          return fault_return(k, t, Result.OK, true);
-        }
-        return hugetlb_wp(k, t, pc);
-      },
-    },
-    wp_pte_same: {
-      fn: "hugetlb_wp",
-      label: "hugetlb_wp:pte_same",
-      reads: ["pte"],
-      writes: ["ptl", "pte", "page", "pool", "resv_map"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        const vma = k.local(t, L_VMA);
-        const old = k.local(t, L_PAGE);
-        const copy = k.local(t, L_NEW);
-        k.set_local(t, L_PAGE, 0);
-        k.set_local(t, L_NEW, 0);
-        if (k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE)) {
-          // Break COW: the copy replaces the old page in our pte.
-          k.add_mapcount(old, -1);
-          folio_put(k, old);
-          hugetlb_add_new_anon_rmap(k, t, copy);
-          const pte = make_huge_pte(copy, true);
+      ptl: {
+        fn: "hugetlb_no_page",
+        label: "hugetlb_no_page:pte_same",
+        reads: ["pte"],
+        writes: ["ptl", "pte", "page", "pool", "resv_map"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          const vma = k.local(t, L_VMA);
+          const g = k.local(t, L_PAGE);
+          const flags = k.local(t, L_FLAGS);
+          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+            // backout: somebody instantiated the pte while we did not hold the PTL.
+            k.unlock(k.ptl(op.proc));
+            if (flags & NEW_FOLIO && !(flags & NEW_PAGECACHE_FOLIO)) restore_reserve_on_error(k, vma, op.addr, g);
+            k.set_local(t, L_PAGE, 0);
+            folio_put(k, g);
+            return fault_return(k, t, Result.OK, true);
+          }
+          if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
+          else k.add_mapcount(g, 1); // hugetlb_add_file_rmap
+          const pte = fault_pte(k, vma, g);
           k.set_pte(op.proc, op.addr, pte);
+          k.set_local(t, L_PAGE, 0); // the allocation's (or lookup's) reference is now the pte's
           k.set_local(t, L_ORIG_PTE, pte);
-        } else {
-          restore_reserve_on_error(k, vma, op.addr, copy);
-          folio_put(k, copy);
-        }
-        folio_put(k, old);
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.OK);
-      },
-    },
-    unmap_ref_private: {
-      fn: "unmap_ref_private",
-      reads: ["vma", "pte"],
-      writes: ["i_mmap_rwsem", "pte", "page", "pool", "vma"],
-      run(k, t) {
-        const f = fault_file(k, t);
-        if (!k.down_write_trylock(k.i_mmap_rwsem(f), t)) return BLOCKED;
-        const vma = k.local(t, L_VMA);
-        const idx = k.local(t, L_IDX);
-        const old = pte_page(k.local(t, L_ORIG_PTE));
-        for (const iter of vmas_of_file(k, f)) {
-          if (iter === vma || k.vma_is_shared(iter)) continue;
-          const [start, end] = vma_range_of_indices(k, iter, idx, idx + 1);
-          if (start >= end) continue;
-          // Marked HPAGE_RESV_UNMAPPED: their next fault there gets SIGBUS (hugetlb_no_page).
-          if (!k.is_vma_resv_set(iter, HPAGE_RESV_OWNER)) unmap_hugepage_range(k, iter, start, end, old);
-        }
-        k.up_write(k.i_mmap_rwsem(f));
-        return pc.wp_mutex_relock;
-      },
-    },
-    wp_mutex_relock: {
-      fn: "hugetlb_wp",
-      label: "hugetlb_wp:mutex_lock",
-      reads: [],
-      writes: ["fault_mutex", "vma_lock"],
-      run(k, t) {
-        return fault_mutex_lock(k, t) ? pc.wp_ptl_relock : BLOCKED;
-      },
-    },
-    wp_ptl_relock: {
-      fn: "hugetlb_wp",
-      label: "hugetlb_wp:retry_avoidcopy",
-      reads: ["pte", "page"],
-      writes: ["ptl", "pte", "page", "pool", "resv_map"],
-      run(k, t) {
-        const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
-        if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
-          // "race occurs while re-acquiring page table lock, and our job is done"
+          // A private write goes straight on to hugetlb_wp, without a second fault.
+          if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc, era.cow);
           k.unlock(k.ptl(op.proc));
           return fault_return(k, t, Result.OK);
-        }
-        return hugetlb_wp(k, t, pc);
+        },
       },
-    },
-  }),
-);
+      i_mmap_lock_read: {
+        // The fix-dontneed-noreserve variant's hugetlb_no_page: i_mmap_lock_read(mapping), which
+        // hugetlb_zap_begin holds for write until hugetlb_zap_end, after tlb_finish_mmu freed
+        // the zapped pages; alloc_hugetlb_folio again; i_mmap_unlock_read. Lock order as in
+        // mm/rmap.c: hugetlb_fault_mutex, vma_lock, i_mmap_rwsem.
+        fn: "hugetlb_no_page",
+        label: "hugetlb_no_page:i_mmap_lock_read",
+        reads: ["pool"],
+        writes: ["i_mmap_rwsem", "pool", "resv_map", "page"],
+        run(k, t) {
+          const rwsem = k.i_mmap_rwsem(fault_file(k, t));
+          if (!k.down_read_trylock(rwsem, t)) return BLOCKED;
+          const g = alloc_hugetlb_folio(k, k.local(t, L_VMA), fault_addr(k, t), false);
+          k.up_read(rwsem, t);
+          return g ? hugetlb_no_page_folio(k, t, g, pc) : hugetlb_no_page_oom(k, t, pc);
+        },
+      },
+      pte_stable: {
+        fn: "hugetlb_pte_stable",
+        reads: ["pte"],
+        writes: ["ptl"],
+        run(k, t) {
+          // Allocation failed: SIGBUS only if nobody instantiated the pte meanwhile, else retry.
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          const stable = k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE);
+          k.unlock(k.ptl(op.proc));
+          return fault_return(k, t, Result.SIGBUS, !stable);
+        },
+      },
+      wp_ptl: {
+        fn: "hugetlb_fault",
+        label: "hugetlb_fault:pte_same",
+        reads: ["pte", "page"],
+        writes: ["ptl", "pte", "page", "pool", "resv_map"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+            k.unlock(k.ptl(op.proc));
+            return fault_return(k, t, Result.OK, true);
+          }
+          return hugetlb_wp(k, t, pc, era.cow);
+        },
+      },
+      wp_pte_same: {
+        fn: "hugetlb_wp",
+        label: "hugetlb_wp:pte_same",
+        reads: ["pte"],
+        writes: ["ptl", "pte", "page", "pool", "resv_map"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          const vma = k.local(t, L_VMA);
+          const old = k.local(t, L_PAGE);
+          const copy = k.local(t, L_NEW);
+          k.set_local(t, L_PAGE, 0);
+          k.set_local(t, L_NEW, 0);
+          if (k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE)) {
+            // Break COW: the copy replaces the old page in our pte.
+            k.add_mapcount(old, -1);
+            folio_put(k, old);
+            hugetlb_add_new_anon_rmap(k, t, copy);
+            const pte = make_huge_pte(copy, true);
+            k.set_pte(op.proc, op.addr, pte);
+            k.set_local(t, L_ORIG_PTE, pte);
+          } else {
+            restore_reserve_on_error(k, vma, op.addr, copy);
+            folio_put(k, copy);
+          }
+          folio_put(k, old);
+          k.unlock(k.ptl(op.proc));
+          return fault_return(k, t, Result.OK);
+        },
+      },
+      unmap_ref_private: {
+        fn: "unmap_ref_private",
+        reads: ["vma", "pte"],
+        writes: ["i_mmap_rwsem", "pte", "page", "pool", "vma"],
+        run(k, t) {
+          const f = fault_file(k, t);
+          if (!k.down_write_trylock(k.i_mmap_rwsem(f), t)) return BLOCKED;
+          const vma = k.local(t, L_VMA);
+          const idx = k.local(t, L_IDX);
+          const old = pte_page(k.local(t, L_ORIG_PTE));
+          for (const iter of vmas_of_file(k, f)) {
+            if (iter === vma || k.vma_is_shared(iter)) continue;
+            const [start, end] = vma_range_of_indices(k, iter, idx, idx + 1);
+            if (start >= end) continue;
+            // Marked HPAGE_RESV_UNMAPPED: their next fault there gets SIGBUS (hugetlb_no_page).
+            if (!k.is_vma_resv_set(iter, HPAGE_RESV_OWNER)) unmap_hugepage_range(k, iter, start, end, old);
+          }
+          k.up_write(k.i_mmap_rwsem(f));
+          return pc.wp_mutex_relock;
+        },
+      },
+      wp_mutex_relock: {
+        fn: "hugetlb_wp",
+        label: "hugetlb_wp:mutex_lock",
+        reads: [],
+        writes: ["fault_mutex", "vma_lock"],
+        run(k, t) {
+          return fault_mutex_lock(k, t) ? pc.wp_ptl_relock : BLOCKED;
+        },
+      },
+      wp_ptl_relock: {
+        fn: "hugetlb_wp",
+        label: "hugetlb_wp:retry_avoidcopy",
+        reads: ["pte", "page"],
+        writes: ["ptl", "pte", "page", "pool", "resv_map"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+            // "race occurs while re-acquiring page table lock, and our job is done"
+            k.unlock(k.ptl(op.proc));
+            return fault_return(k, t, Result.OK);
+          }
+          return hugetlb_wp(k, t, pc, era.cow);
+        },
+      },
+    }),
+  );

@@ -1,10 +1,11 @@
 /**
- * The hugetlb pool (kernel-notes §1): alloc_hugetlb_folio, free_huge_folio, hugetlb_acct_memory.
- * All of it runs under hugetlb_lock, which no path holds across a step, so it is not in the state.
+ * The hugetlb pool (kernel-notes §1): its free list and surplus pages, free_huge_folio,
+ * hugetlb_acct_memory. All of it runs under hugetlb_lock, which no path holds across a step, so
+ * it is not in the state. The reserve maps (reserve.ts) use it; alloc_hugetlb_folio, which uses
+ * both, is in alloc.ts.
  */
 import type { Kernel } from "../kernel.js";
 import { PAGE_BUDDY, PAGE_FREE, PAGE_IN_USE, PG_RESTORE_RESERVE } from "../layout.js";
-import { vma_commit_reservation, vma_needs_reservation } from "./reserve.js";
 
 /** The lowest-numbered page slot in state `st`, or 0: keeps page ids canonical. */
 function first_page(k: Kernel, st: number): number {
@@ -21,7 +22,7 @@ export function available_huge_pages(k: Kernel): number {
  * dequeue_hugetlb_folio_vma, or alloc_surplus_hugetlb_folio when the free list cannot serve:
  * a page with refcount 1, or 0 when the pool is exhausted (the fault gets SIGBUS).
  */
-function dequeue_or_surplus(k: Kernel, gbl_chg: number): number {
+export function dequeue_or_surplus(k: Kernel, gbl_chg: number): number {
   if (!gbl_chg || available_huge_pages(k) > 0) {
     const g = first_page(k, PAGE_FREE);
     if (g) {
@@ -38,24 +39,6 @@ function dequeue_or_surplus(k: Kernel, gbl_chg: number): number {
   k.surplus_huge_pages += 1;
   k.set_page_state(g, PAGE_IN_USE);
   k.folio_get(g);
-  return g;
-}
-
-/**
- * alloc_hugetlb_folio(vma, addr, avoid_reserve). Consumes the VMA's reservation for the index
- * when it has one (Rsvd−1, RestoreReserve set, vma_commit_reservation), else needs
- * Free − Rsvd > 0 or a surplus page. Returns the page, or 0 for -ENOSPC.
- */
-export function alloc_hugetlb_folio(k: Kernel, vma: number, addr: number, avoid_reserve: boolean): number {
-  const map_chg = avoid_reserve ? 1 : vma_needs_reservation(k, vma, addr);
-  const gbl_chg = map_chg;
-  const g = dequeue_or_surplus(k, gbl_chg);
-  if (!g) return 0;
-  if (!gbl_chg) {
-    k.page_set(g, PG_RESTORE_RESERVE);
-    k.resv_huge_pages -= 1;
-  }
-  if (!avoid_reserve) vma_commit_reservation(k, vma, addr);
   return g;
 }
 

@@ -2,9 +2,9 @@
  * Reservations (kernel-notes §2): the reserve map behind a VMA and the functions of
  * mm/hugetlb.c that consult and edit it around a fault, at mmap and at truncate.
  */
-import type { Kernel } from "../kernel.js";
+import type { Kernel, PrivateReserveScheme } from "../kernel.js";
 import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VM_NORESERVE } from "../layout.js";
-import { region_add, region_chg, region_del } from "../region.js";
+import { region_add, region_chg, region_count, region_del } from "../region.js";
 import { hugetlb_acct_memory } from "./pool.js";
 import { ModelError } from "../types.js";
 
@@ -40,16 +40,31 @@ export function vma_needs_reservation(k: Kernel, vma: number, addr: number): num
   const idx = k.vma_hugecache_offset(vma, addr);
   if (k.vma_is_shared(vma)) return region_chg(k.inode_resv_map(k.vm_file(vma)), idx, idx + 1);
   if (!k.is_vma_resv_set(vma, HPAGE_RESV_OWNER)) return 1;
-  if (k.variant.privateResv === "count") {
-    // Before seed 003: vma_has_private_reserves — the owner has reserves while its count lasts.
-    return k.vma_resv_huge_pages(vma) > 0 ? 0 : 1;
-  }
-  // Seed 003 returns 0 for every owner index; today's __vma_reservation_common returns 1 for
-  // an index already consumed (a refault after truncate must not consume a second time).
-  if (k.variant.ownerNeedsReservationAlwaysZero) return 0;
-  const consumed = region_chg(k.resv_regions(k.vma_resv_map(vma)), idx, idx + 1) === 0;
-  return consumed ? 1 : 0;
+  return k.eras.privateReserve.owner_needs_reservation(k, vma, idx);
 }
+
+/**
+ * The owner's reserve map (since seed 003, 2.6.27; v6.18): a refcounted resv_map of the indices
+ * consumed, shared by both halves of a split. The pre-seed-003 count is reserve.v2.6.26.ts.
+ */
+export const resv_map_private: PrivateReserveScheme = {
+  owner_needs_reservation(k, vma, idx) {
+    // Seed 003 returns 0 for every owner index; today's __vma_reservation_common returns 1 for
+    // an index already consumed (a refault after truncate must not consume a second time).
+    if (k.variant.ownerNeedsReservationAlwaysZero) return 0;
+    const consumed = region_chg(k.resv_regions(k.vma_resv_map(vma)), idx, idx + 1) === 0;
+    return consumed ? 1 : 0;
+  },
+  consumed: () => {},
+  restored: () => {},
+  reserved: () => {},
+  unused(k, vma) {
+    // (end − start) − region_count(consumed), counting only this VMA's part of the map.
+    const start = k.vma_hugecache_offset(vma, k.vm_start(vma));
+    const end = k.vma_hugecache_offset(vma, k.vm_end(vma));
+    return end - start - region_count(k.resv_regions(k.vma_resv_map(vma)), start, end);
+  },
+};
 
 /** vma_commit_reservation: record that the fault consumed (or was granted) the index. */
 export function vma_commit_reservation(k: Kernel, vma: number, addr: number): void {
@@ -60,10 +75,7 @@ export function vma_commit_reservation(k: Kernel, vma: number, addr: number): vo
     return;
   }
   if (!owns_private_map(k, vma)) return;
-  if (k.variant.privateResv === "count") {
-    // decrement_hugepage_resv_vma before seed 003: the count in vm_private_data goes down.
-    k.set_vma_resv_huge_pages(vma, k.vma_resv_huge_pages(vma) - 1);
-  }
+  k.eras.privateReserve.consumed(k, vma);
   // With the count scheme the map is the model's own record of consumed indices, which the
   // reservation-conservation invariant reads; the kernel of that time had no such map.
   const id = k.vma_resv_map(vma);
@@ -82,7 +94,7 @@ export function vma_add_reservation(k: Kernel, vma: number, addr: number): void 
   } else if (owns_private_map(k, vma)) {
     const id = k.vma_resv_map(vma);
     k.set_resv_regions(id, region_del(k.resv_regions(id), idx, idx + 1).map);
-    if (k.variant.privateResv === "count") k.set_vma_resv_huge_pages(vma, k.vma_resv_huge_pages(vma) + 1);
+    k.eras.privateReserve.restored(k, vma);
   }
 }
 
@@ -116,7 +128,7 @@ export function hugetlb_reserve_pages_private(k: Kernel, from: number, to: numbe
   if (!hugetlb_acct_memory(k, chg)) return false;
   k.set_vma_resv_flags(vma, HPAGE_RESV_OWNER);
   k.set_vma_resv_map(vma, resv_map_alloc(k));
-  if (k.variant.privateResv === "count") k.set_vma_resv_huge_pages(vma, chg);
+  k.eras.privateReserve.reserved(k, vma, chg);
   return true;
 }
 

@@ -3,17 +3,31 @@
  * VMA), close (return what the VMA still reserves), and what fork does to a private VMA.
  */
 import type { Kernel } from "../kernel.js";
-import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, VM_FLAGS } from "../layout.js";
-import { region_count } from "../region.js";
+import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, VM_FLAGS, VM_PAGE_HUGE_DEV } from "../layout.js";
 import { hugetlb_acct_memory } from "./pool.js";
 import { resv_map_put } from "./reserve.js";
+
+/**
+ * vma->vm_ops->open and ->close, called where the kernel calls them (__split_vma, dup_mmap,
+ * remove_vma). Of the VMAs' operations only hugetlbfs's (hugetlb_vm_ops) have them: seed 002's
+ * /dev/page-huge page_vm_ops, shmem_anon_vm_ops and the page cache's have neither.
+ */
+function has_hugetlb_vm_ops(k: Kernel, vma: number): boolean {
+  return k.is_vm_hugetlb_page(vma) && !(k.vm_flags(vma) & VM_PAGE_HUGE_DEV);
+}
+export function vm_ops_open(k: Kernel, vma: number): void {
+  if (has_hugetlb_vm_ops(k, vma)) hugetlb_vm_op_open(k, vma);
+}
+export function vm_ops_close(k: Kernel, vma: number): void {
+  if (has_hugetlb_vm_ops(k, vma)) hugetlb_vm_op_close(k, vma);
+}
 
 /**
  * hugetlb_vm_op_open (seed 003): the new half of a split shares its sibling's map; take a kref.
  * Before seed 003 there was no open hook and the copied count is the whole story; with the
  * count scheme the kref is taken only on the model's own record of consumed indices.
  */
-export function hugetlb_vm_op_open(k: Kernel, vma: number): void {
+function hugetlb_vm_op_open(k: Kernel, vma: number): void {
   if (k.vm_flags(vma) & HPAGE_RESV_OWNER && k.vma_resv_map(vma)) {
     const id = k.vma_resv_map(vma);
     k.set_resv_refs(id, k.resv_refs(id) + 1);
@@ -25,17 +39,10 @@ export function hugetlb_vm_op_open(k: Kernel, vma: number): void {
  * counting only this VMA's part of the offset-indexed map. Before seed 003: the count kept in
  * vm_private_data, which a split copied into both halves.
  */
-export function hugetlb_vm_op_close(k: Kernel, vma: number): void {
+function hugetlb_vm_op_close(k: Kernel, vma: number): void {
   if (!(k.vm_flags(vma) & HPAGE_RESV_OWNER) || k.vma_is_shared(vma)) return;
   const id = k.vma_resv_map(vma);
-  let reserve: number;
-  if (k.variant.privateResv === "count") {
-    reserve = k.vma_resv_huge_pages(vma);
-  } else {
-    const start = k.vma_hugecache_offset(vma, k.vm_start(vma));
-    const end = k.vma_hugecache_offset(vma, k.vm_end(vma));
-    reserve = end - start - region_count(k.resv_regions(id), start, end);
-  }
+  const reserve = k.eras.privateReserve.unused(k, vma);
   if (id) resv_map_put(k, id);
   if (reserve) hugetlb_acct_memory(k, -reserve);
 }

@@ -7,7 +7,7 @@
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_NEW, L_VMA } from "../kernel.js";
 import { BLOCKED } from "../types.js";
-import { COW_COPIED, COW_COPY_STALE, zap_pte_range } from "./memory.js";
+import { COW_COPIED, COW_COPY_STALE, fault_sigbus, vm_fault_locked, type VmOperations, zap_pte_range } from "./memory.js";
 import { folio_alloc, folio_put } from "./page_alloc.js";
 import { pte_page } from "./pte.js";
 import { vmas_of } from "./vma.js";
@@ -51,6 +51,32 @@ export function filemap_lock_or_alloc(k: Kernel, t: number, cached: number): num
   k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a new page-cache page");
   return g;
 }
+
+/**
+ * generic_file_vm_ops (mm/filemap.c, v6.18), the table of a private mapping of a 4 KiB file
+ * that is not DAX: ->fault is filemap_fault.
+ */
+export const generic_file_vm_ops: VmOperations = {
+  name: "generic_file_vm_ops",
+  steps: ["filemap_fault"],
+  fault: (_k, _t, pc) => pc.filemap_fault,
+  build: (pc, ret) => ({
+    filemap_fault: {
+      fn: "filemap_fault",
+      label: "filemap_fault:folio_lock",
+      reads: ["page_cache", "i_size"],
+      writes: ["page_cache", "page", "page_lock"],
+      run(k, t) {
+        const vma = k.local(t, L_VMA);
+        const idx = k.local(t, L_IDX);
+        const g = find_lock_page_or_read(k, t, k.vm_file(vma), idx);
+        if (g === BLOCKED) return BLOCKED;
+        if (!g) return fault_sigbus(k, t, ret);
+        return vm_fault_locked(k, t, pc, g);
+      },
+    },
+  }),
+};
 
 /** Every VMA of every mm that maps 4 KiB file f (the file's i_mmap tree). */
 function file4k_vmas(k: Kernel, f: number): number[] {

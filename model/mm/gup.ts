@@ -10,29 +10,26 @@
  * FAULT_FLAG_UNSHARE first (gup_must_unshare: the zero page only for FOLL_LONGTERM); FOLL_PIN
  * takes no pin on the zero page (try_grab_folio).
  *
- * Seed 001's kernel (2.6.31, variant flag `gup`): FOLL_GET only; FOLL_ANON hands out ZERO_PAGE
- * for an unpopulated address without faulting (reads, where use_zero_page); the patch's
- * FOLL_NOZERO (GUP_FLAGS_IGNORE_ZERO) makes a zero pte fail with -EFAULT; and after a COW fault
- * that returns VM_FAULT_WRITE in a VMA without VM_WRITE, the lookup is retried without FOLL_WRITE.
+ * Seed 001's kernel (2.6.31) is in gup.v2.6.31.ts.
  */
+import type { OpCall } from "../config.js";
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_IDX, L_VMA } from "../kernel.js";
 import { PG_ANON, PG_ANON_EXCLUSIVE, VM_SHARED, VM_WRITE } from "../layout.js";
-import { BLOCKED, type Step } from "../types.js";
+import { BLOCKED } from "../types.js";
 import {
   FAULT_FLAG_UNSHARE,
   FAULT_FLAG_WRITE,
   handle_mm_fault,
   is_cow_mapping,
-  SMALL_FAULT_STEPS,
   smallFaultSteps,
-  use_zero_page,
   vm_normal_page,
-  VM_FAULT_WRITE,
   type FaultReturn,
-  type SmallFaultStep,
+  type Pc,
+  type SmallFault,
+  type StepDef,
 } from "./memory.js";
-import { pte_special, pte_write } from "./pte.js";
+import { pte_write } from "./pte.js";
 
 /** gup_flags (kept in L_FLAGS, above the FAULT_FLAG_* bits). */
 export const FOLL_WRITE = 1 << 4;
@@ -42,15 +39,30 @@ export const FOLL_GET = 1 << 6;
 /** A pin on the page for the caller (pin_user_pages; today only). */
 export const FOLL_PIN = 1 << 7;
 export const FOLL_LONGTERM = 1 << 8;
-/** Seed 001's kernel: an unpopulated address of a use_zero_page VMA gives ZERO_PAGE. */
-export const FOLL_ANON = 1 << 9;
-/** Seed 001: a zero pte gives no page (GUP_FLAGS_IGNORE_ZERO). */
-export const FOLL_NOZERO = 1 << 10;
+/**
+ * What a variant's era of mm/gup.c decides: check_vma_flags, the gup_flags a get_user_pages call
+ * starts with, the lookup under the PTL, and what faultin_page does with the fault's return.
+ */
+export interface GupEra {
+  check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean): boolean;
+  /** gup4k's flags: get_user_pages or pin_user_pages (FOLL_FORCE is added by the caller). */
+  gup_flags(k: Kernel, vma: number, op: OpCall): number;
+  /** follow_page(_pte) under the PTL: the page (referenced as flags say), or NEED_FAULT, NEED_UNSHARE, EFAULT. */
+  follow_page(k: Kernel, pte: number, vma: number, flags: number): number;
+  /** faultin_page once handle_mm_fault returned vm_fault, before the lookup is tried again. */
+  faultin_page(k: Kernel, t: number, vm_fault: number): void;
+}
 
-export type GupStep = "follow_page" | SmallFaultStep;
-export const GUP_STEPS: readonly GupStep[] = ["follow_page", ...SMALL_FAULT_STEPS];
+/** get_user_pages of one built model: its era, and the 4 KiB fault it calls. */
+export interface GetUserPages {
+  readonly era: GupEra;
+  readonly fault: SmallFault;
+}
 
-type StepDef = Omit<Step, "label"> & { label?: string };
+/** The steps of __get_user_pages: follow_page, and the fault steps it can reach. */
+export function gupStepNames(gup: GetUserPages): string[] {
+  return ["follow_page", ...gup.fault.steps];
+}
 
 /** What the caller does with each page __get_user_pages finds, or with its -EFAULT. */
 export interface GupCaller {
@@ -60,29 +72,14 @@ export interface GupCaller {
 }
 
 /** follow_page's outcome when it returns no page: fault the page in, unshare it, or -EFAULT. */
-const NEED_FAULT = -1;
-const NEED_UNSHARE = -2;
-const EFAULT = -3;
+export const NEED_FAULT = -1;
+export const NEED_UNSHARE = -2;
+export const EFAULT = -3;
 
-/**
- * check_vma_flags (today): a write needs VM_WRITE, or FOLL_FORCE on a COW mapping. Seed 001's
- * __get_user_pages asks only for VM_MAYWRITE under force, which every anonymous VMA has.
- */
-export function gup_vma_permits(k: Kernel, vma: number, write: boolean, force: boolean): boolean {
+/** check_vma_flags (today): a write needs VM_WRITE, or FOLL_FORCE on a COW mapping. */
+function check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean): boolean {
   if (!write || k.vm_flags(vma) & VM_WRITE) return true;
-  if (!force) return false;
-  return k.variant.gup === "follow_page" || is_cow_mapping(k, vma);
-}
-
-/**
- * The foll_flags seed 001's __get_user_pages starts a VMA with. FOLL_ANON only for a read where
- * use_zero_page; GUP_FLAGS_IGNORE_ZERO is dropped everywhere else ("else ignore_zero = 0"), so
- * mlock, whose VMA is VM_LOCKED by then, never gets FOLL_NOZERO.
- */
-export function seed_foll_flags(k: Kernel, vma: number, write: boolean, pages: boolean, ignore_zero: boolean): number {
-  let flags = (write ? FOLL_WRITE : 0) | (pages ? FOLL_GET : 0);
-  if (!write && use_zero_page(k, vma)) flags |= FOLL_ANON | (ignore_zero ? FOLL_NOZERO : 0);
-  return flags;
+  return force && is_cow_mapping(k, vma);
 }
 
 /** can_follow_write_pte: FOLL_FORCE writes an unwritable pte only of an exclusive anonymous page. */
@@ -123,35 +120,19 @@ function follow_page_pte(k: Kernel, pte: number, vma: number, flags: number): nu
   return page;
 }
 
-/**
- * follow_page as seed 001 posts it, under the PTL. (With FOLL_NOZERO, a NULL here would make
- * __get_user_pages hand NULL to its caller; only a swap pte gives NULL then, and there is no
- * swap in the model.)
- */
-function follow_page(k: Kernel, pte: number, vma: number, flags: number): number {
-  let page: number;
-  if (!pte) {
-    // no_page → no_page_table: "Fall through to ZERO_PAGE handling".
-    if (!(flags & FOLL_ANON)) return NEED_FAULT;
-    page = k.L.zeroPage;
-  } else {
-    if (flags & FOLL_WRITE && !pte_write(pte)) return NEED_FAULT;
-    if (pte_special(pte) && use_zero_page(k, vma)) page = flags & FOLL_NOZERO ? 0 : k.L.zeroPage;
-    else page = vm_normal_page(pte);
-    if (!page) return EFAULT; // bad_page
-  }
-  if (flags & FOLL_GET) k.folio_get(page);
-  return page;
-}
+/** __get_user_pages of v6.18 (mm/gup.c): FOLL_PIN, follow_page_pte, can_follow_write_pte. */
+export const __get_user_pages_v6_18: GupEra = {
+  check_vma_flags,
+  gup_flags: (_k, _vma, op) => (op.write ? FOLL_WRITE : 0) | (op.pin ? FOLL_PIN : FOLL_GET) | (op.longterm ? FOLL_LONGTERM : 0),
+  follow_page: follow_page_pte,
+  faultin_page: () => {},
+};
 
 /** The follow_page step and the fault steps of __get_user_pages, for the procedure of `caller`. */
-export function gupSteps(pc: Record<GupStep, number>, caller: GupCaller): Record<GupStep, StepDef> {
+export function gupSteps(gup: GetUserPages, pc: Pc, caller: GupCaller): Record<string, StepDef> {
+  const f = gup.fault;
   const faultin_page_return: FaultReturn = (k, t, vm_fault) => {
-    // Seed 001's kernel: "The VM_FAULT_WRITE bit tells us that do_wp_page has broken COW when
-    // necessary, even if maybe_mkwrite decided not to set pte_write. We can thus safely do
-    // subsequent page lookups as if they were reads."
-    if (k.variant.gup === "follow_page" && vm_fault & VM_FAULT_WRITE && !(k.vm_flags(k.local(t, L_VMA)) & VM_WRITE))
-      k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) & ~FOLL_WRITE);
+    gup.era.faultin_page(k, t, vm_fault);
     return pc.follow_page;
   };
   return {
@@ -166,14 +147,14 @@ export function gupSteps(pc: Record<GupStep, number>, caller: GupCaller): Record
         const vma = k.local(t, L_VMA);
         const flags = k.local(t, L_FLAGS);
         const pte = k.small_pte(p, k.op(t).addr, k.local(t, L_IDX));
-        const page = k.variant.gup === "follow_page" ? follow_page(k, pte, vma, flags) : follow_page_pte(k, pte, vma, flags);
+        const page = gup.era.follow_page(k, pte, vma, flags);
         k.unlock(k.ptl(p));
         if (page === EFAULT) return caller.error(k, t);
-        if (page === NEED_UNSHARE) return handle_mm_fault(k, t, pc, FAULT_FLAG_UNSHARE, faultin_page_return);
-        if (page === NEED_FAULT) return handle_mm_fault(k, t, pc, flags & FOLL_WRITE ? FAULT_FLAG_WRITE : 0, faultin_page_return);
+        if (page === NEED_UNSHARE) return handle_mm_fault(k, t, f, pc, FAULT_FLAG_UNSHARE, faultin_page_return);
+        if (page === NEED_FAULT) return handle_mm_fault(k, t, f, pc, flags & FOLL_WRITE ? FAULT_FLAG_WRITE : 0, faultin_page_return);
         return caller.page(k, t, page);
       },
     },
-    ...smallFaultSteps(pc, faultin_page_return),
+    ...smallFaultSteps(f, pc, faultin_page_return),
   };
 }

@@ -8,6 +8,11 @@
  * on pte_special") where its variant flags say so. Also zap_pte_range and copy_present_pte,
  * which munmap, exit, MADV_DONTNEED and fork use on 4 KiB ptes.
  *
+ * A file's ->fault is not called from here by name: __do_fault calls vma->vm_ops->fault, and
+ * the tables (shmem's, the page cache's, each DAX era's) live with their files, which import
+ * this one (as fs/dax.c and mm/filemap.c use mm/memory.c); the model built for a variant hands
+ * the tables its VMAs can have to smallFault() (model/mm/fault4k.ts).
+ *
  * The model keeps one page-table lock per mm (the kernel's is per page table): a coarser lock,
  * which only serialises more.
  */
@@ -17,9 +22,6 @@ import { PG_ANON, PG_ANON_EXCLUSIVE, VM_LOCKED, VM_MIXEDMAP, VM_SHARED, VM_WRITE
 import { BLOCKED, type Step } from "../types.js";
 import { folio_alloc, folio_put, vma_alloc_zeroed_movable_folio } from "./page_alloc.js";
 import { mk_pte, pte_mkwrite, pte_page, pte_special, pte_write, pte_wrprotect, zero_pte } from "./pte.js";
-import { DAX_FAULT_STEPS, daxFaultSteps, type DaxFaultStep } from "./dax.js";
-import { find_lock_page_or_read } from "./filemap.js";
-import { shmem_get_folio } from "./shmem.js";
 
 /** vmf->flags (kept in L_FLAGS, below the FOLL_* bits of get_user_pages). */
 export const FAULT_FLAG_WRITE = 1;
@@ -42,29 +44,57 @@ export const VM_FAULT_SIGBUS = 2;
 /** Where a fault goes when it returns: the access retries, or get_user_pages looks again. */
 export type FaultReturn = (k: Kernel, t: number, vm_fault: number) => number;
 
-export type SmallFaultStep =
-  | "do_anonymous_page"
-  | "shmem_fault"
-  | "filemap_fault"
-  | DaxFaultStep
-  | "finish_fault"
-  | "do_cow_fault"
-  | "do_wp_page"
-  | "cow_user_page"
-  | "wp_page_copy";
-export const SMALL_FAULT_STEPS: readonly SmallFaultStep[] = [
-  "do_anonymous_page",
-  "shmem_fault",
-  "filemap_fault",
-  ...DAX_FAULT_STEPS,
-  "finish_fault",
-  "do_cow_fault",
-  "do_wp_page",
-  "cow_user_page",
-  "wp_page_copy",
-];
+/** The steps of mm/memory.c's own 4 KiB fault code; a VMA's ->fault brings its own. */
+const MEMORY_FAULT_STEPS: readonly string[] = ["do_anonymous_page", "finish_fault", "do_cow_fault", "do_wp_page", "wp_page_copy"];
+
+/** A fault procedure's pcs, by step name: mm/memory.c's, and those of the vm_ops it can reach. */
+export type Pc = Readonly<Record<string, number>>;
 
 export type StepDef = Omit<Step, "label"> & { label?: string };
+
+/**
+ * struct vm_operations_struct, as far as the 4 KiB fault goes: ->fault, cut into the steps it
+ * runs (named in `steps`, built for each procedure that can reach it by `build`).
+ */
+export interface VmOperations {
+  /** The kernel's table, e.g. `shmem_anon_vm_ops`. */
+  readonly name: string;
+  readonly steps: readonly string[];
+  /** vma->vm_ops->fault, called by __do_fault with vmf set up: the pc of the handler's first step. */
+  fault(k: Kernel, t: number, pc: Pc): number;
+  build(pc: Pc, ret: FaultReturn): Record<string, StepDef>;
+}
+
+/**
+ * The vm_ops a 4 KiB VMA can have, by what mmap gave it (vma->vm_ops): shared anonymous memory
+ * is shmem's, a private file mapping the filesystem's, a DAX file's (VM_MIXEDMAP) the DAX
+ * handler of the variant's era. An anonymous private VMA has none (vma_is_anonymous).
+ */
+export interface VmOpsTables {
+  readonly shmem: VmOperations;
+  readonly file: VmOperations;
+  readonly dax: VmOperations;
+}
+
+/** The 4 KiB fault of one built model: its vm_ops and every step a fault can reach through them. */
+export interface SmallFault {
+  readonly vm_ops: VmOpsTables;
+  readonly anon: AnonEra;
+  readonly wp: WpEra;
+  readonly steps: readonly string[];
+}
+
+export function smallFault(vm_ops: VmOpsTables, anon: AnonEra, wp: WpEra): SmallFault {
+  const steps = [...MEMORY_FAULT_STEPS, ...wp.steps];
+  for (const ops of [vm_ops.shmem, vm_ops.file, vm_ops.dax]) for (const s of ops.steps) if (!steps.includes(s)) steps.push(s);
+  return { vm_ops, anon, wp, steps };
+}
+
+/** vma->vm_ops of a 4 KiB VMA that is not anonymous. */
+function vma_vm_ops(k: Kernel, f: SmallFault, vma: number): VmOperations {
+  if (!k.vma_is_file4k(vma)) return f.vm_ops.shmem;
+  return k.vm_flags(vma) & VM_MIXEDMAP ? f.vm_ops.dax : f.vm_ops.file;
+}
 
 /** The process, slot and 4 KiB page a thread's 4 KiB operation works on. */
 function fault_proc(k: Kernel, t: number): number {
@@ -135,20 +165,35 @@ export function fault_done(k: Kernel, t: number, ret: FaultReturn, vm_fault: num
   return ret(k, t, vm_fault);
 }
 
-/** do_anonymous_page up to the PTL: a zero-page read needs nothing; anything else a zeroed page. */
-function do_anonymous_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
+/**
+ * do_anonymous_page's era: where a read fault may map the zero page, and what it does when, the
+ * PTL taken, the pte is no longer what it saw.
+ */
+export interface AnonEra {
+  zero_page_ok(k: Kernel, vma: number): boolean;
+  zero_pte_changed(k: Kernel, t: number, pc: Pc, ret: FaultReturn): number;
+}
+
+/** do_anonymous_page (v6.18): "Use the zero-page for reads" anywhere; a lost race just returns. */
+export const do_anonymous_page_v6_18: AnonEra = {
+  zero_page_ok: () => true,
+  zero_pte_changed: (k, t, _pc, ret) => fault_done(k, t, ret, 0),
+};
+
+/**
+ * do_anonymous_page up to the PTL: a zero-page read (unless mm_forbids_zeropage, or the era says
+ * not here) needs nothing; anything else, a write included, a zeroed page, mapped writable where
+ * the VMA is.
+ */
+function do_anonymous_page(k: Kernel, t: number, f: SmallFault, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   const write = (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) !== 0;
-  // do_anonymous_page (v6.18): "Use the zero-page for reads" unless mm_forbids_zeropage; seed
-  // 001's do_anon_zeromap only where use_zero_page(vma). Otherwise a read, like a write,
-  // allocates a zeroed page, mapped writable where the VMA is.
-  if (!write && !mm_forbids_zeropage(k) && (k.variant.zeroPage === "is_zero_pfn" || use_zero_page(k, vma)))
-    return pc.do_anonymous_page;
+  if (!write && !mm_forbids_zeropage(k) && f.anon.zero_page_ok(k, vma)) return pc.do_anonymous_page;
   return alloc_anon_folio(k, t, pc);
 }
 
 /** vmf_anon_prepare (anon_vma_prepare), then the zeroed page; the PTL is taken next. */
-function alloc_anon_folio(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
+export function alloc_anon_folio(k: Kernel, t: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   k.vmf_anon_prepare(vma);
   k.set_local(t, L_NEW, vma_alloc_zeroed_movable_folio(k));
@@ -159,7 +204,7 @@ function alloc_anon_folio(k: Kernel, t: number, pc: Record<SmallFaultStep, numbe
  * handle_mm_fault → handle_pte_fault, with mmap_lock held and L_VMA, L_IDX set: read the pte
  * without a lock (vmf->orig_pte) and go to the handler. `flags` are FAULT_FLAG_*.
  */
-export function handle_mm_fault(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, flags: number, ret: FaultReturn): number {
+export function handle_mm_fault(k: Kernel, t: number, f: SmallFault, pc: Pc, flags: number, ret: FaultReturn): number {
   const vma = k.local(t, L_VMA);
   const orig = fault_pte(k, t);
   k.set_local(t, L_FAULT_PTE, k.L.smallPte(fault_proc(k, t), fault_slot(k, t), k.local(t, L_IDX)) + 1);
@@ -167,9 +212,8 @@ export function handle_mm_fault(k: Kernel, t: number, pc: Record<SmallFaultStep,
   k.set_local(t, L_FLAGS, (k.local(t, L_FLAGS) & ~FAULT_FLAGS) | flags);
   if (!orig) {
     // do_pte_missing: vma_is_anonymous → do_anonymous_page, else do_fault (the file's ->fault).
-    if (k.vma_is_anonymous(vma)) return do_anonymous_page(k, t, pc);
-    if (k.vma_is_file4k(vma)) return do_fault(k, t, pc);
-    return pc.shmem_fault;
+    if (k.vma_is_anonymous(vma)) return do_anonymous_page(k, t, f, pc);
+    return do_fault(k, t, pc, vma_vm_ops(k, f, vma));
   }
   // A present pte: only a write (or an unshare) of a read-only one has work to do, under the
   // PTL after pte_same; anything else just marks the pte young or dirty.
@@ -178,20 +222,18 @@ export function handle_mm_fault(k: Kernel, t: number, pc: Record<SmallFaultStep,
 }
 
 /**
- * do_fault for a mapping of a 4 KiB file (kernel-notes §5): a read goes to do_read_fault, a write
- * (the mapping is private) to do_cow_fault, which first preallocates the copy (cow_page, after
- * vmf_anon_prepare); both then call the file's ->fault: filemap_fault, or the DAX handler of a
- * VM_MIXEDMAP mapping (fs/dax.c). The model has no fault-around (do_fault_around maps only pages
- * already in the page cache, early).
+ * do_fault (kernel-notes §5): a read goes to do_read_fault, a private write to do_cow_fault,
+ * which first preallocates the copy (cow_page, after vmf_anon_prepare), a shared write (shmem)
+ * to do_shared_fault; each then calls __do_fault, which calls vma->vm_ops->fault. The model has
+ * no fault-around (do_fault_around maps only pages already in the page cache, early).
  */
-function do_fault(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
+function do_fault(k: Kernel, t: number, pc: Pc, vm_ops: VmOperations): number {
   const vma = k.local(t, L_VMA);
-  if (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) {
+  if (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE && !(k.vm_flags(vma) & VM_SHARED)) {
     k.vmf_anon_prepare(vma);
     k.set_local(t, L_NEW, folio_alloc(k));
   }
-  if (!(k.vm_flags(vma) & VM_MIXEDMAP)) return pc.filemap_fault;
-  return k.variant.daxFault === "do_dax_fault" ? pc.do_dax_fault : pc.ext4_dax_huge_fault;
+  return vm_ops.fault(k, t, pc);
 }
 
 /**
@@ -224,7 +266,7 @@ export function set_new_anon_pte(k: Kernel, t: number): void {
  * ->fault returned VM_FAULT_LOCKED with page g: do_read_fault maps it (finish_fault), do_cow_fault
  * copies it into cow_page first (copy_user_highpage).
  */
-export function vm_fault_locked(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, g: number): number {
+export function vm_fault_locked(k: Kernel, t: number, pc: Pc, g: number): number {
   k.set_local(t, L_PAGE, g);
   k.set_local(t, L_LOCKED, g);
   if (!k.local(t, L_NEW)) return pc.finish_fault;
@@ -243,7 +285,7 @@ export function fault_sigbus(k: Kernel, t: number, ret: FaultReturn): number {
 }
 
 /** wp_page_reuse: the pte becomes writable where the VMA allows it (maybe_mkwrite). */
-function wp_page_reuse(k: Kernel, t: number): void {
+export function wp_page_reuse(k: Kernel, t: number): void {
   const vma = k.local(t, L_VMA);
   if (k.vm_flags(vma) & VM_WRITE) set_fault_pte(k, t, pte_mkwrite(k.local(t, L_ORIG_PTE)));
 }
@@ -257,71 +299,63 @@ function wp_can_reuse_anon_folio(k: Kernel, g: number): boolean {
   return k.page_ref(g) === 1 && k.a[k.folio_lock_word(g)] === 0;
 }
 
-/**
- * reuse_swap_page (seed 001's kernel): reuse an anonymous page mapped at most once, whatever other
- * references it has. do_wp_page took the page lock around it with trylock_page, which nothing can
- * hold here: no path of the model keeps an anonymous page locked across a step.
- */
-function reuse_swap_page(k: Kernel, t: number, g: number): boolean {
-  k.lock_uncontended(k.folio_lock_word(g), t, "page lock of an anonymous page in do_wp_page");
-  const reuse = k.page_mapcount(g) <= 1;
-  k.unlock(k.folio_lock_word(g));
-  return reuse;
+/** The PTL dropped, the fault ends: what do_wp_page returns when it reused the page. */
+export function wp_unlock(k: Kernel, t: number, ret: FaultReturn, vm_fault: number): number {
+  k.unlock(ptl(k, t));
+  return fault_done(k, t, ret, vm_fault);
 }
 
 /**
- * do_wp_page, entered with the PTL held and the pte as the fault saw it. Reuses the page in
- * place or drops the PTL for wp_page_copy (taking a reference on the old page, none on the zero
- * page). Returns the next pc.
+ * "Ok, we need to copy. Oh, well..": do_wp_page keeps a reference on the old page (none on the
+ * zero page) and drops the PTL.
  */
-function do_wp_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, ret: FaultReturn): number {
-  const vma = k.local(t, L_VMA);
-  const orig = k.local(t, L_ORIG_PTE);
-  const unshare = (k.local(t, L_FLAGS) & FAULT_FLAG_UNSHARE) !== 0;
-  const page = vm_normal_page(orig);
-  const flags = k.vm_flags(vma);
-  const unlock = (vm_fault: number) => {
-    k.unlock(ptl(k, t));
-    return fault_done(k, t, ret, vm_fault);
-  };
-  if (k.variant.cowReuse === "PageAnonExclusive") {
-    // Shared mapping: shmem has no ->page_mkwrite, so wp_page_shared just reuses the page.
-    if (flags & VM_SHARED) {
-      wp_page_reuse(k, t);
-      return unlock(0);
-    }
-    if (page && k.page_test(page, PG_ANON)) {
-      let exclusive = k.page_test(page, PG_ANON_EXCLUSIVE);
-      if (!exclusive && wp_can_reuse_anon_folio(k, page)) {
-        k.page_set(page, PG_ANON_EXCLUSIVE); // folio_move_anon_rmap
-        exclusive = true;
-      }
-      if (exclusive) {
-        if (!unshare) wp_page_reuse(k, t);
-        return unlock(0);
-      }
-    }
-  } else {
-    // 2.6.31: no page (the zero page) in a shared writable mapping is reused, else copied; an
-    // anonymous page mapped once is reused; a shared writable mapping reuses its page.
-    const sharedWritable = (flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE);
-    const reuse = page ? (k.page_test(page, PG_ANON) ? reuse_swap_page(k, t, page) : sharedWritable) : sharedWritable;
-    if (reuse) {
-      wp_page_reuse(k, t);
-      return unlock(VM_FAULT_WRITE);
-    }
-  }
-  // Ok, we need to copy. Oh, well..
+export function wp_page_copy_get(k: Kernel, t: number, page: number): void {
   if (page) {
     k.folio_get(page);
     k.set_local(t, L_PAGE, page);
   }
   k.unlock(ptl(k, t));
-  // Seed 001's do_wp_page ("gotten:") allocates and copies after the PTL is dropped, in a step of
-  // its own: what it copies from the user address can change meanwhile.
-  if (k.variant.cowCopy === "cow_user_page") return pc.cow_user_page;
+}
+
+/**
+ * do_wp_page (v6.18), entered with the PTL held and the pte as the fault saw it. Reuses the page
+ * in place or drops the PTL for wp_page_copy. Returns the next pc.
+ */
+function do_wp_page(k: Kernel, t: number, pc: Pc, ret: FaultReturn): number {
+  const unshare = (k.local(t, L_FLAGS) & FAULT_FLAG_UNSHARE) !== 0;
+  const page = vm_normal_page(k.local(t, L_ORIG_PTE));
+  // Shared mapping: shmem has no ->page_mkwrite, so wp_page_shared just reuses the page.
+  if (k.vm_flags(k.local(t, L_VMA)) & VM_SHARED) {
+    wp_page_reuse(k, t);
+    return wp_unlock(k, t, ret, 0);
+  }
+  if (page && k.page_test(page, PG_ANON)) {
+    let exclusive = k.page_test(page, PG_ANON_EXCLUSIVE);
+    if (!exclusive && wp_can_reuse_anon_folio(k, page)) {
+      k.page_set(page, PG_ANON_EXCLUSIVE); // folio_move_anon_rmap
+      exclusive = true;
+    }
+    if (exclusive) {
+      if (!unshare) wp_page_reuse(k, t);
+      return wp_unlock(k, t, ret, 0);
+    }
+  }
+  wp_page_copy_get(k, t, page);
   return wp_page_copy_alloc(k, t, pc);
 }
+
+/**
+ * The era of mm/memory.c's write fault: do_wp_page, entered with the PTL held after pte_same,
+ * and the steps of its own it goes on to (seed 001's cow_user_page).
+ */
+export interface WpEra {
+  do_wp_page(k: Kernel, t: number, pc: Pc, ret: FaultReturn): number;
+  readonly steps: readonly string[];
+  build(pc: Pc, ret: FaultReturn): Record<string, StepDef>;
+}
+
+/** Today's: PageAnonExclusive and wp_page_copy (the copy is made in the step that drops the PTL). */
+export const do_wp_page_v6_18: WpEra = { do_wp_page, steps: [], build: () => ({}) };
 
 /**
  * wp_page_copy up to the PTL (today): anon_vma_prepare, then the new page, zeroed for the zero
@@ -329,7 +363,7 @@ function do_wp_page(k: Kernel, t: number, pc: Record<SmallFaultStep, number>, re
  * dropped the PTL: nothing can change what it copies, since every pte of a page that COW copies
  * is read-only and the fault holds a reference on it.
  */
-function wp_page_copy_alloc(k: Kernel, t: number, pc: Record<SmallFaultStep, number>): number {
+function wp_page_copy_alloc(k: Kernel, t: number, pc: Pc): number {
   const old = k.local(t, L_PAGE);
   const orig = k.local(t, L_ORIG_PTE);
   k.vmf_anon_prepare(k.local(t, L_VMA));
@@ -348,9 +382,16 @@ function wp_page_copy_alloc(k: Kernel, t: number, pc: Record<SmallFaultStep, num
   return pc.wp_page_copy;
 }
 
-/** The fault steps every 4 KiB operation that faults shares; `ret` says where a fault returns. */
-export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultReturn): Record<SmallFaultStep, StepDef> {
+/**
+ * The fault steps every 4 KiB operation that faults shares, the vm_ops' included; `ret` says
+ * where a fault returns.
+ */
+export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record<string, StepDef> {
   return {
+    ...f.vm_ops.shmem.build(pc, ret),
+    ...f.vm_ops.file.build(pc, ret),
+    ...f.vm_ops.dax.build(pc, ret),
+    ...f.wp.build(pc, ret),
     do_anonymous_page: {
       fn: "do_anonymous_page",
       label: "do_anonymous_page:pte_offset_map_lock",
@@ -363,9 +404,7 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
         if (!g) {
           if (changed) {
             k.unlock(ptl(k, t));
-            // do_anon_zeromap returned false: seed 001's do_anonymous_page goes on to allocate.
-            if (k.variant.zeroPage === "use_zero_page") return alloc_anon_folio(k, t, pc);
-            return fault_done(k, t, ret, 0);
+            return f.anon.zero_pte_changed(k, t, pc, ret);
           }
           set_fault_pte(k, t, zero_pte(k.L.zeroPage));
           k.unlock(ptl(k, t));
@@ -374,35 +413,6 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
         set_new_anon_pte(k, t);
         k.unlock(ptl(k, t));
         return fault_done(k, t, ret, 0);
-      },
-    },
-    filemap_fault: {
-      fn: "filemap_fault",
-      label: "filemap_fault:folio_lock",
-      reads: ["page_cache", "i_size"],
-      writes: ["page_cache", "page", "page_lock"],
-      run(k, t) {
-        const vma = k.local(t, L_VMA);
-        const idx = k.local(t, L_IDX);
-        const g = find_lock_page_or_read(k, t, k.vm_file(vma), idx);
-        if (g === BLOCKED) return BLOCKED;
-        if (!g) return fault_sigbus(k, t, ret);
-        return vm_fault_locked(k, t, pc, g);
-      },
-    },
-    ...daxFaultSteps(pc, ret),
-    shmem_fault: {
-      fn: "shmem_fault",
-      label: "shmem_fault:shmem_get_folio",
-      reads: ["page_cache"],
-      writes: ["page_cache", "page", "page_lock"],
-      run(k, t) {
-        const vma = k.local(t, L_VMA);
-        const g = shmem_get_folio(k, t, k.vm_file(vma), k.local(t, L_IDX));
-        if (g === BLOCKED) return BLOCKED;
-        k.set_local(t, L_PAGE, g);
-        k.set_local(t, L_LOCKED, g);
-        return pc.finish_fault;
       },
     },
     finish_fault: {
@@ -469,26 +479,7 @@ export function smallFaultSteps(pc: Record<SmallFaultStep, number>, ret: FaultRe
           k.unlock(ptl(k, t));
           return fault_done(k, t, ret, 0);
         }
-        return do_wp_page(k, t, pc, ret);
-      },
-    },
-    cow_user_page: {
-      fn: "do_wp_page",
-      label: "do_wp_page:cow_user_page",
-      reads: ["pte", "page"],
-      writes: ["page"],
-      run(k, t) {
-        // anon_vma_prepare, alloc_page_vma, cow_user_page(new_page, old_page). With no old page
-        // (the zero pte: vm_normal_page returned NULL) it copies from the user address, reading
-        // whatever the mm maps there now; a failed read (nothing mapped) fills it with zeroes.
-        const old = k.local(t, L_PAGE);
-        k.vmf_anon_prepare(k.local(t, L_VMA));
-        const now = fault_pte(k, t);
-        const content = old ? k.page_content(old) : now ? k.page_content(pte_page(now)) : 0;
-        const g = folio_alloc(k);
-        k.set_page_content(g, content);
-        k.set_local(t, L_NEW, g);
-        return pc.wp_page_copy;
+        return f.wp.do_wp_page(k, t, pc, ret);
       },
     },
     wp_page_copy: {

@@ -2,65 +2,94 @@
  * Populating a 4 KiB VMA page by page with get_user_pages: mlock, MAP_POPULATE and (seed 001's
  * kernel) munlock (kernel-notes §4).
  *
- * Today (variant flag `populate` = "__mm_populate"): mlock_fixup or mmap_region runs under
+ * Today (__mm_populate_v6_18): mlock_fixup or mmap_region runs under
  * mmap_lock for write and drops it; __mm_populate retakes it for read and faults every page in
  * with populate_vma_page_range, for write in a private writable VMA (breaking COW, so zero pages
  * become real pages) and for read elsewhere (a read-only VMA keeps its zero pages, and gets more).
  * munlock faults nothing.
  *
- * Seed 001's kernel ("make_pages_present"): the whole of mlock, munlock and mmap runs under
+ * Seed 001's kernel (make_pages_present, populate.v2.6.31.ts): the whole of mlock, munlock and mmap runs under
  * mmap_sem for write. make_pages_present and __mlock_vma_pages_range call get_user_pages with
  * write = VM_WRITE, and __mlock_vma_pages_range takes each page back (FOLL_GET) to lock it,
  * mlock or munlock it and put it; the patch passes GUP_FLAGS_IGNORE_ZERO there.
  */
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_GUP, L_IDX, L_VMA } from "../kernel.js";
-import { VM_SHARED, VM_WRITE } from "../layout.js";
-import { BLOCKED, type Step } from "../types.js";
-import { FOLL_FORCE, FOLL_GET, FOLL_WRITE, GUP_STEPS, gupSteps, seed_foll_flags, type GupStep } from "./gup.js";
+import { VM_LOCKED, VM_SHARED, VM_WRITE } from "../layout.js";
+import { BLOCKED, DONE, Result } from "../types.js";
+import { FOLL_FORCE, FOLL_GET, FOLL_WRITE, gupStepNames, gupSteps, type GetUserPages } from "./gup.js";
+import type { Pc, StepDef } from "./memory.js";
 import { folio_put } from "./page_alloc.js";
-import { lock_mm_and_find_vma } from "./vma.js";
+import { lock_mm_and_find_vma, set_vm_flags } from "./vma.js";
 
-export type PopulateStep = "__mm_populate" | GupStep | "__mlock_vma_pages_range";
-export const POPULATE_STEPS: readonly PopulateStep[] = ["__mm_populate", ...GUP_STEPS, "__mlock_vma_pages_range"];
-
-type StepDef = Omit<Step, "label"> & { label?: string };
+/** The steps of populating a VMA: __mm_populate, __get_user_pages's, __mlock_vma_pages_range. */
+export function populateStepNames(pop: Populate): string[] {
+  return ["__mm_populate", ...gupStepNames(pop.gup), "__mlock_vma_pages_range"];
+}
 
 /** How the operation ends once the pages are done and mmap_lock is dropped; `failed`: -EFAULT. */
 export type PopulateEnd = (k: Kernel, t: number, failed: boolean) => number;
 
-function populate_under_write_lock(k: Kernel): boolean {
-  return k.variant.populate === "make_pages_present";
-}
-
 /**
- * Seed 001's kernel, with mmap_sem held for write: fault in every page of `vma` with
- * get_user_pages(write = VM_WRITE); `pages` for __mlock_vma_pages_range (which also passes
- * GUP_FLAGS_IGNORE_ZERO), none for make_pages_present.
+ * What a variant's era decides about populating: how mlock (mlock_fixup), munlock and
+ * MAP_POPULATE go on once mmap_lock is held for write and the VMA found, and which mode of
+ * mmap_lock the population ends by dropping.
  */
-export function get_user_pages_locked(k: Kernel, t: number, vma: number, pages: boolean): void {
-  k.set_local(t, L_VMA, vma);
-  k.set_local(t, L_IDX, 0);
-  k.set_local(t, L_FLAGS, seed_foll_flags(k, vma, (k.vm_flags(vma) & VM_WRITE) !== 0, pages, pages));
+export interface PopulateEra {
+  /** do_mlock's mlock_fixup, flags being the VMA's before: the next pc, or DONE. */
+  mlock(k: Kernel, t: number, vma: number, flags: number, pc: Pc): number;
+  /** munlock once VM_LOCKED is cleared. */
+  munlock(k: Kernel, t: number, vma: number, pc: Pc): number;
+  /** vm_mmap_pgoff's MAP_POPULATE, the new VMA linked. */
+  mmap(k: Kernel, t: number, vma: number, pc: Pc): number;
+  /** The population is over: mmap_lock as it was held for it. */
+  mmap_unlock(k: Kernel, t: number): void;
 }
 
-function release(k: Kernel, t: number): void {
-  const lock = k.mmap_lock(k.op(t).proc);
-  if (populate_under_write_lock(k)) k.up_write(lock);
-  else k.up_read(lock, t);
+/** Populating of one built model: its era, and the get_user_pages it calls. */
+export interface Populate {
+  readonly era: PopulateEra;
+  readonly gup: GetUserPages;
+}
+
+/** The operation ends with mmap_lock dropped for write (nothing to populate). */
+export function mmap_write_unlock_done(k: Kernel, t: number): number {
+  k.up_write(k.mmap_lock(k.op(t).proc));
+  k.set_result(t, Result.OK);
+  return DONE;
+}
+
+/** __mm_populate (v6.18): mmap_lock is dropped for write, then retaken for read. */
+export const __mm_populate_v6_18: PopulateEra = {
+  mlock(k, t, vma, flags, pc) {
+    set_vm_flags(k, vma, flags | VM_LOCKED);
+    k.up_write(k.mmap_lock(k.op(t).proc));
+    return pc.__mm_populate;
+  },
+  // munlock_vma_pages_range walks the ptes and munlocks each folio: nothing to fault.
+  munlock: (k, t) => mmap_write_unlock_done(k, t),
+  mmap(k, t, _vma, pc) {
+    k.up_write(k.mmap_lock(k.op(t).proc));
+    return pc.__mm_populate;
+  },
+  mmap_unlock: (k, t) => k.up_read(k.mmap_lock(k.op(t).proc), t),
+};
+
+function release(k: Kernel, t: number, era: PopulateEra): void {
+  era.mmap_unlock(k, t);
   k.set_local(t, L_VMA, 0);
   k.set_local(t, L_IDX, 0);
   k.set_local(t, L_FLAGS, 0);
 }
 
-export function populateSteps(pc: Record<PopulateStep, number>, end: PopulateEnd): Record<PopulateStep, StepDef> {
+export function populateSteps(pop: Populate, pc: Pc, end: PopulateEnd): Record<string, StepDef> {
   const next_page = (k: Kernel, t: number): number => {
     const idx = k.local(t, L_IDX) + 1;
     if (idx < k.vm_nr_pages(k.local(t, L_VMA))) {
       k.set_local(t, L_IDX, idx);
       return pc.follow_page;
     }
-    release(k, t);
+    release(k, t, pop.era);
     return end(k, t, false);
   };
   return {
@@ -82,14 +111,14 @@ export function populateSteps(pc: Record<PopulateStep, number>, end: PopulateEnd
         return pc.follow_page;
       },
     },
-    ...gupSteps(pc, {
+    ...gupSteps(pop.gup, pc, {
       page(k, t, g) {
         if (!(k.local(t, L_FLAGS) & FOLL_GET)) return next_page(k, t);
         k.set_local(t, L_GUP, g);
         return pc.__mlock_vma_pages_range;
       },
       error(k, t) {
-        release(k, t);
+        release(k, t, pop.era);
         return end(k, t, true);
       },
     }),

@@ -5,8 +5,10 @@
  * lives as long as a VMA holds it; the last fput evicts the inode and its pages.
  */
 import type { Kernel } from "../kernel.js";
+import { L_IDX, L_LOCKED, L_PAGE, L_VMA } from "../kernel.js";
 import { BLOCKED } from "../types.js";
 import { filemap_lock_or_alloc } from "./filemap.js";
+import type { VmOperations } from "./memory.js";
 import { folio_put } from "./page_alloc.js";
 
 /** folio->mapping of shmem inode i's pages: numbered after the hugetlbfs files. */
@@ -60,3 +62,26 @@ export function shmem_get_folio(k: Kernel, t: number, i: number, idx: number): n
   k.folio_get(g);
   return g;
 }
+
+/** shmem_anon_vm_ops (mm/shmem.c, v6.18), which shmem_zero_setup gives the VMA: ->fault is shmem_fault. */
+export const shmem_anon_vm_ops: VmOperations = {
+  name: "shmem_anon_vm_ops",
+  steps: ["shmem_fault"],
+  fault: (_k, _t, pc) => pc.shmem_fault,
+  build: (pc) => ({
+    shmem_fault: {
+      fn: "shmem_fault",
+      label: "shmem_fault:shmem_get_folio",
+      reads: ["page_cache"],
+      writes: ["page_cache", "page", "page_lock"],
+      run(k, t) {
+        const vma = k.local(t, L_VMA);
+        const g = shmem_get_folio(k, t, k.vm_file(vma), k.local(t, L_IDX));
+        if (g === BLOCKED) return BLOCKED;
+        k.set_local(t, L_PAGE, g);
+        k.set_local(t, L_LOCKED, g);
+        return pc.finish_fault;
+      },
+    },
+  }),
+};

@@ -3,7 +3,7 @@
  * copy (vm_area_dup copies vm_private_data: the map pointer since seed 003, the reservation
  * count before it), then vm_ops->open runs on it.
  */
-import { hugetlb_vm_op_open } from "../hugetlb/vm_ops.js";
+import { vm_ops_open } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
 import { VM_PGOFF, VM_START } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
@@ -15,7 +15,7 @@ export function __split_vma(k: Kernel, vma: number, addr: number): void {
   rec[VM_START] = addr;
   rec[VM_PGOFF] = k.vm_pgoff(vma) + (addr - k.vm_start(vma));
   set_vm_range(k, vma, k.vm_start(vma), addr, k.vm_pgoff(vma));
-  hugetlb_vm_op_open(k, vma_link(k, p, rec));
+  vm_ops_open(k, vma_link(k, p, rec));
 }
 
 /** The next split that [start, end) needs in mm p: a VMA and the address to cut it at. */

@@ -8,15 +8,13 @@
 import { L_IDX, L_VMA } from "../kernel.js";
 import type { Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
-import { FAULT_FLAG_WRITE, handle_mm_fault, VM_FAULT_SIGBUS, SMALL_FAULT_STEPS, smallFaultSteps, type SmallFaultStep } from "../mm/memory.js";
+import { FAULT_FLAG_WRITE, handle_mm_fault, VM_FAULT_SIGBUS, smallFaultSteps, type Pc, type SmallFault } from "../mm/memory.js";
 import { pte_page, pte_write } from "../mm/pte.js";
 import { find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
-type AccessStep = "access" | SmallFaultStep;
-
 /** The fault returned: the access is tried again without mmap_lock, or gets SIGBUS. */
-function fault_return(k: Kernel, t: number, pc: Record<AccessStep, number>, vm_fault: number): number {
+function fault_return(k: Kernel, t: number, pc: Pc, vm_fault: number): number {
   k.up_read(k.mmap_lock(k.op(t).proc), t);
   k.set_local(t, L_VMA, 0);
   k.set_local(t, L_IDX, 0);
@@ -25,31 +23,32 @@ function fault_return(k: Kernel, t: number, pc: Record<AccessStep, number>, vm_f
   return DONE;
 }
 
-export const access4k = procedure<AccessStep>("access4k", ["access", ...SMALL_FAULT_STEPS], (pc) => ({
-  access: {
-    fn: "do_user_addr_fault",
-    label: "do_user_addr_fault:access",
-    reads: ["pte", "vma", "page"],
-    writes: ["mmap_lock", "page"],
-    run(k, t) {
-      const op = k.op(t);
-      const pte = k.small_pte(op.proc, op.addr, op.page);
-      if (pte && (!op.write || pte_write(pte))) {
-        if (op.write) k.set_page_content(pte_page(pte), t + 1);
-        k.set_result(t, Result.OK);
-        return DONE;
-      }
-      if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
-      const vma = find_vma(k, op.proc, op.addr);
-      if (!vma || op.page >= k.vm_nr_pages(vma) || (op.write && !(k.vm_flags(vma) & VM_WRITE))) {
-        k.up_read(k.mmap_lock(op.proc), t);
-        k.set_result(t, Result.SIGSEGV);
-        return DONE;
-      }
-      k.set_local(t, L_VMA, vma);
-      k.set_local(t, L_IDX, op.page);
-      return handle_mm_fault(k, t, pc, op.write ? FAULT_FLAG_WRITE : 0, (k2, t2, vm_fault) => fault_return(k2, t2, pc, vm_fault));
+export const access4k = (f: SmallFault) =>
+  procedure<string>("access4k", ["access", ...f.steps], (pc) => ({
+    access: {
+      fn: "do_user_addr_fault",
+      label: "do_user_addr_fault:access",
+      reads: ["pte", "vma", "page"],
+      writes: ["mmap_lock", "page"],
+      run(k, t) {
+        const op = k.op(t);
+        const pte = k.small_pte(op.proc, op.addr, op.page);
+        if (pte && (!op.write || pte_write(pte))) {
+          if (op.write) k.set_page_content(pte_page(pte), t + 1);
+          k.set_result(t, Result.OK);
+          return DONE;
+        }
+        if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
+        const vma = find_vma(k, op.proc, op.addr);
+        if (!vma || op.page >= k.vm_nr_pages(vma) || (op.write && !(k.vm_flags(vma) & VM_WRITE))) {
+          k.up_read(k.mmap_lock(op.proc), t);
+          k.set_result(t, Result.SIGSEGV);
+          return DONE;
+        }
+        k.set_local(t, L_VMA, vma);
+        k.set_local(t, L_IDX, op.page);
+        return handle_mm_fault(k, t, f, pc, op.write ? FAULT_FLAG_WRITE : 0, (k2, t2, vm_fault) => fault_return(k2, t2, pc, vm_fault));
+      },
     },
-  },
-  ...smallFaultSteps(pc, (k, t, vm_fault) => fault_return(k, t, pc, vm_fault)),
-}));
+    ...smallFaultSteps(f, pc, (k, t, vm_fault) => fault_return(k, t, pc, vm_fault)),
+  }));

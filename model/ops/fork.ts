@@ -4,7 +4,7 @@
  * write-protecting parent and child for a private (COW) mapping (kernel-notes §6). A 4 KiB VMA's
  * ptes are copied by copy_pte_range (model/mm/memory.ts).
  */
-import { hugetlb_dup_vma_private, hugetlb_vm_op_open } from "../hugetlb/vm_ops.js";
+import { hugetlb_dup_vma_private, vm_ops_open } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
 import { L_IDX } from "../kernel.js";
 import { MM_ALIVE, VMA_USED, VM_ANON_VMA, VM_LOCKED, VM_MIXEDMAP } from "../layout.js";
@@ -81,7 +81,7 @@ export const fork = procedure<"mmap_write_lock" | "dup_mmap">("fork", ["mmap_wri
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
       const dst = vma_link(k, op.child, vm_area_dup(k, src));
       hugetlb_dup_vma_private(k, dst);
-      hugetlb_vm_op_open(k, dst);
+      vm_ops_open(k, dst);
       k.up_write(rwsem);
       // copy_page_range skips a VMA with no anon_vma (vma_needs_copy): shared mappings and
       // private ones with only page-cache pages are refaulted by the child instead.

@@ -10,12 +10,10 @@
  */
 import { L_FLAGS, L_GUP, L_IDX, L_VMA } from "../kernel.js";
 import type { Kernel } from "../kernel.js";
-import { FOLL_FORCE, FOLL_GET, FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, GUP_STEPS, gup_vma_permits, gupSteps, seed_foll_flags, type GupStep } from "../mm/gup.js";
+import { FOLL_FORCE, FOLL_PIN, gupStepNames, gupSteps, type GetUserPages } from "../mm/gup.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
-
-type GupOpStep = "mmap_read_lock" | GupStep | "access_remote_vm" | "unpin_user_page";
 
 function finish(k: Kernel, t: number, result: number): number {
   k.set_local(t, L_GUP, 0);
@@ -33,73 +31,69 @@ function write_page(k: Kernel, t: number, g: number): boolean {
   return true;
 }
 
-export const gup4k = procedure<GupOpStep>(
-  "gup4k",
-  ["mmap_read_lock", ...GUP_STEPS, "access_remote_vm", "unpin_user_page"],
-  (pc) => ({
-    mmap_read_lock: {
-      fn: "__get_user_pages_locked",
-      label: "__get_user_pages_locked:mmap_read_lock",
-      reads: ["vma"],
-      writes: ["mmap_lock"],
-      run(k, t) {
-        const op = k.op(t);
-        const vma = lock_mm_and_find_vma(k, t, (v) => op.page < k.vm_nr_pages(v) && gup_vma_permits(k, v, op.write, op.force));
-        if (vma === BLOCKED) return BLOCKED;
-        if (!vma) return finish(k, t, Result.EFAULT);
-        k.set_local(t, L_VMA, vma);
-        k.set_local(t, L_IDX, op.page);
-        const pin = op.pin && k.variant.gup === "follow_page_pte";
-        const flags =
-          k.variant.gup === "follow_page"
-            ? seed_foll_flags(k, vma, op.write, true, false)
-            : (op.write ? FOLL_WRITE : 0) | (pin ? FOLL_PIN : FOLL_GET) | (op.longterm ? FOLL_LONGTERM : 0);
-        k.set_local(t, L_FLAGS, flags | (op.force ? FOLL_FORCE : 0));
-        return pc.follow_page;
+export const gup4k = (gup: GetUserPages) =>
+  procedure<string>(
+    "gup4k",
+    ["mmap_read_lock", ...gupStepNames(gup), "access_remote_vm", "unpin_user_page"],
+    (pc) => ({
+      mmap_read_lock: {
+        fn: "__get_user_pages_locked",
+        label: "__get_user_pages_locked:mmap_read_lock",
+        reads: ["vma"],
+        writes: ["mmap_lock"],
+        run(k, t) {
+          const op = k.op(t);
+          const vma = lock_mm_and_find_vma(k, t, (v) => op.page < k.vm_nr_pages(v) && gup.era.check_vma_flags(k, v, op.write, op.force));
+          if (vma === BLOCKED) return BLOCKED;
+          if (!vma) return finish(k, t, Result.EFAULT);
+          k.set_local(t, L_VMA, vma);
+          k.set_local(t, L_IDX, op.page);
+          k.set_local(t, L_FLAGS, gup.era.gup_flags(k, vma, op) | (op.force ? FOLL_FORCE : 0));
+          return pc.follow_page;
+        },
       },
-    },
-    ...gupSteps(pc, {
-      page(k, t, g) {
-        k.set_local(t, L_GUP, g);
-        if (!(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;
-        // __get_user_pages_locked drops mmap_lock; the pinned page outlives it.
-        k.up_read(k.mmap_lock(k.op(t).proc), t);
-        return pc.unpin_user_page;
+      ...gupSteps(gup, pc, {
+        page(k, t, g) {
+          k.set_local(t, L_GUP, g);
+          if (!(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;
+          // __get_user_pages_locked drops mmap_lock; the pinned page outlives it.
+          k.up_read(k.mmap_lock(k.op(t).proc), t);
+          return pc.unpin_user_page;
+        },
+        error(k, t) {
+          k.up_read(k.mmap_lock(k.op(t).proc), t);
+          return finish(k, t, Result.EFAULT);
+        },
+      }),
+      access_remote_vm: {
+        fn: "access_remote_vm",
+        label: "access_remote_vm:copy",
+        reads: ["page"],
+        writes: ["page", "page_lock", "mmap_lock"],
+        run(k, t) {
+          const op = k.op(t);
+          const g = k.local(t, L_GUP);
+          if (op.write && !write_page(k, t, g)) return BLOCKED;
+          folio_put(k, g);
+          k.up_read(k.mmap_lock(op.proc), t);
+          return finish(k, t, Result.OK);
+        },
       },
-      error(k, t) {
-        k.up_read(k.mmap_lock(k.op(t).proc), t);
-        return finish(k, t, Result.EFAULT);
+      unpin_user_page: {
+        fn: "unpin_user_pages_dirty_lock",
+        reads: ["page"],
+        writes: ["page", "page_lock"],
+        run(k, t) {
+          const op = k.op(t);
+          const g = k.local(t, L_GUP);
+          // gup_put_folio: the zero page was never pinned.
+          if (!k.is_zero_page(g)) {
+            if (op.write && !write_page(k, t, g)) return BLOCKED;
+            k.add_pins(g, -1);
+            folio_put(k, g);
+          }
+          return finish(k, t, Result.OK);
+        },
       },
     }),
-    access_remote_vm: {
-      fn: "access_remote_vm",
-      label: "access_remote_vm:copy",
-      reads: ["page"],
-      writes: ["page", "page_lock", "mmap_lock"],
-      run(k, t) {
-        const op = k.op(t);
-        const g = k.local(t, L_GUP);
-        if (op.write && !write_page(k, t, g)) return BLOCKED;
-        folio_put(k, g);
-        k.up_read(k.mmap_lock(op.proc), t);
-        return finish(k, t, Result.OK);
-      },
-    },
-    unpin_user_page: {
-      fn: "unpin_user_pages_dirty_lock",
-      reads: ["page"],
-      writes: ["page", "page_lock"],
-      run(k, t) {
-        const op = k.op(t);
-        const g = k.local(t, L_GUP);
-        // gup_put_folio: the zero page was never pinned.
-        if (!k.is_zero_page(g)) {
-          if (op.write && !write_page(k, t, g)) return BLOCKED;
-          k.add_pins(g, -1);
-          folio_put(k, g);
-        }
-        return finish(k, t, Result.OK);
-      },
-    },
-  }),
-);
+  );

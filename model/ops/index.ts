@@ -1,5 +1,22 @@
-/** The operations a scenario can name, each the procedure that models its kernel path. */
-import { hugetlbFault } from "../hugetlb/fault.js";
+/**
+ * The operations a scenario can name, each the procedure that models its kernel path, built for
+ * a variant: where the variant follows another kernel's version of a whole function, it is
+ * resolved here, once, to that era's implementation (model/README: "The mm model").
+ */
+import { page_pagetable_ops, page_mmap } from "../drivers/char/page.js";
+import { hugetlb_fault_v6_18, hugetlbFault } from "../hugetlb/fault.js";
+import { handle_hugetlb_mm_fault_v2_6_5 } from "../hugetlb/fault.v2.6.5.js";
+import { hugetlb_prefault } from "../hugetlb/prefault.v2.6.5.js";
+import { ext4_dax_vm_ops } from "../mm/dax.js";
+import { ext2_dax_vm_ops } from "../mm/dax.v4.0.js";
+import { generic_file_vm_ops } from "../mm/filemap.js";
+import { __get_user_pages_v6_18 } from "../mm/gup.js";
+import { __get_user_pages_v2_6_31 } from "../mm/gup.v2.6.31.js";
+import { __mm_populate_v6_18 } from "../mm/populate.js";
+import { make_pages_present_v2_6_31 } from "../mm/populate.v2.6.31.js";
+import { do_anonymous_page_v6_18, do_wp_page_v6_18, smallFault } from "../mm/memory.js";
+import { do_anonymous_page_v2_6_31, do_wp_page_v2_6_31 } from "../mm/memory.v2.6.31.js";
+import { shmem_anon_vm_ops } from "../mm/shmem.js";
 import type { Procedure } from "../types.js";
 import { access4k } from "./access.js";
 import { exitMmap } from "./exit.js";
@@ -16,23 +33,60 @@ import { mmap4k } from "./mmap4k.js";
 import { mprotect } from "./mprotect.js";
 import { munmap } from "./munmap.js";
 import { unlink } from "./unlink.js";
+import { VARIANTS, type Variant } from "../variant.js";
+import type { KernelEras } from "../kernel.js";
+import { resv_map_private } from "../hugetlb/reserve.js";
+import { vm_private_data_count } from "../hugetlb/reserve.v2.6.26.js";
 
-export const OPERATIONS: Readonly<Record<string, Procedure>> = {
-  mmap,
-  fault: hugetlbFault,
-  munmap,
-  mprotect,
-  fork,
-  exit: exitMmap,
-  ftruncate,
-  punch_hole: fallocatePunchHole,
-  unlink,
-  mmap4k,
-  access4k,
-  mlock4k,
-  munlock4k,
-  gup4k,
-  dontneed4k,
-  ftruncate4k,
-  madvise_dontneed: madviseDontneed,
-};
+/** The eras the Kernel carries for kernel functions called from everywhere (model/kernel.ts). */
+export function kernelEras(variant: Variant): KernelEras {
+  return { privateReserve: variant.privateResv === "count" ? vm_private_data_count : resv_map_private };
+}
+
+const built = new WeakMap<Variant, Readonly<Record<string, Procedure>>>();
+
+/** The procedures of every operation, as `variant` has them. */
+export function operations(variant: Variant): Readonly<Record<string, Procedure>> {
+  let ops = built.get(variant);
+  if (!ops) built.set(variant, (ops = build(variant)));
+  return ops;
+}
+
+function build(variant: Variant): Readonly<Record<string, Procedure>> {
+  const fault4k = smallFault(
+    {
+      shmem: shmem_anon_vm_ops,
+      file: generic_file_vm_ops,
+      dax: variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops,
+    },
+    variant.zeroPage === "use_zero_page" ? do_anonymous_page_v2_6_31 : do_anonymous_page_v6_18,
+    variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18,
+  );
+  const gup = { fault: fault4k, era: variant.gup === "follow_page" ? __get_user_pages_v2_6_31 : __get_user_pages_v6_18 };
+  const pop = { gup, era: variant.populate === "make_pages_present" ? make_pages_present_v2_6_31 : __mm_populate_v6_18 };
+  // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.
+  const seed000 = variant.hugetlbPrefault;
+  const device = variant.hugepageCharDevice;
+  return {
+    mmap: mmap({ hugetlb_prefault: seed000 ? hugetlb_prefault : null, page_mmap: device ? page_mmap : null }),
+    fault: hugetlbFault(seed000 ? handle_hugetlb_mm_fault_v2_6_5 : hugetlb_fault_v6_18, device ? page_pagetable_ops : null),
+    munmap,
+    mprotect,
+    fork,
+    exit: exitMmap,
+    ftruncate,
+    punch_hole: fallocatePunchHole,
+    unlink,
+    mmap4k: mmap4k(pop),
+    access4k: access4k(fault4k),
+    mlock4k: mlock4k(pop),
+    munlock4k: munlock4k(pop),
+    gup4k: gup4k(gup),
+    dontneed4k,
+    ftruncate4k,
+    madvise_dontneed: madviseDontneed,
+  };
+}
+
+/** Today's procedures, by operation name: the scenario loader's list of what a scenario can name. */
+export const OPERATIONS = operations(VARIANTS[0]!);

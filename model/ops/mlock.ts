@@ -7,7 +7,9 @@
  */
 import type { Kernel } from "../kernel.js";
 import { VM_LOCKED } from "../layout.js";
-import { POPULATE_STEPS, populateSteps, get_user_pages_locked, type PopulateStep } from "../mm/populate.js";
+import type { Pc } from "../mm/memory.js";
+import type { PopulateEra } from "../mm/populate.js";
+import { mmap_write_unlock_done, populateStepNames, populateSteps, type Populate } from "../mm/populate.js";
 import { find_vma, set_vm_flags } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
@@ -22,54 +24,35 @@ function lock_and_find(k: Kernel, t: number): number {
   return DONE;
 }
 
-function unlock_done(k: Kernel, t: number): number {
-  k.up_write(k.mmap_lock(k.op(t).proc));
-  k.set_result(t, Result.OK);
-  return DONE;
-}
-
-type MlockStep = "mlock_fixup" | PopulateStep;
-
 /**
  * do_mlock for mlock and munlock alike: mmap_lock for write and the VMA, then `fixup` (the
  * VM_LOCKED change and what follows it), then the populate steps, which end with `end`.
  */
 function mlockProcedure(
   name: string,
-  fixup: (k: Kernel, t: number, vma: number, flags: number, pc: Record<MlockStep, number>) => number,
+  fixup: (era: PopulateEra, k: Kernel, t: number, vma: number, flags: number, pc: Pc) => number,
   end: (k: Kernel, t: number, failed: boolean) => number,
 ) {
-  return procedure<MlockStep>(name, ["mlock_fixup", ...POPULATE_STEPS], (pc) => ({
-    mlock_fixup: {
-      fn: "mlock_fixup",
-      label: "do_mlock:mlock_fixup",
-      reads: ["vma"],
-      writes: ["mmap_lock", "vma"],
-      run(k, t) {
-        const vma = lock_and_find(k, t);
-        if (vma < 0) return vma;
-        return fixup(k, t, vma, k.vm_flags(vma), pc);
+  return (pop: Populate) =>
+    procedure<string>(name, ["mlock_fixup", ...populateStepNames(pop)], (pc) => ({
+      mlock_fixup: {
+        fn: "mlock_fixup",
+        label: "do_mlock:mlock_fixup",
+        reads: ["vma"],
+        writes: ["mmap_lock", "vma"],
+        run(k, t) {
+          const vma = lock_and_find(k, t);
+          if (vma < 0) return vma;
+          return fixup(pop.era, k, t, vma, k.vm_flags(vma), pc);
+        },
       },
-    },
-    ...populateSteps(pc, end),
-  }));
+      ...populateSteps(pop, pc, end),
+    }));
 }
 
 export const mlock4k = mlockProcedure(
   "mlock4k",
-  (k, t, vma, flags, pc) => {
-    if (k.variant.populate === "make_pages_present") {
-      // 2.6.31: "if (newflags == vma->vm_flags) goto out", and the pages are mlocked under
-      // mmap_sem for write.
-      if (flags & VM_LOCKED) return unlock_done(k, t);
-      set_vm_flags(k, vma, flags | VM_LOCKED);
-      get_user_pages_locked(k, t, vma, true);
-      return pc.follow_page;
-    }
-    set_vm_flags(k, vma, flags | VM_LOCKED);
-    k.up_write(k.mmap_lock(k.op(t).proc));
-    return pc.__mm_populate;
-  },
+  (era, k, t, vma, flags, pc) => era.mlock(k, t, vma, flags, pc),
   (k, t, failed) => {
     k.set_result(t, failed ? Result.ENOMEM : Result.OK);
     return DONE;
@@ -78,15 +61,10 @@ export const mlock4k = mlockProcedure(
 
 export const munlock4k = mlockProcedure(
   "munlock4k",
-  (k, t, vma, flags, pc) => {
-    if (!(flags & VM_LOCKED)) return unlock_done(k, t);
+  (era, k, t, vma, flags, pc) => {
+    if (!(flags & VM_LOCKED)) return mmap_write_unlock_done(k, t);
     set_vm_flags(k, vma, flags & ~VM_LOCKED);
-    // Today munlock_vma_pages_range walks the ptes and munlocks each folio: nothing to fault.
-    if (k.variant.populate === "__mm_populate") return unlock_done(k, t);
-    // 2.6.31: munlock_vma_pages_range → __mlock_vma_pages_range(vma, start, end, 0) with
-    // VM_LOCKED already cleared, so use_zero_page holds again and GUP_FLAGS_IGNORE_ZERO stays.
-    get_user_pages_locked(k, t, vma, true);
-    return pc.follow_page;
+    return era.munlock(k, t, vma, pc);
   },
   // mlock_fixup ignores what munlock's __mlock_vma_pages_range returns.
   (k, t) => {

@@ -6,21 +6,30 @@
  */
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS } from "../kernel.js";
-import { hugetlb_prefault } from "../hugetlb/prefault.js";
 import { hugetlb_reserve_pages_add, hugetlb_reserve_pages_chg, hugetlb_reserve_pages_private } from "../hugetlb/reserve.js";
-import { VM_HUGETLB, VM_NORESERVE, VM_PAGE_HUGE_DEV, VM_SHARED, VM_WRITE } from "../layout.js";
+import { VM_HUGETLB, VM_NORESERVE, VM_SHARED, VM_WRITE } from "../layout.js";
 import { find_vma_intersection, vma_link, vma_record, vma_unlink } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { mmapWriteLockStep } from "./munmap.js";
 
+/**
+ * What a variant's era changes in mmap of a huge-page file: seed 000's hugetlbfs_file_mmap
+ * prefaults the whole VMA instead of reserving (false: the pool ran out); seed 002's
+ * /dev/page-huge has its own file_operations' mmap (a Result, or BLOCKED).
+ */
+export interface HugeMmapEra {
+  readonly hugetlb_prefault: ((k: Kernel, vma: number) => boolean) | null;
+  readonly page_mmap: ((k: Kernel, t: number) => number) | null;
+}
+
 /** Links the new VMA (i_mmap_rwsem for write), extends i_size, and ends the mmap. */
-function mmap_finish(k: Kernel, t: number): number {
+function mmap_finish(k: Kernel, t: number, era: HugeMmapEra): number {
   const op = k.op(t);
   const flags = VM_HUGETLB | (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | (op.noreserve ? VM_NORESERVE : 0);
   const vma = vma_link(k, op.proc, vma_record(op.addr, op.addr + op.len, op.pgoff, flags, op.file));
   let result: number = Result.OK;
-  if (k.variant.hugetlbPrefault) {
-    if (!hugetlb_prefault(k, vma)) {
+  if (era.hugetlb_prefault) {
+    if (!era.hugetlb_prefault(k, vma)) {
       vma_unlink(k, vma);
       result = Result.ENOMEM;
     }
@@ -35,21 +44,6 @@ function mmap_finish(k: Kernel, t: number): number {
   return mmap_end(k, t, result);
 }
 
-/**
- * Seed 002's page_mmap: private mappings only, from offset 0 (the huge-page alignment and size
- * checks cannot fail in the model's units); no reservation is made; faults go to page_fault.
- */
-function page_mmap(k: Kernel, t: number): number {
-  const op = k.op(t);
-  if (op.shared || op.pgoff) return mmap_end(k, t, Result.EINVAL);
-  const rwsem = k.i_mmap_rwsem(op.file);
-  if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
-  const flags = VM_HUGETLB | VM_PAGE_HUGE_DEV | (op.writable ? VM_WRITE : 0);
-  vma_link(k, op.proc, vma_record(op.addr, op.addr + op.len, 0, flags, op.file));
-  k.up_write(rwsem);
-  return mmap_end(k, t, Result.OK);
-}
-
 function mmap_end(k: Kernel, t: number, result: number): number {
   const op = k.op(t);
   k.unlock(k.i_rwsem(op.file));
@@ -58,10 +52,8 @@ function mmap_end(k: Kernel, t: number, result: number): number {
   return DONE;
 }
 
-export const mmap = procedure<"mmap_write_lock" | "hugetlbfs_file_mmap" | "region_add">(
-  "mmap",
-  ["mmap_write_lock", "hugetlbfs_file_mmap", "region_add"],
-  (pc) => ({
+export const mmap = (era: HugeMmapEra) =>
+  procedure<"mmap_write_lock" | "hugetlbfs_file_mmap" | "region_add">("mmap", ["mmap_write_lock", "hugetlbfs_file_mmap", "region_add"], (pc) => ({
     mmap_write_lock: mmapWriteLockStep(() => pc.hugetlbfs_file_mmap),
     hugetlbfs_file_mmap: {
       fn: "hugetlbfs_file_mmap",
@@ -72,8 +64,12 @@ export const mmap = procedure<"mmap_write_lock" | "hugetlbfs_file_mmap" | "regio
         if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
         // The model does not replace mappings (no MAP_FIXED over a VMA).
         if (find_vma_intersection(k, op.proc, op.addr, op.addr + op.len)) return mmap_end(k, t, Result.EINVAL);
-        if (k.variant.hugepageCharDevice && k.cfg.files[op.file]!.device) return page_mmap(k, t);
-        if (!op.shared || op.noreserve || k.variant.hugetlbPrefault) return link_step(k, t);
+        // file->f_op->mmap: the device's, where the variant has the driver.
+        if (era.page_mmap && k.cfg.files[op.file]!.device) {
+          const r = era.page_mmap(k, t);
+          return r === BLOCKED ? BLOCKED : mmap_end(k, t, r);
+        }
+        if (!op.shared || op.noreserve || era.hugetlb_prefault) return link_step(k, t, era);
         const chg = hugetlb_reserve_pages_chg(k, op.file, op.pgoff, op.pgoff + op.len);
         if (chg < 0) return mmap_end(k, t, Result.ENOMEM);
         k.set_local(t, L_FLAGS, chg);
@@ -88,17 +84,16 @@ export const mmap = procedure<"mmap_write_lock" | "hugetlbfs_file_mmap" | "regio
       run(k, t) {
         const op = k.op(t);
         hugetlb_reserve_pages_add(k, op.file, op.pgoff, op.pgoff + op.len, k.local(t, L_FLAGS));
-        return link_step(k, t);
+        return link_step(k, t, era);
       },
     },
-  }),
-);
+  }));
 
 /** vma_link under i_mmap_rwsem (taken and released inside the step). */
-function link_step(k: Kernel, t: number): number {
+function link_step(k: Kernel, t: number, era: HugeMmapEra): number {
   const rwsem = k.i_mmap_rwsem(k.op(t).file);
   if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
-  const r = mmap_finish(k, t);
+  const r = mmap_finish(k, t, era);
   k.up_write(rwsem);
   return r;
 }

@@ -9,7 +9,7 @@ import { L_IDX } from "../kernel.js";
 import type { OpCall } from "../config.js";
 import type { Kernel } from "../kernel.js";
 import { VM_FILE4K, VM_MIXEDMAP, VM_NR_PAGES, VM_SHARED, VM_WRITE } from "../layout.js";
-import { POPULATE_STEPS, populateSteps, get_user_pages_locked, type PopulateStep } from "../mm/populate.js";
+import { populateStepNames, populateSteps, type Populate } from "../mm/populate.js";
 import { shmem_zero_setup } from "../mm/shmem.js";
 import { find_vma_intersection, vma_link, vma_record } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -20,44 +20,40 @@ function fileFlags(k: Kernel, op: OpCall): number {
   return VM_FILE4K | (k.cfg.files4k[op.file]!.dax ? VM_MIXEDMAP : 0);
 }
 
-export const mmap4k = procedure<"mmap_region" | PopulateStep>("mmap4k", ["mmap_region", ...POPULATE_STEPS], (pc) => ({
-  mmap_region: {
-    fn: "mmap_region",
-    reads: ["vma"],
-    writes: ["mmap_lock", "vma", "page_cache"],
-    run(k, t) {
-      const op = k.op(t);
-      const lock = k.mmap_lock(op.proc);
-      if (!k.down_write_trylock(lock, t)) return BLOCKED;
-      if (find_vma_intersection(k, op.proc, op.addr, op.addr + 1)) {
-        // The model does not replace mappings (no MAP_FIXED over a VMA).
-        k.up_write(lock);
-        k.set_result(t, Result.EINVAL);
-        return DONE;
-      }
-      // A file mapping's vma_link_file takes i_mmap_rwsem for write; the model's truncate walks the
-      // file's VMAs within one step and a new VMA has no ptes, so leaving that lock out only adds
-      // interleavings (with a seed 004 DAX fault of another mm holding i_mmap_mutex).
-      const rec = vma_record(op.addr, op.addr + 1, 0, (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | fileFlags(k, op), op.file);
-      rec[VM_NR_PAGES] = op.pages;
-      const vma = vma_link(k, op.proc, rec);
-      if (op.shared) shmem_zero_setup(k, op.file);
-      if (!op.populate) {
-        k.up_write(lock);
-        k.set_result(t, Result.OK);
-        return DONE;
-      }
-      if (k.variant.populate === "make_pages_present") {
-        get_user_pages_locked(k, t, vma, false);
-        return pc.follow_page;
-      }
-      k.up_write(lock);
-      return pc.__mm_populate;
+export const mmap4k = (pop: Populate) =>
+  procedure<string>("mmap4k", ["mmap_region", ...populateStepNames(pop)], (pc) => ({
+    mmap_region: {
+      fn: "mmap_region",
+      reads: ["vma"],
+      writes: ["mmap_lock", "vma", "page_cache"],
+      run(k, t) {
+        const op = k.op(t);
+        const lock = k.mmap_lock(op.proc);
+        if (!k.down_write_trylock(lock, t)) return BLOCKED;
+        if (find_vma_intersection(k, op.proc, op.addr, op.addr + 1)) {
+          // The model does not replace mappings (no MAP_FIXED over a VMA).
+          k.up_write(lock);
+          k.set_result(t, Result.EINVAL);
+          return DONE;
+        }
+        // A file mapping's vma_link_file takes i_mmap_rwsem for write; the model's truncate walks the
+        // file's VMAs within one step and a new VMA has no ptes, so leaving that lock out only adds
+        // interleavings (with a seed 004 DAX fault of another mm holding i_mmap_mutex).
+        const rec = vma_record(op.addr, op.addr + 1, 0, (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | fileFlags(k, op), op.file);
+        rec[VM_NR_PAGES] = op.pages;
+        const vma = vma_link(k, op.proc, rec);
+        if (op.shared) shmem_zero_setup(k, op.file);
+        if (!op.populate) {
+          k.up_write(lock);
+          k.set_result(t, Result.OK);
+          return DONE;
+        }
+        return pop.era.mmap(k, t, vma, pc);
+      },
     },
-  },
-  ...populateSteps(pc, (k, t) => {
-    k.set_local(t, L_IDX, 0);
-    k.set_result(t, Result.OK);
-    return DONE;
-  }),
-}));
+    ...populateSteps(pop, pc, (k, t) => {
+      k.set_local(t, L_IDX, 0);
+      k.set_result(t, Result.OK);
+      return DONE;
+    }),
+  }));

@@ -2,7 +2,7 @@
  * munmap (do_vmi_align_munmap) and the unmap_region + remove_vma step it shares with exit_mmap.
  */
 import { iput_final } from "../hugetlb/inode.js";
-import { hugetlb_vm_op_close } from "../hugetlb/vm_ops.js";
+import { vm_ops_close } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
 import { needs_split, splitStep, type RangeOf } from "../mm/split.js";
 import { zap_pte_range } from "../mm/memory.js";
@@ -53,7 +53,7 @@ export function unmapRegionStep(
       const rwsem = k.i_mmap_rwsem(k.vm_file(vma));
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
       unmap_hugepage_range(k, vma, k.vm_start(vma), k.vm_end(vma));
-      hugetlb_vm_op_close(k, vma);
+      vm_ops_close(k, vma);
       const file = k.vm_file(vma);
       vma_unlink(k, vma);
       iput_final(k, file);

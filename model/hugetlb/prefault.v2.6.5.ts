@@ -1,5 +1,5 @@
 /**
- * hugetlb_prefault, as seed 000 (2004) has it: mmap instantiates every page of a hugetlb VMA at
+ * hugetlb_prefault, as seed 000 (2004, against 2.6.5) has it, called by hugetlbfs_file_mmap: mmap instantiates every page of a hugetlb VMA at
  * once — a shared mapping's from the page cache (or new ones added to it), a private mapping's
  * as anonymous pages of its own, writable if the VMA is — so that a big program learns at mmap,
  * not halfway through its run, that the pool is too small. There are no reservations; the only
@@ -9,7 +9,7 @@ import type { Kernel } from "../kernel.js";
 import { PG_ANON, VM_WRITE } from "../layout.js";
 import { make_huge_pte } from "../mm/pte.js";
 import { unmap_hugepage_range } from "../mm/unmap.js";
-import { alloc_hugetlb_folio } from "./pool.js";
+import { alloc_hugetlb_folio } from "./alloc.js";
 
 /** False when the pool runs out: what was mapped is unmapped again and mmap fails (-ENOMEM). */
 export function hugetlb_prefault(k: Kernel, vma: number): boolean {
