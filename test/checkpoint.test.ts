@@ -111,11 +111,11 @@ describe("a checkpoint that was changed is refused", () => {
     expect(await refusal(short)).toMatch(/cut short or appended to/);
     expect(await refusal(LARGE)).toMatch(/not an mmcheck checkpoint/);
     const buf = readFileSync(ckpt);
-    buf.writeUInt32LE(3, 12);
+    buf.writeUInt32LE(4, 12);
     createHash("sha256").update(buf.subarray(0, 32)).update(buf.subarray(64)).digest().copy(buf, 32);
-    const v3 = join(dir, "v3.ckpt");
-    writeFileSync(v3, buf);
-    expect(await refusal(v3)).toMatch(/checkpoint format version 3; this mmcheck reads version 4/);
+    const v4 = join(dir, "v4.ckpt");
+    writeFileSync(v4, buf);
+    expect(await refusal(v4)).toMatch(/checkpoint format version 4; this mmcheck reads version 5/);
   });
 });
 
