@@ -9,7 +9,7 @@ import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
 import { buildMm } from "../models/mm.js";
 import { raceDiagram } from "../reports/diagram.js";
 import { makeReport } from "../reports/report.js";
-import { checkOutput } from "../reports/output.js";
+import { checkOutput } from "../base/output.js";
 import { writeReport } from "../reports/write.js";
 import { ZERO_PAGE_MODES, type KernelConfig } from "../model/config.js";
 import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";

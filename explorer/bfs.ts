@@ -7,11 +7,10 @@
  * at the smallest depth, the first in the sequential order.
  */
 import { Piscina } from "piscina";
-import type { Model } from "../core/model.js";
 import type { StateView } from "../core/state-view.js";
 import type { ChunkResult } from "./candidates.js";
 import { expandHere } from "./direct.js";
-import type { ExploreOptions, ExploreResult } from "./options.js";
+import type { ExploreOptions, ExploreResult, Searched } from "./options.js";
 import { workerFile, type ExpandTask } from "./pool.js";
 import { LevelSearch } from "./search.js";
 import { QUEUED_WHILE_GROWING, SpreadLevels, yieldToEventLoop } from "./spread.js";
@@ -44,7 +43,7 @@ const TASK_MS = 3;
  * The breadth-first search of a model, with `options.workers` threads (default 1: this thread
  * alone, still yielding to the event loop between chunks so that an interrupt is seen).
  */
-export async function bfs<V extends StateView>(model: Model<V>, options: ExploreOptions = {}): Promise<ExploreResult> {
+export async function bfs<V extends StateView>(model: Searched<V>, options: ExploreOptions = {}): Promise<ExploreResult> {
   const workers = options.workers ?? 1;
   const ref = model.ref;
   if (workers > 1 && !ref) throw new Error("a search on more than one thread needs a model with a reference (core/model.ts ModelRef)");

@@ -22,8 +22,8 @@
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { z } from "zod";
-import { writeAtomic } from "../reports/output.js";
-import { TOOL } from "../reports/tool.js";
+import { writeAtomic } from "../base/output.js";
+import { TOOL } from "../base/tool.js";
 
 const MAGIC = "mmcheck-ckpt";
 export const CHECKPOINT_VERSION = 5;

@@ -1,4 +1,6 @@
 /** What a search is asked (its bounds, checkpoints, threads) and what it answers. */
+import type { Model } from "../core/model.js";
+import type { StateView } from "../core/state-view.js";
 import type { CheckpointData } from "./checkpoint.js";
 import type { Violation } from "./check.js";
 
@@ -87,3 +89,6 @@ export interface ExploreResult {
   };
 }
 
+
+/** What a search reads of a model: its description is for the reports. */
+export type Searched<V extends StateView> = Pick<Model<V>, "ref" | "system" | "invariants" | "identity">;

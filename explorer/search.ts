@@ -4,7 +4,6 @@
  * expanded.
  */
 import { fingerprint } from "../core/fingerprint.js";
-import type { Model } from "../core/model.js";
 import type { StateView } from "../core/state-view.js";
 import type { TransitionSystem } from "../core/system.js";
 import { BatchExpander, defaultBatch } from "./candidates.js";
@@ -12,7 +11,7 @@ import { Checker, type Violation } from "./check.js";
 import { CheckpointError, identityMismatch, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
 import { ChunkBuffers } from "./chunk-buffers.js";
 import { levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
-import { AFTER_SEARCH_BYTES, type Bound, type ExploreOptions, type ExploreResult, type Stats } from "./options.js";
+import { AFTER_SEARCH_BYTES, type Bound, type ExploreOptions, type ExploreResult, type Searched, type Stats } from "./options.js";
 import { VisitedTable } from "./tables.js";
 import { TraceStore } from "./trace-store.js";
 
@@ -56,7 +55,7 @@ export class LevelSearch<V extends StateView> {
 
   constructor(
     /** What is searched: its identity and reference are recorded in checkpoints, the identity checked on resume. */
-    private readonly model: Model<V>,
+    private readonly model: Searched<V>,
     private readonly opts: ExploreOptions,
     private readonly shared: boolean,
   ) {

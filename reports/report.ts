@@ -4,7 +4,7 @@ import type { ExploreResult } from "../explorer/options.js";
 import type { Replayed } from "../explorer/trace.js";
 import { itfTrace } from "./itf.js";
 import { REPORT_FORMAT, type ExploreOptionsRecord, type Report } from "./schema.js";
-import { TOOL } from "./tool.js";
+import { TOOL } from "../base/tool.js";
 
 export interface Run {
   /** The scenario as the user gave it (a shipped name or a path). */

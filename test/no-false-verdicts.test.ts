@@ -211,10 +211,10 @@ function scenario(p: Plan): unknown {
   };
 }
 
-it("valid scenarios get no false verdict under modern", () => {
+it("valid scenarios get no false verdict under modern", async () => {
   const stateInvariants = INVARIANTS.filter((i) => i.state);
-  fc.assert(
-    fc.property(plan, async (p) => {
+  await fc.assert(
+    fc.asyncProperty(plan, async (p) => {
       const parsed = ScenarioSchema.safeParse(scenario(p));
       expect(parsed.success, JSON.stringify(parsed.error?.issues[0])).toBe(true);
       let full: ModelConfig;

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { explore } from "../explorer/explore.js";
 import { replay } from "../explorer/trace.js";
 import { buildModel } from "../models/index.js";
+import { ZERO_PAGE_MODES } from "../model/config.js";
 import { buildMm } from "../models/mm.js";
 import { raceDiagram } from "../reports/diagram.js";
 import { itfTrace, threadsFromItf, toItf, TraceError } from "../reports/itf.js";
@@ -111,6 +112,15 @@ describe("report schema", () => {
     expect(ReportSchema.safeParse({ ...rest, verdict: "pass" }).success).toBe(true);
     expect(ReportSchema.safeParse({ ...rest, verdict: "incomplete" }).success).toBe(false);
     expect(ReportSchema.safeParse({ ...rest, verdict: "incomplete", bound: "max-depth" }).success).toBe(true);
+  });
+
+  it("takes as options.kernel every kernel configuration of the mm model, and nothing else", () => {
+    const report = violationReport();
+    for (const zeroPage of ZERO_PAGE_MODES)
+      expect(ReportSchema.safeParse({ ...report, options: { ...report.options, kernel: { zeroPage } } }).success, zeroPage).toBe(true);
+    expect(ReportSchema.safeParse({ ...report, options: { ...report.options, kernel: { zeroPage: "other" } } }).success).toBe(false);
+    const schema = JSON.parse(reportJsonSchemaText()) as { $defs?: unknown };
+    expect(JSON.stringify(schema)).toContain(JSON.stringify(ZERO_PAGE_MODES));
   });
 
   it("is published as reports/report.schema.json, up to date (npm run schema regenerates it)", () => {
