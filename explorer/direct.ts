@@ -3,7 +3,7 @@
  * ways. One at a time: with no other thread touching the visited table, each new state is
  * added to it and to the trace store the moment it is found, and written straight into the
  * next level — one table lookup a transition. Or in batches of states, each expanded into
- * candidates as a worker's chunk is (explorer/level.ts) and merged at once: the table lookups
+ * candidates as a worker's chunk is (explorer/candidates.ts) and merged at once: the table lookups
  * of a batch are then made together, and their cache misses overlap. The workers' chunks after
  * that run are merged in order (merge()): each candidate not in the table yet is new. States
  * are taken in level order and threads in number order, so each new state is first met at its
