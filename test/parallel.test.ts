@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ExploreResult } from "../explorer/options.js";
 import { exploreRef, search } from "./helpers/search.js";
+import { explore } from "../explorer/explore.js";
+import { buildMm } from "../models/mm.js";
 import { readCheckpoint } from "../explorer/checkpoint.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { Machine } from "../model/machine.js";
@@ -51,6 +53,12 @@ describe("determinism: the same result for any number of workers, one state at a
       expect(outcome(two)).toEqual(outcome(sync));
     });
   }
+
+  it("a model built in process, without a reference for pool threads to build it by, is refused more than one thread", async () => {
+    const m = buildMm({ scenario: "split-unmap", variant: "modern" });
+    await expect(search(m.system, m.invariants, { workers: 2 })).rejects.toThrow(/needs a model with a reference/);
+    expect((await explore(m, { workers: 2, spreadFrom: 1 })).verdict).toBe("violation");
+  });
 
   it("a level split across many workers' chunks gives the sequential order (the large benchmark scenario)", async () => {
     const spec = { name: "mm", args: { scenario: LARGE, variant: WORKLOAD } };
