@@ -71,9 +71,10 @@ export class DirectLevel<V extends StateView> implements Successors, PartialLeve
   /** A state not in the table is new: into the table, the trace store and the next level. */
   found(pos: number, t: number, hi: number, lo: number, next: Int32Array, parent: PackedParent): void {
     const search = this.search;
-    if (!search.add(pos, t, hi, lo)) return;
+    const key = pos * this.threads + t;
+    if (!search.add(key, hi, lo)) return;
     const v = search.checker.stateAfterStep(next);
-    if (v) this.first ??= { v, key: pos * this.threads + t };
+    if (v) this.first ??= { v, key };
     this.out.push(hi, lo, next, parent);
   }
 
@@ -85,7 +86,6 @@ export class DirectLevel<V extends StateView> implements Successors, PartialLeve
    */
   merge(r: ChunkResult): void {
     const search = this.search;
-    const threads = this.threads;
     const m = r.meta;
     const checked = r.violations.length > 0 && !this.first ? new Set(r.violations.map((v) => v.candidate)) : null;
     const fresh = checked ? new Set<number>() : null;
@@ -96,8 +96,7 @@ export class DirectLevel<V extends StateView> implements Successors, PartialLeve
       const to = Math.min(r.nCandidates, from + PREFETCH);
       search.prefetch(m, 3 * from + 1, 3, to - from);
       for (let i = from; i < to; i++) {
-        const key = m[3 * i]!;
-        if (!search.add(Math.floor(key / threads), key % threads, m[3 * i + 1]!, m[3 * i + 2]!)) continue;
+        if (!search.add(m[3 * i]!, m[3 * i + 1]!, m[3 * i + 2]!)) continue;
         if (checked?.has(i)) fresh?.add(i);
         kept[n++] = i;
       }

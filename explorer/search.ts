@@ -80,12 +80,13 @@ export class LevelSearch<V extends StateView> {
   }
 
   /**
-   * A state found by thread t from level position `pos`, of fingerprint (hi, lo): true if it is
-   * new, and then in the visited table and the trace store.
+   * A state of fingerprint (hi, lo) found at key `key` (its parent's level position · threads +
+   * the thread that moved): true if it is new, and then in the visited table and the trace store.
    */
-  add(pos: number, t: number, hi: number, lo: number): boolean {
+  add(key: number, hi: number, lo: number): boolean {
     if (!this.table.add(hi, lo)) return false;
-    this.traces.add(this.levelIdBase + pos, t);
+    const threads = this.system.threads;
+    this.traces.add(this.levelIdBase + Math.floor(key / threads), key % threads);
     return true;
   }
 
