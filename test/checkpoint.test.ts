@@ -70,6 +70,10 @@ describe("a checkpoint that was changed is refused", () => {
     expect(r.verdict).toBe("incomplete");
   });
 
+  it("names the model it is of by reference (format 5): its name among the shipped models and its arguments", () => {
+    expect(readCheckpoint(ckpt).header.model).toEqual({ name: "mm", args: { scenario: LARGE, variant: FIX } });
+  });
+
   // The edits: each gave a false verdict, wrong statistics, a search that never ends or a stack.
   const edits: [string, (h: Record<string, number>) => void, RegExp][] = [
     ["levelCount ×4", (h) => (h.levelCount! *= 4), /trace links for|a level of/],
