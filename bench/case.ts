@@ -1,14 +1,15 @@
 /**
  * One benchmark run in a process of its own (a fresh JIT that sees one model only): explores the
- * model given as JSON in argv[2] with argv[3] workers and prints the figures as one JSON line.
+ * model whose reference (core/model.ts) is given as JSON in argv[2] with argv[3] workers and prints the figures as one JSON line.
  */
-import { exploreWith } from "../explorer/parallel.js";
-import type { ModelSpec } from "../workers/models.js";
+import type { ModelRef } from "../core/model.js";
+import { explore } from "../explorer/explore.js";
+import { buildModel } from "../models/index.js";
 
-const spec = JSON.parse(process.argv[2]!) as ModelSpec;
+const ref = JSON.parse(process.argv[2]!) as ModelRef;
 const workers = Number(process.argv[3]);
 const t0 = performance.now();
-const r = await exploreWith(spec, workers);
+const r = await explore(await buildModel(ref), { workers });
 const wallMs = performance.now() - t0;
 console.log(
   JSON.stringify({

@@ -14,7 +14,7 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { ModelSpec } from "../workers/models.js";
+import type { ModelRef } from "../core/model.js";
 import { calibrate } from "./calibrate.js";
 import { PEER_COUNTS } from "./peer/counts.js";
 import { Pan, spinMissing, type PanRun } from "./peer/spin.js";
@@ -47,7 +47,7 @@ function perState(bytes: number, states: number): number {
 }
 const CASE = fileURLToPath(new URL("./case.js", import.meta.url));
 
-async function once(spec: ModelSpec, workers: number): Promise<Run> {
+async function once(spec: ModelRef, workers: number): Promise<Run> {
   const { stdout } = await run(process.execPath, [CASE, JSON.stringify(spec), String(workers)], { maxBuffer: 1 << 20 });
   const r = JSON.parse(stdout) as Run & { verdict: string };
   if (r.verdict !== "pass") throw new Error(`${JSON.stringify(spec)}: ${r.verdict}`);
@@ -55,7 +55,7 @@ async function once(spec: ModelSpec, workers: number): Promise<Run> {
 }
 
 /** Two one-worker searches at once, in two processes: the wall time of each against one alone. */
-async function sideBySide(spec: ModelSpec) {
+async function sideBySide(spec: ModelRef) {
   const alone = (await once(spec, 1)).wallMs;
   const both = await Promise.all([once(spec, 1), once(spec, 1)]);
   return {
@@ -75,7 +75,7 @@ interface SpinCase {
  * Runs the 1- and 2-worker cases alternately, `rounds` times each, after one warm-up of each;
  * and SPIN in the same turns, if given.
  */
-async function compare(name: string, spec: ModelSpec, rounds: number, spin: SpinCase | null = null) {
+async function compare(name: string, spec: ModelRef, rounds: number, spin: SpinCase | null = null) {
   const runs: Record<1 | 2, Run[]> = { 1: [], 2: [] };
   const spinRuns: PanRun[] = [];
   await once(spec, 1);
@@ -169,7 +169,7 @@ for (const n of [6, 7, 8]) {
   const pan = noSpin ? null : new Pan(n);
   // SPIN's hash table does not grow: it is sized for half load at most (mmcheck's runs at 40–80%).
   const spin = pan && { pan, hashBits: Math.ceil(Math.log2(PEER_EXPECTED[n]!.distinct)) + 1 };
-  const c = await compare(`peer N=${n}`, { kind: "peer", n, bug: false }, 5, spin).finally(() => pan?.dispose());
+  const c = await compare(`peer N=${n}`, { name: "peer", args: { n, bug: false } }, 5, spin).finally(() => pan?.dispose());
   const expected = PEER_EXPECTED[n]!;
   if (c.distinctStates !== expected.distinct || c.statesGenerated !== expected.transitions)
     throw new Error(`peer N=${n}: ${c.distinctStates} states, ${c.statesGenerated} transitions; expected ${expected.distinct}, ${expected.transitions}`);
@@ -178,12 +178,12 @@ for (const n of [6, 7, 8]) {
   console.log(`${c.name}: 1 worker ${c.oneWorker.medianWallMs} ms (${c.oneWorker.distinctPerSec}/s), 2 workers ${c.twoWorkers.medianWallMs} ms (×${c.speedup}), ${c.oneWorker.bytesPerStoredState} B/state; ${here}; peer document: SPIN ${expected.spin}, TLC ${expected.tlc}`);
 }
 // Under the proposed fix of finding 001: `modern` stops split-unmap-xl at its violation in 10 steps.
-const mm = await compare("split-unmap-xl (fix-unmap-restore-reserve)", { kind: "mm", scenario: mmLarge, variant: "fix-unmap-restore-reserve" }, 5);
+const mm = await compare("split-unmap-xl (fix-unmap-restore-reserve)", { name: "mm", args: { scenario: mmLarge, variant: "fix-unmap-restore-reserve" } }, 5);
 // Recorded relative to the repository, wherever the benchmark ran.
 results.mm.push({ ...mm, spec: { ...mm.spec, scenario: "bench/split-unmap-xl.yaml" } });
 console.log(`${mm.name}: 1 worker ${mm.oneWorker.medianWallMs} ms (${mm.oneWorker.distinctPerSec}/s), 2 workers ${mm.twoWorkers.medianWallMs} ms (×${mm.speedup}), ${mm.oneWorker.bytesPerStoredState} B/state`);
 
-const control = await sideBySide({ kind: "peer", n: 7, bug: false });
+const control = await sideBySide({ name: "peer", args: { n: 7, bug: false } });
 results.control = { what: "peer N=7, two one-worker searches in two processes at once", ...control };
 console.log(`control: peer N=7 alone ${control.aloneMs} ms, two side by side ${control.sideBySideMs.join(" and ")} ms (×${control.slowdown})`);
 results.machine.calibration.after = calibrate();
@@ -191,7 +191,7 @@ console.log(`machine: ${JSON.stringify(results.machine.calibration)}`);
 
 const scaleArg = process.argv.indexOf("--scale");
 for (const n of [10, ...(scaleArg > 0 ? [Number(process.argv[scaleArg + 1])] : [])]) {
-  const r = await once({ kind: "peer", n, bug: false }, 1);
+  const r = await once({ name: "peer", args: { n, bug: false } }, 1);
   const c = {
     name: `peer N=${n}`,
     workers: 1,

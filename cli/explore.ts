@@ -1,16 +1,16 @@
 /** `mmcheck explore`: search one scenario under one variant, print the outcome, write the report. */
 import { z } from "zod";
 import { readCheckpoint } from "../explorer/checkpoint.js";
-import { defaultWorkers, exploreWith, maxWorkers, WORKERS_PER_CORE } from "../explorer/parallel.js";
+import { ModelError } from "../core/procedure.js";
+import { explore } from "../explorer/explore.js";
+import { defaultWorkers, maxWorkers, WORKERS_PER_CORE } from "../explorer/pool.js";
 import { replay } from "../explorer/trace.js";
-import { Machine } from "../model/machine.js";
-import { ModelError } from "../model/types.js";
 import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
+import { buildMm } from "../models/mm.js";
 import { raceDiagram } from "../reports/diagram.js";
 import { makeReport } from "../reports/report.js";
-import { checkOutput } from "../reports/output.js";
+import { checkOutput } from "../base/output.js";
 import { writeReport } from "../reports/write.js";
-import { loadScenario } from "../scenarios/load.js";
 import { ZERO_PAGE_MODES, type KernelConfig } from "../model/config.js";
 import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
 import { progressDisplay } from "./progress.js";
@@ -89,10 +89,10 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   const reportTarget = opts.report !== undefined ? checkOutput(opts.report, "--report") : undefined;
   if (opts.checkpoint !== undefined && checkOutput(opts.checkpoint, "--checkpoint") === reportTarget)
     throw new UsageError(`--checkpoint: ${opts.checkpoint} is the file --report names`);
-  const scenario = loadScenario(opts.scenario, opts.params, opts.kernel);
-  const machine = new Machine(scenario.config, opts.variant);
+  // Built once, here: the pool's threads build their own from its reference (core/model.ts).
+  const model = buildMm({ scenario: opts.scenario, variant: opts.variant.name, params: opts.params, kernel: opts.kernel });
   try {
-    machine.initial();
+    model.system.initial();
   } catch (e) {
     // The setup runs before the search: a setup that blocks or never ends is the scenario's fault.
     if (e instanceof ModelError) throw new UsageError(`scenario ${opts.scenario}: setup: ${e.message}`);
@@ -104,7 +104,8 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   const progress = progressDisplay(!opts["no-progress"]);
   let result;
   try {
-    result = await exploreWith({ kind: "mm", scenario: opts.scenario, variant: opts.variant.name, params: opts.params, kernel: opts.kernel }, workers, {
+    result = await explore(model, {
+      workers,
       maxStates: opts["max-states"],
       maxDepth: opts["max-depth"],
       maxMemoryBytes: opts["max-memory"],
@@ -126,15 +127,15 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
       : result.verdict === "incomplete"
         ? `incomplete (stopped by ${result.bound === "interrupted" ? stopSignal() : `--${result.bound}`}; nothing violated so far)`
         : "pass (exhaustive; every invariant held)";
-  const kernel = scenario.config.kernel.zeroPage === "mapped" ? "" : `, kernel zeroPage=${scenario.config.kernel.zeroPage}`;
+  const kernel = model.config.kernel.zeroPage === "mapped" ? "" : `, kernel zeroPage=${model.config.kernel.zeroPage}`;
   console.log(`scenario ${opts.scenario}, variant ${opts.variant.name}${kernel}: ${outcome}`);
   console.log(
     `${s.distinctStates.toLocaleString("en-US")} distinct states, ${s.statesGenerated.toLocaleString("en-US")} generated, ` +
       `depth ${s.maxDepth}, ${(s.durationMs / 1000).toFixed(2)} s`,
   );
 
-  const counterexample = result.violation ? replay(machine, result.violation.threads) : undefined;
-  if (counterexample) console.log(`\n${raceDiagram(machine, counterexample, result.violation!, { color })}\n`);
+  const counterexample = result.violation ? replay(model.system, result.violation.threads) : undefined;
+  if (counterexample) console.log(`\n${raceDiagram(model, counterexample, result.violation!, { color })}\n`);
   const reportPath = opts.report ?? (result.verdict === "violation" || result.bound === "interrupted" ? DEFAULT_REPORT : undefined);
   if (reportPath !== undefined) {
     const options = {
@@ -142,9 +143,9 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
       ...(opts["max-states"] !== undefined && { maxStates: opts["max-states"] }),
       ...(opts["max-depth"] !== undefined && { maxDepth: opts["max-depth"] }),
       ...(opts.params !== undefined && { params: opts.params }),
-      kernel: scenario.config.kernel,
+      kernel: model.config.kernel,
     };
-    const report = makeReport({ scenario: opts.scenario, variant: opts.variant.name, options, result }, machine, counterexample);
+    const report = makeReport({ scenario: opts.scenario, variant: opts.variant.name, options, result }, model, counterexample);
     writeReport(reportPath, report, opts.report !== undefined ? "--report" : "report");
     console.log(`report: ${reportPath}`);
   }

@@ -4,7 +4,7 @@
  * print nothing, so quick checks stay quiet.
  */
 import { SingleBar } from "cli-progress";
-import type { Progress } from "../explorer/bfs.js";
+import type { Progress } from "../explorer/options.js";
 
 const LINE_EVERY_MS = 2000;
 /** A terminal status line appears once a search has run this long. */

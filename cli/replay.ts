@@ -1,13 +1,12 @@
 /** `mmcheck replay REPORT`: re-execute a report's counterexample and check it still violates. */
+import { ModelError } from "../core/procedure.js";
 import { replay, reproduce } from "../explorer/trace.js";
-import { INVARIANTS } from "../invariants/index.js";
-import { Machine } from "../model/machine.js";
-import { ModelError } from "../model/types.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
+import { buildMm } from "../models/mm.js";
 import { raceDiagram } from "../reports/diagram.js";
 import { threadsFromItf, TraceError } from "../reports/itf.js";
 import { readReport, ReportError } from "../reports/read.js";
-import { loadScenario, ScenarioError } from "../scenarios/load.js";
+import { ScenarioError } from "../scenarios/load.js";
 import { parseArgs, UsageError } from "./args.js";
 
 export function replayCommand(args: readonly string[], color: boolean): number {
@@ -20,19 +19,16 @@ export function replayCommand(args: readonly string[], color: boolean): number {
   const variant = findVariant(report.variant);
   if (!variant)
     throw new ReportError(`${path}: variant: unknown variant "${report.variant}" (known: ${VARIANTS.map((v) => v.name).join(", ")})`);
-  let scenario;
+  let model;
   try {
-    scenario = loadScenario(report.scenario, report.options.params, report.options.kernel);
+    model = buildMm({ scenario: report.scenario, variant: variant.name, params: report.options.params, kernel: report.options.kernel });
   } catch (e) {
     // loadScenario words its errors for --scenario; here the name comes from the report.
     if (e instanceof ScenarioError) throw new ReportError(`${path}: scenario: ${e.message.replace(/^--scenario: /, "")}`);
     throw e;
   }
-  const machine = new Machine(scenario.config, variant);
-  const threads = threadsFromItf(
-    report.violation.trace,
-    scenario.config.threads.map((t) => t.name),
-  );
+  const machine = model.system;
+  const threads = threadsFromItf(report.violation.trace, model.describe.threads);
   let run;
   try {
     run = replay(machine, threads);
@@ -40,11 +36,11 @@ export function replayCommand(args: readonly string[], color: boolean): number {
     if (e instanceof ModelError) throw e;
     throw new TraceError(`${path}: violation.trace: does not fit scenario ${report.scenario} under ${variant.name}: ${(e as Error).message}`);
   }
-  const found = reproduce(machine, INVARIANTS, threads);
+  const found = reproduce(machine, model.invariants, threads);
 
   const expected = report.violation;
   console.log(`replaying ${path}: scenario ${report.scenario}, variant ${variant.name}, ${threads.length} steps\n`);
-  console.log(`${raceDiagram(machine, run, found, { color })}\n`);
+  console.log(`${raceDiagram(model, run, found, { color })}\n`);
   const reported = `the report has ${expected.invariant} at depth ${expected.depth}`;
   if (!found) {
     console.log(`does not reproduce: the trace runs clean (${reported})`);

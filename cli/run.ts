@@ -5,10 +5,10 @@
  */
 import { ReportError } from "../reports/read.js";
 import { TraceError } from "../reports/itf.js";
-import { TOOL } from "../reports/tool.js";
+import { TOOL } from "../base/tool.js";
 import { ScenarioError } from "../scenarios/load.js";
 import { CheckpointError } from "../explorer/checkpoint.js";
-import { OutputError } from "../reports/output.js";
+import { OutputError } from "../base/output.js";
 import { UsageError } from "./args.js";
 import { conformCommand, hostCommand } from "./conform.js";
 import { EXIT, exploreCommand } from "./explore.js";

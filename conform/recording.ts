@@ -15,7 +15,7 @@ import { runModel } from "./model.js";
 import type { Observation } from "./plan.js";
 import { plan } from "./plan.js";
 import { ConformInputError, readChecked, type ConformScenario } from "./schema.js";
-import { writeAtomic } from "../reports/output.js";
+import { writeAtomic } from "../base/output.js";
 
 const ObservationSchema = z.strictObject({
   ret: z.number().int(),

@@ -1,399 +1,123 @@
 /**
  * Exhaustive breadth-first search over the interleavings of a model's threads, deduplicated by
- * 64-bit fingerprint, level by level. Each level is expanded in chunks — by this thread alone
- * (explorer/direct.ts), or in explorer/parallel.ts by a worker pool whose chunks are merged
- * (explorer/level.ts) — so that the states, their order, the statistics and
+ * 64-bit fingerprint, level by level (explorer/search.ts). Each level is expanded in chunks — by
+ * this thread alone (explorer/direct.ts), or spread over a piscina worker pool whose chunks are
+ * merged in order (explorer/spread.ts) — so that the states, their order, the statistics and
  * the counterexample are the same however many workers ran: the violation reported is the one
  * at the smallest depth, the first in the sequential order.
  */
-import type { Invariant } from "../invariants/types.js";
-import { fingerprint } from "../model/fingerprint.js";
-import type { StateView } from "../model/state-view.js";
-import { Checker, type Violation } from "./check.js";
-import { defaultBatch, expandHere, type DirectLevel } from "./direct.js";
-import { BatchExpander, ChunkBuffers, levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
-import { VisitedTable } from "./tables.js";
-import type { TransitionSystem } from "./system.js";
-import { CheckpointError, identityMismatch, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
-import { TraceStore } from "./trace-store.js";
+import { Piscina } from "piscina";
+import type { StateView } from "../core/state-view.js";
+import type { ChunkResult } from "./candidates.js";
+import { expandHere } from "./direct.js";
+import type { ExploreOptions, ExploreResult, Searched } from "./options.js";
+import { workerFile, type ExpandTask } from "./pool.js";
+import { LevelSearch } from "./search.js";
+import { QUEUED_WHILE_GROWING, SpreadLevels, yieldToEventLoop } from "./spread.js";
 
 /**
- * What the process takes after the search, for the report (the trace replayed, the report made,
- * validated and written): 7 MiB measured on bench/split-unmap-xl.yaml; kept free by --max-memory.
+ * The pool is started at the first level that would take this long to expand on this thread
+ * alone: about 18,000 states of the peer model, 3,000 of the mm model's split-unmap-xl (1.1 and
+ * 6 µs a state here). A search whose levels all stay smaller does better without it.
  */
-const AFTER_SEARCH_BYTES = 16 << 20;
+const START_MS = 20;
 
-export interface ExploreOptions {
-  /** Stop (incomplete) before expanding a level once this many distinct states are known. */
-  readonly maxStates?: number;
-  /** States at this depth are not expanded. */
-  readonly maxDepth?: number;
+/**
+ * Once the pool is ready, a level that would take this long or more is spread over it; a
+ * smaller one is expanded here, as handing out and merging its chunks would cost more than
+ * they save. Lower than START_MS: the levels that shrink towards a search's end are still
+ * worth spreading once the pool runs (peer N = 7 on two workers: 6% faster than at 20 ms).
+ */
+const SPREAD_MS = 10;
+
+/** Levels of fewer states are not timed: too quick to time, and run before the JIT has compiled the model. */
+const MEASURED_FROM = 2048;
+
+/**
+ * A chunk handed out takes about this long: long enough that handing it out and merging it cost
+ * little beside it (peer model: about 2,500 states; mm model: about 400).
+ */
+const TASK_MS = 3;
+
+/**
+ * The breadth-first search of a model, with `options.workers` threads (default 1: this thread
+ * alone, still yielding to the event loop between chunks so that an interrupt is seen).
+ */
+export async function bfs<V extends StateView>(model: Searched<V>, options: ExploreOptions = {}): Promise<ExploreResult> {
+  const workers = options.workers ?? 1;
+  const ref = model.ref;
+  if (workers > 1 && !ref) throw new Error("a search on more than one thread needs a model with a reference (core/model.ts ModelRef)");
+  /** Milliseconds a state takes to expand on this thread, measured on the levels big enough to tell. */
+  let msPerState = Infinity;
+  /** Would a level of `count` states take `ms` or more on this thread (with options.spreadFrom: has it that many states)? */
+  const takes = (count: number, ms: number) =>
+    options.spreadFrom !== undefined ? count >= options.spreadFrom : msPerState < Infinity && count * msPerState >= ms;
+  const spreads = (count: number) => takes(count, SPREAD_MS);
+  let pool = null as Piscina<ExpandTask, ChunkResult> | null;
+  const search = new LevelSearch(model, options, workers > 1);
+
+  /** Whether each pool thread has loaded and built the model: until then the levels stay here. */
+  let ready = false;
   /**
-   * Stop (incomplete) before the process's resident memory would pass this: checked between
-   * chunks against the resident set, or the search's own memory (table, traces, levels) and what
-   * the process held besides it when the search started if that is more, plus the table's next
-   * growth once a chunk's new states could cause it.
+   * The pool, started (with a first empty task per thread, which loads and builds the model
+   * there and warms it up) at the first level of START_MS; levels stay on this thread until it
+   * is ready. Not earlier: its start costs this thread about 60 ms (both threads share the
+   * machine's memory bandwidth), all lost if the levels then stay small, and no earlier sign
+   * tells such a search apart (the peer model's levels grow alike up to that size at N = 6,
+   * where they stay under it, and at N = 8).
    */
-  readonly maxMemoryBytes?: number;
-  /** Polled between chunks: true stops the search (incomplete), e.g. after Ctrl-C. */
-  readonly interrupted?: () => boolean;
-  /** Called after each chunk, and once at the end. */
-  readonly onProgress?: (p: Progress) => void;
-  /** States per chunk (default 4096). */
-  readonly chunkSize?: number;
-  /**
-   * States that this thread expands together, their table lookups made at once; 0: one at a
-   * time (default: by the model's state size, explorer/direct.ts).
-   */
-  readonly batch?: number;
-  /**
-   * With workers: levels of at least this many states are spread over them, and the first such
-   * level starts the pool (default: the pool starts at the first level that would take 20 ms on
-   * one thread, and then levels of 10 ms or more are spread; explorer/parallel.ts).
-   */
-  readonly spreadFrom?: number;
-  /**
-   * Write a checkpoint between levels at most every `everyMs`, and when a bound or an interrupt
-   * stops the search (during a level: of that level, the states it had added taken back).
-   */
-  readonly checkpoint?: { readonly path: string; readonly everyMs: number };
-  /** Continue from this checkpoint instead of the initial state. */
-  readonly resume?: CheckpointData;
-  /** What is being searched (workers/models.ts), recorded in checkpoints and checked on resume. */
-  readonly identity?: Readonly<Record<string, unknown>>;
-}
-
-export interface Progress {
-  readonly distinctStates: number;
-  readonly statesGenerated: number;
-  readonly depth: number;
-  readonly queued: number;
-  readonly elapsedMs: number;
-}
-
-export interface Stats {
-  readonly distinctStates: number;
-  readonly statesGenerated: number;
-  readonly maxDepth: number;
-  readonly durationMs: number;
-  /** Visited table and trace store, per distinct state. */
-  readonly bytesPerState: number;
-  /** The most memory the search held at once: table, trace store, two levels, the workers' chunks not merged yet. */
-  readonly peakBytes: number;
-  /** Probability that a fingerprint collision merged two distinct states (as TLC estimates it). */
-  readonly collisionProbability: number;
-}
-
-export type Bound = "max-states" | "max-depth" | "max-memory" | "interrupted";
-
-export interface ExploreResult {
-  readonly verdict: "pass" | "violation" | "incomplete";
-  readonly stats: Stats;
-  /** Why the search stopped early, for `incomplete`. */
-  readonly bound?: Bound;
-  readonly violation?: Violation & {
-    readonly depth: number;
-    /** The threads that moved, from the initial state to the violation. */
-    readonly threads: readonly number[];
+  const startPool = (): Piscina<ExpandTask, ChunkResult> => {
+    if (pool) return pool;
+    const started = new Piscina<ExpandTask, ChunkResult>({
+      filename: workerFile(),
+      minThreads: workers - 1,
+      maxThreads: workers - 1,
+      idleTimeout: 60_000,
+      concurrentTasksPerWorker: QUEUED_WHILE_GROWING,
+    });
+    const empty: ExpandTask = { model: ref!, chunks: [], count: 0, start: 0, end: 0 };
+    const loads = Array.from({ length: workers - 1 }, () => started.run(empty));
+    Promise.all(loads).then(
+      () => (ready = true),
+      () => undefined,
+    );
+    pool = started;
+    return started;
   };
-}
 
-const DEFAULT_CHUNK = 4096;
+  /** The states of a chunk handed out: TASK_MS of work, but at least 16 chunks a thread for a level, and 256 states. */
+  const taskStates = (count: number) =>
+    Math.max(256, Math.min(Math.ceil(count / (16 * workers)), Math.round(TASK_MS / msPerState)));
 
-/** The search's state between levels; the expansion of a level is left to the caller. */
-export class LevelSearch<V extends StateView> {
-  readonly checker: Checker<V>;
-  traces = new TraceStore();
-  table: VisitedTable;
-  /** The levels' chunk buffers (explorer/level.ts). */
-  readonly buffers: ChunkBuffers;
-  /** This thread's batches, reused level after level, if it expands in batches (explorer/direct.ts). */
-  readonly batches: BatchExpander<V> | null;
-  level: LevelBuffer;
-  /** Id of the level's first state in the trace store. */
-  levelIdBase = 0;
-  depth = 0;
-  generated = 0;
-  /** `generated` when the current level's expansion began. */
-  private generatedBefore = 0;
-  peakBytes = 0;
-  /** What the process held besides the search's own memory when the search was set up. */
-  private readonly baselineBytes: number;
-  private started = false;
-  private t0 = Date.now();
-  private lastCheckpoint = Date.now();
-
-  constructor(
-    readonly system: TransitionSystem<V>,
-    invariants: readonly Invariant<V>[],
-    readonly opts: ExploreOptions,
-    readonly shared: boolean,
-  ) {
-    this.checker = new Checker(system, invariants);
-    this.buffers = new ChunkBuffers(shared);
-    const batch = opts.batch ?? defaultBatch(system.stateWords);
-    this.batches = batch > 0 ? new BatchExpander(system, this.checker, batch) : null;
-    this.table = new VisitedTable(1 << 16);
-    this.level = { chunks: [], count: 0 };
-    this.baselineBytes = opts.maxMemoryBytes !== undefined ? Math.max(0, process.memoryUsage.rss() - this.memoryBytes()) : 0;
-  }
-
-  get chunkSize(): number {
-    return this.opts.chunkSize ?? DEFAULT_CHUNK;
-  }
-
-  /**
-   * Inserts and checks the initial state, or restores the checkpoint given to resume from;
-   * a result if the initial state already violates an invariant.
-   */
-  private start(): ExploreResult | null {
-    if (this.opts.resume) {
-      this.restore(this.opts.resume);
-      return null;
-    }
-    const init = this.system.initial();
-    const [hi, lo] = fingerprint(init);
-    this.table.add(hi, lo);
-    this.traces.add(-1, 0);
-    const v = this.checker.state(init);
-    if (v) return this.violated(v, 0, []);
-    const entry = new Int32Array(init.length + 2);
-    entry[0] = hi;
-    entry[1] = lo;
-    entry.set(init, 2);
-    this.level = levelFrom(entry, 1, init.length, this.shared);
-    return null;
-  }
-
-  private restore({ path, header: h, table, parent, via, level }: CheckpointData): void {
-    const fail = (why: string): never => {
-      throw new CheckpointError(`--resume: ${path ?? "checkpoint"}: ${why}`);
-    };
-    const mismatch = identityMismatch(h.identity, this.opts.identity ?? null);
-    if (mismatch) fail(`of another search: ${mismatch}`);
-    if (h.words !== this.system.stateWords) fail(`of another search: states of ${h.words} words, not ${this.system.stateWords}`);
-    const restored = VisitedTable.from(table, h.tableCapacity, h.tableSize);
-    if (typeof restored === "string") return fail(`inconsistent: ${restored}`);
-    this.table = restored;
-    this.traces = TraceStore.from(parent, via);
-    this.level = levelFrom(level, h.levelCount, this.system.stateWords, this.shared);
-    this.depth = h.depth;
-    this.generated = h.generated;
-    this.levelIdBase = h.levelIdBase;
-    this.t0 = Date.now() - h.elapsedMs;
-  }
-
-  private writeCheckpoint(): void {
-    const c = this.opts.checkpoint;
-    if (!c) return;
-    writeCheckpoint(c.path, {
-      header: {
-        identity: this.opts.identity ?? null,
-        words: this.system.stateWords,
-        depth: this.depth,
-        generated: this.generated,
-        tableSize: this.table.size,
-        tableCapacity: this.table.capacity,
-        levelIdBase: this.levelIdBase,
-        levelCount: this.level.count,
-        elapsedMs: Date.now() - this.t0,
-      },
-      table: this.table.slots,
-      ...this.traces.contents(),
-      level: this.levelStates(),
-    });
-    this.lastCheckpoint = Date.now();
-  }
-
-  /**
-   * Between levels: the result if a bound stops the search here (with a checkpoint to resume
-   * from), null to go on; writes a periodic checkpoint.
-   */
-  private beforeLevel(): ExploreResult | null {
-    const bound = this.boundBeforeLevel();
-    if (bound) {
-      this.writeCheckpoint();
-      return this.finish(bound);
-    }
-    if (this.opts.checkpoint && Date.now() - this.lastCheckpoint >= this.opts.checkpoint.everyMs) this.writeCheckpoint();
-    return null;
-  }
-
-  /**
-   * During a level: the result if a bound stops the search, with its statistics as far as it
-   * went. The level is dropped, and with --checkpoint the states it had added to the table and
-   * the trace store are taken back, which leaves the search as the level found it: that is
-   * checkpointed. `next`: the next level as written so far; `waiting`: bytes of the pool's
-   * chunks not merged yet.
-   */
-  duringLevel(next: DirectLevel<V>, waiting = 0): ExploreResult | null {
-    const bound = this.boundDuringLevel(next.bytes + waiting);
-    if (!bound) return null;
-    const result = this.finish(bound);
-    if (this.opts.checkpoint) {
-      next.forEachFingerprint((hi, lo) => {
-        if (!this.table.remove(hi, lo)) throw new Error("a state of the next level is not in the visited table");
-      });
-      this.traces.truncate(this.levelIdBase + this.level.count);
-      if (this.table.size !== this.traces.size) throw new Error(`${this.table.size} states in the table, ${this.traces.size} traced`);
-      this.generated = this.generatedBefore;
-      this.writeCheckpoint();
-    }
-    return result;
-  }
-
-  /** Why the next level must not be expanded, if a bound says so. */
-  private boundBeforeLevel(): Bound | undefined {
-    if (this.level.count === 0) return undefined;
-    if (this.depth >= (this.opts.maxDepth ?? Infinity)) return this.anyMoves() ? "max-depth" : undefined;
-    if (this.table.size >= (this.opts.maxStates ?? Infinity)) return "max-states";
-    return this.boundDuringLevel();
-  }
-
-  private boundDuringLevel(pending = 0): Bound | undefined {
-    if (this.opts.interrupted?.()) return "interrupted";
-    const max = this.opts.maxMemoryBytes;
-    if (max !== undefined && this.residentBytes(pending) > max) return "max-memory";
-    return undefined;
-  }
-
-  /** The current level's states, each after its fingerprint, back to back (for a checkpoint). */
-  private levelStates(): Int32Array {
-    const words = this.system.stateWords;
-    const out = new Int32Array(this.level.count * (words + 2));
-    const s = new Int32Array(words);
-    for (const c of this.level.chunks)
-      for (let i = 0; i < c.count; i++) {
-        const o = (c.first + i) * (words + 2);
-        out[o] = c.fps[2 * i]!;
-        out[o + 1] = c.fps[2 * i + 1]!;
-        readState(c, i, s);
-        out.set(s, o + 2);
-      }
-    return out;
-  }
-
-  private anyMoves(): boolean {
-    const s = new Int32Array(this.system.stateWords);
-    const next = new Int32Array(this.system.stateWords);
-    for (const c of this.level.chunks)
-      for (let i = 0; i < c.count; i++) {
-        readState(c, i, s);
-        for (let t = 0; t < this.system.threads; t++) if (this.system.step(s, t, next)) return true;
-      }
-    return false;
-  }
-
-  /**
-   * The process's resident memory as the bound counts it (ExploreOptions.maxMemoryBytes):
-   * `pending` bytes of the next level are written so far.
-   */
-  private residentBytes(pending: number): number {
-    const now = Math.max(process.memoryUsage.rss(), this.baselineBytes + this.memoryBytes() + pending);
-    // A chunk of this thread, or a worker's merged here, adds at most this many states.
-    const growth = this.table.growsWithin(this.chunkSize * this.system.threads) ? this.table.growthBytes() : 0;
-    return now + growth + AFTER_SEARCH_BYTES;
-  }
-
-  memoryBytes(): number {
-    return this.table.bytes + this.traces.bytes + levelBytes(this.level) + this.buffers.bytes;
-  }
-
-  /** Records the memory held at a point of the level: the search's own and `levelBytes` more. */
-  notePeak(levelBytes: number): void {
-    this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + levelBytes);
-  }
-
-  /** Before each level: the search's result if it ends here, else null (expand the level). */
-  next(): ExploreResult | null {
-    if (!this.started) {
-      this.started = true;
-      const first = this.start();
-      if (first) return first;
-    }
-    if (this.level.count === 0) return this.finish();
-    this.generatedBefore = this.generated;
-    return this.beforeLevel();
-  }
-
-  /** The chunks of the current level, as [start, end) ranges of at most `size` states. */
-  chunks(size = this.chunkSize): [number, number][] {
-    const out: [number, number][] = [];
-    for (let s = 0; s < this.level.count; s += size) out.push([s, Math.min(this.level.count, s + size)]);
-    return out;
-  }
-
-  progress(): void {
-    this.opts.onProgress?.({
-      distinctStates: this.table.size,
-      statesGenerated: this.generated,
-      depth: this.depth,
-      queued: this.level.count,
-      elapsedMs: Date.now() - this.t0,
-    });
-  }
-
-  /**
-   * The level is expanded and its new states are in the table and the trace store: the result
-   * if the level found a violation — a state of the level from which no thread can step first,
-   * else the violation with the smallest key — or null, the next level installed.
-   */
-  conclude(next: LevelBuffer, stuck: (Violation & { pos: number }) | null, best: { v: Violation; key: number } | null): ExploreResult | null {
-    this.notePeak(levelBytes(next));
-    const threads = this.system.threads;
-    if (stuck)
-      return this.violated({ invariant: stuck.invariant, message: stuck.message }, this.depth, this.traces.path(this.levelIdBase + stuck.pos));
-    if (best) {
-      const parent = this.levelIdBase + Math.floor(best.key / threads);
-      return this.violated(best.v, this.depth + 1, [...this.traces.path(parent), best.key % threads]);
-    }
-    this.levelIdBase += this.level.count;
-    this.buffers.release(this.level, levelBytes(next));
-    this.level = next;
-    if (next.count > 0) this.depth++;
-    return null;
-  }
-
-  private stats(): Stats {
-    const n = this.table.size;
-    // Each new fingerprint could have collided with any of those before it: Σ i / 2^64.
-    const collisionProbability = (n * (n - 1)) / 2 / 2 ** 64;
-    return {
-      distinctStates: n,
-      statesGenerated: this.generated,
-      maxDepth: this.depth,
-      durationMs: Date.now() - this.t0,
-      bytesPerState: n ? Math.round((this.table.bytes + this.traces.bytes) / n) : 0,
-      peakBytes: Math.max(this.peakBytes, this.memoryBytes()),
-      collisionProbability,
-    };
-  }
-
-  violated(v: Violation, depth: number, threads: number[]): ExploreResult {
-    this.depth = Math.max(this.depth, depth);
-    this.progress();
-    return { verdict: "violation", stats: this.stats(), violation: { ...v, depth, threads } };
-  }
-
-  finish(bound?: Bound): ExploreResult {
-    this.progress();
-    return bound ? { verdict: "incomplete", stats: this.stats(), bound } : { verdict: "pass", stats: this.stats() };
-  }
-}
-
-/** The search on this thread. */
-export function explore<V extends StateView>(
-  system: TransitionSystem<V>,
-  invariants: readonly Invariant<V>[],
-  opts: ExploreOptions = {},
-): ExploreResult {
-  const search = new LevelSearch(system, invariants, opts, false);
-  for (;;) {
-    const result = search.next();
-    if (result) return result;
+  /** The level on this thread (explorer/direct.ts), yielding to the event loop between chunks. */
+  const here = async (): Promise<ExploreResult | null> => {
+    const count = search.level.count;
+    const t0 = performance.now();
     const level = expandHere(search);
-    let step = level.next();
-    while (!step.done) step = level.next();
-    if (step.value) return step.value;
+    for (let step = level.next(); ; step = level.next()) {
+      if (step.done) {
+        // The least so far: the first levels run before the JIT has compiled the model.
+        if (count >= MEASURED_FROM) msPerState = Math.min(msPerState, (performance.now() - t0) / count);
+        return step.value;
+      }
+      await yieldToEventLoop();
+    }
+  };
+
+  let spread = null as SpreadLevels<V> | null;
+  try {
+    for (;;) {
+      const result = search.next();
+      if (result) return result;
+      if (workers > 1 && takes(search.level.count, START_MS)) startPool();
+      const done =
+        workers <= 1 || !ready || !spreads(search.level.count)
+          ? await here()
+          : await (spread ??= new SpreadLevels(search, startPool(), ref!, workers, spreads, taskStates)).level();
+      if (done) return done;
+    }
+  } finally {
+    await spread?.close();
+    await pool?.destroy();
   }
 }

@@ -3,9 +3,9 @@
  * The search steps states in place (ThreadMachine.stepInPlace); the *InPlace/AfterStep calls
  * read what the step wrote from the stepping view's log.
  */
-import type { Invariant, StateContext, StepContext, Written } from "../invariants/types.js";
-import type { StateView } from "../model/state-view.js";
-import type { StepInfo, Transition, TransitionSystem } from "./system.js";
+import type { Invariant, StateContext, StepContext, Written } from "../core/invariant.js";
+import type { StateView } from "../core/state-view.js";
+import type { StepInfo, Transition, TransitionSystem } from "../core/system.js";
 
 export interface Violation {
   readonly invariant: string;

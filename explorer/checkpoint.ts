@@ -4,7 +4,7 @@
  * resumed search continues exactly where the checkpoint was taken (same states, same order),
  * so its verdict, counts and counterexample are those of an uninterrupted run.
  *
- * A checkpoint cannot lie about what it holds: the file (format version 4) is
+ * A checkpoint cannot lie about what it holds: the file (format version 5) is
  *
  *   0   "mmcheck-ckpt" (12 bytes)   12  version: uint32 LE
  *   16  byte length of the header, and lengths of the table, the trace links and the level in
@@ -14,19 +14,19 @@
  *       threads (uint8), the level's entries (fingerprint hi, lo, then the state's words)
  *
  * and the header names what was searched by content (the model's identity: the scenario's
- * resolved content hashed, the variant, the parameters) and by the mmcheck version that wrote
- * it. Reading checks the checksum, the header's fields, and that the links and the level agree
+ * resolved content hashed, the variant, the parameters), the model by reference (its name and
+ * arguments), and the mmcheck version that wrote it. Reading checks the checksum, the header's fields, and that the links and the level agree
  * with the counters; resuming checks the identity against the search's, and the table's own
  * order (VisitedTable.from).
  */
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { z } from "zod";
-import { writeAtomic } from "../reports/output.js";
-import { TOOL } from "../reports/tool.js";
+import { writeAtomic } from "../base/output.js";
+import { TOOL } from "../base/tool.js";
 
 const MAGIC = "mmcheck-ckpt";
-export const CHECKPOINT_VERSION = 4;
+export const CHECKPOINT_VERSION = 5;
 const PREFIX = 32;
 const BODY = 64;
 
@@ -34,8 +34,10 @@ const count = z.int().min(0);
 const HeaderSchema = z.strictObject({
   /** The mmcheck version that wrote it: another's model may number its states differently. */
   tool: z.string(),
-  /** What was searched (ExploreOptions.identity), compared field by field on resume. */
+  /** What was searched (core/model.ts Model.identity), compared field by field on resume. */
   identity: z.record(z.string(), z.unknown()).nullable(),
+  /** The model by reference (core/model.ts ModelRef), as the search's pool threads built it; null for a model built in process only. */
+  model: z.strictObject({ name: z.string(), args: z.json() }).nullable(),
   words: z.int().min(1),
   depth: count,
   generated: count,

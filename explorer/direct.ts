@@ -3,38 +3,26 @@
  * ways. One at a time: with no other thread touching the visited table, each new state is
  * added to it and to the trace store the moment it is found, and written straight into the
  * next level — one table lookup a transition. Or in batches of states, each expanded into
- * candidates as a worker's chunk is (explorer/level.ts) and merged at once: the table lookups
+ * candidates as a worker's chunk is (explorer/candidates.ts) and merged at once: the table lookups
  * of a batch are then made together, and their cache misses overlap. The workers' chunks after
  * that run are merged in order (merge()): each candidate not in the table yet is new. States
  * are taken in level order and threads in number order, so each new state is first met at its
  * smallest (parent position, thread) key: the next level, the counts and the counterexample are
  * the same however the level was split, and whichever way this thread expanded its part.
  */
-import type { StateView } from "../model/state-view.js";
-import type { ExploreResult, LevelSearch } from "./bfs.js";
+import type { StateView } from "../core/state-view.js";
+import type { ChunkResult } from "./candidates.js";
 import type { Violation } from "./check.js";
-import { expandRange, LevelWriter, type ChunkResult, type LevelBuffer, type Successors } from "./level.js";
+import { expandRange, type Successors } from "./expand.js";
+import type { LevelBuffer } from "./level.js";
+import { LevelWriter } from "./level-writer.js";
+import type { ExploreResult } from "./options.js";
 import type { PackedParent } from "./packed.js";
+import type { LevelSearch, PartialLevel } from "./search.js";
 
 /** Candidates whose table slots merge() reads ahead at a time (VisitedTable.prefetch). */
 const PREFETCH = 256;
-/** States of a batch: its candidates' states stay in this thread's L2 cache. */
-const BATCH = 256;
-/** Models whose states have at most this many words are expanded in batches by default. */
-const BATCH_WORDS = 128;
-
-/**
- * States a batch has by default, 0 for one at a time. A batch pays for each candidate a second
- * copy of its state, and the state invariants of the candidates that turn out to be known
- * (a tenth of them); it saves a cache miss for each new state. On this machine the peer model
- * (79 words a state at N = 8) ran 6–8% faster in batches, the mm model's split-unmap-xl (332
- * words, and costlier invariants) 4% slower.
- */
-export function defaultBatch(stateWords: number): number {
-  return stateWords <= BATCH_WORDS ? BATCH : 0;
-}
-
-export class DirectLevel<V extends StateView> implements Successors {
+export class DirectLevel<V extends StateView> implements Successors, PartialLevel {
   private readonly out: LevelWriter;
   private readonly threads: number;
   /** The level's first state from which no thread could step (deadlock), if any. */
@@ -72,7 +60,7 @@ export class DirectLevel<V extends StateView> implements Successors {
       return;
     }
     const r = expandRange(system, checker, level, start, end, this);
-    this.search.generated += r.generated;
+    this.search.generatedMore(r.generated);
     this.stuck ??= r.stuck;
   }
 
@@ -83,10 +71,10 @@ export class DirectLevel<V extends StateView> implements Successors {
   /** A state not in the table is new: into the table, the trace store and the next level. */
   found(pos: number, t: number, hi: number, lo: number, next: Int32Array, parent: PackedParent): void {
     const search = this.search;
-    if (!search.table.add(hi, lo)) return;
-    search.traces.add(search.levelIdBase + pos, t);
+    const key = pos * this.threads + t;
+    if (!search.add(key, hi, lo)) return;
     const v = search.checker.stateAfterStep(next);
-    if (v) this.first ??= { v, key: pos * this.threads + t };
+    if (v) this.first ??= { v, key };
     this.out.push(hi, lo, next, parent);
   }
 
@@ -98,8 +86,6 @@ export class DirectLevel<V extends StateView> implements Successors {
    */
   merge(r: ChunkResult): void {
     const search = this.search;
-    const { table, traces } = search;
-    const threads = this.threads;
     const m = r.meta;
     const checked = r.violations.length > 0 && !this.first ? new Set(r.violations.map((v) => v.candidate)) : null;
     const fresh = checked ? new Set<number>() : null;
@@ -108,17 +94,15 @@ export class DirectLevel<V extends StateView> implements Successors {
     let n = 0;
     for (let from = 0; from < r.nCandidates; from += PREFETCH) {
       const to = Math.min(r.nCandidates, from + PREFETCH);
-      table.prefetch(m, 3 * from + 1, 3, to - from);
+      search.prefetch(m, 3 * from + 1, 3, to - from);
       for (let i = from; i < to; i++) {
-        const key = m[3 * i]!;
-        if (!table.add(m[3 * i + 1]!, m[3 * i + 2]!)) continue;
-        traces.add(search.levelIdBase + Math.floor(key / threads), key % threads);
+        if (!search.add(m[3 * i]!, m[3 * i + 1]!, m[3 * i + 2]!)) continue;
         if (checked?.has(i)) fresh?.add(i);
         kept[n++] = i;
       }
     }
     this.out.append(m, r.states, r.width, kept, n);
-    search.generated += r.generated;
+    search.generatedMore(r.generated);
     this.stuck ??= r.stuck;
     const v = r.violations.find((v) => v.candidate < 0 || fresh?.has(v.candidate));
     if (v) this.first ??= { v: { invariant: v.invariant, message: v.message }, key: v.key };

@@ -3,15 +3,17 @@
  * chunk of the level, it goes on with the first chunks of the next level that this thread has
  * written so far, instead of waiting while this thread merges the level's last chunks. A chunk
  * expanded ahead is merged like any other once its level is the current one, so the merge
- * order, and with it the next level, the counts and the counterexample, are those of explore().
+ * order, and with it the next level, the counts and the counterexample, are those of one thread's search.
  */
 import type { Piscina } from "piscina";
-import type { StateView } from "../model/state-view.js";
-import type { ExpandTask } from "../workers/expand.js";
-import type { ModelSpec } from "../workers/models.js";
-import type { ExploreResult, LevelSearch } from "./bfs.js";
+import type { ModelRef } from "../core/model.js";
+import type { StateView } from "../core/state-view.js";
+import { expandChunk, type ChunkResult } from "./candidates.js";
 import { DirectLevel } from "./direct.js";
-import { chunkOf, expandChunk, type ChunkResult, type LevelBuffer, type LevelChunk } from "./level.js";
+import { chunkOf, type LevelBuffer, type LevelChunk } from "./level.js";
+import type { ExploreResult } from "./options.js";
+import type { ExpandTask } from "./pool.js";
+import type { LevelSearch } from "./search.js";
 
 /**
  * The part of a level this thread expands itself, out of `workers` threads. Merging a state a
@@ -82,7 +84,7 @@ export class SpreadLevels<V extends StateView> {
   constructor(
     private readonly search: LevelSearch<V>,
     private readonly pool: Piscina<ExpandTask, ChunkResult>,
-    private readonly spec: ModelSpec,
+    private readonly model: ModelRef,
     private readonly workers: number,
     /** Is a level of this many states spread? The next level is expanded ahead only once it is sure to be. */
     private readonly spreads: (count: number) => boolean,
@@ -142,10 +144,9 @@ export class SpreadLevels<V extends StateView> {
    * grows now.
    */
   private beforeGrowth(extra: number): void {
-    const table = this.search.table;
-    if (!table.growsWithin(extra)) return;
+    if (!this.search.growsWithin(extra)) return;
     this.feed(QUEUED_WHILE_GROWING);
-    table.reserve(extra);
+    this.search.reserve(extra);
   }
 
   /** Waits for the pool's tasks in flight, and hands out no more: before the search returns. */
@@ -240,8 +241,7 @@ export class SpreadLevels<V extends StateView> {
    * expanded at all.
    */
   private aheadChunk(next: LevelBuffer): number {
-    const maxDepth = this.search.opts.maxDepth;
-    if (!this.spreads(next.count) || (maxDepth !== undefined && this.search.depth + 1 >= maxDepth)) return -1;
+    if (!this.spreads(next.count) || !this.search.expandsNextLevel()) return -1;
     const start = this.ahead.end;
     if (next.count - start < this.size) return -1;
     return this.ahead.add(start, start + this.size);
@@ -249,6 +249,6 @@ export class SpreadLevels<V extends StateView> {
 
   private task(level: LevelBuffer, [start, end]: [number, number]): ExpandTask {
     const chunks: readonly LevelChunk[] = level.chunks;
-    return { spec: this.spec, chunks: chunks.slice(chunkOf(chunks, start), chunkOf(chunks, end - 1) + 1), count: level.count, start, end };
+    return { model: this.model, chunks: chunks.slice(chunkOf(chunks, start), chunkOf(chunks, end - 1) + 1), count: level.count, start, end };
   }
 }

@@ -2,10 +2,10 @@
  * Counterexamples are lists of threads; re-executing them from the initial state rebuilds every
  * state, and re-checking the invariants on the way reproduces the violation (mmcheck replay).
  */
-import type { Invariant } from "../invariants/types.js";
-import type { StateView } from "../model/state-view.js";
+import type { Invariant } from "../core/invariant.js";
+import type { StateView } from "../core/state-view.js";
 import { Checker, type Violation } from "./check.js";
-import type { Transition, TransitionSystem } from "./system.js";
+import type { Transition, TransitionSystem } from "../core/system.js";
 
 export interface Replayed<T extends Transition = Transition> {
   readonly states: Int32Array[];

@@ -1,6 +1,6 @@
 /** Every invariant, in the order they are checked (the first that fails names the violation). */
 import { cowIsolation } from "./cow-isolation.js";
-import { deadlock } from "./deadlock.js";
+import { deadlock } from "../core/deadlock.js";
 import { lockBalance } from "./lock-balance.js";
 import { pageCacheCoherence } from "./page-cache-coherence.js";
 import { poolCounters } from "./pool-counters.js";

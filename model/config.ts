@@ -2,12 +2,17 @@
  * A scenario resolved to numbers: the sizes of everything the state holds, and each thread's
  * list of operations. Built by scenarios/load.ts; constant during a search (not in the state).
  */
-import type { Procedure } from "./types.js";
+import type { Procedure } from "../core/procedure.js";
+import type { StateView } from "../core/state-view.js";
 
 /** One call of an operation, with every argument present so that all calls share one shape. */
 export interface OpCall {
   readonly op: string;
-  readonly procedure: Procedure;
+  /**
+   * A kernel procedure (model/types.ts), whose steps run on the kernel view. Typed by the core's
+   * view: the kernel view is built from this configuration, which so does not depend on it.
+   */
+  readonly procedure: Procedure<StateView>;
   /** Text for traces and diagrams, e.g. `fault(parent, 2, write)`. */
   readonly text: string;
   /** The process whose mm the operation runs in. */

@@ -6,7 +6,7 @@ import type { ModelConfig, OpCall } from "./config.js";
 import * as S from "./layout.js";
 import { Layout } from "./layout.js";
 import { StateView } from "./state-view.js";
-import { ModelError } from "./types.js";
+import { ModelError } from "../core/procedure.js";
 import type { Variant } from "./variant.js";
 
 /** Locals every procedure uses the same way, so invariants can read them. */

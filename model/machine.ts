@@ -7,7 +7,7 @@ import type { ModelConfig, OpCall } from "./config.js";
 import { Kernel } from "./kernel.js";
 import * as S from "./layout.js";
 import { kernelEras, operations } from "./ops/index.js";
-import { ThreadMachine, type ThreadTransition, type ThreadWords } from "./thread-machine.js";
+import { ThreadMachine, type ThreadTransition, type ThreadWords } from "../core/thread-machine.js";
 import { BLOCKED, DONE, ModelError } from "./types.js";
 import type { Variant } from "./variant.js";
 

@@ -1,13 +1,13 @@
 /**
  * A counterexample as the race diagrams of kernel commit messages: one column per thread, one
- * row per step, the pool counters a step changed, the objects of the step's footprint that
- * other threads' steps touch (where the race is), and the violated invariant below.
+ * row per step, the counters a step changed (the mm model's: the pool's HugePages_*), the
+ * objects of the step's footprint that other threads' steps touch (where the race is), and the
+ * violated invariant below. Any model's: the model describes its threads, steps and counters
+ * (core/model.ts Describe).
  */
+import type { AnyModel, StepDescription } from "../core/model.js";
 import type { Violation } from "../explorer/check.js";
 import type { Replayed } from "../explorer/trace.js";
-import type { OpCall } from "../model/config.js";
-import type { Kernel } from "../model/kernel.js";
-import type { Machine, Transition } from "../model/machine.js";
 
 export interface DiagramOptions {
   /** ANSI bold header and red verdict, for a terminal. */
@@ -15,14 +15,6 @@ export interface DiagramOptions {
   /** Cells wider than this are cut, so that a few threads still fit a terminal. */
   readonly maxCellWidth?: number;
 }
-
-/** The counters of /proc/meminfo's HugePages_* lines. */
-const COUNTERS: readonly [string, (k: Kernel) => number][] = [
-  ["Total", (k) => k.nr_huge_pages],
-  ["Free", (k) => k.free_huge_pages],
-  ["Rsvd", (k) => k.resv_huge_pages],
-  ["Surp", (k) => k.surplus_huge_pages],
-];
 
 /** A step's row: the label, and above it the operation when the step is the operation's first. */
 interface Row {
@@ -44,29 +36,31 @@ function cut(s: string, width: number): string {
  * `outcome` is what the trace ends in: the violation, or null for a trace that ran clean.
  * Lines end without trailing spaces, so the text can go into a commit message as it is.
  */
-export function raceDiagram(machine: Machine, run: Replayed<Transition>, outcome: Violation | null, opts: DiagramOptions = {}): string {
+export function raceDiagram(model: AnyModel, run: Replayed, outcome: Violation | null, opts: DiagramOptions = {}): string {
   const maxCell = opts.maxCellWidth ?? 40;
-  const before = machine.k.view(new Int32Array(0));
-  const after = machine.k.view(new Int32Array(0));
-  const lastOp = new Map<number, OpCall>();
+  const { describe } = model;
+  const counters = (s: Int32Array) => new Map(describe.counters.of(model.system.view(s)));
+  const steps: StepDescription[] = run.transitions.map((tr) => describe.step(tr));
+  const lastOp = new Map<number, unknown>();
   const rows: Row[] = run.transitions.map((tr, i) => {
-    before.a = run.states[i]!;
-    after.a = run.states[i + 1]!;
-    const pool = COUNTERS.filter(([, get]) => get(before) !== get(after))
-      .map(([name, get]) => `${name} ${get(before)}→${get(after)}`)
+    const before = counters(run.states[i]!);
+    const pool = [...counters(run.states[i + 1]!)]
+      .filter(([name, v]) => before.get(name) !== v)
+      .map(([name, v]) => `${name} ${before.get(name)}→${v}`)
       .join(", ");
     const first = lastOp.get(tr.thread) !== tr.op;
     lastOp.set(tr.thread, tr.op);
-    const others = run.transitions.filter((o) => o.thread !== tr.thread);
-    const writtenByOthers = new Set(others.flatMap((o) => o.step.writes));
-    const readByOthers = new Set(others.flatMap((o) => o.step.reads));
-    const races = [...new Set([...tr.step.reads, ...tr.step.writes])]
-      .filter((obj) => writtenByOthers.has(obj) || (tr.step.writes.includes(obj) && readByOthers.has(obj)))
+    const step = steps[i]!;
+    const others = steps.filter((_, j) => run.transitions[j]!.thread !== tr.thread);
+    const writtenByOthers = new Set(others.flatMap((o) => o.writes));
+    const readByOthers = new Set(others.flatMap((o) => o.reads));
+    const races = [...new Set([...step.reads, ...step.writes])]
+      .filter((obj) => writtenByOthers.has(obj) || (step.writes.includes(obj) && readByOthers.has(obj)))
       .join(" ");
-    return { depth: i + 1, thread: tr.thread, op: first ? tr.op.text : undefined, label: tr.step.label, pool, races };
+    return { depth: i + 1, thread: tr.thread, op: first ? step.op : undefined, label: step.label, pool, races };
   });
 
-  const headers = machine.cfg.threads.map((th, t) => `CPU${t} (${th.name})`);
+  const headers = describe.threads.map((name, t) => `CPU${t} (${name})`);
   const indent = "  ";
   const widths = headers.map((h, t) =>
     Math.min(
@@ -75,16 +69,16 @@ export function raceDiagram(machine: Machine, run: Replayed<Transition>, outcome
     ),
   );
   const numWidth = String(rows.length).length;
-  before.a = run.states[0]!;
-  const initial = COUNTERS.map(([name, get]) => `${name} ${get(before)}`).join(", ");
-  const poolWidth = Math.max("HugePages".length, initial.length, ...rows.map((r) => r.pool.length));
+  const initial = [...counters(run.states[0]!)].map(([name, v]) => `${name} ${v}`).join(", ");
+  const title = describe.counters.title;
+  const poolWidth = Math.max(title.length, initial.length, ...rows.map((r) => r.pool.length));
   const line = (num: string, thread: number, text: string, pool: string, races = "") => {
     const cells = widths.map((w, t) => (t === thread ? cut(text, w) : "").padEnd(w));
     return [num.padStart(numWidth), ...cells, pool.padEnd(poolWidth), races].join("  ").trimEnd();
   };
 
   const out: string[] = [];
-  const header = ["#".padStart(numWidth), ...headers.map((h, t) => cut(h, widths[t]!).padEnd(widths[t]!)), "HugePages".padEnd(poolWidth), "shared with other CPUs"]
+  const header = ["#".padStart(numWidth), ...headers.map((h, t) => cut(h, widths[t]!).padEnd(widths[t]!)), title.padEnd(poolWidth), "shared with other CPUs"]
     .join("  ")
     .trimEnd();
   out.push(opts.color ? `\x1b[1m${header}\x1b[0m` : header);

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { reportJsonSchemaText } from "./schema.js";
-import { packageRoot } from "./tool.js";
+import { packageRoot } from "../base/tool.js";
 
 const out = join(packageRoot(), "reports", "report.schema.json");
 writeFileSync(out, reportJsonSchemaText());

@@ -1,11 +1,11 @@
 /**
  * Counterexamples as ITF traces (Apalache ADR-015), and back: one ITF state per model state, its
- * vars the top-level objects of model/decode.ts, its `#meta` the step that led to it; the
- * threads named in those `#meta`s are all `replay` needs to re-execute the trace.
+ * vars the top-level objects of the model's description of a state (core/model.ts Describe;
+ * the mm model's is model/decode.ts), its `#meta` the step that led to it; the threads named
+ * in those `#meta`s are all `replay` needs to re-execute the trace.
  */
+import type { AnyModel } from "../core/model.js";
 import type { Replayed } from "../explorer/trace.js";
-import { decode } from "../model/decode.js";
-import type { Machine } from "../model/machine.js";
 import type { ItfState, ItfTrace, ItfValue } from "./schema.js";
 
 const ADR_015 = "https://apalache-mc.org/docs/adr/015adr-trace.html";
@@ -46,23 +46,22 @@ export interface TraceSource {
 }
 
 /** The replayed run as an ITF trace. */
-export function itfTrace(machine: Machine, run: Replayed, source: TraceSource): ItfTrace {
-  const view = machine.k.view(new Int32Array(0));
-  const decoded = run.states.map((s) => {
-    view.a = s;
-    return decode(view);
-  });
+export function itfTrace(model: AnyModel, run: Replayed, source: TraceSource): ItfTrace {
+  const { describe, system } = model;
+  const decoded = run.states.map((s) => describe.state(system.view(s)));
   const states = decoded.map((d, index): ItfState => {
     const tr = run.transitions[index - 1];
-    const meta = tr
-      ? {
-          index,
-          thread: { index: tr.thread, name: machine.cfg.threads[tr.thread]!.name },
-          operation: tr.op.text,
-          function: tr.step.fn,
-          step: tr.step.label,
-        }
-      : { index };
+    const step = tr && describe.step(tr);
+    const meta =
+      tr && step
+        ? {
+            index,
+            thread: { index: tr.thread, name: describe.threads[tr.thread]! },
+            operation: step.op,
+            function: step.fn,
+            step: step.label,
+          }
+        : { index };
     return { "#meta": meta, ...(toItf(d) as Record<string, ItfValue>) };
   });
   return {

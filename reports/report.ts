@@ -1,10 +1,10 @@
 /** Assembles the report of one `mmcheck explore` run from the search's result. */
-import type { ExploreResult } from "../explorer/bfs.js";
+import type { AnyModel } from "../core/model.js";
+import type { ExploreResult } from "../explorer/options.js";
 import type { Replayed } from "../explorer/trace.js";
-import type { Machine } from "../model/machine.js";
 import { itfTrace } from "./itf.js";
 import { REPORT_FORMAT, type ExploreOptionsRecord, type Report } from "./schema.js";
-import { TOOL } from "./tool.js";
+import { TOOL } from "../base/tool.js";
 
 export interface Run {
   /** The scenario as the user gave it (a shipped name or a path). */
@@ -14,8 +14,8 @@ export interface Run {
   readonly result: ExploreResult;
 }
 
-/** `counterexample` is the violation's threads replayed on `machine`; required for a violation. */
-export function makeReport(run: Run, machine: Machine, counterexample?: Replayed): Report {
+/** `counterexample` is the violation's threads replayed on the model; required for a violation. */
+export function makeReport(run: Run, model: AnyModel, counterexample?: Replayed): Report {
   const { result } = run;
   const base = {
     format: REPORT_FORMAT,
@@ -42,7 +42,7 @@ export function makeReport(run: Run, machine: Machine, counterexample?: Replayed
       invariant: v.invariant,
       message: v.message,
       depth: v.depth,
-      trace: itfTrace(machine, counterexample, {
+      trace: itfTrace(model, counterexample, {
         scenario: run.scenario,
         variant: run.variant,
         description: `mmcheck ${TOOL.version}: ${v.invariant} violated at depth ${v.depth}: ${v.message}`,

@@ -1,5 +1,5 @@
 /** Writes a report: validated first, then written atomically (reports/output.ts). */
-import { writeAtomic } from "./output.js";
+import { writeAtomic } from "../base/output.js";
 import { issueLine, ReportSchema, type Report } from "./schema.js";
 
 /** `flag` names the path in an error: `--report`, or `report` for the default path. */

@@ -7,12 +7,11 @@
  * `npx vitest run test/behaviour.test.ts -u` rewrites it.
  */
 import { describe, expect, it } from "vitest";
-import { PEER_INVARIANTS } from "../bench/peer/invariants.js";
-import { PeerMachine } from "../bench/peer/machine.js";
-import { explore, type ExploreResult } from "../explorer/bfs.js";
-import { INVARIANTS } from "../invariants/index.js";
-import { Machine } from "../model/machine.js";
+import { explore } from "../explorer/explore.js";
+import type { ExploreResult } from "../explorer/options.js";
 import { VARIANTS } from "../model/variant.js";
+import { mmModel } from "../models/mm.js";
+import { build as peerModel } from "../models/peer/model.js";
 import { loadScenario, shippedScenarios } from "../scenarios/load.js";
 
 /** One run as a line of the table: what a user sees of it, minus timings. */
@@ -27,10 +26,10 @@ describe("behaviour table (test/fixtures/behaviour.json)", () => {
     const table: Record<string, string> = {};
     for (const name of shippedScenarios()) {
       const config = loadScenario(name).config;
-      for (const v of VARIANTS) table[`${name} ${v.name}`] = row(explore(new Machine(config, v), INVARIANTS));
+      for (const v of VARIANTS) table[`${name} ${v.name}`] = row(await explore(mmModel(config, v)));
     }
     for (const n of [2, 3, 4])
-      for (const bug of [false, true]) table[`peer N=${n}${bug ? " bug" : ""}`] = row(explore(new PeerMachine({ n, bug }), PEER_INVARIANTS));
+      for (const bug of [false, true]) table[`peer N=${n}${bug ? " bug" : ""}`] = row(await explore(peerModel({ n, bug })));
     await expect(`${JSON.stringify(table, null, 1)}\n`).toMatchFileSnapshot("fixtures/behaviour.json");
   });
 });

@@ -10,9 +10,9 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExploreResult } from "../explorer/bfs.js";
+import type { ExploreResult } from "../explorer/options.js";
+import { exploreRef } from "./helpers/search.js";
 import { readCheckpoint } from "../explorer/checkpoint.js";
-import { exploreWith } from "../explorer/parallel.js";
 import { scenarioDir } from "../scenarios/load.js";
 
 const MAIN = join(import.meta.dirname, "../dist/cli/main.js");
@@ -26,12 +26,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  * searches run under its proposed fix, where they are long enough to stop and resume.
  */
 const FIX = "fix-unmap-restore-reserve";
-const spec = (scenario: string, variant = FIX, params?: Record<string, number>) => ({ kind: "mm", scenario, variant, params }) as const;
+const spec = (scenario: string, variant = FIX, params?: Record<string, number>) => ({ name: "mm", args: { scenario, variant, ...(params && { params }) } });
 
 /** Why resuming `spec` from the checkpoint at `path` is refused: the one-line message, or "resumed". */
 async function refusal(path: string, s: ReturnType<typeof spec> = spec(LARGE)): Promise<string> {
   try {
-    await exploreWith(s, 1, { resume: readCheckpoint(path), maxStates: 1 });
+    await exploreRef(s, 1, { resume: readCheckpoint(path), maxStates: 1 });
     return "resumed";
   } catch (e) {
     expect((e as Error).name).toBe("CheckpointError");
@@ -66,8 +66,12 @@ function edited(path: string, edit: (h: Record<string, number>) => void, forge: 
 describe("a checkpoint that was changed is refused", () => {
   const ckpt = join(dir, "large.ckpt");
   beforeAll(async () => {
-    const r = await exploreWith(spec(LARGE), 1, { maxStates: 5_000, checkpoint: { path: ckpt, everyMs: 0 } });
+    const r = await exploreRef(spec(LARGE), 1, { maxStates: 5_000, checkpoint: { path: ckpt, everyMs: 0 } });
     expect(r.verdict).toBe("incomplete");
+  });
+
+  it("names the model it is of by reference (format 5): its name among the shipped models and its arguments", () => {
+    expect(readCheckpoint(ckpt).header.model).toEqual({ name: "mm", args: { scenario: LARGE, variant: FIX } });
   });
 
   // The issue's edits: each gave a false verdict, wrong statistics, a search that never ends or a stack.
@@ -111,11 +115,11 @@ describe("a checkpoint that was changed is refused", () => {
     expect(await refusal(short)).toMatch(/cut short or appended to/);
     expect(await refusal(LARGE)).toMatch(/not an mmcheck checkpoint/);
     const buf = readFileSync(ckpt);
-    buf.writeUInt32LE(3, 12);
+    buf.writeUInt32LE(4, 12);
     createHash("sha256").update(buf.subarray(0, 32)).update(buf.subarray(64)).digest().copy(buf, 32);
-    const v3 = join(dir, "v3.ckpt");
-    writeFileSync(v3, buf);
-    expect(await refusal(v3)).toMatch(/checkpoint format version 3; this mmcheck reads version 4/);
+    const v4 = join(dir, "v4.ckpt");
+    writeFileSync(v4, buf);
+    expect(await refusal(v4)).toMatch(/checkpoint format version 4; this mmcheck reads version 5/);
   });
 });
 
@@ -124,27 +128,27 @@ describe("a checkpoint is of one search: the scenario's content, the variant, th
     const file = join(mkdtempSync(join(dir, "edit-")), "s.yaml");
     copyFileSync(LARGE, file);
     const path = join(dir, "edited-scenario.ckpt");
-    expect((await exploreWith(spec(file), 1, { maxStates: 5_000, checkpoint: { path, everyMs: 0 } })).verdict).toBe("incomplete");
+    expect((await exploreRef(spec(file), 1, { maxStates: 5_000, checkpoint: { path, everyMs: 0 } })).verdict).toBe("incomplete");
     writeFileSync(file, readFileSync(file, "utf8").replace("pool: { pages: 8 }", "pool: { pages: 9 }"));
     expect(await refusal(path, spec(file))).toMatch(/of another search: the scenario's content differs \(sha256 [0-9a-f]{12}… in the checkpoint, [0-9a-f]{12}… now\): was it edited since\?/);
   });
 
   it("the same scenario by another spelling of its path, or a copy elsewhere, resumes to the uninterrupted result", async () => {
-    const whole = await exploreWith(spec("split-unmap"), 1);
+    const whole = await exploreRef(spec("split-unmap"), 1);
     const path = join(dir, "spelling.ckpt");
-    expect((await exploreWith(spec("split-unmap"), 1, { maxDepth: 6, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
+    expect((await exploreRef(spec("split-unmap"), 1, { maxDepth: 6, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
     const file = join(scenarioDir(), "split-unmap.yaml");
     const copy = join(mkdtempSync(join(dir, "copy-")), "copy.yaml");
     copyFileSync(file, copy);
     for (const spelling of [file, relative(process.cwd(), file), copy]) {
-      const resumed = await exploreWith(spec(spelling), 1, { resume: readCheckpoint(path) });
+      const resumed = await exploreRef(spec(spelling), 1, { resume: readCheckpoint(path) });
       expect(counts(resumed)).toEqual(counts(whole));
     }
   });
 
   it("another variant, or other parameters, are named; a default given explicitly is the same search", async () => {
     const path = join(dir, "grow.ckpt");
-    expect((await exploreWith(spec(GROW), 1, { maxDepth: 4, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
+    expect((await exploreRef(spec(GROW), 1, { maxDepth: 4, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
     expect(await refusal(path, spec(GROW, "seed-000"))).toMatch(/variant differs: "fix-unmap-restore-reserve" in the checkpoint, "seed-000" in this run/);
     expect(await refusal(path, spec(GROW, FIX, { pages: 4 }))).toMatch(/params differs: \{\} in the checkpoint, \{"pages":4\} in this run/);
     expect(await refusal(path, spec(GROW, FIX, { pages: 3 }))).toBe("resumed");
@@ -155,7 +159,7 @@ describe("a checkpoint is of one search: the scenario's content, the variant, th
 describe("a search stopped during a level checkpoints the level before it", () => {
   let whole: ExploreResult;
   beforeAll(async () => {
-    whole = await exploreWith(spec(LARGE), 1);
+    whole = await exploreRef(spec(LARGE), 1);
   });
 
   it.each([
@@ -166,12 +170,12 @@ describe("a search stopped during a level checkpoints the level before it", () =
     const path = join(dir, `mid-${workers}-${"batch" in options ? options.batch : "spread"}.ckpt`);
     for (const stopAfter of [3, 150]) {
       let polls = 0;
-      const stopped = await exploreWith(spec(LARGE), workers, { ...options, interrupted: () => ++polls > stopAfter, checkpoint: { path, everyMs: Infinity } });
+      const stopped = await exploreRef(spec(LARGE), workers, { ...options, interrupted: () => ++polls > stopAfter, checkpoint: { path, everyMs: Infinity } });
       expect(stopped.bound).toBe("interrupted");
       const ck = readCheckpoint(path);
       // The level the checkpoint holds had not been expanded: the search had gone further.
       expect(ck.header.tableSize).toBeLessThan(stopped.stats.distinctStates);
-      const resumed = await exploreWith(spec(LARGE), 1, { resume: ck });
+      const resumed = await exploreRef(spec(LARGE), 1, { resume: ck });
       expect(counts(resumed)).toEqual(counts(whole));
     }
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);

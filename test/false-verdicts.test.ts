@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { explore } from "../explorer/bfs.js";
+import { search } from "./helpers/search.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { Machine } from "../model/machine.js";
 import { Result } from "../model/types.js";
@@ -23,23 +23,23 @@ function shipped(name: string): any {
   return parseYaml(readFileSync(join(scenarioDir(), `${name}.yaml`), "utf8"));
 }
 
-function verdict(file: any, variant = modern): string {
-  const r = explore(new Machine(resolveScenario(ScenarioSchema.parse(file)).config, variant), INVARIANTS);
+async function verdict(file: any, variant = modern): Promise<string> {
+  const r = await search(new Machine(resolveScenario(ScenarioSchema.parse(file)).config, variant), INVARIANTS);
   return r.violation ? `${r.violation.invariant} at depth ${r.violation.depth}: ${r.violation.message}` : r.verdict;
 }
 
 describe("a hole punched past the file's pages punches only what exists (hugetlbfs_punch_hole)", () => {
-  it("punch-hole-fault with a 4-page hole on its 2-page file: no deadlock in remove_inode_hugepages", () => {
+  it("punch-hole-fault with a 4-page hole on its 2-page file: no deadlock in remove_inode_hugepages", async () => {
     const s = shipped("punch-hole-fault");
     s.threads[0].ops[0] = { punch_hole: { file: "hugefile", offset: 0, len: 4 } };
-    expect(verdict(s)).toBe("pass");
+    expect(await verdict(s)).toBe("pass");
   });
 
-  it.each([1, 2])("punch-refault-enomem with a setup punch at offset %i of its 1-page file", (offset) => {
+  it.each([1, 2])("punch-refault-enomem with a setup punch at offset %i of its 1-page file", async (offset) => {
     const s = shipped("punch-refault-enomem");
     s.setup[2].ops[1] = { punch_hole: { file: "hugefile", offset, len: 1 } };
     // Offset 1 used to block in setup (a ModelError), offset 2 to break conservation at depth 0.
-    expect(verdict(s)).toBe("pass");
+    expect(await verdict(s)).toBe("pass");
   });
 });
 
@@ -118,14 +118,14 @@ describe("region-tracking-race with a one-page pool", () => {
     return s;
   }
 
-  it("modern passes, though the MAP_NORESERVE fault still gets SIGBUS once the mmap's region_add covered its index", () => {
+  it("modern passes, though the MAP_NORESERVE fault still gets SIGBUS once the mmap's region_add covered its index", async () => {
     // v6.18's window: hugetlb_reserve_pages has raised Rsvd (region_chg) but not covered the
     // index yet (region_add) when the fault allocates, so it is refused; the search must still
     // reach that SIGBUS, and not call it a broken promise.
-    expect(verdict(onePage())).toBe("pass");
+    expect(await verdict(onePage())).toBe("pass");
     const m = new Machine(resolveScenario(ScenarioSchema.parse(onePage())).config, modern);
     let seen = false;
-    explore(m, [
+    await search(m, [
       {
         name: "probe",
         summary: "looks for the SIGBUS",

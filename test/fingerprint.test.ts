@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { explore } from "../explorer/bfs.js";
+import { search } from "./helpers/search.js";
 import { INVARIANTS } from "../invariants/index.js";
-import { fingerprint } from "../model/fingerprint.js";
+import { fingerprint } from "../core/fingerprint.js";
 import { Machine } from "../model/machine.js";
 import { findVariant } from "../model/variant.js";
 import { loadScenario, shippedScenarios } from "../scenarios/load.js";
@@ -40,10 +40,10 @@ describe("incremental fingerprints", () => {
     });
   }
 
-  it("distinct states by fingerprint equal distinct states by content (no collision here)", () => {
+  it("distinct states by fingerprint equal distinct states by content (no collision here)", async () => {
     // split-unmap under the proposed fix of finding 001: `modern` stops it at a violation.
     const states = walk("split-unmap", "fix-unmap-restore-reserve");
-    const r = explore(new Machine(loadScenario("split-unmap").config, findVariant("fix-unmap-restore-reserve")!), INVARIANTS);
+    const r = await search(new Machine(loadScenario("split-unmap").config, findVariant("fix-unmap-restore-reserve")!), INVARIANTS);
     expect(r.verdict).toBe("pass");
     expect(r.stats.distinctStates).toBe(states.length);
   });

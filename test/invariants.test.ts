@@ -6,10 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { explore } from "../explorer/bfs.js";
+import { search } from "./helpers/search.js";
 import { Checker, writtenBetween } from "../explorer/check.js";
 import { INVARIANTS } from "../invariants/index.js";
 import type { Invariant, StepContext } from "../invariants/types.js";
+import type { Step as CoreStep } from "../core/procedure.js";
 import type { ModelConfig } from "../model/config.js";
 import { Kernel, L_FAULT_PTE, L_FLAGS, L_GUP, L_ORIG_PTE, L_PAGE, L_TLB } from "../model/kernel.js";
 import { PAGE_IN_USE, PG_MAPCOUNT, PG_REF, PG_RESTORE_RESERVE } from "../model/layout.js";
@@ -17,10 +18,13 @@ import { Machine } from "../model/machine.js";
 import { FOLL_GET } from "../model/mm/gup.js";
 import { make_huge_pte, mk_pte, pte_page, pte_special } from "../model/mm/pte.js";
 import { range } from "../model/region.js";
-import { Result, type Step } from "../model/types.js";
+import { Result } from "../model/types.js";
 import { findVariant, type Variant } from "../model/variant.js";
 import { resolveScenario } from "../scenarios/load.js";
 import { ScenarioSchema } from "../scenarios/schema.js";
+
+/** A step of the kernel model as a transition carries it. */
+type Step = CoreStep<Kernel>;
 
 const modern = findVariant("modern")!;
 
@@ -230,8 +234,8 @@ describe("reservation-conservation", () => {
     expect(m.k.view(cur).resv_huge_pages).toBe(0);
   });
 
-  it("is what the explorer reports, at depth 0, for a corrupted initial state", () => {
-    const r = explore(new CorruptedMachine(SPLIT_UNMAP, modern, (k) => (k.resv_huge_pages = 4)), INVARIANTS);
+  it("is what the explorer reports, at depth 0, for a corrupted initial state", async () => {
+    const r = await search(new CorruptedMachine(SPLIT_UNMAP, modern, (k) => (k.resv_huge_pages = 4)), INVARIANTS);
     expect(r.verdict).toBe("violation");
     expect(r.violation!.invariant).toBe("reservation-conservation");
     expect(r.violation!.depth).toBe(0);
@@ -284,8 +288,8 @@ describe("pool-counters", () => {
     expect(inv.state!({ k, allDone: false })).toMatch(/HugePages_Free 4 \+ 1 pages in use != HugePages_Total 6/);
   });
 
-  it("is what the explorer reports for a corrupted initial state that conserves reservations", () => {
-    const r = explore(new CorruptedMachine(SPLIT_UNMAP, modern, (k) => (k.surplus_huge_pages = 6)), INVARIANTS);
+  it("is what the explorer reports for a corrupted initial state that conserves reservations", async () => {
+    const r = await search(new CorruptedMachine(SPLIT_UNMAP, modern, (k) => (k.surplus_huge_pages = 6)), INVARIANTS);
     expect(r.violation?.invariant).toBe("pool-counters");
     expect(r.violation!.message).toMatch(/HugePages_Surp 6 > HugePages_Total 5/);
     expect(r.violation!.depth).toBe(0);
@@ -557,8 +561,8 @@ describe("deadlock", () => {
     expect(direct).toBe(v!.message);
   });
 
-  it("is what the explorer reports when the search starts in that state", () => {
-    const r = explore(
+  it("is what the explorer reports when the search starts in that state", async () => {
+    const r = await search(
       new CorruptedMachine(FAULT_UNMAP, modern, (k) => {
         // The faulter's first step (mmap_lock for read), taken on a separate machine.
         const src = new Machine(FAULT_UNMAP, modern);
@@ -575,13 +579,13 @@ describe("deadlock", () => {
     expect(r.violation!.message).toMatch(/no thread can step/);
   });
 
-  it("holds: a state where every thread is done is not stuck, and the scenario explores clean", () => {
+  it("holds: a state where every thread is done is not stuck, and the scenario explores clean", async () => {
     const { m, s } = initial(FAULT_UNMAP);
     let cur = s;
     for (const t of [0, 1]) while (!m.done(cur, t)) cur = stepOf(m, cur, t).next;
     expect(m.allDone(cur)).toBe(true);
     expect(new Checker(m, INVARIANTS).stuck(cur)).toBeNull();
-    const r = explore(new Machine(FAULT_UNMAP, modern), INVARIANTS);
+    const r = await search(new Machine(FAULT_UNMAP, modern), INVARIANTS);
     expect(r.verdict).toBe("pass");
   });
 });
@@ -718,9 +722,9 @@ describe("zero-page", () => {
     expect(inv.state!({ k, allDone: false })).toMatch(/get_user_pages handed the zero page to gup4k\(addr=0, page=0, write\), which writes it/);
   });
 
-  it("is what the explorer reports, at depth 0, for a corrupted initial state", () => {
+  it("is what the explorer reports, at depth 0, for a corrupted initial state", async () => {
     const m = new CorruptedMachine(SMALL, modern, (k) => k.set_page_content(k.L.zeroPage, 7));
-    const r = explore(m, INVARIANTS);
+    const r = await search(m, INVARIANTS);
     expect(r.violation?.invariant).toBe("zero-page");
     expect(r.violation?.depth).toBe(0);
   });
@@ -780,14 +784,14 @@ describe("truncate-coherence", () => {
     expect(inv.state!({ k, allDone: false })).toBeNull();
   });
 
-  it("fails under seed 004 as posted: the COW copy of a block freed by the truncate is mapped after the file grows back", () => {
-    const r = explore(new Machine(FILES4K, findVariant("seed-004")!), INVARIANTS);
+  it("fails under seed 004 as posted: the COW copy of a block freed by the truncate is mapped after the file grows back", async () => {
+    const r = await search(new Machine(FILES4K, findVariant("seed-004")!), INVARIANTS);
     expect(r.violation?.invariant).toBe("truncate-coherence");
     expect(r.violation?.message).toMatch(/access4k\(addr=0, page=1, write\) mapped page\d+, its copy of index 1 of pmem, made before truncate removed that index/);
   });
 
-  it("holds today: invalidate_lock keeps the truncate out of the whole DAX fault", () => {
-    expect(explore(new Machine(FILES4K, modern), INVARIANTS).verdict).toBe("pass");
+  it("holds today: invalidate_lock keeps the truncate out of the whole DAX fault", async () => {
+    expect((await search(new Machine(FILES4K, modern), INVARIANTS)).verdict).toBe("pass");
   });
 });
 
@@ -822,8 +826,8 @@ describe("zap-fault-serializable", () => {
     expect(inv.step!(c)).toBeNull();
   });
 
-  it("holds under modern: the fault waits for hugetlb_zap_end, then takes the freed page", () => {
-    const r = explore(new Machine(dontneed(false), modern), INVARIANTS);
+  it("holds under modern: the fault waits for hugetlb_zap_end, then takes the freed page", async () => {
+    const r = await search(new Machine(dontneed(false), modern), INVARIANTS);
     expect(r.violation).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { explore } from "../explorer/bfs.js";
+import { search } from "./helpers/search.js";
 import { replay, reproduce } from "../explorer/trace.js";
 import { INVARIANTS } from "../invariants/index.js";
 import type { ModelConfig } from "../model/config.js";
@@ -26,8 +26,8 @@ import { ScenarioSchema } from "../scenarios/schema.js";
 const modern = findVariant("modern")!;
 
 /** The exhaustive search of `c` under modern passes; a violation is shown with its trace. */
-function expectPass(c: ModelConfig): void {
-  const r = explore(new Machine(c, modern), INVARIANTS);
+async function expectPass(c: ModelConfig): Promise<void> {
+  const r = await search(new Machine(c, modern), INVARIANTS);
   expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message} after ${r.violation.threads}`).toBeUndefined();
   expect(r.verdict).toBe("pass");
 }
@@ -117,12 +117,12 @@ function vmaFlags(k: Kernel, p: number): number[] {
 }
 
 describe("single-thread scenarios have a single path", () => {
-  it("explore of one thread: every level has one state, and every invariant holds", () => {
+  it("explore of one thread: every level has one state, and every invariant holds", async () => {
     const cfg = single(
       [{ mmap: { addr: 0, len: 2, file: "f" } }, { fault: { addr: 0, write: true } }, { munmap: { addr: 0, len: 2 } }],
       { pages: 3 },
     );
-    const r = explore(new Machine(cfg, modern), INVARIANTS);
+    const r = await search(new Machine(cfg, modern), INVARIANTS);
     expect(r.verdict).toBe("pass");
     expect(r.stats.distinctStates).toBe(r.stats.maxDepth + 1);
     expect(r.stats.statesGenerated).toBe(r.stats.maxDepth);
@@ -699,19 +699,19 @@ describe("variants restore the old behaviour on the same operations", () => {
   const refault = single(REFAULT_AFTER_GROWTH, { pages: 3 });
   const split = single([{ mmap: { addr: 0, len: 4, file: "f" } }, { munmap: { addr: 1, len: 1 } }, { munmap: { addr: 0, len: 4 } }], { pages: 4 }, { pages: 4 });
 
-  it("modern: both sequences keep every invariant", () => {
-    expect(explore(new Machine(refault, modern), INVARIANTS).verdict).toBe("pass");
-    expect(explore(new Machine(split, modern), INVARIANTS).verdict).toBe("pass");
+  it("modern: both sequences keep every invariant", async () => {
+    expect((await search(new Machine(refault, modern), INVARIANTS)).verdict).toBe("pass");
+    expect((await search(new Machine(split, modern), INVARIANTS)).verdict).toBe("pass");
   });
 
-  it("seed-003: the owner's refault after truncate consumes its reservation a second time", () => {
-    const r = explore(new Machine(refault, findVariant("seed-003")!), INVARIANTS);
+  it("seed-003: the owner's refault after truncate consumes its reservation a second time", async () => {
+    const r = await search(new Machine(refault, findVariant("seed-003")!), INVARIANTS);
     expect(r.verdict).toBe("violation");
     expect(r.violation!.invariant).toBe("reservation-conservation");
   });
 
-  it("bug-split-double-credit: both halves of a split return the copied count; Rsvd falls short", () => {
-    const r = explore(new Machine(split, findVariant("bug-split-double-credit")!), INVARIANTS);
+  it("bug-split-double-credit: both halves of a split return the copied count; Rsvd falls short", async () => {
+    const r = await search(new Machine(split, findVariant("bug-split-double-credit")!), INVARIANTS);
     expect(r.verdict).toBe("violation");
     expect(r.violation!.invariant).toBe("reservation-conservation");
     expect(r.violation!.message).toMatch(/HugePages_Rsvd = 0 but 3 reservations are outstanding/);
@@ -942,18 +942,18 @@ describe("MADV_DONTNEED of huge pages (madvise_dontneed; selftest hugetlb-madvis
     expect(faultRunsDuringZap(race({ shared: true }), v66)).toBe(true);
   });
 
-  it("today's kernel still races for a private mapping without a reserve map (MAP_NORESERVE): it has no VMA lock", () => {
+  it("today's kernel still races for a private mapping without a reserve map (MAP_NORESERVE): it has no VMA lock", async () => {
     // Measured on 6.18 with the selftest's loop (1-page pool, 100 MADV_DONTNEEDs against 100
     // writes, per mmap): 0 SIGBUS in 80,000 reserved mappings, SIGBUS in 152 of 400 runs of 200
     // MAP_NORESERVE ones. A fork child's copy of a private VMA has no reserve map either.
     expect(faultRunsDuringZap(race({ noreserve: true }), modern)).toBe(true);
-    const r = explore(new Machine(race({ noreserve: true }), modern), INVARIANTS);
+    const r = await search(new Machine(race({ noreserve: true }), modern), INVARIANTS);
     expect(r.violation?.invariant).toBe("zap-fault-serializable");
   });
 });
 
 describe("locking (kernel-notes §3)", () => {
-  it("truncate races faults on the file and every invariant holds (exhaustive)", () => {
+  it("truncate races faults on the file and every invariant holds (exhaustive)", async () => {
     const c = config({
       pool: { pages: 2 },
       files: [{ name: "f", pages: 2 }],
@@ -964,7 +964,7 @@ describe("locking (kernel-notes §3)", () => {
         { name: "truncater", proc: "a", ops: [{ ftruncate: { file: "f", size: 1 } }] },
       ],
     });
-    const r = explore(new Machine(c, modern), INVARIANTS);
+    const r = await search(new Machine(c, modern), INVARIANTS);
     expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message}`).toBeUndefined();
     expect(r.verdict).toBe("pass");
   });
@@ -975,7 +975,7 @@ describe("locking (kernel-notes §3)", () => {
    * interleave: without it a second truncate's hugetlb_unreserve_pages, run between the first
    * one's remove_inode_hugepages and hugetlb_unreserve_pages, wraps HugePages_Rsvd to -1.
    */
-  it("two truncates of one file are serialised by i_rwsem (no violation)", () => {
+  it("two truncates of one file are serialised by i_rwsem (no violation)", async () => {
     const c = config({
       pool: { pages: 1 },
       files: [{ name: "f", pages: 1 }],
@@ -986,7 +986,7 @@ describe("locking (kernel-notes §3)", () => {
         { name: "t1", proc: "a", ops: [{ ftruncate: { file: "f", size: 0 } }] },
       ],
     });
-    expectPass(c);
+    await expectPass(c);
   });
 
   /*
@@ -996,7 +996,7 @@ describe("locking (kernel-notes §3)", () => {
    * 0, a fault instantiates index 0 (consuming its reservation), and hugetlb_unreserve_pages
    * deletes both map entries with freed = 0: HugePages_Rsvd = -1.
    */
-  it("mmap of a file is serialised with its truncate by i_rwsem (no violation)", () => {
+  it("mmap of a file is serialised with its truncate by i_rwsem (no violation)", async () => {
     const c = config({
       pool: { pages: 2 },
       files: [{ name: "f", pages: 2 }],
@@ -1008,10 +1008,10 @@ describe("locking (kernel-notes §3)", () => {
         { name: "faulter", proc: "a", ops: [{ fault: { addr: 0, write: true } }] },
       ],
     });
-    expectPass(c);
+    await expectPass(c);
   });
 
-  it("without the mapper, the same truncate and fault keep every invariant", () => {
+  it("without the mapper, the same truncate and fault keep every invariant", async () => {
     const c = config({
       pool: { pages: 2 },
       files: [{ name: "f", pages: 2 }],
@@ -1022,12 +1022,12 @@ describe("locking (kernel-notes §3)", () => {
         { name: "faulter", proc: "a", ops: [{ fault: { addr: 0, write: true } }] },
       ],
     });
-    expect(explore(new Machine(c, modern), INVARIANTS).verdict).toBe("pass");
+    expect((await search(new Machine(c, modern), INVARIANTS)).verdict).toBe("pass");
   });
 });
 
 describe("processes that never start", () => {
-  it("a child forked before its parent exits runs, and nothing is stuck", () => {
+  it("a child forked before its parent exits runs, and nothing is stuck", async () => {
     const c = config({
       pool: { pages: 1 },
       files: [{ name: "f", pages: 1 }],
@@ -1038,7 +1038,7 @@ describe("processes that never start", () => {
         { name: "child", proc: "child", ops: [{ fault: { addr: 0 } }] },
       ],
     });
-    expectPass(c);
+    await expectPass(c);
   });
 
   /*
@@ -1046,7 +1046,7 @@ describe("processes that never start", () => {
    * happens and the child is never born: in the kernel nothing waits, so the child's thread
    * counts as done (Machine.done), not as a deadlock.
    */
-  it("a child whose fork never happens (the parent exited first) is not a deadlock", () => {
+  it("a child whose fork never happens (the parent exited first) is not a deadlock", async () => {
     const c = config({
       pool: { pages: 1 },
       files: [{ name: "f", pages: 1 }],
@@ -1058,6 +1058,6 @@ describe("processes that never start", () => {
         { name: "exiter", proc: "parent", ops: ["exit"] },
       ],
     });
-    expectPass(c);
+    await expectPass(c);
   });
 });

@@ -17,7 +17,7 @@
  */
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import { explore } from "../explorer/bfs.js";
+import { search } from "./helpers/search.js";
 import { INVARIANTS } from "../invariants/index.js";
 import type { ModelConfig } from "../model/config.js";
 import { Machine } from "../model/machine.js";
@@ -211,10 +211,10 @@ function scenario(p: Plan): unknown {
   };
 }
 
-it("valid scenarios get no false verdict under modern", () => {
+it("valid scenarios get no false verdict under modern", async () => {
   const stateInvariants = INVARIANTS.filter((i) => i.state);
-  fc.assert(
-    fc.property(plan, (p) => {
+  await fc.assert(
+    fc.asyncProperty(plan, async (p) => {
       const parsed = ScenarioSchema.safeParse(scenario(p));
       expect(parsed.success, JSON.stringify(parsed.error?.issues[0])).toBe(true);
       let full: ModelConfig;
@@ -236,7 +236,7 @@ it("valid scenarios get no false verdict under modern", () => {
           expect(msg, `${inv.name} after setup operation ${n}: ${msg}`).toBeNull();
         }
       }
-      const r = explore(new Machine(full, modern), INVARIANTS, { maxStates: MAX_STATES });
+      const r = await search(new Machine(full, modern), INVARIANTS, { maxStates: MAX_STATES });
       const v = r.violation;
       if (v) {
         expect(v.depth, `${v.invariant} at depth 0: ${v.message}`).toBeGreaterThan(0);

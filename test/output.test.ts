@@ -8,7 +8,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkOutput, OutputError, writeAtomic } from "../reports/output.js";
+import { checkOutput, OutputError, writeAtomic } from "../base/output.js";
 import { ReportSchema } from "../reports/schema.js";
 
 const MAIN = join(import.meta.dirname, "../dist/cli/main.js");

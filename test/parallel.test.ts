@@ -3,9 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { explore, type ExploreResult } from "../explorer/bfs.js";
+import type { ExploreResult } from "../explorer/options.js";
+import { exploreRef, search } from "./helpers/search.js";
+import { explore } from "../explorer/explore.js";
+import { buildMm } from "../models/mm.js";
 import { readCheckpoint } from "../explorer/checkpoint.js";
-import { exploreWith } from "../explorer/parallel.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { Machine } from "../model/machine.js";
 import { findVariant } from "../model/variant.js";
@@ -41,22 +43,28 @@ describe("determinism: the same result for any number of workers, one state at a
   for (const [name, variant] of cases) {
     it(`${name} (${variant}): in-process, 1 worker and 2 workers agree`, async () => {
       const machine = () => new Machine(loadScenario(name).config, findVariant(variant)!);
-      const sync = explore(machine(), INVARIANTS, { batch: 0 });
+      const sync = await search(machine(), INVARIANTS, { batch: 0 });
       // This thread's part in batches of 7 states, each merged as a worker's chunk is.
-      const batched = explore(machine(), INVARIANTS, { batch: 7 });
-      const one = await exploreWith({ kind: "mm", scenario: name, variant }, 1);
+      const batched = await search(machine(), INVARIANTS, { batch: 7 });
+      const one = await exploreRef({ name: "mm", args: { scenario: name, variant } }, 1);
       // Every level spread, in chunks of 16 states: the merge of the workers' chunks is exercised.
-      const two = await exploreWith({ kind: "mm", scenario: name, variant }, 2, { chunkSize: 16, spreadFrom: 1 });
+      const two = await exploreRef({ name: "mm", args: { scenario: name, variant } }, 2, { chunkSize: 16, spreadFrom: 1 });
       expect(outcome(batched)).toEqual(outcome(sync));
       expect(outcome(one)).toEqual(outcome(sync));
       expect(outcome(two)).toEqual(outcome(sync));
     });
   }
 
+  it("a model built in process, without a reference for pool threads to build it by, is refused more than one thread", async () => {
+    const m = buildMm({ scenario: "split-unmap", variant: "modern" });
+    await expect(search(m.system, m.invariants, { workers: 2 })).rejects.toThrow(/needs a model with a reference/);
+    expect((await explore(m, { workers: 2, spreadFrom: 1 })).verdict).toBe("violation");
+  });
+
   it("a level split across many workers' chunks gives the sequential order (the large benchmark scenario)", async () => {
-    const spec = { kind: "mm", scenario: LARGE, variant: WORKLOAD } as const;
-    const one = await exploreWith(spec, 1);
-    const two = await exploreWith(spec, 2, { chunkSize: 300, spreadFrom: 1 });
+    const spec = { name: "mm", args: { scenario: LARGE, variant: WORKLOAD } };
+    const one = await exploreRef(spec, 1);
+    const two = await exploreRef(spec, 2, { chunkSize: 300, spreadFrom: 1 });
     expect(one.stats.distinctStates).toBe(63_501);
     expect(outcome(two)).toEqual(outcome(one));
   });
@@ -64,14 +72,14 @@ describe("determinism: the same result for any number of workers, one state at a
   it("the default schedule (levels spread by their measured cost, pipelined) gives the peer model's counts", async () => {
     // N = 7: levels of up to 40,000 states, so the pool is started, warmed up and handed chunks
     // of both the current and the next level.
-    const two = await exploreWith({ kind: "peer", n: 7, bug: false }, 2);
+    const two = await exploreRef({ name: "peer", args: { n: 7, bug: false } }, 2);
     expect([two.verdict, two.stats.distinctStates, two.stats.statesGenerated]).toEqual(["pass", 1_024_020, 2_708_818]);
   });
 });
 
 describe("bounds", () => {
   it("--max-memory stops the search cleanly: incomplete, bound max-memory", async () => {
-    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: WORKLOAD }, 1, { maxMemoryBytes: 1 << 20 });
+    const r = await exploreRef({ name: "mm", args: { scenario: LARGE, variant: WORKLOAD } }, 1, { maxMemoryBytes: 1 << 20 });
     expect(r.verdict).toBe("incomplete");
     expect(r.bound).toBe("max-memory");
     expect(r.stats.distinctStates).toBeLessThan(63_501);
@@ -79,7 +87,7 @@ describe("bounds", () => {
 
   it("an interrupt stops the search between chunks: incomplete, bound interrupted", async () => {
     let calls = 0;
-    const r = await exploreWith({ kind: "mm", scenario: LARGE, variant: WORKLOAD }, 1, { interrupted: () => ++calls > 5 });
+    const r = await exploreRef({ name: "mm", args: { scenario: LARGE, variant: WORKLOAD } }, 1, { interrupted: () => ++calls > 5 });
     expect(r.verdict).toBe("incomplete");
     expect(r.bound).toBe("interrupted");
   });
@@ -125,30 +133,30 @@ describe("Ctrl-C", () => {
 
 describe("checkpoint and resume", () => {
   it("a search stopped by a bound and resumed from its checkpoint ends as an uninterrupted one", async () => {
-    const spec = { kind: "mm", scenario: LARGE, variant: WORKLOAD } as const;
+    const spec = { name: "mm", args: { scenario: LARGE, variant: WORKLOAD } };
     const path = join(dir, "large.ckpt");
-    const whole = await exploreWith(spec, 1);
-    const first = await exploreWith(spec, 2, { maxStates: 5_000, checkpoint: { path, everyMs: 0 } });
+    const whole = await exploreRef(spec, 1);
+    const first = await exploreRef(spec, 2, { maxStates: 5_000, checkpoint: { path, everyMs: 0 } });
     expect(first.verdict).toBe("incomplete");
     expect(existsSync(path)).toBe(true);
-    const resumed = await exploreWith(spec, 1, { resume: readCheckpoint(path) });
+    const resumed = await exploreRef(spec, 1, { resume: readCheckpoint(path) });
     expect(outcome(resumed)).toEqual(outcome(whole));
   });
 
   it("a violation found after resuming has the uninterrupted search's counterexample", async () => {
-    const spec = { kind: "mm", scenario: "split-mprotect", variant: "bug-split-double-credit" } as const;
+    const spec = { name: "mm", args: { scenario: "split-mprotect", variant: "bug-split-double-credit" } };
     const path = join(dir, "bug.ckpt");
-    const whole = await exploreWith(spec, 1);
-    const first = await exploreWith(spec, 1, { maxDepth: 3, checkpoint: { path, everyMs: 0 } });
+    const whole = await exploreRef(spec, 1);
+    const first = await exploreRef(spec, 1, { maxDepth: 3, checkpoint: { path, everyMs: 0 } });
     expect(first.bound).toBe("max-depth");
-    const resumed = await exploreWith(spec, 1, { resume: readCheckpoint(path) });
+    const resumed = await exploreRef(spec, 1, { resume: readCheckpoint(path) });
     expect(whole.verdict).toBe("violation");
     expect(outcome(resumed)).toEqual(outcome(whole));
   });
 
   it("a checkpoint of another search is refused with one line (exit 2)", async () => {
     const path = join(dir, "other.ckpt");
-    await exploreWith({ kind: "mm", scenario: LARGE, variant: WORKLOAD }, 1, { maxStates: 100, checkpoint: { path, everyMs: 0 } });
+    await exploreRef({ name: "mm", args: { scenario: LARGE, variant: WORKLOAD } }, 1, { maxStates: 100, checkpoint: { path, everyMs: 0 } });
     const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", "split-unmap", "--resume", path, "--no-progress"], {
       encoding: "utf8",
     });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { explore } from "../explorer/bfs.js";
+import { search } from "./helpers/search.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { Machine } from "../model/machine.js";
 import { findVariant } from "../model/variant.js";
@@ -15,8 +15,8 @@ const MAIN = join(import.meta.dirname, "../dist/cli/main.js");
 const dir = mkdtempSync(join(tmpdir(), "mmcheck-params-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const states = (params: Record<string, number>) =>
-  explore(new Machine(loadScenario(GROW, params).config, findVariant("modern")!), INVARIANTS).stats.distinctStates;
+const states = async (params: Record<string, number>) =>
+  (await search(new Machine(loadScenario(GROW, params).config, findVariant("modern")!), INVARIANTS)).stats.distinctStates;
 
 describe("scenario parameters", () => {
   it("evaluates integer expressions, / rounding down, with precedence and parentheses", () => {
@@ -34,11 +34,11 @@ describe("scenario parameters", () => {
     expect(applyParams(raw, { n: 1 })).toEqual({ ops: [{ fault: { addr: 0 } }, "exit"] });
   });
 
-  it("grows the scenario: more pages or more faults, more states", () => {
-    const small = states({});
-    expect(small).toBe(states({ pages: 3, faults: 2 }));
-    expect(states({ pages: 4, faults: 2 })).toBeGreaterThan(small);
-    expect(states({ pages: 3, faults: 3 })).toBeGreaterThan(small);
+  it("grows the scenario: more pages or more faults, more states", async () => {
+    const small = await states({});
+    expect(small).toBe(await states({ pages: 3, faults: 2 }));
+    expect(await states({ pages: 4, faults: 2 })).toBeGreaterThan(small);
+    expect(await states({ pages: 3, faults: 3 })).toBeGreaterThan(small);
   });
 
   it("refuses a parameter the scenario does not declare, naming the ones it does", () => {
@@ -46,7 +46,7 @@ describe("scenario parameters", () => {
     expect(() => loadScenario(GROW, { threads: 3 })).toThrow(/"threads" is not a parameter .*pages, faults/);
   });
 
-  it("the CLI takes --params, records them in the report, and replay uses them", () => {
+  it("the CLI takes --params, records them in the report, and replay uses them", async () => {
     const report = join(dir, "grow.json");
     const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", GROW, "--params", "pages=4,faults=1", "--report", report, "--no-progress", "--workers", "1"], {
       encoding: "utf8",
@@ -54,7 +54,7 @@ describe("scenario parameters", () => {
     expect(r.status, r.stderr).toBe(0);
     const json = JSON.parse(readFileSync(report, "utf8"));
     expect(json.options.params).toEqual({ pages: 4, faults: 1 });
-    expect(json.stats.distinctStates).toBe(states({ pages: 4, faults: 1 }));
+    expect(json.stats.distinctStates).toBe(await states({ pages: 4, faults: 1 }));
     const bad = spawnSync(process.execPath, [MAIN, "explore", "--scenario", GROW, "--params", "pages=four"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);

@@ -1,16 +1,17 @@
 /**
- * The peer benchmark model (bench/peer/, /work/shared/peer-truncate-race.md): mmcheck's explorer
+ * The peer benchmark model (models/peer/, /work/shared/peer-truncate-race.md): mmcheck's explorer
  * must count exactly the distinct states and transitions SPIN and TLC count on it, and find the
  * 2006 "absurd HugePages_Rsvd" bug with traces of the shortest lengths they find.
  */
 import { describe, expect, it } from "vitest";
 import { peerCounts } from "../bench/peer/counts.js";
-import { PEER_INVARIANTS } from "../bench/peer/invariants.js";
-import { B, T1, T2, T3 } from "../bench/peer/layout.js";
-import { PeerMachine } from "../bench/peer/machine.js";
-import { explore } from "../explorer/bfs.js";
+import { fingerprint } from "../core/fingerprint.js";
+import type { ExploreResult } from "../explorer/options.js";
 import { replay, reproduce } from "../explorer/trace.js";
-import { fingerprint } from "../model/fingerprint.js";
+import { PEER_INVARIANTS } from "../models/peer/invariants.js";
+import { B, T1, T2, T3 } from "../models/peer/layout.js";
+import { PeerMachine } from "../models/peer/machine.js";
+import { search } from "./helpers/search.js";
 
 /** The spec's table (SPIN 6.5.2 and TLC 2.20 agree) up to N = 6: N, distinct states, transitions. */
 const SPIN_TLC = peerCounts(2, 6);
@@ -18,16 +19,15 @@ const SPIN_TLC = peerCounts(2, 6);
 /** The trace step by step, each step followed by the state it leads to. */
 function showTrace(machine: PeerMachine, threads: readonly number[]): string {
   const { states, transitions } = replay(machine, threads);
-  const lines = [`   0. initial\n       ${machine.view(states[0]!).format()}`];
-  transitions.forEach((tr, i) =>
-    lines.push(`  ${String(i + 1).padStart(2)}. T${tr.thread + 1} ${tr.op.text} ${tr.step.label}\n       ${machine.view(states[i + 1]!).format()}`),
-  );
+  const show = (s: Int32Array) => JSON.stringify(machine.view(s).fields());
+  const lines = [`   0. initial\n       ${show(states[0]!)}`];
+  transitions.forEach((tr, i) => lines.push(`  ${String(i + 1).padStart(2)}. T${tr.thread + 1} ${tr.op.text} ${tr.step.label}\n       ${show(states[i + 1]!)}`));
   return lines.join("\n");
 }
 
 describe("peer model: the state space SPIN and TLC count", () => {
-  it.each(SPIN_TLC)("N = %i: %i distinct states, %i transitions, no violation", (n, distinct, transitions) => {
-    const r = explore(new PeerMachine({ n, bug: false }), PEER_INVARIANTS);
+  it.each(SPIN_TLC)("N = %i: %i distinct states, %i transitions, no violation", async (n, distinct, transitions) => {
+    const r = await search(new PeerMachine({ n, bug: false }), PEER_INVARIANTS);
     expect(r.violation).toBeUndefined();
     expect(r.verdict).toBe("pass");
     expect(r.stats.distinctStates).toBe(distinct);
@@ -110,20 +110,21 @@ describe("peer model: the words each invariant declares it reads", () => {
     expect(read.every((r) => r.size > 0)).toBe(true);
   });
 
-  it.each([2, 3, 4, 5])("N = %i (bug): the search finds the same counterexample with every invariant run on every state", (n) => {
+  it.each([2, 3, 4, 5])("N = %i (bug): the search finds the same counterexample with every invariant run on every state", async (n) => {
     const machine = new PeerMachine({ n, bug: true });
     const everyState = PEER_INVARIANTS.map(({ reads: _reads, ...inv }) => inv);
-    const outcome = ({ verdict, violation, stats }: ReturnType<typeof explore>) => ({ verdict, violation, states: stats.distinctStates, transitions: stats.statesGenerated });
-    expect(outcome(explore(machine, PEER_INVARIANTS))).toEqual(outcome(explore(machine, everyState)));
+    const outcome = ({ verdict, violation, stats }: ExploreResult) => ({ verdict, violation, states: stats.distinctStates, transitions: stats.statesGenerated });
+    expect(outcome(await search(machine, PEER_INVARIANTS))).toEqual(outcome(await search(machine, everyState)));
   });
 });
 
 describe("peer model: one state at a time or in batches", () => {
-  it.each([false, true])("N = 4, bug %s: the same counts and counterexample for batches of 0, 1, 5 and 256 states", (bug) => {
-    const results = [0, 1, 5, 256].map((batch) => {
-      const r = explore(new PeerMachine({ n: 4, bug }), PEER_INVARIANTS, { batch });
-      return { verdict: r.verdict, distinct: r.stats.distinctStates, generated: r.stats.statesGenerated, violation: r.violation };
-    });
+  it.each([false, true])("N = 4, bug %s: the same counts and counterexample for batches of 0, 1, 5 and 256 states", async (bug) => {
+    const results = [];
+    for (const batch of [0, 1, 5, 256]) {
+      const r = await search(new PeerMachine({ n: 4, bug }), PEER_INVARIANTS, { batch });
+      results.push({ verdict: r.verdict, distinct: r.stats.distinctStates, generated: r.stats.statesGenerated, violation: r.violation });
+    }
     expect(results[0]!.verdict).toBe(bug ? "violation" : "pass");
     for (const r of results.slice(1)) expect(r).toEqual(results[0]);
   });
@@ -135,9 +136,9 @@ describe("peer model: the 2006 absurd HugePages_Rsvd bug", () => {
     [3, 13],
     [4, 13],
     [5, 16],
-  ])("N = %i: reservation-conservation fails, shortest trace %i steps, and replays", (n, steps) => {
+  ])("N = %i: reservation-conservation fails, shortest trace %i steps, and replays", async (n, steps) => {
     const machine = new PeerMachine({ n, bug: true });
-    const r = explore(machine, PEER_INVARIANTS);
+    const r = await search(machine, PEER_INVARIANTS);
     expect(r.verdict).toBe("violation");
     const v = r.violation!;
     const trace = `${v.invariant}: ${v.message}\n${showTrace(machine, v.threads)}`;

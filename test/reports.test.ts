@@ -7,38 +7,28 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { explore } from "../explorer/bfs.js";
+import { explore } from "../explorer/explore.js";
 import { replay } from "../explorer/trace.js";
-import { INVARIANTS } from "../invariants/index.js";
-import { Machine } from "../model/machine.js";
-import { findVariant } from "../model/variant.js";
+import { buildModel } from "../models/index.js";
+import { ZERO_PAGE_MODES } from "../model/config.js";
+import { buildMm } from "../models/mm.js";
 import { raceDiagram } from "../reports/diagram.js";
 import { itfTrace, threadsFromItf, toItf, TraceError } from "../reports/itf.js";
 import { makeReport } from "../reports/report.js";
 import { ItfTraceSchema, ItfValueSchema, reportJsonSchemaText, ReportSchema, type Report } from "../reports/schema.js";
 import { writeReport } from "../reports/write.js";
-import { loadScenario } from "../scenarios/load.js";
 import { nulls } from "./helpers/json.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mmcheck-reports-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The split-unmap counterexample under the variant that restores the double credit. */
-function counterexample() {
-  const scenario = loadScenario("split-unmap");
-  const machine = new Machine(scenario.config, findVariant("bug-split-double-credit")!);
-  const result = explore(machine, INVARIANTS);
-  const run = replay(machine, result.violation!.threads);
-  return { machine, result, run };
-}
+const model = buildMm({ scenario: "split-unmap", variant: "bug-split-double-credit" });
+const result = await explore(model);
+const run = replay(model.system, result.violation!.threads);
 
 function violationReport(): Report {
-  const { machine, result, run } = counterexample();
-  return makeReport(
-    { scenario: "split-unmap", variant: "bug-split-double-credit", options: { workers: 1 }, result },
-    machine,
-    run,
-  );
+  return makeReport({ scenario: "split-unmap", variant: "bug-split-double-credit", options: { workers: 1 }, result }, model, run);
 }
 
 describe("toItf", () => {
@@ -68,8 +58,7 @@ describe("ItfValueSchema", () => {
 });
 
 describe("itfTrace", () => {
-  const { machine, result, run } = counterexample();
-  const trace = itfTrace(machine, run, { scenario: "split-unmap", variant: "bug-split-double-credit", description: "test" });
+  const trace = itfTrace(model, run, { scenario: "split-unmap", variant: "bug-split-double-credit", description: "test" });
 
   it("is a valid ITF trace without a null: one state per model state, every var in each", () => {
     expect(ItfTraceSchema.safeParse(trace).success).toBe(true);
@@ -89,7 +78,7 @@ describe("itfTrace", () => {
       const tr = run.transitions[i]!;
       expect(s["#meta"]).toEqual({
         index: i + 1,
-        thread: { index: tr.thread, name: machine.cfg.threads[tr.thread]!.name },
+        thread: { index: tr.thread, name: model.config.threads[tr.thread]!.name },
         operation: tr.op.text,
         function: tr.step.fn,
         step: tr.step.label,
@@ -98,7 +87,7 @@ describe("itfTrace", () => {
   });
 
   it("gives back the threads that replay needs", () => {
-    const names = machine.cfg.threads.map((t) => t.name);
+    const names = model.config.threads.map((t) => t.name);
     expect(threadsFromItf(trace, names)).toEqual(result.violation!.threads);
     expect(() => threadsFromItf(trace, names.map((n) => `${n}-renamed`))).toThrow(TraceError);
     const { thread: _, ...noThread } = trace.states[1]!["#meta"];
@@ -123,6 +112,15 @@ describe("report schema", () => {
     expect(ReportSchema.safeParse({ ...rest, verdict: "pass" }).success).toBe(true);
     expect(ReportSchema.safeParse({ ...rest, verdict: "incomplete" }).success).toBe(false);
     expect(ReportSchema.safeParse({ ...rest, verdict: "incomplete", bound: "max-depth" }).success).toBe(true);
+  });
+
+  it("takes as options.kernel every kernel configuration of the mm model, and nothing else", () => {
+    const report = violationReport();
+    for (const zeroPage of ZERO_PAGE_MODES)
+      expect(ReportSchema.safeParse({ ...report, options: { ...report.options, kernel: { zeroPage } } }).success, zeroPage).toBe(true);
+    expect(ReportSchema.safeParse({ ...report, options: { ...report.options, kernel: { zeroPage: "other" } } }).success).toBe(false);
+    const schema = JSON.parse(reportJsonSchemaText()) as { $defs?: unknown };
+    expect(JSON.stringify(schema)).toContain(JSON.stringify(ZERO_PAGE_MODES));
   });
 
   it("is published as reports/report.schema.json, up to date (npm run schema regenerates it)", () => {
@@ -166,8 +164,7 @@ describe("writeReport", () => {
 });
 
 describe("raceDiagram", () => {
-  const { machine, result, run } = counterexample();
-  const text = raceDiagram(machine, run, result.violation!);
+  const text = raceDiagram(model, run, result.violation!);
   const lines = text.split("\n");
 
   it("has a column per thread, a row per step, the pool changes and the invariant", () => {
@@ -186,9 +183,9 @@ describe("raceDiagram", () => {
   });
 
   it("names, for each step, the objects of its footprint that another thread's step touches", () => {
-    const m = new Machine(loadScenario("truncate-fault").config, findVariant("modern")!);
+    const m = buildMm({ scenario: "truncate-fault", variant: "modern" });
     // faulter-a looks up index 0 (reads i_size); the truncater then writes i_size and zaps ptes.
-    const race = replay(m, [0, 0, 2, 2]);
+    const race = replay(m.system, [0, 0, 2, 2]);
     const rows = raceDiagram(m, race, null).split("\n");
     const faultRow = rows.find((l) => l.startsWith("2 "))!;
     expect(faultRow).toContain("hugetlb_fault");
@@ -200,7 +197,23 @@ describe("raceDiagram", () => {
   it("is plain text without colour, with no trailing spaces", () => {
     expect(text).not.toContain("\x1b");
     for (const l of lines) expect(l).toBe(l.trimEnd());
-    expect(raceDiagram(machine, run, result.violation!, { color: true })).toContain("\x1b[31m");
-    expect(raceDiagram(machine, run, null).endsWith("no invariant violated")).toBe(true);
+    expect(raceDiagram(model, run, result.violation!, { color: true })).toContain("\x1b[31m");
+    expect(raceDiagram(model, run, null).endsWith("no invariant violated")).toBe(true);
+  });
+
+  it("draws any model's counterexample from the model's description: the peer model's", async () => {
+    const peer = await buildModel({ name: "peer", args: { n: 2, bug: true } });
+    const found = await explore(peer);
+    const race = replay(peer.system, found.violation!.threads);
+    const rows = raceDiagram(peer, race, found.violation!).split("\n");
+    expect(rows[0]).toMatch(/^\s*#\s+CPU0 \(T1\)\s+CPU1 \(T2\)\s+CPU2 \(T3\)\s+pool\s+shared with other CPUs$/);
+    expect(rows[2]).toMatch(/^\s*0\s+free 2, resv 2$/);
+    // Each step in its thread's column, under its operation, with the pool's changes.
+    const truncate = rows.findIndex((l) => l.includes("ftruncate(F, 1)"));
+    expect(rows[truncate]!.indexOf("ftruncate(F, 1)")).toBe(rows[0]!.indexOf("CPU2 (T3)"));
+    expect(rows.some((l) => /alloc_hugetlb_folio.*free 2→1/.test(l))).toBe(true);
+    expect(rows.some((l) => /\bi_size\b/.test(l.slice(rows[0]!.indexOf("shared with other CPUs"))))).toBe(true);
+    expect(rows.filter((l) => /^\s*\d+ /.test(l))).toHaveLength(race.transitions.length + 1);
+    expect(rows[rows.length - 1]).toBe(`reservation-conservation violated: ${found.violation!.message}`);
   });
 });

@@ -7,7 +7,8 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { explore, type ExploreResult } from "../explorer/bfs.js";
+import type { ExploreResult } from "../explorer/options.js";
+import { search } from "./helpers/search.js";
 import { reproduce } from "../explorer/trace.js";
 import { FINDINGS, findFinding } from "../findings/index.js";
 import { INVARIANTS } from "../invariants/index.js";
@@ -25,11 +26,11 @@ function machine(name: string, variant: string): Machine {
 
 /** One exhaustive search per (scenario, variant), shared by the tests below. */
 const results = new Map<string, ExploreResult>();
-function run(name: string, variant: string): ExploreResult {
+async function run(name: string, variant: string): Promise<ExploreResult> {
   const key = `${name}/${variant}`;
   let r = results.get(key);
   if (!r) {
-    r = explore(machine(name, variant), INVARIANTS);
+    r = await search(machine(name, variant), INVARIANTS);
     results.set(key, r);
   }
   return r;
@@ -74,8 +75,8 @@ describe.each(names)("scenario %s", (name) => {
   describe.each(variants)("variant %s", (variant) => {
     const expected = scenario.expect[variant]!;
 
-    it(`is exhaustive and gives ${typeof expected === "string" ? expected : `a ${expected.invariant} violation`}`, () => {
-      const r = run(name, variant);
+    it(`is exhaustive and gives ${typeof expected === "string" ? expected : `a ${expected.invariant} violation`}`, async () => {
+      const r = await run(name, variant);
       if (expected === "pass") {
         expect(r.violation, r.violation && `${r.violation.invariant}: ${r.violation.message}`).toBeUndefined();
         expect(r.verdict).toBe("pass");
@@ -93,8 +94,8 @@ describe.each(names)("scenario %s", (name) => {
     });
 
     if (expected !== "pass") {
-      it("its counterexample replays to the same invariant at the same depth", () => {
-        const r = run(name, variant);
+      it("its counterexample replays to the same invariant at the same depth", async () => {
+        const r = await run(name, variant);
         const v = r.violation!;
         const again = reproduce(machine(name, variant), INVARIANTS, v.threads);
         expect(again).not.toBeNull();
@@ -103,8 +104,8 @@ describe.each(names)("scenario %s", (name) => {
         expect(again!.message).toBe(v.message);
       });
 
-      it("its counterexample is the shortest: the trace one step short runs clean", () => {
-        const v = run(name, variant).violation!;
+      it("its counterexample is the shortest: the trace one step short runs clean", async () => {
+        const v = (await run(name, variant)).violation!;
         const m = machine(name, variant);
         if (v.invariant === "deadlock") {
           // A deadlock's trace ends in the stuck state itself.
@@ -115,9 +116,9 @@ describe.each(names)("scenario %s", (name) => {
       });
     }
 
-    it("is deterministic: a second search gives the same stats and the same counterexample", () => {
-      const a = run(name, variant);
-      const b = explore(machine(name, variant), INVARIANTS);
+    it("is deterministic: a second search gives the same stats and the same counterexample", async () => {
+      const a = await run(name, variant);
+      const b = await search(machine(name, variant), INVARIANTS);
       expect(b.verdict).toBe(a.verdict);
       expect({
         distinctStates: b.stats.distinctStates,
@@ -140,9 +141,9 @@ describe.each(names)("scenario %s", (name) => {
  * where it may still show their violation; on its own finding's scenarios it must pass.
  */
 describe.each(FINDINGS.filter((f) => f.status === "open").map((f) => [f.fix, f] as const))("fix variant %s", (fix, finding) => {
-  it.each(names)("%s: passes, or shows only another open finding", (name) => {
+  it.each(names)("%s: passes, or shows only another open finding", async (name) => {
     const modern = loadScenario(name).expect["modern"]!;
-    const r = run(name, fix);
+    const r = await run(name, fix);
     const other = modern !== "pass" && modern.finding !== finding.id;
     if (other && r.violation) {
       expect(r.violation.invariant).toBe(modern.invariant);

@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { ExploreResult } from "../explorer/bfs.js";
+import type { ExploreResult } from "../explorer/options.js";
+import { exploreRef } from "./helpers/search.js";
 import { readCheckpoint } from "../explorer/checkpoint.js";
-import { exploreWith } from "../explorer/parallel.js";
 import { ReportSchema } from "../reports/schema.js";
 import { stopSignalsCaught } from "./helpers/signals.js";
 
@@ -26,7 +26,7 @@ const MAIN = join(import.meta.dirname, "../dist/cli/main.js");
  */
 const GROW = join(import.meta.dirname, "../bench/truncate-race-grow.yaml");
 const SCENARIO = ["--scenario", GROW, "--params", "pages=3,faults=4"];
-const SPEC = { kind: "mm", scenario: GROW, variant: "modern", params: { pages: 3, faults: 4 } } as const;
+const SPEC = { name: "mm", args: { scenario: GROW, variant: "modern", params: { pages: 3, faults: 4 } } };
 const root = mkdtempSync(join(tmpdir(), "mmcheck-signals-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const jsonSchema = z.fromJSONSchema(JSON.parse(readFileSync(join(import.meta.dirname, "../reports/report.schema.json"), "utf8")));
@@ -68,7 +68,7 @@ function counts(verdict: string, s: { distinctStates: number; statesGenerated: n
 
 let whole: ExploreResult;
 beforeAll(async () => {
-  whole = await exploreWith(SPEC, 1);
+  whole = await exploreRef(SPEC, 1);
 });
 
 /**
@@ -112,7 +112,7 @@ async function expectResumable(checkpoints: readonly string[]): Promise<void> {
       continue;
     }
     byDepth.set(ck.header.depth, ck.header.tableSize);
-    const resumed = await exploreWith(SPEC, 1, { resume: ck });
+    const resumed = await exploreRef(SPEC, 1, { resume: ck });
     expect(counts(resumed.verdict, resumed.stats), path).toEqual(counts(whole.verdict, whole.stats));
   }
 }

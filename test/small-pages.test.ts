@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { explore } from "../explorer/bfs.js";
+import { search } from "./helpers/search.js";
 import { replay, reproduce } from "../explorer/trace.js";
 import { INVARIANTS } from "../invariants/index.js";
 import type { ModelConfig } from "../model/config.js";
@@ -185,7 +185,7 @@ describe("a kernel that forbids the zero page (kernel: { zeroPage: forbidden }, 
   });
 
   for (const variant of [modern, seed001]) {
-    it(`${variant.name}: no interleaving of reads, writes, mlock, get_user_pages and fork ever maps the zero page`, () => {
+    it(`${variant.name}: no interleaving of reads, writes, mlock, get_user_pages and fork ever maps the zero page`, async () => {
       const cfg = config({
         kernel: { zeroPage: "forbidden" },
         processes: ["parent", "child"],
@@ -195,11 +195,11 @@ describe("a kernel that forbids the zero page (kernel: { zeroPage: forbidden }, 
           { name: "other", proc: "parent", ops: [{ gup4k: { addr: 0, page: 1, write: true, force: true } }, { access4k: { addr: 1, page: 1 } }] },
         ],
       });
-      const r = explore(new Machine(cfg, variant), [...INVARIANTS, noZeroPte]);
+      const r = await search(new Machine(cfg, variant), [...INVARIANTS, noZeroPte]);
       expect(r.violation?.message).toBeUndefined();
       expect(r.stats.distinctStates).toBeGreaterThan(10);
       // The same scenario on a kernel with the zero page maps it: the check can fail.
-      const mapped = explore(new Machine({ ...cfg, kernel: { zeroPage: "mapped" } }, variant), [noZeroPte]);
+      const mapped = await search(new Machine({ ...cfg, kernel: { zeroPage: "mapped" } }, variant), [noZeroPte]);
       expect(mapped.violation?.invariant).toBe("no-zero-pte");
     });
   }
@@ -522,12 +522,12 @@ describe("seed 001: the copy of a zero pte comes from the user address", () => {
     ],
   });
 
-  it("today the copy is a zeroed page (wp_page_copy, is_zero_pfn)", () => {
-    expect(explore(new Machine(c, modern), [...INVARIANTS, copyOfZeroIsZero]).verdict).toBe("pass");
+  it("today the copy is a zeroed page (wp_page_copy, is_zero_pfn)", async () => {
+    expect((await search(new Machine(c, modern), [...INVARIANTS, copyOfZeroIsZero])).verdict).toBe("pass");
   });
 
-  it("as posted, cow_user_page reads the address after the PTL is dropped: with MADV_DONTNEED and a refault of the zero pte in between, pte_same passes and the new page carries the other thread's discarded store", () => {
-    const r = explore(new Machine(c, seed001), [...INVARIANTS, copyOfZeroIsZero]);
+  it("as posted, cow_user_page reads the address after the PTL is dropped: with MADV_DONTNEED and a refault of the zero pte in between, pte_same passes and the new page carries the other thread's discarded store", async () => {
+    const r = await search(new Machine(c, seed001), [...INVARIANTS, copyOfZeroIsZero]);
     expect(r.violation?.invariant).toBe("copy-of-zero-is-zero");
     expect(r.violation?.message).toMatch(/the copy of the zero page installed by thread 0 holds 2/);
   });

@@ -1,24 +1,22 @@
 /**
- * The piscina worker: expands one chunk of a level into candidates (explorer/level.ts) for the
- * main thread to merge. The model is built once per worker and kept.
+ * The piscina worker: expands one chunk of a level into candidates (explorer/candidates.ts) for
+ * the main thread to merge. It builds the model the task's reference names (models/index.ts)
+ * itself, once, and keeps it.
  */
+import type { ModelRef } from "../core/model.js";
+import { fingerprint } from "../core/fingerprint.js";
+import type { StateView } from "../core/state-view.js";
+import type { TransitionSystem } from "../core/system.js";
+import { expandChunk, type ChunkResult } from "../explorer/candidates.js";
 import { Checker } from "../explorer/check.js";
-import { expandChunk, levelFrom, type ChunkResult, type LevelChunk } from "../explorer/level.js";
-import { fingerprint } from "../model/fingerprint.js";
-import type { StateView } from "../model/state-view.js";
-import { buildModel, type BuiltModel, type ModelSpec } from "./models.js";
+import { levelFrom } from "../explorer/level.js";
+import type { ExpandTask } from "../explorer/pool.js";
+import { buildModel } from "../models/index.js";
 
-export interface ExpandTask {
-  readonly spec: ModelSpec;
-  /** The level's chunks that hold positions [start, end), on shared memory. */
-  readonly chunks: readonly LevelChunk[];
-  readonly count: number;
-  readonly start: number;
-  readonly end: number;
-}
+type System = TransitionSystem<StateView>;
 
-/** Each model this worker has built, by its spec; a promise while it is being built. */
-const models = new Map<string, Promise<{ system: BuiltModel["system"]; checker: Checker<StateView> }>>();
+/** Each model this worker has built, by its reference; a promise while it is being built. */
+const models = new Map<string, Promise<{ system: System; checker: Checker<StateView> }>>();
 
 /**
  * States expanded to warm the worker up, and the most time it takes. A worker's first chunks run
@@ -34,7 +32,7 @@ const WARM_UP_MS = 100;
  * Expands the model's first levels, each into candidates as expandChunk does for the main
  * thread, the results dropped: the code a chunk runs is then compiled when the first arrives.
  */
-function warmUp(system: BuiltModel["system"], checker: Checker<StateView>): void {
+function warmUp(system: System, checker: Checker<StateView>): void {
   const words = system.stateWords;
   const initial = system.initial();
   const [hi, lo] = fingerprint(initial);
@@ -53,11 +51,11 @@ function warmUp(system: BuiltModel["system"], checker: Checker<StateView>): void
   }
 }
 
-function model(spec: ModelSpec) {
-  const key = JSON.stringify(spec);
+function model(ref: ModelRef) {
+  const key = JSON.stringify(ref);
   let m = models.get(key);
   if (!m) {
-    m = buildModel(spec).then((built) => {
+    m = buildModel(ref).then((built) => {
       const checker = new Checker(built.system, built.invariants);
       warmUp(built.system, checker);
       return { system: built.system, checker };
@@ -68,6 +66,6 @@ function model(spec: ModelSpec) {
 }
 
 export default async function expand(task: ExpandTask): Promise<ChunkResult> {
-  const { system, checker } = await model(task.spec);
+  const { system, checker } = await model(task.model);
   return expandChunk(system, checker, { chunks: task.chunks, count: task.count }, task.start, task.end);
 }

@@ -4,11 +4,10 @@
  * transitions and time next to the counts SPIN and TLC give; exits 1 if a count differs. With
  * --bug, the 2006 fault: prints the shortest counterexample instead.
  */
-import { explore } from "../../explorer/bfs.js";
+import { explore } from "../../explorer/explore.js";
 import { replay } from "../../explorer/trace.js";
+import { buildModel } from "../../models/index.js";
 import { PEER_COUNTS } from "./counts.js";
-import { PEER_INVARIANTS } from "./invariants.js";
-import { PeerMachine } from "./machine.js";
 
 
 const args = process.argv.slice(2);
@@ -16,8 +15,8 @@ const bug = args.includes("--bug");
 const ns = args.filter((a) => a !== "--bug").map(Number);
 let mismatch = false;
 for (const n of ns.length ? ns : [2, 3, 4, 5, 6, 7, 8]) {
-  const machine = new PeerMachine({ n, bug });
-  const r = explore(machine, PEER_INVARIANTS);
+  const model = await buildModel({ name: "peer", args: { n, bug } });
+  const r = await explore(model);
   const { distinctStates: d, statesGenerated: g, durationMs: ms } = r.stats;
   const rate = Math.round(d / Math.max(ms / 1000, 1e-3));
   let line =
@@ -33,10 +32,10 @@ for (const n of ns.length ? ns : [2, 3, 4, 5, 6, 7, 8]) {
   if (r.violation) {
     const v = r.violation;
     console.log(`  ${v.invariant}: ${v.message} (${v.threads.length} steps)`);
-    const { states, transitions } = replay(machine, v.threads);
+    const { states, transitions } = replay(model.system, v.threads);
     transitions.forEach((tr, i) => {
       console.log(`  ${String(i + 1).padStart(2)}. T${tr.thread + 1} ${tr.op.text} ${tr.step.label}`);
-      console.log(`      ${machine.view(states[i + 1]!).format()}`);
+      console.log(`      ${JSON.stringify(model.describe.state(model.system.view(states[i + 1]!)))}`);
     });
   }
 }

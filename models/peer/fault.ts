@@ -7,7 +7,7 @@
  * allocation, in a step of its own (3b′), and backing out of it then frees the page without
  * returning the reservation the allocation consumed.
  */
-import { BLOCKED, DONE, ModelError, procedure, type Procedure } from "../../model/types.js";
+import { BLOCKED, DONE, ModelError, procedure, type Procedure } from "../../core/procedure.js";
 import type { PeerState } from "./state.js";
 
 type FaultStep =

@@ -5,7 +5,7 @@
  * return the cut range's reservations (hugetlb_unreserve_pages). Truncate takes no lock of the
  * processes, so their faults run between its steps.
  */
-import { BLOCKED, DONE, procedure } from "../../model/types.js";
+import { BLOCKED, DONE, procedure } from "../../core/procedure.js";
 import { A, B } from "./layout.js";
 import type { PeerState } from "./state.js";
 

@@ -3,8 +3,8 @@
  * as SPIN's and TLC's are; plus the shared deadlock check. The first that fails names the
  * violation, so the reservation count comes first, as in the mm model's list.
  */
-import { deadlock } from "../../invariants/deadlock.js";
-import type { Invariant } from "../../invariants/types.js";
+import { deadlock } from "../../core/deadlock.js";
+import type { Invariant } from "../../core/invariant.js";
 import { A, B, FREE, ISIZE, RESV, T1, T2, T3, TH_LOCALS, TH_OP, L_HOLD } from "./layout.js";
 import type { PeerState } from "./state.js";
 

@@ -1,12 +1,12 @@
 /**
- * The peer model's state machine, built like the mm model's (model/machine.ts): each thread
+ * The peer model's state machine, built on the core's thread machine (core/thread-machine.ts), as the mm model's is: each thread
  * runs a list of operations; a thread's operation index and pc live in the state; an operation
  * that ends moves its thread to the next one in the same step and clears its locals; a thread
  * whose operations are all done takes no step. T1 runs fault(A, 0) … fault(A, N−1), T2 runs
  * fault(B, N−1) … fault(B, 0), T3 runs ftruncate(F, S).
  */
-import { ThreadMachine, type ThreadWords } from "../../model/thread-machine.js";
-import type { Procedure } from "../../model/types.js";
+import type { Procedure } from "../../core/procedure.js";
+import { ThreadMachine, type ThreadWords } from "../../core/thread-machine.js";
 import { hugetlbFault } from "./fault.js";
 import { ftruncate } from "./ftruncate.js";
 import * as L from "./layout.js";

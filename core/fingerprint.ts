@@ -1,7 +1,7 @@
 /**
  * 64-bit state fingerprints, as two 32-bit lanes. A fingerprint is the XOR over the state's
  * non-zero words of a hash of (position, value) (Zobrist hashing), so a step that changes a few
- * words updates it in a few operations instead of rehashing the whole state (Kernel.w).
+ * words updates it in a few operations instead of rehashing the whole state (StateView.w).
  */
 
 function fmix32(h: number): number {
@@ -26,7 +26,7 @@ export const ZOBRIST_WORDS = 1024;
 /**
  * laneHi and laneLo of (i, v) for i < ZOBRIST_WORDS and v in −128…127, side by side at
  * 2·(i·256 + (v & 255)): the words of the models' states are mostly such small values, and a
- * step's w() then costs two table reads instead of four hashes (model/state-view.ts).
+ * step's w() then costs two table reads instead of four hashes (core/state-view.ts).
  */
 export const ZOBRIST = new Int32Array(2 * ZOBRIST_WORDS * 256);
 for (let i = 0; i < ZOBRIST_WORDS; i++)

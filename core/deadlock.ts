@@ -1,6 +1,6 @@
 /** Some thread can always step until every thread is done. */
-import type { StateView } from "../model/state-view.js";
-import type { Invariant } from "./types.js";
+import type { Invariant } from "./invariant.js";
+import type { StateView } from "./state-view.js";
 
 export const deadlock: Invariant<StateView> = {
   name: "deadlock",

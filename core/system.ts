@@ -1,9 +1,9 @@
 /**
- * What the explorer needs of a model: a state machine over Int32Array states whose transitions
- * are "thread t takes its next step". The mm model (model/machine.ts) and the peer benchmark
- * model (bench/peer/) both provide it.
+ * What a search needs of a model: a state machine over Int32Array states whose transitions
+ * are "thread t takes its next step" (Stateright's Model::actions/next_state). The thread
+ * machine (core/thread-machine.ts) provides it for a model of threads running procedures.
  */
-import type { StateView } from "../model/state-view.js";
+import type { StateView } from "./state-view.js";
 
 export interface StepInfo {
   readonly label: string;
@@ -18,7 +18,7 @@ export interface Transition {
   readonly opEnded: boolean;
 }
 
-export interface TransitionSystem<V extends StateView = StateView, T extends Transition = Transition> {
+export interface TransitionSystem<V extends StateView, T extends Transition = Transition> {
   readonly stateWords: number;
   readonly threads: number;
   /** The view steps run on: after step(), its fpHi/fpLo hold the new state's fingerprint. */

@@ -4,7 +4,7 @@
  * refcounts and mapcounts, and the threads. Steps read and write the state only through it;
  * underneath, every field is a word of one Int32Array (layout.ts), written through w().
  */
-import { StateView } from "../../model/state-view.js";
+import { StateView } from "../../core/state-view.js";
 import * as L from "./layout.js";
 import { PeerLayout } from "./layout.js";
 
@@ -140,18 +140,26 @@ export class PeerState extends StateView {
     this.w(this.L.thread(t) + L.TH_LOCALS + L.L_FREED, v);
   }
 
-  /** The state on one line, for traces: `free=2 resv=1 isize=1 cache=[1,0] … T1=op.pc hold=0 …`. */
-  format(): string {
-    const n = this.L.n;
-    const idx = (f: (i: number) => number) => `[${Array.from({ length: n }, (_, i) => f(i)).join(",")}]`;
-    const pg = (f: (g: number) => number) => `[${Array.from({ length: this.L.pages }, (_, g) => f(g + 1)).join(",")}]`;
-    const th = (t: number) => `${this.thread_op(t)}.${this.thread_pc(t)}`;
-    return (
-      `free=${this.free} resv=${this.resv} isize=${this.isize} cache=${idx((i) => this.cache(i))} ` +
-      `region=${idx((i) => this.region(i))} consumed=${idx((i) => this.consumed(i))} mutex=${idx((i) => this.mutex(i))} ` +
-      `pteA=${idx((i) => this.pte(L.A, i))} pteB=${idx((i) => this.pte(L.B, i))} ref=${pg((g) => this.ref(g))} ` +
-      `mapc=${pg((g) => this.mapc(g))} T1=${th(L.T1)} hold=${this.hold(L.T1)} T2=${th(L.T2)} hold=${this.hold(L.T2)} ` +
-      `T3=${th(L.T3)} j=${this.j(L.T3)} freed=${this.freed(L.T3)}`
-    );
+  /** The state's variables by name (ITF traces, bench/peer/run.ts): per index, per page, per thread. */
+  fields(): Record<string, number | number[] | Record<string, number>> {
+    const idx = (f: (i: number) => number) => Array.from({ length: this.L.n }, (_, i) => f(i));
+    const pg = (f: (g: number) => number) => Array.from({ length: this.L.pages }, (_, g) => f(g + 1));
+    const th = (t: number) => ({ op: this.thread_op(t), pc: this.thread_pc(t) });
+    return {
+      free: this.free,
+      resv: this.resv,
+      isize: this.isize,
+      cache: idx((i) => this.cache(i)),
+      region: idx((i) => this.region(i)),
+      consumed: idx((i) => this.consumed(i)),
+      mutex: idx((i) => this.mutex(i)),
+      pteA: idx((i) => this.pte(L.A, i)),
+      pteB: idx((i) => this.pte(L.B, i)),
+      ref: pg((g) => this.ref(g)),
+      mapc: pg((g) => this.mapc(g)),
+      T1: { ...th(L.T1), hold: this.hold(L.T1) },
+      T2: { ...th(L.T2), hold: this.hold(L.T2) },
+      T3: { ...th(L.T3), j: this.j(L.T3), freed: this.freed(L.T3) },
+    };
   }
 }

@@ -3,9 +3,10 @@
  * thread's operation index and pc live in the state; a step returns the next pc, DONE (the
  * thread moves to its next operation and its per-operation words are cleared) or BLOCKED.
  */
-import type { Transition, TransitionSystem } from "../explorer/system.js";
+import { BLOCKED, DONE, type Procedure, type Step } from "./procedure.js";
+import type { StepDescription } from "./model.js";
 import type { StateView } from "./state-view.js";
-import { BLOCKED, DONE, type Procedure, type Step } from "./types.js";
+import type { Transition, TransitionSystem } from "./system.js";
 
 export interface ThreadOp<V extends StateView> {
   readonly op: string;
@@ -35,10 +36,10 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
   abstract view(a: Int32Array): V;
   abstract initial(): Int32Array;
   abstract done(s: Int32Array, t: number): boolean;
-  /** The operations thread t runs, read from view k (the mm model's setup thread has its own). */
+  /** The operations thread t runs, read from view k (a model may keep a setup thread of its own). */
   protected abstract opsOf(k: V, t: number): readonly O[];
   protected abstract words(k: V, t: number): ThreadWords;
-  /** May thread t step at all in the state k views (the mm model: its process exists)? */
+  /** May thread t step at all in the state k views (e.g. has its process been created)? */
   protected ready(_k: V, _t: number): boolean {
     return true;
   }
@@ -114,4 +115,9 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
     const w = this.words(this.k, t);
     return this.opsOf(this.k, t)[this.k.a[w.op]!]!.procedure.steps[this.k.a[w.pc]!]!;
   }
+}
+
+/** A thread machine's step as a trace shows it (core/model.ts Describe.step). */
+export function describeThreadStep<V extends StateView, O extends ThreadOp<V>>(tr: ThreadTransition<V, O>): StepDescription {
+  return { op: tr.op.text, label: tr.step.label, fn: tr.step.fn, reads: tr.step.reads, writes: tr.step.writes };
 }

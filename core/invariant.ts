@@ -1,0 +1,56 @@
+/**
+ * Invariants are pure functions of a state, of a step (the states before and after it), or of a
+ * state where no thread can step (deadlock); a state invariant may declare the words it reads.
+ */
+import type { StateView } from "./state-view.js";
+import type { StepInfo } from "./system.js";
+
+export interface StateContext<V extends StateView> {
+  readonly k: V;
+  /** Every thread has finished its operations: end-state checks apply. */
+  readonly allDone: boolean;
+}
+
+/** Words of a state a step wrote: their offsets at log[0], log[2], …, log[logged − 2] (as StateView logs them). */
+export interface Written {
+  readonly log: Int32Array;
+  readonly logged: number;
+}
+
+export interface StepContext<V extends StateView> {
+  readonly before: V;
+  readonly after: V;
+  readonly thread: number;
+  readonly step: StepInfo;
+  /** The step ended the thread's operation. */
+  readonly opEnded: boolean;
+  /** The words the step may have changed: every other word is the same in before and after. */
+  readonly written: Written;
+}
+
+export interface DeadlockContext<V extends StateView> {
+  readonly k: V;
+  /** For each thread not done: the step it cannot take. */
+  readonly waiting: readonly { readonly thread: number; readonly label: string }[];
+}
+
+/**
+ * Its checks are methods, so that an invariant of a model's own view is one of any view where
+ * the search holds it (core/model.ts AnyModel); the search only calls it with that view.
+ */
+export interface Invariant<V extends StateView> {
+  /** The name reports use (../shared/contract.md). */
+  readonly name: string;
+  readonly summary: string;
+  /** Returns a message describing the violation, or null when the invariant holds. */
+  state?(c: StateContext<V>): string | null;
+  /**
+   * Optional, for a state invariant: the state words it reads (allDone's among them if it
+   * looks at allDone). The search then skips it for a state whose step wrote none of them, as
+   * the state the step started from passed it. A word left out hides violations: a test must
+   * hold the list against every transition of the model (test/peer.test.ts does).
+   */
+  reads?(k: V): Iterable<number>;
+  step?(c: StepContext<V>): string | null;
+  deadlock?(c: DeadlockContext<V>): string | null;
+}

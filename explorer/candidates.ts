@@ -1,0 +1,207 @@
+/**
+ * A run of a level expanded into a chunk of candidates, for this thread to merge in order
+ * (explorer/direct.ts): a worker's chunk, or a batch of this thread's own part (BatchExpander).
+ * Each candidate is a successor met for the first time in the chunk, with its key.
+ */
+import type { StateView } from "../core/state-view.js";
+import type { TransitionSystem } from "../core/system.js";
+import type { Checker, Violation } from "./check.js";
+import { expandRange, type Successors } from "./expand.js";
+import type { LevelBuffer } from "./level.js";
+import { pack, packStep, repack, strideOf, type PackedParent, type Width } from "./packed.js";
+import { FingerprintSet, growableBuffer } from "./tables.js";
+
+export interface FoundViolation extends Violation {
+  /** The key of the transition that broke a step invariant, or that reached the state. */
+  readonly key: number;
+  /** The candidate that broke a state invariant, or −1 for a step invariant. */
+  readonly candidate: number;
+}
+
+export interface ChunkResult {
+  /** Candidates: [key, hi, lo] each, their states in `states`, packed at `width`. */
+  meta: Int32Array;
+  states: Int32Array;
+  width: Width;
+  nCandidates: number;
+  generated: number;
+  /** In key order. */
+  violations: FoundViolation[];
+  /** The first state of the chunk from which no thread could step (deadlock), if any. */
+  stuck: (Violation & { pos: number }) | null;
+}
+
+/**
+ * A chunk's candidates, in buffers that lengthen in place up to the chunk's worst case (every
+ * thread's successor of every state a candidate), their states in the narrowest width so far.
+ */
+class Candidates {
+  meta: Int32Array;
+  states: Int32Array;
+  width: Width = 1;
+  n = 0;
+  private room: number;
+  /** The states buffer of each width used so far: reset() goes back to the narrowest. */
+  private readonly byWidth = new Map<Width, Int32Array>();
+
+  constructor(
+    private readonly words: number,
+    private readonly most: number,
+    expected: number,
+  ) {
+    this.room = Math.min(most, Math.max(16, expected));
+    this.meta = new Int32Array(growableBuffer(this.room * 12, most * 12), 0, this.room * 3);
+    this.states = this.statesAt(1);
+  }
+
+  push(key: number, hi: number, lo: number, state: Int32Array, parent: PackedParent): void {
+    if (this.n === this.room) this.grow();
+    const c = 3 * this.n;
+    this.meta[c] = key;
+    this.meta[c + 1] = hi;
+    this.meta[c + 2] = lo;
+    // A word too wide for the chunk's width widens the chunk, and the state is packed again.
+    const at = this.n * strideOf(this.words, this.width);
+    const width = packStep(state, parent, this.states, at, this.width);
+    if (width > this.width) {
+      const wider = this.statesAt(width);
+      repack(this.states, wider, this.n, this.words, this.width, width);
+      pack(state, wider, this.n * strideOf(this.words, width), width);
+      this.states = wider;
+      this.width = width;
+    }
+    this.n++;
+  }
+
+  /** Empties the buffers for another chunk. */
+  reset(): void {
+    this.n = 0;
+    if (this.width !== 1) this.states = this.statesAt(1);
+    this.width = 1;
+  }
+
+  /** A buffer for `room` states at `width`, that can lengthen to `most`. */
+  private statesAt(width: Width): Int32Array {
+    const stride = strideOf(this.words, width);
+    let b = this.byWidth.get(width);
+    if (!b || b.length < this.room * stride) {
+      const buffer = (b?.buffer as SharedArrayBuffer | undefined) ?? growableBuffer(this.room * stride * 4, this.most * stride * 4);
+      if (buffer.byteLength < this.room * stride * 4) buffer.grow(this.room * stride * 4);
+      b = new Int32Array(buffer, 0, this.room * stride);
+      this.byWidth.set(width, b);
+    }
+    return b;
+  }
+
+  private grow(): void {
+    this.room = Math.min(this.most, this.room * 2);
+    const meta = this.meta.buffer as SharedArrayBuffer;
+    meta.grow(this.room * 12);
+    this.meta = new Int32Array(meta, 0, this.room * 3);
+    this.states = this.statesAt(this.width);
+  }
+}
+
+/**
+ * A worker's successors: each becomes a candidate the first time the chunk finds it, which is
+ * at its smallest key in the chunk; its state invariants are checked here, off the main thread.
+ */
+class CandidateSink<V extends StateView> implements Successors {
+  violations: FoundViolation[] = [];
+  private readonly seen: FingerprintSet;
+
+  constructor(
+    private readonly checker: Checker<V>,
+    private readonly threads: number,
+    readonly out: Candidates,
+    transitions: number,
+  ) {
+    this.seen = new FingerprintSet(transitions);
+  }
+
+  /** Starts another chunk, in the same buffers. */
+  reset(): void {
+    this.violations = [];
+    this.seen.clear();
+    this.out.reset();
+  }
+
+  violated(v: Violation, key: number): void {
+    this.violations.push({ ...v, key, candidate: -1 });
+  }
+
+  found(pos: number, t: number, hi: number, lo: number, next: Int32Array, parent: PackedParent): void {
+    if (!this.seen.add(hi, lo)) return;
+    const key = pos * this.threads + t;
+    const v = this.checker.stateAfterStep(next);
+    if (v) this.violations.push({ ...v, key, candidate: this.out.n });
+    this.out.push(key, hi, lo, next, parent);
+  }
+}
+
+/** A worker's chunk: states [start, end) of the level expanded into candidates for the merge. */
+export function expandChunk<V extends StateView>(
+  system: TransitionSystem<V>,
+  checker: Checker<V>,
+  level: LevelBuffer,
+  start: number,
+  end: number,
+): ChunkResult {
+  const transitions = Math.max(1, (end - start) * system.threads);
+  // Most states have about one new successor. On shared memory: the result crosses back uncopied.
+  const out = new Candidates(system.stateWords, transitions, end - start);
+  return expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions));
+}
+
+/** States [start, end) of the level expanded into the sink's candidates. */
+function expandInto<V extends StateView>(
+  system: TransitionSystem<V>,
+  checker: Checker<V>,
+  level: LevelBuffer,
+  start: number,
+  end: number,
+  sink: CandidateSink<V>,
+): ChunkResult {
+  const { generated, stuck } = expandRange(system, checker, level, start, end, sink);
+  const out = sink.out;
+  return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck };
+}
+
+/** States of a batch: its candidates' states stay in this thread's L2 cache. */
+const BATCH = 256;
+/** Models whose states have at most this many words are expanded in batches by default. */
+const BATCH_WORDS = 128;
+
+/**
+ * States a batch has by default, 0 for one at a time. A batch pays for each candidate a second
+ * copy of its state, and the state invariants of the candidates that turn out to be known
+ * (a tenth of them); it saves a cache miss for each new state. On this machine the peer model
+ * (79 words a state at N = 8) ran 6–8% faster in batches, the mm model's split-unmap-xl (332
+ * words, and costlier invariants) 4% slower.
+ */
+export function defaultBatch(stateWords: number): number {
+  return stateWords <= BATCH_WORDS ? BATCH : 0;
+}
+
+/**
+ * expandChunk for runs of at most `parents` states, again and again into the same buffers:
+ * the main thread's own part of a level, in batches that stay in its caches (explorer/direct.ts).
+ */
+export class BatchExpander<V extends StateView> {
+  private readonly sink: CandidateSink<V>;
+
+  constructor(
+    private readonly system: TransitionSystem<V>,
+    private readonly checker: Checker<V>,
+    readonly parents: number,
+  ) {
+    const transitions = parents * system.threads;
+    this.sink = new CandidateSink(checker, system.threads, new Candidates(system.stateWords, transitions, transitions), transitions);
+  }
+
+  /** The candidates of states [start, end) of the level; valid until the next call. */
+  expand(level: LevelBuffer, start: number, end: number): ChunkResult {
+    this.sink.reset();
+    return expandInto(this.system, this.checker, level, start, end, this.sink);
+  }
+}

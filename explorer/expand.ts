@@ -1,0 +1,76 @@
+/**
+ * The loop that expands a run of a level: every thread's step from each state, in level order
+ * and thread order, each step taken in place and undone; what it finds goes to a Successors —
+ * this thread's next level (explorer/direct.ts) or a chunk of candidates (explorer/candidates.ts).
+ * Either way each new state is first met at its smallest key — (position of its parent in this
+ * level, thread that moved) — the order a sequential search finds them in; violations are
+ * chosen by the same key, so the counterexample does not depend on the workers.
+ */
+import type { StateView } from "../core/state-view.js";
+import type { TransitionSystem } from "../core/system.js";
+import type { Checker, Violation } from "./check.js";
+import { chunkOf, readState, type LevelBuffer } from "./level.js";
+import { strideOf, type PackedParent } from "./packed.js";
+
+/** What an expansion does with the transitions it finds (explorer/direct.ts, and CandidateSink below). */
+export interface Successors {
+  /** The transition with key `key` (parent position · threads + thread) broke a step invariant. */
+  violated(v: Violation, key: number): void;
+  /**
+   * Thread t stepped from the state at level position `pos` to `next`, of fingerprint (hi, lo);
+   * `next` is that state only until found() returns (the step is then undone). `parent` is
+   * where the state at `pos` is packed, and the step's log, for packing `next` from it.
+   */
+  found(pos: number, t: number, hi: number, lo: number, next: Int32Array, parent: PackedParent): void;
+}
+
+/**
+ * Expands states [start, end) of the level, in order: every thread's step from each, each
+ * transition checked against the step invariants and handed to `out`. Each step is taken in
+ * place in the state and undone after `out` has seen it. Returns the transitions taken, and the
+ * first state from which no thread could step, if it is a deadlock.
+ */
+export function expandRange<V extends StateView>(
+  system: TransitionSystem<V>,
+  checker: Checker<V>,
+  level: LevelBuffer,
+  start: number,
+  end: number,
+  out: Successors,
+): { generated: number; stuck: (Violation & { pos: number }) | null } {
+  const threads = system.threads;
+  const s = new Int32Array(system.stateWords);
+  let generated = 0;
+  let stuck: (Violation & { pos: number }) | null = null;
+  let ci = chunkOf(level.chunks, start);
+  const parent: PackedParent = { states: s, at: 0, width: 1, view: system.k };
+  for (let pos = start; pos < end; pos++) {
+    let chunk = level.chunks[ci]!;
+    if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;
+    const i = pos - chunk.first;
+    readState(chunk, i, s);
+    parent.states = chunk.states;
+    parent.width = chunk.width;
+    parent.at = i * strideOf(s.length, chunk.width);
+    checker.stepFrom(s);
+    const parentHi = chunk.fps[2 * i]!;
+    const parentLo = chunk.fps[2 * i + 1]!;
+    let moved = false;
+    for (let t = 0; t < threads; t++) {
+      const tr = system.stepInPlace(s, t, parentHi, parentLo);
+      if (!tr) continue;
+      moved = true;
+      generated++;
+      const sv = checker.transitionInPlace(s, tr);
+      if (sv) out.violated(sv, pos * threads + t);
+      else out.found(pos, t, system.k.fpHi, system.k.fpLo, s, parent);
+      system.undo(s);
+    }
+    if (!moved && !stuck) {
+      const d = checker.stuck(s);
+      if (d) stuck = { ...d, pos };
+    }
+  }
+  return { generated, stuck };
+}
+

@@ -1,0 +1,94 @@
+/** What a search is asked (its bounds, checkpoints, threads) and what it answers. */
+import type { Model } from "../core/model.js";
+import type { StateView } from "../core/state-view.js";
+import type { CheckpointData } from "./checkpoint.js";
+import type { Violation } from "./check.js";
+
+/**
+ * What the process takes after the search, for the report (the trace replayed, the report made,
+ * validated and written): 7 MiB measured on bench/split-unmap-xl.yaml; kept free by --max-memory.
+ */
+export const AFTER_SEARCH_BYTES = 16 << 20;
+
+export interface ExploreOptions {
+  /** Stop (incomplete) before expanding a level once this many distinct states are known. */
+  readonly maxStates?: number;
+  /** States at this depth are not expanded. */
+  readonly maxDepth?: number;
+  /**
+   * Stop (incomplete) before the process's resident memory would pass this: checked between
+   * chunks against the resident set, or the search's own memory (table, traces, levels) and what
+   * the process held besides it when the search started if that is more, plus the table's next
+   * growth once a chunk's new states could cause it.
+   */
+  readonly maxMemoryBytes?: number;
+  /** Polled between chunks: true stops the search (incomplete), e.g. after Ctrl-C. */
+  readonly interrupted?: () => boolean;
+  /** Called after each chunk, and once at the end. */
+  readonly onProgress?: (p: Progress) => void;
+  /** States per chunk (default 4096). */
+  readonly chunkSize?: number;
+  /**
+   * States that this thread expands together, their table lookups made at once; 0: one at a
+   * time (default: by the model's state size, explorer/direct.ts).
+   */
+  readonly batch?: number;
+  /**
+   * With workers: levels of at least this many states are spread over them, and the first such
+   * level starts the pool (default: the pool starts at the first level that would take 20 ms on
+   * one thread, and then levels of 10 ms or more are spread; explorer/parallel.ts).
+   */
+  readonly spreadFrom?: number;
+  /**
+   * Write a checkpoint between levels at most every `everyMs`, and when a bound or an interrupt
+   * stops the search (during a level: of that level, the states it had added taken back).
+   */
+  readonly checkpoint?: { readonly path: string; readonly everyMs: number };
+  /** Continue from this checkpoint instead of the initial state. */
+  readonly resume?: CheckpointData;
+  /**
+   * Threads to search with (default 1: this thread alone, which still yields to the event loop
+   * between chunks so that an interrupt is seen). More need a model with a reference
+   * (core/model.ts), which each pool thread builds again.
+   */
+  readonly workers?: number;
+}
+
+export interface Progress {
+  readonly distinctStates: number;
+  readonly statesGenerated: number;
+  readonly depth: number;
+  readonly queued: number;
+  readonly elapsedMs: number;
+}
+
+export interface Stats {
+  readonly distinctStates: number;
+  readonly statesGenerated: number;
+  readonly maxDepth: number;
+  readonly durationMs: number;
+  /** Visited table and trace store, per distinct state. */
+  readonly bytesPerState: number;
+  /** The most memory the search held at once: table, trace store, two levels, the workers' chunks not merged yet. */
+  readonly peakBytes: number;
+  /** Probability that a fingerprint collision merged two distinct states (as TLC estimates it). */
+  readonly collisionProbability: number;
+}
+
+export type Bound = "max-states" | "max-depth" | "max-memory" | "interrupted";
+
+export interface ExploreResult {
+  readonly verdict: "pass" | "violation" | "incomplete";
+  readonly stats: Stats;
+  /** Why the search stopped early, for `incomplete`. */
+  readonly bound?: Bound;
+  readonly violation?: Violation & {
+    readonly depth: number;
+    /** The threads that moved, from the initial state to the violation. */
+    readonly threads: readonly number[];
+  };
+}
+
+
+/** What a search reads of a model: its description is for the reports. */
+export type Searched<V extends StateView> = Pick<Model<V>, "ref" | "system" | "invariants" | "identity">;

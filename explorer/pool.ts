@@ -1,0 +1,41 @@
+/**
+ * The worker pool's side of a search: how many threads, the worker's file, and the task a pool
+ * thread runs (workers/expand.ts): a chunk of a level expanded on the model the reference names,
+ * which each thread builds for itself.
+ */
+import { existsSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { ModelRef } from "../core/model.js";
+import type { LevelChunk } from "./level.js";
+
+export interface ExpandTask {
+  readonly model: ModelRef;
+  /** The level's chunks that hold positions [start, end), on shared memory. */
+  readonly chunks: readonly LevelChunk[];
+  readonly count: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, cpus().length);
+}
+
+/** More threads than this only share the cores, each with its own copy of the model and its chunks. */
+export const WORKERS_PER_CORE = 4;
+export function maxWorkers(): number {
+  return WORKERS_PER_CORE * defaultWorkers();
+}
+
+/**
+ * The worker's compiled file. From the sources (the tests run them through vite) the worker
+ * still has to be the build's JavaScript: worker threads load plain files.
+ */
+export function workerFile(): string {
+  const here = import.meta.url;
+  const url = here.endsWith(".ts") ? new URL("../dist/workers/expand.js", here) : new URL("../workers/expand.js", here);
+  if (!existsSync(url)) throw new Error(`the worker ${fileURLToPath(url)} is missing: run the build (npm run build)`);
+  return url.href;
+}
+
