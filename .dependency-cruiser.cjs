@@ -1,5 +1,5 @@
 /**
- * The layers, written down once (README: Architecture), and checked by test/dependencies.test.ts:
+ * The layers, written down once (README: Architecture), and checked by test/core/dependencies.test.ts:
  *
  *   base/       the atomic file writer, the tool's name and version       imports nothing of mmcheck
  *   core/       the model contract: transition system, state view,        base

@@ -48,7 +48,7 @@ export interface Invariant<V extends StateView> {
    * Optional, for a state invariant: the state words it reads (allDone's among them if it
    * looks at allDone). The search then skips it for a state whose step wrote none of them, as
    * the state the step started from passed it. A word left out hides violations: a test must
-   * hold the list against every transition of the model (test/peer.test.ts does).
+   * hold the list against every transition of the model (test/model/peer.test.ts does).
    */
   reads?(k: V): Iterable<number>;
   step?(c: StepContext<V>): string | null;

@@ -4,7 +4,7 @@
  * the set as a bit mask (bit i: index i covered) and these functions keep the kernel's names,
  * arguments and return values. The kernel's two-phase region_chg/region_add (and region_abort)
  * also reserve file_region descriptors (adds_in_progress); no count depends on that, so it is
- * not modelled. test/region.test.ts holds them against the kernel's list algorithm.
+ * not modelled. test/model/region.test.ts holds them against the kernel's list algorithm.
  */
 
 /** Bits [f, t). Indices stay below 31. */

@@ -81,7 +81,7 @@ const OptionsSchema = z.strictObject({
   maxDepth: count.optional(),
   params: z.record(z.string(), z.int()).optional().meta({ description: "the scenario's parameters, as given with --params" }),
   // The mm model's KernelConfig (model/config.ts ZERO_PAGE_MODES), spelled out: the published
-  // format does not follow the model (test/reports.test.ts holds them equal).
+  // format does not follow the model (test/cli/reports.test.ts holds them equal).
   kernel: z
     .strictObject({ zeroPage: z.enum(["mapped", "forbidden"]) })
     .optional()

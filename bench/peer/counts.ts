@@ -1,8 +1,8 @@
 /**
  * The peer document's table of the state space (/work/shared/peer-truncate-race.md, "Expected
  * distinct states"; SPIN 6.5.2 and TLC 2.20 agree): N → distinct states and transitions. Every
- * count of the peer model is held to it: mmcheck's (test/peer.test.ts, `npm run bench:peer`, the
- * benchmark) and SPIN's on bench/peer/peer.pml (test/spin.test.ts, the benchmark).
+ * count of the peer model is held to it: mmcheck's (test/model/peer.test.ts, `npm run bench:peer`, the
+ * benchmark) and SPIN's on bench/peer/peer.pml (test/e2e/spin.test.ts, the benchmark).
  */
 export const PEER_COUNTS: Readonly<Record<number, { readonly distinct: number; readonly transitions: number }>> = {
   2: { distinct: 1_159, transitions: 2_504 },

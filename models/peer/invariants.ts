@@ -9,7 +9,7 @@ import { A, B, FREE, ISIZE, RESV, T1, T2, T3, TH_LOCALS, TH_OP, L_HOLD } from ".
 import type { PeerState } from "./state.js";
 
 // What each invariant reads, as state words (Invariant.reads): the explorer skips an invariant
-// for a state whose step wrote none of them. test/peer.test.ts holds them against every step.
+// for a state whose step wrote none of them. test/model/peer.test.ts holds them against every step.
 
 /** Word `at(i)` for every index i of F (or every page id g = i + 1). */
 function each(k: PeerState, at: (i: number) => number): number[] {
