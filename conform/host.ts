@@ -74,14 +74,23 @@ function hugepageSizes(): HostProfile["hugepages"] {
   return { defaultKb, sizesKb };
 }
 
-/** Profiles this host with a built probe binary (conform/kernel.ts builds it). */
+/**
+ * Profiles this host with a built probe binary (conform/kernel.ts builds it). The probe first
+ * puts back what a killed run left (a `swept` line, passed on to stderr), so the overcommit it
+ * reads is the host's own.
+ */
 export async function profileHost(probeBinary: string): Promise<HostProfile> {
   const { stdout } = await promisify(execFile)(probeBinary, ["--profile"]);
-  const line = stdout.trim().split("\n").at(-1) ?? "";
+  const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (const l of lines) if (typeof l.swept === "string") console.error(`mmcheck conform: ${l.swept}`);
   const measured = z
-    .strictObject({ zeroPage: z.enum(ZERO_PAGE_MODES), kpagecount: z.enum(["per-page", "per-folio", "unknown"]) })
-    .safeParse(JSON.parse(line));
-  if (!measured.success) throw new Error(`probe --profile: unreadable answer ${line.slice(0, 120)}`);
+    .strictObject({
+      zeroPage: z.enum(ZERO_PAGE_MODES),
+      kpagecount: z.enum(["per-page", "per-folio", "unknown"]),
+      overcommit: z.number().int().nonnegative(),
+    })
+    .safeParse(lines.find((l) => "zeroPage" in l));
+  if (!measured.success) throw new Error(`probe --profile: unreadable answer ${stdout.slice(0, 120)}`);
   return {
     release: release(),
     cmdline: readFileSync("/proc/cmdline", "utf8").trim(),
@@ -89,7 +98,7 @@ export async function profileHost(probeBinary: string): Promise<HostProfile> {
     thp: thpProfile(),
     hugepages: hugepageSizes(),
     kpagecount: measured.data.kpagecount,
-    hugetlbOvercommit: Number(readFileSync("/proc/sys/vm/nr_overcommit_hugepages", "utf8").trim()),
+    hugetlbOvercommit: measured.data.overcommit,
   };
 }
 

@@ -1068,10 +1068,18 @@ static int take_lock(void)
  * page of its own where mm_forbids_zeropage(). kpagecount: with CONFIG_PAGE_MAPCOUNT it counts
  * the mappings of each page; without, every page of a large folio reads the folio's average
  * (fs/proc/page.c, v6.18). Told apart on a THP whose second half is unmapped: its last page is
- * mapped nowhere, yet the average is 1. Without a THP to try it on: unknown.
+ * mapped nowhere, yet the average is 1. Without a THP to try it on: unknown. overcommit: as
+ * the host has it, once what a killed run left is put back (if no run holds the lock: one that
+ * does is alive, and puts back what it changes itself).
  */
 static int profile_mode(void)
 {
+	int lock = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+		sweep();
+	long overcommit = read_long(NR_OVERCOMMIT);
+	if (overcommit < 0)
+		fail(EXIT_BAD, "cannot read %s: %s", NR_OVERCOMMIT, strerror(errno));
 	char *p = mmap(NULL, SMALL, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		fail(EXIT_BAD, "mmap: %s", strerror(errno));
@@ -1095,7 +1103,7 @@ static int profile_mode(void)
 				count = kpage("/proc/kpagecount", last) == 0 ? "per-page" : "per-folio";
 		}
 	}
-	printf("{\"zeroPage\":\"%s\",\"kpagecount\":\"%s\"}\n", zero ? "mapped" : "forbidden", count);
+	printf("{\"zeroPage\":\"%s\",\"kpagecount\":\"%s\",\"overcommit\":%ld}\n", zero ? "mapped" : "forbidden", count, overcommit);
 	return 0;
 }
 
