@@ -181,6 +181,21 @@ export interface Variant {
    * tlb_finish_mmu.
    */
   readonly hugetlbDontneed: "EINVAL" | "__unmap_hugepage_range_final" | "hugetlb_zap_begin";
+  /**
+   * fork's copy of a hugetlb VMA's ptes (era: model/ops/fork.ts, fork.v2.6.26.ts, fork.v2.6.5.ts).
+   * "vma_needs_copy" (since bcd51a3c679d, v6.0): only a VMA with an anon_vma, one pte at a time
+   * under both PTLs. "VM_HUGETLB" (2.6.21 to v5.19): every hugetlb VMA, shared ones included, the
+   * same way. "dup_mmap_page_table_lock" (2.6.5, seed 000): every hugetlb VMA, the whole VMA under
+   * the child's page_table_lock that dup_mmap holds across it.
+   */
+  readonly forkCopy: "vma_needs_copy" | "VM_HUGETLB" | "dup_mmap_page_table_lock";
+  /**
+   * Whether the pool can grow with surplus pages (alloc_surplus_hugetlb_folio, gather_surplus_pages;
+   * "hugetlb: Try to grow hugetlb pool for MAP_PRIVATE mappings", 2.6.23, and the
+   * nr_overcommit_hugepages sysctl, 2.6.24). Seed 000 (2.6.5) and seed 002 (2.6.21) had a fixed
+   * pool: an empty free list fails the allocation whatever the scenario's overcommit says.
+   */
+  readonly surplusPages: boolean;
 }
 
 const modern: Variant = {
@@ -209,13 +224,21 @@ const modern: Variant = {
   daxCowLock: "i_mmap_mutex",
   hugetlbVmaLock: "__vma_private_lock",
   hugetlbDontneed: "hugetlb_zap_begin",
+  forkCopy: "vma_needs_copy",
+  surplusPages: true,
 };
 
 /**
  * Kernels before 2022: no hugetlb VMA lock (v6.1), MADV_DONTNEED refused hugetlb VMAs (v5.18),
- * and the owner's unmap restored no reservation (df7a6d1f6405 is v6.10).
+ * the owner's unmap restored no reservation (df7a6d1f6405 is v6.10), and fork copied every
+ * hugetlb VMA's ptes (bcd51a3c679d is v6.0).
  */
-const before2022 = { hugetlbVmaLock: "none", hugetlbDontneed: "EINVAL", restoreReserveOnUnmap: "none" } as const;
+const before2022 = {
+  hugetlbVmaLock: "none",
+  hugetlbDontneed: "EINVAL",
+  restoreReserveOnUnmap: "none",
+  forkCopy: "VM_HUGETLB",
+} as const;
 
 /** modern, the seeds as posted, then the historical bugs in kernel-notes §7 order and the later ones. */
 export const VARIANTS: readonly Variant[] = [
@@ -227,6 +250,8 @@ export const VARIANTS: readonly Variant[] = [
     summary: "seed 000 as posted (2004 hugepage COW): prefault at mmap, no reservations, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
     hugetlbPrefault: true,
     faultMutex: "none",
+    forkCopy: "dup_mmap_page_table_lock",
+    surplusPages: false,
   },
   {
     ...modern,
@@ -248,6 +273,7 @@ export const VARIANTS: readonly Variant[] = [
       "seed 002 as posted (2007 hugetlb character device): page_mmap's checks, no reservations, page_fault under one instantiation mutex, its error paths included",
     hugepageCharDevice: true,
     faultMutex: "global",
+    surplusPages: false,
   },
   {
     ...modern,
@@ -283,6 +309,7 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "before \"hugetlb: fix absurd HugePages_Rsvd\" (2006): a fault beyond i_size consumes a reservation before the i_size check and never returns it (reservation-conservation)",
     isizeCheckAfterAlloc: true,
+    surplusPages: false,
   },
   {
     ...modern,
@@ -291,6 +318,7 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "before the hugetlb instantiation mutex (2006): two faults on one index race for the last free page and the loser gets a spurious SIGBUS (reserved-fault-succeeds)",
     faultMutex: "none",
+    surplusPages: false,
   },
   {
     ...modern,

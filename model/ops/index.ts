@@ -21,7 +21,9 @@ import type { Procedure } from "../types.js";
 import { access4k } from "./access.js";
 import { exitMmap } from "./exit.js";
 import { fallocatePunchHole } from "./fallocate.js";
-import { fork } from "./fork.js";
+import { copy_page_range_v6_18, fork } from "./fork.js";
+import { copy_page_range_v2_6_26 } from "./fork.v2.6.26.js";
+import { copy_page_range_v2_6_5 } from "./fork.v2.6.5.js";
 import { ftruncate } from "./ftruncate.js";
 import { ftruncate4k } from "./ftruncate4k.js";
 import { gup4k } from "./gup.js";
@@ -72,7 +74,13 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     fault: hugetlbFault(seed000 ? handle_hugetlb_mm_fault_v2_6_5 : hugetlb_fault_v6_18, device ? page_pagetable_ops : null),
     munmap,
     mprotect,
-    fork,
+    fork: fork(
+      variant.forkCopy === "dup_mmap_page_table_lock"
+        ? copy_page_range_v2_6_5
+        : variant.forkCopy === "VM_HUGETLB"
+          ? copy_page_range_v2_6_26
+          : copy_page_range_v6_18,
+    ),
     exit: exitMmap,
     ftruncate,
     punch_hole: fallocatePunchHole,
