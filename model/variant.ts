@@ -196,6 +196,20 @@ export interface Variant {
    * pool: an empty free list fails the allocation whatever the scenario's overcommit says.
    */
   readonly surplusPages: boolean;
+  /**
+   * The hugetlbfs syscalls of 2.6.5 (seed 000), before demand faulting (2.6.15-16) and
+   * "Enable mprotect on huge pages" (8f860591ffb2, 2.6.17): sys_mprotect refuses a hugetlb VMA
+   * (-EACCES), hugetlb_vmtruncate refuses to grow a file ("Expanding truncates are not allowed":
+   * -EINVAL), and hugetlbfs_file_mmap extends i_size to the end of every mapping it prefaulted,
+   * read-only ones included. false: today's (mprotect, growing ftruncate, i_size extended by
+   * writable mappings only).
+   */
+  readonly prefaultSyscalls: boolean;
+  /**
+   * hugetlbfs_fallocate (v4.3, 2015): before it, fallocate of a hugetlbfs file is -EOPNOTSUPP
+   * and no hole can be punched (seeds 000, 002, 003).
+   */
+  readonly hugetlbfsFallocate: boolean;
 }
 
 const modern: Variant = {
@@ -226,6 +240,8 @@ const modern: Variant = {
   hugetlbDontneed: "hugetlb_zap_begin",
   forkCopy: "vma_needs_copy",
   surplusPages: true,
+  prefaultSyscalls: false,
+  hugetlbfsFallocate: true,
 };
 
 /**
@@ -252,6 +268,8 @@ export const VARIANTS: readonly Variant[] = [
     faultMutex: "none",
     forkCopy: "dup_mmap_page_table_lock",
     surplusPages: false,
+    prefaultSyscalls: true,
+    hugetlbfsFallocate: false,
   },
   {
     ...modern,
@@ -274,6 +292,7 @@ export const VARIANTS: readonly Variant[] = [
     hugepageCharDevice: true,
     faultMutex: "global",
     surplusPages: false,
+    hugetlbfsFallocate: false,
   },
   {
     ...modern,
@@ -283,6 +302,7 @@ export const VARIANTS: readonly Variant[] = [
     ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
     reserveAdjustsRace: false,
+    hugetlbfsFallocate: false,
   },
   {
     ...modern,

@@ -93,16 +93,34 @@ describe("seed 000 as posted (2004 hugepage COW)", () => {
     expect(k.pte(0, 0)).toBe(0);
   });
 
-  it("answers a fault on an empty pte with SIGBUS: the only faults it handles are COWs", () => {
-    // Truncate empties the second pte; growing the file back leaves it empty and inside i_size.
+  it("answers a fault on an empty pte with SIGBUS, and cannot grow a file back (2.6.5's truncate)", () => {
+    // Truncate empties the second pte; 2.6.5 refuses to grow the file again ("Expanding
+    // truncates are not allowed"), so the pte stays empty.
     const ops = [
       { mmap: { addr: 0, len: 2, file: "f" } },
       { ftruncate: { file: "f", size: 1 } },
       { ftruncate: { file: "f", size: 2 } },
       { fault: { addr: 1 } },
     ];
-    expect(sequence("seed-000", 3, ops).results).toEqual([Result.OK, Result.OK, Result.OK, Result.SIGBUS]);
+    expect(sequence("seed-000", 3, ops).results).toEqual([Result.OK, Result.OK, Result.EINVAL, Result.SIGBUS]);
     expect(sequence("modern", 3, ops).results).toEqual([Result.OK, Result.OK, Result.OK, Result.OK]);
+  });
+
+  it("refuses mprotect of a hugetlb VMA (EACCES) and fallocate (EOPNOTSUPP), as 2.6.5 did", () => {
+    const ops = [
+      { mmap: { addr: 0, len: 2, file: "f" } },
+      { mprotect: { addr: 0, len: 1, write: false } },
+      { punch_hole: { file: "f", offset: 0, len: 1 } },
+    ];
+    expect(sequence("seed-000", 3, ops).results).toEqual([Result.OK, Result.EACCES, Result.EOPNOTSUPP]);
+    expect(sequence("seed-003", 3, ops).results).toEqual([Result.OK, Result.OK, Result.EOPNOTSUPP]);
+    expect(sequence("modern", 3, ops).results).toEqual([Result.OK, Result.OK, Result.OK]);
+  });
+
+  it("extends i_size to the end of a read-only mapping too", () => {
+    const ops = [{ ftruncate: { file: "f", size: 0 } }, { mmap: { addr: 0, len: 2, file: "f", write: false } }];
+    expect(sequence("seed-000", 3, ops).k.i_size(0)).toBe(2);
+    expect(sequence("modern", 3, ops).k.i_size(0)).toBe(0);
   });
 
   it("today's kernel instead reserves at mmap and allocates at the fault", () => {
