@@ -210,6 +210,13 @@ export interface Variant {
    * and no hole can be punched (seeds 000, 002, 003).
    */
   readonly hugetlbfsFallocate: boolean;
+  /**
+   * The hugetlbfs fault (era: hugetlb/fault.ts or fault.v2.6.27.ts). "hugetlb_wp" (today): reuse
+   * an anonymous page mapped once; a failed allocation is SIGBUS. "hugetlb_cow" (seed 003's
+   * 2.6.27 tree): reuse a page whose page_count() is 1; a failed allocation ends the fault in
+   * VM_FAULT_OOM (no-page, or a non-owner's COW). Seed 000's own fault is hugetlbPrefault's.
+   */
+  readonly hugetlbCow: "hugetlb_wp" | "hugetlb_cow";
 }
 
 const modern: Variant = {
@@ -242,6 +249,7 @@ const modern: Variant = {
   surplusPages: true,
   prefaultSyscalls: false,
   hugetlbfsFallocate: true,
+  hugetlbCow: "hugetlb_wp",
 };
 
 /**
@@ -303,6 +311,7 @@ export const VARIANTS: readonly Variant[] = [
     faultMutex: "global",
     reserveAdjustsRace: false,
     hugetlbfsFallocate: false,
+    hugetlbCow: "hugetlb_cow",
   },
   {
     ...modern,

@@ -4,6 +4,9 @@ import { huge_pte_write, pte_page } from "../../model/mm/pte.js";
 import { operations } from "../../model/ops/index.js";
 import { BLOCKED, Result } from "../../model/types.js";
 import { findVariant } from "../../model/variant.js";
+import { INVARIANTS } from "../../invariants/index.js";
+import { search } from "../helpers/search.js";
+import { loadScenario } from "../../scenarios/load.js";
 import { resolveScenario } from "../../scenarios/load.js";
 import { ScenarioSchema } from "../../scenarios/schema.js";
 
@@ -181,5 +184,23 @@ describe("fork's copy of hugetlb ptes in each era", () => {
     // mmap_write_lock + dup_mmap link, then pte 0, then pte 1 (fork_done with it).
     expect(seen).toContainEqual([1, 0]);
     expect(seen.at(-1)).toEqual([1, 1]);
+  });
+});
+
+describe("seed 003's hugetlb_cow (2.6.27)", () => {
+  it("ends a fault whose allocation fails in VM_FAULT_OOM, where today's gives SIGBUS", () => {
+    const ops = [{ mmap: { addr: 0, len: 1, file: "f", noreserve: true } }, { fault: { addr: 0 } }];
+    expect(sequence("seed-003", 0, ops).results).toEqual([Result.OK, Result.ENOMEM]);
+    expect(sequence("modern", 0, ops).results).toEqual([Result.OK, Result.SIGBUS]);
+  });
+
+  it("reserved-fault-succeeds sees a VM_FAULT_OOM on a reserved index, and holds under the instantiation mutex", async () => {
+    const { config } = loadScenario("instantiation-race");
+    const seed003 = findVariant("seed-003")!;
+    expect((await search(new Machine(config, seed003), INVARIANTS)).verdict).toBe("pass");
+    // Without the instantiation mutex the loser's allocation fails on a reserved index.
+    const r = await search(new Machine(config, { ...seed003, name: "seed-003-no-mutex", faultMutex: "none" }), INVARIANTS);
+    expect(r.violation?.invariant).toBe("reserved-fault-succeeds");
+    expect(r.violation?.message).toContain("VM_FAULT_OOM");
   });
 });
