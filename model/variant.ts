@@ -271,7 +271,8 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "seed-000",
-    summary: "seed 000 as posted (2004 hugepage COW): prefault at mmap, no reservations, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
+    summary:
+      "seed 000 as posted (2004 hugepage COW, on 2.6.5): prefault at mmap, no reservations, fork copies every pte, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
     hugetlbPrefault: true,
     faultMutex: "none",
     forkCopy: "dup_mmap_page_table_lock",
@@ -306,7 +307,8 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "seed-003",
-    summary: "seed 003 as posted: refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation",
+    summary:
+      "seed 003 as posted (2.6.27 tree): refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation, hugetlb_cow reuses by page_count and fails with VM_FAULT_OOM",
     ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
     reserveAdjustsRace: false,

@@ -60,6 +60,14 @@ describe("seed 000 as posted (2004 hugepage COW)", () => {
     expect(k.free_huge_pages).toBe(1);
   });
 
+  it("fork-cow-write reaches hugepage_cow's copy (step coverage)", async () => {
+    const { config } = loadScenario("fork-cow-write");
+    const r = await search(new Machine(config, findVariant("seed-000")!), INVARIANTS);
+    expect(r.verdict).toBe("pass");
+    expect(r.coverage).toContain("copy_hugetlb_page_range");
+    expect(r.coverage).toContain("hugetlb_wp:pte_same"); // the copy is installed after the re-check
+  });
+
   it("prefault looks a private mapping's indices up in the page cache, and maps them writable after a miss", () => {
     // The seed's `writable` is set to VM_WRITE by a private miss and kept for the rest of the loop.
     const shared = { proc: "parent", ops: [{ mmap: { addr: 0, len: 1, pgoff: 1, file: "f", shared: true } }] };
