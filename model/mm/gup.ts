@@ -143,12 +143,12 @@ export function gupSteps(gup: GetUserPages, pc: Pc, caller: GupCaller): Record<s
       writes: ["ptl", "page"],
       run(k, t) {
         const p = k.op(t).proc;
-        if (!k.trylock(k.ptl(p), t)) return BLOCKED;
+        if (!k.spin_lock(k.ptl(p), t)) return BLOCKED;
         const vma = k.local(t, L_VMA);
         const flags = k.local(t, L_FLAGS);
         const pte = k.small_pte(p, k.op(t).addr, k.local(t, L_IDX));
         const page = gup.era.follow_page(k, pte, vma, flags);
-        k.unlock(k.ptl(p));
+        k.spin_unlock(k.ptl(p), t);
         if (page === EFAULT) return caller.error(k, t);
         if (page === NEED_UNSHARE) return handle_mm_fault(k, t, f, pc, FAULT_FLAG_UNSHARE, faultin_page_return);
         if (page === NEED_FAULT) return handle_mm_fault(k, t, f, pc, flags & FOLL_WRITE ? FAULT_FLAG_WRITE : 0, faultin_page_return);

@@ -54,7 +54,7 @@ function dup_small_vma(k: Kernel, child: number, src: number): void {
 function fork_done(k: Kernel, t: number): number {
   const op = k.op(t);
   k.set_mm_state(op.child, MM_ALIVE);
-  k.up_write(k.mmap_lock(op.proc));
+  k.up_write(k.mmap_lock(op.proc), t);
   k.set_result(t, Result.OK);
   return DONE;
 }
@@ -82,7 +82,7 @@ export const fork = procedure<"mmap_write_lock" | "dup_mmap">("fork", ["mmap_wri
       const dst = vma_link(k, op.child, vm_area_dup(k, src));
       hugetlb_dup_vma_private(k, dst);
       vm_ops_open(k, dst);
-      k.up_write(rwsem);
+      k.up_write(rwsem, t);
       // copy_page_range skips a VMA with no anon_vma (vma_needs_copy): shared mappings and
       // private ones with only page-cache pages are refaulted by the child instead.
       if (k.vm_flags(src) & VM_ANON_VMA) copy_hugetlb_page_range(k, op.child, op.proc, src);

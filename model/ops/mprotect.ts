@@ -35,7 +35,7 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
     mmap_write_lock: mmapWriteLockStep((k, t) => {
       const op = k.op(t);
       if (!find_vma(k, op.proc, op.addr)) {
-        k.up_write(k.mmap_lock(op.proc));
+        k.up_write(k.mmap_lock(op.proc), t);
         k.set_result(t, Result.ENOMEM);
         return DONE;
       }
@@ -61,8 +61,8 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
           set_vm_flags(k, v, op.writable ? flags | VM_WRITE : flags & ~VM_WRITE);
           if (!op.writable) hugetlb_change_protection(k, v);
         }
-        for (const rwsem of rwsems) k.up_write(rwsem);
-        k.up_write(k.mmap_lock(op.proc));
+        for (const rwsem of rwsems) k.up_write(rwsem, t);
+        k.up_write(k.mmap_lock(op.proc), t);
         k.set_result(t, end < op.addr + op.len ? Result.ENOMEM : Result.OK);
         return DONE;
       },
