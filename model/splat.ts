@@ -23,6 +23,7 @@ export const Splat = {
   REMOVE_INODE_RESTORE_RESERVE: 5,
   ZAP_BAD_MAPCOUNT: 6,
   SLEEP_IN_ATOMIC: 7,
+  TRY_GRAB_FOLIO: 8,
 } as const;
 
 export const SPLAT_SITES: readonly SplatSite[] = [
@@ -67,6 +68,12 @@ export const SPLAT_SITES: readonly SplatSite[] = [
     fn: "__might_sleep",
     cond: "might_sleep() with preempt_count() != 0 (a spinlock held)",
     message: "BUG: sleeping function called from invalid context",
+  },
+  {
+    // mm/gup.c, try_grab_folio: get_user_pages found a pte of a page with no reference left.
+    fn: "try_grab_folio",
+    cond: "WARN_ON_ONCE(folio_ref_count(folio) <= 0)",
+    message: "WARNING: mm/gup.c:try_grab_folio (get_user_pages grabbed a page with no reference)",
   },
 ];
 

@@ -97,6 +97,41 @@ describe("kernel-splat", () => {
   });
 });
 
+describe("kernel-splat in get_user_pages", () => {
+  const GUP = config({
+    name: "gup",
+    summary: "get_user_pages of a written 4 KiB page",
+    pool: { pages: 0 },
+    processes: ["p"],
+    setup: [{ proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1 } }, { access4k: { addr: 0, page: 0, write: true } }] }],
+    threads: [{ name: "ptrace", proc: "p", ops: [{ gup4k: { addr: 0, page: 0 } }] }],
+  });
+
+  /** Runs the one thread to its end from s; the splat word then. */
+  function run(m: Machine, s: Int32Array): string | null {
+    let cur = s;
+    while (!m.done(cur, 0)) {
+      const next = new Int32Array(m.stateWords);
+      if (!m.step(cur, 0, next)) throw new Error("blocked");
+      cur = next;
+    }
+    return stateCheck("kernel-splat", m.k.view(cur));
+  }
+
+  it("holds: the page has its pte's reference", () => {
+    const { m, s } = initial(GUP);
+    expect(run(m, s)).toBeNull();
+  });
+
+  it("fails: try_grab_folio finds a page whose references are all gone (WARN_ON_ONCE)", () => {
+    const { m, s, k } = initial(GUP);
+    const g = k.L.zeroPage + 1;
+    expect(k.page_ref(g)).toBe(1);
+    k.folio_ref_dec(g);
+    expect(run(m, s)).toMatch(/^WARNING: mm\/gup.c:try_grab_folio .*: try_grab_folio: WARN_ON_ONCE\(folio_ref_count\(folio\) <= 0\)$/);
+  });
+});
+
 describe("uninitialised", () => {
   it("fails under seed 002 as posted: page_fault returns its uninitialised ret to a second fault of the pte", async () => {
     const sc = loadScenario("chardev-refault");
