@@ -20,7 +20,7 @@ function holeEnd(k: Kernel, op: OpCall): number {
 }
 
 function punch_done(k: Kernel, t: number): number {
-  k.unlock(k.i_rwsem(k.op(t).file));
+  k.unlock(k.i_rwsem(k.op(t).file), t);
   k.set_result(t, Result.OK);
   return DONE;
 }
@@ -46,7 +46,7 @@ export const fallocatePunchHole = procedure<PunchStep>(
         const rwsem = k.i_mmap_rwsem(op.file);
         if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
         hugetlb_vmdelete_list(k, op.file, op.pgoff, op.pgoff + op.len);
-        k.up_write(rwsem);
+        k.up_write(rwsem, t);
         if (op.pgoff >= holeEnd(k, op)) return punch_done(k, t);
         k.set_local(t, L_IDX, op.pgoff);
         return pc.remove_inode_hugepages;
@@ -62,7 +62,7 @@ export const fallocatePunchHole = procedure<PunchStep>(
         // Before the 2015 fixes the removal took no fault mutex.
         if (!k.variant.punchSkipsRemap && !k.hugetlb_fault_mutex_lock(op.file, idx, t)) return BLOCKED;
         remove_inode_single_folio(k, op.file, idx, false);
-        if (!k.variant.punchSkipsRemap) k.hugetlb_fault_mutex_unlock(op.file, idx);
+        if (!k.variant.punchSkipsRemap) k.hugetlb_fault_mutex_unlock(op.file, idx, t);
         if (idx + 1 < holeEnd(k, op)) {
           k.set_local(t, L_IDX, idx + 1);
           return pc.remove_inode_hugepages;

@@ -95,7 +95,7 @@ function dup_small_vma(k: Kernel, child: number, src: number): void {
 function fork_done(k: Kernel, t: number): number {
   const op = k.op(t);
   k.set_mm_state(op.child, MM_ALIVE);
-  k.up_write(k.mmap_lock(op.proc));
+  k.up_write(k.mmap_lock(op.proc), t);
   k.set_result(t, Result.OK);
   return DONE;
 }
@@ -135,7 +135,7 @@ export const fork = (era: CopyPageRangeEra) =>
           const dst = vma_link(k, op.child, vm_area_dup(k, src));
           hugetlb_dup_vma_private(k, dst);
           vm_ops_open(k, dst);
-          k.up_write(rwsem);
+          k.up_write(rwsem, t);
           if (!era.needs_copy(k, src) || next_present(k, op.proc, src, k.vm_start(src)) >= k.vm_end(src)) {
             return next_vma(k, t, pc.dup_mmap);
           }
@@ -153,16 +153,16 @@ export const fork = (era: CopyPageRangeEra) =>
           // huge_pte_lock(dst), then spin_lock_nested(src) (v6.18; the same two locks, as each
           // mm's page_table_lock, in 2.6.21 and 2.6.26); in 2.6.5 dup_mmap's lock of the child
           // only, the source's ptes read without one.
-          if (!k.trylock(k.ptl(op.child), t)) return BLOCKED;
-          if (era.per_pte && !k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (!k.spin_lock(k.ptl(op.child), t)) return BLOCKED;
+          if (era.per_pte && !k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
           const end = k.vm_end(src);
           let addr = next_present(k, op.proc, src, k.local(t, L_FLAGS));
           do {
             if (addr < end) copy_hugetlb_pte(k, op.child, op.proc, src, addr);
             addr = next_present(k, op.proc, src, addr + 1);
           } while (!era.per_pte && addr < end);
-          if (era.per_pte) k.unlock(k.ptl(op.proc));
-          k.unlock(k.ptl(op.child));
+          if (era.per_pte) k.spin_unlock(k.ptl(op.proc), t);
+          k.spin_unlock(k.ptl(op.child), t);
           if (addr >= end) return next_vma(k, t, pc.dup_mmap);
           k.set_local(t, L_FLAGS, addr);
           return pc.copy_hugetlb_page_range;

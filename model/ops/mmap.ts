@@ -46,8 +46,8 @@ function mmap_finish(k: Kernel, t: number, era: HugeMmapEra): number {
 
 function mmap_end(k: Kernel, t: number, result: number): number {
   const op = k.op(t);
-  k.unlock(k.i_rwsem(op.file));
-  k.up_write(k.mmap_lock(op.proc));
+  k.unlock(k.i_rwsem(op.file), t);
+  k.up_write(k.mmap_lock(op.proc), t);
   k.set_result(t, result);
   return DONE;
 }
@@ -94,6 +94,6 @@ function link_step(k: Kernel, t: number, era: HugeMmapEra): number {
   const rwsem = k.i_mmap_rwsem(k.op(t).file);
   if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
   const r = mmap_finish(k, t, era);
-  k.up_write(rwsem);
+  k.up_write(rwsem, t);
   return r;
 }
