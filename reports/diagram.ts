@@ -33,6 +33,19 @@ function cut(s: string, width: number): string {
 }
 
 /**
+ * For each step, the objects of its footprint that another thread's step in the trace writes,
+ * or that it writes and another's reads: where the threads race.
+ */
+export function sharedObjects(steps: readonly StepDescription[], threads: readonly number[]): string[][] {
+  return steps.map((step, i) => {
+    const others = steps.filter((_, j) => threads[j] !== threads[i]);
+    const writtenByOthers = new Set(others.flatMap((o) => o.writes));
+    const readByOthers = new Set(others.flatMap((o) => o.reads));
+    return [...new Set([...step.reads, ...step.writes])].filter((obj) => writtenByOthers.has(obj) || (step.writes.includes(obj) && readByOthers.has(obj)));
+  });
+}
+
+/**
  * `outcome` is what the trace ends in: the violation, or null for a trace that ran clean.
  * Lines end without trailing spaces, so the text can go into a commit message as it is.
  */
@@ -41,6 +54,7 @@ export function raceDiagram(model: AnyModel, run: Replayed, outcome: Violation |
   const { describe } = model;
   const counters = (s: Int32Array) => new Map(describe.counters.of(model.system.view(s)));
   const steps: StepDescription[] = run.transitions.map((tr) => describe.step(tr));
+  const shared = sharedObjects(steps, run.transitions.map((tr) => tr.thread));
   const lastOp = new Map<number, unknown>();
   const rows: Row[] = run.transitions.map((tr, i) => {
     const before = counters(run.states[i]!);
@@ -51,12 +65,7 @@ export function raceDiagram(model: AnyModel, run: Replayed, outcome: Violation |
     const first = lastOp.get(tr.thread) !== tr.op;
     lastOp.set(tr.thread, tr.op);
     const step = steps[i]!;
-    const others = steps.filter((_, j) => run.transitions[j]!.thread !== tr.thread);
-    const writtenByOthers = new Set(others.flatMap((o) => o.writes));
-    const readByOthers = new Set(others.flatMap((o) => o.reads));
-    const races = [...new Set([...step.reads, ...step.writes])]
-      .filter((obj) => writtenByOthers.has(obj) || (step.writes.includes(obj) && readByOthers.has(obj)))
-      .join(" ");
+    const races = shared[i]!.join(" ");
     return { depth: i + 1, thread: tr.thread, op: first ? step.op : undefined, label: step.label, pool, races };
   });
 
