@@ -19,7 +19,7 @@ import type { Report } from "../reports/schema.js";
 import { stepSummary } from "../reports/step-summary.js";
 import { statusOf, type Expected, type Row, type Summary } from "../reports/summary.js";
 import { swimlanes, type Swimlanes } from "../reports/swimlane.js";
-import { writeReport } from "../reports/write.js";
+import { writeItf, writeReport } from "../reports/write.js";
 import { loadScenario, shippedScenarios } from "../scenarios/load.js";
 import type { CheckResult, CheckTask } from "../workers/check.js";
 import { UsageError } from "./args.js";
@@ -191,7 +191,10 @@ export function reportSwimlanes(report: Report, status: string): Swimlanes | und
  */
 export function writeOutputs(dir: string, summary: Summary, reports: ReadonlyMap<string, Report>): void {
   ensureDir(join(dir, "reports"), "--out");
-  for (const [rel, report] of reports) writeReport(join(dir, rel), report, "--out");
+  for (const [rel, report] of reports) {
+    writeReport(join(dir, rel), report, "--out");
+    writeItf(join(dir, rel), report, "--out");
+  }
   const cxs = summary.rows.flatMap((r) => {
     const rep = r.report !== undefined ? reports.get(r.report) : undefined;
     const s = rep && reportSwimlanes(rep, r.status);

@@ -108,11 +108,15 @@ today's kernel mmcheck found.`,
     run: listCommand,
   },
   replay: {
-    usage: "mmcheck replay REPORT",
+    usage: "mmcheck replay REPORT [--force]",
     summary: "re-execute a report's counterexample and check the violation again",
-    help: `Re-executes a report's counterexample and checks the violation again.
+    help: `Re-executes a report's counterexample and checks the violation again. A scenario file is found
+relative to the report's folder; the report records the SHA-256 of the scenario's content, and a
+scenario that no longer has it is refused (exit 2) unless --force is given.
 
-exit codes: 0 the trace runs clean; 1 the recorded violation reproduces; 2 bad input`,
+exit codes: 1 the recorded violation reproduces exactly; 6 the trace runs but does not end as
+recorded (it runs clean, or ends in another invariant or at another depth); 2 bad input (an
+edited scenario included)`,
     run: replayCommand,
   },
   conform: {
@@ -146,7 +150,8 @@ function usage(): string {
     "",
     ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
     "",
-    "exit codes: 0 pass; 1 a violation or an expectation not held; 2 bad input or usage; 3 incomplete; 4 internal error",
+    "exit codes: 0 pass; 1 a violation or an expectation not held; 2 bad input or usage; 3 incomplete; 4 internal error;",
+    "5 conform could not put the hugetlb pool back; 6 replay: the trace does not end as recorded",
   ].join("\n");
 }
 

@@ -1,6 +1,10 @@
-/** Reads a report for `mmcheck replay`; every problem is a ReportError of one line. */
+/**
+ * Reads a report for `mmcheck replay`; every problem is a ReportError of one line. A scenario
+ * file's path comes back resolved against the report's folder.
+ */
 import { readFileSync } from "node:fs";
-import { issueLine, ReportSchema, type Report } from "./schema.js";
+import { dirname, resolve } from "node:path";
+import { issueLine, ReportSchema, scenarioIsPath, type Report } from "./schema.js";
 
 export class ReportError extends Error {
   override name = "ReportError";
@@ -17,5 +21,7 @@ export function readReport(path: string): Report {
   }
   const parsed = ReportSchema.safeParse(raw);
   if (!parsed.success) throw new ReportError(`${path}: ${issueLine(parsed.error)}`);
-  return parsed.data;
+  // A scenario file is recorded relative to the report's folder (reports/write.ts).
+  const r = parsed.data;
+  return scenarioIsPath(r.scenario) ? { ...r, scenario: resolve(dirname(path), r.scenario) } : r;
 }

@@ -8,7 +8,6 @@
 import type { AnyModel } from "../core/model.js";
 import type { Replayed } from "../explorer/trace.js";
 import { sharedObjects } from "./diagram.js";
-import { toItf } from "./itf.js";
 
 export interface SwimlaneStep {
   readonly lane: number;
@@ -32,16 +31,11 @@ export interface Swimlanes {
 
 /** Every leaf of a described state by its path (`mms[0].ptes[1].write`), its value as JSON. */
 function flatten(v: unknown, path: string, out: Map<string, string>): void {
-  const itf = toItf(v, path) as unknown;
-  const walk = (x: unknown, p: string) => {
-    if (Array.isArray(x)) x.forEach((y, i) => walk(y, `${p}[${i}]`));
-    else if (typeof x === "object" && x !== null && !Object.keys(x).some((k) => k.startsWith("#")))
-      for (const [k, y] of Object.entries(x)) walk(y, p ? `${p}.${k}` : k);
-    else if (typeof x === "object" && x !== null && "#map" in x)
-      for (const [k, y] of (x as { "#map": [unknown, unknown][] })["#map"]) walk(y, `${p}[${JSON.stringify(k)}]`);
-    else out.set(p, JSON.stringify(x));
-  };
-  walk(itf, path);
+  if (v instanceof Map) for (const [k, x] of v) flatten(x, `${path}[${JSON.stringify(k)}]`, out);
+  else if (Array.isArray(v)) v.forEach((x, i) => flatten(x, `${path}[${i}]`, out));
+  else if (v instanceof Set) out.set(path, JSON.stringify([...v]));
+  else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) flatten(x, path ? `${path}.${k}` : k, out);
+  else out.set(path, JSON.stringify(v));
 }
 
 export function swimlanes(model: AnyModel, run: Replayed, head: { scenario: string; variant: string; status: string; outcome: string }): Swimlanes {

@@ -73,7 +73,7 @@ describe("mmcheck explore", () => {
   it("writes mmcheck-report.json in the working directory on a violation", () => {
     const r = mmcheck(["explore", "--scenario", "split-unmap", "--variant", BUG]);
     expect(r.status, r.stderr).toBe(1);
-    expect(readdirSync(r.cwd)).toEqual(["mmcheck-report.json"]);
+    expect(readdirSync(r.cwd).sort()).toEqual(["mmcheck-report.itf.json", "mmcheck-report.json"]);
   });
 });
 
@@ -90,9 +90,14 @@ describe("mmcheck explore --kernel: the kernel's configuration, apart from the v
     // replay rebuilds the kernel the report names: on the other kernel the same trace cannot even run.
     expect(mmcheck(["replay", "r.json"], mapped.cwd).status).toBe(1);
     writeFileSync(join(mapped.cwd, "r.json"), JSON.stringify({ ...violated, options: { ...violated.options, kernel: { zeroPage: "forbidden" } } }));
+    // The resolved scenario is another (its hash covers the kernel's configuration) ...
     const other = mmcheck(["replay", "r.json"], mapped.cwd);
     expect(other.status).toBe(2);
-    expect(other.stderr).toMatch(/violation\.trace: does not fit scenario munlock-zero-page under seed-001/);
+    expect(other.stderr).toMatch(/scenario: munlock-zero-page is not the scenario the report was made from/);
+    // ... and replayed anyway, the trace cannot even run.
+    const forced = mmcheck(["replay", "r.json", "--force"], mapped.cwd);
+    expect(forced.status).toBe(2);
+    expect(forced.stderr).toMatch(/violation\.trace: does not fit scenario munlock-zero-page under seed-001/);
   });
 
   it("a scenario file's kernel: is used, and --kernel overrides it", () => {
@@ -131,7 +136,7 @@ describe("a violation's report", () => {
     expect(run.stdout).toMatch(/CPU0 \(faulter\)\s+CPU1 \(unmapper\)\s+CPU2 \(child\)/);
     expect(run.stdout).toContain(`${invariant} violated: `);
     expect(run.stdout).toContain("report: bug.json");
-    expect(readdirSync(run.cwd)).toEqual(["bug.json"]);
+    expect(readdirSync(run.cwd).sort()).toEqual(["bug.itf.json", "bug.json"]);
   });
 
   it("validates against the zod schema and the published JSON Schema", () => {
@@ -165,14 +170,14 @@ describe("a violation's report", () => {
     expect(r.stdout).toContain(`reproduced: ${(expected as { invariant: string }).invariant}`);
   });
 
-  it("cut short, does not reproduce", () => {
+  it("cut short, does not reproduce as recorded: exit 6, its own code", () => {
     const cut = structuredClone(raw);
     cut.violation.trace.states = cut.violation.trace.states.slice(0, -1);
     const tampered = join(run.cwd, "cut.json");
     writeFileSync(tampered, JSON.stringify(cut));
     const r = mmcheck(["replay", tampered]);
-    expect(r.status, r.stdout).toBe(0);
-    expect(r.stdout).toContain("does not reproduce");
+    expect(r.status, r.stdout).toBe(6);
+    expect(r.stdout).toContain("does not reproduce as recorded: the trace runs clean");
   });
 
   it("with a step no thread can take, is refused (exit 2, one line)", () => {
@@ -242,7 +247,7 @@ describe("bad input: exit 2, one line on stderr, no stack, no report", () => {
     const r = mmcheck(["explore", "--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("mmcheck explore --scenario NAME|PATH");
-    expect(r.stdout).toContain("mmcheck replay REPORT");
+    expect(mmcheck(["--help"]).stdout).toMatch(/^ {2}replay +re-execute a report's counterexample/m);
   });
 });
 

@@ -394,7 +394,7 @@ function expectContract(o: Outcome, dir: string, file: string, report: string, w
     expect(files, about).toEqual([file.split("/").pop()]);
   } else {
     expect(o.stderr, about).toBe("");
-    expect(files, about).toEqual([file.split("/").pop(), "r.json"].sort());
+    expect(files, about).toEqual([file.split("/").pop(), "r.json", ...(o.code === 1 ? ["r.itf.json"] : [])].sort());
     const parsed = ReportSchema.safeParse(JSON.parse(readFileSync(report, "utf8")));
     expect(parsed.success, `${about}\n${parsed.error?.message}`).toBe(true);
     expect(parsed.data!.verdict, about).toBe(VERDICT[o.code]);

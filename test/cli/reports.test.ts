@@ -32,9 +32,9 @@ function violationReport(): Report {
 }
 
 describe("toItf", () => {
-  it("writes Maps as #map, Sets as #set, and big integers as #bigint", () => {
+  it("writes Maps as #map, Sets as #set, and every integer as #bigint", () => {
     expect(toItf({ ptes: new Map([[2, { page: 1, write: true }]]), held: new Set(["a"]), n: 2 ** 60 })).toEqual({
-      ptes: { "#map": [[2, { page: 1, write: true }]] },
+      ptes: { "#map": [[{ "#bigint": "2" }, { page: { "#bigint": "1" }, write: true }]] },
       held: { "#set": ["a"] },
       n: { "#bigint": (2n ** 60n).toString() },
     });
