@@ -203,6 +203,8 @@ export async function mmcheck(argv: readonly string[]): Promise<number> {
       e instanceof OutputError
     ) {
       process.stderr.write(`mmcheck: ${e.message.replace(/\s*\n\s*/g, " ")}\n`);
+      // A file that does not parse: the place in it, below the one-line message.
+      if (e instanceof ScenarioError && e.frame) process.stderr.write(`${e.frame}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`mmcheck: internal error (a bug in mmcheck, not in your input):\n${(e as Error).stack ?? String(e)}\n`);

@@ -82,3 +82,28 @@ describe("ITF", () => {
     expect(show).toMatch(/"kind":"str","value":"nr_huge_pages"\},\{"id":"\d+n","kind":"int","value":"5n"\}/);
   });
 });
+
+describe("scenario errors", () => {
+  it("list every validation problem, a misspelt key first (sise for size)", () => {
+    const text = shipped("truncate-fault").replace(/ftruncate: \{ file: hugefile, size: (\d) \}/, "ftruncate: { file: hugefile, sise: $1 }").replace("pool: { pages: ", "pool: { pagez: 1, pages: ");
+    expect(text).toMatch(/sise/);
+    writeFileSync(join(root, "typo.yaml"), text);
+    const r = mmcheck(["explore", "--scenario", "typo.yaml"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^mmcheck: scenario typo\.yaml: pool: Unrecognized key: "pagez"; threads\.\d\.ops\.0\.ftruncate: Unrecognized key: "sise"; threads\.\d\.ops\.0\.ftruncate\.size: Invalid input: expected number, received undefined\n$/);
+  });
+
+  it("YAML and JSON syntax errors say line and column, and show the place in the file", () => {
+    writeFileSync(join(root, "broken.yaml"), "name: x\nsummary: y\npool: [broken\nthreads: []\n");
+    const y = mmcheck(["explore", "--scenario", "broken.yaml"]);
+    expect(y.status).toBe(2);
+    expect(y.stderr).toBe(
+      "mmcheck: scenario broken.yaml: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 4, column 1\n" +
+        "  2 | summary: y\n  3 | pool: [broken\n> 4 | threads: []\n    | ^\n",
+    );
+    writeFileSync(join(root, "broken.json"), '{\n  "name": "x",\n  "summary": "y"\n  "pool": 1\n}\n');
+    const j = mmcheck(["explore", "--scenario", "broken.json"]);
+    expect(j.status).toBe(2);
+    expect(j.stderr).toMatch(/^mmcheck: scenario broken\.json: not valid JSON: .* at line 4, column 3\n {2}2 \| {3}"name": "x",\n {2}3 \| {3}"summary": "y"\n> 4 \| {3}"pool": 1\n {4}\| {3}\^\n$/);
+  });
+});
