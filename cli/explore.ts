@@ -7,7 +7,7 @@ import { defaultWorkers, maxWorkers, WORKERS_PER_CORE } from "../explorer/pool.j
 import { replay } from "../explorer/trace.js";
 import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
 import { buildMm } from "../models/mm.js";
-import { raceDiagram } from "../reports/diagram.js";
+import { raceDiagram, terminalWidth } from "../reports/diagram.js";
 import { makeReport } from "../reports/report.js";
 import { checkOutput } from "../base/output.js";
 import { itfPath, writeItf, writeReport } from "../reports/write.js";
@@ -135,7 +135,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   );
 
   const counterexample = result.violation ? replay(model.system, result.violation.threads) : undefined;
-  if (counterexample) console.log(`\n${raceDiagram(model, counterexample, result.violation!, { color })}\n`);
+  if (counterexample) console.log(`\n${raceDiagram(model, counterexample, result.violation!, { color, width: terminalWidth() })}\n`);
   const reportPath = opts.report ?? (result.verdict === "violation" || result.bound === "interrupted" ? DEFAULT_REPORT : undefined);
   if (reportPath !== undefined) {
     const options = {

@@ -8,7 +8,7 @@ import { ModelError } from "../core/procedure.js";
 import { replay, reproduce } from "../explorer/trace.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
 import { buildMm } from "../models/mm.js";
-import { raceDiagram } from "../reports/diagram.js";
+import { raceDiagram, terminalWidth } from "../reports/diagram.js";
 import { threadsFromItf, TraceError } from "../reports/itf.js";
 import { readReport, ReportError } from "../reports/read.js";
 import { ScenarioError } from "../scenarios/load.js";
@@ -53,7 +53,7 @@ export function replayCommand(args: readonly string[], color: boolean): number {
 
   const expected = report.violation;
   console.log(`replaying ${path}: scenario ${report.scenario}, variant ${variant.name}, ${threads.length} steps\n`);
-  console.log(`${raceDiagram(model, run, found, { color })}\n`);
+  console.log(`${raceDiagram(model, run, found, { color, width: terminalWidth() })}\n`);
   const reported = `the report has ${expected.invariant} at depth ${expected.depth}`;
   if (!found) {
     console.log(`does not reproduce as recorded: the trace runs clean (${reported})`);

@@ -41,12 +41,12 @@ export function makeReport(run: Run, model: AnyModel, counterexample?: Replayed)
     verdict: "violation",
     violation: {
       invariant: v.invariant,
-      message: v.message,
+      message: model.describe.names?.(v.message) ?? v.message,
       depth: v.depth,
       trace: itfTrace(model, counterexample, {
         scenario: run.scenario,
         variant: run.variant,
-        description: `mmcheck ${TOOL.version}: ${v.invariant} violated at depth ${v.depth}: ${v.message}`,
+        description: `mmcheck ${TOOL.version}: ${v.invariant} violated at depth ${v.depth}: ${model.describe.names?.(v.message) ?? v.message}`,
       }),
     },
   };

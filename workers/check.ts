@@ -10,6 +10,9 @@ import { makeReport } from "../reports/report.js";
 import type { Report } from "../reports/schema.js";
 import { buildModel } from "../models/index.js";
 
+/** The width of the diagrams in JUnit failures and step summaries, which CI pages show at about this. */
+const DIAGRAM_WIDTH = 120;
+
 export interface CheckTask {
   readonly scenario: string;
   readonly variant: string;
@@ -40,5 +43,5 @@ export default async function run(task: CheckTask): Promise<CheckResult> {
     ...(task.maxDepth !== undefined && { maxDepth: task.maxDepth }),
   };
   const report = makeReport({ scenario: task.scenario, variant: task.variant, options, result }, model, counterexample);
-  return { report, ...(counterexample && { diagram: raceDiagram(model, counterexample, result.violation!) }) };
+  return { report, ...(counterexample && { diagram: raceDiagram(model, counterexample, result.violation!, { width: DIAGRAM_WIDTH }) }) };
 }

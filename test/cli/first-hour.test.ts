@@ -107,3 +107,31 @@ describe("scenario errors", () => {
     expect(j.stderr).toMatch(/^mmcheck: scenario broken\.json: not valid JSON: .* at line 4, column 3\n {2}2 \| {3}"name": "x",\n {2}3 \| {3}"summary": "y"\n> 4 \| {3}"pool": 1\n {4}\| {3}\^\n$/);
   });
 });
+
+describe("the race diagram", () => {
+  const args = ["explore", "--scenario", "wp-pagecache-deadlock", "--variant", "bug-wp-pagecache-folio-deadlock", "--report", "deadlock.json", "--no-progress"];
+  const diagram = (out: string) => out.slice(out.indexOf("\n\n") + 2, out.indexOf("\n\nreport: ")).split("\n");
+
+  it("of a 3-thread deadlock fits an 80-column terminal (it took 207), in the scenario's names", () => {
+    const r = mmcheck(args, root, { COLUMNS: "80" });
+    expect(r.status, r.stderr).toBe(1);
+    const lines = diagram(r.stdout);
+    expect(lines.length).toBeGreaterThan(10);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(r.stdout).toMatch(/deadlock violated: no thread can step: owner waits at hugetlb_wp:mutex_lock;\s+other waits at find_lock_page;\s+child waits at/);
+    expect(r.stdout).not.toMatch(/thread \d/);
+    for (const t of ["owner", "other", "child"]) expect(lines.some((l) => new RegExp(`^\\d+\\s+${t}\\s+lock_mm_and_find_vma`).test(l))).toBe(true);
+    // The report says it with the same names.
+    expect(JSON.parse(readFileSync(join(root, "deadlock.json"), "utf8")).violation.message).toMatch(/^no thread can step: owner waits at/);
+  });
+
+  it("keeps a column per thread on a wide terminal", () => {
+    const lines = diagram(mmcheck(args, root, { COLUMNS: "250" }).stdout);
+    expect(lines[0]).toMatch(/^#\s+CPU0 \(owner\)\s+CPU1 \(other\)\s+CPU2 \(child\)\s+HugePages\s+shared with other CPUs$/);
+  });
+
+  it("says processes and files by the scenario's names", () => {
+    const r = mmcheck(["explore", "--scenario", "split-unmap", "--variant", "bug-split-double-credit", "--report", "s.json", "--no-progress"], root, { COLUMNS: "250" });
+    expect(r.stdout).toMatch(/reservations are outstanding \(parent vma \[0,2\): 1, parent vma \[3,4\): 1\)/);
+  });
+});
