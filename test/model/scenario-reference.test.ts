@@ -52,3 +52,13 @@ describe("the scenario format's reference", () => {
     }
   });
 });
+
+describe("README", () => {
+  it("names the scenario fields as the schema does (isize, not i_size) and points at the reference", () => {
+    const readme = file("README.md");
+    const section = readme.slice(readme.indexOf("## Scenario files"));
+    expect(section).toContain("docs/scenario-format.md");
+    expect(section).toMatch(/isize defaults to pages/);
+    expect(section).not.toMatch(/\bi_size\b/);
+  });
+});
