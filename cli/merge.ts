@@ -2,11 +2,10 @@
  * `mmcheck merge DIR … --out DIR`: joins the output folders of shards into one, by the format
  * their summary.json names (`format`): each format's merger is one entry of MERGERS.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkOutput, ensureDir } from "../base/output.js";
 import { TOOL } from "../base/tool.js";
-import { readReport, ReportError } from "../reports/read.js";
+import { readJson, readReport, ReportError } from "../reports/read.js";
 import type { Report } from "../reports/schema.js";
 import { PASSING, readSummary, rowKey, summarise, SUMMARY_FORMAT, type Row } from "../reports/summary.js";
 import { parseArgs, UsageError } from "./args.js";
@@ -41,13 +40,7 @@ const MERGERS: Readonly<Record<string, (dirs: readonly string[], out: string) =>
 /** The `format` of DIR/summary.json. */
 function formatOf(dir: string): string {
   const path = join(dir, "summary.json");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new ReportError(`${path}: ${err.code ? `cannot read (${err.code})` : `not valid JSON: ${err.message.split("\n")[0]}`}`);
-  }
+  const raw = readJson(path);
   const format = (raw as { format?: unknown } | null)?.format;
   if (typeof format !== "string") throw new ReportError(`${path}: format: missing (known: ${Object.keys(MERGERS).join(", ")})`);
   return format;

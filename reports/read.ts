@@ -10,16 +10,19 @@ export class ReportError extends Error {
   override name = "ReportError";
 }
 
-export function readReport(path: string): Report {
-  let raw: unknown;
+/** A JSON file's content; a file that cannot be read, or is not JSON, is a ReportError of one line. */
+export function readJson(path: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
+    return JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const reason = err.code ? `cannot read (${err.code})` : `not valid JSON: ${err.message.split("\n")[0]}`;
     throw new ReportError(`${path}: ${reason}`);
   }
-  const parsed = ReportSchema.safeParse(raw);
+}
+
+export function readReport(path: string): Report {
+  const parsed = ReportSchema.safeParse(readJson(path));
   if (!parsed.success) throw new ReportError(`${path}: ${issueLine(parsed.error)}`);
   // A scenario file is recorded relative to the report's folder (reports/write.ts).
   const r = parsed.data;

@@ -4,9 +4,8 @@
  * schema before it is written and when `merge` or `--timings` reads one;
  * reports/summary.schema.json is its JSON Schema.
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ReportError } from "./read.js";
+import { readJson, ReportError } from "./read.js";
 
 export const SUMMARY_FORMAT = "mmcheck-check/1";
 
@@ -101,14 +100,7 @@ export function summaryJsonSchemaText(): string {
 
 /** Reads DIR/summary.json or a summary file; every problem is a ReportError of one line. */
 export function readSummary(path: string): Summary {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new ReportError(`${path}: ${err.code ? `cannot read (${err.code})` : `not valid JSON: ${err.message.split("\n")[0]}`}`);
-  }
-  const parsed = SummarySchema.safeParse(raw);
+  const parsed = SummarySchema.safeParse(readJson(path));
   if (!parsed.success) throw new ReportError(`${path}: ${z.prettifyError(parsed.error).replace(/\n\s*/g, "; ")}`);
   return parsed.data;
 }

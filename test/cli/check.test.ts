@@ -14,7 +14,7 @@ import { parse as parseJunit, type TestSuites } from "junit2json";
 import { afterAll, describe, expect, it } from "vitest";
 import { shardRuns, type Run } from "../../cli/matrix.js";
 import { stepSummary } from "../../reports/step-summary.js";
-import { SummarySchema, summaryJsonSchemaText, type Summary } from "../../reports/summary.js";
+import { statusOf, SummarySchema, summaryJsonSchemaText, type Summary } from "../../reports/summary.js";
 import { scenarioDir } from "../../scenarios/load.js";
 
 const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
@@ -83,7 +83,7 @@ describe("mmcheck check", () => {
     const junit = (await parseJunit(readFileSync(join(dir, "junit.xml"), "utf8"))) as TestSuites;
     expect(junit.failures).toBe(2);
     const modern = junit.testsuite![0]!.testcase!.find((c) => c.name === "modern")!;
-    expect(modern.failure![0]!.inner).toMatch(/CPU0 \(faulter\)[\s\S]*reservation-conservation violated/);
+    expect(modern.failure![0]!.inner).toMatch(/CPU1 \(unmapper\)[\s\S]*reservation-conservation violated: .*\(parent vma/);
   });
 
   it("marks a run a bound stopped incomplete (exit 1), and one whose variant its expect: does not name no-expectation", () => {
@@ -153,6 +153,20 @@ describe("--shard", () => {
     const shards = [1, 2, 3, 4].map((index) => shardRuns(runs, { index, count: 4 }).map((r) => r.scenario));
     expect(shards.flat().sort()).toEqual(["a", "b", "c", "d", "e", "f"]);
     expect(shards.map((s) => s.length)).toEqual([2, 2, 1, 1]);
+  });
+});
+
+describe("a run's status", () => {
+  it("is its verdict against its expectation, each case its own", () => {
+    const violation = { verdict: "violation" as const, invariant: "deadlock" };
+    expect(statusOf("pass", "pass")).toBe("held");
+    expect(statusOf(violation, "violation", "deadlock")).toBe("held");
+    expect(statusOf("pass", "violation", "deadlock")).toBe("unexpected-violation");
+    expect(statusOf(violation, "violation", "lock-balance")).toBe("unexpected-violation");
+    expect(statusOf(violation, "pass")).toBe("violation-gone");
+    expect(statusOf("pass", "incomplete")).toBe("incomplete");
+    expect(statusOf(violation, "not-applicable")).toBe("not-applicable");
+    expect(statusOf("none", "violation", "deadlock")).toBe("no-expectation");
   });
 });
 
