@@ -14,9 +14,7 @@ import { conformCommand, hostCommand } from "./conform.js";
 import { EXIT, exploreCommand } from "./explore.js";
 import { listCommand } from "./list.js";
 import { replayCommand } from "./replay.js";
-import { checkCommand } from "./check.js";
-import { diffCommand } from "./diff.js";
-import { mergeCommand } from "./merge.js";
+
 
 const INTERNAL_ERROR = 4;
 
@@ -78,7 +76,8 @@ too when it is set), DIR/report.html, and under DIR/reports/ the report of every
 not meet its expectation and of every counterexample.
 
 exit codes: 0 every expectation held; 1 some did not (the summary says which); 2 bad input; 4 internal error`,
-    run: checkCommand,
+    // Loaded when asked for: explore's start (which a stop signal may interrupt) does not pay for them.
+    run: async (args) => (await import("./check.js")).checkCommand(args),
   },
   merge: {
     usage: "mmcheck merge DIR … --out DIR",
@@ -88,7 +87,7 @@ one summary, JUnit file, step summary and HTML report into --out, with the shard
 
 exit codes: as the merged command's (check: 0 every expectation held, 1 some did not); 2 bad input
 (an unknown format, a run in two folders)`,
-    run: mergeCommand,
+    run: async (args) => (await import("./merge.js")).mergeCommand(args),
   },
   diff: {
     usage: `mmcheck diff VARIANT_A VARIANT_B [--scenario NAME|GLOB|PATH …] [--max-states N]
@@ -98,7 +97,7 @@ exit codes: as the merged command's (check: 0 every expectation held, 1 some did
 verdict, or violated invariant, differs: for reviewing a patch modelled as a variant.
 
 exit codes: 0 no scenario differs; 1 some do; 2 bad input`,
-    run: diffCommand,
+    run: async (args) => (await import("./diff.js")).diffCommand(args),
   },
   list: {
     usage: "mmcheck list [--json] [--findings]",
