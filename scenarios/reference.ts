@@ -5,7 +5,7 @@
  * test/model/scenario-reference.test.ts holds the committed files to the schema.
  */
 import { z } from "zod";
-import { OpEntrySchema, OpSchemas, ScenarioSchema } from "./schema.js";
+import { ExpectedResultSchema, OpEntrySchema, OpSchemas, ScenarioSchema } from "./schema.js";
 
 type Json = { [k: string]: unknown };
 
@@ -17,7 +17,9 @@ function operationsSchema(): Json {
       .strictObject({ count: z.union([z.int().nonnegative(), z.string().regex(/^\$\{.*\}$/)]), as: z.string(), each: z.unknown() })
       .meta({ description: 'count copies of each (an operation or a list of them), with the copy\'s number as "${as}"' }),
   });
-  const ops = z.union([z.literal("exit"), ...Object.entries(OpSchemas).map(([op, s]) => z.strictObject({ [op]: s })), repeat]);
+  // Every operation may state the result its author expects of it (`expect: SIGBUS`).
+  const expect = ExpectedResultSchema.optional().meta({ description: "the result the operation must end with on every path (invariant expected-result)" });
+  const ops = z.union([z.literal("exit"), ...Object.entries(OpSchemas).map(([op, s]) => z.strictObject({ [op]: s.extend({ expect }) })), repeat]);
   const { $schema: _, ...json } = z.toJSONSchema(ops, { io: "input", target: "draft-2020-12" }) as Json;
   return json;
 }

@@ -100,7 +100,7 @@ export type OpName = keyof typeof OpSchemas;
  * The result a scenario's author expects of an operation (`expect: SIGBUS` among its arguments),
  * checked as the invariant expected-result on every path.
  */
-const expectedResult = z.enum(RESULT_NAMES, { error: `expect: one of ${RESULT_NAMES.join(", ")}` });
+export const ExpectedResultSchema = z.enum(RESULT_NAMES, { error: `expect: one of ${RESULT_NAMES.join(", ")}` });
 
 /**
  * An operation entry: checked by hand inside zod so that an error names the operation's own
@@ -131,7 +131,7 @@ export const OpEntrySchema = z.unknown().transform((entry, ctx): Record<string, 
     return z.NEVER;
   }
   if (expect === undefined) return { [op]: parsed.data as Record<string, unknown> };
-  const result = expectedResult.safeParse(expect);
+  const result = ExpectedResultSchema.safeParse(expect);
   if (!result.success) {
     ctx.addIssue({ code: "custom", message: `one of ${RESULT_NAMES.join(", ")}`, path: [op, "expect"] });
     return z.NEVER;
