@@ -7,7 +7,7 @@
  * to is replaced, the link itself left as it is. The temporary file is removed whatever fails.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
 /** A path that cannot be written: one line naming the flag, the path and why. Exit 2. */
@@ -112,5 +112,14 @@ export function writeAtomic(path: string, pieces: readonly (Uint8Array | string)
     if (e instanceof OutputError) throw e;
     if (errno(e)) throw new OutputError(`${flag}: ${path}: cannot be written (${errno(e)})`);
     throw e;
+  }
+}
+
+/** Makes the folder (and its parents) that `flag` names, for the files written into it. */
+export function ensureDir(path: string, flag: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (e) {
+    throw new OutputError(`${flag}: cannot create the folder ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }

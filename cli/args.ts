@@ -9,17 +9,18 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export type FlagKinds = Readonly<Record<string, "value" | "switch">>;
+/** `list`: a flag that may be given several times, its values in order. */
+export type FlagKinds = Readonly<Record<string, "value" | "switch" | "list">>;
 
 export interface Parsed {
-  /** By flag name without the dashes: the value, or true for a switch. */
-  readonly flags: Record<string, string | true>;
+  /** By flag name without the dashes: the value, true for a switch, the values of a list. */
+  readonly flags: Record<string, string | true | string[]>;
   readonly positionals: string[];
 }
 
 /** `--flag value`, `--flag=value` and `--switch`; anything not starting with `-` is positional. */
 export function parseArgs(command: string, args: readonly string[], kinds: FlagKinds): Parsed {
-  const flags: Record<string, string | true> = {};
+  const flags: Record<string, string | true | string[]> = {};
   const positionals: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -31,25 +32,24 @@ export function parseArgs(command: string, args: readonly string[], kinds: FlagK
     const flag = eq < 0 ? arg : arg.slice(0, eq);
     const name = flag.replace(/^--?/, "");
     const kind = flag.startsWith("--") ? kinds[name] : undefined;
-    if (!kind) throw new UsageError(`${flag}: unknown flag for mmcheck ${command} (see mmcheck --help)`);
-    if (name in flags) throw new UsageError(`${flag}: given more than once`);
+    if (!kind) throw new UsageError(`${flag}: unknown flag for mmcheck ${command} (see mmcheck help ${command})`);
+    if (name in flags && kind !== "list") throw new UsageError(`${flag}: given more than once`);
     if (kind === "switch") {
       if (eq >= 0) throw new UsageError(`${flag}: takes no value`);
       flags[name] = true;
-    } else if (eq >= 0) {
-      flags[name] = arg.slice(eq + 1);
-    } else {
-      const value = args[i + 1];
-      if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag}: missing value`);
-      flags[name] = value;
-      i++;
+      continue;
     }
+    let value = args[i + 1];
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag}: missing value`);
+    else i++;
+    flags[name] = kind === "list" ? [...((flags[name] as string[] | undefined) ?? []), value] : value;
   }
   return { flags, positionals };
 }
 
 /** Checks parsed flags against a schema whose keys are the flag names. */
-export function checkFlags<T>(schema: z.ZodType<T>, flags: Record<string, string | true>): T {
+export function checkFlags<T>(schema: z.ZodType<T>, flags: Record<string, string | true | string[]>): T {
   const r = schema.safeParse(flags);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;

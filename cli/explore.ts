@@ -7,10 +7,10 @@ import { defaultWorkers, maxWorkers, WORKERS_PER_CORE } from "../explorer/pool.j
 import { replay } from "../explorer/trace.js";
 import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
 import { buildMm } from "../models/mm.js";
-import { raceDiagram } from "../reports/diagram.js";
+import { raceDiagram, terminalWidth } from "../reports/diagram.js";
 import { makeReport } from "../reports/report.js";
 import { checkOutput } from "../base/output.js";
-import { writeReport } from "../reports/write.js";
+import { itfPath, writeItf, writeReport } from "../reports/write.js";
 import { ZERO_PAGE_MODES, type KernelConfig } from "../model/config.js";
 import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
 import { progressDisplay } from "./progress.js";
@@ -135,7 +135,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   );
 
   const counterexample = result.violation ? replay(model.system, result.violation.threads) : undefined;
-  if (counterexample) console.log(`\n${raceDiagram(model, counterexample, result.violation!, { color })}\n`);
+  if (counterexample) console.log(`\n${raceDiagram(model, counterexample, result.violation!, { color, width: terminalWidth() })}\n`);
   const reportPath = opts.report ?? (result.verdict === "violation" || result.bound === "interrupted" ? DEFAULT_REPORT : undefined);
   if (reportPath !== undefined) {
     const options = {
@@ -147,7 +147,8 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
     };
     const report = makeReport({ scenario: opts.scenario, variant: opts.variant.name, options, result }, model, counterexample);
     writeReport(reportPath, report, opts.report !== undefined ? "--report" : "report");
-    console.log(`report: ${reportPath}`);
+    writeItf(reportPath, report, opts.report !== undefined ? "--report" : "report");
+    console.log(`report: ${reportPath}${report.verdict === "violation" ? ` (its trace also in ${itfPath(reportPath)})` : ""}`);
   }
   return EXIT[result.verdict];
 }

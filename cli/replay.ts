@@ -1,16 +1,24 @@
-/** `mmcheck replay REPORT`: re-execute a report's counterexample and check it still violates. */
+/**
+ * `mmcheck replay REPORT`: re-execute a report's counterexample and check it still violates.
+ * Exit 1: the recorded violation reproduces exactly; 6 (NOT_REPRODUCED): the trace runs but does
+ * not end as recorded (clean, or another invariant or depth); 2: bad input, including a scenario
+ * whose content is no longer the one the report was made from (--force replays it anyway).
+ */
 import { ModelError } from "../core/procedure.js";
 import { replay, reproduce } from "../explorer/trace.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
 import { buildMm } from "../models/mm.js";
-import { raceDiagram } from "../reports/diagram.js";
+import { raceDiagram, terminalWidth } from "../reports/diagram.js";
 import { threadsFromItf, TraceError } from "../reports/itf.js";
 import { readReport, ReportError } from "../reports/read.js";
 import { ScenarioError } from "../scenarios/load.js";
 import { parseArgs, UsageError } from "./args.js";
 
+/** The trace ran, but did not end in the violation the report records. */
+export const NOT_REPRODUCED = 6;
+
 export function replayCommand(args: readonly string[], color: boolean): number {
-  const { positionals } = parseArgs("replay", args, {});
+  const { flags, positionals } = parseArgs("replay", args, { force: "switch" });
   if (positionals.length === 0) throw new UsageError("REPORT: missing (mmcheck replay REPORT)");
   if (positionals.length > 1) throw new UsageError(`${positionals[1]}: unexpected argument (one report at a time)`);
   const path = positionals[0]!;
@@ -27,6 +35,11 @@ export function replayCommand(args: readonly string[], color: boolean): number {
     if (e instanceof ScenarioError) throw new ReportError(`${path}: scenario: ${e.message.replace(/^--scenario: /, "")}`);
     throw e;
   }
+  const recorded = report.scenarioSha256;
+  if (recorded !== undefined && recorded !== model.identity.scenarioSha256 && !flags.force)
+    throw new ReportError(
+      `${path}: scenario: ${report.scenario} is not the scenario the report was made from (its content's SHA-256 was ${recorded.slice(0, 12)}…, is ${String(model.identity.scenarioSha256).slice(0, 12)}…): was it edited since? --force replays it anyway`,
+    );
   const machine = model.system;
   const threads = threadsFromItf(report.violation.trace, model.describe.threads);
   let run;
@@ -40,16 +53,16 @@ export function replayCommand(args: readonly string[], color: boolean): number {
 
   const expected = report.violation;
   console.log(`replaying ${path}: scenario ${report.scenario}, variant ${variant.name}, ${threads.length} steps\n`);
-  console.log(`${raceDiagram(model, run, found, { color })}\n`);
+  console.log(`${raceDiagram(model, run, found, { color, width: terminalWidth() })}\n`);
   const reported = `the report has ${expected.invariant} at depth ${expected.depth}`;
   if (!found) {
-    console.log(`does not reproduce: the trace runs clean (${reported})`);
-    return 0;
+    console.log(`does not reproduce as recorded: the trace runs clean (${reported})`);
+    return NOT_REPRODUCED;
   }
-  if (found.invariant === expected.invariant && found.depth === expected.depth) {
-    console.log(`reproduced: ${found.invariant} at depth ${found.depth}`);
-  } else {
-    console.log(`does not reproduce as reported: ${found.invariant} at depth ${found.depth} instead (${reported})`);
+  if (found.invariant !== expected.invariant || found.depth !== expected.depth) {
+    console.log(`does not reproduce as recorded: ${found.invariant} at depth ${found.depth} instead (${reported})`);
+    return NOT_REPRODUCED;
   }
+  console.log(`reproduced: ${found.invariant} at depth ${found.depth}`);
   return 1;
 }

@@ -37,6 +37,11 @@ export interface Describe<V extends StateView, T extends Transition = Transition
   readonly counters: { readonly title: string; of(k: V): readonly (readonly [string, number])[] };
   /** The state as named values (records, lists, Maps, Sets, integers, strings), for ITF traces. */
   state(k: V): Record<string, unknown>;
+  /**
+   * A violation's message with the model's own names of things (`mm2`, `file0`, `thread 0`)
+   * said as the scenario names them (`other`, `shfile`, `owner`); none: the message as it is.
+   */
+  names?(message: string): string;
 }
 
 export interface Model<V extends StateView, T extends Transition = Transition> {

@@ -29,12 +29,12 @@ export function maxWorkers(): number {
 }
 
 /**
- * The worker's compiled file. From the sources (the tests run them through vite) the worker
+ * A worker's compiled file (workers/<name>.ts; the search's is `expand`). From the sources (the tests run them through vite) the worker
  * still has to be the build's JavaScript: worker threads load plain files.
  */
-export function workerFile(): string {
+export function workerFile(name = "expand"): string {
   const here = import.meta.url;
-  const url = here.endsWith(".ts") ? new URL("../dist/workers/expand.js", here) : new URL("../workers/expand.js", here);
+  const url = here.endsWith(".ts") ? new URL(`../dist/workers/${name}.js`, here) : new URL(`../workers/${name}.js`, here);
   if (!existsSync(url)) throw new Error(`the worker ${fileURLToPath(url)} is missing: run the build (npm run build)`);
   return url.href;
 }

@@ -29,6 +29,18 @@ export type MmModel = Model<Kernel, Transition> & { readonly system: Machine; re
 const HUGEPAGES = { title: "HugePages", of: (k: Kernel) => [["Total", k.nr_huge_pages], ["Free", k.free_huge_pages], ["Rsvd", k.resv_huge_pages], ["Surp", k.surplus_huge_pages]] as const };
 
 /**
+ * The invariants' messages name processes, hugetlbfs files and threads by number (`mm2`,
+ * `file0`, `thread 0`: invariants/, core/deadlock.ts); reports say them as the scenario does.
+ */
+function scenarioNames(config: ModelConfig): (message: string) => string {
+  return (message) =>
+    message
+      .replace(/\bmm(\d+)\b/g, (m, i: string) => config.processes[Number(i)]?.name ?? m)
+      .replace(/\bfile(\d+)\b/g, (m, i: string) => config.files[Number(i)]?.name ?? m)
+      .replace(/\bthread (\d+)\b/g, (m, i: string) => config.threads[Number(i)]?.name ?? m);
+}
+
+/**
  * The model of a resolved scenario under a variant. With no reference it is built in process
  * only (tests, generated scenarios): searched on one thread.
  */
@@ -43,6 +55,7 @@ export function mmModel(config: ModelConfig, variant: Variant, params: Readonly<
       step: describeThreadStep,
       counters: HUGEPAGES,
       state: decode,
+      names: scenarioNames(config),
     },
     // The scenario by the hash of its resolved content, not by the spelling of its path: the
     // same file by another path, or a copy, is the same search; an edited one is not.

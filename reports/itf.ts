@@ -16,14 +16,16 @@ export class TraceError extends Error {
 }
 
 /**
- * A decoded value as ITF: Maps become `#map`, Sets `#set`, arrays lists, objects records.
- * There is no ITF form for null, undefined or fractions; decode must not produce them.
+ * A decoded value as ITF: integers `{"#bigint": "…"}` (as Quint writes them, and as strict
+ * readers such as the Rust `itf` crate require), Maps `#map`, Sets `#set`, arrays lists,
+ * objects records. There is no ITF form for null, undefined or fractions; decode must not
+ * produce them.
  */
 export function toItf(v: unknown, path = "state"): ItfValue {
   if (typeof v === "boolean" || typeof v === "string") return v;
   if (typeof v === "number") {
     if (!Number.isInteger(v)) throw new Error(`${path}: ${v} is not an integer, ITF has no form for it`);
-    return Number.isSafeInteger(v) ? v : { "#bigint": BigInt(v).toString() };
+    return { "#bigint": BigInt(v).toString() };
   }
   if (Array.isArray(v)) return v.map((x, i) => toItf(x, `${path}[${i}]`));
   if (v instanceof Map) return { "#map": [...v].map(([key, x]) => [toItf(key, `${path} key`), toItf(x, `${path}[${String(key)}]`)] as const) };

@@ -1,21 +1,30 @@
-/** Reads a report for `mmcheck replay`; every problem is a ReportError of one line. */
+/**
+ * Reads a report for `mmcheck replay`; every problem is a ReportError of one line. A scenario
+ * file's path comes back resolved against the report's folder.
+ */
 import { readFileSync } from "node:fs";
-import { issueLine, ReportSchema, type Report } from "./schema.js";
+import { dirname, resolve } from "node:path";
+import { issueLine, ReportSchema, scenarioIsPath, type Report } from "./schema.js";
 
 export class ReportError extends Error {
   override name = "ReportError";
 }
 
-export function readReport(path: string): Report {
-  let raw: unknown;
+/** A JSON file's content; a file that cannot be read, or is not JSON, is a ReportError of one line. */
+export function readJson(path: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
+    return JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const reason = err.code ? `cannot read (${err.code})` : `not valid JSON: ${err.message.split("\n")[0]}`;
     throw new ReportError(`${path}: ${reason}`);
   }
-  const parsed = ReportSchema.safeParse(raw);
+}
+
+export function readReport(path: string): Report {
+  const parsed = ReportSchema.safeParse(readJson(path));
   if (!parsed.success) throw new ReportError(`${path}: ${issueLine(parsed.error)}`);
-  return parsed.data;
+  // A scenario file is recorded relative to the report's folder (reports/write.ts).
+  const r = parsed.data;
+  return scenarioIsPath(r.scenario) ? { ...r, scenario: resolve(dirname(path), r.scenario) } : r;
 }

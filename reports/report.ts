@@ -7,7 +7,7 @@ import { REPORT_FORMAT, type ExploreOptionsRecord, type Report } from "./schema.
 import { TOOL } from "../base/tool.js";
 
 export interface Run {
-  /** The scenario as the user gave it (a shipped name or a path). */
+  /** The scenario as the user gave it (a shipped name, or a path from the current folder). */
   readonly scenario: string;
   readonly variant: string;
   readonly options: ExploreOptionsRecord;
@@ -21,6 +21,7 @@ export function makeReport(run: Run, model: AnyModel, counterexample?: Replayed)
     format: REPORT_FORMAT,
     tool: { ...TOOL },
     scenario: run.scenario,
+    ...(typeof model.identity.scenarioSha256 === "string" && { scenarioSha256: model.identity.scenarioSha256 }),
     variant: run.variant,
     options: run.options,
     stats: {
@@ -42,12 +43,12 @@ export function makeReport(run: Run, model: AnyModel, counterexample?: Replayed)
     verdict: "violation",
     violation: {
       invariant: v.invariant,
-      message: v.message,
+      message: model.describe.names?.(v.message) ?? v.message,
       depth: v.depth,
       trace: itfTrace(model, counterexample, {
         scenario: run.scenario,
         variant: run.variant,
-        description: `mmcheck ${TOOL.version}: ${v.invariant} violated at depth ${v.depth}: ${v.message}`,
+        description: `mmcheck ${TOOL.version}: ${v.invariant} violated at depth ${v.depth}: ${model.describe.names?.(v.message) ?? v.message}`,
       }),
     },
   };

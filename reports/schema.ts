@@ -91,7 +91,12 @@ const OptionsSchema = z.strictObject({
 const common = {
   format: z.literal(REPORT_FORMAT),
   tool: z.strictObject({ name: z.literal("mmcheck"), version: name }),
-  scenario: name.meta({ description: "the scenario as given: a shipped scenario's name or a path" }),
+  scenario: name.meta({ description: "a shipped scenario's name, or the scenario file's path relative to the report's folder" }),
+  scenarioSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional()
+    .meta({ description: "SHA-256 of the scenario's resolved content: replay refuses a scenario that no longer has it" }),
   variant: name,
   options: OptionsSchema,
   stats: z.strictObject({
@@ -130,6 +135,11 @@ export const ReportSchema = z
 export type ItfTrace = z.infer<typeof ItfTraceSchema>;
 export type ExploreOptionsRecord = z.infer<typeof OptionsSchema>;
 export type Report = z.infer<typeof ReportSchema>;
+
+/** A scenario given as a path (a file), not as a shipped scenario's name (as scenarios/load.ts tells them apart). */
+export function scenarioIsPath(scenario: string): boolean {
+  return /[/\\]/.test(scenario) || /\.(ya?ml|json)$/.test(scenario);
+}
 
 /** A validation failure as one line: where the first problem is, and what it is. */
 export function issueLine(e: z.ZodError): string {

@@ -23,6 +23,31 @@ const SMALL_OPS: ReadonlySet<string> = new Set(["access4k", "mlock4k", "munlock4
 
 export class ScenarioError extends Error {
   override name = "ScenarioError";
+  /**
+   * For a file that does not parse: the lines around the place, the place marked — printed
+   * after the one-line message.
+   */
+  frame?: string;
+}
+
+/** The lines of `text` up to the 1-based `line`, `column` marked with a caret under it. */
+export function codeFrame(text: string, line: number, column: number): string {
+  const lines = text.split(/\r?\n/);
+  const width = String(line).length;
+  const cutAt = 120;
+  const out: string[] = [];
+  for (let n = Math.max(1, line - 2); n <= Math.min(line, lines.length); n++) {
+    const l = lines[n - 1]!;
+    out.push(`${n === line ? ">" : " "} ${String(n).padStart(width)} | ${l.length > cutAt ? `${l.slice(0, cutAt)}…` : l}`);
+  }
+  out.push(`  ${" ".repeat(width)} | ${" ".repeat(Math.min(Math.max(0, column - 1), cutAt))}^`);
+  return out.join("\n");
+}
+
+/** Line and column (1-based) of a 0-based offset. */
+function position(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split("\n");
+  return { line: before.length, column: before[before.length - 1]!.length + 1 };
 }
 
 /**
@@ -59,13 +84,28 @@ export function shippedScenarios(): string[] {
     .sort();
 }
 
+/** The most problems one message lists (a file may have thousands). */
+const PROBLEMS_LISTED = 10;
+
+/**
+ * Every validation problem, in one line: `path: reason` each, an unknown key first (a typo such
+ * as `sise` for `size` is also a missing `size`, and the typo is the news). Not zod's
+ * prettifyError: its paths are bracketed (`threads[0]`) and its problems take two lines each,
+ * where mmcheck's messages are one line naming the field as the loader's other checks do.
+ */
 function zodLine(where: string, e: ZodError): string {
-  const issue = e.issues[0]!;
-  const path = issue.path.join(".") || "(top level)";
-  // Named a few at a time: a file may have thousands.
-  if (issue.code === "unrecognized_keys" && issue.keys.length > 5)
-    return `${where}: ${path}: Unrecognized keys: ${issue.keys.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")} and ${issue.keys.length - 5} more`;
-  return `${where}: ${path}: ${issue.message}`;
+  const unknownKey = (i: ZodError["issues"][number]) => i.code === "unrecognized_keys" || /^Unrecognized key/.test(i.message);
+  const issues = [...e.issues.filter(unknownKey), ...e.issues.filter((i) => !unknownKey(i))];
+  const line = (issue: ZodError["issues"][number]) => {
+    const path = issue.path.join(".") || "(top level)";
+    // Named a few at a time: a file may have thousands.
+    if (issue.code === "unrecognized_keys" && issue.keys.length > 5)
+      return `${path}: Unrecognized keys: ${issue.keys.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")} and ${issue.keys.length - 5} more`;
+    return `${path}: ${issue.message}`;
+  };
+  const listed = issues.slice(0, PROBLEMS_LISTED).map(line);
+  const more = issues.length > PROBLEMS_LISTED ? `; and ${issues.length - PROBLEMS_LISTED} more problems` : "";
+  return `${where}: ${listed.join("; ")}${more}`;
 }
 
 /**
@@ -92,9 +132,16 @@ export function loadScenario(
     raw = json ? JSON.parse(text) : parseYamlStrictly(text);
   } catch (e) {
     // The parser reports its own stack overflow as an error of the file.
-    const message = String((e as Error).message).split("\n")[0]!.replace(/:$/, "");
+    let message = String((e as Error).message).split("\n")[0]!.replace(/:$/, "");
     if (e instanceof RangeError || /call stack/.test(message)) throw new ScenarioError(`${where}: nested deeper than ${DEPTH_MAX} levels`);
-    throw new ScenarioError(`${where}: not valid ${json ? "JSON" : "YAML"}: ${message}`);
+    // YAML's errors carry their place (linePos); JSON's an offset ("at position N"), said here as line and column.
+    const yamlAt = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    const jsonAt = json ? /at position (\d+)/.exec(message) : null;
+    const at = yamlAt ? { line: yamlAt.line, column: yamlAt.col } : jsonAt ? position(text, Number(jsonAt[1])) : json && /end of JSON input/.test(message) ? position(text, text.length) : undefined;
+    if (jsonAt && at) message = message.replace(/ ?(in JSON )?at position \d+( \(line \d+ column \d+\))?/, "") + ` at line ${at.line}, column ${at.column}`;
+    const err = new ScenarioError(`${where}: not valid ${json ? "JSON" : "YAML"}: ${message}`);
+    if (at) err.frame = codeFrame(text, at.line, at.column);
+    throw err;
   }
   checkShape(raw, where);
   try {
@@ -255,7 +302,7 @@ function parseYamlStrictly(text: string): unknown {
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
         if (keys.has(key)) {
           const at = isScalar(pair.key) && pair.key.range ? lineCounter.linePos(pair.key.range[0]) : undefined;
-          throw new Error(`duplicate key "${key}"${at ? ` at line ${at.line}, column ${at.col}` : ""}`);
+          throw Object.assign(new Error(`duplicate key "${key}"${at ? ` at line ${at.line}, column ${at.col}` : ""}`), { linePos: at && [at] });
         }
         keys.add(key);
       }

@@ -45,17 +45,19 @@ export const OpSchemas = {
     shared: z.boolean().default(false),
     noreserve: z.boolean().default(false),
     write: z.boolean().default(true),
-  }),
+  }).meta({ description: "mmap of huge pages [addr, addr + len) of a hugetlbfs file from page pgoff; shared: MAP_SHARED; noreserve: MAP_NORESERVE; write: PROT_WRITE" }),
   /** `fail_add_to_page_cache`: fault injection, the new page's page-cache insertion fails (-ENOMEM). */
-  fault: z.strictObject({ addr, write: z.boolean().default(false), fail_add_to_page_cache: z.boolean().default(false) }),
-  munmap: z.strictObject({ addr, len }),
-  mprotect: z.strictObject({ addr, len, write: z.boolean() }),
-  fork: z.strictObject({ child: name }),
-  exit: z.strictObject({}),
-  ftruncate: z.strictObject({ file: name, size: fileIndex }),
-  unlink: z.strictObject({ file: name }),
+  fault: z
+    .strictObject({ addr, write: z.boolean().default(false), fail_add_to_page_cache: z.boolean().default(false) })
+    .meta({ description: "a page fault (a load, or a store with write) at huge page addr; fail_add_to_page_cache injects -ENOMEM from the page-cache insertion" }),
+  munmap: z.strictObject({ addr, len }).meta({ description: "munmap of huge pages [addr, addr + len)" }),
+  mprotect: z.strictObject({ addr, len, write: z.boolean() }).meta({ description: "mprotect of huge pages [addr, addr + len), writable or read-only" }),
+  fork: z.strictObject({ child: name }).meta({ description: "fork: the process named child starts as a copy of this one" }),
+  exit: z.strictObject({}).meta({ description: "the process exits (exit_mmap); written as the bare name exit" }),
+  ftruncate: z.strictObject({ file: name, size: fileIndex }).meta({ description: "ftruncate of a hugetlbfs file to size huge pages" }),
+  unlink: z.strictObject({ file: name }).meta({ description: "unlink of a hugetlbfs file: it lives on in its mappings" }),
   /** fallocate(FALLOC_FL_PUNCH_HOLE) of file pages [offset, offset + len). */
-  punch_hole: z.strictObject({ file: name, offset: fileIndex, len: fileLen }),
+  punch_hole: z.strictObject({ file: name, offset: fileIndex, len: fileLen }).meta({ description: "fallocate(FALLOC_FL_PUNCH_HOLE) of file pages [offset, offset + len)" }),
   /**
    * mmap of `pages` 4 KiB pages at the start of slot `addr`: anonymous memory (MAP_SHARED:
    * shmem), or with `file` a MAP_PRIVATE mapping of a 4 KiB file (files4k) from its start.
@@ -67,12 +69,12 @@ export const OpSchemas = {
     shared: z.boolean().default(false),
     write: z.boolean().default(true),
     populate: z.boolean().default(false),
-  }),
+  }).meta({ description: "mmap of pages 4 KiB pages at the start of slot addr: anonymous (shared: shmem), or with file a MAP_PRIVATE mapping of a 4 KiB file from its start; populate: MAP_POPULATE" }),
   /** A load (or store) of 4 KiB page `page` of slot `addr`. */
-  access4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }),
+  access4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }).meta({ description: "a load (or a store, write) of 4 KiB page page of slot addr" }),
   /** mlock and munlock of the 4 KiB mapping in slot `addr` (the whole of it). */
-  mlock4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }),
-  munlock4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }),
+  mlock4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }).meta({ description: "mlock of the whole 4 KiB mapping in slot addr" }),
+  munlock4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }).meta({ description: "munlock of the whole 4 KiB mapping in slot addr" }),
   /** get_user_pages of one 4 KiB page (pin: pin_user_pages), then the kernel reads or writes it. */
   gup4k: z.strictObject({
     addr,
@@ -81,13 +83,15 @@ export const OpSchemas = {
     force: z.boolean().default(false),
     pin: z.boolean().default(false),
     longterm: z.boolean().default(false),
-  }),
+  }).meta({ description: "get_user_pages of one 4 KiB page (as ptrace uses it; pin: pin_user_pages as direct I/O does), then the kernel reads or writes it" }),
   /** ftruncate of a 4 KiB file (files4k) to `size` 4 KiB pages. */
-  ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }),
+  ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }).meta({ description: "ftruncate of a 4 KiB file (files4k) to size 4 KiB pages" }),
   /** madvise(MADV_DONTNEED) of huge pages [addr, addr + len). */
-  madvise_dontneed: z.strictObject({ addr, len }),
+  madvise_dontneed: z.strictObject({ addr, len }).meta({ description: "madvise(MADV_DONTNEED) of huge pages [addr, addr + len)" }),
   /** madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot `addr`. */
-  dontneed4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX).default(1) }),
+  dontneed4k: z
+    .strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX).default(1) })
+    .meta({ description: "madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot addr" }),
 } as const;
 
 export type OpName = keyof typeof OpSchemas;
@@ -96,13 +100,13 @@ export type OpName = keyof typeof OpSchemas;
  * The result a scenario's author expects of an operation (`expect: SIGBUS` among its arguments),
  * checked as the invariant expected-result on every path.
  */
-const expectedResult = z.enum(RESULT_NAMES, { error: `expect: one of ${RESULT_NAMES.join(", ")}` });
+export const ExpectedResultSchema = z.enum(RESULT_NAMES, { error: `expect: one of ${RESULT_NAMES.join(", ")}` });
 
 /**
  * An operation entry: checked by hand inside zod so that an error names the operation's own
  * field (`threads.0.ops.1.fault.addr`) and the reason, not just "invalid input".
  */
-const opEntry = z.unknown().transform((entry, ctx): Record<string, Record<string, unknown>> => {
+export const OpEntrySchema = z.unknown().transform((entry, ctx): Record<string, Record<string, unknown>> => {
   const known = Object.keys(OpSchemas).join(", ");
   if (typeof entry === "string") {
     if (entry === "exit") return { exit: {} };
@@ -127,7 +131,7 @@ const opEntry = z.unknown().transform((entry, ctx): Record<string, Record<string
     return z.NEVER;
   }
   if (expect === undefined) return { [op]: parsed.data as Record<string, unknown> };
-  const result = expectedResult.safeParse(expect);
+  const result = ExpectedResultSchema.safeParse(expect);
   if (!result.success) {
     ctx.addIssue({ code: "custom", message: `one of ${RESULT_NAMES.join(", ")}`, path: [op, "expect"] });
     return z.NEVER;
@@ -164,9 +168,11 @@ export const KernelConfigSchema = z.strictObject({ zeroPage: z.enum(ZERO_PAGE_MO
 
 export const ScenarioSchema = z.strictObject({
   name,
-  summary: z.string().min(1),
-  kernel: KernelConfigSchema.default({}),
-  pool: z.strictObject({ pages: count.max(POOL_PAGES_MAX), overcommit: count.max(POOL_PAGES_MAX).default(0) }),
+  summary: z.string().min(1).meta({ description: "one line, for mmcheck list" }),
+  kernel: KernelConfigSchema.default({}).meta({ description: "how the kernel was built and booted (zeroPage: mapped or forbidden); explore --kernel overrides it" }),
+  pool: z
+    .strictObject({ pages: count.max(POOL_PAGES_MAX), overcommit: count.max(POOL_PAGES_MAX).default(0) })
+    .meta({ description: "the hugetlb pool: pages (nr_hugepages) and overcommit (nr_overcommit_hugepages)" }),
   /**
    * hugetlbfs files; `anon: true` is the file behind a MAP_ANONYMOUS|MAP_HUGETLB mapping;
    * `device: true` is seed 002's /dev/page-huge (MAP_HUGETLB in today's kernel).
@@ -182,7 +188,8 @@ export const ScenarioSchema = z.strictObject({
       }),
     )
     .max(FILES_MAX)
-    .default([]),
+    .default([])
+    .meta({ description: "hugetlbfs files: pages, isize (default: pages); anon: the file behind MAP_ANONYMOUS|MAP_HUGETLB (evicted with its last mapping); device: seed 002's /dev/page-huge" }),
   /**
    * Files of 4 KiB pages (seed 004): on a block filesystem, read through the page cache
    * (filemap_fault), or on a DAX filesystem (`dax: true`), mapped by pfn with no page cache.
@@ -199,13 +206,24 @@ export const ScenarioSchema = z.strictObject({
       }),
     )
     .max(FILES_MAX)
-    .default([]),
-  processes: z.array(name).min(1).max(PROCESSES_MAX),
+    .default([])
+    .meta({ description: "files of 4 KiB pages: on a block filesystem (read through the page cache) or dax: true; isize in 4 KiB pages (default: pages); data: false makes every block a hole" }),
+  processes: z.array(name).min(1).max(PROCESSES_MAX).meta({ description: "the processes by name; one named as a fork's child starts unborn" }),
   /** Each process's address space, in huge pages (default: the end of the highest mapping). */
-  addressSpace: positive.max(30).optional(),
-  setup: z.array(z.strictObject({ proc: name, ops: z.array(opEntry) })).default([]),
-  threads: z.array(z.strictObject({ name, proc: name, ops: z.array(opEntry).min(1) })).min(1).max(8),
-  expect: z.record(z.string(), expectation).default({}),
+  addressSpace: positive.max(30).optional().meta({ description: "each process's address space in huge pages (default: the end of the highest mapping)" }),
+  setup: z
+    .array(z.strictObject({ proc: name, ops: z.array(OpEntrySchema) }))
+    .default([])
+    .meta({ description: "operations run one after another, each in its process, before the search" }),
+  threads: z
+    .array(z.strictObject({ name, proc: name, ops: z.array(OpEntrySchema).min(1) }))
+    .min(1)
+    .max(8)
+    .meta({ description: "the threads the search interleaves: each runs its operations in order, in its process" }),
+  expect: z
+    .record(z.string(), expectation)
+    .default({})
+    .meta({ description: "per variant: pass, or { verdict: violation, invariant: NAME, finding: ID }; checked by the tests and by mmcheck check" }),
 });
 
 export type ScenarioFile = z.infer<typeof ScenarioSchema>;

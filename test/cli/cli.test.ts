@@ -73,7 +73,7 @@ describe("mmcheck explore", () => {
   it("writes mmcheck-report.json in the working directory on a violation", () => {
     const r = mmcheck(["explore", "--scenario", "split-unmap", "--variant", BUG]);
     expect(r.status, r.stderr).toBe(1);
-    expect(readdirSync(r.cwd)).toEqual(["mmcheck-report.json"]);
+    expect(readdirSync(r.cwd).sort()).toEqual(["mmcheck-report.itf.json", "mmcheck-report.json"]);
   });
 });
 
@@ -90,9 +90,14 @@ describe("mmcheck explore --kernel: the kernel's configuration, apart from the v
     // replay rebuilds the kernel the report names: on the other kernel the same trace cannot even run.
     expect(mmcheck(["replay", "r.json"], mapped.cwd).status).toBe(1);
     writeFileSync(join(mapped.cwd, "r.json"), JSON.stringify({ ...violated, options: { ...violated.options, kernel: { zeroPage: "forbidden" } } }));
+    // The resolved scenario is another (its hash covers the kernel's configuration) ...
     const other = mmcheck(["replay", "r.json"], mapped.cwd);
     expect(other.status).toBe(2);
-    expect(other.stderr).toMatch(/violation\.trace: does not fit scenario munlock-zero-page under seed-001/);
+    expect(other.stderr).toMatch(/scenario: munlock-zero-page is not the scenario the report was made from/);
+    // ... and replayed anyway, the trace cannot even run.
+    const forced = mmcheck(["replay", "r.json", "--force"], mapped.cwd);
+    expect(forced.status).toBe(2);
+    expect(forced.stderr).toMatch(/violation\.trace: does not fit scenario munlock-zero-page under seed-001/);
   });
 
   it("a scenario file's kernel: is used, and --kernel overrides it", () => {
@@ -128,10 +133,12 @@ describe("a violation's report", () => {
     const invariant = (expected as { invariant: string }).invariant;
     expect(run.status, run.stderr).toBe(1);
     expect(run.stdout).toContain(`violation of ${invariant}`);
-    expect(run.stdout).toMatch(/CPU0 \(faulter\)\s+CPU1 \(unmapper\)\s+CPU2 \(child\)/);
+    // Only the unmapper steps: the faulter and the child get no column.
+    expect(run.stdout).toMatch(/^#\s+CPU1 \(unmapper\)\s+HugePages/m);
+    expect(run.stdout).not.toMatch(/CPU0 \(faulter\)|CPU2 \(child\)/);
     expect(run.stdout).toContain(`${invariant} violated: `);
     expect(run.stdout).toContain("report: bug.json");
-    expect(readdirSync(run.cwd)).toEqual(["bug.json"]);
+    expect(readdirSync(run.cwd).sort()).toEqual(["bug.itf.json", "bug.json"]);
   });
 
   it("validates against the zod schema and the published JSON Schema", () => {
@@ -165,14 +172,14 @@ describe("a violation's report", () => {
     expect(r.stdout).toContain(`reproduced: ${(expected as { invariant: string }).invariant}`);
   });
 
-  it("cut short, does not reproduce", () => {
+  it("cut short, does not reproduce as recorded: exit 6, its own code", () => {
     const cut = structuredClone(raw);
     cut.violation.trace.states = cut.violation.trace.states.slice(0, -1);
     const tampered = join(run.cwd, "cut.json");
     writeFileSync(tampered, JSON.stringify(cut));
     const r = mmcheck(["replay", tampered]);
-    expect(r.status, r.stdout).toBe(0);
-    expect(r.stdout).toContain("does not reproduce");
+    expect(r.status, r.stdout).toBe(6);
+    expect(r.stdout).toContain("does not reproduce as recorded: the trace runs clean");
   });
 
   it("with a step no thread can take, is refused (exit 2, one line)", () => {
@@ -232,7 +239,11 @@ describe("bad input: exit 2, one line on stderr, no stack, no report", () => {
     const r = mmcheck(args, cwd);
     expect(r.status, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(r.stderr.split("\n")).toEqual([expect.any(String), ""]);
+    // One line; a scenario file that does not parse has the place in it below, and only it.
+    const [, ...frame] = r.stderr.split("\n");
+    expect(frame.pop()).toBe("");
+    expect(frame.length > 0).toBe(/^mmcheck: scenario .*: not valid/.test(r.stderr));
+    for (const l of frame) expect(l).toMatch(/^[ >] [ \d]+ \| /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stdout).toBe("");
     expect(readdirSync(cwd).sort()).toEqual(Object.keys(scenarioFiles).sort());
@@ -242,7 +253,7 @@ describe("bad input: exit 2, one line on stderr, no stack, no report", () => {
     const r = mmcheck(["explore", "--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("mmcheck explore --scenario NAME|PATH");
-    expect(r.stdout).toContain("mmcheck replay REPORT");
+    expect(mmcheck(["--help"]).stdout).toMatch(/^ {2}replay +re-execute a report's counterexample/m);
   });
 });
 

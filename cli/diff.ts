@@ -1,0 +1,43 @@
+/**
+ * `mmcheck diff VARIANT_A VARIANT_B`: every selected scenario (default: all shipped) under both
+ * variants, listing those whose verdict or violated invariant differs — for reviewing a patch
+ * modelled as a variant against the kernel it changes.
+ */
+import { z } from "zod";
+import { maxWorkers } from "../explorer/pool.js";
+import { outcomeText } from "../reports/junit.js";
+import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
+import { rowOf, runAll, selectRuns, selectScenarios, type Outcome } from "./matrix.js";
+
+export const DIFF_FLAGS = { scenario: "list", "max-states": "value", "max-depth": "value", workers: "value", json: "switch" } as const;
+
+const DiffFlags = z.strictObject({
+  scenario: z.array(z.string().min(1, "must not be empty")).optional(),
+  "max-states": integerFlag(1).optional(),
+  "max-depth": integerFlag(0).optional(),
+  workers: integerFlag(1, { value: maxWorkers(), why: "4 × the cores" }).optional(),
+  json: z.literal(true).optional(),
+});
+
+/** What a run ends in, as diff compares it: the verdict and the invariant violated. */
+const key = (o: Outcome) => (o.report.verdict === "violation" ? `violation ${o.report.violation.invariant}` : o.report.verdict);
+
+export async function diffCommand(args: readonly string[]): Promise<number> {
+  const { flags, positionals } = parseArgs("diff", args, DIFF_FLAGS);
+  if (positionals.length !== 2) throw new UsageError(`VARIANT_A VARIANT_B: ${positionals.length < 2 ? "missing" : `${positionals[2]}: unexpected argument`} (mmcheck diff VARIANT_A VARIANT_B)`);
+  const [a, b] = positionals as [string, string];
+  const opts = checkFlags(DiffFlags, flags);
+  const scenarios = selectScenarios(opts.scenario);
+  const runs = selectRuns(scenarios, [a, b], false);
+  const outcomes = await runAll(runs, { maxStates: opts["max-states"], maxDepth: opts["max-depth"], workers: opts.workers });
+  const differ = scenarios.flatMap((scenario) => {
+    const [oa, ob] = [a, b].map((v) => outcomes.find((o) => o.run.scenario === scenario && o.run.variant === v)!) as [Outcome, Outcome];
+    return key(oa) === key(ob) ? [] : [{ scenario, [a]: outcomeText(rowOf(oa)), [b]: outcomeText(rowOf(ob)) }];
+  });
+  if (opts.json) console.log(JSON.stringify({ variants: [a, b], scenarios: scenarios.length, differ }, null, 2));
+  else {
+    console.log(`${a} against ${b}: ${differ.length} of ${scenarios.length} scenarios differ`);
+    for (const d of differ) console.log(`  ${d.scenario}\n    ${a}: ${d[a]}\n    ${b}: ${d[b]}`);
+  }
+  return differ.length ? 1 : 0;
+}
