@@ -320,14 +320,18 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   const smallSlots = new Map<number, number>();
   const shmemOf = new Map<object, number>();
   const shmem: { pages: number }[] = [];
-  // Slots that hold a mapping of a 4 KiB file: get_user_pages and mlock there are not modelled.
-  const fileSlots = new Set<number>();
+  // Slots that hold a mapping of a 4 KiB file, and whether it is DAX: mlock there is not
+  // modelled, nor get_user_pages of a DAX file (its pfns have no page the model could hand out).
+  const fileSlots = new Map<number, boolean>();
   let smallPages = 2 * (s.threads.length + 1);
   for (const l of lists)
     for (const entry of l.ops) {
       const a = (entry as Record<string, Record<string, number | boolean | string>>).mmap4k;
       if (!a) continue;
-      if (a.file !== undefined) fileSlots.add(a.addr as number);
+      if (a.file !== undefined) {
+        const dax = s.files4k.find((f) => f.name === a.file)?.dax ?? false;
+        fileSlots.set(a.addr as number, (fileSlots.get(a.addr as number) ?? false) || dax);
+      }
       smallSlots.set(a.addr as number, Math.max(smallSlots.get(a.addr as number) ?? 0, a.pages as number));
       smallPages += (a.pages as number) * (s.processes.length + (a.shared || a.file !== undefined ? 1 : 0));
       if (a.shared) {
@@ -362,8 +366,10 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         if (!smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds no 4 KiB mapping (mmap4k)`);
         const size = smallSlots.get(slot)!;
         if ((a.page as number) >= size) fail(`${at}.page`, `past the ${size} pages of the 4 KiB mappings in slot ${slot}`);
-        if (op !== "access4k" && op !== "dontneed4k" && fileSlots.has(slot))
+        if ((op === "mlock4k" || op === "munlock4k") && fileSlots.has(slot))
           fail(`${at}.addr`, `slot ${slot} maps a 4 KiB file: ${op} of file mappings is not modelled`);
+        if (op === "gup4k" && fileSlots.get(slot))
+          fail(`${at}.addr`, `slot ${slot} maps a 4 KiB DAX file: gup4k of DAX mappings is not modelled`);
         if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size))
           fail(`${at}.pages`, `must cover the whole 4 KiB mapping (page 0, pages ${size}): a part would split the VMA, which the model does not do`);
       } else if ("addr" in a && op !== "munmap") {

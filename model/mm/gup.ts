@@ -10,7 +10,7 @@
  * FAULT_FLAG_UNSHARE first (gup_must_unshare: the zero page only for FOLL_LONGTERM); FOLL_PIN
  * takes no pin on the zero page (try_grab_folio).
  *
- * Seed 001's kernel (2.6.31) is in gup.v2.6.31.ts.
+ * Seed 001's kernel (2.6.31) is in gup.v2.6.31.ts, v4.8's (Dirty COW) in gup.v4.8.ts.
  */
 import type { OpCall } from "../config.js";
 import type { Kernel } from "../kernel.js";
@@ -24,6 +24,7 @@ import {
   is_cow_mapping,
   smallFaultSteps,
   vm_normal_page,
+  VM_FAULT_SIGBUS,
   type FaultReturn,
   type Pc,
   type SmallFault,
@@ -76,8 +77,8 @@ export const NEED_FAULT = -1;
 export const NEED_UNSHARE = -2;
 export const EFAULT = -3;
 
-/** check_vma_flags (today): a write needs VM_WRITE, or FOLL_FORCE on a COW mapping. */
-function check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean): boolean {
+/** check_vma_flags (today, and since 2.6.x's "reject FOLL_FORCE writes of shared mappings"): a write needs VM_WRITE, or FOLL_FORCE on a COW mapping. */
+export function check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean): boolean {
   if (!write || k.vm_flags(vma) & VM_WRITE) return true;
   return force && is_cow_mapping(k, vma);
 }
@@ -132,6 +133,8 @@ export const __get_user_pages_v6_18: GupEra = {
 export function gupSteps(gup: GetUserPages, pc: Pc, caller: GupCaller): Record<string, StepDef> {
   const f = gup.fault;
   const faultin_page_return: FaultReturn = (k, t, vm_fault) => {
+    // vm_fault_to_errno: a fault that got SIGBUS (a file index past i_size) is -EFAULT.
+    if (vm_fault & VM_FAULT_SIGBUS) return caller.error(k, t);
     gup.era.faultin_page(k, t, vm_fault);
     return pc.follow_page;
   };

@@ -35,7 +35,11 @@ export const COW_COPIED = 1 << 12;
 export const COW_COPY_STALE = 1 << 13;
 const FAULT_FLAGS = FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE | COW_COPIED | COW_COPY_STALE;
 
-/** handle_mm_fault's return that get_user_pages of seed 001's time looks at: COW was broken. */
+/**
+ * handle_mm_fault's return that get_user_pages of 2.6.13–v4.8 looks at: do_wp_page broke COW or
+ * reused the page (wp_page_reuse, wp_page_copy). Removed in 2022 with FOLL_COW; today nothing
+ * reads it, and the model's v6.18 fault still returns it for the older eras' faultin_page.
+ */
 export const VM_FAULT_WRITE = 1;
 /** The fault failed: the access gets SIGBUS (a file index beyond i_size). */
 export const VM_FAULT_SIGBUS = 2;
@@ -336,8 +340,9 @@ function do_wp_page(k: Kernel, t: number, pc: Pc, ret: FaultReturn): number {
       exclusive = true;
     }
     if (exclusive) {
-      if (!unshare) wp_page_reuse(k, t);
-      return wp_unlock(k, t, ret, 0);
+      if (unshare) return wp_unlock(k, t, ret, 0);
+      wp_page_reuse(k, t);
+      return wp_unlock(k, t, ret, VM_FAULT_WRITE);
     }
   }
   wp_page_copy_get(k, t, page);

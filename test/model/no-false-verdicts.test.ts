@@ -130,7 +130,7 @@ function shape(p: Plan, o: RawOp, setup: boolean): Op | undefined {
   }
   if (!p.small) return undefined;
   const page = (i: number) => i % p.small;
-  // A 4 KiB file is mapped MAP_PRIVATE from its start, and only faulted, zapped and truncated.
+  // A 4 KiB file is mapped MAP_PRIVATE from its start, and faulted, zapped, truncated and (not DAX) reached by get_user_pages.
   const file4k = p.file4k !== "none";
   switch (o.k) {
     case "mmap4k":
@@ -145,7 +145,7 @@ function shape(p: Plan, o: RawOp, setup: boolean): Op | undefined {
     case "munlock4k":
       return file4k ? undefined : { [o.k]: { addr: SMALL_SLOT, page: 0, pages: p.small } };
     case "gup4k":
-      return file4k ? undefined : { gup4k: { addr: SMALL_SLOT, page: page(o.page), write: o.write, force: o.force, pin: o.pin, longterm: o.longterm } };
+      return p.file4k === "dax" ? undefined : { gup4k: { addr: SMALL_SLOT, page: page(o.page), write: o.write, force: o.force, pin: o.pin, longterm: o.longterm } };
     case "dontneed4k":
       return { dontneed4k: { addr: SMALL_SLOT, page: page(o.page), pages: Math.min(o.pages, p.small - page(o.page)) } };
   }

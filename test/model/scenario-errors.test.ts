@@ -207,8 +207,16 @@ describe("4 KiB files", () => {
   it("a mapping past the end of the file", () => {
     expectError(filed((s) => (s.files4k[0].pages = 1)), "setup.0.ops.1.mmap4k.pages", /maps past the 1 pages of file "data"/);
   });
-  it("get_user_pages of a file mapping", () => {
-    expectError(filed((s) => (s.threads[0].ops[1] = { gup4k: { addr: 3, page: 0 } })), "threads.0.ops.1.gup4k.addr", /maps a 4 KiB file/);
+  it("get_user_pages of a file mapping loads; of a DAX one it is refused", () => {
+    expect(loadScenario(filed((s) => (s.threads[0].ops[1] = { gup4k: { addr: 3, page: 0, write: true, force: true } }))).config.threads[0]!.ops[1]!.op).toBe("gup4k");
+    const dax = filed((s) => {
+      s.files4k[0].dax = true;
+      s.threads[0].ops[1] = { gup4k: { addr: 3, page: 0 } };
+    });
+    expectError(dax, "threads.0.ops.1.gup4k.addr", /maps a 4 KiB DAX file: gup4k of DAX mappings is not modelled/);
+  });
+  it("mlock of a file mapping", () => {
+    expectError(filed((s) => (s.threads[0].ops[1] = { mlock4k: { addr: 3, pages: 2 } })), "threads.0.ops.1.mlock4k.addr", /maps a 4 KiB file: mlock4k of file mappings is not modelled/);
   });
   it("an ftruncate4k of a hugetlbfs file's name", () => {
     expectError(filed((s) => s.threads[0].ops.push({ ftruncate4k: { file: "hugefile", size: 0 } })), "threads.0.ops.3.ftruncate4k.file", /unknown 4 KiB file/);
