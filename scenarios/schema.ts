@@ -57,7 +57,7 @@ export const OpSchemas = {
   punch_hole: z.strictObject({ file: name, offset: fileIndex, len: fileLen }),
   /**
    * mmap of `pages` 4 KiB pages at the start of slot `addr`: anonymous memory (MAP_SHARED:
-   * shmem), or with `file` a MAP_PRIVATE mapping of a 4 KiB file (files4k) from its start.
+   * shmem), or with `file` a mapping of a 4 KiB file (files4k) from its start.
    */
   mmap4k: z.strictObject({
     addr,
@@ -83,6 +83,8 @@ export const OpSchemas = {
   }),
   /** ftruncate of a 4 KiB file (files4k) to `size` 4 KiB pages. */
   ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }),
+  /** write(2) of one whole 4 KiB page `page` of a 4 KiB file (files4k): the page cache only. */
+  write4k: z.strictObject({ file: name, page: count.max(SMALL_PAGES_MAX - 1) }),
   /** madvise(MADV_DONTNEED) of huge pages [addr, addr + len). */
   madvise_dontneed: z.strictObject({ addr, len }),
   /** madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot `addr`. */

@@ -34,6 +34,7 @@ import { mmap4k } from "./mmap4k.js";
 import { mprotect } from "./mprotect.js";
 import { munmap } from "./munmap.js";
 import { unlink } from "./unlink.js";
+import { write4k } from "./write4k.js";
 import { VARIANTS, type Variant } from "../variant.js";
 import type { KernelEras } from "../kernel.js";
 import { resv_map_private } from "../hugetlb/reserve.js";
@@ -86,6 +87,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     gup4k: gup4k(gup),
     dontneed4k,
     ftruncate4k,
+    write4k,
     madvise_dontneed: madviseDontneed,
   };
 }
