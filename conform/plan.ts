@@ -113,6 +113,8 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
     }
     case "ftruncate4k":
       return `${p} truncate4k ${st.args.file} ${st.args.size}`;
+    case "write4k":
+      return `${p} write4k ${st.args.file} ${st.args.page}`;
     case "access4k":
       return `${p} access ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
     case "mlock4k":

@@ -43,6 +43,7 @@ export const MODEL_OPS = [
   "gup4k",
   "madvise_dontneed",
   "ftruncate4k",
+  "write4k",
 ] as const;
 
 export { SMALL_PER_HUGE };
@@ -188,7 +189,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
     if (!alive.has(st.proc)) fail(`${at}`, `process "${st.proc}" is not running here (not yet forked, or exited)`);
     const a = st.args as Record<string, unknown>;
     const file = typeof a.file === "string" ? a.file : undefined;
-    const small = st.op === "mmap4k" || st.op === "ftruncate4k";
+    const small = st.op === "mmap4k" || st.op === "ftruncate4k" || st.op === "write4k";
     if (file !== undefined && !(small ? files4k : files).has(file))
       fail(`${at}.${st.op}.file`, `unknown ${small ? "4 KiB file (files4k)" : "file"} "${file}"`);
     const f = file !== undefined && !small ? files.get(file)! : undefined;
@@ -245,7 +246,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
   s.steps.forEach((st, i) => {
     const a = st.args as Record<string, number>;
     const at = `steps.${i}.${st.proc}.${st.op}`;
-    const small = st.op.endsWith("4k") && st.op !== "ftruncate4k";
+    const small = st.op.endsWith("4k") && st.op !== "ftruncate4k" && st.op !== "write4k";
     if (small && !smallSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} holds no 4 KiB mapping`);
     if (small && hugeSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} is used by a huge-page mapping too`);
     if ((st.op === "mlock4k" || st.op === "munlock4k" || st.op === "dontneed4k") && a.page! + a.pages! > SMALL_PER_HUGE)
