@@ -45,7 +45,7 @@ export const FOLL_LONGTERM = 1 << 8;
  * starts with, the lookup under the PTL, and what faultin_page does with the fault's return.
  */
 export interface GupEra {
-  check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean): boolean;
+  check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean, gup_flags: number): boolean;
   /** gup4k's flags: get_user_pages or pin_user_pages (FOLL_FORCE is added by the caller). */
   gup_flags(k: Kernel, vma: number, op: OpCall): number;
   /** follow_page(_pte) under the PTL: the page (referenced as flags say), or NEED_FAULT, NEED_UNSHARE, EFAULT. */
@@ -77,9 +77,24 @@ export const NEED_FAULT = -1;
 export const NEED_UNSHARE = -2;
 export const EFAULT = -3;
 
-/** check_vma_flags (today, and since 2.6.x's "reject FOLL_FORCE writes of shared mappings"): a write needs VM_WRITE, or FOLL_FORCE on a COW mapping. */
-export function check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean): boolean {
-  if (!write || k.vm_flags(vma) & VM_WRITE) return true;
+/**
+ * writable_file_mapping_allowed (since v6.5): no long-term write pin of a file mapping whose
+ * dirty pages the filesystem tracks (vma_needs_dirty_tracking: a shared mapping of a file with
+ * writeback; shmem has none).
+ */
+function writable_file_mapping_allowed(k: Kernel, vma: number, gup_flags: number): boolean {
+  if ((gup_flags & (FOLL_PIN | FOLL_LONGTERM)) !== (FOLL_PIN | FOLL_LONGTERM)) return true;
+  return !(k.vma_is_shared(vma) && k.vma_is_file4k(vma));
+}
+
+/**
+ * check_vma_flags (today; v4.8 without writable_file_mapping_allowed, which no FOLL_PIN there
+ * reaches): a write needs VM_WRITE, or FOLL_FORCE on a COW mapping.
+ */
+export function check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean, gup_flags: number): boolean {
+  if (!write) return true;
+  if (!k.vma_is_anonymous(vma) && !writable_file_mapping_allowed(k, vma, gup_flags)) return false;
+  if (k.vm_flags(vma) & VM_WRITE) return true;
   return force && is_cow_mapping(k, vma);
 }
 

@@ -467,6 +467,21 @@ describe("get_user_pages of a private 4 KiB file mapping (filemap_fault, do_cow_
     expect([k.page_ref(g), k.page_mapcount(g)]).toEqual([2, 1]); // the page cache's and the pte's
   });
 
+  it("MAP_SHARED: a write pin writes the page-cache page itself; a long-term one is EFAULT (writable_file_mapping_allowed)", () => {
+    const shared = (ops: Op[]) =>
+      config({
+        files4k: [{ name: "data", pages: 1 }],
+        processes: ["p"],
+        threads: [{ name: "t", proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1, file: "data", shared: true } }, ...ops] }],
+      });
+    const x = run(shared([{ gup4k: { addr: 0, page: 0, write: true, pin: true } }, { gup4k: { addr: 0, page: 0, write: true, pin: true, longterm: true } }]));
+    const k = x(1).k;
+    const g = k.file4k_cache(0, 0);
+    expect(x(1).result).toBe("ok");
+    expect([pte_page(pte(k, 0, 0)), pte_write(pte(k, 0, 0)), k.page_content(g), k.page_pins(g)]).toEqual([g, true, 1, 0]);
+    expect(x(2).result).toBe("EFAULT");
+  });
+
   it("past i_size the fault's SIGBUS is EFAULT (vm_fault_to_errno), not a lookup retried forever", () => {
     const x = run(filed([{ ftruncate4k: { file: "data", size: 0 } }, { gup4k: { addr: 0, page: 0, write: true, force: true } }, { gup4k: { addr: 0, page: 0 } }]));
     expect([x(2).result, x(3).result]).toEqual(["EFAULT", "EFAULT"]);
