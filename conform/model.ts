@@ -104,7 +104,7 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
       const o = observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc));
       // mem_rw: access_remote_vm copied nothing when get_user_pages failed, and the read or write
       // of /proc/self/mem fails with EIO.
-      return st.op === "gup4k" && r === Result.EFAULT ? { ...o, errno: "EIO" } : o;
+      return st.op === "gup4k" && st.args.force && r === Result.EFAULT ? { ...o, errno: "EIO" } : o;
     } catch (e) {
       if (e instanceof ModelError) return { error: e.message };
       throw e;

@@ -22,8 +22,9 @@ const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, d
 
 /**
  * Operations the model has: the same arguments as in scenarios/ (scenarios/schema.ts). The probe
- * reaches get_user_pages (gup4k) through /proc/self/mem, so only as ptrace does: FOLL_FORCE,
- * FOLL_GET; where get_user_pages fails, the write or read of /proc/self/mem fails with EIO.
+ * reaches get_user_pages (gup4k) through /proc/self/mem, as ptrace does (FOLL_FORCE, FOLL_GET;
+ * where get_user_pages fails, the write or read of /proc/self/mem fails with EIO), or
+ * pin_user_pages through direct I/O into or out of the page (FOLL_PIN; EFAULT where it fails).
  */
 export const MODEL_OPS = [
   "mmap",
@@ -231,8 +232,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         end = Math.max(end, st.args.addr + 1);
         break;
       case "gup4k":
-        if (!st.args.force || st.args.pin || st.args.longterm)
-          fail(`${at}.gup4k`, "the probe gets there through /proc/self/mem: force: true, and no pin or longterm");
+        if (st.args.force === st.args.pin || st.args.longterm)
+          fail(`${at}.gup4k`, "the probe gets there through /proc/self/mem (force: true) or direct I/O (pin: true), never both, and not longterm");
         end = Math.max(end, st.args.addr + 1);
         break;
       case "access4k":
