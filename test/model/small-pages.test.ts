@@ -438,12 +438,12 @@ describe("get_user_pages never hands out the zero page for writing (today's mm/g
 });
 
 describe("get_user_pages of a private 4 KiB file mapping (filemap_fault, do_cow_fault; /proc/pid/mem)", () => {
-  /** One process mapping the 1-page file `data` privately and read-only in slot 0, running `ops` after. */
-  const filed = (ops: Op[]) =>
+  /** One process mapping the 1-page file `data` in slot 0 (privately and read-only unless `how` says), running `ops` after. */
+  const filed = (ops: Op[], how: { shared?: boolean; write?: boolean } = { write: false }) =>
     config({
       files4k: [{ name: "data", pages: 1 }],
       processes: ["p"],
-      threads: [{ name: "t", proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1, file: "data", write: false } }, ...ops] }],
+      threads: [{ name: "t", proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1, file: "data", ...how } }, ...ops] }],
     });
   const fileData = (k: Kernel) => k.page_content(k.block(0, 0));
 
@@ -468,13 +468,8 @@ describe("get_user_pages of a private 4 KiB file mapping (filemap_fault, do_cow_
   });
 
   it("MAP_SHARED: a write pin writes the page-cache page itself; a long-term one is EFAULT (writable_file_mapping_allowed)", () => {
-    const shared = (ops: Op[]) =>
-      config({
-        files4k: [{ name: "data", pages: 1 }],
-        processes: ["p"],
-        threads: [{ name: "t", proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1, file: "data", shared: true } }, ...ops] }],
-      });
-    const x = run(shared([{ gup4k: { addr: 0, page: 0, write: true, pin: true } }, { gup4k: { addr: 0, page: 0, write: true, pin: true, longterm: true } }]));
+    const pins: Op[] = [{ gup4k: { addr: 0, page: 0, write: true, pin: true } }, { gup4k: { addr: 0, page: 0, write: true, pin: true, longterm: true } }];
+    const x = run(filed(pins, { shared: true }));
     const k = x(1).k;
     const g = k.file4k_cache(0, 0);
     expect(x(1).result).toBe("ok");
