@@ -44,9 +44,9 @@ export const write4k = procedure<"inode_lock" | "generic_perform_write">("write4
       if (g === BLOCKED) return BLOCKED;
       k.set_page_content(g, t + 1); // copy_folio_from_iter_atomic
       if (op.page >= k.file4k_i_size(op.file)) k.set_file4k_i_size(op.file, op.page + 1); // write_end
-      k.unlock(k.folio_lock_word(g));
+      k.unlock(k.folio_lock_word(g), t);
       folio_put(k, g);
-      k.unlock(k.file4k_i_rwsem(op.file));
+      k.unlock(k.file4k_i_rwsem(op.file), t);
       k.set_result(t, Result.OK);
       return DONE;
     },
