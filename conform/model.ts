@@ -105,7 +105,10 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
     const call = calls.get(st.proc)!.shift()!;
     try {
       const r = machine.runToCompletion(k, call);
-      return observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc));
+      const o = observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc));
+      // mem_rw: access_remote_vm copied nothing when get_user_pages failed, and the read or write
+      // of /proc/self/mem fails with EIO.
+      return st.op === "gup4k" && st.args.force && r === Result.EFAULT ? { ...o, errno: "EIO" } : o;
     } catch (e) {
       if (e instanceof ModelError) return { error: e.message };
       throw e;

@@ -113,6 +113,8 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
     }
     case "ftruncate4k":
       return `${p} truncate4k ${st.args.file} ${st.args.size}`;
+    case "write4k":
+      return `${p} write4k ${st.args.file} ${st.args.page}`;
     case "access4k":
       return `${p} access ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
     case "mlock4k":
@@ -122,7 +124,8 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
     case "dontneed4k":
       return `${p} madvise ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
     case "gup4k":
-      return `${p} procmem ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
+      // ptrace's get_user_pages through /proc/self/mem, or direct I/O's pin_user_pages.
+      return `${p} ${st.args.pin ? "dio" : "procmem"} ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
   }
 }
 

@@ -30,17 +30,21 @@
  *   P pool N | P overcommit N        nr_hugepages / nr_overcommit_hugepages (restored at the end)
  *   P mount                          mount hugetlbfs (pagesize=2M) on MOUNT_DIR
  *   P create NAME ISIZE | P truncate NAME SIZE | P unlink NAME | P punch NAME OFFSET LEN
- *   P create4k NAME ISIZE DATA | P truncate4k NAME SIZE
+ *   P create4k NAME ISIZE DATA | P truncate4k NAME SIZE | P write4k NAME PAGE
  *                                    a file of 4 KiB pages beside MOUNT_DIR (MOUNT_DIR.f4k-NAME,
  *                                    on the filesystem of its folder), ISIZE and SIZE in 4 KiB pages; DATA 1
  *                                    writes its pages (then drops them from the page cache), 0
- *                                    leaves it sparse
+ *                                    leaves it sparse; write4k writes one whole page at PAGE with
+ *                                    write(2) (the page cache; no sync)
  *   P mmap OFF LEN NAME|- PGOFF FLAGS    FLAGS: p|s (private/shared), then any of w (PROT_WRITE),
  *                                        n (MAP_NORESERVE), h (MAP_HUGETLB, for NAME -),
  *                                        P (MAP_POPULATE), f (NAME is a create4k file)
  *   P access OFF r|w | P munmap OFF LEN | P mprotect OFF LEN r|w | P mlock OFF LEN
  *   P munlock OFF LEN | P madvise OFF LEN     (MADV_DONTNEED)
  *   P procmem OFF r|w                one byte through /proc/self/mem (get_user_pages, FOLL_FORCE)
+ *   P dio OFF r|w                    the page as the buffer of an O_DIRECT pwrite (r: the kernel reads
+ *                                    it) or pread (w: it writes it) of a scratch file beside
+ *                                    MOUNT_DIR: pin_user_pages_fast, FOLL_WRITE for w
  *   P fork Q | P exit
  * P is the process (0 is the first; fork Q makes process Q, which runs the lines that name it).
  *
@@ -100,12 +104,12 @@ enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5, EXIT_RESTORE = 6 };
 enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
 	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH, OP_MUNLOCK, OP_MADVISE, OP_PROCMEM,
-	OP_CREATE4K, OP_TRUNCATE4K,
+	OP_CREATE4K, OP_TRUNCATE4K, OP_WRITE4K, OP_DIO,
 };
 static const char *const op_names[] = {
 	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
 	"munmap", "mprotect", "mlock", "fork", "exit", "punch", "munlock", "madvise", "procmem",
-	"create4k", "truncate4k",
+	"create4k", "truncate4k", "write4k", "dio",
 };
 
 struct step {
@@ -579,7 +583,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (!*(w) || *end || (dst) < 0)                                        \
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
-	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2 };
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2 };
 	if (n != want[s->op])
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
@@ -593,6 +597,7 @@ static void parse_step(int line, char *rest, struct step *s)
 	case OP_CREATE:
 	case OP_TRUNCATE:
 	case OP_TRUNCATE4K:
+	case OP_WRITE4K:
 		snprintf(s->name, sizeof s->name, "%s", w1);
 		NUM(w2, s->a);
 		break;
@@ -620,6 +625,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		break;
 	case OP_ACCESS:
 	case OP_PROCMEM:
+	case OP_DIO:
 		NUM(w1, s->a);
 		s->b = !strcmp(w2, "w");
 		if (strcmp(w2, "r") && strcmp(w2, "w"))
@@ -644,12 +650,12 @@ static void parse_step(int line, char *rest, struct step *s)
 		break;
 	}
 	if ((s->op == OP_CREATE || s->op == OP_TRUNCATE || s->op == OP_UNLINK || s->op == OP_MMAP || s->op == OP_PUNCH ||
-	     s->op == OP_CREATE4K || s->op == OP_TRUNCATE4K) &&
+	     s->op == OP_CREATE4K || s->op == OP_TRUNCATE4K || s->op == OP_WRITE4K) &&
 	    strchr(s->name, '/'))
 		fail(EXIT_BAD, "line %d: a file name has no /", line);
 	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
-	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_ACCESS || s->op == OP_PROCMEM) &&
-	    (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
+	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO) &&
+	    (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
 		fail(EXIT_BAD, "line %d: %s: outside the %ld huge pages of space", line, op_names[s->op], space);
 #undef NUM
 }
@@ -794,6 +800,17 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		file4k_path(path, sizeof path, s->name);
 		r->ret = truncate(path, s->a * SMALL);
 		break;
+	case OP_WRITE4K: {
+		static const char data[SMALL] = { [0 ... SMALL - 1] = 'w' };
+		file4k_path(path, sizeof path, s->name);
+		int fd = open(path, O_WRONLY);
+		r->ret = fd < 0 || pwrite(fd, data, SMALL, s->a * SMALL) != (ssize_t)SMALL ? -1 : 0;
+		r->err = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = r->err;
+		break;
+	}
 	case OP_UNLINK:
 		snprintf(path, sizeof path, "%s/%s", mount_dir, s->name);
 		r->ret = unlink(path);
@@ -860,6 +877,18 @@ static void run_step(const struct step *s, struct result *r, int *me)
 			close(fd);
 		errno = r->err;
 		r->ret = n == 1 ? 0 : -1;
+		break;
+	}
+	case OP_DIO: {
+		/* Direct I/O pins the buffer (pin_user_pages_fast; FOLL_WRITE when the read fills it). */
+		snprintf(path, sizeof path, "%s.dio", mount_dir);
+		int fd = open(path, O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0600);
+		ssize_t n = fd < 0 || ftruncate(fd, SMALL) ? -1 : s->b ? pread(fd, at, SMALL, 0) : pwrite(fd, at, SMALL, 0);
+		r->err = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = r->err;
+		r->ret = n == (ssize_t)SMALL ? 0 : -1;
 		break;
 	}
 	case OP_MUNMAP:

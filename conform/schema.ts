@@ -22,8 +22,9 @@ const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, d
 
 /**
  * Operations the model has: the same arguments as in scenarios/ (scenarios/schema.ts). The probe
- * reaches get_user_pages (gup4k) through /proc/self/mem, so only as ptrace does: FOLL_FORCE,
- * FOLL_GET; where get_user_pages fails, the write or read of /proc/self/mem fails with EIO.
+ * reaches get_user_pages (gup4k) through /proc/self/mem, as ptrace does (FOLL_FORCE, FOLL_GET;
+ * where get_user_pages fails, the write or read of /proc/self/mem fails with EIO), or
+ * pin_user_pages through direct I/O into or out of the page (FOLL_PIN; EFAULT where it fails).
  */
 export const MODEL_OPS = [
   "mmap",
@@ -43,6 +44,7 @@ export const MODEL_OPS = [
   "gup4k",
   "madvise_dontneed",
   "ftruncate4k",
+  "write4k",
 ] as const;
 
 export { SMALL_PER_HUGE };
@@ -188,7 +190,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
     if (!alive.has(st.proc)) fail(`${at}`, `process "${st.proc}" is not running here (not yet forked, or exited)`);
     const a = st.args as Record<string, unknown>;
     const file = typeof a.file === "string" ? a.file : undefined;
-    const small = st.op === "mmap4k" || st.op === "ftruncate4k";
+    const small = st.op === "mmap4k" || st.op === "ftruncate4k" || st.op === "write4k";
     if (file !== undefined && !(small ? files4k : files).has(file))
       fail(`${at}.${st.op}.file`, `unknown ${small ? "4 KiB file (files4k)" : "file"} "${file}"`);
     const f = file !== undefined && !small ? files.get(file)! : undefined;
@@ -230,8 +232,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         end = Math.max(end, st.args.addr + 1);
         break;
       case "gup4k":
-        if (!st.args.force || st.args.pin || st.args.longterm)
-          fail(`${at}.gup4k`, "the probe gets there through /proc/self/mem: force: true, and no pin or longterm");
+        if (st.args.force === st.args.pin || st.args.longterm)
+          fail(`${at}.gup4k`, "the probe gets there through /proc/self/mem (force: true) or direct I/O (pin: true), never both, and not longterm");
         end = Math.max(end, st.args.addr + 1);
         break;
       case "access4k":
@@ -245,7 +247,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
   s.steps.forEach((st, i) => {
     const a = st.args as Record<string, number>;
     const at = `steps.${i}.${st.proc}.${st.op}`;
-    const small = st.op.endsWith("4k") && st.op !== "ftruncate4k";
+    const small = st.op.endsWith("4k") && st.op !== "ftruncate4k" && st.op !== "write4k";
     if (small && !smallSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} holds no 4 KiB mapping`);
     if (small && hugeSlots.has(a.addr!)) fail(`${at}.addr`, `slot ${a.addr} is used by a huge-page mapping too`);
     if ((st.op === "mlock4k" || st.op === "munlock4k" || st.op === "dontneed4k") && a.page! + a.pages! > SMALL_PER_HUGE)

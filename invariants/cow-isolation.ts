@@ -2,11 +2,12 @@
  * A write through a private mapping is never seen through another mapping, nor reaches the file
  * (kernel-notes §3, §5, §6): when a write access through a MAP_PRIVATE VMA completes, the page it
  * wrote is mapped by no other pte, in any process, and is neither in the page cache nor a file's
- * block (a DAX mapping maps blocks by pfn).
+ * block (a DAX mapping maps blocks by pfn); a get_user_pages write there never wrote a page-cache
+ * page.
  */
 import type { OpCall } from "../model/config.js";
 import type { Kernel } from "../model/kernel.js";
-import { L_FAULT_PTE, L_VMA } from "../model/kernel.js";
+import { L_FAULT_PTE, L_GUP, L_VMA } from "../model/kernel.js";
 import { find_vma } from "../model/mm/vma.js";
 import { huge_pte_write, pte_page } from "../model/mm/pte.js";
 import { Result } from "../model/types.js";
@@ -28,6 +29,18 @@ function smallWrite(k: Kernel, op: OpCall): string | null {
   return null;
 }
 
+/**
+ * A get_user_pages write (gup4k: ptrace or /proc/pid/mem, FOLL_FORCE or not, or a pin's I/O)
+ * through a private mapping completed: the page it wrote (L_GUP until the step that ends it)
+ * must not be the file's page-cache page (Dirty COW).
+ */
+function gupWrite(before: Kernel, thread: number, op: OpCall): string | null {
+  const vma = before.local(thread, L_VMA);
+  const g = before.local(thread, L_GUP);
+  if (!vma || !g || before.vma_is_shared(vma) || !before.page_mapping(g)) return null;
+  return `${op.text} wrote page${g}, which is in the page cache: a get_user_pages write through a private mapping reached the file`;
+}
+
 export const cowIsolation: Invariant = {
   name: "cow-isolation",
   summary: "a write through one private mapping is never seen through another mapping, nor reaches the file",
@@ -35,6 +48,7 @@ export const cowIsolation: Invariant = {
     if (!opEnded || after.thread_result(thread) !== Result.OK) return null;
     const op = before.op(thread);
     if (op.op === "access4k") return op.write ? smallWrite(after, op) : null;
+    if (op.op === "gup4k") return op.write ? gupWrite(before, thread, op) : null;
     const vma = before.local(thread, L_VMA);
     if (op.op !== "fault" || !op.write || !vma || before.vma_is_shared(vma)) return null;
     const pte = after.a[before.local(thread, L_FAULT_PTE) - 1]!;

@@ -119,8 +119,10 @@ export interface Variant {
    * kept until can_follow_write_pte, FOLL_PIN exists and does not pin the zero page, R/O pins
    * unshare (gup_must_unshare). "follow_page" (seed 001 as posted on 2.6.31): FOLL_GET only,
    * FOLL_ANON and FOLL_NOZERO, and FOLL_WRITE dropped after a COW fault in a VMA without VM_WRITE.
+   * "follow_page_pte_v4.8" (gup.v4.8.ts, before the Dirty COW fix 19be0eaffa3a): FOLL_GET only, a
+   * FOLL_WRITE lookup refused only while the pte is not writable, and that same FOLL_WRITE drop.
    */
-  readonly gup: "follow_page_pte" | "follow_page";
+  readonly gup: "follow_page_pte" | "follow_page_pte_v4.8" | "follow_page";
   /**
    * Whether anonymous pages carry PageAnonExclusive (a one-line toggle in each of the two
    * functions that set it). "PageAnonExclusive" (today): folio_add_new_anon_rmap sets it, and fork
@@ -414,6 +416,14 @@ export const VARIANTS: readonly Variant[] = [
       "v4.3 (2015): __dax_fault returns a COW fault's no-page VM_FAULT_LOCKED holding i_mmap_rwsem for read, and do_cow_fault releases it with i_mmap_unlock_write (lock-balance)",
     daxFault: "do_dax_fault",
     daxCowLock: "i_mmap_lock_read",
+  },
+  {
+    ...modern,
+    ...before2022,
+    name: "bug-gup-drops-foll-write",
+    summary:
+      "Dirty COW (before 19be0eaffa3a, 2016): after a FOLL_FORCE write fault breaks COW in a read-only private mapping, get_user_pages looks again without FOLL_WRITE; a MADV_DONTNEED in between lets it write the page-cache page (cow-isolation)",
+    gup: "follow_page_pte_v4.8",
   },
   {
     ...modern,

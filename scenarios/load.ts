@@ -352,7 +352,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   const file4kIndex = new Map(s.files4k.map((f, i) => [f.name, i]));
   if (file4kIndex.size !== s.files4k.length) fail("files4k", "names must be unique");
   // The 4 KiB operations name a 4 KiB file; the others a hugetlbfs one.
-  const filesFor = (op: string) => (op === "mmap4k" || op === "ftruncate4k" ? file4kIndex : fileIndex);
+  const filesFor = (op: string) => (op === "mmap4k" || op === "ftruncate4k" || op === "write4k" ? file4kIndex : fileIndex);
 
   const lists: { path: string; proc: string; ops: ScenarioFile["threads"][number]["ops"] }[] = [
     ...s.setup.map((b, i) => ({ path: `setup.${i}`, proc: b.proc, ops: b.ops })),
@@ -368,17 +368,29 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   const smallSlots = new Map<number, number>();
   const shmemOf = new Map<object, number>();
   const shmem: { pages: number }[] = [];
-  // Slots that hold a mapping of a 4 KiB file: get_user_pages and mlock there are not modelled.
-  const fileSlots = new Set<number>();
+  // Slots that hold a mapping of a 4 KiB file, and whether it is DAX: mlock there is not
+  // modelled, nor get_user_pages of a DAX file (its pfns have no page the model could hand out).
+  const fileSlots = new Map<number, boolean>();
+  // Slots with a read-only MAP_SHARED mapping of a 4 KiB file.
+  const sharedReadOnlySlots = new Set<number>();
   let smallPages = 2 * (s.threads.length + 1);
+  let writes4k = false;
   for (const l of lists)
     for (const entry of l.ops) {
+      if ("write4k" in entry) {
+        smallPages++; // a page-cache page of a file perhaps mapped nowhere
+        writes4k = true;
+      }
       const a = (entry as Record<string, Record<string, number | boolean | string>>).mmap4k;
       if (!a) continue;
-      if (a.file !== undefined) fileSlots.add(a.addr as number);
+      if (a.file !== undefined && a.shared && !a.write) sharedReadOnlySlots.add(a.addr as number);
+      if (a.file !== undefined) {
+        const dax = s.files4k.find((f) => f.name === a.file)?.dax ?? false;
+        fileSlots.set(a.addr as number, (fileSlots.get(a.addr as number) ?? false) || dax);
+      }
       smallSlots.set(a.addr as number, Math.max(smallSlots.get(a.addr as number) ?? 0, a.pages as number));
       smallPages += (a.pages as number) * (s.processes.length + (a.shared || a.file !== undefined ? 1 : 0));
-      if (a.shared) {
+      if (a.shared && a.file === undefined) {
         shmemOf.set(entry, shmem.length);
         shmem.push({ pages: a.pages as number });
       }
@@ -398,7 +410,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       }
       if (op === "mmap4k") {
         if (a.file !== undefined) {
-          if (a.shared) fail(`${at}.shared`, "a 4 KiB file is mapped MAP_PRIVATE only: shared file mappings are not modelled");
+          if (a.shared && s.files4k[file4kIndex.get(a.file as string)!]!.dax)
+            fail(`${at}.shared`, "a 4 KiB DAX file is mapped MAP_PRIVATE only: shared DAX mappings are not modelled");
           if (a.populate) fail(`${at}.populate`, "MAP_POPULATE of a 4 KiB file is not modelled");
           const f = s.files4k[file4kIndex.get(a.file as string)!]!;
           if ((a.pages as number) > f.pages) fail(`${at}.pages`, `maps past the ${f.pages} pages of file "${f.name}"`);
@@ -410,10 +423,20 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         if (!smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds no 4 KiB mapping (mmap4k)`);
         const size = smallSlots.get(slot)!;
         if ((a.page as number) >= size) fail(`${at}.page`, `past the ${size} pages of the 4 KiB mappings in slot ${slot}`);
-        if (op !== "access4k" && op !== "dontneed4k" && fileSlots.has(slot))
+        if ((op === "mlock4k" || op === "munlock4k") && fileSlots.has(slot))
           fail(`${at}.addr`, `slot ${slot} maps a 4 KiB file: ${op} of file mappings is not modelled`);
+        if (op === "gup4k" && fileSlots.get(slot))
+          fail(`${at}.addr`, `slot ${slot} maps a 4 KiB DAX file: gup4k of DAX mappings is not modelled`);
+        // Today check_vma_flags refuses it (EFAULT); kernels before 4.8 broke COW into an
+        // anonymous page inside the shared mapping, which the model does not do.
+        if (op === "gup4k" && a.write && a.force && sharedReadOnlySlots.has(slot))
+          fail(`${at}.force`, `slot ${slot} maps a 4 KiB file MAP_SHARED read-only: a forced write there is not modelled`);
         if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size))
           fail(`${at}.pages`, `must cover the whole 4 KiB mapping (page 0, pages ${size}): a part would split the VMA, which the model does not do`);
+      } else if (op === "write4k") {
+        const f = s.files4k[file4kIndex.get(a.file as string)!]!;
+        if (f.dax) fail(`${at}.file`, `"${f.name}" is a DAX file: write4k of DAX files is not modelled`);
+        if ((a.page as number) >= f.pages) fail(`${at}.page`, `past the ${f.pages} pages of file "${f.name}": the model holds those only`);
       } else if ("addr" in a && op !== "munmap") {
         const len = (a.len as number | undefined) ?? 1;
         for (let slot = a.addr as number; slot < (a.addr as number) + len; slot++)
@@ -452,7 +475,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
 
   const call = (proc: number, entry: Record<string, unknown>): OpCall => {
     const [op, a] = Object.entries(entry)[0]! as [OpName, Record<string, number | string | boolean>];
-    const small = op === "mmap4k" || SMALL_OPS.has(op);
+    const small = op === "mmap4k" || op === "write4k" || SMALL_OPS.has(op);
     return {
       op,
       procedure: OPERATIONS[op]!,
@@ -460,7 +483,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       proc,
       addr: (a.addr as number) ?? 0,
       len: (a.len as number) ?? 0,
-      file: op === "mmap4k" && a.shared ? (shmemOf.get(entry) ?? 0) : a.file !== undefined ? filesFor(op).get(a.file as string)! : 0,
+      file: a.file !== undefined ? filesFor(op).get(a.file as string)! : op === "mmap4k" && a.shared ? (shmemOf.get(entry) ?? 0) : 0,
       pgoff: ((op === "punch_hole" ? a.offset : a.pgoff) as number) ?? 0,
       shared: (a.shared as boolean) ?? false,
       noreserve: (a.noreserve as boolean) ?? false,
@@ -496,7 +519,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     smallSlots: [...smallSlots].map(([slot, pages]) => ({ slot, pages })).sort((x, y) => x.slot - y.slot),
     shmem,
     files4k: s.files4k.map((f) => ({ name: f.name, pages: f.pages, isize: f.isize ?? f.pages, dax: f.dax, data: f.data })),
-    smallPages: smallSlots.size ? smallPages : 0,
+    smallPages: smallSlots.size || writes4k ? smallPages : 0,
     setup: s.setup.map((b) => ({ proc: procIndex.get(b.proc)!, ops: b.ops.map((o) => call(procIndex.get(b.proc)!, o)) })),
     threads: s.threads.map((t) => ({
       name: t.name,

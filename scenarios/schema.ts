@@ -60,7 +60,7 @@ export const OpSchemas = {
   punch_hole: z.strictObject({ file: name, offset: fileIndex, len: fileLen }).meta({ description: "fallocate(FALLOC_FL_PUNCH_HOLE) of file pages [offset, offset + len)" }),
   /**
    * mmap of `pages` 4 KiB pages at the start of slot `addr`: anonymous memory (MAP_SHARED:
-   * shmem), or with `file` a MAP_PRIVATE mapping of a 4 KiB file (files4k) from its start.
+   * shmem), or with `file` a mapping of a 4 KiB file (files4k) from its start.
    */
   mmap4k: z.strictObject({
     addr,
@@ -69,7 +69,7 @@ export const OpSchemas = {
     shared: z.boolean().default(false),
     write: z.boolean().default(true),
     populate: z.boolean().default(false),
-  }).meta({ description: "mmap of pages 4 KiB pages at the start of slot addr: anonymous (shared: shmem), or with file a MAP_PRIVATE mapping of a 4 KiB file from its start; populate: MAP_POPULATE" }),
+  }).meta({ description: "mmap of pages 4 KiB pages at the start of slot addr: anonymous (shared: shmem), or with file a mapping of a 4 KiB file from its start (shared: MAP_SHARED); populate: MAP_POPULATE" }),
   /** A load (or store) of 4 KiB page `page` of slot `addr`. */
   access4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }).meta({ description: "a load (or a store, write) of 4 KiB page page of slot addr" }),
   /** mlock and munlock of the 4 KiB mapping in slot `addr` (the whole of it). */
@@ -86,6 +86,10 @@ export const OpSchemas = {
   }).meta({ description: "get_user_pages of one 4 KiB page (as ptrace uses it; pin: pin_user_pages as direct I/O does), then the kernel reads or writes it" }),
   /** ftruncate of a 4 KiB file (files4k) to `size` 4 KiB pages. */
   ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }).meta({ description: "ftruncate of a 4 KiB file (files4k) to size 4 KiB pages" }),
+  /** write(2) of one whole 4 KiB page `page` of a 4 KiB file (files4k): the page cache only. */
+  write4k: z
+    .strictObject({ file: name, page: count.max(SMALL_PAGES_MAX - 1) })
+    .meta({ description: "write(2) of one whole 4 KiB page of a 4 KiB file (files4k), through the page cache (no writeback)" }),
   /** madvise(MADV_DONTNEED) of huge pages [addr, addr + len). */
   madvise_dontneed: z.strictObject({ addr, len }).meta({ description: "madvise(MADV_DONTNEED) of huge pages [addr, addr + len)" }),
   /** madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot `addr`. */

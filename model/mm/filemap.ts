@@ -5,9 +5,9 @@
  * page lock is what holds truncate off (truncate_inode_pages_range locks each page it removes).
  */
 import type { Kernel } from "../kernel.js";
-import { L_FAULT_PTE, L_FLAGS, L_IDX, L_NEW, L_VMA } from "../kernel.js";
+import { L_FAULT_PTE, L_FLAGS, L_IDX, L_NEW, L_PAGE, L_VMA } from "../kernel.js";
 import { BLOCKED } from "../types.js";
-import { COW_COPIED, COW_COPY_STALE, fault_sigbus, vm_fault_locked, type VmOperations, zap_pte_range } from "./memory.js";
+import { COW_COPIED, COW_COPY_STALE, fault_sigbus, vm_fault_locked, vm_fault_mkwrite_locked, type VmOperations, zap_pte_range } from "./memory.js";
 import { folio_alloc, folio_put } from "./page_alloc.js";
 import { pte_page } from "./pte.js";
 import { vmas_of } from "./vma.js";
@@ -54,14 +54,28 @@ export function filemap_lock_or_alloc(k: Kernel, t: number, cached: number): num
 }
 
 /**
- * generic_file_vm_ops (mm/filemap.c, v6.18), the table of a private mapping of a 4 KiB file
- * that is not DAX: ->fault is filemap_fault.
+ * generic_file_vm_ops (mm/filemap.c, v6.18), the table of a mapping of a 4 KiB file that is not
+ * DAX: ->fault is filemap_fault, ->page_mkwrite filemap_page_mkwrite (a shared mapping's first
+ * store to a page; the model keeps no dirty bits, as it has no writeback).
  */
 export const generic_file_vm_ops: VmOperations = {
   name: "generic_file_vm_ops",
-  steps: ["filemap_fault"],
+  steps: ["filemap_fault", "filemap_page_mkwrite"],
   fault: (_k, _t, pc) => pc.filemap_fault,
+  page_mkwrite: (_k, _t, pc) => pc.filemap_page_mkwrite,
   build: (pc, ret) => ({
+    filemap_page_mkwrite: {
+      fn: "filemap_page_mkwrite",
+      label: "filemap_page_mkwrite:folio_lock",
+      reads: ["page_cache"],
+      writes: ["page", "page_lock"],
+      run(k, t) {
+        const g = k.local(t, L_PAGE);
+        if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
+        // "folio->mapping != inode->i_mapping": truncate removed it while it was unlocked.
+        return vm_fault_mkwrite_locked(k, t, pc, ret, k.page_mapping(g) !== file4k_mapping(k, k.vm_file(k.local(t, L_VMA))));
+      },
+    },
     filemap_fault: {
       fn: "filemap_fault",
       label: "filemap_fault:folio_lock",
@@ -73,7 +87,7 @@ export const generic_file_vm_ops: VmOperations = {
         const g = find_lock_page_or_read(k, t, k.vm_file(vma), idx);
         if (g === BLOCKED) return BLOCKED;
         if (!g) return fault_sigbus(k, t, ret);
-        return vm_fault_locked(k, t, pc, g);
+        return vm_fault_locked(k, t, pc, g, generic_file_vm_ops);
       },
     },
   }),

@@ -10,7 +10,7 @@
  * FAULT_FLAG_UNSHARE first (gup_must_unshare: the zero page only for FOLL_LONGTERM); FOLL_PIN
  * takes no pin on the zero page (try_grab_folio).
  *
- * Seed 001's kernel (2.6.31) is in gup.v2.6.31.ts.
+ * Seed 001's kernel (2.6.31) is in gup.v2.6.31.ts, v4.8's (Dirty COW) in gup.v4.8.ts.
  */
 import { Splat } from "../splat.js";
 import type { OpCall } from "../config.js";
@@ -25,6 +25,7 @@ import {
   is_cow_mapping,
   smallFaultSteps,
   vm_normal_page,
+  VM_FAULT_SIGBUS,
   type FaultReturn,
   type Pc,
   type SmallFault,
@@ -45,7 +46,7 @@ export const FOLL_LONGTERM = 1 << 8;
  * starts with, the lookup under the PTL, and what faultin_page does with the fault's return.
  */
 export interface GupEra {
-  check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean): boolean;
+  check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean, gup_flags: number): boolean;
   /** gup4k's flags: get_user_pages or pin_user_pages (FOLL_FORCE is added by the caller). */
   gup_flags(k: Kernel, vma: number, op: OpCall): number;
   /** follow_page(_pte) under the PTL: the page (referenced as flags say), or NEED_FAULT, NEED_UNSHARE, EFAULT. */
@@ -77,9 +78,24 @@ export const NEED_FAULT = -1;
 export const NEED_UNSHARE = -2;
 export const EFAULT = -3;
 
-/** check_vma_flags (today): a write needs VM_WRITE, or FOLL_FORCE on a COW mapping. */
-function check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean): boolean {
-  if (!write || k.vm_flags(vma) & VM_WRITE) return true;
+/**
+ * writable_file_mapping_allowed (since v6.5): no long-term write pin of a file mapping whose
+ * dirty pages the filesystem tracks (vma_needs_dirty_tracking: a shared mapping of a file with
+ * writeback; shmem has none).
+ */
+function writable_file_mapping_allowed(k: Kernel, vma: number, gup_flags: number): boolean {
+  if ((gup_flags & (FOLL_PIN | FOLL_LONGTERM)) !== (FOLL_PIN | FOLL_LONGTERM)) return true;
+  return !(k.vma_is_shared(vma) && k.vma_is_file4k(vma));
+}
+
+/**
+ * check_vma_flags (today; v4.8 without writable_file_mapping_allowed, which no FOLL_PIN there
+ * reaches): a write needs VM_WRITE, or FOLL_FORCE on a COW mapping.
+ */
+export function check_vma_flags(k: Kernel, vma: number, write: boolean, force: boolean, gup_flags: number): boolean {
+  if (!write) return true;
+  if (!k.vma_is_anonymous(vma) && !writable_file_mapping_allowed(k, vma, gup_flags)) return false;
+  if (k.vm_flags(vma) & VM_WRITE) return true;
   return force && is_cow_mapping(k, vma);
 }
 
@@ -138,6 +154,8 @@ export const __get_user_pages_v6_18: GupEra = {
 export function gupSteps(gup: GetUserPages, pc: Pc, caller: GupCaller): Record<string, StepDef> {
   const f = gup.fault;
   const faultin_page_return: FaultReturn = (k, t, vm_fault) => {
+    // vm_fault_to_errno: a fault that got SIGBUS (a file index past i_size) is -EFAULT.
+    if (vm_fault & VM_FAULT_SIGBUS) return caller.error(k, t);
     gup.era.faultin_page(k, t, vm_fault);
     return pc.follow_page;
   };

@@ -36,7 +36,11 @@ export const COW_COPIED = 1 << 12;
 export const COW_COPY_STALE = 1 << 13;
 const FAULT_FLAGS = FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE | COW_COPIED | COW_COPY_STALE;
 
-/** handle_mm_fault's return that get_user_pages of seed 001's time looks at: COW was broken. */
+/**
+ * handle_mm_fault's return that get_user_pages of 2.6.13–v4.8 looks at: do_wp_page broke COW or
+ * reused the page (wp_page_reuse, wp_page_copy). Removed in 2022 with FOLL_COW; today nothing
+ * reads it, and the model's v6.18 fault still returns it for the older eras' faultin_page.
+ */
 export const VM_FAULT_WRITE = 1;
 /** The fault failed: the access gets SIGBUS (a file index beyond i_size). */
 export const VM_FAULT_SIGBUS = 2;
@@ -46,7 +50,7 @@ export const VM_FAULT_SIGBUS = 2;
 export type FaultReturn = (k: Kernel, t: number, vm_fault: number) => number;
 
 /** The steps of mm/memory.c's own 4 KiB fault code; a VMA's ->fault brings its own. */
-const MEMORY_FAULT_STEPS: readonly string[] = ["do_anonymous_page", "finish_fault", "do_cow_fault", "do_wp_page", "wp_page_copy"];
+const MEMORY_FAULT_STEPS: readonly string[] = ["do_anonymous_page", "finish_fault", "do_cow_fault", "do_wp_page", "wp_page_copy", "finish_mkwrite_fault"];
 
 /** A fault procedure's pcs, by step name: mm/memory.c's, and those of the vm_ops it can reach. */
 export type Pc = Readonly<Record<string, number>>;
@@ -63,6 +67,11 @@ export interface VmOperations {
   readonly steps: readonly string[];
   /** vma->vm_ops->fault, called by __do_fault with vmf set up: the pc of the handler's first step. */
   fault(k: Kernel, t: number, pc: Pc): number;
+  /**
+   * vma->vm_ops->page_mkwrite, if the table has one: the pc of its step, which locks the page
+   * (L_PAGE, referenced) and goes on with vm_fault_mkwrite_locked, or lets the fault retry.
+   */
+  page_mkwrite?(k: Kernel, t: number, pc: Pc): number;
   build(pc: Pc, ret: FaultReturn): Record<string, StepDef>;
 }
 
@@ -268,12 +277,35 @@ export function set_new_anon_pte(k: Kernel, t: number): void {
  * ->fault returned VM_FAULT_LOCKED with page g: do_read_fault maps it (finish_fault), do_cow_fault
  * copies it into cow_page first (copy_user_highpage).
  */
-export function vm_fault_locked(k: Kernel, t: number, pc: Pc, g: number): number {
+export function vm_fault_locked(k: Kernel, t: number, pc: Pc, g: number, vm_ops?: VmOperations): number {
   k.set_local(t, L_PAGE, g);
   k.set_local(t, L_LOCKED, g);
+  if (vm_ops?.page_mkwrite && k.local(t, L_FLAGS) & FAULT_FLAG_WRITE && k.vm_flags(k.local(t, L_VMA)) & VM_SHARED) {
+    // do_shared_fault: the page is unlocked for do_page_mkwrite, which locks it again.
+    k.set_local(t, L_LOCKED, 0);
+    k.unlock(k.folio_lock_word(g), t);
+    return vm_ops.page_mkwrite(k, t, pc);
+  }
   if (!k.local(t, L_NEW)) return pc.finish_fault;
   copy_to_cow_page(k, t, k.page_content(g));
   return pc.do_cow_fault;
+}
+
+/**
+ * ->page_mkwrite locked the page (L_PAGE) again: do_shared_fault goes on to finish_fault, which
+ * maps it writable; wp_page_shared to finish_mkwrite_fault. ->page_mkwrite found the page
+ * truncated meanwhile (VM_FAULT_NOPAGE): the reference goes and the access retries.
+ */
+export function vm_fault_mkwrite_locked(k: Kernel, t: number, pc: Pc, ret: FaultReturn, truncated: boolean): number {
+  const g = k.local(t, L_PAGE);
+  if (truncated) {
+    k.unlock(k.folio_lock_word(g), t);
+    k.set_local(t, L_PAGE, 0);
+    folio_put(k, g);
+    return fault_done(k, t, ret, 0);
+  }
+  k.set_local(t, L_LOCKED, g);
+  return k.local(t, L_ORIG_PTE) ? pc.finish_mkwrite_fault : pc.finish_fault;
 }
 
 /** The fault fails before its pte is set: the preallocated copy goes (uncharge_out), SIGBUS. */
@@ -338,8 +370,9 @@ function do_wp_page(k: Kernel, t: number, pc: Pc, ret: FaultReturn): number {
       exclusive = true;
     }
     if (exclusive) {
-      if (!unshare) wp_page_reuse(k, t);
-      return wp_unlock(k, t, ret, 0);
+      if (unshare) return wp_unlock(k, t, ret, 0);
+      wp_page_reuse(k, t);
+      return wp_unlock(k, t, ret, VM_FAULT_WRITE);
     }
   }
   wp_page_copy_get(k, t, page);
@@ -438,9 +471,12 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
           return fault_done(k, t, ret, 0);
         }
         // set_pte_range: shmem asks for no write notification, so a shared writable VMA's
-        // vm_page_prot is writable even for a read fault; the fault's reference becomes the pte's.
+        // vm_page_prot is writable even for a read fault; a file with ->page_mkwrite does
+        // (vma_wants_writenotify): a read maps it read-only, and the first store goes through
+        // wp_page_shared. The fault's reference becomes the pte's.
         k.add_mapcount(g, 1);
-        const writable = (k.vm_flags(vma) & VM_WRITE) !== 0 && ((k.vm_flags(vma) & VM_SHARED) !== 0 || (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) !== 0);
+        const notify = k.vma_is_file4k(vma);
+        const writable = (k.vm_flags(vma) & VM_WRITE) !== 0 && (((k.vm_flags(vma) & VM_SHARED) !== 0 && !notify) || (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) !== 0);
         set_fault_pte(k, t, mk_pte(g, writable));
         k.spin_unlock(ptl(k, t), t);
         k.unlock(k.folio_lock_word(g), t);
@@ -483,7 +519,34 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
           k.spin_unlock(ptl(k, t), t);
           return fault_done(k, t, ret, 0);
         }
+        const vma = k.local(t, L_VMA);
+        if ((k.vm_flags(vma) & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE) && k.vma_is_file4k(vma)) {
+          // wp_page_shared, the same in every era modelled (since 2.6.18's ->page_mkwrite):
+          // take a reference, drop the PTL, ->page_mkwrite.
+          wp_page_copy_get(k, t, vm_normal_page(k.local(t, L_ORIG_PTE)));
+          return f.vm_ops.file.page_mkwrite!(k, t, pc);
+        }
         return f.wp.do_wp_page(k, t, pc, ret);
+      },
+    },
+    finish_mkwrite_fault: {
+      fn: "finish_mkwrite_fault",
+      label: "finish_mkwrite_fault:pte_same",
+      reads: ["pte"],
+      writes: ["ptl", "pte", "page", "page_lock"],
+      run(k, t) {
+        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        const g = k.local(t, L_PAGE);
+        // pte_same, else VM_FAULT_NOPAGE; then wp_page_reuse, and fault_dirty_shared_page
+        // unlocks the page and drops the reference.
+        const same = fault_pte(k, t) === k.local(t, L_ORIG_PTE);
+        if (same) wp_page_reuse(k, t);
+        k.unlock(ptl(k, t), t);
+        k.set_local(t, L_PAGE, 0);
+        k.set_local(t, L_LOCKED, 0);
+        k.unlock(k.folio_lock_word(g), t);
+        folio_put(k, g);
+        return fault_done(k, t, ret, same ? VM_FAULT_WRITE : 0);
       },
     },
     wp_page_copy: {

@@ -13,6 +13,7 @@ import { ext2_dax_vm_ops } from "../mm/dax.v4.0.js";
 import { generic_file_vm_ops } from "../mm/filemap.js";
 import { __get_user_pages_v6_18 } from "../mm/gup.js";
 import { __get_user_pages_v2_6_31 } from "../mm/gup.v2.6.31.js";
+import { __get_user_pages_v4_8 } from "../mm/gup.v4.8.js";
 import { __mm_populate_v6_18 } from "../mm/populate.js";
 import { make_pages_present_v2_6_31 } from "../mm/populate.v2.6.31.js";
 import { do_anonymous_page_v6_18, do_wp_page_v6_18, smallFault } from "../mm/memory.js";
@@ -36,6 +37,7 @@ import { mmap4k } from "./mmap4k.js";
 import { mprotect } from "./mprotect.js";
 import { munmap } from "./munmap.js";
 import { unlink } from "./unlink.js";
+import { write4k } from "./write4k.js";
 import { VARIANTS, type Variant } from "../variant.js";
 import type { KernelEras } from "../kernel.js";
 import { resv_map_private } from "../hugetlb/reserve.js";
@@ -65,7 +67,8 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     variant.zeroPage === "use_zero_page" ? do_anonymous_page_v2_6_31 : do_anonymous_page_v6_18,
     variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18,
   );
-  const gup = { fault: fault4k, era: variant.gup === "follow_page" ? __get_user_pages_v2_6_31 : __get_user_pages_v6_18 };
+  const gupEras = { follow_page_pte: __get_user_pages_v6_18, "follow_page_pte_v4.8": __get_user_pages_v4_8, follow_page: __get_user_pages_v2_6_31 };
+  const gup = { fault: fault4k, era: gupEras[variant.gup] };
   const pop = { gup, era: variant.populate === "make_pages_present" ? make_pages_present_v2_6_31 : __mm_populate_v6_18 };
   // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.
   const seed000 = variant.hugetlbPrefault;
@@ -96,6 +99,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     gup4k: gup4k(gup),
     dontneed4k,
     ftruncate4k,
+    write4k,
     madvise_dontneed: madviseDontneed,
   };
 }

@@ -1,8 +1,8 @@
 /**
  * mmap of 4 KiB memory (mmap4k): do_mmap → mmap_region under mmap_lock for write. A private
  * anonymous mapping has no file (vma_set_anonymous: pages come from do_anonymous_page); a shared
- * one is shmem (shmem_zero_setup gives it a file of its own); a private mapping of a 4 KiB file
- * faults through the file's ->fault (kernel-notes §5). With MAP_POPULATE,
+ * one is shmem (shmem_zero_setup gives it a file of its own); a mapping of a 4 KiB file faults
+ * through the file's ->fault (kernel-notes §5), MAP_SHARED ones into its page cache. With MAP_POPULATE,
  * vm_mmap_pgoff populates it (model/mm/populate.ts) and ignores errors.
  */
 import { L_IDX } from "../kernel.js";
@@ -42,7 +42,7 @@ export const mmap4k = (pop: Populate) =>
         const rec = vma_record(op.addr, op.addr + 1, 0, (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | fileFlags(k, op), op.file);
         rec[VM_NR_PAGES] = op.pages;
         const vma = vma_link(k, op.proc, rec);
-        if (op.shared) shmem_zero_setup(k, op.file);
+        if (op.shared && !op.smallFile) shmem_zero_setup(k, op.file);
         if (!op.populate) {
           k.up_write(lock, t);
           k.set_result(t, Result.OK);

@@ -77,6 +77,20 @@ describe("conformance scenarios", () => {
     expect(() => scenario(raw)).toThrow(/slot 0 holds a 4 KiB mapping/);
   });
 
+  it("gup4k reaches the kernel as ptrace (force) or direct I/O (pin): both, neither, or longterm is refused; pin is the probe's dio", () => {
+    const gup = (args: Record<string, boolean>) => ({
+      name: "x",
+      summary: "x",
+      pool: { pages: 0 },
+      processes: ["a"],
+      steps: [{ a: { mmap4k: { addr: 0, pages: 1 } } }, { a: { gup4k: { addr: 0, page: 0, ...args } } }],
+    });
+    for (const bad of [{}, { force: true, pin: true }, { pin: true, longterm: true }])
+      expect(() => scenario(gup(bad)), JSON.stringify(bad)).toThrow(/steps\.1\.a\.gup4k: .*\/proc\/self\/mem \(force: true\) or direct I\/O \(pin: true\)/);
+    expect(plan(scenario(gup({ pin: true, write: true }))).input).toMatch(/^0 dio 0 w$/m);
+    expect(plan(scenario(gup({ force: true }))).input).toMatch(/^0 procmem 0 r$/m);
+  });
+
   it("a marked exception whose difference has gone fails, asking for the mark to be removed", () => {
     const s = loadConformScenario("private-basic");
     const p = plan({ ...s, exception: "a difference that is gone" });

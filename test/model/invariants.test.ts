@@ -16,7 +16,7 @@ import { Kernel, L_FAULT_PTE, L_FLAGS, L_GUP, L_ORIG_PTE, L_PAGE, L_TLB } from "
 import { PAGE_IN_USE, PG_MAPCOUNT, PG_REF, PG_RESTORE_RESERVE } from "../../model/layout.js";
 import { Machine } from "../../model/machine.js";
 import { FOLL_GET } from "../../model/mm/gup.js";
-import { make_huge_pte, mk_pte, pte_page, pte_special } from "../../model/mm/pte.js";
+import { make_huge_pte, mk_pte, pte_page, pte_special, pte_write } from "../../model/mm/pte.js";
 import { range } from "../../model/region.js";
 import { Result } from "../../model/types.js";
 import { findVariant, type Variant } from "../../model/variant.js";
@@ -792,6 +792,38 @@ describe("truncate-coherence", () => {
 
   it("holds today: invalidate_lock keeps the truncate out of the whole DAX fault", async () => {
     expect((await search(new Machine(FILES4K, modern), INVARIANTS)).verdict).toBe("pass");
+  });
+});
+
+describe("page-cache-coherence of a MAP_SHARED 4 KiB file mapping", () => {
+  const inv = invariant("page-cache-coherence");
+  const SHARED4K = config({
+    name: "shared4k",
+    summary: "a 4 KiB file mapped shared, stored to",
+    pool: { pages: 0 },
+    files4k: [{ name: "disk", pages: 2 }],
+    processes: ["p"],
+    setup: [{ proc: "p", ops: [{ mmap4k: { addr: 0, pages: 2, file: "disk", shared: true } }, { access4k: { addr: 0, page: 1, write: true } }] }],
+    threads: [{ name: "writer", proc: "p", ops: [{ write4k: { file: "disk", page: 1 } }] }],
+  });
+
+  it("holds: the store mapped the page-cache page, writable, and holds the store", () => {
+    const { k } = initial(SHARED4K);
+    const g = k.file4k_cache(0, 1);
+    expect([pte_page(k.small_pte(0, 0, 1)), pte_write(k.small_pte(0, 0, 1))]).toEqual([g, true]);
+    expect(k.page_content(g)).not.toBe(k.page_content(k.block(0, 1))); // the store, not the file's block
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+  });
+
+  it("fails: a pte of the shared mapping whose page is no longer in the page cache", () => {
+    const { k } = initial(SHARED4K);
+    const g = k.file4k_cache(0, 1);
+    k.set_file4k_cache(0, 1, 0);
+    expect(inv.state!({ k, allDone: false })).toBe(`mm0 maps page${g} at index 1 of a shared mapping of a 4 KiB file, but the page cache holds nothing`);
+  });
+
+  it("holds whatever write() and the store do: the store is seen through the mapping", async () => {
+    expect((await search(new Machine(SHARED4K, modern), INVARIANTS)).verdict).toBe("pass");
   });
 });
 

@@ -64,6 +64,7 @@ const rawOp = fc.oneof(
   w(1, { k: fc.constant("gup4k"), page: fc.nat(2), write: fc.boolean(), force: fc.boolean(), pin: fc.boolean(), longterm: fc.boolean() }),
   w(1, { k: fc.constant("dontneed4k"), page: fc.nat(2), pages: fc.integer({ min: 1, max: 3 }) }),
   w(1, { k: fc.constant("ftruncate4k"), size: fc.nat(3) }),
+  w(1, { k: fc.constant("write4k"), page: fc.nat(2) }),
 );
 type RawOp = typeof rawOp extends fc.Arbitrary<infer T> ? T : never;
 
@@ -130,22 +131,26 @@ function shape(p: Plan, o: RawOp, setup: boolean): Op | undefined {
   }
   if (!p.small) return undefined;
   const page = (i: number) => i % p.small;
-  // A 4 KiB file is mapped MAP_PRIVATE from its start, and only faulted, zapped and truncated.
+  // A 4 KiB file is mapped from its start (MAP_SHARED only if not DAX), faulted, zapped and
+  // truncated; one that is not DAX is also written (write4k) and reached by get_user_pages.
   const file4k = p.file4k !== "none";
   switch (o.k) {
     case "mmap4k":
+      // A shared file mapping is writable: the loader refuses a forced write into a read-only one.
       return file4k
-        ? { mmap4k: { addr: SMALL_SLOT, pages: p.small, file: "g0", write: o.write } }
+        ? { mmap4k: { addr: SMALL_SLOT, pages: p.small, file: "g0", shared: p.file4k === "block" && o.shared, write: o.write || (p.file4k === "block" && o.shared) } }
         : { mmap4k: { addr: SMALL_SLOT, pages: p.small, shared: o.shared, write: o.write, populate: o.populate } };
     case "ftruncate4k":
       return file4k ? { ftruncate4k: { file: "g0", size: o.size } } : undefined;
+    case "write4k":
+      return p.file4k === "block" ? { write4k: { file: "g0", page: page(o.page) } } : undefined;
     case "access4k":
       return { access4k: { addr: SMALL_SLOT, page: page(o.page), write: o.write } };
     case "mlock4k":
     case "munlock4k":
       return file4k ? undefined : { [o.k]: { addr: SMALL_SLOT, page: 0, pages: p.small } };
     case "gup4k":
-      return file4k ? undefined : { gup4k: { addr: SMALL_SLOT, page: page(o.page), write: o.write, force: o.force, pin: o.pin, longterm: o.longterm } };
+      return p.file4k === "dax" ? undefined : { gup4k: { addr: SMALL_SLOT, page: page(o.page), write: o.write, force: o.force, pin: o.pin, longterm: o.longterm } };
     case "dontneed4k":
       return { dontneed4k: { addr: SMALL_SLOT, page: page(o.page), pages: Math.min(o.pages, p.small - page(o.page)) } };
   }

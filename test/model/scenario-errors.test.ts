@@ -198,8 +198,29 @@ describe("4 KiB files", () => {
   it("the base scenario with a 4 KiB file mapping is valid", () => {
     expect(loadScenario(filed(() => {})).config.files4k).toEqual([{ name: "data", pages: 2, isize: 2, dax: false, data: true }]);
   });
-  it("a shared mapping of a 4 KiB file", () => {
-    expectError(filed((s) => (s.setup[0].ops[1].mmap4k.shared = true)), "setup.0.ops.1.mmap4k.shared", /MAP_PRIVATE only/);
+  it("a shared mapping of a 4 KiB file loads; of a DAX one it is refused", () => {
+    expect(loadScenario(filed((s) => (s.setup[0].ops[1].mmap4k.shared = true))).config.setup[0]!.ops[1]!.shared).toBe(true);
+    const dax = filed((s) => {
+      s.files4k[0].dax = true;
+      s.setup[0].ops[1].mmap4k.shared = true;
+    });
+    expectError(dax, "setup.0.ops.1.mmap4k.shared", /a 4 KiB DAX file is mapped MAP_PRIVATE only/);
+  });
+  it("a forced write into a read-only MAP_SHARED file mapping", () => {
+    const ro = filed((s) => {
+      s.setup[0].ops[1].mmap4k.shared = true;
+      s.setup[0].ops[1].mmap4k.write = false;
+      s.threads[0].ops[1] = { gup4k: { addr: 3, page: 0, write: true, force: true } };
+    });
+    expectError(ro, "threads.0.ops.1.gup4k.force", /maps a 4 KiB file MAP_SHARED read-only: a forced write there is not modelled/);
+  });
+  it("write4k past the file's pages, or of a DAX file", () => {
+    expectError(filed((s) => s.threads[0].ops.push({ write4k: { file: "data", page: 2 } })), "threads.0.ops.3.write4k.page", /past the 2 pages of file "data"/);
+    const dax = filed((s) => {
+      s.files4k[0].dax = true;
+      s.threads[0].ops.push({ write4k: { file: "data", page: 0 } });
+    });
+    expectError(dax, "threads.0.ops.3.write4k.file", /is a DAX file: write4k of DAX files is not modelled/);
   });
   it("a mapping of an unknown 4 KiB file", () => {
     expectError(filed((s) => (s.setup[0].ops[1].mmap4k.file = "nofile")), "setup.0.ops.1.mmap4k.file", /unknown 4 KiB file \(files4k\) "nofile"/);
@@ -207,8 +228,16 @@ describe("4 KiB files", () => {
   it("a mapping past the end of the file", () => {
     expectError(filed((s) => (s.files4k[0].pages = 1)), "setup.0.ops.1.mmap4k.pages", /maps past the 1 pages of file "data"/);
   });
-  it("get_user_pages of a file mapping", () => {
-    expectError(filed((s) => (s.threads[0].ops[1] = { gup4k: { addr: 3, page: 0 } })), "threads.0.ops.1.gup4k.addr", /maps a 4 KiB file/);
+  it("get_user_pages of a file mapping loads; of a DAX one it is refused", () => {
+    expect(loadScenario(filed((s) => (s.threads[0].ops[1] = { gup4k: { addr: 3, page: 0, write: true, force: true } }))).config.threads[0]!.ops[1]!.op).toBe("gup4k");
+    const dax = filed((s) => {
+      s.files4k[0].dax = true;
+      s.threads[0].ops[1] = { gup4k: { addr: 3, page: 0 } };
+    });
+    expectError(dax, "threads.0.ops.1.gup4k.addr", /maps a 4 KiB DAX file: gup4k of DAX mappings is not modelled/);
+  });
+  it("mlock of a file mapping", () => {
+    expectError(filed((s) => (s.threads[0].ops[1] = { mlock4k: { addr: 3, pages: 2 } })), "threads.0.ops.1.mlock4k.addr", /maps a 4 KiB file: mlock4k of file mappings is not modelled/);
   });
   it("an ftruncate4k of a hugetlbfs file's name", () => {
     expectError(filed((s) => s.threads[0].ops.push({ ftruncate4k: { file: "hugefile", size: 0 } })), "threads.0.ops.3.ftruncate4k.file", /unknown 4 KiB file/);

@@ -437,6 +437,53 @@ describe("get_user_pages never hands out the zero page for writing (today's mm/g
   });
 });
 
+describe("get_user_pages of a private 4 KiB file mapping (filemap_fault, do_cow_fault; /proc/pid/mem)", () => {
+  /** One process mapping the 1-page file `data` in slot 0 (privately and read-only unless `how` says), running `ops` after. */
+  const filed = (ops: Op[], how: { shared?: boolean; write?: boolean } = { write: false }) =>
+    config({
+      files4k: [{ name: "data", pages: 1 }],
+      processes: ["p"],
+      threads: [{ name: "t", proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1, file: "data", ...how } }, ...ops] }],
+    });
+  const fileData = (k: Kernel) => k.page_content(k.block(0, 0));
+
+  it("a FOLL_FORCE write breaks COW: the write lands in an exclusive anonymous copy, mapped read-only; the page cache keeps the file's data", () => {
+    for (const variant of [modern, findVariant("bug-gup-drops-foll-write")!]) {
+      const x = run(filed([{ gup4k: { addr: 0, page: 0, write: true, force: true } }, { access4k: { addr: 0, page: 0 } }]), undefined, variant);
+      const k = x(1).k;
+      const g = pte_page(pte(k, 0, 0));
+      expect(x(1).result).toBe("ok");
+      expect([pte_write(pte(k, 0, 0)), k.page_test(g, PG_ANON), k.page_content(g)]).toEqual([false, true, 1]);
+      expect(k.page_content(k.file4k_cache(0, 0))).toBe(fileData(k));
+      expect(fileData(k)).not.toBe(1);
+    }
+  });
+
+  it("a read returns the page-cache page itself, and gives its reference back", () => {
+    const x = run(filed([{ gup4k: { addr: 0, page: 0 } }]));
+    const k = x(1).k;
+    const g = k.file4k_cache(0, 0);
+    expect(pte_page(pte(k, 0, 0))).toBe(g);
+    expect([k.page_ref(g), k.page_mapcount(g)]).toEqual([2, 1]); // the page cache's and the pte's
+  });
+
+  it("MAP_SHARED: a write pin writes the page-cache page itself; a long-term one is EFAULT (writable_file_mapping_allowed)", () => {
+    const pins: Op[] = [{ gup4k: { addr: 0, page: 0, write: true, pin: true } }, { gup4k: { addr: 0, page: 0, write: true, pin: true, longterm: true } }];
+    const x = run(filed(pins, { shared: true }));
+    const k = x(1).k;
+    const g = k.file4k_cache(0, 0);
+    expect(x(1).result).toBe("ok");
+    expect([pte_page(pte(k, 0, 0)), pte_write(pte(k, 0, 0)), k.page_content(g), k.page_pins(g)]).toEqual([g, true, 1, 0]);
+    expect(x(2).result).toBe("EFAULT");
+  });
+
+  it("past i_size the fault's SIGBUS is EFAULT (vm_fault_to_errno), not a lookup retried forever", () => {
+    const x = run(filed([{ ftruncate4k: { file: "data", size: 0 } }, { gup4k: { addr: 0, page: 0, write: true, force: true } }, { gup4k: { addr: 0, page: 0 } }]));
+    expect([x(2).result, x(3).result]).toEqual(["EFAULT", "EFAULT"]);
+    expect(smallPagesInUse(x(3).k)).toBe(0);
+  });
+});
+
 describe("seed 001 as posted", () => {
   it("a read fault in a VM_LOCKED VMA allocates a real page (use_zero_page); today it maps the zero page", () => {
     const ops: Op[] = [{ mmap4k: { addr: 0, pages: 2, write: false } }, { mlock4k: { addr: 0, pages: 2 } }, { access4k: { addr: 0, page: 0 } }];
