@@ -14,6 +14,10 @@ import { conformCommand, hostCommand } from "./conform.js";
 import { EXIT, exploreCommand } from "./explore.js";
 import { listCommand } from "./list.js";
 import { replayCommand } from "./replay.js";
+import { FUZZ_USAGE, fuzzCommand } from "./fuzz.js";
+import { MERGE_USAGE, mergeCommand } from "./merge.js";
+import { SWEEP_USAGE, sweepCommand } from "./sweep.js";
+import { MergeError } from "../synth/merge.js";
 
 const INTERNAL_ERROR = 4;
 
@@ -47,6 +51,9 @@ usage:
       mount could not be put back.
   mmcheck host [--json]      (also: mmcheck conform --host)
       This host's kernel profile: zero page, THP, huge page sizes, kpagecount, overcommit.
+${SWEEP_USAGE}
+${FUZZ_USAGE}
+${MERGE_USAGE}
 
 exit codes: 0 pass (exhaustive, every invariant held) or a replayed trace ran clean; 1 a violation;
 2 bad input or usage; 3 incomplete (a bound or a signal stopped the search, nothing violated); 4 internal error`;
@@ -73,10 +80,16 @@ async function run(argv: readonly string[]): Promise<number> {
       return conformCommand(rest);
     case "host":
       return hostCommand(rest);
+    case "sweep":
+      return sweepCommand(rest);
+    case "fuzz":
+      return fuzzCommand(rest);
+    case "merge":
+      return mergeCommand(rest);
     case undefined:
-      throw new UsageError("command: missing (explore, list, replay, conform or host; see mmcheck --help)");
+      throw new UsageError("command: missing (explore, list, replay, conform, host, sweep, fuzz or merge; see mmcheck --help)");
     default:
-      throw new UsageError(`command: unknown command "${command}" (explore, list, replay, conform or host; see mmcheck --help)`);
+      throw new UsageError(`command: unknown command "${command}" (explore, list, replay, conform, host, sweep, fuzz or merge; see mmcheck --help)`);
   }
 }
 
@@ -90,7 +103,8 @@ export async function mmcheck(argv: readonly string[]): Promise<number> {
       e instanceof ReportError ||
       e instanceof TraceError ||
       e instanceof CheckpointError ||
-      e instanceof OutputError
+      e instanceof OutputError ||
+      e instanceof MergeError
     ) {
       process.stderr.write(`mmcheck: ${e.message.replace(/\s*\n\s*/g, " ")}\n`);
       return EXIT.usage;
