@@ -22,6 +22,7 @@ const FindingSchema = z.strictObject({
   report: z.string().meta({ description: "the report of its counterexample (mmcheck replay reproduces it), relative to the output folder" }),
   size: z.strictObject({ threads: count, ops: count }).meta({ description: "the shrunk scenario's threads and their operations" }),
   count: z.int().positive().meta({ description: "failing scenarios of this group (sweep: enumerated; fuzz: runs)" }),
+  foundMs: z.number().nonnegative().meta({ description: "milliseconds from the run's start to its first scenario of this group (fuzz: before shrinking)" }),
   /** Sweep: the scenario's place in the enumeration. */
   index: count.optional(),
   /** Fuzz: what regenerates it (fast-check's seed and path of the shrunk value). */
@@ -57,8 +58,8 @@ export const SweepSummarySchema = z.strictObject({
     ops: z.int().positive(),
     pages: z.int().positive(),
     shard: z.strictObject({ k: z.int().positive(), n: z.int().positive() }),
-    /** Scenarios of the whole enumeration (every shard). */
-    total: count,
+    /** Scenarios of the whole enumeration (every shard); absent when a stop signal came while they were counted. */
+    total: count.optional(),
   }),
 });
 

@@ -134,6 +134,11 @@ export function scenarioOf(w: World, threads: readonly (readonly Op[])[], name =
   if (w.placement === "fork") p0.push({ fork: { child: "p1" } });
   const setup = [{ proc: "p0", ops: p0 }];
   if (w.placement === "two") setup.push({ proc: "p1", ops: p0.filter((o) => o !== "exit" && ("mmap" in o || "mmap4k" in o)) });
+  // A thread left with no operation (fuzz leaves out what the loader refuses) is no thread.
+  const placed = threads
+    .map((ops, i) => ({ proc: threadProc(w, i), ops: i === 0 && w.placement === "child" ? [{ fork: { child: "p1" } }, ...ops] : [...ops] }))
+    .filter((t) => t.ops.length > 0)
+    .map((t, i) => ({ name: `t${i}`, ...t }));
   const files = w.huge ? [{ name: "f", pages: w.huge.pages, ...(w.huge.kind === "anon" && { anon: true }) }] : [];
   const files4k = w.small && !smallAnon(w) ? [{ name: "g", pages: w.small.pages, ...(w.small.kind === "dax" && { dax: true }) }] : [];
   return {
@@ -145,11 +150,7 @@ export function scenarioOf(w: World, threads: readonly (readonly Op[])[], name =
     processes: ["p0", "p1", "p2"],
     addressSpace: slots(w).space,
     setup,
-    threads: threads.map((ops, i) => ({
-      name: `t${i}`,
-      proc: threadProc(w, i),
-      ops: i === 0 && w.placement === "child" ? [{ fork: { child: "p1" } }, ...ops] : [...ops],
-    })),
+    threads: placed.length ? placed : [{ name: "t0", proc: "p0", ops: ["exit"] }],
   };
 }
 
@@ -230,8 +231,8 @@ function sequences(n: number, k: number): number[][] {
 /**
  * Renames the pages of an operation by `perm` (huge pages: slots and file indices at once; the
  * 4 KiB pages of the small slot), or undefined when the operation is not about single pages
- * (a range of several, a truncation to a size): a scenario with such an operation is its own
- * class. The whole-mapping operations (mmap, mlock, fork, exit, unlink) rename to themselves.
+ * (a range of several, a truncation to a size, a munmap or mprotect that splits the mapping): a
+ * scenario with such an operation is its own class. The whole-mapping operations (mmap, mlock, fork, exit, unlink) rename to themselves.
  */
 function renameOp(o: Op, huge: readonly number[], small: readonly number[], smallSlot: number): Op | undefined {
   if (o === "exit") return o;
@@ -240,8 +241,10 @@ function renameOp(o: Op, huge: readonly number[], small: readonly number[], smal
   switch (name) {
     case "fault":
       return { fault: { ...a, addr: at(a.addr, huge) } };
+    // A part of a mapping splits its VMA, at its head or its tail: kernel paths that differ.
     case "munmap":
     case "mprotect":
+      return a.len === huge.length ? o : undefined;
     case "madvise_dontneed":
       return a.len === 1 ? { [name]: { ...a, addr: at(a.addr, huge) } } : a.len === huge.length ? o : undefined;
     case "punch_hole":
@@ -336,11 +339,13 @@ export function worldArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<World> {
       huge: fc.option(fc.record({ kind: fc.constantFrom(...HUGE_KINDS), pages }), { freq: 4, nil: undefined }),
       small: fc.option(fc.record({ kind: fc.constantFrom(...SMALL_KINDS), pages }), { freq: 2, nil: undefined }),
       placement: fc.constantFrom(...PLACEMENTS),
-      pool: fc.nat(b.pages + 1),
+      /** Pool pages beyond (or short of) the huge mapping's: shrinks to a pool of its size. */
+      spare: fc.integer({ min: -1, max: 1 }),
       overcommit: fc.nat(1),
       prefault: fc.boolean(),
     })
-    .filter((w) => w.huge !== undefined || w.small !== undefined) as fc.Arbitrary<World>;
+    .filter((w) => w.huge !== undefined || w.small !== undefined)
+    .map(({ spare, ...w }) => ({ ...w, pool: Math.max(0, (w.huge?.pages ?? 0) + spare) })) as fc.Arbitrary<World>;
 }
 
 /** A generated scenario: its world and, per thread, indices into the world's alphabet. */
@@ -357,10 +362,31 @@ export function drawnArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<Drawn> {
   });
 }
 
-/** The threads' operations of a drawn scenario: each index taken modulo the world's alphabet. */
+/**
+ * The threads' operations of a drawn scenario: each index taken modulo the world's alphabet,
+ * leaving out what the loader would refuse the whole scenario for, so that runs are not spent
+ * on it: operations after a thread's exit, a second fork of p2, and an unlink of the file that
+ * another operation names.
+ */
 export function opsOf(d: Drawn): Op[][] {
   const letters = alphabet(d.world);
-  return d.threads.map((t) => t.map((i) => letters[i % letters.length]!));
+  const drawn = d.threads.map((t) => t.map((i) => letters[i % letters.length]!));
+  const namesFile = (o: Op) => o !== "exit" && Object.values(o)[0]!.file === "f";
+  const named = drawn.flat().filter((o) => namesFile(o) && !(o !== "exit" && "unlink" in o)).length > 0;
+  let forked = false;
+  return drawn.map((ops) => {
+    const kept: Op[] = [];
+    for (const o of ops) {
+      if (o !== "exit" && "unlink" in o && named) continue;
+      if (o !== "exit" && "fork" in o) {
+        if (forked) continue;
+        forked = true;
+      }
+      kept.push(o);
+      if (o === "exit") break;
+    }
+    return kept;
+  });
 }
 
 /** The scenario file of a drawn scenario. */

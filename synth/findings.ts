@@ -42,6 +42,7 @@ export interface FindingMeta {
   readonly seed?: number;
   readonly path?: string;
   readonly against?: string;
+  readonly foundMs: number;
 }
 
 /** The findings of a run, grouped as they come: the first of each group is written. */

@@ -50,7 +50,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     const file = drawnScenario(d, name);
     return judge(file, o.variant, o.against, budget).then((judged) => ({ file, judged }));
   };
-  const record = (file: Record<string, unknown>, judged: Judged, meta: { path: string }) =>
+  const record = (file: Record<string, unknown>, judged: Judged, meta: { path: string; foundMs: number }) =>
     judged.failure && findings.add(file, judged.failure, { seed: o.seed, ...meta, ...(o.against && { against: o.against.name }) });
 
   if (o.path !== undefined) {
@@ -65,12 +65,12 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     );
     const { file, judged } = await run(drawn!, "fuzz-path", SHORTEST_BUDGET);
     tally.count(judged.checked);
-    record(file, judged, { path: o.path });
+    record(file, judged, { path: o.path, foundMs: Math.round(tally.elapsedMs) });
   }
 
   let next = 0;
   while (o.path === undefined && next < o.runs && !stop) {
-    let failed: { index: number; invariant: string } | undefined;
+    let failed: { index: number; invariant: string; foundMs: number } | undefined;
     let index = next;
     await fc.check(
       fc.asyncProperty(arb, async (d) => {
@@ -80,7 +80,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
         tally.count(judged.checked);
         o.onProgress?.({ done: tally.scenarios, total: o.timeSeconds === undefined ? o.runs : undefined, failures: findings.size, elapsedMs: tally.elapsedMs });
         if (!judged.failure) return true;
-        failed = { index: at, invariant: judged.failure.invariant };
+        failed = { index: at, invariant: judged.failure.invariant, foundMs: Math.round(tally.elapsedMs) };
         return false;
       }),
       { seed: o.seed, path: String(next), numRuns: o.runs - next, endOnFailure: true },
@@ -91,7 +91,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
       const final = await run(shrunk.drawn, `fuzz-${failed.index}`, SHORTEST_BUDGET);
       // The shortest trace, when the larger search finds the same failure; else the walk's.
       const same = final.judged.failure?.invariant === failed.invariant ? final : await run(shrunk.drawn, `fuzz-${failed.index}`);
-      record(same.file, same.judged, { path: shrunk.path });
+      record(same.file, same.judged, { path: shrunk.path, foundMs: failed.foundMs });
     }
     next = failed.index + 1;
   }

@@ -108,7 +108,9 @@ function copyFinding(dir: string, f: SynthFinding, outDir: string, id: string): 
   const scenarioPath = join(outDir, FINDINGS_DIR, `${id}.yaml`);
   const scenario = parse(readFileSync(join(dir, f.scenario), "utf8")) as Record<string, unknown>;
   writeAtomic(scenarioPath, [stringify({ ...scenario, name: `finding-${id}` })], "--out");
-  const report = ReportSchema.safeParse(JSON.parse(readFileSync(join(dir, f.report), "utf8")));
+  // The report names its scenario file (and so does its trace's #meta): by its new path now.
+  const text = readFileSync(join(dir, f.report), "utf8").replaceAll(JSON.stringify(join(dir, f.scenario)), JSON.stringify(scenarioPath));
+  const report = ReportSchema.safeParse(JSON.parse(text));
   if (!report.success) throw new MergeError(`${join(dir, f.report)}: not a valid report`);
-  writeReport(join(outDir, FINDINGS_DIR, `${id}.json`), { ...report.data, scenario: scenarioPath }, "--out");
+  writeReport(join(outDir, FINDINGS_DIR, `${id}.json`), report.data, "--out");
 }

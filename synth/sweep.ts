@@ -5,6 +5,7 @@
  * modulo N: a fixed slice, balanced in count and, as neighbours are alike, in work.
  */
 import { TOOL } from "../base/tool.js";
+import { yieldToEventLoop } from "../explorer/spread.js";
 import type { Variant } from "../model/variant.js";
 import { SWEEP_FORMAT, type SweepSummary } from "../reports/synth-schema.js";
 import { enumerate, scenarioOf, type SweepBound } from "../scenarios/arbitrary.js";
@@ -37,16 +38,23 @@ export function* shardOf(bound: SweepBound, shard: { k: number; n: number }) {
 
 /** Runs the sweep, writes DIR/summary.json and DIR/findings/, and returns the summary. */
 export async function sweep(o: SweepOptions): Promise<SweepSummary> {
-  let total = 0;
+  let total: number | undefined = 0;
   let inShard = 0;
+  let stopped = false;
+  // Counted first, for the progress and the summary; a stop signal is seen between blocks.
   for (const e of enumerate(o.bound)) {
     total++;
     if (e.index % o.shard.n === o.shard.k - 1) inShard++;
+    if (total % 4096 === 0) await yieldToEventLoop();
+    if (o.interrupted()) {
+      stopped = true;
+      total = undefined;
+      break;
+    }
   }
   const tally = new Tally();
   const findings = new Findings(o.outDir, o.variant.name);
-  let stopped = false;
-  for (const e of shardOf(o.bound, o.shard)) {
+  for (const e of stopped ? [] : shardOf(o.bound, o.shard)) {
     if (o.interrupted()) {
       stopped = true;
       break;
@@ -54,7 +62,7 @@ export async function sweep(o: SweepOptions): Promise<SweepSummary> {
     const file = scenarioOf(e.world, e.threads, `sweep-${e.index}`);
     const judged = await judge(file, o.variant, o.against, SWEEP_BUDGET);
     tally.count(judged.checked);
-    if (judged.failure) findings.add(file, judged.failure, { index: e.index, ...(o.against && { against: o.against.name }) });
+    if (judged.failure) findings.add(file, judged.failure, { index: e.index, foundMs: Math.round(tally.elapsedMs), ...(o.against && { against: o.against.name }) });
     o.onProgress?.({ done: tally.scenarios, total: inShard, failures: findings.size, elapsedMs: tally.elapsedMs });
   }
   const bound = stopped ? "interrupted" : tally.incomplete > 0 ? "incomplete" : undefined;
@@ -63,7 +71,7 @@ export async function sweep(o: SweepOptions): Promise<SweepSummary> {
     tool: { ...TOOL },
     variant: o.variant.name,
     ...(o.against && { against: o.against.name }),
-    options: { ...o.bound, shard: { ...o.shard }, total },
+    options: { ...o.bound, shard: { ...o.shard }, ...(total !== undefined && { total }) },
     outcome: findings.size > 0 ? "found" : bound ? "stopped" : "nothing-found",
     ...(bound && { bound }),
     stats: tally.stats(),
