@@ -1,9 +1,15 @@
-/** Regenerates reports/report.schema.json from the zod schema (`npm run schema`); the file is committed. */
+/** Regenerates reports/report.schema.json and reports/synth-summary.schema.json from the zod schemas (`npm run schema`); the files are committed. */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { reportJsonSchemaText } from "./schema.js";
+import { synthJsonSchemaText } from "./synth-schema.js";
 import { packageRoot } from "../base/tool.js";
 
-const out = join(packageRoot(), "reports", "report.schema.json");
-writeFileSync(out, reportJsonSchemaText());
-console.log(`wrote ${out}`);
+for (const [file, text] of [
+  ["report.schema.json", reportJsonSchemaText()],
+  ["synth-summary.schema.json", synthJsonSchemaText()],
+] as const) {
+  const out = join(packageRoot(), "reports", file);
+  writeFileSync(out, text);
+  console.log(`wrote ${out}`);
+}

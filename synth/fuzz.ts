@@ -28,6 +28,8 @@ export interface FuzzOptions {
   /** Regenerate the one scenario at this fast-check path (a finding's), instead of a run. */
   readonly path?: string;
   readonly outDir: string;
+  /** End at the first finding (the benchmark's time to first find). */
+  readonly untilFound?: boolean;
   readonly interrupted: () => boolean;
   readonly onProgress?: (p: SynthProgress) => void;
 }
@@ -94,6 +96,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
       record(same.file, same.judged, { path: shrunk.path, foundMs: failed.foundMs });
     }
     next = failed.index + 1;
+    if (o.untilFound && findings.size > 0) break;
   }
 
   const bound = stop ?? (tally.incomplete > 0 ? "incomplete" : undefined);

@@ -59,3 +59,8 @@ describe("sweep, fuzz and merge commands", () => {
     expect(stdout).toMatch(/nothing found \(stopped by SIGTERM\)/);
   });
 });
+
+it("the summary schema is published as reports/synth-summary.schema.json, up to date (npm run schema regenerates it)", async () => {
+  const { synthJsonSchemaText } = await import("../../reports/synth-schema.js");
+  expect(readFileSync(join(import.meta.dirname, "../../reports/synth-summary.schema.json"), "utf8")).toBe(synthJsonSchemaText());
+});
