@@ -11,6 +11,7 @@
  * Deterministic: the same seed gives the same walks. A walk proves nothing: with nothing found
  * the result is incomplete (bound "walks").
  */
+import { coverageArray, coveredLabels } from "../core/procedure.js";
 import type { StateView } from "../core/state-view.js";
 import { Checker, type Violation } from "./check.js";
 import type { ExploreResult, Searched, WalkOptions } from "./options.js";
@@ -30,6 +31,8 @@ export function prng(seed: number): () => number {
 export function randomWalks<V extends StateView>(model: Searched<V>, options: WalkOptions): ExploreResult {
   const t0 = performance.now();
   const system = model.system;
+  // The steps the walks take (setup's among them), as the search's coverage counts them.
+  const coverage = (system.coverage = coverageArray());
   const checker = new Checker(system, model.invariants);
   const random = prng(options.seed);
   const maxDepth = options.maxDepth ?? 10_000;
@@ -56,6 +59,7 @@ export function randomWalks<V extends StateView>(model: Searched<V>, options: Wa
   const found = (v: Violation): ExploreResult => ({
     verdict: "violation",
     stats: stats(),
+    coverage: coveredLabels(coverage),
     violation: { ...v, depth: path.length, threads: [...path] },
   });
 
@@ -90,5 +94,5 @@ export function randomWalks<V extends StateView>(model: Searched<V>, options: Wa
     longest = Math.max(longest, path.length);
     expected = Math.max(1, path.length);
   }
-  return { verdict: "incomplete", stats: stats(), bound: "walks" };
+  return { verdict: "incomplete", stats: stats(), coverage: coveredLabels(coverage), bound: "walks" };
 }
