@@ -9,6 +9,7 @@
  * larger N given with --scale (`npm run bench -- --scale 12`: about 2.5·10^8 states). The
  * machine's own speed is measured before and after the speed cases (bench/calibrate.ts).
  */
+import { firstFindCases, sweepCase } from "./synth.js";
 import { execFile, execFileSync } from "node:child_process";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
@@ -160,6 +161,7 @@ const results = {
   mm: [] as unknown[],
   control: {} as unknown,
   scale: [] as unknown[],
+  synth: {} as unknown,
 };
 
 const noSpin = spinMissing();
@@ -182,6 +184,12 @@ const mm = await compare("split-unmap-xl (fix-unmap-restore-reserve)", { name: "
 // Recorded relative to the repository, wherever the benchmark ran.
 results.mm.push({ ...mm, spec: { ...mm.spec, scenario: "bench/split-unmap-xl.yaml" } });
 console.log(`${mm.name}: 1 worker ${mm.oneWorker.medianWallMs} ms (${mm.oneWorker.distinctPerSec}/s), 2 workers ${mm.twoWorkers.medianWallMs} ms (×${mm.speedup}), ${mm.oneWorker.bytesPerStoredState} B/state`);
+
+const sw = await sweepCase();
+console.log(`${sw.name}: ${sw.scenarios} scenarios in ${sw.wallMs} ms (${sw.scenariosPerSec} scenarios/s, ${sw.statesPerSec} states/s)`);
+const firstFind = await firstFindCases();
+for (const c of firstFind) console.log(`fuzz ${c.variant} --against modern: first find ${c.medianFirstFindMs ?? "none"} ms (median of ${c.runs.length} seeds)`);
+results.synth = { sweep: sw, fuzzFirstFind: firstFind };
 
 const control = await sideBySide({ name: "peer", args: { n: 7, bug: false } });
 results.control = { what: "peer N=7, two one-worker searches in two processes at once", ...control };

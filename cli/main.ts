@@ -6,7 +6,7 @@
  */
 import { catchStopSignals } from "./signals.js";
 
-if (process.argv[2] === "explore") catchStopSignals();
+if (["explore", "sweep", "fuzz"].includes(process.argv[2] ?? "")) catchStopSignals();
 const { mmcheck } = await import("./run.js");
 process.exitCode = await mmcheck(process.argv.slice(2));
 // Exit as soon as the command is done: left to wind down on its own, Node resets the signals to

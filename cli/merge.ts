@@ -10,6 +10,9 @@ import type { Report } from "../reports/schema.js";
 import { PASSING, readSummary, rowKey, summarise, SUMMARY_FORMAT, type Row } from "../reports/summary.js";
 import { parseArgs, UsageError } from "./args.js";
 import { writeOutputs } from "./matrix.js";
+import { SWEEP_FORMAT } from "../reports/synth-schema.js";
+import { mergeSweeps } from "../synth/merge.js";
+import { prepareOut } from "../synth/out.js";
 
 /** `mmcheck check`'s folders: their rows joined (each scenario × variant once), their reports copied. */
 function mergeCheck(dirs: readonly string[], out: string): number {
@@ -32,9 +35,18 @@ function mergeCheck(dirs: readonly string[], out: string): number {
   return summary.ok ? 0 : 1;
 }
 
+/** `mmcheck sweep --shard`'s folders: the summary and findings one unsharded sweep writes. */
+function mergeSweep(dirs: readonly string[], out: string): number {
+  prepareOut(out);
+  const s = mergeSweeps(dirs, out);
+  console.log(`merged ${dirs.length} shards: ${s.stats.scenarios.toLocaleString("en-US")} scenarios, ${s.findings.length} distinct failures; ${join(out, "summary.json")}`);
+  return s.outcome === "found" ? 1 : s.outcome === "stopped" ? 3 : 0;
+}
+
 /** By summary format; the exit code is the command's whose folders are merged. */
 const MERGERS: Readonly<Record<string, (dirs: readonly string[], out: string) => number>> = {
   [SUMMARY_FORMAT]: mergeCheck,
+  [SWEEP_FORMAT]: mergeSweep,
 };
 
 /** The `format` of DIR/summary.json. */

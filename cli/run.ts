@@ -9,6 +9,7 @@ import { TOOL } from "../base/tool.js";
 import { ScenarioError } from "../scenarios/load.js";
 import { CheckpointError } from "../explorer/checkpoint.js";
 import { OutputError } from "../base/output.js";
+import { MergeError } from "../synth/merge.js";
 import { UsageError } from "./args.js";
 import { conformCommand, hostCommand } from "./conform.js";
 import { EXIT, exploreCommand } from "./explore.js";
@@ -81,12 +82,13 @@ exit codes: 0 every expectation held; 1 some did not (the summary says which); 2
   },
   merge: {
     usage: "mmcheck merge DIR … --out DIR",
-    summary: "join the output folders of shards (check --shard) into one",
-    help: `Reads DIR/summary.json of each folder (all of one format: mmcheck-check/1 from check) and writes
-one summary, JUnit file, step summary and HTML report into --out, with the shards' reports.
+    summary: "join the output folders of shards (check --shard, sweep --shard) into one",
+    help: `Reads DIR/summary.json of each folder, all of one format, and joins them into --out: from check
+(mmcheck-check/1) one summary, JUnit file, step summary and HTML report, with the shards'
+reports; from sweep (mmcheck-sweep/1) the summary and findings one unsharded sweep writes.
 
-exit codes: as the merged command's (check: 0 every expectation held, 1 some did not); 2 bad input
-(an unknown format, a run in two folders)`,
+exit codes: as the merged command's (check: 0 every expectation held, 1 some did not; sweep: 0
+nothing found, 1 a finding, 3 stopped); 2 bad input (an unknown format, a run in two folders)`,
     run: async (args) => (await import("./merge.js")).mergeCommand(args),
   },
   diff: {
@@ -98,6 +100,35 @@ verdict, or violated invariant, differs: for reviewing a patch modelled as a var
 
 exit codes: 0 no scenario differs; 1 some do; 2 bad input`,
     run: async (args) => (await import("./diff.js")).diffCommand(args),
+  },
+  sweep: {
+    usage: `mmcheck sweep [--variant NAME] [--against NAME] --threads T --ops K [--pages P]
+              [--shard k/N] --out DIR [--no-progress]`,
+    summary: "every small scenario up to a bound, each searched exhaustively (scenario synthesis)",
+    help: `Every scenario of T threads of at most K operations each, over mappings of P pages (default 1),
+from every operation the model has, with thread order and page renaming symmetries removed, each
+searched exhaustively under the variant (default: modern). With --against, only scenarios where
+the variant fails and NAME holds count. --shard k/N runs the k-th of N fixed slices (mmcheck merge
+joins them). Writes DIR/summary.json and, per distinct failure, DIR/findings/<id>.yaml and
+<id>.json (replay it).
+
+exit codes: 0 nothing found; 1 a finding; 2 bad input; 3 stopped (a signal, or a scenario too
+large) with nothing found`,
+    run: async (args) => (await import("./sweep.js")).sweepCommand(args),
+  },
+  fuzz: {
+    usage: `mmcheck fuzz [--variant NAME] [--against NAME] [--seed S] [--runs N] [--time SECONDS]
+             [--path P] --out DIR [--no-progress]`,
+    summary: "random scenarios, searched and shrunk to the smallest that fails (scenario synthesis)",
+    help: `Random scenarios (2-4 threads of up to 4 operations, mappings of up to 3 pages), each searched
+exhaustively when small and by random walks (uniform and PCT) when not; a failure is shrunk (fewer
+threads, operations, pages) on the same invariant, then searched for its shortest trace. --runs
+(default 100) scenarios, or until --time; the same --seed (default 1) gives the same run; --path
+regenerates a finding from the seed and the path its summary gives. --against and DIR as for
+sweep.
+
+exit codes: as for sweep`,
+    run: async (args) => (await import("./fuzz.js")).fuzzCommand(args),
   },
   list: {
     usage: "mmcheck list [--json] [--findings]",
@@ -199,7 +230,8 @@ export async function mmcheck(argv: readonly string[]): Promise<number> {
       e instanceof ReportError ||
       e instanceof TraceError ||
       e instanceof CheckpointError ||
-      e instanceof OutputError
+      e instanceof OutputError ||
+      e instanceof MergeError
     ) {
       process.stderr.write(`mmcheck: ${e.message.replace(/\s*\n\s*/g, " ")}\n`);
       // A file that does not parse: the place in it, below the one-line message.

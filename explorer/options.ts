@@ -52,6 +52,18 @@ export interface ExploreOptions {
    * (core/model.ts), which each pool thread builds again.
    */
   readonly workers?: number;
+  /** Random walks instead of the exhaustive search (explorer/walk.ts): on this thread, no table. */
+  readonly walks?: WalkOptions;
+}
+
+/** Random walks (explorer/walk.ts). */
+export interface WalkOptions {
+  readonly walks: number;
+  readonly seed: number;
+  /** 0: uniform; n > 0: PCT with n priority change points a walk. */
+  readonly changePoints: number;
+  /** Steps a walk takes at most (default 10,000). */
+  readonly maxDepth?: number;
 }
 
 export interface Progress {
@@ -75,7 +87,8 @@ export interface Stats {
   readonly collisionProbability: number;
 }
 
-export type Bound = "max-states" | "max-depth" | "max-memory" | "interrupted";
+/** `walks`: random walks ran out with nothing found (explorer/walk.ts). */
+export type Bound = "max-states" | "max-depth" | "max-memory" | "interrupted" | "walks";
 
 export interface ExploreResult {
   readonly verdict: "pass" | "violation" | "incomplete";

@@ -72,7 +72,7 @@ export class LevelSearch<V extends StateView> {
     this.buffers = new ChunkBuffers(shared);
     const batch = opts.batch ?? defaultBatch(system.stateWords);
     this.batches = batch > 0 ? new BatchExpander(system, this.checker, batch) : null;
-    this.table = new VisitedTable(1 << 16);
+    this.table = new VisitedTable(initialCapacity(opts.maxStates));
     this.current = { chunks: [], count: 0 };
     this.baselineBytes = opts.maxMemoryBytes !== undefined ? Math.max(0, process.memoryUsage.rss() - this.memoryBytes()) : 0;
   }
@@ -378,3 +378,13 @@ export class LevelSearch<V extends StateView> {
   }
 }
 
+
+/**
+ * The visited table's first capacity: 64 Ki slots, or fewer for a search bounded to fewer
+ * states (a sweep's small scenarios), where zeroing the larger table would cost more than the search.
+ */
+function initialCapacity(maxStates: number | undefined): number {
+  let capacity = 1 << 10;
+  while (capacity < 1 << 16 && (maxStates === undefined || capacity * 0.8 < maxStates)) capacity *= 2;
+  return capacity;
+}

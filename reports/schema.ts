@@ -126,7 +126,7 @@ export const ReportSchema = z
     z.strictObject({
       ...common,
       verdict: z.literal("incomplete"),
-      bound: z.enum(["max-states", "max-depth", "max-memory", "interrupted"]).meta({ description: "the bound that stopped the search" }),
+      bound: z.enum(["max-states", "max-depth", "max-memory", "interrupted", "walks"]).meta({ description: "the bound that stopped the search" }),
     }),
     z.strictObject({ ...common, verdict: z.literal("violation"), violation: ViolationSchema }),
   ])

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CRUISE = fileURLToPath(new URL("../../node_modules/dependency-cruiser/bin/dependency-cruise.mjs", import.meta.url));
-const SOURCES = ["base", "core", "explorer", "reports", "model", "invariants", "scenarios", "models", "workers", "findings", "conform", "cli", "bench"];
+const SOURCES = ["base", "core", "explorer", "reports", "model", "invariants", "scenarios", "models", "workers", "findings", "conform", "cli", "bench", "synth"];
 
 interface Violation {
   readonly from: string;

@@ -1,0 +1,78 @@
+/** `mmcheck sweep`: its flags and help (the sweep itself is synth/sweep.ts). */
+import { z } from "zod";
+import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
+import { prepareOut } from "../synth/out.js";
+import { sweep } from "../synth/sweep.js";
+import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
+import { stopSignal } from "./signals.js";
+import { synthProgress } from "./synth-progress.js";
+
+/** A variant flag's value, checked against the variants. */
+export const variantFlag = z.string().transform((name, ctx): Variant => {
+  const v = findVariant(name);
+  if (v) return v;
+  ctx.addIssue({ code: "custom", message: `unknown variant "${name}" (known: ${VARIANTS.map((x) => x.name).join(", ")})` });
+  return z.NEVER;
+});
+
+const SweepFlags = z.strictObject({
+  variant: variantFlag.default(findVariant("modern")!),
+  against: variantFlag.optional(),
+  threads: integerFlag(1, { value: 4, why: "the enumeration grows as the power of the threads" }),
+  ops: integerFlag(1, { value: 4, why: "the enumeration grows as the power of the operations" }),
+  pages: integerFlag(1, { value: 3, why: "a sweep's mappings stay small; fuzz goes further" }).default(1),
+  shard: z
+    .string()
+    .regex(/^[0-9]+\/[0-9]+$/, "k/N, e.g. 1/4")
+    .transform((v) => ({ k: Number(v.split("/")[0]), n: Number(v.split("/")[1]) }))
+    .refine((s) => s.n >= 1 && s.k >= 1 && s.k <= s.n, "k/N with 1 ≤ k ≤ N")
+    .default({ k: 1, n: 1 }),
+  out: z.string({ error: "required (the output folder)" }).min(1, "must not be empty"),
+  "no-progress": z.literal(true).optional(),
+});
+
+export async function sweepCommand(args: readonly string[]): Promise<number> {
+  const { flags, positionals } = parseArgs("sweep", args, {
+    variant: "value",
+    against: "value",
+    threads: "value",
+    ops: "value",
+    pages: "value",
+    shard: "value",
+    out: "value",
+    "no-progress": "switch",
+  });
+  if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument`);
+  const o = checkFlags(SweepFlags, flags);
+  prepareOut(o.out);
+  const progress = synthProgress(!o["no-progress"], "sweep");
+  let summary;
+  try {
+    summary = await sweep({
+      variant: o.variant,
+      against: o.against,
+      bound: { threads: o.threads, ops: o.ops, pages: o.pages },
+      shard: o.shard,
+      outDir: o.out,
+      interrupted: () => stopSignal() !== undefined,
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.stop();
+  }
+  return printOutcome("sweep", summary, o.out);
+}
+
+/** The run's outcome in a few lines, and its exit code. */
+export function printOutcome(what: string, s: { outcome: string; bound?: string; stats: { scenarios: number; refused: number; exhaustive: number; walked: number; states: number; durationMs: number }; findings: readonly { id: string; invariant: string; depth: number; count: number }[] }, out: string): number {
+  const st = s.stats;
+  console.log(
+    `${what}: ${st.scenarios.toLocaleString("en-US")} scenarios (${st.refused} refused, ${st.exhaustive} exhaustive, ${st.walked} walked), ` +
+      `${st.states.toLocaleString("en-US")} states, ${(st.durationMs / 1000).toFixed(1)} s`,
+  );
+  for (const f of s.findings) console.log(`  finding ${f.id}: ${f.invariant} at depth ${f.depth} (${f.count} scenarios): ${out}/findings/${f.id}.yaml`);
+  const why = s.bound === "interrupted" ? `stopped by ${stopSignal() ?? "a signal"}` : s.bound === "time" ? "stopped by --time" : "some scenarios too large to search exhaustively";
+  console.log(s.outcome === "found" ? `${s.findings.length} distinct failures` : s.outcome === "stopped" ? `nothing found (${why})` : "nothing found");
+  console.log(`summary: ${out}/summary.json`);
+  return s.outcome === "found" ? 1 : s.outcome === "stopped" ? 3 : 0;
+}

@@ -1,0 +1,403 @@
+/**
+ * The scenario grammar (issue 20): a world — what the setup maps, in which processes the threads
+ * run — and an alphabet of operations that make sense in it, each operation of `OpSchemas` with
+ * the arguments that fit the world (mostly valid, some not: mmap over a mapping, a fault of a
+ * page truncated away). `mmcheck sweep` enumerates every scenario of a bound over it
+ * (`enumerate`), `mmcheck fuzz` draws larger ones at random (`scenarioArbitrary`, fast-check,
+ * which also shrinks them). Either way the result is an ordinary scenario file, validated by
+ * the same zod schema, that `mmcheck explore` runs.
+ */
+import fc from "fast-check";
+import type { OpName } from "./schema.js";
+
+export type Op = Record<string, Record<string, unknown>> | "exit";
+
+export const HUGE_KINDS = ["private", "shared", "noreserve", "anon"] as const;
+export const SMALL_KINDS = ["anon", "shmem", "file", "dax"] as const;
+/**
+ * Where the threads run: `same` all in p0; `fork` alternately in p0 and p1, p0's fork child
+ * from the setup; `child` the same, but p1 is forked by thread 0's first operation; `two`
+ * alternately in p0 and p1, each with the setup's mappings of its own; `empty` alternately in
+ * p0 and p1, which has nothing mapped.
+ */
+export const PLACEMENTS = ["same", "fork", "child", "two", "empty"] as const;
+
+export interface World {
+  /** A hugetlbfs file `f` of `pages` pages (MAP_HUGETLB's own for `anon`), mapped at slots [0, pages). */
+  readonly huge?: { readonly kind: (typeof HUGE_KINDS)[number]; readonly pages: number };
+  /** 4 KiB memory of `pages` pages in the slot after the huge ones: anonymous, shmem, or a 4 KiB file `g` (block or DAX). */
+  readonly small?: { readonly kind: (typeof SMALL_KINDS)[number]; readonly pages: number };
+  readonly placement: (typeof PLACEMENTS)[number];
+  /** Huge pages in the pool, and surplus allowed. */
+  readonly pool: number;
+  readonly overcommit: number;
+  /** Pages the setup writes in p0 before any fork (huge page slots, then 4 KiB pages). */
+  readonly prefault: boolean;
+}
+
+/** A world's slots: the huge mapping's, a free one, then the 4 KiB mapping's. */
+function slots(w: World) {
+  const P = w.huge?.pages ?? 0;
+  return { P, free: P, small: w.huge ? P + 1 : 0, space: (w.huge ? P + 1 : 0) + (w.small ? 1 : 0) };
+}
+
+/** Every [addr, addr + len) inside [0, n), shortest first. */
+function ranges(n: number): { addr: number; len: number }[] {
+  const out: { addr: number; len: number }[] = [];
+  for (let len = 1; len <= n; len++) for (let addr = 0; addr + len <= n; addr++) out.push({ addr, len });
+  return out;
+}
+
+const named = (w: World) => w.huge !== undefined && w.huge.kind !== "anon";
+const smallAnon = (w: World) => w.small !== undefined && (w.small.kind === "anon" || w.small.kind === "shmem");
+
+/** The setup's mmap of the world's huge file (a thread's mmap of it is the same call). */
+function hugeMmap(w: World) {
+  const k = w.huge!.kind;
+  return { mmap: { addr: 0, len: w.huge!.pages, file: "f", shared: k === "shared", noreserve: k === "noreserve" } };
+}
+
+function smallMmap(w: World) {
+  const s = w.small!;
+  const at = slots(w).small;
+  return s.kind === "anon" || s.kind === "shmem"
+    ? { mmap4k: { addr: at, pages: s.pages, shared: s.kind === "shmem" } }
+    : { mmap4k: { addr: at, pages: s.pages, file: "g" } };
+}
+
+/**
+ * Each operation's values in a world: the finite alphabet a sweep enumerates and a fuzz run
+ * draws from. One entry per operation of OpSchemas (test/synth/grammar.test.ts fails when one
+ * has none): a new operation needs its values here.
+ */
+export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
+  mmap: (w) => (w.huge ? [hugeMmap(w)] : []),
+  fault: (w) => {
+    if (!w.huge) return [];
+    const out: Op[] = [];
+    for (let addr = 0; addr < w.huge.pages; addr++) out.push({ fault: { addr, write: false } }, { fault: { addr, write: true } });
+    for (let addr = 0; addr < w.huge.pages; addr++) out.push({ fault: { addr, write: true, fail_add_to_page_cache: true } });
+    return out;
+  },
+  munmap: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ munmap: r })) : []),
+  mprotect: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ mprotect: { ...r, write: false } })) : []),
+  madvise_dontneed: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ madvise_dontneed: r })) : []),
+  // A new process with no thread of its own (in `child`, thread 0 forks p1 first).
+  fork: () => [{ fork: { child: "p2" } }],
+  exit: () => ["exit"],
+  ftruncate: (w) => (named(w) ? Array.from({ length: w.huge!.pages }, (_, size) => ({ ftruncate: { file: "f", size } })) : []),
+  punch_hole: (w) => (named(w) ? ranges(w.huge!.pages).map((r) => ({ punch_hole: { file: "f", offset: r.addr, len: r.len } })) : []),
+  unlink: (w) => (named(w) ? [{ unlink: { file: "f" } }] : []),
+  mmap4k: (w) => (w.small ? [smallMmap(w)] : []),
+  access4k: (w) => {
+    if (!w.small) return [];
+    const addr = slots(w).small;
+    return Array.from({ length: w.small.pages }, (_, page) => [false, true].map((write) => ({ access4k: { addr, page, write } }))).flat();
+  },
+  mlock4k: (w) => (smallAnon(w) ? [{ mlock4k: { addr: slots(w).small, pages: w.small!.pages } }] : []),
+  munlock4k: (w) => (smallAnon(w) ? [{ munlock4k: { addr: slots(w).small, pages: w.small!.pages } }] : []),
+  gup4k: (w) => {
+    // get_user_pages of a DAX mapping is not modelled (the loader refuses it).
+    if (!w.small || w.small.kind === "dax") return [];
+    const addr = slots(w).small;
+    // ptrace's read and its FOLL_FORCE write; direct I/O's pin, and a longterm one.
+    const kinds = [{}, { write: true, force: true }, { write: true, pin: true }, { write: true, pin: true, longterm: true }];
+    return Array.from({ length: w.small!.pages }, (_, page) => kinds.map((k) => ({ gup4k: { addr, page, ...k } }))).flat();
+  },
+  dontneed4k: (w) => {
+    if (!w.small) return [];
+    const addr = slots(w).small;
+    return ranges(w.small.pages).map((r) => ({ dontneed4k: { addr, page: r.addr, pages: r.len } }));
+  },
+  write4k: (w) =>
+    w.small && !smallAnon(w) && w.small.kind !== "dax" ? Array.from({ length: w.small.pages }, (_, page) => ({ write4k: { file: "g", page } })) : [],
+  ftruncate4k: (w) =>
+    w.small && !smallAnon(w) ? Array.from({ length: w.small.pages + 1 }, (_, size) => ({ ftruncate4k: { file: "g", size } })) : [],
+};
+
+/** The world's alphabet, in a fixed order: operation by operation as OP_VALUES lists them. */
+export function alphabet(w: World): Op[] {
+  return Object.values(OP_VALUES).flatMap((values) => values(w));
+}
+
+/** The process of thread `i`. */
+function threadProc(w: World, i: number): string {
+  return w.placement === "same" || i % 2 === 0 ? "p0" : "p1";
+}
+
+/** The scenario file of a world and its threads' operations (thread 0 of `child` forks p1 first). */
+export function scenarioOf(w: World, threads: readonly (readonly Op[])[], name = "generated"): Record<string, unknown> {
+  const p0: Op[] = [];
+  if (w.huge) p0.push(hugeMmap(w));
+  if (w.small) p0.push(smallMmap(w));
+  if (w.prefault) {
+    for (let addr = 0; addr < (w.huge?.pages ?? 0); addr++) p0.push({ fault: { addr, write: true } });
+    for (let page = 0; page < (w.small?.pages ?? 0); page++) p0.push({ access4k: { addr: slots(w).small, page, write: true } });
+  }
+  if (w.placement === "fork") p0.push({ fork: { child: "p1" } });
+  const setup = [{ proc: "p0", ops: p0 }];
+  if (w.placement === "two") setup.push({ proc: "p1", ops: p0.filter((o) => o !== "exit" && ("mmap" in o || "mmap4k" in o)) });
+  // A thread left with no operation (fuzz leaves out what the loader refuses) is no thread.
+  const placed = threads
+    .map((ops, i) => ({ proc: threadProc(w, i), ops: i === 0 && w.placement === "child" ? [{ fork: { child: "p1" } }, ...ops] : [...ops] }))
+    .filter((t) => t.ops.length > 0)
+    .map((t, i) => ({ name: `t${i}`, ...t }));
+  const files = w.huge ? [{ name: "f", pages: w.huge.pages, ...(w.huge.kind === "anon" && { anon: true }) }] : [];
+  const files4k = w.small && !smallAnon(w) ? [{ name: "g", pages: w.small.pages, ...(w.small.kind === "dax" && { dax: true }) }] : [];
+  return {
+    name,
+    summary: `generated: ${describeWorld(w)}`,
+    pool: { pages: w.pool, overcommit: w.overcommit },
+    files,
+    files4k,
+    processes: ["p0", "p1", "p2"],
+    addressSpace: slots(w).space,
+    setup,
+    threads: placed.length ? placed : [{ name: "t0", proc: "p0", ops: ["exit"] }],
+  };
+}
+
+export function describeWorld(w: World): string {
+  const parts = [
+    w.huge && `${w.huge.kind} huge mapping of ${w.huge.pages}`,
+    w.small && `${w.small.kind} 4 KiB mapping of ${w.small.pages}`,
+    `pool ${w.pool}${w.overcommit ? `+${w.overcommit}` : ""}`,
+    w.prefault && "prefaulted",
+    `threads ${w.placement === "same" ? "in one process" : `placed ${w.placement}`}`,
+  ];
+  return parts.filter(Boolean).join(", ");
+}
+
+// ---------------------------------------------------------------- sweep: every scenario of a bound
+
+export interface SweepBound {
+  readonly threads: number;
+  /** Operations per thread, at most. */
+  readonly ops: number;
+  /** Pages of each mapping. */
+  readonly pages: number;
+}
+
+/**
+ * The worlds a sweep goes through, in order: each kind of huge mapping and of 4 KiB memory with
+ * the placements where its races live (a private mapping's owner and its fork child, a shared
+ * file that a thread of another process maps, then faults, ...). Fuzz reaches the others.
+ */
+export function sweepWorlds(b: SweepBound): World[] {
+  const P = b.pages;
+  const huge = (kind: (typeof HUGE_KINDS)[number], placement: World["placement"], prefault = false): World => ({
+    huge: { kind, pages: P },
+    placement,
+    pool: P,
+    overcommit: 0,
+    prefault,
+  });
+  const small = (kind: (typeof SMALL_KINDS)[number], placement: World["placement"]): World => ({
+    small: { kind, pages: P },
+    placement,
+    pool: 0,
+    overcommit: 0,
+    prefault: false,
+  });
+  return [
+    huge("private", "same"),
+    huge("private", "fork", true),
+    huge("shared", "empty"),
+    huge("noreserve", "same"),
+    huge("anon", "fork", true),
+    small("anon", "same"),
+    small("anon", "fork"),
+    small("shmem", "fork"),
+    small("file", "fork"),
+    small("dax", "fork"),
+  ];
+}
+
+/** One enumerated scenario: its place in the sweep's order, its world and its threads' operations. */
+export interface Enumerated {
+  readonly index: number;
+  readonly world: World;
+  readonly threads: readonly (readonly Op[])[];
+}
+
+/** Sequences of 1..k letters of an alphabet of n, as index lists, shortest first, then in order. */
+function sequences(n: number, k: number): number[][] {
+  const out: number[][] = [];
+  let level: number[][] = [[]];
+  for (let len = 1; len <= k; len++) {
+    level = level.flatMap((s) => Array.from({ length: n }, (_, i) => [...s, i]));
+    out.push(...level);
+  }
+  return out;
+}
+
+/**
+ * Renames the pages of an operation by `perm` (huge pages: slots and file indices at once; the
+ * 4 KiB pages of the small slot), or undefined when the operation is not about single pages
+ * (a range of several, a truncation to a size, a munmap or mprotect that splits the mapping): a
+ * scenario with such an operation is its own class. The whole-mapping operations (mmap, mlock, fork, exit, unlink) rename to themselves.
+ */
+function renameOp(o: Op, huge: readonly number[], small: readonly number[], smallSlot: number): Op | undefined {
+  if (o === "exit") return o;
+  const [name, a] = Object.entries(o)[0]! as [string, Record<string, unknown>];
+  const at = (x: unknown, perm: readonly number[]) => perm[x as number] ?? (x as number);
+  switch (name) {
+    case "fault":
+      return { fault: { ...a, addr: at(a.addr, huge) } };
+    // A part of a mapping splits its VMA, at its head or its tail: kernel paths that differ.
+    case "munmap":
+    case "mprotect":
+      return a.len === huge.length ? o : undefined;
+    case "madvise_dontneed":
+      return a.len === 1 ? { [name]: { ...a, addr: at(a.addr, huge) } } : a.len === huge.length ? o : undefined;
+    case "punch_hole":
+      return a.len === 1 ? { punch_hole: { ...a, offset: at(a.offset, huge) } } : a.len === huge.length ? o : undefined;
+    case "access4k":
+    case "gup4k":
+      return a.addr === smallSlot ? { [name]: { ...a, page: at(a.page, small) } } : o;
+    case "dontneed4k":
+      return a.pages === 1 ? { dontneed4k: { ...a, page: at(a.page, small) } } : a.pages === small.length ? o : undefined;
+    case "ftruncate":
+    case "ftruncate4k":
+      return undefined;
+    default:
+      return o;
+  }
+}
+
+function permutations(n: number): number[][] {
+  if (n <= 1) return [Array.from({ length: n }, (_, i) => i)];
+  return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, at) => [...p.slice(0, at), n - 1, ...p.slice(at)]));
+}
+
+/**
+ * Whether the threads are the first of their class under renaming the pages (the setup maps
+ * and prefaults every page alike, so a renamed scenario runs the same up to the renaming): the
+ * least, as JSON, of the scenario's renamed images.
+ */
+function leastUnderRenaming(w: World, threads: readonly (readonly Op[])[]): boolean {
+  const key = JSON.stringify(threads);
+  const hugePerms = permutations(w.huge?.pages ?? 0);
+  const smallPerms = permutations(w.small?.pages ?? 0);
+  for (const hp of hugePerms)
+    for (const sp of smallPerms) {
+      const renamed: Op[][] = [];
+      for (const ops of threads) {
+        const r = ops.map((o) => renameOp(o, hp, sp, slots(w).small));
+        if (r.some((o) => o === undefined)) return true;
+        renamed.push(r as Op[]);
+      }
+      if (JSON.stringify(renamed) < key) return false;
+    }
+  return true;
+}
+
+/**
+ * Every scenario of the bound, in a fixed order: world by world (sweepWorlds), then the threads'
+ * operation lists in order of their indices, with the obvious symmetries removed — threads of
+ * one process are interchangeable (their lists are taken in non-decreasing order), and so are
+ * pages the setup treats alike (only the least of a scenario's renamings is kept).
+ */
+export function* enumerate(b: SweepBound): Generator<Enumerated> {
+  let index = 0;
+  for (const world of sweepWorlds(b)) {
+    const letters = alphabet(world);
+    const seqs = sequences(letters.length, b.ops);
+    const procs = Array.from({ length: b.threads }, (_, i) => threadProc(world, i));
+    const pick = new Array<number>(b.threads).fill(0);
+    for (;;) {
+      // Threads of the same process in non-decreasing order of their lists.
+      const ordered = procs.every((p, i) => procs.slice(0, i).every((q, j) => q !== p || pick[j]! <= pick[i]!));
+      if (ordered) {
+        const threads = pick.map((s) => seqs[s]!.map((l) => letters[l]!));
+        if (leastUnderRenaming(world, threads)) yield { index: index++, world, threads };
+      }
+      let i = b.threads - 1;
+      while (i >= 0 && pick[i] === seqs.length - 1) pick[i--] = 0;
+      if (i < 0) break;
+      pick[i]!++;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- fuzz: random scenarios, shrinkable
+
+export interface FuzzBound {
+  readonly threads: { readonly min: number; readonly max: number };
+  readonly ops: number;
+  readonly pages: number;
+}
+
+/** Larger than a sweep reaches: up to 4 threads of 4 operations, mappings of up to 3 pages. */
+export const FUZZ_BOUND: FuzzBound = { threads: { min: 2, max: 4 }, ops: 4, pages: 3 };
+
+/**
+ * A world drawn at random. Its parts shrink towards the first of each list (a private mapping,
+ * one page, all threads in one process) and towards nothing (no 4 KiB memory, no prefault).
+ */
+export function worldArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<World> {
+  const pages = fc.integer({ min: 1, max: b.pages });
+  return fc
+    .record({
+      huge: fc.option(fc.record({ kind: fc.constantFrom(...HUGE_KINDS), pages }), { freq: 4, nil: undefined }),
+      small: fc.option(fc.record({ kind: fc.constantFrom(...SMALL_KINDS), pages }), { freq: 2, nil: undefined }),
+      placement: fc.constantFrom(...PLACEMENTS),
+      /** Pool pages beyond (or short of) the huge mapping's: shrinks to a pool of its size. */
+      spare: fc.integer({ min: -1, max: 1 }),
+      overcommit: fc.nat(1),
+      prefault: fc.boolean(),
+    })
+    .filter((w) => w.huge !== undefined || w.small !== undefined)
+    .map(({ spare, ...w }) => ({ ...w, pool: Math.max(0, (w.huge?.pages ?? 0) + spare) })) as fc.Arbitrary<World>;
+}
+
+/** A generated scenario: its world and, per thread, indices into the world's alphabet. */
+export interface Drawn {
+  readonly world: World;
+  readonly threads: readonly (readonly number[])[];
+}
+
+/** Random scenarios as drawn, shrinkable: fewer threads, fewer and earlier operations, a smaller world. */
+export function drawnArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<Drawn> {
+  return fc.record({
+    world: worldArbitrary(b),
+    threads: fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: b.ops }), { minLength: b.threads.min, maxLength: b.threads.max }),
+  });
+}
+
+/**
+ * The threads' operations of a drawn scenario: each index taken modulo the world's alphabet,
+ * leaving out what the loader would refuse the whole scenario for, so that runs are not spent
+ * on it: operations after a thread's exit, a second fork of p2, and an unlink of the file that
+ * another operation names.
+ */
+export function opsOf(d: Drawn): Op[][] {
+  const letters = alphabet(d.world);
+  const drawn = d.threads.map((t) => t.map((i) => letters[i % letters.length]!));
+  const namesFile = (o: Op) => o !== "exit" && Object.values(o)[0]!.file === "f";
+  const named = drawn.flat().filter((o) => namesFile(o) && !(o !== "exit" && "unlink" in o)).length > 0;
+  let forked = false;
+  return drawn.map((ops) => {
+    const kept: Op[] = [];
+    for (const o of ops) {
+      if (o !== "exit" && "unlink" in o && named) continue;
+      if (o !== "exit" && "fork" in o) {
+        if (forked) continue;
+        forked = true;
+      }
+      kept.push(o);
+      if (o === "exit") break;
+    }
+    return kept;
+  });
+}
+
+/** The scenario file of a drawn scenario. */
+export function drawnScenario(d: Drawn, name = "generated"): Record<string, unknown> {
+  return scenarioOf(d.world, opsOf(d), name);
+}
+
+/** Random scenario files (fast-check): ordinary scenario files, which the loader may still refuse (a second fork of p2, a file named after its unlink). */
+export function scenarioArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<Record<string, unknown>> {
+  return drawnArbitrary(b).map((d) => drawnScenario(d));
+}

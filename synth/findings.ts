@@ -1,0 +1,93 @@
+/**
+ * The distinct failures of a sweep or fuzz run, each written once under DIR/findings/: its
+ * scenario file (`<id>.yaml`, runnable with `mmcheck explore --scenario`) and the report of its
+ * counterexample (`<id>.json`, which `mmcheck replay` reproduces). Two failures are the same
+ * when they break the same invariant with the same set of steps (operation.label) in their trace.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { writeAtomic } from "../base/output.js";
+import { replay } from "../explorer/trace.js";
+import { makeReport } from "../reports/report.js";
+import type { SynthFinding } from "../reports/synth-schema.js";
+import { writeReport } from "../reports/write.js";
+import type { Failure } from "./check.js";
+
+export const FINDINGS_DIR = "findings";
+
+/** The group of a failure: its invariant and the set of steps its trace takes. */
+export function failureSteps(f: Failure): string[] {
+  const { model, result } = f.checked;
+  const { transitions } = replay(model.system, result.violation!.threads);
+  return [...new Set(transitions.map((t) => `${t.op.op}.${t.step.label}`))].sort();
+}
+
+export const groupKey = (invariant: string, steps: readonly string[]) => `${invariant}|${steps.join(",")}`;
+
+/** Writes a finding's scenario file and report under `outDir`; the report names the scenario by `outDir`'s path, as `replay` will be given it. */
+export function writeFindingFiles(outDir: string, id: string, file: Record<string, unknown>, variant: string, f: Failure): void {
+  mkdirSync(join(outDir, FINDINGS_DIR), { recursive: true });
+  const scenarioPath = join(outDir, FINDINGS_DIR, `${id}.yaml`);
+  writeAtomic(scenarioPath, [stringify({ ...file, name: `finding-${id}` })], "--out");
+  const { model, result } = f.checked;
+  const counterexample = replay(model.system, result.violation!.threads);
+  const options = { workers: 1, kernel: model.config.kernel };
+  const report = makeReport({ scenario: scenarioPath, variant, options, result }, model, counterexample);
+  writeReport(join(outDir, FINDINGS_DIR, `${id}.json`), report, "--out");
+}
+
+export interface FindingMeta {
+  readonly index?: number;
+  readonly seed?: number;
+  readonly path?: string;
+  readonly against?: string;
+  readonly foundMs: number;
+}
+
+/** The findings of a run, grouped as they come: the first of each group is written. */
+export class Findings {
+  private readonly groups = new Map<string, SynthFinding>();
+
+  constructor(
+    private readonly outDir: string,
+    private readonly variant: string,
+  ) {}
+
+  get size(): number {
+    return this.groups.size;
+  }
+
+  /** Adds a failure; true if it is the first of its group (its files are then written). */
+  add(file: Record<string, unknown>, f: Failure, meta: FindingMeta): boolean {
+    const steps = failureSteps(f);
+    const key = groupKey(f.invariant, steps);
+    const seen = this.groups.get(key);
+    if (seen) {
+      this.groups.set(key, { ...seen, count: seen.count + 1 });
+      return false;
+    }
+    const id = String(this.groups.size + 1).padStart(3, "0");
+    writeFindingFiles(this.outDir, id, file, this.variant, f);
+    const v = f.checked.result.violation!;
+    const threads = (file.threads as { ops: unknown[] }[]) ?? [];
+    this.groups.set(key, {
+      id,
+      invariant: f.invariant,
+      message: v.message,
+      depth: v.depth,
+      shortest: f.checked.exhaustive,
+      steps,
+      scenario: `${FINDINGS_DIR}/${id}.yaml`,
+      report: `${FINDINGS_DIR}/${id}.json`,
+      size: { threads: threads.length, ops: threads.reduce((n, t) => n + t.ops.length, 0) },
+      count: 1,
+      ...meta,
+    });
+    return true;
+  }
+
+  list(): SynthFinding[] {
+    return [...this.groups.values()];
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * `mmcheck fuzz`: random scenarios (scenarios/arbitrary.ts `drawnArbitrary`, larger than a sweep
+ * reaches), each searched exhaustively when small and by random walks when not (synth/check.ts).
+ * A failure is shrunk on both axes: fast-check shrinks the scenario (fewer threads and
+ * operations, a smaller world) as long as it still fails on the same invariant; then the shrunk
+ * scenario is searched breadth-first for the shortest trace. The run goes on after a finding,
+ * from the next scenario, until --runs, --time or a stop signal; each distinct failure is
+ * written once (synth/findings.ts). Everything follows from the seed: the same seed gives the
+ * same scenarios, verdicts and findings, and a finding's fast-check path regenerates it
+ * (`--path`).
+ */
+import fc from "fast-check";
+import { TOOL } from "../base/tool.js";
+import type { Variant } from "../model/variant.js";
+import { FUZZ_FORMAT, type FuzzSummary } from "../reports/synth-schema.js";
+import { drawnArbitrary, drawnScenario, type Drawn } from "../scenarios/arbitrary.js";
+import { FUZZ_BUDGET, judge, type Budget, type Judged } from "./check.js";
+import { Findings } from "./findings.js";
+import type { SynthProgress } from "./sweep.js";
+import { Tally, writeSummary } from "./summary.js";
+
+export interface FuzzOptions {
+  readonly variant: Variant;
+  readonly against?: Variant;
+  readonly seed: number;
+  readonly runs: number;
+  readonly timeSeconds?: number;
+  /** Regenerate the one scenario at this fast-check path (a finding's), instead of a run. */
+  readonly path?: string;
+  readonly outDir: string;
+  /** End at the first finding (the benchmark's time to first find). */
+  readonly untilFound?: boolean;
+  readonly interrupted: () => boolean;
+  readonly onProgress?: (p: SynthProgress) => void;
+}
+
+/** The shrunk scenario's search for its shortest trace: larger than a run's. */
+const SHORTEST_BUDGET: Budget = { maxStates: 500_000, walks: FUZZ_BUDGET.walks };
+
+export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
+  const arb = drawnArbitrary();
+  const tally = new Tally();
+  const findings = new Findings(o.outDir, o.variant.name);
+  const deadline = o.timeSeconds !== undefined ? performance.now() + o.timeSeconds * 1000 : Infinity;
+  let stop: "interrupted" | "time" | undefined;
+  const stopped = () => {
+    if (o.interrupted()) stop = "interrupted";
+    else if (performance.now() > deadline) stop = "time";
+    return stop !== undefined;
+  };
+  const run = (d: Drawn, name: string, budget = FUZZ_BUDGET) => {
+    const file = drawnScenario(d, name);
+    return judge(file, o.variant, o.against, budget).then((judged) => ({ file, judged }));
+  };
+  const record = (file: Record<string, unknown>, judged: Judged, meta: { path: string; foundMs: number }) =>
+    judged.failure && findings.add(file, judged.failure, { seed: o.seed, ...meta, ...(o.against && { against: o.against.name }) });
+
+  if (o.path !== undefined) {
+    // The value at the path, as fast-check regenerates it: the property only takes it.
+    let drawn: Drawn | undefined;
+    await fc.check(
+      fc.property(arb, (d) => {
+        drawn ??= d;
+        return true;
+      }),
+      { seed: o.seed, path: o.path, numRuns: 1 },
+    );
+    const { file, judged } = await run(drawn!, "fuzz-path", SHORTEST_BUDGET);
+    tally.count(judged.checked);
+    record(file, judged, { path: o.path, foundMs: Math.round(tally.elapsedMs) });
+  }
+
+  let next = 0;
+  while (o.path === undefined && next < o.runs && !stop) {
+    let failed: { index: number; invariant: string; foundMs: number } | undefined;
+    let index = next;
+    await fc.check(
+      fc.asyncProperty(arb, async (d) => {
+        if (stopped()) return false;
+        const at = index++;
+        const { judged } = await run(d, `fuzz-${at}`);
+        tally.count(judged.checked);
+        o.onProgress?.({ done: tally.scenarios, total: o.timeSeconds === undefined ? o.runs : undefined, failures: findings.size, elapsedMs: tally.elapsedMs });
+        if (!judged.failure) return true;
+        failed = { index: at, invariant: judged.failure.invariant, foundMs: Math.round(tally.elapsedMs) };
+        return false;
+      }),
+      { seed: o.seed, path: String(next), numRuns: o.runs - next, endOnFailure: true },
+    );
+    if (!failed) break;
+    const shrunk = await shrink(arb, o, failed);
+    if (shrunk) {
+      const final = await run(shrunk.drawn, `fuzz-${failed.index}`, SHORTEST_BUDGET);
+      // The shortest trace, when the larger search finds the same failure; else the walk's.
+      const same = final.judged.failure?.invariant === failed.invariant ? final : await run(shrunk.drawn, `fuzz-${failed.index}`);
+      record(same.file, same.judged, { path: shrunk.path, foundMs: failed.foundMs });
+    }
+    next = failed.index + 1;
+    if (o.untilFound && findings.size > 0) break;
+  }
+
+  const bound = stop ?? (tally.incomplete > 0 ? "incomplete" : undefined);
+  const summary: FuzzSummary = {
+    format: FUZZ_FORMAT,
+    tool: { ...TOOL },
+    variant: o.variant.name,
+    ...(o.against && { against: o.against.name }),
+    options: { seed: o.seed, runs: o.runs, ...(o.timeSeconds !== undefined && { timeSeconds: o.timeSeconds }) },
+    outcome: findings.size > 0 ? "found" : bound ? "stopped" : "nothing-found",
+    ...(bound && { bound }),
+    stats: tally.stats(),
+    findings: findings.list(),
+  };
+  writeSummary(o.outDir, summary);
+  return summary;
+}
+
+/**
+ * fast-check's shrinking of the failing run at `failed.index`, kept to failures of the same
+ * invariant (and, against another variant, to scenarios that variant still holds); a stop
+ * signal or --time ends it where it is. The path is fast-check's, from the seed.
+ */
+async function shrink(arb: fc.Arbitrary<Drawn>, o: FuzzOptions, failed: { index: number; invariant: string }) {
+  const details = await fc.check(
+    fc.asyncProperty(arb, async (d) => {
+      if (o.interrupted()) return true;
+      const judged = await judge(drawnScenario(d), o.variant, o.against, FUZZ_BUDGET);
+      return judged.failure?.invariant !== failed.invariant;
+    }),
+    { seed: o.seed, path: String(failed.index), numRuns: 1 },
+  );
+  if (!details.failed || !details.counterexample) return undefined;
+  return { drawn: details.counterexample[0], path: details.counterexamplePath! };
+}

@@ -1,0 +1,48 @@
+/** DIR/summary.json of a sweep or fuzz run: validated against its schema, written atomically. */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { writeAtomic } from "../base/output.js";
+import { issueLine } from "../reports/schema.js";
+import { SynthSummarySchema, type SynthStats, type SynthSummary } from "../reports/synth-schema.js";
+import type { Checked } from "./check.js";
+
+export const SUMMARY_FILE = "summary.json";
+
+export function writeSummary(outDir: string, summary: SynthSummary): void {
+  const parsed = SynthSummarySchema.safeParse(summary);
+  if (!parsed.success) throw new Error(`summary does not match its schema: ${issueLine(parsed.error)}`);
+  mkdirSync(outDir, { recursive: true });
+  writeAtomic(join(outDir, SUMMARY_FILE), [`${JSON.stringify(parsed.data, null, 2)}\n`], "--out");
+}
+
+/** The counts of a run, as scenarios are checked. */
+export class Tally {
+  scenarios = 0;
+  refused = 0;
+  exhaustive = 0;
+  walked = 0;
+  states = 0;
+  /** Scenarios neither refused, nor exhaustive, nor violated: the run proved less than it covered. */
+  incomplete = 0;
+  private readonly t0 = performance.now();
+
+  count(checked: Checked): void {
+    this.scenarios++;
+    if (checked.kind === "refused") {
+      this.refused++;
+      return;
+    }
+    if (checked.exhaustive) this.exhaustive++;
+    else this.walked++;
+    if (!checked.exhaustive && !checked.result.violation) this.incomplete++;
+    this.states += checked.result.stats.distinctStates;
+  }
+
+  get elapsedMs(): number {
+    return performance.now() - this.t0;
+  }
+
+  stats(): SynthStats {
+    return { scenarios: this.scenarios, refused: this.refused, exhaustive: this.exhaustive, walked: this.walked, states: this.states, durationMs: Math.round(this.elapsedMs) };
+  }
+}

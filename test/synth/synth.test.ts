@@ -1,0 +1,80 @@
+/** mmcheck sweep, fuzz and merge as functions (synth/): shards merge into the unsharded run, a seed gives the same run, findings shrink and replay. */
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { reproduce } from "../../explorer/trace.js";
+import { threadsFromItf } from "../../reports/itf.js";
+import { readReport } from "../../reports/read.js";
+import { findVariant } from "../../model/variant.js";
+import { buildMm } from "../../models/mm.js";
+import type { SynthSummary } from "../../reports/synth-schema.js";
+import { fuzz } from "../../synth/fuzz.js";
+import { mergeSweeps, MergeError } from "../../synth/merge.js";
+import { sweep } from "../../synth/sweep.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "mmcheck-synth-"));
+const variant = findVariant("bug-fork-child-pte-writable")!;
+const against = findVariant("modern")!;
+const never = () => false;
+/** A summary without what varies from run to run (durations), and its finding files' contents. */
+function comparable(dir: string, s: SynthSummary) {
+  const files = readdirSync(join(dir, "findings"))
+    .sort()
+    .map((f) => [f, readFileSync(join(dir, "findings", f), "utf8").replaceAll(dir, "DIR").replace(/"durationMs": \d+/, "")]);
+  return { ...s, stats: { ...s.stats, durationMs: 0 }, findings: s.findings.map((f) => ({ ...f, foundMs: 0 })), files };
+}
+
+describe("sweep", () => {
+  const bound = { threads: 2, ops: 1, pages: 1 };
+
+  it("shards 1/2 and 2/2 merged equal the unsharded run; a shard missing is refused", { timeout: 400_000 }, async () => {
+    const [whole, one, two, merged] = [tmp(), tmp(), tmp(), tmp()];
+    const all = await sweep({ variant, against, bound, shard: { k: 1, n: 1 }, outDir: whole, interrupted: never });
+    const s1 = await sweep({ variant, against, bound, shard: { k: 1, n: 2 }, outDir: one, interrupted: never });
+    const s2 = await sweep({ variant, against, bound, shard: { k: 2, n: 2 }, outDir: two, interrupted: never });
+    expect(s1.stats.scenarios + s2.stats.scenarios).toBe(all.stats.scenarios);
+    expect(Math.abs(s1.stats.scenarios - s2.stats.scenarios)).toBeLessThanOrEqual(1);
+    expect(all.outcome).toBe("found");
+    expect(all.findings.map((f) => f.invariant)).toContain("cow-isolation");
+    const m = mergeSweeps([two, one], merged);
+    expect(comparable(merged, m)).toEqual(comparable(whole, all));
+    expect(() => mergeSweeps([one], tmp())).toThrow(MergeError);
+    // Every finding's report replays on its scenario file.
+    for (const f of all.findings) {
+      const report = readReport(join(whole, f.report));
+      const model = buildMm({ scenario: report.scenario, variant: report.variant });
+      const threads = threadsFromItf(report.violation!.trace, model.describe.threads);
+      expect(reproduce(model.system, model.invariants, threads)).toMatchObject({ invariant: f.invariant, depth: f.depth });
+    }
+  });
+});
+
+describe("fuzz", () => {
+  it("finds, shrinks and reports the bug against modern; the same seed gives the same run; the path regenerates the finding", { timeout: 300_000 }, async () => {
+    const [a, b, c] = [tmp(), tmp(), tmp()];
+    const o = { variant, against, seed: 3, runs: 20, interrupted: never };
+    const first = await fuzz({ ...o, outDir: a });
+    const again = await fuzz({ ...o, outDir: b });
+    expect(comparable(b, again)).toEqual(comparable(a, first));
+    expect(first.outcome).toBe("found");
+    const f = first.findings[0]!;
+    expect(f.invariant).toBe("cow-isolation");
+    expect(f.shortest).toBe(true);
+    // No larger than the shipped fork-cow-write (2 threads, 4 operations).
+    expect(f.size.threads).toBeLessThanOrEqual(2);
+    expect(f.size.ops).toBeLessThanOrEqual(4);
+    const report = readReport(join(a, f.report));
+    const model = buildMm({ scenario: report.scenario, variant: report.variant });
+    expect(reproduce(model.system, model.invariants, threadsFromItf(report.violation!.trace, model.describe.threads))).toMatchObject({ invariant: "cow-isolation", depth: f.depth });
+    const regenerated = await fuzz({ ...o, path: f.path, outDir: c });
+    expect(readFileSync(join(c, regenerated.findings[0]!.scenario), "utf8").replace(/name: .*/, "")).toEqual(readFileSync(join(a, f.scenario), "utf8").replace(/name: .*/, ""));
+  });
+
+  it("stops at a signal with a valid summary and nothing found", async () => {
+    const dir = tmp();
+    const s = await fuzz({ variant: against, seed: 1, runs: 1000, outDir: dir, interrupted: () => true });
+    expect([s.outcome, s.bound, s.stats.scenarios]).toEqual(["stopped", "interrupted", 0]);
+    expect(JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")).format).toBe("mmcheck-fuzz/1");
+  });
+});
