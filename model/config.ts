@@ -17,7 +17,10 @@ export interface OpCall {
   readonly text: string;
   /** The process whose mm the operation runs in. */
   readonly proc: number;
-  /** Virtual address and length, in huge pages. */
+  /**
+   * Virtual address and length, in huge pages; munmap and mprotect given in 4 KiB units
+   * (`unit: 4k`) have fractions of them, where hugetlb_vm_op_split refuses to split.
+   */
   readonly addr: number;
   readonly len: number;
   /** File (inode) index and offset in it, in huge pages. */

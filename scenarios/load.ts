@@ -15,10 +15,19 @@ import { OPERATIONS } from "../model/ops/index.js";
 import { Layout } from "../model/layout.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
 import { applyParams, ParamError } from "./params.js";
-import { POOL_PAGES_MAX, ScenarioSchema, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
+import { POOL_PAGES_MAX, ScenarioSchema, SMALL_PER_HUGE, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
 
 /** The operations on 4 KiB memory that an mmap4k must have mapped (a slot of 4 KiB pages). */
 const SMALL_OPS: ReadonlySet<string> = new Set(["access4k", "mlock4k", "munlock4k", "gup4k", "dontneed4k"]);
+
+/**
+ * An operation's address and length in huge pages: a range given in 4 KiB pages (`unit: 4k`)
+ * becomes fractions of them, exact in binary, so the model sees where an edge cuts a huge page.
+ */
+export function hugeRange(a: Record<string, unknown>): { addr: number; len: number } {
+  const div = a.unit === "4k" ? SMALL_PER_HUGE : 1;
+  return { addr: ((a.addr as number | undefined) ?? 0) / div, len: ((a.len as number | undefined) ?? 0) / div };
+}
 
 export class ScenarioError extends Error {
   override name = "ScenarioError";
@@ -366,10 +375,12 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
           fail(`${at}.addr`, `slot ${slot} maps a 4 KiB file: ${op} of file mappings is not modelled`);
         if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size))
           fail(`${at}.pages`, `must cover the whole 4 KiB mapping (page 0, pages ${size}): a part would split the VMA, which the model does not do`);
-      } else if ("addr" in a && op !== "munmap") {
-        const len = (a.len as number | undefined) ?? 1;
-        for (let slot = a.addr as number; slot < (a.addr as number) + len; slot++)
-          if (smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds 4 KiB memory: ${op} is for huge pages`);
+      } else if ("addr" in a && (op !== "munmap" || a.unit === "4k")) {
+        const r = hugeRange(a);
+        const len = "len" in a ? r.len : 1;
+        for (let slot = Math.floor(r.addr); slot < r.addr + len; slot++)
+          if (smallSlots.has(slot))
+            fail(`${at}.addr`, `slot ${slot} holds 4 KiB memory: ${op}${a.unit === "4k" ? " in 4 KiB units" : ""} is for huge pages`);
       }
       if (op === "mmap") {
         mmaps++;
@@ -396,7 +407,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   for (const l of lists)
     l.ops.forEach((entry, j) => {
       const [op, a] = Object.entries(entry)[0]! as [OpName, Record<string, number>];
-      if ("addr" in a && a.addr! + (a.len ?? 1) > addressSpace)
+      if ("addr" in a && hugeRange(a).addr + ("len" in a ? hugeRange(a).len : 1) > addressSpace)
         fail(`${l.path}.ops.${j}.${op}.addr`, `outside the address space of ${addressSpace} pages`);
     });
 
@@ -408,8 +419,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       procedure: OPERATIONS[op]!,
       text: opText(op, a),
       proc,
-      addr: (a.addr as number) ?? 0,
-      len: (a.len as number) ?? 0,
+      ...hugeRange(a),
       file: op === "mmap4k" && a.shared ? (shmemOf.get(entry) ?? 0) : a.file !== undefined ? filesFor(op).get(a.file as string)! : 0,
       pgoff: ((op === "punch_hole" ? a.offset : a.pgoff) as number) ?? 0,
       shared: (a.shared as boolean) ?? false,

@@ -34,6 +34,23 @@ const len = positive.max(ADDR_PAGES_MAX);
 const fileIndex = count.max(FILE_PAGES_MAX);
 const fileLen = positive.max(FILE_PAGES_MAX);
 
+/**
+ * A range of huge pages, or with `unit: 4k` of 4 KiB pages (a hugetlb range the kernel may
+ * refuse: hugetlb_vm_op_split splits a hugetlb VMA only at a huge-page boundary, EINVAL).
+ */
+const rangeIn4k = {
+  addr: count.max(ADDR_PAGES_MAX * SMALL_PER_HUGE - 1),
+  len: positive.max(ADDR_PAGES_MAX * SMALL_PER_HUGE),
+  unit: z.enum(["huge", "4k"]).default("huge"),
+};
+function checkUnit(r: { addr: number; len: number; unit: "huge" | "4k" }, ctx: z.RefinementCtx): void {
+  if (r.unit === "4k") return;
+  if (r.addr > ADDR_PAGES_MAX - 1)
+    ctx.addIssue({ code: "custom", path: ["addr"], message: `at most ${ADDR_PAGES_MAX - 1} huge pages (unit: 4k counts 4 KiB pages)` });
+  if (r.len > ADDR_PAGES_MAX)
+    ctx.addIssue({ code: "custom", path: ["len"], message: `at most ${ADDR_PAGES_MAX} huge pages (unit: 4k counts 4 KiB pages)` });
+}
+
 /** Each operation is a one-key map, `{fault: {addr: 1, write: true}}`, or a bare name (`exit`). */
 export const OpSchemas = {
   mmap: z.strictObject({
@@ -47,8 +64,8 @@ export const OpSchemas = {
   }),
   /** `fail_add_to_page_cache`: fault injection, the new page's page-cache insertion fails (-ENOMEM). */
   fault: z.strictObject({ addr, write: z.boolean().default(false), fail_add_to_page_cache: z.boolean().default(false) }),
-  munmap: z.strictObject({ addr, len }),
-  mprotect: z.strictObject({ addr, len, write: z.boolean() }),
+  munmap: z.strictObject(rangeIn4k).superRefine(checkUnit),
+  mprotect: z.strictObject({ ...rangeIn4k, write: z.boolean() }).superRefine(checkUnit),
   fork: z.strictObject({ child: name }),
   exit: z.strictObject({}),
   ftruncate: z.strictObject({ file: name, size: fileIndex }),

@@ -1,5 +1,5 @@
 /** mprotect of a range: split at its edges, then change VM_WRITE (hugetlb_change_protection). */
-import type { Kernel } from "../kernel.js";
+import { L_FLAGS, type Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
 import { needs_split, splitStep, type RangeOf } from "../mm/split.js";
 import { huge_pte_wrprotect } from "../mm/pte.js";
@@ -45,6 +45,12 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
       mappedRange,
       () => pc.__split_vma,
       () => pc.mprotect_fixup,
+      // do_mprotect_pkey has changed each VMA before the refused one (mprotect_fixup → vma_modify
+      // splits VMA after VMA): those changes stay, then EINVAL. L_FLAGS: the refused VMA's start + 1.
+      (k, t, vma) => {
+        k.set_local(t, L_FLAGS, k.vm_start(vma) + 1);
+        return pc.mprotect_fixup;
+      },
     ),
     mprotect_fixup: {
       fn: "mprotect_fixup",
@@ -52,7 +58,9 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
       writes: ["vma", "pte", "i_mmap_rwsem"],
       run(k, t) {
         const op = k.op(t);
-        const [start, end] = mappedRange(k, t);
+        const refused = k.local(t, L_FLAGS);
+        const [start, mapped] = mappedRange(k, t);
+        const end = refused ? Math.min(mapped, refused - 1) : mapped;
         const inside = vmas_of(k, op.proc).filter((v) => k.vm_start(v) >= start && k.vm_end(v) <= end);
         const rwsems = [...new Set(inside.map((v) => k.i_mmap_rwsem(k.vm_file(v))))];
         for (const rwsem of rwsems) if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
@@ -63,7 +71,8 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
         }
         for (const rwsem of rwsems) k.up_write(rwsem);
         k.up_write(k.mmap_lock(op.proc));
-        k.set_result(t, end < op.addr + op.len ? Result.ENOMEM : Result.OK);
+        k.set_local(t, L_FLAGS, 0);
+        k.set_result(t, refused ? Result.EINVAL : end < op.addr + op.len ? Result.ENOMEM : Result.OK);
         return DONE;
       },
     },
