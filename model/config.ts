@@ -51,6 +51,8 @@ export interface OpCall {
    * -ENOMEM (hugetlb_add_to_page_cache), as an xarray allocation can.
    */
   readonly failAddToPageCache: boolean;
+  /** migrate: MPOL_MF_MOVE_ALL, a page mapped by several processes moves too. */
+  readonly moveAll: boolean;
 }
 
 export interface FileConfig {

@@ -296,6 +296,36 @@ function opText(op: string, args: Record<string, unknown>): string {
   return `${op}(${parts.join(", ")})`;
 }
 
+/**
+ * migrate moves anonymous pages only: every mapping the scenario makes at its address must be
+ * private anonymous memory (mmap4k without file or shared), or a private mapping of
+ * MAP_HUGETLB's own file, whose faults never put a page in the page cache. Migrating a
+ * page-cache page (hugetlbfs_migrate_folio, shmem) is not modelled.
+ */
+function checkMigrate(
+  s: ScenarioFile,
+  a: Record<string, number | string | boolean>,
+  at: string,
+  smallSlots: ReadonlyMap<number, number>,
+  fail: (path: string, msg: string) => never,
+): void {
+  const slot = a.addr as number;
+  const maps = [...s.setup, ...s.threads].flatMap((l) => l.ops.map((e) => Object.entries(e)[0]! as [string, Record<string, unknown>]));
+  if (smallSlots.has(slot)) {
+    if ((a.page as number) >= smallSlots.get(slot)!) fail(`${at}.page`, `past the ${smallSlots.get(slot)} pages of the 4 KiB mappings in slot ${slot}`);
+    if (maps.some(([op, m]) => op === "mmap4k" && m.addr === slot && (m.shared || m.file !== undefined)))
+      fail(`${at}.addr`, `slot ${slot} maps shared or file memory: migrate of page-cache pages is not modelled`);
+    return;
+  }
+  if (a.page !== 0) fail(`${at}.page`, `slot ${slot} is no 4 KiB mapping: a huge page is migrated whole`);
+  for (const [op, m] of maps) {
+    if (op !== "mmap" || slot < (m.addr as number) || slot >= (m.addr as number) + (m.len as number)) continue;
+    const f = s.files.find((x) => x.name === m.file);
+    if (m.shared || !f?.anon || f.device)
+      fail(`${at}.addr`, `a mapping at ${slot} is shared or of a named file (or seed 002's device): migrate of page-cache pages is not modelled`);
+  }
+}
+
 /** Checks names and ranges, and turns the file into a ModelConfig. */
 export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, source = s.name): Scenario {
   const fail = (path: string, msg: string): never => {
@@ -375,6 +405,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
           fail(`${at}.addr`, `slot ${slot} maps a 4 KiB file: ${op} of file mappings is not modelled`);
         if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size))
           fail(`${at}.pages`, `must cover the whole 4 KiB mapping (page 0, pages ${size}): a part would split the VMA, which the model does not do`);
+      } else if (op === "migrate") {
+        checkMigrate(s, a, at, smallSlots, fail);
       } else if ("addr" in a && (op !== "munmap" || a.unit === "4k")) {
         const r = hugeRange(a);
         const len = "len" in a ? r.len : 1;
@@ -428,7 +460,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       write: op === "fault" || op === "access4k" || op === "gup4k" ? ((a.write as boolean) ?? false) : false,
       child: a.child !== undefined ? procIndex.get(a.child as string)! : 0,
       size: (a.size as number) ?? 0,
-      page: small ? ((a.page as number) ?? 0) : 0,
+      page: small || op === "migrate" ? ((a.page as number) ?? 0) : 0,
       pages: small ? ((a.pages as number) ?? 0) : 0,
       smallFile: op === "mmap4k" && a.file !== undefined,
       populate: (a.populate as boolean) ?? false,
@@ -436,6 +468,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       pin: (a.pin as boolean) ?? false,
       longterm: (a.longterm as boolean) ?? false,
       failAddToPageCache: (a.fail_add_to_page_cache as boolean) ?? false,
+      moveAll: (a.all as boolean) ?? false,
     };
   };
   const config: ModelConfig = {

@@ -102,6 +102,11 @@ export const OpSchemas = {
   ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }),
   /** madvise(MADV_DONTNEED) of huge pages [addr, addr + len). */
   madvise_dontneed: z.strictObject({ addr, len }),
+  /**
+   * move_pages(2) of one anonymous page to another NUMA node: the huge page at `addr`, or 4 KiB
+   * page `page` of the 4 KiB mapping in slot `addr`; `all`: MPOL_MF_MOVE_ALL.
+   */
+  migrate: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), all: z.boolean().default(false) }),
   /** madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot `addr`. */
   dontneed4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX).default(1) }),
 } as const;

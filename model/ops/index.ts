@@ -27,6 +27,7 @@ import { ftruncate4k } from "./ftruncate4k.js";
 import { gup4k } from "./gup.js";
 import { dontneed4k } from "./madvise.js";
 import { madviseDontneed } from "./madvise_hugetlb.js";
+import { migrate } from "./migrate.js";
 import { mlock4k, munlock4k } from "./mlock.js";
 import { mmap } from "./mmap.js";
 import { mmap4k } from "./mmap4k.js";
@@ -85,6 +86,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     dontneed4k,
     ftruncate4k,
     madvise_dontneed: madviseDontneed,
+    migrate,
   };
 }
 

@@ -2,7 +2,7 @@
 import { L_FLAGS, type Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
 import { needs_split, splitStep, type RangeOf } from "../mm/split.js";
-import { huge_pte_wrprotect } from "../mm/pte.js";
+import { huge_pte_wrprotect, is_migration_entry, make_readable_exclusive_migration_entry } from "../mm/pte.js";
 import { find_vma, set_vm_flags, vmas_of } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { mmapWriteLockStep } from "./munmap.js";
@@ -12,7 +12,9 @@ function hugetlb_change_protection(k: Kernel, vma: number): void {
   const p = k.L.vmaProc(vma);
   for (let addr = k.vm_start(vma); addr < k.vm_end(vma); addr++) {
     const pte = k.pte(p, addr);
-    if (pte) k.set_pte(p, addr, huge_pte_wrprotect(pte));
+    // A writable migration entry becomes a readable one, exclusive if the page was (v6.18).
+    if (is_migration_entry(pte)) k.set_pte(p, addr, make_readable_exclusive_migration_entry(pte));
+    else if (pte) k.set_pte(p, addr, huge_pte_wrprotect(pte));
   }
 }
 
