@@ -12,7 +12,10 @@ import { findVariant } from "../model/variant.js";
 import { ConformInputError } from "./schema.js";
 import { resolveScenario } from "../scenarios/load.js";
 import type { ScenarioFile } from "../scenarios/schema.js";
-import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
+import { vmasText, type ModelObservation, type Observation, type PageObs, type Plan } from "./plan.js";
+import { VM_WRITE } from "../model/layout.js";
+import { vmas_of } from "../model/mm/vma.js";
+import { SMALL_PER_HUGE } from "../scenarios/schema.js";
 import type { ConformScenario } from "./schema.js";
 
 
@@ -76,11 +79,23 @@ function pagesOf(k: Kernel, plan: Plan, p: number): PageObs[] {
   });
 }
 
-function observe(k: Kernel, r: number, pages: PageObs[] | null): Observation {
+/** Process p's VMAs in 4 KiB pages: a huge-page VMA whole, a 4 KiB one from its slot's start. */
+function vmasOf(k: Kernel, p: number): string {
+  return vmasText(
+    vmas_of(k, p).map((v) => {
+      const start = k.vm_start(v) * SMALL_PER_HUGE;
+      const end = k.is_vm_hugetlb_page(v) ? k.vm_end(v) * SMALL_PER_HUGE : start + k.vm_nr_pages(v);
+      return [start, end, (k.vm_flags(v) & VM_WRITE) !== 0] as const;
+    }),
+  );
+}
+
+function observe(k: Kernel, r: number, pages: PageObs[] | null, p: number): Observation {
   return {
     ...result(r),
     counters: { total: k.nr_huge_pages, free: k.free_huge_pages, rsvd: k.resv_huge_pages, surp: k.surplus_huge_pages },
     pages,
+    vmas: pages && vmasOf(k, p),
   };
 }
 
@@ -97,13 +112,13 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
     if (row.setup) {
       // The model starts with the pool sized and the files created: these rows change nothing.
       // The probe's first process creates the files, so it is the one looking (process 0).
-      return observe(k, Result.OK, row.setup.kind === "create" || row.setup.kind === "create4k" ? pagesOf(k, plan, 0) : null);
+      return observe(k, Result.OK, row.setup.kind === "create" || row.setup.kind === "create4k" ? pagesOf(k, plan, 0) : null, 0);
     }
     const st = row.step!;
     const call = calls.get(st.proc)!.shift()!;
     try {
       const r = machine.runToCompletion(k, call);
-      return observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc));
+      return observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc), call.proc);
     } catch (e) {
       if (e instanceof ModelError) return { error: e.message };
       throw e;
