@@ -14,7 +14,8 @@ import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
 import type { Pc, StepDef } from "../mm/memory.js";
-import { huge_pte_mkwrite, huge_pte_write, is_migration_entry, make_huge_pte, migration_entry_page, pte_page } from "../mm/pte.js";
+import { migration_entry_locked, migrationEntryWaitOnLocked } from "../mm/migrate.js";
+import { huge_pte_mkwrite, huge_pte_write, is_migration_entry, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
 import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -517,22 +518,14 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           hugetlb_vma_unlock_read(k, k.local(t, L_VMA), t);
           k.unlock(k.ptl(op.proc));
           k.set_local(t, L_VMA, 0); // fault_return: no fault mutex or VMA lock held any more
-          if (is_migration_entry(pte) && k.a[k.folio_lock_word(migration_entry_page(pte))]) {
+          if (is_migration_entry(pte) && migration_entry_locked(k, pte)) {
             k.set_local(t, L_ORIG_PTE, pte);
             return pc.migration_entry_wait_on_locked;
           }
           return fault_return(k, t, Result.OK, true);
         },
       },
-      migration_entry_wait_on_locked: {
-        fn: "migration_entry_wait_on_locked",
-        reads: ["page_lock"],
-        writes: [],
-        run(k, t) {
-          if (k.a[k.folio_lock_word(migration_entry_page(k.local(t, L_ORIG_PTE)))]) return BLOCKED;
-          return fault_return(k, t, Result.OK, true);
-        },
-      },
+      migration_entry_wait_on_locked: migrationEntryWaitOnLocked((k, t) => fault_return(k, t, Result.OK, true)),
       wp_mutex_relock: {
         fn: "hugetlb_wp",
         label: "hugetlb_wp:mutex_lock",

@@ -20,6 +20,7 @@ import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { PG_ANON, PG_ANON_EXCLUSIVE, VM_LOCKED, VM_MIXEDMAP, VM_SHARED, VM_WRITE } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
+import { migration_entry_locked, migrationEntryWaitOnLocked } from "./migrate.js";
 import { folio_alloc, folio_put, vma_alloc_zeroed_movable_folio } from "./page_alloc.js";
 import {
   is_exclusive_migration_entry,
@@ -27,7 +28,6 @@ import {
   is_writable_migration_entry,
   make_readable_migration_entry,
   mk_pte,
-  migration_entry_page,
   pte_mkwrite,
   pte_page,
   pte_special,
@@ -518,21 +518,12 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
         if (!k.trylock(ptl(k, t), t)) return BLOCKED;
         const pte = fault_pte(k, t);
         k.unlock(ptl(k, t));
-        if (!is_migration_entry(pte) || !k.a[k.folio_lock_word(migration_entry_page(pte))]) return fault_done(k, t, ret, 0);
+        if (!is_migration_entry(pte) || !migration_entry_locked(k, pte)) return fault_done(k, t, ret, 0);
         k.set_local(t, L_ORIG_PTE, pte);
         return pc.migration_entry_wait_on_locked;
       },
     },
-    migration_entry_wait_on_locked: {
-      // folio_wait_bit_common(PG_locked) with no reference: the migration's folio_unlock wakes it.
-      fn: "migration_entry_wait_on_locked",
-      reads: ["page_lock"],
-      writes: [],
-      run(k, t) {
-        if (k.a[k.folio_lock_word(migration_entry_page(k.local(t, L_ORIG_PTE)))]) return BLOCKED;
-        return fault_done(k, t, ret, 0);
-      },
-    },
+    migration_entry_wait_on_locked: migrationEntryWaitOnLocked((k, t) => fault_done(k, t, ret, 0)),
     wp_page_copy: {
       fn: "wp_page_copy",
       label: "wp_page_copy:pte_same",

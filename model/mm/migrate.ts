@@ -12,7 +12,9 @@
  * (page_vma_mapped_walk), so a step that walks waits until none is held.
  */
 import type { Kernel } from "../kernel.js";
+import { L_ORIG_PTE } from "../kernel.js";
 import { PG_ANON, PG_ANON_EXCLUSIVE } from "../layout.js";
+import { BLOCKED, type Step } from "../types.js";
 import {
   is_exclusive_migration_entry,
   is_migration_entry,
@@ -96,4 +98,25 @@ export function remove_migration_ptes(k: Kernel, src: number, dst: number): void
     k.add_mapcount(dst, 1);
     k.folio_get(dst);
   });
+}
+
+/** The folio a migration entry stands for is locked: the migration is still under way. */
+export function migration_entry_locked(k: Kernel, entry: number): boolean {
+  return k.a[k.folio_lock_word(migration_entry_page(entry))] !== 0;
+}
+
+/**
+ * migration_entry_wait_on_locked, the fault's wait for the migration of the entry it met
+ * (L_ORIG_PTE): folio_wait_bit_common(PG_locked) with no reference held, woken by the
+ * migration's folio_unlock; then the fault returns (`done`) and the access is tried again.
+ */
+export function migrationEntryWaitOnLocked(done: (k: Kernel, t: number) => number): Omit<Step, "label"> {
+  return {
+    fn: "migration_entry_wait_on_locked",
+    reads: ["page_lock"],
+    writes: [],
+    run(k, t) {
+      return migration_entry_locked(k, k.local(t, L_ORIG_PTE)) ? BLOCKED : done(k, t);
+    },
+  };
 }

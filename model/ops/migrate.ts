@@ -47,6 +47,25 @@ function finish(k: Kernel, t: number, result: number): number {
   return DONE;
 }
 
+/**
+ * The end of a migration that locked its source: the entries go back to ptes (of the new folio
+ * if it was moved), the source is unlocked and put back. Moved, the old folio's last reference
+ * (the isolation's) frees it and the new one keeps the references its ptes took; not moved, the
+ * new one is freed (put_new_folio).
+ */
+function migrate_end(k: Kernel, t: number, migrated: boolean): number {
+  const src = k.local(t, L_PAGE);
+  const dst = k.local(t, L_NEW);
+  remove_migration_ptes(k, src, migrated ? dst : src);
+  k.unlock(k.folio_lock_word(src));
+  k.set_local(t, L_LOCKED, 0);
+  k.set_local(t, L_PAGE, 0);
+  k.set_local(t, L_NEW, 0);
+  putback(k, src);
+  folio_put(k, dst);
+  return finish(k, t, migrated ? Result.OK : Result.EAGAIN);
+}
+
 export const migrate = procedure<
   "add_page_for_migration" | "get_new_folio" | "migrate_folio_unmap" | "move_to_new_folio" | "remove_migration_ptes"
 >("migrate", ["add_page_for_migration", "get_new_folio", "migrate_folio_unmap", "move_to_new_folio", "remove_migration_ptes"], (pc) => ({
@@ -104,18 +123,8 @@ export const migrate = procedure<
       if (!rmap_walk_ptls_free(k)) return BLOCKED;
       k.set_local(t, L_LOCKED, src);
       try_to_migrate(k, src);
-      if (folio_mapped(k, src)) {
-        // Still mapped (a pinned exclusive page): -EAGAIN, nothing was turned into an entry.
-        const dst = k.local(t, L_NEW);
-        k.unlock(k.folio_lock_word(src));
-        k.set_local(t, L_LOCKED, 0);
-        k.set_local(t, L_NEW, 0);
-        k.set_local(t, L_PAGE, 0);
-        folio_put(k, dst);
-        putback(k, src);
-        return finish(k, t, Result.EAGAIN);
-      }
-      return pc.move_to_new_folio;
+      // Still mapped (a pinned exclusive page): -EAGAIN, no pte was turned into an entry.
+      return folio_mapped(k, src) ? migrate_end(k, t, false) : pc.move_to_new_folio;
     },
   },
   move_to_new_folio: {
@@ -134,19 +143,7 @@ export const migrate = procedure<
     writes: ["ptl", "pte", "page", "page_lock", "pool"],
     run(k, t) {
       if (!rmap_walk_ptls_free(k)) return BLOCKED;
-      const src = k.local(t, L_PAGE);
-      const dst = k.local(t, L_NEW);
-      const migrated = k.local(t, L_FLAGS) === MIGRATED;
-      remove_migration_ptes(k, src, migrated ? dst : src);
-      k.unlock(k.folio_lock_word(src));
-      k.set_local(t, L_LOCKED, 0);
-      k.set_local(t, L_PAGE, 0);
-      k.set_local(t, L_NEW, 0);
-      // Success: the old folio's last reference (the isolation's) frees it; the new one keeps
-      // the references its ptes took. Failure: the new one is freed (put_new_folio).
-      putback(k, src);
-      folio_put(k, dst);
-      return finish(k, t, migrated ? Result.OK : Result.EAGAIN);
+      return migrate_end(k, t, k.local(t, L_FLAGS) === MIGRATED);
     },
   },
 }));
