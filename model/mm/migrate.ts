@@ -110,7 +110,7 @@ export function migration_entry_locked(k: Kernel, entry: number): boolean {
  * (L_ORIG_PTE): folio_wait_bit_common(PG_locked) with no reference held, woken by the
  * migration's folio_unlock; then the fault returns (`done`) and the access is tried again.
  */
-export function migrationEntryWaitOnLocked(done: (k: Kernel, t: number) => number): Omit<Step, "label"> {
+export function migrationEntryWaitOnLocked(done: (k: Kernel, t: number) => number): Omit<Step, "label" | "id"> {
   return {
     fn: "migration_entry_wait_on_locked",
     reads: ["page_lock"],

@@ -57,7 +57,7 @@ export function splitStep(
   self: () => number,
   next: () => number,
   einval: (k: Kernel, t: number, vma: number) => number,
-): Omit<Step, "label"> {
+): Omit<Step, "label" | "id"> {
   return {
     fn: "__split_vma",
     reads: ["vma"],
