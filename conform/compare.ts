@@ -7,7 +7,7 @@
 import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
 import type { ConformScenario } from "./schema.js";
 
-const FIELDS = ["result", "Total", "Free", "Rsvd", "Surp", "pages"] as const;
+const FIELDS = ["result", "Total", "Free", "Rsvd", "Surp", "pages", "vmas"] as const;
 export type Field = (typeof FIELDS)[number] | "step";
 
 export interface Difference {
@@ -67,6 +67,7 @@ function columns(o: Observation, plan: Plan): Record<(typeof FIELDS)[number], st
     Rsvd: counterText(o.counters.rsvd),
     Surp: counterText(o.counters.surp),
     pages: o.pages ? o.pages.map((p, i) => `${plan.watch[i]!.label}:${pageText(p)}`).join(" ") : "",
+    vmas: o.vmas ?? "",
   };
 }
 
@@ -82,7 +83,8 @@ export function compare(plan: Plan, kernel: readonly Observation[], model: reado
       differences.push({ ...base, field: "step", kernel: k.result, model: why });
       return { ...base, model: why, differing: ["step"] };
     }
-    const mc = columns(m, plan);
+    // A recording made before the probe reported VMAs has none to compare.
+    const mc = { ...columns(m, plan), ...(kernel[i]!.vmas === undefined && { vmas: "" }) };
     const differing = FIELDS.filter((f) => k[f] !== mc[f]);
     for (const f of differing) differences.push({ ...base, field: f, kernel: k[f], model: mc[f] });
     return { ...base, model: mc, differing };

@@ -15,7 +15,7 @@ import { constants, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { Observation, Plan } from "./plan.js";
+import { vmasText, type Observation, type Plan } from "./plan.js";
 
 export type UnavailableReason = "not-root" | "no-hugetlb" | "no-compiler";
 
@@ -115,6 +115,7 @@ interface ProbeStepLine {
   rsvd: number;
   surp: number;
   pages: { present: boolean; zero: boolean; mapcount: number }[] | null;
+  vmas: [number, number, number][] | null;
 }
 
 function observation(l: ProbeStepLine): Observation {
@@ -124,6 +125,7 @@ function observation(l: ProbeStepLine): Observation {
     signal: l.signal,
     counters: { total: l.total, free: l.free, rsvd: l.rsvd, surp: l.surp },
     pages: l.pages,
+    vmas: l.vmas && vmasText(l.vmas.map(([s, e, w]) => [s, e, w !== 0] as const)),
   };
 }
 

@@ -12,7 +12,10 @@ import { findVariant } from "../model/variant.js";
 import { ConformInputError } from "./schema.js";
 import { resolveScenario } from "../scenarios/load.js";
 import type { ScenarioFile } from "../scenarios/schema.js";
-import type { ModelObservation, Observation, PageObs, Plan } from "./plan.js";
+import { vmasText, type ModelObservation, type Observation, type PageObs, type Plan } from "./plan.js";
+import { VM_WRITE } from "../model/layout.js";
+import { vmas_of } from "../model/mm/vma.js";
+import { SMALL_PER_HUGE } from "../scenarios/schema.js";
 import type { ConformScenario } from "./schema.js";
 
 
@@ -60,6 +63,8 @@ function result(r: number): Pick<Observation, "ret" | "errno" | "signal"> {
       return { ret: -1, errno: "EACCES", signal: null };
     case Result.EOPNOTSUPP:
       return { ret: -1, errno: "EOPNOTSUPP", signal: null };
+    case Result.EAGAIN:
+      return { ret: 1, errno: null, signal: null }; // move_pages: one page not migrated
     default:
       throw new ModelError(`unknown result ${r}`);
   }
@@ -78,11 +83,23 @@ function pagesOf(k: Kernel, plan: Plan, p: number): PageObs[] {
   });
 }
 
-function observe(k: Kernel, r: number, pages: PageObs[] | null): Observation {
+/** Process p's VMAs in 4 KiB pages: a huge-page VMA whole, a 4 KiB one from its slot's start. */
+function vmasOf(k: Kernel, p: number): string {
+  return vmasText(
+    vmas_of(k, p).map((v) => {
+      const start = k.vm_start(v) * SMALL_PER_HUGE;
+      const end = k.is_vm_hugetlb_page(v) ? k.vm_end(v) * SMALL_PER_HUGE : start + k.vm_nr_pages(v);
+      return [start, end, (k.vm_flags(v) & VM_WRITE) !== 0] as const;
+    }),
+  );
+}
+
+function observe(k: Kernel, r: number, pages: PageObs[] | null, p: number): Observation {
   return {
     ...result(r),
     counters: { total: k.nr_huge_pages, free: k.free_huge_pages, rsvd: k.resv_huge_pages, surp: k.surplus_huge_pages },
     pages,
+    vmas: pages && vmasOf(k, p),
   };
 }
 
@@ -99,13 +116,13 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
     if (row.setup) {
       // The model starts with the pool sized and the files created: these rows change nothing.
       // The probe's first process creates the files, so it is the one looking (process 0).
-      return observe(k, Result.OK, row.setup.kind === "create" || row.setup.kind === "create4k" ? pagesOf(k, plan, 0) : null);
+      return observe(k, Result.OK, row.setup.kind === "create" || row.setup.kind === "create4k" ? pagesOf(k, plan, 0) : null, 0);
     }
     const st = row.step!;
     const call = calls.get(st.proc)!.shift()!;
     try {
       const r = machine.runToCompletion(k, call);
-      const o = observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc));
+      const o = observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc), call.proc);
       // mem_rw: access_remote_vm copied nothing when get_user_pages failed, and the read or write
       // of /proc/self/mem fails with EIO.
       return st.op === "gup4k" && st.args.force && r === Result.EFAULT ? { ...o, errno: "EIO" } : o;

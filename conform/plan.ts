@@ -32,6 +32,16 @@ export interface Observation {
    * mount, and exit).
    */
   readonly pages: readonly PageObs[] | null;
+  /**
+   * The acting process's VMAs in the watched range, as `start-end:rw` (or `:r`) in 4 KiB pages,
+   * in address order (null where pages are); absent from recordings made before it was reported.
+   */
+  readonly vmas?: string | null;
+}
+
+/** VMAs as an Observation shows them: `[start, end, writable]` in 4 KiB pages. */
+export function vmasText(vmas: readonly (readonly [number, number, boolean])[]): string {
+  return vmas.map(([s, e, w]) => `${s}-${e}:${w ? "rw" : "r"}`).join(" ");
 }
 
 /** The model's side of a row: an observation, or why there is none. */
@@ -90,9 +100,12 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
     case "fault":
       return `${p} access ${h(st.args.addr)} ${st.args.write ? "w" : "r"}`;
     case "munmap":
-      return `${p} munmap ${h(st.args.addr)} ${h(st.args.len)}`;
-    case "mprotect":
-      return `${p} mprotect ${h(st.args.addr)} ${h(st.args.len)} ${st.args.write ? "w" : "r"}`;
+    case "mprotect": {
+      // `unit: 4k`: already in the probe's 4 KiB pages.
+      const u = (n: number) => (st.args.unit === "4k" ? n : h(n));
+      const prot = st.op === "mprotect" ? ` ${st.args.write ? "w" : "r"}` : "";
+      return `${p} ${st.op} ${u(st.args.addr)} ${u(st.args.len)}${prot}`;
+    }
     case "madvise_dontneed":
       return `${p} madvise ${h(st.args.addr)} ${h(st.args.len)}`;
     case "fork":

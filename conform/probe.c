@@ -90,6 +90,7 @@
 #define MAX_STEPS 512
 #define MAX_PROCS 8
 #define MAX_WATCH 64
+#define MAX_VMAS 32
 #define MAX_SPACE 64
 #define LOCK_PATH "/tmp/mmcheck-conform.lock"
 #define STATE_PATH "/tmp/mmcheck-conform.state"
@@ -124,6 +125,12 @@ struct page_obs {
 	int present, zero, mapcount;
 };
 
+/* A VMA of the acting process inside the reserved range: 4 KiB pages from its start. */
+struct vma_obs {
+	long start, end;
+	int write;
+};
+
 /* What a worker sends back after a step (well under PIPE_BUF, so one write). */
 struct result {
 	long ret;
@@ -132,6 +139,8 @@ struct result {
 	int child_pid;
 	int npages;
 	struct page_obs pages[MAX_WATCH];
+	int nvmas;
+	struct vma_obs vmas[MAX_VMAS];
 };
 
 static struct step steps[MAX_STEPS];
@@ -745,6 +754,34 @@ static uint64_t kpage(const char *file, uint64_t pfn)
 }
 
 /* What this process sees of one page: present, the zero page, its map count. */
+/*
+ * The acting process's VMAs inside the reserved range, from /proc/self/maps, in address order:
+ * where a split stays (an unaligned hugetlb munmap or mprotect fails with EINVAL after its first
+ * split), only the VMA boundaries show it. The reservation's own PROT_NONE pieces are left out
+ * (no step maps PROT_NONE).
+ */
+static int observe_vmas(struct vma_obs *v)
+{
+	char line[512];
+	int n = 0;
+	uintptr_t lo = (uintptr_t)base, hi = (uintptr_t)base + space * HUGE;
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return 0;
+	while (n < MAX_VMAS && fgets(line, sizeof line, f)) {
+		unsigned long s, e;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) != 3 || e <= lo || s >= hi || perms[0] != 'r')
+			continue;
+		v[n].start = ((long)(s < lo ? lo : s) - (long)lo) / SMALL;
+		v[n].end = ((long)(e > hi ? hi : e) - (long)lo) / SMALL;
+		v[n].write = perms[1] == 'w';
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
 static struct page_obs observe(long off)
 {
 	struct page_obs o = { 0, 0, 0 };
@@ -961,6 +998,7 @@ static void __attribute__((noreturn)) worker(int cmd_r[MAX_PROCS], int res_w)
 			r.npages = nwatch;
 			for (int w = 0; w < nwatch; w++)
 				r.pages[w] = observe(watch[w]);
+			r.nvmas = observe_vmas(r.vmas);
 		}
 		if (write(res_w, &r, sizeof r) != sizeof r)
 			_exit(1);
@@ -1070,13 +1108,16 @@ static void print_step(int i, const struct result *r, int with_pages)
 		fputs("null", stdout);
 	printf(",\"total\":%lld,\"free\":%lld,\"rsvd\":%lld,\"surp\":%lld,\"pages\":", c[0], c[1], c[2], c[3]);
 	if (!with_pages) {
-		fputs("null}\n", stdout);
+		fputs("null,\"vmas\":null}\n", stdout);
 	} else {
 		putchar('[');
 		for (int w = 0; w < r->npages; w++)
 			printf("%s{\"present\":%s,\"zero\":%s,\"mapcount\":%d}", w ? "," : "",
 			       r->pages[w].present ? "true" : "false", r->pages[w].zero ? "true" : "false",
 			       r->pages[w].mapcount);
+		fputs("],\"vmas\":[", stdout);
+		for (int v = 0; v < r->nvmas; v++)
+			printf("%s[%ld,%ld,%d]", v ? "," : "", r->vmas[v].start, r->vmas[v].end, r->vmas[v].write);
 		fputs("]}\n", stdout);
 	}
 	fflush(stdout);

@@ -26,6 +26,7 @@ const ObservationSchema = z.strictObject({
     .array(z.strictObject({ present: z.boolean(), zero: z.boolean(), mapcount: z.number().int() }).readonly())
     .readonly()
     .nullable(),
+  vmas: z.string().nullable().optional(),
 });
 
 const RecordedScenarioSchema = z.strictObject({

@@ -215,9 +215,13 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         for (let slot = st.args.addr; slot < st.args.addr + st.args.len; slot++) hugeSlots.add(slot);
         end = Math.max(end, st.args.addr + st.args.len);
         break;
-      case "fault":
       case "munmap":
-      case "mprotect":
+      case "mprotect": {
+        const div = st.args.unit === "4k" ? SMALL_PER_HUGE : 1;
+        end = Math.max(end, Math.ceil((st.args.addr + st.args.len) / div));
+        break;
+      }
+      case "fault":
       case "madvise_dontneed":
         end = Math.max(end, st.args.addr + ("len" in st.args ? st.args.len : 1));
         break;
@@ -253,7 +257,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
     if ((st.op === "mlock4k" || st.op === "munlock4k" || st.op === "dontneed4k") && a.page! + a.pages! > SMALL_PER_HUGE)
       fail(`${at}.pages`, "runs past the slot");
     if (!small && "addr" in a) {
-      for (let slot = a.addr!; slot < a.addr! + (a.len ?? 1); slot++)
+      const div = (st.args as { unit?: string }).unit === "4k" ? SMALL_PER_HUGE : 1;
+      for (let slot = Math.floor(a.addr! / div); slot < (a.addr! + (a.len ?? 1)) / div; slot++)
         if (smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds a 4 KiB mapping`);
     }
   });

@@ -9,7 +9,7 @@ import type { OpCall } from "../model/config.js";
 import type { Kernel } from "../model/kernel.js";
 import { L_FAULT_PTE, L_GUP, L_VMA } from "../model/kernel.js";
 import { find_vma } from "../model/mm/vma.js";
-import { huge_pte_write, pte_page } from "../model/mm/pte.js";
+import { huge_pte_write, pte_page, pte_present } from "../model/mm/pte.js";
 import { Result } from "../model/types.js";
 import type { Invariant } from "./types.js";
 
@@ -52,7 +52,8 @@ export const cowIsolation: Invariant = {
     const vma = before.local(thread, L_VMA);
     if (op.op !== "fault" || !op.write || !vma || before.vma_is_shared(vma)) return null;
     const pte = after.a[before.local(thread, L_FAULT_PTE) - 1]!;
-    if (!pte || !huge_pte_write(pte)) return null;
+    // A fault that lost its pte to a migration entry ends without writing (the access retries).
+    if (!pte_present(pte) || !huge_pte_write(pte)) return null;
     const g = pte_page(pte);
     if (after.page_mapping(g)) return `${op.text} wrote page${g}, which is in the page cache: a private write reached the file`;
     let ptes = 0;

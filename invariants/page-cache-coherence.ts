@@ -4,7 +4,7 @@
  * was left behind by a truncate or hole punch that raced a fault (kernel-notes §7.5).
  */
 import type { Kernel } from "../model/kernel.js";
-import { pte_page } from "../model/mm/pte.js";
+import { pte_page, pte_present } from "../model/mm/pte.js";
 import { VMA_USED, VM_FILE4K, VM_HUGETLB, VM_SHARED } from "../model/layout.js";
 import type { Invariant } from "./types.js";
 
@@ -39,7 +39,7 @@ export const pageCacheCoherence: Invariant = {
         if (!(flags & VM_HUGETLB)) continue;
         for (let a = k.vm_start(v); a < k.vm_end(v); a++) {
           const pte = k.pte(p, a);
-          if (!pte) continue;
+          if (!pte_present(pte)) continue;
           const idx = k.vma_hugecache_offset(v, a);
           const cached = k.page_cache(k.vm_file(v), idx);
           if (pte_page(pte) !== cached)

@@ -3,39 +3,44 @@
  * page cache (hugetlbfs, shmem and 4 KiB files), and threads holding one, get_user_pages' references,
  * pins and the pages of an mmu_gather included (kernel-notes §3); its mapcount equals the ptes and
  * its pincount the pins held; a freed page is mapped, cached and held nowhere; once every thread
- * is done, no page is left unreachable. The zero page is the zero-page invariant's.
+ * is done, no page is left unreachable. A migration entry holds no reference, but the page it
+ * stands for must not be freed under it, and none may be left once every thread is done. The
+ * zero page is the zero-page invariant's.
  */
 import type { Kernel } from "../model/kernel.js";
 import { L_FLAGS, L_GUP, L_NEW, L_PAGE, L_TLB } from "../model/kernel.js";
 import { PAGE_IN_USE } from "../model/layout.js";
 import { FOLL_PIN } from "../model/mm/gup.js";
 import { tlb_first_page } from "../model/mm/mmu_gather.js";
-import { pte_page } from "../model/mm/pte.js";
+import { migration_entry_page, pte_page } from "../model/mm/pte.js";
 import type { Invariant } from "./types.js";
 
 /** Scratch counters, reused: this runs on every new state. */
-let scratch = { ptes: new Int32Array(0), cache: new Int32Array(0), held: new Int32Array(0), pins: new Int32Array(0) };
+let scratch = { ptes: new Int32Array(0), entries: new Int32Array(0), cache: new Int32Array(0), held: new Int32Array(0), pins: new Int32Array(0) };
 
 /** Count, per page id, the ptes, page-cache slots, thread references and pins that point at it. */
 function references(k: Kernel): typeof scratch {
   // Ptes of DAX blocks (ids past lastPage) are counted too, and ignored: a pfn has no refcount.
   const n = k.L.lastBlock + 1;
   if (scratch.ptes.length !== n)
-    scratch = { ptes: new Int32Array(n), cache: new Int32Array(n), held: new Int32Array(n), pins: new Int32Array(n) };
-  const { ptes, cache, held, pins } = scratch;
+    scratch = { ptes: new Int32Array(n), entries: new Int32Array(n), cache: new Int32Array(n), held: new Int32Array(n), pins: new Int32Array(n) };
+  const { ptes, entries, cache, held, pins } = scratch;
   ptes.fill(0);
+  entries.fill(0);
   cache.fill(0);
   held.fill(0);
   pins.fill(0);
   for (let p = 0; p < k.L.procs; p++) {
     for (let a = 0; a < k.L.addrPages; a++) {
       const pte = k.pte(p, a);
-      if (pte) ptes[pte_page(pte)]! += 1;
+      if (pte > 0) ptes[pte_page(pte)]! += 1;
+      else if (pte) entries[migration_entry_page(pte)]! += 1;
     }
     const [from, to] = k.L.smallPteRange(p);
     for (let off = from; off < to; off++) {
       const pte = k.a[off]!;
-      if (pte) ptes[pte_page(pte)]! += 1;
+      if (pte > 0) ptes[pte_page(pte)]! += 1;
+      else if (pte) entries[migration_entry_page(pte)]! += 1;
     }
   }
   for (let f = 0; f < k.L.files; f++)
@@ -72,14 +77,16 @@ export const refcountBalance: Invariant = {
   name: "refcount-balance",
   summary: "each page's refcount equals its ptes + page cache + thread references; freed pages are unreferenced; nothing leaks",
   state({ k, allDone }) {
-    const { ptes, cache, held, pins } = references(k);
+    const { ptes, entries, cache, held, pins } = references(k);
     for (let g = 1; g <= k.L.lastPage; g++) {
       if (k.is_zero_page(g)) continue;
       const refs = ptes[g]! + cache[g]! + held[g]!;
       if (k.page_state(g) !== PAGE_IN_USE) {
         if (refs) return `page${g} is free but still referenced (${ptes[g]} ptes, ${cache[g]} page cache, ${held[g]} threads)`;
+        if (entries[g]) return `page${g} is free but ${entries[g]} migration entries still stand for it`;
         continue;
       }
+      if (allDone && entries[g]) return `${entries[g]} migration entries of page${g} are left once every thread is done`;
       if (k.page_mapcount(g) !== ptes[g])
         return `page${g} mapcount ${k.page_mapcount(g)} but ${ptes[g]} ptes map it`;
       if (k.page_ref(g) !== refs)

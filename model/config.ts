@@ -17,7 +17,10 @@ export interface OpCall {
   readonly text: string;
   /** The process whose mm the operation runs in. */
   readonly proc: number;
-  /** Virtual address and length, in huge pages. */
+  /**
+   * Virtual address and length, in huge pages; munmap and mprotect given in 4 KiB units
+   * (`unit: 4k`) have fractions of them, where hugetlb_vm_op_split refuses to split.
+   */
   readonly addr: number;
   readonly len: number;
   /** File (inode) index and offset in it, in huge pages. */
@@ -50,6 +53,8 @@ export interface OpCall {
   readonly failAddToPageCache: boolean;
   /** The result the scenario expects (model/types.ts Result), or −1: checked by expected-result. */
   readonly expect: number;
+  /** migrate: MPOL_MF_MOVE_ALL, a page mapped by several processes moves too. */
+  readonly moveAll: boolean;
 }
 
 export interface FileConfig {

@@ -7,7 +7,17 @@ import type { Kernel } from "./kernel.js";
 import { L_FLAGS, L_GUP, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_TLB } from "./kernel.js";
 import * as S from "./layout.js";
 import { tlb_first_page } from "./mm/mmu_gather.js";
-import { huge_pte_write, pte_page, pte_special, pte_write } from "./mm/pte.js";
+import {
+  huge_pte_write,
+  is_exclusive_migration_entry,
+  is_migration_entry,
+  is_writable_migration_entry,
+  migration_entry_page,
+  pte_page,
+  pte_present,
+  pte_special,
+  pte_write,
+} from "./mm/pte.js";
 import { vmas_of } from "./mm/vma.js";
 import { regions } from "./region.js";
 import { RESULT_NAMES } from "./types.js";
@@ -48,7 +58,7 @@ function presentPtes(k: Kernel, p: number): Map<number, { page: number; write: b
   const out = new Map<number, { page: number; write: boolean }>();
   for (let a = 0; a < k.L.addrPages; a++) {
     const pte = k.pte(p, a);
-    if (pte) out.set(a, { page: pte_page(pte), write: huge_pte_write(pte) });
+    if (pte_present(pte)) out.set(a, { page: pte_page(pte), write: huge_pte_write(pte) });
   }
   return out;
 }
@@ -59,8 +69,19 @@ function presentSmallPtes(k: Kernel, p: number): Map<string, { page: number; wri
   for (const { slot, pages } of k.cfg.smallSlots)
     for (let i = 0; i < pages; i++) {
       const pte = k.small_pte(p, slot, i);
-      if (pte) out.set(`${slot}.${i}`, { page: pte_page(pte), write: pte_write(pte), zero: pte_special(pte) && pte_page(pte) === k.L.zeroPage });
+      if (pte_present(pte)) out.set(`${slot}.${i}`, { page: pte_page(pte), write: pte_write(pte), zero: pte_special(pte) && pte_page(pte) === k.L.zeroPage });
     }
+  return out;
+}
+
+/** Process p's migration entries, by address ("slot.page" for a 4 KiB one). */
+function migrationEntries(k: Kernel, p: number): Map<string, { page: number; write: boolean; exclusive: boolean }> {
+  const out = new Map<string, { page: number; write: boolean; exclusive: boolean }>();
+  const add = (at: string, pte: number) =>
+    out.set(at, { page: migration_entry_page(pte), write: is_writable_migration_entry(pte), exclusive: is_exclusive_migration_entry(pte) });
+  for (let a = 0; a < k.L.addrPages; a++) if (is_migration_entry(k.pte(p, a))) add(String(a), k.pte(p, a));
+  for (const { slot, pages } of k.cfg.smallSlots)
+    for (let i = 0; i < pages; i++) if (is_migration_entry(k.small_pte(p, slot, i))) add(`${slot}.${i}`, k.small_pte(p, slot, i));
   return out;
 }
 
@@ -114,6 +135,7 @@ export function decode(k: Kernel) {
       })),
       ptes: presentPtes(k, i),
       small_ptes: presentSmallPtes(k, i),
+      migration_entries: migrationEntries(k, i),
     })),
     resv_maps: Array.from({ length: k.L.resvMaps }, (_, j) => ({
       id: j + 1,

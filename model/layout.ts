@@ -152,6 +152,11 @@ export const PG_ANON = 1;
 export const PG_RESTORE_RESERVE = 2;
 /** PageAnonExclusive: only one process maps this anonymous page (today's COW, fork and GUP). */
 export const PG_ANON_EXCLUSIVE = 4;
+/**
+ * Isolated for migration (folio_isolate_lru, isolate_hugetlb took it off its list): a second
+ * isolation fails, so two migrations never move the same page.
+ */
+export const PG_ISOLATED = 8;
 
 /** Per thread: the operation it is in, the step, and the operation's locals. */
 export const TH_OP = 0;
@@ -162,7 +167,12 @@ export const TH_LOCALS = 3;
 export const NR_LOCALS = 10;
 export const THREAD_SIZE = TH_LOCALS + NR_LOCALS;
 
-/** A pte: 0 is none; else the page id shifted, with the write bit and pte_special. */
+/**
+ * A pte: 0 is none; else the page id shifted, with the write bit and pte_special; or, negative
+ * (the bitwise complement of such a value, so that a state still packs a byte a word), a
+ * migration entry, whose write bit says writable and whose PTE_SPECIAL bit says the page was
+ * exclusive (make_readable_exclusive_migration_entry).
+ */
 export const PTE_WRITE = 1;
 export const PTE_SPECIAL = 2;
 export const PTE_SHIFT = 2;

@@ -111,6 +111,11 @@ export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
   },
   write4k: (w) =>
     w.small && !smallAnon(w) && w.small.kind !== "dax" ? Array.from({ length: w.small.pages }, (_, page) => ({ write4k: { file: "g", page } })) : [],
+  // move_pages of an anonymous page (page-cache pages are not modelled), with and without MPOL_MF_MOVE_ALL.
+  migrate: (w) => [
+    ...(w.huge?.kind === "anon" ? Array.from({ length: w.huge.pages }, (_, addr) => [{ migrate: { addr } }, { migrate: { addr, all: true } }]).flat() : []),
+    ...(w.small?.kind === "anon" ? Array.from({ length: w.small.pages }, (_, page) => ({ migrate: { addr: slots(w).small, page } })) : []),
+  ],
   ftruncate4k: (w) =>
     w.small && !smallAnon(w) ? Array.from({ length: w.small.pages + 1 }, (_, size) => ({ ftruncate4k: { file: "g", size } })) : [],
 };

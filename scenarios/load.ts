@@ -16,10 +16,19 @@ import { Layout } from "../model/layout.js";
 import { RESULT_NAMES } from "../model/types.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
 import { applyParams, ParamError } from "./params.js";
-import { POOL_PAGES_MAX, ScenarioSchema, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
+import { POOL_PAGES_MAX, ScenarioSchema, SMALL_PER_HUGE, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
 
 /** The operations on 4 KiB memory that an mmap4k must have mapped (a slot of 4 KiB pages). */
 const SMALL_OPS: ReadonlySet<string> = new Set(["access4k", "mlock4k", "munlock4k", "gup4k", "dontneed4k"]);
+
+/**
+ * An operation's address and length in huge pages: a range given in 4 KiB pages (`unit: 4k`)
+ * becomes fractions of them, exact in binary, so the model sees where an edge cuts a huge page.
+ */
+export function hugeRange(a: Record<string, unknown>): { addr: number; len: number } {
+  const div = a.unit === "4k" ? SMALL_PER_HUGE : 1;
+  return { addr: ((a.addr as number | undefined) ?? 0) / div, len: ((a.len as number | undefined) ?? 0) / div };
+}
 
 export class ScenarioError extends Error {
   override name = "ScenarioError";
@@ -335,6 +344,36 @@ function opText(op: string, args: Record<string, unknown>): string {
   return `${op}(${parts.join(", ")})`;
 }
 
+/**
+ * migrate moves anonymous pages only: every mapping the scenario makes at its address must be
+ * private anonymous memory (mmap4k without file or shared), or a private mapping of
+ * MAP_HUGETLB's own file, whose faults never put a page in the page cache. Migrating a
+ * page-cache page (hugetlbfs_migrate_folio, shmem) is not modelled.
+ */
+function checkMigrate(
+  s: ScenarioFile,
+  a: Record<string, number | string | boolean>,
+  at: string,
+  smallSlots: ReadonlyMap<number, number>,
+  fail: (path: string, msg: string) => never,
+): void {
+  const slot = a.addr as number;
+  const maps = [...s.setup, ...s.threads].flatMap((l) => l.ops.map((e) => Object.entries(e)[0]! as [string, Record<string, unknown>]));
+  if (smallSlots.has(slot)) {
+    if ((a.page as number) >= smallSlots.get(slot)!) fail(`${at}.page`, `past the ${smallSlots.get(slot)} pages of the 4 KiB mappings in slot ${slot}`);
+    if (maps.some(([op, m]) => op === "mmap4k" && m.addr === slot && (m.shared || m.file !== undefined)))
+      fail(`${at}.addr`, `slot ${slot} maps shared or file memory: migrate of page-cache pages is not modelled`);
+    return;
+  }
+  if (a.page !== 0) fail(`${at}.page`, `slot ${slot} is no 4 KiB mapping: a huge page is migrated whole`);
+  for (const [op, m] of maps) {
+    if (op !== "mmap" || slot < (m.addr as number) || slot >= (m.addr as number) + (m.len as number)) continue;
+    const f = s.files.find((x) => x.name === m.file);
+    if (m.shared || !f?.anon || f.device)
+      fail(`${at}.addr`, `a mapping at ${slot} is shared or of a named file (or seed 002's device): migrate of page-cache pages is not modelled`);
+  }
+}
+
 /** Checks names and ranges, and turns the file into a ModelConfig. */
 export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, source = s.name): Scenario {
   const fail = (path: string, msg: string): never => {
@@ -437,10 +476,14 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         const f = s.files4k[file4kIndex.get(a.file as string)!]!;
         if (f.dax) fail(`${at}.file`, `"${f.name}" is a DAX file: write4k of DAX files is not modelled`);
         if ((a.page as number) >= f.pages) fail(`${at}.page`, `past the ${f.pages} pages of file "${f.name}": the model holds those only`);
-      } else if ("addr" in a && op !== "munmap") {
-        const len = (a.len as number | undefined) ?? 1;
-        for (let slot = a.addr as number; slot < (a.addr as number) + len; slot++)
-          if (smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds 4 KiB memory: ${op} is for huge pages`);
+      } else if (op === "migrate") {
+        checkMigrate(s, a, at, smallSlots, fail);
+      } else if ("addr" in a && (op !== "munmap" || a.unit === "4k")) {
+        const r = hugeRange(a);
+        const len = "len" in a ? r.len : 1;
+        for (let slot = Math.floor(r.addr); slot < r.addr + len; slot++)
+          if (smallSlots.has(slot))
+            fail(`${at}.addr`, `slot ${slot} holds 4 KiB memory: ${op}${a.unit === "4k" ? " in 4 KiB units" : ""} is for huge pages`);
       }
       if (op === "mmap") {
         mmaps++;
@@ -469,7 +512,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       const [op, a] = Object.entries(entry)[0]! as [OpName, Record<string, number>];
       if (l.path.startsWith("setup") && "expect" in a)
         fail(`${l.path}.ops.${j}.${op}.expect`, "only a thread's operations state an expected result (the setup runs once, before the search)");
-      if ("addr" in a && a.addr! + (a.len ?? 1) > addressSpace)
+      if ("addr" in a && hugeRange(a).addr + ("len" in a ? hugeRange(a).len : 1) > addressSpace)
         fail(`${l.path}.ops.${j}.${op}.addr`, `outside the address space of ${addressSpace} pages`);
     });
 
@@ -481,8 +524,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       procedure: OPERATIONS[op]!,
       text: opText(op, a),
       proc,
-      addr: (a.addr as number) ?? 0,
-      len: (a.len as number) ?? 0,
+      ...hugeRange(a),
       file: a.file !== undefined ? filesFor(op).get(a.file as string)! : op === "mmap4k" && a.shared ? (shmemOf.get(entry) ?? 0) : 0,
       pgoff: ((op === "punch_hole" ? a.offset : a.pgoff) as number) ?? 0,
       shared: (a.shared as boolean) ?? false,
@@ -491,7 +533,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       write: op === "fault" || op === "access4k" || op === "gup4k" ? ((a.write as boolean) ?? false) : false,
       child: a.child !== undefined ? procIndex.get(a.child as string)! : 0,
       size: (a.size as number) ?? 0,
-      page: small ? ((a.page as number) ?? 0) : 0,
+      page: small || op === "migrate" ? ((a.page as number) ?? 0) : 0,
       pages: small ? ((a.pages as number) ?? 0) : 0,
       smallFile: op === "mmap4k" && a.file !== undefined,
       populate: (a.populate as boolean) ?? false,
@@ -500,6 +542,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       longterm: (a.longterm as boolean) ?? false,
       failAddToPageCache: (a.fail_add_to_page_cache as boolean) ?? false,
       expect: a.expect !== undefined ? RESULT_NAMES.indexOf(a.expect as (typeof RESULT_NAMES)[number]) : -1,
+      moveAll: (a.all as boolean) ?? false,
     };
   };
   const config: ModelConfig = {

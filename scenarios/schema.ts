@@ -35,6 +35,23 @@ const len = positive.max(ADDR_PAGES_MAX);
 const fileIndex = count.max(FILE_PAGES_MAX);
 const fileLen = positive.max(FILE_PAGES_MAX);
 
+/**
+ * A range of huge pages, or with `unit: 4k` of 4 KiB pages (a hugetlb range the kernel may
+ * refuse: hugetlb_vm_op_split splits a hugetlb VMA only at a huge-page boundary, EINVAL).
+ */
+const rangeIn4k = {
+  addr: count.max(ADDR_PAGES_MAX * SMALL_PER_HUGE - 1),
+  len: positive.max(ADDR_PAGES_MAX * SMALL_PER_HUGE),
+  unit: z.enum(["huge", "4k"]).default("huge"),
+};
+function checkUnit(r: { addr: number; len: number; unit: "huge" | "4k" }, ctx: z.RefinementCtx): void {
+  if (r.unit === "4k") return;
+  if (r.addr > ADDR_PAGES_MAX - 1)
+    ctx.addIssue({ code: "custom", path: ["addr"], message: `at most ${ADDR_PAGES_MAX - 1} huge pages (unit: 4k counts 4 KiB pages)` });
+  if (r.len > ADDR_PAGES_MAX)
+    ctx.addIssue({ code: "custom", path: ["len"], message: `at most ${ADDR_PAGES_MAX} huge pages (unit: 4k counts 4 KiB pages)` });
+}
+
 /** Each operation is a one-key map, `{fault: {addr: 1, write: true}}`, or a bare name (`exit`). */
 export const OpSchemas = {
   mmap: z.strictObject({
@@ -50,8 +67,14 @@ export const OpSchemas = {
   fault: z
     .strictObject({ addr, write: z.boolean().default(false), fail_add_to_page_cache: z.boolean().default(false) })
     .meta({ description: "a page fault (a load, or a store with write) at huge page addr; fail_add_to_page_cache injects -ENOMEM from the page-cache insertion" }),
-  munmap: z.strictObject({ addr, len }).meta({ description: "munmap of huge pages [addr, addr + len)" }),
-  mprotect: z.strictObject({ addr, len, write: z.boolean() }).meta({ description: "mprotect of huge pages [addr, addr + len), writable or read-only" }),
+  munmap: z
+    .strictObject(rangeIn4k)
+    .superRefine(checkUnit)
+    .meta({ description: "munmap of huge pages [addr, addr + len) (unit: 4k: in 4 KiB pages, as the kernel takes them)" }),
+  mprotect: z
+    .strictObject({ ...rangeIn4k, write: z.boolean() })
+    .superRefine(checkUnit)
+    .meta({ description: "mprotect of huge pages [addr, addr + len) (unit: 4k: in 4 KiB pages), writable or read-only" }),
   fork: z.strictObject({ child: name }).meta({ description: "fork: the process named child starts as a copy of this one" }),
   exit: z.strictObject({}).meta({ description: "the process exits (exit_mmap); written as the bare name exit" }),
   ftruncate: z.strictObject({ file: name, size: fileIndex }).meta({ description: "ftruncate of a hugetlbfs file to size huge pages" }),
@@ -92,6 +115,13 @@ export const OpSchemas = {
     .meta({ description: "write(2) of one whole 4 KiB page of a 4 KiB file (files4k), through the page cache (no writeback)" }),
   /** madvise(MADV_DONTNEED) of huge pages [addr, addr + len). */
   madvise_dontneed: z.strictObject({ addr, len }).meta({ description: "madvise(MADV_DONTNEED) of huge pages [addr, addr + len)" }),
+  /**
+   * move_pages(2) of one anonymous page to another NUMA node: the huge page at `addr`, or 4 KiB
+   * page `page` of the 4 KiB mapping in slot `addr`; `all`: MPOL_MF_MOVE_ALL.
+   */
+  migrate: z
+    .strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), all: z.boolean().default(false) })
+    .meta({ description: "move_pages(2) of one anonymous page to another NUMA node: the huge page at addr, or 4 KiB page page of the 4 KiB mapping in slot addr; all: MPOL_MF_MOVE_ALL" }),
   /** madvise(MADV_DONTNEED) of 4 KiB pages [page, page + pages) of slot `addr`. */
   dontneed4k: z
     .strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX).default(1) })

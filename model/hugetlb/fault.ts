@@ -14,7 +14,8 @@ import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
 import type { Pc, StepDef } from "../mm/memory.js";
-import { huge_pte_mkwrite, huge_pte_write, make_huge_pte, pte_page } from "../mm/pte.js";
+import { migration_entry_locked, migrationEntryWaitOnLocked } from "../mm/migrate.js";
+import { huge_pte_mkwrite, huge_pte_write, is_migration_entry, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
 import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -320,6 +321,8 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
       "unmap_ref_private",
       "wp_mutex_relock",
       "wp_ptl_relock",
+      "migration_entry_wait_huge",
+      "migration_entry_wait_on_locked",
     ],
     (pc) => ({
       ...dev?.build(pc),
@@ -352,6 +355,12 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           const entry = k.pte(op.proc, op.addr);
           k.set_local(t, L_ORIG_PTE, entry);
           if (!entry) return era.no_page(k, t, pc);
+          if (is_migration_entry(entry)) {
+            // "Release the hugetlb fault lock now, but retain the vma lock, because it is
+            // needed to guard the huge_pte_lockptr() later in migration_entry_wait_huge()."
+            k.hugetlb_fault_mutex_unlock(fault_file(k, t), k.local(t, L_IDX), t);
+            return pc.migration_entry_wait_huge;
+          }
           if (op.write && !huge_pte_write(entry)) {
             if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
             return pc.wp_ptl;
@@ -508,6 +517,30 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           return pc.wp_mutex_relock;
         },
       },
+      migration_entry_wait_huge: {
+        // __migration_entry_wait_huge (v6.18): under the PTL, drop the VMA lock; if the pte is
+        // still a migration entry whose folio the migration holds locked, wait for the unlock
+        // (migration_entry_wait_on_locked drops the PTL); hugetlb_fault returns 0 either way
+        // and the access is tried again.
+        fn: "migration_entry_wait_huge",
+        label: "migration_entry_wait_huge:huge_pte_lock",
+        reads: ["pte", "page_lock"],
+        writes: ["ptl", "vma_lock"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
+          const pte = k.pte(op.proc, op.addr);
+          hugetlb_vma_unlock_read(k, k.local(t, L_VMA), t);
+          k.spin_unlock(k.ptl(op.proc), t);
+          k.set_local(t, L_VMA, 0); // fault_return: no fault mutex or VMA lock held any more
+          if (is_migration_entry(pte) && migration_entry_locked(k, pte)) {
+            k.set_local(t, L_ORIG_PTE, pte);
+            return pc.migration_entry_wait_on_locked;
+          }
+          return fault_return(k, t, Result.OK, true);
+        },
+      },
+      migration_entry_wait_on_locked: migrationEntryWaitOnLocked((k, t) => fault_return(k, t, Result.OK, true)),
       wp_mutex_relock: {
         fn: "hugetlb_wp",
         label: "hugetlb_wp:mutex_lock",

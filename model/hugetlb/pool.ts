@@ -103,3 +103,21 @@ export function hugetlb_acct_memory(k: Kernel, delta: number): boolean {
   if (delta < 0) return_unused_surplus_pages(k, -delta);
   return true;
 }
+
+/**
+ * alloc_hugetlb_folio_nodemask for a migration target (alloc_migration_target, v6.18): a free
+ * page no reservation holds (available_huge_pages), or nothing. The kernel then tries
+ * alloc_migrate_hugetlb_folio, a temporary page fresh from the buddy allocator outside the
+ * pool's counters; the model has no buddy allocator for huge pages beyond the pool's overcommit
+ * slots, so there the migration fails with -ENOMEM, as it does when the buddy allocator has no
+ * free 2 MiB block.
+ */
+export function alloc_hugetlb_folio_nodemask(k: Kernel): number {
+  if (available_huge_pages(k) <= 0) return 0;
+  const g = first_page(k, PAGE_FREE);
+  if (!g) return 0;
+  k.free_huge_pages -= 1;
+  k.set_page_state(g, PAGE_IN_USE);
+  k.folio_get(g);
+  return g;
+}

@@ -31,7 +31,7 @@ import {
   type SmallFault,
   type StepDef,
 } from "./memory.js";
-import { pte_write } from "./pte.js";
+import { is_migration_entry, pte_write } from "./pte.js";
 
 /** gup_flags (kept in L_FLAGS, above the FAULT_FLAG_* bits). */
 export const FOLL_WRITE = 1 << 4;
@@ -134,6 +134,7 @@ function try_grab_folio(k: Kernel, g: number, flags: number): void {
 /** follow_page_pte (today), under the PTL: the page, or what must happen first. */
 function follow_page_pte(k: Kernel, pte: number, vma: number, flags: number): number {
   if (!pte) return NEED_FAULT; // no_page_table: FOLL_DUMP is not used here
+  if (is_migration_entry(pte)) return NEED_FAULT; // !pte_present: faultin_page waits for it
   let page = vm_normal_page(pte);
   if (flags & FOLL_WRITE && !can_follow_write_pte(k, pte, page, vma, flags)) return NEED_FAULT;
   if (!page) page = k.L.zeroPage; // is_zero_pfn

@@ -10,7 +10,7 @@ import { L_FLAGS, L_VMA } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
 import { EFAULT, FOLL_GET, FOLL_WRITE, NEED_FAULT, type GupEra } from "./gup.js";
 import { use_zero_page, vm_normal_page, VM_FAULT_WRITE } from "./memory.js";
-import { pte_special, pte_write } from "./pte.js";
+import { is_migration_entry, pte_special, pte_write } from "./pte.js";
 
 /** Seed 001's kernel: an unpopulated address of a use_zero_page VMA gives ZERO_PAGE. */
 export const FOLL_ANON = 1 << 9;
@@ -35,6 +35,8 @@ export function seed_foll_flags(k: Kernel, vma: number, write: boolean, pages: b
  */
 function follow_page(k: Kernel, pte: number, vma: number, flags: number): number {
   let page: number;
+  // !pte_present but not pte_none (a migration entry): NULL, and __get_user_pages faults.
+  if (is_migration_entry(pte)) return NEED_FAULT;
   if (!pte) {
     // no_page → no_page_table: "Fall through to ZERO_PAGE handling".
     if (!(flags & FOLL_ANON)) return NEED_FAULT;

@@ -21,8 +21,21 @@ import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { PG_ANON, PG_ANON_EXCLUSIVE, VM_LOCKED, VM_MIXEDMAP, VM_SHARED, VM_WRITE } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
+import { migration_entry_locked, migrationEntryWaitOnLocked } from "./migrate.js";
 import { folio_alloc, folio_put, vma_alloc_zeroed_movable_folio } from "./page_alloc.js";
-import { mk_pte, pte_mkwrite, pte_page, pte_special, pte_write, pte_wrprotect, zero_pte } from "./pte.js";
+import {
+  is_exclusive_migration_entry,
+  is_migration_entry,
+  is_writable_migration_entry,
+  make_readable_migration_entry,
+  mk_pte,
+  pte_mkwrite,
+  pte_page,
+  pte_special,
+  pte_write,
+  pte_wrprotect,
+  zero_pte,
+} from "./pte.js";
 
 /** vmf->flags (kept in L_FLAGS, below the FOLL_* bits of get_user_pages). */
 export const FAULT_FLAG_WRITE = 1;
@@ -50,7 +63,16 @@ export const VM_FAULT_SIGBUS = 2;
 export type FaultReturn = (k: Kernel, t: number, vm_fault: number) => number;
 
 /** The steps of mm/memory.c's own 4 KiB fault code; a VMA's ->fault brings its own. */
-const MEMORY_FAULT_STEPS: readonly string[] = ["do_anonymous_page", "finish_fault", "do_cow_fault", "do_wp_page", "wp_page_copy", "finish_mkwrite_fault"];
+const MEMORY_FAULT_STEPS: readonly string[] = [
+  "do_anonymous_page",
+  "finish_fault",
+  "do_cow_fault",
+  "do_wp_page",
+  "wp_page_copy",
+  "finish_mkwrite_fault",
+  "migration_entry_wait",
+  "migration_entry_wait_on_locked",
+];
 
 /** A fault procedure's pcs, by step name: mm/memory.c's, and those of the vm_ops it can reach. */
 export type Pc = Readonly<Record<string, number>>;
@@ -225,6 +247,8 @@ export function handle_mm_fault(k: Kernel, t: number, f: SmallFault, pc: Pc, fla
     if (k.vma_is_anonymous(vma)) return do_anonymous_page(k, t, f, pc);
     return do_fault(k, t, pc, vma_vm_ops(k, f, vma));
   }
+  // Not present: do_swap_page, where the only non-swap entry here is a migration entry.
+  if (is_migration_entry(orig)) return pc.migration_entry_wait;
   // A present pte: only a write (or an unshare) of a read-only one has work to do, under the
   // PTL after pte_same; anything else just marks the pte young or dirty.
   if (flags & FAULT_FLAGS && !pte_write(orig)) return pc.do_wp_page;
@@ -535,7 +559,7 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
       reads: ["pte"],
       writes: ["ptl", "pte", "page", "page_lock"],
       run(k, t) {
-        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        if (!k.spin_lock(ptl(k, t), t)) return BLOCKED;
         const g = k.local(t, L_PAGE);
         // pte_same, else VM_FAULT_NOPAGE; then wp_page_reuse, and fault_dirty_shared_page
         // unlocks the page and drops the reference.
@@ -549,6 +573,25 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
         return fault_done(k, t, ret, same ? VM_FAULT_WRITE : 0);
       },
     },
+    migration_entry_wait: {
+      // do_swap_page → migration_entry_wait (v6.18 mm/migrate.c): under the PTL, if the pte is
+      // still a migration entry, migration_entry_wait_on_locked queues on the folio's lock,
+      // held by the migration until its ptes are back, and drops the PTL; the fault returns 0
+      // and the access (or get_user_pages) looks again.
+      fn: "migration_entry_wait",
+      label: "migration_entry_wait:pte_offset_map_lock",
+      reads: ["pte", "page_lock"],
+      writes: ["ptl"],
+      run(k, t) {
+        if (!k.spin_lock(ptl(k, t), t)) return BLOCKED;
+        const pte = fault_pte(k, t);
+        k.spin_unlock(ptl(k, t), t);
+        if (!is_migration_entry(pte) || !migration_entry_locked(k, pte)) return fault_done(k, t, ret, 0);
+        k.set_local(t, L_ORIG_PTE, pte);
+        return pc.migration_entry_wait_on_locked;
+      },
+    },
+    migration_entry_wait_on_locked: migrationEntryWaitOnLocked((k, t) => fault_done(k, t, ret, 0)),
     wp_page_copy: {
       fn: "wp_page_copy",
       label: "wp_page_copy:pte_same",
@@ -594,6 +637,8 @@ export function zap_pte_range(k: Kernel, vma: number, from: number, to: number):
     const pte = k.small_pte(p, slot, i);
     if (!pte) continue;
     k.set_small_pte(p, slot, i, 0);
+    // zap_nonpresent_ptes: a migration entry holds no reference and no mapcount.
+    if (is_migration_entry(pte)) continue;
     const g = vm_normal_page(pte);
     if (!g) continue;
     k.add_mapcount(g, -1); // zap_present_folio_ptes: folio_remove_rmap_ptes, then its check
@@ -618,6 +663,16 @@ export function copy_pte_range(k: Kernel, dst: number, src: number): void {
   for (let i = 0; i < k.vm_nr_pages(src); i++) {
     let pte = k.small_pte(parent, slot, i);
     if (!pte) continue;
+    if (is_migration_entry(pte)) {
+      // copy_nonpresent_pte: no reference; a writable entry of a COW mapping, or an exclusive
+      // one, becomes readable in parent and child ("A previously exclusive entry is now shared").
+      if (cow && (is_writable_migration_entry(pte) || is_exclusive_migration_entry(pte))) {
+        pte = make_readable_migration_entry(pte);
+        k.set_small_pte(parent, slot, i, pte);
+      }
+      k.set_small_pte(child, slot, i, pte);
+      continue;
+    }
     const g = vm_normal_page(pte);
     if (g && k.page_test(g, PG_ANON) && anon_exclusive_tracked(k)) {
       // folio_try_dup_anon_rmap_pte; MMF_HAS_PINNED is set in any mm that pinned its page.

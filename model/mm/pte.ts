@@ -47,3 +47,38 @@ export function pte_wrprotect(pte: number): number {
 export function pte_mkwrite(pte: number): number {
   return pte | PTE_WRITE;
 }
+
+/**
+ * A migration entry (make_writable_migration_entry, make_readable_exclusive_migration_entry,
+ * make_readable_migration_entry): try_to_migrate leaves it where page g was mapped, keeping
+ * whether the pte was writable and the page exclusive, for remove_migration_pte to restore.
+ */
+export function make_migration_entry(g: number, writable: boolean, exclusive: boolean): number {
+  return ~((g << PTE_SHIFT) | (writable ? PTE_WRITE : 0) | (exclusive ? PTE_SPECIAL : 0));
+}
+/** is_migration_entry (is_hugetlb_entry_migration for a huge pte). */
+export function is_migration_entry(pte: number): boolean {
+  return pte < 0;
+}
+/** pte_present: a pte that maps a page (or a pfn), not none and not a migration entry. */
+export function pte_present(pte: number): boolean {
+  return pte > 0;
+}
+/** pfn_swap_entry_folio: the page a migration entry stands for. */
+export function migration_entry_page(entry: number): number {
+  return ~entry >> PTE_SHIFT;
+}
+export function is_writable_migration_entry(entry: number): boolean {
+  return (~entry & PTE_WRITE) !== 0;
+}
+export function is_exclusive_migration_entry(entry: number): boolean {
+  return (~entry & PTE_SPECIAL) !== 0;
+}
+/** make_readable_migration_entry: what fork leaves in parent and child of a COW mapping. */
+export function make_readable_migration_entry(entry: number): number {
+  return ~(~entry & ~(PTE_WRITE | PTE_SPECIAL));
+}
+/** An entry made read-only (hugetlb_change_protection): still exclusive if it was. */
+export function make_readable_exclusive_migration_entry(entry: number): number {
+  return ~(~entry & ~PTE_WRITE);
+}

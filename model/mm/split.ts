@@ -37,11 +37,27 @@ export function needs_split(k: Kernel, t: number, range: RangeOf): boolean {
 }
 
 /**
+ * hugetlb_vm_op_split (v6.18), the hugetlb VMA's vm_ops->may_split, which __split_vma asks
+ * before anything else: a hugetlb VMA is split only at a huge-page boundary. An address is in
+ * huge pages, a fraction when the operation's range was given in 4 KiB units.
+ */
+export function hugetlb_vm_op_split(k: Kernel, vma: number, addr: number): boolean {
+  return !k.is_vm_hugetlb_page(vma) || Number.isInteger(addr);
+}
+
+/**
  * A step that makes one split of the range (vma_prepare takes i_mmap_rwsem for write); it
  * repeats while the range's edges still cut a VMA, then goes on to `next`. Enter it only when
- * needs_split.
+ * needs_split. A split hugetlb_vm_op_split refuses goes to `einval` with the VMA it would have
+ * cut: the splits made before it stay, as v6.18's munmap (vms_gather_munmap_vmas: the start
+ * first, then the end) and mprotect (vma_modify, VMA after VMA) leave them.
  */
-export function splitStep(range: RangeOf, self: () => number, next: () => number): Omit<Step, "label" | "id"> {
+export function splitStep(
+  range: RangeOf,
+  self: () => number,
+  next: () => number,
+  einval: (k: Kernel, t: number, vma: number) => number,
+): Omit<Step, "label" | "id"> {
   return {
     fn: "__split_vma",
     reads: ["vma"],
@@ -49,6 +65,7 @@ export function splitStep(range: RangeOf, self: () => number, next: () => number
     run(k, t) {
       const [start, end] = range(k, t);
       const [vma, addr] = next_split(k, k.op(t).proc, start, end)!;
+      if (!hugetlb_vm_op_split(k, vma, addr)) return einval(k, t, vma);
       const rwsem = k.i_mmap_rwsem(k.vm_file(vma));
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
       __split_vma(k, vma, addr);

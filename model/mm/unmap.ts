@@ -9,7 +9,7 @@ import type { Kernel } from "../kernel.js";
 import { HPAGE_RESV_UNMAPPED, PG_ANON, PG_RESTORE_RESERVE } from "../layout.js";
 import { owns_private_map, vma_add_reservation, vma_needs_reservation } from "../hugetlb/reserve.js";
 import { folio_put } from "./page_alloc.js";
-import { pte_page } from "./pte.js";
+import { is_migration_entry, pte_page } from "./pte.js";
 import { vmas_of } from "./vma.js";
 
 /**
@@ -23,6 +23,13 @@ export function unmap_huge_pte(k: Kernel, vma: number, addr: number, ref_page = 
   const p = k.L.vmaProc(vma);
   const pte = k.pte(p, addr);
   if (!pte) return 0;
+  if (is_migration_entry(pte)) {
+    // "Migrating hugepage or HWPoisoned hugepage is already unmapped and its refcount is
+    // dropped, so just clear pte here": no rmap, no reference, no reservation fix-up, and
+    // before the ref_page check.
+    k.set_pte(p, addr, 0);
+    return 0;
+  }
   const g = pte_page(pte);
   if (ref_page && g !== ref_page) return 0;
   if (ref_page) k.set_vma_resv_flags(vma, HPAGE_RESV_UNMAPPED);

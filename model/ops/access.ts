@@ -9,7 +9,7 @@ import { L_IDX, L_VMA } from "../kernel.js";
 import type { Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
 import { FAULT_FLAG_WRITE, handle_mm_fault, VM_FAULT_SIGBUS, smallFaultSteps, type Pc, type SmallFault } from "../mm/memory.js";
-import { pte_page, pte_write } from "../mm/pte.js";
+import { pte_page, pte_present, pte_write } from "../mm/pte.js";
 import { find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
@@ -33,7 +33,7 @@ export const access4k = (f: SmallFault) =>
       run(k, t) {
         const op = k.op(t);
         const pte = k.small_pte(op.proc, op.addr, op.page);
-        if (pte && (!op.write || pte_write(pte))) {
+        if (pte_present(pte) && (!op.write || pte_write(pte))) {
           if (op.write) k.set_page_content(pte_page(pte), t + 1);
           k.set_result(t, Result.OK);
           return DONE;

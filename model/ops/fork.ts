@@ -13,7 +13,14 @@ import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_IDX } from "../kernel.js";
 import { MM_ALIVE, VMA_USED, VM_ANON_VMA, VM_LOCKED, VM_MIXEDMAP } from "../layout.js";
 import { copy_pte_range } from "../mm/memory.js";
-import { huge_pte_wrprotect, pte_page } from "../mm/pte.js";
+import {
+  huge_pte_wrprotect,
+  is_exclusive_migration_entry,
+  is_migration_entry,
+  is_writable_migration_entry,
+  make_readable_migration_entry,
+  pte_page,
+} from "../mm/pte.js";
 import { shmem_get_file } from "../mm/shmem.js";
 import { set_vm_flags, vm_area_dup, vma_link } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
@@ -50,6 +57,17 @@ export const copy_page_range_v6_18: CopyPageRangeEra = {
  */
 function copy_hugetlb_pte(k: Kernel, child: number, parent: number, src: number, addr: number): void {
   let pte = k.pte(parent, addr);
+  if (is_migration_entry(pte)) {
+    // is_hugetlb_entry_migration: copied with no reference (the page is unmapped meanwhile); in
+    // a COW mapping an entry that is not plainly readable (writable, or exclusive) becomes
+    // readable in parent and child.
+    if (!k.vma_is_shared(src) && (is_writable_migration_entry(pte) || is_exclusive_migration_entry(pte))) {
+      pte = make_readable_migration_entry(pte);
+      k.set_pte(parent, addr, pte);
+    }
+    k.set_pte(child, addr, pte);
+    return;
+  }
   const g = pte_page(pte);
   k.folio_get(g);
   k.add_mapcount(g, 1);

@@ -31,6 +31,7 @@ import { ftruncate4k } from "./ftruncate4k.js";
 import { gup4k } from "./gup.js";
 import { dontneed4k } from "./madvise.js";
 import { madviseDontneed } from "./madvise_hugetlb.js";
+import { migrate } from "./migrate.js";
 import { mlock4k, munlock4k } from "./mlock.js";
 import { mmap } from "./mmap.js";
 import { mmap4k } from "./mmap4k.js";
@@ -101,6 +102,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     ftruncate4k,
     write4k,
     madvise_dontneed: madviseDontneed,
+    migrate,
   };
 }
 

@@ -1,8 +1,8 @@
 /** mprotect of a range: split at its edges, then change VM_WRITE (hugetlb_change_protection). */
-import type { Kernel } from "../kernel.js";
+import { L_FLAGS, type Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
 import { needs_split, splitStep, type RangeOf } from "../mm/split.js";
-import { huge_pte_wrprotect } from "../mm/pte.js";
+import { huge_pte_wrprotect, is_migration_entry, make_readable_exclusive_migration_entry } from "../mm/pte.js";
 import { find_vma, set_vm_flags, vmas_of } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { mmapWriteLockStep } from "./munmap.js";
@@ -12,7 +12,9 @@ function hugetlb_change_protection(k: Kernel, vma: number): void {
   const p = k.L.vmaProc(vma);
   for (let addr = k.vm_start(vma); addr < k.vm_end(vma); addr++) {
     const pte = k.pte(p, addr);
-    if (pte) k.set_pte(p, addr, huge_pte_wrprotect(pte));
+    // A writable migration entry becomes a readable one, exclusive if the page was (v6.18).
+    if (is_migration_entry(pte)) k.set_pte(p, addr, make_readable_exclusive_migration_entry(pte));
+    else if (pte) k.set_pte(p, addr, huge_pte_wrprotect(pte));
   }
 }
 
@@ -48,6 +50,12 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
       mappedRange,
       () => pc.__split_vma,
       () => pc.mprotect_fixup,
+      // do_mprotect_pkey has changed each VMA before the refused one (mprotect_fixup → vma_modify
+      // splits VMA after VMA): those changes stay, then EINVAL. L_FLAGS: the refused VMA's start + 1.
+      (k, t, vma) => {
+        k.set_local(t, L_FLAGS, k.vm_start(vma) + 1);
+        return pc.mprotect_fixup;
+      },
     ),
     mprotect_fixup: {
       fn: "mprotect_fixup",
@@ -55,7 +63,9 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
       writes: ["vma", "pte", "i_mmap_rwsem"],
       run(k, t) {
         const op = k.op(t);
-        const [start, end] = mappedRange(k, t);
+        const refused = k.local(t, L_FLAGS);
+        const [start, mapped] = mappedRange(k, t);
+        const end = refused ? Math.min(mapped, refused - 1) : mapped;
         const inside = vmas_of(k, op.proc).filter((v) => k.vm_start(v) >= start && k.vm_end(v) <= end);
         const rwsems = [...new Set(inside.map((v) => k.i_mmap_rwsem(k.vm_file(v))))];
         for (const rwsem of rwsems) if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
@@ -66,7 +76,8 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
         }
         for (const rwsem of rwsems) k.up_write(rwsem, t);
         k.up_write(k.mmap_lock(op.proc), t);
-        k.set_result(t, end < op.addr + op.len ? Result.ENOMEM : Result.OK);
+        k.set_local(t, L_FLAGS, 0);
+        k.set_result(t, refused ? Result.EINVAL : end < op.addr + op.len ? Result.ENOMEM : Result.OK);
         return DONE;
       },
     },

@@ -74,6 +74,12 @@ export const munmap = procedure<"mmap_write_lock" | "__split_vma" | "unmap_regio
       opRange,
       () => pc.__split_vma,
       () => pc.unmap_region,
+      // vms_gather_munmap_vmas → end_split_failed / start_split_failed: nothing is unmapped.
+      (k, t) => {
+        k.up_write(k.mmap_lock(k.op(t).proc), t);
+        k.set_result(t, Result.EINVAL);
+        return DONE;
+      },
     ),
     unmap_region: unmapRegionStep(
       opRange,

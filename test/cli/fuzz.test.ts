@@ -55,7 +55,7 @@ type Mutation =
   | { kind: "repeat"; at: number; count: number | string }
   | { kind: "text"; how: "tag" | "dup-line" | "drop-line" | "indent" | "anchor-cycle" | "tab"; line: number };
 
-const BOOLEAN_ARGS = new Set(["write", "shared", "noreserve", "populate", "force", "pin", "longterm", "fail_add_to_page_cache"]);
+const BOOLEAN_ARGS = new Set(["write", "shared", "noreserve", "populate", "force", "pin", "longterm", "fail_add_to_page_cache", "all"]);
 
 /**
  * An added operation's arguments: its own fields (OpSchemas), each optional one there half the
