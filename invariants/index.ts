@@ -7,6 +7,7 @@ import { poolCounters } from "./pool-counters.js";
 import { pteSameGuard } from "./pte-same-guard.js";
 import { refcountBalance } from "./refcount-balance.js";
 import { reservationConservation } from "./reservation-conservation.js";
+import { resvMapLifetime } from "./resv-map-lifetime.js";
 import { reservedFaultSucceeds } from "./reserved-fault-succeeds.js";
 import { truncateCoherence } from "./truncate-coherence.js";
 import { zapFaultSerializable } from "./zap-fault-serializable.js";
@@ -26,4 +27,5 @@ export const INVARIANTS: readonly Invariant[] = [
   reservedFaultSucceeds,
   truncateCoherence,
   zapFaultSerializable,
+  resvMapLifetime,
 ];

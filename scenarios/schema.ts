@@ -154,7 +154,8 @@ export const ScenarioSchema = z.strictObject({
   pool: z.strictObject({ pages: count.max(POOL_PAGES_MAX), overcommit: count.max(POOL_PAGES_MAX).default(0) }),
   /**
    * hugetlbfs files; `anon: true` is the file behind a MAP_ANONYMOUS|MAP_HUGETLB mapping;
-   * `device: true` is seed 002's /dev/page-huge (MAP_HUGETLB in today's kernel).
+   * `device: true` is seed 002's /dev/page-huge (MAP_HUGETLB in today's kernel). `size` and
+   * `min_size` mount the file's own hugetlbfs with those options (a subpool).
    */
   files: z
     .array(
@@ -164,6 +165,9 @@ export const ScenarioSchema = z.strictObject({
         isize: fileIndex.optional(),
         anon: z.boolean().default(false),
         device: z.boolean().default(false),
+        /** The hugetlbfs mount options of the file's own mount, in huge pages (its subpool). */
+        size: count.max(POOL_PAGES_MAX).optional(),
+        min_size: count.max(POOL_PAGES_MAX).optional(),
       }),
     )
     .max(FILES_MAX)
