@@ -30,6 +30,11 @@ export interface TransitionSystem<V extends StateView, T extends Transition = Tr
   step(s: Int32Array, t: number, out: Int32Array, fpHi?: number, fpLo?: number): T | null;
   /** Thread t steps in s itself (null: done or blocked, s unchanged); k.log holds the words written. */
   stepInPlace(s: Int32Array, t: number, fpHi?: number, fpLo?: number): T | null;
+  /**
+   * Step coverage: the system marks each step it takes here, by id (core/procedure.ts); the
+   * search swaps in its own array (coverageArray()) around what it expands.
+   */
+  coverage: Uint8Array;
   /** Puts s back as it was before the last stepInPlace() that returned a transition. */
   undo(s: Int32Array): void;
   done(s: Int32Array, t: number): boolean;

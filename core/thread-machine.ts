@@ -32,6 +32,12 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
 {
   abstract readonly k: V;
   abstract readonly threads: number;
+  /**
+   * Step coverage: each step taken (not blocked) sets its id's byte (core/procedure.ts stepId).
+   * The search puts its own array here, sized for every step built (coverageArray()); a store
+   * past the end, in a array too short, is dropped.
+   */
+  coverage: Uint8Array = new Uint8Array(0);
   abstract get stateWords(): number;
   abstract view(a: Int32Array): V;
   abstract initial(): Int32Array;
@@ -81,6 +87,7 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
       k.undo(s);
       return null;
     }
+    this.coverage[step.id] = 1;
     return { thread: t, op, step, opEnded: r === DONE };
   }
 
@@ -92,7 +99,10 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
   /** Runs thread t's current step on k in place; DONE moves it to its next operation. */
   protected runStep(k: V, t: number): number {
     const w = this.words(k, t);
-    return this.advance(k, w, this.opsOf(k, t)[k.a[w.op]!]!.procedure.steps[k.a[w.pc]!]!.run(k, t));
+    const step = this.opsOf(k, t)[k.a[w.op]!]!.procedure.steps[k.a[w.pc]!]!;
+    const r = this.advance(k, w, step.run(k, t));
+    if (r !== BLOCKED) this.coverage[step.id] = 1;
+    return r;
   }
 
   /** After a step returned r: the thread's next pc, or on DONE its next operation. */

@@ -3,6 +3,7 @@
  * (explorer/direct.ts): a worker's chunk, or a batch of this thread's own part (BatchExpander).
  * Each candidate is a successor met for the first time in the chunk, with its key.
  */
+import { coverageArray, coveredLabels } from "../core/procedure.js";
 import type { StateView } from "../core/state-view.js";
 import type { TransitionSystem } from "../core/system.js";
 import type { Checker, Violation } from "./check.js";
@@ -29,6 +30,12 @@ export interface ChunkResult {
   violations: FoundViolation[];
   /** The first state of the chunk from which no thread could step (deadlock), if any. */
   stuck: (Violation & { pos: number }) | null;
+  /**
+   * The labels of the steps the chunk took (a chunk expanded apart from the search's own
+   * coverage: a worker's, whose step ids are its own), merged with the chunk; [] for a batch,
+   * which marks the search's coverage itself.
+   */
+  covered: string[];
 }
 
 /**
@@ -150,7 +157,16 @@ export function expandChunk<V extends StateView>(
   const transitions = Math.max(1, (end - start) * system.threads);
   // Most states have about one new successor. On shared memory: the result crosses back uncopied.
   const out = new Candidates(system.stateWords, transitions, end - start);
-  return expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions));
+  // The chunk's coverage apart: it counts only once the chunk is merged (one expanded ahead may never be).
+  const saved = system.coverage;
+  const coverage = (system.coverage = coverageArray());
+  try {
+    const r = expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions));
+    r.covered = coveredLabels(coverage);
+    return r;
+  } finally {
+    system.coverage = saved;
+  }
 }
 
 /** States [start, end) of the level expanded into the sink's candidates. */
@@ -164,7 +180,7 @@ function expandInto<V extends StateView>(
 ): ChunkResult {
   const { generated, stuck } = expandRange(system, checker, level, start, end, sink);
   const out = sink.out;
-  return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck };
+  return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck, covered: [] };
 }
 
 /** States of a batch: its candidates' states stay in this thread's L2 cache. */

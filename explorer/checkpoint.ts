@@ -4,7 +4,7 @@
  * resumed search continues exactly where the checkpoint was taken (same states, same order),
  * so its verdict, counts and counterexample are those of an uninterrupted run.
  *
- * A checkpoint cannot lie about what it holds: the file (format version 5) is
+ * A checkpoint cannot lie about what it holds: the file (format version 6) is
  *
  *   0   "mmcheck-ckpt" (12 bytes)   12  version: uint32 LE
  *   16  byte length of the header, and lengths of the table, the trace links and the level in
@@ -26,7 +26,7 @@ import { writeAtomic } from "../base/output.js";
 import { TOOL } from "../base/tool.js";
 
 const MAGIC = "mmcheck-ckpt";
-export const CHECKPOINT_VERSION = 5;
+export const CHECKPOINT_VERSION = 6;
 const PREFIX = 32;
 const BODY = 64;
 
@@ -46,6 +46,8 @@ const HeaderSchema = z.strictObject({
   tableCapacity: z.int().min(1),
   levelIdBase: count,
   levelCount: z.int().min(1),
+  /** The labels of the steps taken so far (the search's coverage). */
+  coverage: z.array(z.string()),
   elapsedMs: z.number().min(0),
 });
 

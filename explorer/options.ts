@@ -80,6 +80,11 @@ export type Bound = "max-states" | "max-depth" | "max-memory" | "interrupted";
 export interface ExploreResult {
   readonly verdict: "pass" | "violation" | "incomplete";
   readonly stats: Stats;
+  /**
+   * The labels of the steps the search took (core/procedure.ts Step.label), sorted: setup's
+   * and every expanded level's, the same for any number of workers.
+   */
+  readonly coverage: readonly string[];
   /** Why the search stopped early, for `incomplete`. */
   readonly bound?: Bound;
   readonly violation?: Violation & {

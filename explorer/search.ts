@@ -4,6 +4,7 @@
  * expanded.
  */
 import { fingerprint } from "../core/fingerprint.js";
+import { cover, coverageArray, coveredLabels } from "../core/procedure.js";
 import type { StateView } from "../core/state-view.js";
 import type { TransitionSystem } from "../core/system.js";
 import { BatchExpander, defaultBatch } from "./candidates.js";
@@ -52,6 +53,11 @@ export class LevelSearch<V extends StateView> {
   private lastCheckpoint = Date.now();
 
   readonly system: TransitionSystem<V>;
+  /**
+   * The steps taken so far (core/procedure.ts), the system's coverage array while this thread
+   * expands; chunks expanded apart are merged into it with their states (cover()).
+   */
+  private readonly coverage: Uint8Array;
 
   constructor(
     /** What is searched: its identity and reference are recorded in checkpoints, the identity checked on resume. */
@@ -61,6 +67,7 @@ export class LevelSearch<V extends StateView> {
   ) {
     const system = model.system;
     this.system = system;
+    this.coverage = system.coverage = coverageArray();
     this.checker = new Checker(system, model.invariants);
     this.buffers = new ChunkBuffers(shared);
     const batch = opts.batch ?? defaultBatch(system.stateWords);
@@ -93,6 +100,12 @@ export class LevelSearch<V extends StateView> {
   /** Reads ahead the table slots of `n` fingerprints at meta[from], meta[from + stride], … (VisitedTable.prefetch). */
   prefetch(meta: Int32Array, from: number, stride: number, n: number): void {
     this.table.prefetch(meta, from, stride, n);
+  }
+
+  /** Marks the steps a chunk expanded apart took (ChunkResult.covered). */
+  cover(labels: readonly string[]): void {
+    const unknown = cover(this.coverage, labels);
+    if (unknown !== undefined) throw new Error(`a chunk's coverage names a step this model does not have: ${unknown}`);
   }
 
   /** Counts transitions taken while expanding the level. */
@@ -153,6 +166,8 @@ export class LevelSearch<V extends StateView> {
     this.depth = h.depth;
     this.generated = h.generated;
     this.levelIdBase = h.levelIdBase;
+    const unknown = cover(this.coverage, h.coverage);
+    if (unknown !== undefined) fail(`inconsistent: its coverage names a step this model does not have: ${unknown}`);
     this.t0 = Date.now() - h.elapsedMs;
   }
 
@@ -170,6 +185,7 @@ export class LevelSearch<V extends StateView> {
         tableCapacity: this.table.capacity,
         levelIdBase: this.levelIdBase,
         levelCount: this.level.count,
+        coverage: coveredLabels(this.coverage),
         elapsedMs: Date.now() - this.t0,
       },
       table: this.table.slots,
@@ -247,15 +263,21 @@ export class LevelSearch<V extends StateView> {
     return out;
   }
 
+  /** Can any state of the level step? Its steps are not taken: not marked in the coverage. */
   private anyMoves(): boolean {
     const s = new Int32Array(this.system.stateWords);
     const next = new Int32Array(this.system.stateWords);
-    for (const c of this.level.chunks)
-      for (let i = 0; i < c.count; i++) {
-        readState(c, i, s);
-        for (let t = 0; t < this.system.threads; t++) if (this.system.step(s, t, next)) return true;
-      }
-    return false;
+    this.system.coverage = coverageArray();
+    try {
+      for (const c of this.level.chunks)
+        for (let i = 0; i < c.count; i++) {
+          readState(c, i, s);
+          for (let t = 0; t < this.system.threads; t++) if (this.system.step(s, t, next)) return true;
+        }
+      return false;
+    } finally {
+      this.system.coverage = this.coverage;
+    }
   }
 
   /**
@@ -346,12 +368,13 @@ export class LevelSearch<V extends StateView> {
   private violated(v: Violation, depth: number, threads: number[]): ExploreResult {
     this.depth = Math.max(this.depth, depth);
     this.progress();
-    return { verdict: "violation", stats: this.stats(), violation: { ...v, depth, threads } };
+    return { verdict: "violation", stats: this.stats(), coverage: coveredLabels(this.coverage), violation: { ...v, depth, threads } };
   }
 
   private finish(bound?: Bound): ExploreResult {
     this.progress();
-    return bound ? { verdict: "incomplete", stats: this.stats(), bound } : { verdict: "pass", stats: this.stats() };
+    const coverage = coveredLabels(this.coverage);
+    return bound ? { verdict: "incomplete", stats: this.stats(), coverage, bound } : { verdict: "pass", stats: this.stats(), coverage };
   }
 }
 

@@ -39,7 +39,7 @@ export type Procedure = core.Procedure<Kernel, Obj>;
 export function procedure<N extends string>(
   name: string,
   labels: readonly N[],
-  build: (pc: Record<N, number>) => Record<N, Omit<Step, "label"> & { label?: string }>,
+  build: (pc: Record<N, number>) => Record<N, Omit<Step, "label" | "id"> & { label?: string }>,
 ): Procedure {
   return core.procedure<N, Kernel, Obj>(name, labels, build);
 }

@@ -31,12 +31,14 @@ export function makeReport(run: Run, model: AnyModel, counterexample?: Replayed)
       workers: run.options.workers,
     },
   } as const;
-  if (result.verdict === "pass") return { ...base, verdict: "pass" };
-  if (result.verdict === "incomplete") return { ...base, verdict: "incomplete", bound: result.bound! };
+  const coverage = { steps: [...result.coverage] };
+  if (result.verdict === "pass") return { ...base, coverage, verdict: "pass" };
+  if (result.verdict === "incomplete") return { ...base, coverage, verdict: "incomplete", bound: result.bound! };
   const v = result.violation!;
   if (!counterexample) throw new Error("a violation's report needs its counterexample replayed");
   return {
     ...base,
+    coverage,
     verdict: "violation",
     violation: {
       invariant: v.invariant,

@@ -101,6 +101,11 @@ const common = {
     durationMs: count,
     workers: z.int().positive(),
   }),
+  coverage: z
+    .strictObject({
+      steps: z.array(name).meta({ description: "the label (function:point) of every step the run took, setup's included, sorted" }),
+    })
+    .meta({ description: "step coverage: what the run reached of the model" }),
 };
 
 const ViolationSchema = z.strictObject({

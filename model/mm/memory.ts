@@ -50,7 +50,7 @@ const MEMORY_FAULT_STEPS: readonly string[] = ["do_anonymous_page", "finish_faul
 /** A fault procedure's pcs, by step name: mm/memory.c's, and those of the vm_ops it can reach. */
 export type Pc = Readonly<Record<string, number>>;
 
-export type StepDef = Omit<Step, "label"> & { label?: string };
+export type StepDef = Omit<Step, "label" | "id"> & { label?: string };
 
 /**
  * struct vm_operations_struct, as far as the 4 KiB fault goes: ->fault, cut into the steps it

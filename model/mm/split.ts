@@ -41,7 +41,7 @@ export function needs_split(k: Kernel, t: number, range: RangeOf): boolean {
  * repeats while the range's edges still cut a VMA, then goes on to `next`. Enter it only when
  * needs_split.
  */
-export function splitStep(range: RangeOf, self: () => number, next: () => number): Omit<Step, "label"> {
+export function splitStep(range: RangeOf, self: () => number, next: () => number): Omit<Step, "label" | "id"> {
   return {
     fn: "__split_vma",
     reads: ["vma"],

@@ -14,7 +14,7 @@ import { find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result, type Step } from "../types.js";
 
 /** madvise's first step for MADV_DONTNEED, huge pages or 4 KiB: mmap_lock for read, then `walk`. */
-export function madviseLockStep(walk: (k: Kernel, t: number) => number): Omit<Step, "label"> & { label: string } {
+export function madviseLockStep(walk: (k: Kernel, t: number) => number): Omit<Step, "label" | "id"> & { label: string } {
   return {
     fn: "madvise",
     label: "madvise:mmap_read_lock",

@@ -12,7 +12,7 @@ import { find_vma_intersection, vma_unlink } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result, type Step } from "../types.js";
 
 /** mmap_write_lock: the first step of every operation that changes VMAs. */
-export function mmapWriteLockStep(next: (k: Kernel, t: number) => number): Omit<Step, "label"> {
+export function mmapWriteLockStep(next: (k: Kernel, t: number) => number): Omit<Step, "label" | "id"> {
   return {
     fn: "mmap_write_lock",
     reads: [],
@@ -34,7 +34,7 @@ export function unmapRegionStep(
   range: (k: Kernel, t: number) => [number, number],
   self: () => number,
   finish: (k: Kernel, t: number) => number,
-): Omit<Step, "label"> {
+): Omit<Step, "label" | "id"> {
   return {
     fn: "unmap_region",
     reads: ["vma"],

@@ -70,7 +70,7 @@ describe("a checkpoint that was changed is refused", () => {
     expect(r.verdict).toBe("incomplete");
   });
 
-  it("names the model it is of by reference (format 5): its name among the shipped models and its arguments", () => {
+  it("names the model it is of by reference (format 6): its name among the shipped models and its arguments", () => {
     expect(readCheckpoint(ckpt).header.model).toEqual({ name: "mm", args: { scenario: LARGE, variant: FIX } });
   });
 
@@ -81,6 +81,11 @@ describe("a checkpoint that was changed is refused", () => {
     ["tableCapacity ×64", (h) => (h.tableCapacity! *= 64), /table slots for tableCapacity/],
     ["tableCapacity / 64", (h) => (h.tableCapacity = Math.floor(h.tableCapacity! / 64)), /fingerprints in a table of capacity/],
     ["generated halved", (h) => (h.generated = Math.floor(h.generated! / 4)), /generated \d+ below/],
+    [
+      "coverage naming a step the model does not have",
+      (h) => ((h as unknown as { coverage: string[] }).coverage = ["no_such_function:step"]),
+      /inconsistent: its coverage names a step this model does not have: no_such_function:step/,
+    ],
   ];
   it.each(edits)("%s: by its checksum, and with the checksum forged too by its inconsistency", async (_, edit, why) => {
     expect(await refusal(edited(ckpt, edit, false))).toMatch(/^--resume: .*: checksum mismatch: the file was changed or damaged/);
@@ -115,11 +120,11 @@ describe("a checkpoint that was changed is refused", () => {
     expect(await refusal(short)).toMatch(/cut short or appended to/);
     expect(await refusal(LARGE)).toMatch(/not an mmcheck checkpoint/);
     const buf = readFileSync(ckpt);
-    buf.writeUInt32LE(4, 12);
+    buf.writeUInt32LE(5, 12);
     createHash("sha256").update(buf.subarray(0, 32)).update(buf.subarray(64)).digest().copy(buf, 32);
-    const v4 = join(dir, "v4.ckpt");
-    writeFileSync(v4, buf);
-    expect(await refusal(v4)).toMatch(/checkpoint format version 4; this mmcheck reads version 5/);
+    const v5 = join(dir, "v5.ckpt");
+    writeFileSync(v5, buf);
+    expect(await refusal(v5)).toMatch(/checkpoint format version 5; this mmcheck reads version 6/);
   });
 });
 

@@ -35,6 +35,7 @@ function outcome(r: ExploreResult) {
     statesGenerated: r.stats.statesGenerated,
     maxDepth: r.stats.maxDepth,
     violation: r.violation,
+    coverage: r.coverage,
   };
 }
 
@@ -54,6 +55,14 @@ describe("determinism: the same result for any number of workers, one state at a
       expect(outcome(two)).toEqual(outcome(sync));
     });
   }
+
+  it("the coverage names every step taken, setup's included, and none that was not", async () => {
+    const r = await exploreRef({ name: "mm", args: { scenario: "split-unmap", variant: WORKLOAD } }, 1);
+    // Setup mmaps and forks; the threads split the mapping, fault and exit; nothing truncates.
+    expect(r.coverage).toEqual(expect.arrayContaining(["hugetlbfs_file_mmap", "dup_mmap", "__split_vma", "hugetlb_no_page:pte_same", "exit_mmap"]));
+    expect(r.coverage.some((l) => l.includes("truncate"))).toBe(false);
+    expect([...r.coverage].sort()).toEqual(r.coverage);
+  });
 
   it("a model built in process, without a reference for pool threads to build it by, is refused more than one thread", async () => {
     const m = buildMm({ scenario: "split-unmap", variant: "modern" });
