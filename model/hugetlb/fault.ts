@@ -132,9 +132,10 @@ function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number): void {
 
 /**
  * hugetlb_no_page, up to the PTL: page-cache lookup, i_size check, allocation, and for a shared
- * mapping hugetlb_add_to_page_cache. Runs in the step that took the fault mutex.
+ * mapping hugetlb_add_to_page_cache. Runs in the step that took the fault mutex. `alloc_failed`
+ * is what the era does when alloc_hugetlb_folio fails (today's hugetlb_no_page_oom).
  */
-function hugetlb_no_page(k: Kernel, t: number, pc: Pc): number {
+export function hugetlb_no_page(k: Kernel, t: number, pc: Pc, alloc_failed = hugetlb_no_page_oom): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -158,7 +159,7 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Pc): number {
   if (g) return hugetlb_no_page_folio(k, t, g, pc);
   // The proposed fix of finding 002: a VMA with no VMA lock waits out a zap of the file first.
   if (k.variant.noVmaLockFaultWaitsForZap && !hugetlb_vma_lock_exists(k, vma)) return pc.i_mmap_lock_read;
-  return hugetlb_no_page_oom(k, t, pc);
+  return alloc_failed(k, t, pc);
 }
 
 /**
@@ -240,7 +241,7 @@ export const hugetlb_wp_v6_18: HugetlbCow = {
 };
 
 /** Today's hugetlb_fault: an empty pte goes to hugetlb_no_page, a COW to hugetlb_wp. */
-export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: hugetlb_no_page, cow: hugetlb_wp_v6_18 };
+export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: (k, t, pc) => hugetlb_no_page(k, t, pc), cow: hugetlb_wp_v6_18 };
 
 /**
  * hugetlb_wp, entered with the PTL held and the pte read-only. Returns the next pc, or DONE

@@ -33,7 +33,8 @@ export function dequeue_or_surplus(k: Kernel, gbl_chg: number): number {
       return g;
     }
   }
-  if (k.surplus_huge_pages >= k.nr_overcommit_huge_pages) return 0;
+  // Before surplus pages (2.6.23) an empty free list was the end: the seeds of 2.6.5 and 2.6.21.
+  if (!k.variant.surplusPages || k.surplus_huge_pages >= k.nr_overcommit_huge_pages) return 0;
   const g = first_page(k, PAGE_BUDDY);
   if (!g) return 0;
   k.nr_huge_pages += 1;
@@ -72,7 +73,7 @@ export function free_huge_folio(k: Kernel, g: number): void {
 function gather_surplus_pages(k: Kernel, delta: number): boolean {
   const needed = k.resv_huge_pages + delta - k.free_huge_pages;
   if (needed > 0) {
-    if (k.surplus_huge_pages + needed > k.nr_overcommit_huge_pages) return false;
+    if (!k.variant.surplusPages || k.surplus_huge_pages + needed > k.nr_overcommit_huge_pages) return false;
     for (let i = 0; i < needed; i++) {
       const g = first_page(k, PAGE_BUDDY);
       if (!g) return false;

@@ -37,6 +37,11 @@ export const fallocatePunchHole = procedure<PunchStep>(
       writes: ["pte", "page", "pool", "i_mmap_rwsem", "i_rwsem"],
       run(k, t) {
         const op = k.op(t);
+        if (!k.variant.hugetlbfsFallocate) {
+          // vfs_fallocate: no ->fallocate in hugetlbfs_file_operations before v4.3.
+          k.set_result(t, Result.EOPNOTSUPP);
+          return DONE;
+        }
         if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
         const rwsem = k.i_mmap_rwsem(op.file);
         if (!k.down_write_trylock(rwsem, t)) return BLOCKED;

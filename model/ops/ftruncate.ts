@@ -24,6 +24,12 @@ export const ftruncate = procedure<TruncateStep>(
         // do_truncate holds inode_lock throughout: truncates and mmaps of the file wait.
         const op = k.op(t);
         if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
+        if (k.variant.prefaultSyscalls && op.size > k.i_size(op.file)) {
+          // 2.6.5: "Expanding truncates are not allowed" (pages were prefaulted at mmap only).
+          k.unlock(k.i_rwsem(op.file));
+          k.set_result(t, Result.EINVAL);
+          return DONE;
+        }
         k.set_i_size(op.file, op.size);
         return pc.hugetlb_vmdelete_list;
       },

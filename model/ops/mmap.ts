@@ -37,8 +37,8 @@ function mmap_finish(k: Kernel, t: number, era: HugeMmapEra): number {
     vma_unlink(k, vma);
     result = Result.ENOMEM;
   }
-  if (result === Result.OK && op.writable && k.i_size(op.file) < op.pgoff + op.len) {
-    // hugetlbfs_file_mmap: a writable mapping past EOF extends i_size.
+  if (result === Result.OK && (op.writable || k.variant.prefaultSyscalls) && k.i_size(op.file) < op.pgoff + op.len) {
+    // hugetlbfs_file_mmap: a writable mapping past EOF extends i_size (in 2.6.5 every mapping).
     k.set_i_size(op.file, op.pgoff + op.len);
   }
   return mmap_end(k, t, result);
