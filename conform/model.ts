@@ -35,7 +35,15 @@ function modelScenario(s: ConformScenario, kernel: KernelConfig): ScenarioFile {
     kernel,
     pool: s.pool,
     // An anonymous mapping's file (MAP_HUGETLB) is as long as the mapping (hugetlb_file_setup).
-    files: s.files.map((f) => ({ name: f.name, pages: f.pages, isize: f.anon ? f.pages : f.isize, anon: f.anon, device: false })),
+    // The scenario's mount options go to its one named file (checkScenario), a mount of its own.
+    files: s.files.map((f) => ({
+      name: f.name,
+      pages: f.pages,
+      isize: f.anon ? f.pages : f.isize,
+      anon: f.anon,
+      device: false,
+      ...(f.anon ? {} : { size: s.mount.size, min_size: s.mount.min_size }),
+    })),
     files4k: s.files4k.map((f) => ({ name: f.name, pages: f.pages, isize: f.isize, dax: false, data: f.data })),
     processes: s.processes,
     addressSpace: s.addressSpace,
@@ -112,11 +120,15 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
   const machine = new Machine(config, variant);
   const k = machine.k.view(machine.initial());
   const calls = new Map<string, OpCall[]>(config.threads.map((t) => [t.name, [...t.ops]]));
+  let mounted = false;
   return plan.rows.map((row): ModelObservation => {
     if (row.setup) {
-      // The model starts with the pool sized and the files created: these rows change nothing.
-      // The probe's first process creates the files, so it is the one looking (process 0).
-      return observe(k, Result.OK, row.setup.kind === "create" || row.setup.kind === "create4k" ? pagesOf(k, plan, 0) : null, 0);
+      // The model starts with the pool sized, the mount made and the files created: these rows
+      // change nothing, but before the mount the kernel's pool is as sized, with no min_size
+      // reservation yet. The probe's first process creates the files, so it is the one looking.
+      mounted ||= row.setup.kind === "mount";
+      const seen = observe(k, Result.OK, row.setup.kind === "create" || row.setup.kind === "create4k" ? pagesOf(k, plan, 0) : null, 0);
+      return mounted ? seen : { ...seen, counters: { total: s.pool.pages, free: s.pool.pages, rsvd: 0, surp: 0 } };
     }
     const st = row.step!;
     const call = calls.get(st.proc)!.shift()!;

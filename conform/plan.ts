@@ -160,7 +160,12 @@ export function plan(s: ConformScenario): Plan {
     ),
   ];
   const named = s.files.filter((f) => !f.anon);
-  if (named.length) rows.push(setup({ kind: "mount" }, "mount hugetlbfs", "0 mount"));
+  if (named.length) {
+    const { size, min_size } = s.mount;
+    const opts = [size === undefined ? "" : `,size=${size}`, min_size === undefined ? "" : `,min_size=${min_size}`].join("");
+    const args = opts ? ` ${size ?? "-"} ${min_size ?? "-"}` : "";
+    rows.push(setup({ kind: "mount" }, `mount hugetlbfs${opts}`, `0 mount${args}`));
+  }
   for (const f of named) {
     const isize = f.isize ?? f.pages;
     rows.push(setup({ kind: "create", file: f.name, isize }, `create(${f.name}, isize=${isize})`, `0 create ${f.name} ${isize}`));

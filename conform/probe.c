@@ -28,7 +28,8 @@
  *   space N                          directive: reserve N huge pages of address space
  *   watch OFF                        directive: report the page at OFF after every step (≤ 64)
  *   P pool N | P overcommit N        nr_hugepages / nr_overcommit_hugepages (restored at the end)
- *   P mount                          mount hugetlbfs (pagesize=2M) on MOUNT_DIR
+ *   P mount [SIZE MIN]               mount hugetlbfs (pagesize=2M) on MOUNT_DIR, with size= and
+ *                                    min_size= of SIZE and MIN huge pages (- for none)
  *   P create NAME ISIZE | P truncate NAME SIZE | P unlink NAME | P punch NAME OFFSET LEN
  *   P create4k NAME ISIZE DATA | P truncate4k NAME SIZE | P write4k NAME PAGE
  *                                    a file of 4 KiB pages beside MOUNT_DIR (MOUNT_DIR.f4k-NAME,
@@ -593,7 +594,7 @@ static void parse_step(int line, char *rest, struct step *s)
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
 	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2 };
-	if (n != want[s->op])
+	if (n != want[s->op] && !(s->op == OP_MOUNT && n == 2))
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
 	case OP_POOL:
@@ -655,6 +656,14 @@ static void parse_step(int line, char *rest, struct step *s)
 		NUM(w2, s->b);
 		break;
 	case OP_MOUNT:
+		/* size= and min_size= in huge pages; - (or no arguments) leaves the option out (-1) */
+		s->a = -1;
+		s->b = -1;
+		if (n && strcmp(w1, "-"))
+			NUM(w1, s->a);
+		if (n && strcmp(w2, "-"))
+			NUM(w2, s->b);
+		break;
 	case OP_EXIT:
 		break;
 	}
@@ -1041,12 +1050,19 @@ static void coordinator_step(const struct step *s, struct result *r)
 			fail(EXIT_POOL, "pool: asked for %ld huge pages, the kernel has %ld", s->a, read_long(path));
 		break;
 	}
-	case OP_MOUNT:
-		r->ret = mount("none", mount_dir, "hugetlbfs", 0, "pagesize=2M");
+	case OP_MOUNT: {
+		char opts[96] = "pagesize=2M";
+		size_t n = strlen(opts);
+		if (s->a >= 0)
+			n += snprintf(opts + n, sizeof opts - n, ",size=%ldM", s->a * (long)(HUGE >> 20));
+		if (s->b >= 0)
+			snprintf(opts + n, sizeof opts - n, ",min_size=%ldM", s->b * (long)(HUGE >> 20));
+		r->ret = mount("none", mount_dir, "hugetlbfs", 0, opts);
 		r->err = r->ret ? errno : 0;
 		if (r->ret)
-			fail(EXIT_MOUNT, "mount hugetlbfs on %s: %s", mount_dir, strerror(errno));
+			fail(EXIT_MOUNT, "mount hugetlbfs (%s) on %s: %s", opts, mount_dir, strerror(errno));
 		break;
+	}
 	default:
 		break;
 	}

@@ -121,6 +121,11 @@ export const ConformSchema = z.strictObject({
       }),
     )
     .default([]),
+  /**
+   * The hugetlbfs mount's options `size=` and `min_size=`, in huge pages (its subpool). The model
+   * gives each file a mount of its own, so a scenario with them names one hugetlbfs file.
+   */
+  mount: z.strictObject({ size: count.max(8).optional(), min_size: count.max(8).optional() }).default({}),
   /** The first process exists from the start; each other one is made by a fork. */
   processes: z.array(name).min(1).max(8),
   steps: z.array(step).min(1).max(200),
@@ -174,6 +179,9 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
   s.files.forEach((f, i) => {
     if (f.anon && f.isize !== undefined) fail(`files.${i}.isize`, "an anonymous mapping's file is as long as the mapping");
   });
+  const mountOpt = s.mount.size !== undefined ? "size" : s.mount.min_size !== undefined ? "min_size" : undefined;
+  if (mountOpt && s.files.filter((f) => !f.anon).length !== 1)
+    fail(`mount.${mountOpt}`, "a sized mount needs exactly one hugetlbfs file (not anon): the model gives each file a mount of its own");
 
   const files4k = new Map(s.files4k.map((f) => [f.name, f]));
   if (files4k.size !== s.files4k.length) fail("files4k", "names must be unique");

@@ -53,6 +53,17 @@ export const FINDINGS: readonly Finding[] = [
     fix: "fix-dontneed-noreserve",
     reproducer: { kind: "stress", program: "dontneed-fault" },
   },
+  {
+    id: "003",
+    slug: "subpool-quota-leak-on-alloc-failure",
+    title: "A huge page allocation that fails on a hugetlbfs mount with size= keeps its page of the mount's quota charged",
+    status: "open",
+    invariant: "pool-counters",
+    introduced:
+      "the \"map_chg && !gbl_chg\" condition of alloc_hugetlb_folio's out_subpool_put (v6.15-era subpool fallback fix, as read; the commit was not checked out here)",
+    fix: "fix-subpool-alloc-failure",
+    reproducer: { kind: "conform", scenarios: ["subpool-size-quota"] },
+  },
 ];
 
 export function findFinding(id: string): Finding | undefined {

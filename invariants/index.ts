@@ -9,6 +9,7 @@ import { poolCounters } from "./pool-counters.js";
 import { pteSameGuard } from "./pte-same-guard.js";
 import { refcountBalance } from "./refcount-balance.js";
 import { reservationConservation } from "./reservation-conservation.js";
+import { resvMapLifetime } from "./resv-map-lifetime.js";
 import { reservedFaultSucceeds } from "./reserved-fault-succeeds.js";
 import { resultGuarantee } from "./result-guarantee.js";
 import { truncateCoherence } from "./truncate-coherence.js";
@@ -34,4 +35,5 @@ export const INVARIANTS: readonly Invariant[] = [
   zapFaultSerializable,
   resultGuarantee,
   expectedResult,
+  resvMapLifetime,
 ];

@@ -11,6 +11,7 @@
  * A page an owner unmapped with its reservation restored (today's __unmap_hugepage_range,
  * since df7a6d1f6405) holds that reservation while it waits in an mmu_gather:
  * its index is unconsumed again, and Rsvd gets it back when free_huge_folio sees RestoreReserve.
+ * A hugetlbfs mount with min_size holds rsv_hpages reservations of its own (its subpool).
  */
 import { L_FLAGS, L_PAGE, L_TLB, L_VMA, type Kernel } from "../model/kernel.js";
 import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VMA_USED, VM_SHARED } from "../model/layout.js";
@@ -19,12 +20,14 @@ import { popcount, region_count } from "../model/region.js";
 import type { Invariant } from "./types.js";
 
 /**
- * The outstanding reservations; with `parts`, also where each is held (for the message). Runs
- * on every new state, so it walks the slots without allocating.
+ * The outstanding reservations; with `parts`, also where each is held (for the message); with
+ * `file` ≥ 0, only those of that file (its map, its private owners, its pages in an
+ * mmu_gather). Runs on every new state, so it walks the slots without allocating.
  */
-export function outstandingReservations(k: Kernel, parts?: string[]): number {
+export function outstandingReservations(k: Kernel, parts?: string[], file = -1): number {
   let total = 0;
   for (let f = 0; f < k.L.files; f++) {
+    if (file >= 0 && f !== file) continue;
     let cached = 0;
     for (let i = 0; i < k.L.filePages; i++) if (k.page_cache(f, i)) cached |= 1 << i;
     let n = popcount(k.inode_resv_map(f) & ~cached);
@@ -44,7 +47,7 @@ export function outstandingReservations(k: Kernel, parts?: string[]): number {
       const v = k.L.vma(p, slot);
       const flags = k.vm_flags(v);
       if (!(flags & VMA_USED)) break;
-      if (flags & VM_SHARED || !(flags & HPAGE_RESV_OWNER)) continue;
+      if (flags & VM_SHARED || !(flags & HPAGE_RESV_OWNER) || (file >= 0 && k.vm_file(v) !== file)) continue;
       const start = k.vma_hugecache_offset(v, k.vm_start(v));
       const end = k.vma_hugecache_offset(v, k.vm_end(v));
       const n = end - start - region_count(k.resv_regions(k.vma_resv_map(v)), start, end);
@@ -55,20 +58,31 @@ export function outstandingReservations(k: Kernel, parts?: string[]): number {
   for (let t = 0; t < k.L.threads; t++)
     for (let m = k.local(t, L_TLB); m; m &= m - 1) {
       const g = tlb_first_page(m);
-      if (!k.page_test(g, PG_RESTORE_RESERVE)) continue;
+      if (!k.page_test(g, PG_RESTORE_RESERVE) || (file >= 0 && k.hugetlb_folio_subpool(g) !== file)) continue;
       if (parts) parts.push(`page${g} in an mmu_gather: -1`);
       total -= 1;
     }
   return total;
 }
 
+/** The reservations the subpools of min_size mounts hold (rsv_hpages). */
+function subpoolReservations(k: Kernel, parts?: string[]): number {
+  let total = 0;
+  for (let f = 0; f < k.L.files; f++) {
+    const n = k.spool_rsv_hpages(f);
+    if (n && parts) parts.push(`file${f} mount's min_size: ${n}`);
+    total += n;
+  }
+  return total;
+}
+
 export const reservationConservation: Invariant = {
   name: "reservation-conservation",
-  summary: "Rsvd equals the outstanding reservations (inode maps without a page + private owners' unconsumed indices)",
+  summary: "Rsvd equals the outstanding reservations (inode maps without a page + private owners' unconsumed indices + min_size mounts' subpools)",
   state({ k }) {
-    if (k.resv_huge_pages === outstandingReservations(k)) return null;
+    if (k.resv_huge_pages === outstandingReservations(k) + subpoolReservations(k)) return null;
     const parts: string[] = [];
-    const total = outstandingReservations(k, parts);
+    const total = outstandingReservations(k, parts) + subpoolReservations(k, parts);
     return `HugePages_Rsvd = ${k.resv_huge_pages} but ${total} reservations are outstanding (${parts.join(", ") || "none"})`;
   },
 };

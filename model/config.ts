@@ -69,6 +69,13 @@ export interface FileConfig {
    * MAP_ANONYMOUS|MAP_HUGETLB mapping, so the file is also `anon`.
    */
   readonly device: boolean;
+  /**
+   * The hugetlbfs mount options `size=` and `min_size=` of the file's own mount, in huge pages
+   * (hugepage_new_subpool's max_hpages and min_hpages); −1 when not given. A file with neither
+   * is on a mount without a subpool.
+   */
+  readonly maxHpages: number;
+  readonly minHpages: number;
 }
 
 /** A file of 4 KiB pages on a block filesystem (filemap_fault) or a DAX one (seed 004). */

@@ -116,6 +116,17 @@ export function decode(k: Kernel) {
       page_cache: Array.from({ length: f.pages }, (_, idx) => k.page_cache(i, idx)),
       i_mmap_rwsem: lockHolders(k, k.i_mmap_rwsem(i), true),
       fault_mutex: Array.from({ length: f.pages }, (_, idx) => lockHolders(k, k.hugetlb_fault_mutex(i, idx), false).writer),
+      // Only a file on a mount with size=/min_size= has a subpool (hugepage_subpool).
+      ...(k.subpool_inode(i) < 0
+        ? {}
+        : {
+            subpool: {
+              max_hpages: f.maxHpages,
+              min_hpages: f.minHpages,
+              used_hpages: k.spool_used_hpages(i),
+              rsv_hpages: k.spool_rsv_hpages(i),
+            },
+          }),
     })),
     mms: k.cfg.processes.map((p, i) => ({
       name: p.name,

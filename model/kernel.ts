@@ -489,6 +489,37 @@ export class Kernel extends StateView {
   set_i_unlinked(f: number): void {
     this.w(this.L.inode(f) + S.I_UNLINKED, 1);
   }
+  /** subpool_inode: the subpool of the file's mount (the file's index), or −1 for none. */
+  subpool_inode(f: number): number {
+    const c = this.cfg.files[f]!;
+    return c.maxHpages !== -1 || c.minHpages !== -1 ? f : -1;
+  }
+  spool_max_hpages(spool: number): number {
+    return this.cfg.files[spool]!.maxHpages;
+  }
+  spool_min_hpages(spool: number): number {
+    return this.cfg.files[spool]!.minHpages;
+  }
+  spool_used_hpages(spool: number): number {
+    return this.a[this.L.inode(spool) + S.I_SPOOL_USED]!;
+  }
+  set_spool_used_hpages(spool: number, v: number): void {
+    this.w(this.L.inode(spool) + S.I_SPOOL_USED, v);
+  }
+  spool_rsv_hpages(spool: number): number {
+    return this.a[this.L.inode(spool) + S.I_SPOOL_RSV]!;
+  }
+  set_spool_rsv_hpages(spool: number, v: number): void {
+    this.w(this.L.inode(spool) + S.I_SPOOL_RSV, v);
+  }
+  /** hugetlb_folio_subpool: the subpool a page was allocated against, or −1. */
+  hugetlb_folio_subpool(g: number): number {
+    return (this.a[this.L.page(g) + S.PG_FLAGS]! >> S.PG_SUBPOOL_SHIFT) - 1;
+  }
+  hugetlb_set_folio_subpool(g: number, spool: number): void {
+    const flags = this.a[this.L.page(g) + S.PG_FLAGS]! & ((1 << S.PG_SUBPOOL_SHIFT) - 1);
+    this.w(this.L.page(g) + S.PG_FLAGS, flags | ((spool + 1) << S.PG_SUBPOOL_SHIFT));
+  }
   /** inode_lock: held by truncate (do_truncate) and by hugetlbfs_file_mmap. */
   i_rwsem(f: number): number {
     return this.L.inode(f) + S.I_RWSEM;

@@ -39,7 +39,14 @@ export const I_MMAP_READERS = 3;
 export const I_RWSEM = 4;
 /** The file has no name any more (unlinked, or MAP_HUGETLB's internal file): evicted when unused. */
 export const I_UNLINKED = 5;
-const INODE_FIXED = 6;
+/**
+ * The hugepage_subpool of the file's hugetlbfs mount (a scenario's file with `size`/`min_size`
+ * is a mount of its own): used_hpages and rsv_hpages; max_hpages and min_hpages are mount
+ * options, constant (ModelConfig). Zero for a file on a mount without a subpool.
+ */
+export const I_SPOOL_USED = 6;
+export const I_SPOOL_RSV = 7;
+const INODE_FIXED = 8;
 
 /**
  * Per shmem inode (the file behind a MAP_SHARED|MAP_ANONYMOUS mapping, shmem_zero_setup): the
@@ -157,6 +164,8 @@ export const PG_ANON_EXCLUSIVE = 4;
  * isolation fails, so two migrations never move the same page.
  */
 export const PG_ISOLATED = 8;
+/** hugetlb_folio_subpool: the file (+ 1) whose mount's subpool the page was charged to, above these bits. */
+export const PG_SUBPOOL_SHIFT = 4;
 
 /** Per thread: the operation it is in, the step, and the operation's locals. */
 export const TH_OP = 0;

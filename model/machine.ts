@@ -6,6 +6,7 @@
 import type { ModelConfig, OpCall } from "./config.js";
 import { Kernel } from "./kernel.js";
 import * as S from "./layout.js";
+import { hugepage_new_subpool } from "./hugetlb/inode.js";
 import { kernelEras, operations } from "./ops/index.js";
 import { ThreadMachine, type ThreadTransition, type ThreadWords } from "../core/thread-machine.js";
 import { BLOCKED, DONE, ModelError } from "./types.js";
@@ -70,6 +71,8 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
     this.cfg.files.forEach((f, i) => {
       k.set_i_size(i, f.isize);
       if (f.anon) k.set_i_unlinked(i);
+      if (k.subpool_inode(i) >= 0 && !hugepage_new_subpool(k, i))
+        throw new ModelError(`files.${i}: min_size=${f.minHpages} does not fit in the pool: the mount fails with ENOMEM`);
     });
     this.cfg.files4k.forEach((f, i) => {
       k.set_file4k_i_size(i, f.isize);

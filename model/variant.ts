@@ -184,6 +184,20 @@ export interface Variant {
    */
   readonly hugetlbDontneed: "EINVAL" | "__unmap_hugepage_range_final" | "hugetlb_zap_begin";
   /**
+   * hugetlb_reserve_pages's error path (out_err) drops the private map it allocated. False before
+   * c50ac050811d ("hugetlb: fix resv_map leak in error path", CVE-2012-2390, v3.4): when the
+   * subpool (quota) or the pool refused the reservation, mmap failed and the map leaked, since
+   * mmap_region frees the VMA without calling ->close.
+   */
+  readonly reserveErrorPutsResvMap: boolean;
+  /**
+   * alloc_hugetlb_folio's out_subpool_put undoes a size= charge too (the
+   * fix-subpool-alloc-failure variant). v6.18 puts back only a page taken from the subpool's
+   * min_size reservations: each failed allocation on a size= mount leaks a page of its quota
+   * (finding 003).
+   */
+  readonly allocFailureUnchargesSubpool: boolean;
+  /**
    * fork's copy of a hugetlb VMA's ptes (era: model/ops/fork.ts, fork.v2.6.26.ts, fork.v2.6.5.ts).
    * "vma_needs_copy" (since bcd51a3c679d, v6.0): only a VMA with an anon_vma, one pte at a time
    * under both PTLs. "VM_HUGETLB" (2.6.21 to v5.19): every hugetlb VMA, shared ones included, the
@@ -247,6 +261,8 @@ const modern: Variant = {
   daxCowLock: "i_mmap_mutex",
   hugetlbVmaLock: "__vma_private_lock",
   hugetlbDontneed: "hugetlb_zap_begin",
+  reserveErrorPutsResvMap: true,
+  allocFailureUnchargesSubpool: false,
   forkCopy: "vma_needs_copy",
   surplusPages: true,
   prefaultSyscalls: false,
@@ -293,6 +309,8 @@ export const VARIANTS: readonly Variant[] = [
     cowReuse: "reuse_swap_page",
     cowCopy: "cow_user_page",
     populate: "make_pages_present",
+    // 2.6.31 is before c50ac050811d (CVE-2012-2390).
+    reserveErrorPutsResvMap: false,
   },
   {
     ...modern,
@@ -314,6 +332,9 @@ export const VARIANTS: readonly Variant[] = [
     ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
     reserveAdjustsRace: false,
+    // Seed 003 allocates the map before the quota and pool checks, whose failures return
+    // without freeing it (until c50ac050811d, CVE-2012-2390).
+    reserveErrorPutsResvMap: false,
     hugetlbfsFallocate: false,
     hugetlbCow: "hugetlb_cow",
   },
@@ -438,6 +459,21 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "proposed fix of finding 002: hugetlb_no_page in a VMA without a hugetlb VMA lock waits for a zap of the file (i_mmap_rwsem) and allocates again before it gives SIGBUS",
     noVmaLockFaultWaitsForZap: true,
+  },
+  {
+    ...modern,
+    ...before2022,
+    name: "bug-reserve-error-leaks-resv-map",
+    summary:
+      "before c50ac050811d (CVE-2012-2390, v3.4): when the subpool or the pool refuses a MAP_PRIVATE mmap's reservation, hugetlb_reserve_pages returns without dropping the resv_map it allocated, and it leaks (resv-map-lifetime)",
+    reserveErrorPutsResvMap: false,
+  },
+  {
+    ...modern,
+    name: "fix-subpool-alloc-failure",
+    summary:
+      "proposed fix of finding 003: alloc_hugetlb_folio's error path gives back the page it charged to the subpool's size= quota, not only one taken from its min_size reservations",
+    allocFailureUnchargesSubpool: true,
   },
 ];
 

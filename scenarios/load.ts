@@ -374,6 +374,25 @@ function checkMigrate(
   }
 }
 
+/**
+ * A file's own hugetlbfs mount with `size`/`min_size` (hugetlbfs_parse_param, hugetlbfs_validate,
+ * hugepage_new_subpool): MAP_HUGETLB's file is on the internal mount, which has none; min_size
+ * may not pass size; and each mount reserves its min_size in the pool, which must hold them all.
+ */
+function checkMounts(s: ScenarioFile, fail: (path: string, msg: string) => never): void {
+  let minTotal = 0;
+  s.files.forEach((f, i) => {
+    const opt = f.size !== undefined ? "size" : f.min_size !== undefined ? "min_size" : undefined;
+    if (!opt) return;
+    if (f.anon || f.device) fail(`files.${i}.${opt}`, `file "${f.name}" is MAP_HUGETLB's own file, on the kernel's internal mount: it has no ${opt}= option`);
+    if (f.size !== undefined && f.min_size !== undefined && f.min_size > f.size)
+      fail(`files.${i}.min_size`, `${f.min_size} is more than size ${f.size}: hugetlbfs refuses the mount ("Minimum size can not be greater than maximum size")`);
+    minTotal += f.min_size ?? 0;
+    if (minTotal > s.pool.pages + s.pool.overcommit)
+      fail(`files.${i}.min_size`, `the mounts' min_size add up to ${minTotal}, more than the pool's ${s.pool.pages + s.pool.overcommit} pages: the mount fails with ENOMEM`);
+  });
+}
+
 /** Checks names and ranges, and turns the file into a ModelConfig. */
 export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, source = s.name): Scenario {
   const fail = (path: string, msg: string): never => {
@@ -388,6 +407,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   });
   const fileIndex = new Map(s.files.map((f, i) => [f.name, i]));
   if (fileIndex.size !== s.files.length) fail("files", "names must be unique");
+  checkMounts(s, fail);
   const file4kIndex = new Map(s.files4k.map((f, i) => [f.name, i]));
   if (file4kIndex.size !== s.files4k.length) fail("files4k", "names must be unique");
   // The 4 KiB operations name a 4 KiB file; the others a hugetlbfs one.
@@ -554,6 +574,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       isize: f.isize ?? f.pages,
       anon: f.anon || f.device,
       device: f.device,
+      maxHpages: f.size ?? -1,
+      minHpages: f.min_size ?? -1,
     })),
     processes: s.processes.map((p) => ({ name: p, alive: !children.has(p) })),
     addrPages: addressSpace,

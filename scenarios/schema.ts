@@ -209,7 +209,8 @@ export const ScenarioSchema = z.strictObject({
     .meta({ description: "the hugetlb pool: pages (nr_hugepages) and overcommit (nr_overcommit_hugepages)" }),
   /**
    * hugetlbfs files; `anon: true` is the file behind a MAP_ANONYMOUS|MAP_HUGETLB mapping;
-   * `device: true` is seed 002's /dev/page-huge (MAP_HUGETLB in today's kernel).
+   * `device: true` is seed 002's /dev/page-huge (MAP_HUGETLB in today's kernel). `size` and
+   * `min_size` mount the file's own hugetlbfs with those options (a subpool).
    */
   files: z
     .array(
@@ -219,6 +220,9 @@ export const ScenarioSchema = z.strictObject({
         isize: fileIndex.optional(),
         anon: z.boolean().default(false),
         device: z.boolean().default(false),
+        /** The hugetlbfs mount options of the file's own mount, in huge pages (its subpool). */
+        size: count.max(POOL_PAGES_MAX).optional(),
+        min_size: count.max(POOL_PAGES_MAX).optional(),
       }),
     )
     .max(FILES_MAX)

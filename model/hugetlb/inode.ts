@@ -6,6 +6,7 @@
 import type { Kernel } from "../kernel.js";
 import { hugetlb_unmap_file_folio, vmas_of_file } from "../mm/unmap.js";
 import { folio_put } from "../mm/page_alloc.js";
+import { hugetlb_acct_memory } from "./pool.js";
 import { hugetlb_unreserve_pages } from "./reserve.js";
 import { PG_RESTORE_RESERVE } from "../layout.js";
 import { Splat } from "../splat.js";
@@ -46,4 +47,17 @@ function hugetlbfs_evict_inode(k: Kernel, f: number): void {
  */
 export function iput_final(k: Kernel, f: number): void {
   if (k.i_unlinked(f) && vmas_of_file(k, f).length === 0) hugetlbfs_evict_inode(k, f);
+}
+
+/**
+ * hugetlbfs_fill_super → hugepage_new_subpool, when the file's mount is made (before the
+ * scenario): min_size is reserved in the global pool and held as the subpool's rsv_hpages.
+ * False when the pool cannot hold it (the mount fails with -ENOMEM; the loader refuses it).
+ */
+export function hugepage_new_subpool(k: Kernel, spool: number): boolean {
+  const min = k.spool_min_hpages(spool);
+  if (min === -1) return true;
+  if (!hugetlb_acct_memory(k, min)) return false;
+  k.set_spool_rsv_hpages(spool, min);
+  return true;
 }

@@ -7,6 +7,7 @@
 import type { Kernel } from "../kernel.js";
 import { Splat } from "../splat.js";
 import { PAGE_BUDDY, PAGE_FREE, PAGE_IN_USE, PG_RESTORE_RESERVE } from "../layout.js";
+import { hugepage_subpool_put_pages } from "./subpool.js";
 
 /** The lowest-numbered page slot in state `st`, or 0: keeps page ids canonical. */
 function first_page(k: Kernel, st: number): number {
@@ -44,12 +45,18 @@ export function dequeue_or_surplus(k: Kernel, gbl_chg: number): number {
   return g;
 }
 
-/** free_huge_folio: restore the reservation if still marked, then surplus → buddy, else free list. */
+/**
+ * free_huge_folio: restore the reservation if still marked; else uncharge the page's subpool,
+ * which restores it anyway when it keeps the page's reservation for min_size. Then surplus →
+ * buddy, else free list.
+ */
 export function free_huge_folio(k: Kernel, g: number): void {
   if (k.page_ref(g)) k.splat(Splat.FREE_HUGE_FOLIO_REF);
   if (k.page_mapcount(g)) k.splat(Splat.FREE_HUGE_FOLIO_MAPPED);
-  const restore_reserve = k.page_test(g, PG_RESTORE_RESERVE);
+  const spool = k.hugetlb_folio_subpool(g);
+  let restore_reserve = k.page_test(g, PG_RESTORE_RESERVE);
   k.clear_page_struct(g);
+  if (!restore_reserve && hugepage_subpool_put_pages(k, spool, 1) === 0) restore_reserve = true;
   if (restore_reserve) k.resv_huge_pages += 1;
   if (k.surplus_huge_pages > 0) {
     k.nr_huge_pages -= 1;

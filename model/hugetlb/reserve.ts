@@ -3,9 +3,10 @@
  * mm/hugetlb.c that consult and edit it around a fault, at mmap and at truncate.
  */
 import type { Kernel, PrivateReserveScheme } from "../kernel.js";
-import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VM_NORESERVE } from "../layout.js";
+import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VM_FLAGS, VM_NORESERVE } from "../layout.js";
 import { region_add, region_chg, region_count, region_del } from "../region.js";
 import { hugetlb_acct_memory } from "./pool.js";
+import { hugepage_subpool_get_pages, hugepage_subpool_put_pages } from "./subpool.js";
 import { ModelError } from "../types.js";
 
 /** resv_map_alloc: a private reserve map with one reference. */
@@ -118,45 +119,84 @@ export function restore_reserve_on_error(k: Kernel, vma: number, addr: number, g
 }
 
 /**
- * hugetlb_reserve_pages(inode, from, to, vma) for a private mapping, at mmap: a new map, the
- * owner flag, and the whole length reserved (even read-only: mprotect may make it writable).
- * NORESERVE: nothing. False is -ENOMEM, with nothing changed.
+ * hugetlb_reserve_pages(inode, from, to, vma) for a private mapping, at mmap (v6.18): a new
+ * map with the owner flag, then the whole length charged to the mount's subpool and reserved
+ * in the pool (even read-only: mprotect may make it writable). NORESERVE: nothing. False is
+ * -ENOMEM: out_err drops the map (kref_put) and, since 92fe9dcbe4e1, clears the VMA's pointer
+ * to it; before c50ac050811d (CVE-2012-2390) nothing dropped it, and mmap_region's error path
+ * frees the VMA without ->close, so the map leaked.
  */
 export function hugetlb_reserve_pages_private(k: Kernel, from: number, to: number, vma: number): boolean {
   if (k.vm_flags(vma) & VM_NORESERVE) return true;
-  const chg = to - from;
-  if (!hugetlb_acct_memory(k, chg)) return false;
+  const id = resv_map_alloc(k);
+  k.set_vma_resv_map(vma, id);
   k.set_vma_resv_flags(vma, HPAGE_RESV_OWNER);
-  k.set_vma_resv_map(vma, resv_map_alloc(k));
-  k.eras.privateReserve.reserved(k, vma, chg);
-  return true;
+  const chg = to - from;
+  const spool = k.subpool_inode(k.vm_file(vma));
+  const gbl_reserve = hugepage_subpool_get_pages(k, spool, chg);
+  if (gbl_reserve >= 0) {
+    if (hugetlb_acct_memory(k, gbl_reserve)) {
+      k.eras.privateReserve.reserved(k, vma, chg);
+      return true;
+    }
+    reserve_out_put_pages(k, spool, chg, gbl_reserve);
+  }
+  if (k.variant.reserveErrorPutsResvMap) {
+    resv_map_put(k, id);
+    k.set_vma_resv_map(vma, 0);
+    k.w(vma + VM_FLAGS, k.vm_flags(vma) & ~HPAGE_RESV_OWNER);
+  }
+  return false;
+}
+
+/**
+ * hugetlb_reserve_pages's out_put_pages (v6.18): the subpool takes back what it gave from its
+ * min_size reservations (chg − gbl_reserve), and its used_hpages forgets the gbl_reserve pages
+ * the global pool refused.
+ */
+function reserve_out_put_pages(k: Kernel, spool: number, chg: number, gbl_reserve: number): void {
+  const spool_resv = chg - gbl_reserve;
+  if (spool_resv) hugetlb_acct_memory(k, -hugepage_subpool_put_pages(k, spool, spool_resv));
+  if (gbl_reserve && spool >= 0 && k.spool_max_hpages(spool) !== -1)
+    k.set_spool_used_hpages(spool, k.spool_used_hpages(spool) - gbl_reserve);
 }
 
 /**
  * hugetlb_reserve_pages for a shared mapping, first half: region_chg counts the indices the
- * inode's map does not cover yet, and hugetlb_acct_memory reserves that many. Returns chg, or
- * −1 for -ENOMEM (nothing changed). The map is edited later, under its lock again
- * (hugetlb_reserve_pages_add): a fault of another process may cover an index in between.
+ * inode's map does not cover yet, the subpool is charged that many and hugetlb_acct_memory
+ * reserves what the subpool's min_size does not cover. Returns chg, or −1 for -ENOMEM (nothing
+ * changed). The map is edited later, under its lock again (hugetlb_reserve_pages_add): a fault
+ * of another process may cover an index in between.
  */
 export function hugetlb_reserve_pages_chg(k: Kernel, f: number, from: number, to: number): number {
   const chg = region_chg(k.inode_resv_map(f), from, to);
-  return hugetlb_acct_memory(k, chg) ? chg : -1;
+  const spool = k.subpool_inode(f);
+  const gbl_reserve = hugepage_subpool_get_pages(k, spool, chg);
+  if (gbl_reserve < 0) return -1;
+  if (hugetlb_acct_memory(k, gbl_reserve)) return chg;
+  reserve_out_put_pages(k, spool, chg, gbl_reserve);
+  return -1;
 }
 
 /**
  * The second half: region_add. Today, if a fault covered some of the indices since region_chg
- * (chg > add), hugetlb_reserve_pages gives back the difference ("pages in this range were added
- * to the reserve map between region_chg and region_add"); seed 003 had no such check.
+ * (chg > add), hugetlb_reserve_pages gives back the difference to the subpool and the pool
+ * ("pages in this range were added to the reserve map between region_chg and region_add");
+ * seed 003 had no such check.
  */
 export function hugetlb_reserve_pages_add(k: Kernel, f: number, from: number, to: number, chg: number): void {
   const { map, added } = region_add(k.inode_resv_map(f), from, to);
   k.set_inode_resv_map(f, map);
-  if (k.variant.reserveAdjustsRace && chg > added) hugetlb_acct_memory(k, -(chg - added));
+  if (k.variant.reserveAdjustsRace && chg > added)
+    hugetlb_acct_memory(k, -hugepage_subpool_put_pages(k, k.subpool_inode(f), chg - added));
 }
 
-/** hugetlb_unreserve_pages(inode, start, end, freed): Rsvd −= regions deleted − pages freed. */
+/**
+ * hugetlb_unreserve_pages(inode, start, end, freed): the subpool is uncharged regions deleted −
+ * pages freed, and Rsvd drops by what it does not keep for min_size.
+ */
 export function hugetlb_unreserve_pages(k: Kernel, f: number, start: number, end: number, freed: number): void {
   const del = region_del(k.inode_resv_map(f), start, end);
   k.set_inode_resv_map(f, del.map);
-  hugetlb_acct_memory(k, -(del.deleted - freed));
+  hugetlb_acct_memory(k, -hugepage_subpool_put_pages(k, k.subpool_inode(f), del.deleted - freed));
 }

@@ -6,6 +6,7 @@ import type { Kernel } from "../kernel.js";
 import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, VM_FLAGS, VM_PAGE_HUGE_DEV } from "../layout.js";
 import { hugetlb_acct_memory } from "./pool.js";
 import { resv_map_put } from "./reserve.js";
+import { hugepage_subpool_put_pages } from "./subpool.js";
 
 /**
  * vma->vm_ops->open and ->close, called where the kernel calls them (__split_vma, dup_mmap,
@@ -35,8 +36,8 @@ function hugetlb_vm_op_open(k: Kernel, vma: number): void {
 }
 
 /**
- * hugetlb_vm_op_close (owner only): return (end − start) − region_count(consumed) to the pool,
- * counting only this VMA's part of the offset-indexed map. Before seed 003: the count kept in
+ * hugetlb_vm_op_close (owner only): return (end − start) − region_count(consumed) to the
+ * subpool and the pool, counting only this VMA's part of the offset-indexed map. Before seed 003: the count kept in
  * vm_private_data, which a split copied into both halves.
  */
 function hugetlb_vm_op_close(k: Kernel, vma: number): void {
@@ -44,7 +45,7 @@ function hugetlb_vm_op_close(k: Kernel, vma: number): void {
   const id = k.vma_resv_map(vma);
   const reserve = k.eras.privateReserve.unused(k, vma);
   if (id) resv_map_put(k, id);
-  if (reserve) hugetlb_acct_memory(k, -reserve);
+  if (reserve) hugetlb_acct_memory(k, -hugepage_subpool_put_pages(k, k.subpool_inode(k.vm_file(vma)), reserve));
 }
 
 /**

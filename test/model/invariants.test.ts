@@ -166,6 +166,7 @@ describe("the invariant list", () => {
       "deadlock",
       "zero-page",
       "zap-fault-serializable",
+      "resv-map-lifetime",
     ])
       expect(names).toContain(n);
   });
@@ -293,6 +294,84 @@ describe("pool-counters", () => {
     expect(r.violation?.invariant).toBe("pool-counters");
     expect(r.violation!.message).toMatch(/HugePages_Surp 6 > HugePages_Total 5/);
     expect(r.violation!.depth).toBe(0);
+  });
+});
+
+/**
+ * A size=3, min_size=1 mount: one page of a shared mapping faulted, one index reserved.
+ * hugepage_new_subpool reserved 1 (rsv_hpages 1), the mmap's chg 2 took it and 1 more;
+ * the fault consumed one reservation: Rsvd 1, used_hpages 2.
+ */
+const SUBPOOL: ModelConfig = config({
+  name: "subpool",
+  summary: "a sized mount",
+  pool: { pages: 3 },
+  files: [{ name: "f", pages: 2, size: 3, min_size: 1 }],
+  processes: ["p"],
+  setup: [{ proc: "p", ops: [{ mmap: { addr: 0, len: 2, file: "f", shared: true } }, { fault: { addr: 0, write: true } }] }],
+  threads: [{ name: "t", proc: "p", ops: [{ munmap: { addr: 0, len: 2 } }] }],
+});
+
+describe("the subpool in reservation-conservation and pool-counters", () => {
+  it("holds: Rsvd 1 is the unfaulted index; used_hpages 2 is that reservation and the page", () => {
+    const { k } = initial(SUBPOOL);
+    expect([k.resv_huge_pages, k.spool_used_hpages(0), k.spool_rsv_hpages(0)]).toEqual([1, 2, 0]);
+    expect(invariant("reservation-conservation").state!({ k, allDone: false })).toBeNull();
+    expect(invariant("pool-counters").state!({ k, allDone: false })).toBeNull();
+  });
+
+  it("fails: the subpool holds a min_size reservation Rsvd does not count", () => {
+    const { k } = initial(SUBPOOL);
+    k.set_spool_rsv_hpages(0, 1);
+    expect(invariant("reservation-conservation").state!({ k, allDone: false })).toContain("file0 mount's min_size: 1");
+  });
+
+  it("fails: used_hpages charged for a page that is not there (finding 003's leak)", () => {
+    const { k } = initial(SUBPOOL);
+    k.set_spool_used_hpages(0, 3);
+    expect(invariant("pool-counters").state!({ k, allDone: false })).toBe(
+      "file0 mount: subpool used_hpages = 3 but its files hold 1 reservations and 1 pages allocated through it",
+    );
+  });
+
+  it("fails: used_hpages past size=, rsv_hpages past min_size=", () => {
+    const { k } = initial(SUBPOOL);
+    k.set_spool_used_hpages(0, 4);
+    expect(invariant("pool-counters").state!({ k, allDone: false })).toMatch(/used_hpages 4 outside 0..size 3/);
+    const k2 = initial(SUBPOOL).k;
+    k2.set_spool_rsv_hpages(0, 2);
+    expect(invariant("pool-counters").state!({ k: k2, allDone: false })).toMatch(/rsv_hpages 2 outside 0..min_size 1/);
+  });
+});
+
+describe("resv-map-lifetime", () => {
+  const inv = invariant("resv-map-lifetime");
+
+  it("holds: parent's private VMA holds its map once (kref 1), the fork child's copy none", () => {
+    const { k } = initial(SPLIT_UNMAP);
+    const id = k.vma_resv_map(k.L.vma(0, 0));
+    expect(id).not.toBe(0);
+    expect(k.resv_refs(id)).toBe(1);
+    expect(k.vma_resv_map(k.L.vma(1, 0))).toBe(0);
+    expect(inv.state!({ k, allDone: false })).toBeNull();
+  });
+
+  it("fails: a map whose kref is held by no VMA has leaked", () => {
+    const { k } = initial(SPLIT_UNMAP);
+    k.set_vma_resv_map(k.L.vma(0, 0), 0);
+    expect(inv.state!({ k, allDone: false })).toMatch(/resv_map1 leaked: its kref is 1 but no VMA points at it/);
+  });
+
+  it("fails: a VMA still points at a map that was freed (kref 0): a use after free", () => {
+    const { k } = initial(SPLIT_UNMAP);
+    k.set_resv_refs(1, 0);
+    expect(inv.state!({ k, allDone: false })).toMatch(/resv_map1 was freed \(kref 0\) while 1 VMA still point at it/);
+  });
+
+  it("fails: a second VMA points at the map without a kref of its own (a split without hugetlb_vm_op_open)", () => {
+    const { k } = initial(SPLIT_UNMAP);
+    k.set_vma_resv_map(k.L.vma(1, 0), 1);
+    expect(inv.state!({ k, allDone: false })).toMatch(/resv_map1's kref is 1 but 2 VMAs point at it/);
   });
 });
 
