@@ -21,7 +21,7 @@ function findingEntries() {
     invariant: f.invariant,
     introduced: f.introduced,
     fix: f.fix,
-    scenarios: expectations.filter((e) => e.modern !== undefined && e.modern !== "pass" && e.modern.finding === f.id).map((e) => e.name),
+    scenarios: expectations.filter((e) => typeof e.modern === "object" && e.modern.finding === f.id).map((e) => e.name),
     reproducer: f.reproducer,
     writeUp: relative(process.cwd(), findingFile(f)),
   }));

@@ -1,7 +1,8 @@
 /**
  * The operations a scenario can name, each the procedure that models its kernel path, built for
  * a variant: where the variant follows another kernel's version of a whole function, it is
- * resolved here, once, to that era's implementation (model/README: "The mm model").
+ * resolved here, once, to that era's implementation (model/README: "The mm model"), marked as
+ * code the variant changes when it is not modern's (model/changed.ts era).
  */
 import { page_pagetable_ops, page_mmap } from "../drivers/char/page.js";
 import { hugetlb_fault_v6_18, hugetlbFault } from "../hugetlb/fault.js";
@@ -34,13 +35,14 @@ import { mprotect } from "./mprotect.js";
 import { munmap } from "./munmap.js";
 import { unlink } from "./unlink.js";
 import { VARIANTS, type Variant } from "../variant.js";
+import { era } from "../changed.js";
 import type { KernelEras } from "../kernel.js";
 import { resv_map_private } from "../hugetlb/reserve.js";
 import { vm_private_data_count } from "../hugetlb/reserve.v2.6.26.js";
 
 /** The eras the Kernel carries for kernel functions called from everywhere (model/kernel.ts). */
 export function kernelEras(variant: Variant): KernelEras {
-  return { privateReserve: variant.privateResv === "count" ? vm_private_data_count : resv_map_private };
+  return { privateReserve: era(variant.privateResv === "count" ? vm_private_data_count : resv_map_private, resv_map_private) };
 }
 
 const built = new WeakMap<Variant, Readonly<Record<string, Procedure>>>();
@@ -57,19 +59,19 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     {
       shmem: shmem_anon_vm_ops,
       file: generic_file_vm_ops,
-      dax: variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops,
+      dax: era(variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops, ext4_dax_vm_ops),
     },
-    variant.zeroPage === "use_zero_page" ? do_anonymous_page_v2_6_31 : do_anonymous_page_v6_18,
-    variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18,
+    era(variant.zeroPage === "use_zero_page" ? do_anonymous_page_v2_6_31 : do_anonymous_page_v6_18, do_anonymous_page_v6_18),
+    era(variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18, do_wp_page_v6_18),
   );
-  const gup = { fault: fault4k, era: variant.gup === "follow_page" ? __get_user_pages_v2_6_31 : __get_user_pages_v6_18 };
-  const pop = { gup, era: variant.populate === "make_pages_present" ? make_pages_present_v2_6_31 : __mm_populate_v6_18 };
+  const gup = { fault: fault4k, era: era(variant.gup === "follow_page" ? __get_user_pages_v2_6_31 : __get_user_pages_v6_18, __get_user_pages_v6_18) };
+  const pop = { gup, era: era(variant.populate === "make_pages_present" ? make_pages_present_v2_6_31 : __mm_populate_v6_18, __mm_populate_v6_18) };
   // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.
   const seed000 = variant.hugetlbPrefault;
   const device = variant.hugepageCharDevice;
   return {
-    mmap: mmap({ hugetlb_prefault: seed000 ? hugetlb_prefault : null, page_mmap: device ? page_mmap : null }),
-    fault: hugetlbFault(seed000 ? handle_hugetlb_mm_fault_v2_6_5 : hugetlb_fault_v6_18, device ? page_pagetable_ops : null),
+    mmap: mmap({ hugetlb_prefault: era(seed000 ? hugetlb_prefault : null, null), page_mmap: era(device ? page_mmap : null, null) }),
+    fault: hugetlbFault(era(seed000 ? handle_hugetlb_mm_fault_v2_6_5 : hugetlb_fault_v6_18, hugetlb_fault_v6_18), era(device ? page_pagetable_ops : null, null)),
     munmap,
     mprotect,
     fork,

@@ -48,6 +48,16 @@ describe("mmcheck explore", () => {
     expect(readdirSync(r.cwd)).toEqual([]);
   });
 
+  it("says not applicable, exit 0, when the run never reaches the code the variant changes (shmem under seed 001)", () => {
+    const r = mmcheck(["explore", "--scenario", "shared-anon", "--variant", "seed-001", "--report", "out.json", "--no-progress"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^scenario shared-anon, variant seed-001: not applicable: the run never reaches the code seed-001 changes \(the code selected by or reading .*\bzeroPage, gup, cowReuse, cowCopy, populate\b.*\)$/m);
+    const report = ReportSchema.parse(JSON.parse(readFileSync(join(r.cwd, "out.json"), "utf8")));
+    expect(report.verdict).toBe("not-applicable");
+    expect(report.coverage.changed).toEqual([]);
+    expect(report.coverage.steps).toContain("shmem_fault:shmem_get_folio");
+  });
+
   it("writes a pass report with --report", () => {
     const r = mmcheck(["explore", "--scenario", "fork-fault", "--report", "out.json", "--workers", "2", "--no-progress"]);
     expect(r.status, r.stderr).toBe(0);

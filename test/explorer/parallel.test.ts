@@ -36,6 +36,7 @@ function outcome(r: ExploreResult) {
     maxDepth: r.stats.maxDepth,
     violation: r.violation,
     coverage: r.coverage,
+    changed: r.changed,
   };
 }
 
