@@ -34,8 +34,10 @@ usage:
       --report and --checkpoint must name a regular file or a new one (a symbolic link is
       followed); they are checked before the search. --params sets the scenario's parameters.
       --max-memory bounds the process's resident memory (K, M or G suffix).
-  mmcheck list [--json]
-      The shipped scenarios, the variants and the invariants, one line each.
+  mmcheck list [--json] [--findings | --steps]
+      The shipped scenarios, the variants and the invariants, one line each; --findings the bugs
+      of today's kernel mmcheck found; --steps every step of the model (label, kernel function,
+      file, the variants that can run it).
   mmcheck replay REPORT
       Re-executes a report's counterexample and checks the violation again.
   mmcheck conform [--scenario NAME|PATH] [--json] [--strict] [--record DIR]
@@ -48,7 +50,8 @@ usage:
   mmcheck host [--json]      (also: mmcheck conform --host)
       This host's kernel profile: zero page, THP, huge page sizes, kpagecount, overcommit.
 
-exit codes: 0 pass (exhaustive, every invariant held) or a replayed trace ran clean; 1 a violation;
+exit codes: 0 pass (exhaustive, every invariant held; "not applicable" when the run never reaches
+the code the variant changes) or a replayed trace ran clean; 1 a violation;
 2 bad input or usage; 3 incomplete (a bound or a signal stopped the search, nothing violated); 4 internal error`;
 
 async function run(argv: readonly string[]): Promise<number> {

@@ -19,6 +19,7 @@ import { do_anonymous_page_v6_18, do_wp_page_v6_18, smallFault } from "../mm/mem
 import { do_anonymous_page_v2_6_31, do_wp_page_v2_6_31 } from "../mm/memory.v2.6.31.js";
 import { shmem_anon_vm_ops } from "../mm/shmem.js";
 import type { Procedure } from "../types.js";
+import { stepRegistry } from "../../core/procedure.js";
 import { access4k } from "./access.js";
 import { exitMmap } from "./exit.js";
 import { fallocatePunchHole } from "./fallocate.js";
@@ -92,3 +93,26 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
 
 /** Today's procedures, by operation name: the scenario loader's list of what a scenario can name. */
 export const OPERATIONS = operations(VARIANTS[0]!);
+
+/** A step of the model as `mmcheck list --steps` shows it. */
+export interface ModelStep {
+  readonly label: string;
+  readonly fn: string;
+  /** The file whose code builds the step's procedure (an era's steps are built into today's). */
+  readonly file: string;
+  /** The variants whose procedures have it: an era's steps, only those that select the era. */
+  readonly variants: readonly string[];
+}
+
+/** Every step of the model, over every variant's procedures (and so every era), by label. */
+export function modelSteps(): ModelStep[] {
+  const steps = new Map<string, { label: string; fn: string; file: string; variants: string[] }>();
+  for (const v of VARIANTS)
+    for (const p of Object.values(operations(v)))
+      for (const s of p.steps) {
+        let e = steps.get(s.label);
+        if (!e) steps.set(s.label, (e = { label: s.label, fn: s.fn, file: stepRegistry()[s.id]!.file, variants: [] }));
+        if (!e.variants.includes(v.name)) e.variants.push(v.name);
+      }
+  return [...steps.values()].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}

@@ -282,4 +282,20 @@ describe("mmcheck list", () => {
     expect(listed.invariants).toEqual(INVARIANTS.map(({ name, summary }) => ({ name, summary })));
     expect(listed.invariants!.map((i) => i.name)).toEqual(expect.arrayContaining(invariants));
   });
+
+  it("--steps: every step of the model, one line each, with its function, file and the variants that can run it; --json too", () => {
+    const r = mmcheck(["list", "--steps"]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    // An era's step belongs to the variants that select the era; today's code to all of them.
+    expect(lines).toContainEqual(expect.stringMatching(/^  do_dax_fault:i_mmap_mutex +do_dax_fault +model\/\S+\.ts +seed-004, bug-dax-cow-unlock-mode$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^  vfs_unlink +vfs_unlink +model\/ops\/unlink\.ts +all variants$/));
+    const json = mmcheck(["list", "--steps", "--json"]);
+    const { steps } = JSON.parse(json.stdout) as { steps: { label: string; fn: string; file: string; variants: string[] }[] };
+    expect(steps).toHaveLength(lines.length - 1);
+    expect(steps.find((s) => s.label === "do_wp_page:cow_user_page")).toEqual({ label: "do_wp_page:cow_user_page", fn: "do_wp_page", file: expect.stringMatching(/^model\//), variants: ["seed-001"] });
+    for (const s of steps) expect(s.variants.length, s.label).toBeGreaterThan(0);
+    const both = mmcheck(["list", "--steps", "--findings"]);
+    expect([both.status, both.stderr]).toEqual([2, "mmcheck: --steps: give --findings or --steps, not both\n"]);
+  });
 });
