@@ -4,7 +4,11 @@
  * passes as `not-applicable`, never as `pass`; modern is always applicable; a violation stays
  * a violation; the steps that reached the variant's code are the same for any number of workers.
  */
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readCheckpoint } from "../../explorer/checkpoint.js";
 import { explore } from "../../explorer/explore.js";
 import { changedFields, era, markedVariant } from "../../model/changed.js";
 import { Machine } from "../../model/machine.js";
@@ -12,6 +16,9 @@ import { findVariant, VARIANTS } from "../../model/variant.js";
 import { mmModel } from "../../models/mm.js";
 import { loadScenario } from "../../scenarios/load.js";
 import { exploreRef } from "../helpers/search.js";
+
+const dir = mkdtempSync(join(tmpdir(), "mmcheck-applicable-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = (scenario: string, variant: string) => explore(mmModel(loadScenario(scenario).config, findVariant(variant)!));
 
@@ -84,4 +91,15 @@ it("the steps that reached the variant's code are the same with 1 and 2 workers"
   const two = await exploreRef(ref, 2, { chunkSize: 16, spreadFrom: 1 });
   expect(one.changed.length).toBeGreaterThan(0);
   expect([two.verdict, two.coverage, two.changed]).toEqual([one.verdict, one.coverage, one.changed]);
+});
+
+it("a checkpoint carries them: a resumed search has the setup's, which it never runs again", async () => {
+  const path = join(dir, "seed-000.ckpt");
+  const ref = { name: "mm", args: { scenario: "split-unmap", variant: "seed-000" } };
+  const whole = await exploreRef(ref, 1);
+  // Seed 000's prefault runs in the setup's mmap only.
+  expect(whole.changed).toContain("hugetlbfs_file_mmap");
+  expect((await exploreRef(ref, 1, { maxDepth: 2, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
+  const resumed = await exploreRef(ref, 1, { resume: readCheckpoint(path) });
+  expect([resumed.verdict, resumed.coverage, resumed.changed]).toEqual([whole.verdict, whole.coverage, whole.changed]);
 });
