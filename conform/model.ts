@@ -56,6 +56,10 @@ function result(r: number): Pick<Observation, "ret" | "errno" | "signal"> {
       return { ret: -1, errno: "EINVAL", signal: null };
     case Result.EFAULT:
       return { ret: -1, errno: "EFAULT", signal: null };
+    case Result.EACCES:
+      return { ret: -1, errno: "EACCES", signal: null };
+    case Result.EOPNOTSUPP:
+      return { ret: -1, errno: "EOPNOTSUPP", signal: null };
     default:
       throw new ModelError(`unknown result ${r}`);
   }

@@ -1,9 +1,33 @@
 /**
  * Locks are released only by their holder and in the mode they were taken, and no lock is
- * held when an operation ends.
+ * held when an operation ends. The unlock helpers (model/kernel.ts) record a release of a lock
+ * that is not held, held by another thread, or held in the other mode (LOCK_MISUSE), which the
+ * state check reads; the step check sees a lock word that a step wrote around them.
  */
-import type { Kernel } from "../model/kernel.js";
+import { type Kernel, LockMisuse } from "../model/kernel.js";
+import { LOCK_MISUSE, LOCK_MISUSE_HOW } from "../model/layout.js";
 import type { Invariant } from "./types.js";
+
+/** The message for a misuse the unlock helpers recorded in k, or null. */
+function misuse(k: Kernel): string | null {
+  const off1 = k.a[LOCK_MISUSE]!;
+  if (!off1) return null;
+  const how = k.a[LOCK_MISUSE_HOW]!;
+  const name = k.L.locks().find((l) => l.off === off1 - 1)?.name ?? `lock word ${off1 - 1}`;
+  const holder = ((how >> 4) & 255) - 1;
+  const t = (how >> 12) - 1;
+  const who = `thread ${t} (${k.cfg.threads[t]?.name ?? "setup"})`;
+  switch (how & 15) {
+    case LockMisuse.NOT_HELD:
+      return `${who} released ${name}, which was not held`;
+    case LockMisuse.OTHER_THREAD:
+      return `${who} released ${name} held by thread ${holder}`;
+    case LockMisuse.UP_READ_OF_WRITER:
+      return `${who} released ${name} for read (up_read) while thread ${holder} holds it for write`;
+    default:
+      return `${who} released ${name} for write (up_write) while thread ${holder} holds it for read`;
+  }
+}
 
 function holds(k: Kernel, t: number): string[] {
   const out: string[] = [];
@@ -34,7 +58,10 @@ function lockWords(k: Kernel): Int16Array {
 
 export const lockBalance: Invariant = {
   name: "lock-balance",
-  summary: "a lock is released only by its holder, in the mode it was taken; no lock is held when an operation ends",
+  summary: "a lock is released only while held, by its holder, in the mode it was taken; no lock is held when an operation ends",
+  state({ k }) {
+    return misuse(k);
+  },
   step({ before, after, thread, step, opEnded, written }) {
     const lockOf = lockWords(before);
     const b = before.a;

@@ -48,6 +48,8 @@ export interface OpCall {
    * -ENOMEM (hugetlb_add_to_page_cache), as an xarray allocation can.
    */
   readonly failAddToPageCache: boolean;
+  /** The result the scenario expects (model/types.ts Result), or −1: checked by expected-result. */
+  readonly expect: number;
 }
 
 export interface FileConfig {

@@ -158,7 +158,7 @@ export function decode(k: Kernel) {
         name: threadName(t),
         op: op ? op.text : "done",
         step: op ? op.procedure.steps[k.thread_pc(t)]!.label : "done",
-        last_result: RESULT_NAMES[k.thread_result(t)] ?? String(k.thread_result(t)),
+        last_result: k.thread_result(t) === S.POISON ? "uninitialised" : (RESULT_NAMES[k.thread_result(t)] ?? String(k.thread_result(t))),
         locals: {
           orig_pte: k.local(t, L_ORIG_PTE),
           page: k.local(t, L_PAGE),

@@ -7,7 +7,11 @@ import * as S from "./layout.js";
 import { Layout } from "./layout.js";
 import { StateView } from "./state-view.js";
 import { ModelError } from "../core/procedure.js";
+import { Splat, UninitUse } from "./splat.js";
 import type { Variant } from "./variant.js";
+
+/** How a lock was released wrongly (layout.ts LOCK_MISUSE_HOW, low 4 bits). */
+export const LockMisuse = { NOT_HELD: 1, OTHER_THREAD: 2, UP_READ_OF_WRITER: 3, UP_WRITE_OF_READERS: 4 } as const;
 
 /** Locals every procedure uses the same way, so invariants can read them. */
 export const L_FAULT_PTE = 0; // offset + 1 of the pte a fault works on (0: not in a fault)
@@ -78,24 +82,28 @@ export class Kernel extends StateView {
     return this.a[S.NR_HUGE_PAGES]!;
   }
   set nr_huge_pages(v: number) {
+    if (v === S.POISON) this.uninit(UninitUse.COUNTER);
     this.w(S.NR_HUGE_PAGES, v);
   }
   get free_huge_pages(): number {
     return this.a[S.FREE_HUGE_PAGES]!;
   }
   set free_huge_pages(v: number) {
+    if (v === S.POISON) this.uninit(UninitUse.COUNTER);
     this.w(S.FREE_HUGE_PAGES, v);
   }
   get resv_huge_pages(): number {
     return this.a[S.RESV_HUGE_PAGES]!;
   }
   set resv_huge_pages(v: number) {
+    if (v === S.POISON) this.uninit(UninitUse.COUNTER);
     this.w(S.RESV_HUGE_PAGES, v);
   }
   get surplus_huge_pages(): number {
     return this.a[S.SURPLUS_HUGE_PAGES]!;
   }
   set surplus_huge_pages(v: number) {
+    if (v === S.POISON) this.uninit(UninitUse.COUNTER);
     this.w(S.SURPLUS_HUGE_PAGES, v);
   }
   get nr_overcommit_huge_pages(): number {
@@ -187,6 +195,7 @@ export class Kernel extends StateView {
     return this.a[this.L.pte(p, addr)]!;
   }
   set_pte(p: number, addr: number, v: number): void {
+    if (v === S.POISON) this.uninit(UninitUse.PTE);
     this.w(this.L.pte(p, addr), v);
   }
   /** Process p's pte for 4 KiB page `page` of slot `slot`. */
@@ -194,6 +203,7 @@ export class Kernel extends StateView {
     return this.a[this.L.smallPte(p, slot, page)]!;
   }
   set_small_pte(p: number, slot: number, page: number, v: number): void {
+    if (v === S.POISON) this.uninit(UninitUse.PTE);
     this.w(this.L.smallPte(p, slot, page), v);
   }
 
@@ -280,13 +290,19 @@ export class Kernel extends StateView {
     return this.a[this.L.page(g) + S.PG_REF]!;
   }
   folio_get(g: number): void {
+    if (this.a[this.L.page(g) + S.PG_REF]! <= 0 && g !== this.L.zeroPage) this.splat(Splat.FOLIO_GET_ZERO);
     this.w(this.L.page(g) + S.PG_REF, this.a[this.L.page(g) + S.PG_REF]! + 1);
   }
   /** folio_ref_dec: the caller frees the page when this returns 0 (see folio_put in pool.ts). */
   folio_ref_dec(g: number): number {
     const off = this.L.page(g) + S.PG_REF;
+    if (this.a[off]! <= 0 && g !== this.L.zeroPage) this.splat(Splat.FOLIO_PUT_ZERO);
     this.w(off, this.a[off]! - 1);
     return this.a[off]!;
+  }
+  /** set_page_refcounted: a page just taken from an allocator gets its first reference. */
+  set_page_refcounted(g: number): void {
+    this.w(this.L.page(g) + S.PG_REF, 1);
   }
   page_mapcount(g: number): number {
     return this.a[this.L.page(g) + S.PG_MAPCOUNT]!;
@@ -357,6 +373,7 @@ export class Kernel extends StateView {
     return this.a[this.L.thread(t) + S.TH_RESULT]!;
   }
   set_result(t: number, r: number): void {
+    if (r === S.POISON) this.uninit(UninitUse.RETURNED, t);
     this.w(this.L.thread(t) + S.TH_RESULT, r);
   }
   local(t: number, i: number): number {
@@ -376,8 +393,23 @@ export class Kernel extends StateView {
   setupOps: readonly OpCall[] = [];
 
   // ---- locks (holder is thread + 1; a rwsem keeps its readers as a bit mask) -----------
-  /** mutex_lock / spin_lock at the start of a step: false means the step is blocked. */
+  // The page-table lock is the one spinlock held across steps (spin_lock); every other lock
+  // here sleeps (mutex_lock, down_read, down_write, folio_lock), and taking one while holding
+  // the PTL is a splat (might_sleep). A release by a thread that does not hold the lock is
+  // recorded in the state (LOCK_MISUSE) for lock-balance, and the lock released as the C would.
+
+  /** spin_lock at the start of a step: false means the step is blocked. */
+  spin_lock(off: number, t: number): boolean {
+    if (this.a[off] !== 0) return false;
+    this.w(off, t + 1);
+    return true;
+  }
+  spin_unlock(off: number, t: number): void {
+    this.release(off, t);
+  }
+  /** mutex_lock / folio_lock at the start of a step: false means the step is blocked. */
   trylock(off: number, t: number): boolean {
+    this.might_sleep(t);
     if (this.a[off] !== 0) return false;
     this.w(off, t + 1);
     return true;
@@ -387,24 +419,67 @@ export class Kernel extends StateView {
     if (this.a[off] !== 0) throw new ModelError(`${what} is held inside an atomic step: cut the step here`);
     this.w(off, t + 1);
   }
-  unlock(off: number): void {
+  /** mutex_unlock / folio_unlock. */
+  unlock(off: number, t: number): void {
+    this.release(off, t);
+  }
+  private release(off: number, t: number): void {
+    const holder = this.a[off]!;
+    if (holder !== t + 1) this.lock_misuse(off, t, holder ? LockMisuse.OTHER_THREAD : LockMisuse.NOT_HELD, holder - 1);
     this.w(off, 0);
   }
   down_read_trylock(writerOff: number, t: number): boolean {
+    this.might_sleep(t);
     if (this.a[writerOff] !== 0) return false;
     this.w(writerOff + 1, this.a[writerOff + 1]! | 1 << t);
     return true;
   }
   down_write_trylock(writerOff: number, t: number): boolean {
+    this.might_sleep(t);
     if (this.a[writerOff] !== 0 || this.a[writerOff + 1] !== 0) return false;
     this.w(writerOff, t + 1);
     return true;
   }
   up_read(writerOff: number, t: number): void {
-    this.w(writerOff + 1, this.a[writerOff + 1]! & ~(1 << t));
+    const readers = this.a[writerOff + 1]!;
+    if (!(readers & (1 << t))) {
+      const writer = this.a[writerOff]!;
+      if (writer) this.lock_misuse(writerOff, t, LockMisuse.UP_READ_OF_WRITER, writer - 1);
+      else this.lock_misuse(writerOff, t, readers ? LockMisuse.OTHER_THREAD : LockMisuse.NOT_HELD, 31 - Math.clz32(readers & -readers));
+    }
+    this.w(writerOff + 1, readers & ~(1 << t));
   }
-  up_write(writerOff: number): void {
+  up_write(writerOff: number, t: number): void {
+    const writer = this.a[writerOff]!;
+    if (writer !== t + 1) {
+      const readers = this.a[writerOff + 1]!;
+      if (writer) this.lock_misuse(writerOff, t, LockMisuse.OTHER_THREAD, writer - 1);
+      else this.lock_misuse(writerOff, t, readers ? LockMisuse.UP_WRITE_OF_READERS : LockMisuse.NOT_HELD, 31 - Math.clz32(readers & -readers));
+    }
     this.w(writerOff, 0);
+  }
+  /** The first wrong release of the step: lock word off, how, and the thread that held it (−1: none). */
+  private lock_misuse(off: number, t: number, how: number, holder: number): void {
+    if (this.a[S.LOCK_MISUSE] !== 0) return;
+    this.w(S.LOCK_MISUSE, off + 1);
+    this.w(S.LOCK_MISUSE_HOW, how | ((holder + 1) << 4) | ((t + 1) << 12));
+  }
+  /** might_sleep: thread t is about to sleep; holding a spinlock (the PTL of any mm) is a splat. */
+  might_sleep(t: number): void {
+    const L = this.L;
+    for (let off = L.mmBase + S.MM_PTL, end = L.mmBase + L.procs * L.mmStride; off < end; off += L.mmStride)
+      if (this.a[off] === t + 1) return this.splat(Splat.SLEEP_IN_ATOMIC, t);
+  }
+  /**
+   * The kernel reached the check of splat site `site` (model/splat.ts) with its condition true,
+   * in thread t when the caller knows it. The step's first splat is the one the kernel prints.
+   */
+  splat(site: number, t = -1): void {
+    if (this.a[S.SPLAT] === 0) this.w(S.SPLAT, site | ((t + 1) << 8));
+  }
+  /** An uninitialised value (POISON) was used as `use` (model/splat.ts UninitUse), by thread t if known. */
+  uninit(use: number, t = -1): void {
+    if (this.a[S.UNINIT_USE] === 0) this.w(S.UNINIT_USE, use | ((t + 1) << 8));
   }
 
   mmap_lock(p: number): number {
@@ -434,8 +509,8 @@ export class Kernel extends StateView {
   hugetlb_fault_mutex_lock(f: number, idx: number, t: number): boolean {
     return this.variant.faultMutex === "none" || this.trylock(this.hugetlb_fault_mutex(f, idx), t);
   }
-  hugetlb_fault_mutex_unlock(f: number, idx: number): void {
-    if (this.variant.faultMutex !== "none") this.unlock(this.hugetlb_fault_mutex(f, idx));
+  hugetlb_fault_mutex_unlock(f: number, idx: number, t: number): void {
+    if (this.variant.faultMutex !== "none") this.unlock(this.hugetlb_fault_mutex(f, idx), t);
   }
   folio_lock_word(g: number): number {
     return this.L.page(g) + S.PG_LOCK;

@@ -11,7 +11,24 @@ export const NR_HUGE_PAGES = 0;
 export const FREE_HUGE_PAGES = 1;
 export const RESV_HUGE_PAGES = 2;
 export const SURPLUS_HUGE_PAGES = 3;
-const GLOBALS = 4;
+/**
+ * What a step noticed and recorded for the step invariants to read, 0 when nothing (a step that
+ * records one ends the search with a violation, so these stay 0 in every state explored past):
+ * the kernel splat it reached (model/splat.ts site id), a lock it released wrongly (the lock's
+ * word + 1, and how: LockMisuse | (holder + 1) << 4), and the first use of an uninitialised
+ * value (model/splat.ts use site id).
+ */
+export const SPLAT = 4;
+export const LOCK_MISUSE = 5;
+export const LOCK_MISUSE_HOW = 6;
+export const UNINIT_USE = 7;
+const GLOBALS = 8;
+
+/**
+ * The value of a C local declared without an initialiser, until the code assigns it (the
+ * kernel's own poison bytes, 0x6b). Never a page id, pte, count or result the model computes.
+ */
+export const POISON = 0x6b6b6b6b;
 
 /** Per inode: i_size, the shared reserve map (bit i: index i covered), i_mmap_rwsem, i_rwsem. */
 export const I_SIZE = 0;

@@ -8,8 +8,8 @@ import type { Kernel } from "./kernel.js";
 export { BLOCKED, DONE, ModelError } from "../core/procedure.js";
 
 /** What an operation returned, kept per thread (TH_RESULT) for traces and invariants. */
-export const Result = { OK: 0, SIGBUS: 1, SIGSEGV: 2, ENOMEM: 3, EINVAL: 4, EFAULT: 5 } as const;
-export const RESULT_NAMES = ["ok", "SIGBUS", "SIGSEGV", "ENOMEM", "EINVAL", "EFAULT"] as const;
+export const Result = { OK: 0, SIGBUS: 1, SIGSEGV: 2, ENOMEM: 3, EINVAL: 4, EFAULT: 5, EACCES: 6, EOPNOTSUPP: 7 } as const;
+export const RESULT_NAMES = ["ok", "SIGBUS", "SIGSEGV", "ENOMEM", "EINVAL", "EFAULT", "EACCES", "EOPNOTSUPP"] as const;
 
 /** The kernel objects a step may read or write: its footprint, used by the race diagram. */
 export type Obj =

@@ -181,6 +181,42 @@ export interface Variant {
    * tlb_finish_mmu.
    */
   readonly hugetlbDontneed: "EINVAL" | "__unmap_hugepage_range_final" | "hugetlb_zap_begin";
+  /**
+   * fork's copy of a hugetlb VMA's ptes (era: model/ops/fork.ts, fork.v2.6.26.ts, fork.v2.6.5.ts).
+   * "vma_needs_copy" (since bcd51a3c679d, v6.0): only a VMA with an anon_vma, one pte at a time
+   * under both PTLs. "VM_HUGETLB" (2.6.21 to v5.19): every hugetlb VMA, shared ones included, the
+   * same way. "dup_mmap_page_table_lock" (2.6.5, seed 000): every hugetlb VMA, the whole VMA under
+   * the child's page_table_lock that dup_mmap holds across it.
+   */
+  readonly forkCopy: "vma_needs_copy" | "VM_HUGETLB" | "dup_mmap_page_table_lock";
+  /**
+   * Whether the pool can grow with surplus pages (alloc_surplus_hugetlb_folio, gather_surplus_pages;
+   * "hugetlb: Try to grow hugetlb pool for MAP_PRIVATE mappings", 2.6.23, and the
+   * nr_overcommit_hugepages sysctl, 2.6.24). Seed 000 (2.6.5) and seed 002 (2.6.21) had a fixed
+   * pool: an empty free list fails the allocation whatever the scenario's overcommit says.
+   */
+  readonly surplusPages: boolean;
+  /**
+   * The hugetlbfs syscalls of 2.6.5 (seed 000), before demand faulting (2.6.15-16) and
+   * "Enable mprotect on huge pages" (8f860591ffb2, 2.6.17): sys_mprotect refuses a hugetlb VMA
+   * (-EACCES), hugetlb_vmtruncate refuses to grow a file ("Expanding truncates are not allowed":
+   * -EINVAL), and hugetlbfs_file_mmap extends i_size to the end of every mapping it prefaulted,
+   * read-only ones included. false: today's (mprotect, growing ftruncate, i_size extended by
+   * writable mappings only).
+   */
+  readonly prefaultSyscalls: boolean;
+  /**
+   * hugetlbfs_fallocate (v4.3, 2015): before it, fallocate of a hugetlbfs file is -EOPNOTSUPP
+   * and no hole can be punched (seeds 000, 002, 003).
+   */
+  readonly hugetlbfsFallocate: boolean;
+  /**
+   * The hugetlbfs fault (era: hugetlb/fault.ts or fault.v2.6.27.ts). "hugetlb_wp" (today): reuse
+   * an anonymous page mapped once; a failed allocation is SIGBUS. "hugetlb_cow" (seed 003's
+   * 2.6.27 tree): reuse a page whose page_count() is 1; a failed allocation ends the fault in
+   * VM_FAULT_OOM (no-page, or a non-owner's COW). Seed 000's own fault is hugetlbPrefault's.
+   */
+  readonly hugetlbCow: "hugetlb_wp" | "hugetlb_cow";
 }
 
 const modern: Variant = {
@@ -209,13 +245,24 @@ const modern: Variant = {
   daxCowLock: "i_mmap_mutex",
   hugetlbVmaLock: "__vma_private_lock",
   hugetlbDontneed: "hugetlb_zap_begin",
+  forkCopy: "vma_needs_copy",
+  surplusPages: true,
+  prefaultSyscalls: false,
+  hugetlbfsFallocate: true,
+  hugetlbCow: "hugetlb_wp",
 };
 
 /**
  * Kernels before 2022: no hugetlb VMA lock (v6.1), MADV_DONTNEED refused hugetlb VMAs (v5.18),
- * and the owner's unmap restored no reservation (df7a6d1f6405 is v6.10).
+ * the owner's unmap restored no reservation (df7a6d1f6405 is v6.10), and fork copied every
+ * hugetlb VMA's ptes (bcd51a3c679d is v6.0).
  */
-const before2022 = { hugetlbVmaLock: "none", hugetlbDontneed: "EINVAL", restoreReserveOnUnmap: "none" } as const;
+const before2022 = {
+  hugetlbVmaLock: "none",
+  hugetlbDontneed: "EINVAL",
+  restoreReserveOnUnmap: "none",
+  forkCopy: "VM_HUGETLB",
+} as const;
 
 /** modern, the seeds as posted, then the historical bugs in kernel-notes §7 order and the later ones. */
 export const VARIANTS: readonly Variant[] = [
@@ -224,9 +271,14 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "seed-000",
-    summary: "seed 000 as posted (2004 hugepage COW): prefault at mmap, no reservations, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
+    summary:
+      "seed 000 as posted (2004 hugepage COW, on 2.6.5): prefault at mmap, no reservations, fork copies every pte, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
     hugetlbPrefault: true,
     faultMutex: "none",
+    forkCopy: "dup_mmap_page_table_lock",
+    surplusPages: false,
+    prefaultSyscalls: true,
+    hugetlbfsFallocate: false,
   },
   {
     ...modern,
@@ -248,15 +300,20 @@ export const VARIANTS: readonly Variant[] = [
       "seed 002 as posted (2007 hugetlb character device): page_mmap's checks, no reservations, page_fault under one instantiation mutex, its error paths included",
     hugepageCharDevice: true,
     faultMutex: "global",
+    surplusPages: false,
+    hugetlbfsFallocate: false,
   },
   {
     ...modern,
     ...before2022,
     name: "seed-003",
-    summary: "seed 003 as posted: refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation",
+    summary:
+      "seed 003 as posted (2.6.27 tree): refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation, hugetlb_cow reuses by page_count and fails with VM_FAULT_OOM",
     ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
     reserveAdjustsRace: false,
+    hugetlbfsFallocate: false,
+    hugetlbCow: "hugetlb_cow",
   },
   {
     ...modern,
@@ -283,6 +340,7 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "before \"hugetlb: fix absurd HugePages_Rsvd\" (2006): a fault beyond i_size consumes a reservation before the i_size check and never returns it (reservation-conservation)",
     isizeCheckAfterAlloc: true,
+    surplusPages: false,
   },
   {
     ...modern,
@@ -291,6 +349,7 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "before the hugetlb instantiation mutex (2006): two faults on one index race for the last free page and the loser gets a spurious SIGBUS (reserved-fault-succeeds)",
     faultMutex: "none",
+    surplusPages: false,
   },
   {
     ...modern,

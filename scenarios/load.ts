@@ -13,6 +13,7 @@ import { FINDINGS, findFinding } from "../findings/index.js";
 import { INVARIANTS } from "../invariants/index.js";
 import { OPERATIONS } from "../model/ops/index.js";
 import { Layout } from "../model/layout.js";
+import { RESULT_NAMES } from "../model/types.js";
 import { findVariant, VARIANTS } from "../model/variant.js";
 import { applyParams, ParamError } from "./params.js";
 import { POOL_PAGES_MAX, ScenarioSchema, type Expectation, type OpName, type ScenarioFile } from "./schema.js";
@@ -282,7 +283,7 @@ function checkShape(raw: unknown, where: string): void {
 
 function opText(op: string, args: Record<string, unknown>): string {
   const parts = Object.entries(args)
-    .filter(([, v]) => v !== false && v !== undefined)
+    .filter(([key, v]) => v !== false && v !== undefined && key !== "expect")
     .map(([k, v]) => (v === true ? k : `${k}=${String(v)}`));
   return `${op}(${parts.join(", ")})`;
 }
@@ -399,6 +400,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   for (const l of lists)
     l.ops.forEach((entry, j) => {
       const [op, a] = Object.entries(entry)[0]! as [OpName, Record<string, number>];
+      if (l.path.startsWith("setup") && "expect" in a)
+        fail(`${l.path}.ops.${j}.${op}.expect`, "only a thread's operations state an expected result (the setup runs once, before the search)");
       if ("addr" in a && a.addr! + (a.len ?? 1) > addressSpace)
         fail(`${l.path}.ops.${j}.${op}.addr`, `outside the address space of ${addressSpace} pages`);
     });
@@ -429,6 +432,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       pin: (a.pin as boolean) ?? false,
       longterm: (a.longterm as boolean) ?? false,
       failAddToPageCache: (a.fail_add_to_page_cache as boolean) ?? false,
+      expect: a.expect !== undefined ? RESULT_NAMES.indexOf(a.expect as (typeof RESULT_NAMES)[number]) : -1,
     };
   };
   const config: ModelConfig = {

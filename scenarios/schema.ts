@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ZERO_PAGE_MODES } from "../model/config.js";
+import { RESULT_NAMES } from "../model/types.js";
 
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
@@ -92,6 +93,12 @@ export const OpSchemas = {
 export type OpName = keyof typeof OpSchemas;
 
 /**
+ * The result a scenario's author expects of an operation (`expect: SIGBUS` among its arguments),
+ * checked as the invariant expected-result on every path.
+ */
+const expectedResult = z.enum(RESULT_NAMES, { error: `expect: one of ${RESULT_NAMES.join(", ")}` });
+
+/**
  * An operation entry: checked by hand inside zod so that an error names the operation's own
  * field (`threads.0.ops.1.fault.addr`) and the reason, not just "invalid input".
  */
@@ -112,12 +119,20 @@ const opEntry = z.unknown().transform((entry, ctx): Record<string, Record<string
     ctx.addIssue({ code: "custom", message: `unknown operation "${op}" (known: ${known})` });
     return z.NEVER;
   }
-  const parsed = schema.safeParse(args ?? {});
+  const plain = typeof args === "object" && args !== null && !Array.isArray(args);
+  const { expect, ...rest } = (plain ? args : {}) as Record<string, unknown>;
+  const parsed = schema.safeParse(plain ? rest : (args ?? {}));
   if (!parsed.success) {
     for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: [op, ...issue.path] });
     return z.NEVER;
   }
-  return { [op]: parsed.data as Record<string, unknown> };
+  if (expect === undefined) return { [op]: parsed.data as Record<string, unknown> };
+  const result = expectedResult.safeParse(expect);
+  if (!result.success) {
+    ctx.addIssue({ code: "custom", message: `one of ${RESULT_NAMES.join(", ")}`, path: [op, "expect"] });
+    return z.NEVER;
+  }
+  return { [op]: { ...(parsed.data as Record<string, unknown>), expect: result.data } };
 });
 
 

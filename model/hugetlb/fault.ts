@@ -76,7 +76,7 @@ export function fault_mutex_lock(k: Kernel, t: number): boolean {
 /** hugetlb_vma_unlock_read, then the fault mutex. */
 function fault_mutex_unlock(k: Kernel, t: number): void {
   hugetlb_vma_unlock_read(k, k.local(t, L_VMA), t);
-  k.hugetlb_fault_mutex_unlock(fault_file(k, t), k.local(t, L_IDX));
+  k.hugetlb_fault_mutex_unlock(fault_file(k, t), k.local(t, L_IDX), t);
 }
 function clear_locals(k: Kernel, t: number): void {
   for (let i = 0; i < NR_LOCALS; i++) k.set_local(t, i, 0);
@@ -88,7 +88,7 @@ function clear_locals(k: Kernel, t: number): void {
  */
 export function fault_return(k: Kernel, t: number, result: number, retry = false): number {
   const locked = k.local(t, L_LOCKED);
-  if (locked) k.unlock(k.folio_lock_word(locked));
+  if (locked) k.unlock(k.folio_lock_word(locked), t);
   if (k.local(t, L_VMA)) fault_mutex_unlock(k, t);
   k.up_read(k.mmap_lock(k.op(t).proc), t);
   if (retry) {
@@ -132,9 +132,10 @@ function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number): void {
 
 /**
  * hugetlb_no_page, up to the PTL: page-cache lookup, i_size check, allocation, and for a shared
- * mapping hugetlb_add_to_page_cache. Runs in the step that took the fault mutex.
+ * mapping hugetlb_add_to_page_cache. Runs in the step that took the fault mutex. `alloc_failed`
+ * is what the era does when alloc_hugetlb_folio fails (today's hugetlb_no_page_oom).
  */
-function hugetlb_no_page(k: Kernel, t: number, pc: Pc): number {
+export function hugetlb_no_page(k: Kernel, t: number, pc: Pc, alloc_failed = hugetlb_no_page_oom): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -154,11 +155,12 @@ function hugetlb_no_page(k: Kernel, t: number, pc: Pc): number {
   }
   if (!k.variant.isizeCheckAfterAlloc && idx >= k.i_size(f)) return fault_return(k, t, Result.SIGBUS);
   if (!k.vma_is_shared(vma)) k.vmf_anon_prepare(vma);
+  k.might_sleep(t); // alloc_hugetlb_folio may reclaim (GFP_KERNEL in its buddy and memcg paths)
   g = alloc_hugetlb_folio(k, vma, fault_addr(k, t), false);
   if (g) return hugetlb_no_page_folio(k, t, g, pc);
   // The proposed fix of finding 002: a VMA with no VMA lock waits out a zap of the file first.
   if (k.variant.noVmaLockFaultWaitsForZap && !hugetlb_vma_lock_exists(k, vma)) return pc.i_mmap_lock_read;
-  return hugetlb_no_page_oom(k, t, pc);
+  return alloc_failed(k, t, pc);
 }
 
 /**
@@ -198,6 +200,12 @@ function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Pc): number 
   return hugetlb_add_to_page_cache(k, t, pc);
 }
 
+/** The fault unlocks the page it locked before it drops its reference (hugetlb_add_to_page_cache's error, backout). */
+function clear_locked(k: Kernel, t: number, g: number): void {
+  k.unlock(k.folio_lock_word(g), t);
+  k.set_local(t, L_LOCKED, 0);
+}
+
 /**
  * hugetlb_add_to_page_cache: the cache takes its own reference; the page's reservation now
  * belongs to the page cache, so RestoreReserve is cleared. -EEXIST (only possible without the
@@ -209,13 +217,16 @@ function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Pc): number {
   const idx = k.local(t, L_IDX);
   const g = k.local(t, L_PAGE);
   if (k.op(t).failAddToPageCache) {
-    // filemap_add_folio failed (-ENOMEM): give the page back, keeping the reserve map in step.
+    // filemap_add_folio failed (-ENOMEM): unlock the page (__folio_clear_locked), give it back,
+    // keeping the reserve map in step.
+    clear_locked(k, t, g);
     restore_reserve_on_error(k, vma, fault_addr(k, t), g);
     k.set_local(t, L_PAGE, 0);
     folio_put(k, g);
     return fault_return(k, t, Result.ENOMEM);
   }
   if (k.page_cache(f, idx)) {
+    clear_locked(k, t, g);
     restore_reserve_on_error(k, vma, fault_addr(k, t), g);
     k.set_local(t, L_PAGE, 0);
     folio_put(k, g);
@@ -240,7 +251,7 @@ export const hugetlb_wp_v6_18: HugetlbCow = {
 };
 
 /** Today's hugetlb_fault: an empty pte goes to hugetlb_no_page, a COW to hugetlb_wp. */
-export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: hugetlb_no_page, cow: hugetlb_wp_v6_18 };
+export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: (k, t, pc) => hugetlb_no_page(k, t, pc), cow: hugetlb_wp_v6_18 };
 
 /**
  * hugetlb_wp, entered with the PTL held and the pte read-only. Returns the next pc, or DONE
@@ -253,13 +264,13 @@ export function hugetlb_wp(k: Kernel, t: number, pc: Pc, cow: HugetlbCow): numbe
   const pte = k.local(t, L_ORIG_PTE);
   if (k.vma_is_shared(vma)) {
     k.set_pte(p, addr, huge_pte_mkwrite(pte));
-    k.unlock(k.ptl(p));
+    k.spin_unlock(k.ptl(p), t);
     return fault_return(k, t, Result.OK);
   }
   const old = pte_page(pte);
   if (cow.reuse(k, vma, old)) {
     k.set_pte(p, addr, huge_pte_mkwrite(pte));
-    k.unlock(k.ptl(p));
+    k.spin_unlock(k.ptl(p), t);
     return fault_return(k, t, Result.OK);
   }
   // The owner copies without touching its reserves (they back its own unfaulted pages).
@@ -267,7 +278,8 @@ export function hugetlb_wp(k: Kernel, t: number, pc: Pc, cow: HugetlbCow): numbe
   const outside_reserve = k.is_vma_resv_set(vma, HPAGE_RESV_OWNER) && !pagecache;
   k.folio_get(old);
   k.set_local(t, L_PAGE, old);
-  k.unlock(k.ptl(p));
+  k.spin_unlock(k.ptl(p), t);
+  k.might_sleep(t);
   const copy = alloc_hugetlb_folio(k, vma, addr, outside_reserve);
   if (copy) k.vmf_anon_prepare(vma);
   if (!copy) {
@@ -373,14 +385,16 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
         writes: ["ptl", "pte", "page", "pool", "resv_map"],
         run(k, t) {
           const op = k.op(t);
-          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
           const vma = k.local(t, L_VMA);
           const g = k.local(t, L_PAGE);
           const flags = k.local(t, L_FLAGS);
           if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
-            // backout: somebody instantiated the pte while we did not hold the PTL.
-            k.unlock(k.ptl(op.proc));
+            // backout: somebody instantiated the pte while we did not hold the PTL. The page is
+            // unlocked before its reference is dropped (folio_unlock, folio_put).
+            k.spin_unlock(k.ptl(op.proc), t);
             if (flags & NEW_FOLIO && !(flags & NEW_PAGECACHE_FOLIO)) restore_reserve_on_error(k, vma, op.addr, g);
+            if (k.local(t, L_LOCKED)) clear_locked(k, t, k.local(t, L_LOCKED));
             k.set_local(t, L_PAGE, 0);
             folio_put(k, g);
             return fault_return(k, t, Result.OK, true);
@@ -393,7 +407,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           k.set_local(t, L_ORIG_PTE, pte);
           // A private write goes straight on to hugetlb_wp, without a second fault.
           if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc, era.cow);
-          k.unlock(k.ptl(op.proc));
+          k.spin_unlock(k.ptl(op.proc), t);
           return fault_return(k, t, Result.OK);
         },
       },
@@ -409,6 +423,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
         run(k, t) {
           const rwsem = k.i_mmap_rwsem(fault_file(k, t));
           if (!k.down_read_trylock(rwsem, t)) return BLOCKED;
+          k.might_sleep(t);
           const g = alloc_hugetlb_folio(k, k.local(t, L_VMA), fault_addr(k, t), false);
           k.up_read(rwsem, t);
           return g ? hugetlb_no_page_folio(k, t, g, pc) : hugetlb_no_page_oom(k, t, pc);
@@ -421,9 +436,9 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
         run(k, t) {
           // Allocation failed: SIGBUS only if nobody instantiated the pte meanwhile, else retry.
           const op = k.op(t);
-          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
           const stable = k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE);
-          k.unlock(k.ptl(op.proc));
+          k.spin_unlock(k.ptl(op.proc), t);
           return fault_return(k, t, Result.SIGBUS, !stable);
         },
       },
@@ -434,9 +449,9 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
         writes: ["ptl", "pte", "page", "pool", "resv_map"],
         run(k, t) {
           const op = k.op(t);
-          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
           if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
-            k.unlock(k.ptl(op.proc));
+            k.spin_unlock(k.ptl(op.proc), t);
             return fault_return(k, t, Result.OK, true);
           }
           return hugetlb_wp(k, t, pc, era.cow);
@@ -449,7 +464,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
         writes: ["ptl", "pte", "page", "pool", "resv_map"],
         run(k, t) {
           const op = k.op(t);
-          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
           const vma = k.local(t, L_VMA);
           const old = k.local(t, L_PAGE);
           const copy = k.local(t, L_NEW);
@@ -468,7 +483,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
             folio_put(k, copy);
           }
           folio_put(k, old);
-          k.unlock(k.ptl(op.proc));
+          k.spin_unlock(k.ptl(op.proc), t);
           return fault_return(k, t, Result.OK);
         },
       },
@@ -489,7 +504,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
             // Marked HPAGE_RESV_UNMAPPED: their next fault there gets SIGBUS (hugetlb_no_page).
             if (!k.is_vma_resv_set(iter, HPAGE_RESV_OWNER)) unmap_hugepage_range(k, iter, start, end, old);
           }
-          k.up_write(k.i_mmap_rwsem(f));
+          k.up_write(k.i_mmap_rwsem(f), t);
           return pc.wp_mutex_relock;
         },
       },
@@ -509,10 +524,10 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
         writes: ["ptl", "pte", "page", "pool", "resv_map"],
         run(k, t) {
           const op = k.op(t);
-          if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+          if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
           if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
             // "race occurs while re-acquiring page table lock, and our job is done"
-            k.unlock(k.ptl(op.proc));
+            k.spin_unlock(k.ptl(op.proc), t);
             return fault_return(k, t, Result.OK);
           }
           return hugetlb_wp(k, t, pc, era.cow);

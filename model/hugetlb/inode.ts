@@ -7,6 +7,8 @@ import type { Kernel } from "../kernel.js";
 import { hugetlb_unmap_file_folio, vmas_of_file } from "../mm/unmap.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { hugetlb_unreserve_pages } from "./reserve.js";
+import { PG_RESTORE_RESERVE } from "../layout.js";
+import { Splat } from "../splat.js";
 
 /**
  * Takes the page at (f, idx) out of the page cache; true if there was one. A fault may have
@@ -18,6 +20,7 @@ export function remove_inode_single_folio(k: Kernel, f: number, idx: number, tru
   const g = k.page_cache(f, idx);
   if (!g) return false;
   if (k.page_mapcount(g) > 0 && !k.variant.punchSkipsRemap) hugetlb_unmap_file_folio(k, f, idx);
+  if (k.page_test(g, PG_RESTORE_RESERVE)) k.splat(Splat.REMOVE_INODE_RESTORE_RESERVE);
   // hugetlb_delete_from_page_cache (the page lock is uncontended under the fault mutex).
   k.set_page_cache(f, idx, 0);
   k.set_page_mapping(g, 0, 0);

@@ -5,6 +5,7 @@
  * both, is in alloc.ts.
  */
 import type { Kernel } from "../kernel.js";
+import { Splat } from "../splat.js";
 import { PAGE_BUDDY, PAGE_FREE, PAGE_IN_USE, PG_RESTORE_RESERVE } from "../layout.js";
 
 /** The lowest-numbered page slot in state `st`, or 0: keeps page ids canonical. */
@@ -28,22 +29,25 @@ export function dequeue_or_surplus(k: Kernel, gbl_chg: number): number {
     if (g) {
       k.free_huge_pages -= 1;
       k.set_page_state(g, PAGE_IN_USE);
-      k.folio_get(g);
+      k.set_page_refcounted(g);
       return g;
     }
   }
-  if (k.surplus_huge_pages >= k.nr_overcommit_huge_pages) return 0;
+  // Before surplus pages (2.6.23) an empty free list was the end: the seeds of 2.6.5 and 2.6.21.
+  if (!k.variant.surplusPages || k.surplus_huge_pages >= k.nr_overcommit_huge_pages) return 0;
   const g = first_page(k, PAGE_BUDDY);
   if (!g) return 0;
   k.nr_huge_pages += 1;
   k.surplus_huge_pages += 1;
   k.set_page_state(g, PAGE_IN_USE);
-  k.folio_get(g);
+  k.set_page_refcounted(g);
   return g;
 }
 
 /** free_huge_folio: restore the reservation if still marked, then surplus → buddy, else free list. */
 export function free_huge_folio(k: Kernel, g: number): void {
+  if (k.page_ref(g)) k.splat(Splat.FREE_HUGE_FOLIO_REF);
+  if (k.page_mapcount(g)) k.splat(Splat.FREE_HUGE_FOLIO_MAPPED);
   const restore_reserve = k.page_test(g, PG_RESTORE_RESERVE);
   k.clear_page_struct(g);
   if (restore_reserve) k.resv_huge_pages += 1;
@@ -65,7 +69,7 @@ export function free_huge_folio(k: Kernel, g: number): void {
 function gather_surplus_pages(k: Kernel, delta: number): boolean {
   const needed = k.resv_huge_pages + delta - k.free_huge_pages;
   if (needed > 0) {
-    if (k.surplus_huge_pages + needed > k.nr_overcommit_huge_pages) return false;
+    if (!k.variant.surplusPages || k.surplus_huge_pages + needed > k.nr_overcommit_huge_pages) return false;
     for (let i = 0; i < needed; i++) {
       const g = first_page(k, PAGE_BUDDY);
       if (!g) return false;

@@ -57,7 +57,7 @@ export function hugetlb_vma_lock_write(k: Kernel, vma: number, t: number): boole
   return !off || k.down_write_trylock(off, t);
 }
 
-export function hugetlb_vma_unlock_write(k: Kernel, vma: number): void {
+export function hugetlb_vma_unlock_write(k: Kernel, vma: number, t: number): void {
   const off = hugetlb_vma_lock(k, vma);
-  if (off) k.up_write(off);
+  if (off) k.up_write(off, t);
 }

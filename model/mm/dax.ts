@@ -35,7 +35,7 @@ export function block_data(k: Kernel, f: number, idx: number): number {
 export function vm_insert_mixed(k: Kernel, t: number, pte: number): void {
   k.lock_uncontended(ptl(k, t), t, "page-table lock in vm_insert_mixed");
   if (!fault_pte(k, t)) set_fault_pte(k, t, pte);
-  k.unlock(ptl(k, t));
+  k.spin_unlock(ptl(k, t), t);
 }
 
 /**
@@ -78,11 +78,11 @@ export const ext4_dax_vm_ops: VmOperations = {
           copy_to_cow_page(k, t, block_data(k, f, idx));
           k.lock_uncontended(ptl(k, t), t, "page-table lock in finish_fault");
           set_new_anon_pte(k, t);
-          k.unlock(ptl(k, t));
+          k.spin_unlock(ptl(k, t), t);
         } else {
           vm_insert_mixed(k, t, k.buffer_mapped(f, idx) ? pfn_pte_special(k.block(f, idx)) : zero_pte(k.L.zeroPage));
         }
-        k.unlock(entry);
+        k.unlock(entry, t);
         k.up_read(invalidate, t);
         return fault_done(k, t, ret, 0);
       },

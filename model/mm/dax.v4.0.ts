@@ -63,7 +63,7 @@ export const ext2_dax_vm_ops: VmOperations = {
         // "Check we didn't race with truncate"
         if (k.local(t, L_IDX) >= k.file4k_i_size(f)) {
           if (read) k.up_read(rwsem, t);
-          else k.up_write(rwsem);
+          else k.up_write(rwsem, t);
           return fault_sigbus(k, t, ret);
         }
         return pc.do_cow_fault;
@@ -81,7 +81,7 @@ export const ext2_dax_vm_ops: VmOperations = {
         // "Check truncate didn't happen while we were allocating a block"
         const beyond = k.local(t, L_IDX) >= k.file4k_i_size(f);
         if (!beyond) vm_insert_mixed(k, t, pfn_pte_special(k.block(f, k.local(t, L_IDX))));
-        k.up_write(rwsem);
+        k.up_write(rwsem, t);
         return beyond ? fault_sigbus(k, t, ret) : fault_done(k, t, ret, 0);
       },
     },

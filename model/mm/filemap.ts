@@ -47,6 +47,7 @@ export function filemap_lock_or_alloc(k: Kernel, t: number, cached: number): num
     k.folio_get(cached);
     return cached;
   }
+  k.might_sleep(t);
   const g = folio_alloc(k);
   k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a new page-cache page");
   return g;
@@ -132,7 +133,7 @@ export function truncate_inode_page(k: Kernel, t: number, f: number, from: numbe
     k.set_file4k_cache(f, idx, 0);
     k.set_page_mapping(g, 0, 0);
     mark_copies_stale(k, f, idx);
-    k.unlock(k.folio_lock_word(g));
+    k.unlock(k.folio_lock_word(g), t);
     folio_put(k, g);
     return true;
   }

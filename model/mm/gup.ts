@@ -12,6 +12,7 @@
  *
  * Seed 001's kernel (2.6.31) is in gup.v2.6.31.ts.
  */
+import { Splat } from "../splat.js";
 import type { OpCall } from "../config.js";
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_IDX, L_VMA } from "../kernel.js";
@@ -99,8 +100,13 @@ function gup_must_unshare(k: Kernel, vma: number, flags: number, page: number): 
   return !k.page_test(page, PG_ANON_EXCLUSIVE);
 }
 
-/** try_grab_folio: FOLL_GET takes a reference (on the zero page too); FOLL_PIN a pin, none on the zero page. */
+/**
+ * try_grab_folio: FOLL_GET takes a reference (on the zero page too); FOLL_PIN a pin, none on the
+ * zero page. A page with no reference left is a WARN (and -ENOMEM, which the model does not
+ * follow further: the splat ends the search).
+ */
 function try_grab_folio(k: Kernel, g: number, flags: number): void {
+  if (k.page_ref(g) <= 0 && !k.is_zero_page(g)) k.splat(Splat.TRY_GRAB_FOLIO);
   if (flags & FOLL_GET) {
     k.folio_get(g);
   } else if (flags & FOLL_PIN && !k.is_zero_page(g)) {
@@ -143,12 +149,12 @@ export function gupSteps(gup: GetUserPages, pc: Pc, caller: GupCaller): Record<s
       writes: ["ptl", "page"],
       run(k, t) {
         const p = k.op(t).proc;
-        if (!k.trylock(k.ptl(p), t)) return BLOCKED;
+        if (!k.spin_lock(k.ptl(p), t)) return BLOCKED;
         const vma = k.local(t, L_VMA);
         const flags = k.local(t, L_FLAGS);
         const pte = k.small_pte(p, k.op(t).addr, k.local(t, L_IDX));
         const page = gup.era.follow_page(k, pte, vma, flags);
-        k.unlock(k.ptl(p));
+        k.spin_unlock(k.ptl(p), t);
         if (page === EFAULT) return caller.error(k, t);
         if (page === NEED_UNSHARE) return handle_mm_fault(k, t, f, pc, FAULT_FLAG_UNSHARE, faultin_page_return);
         if (page === NEED_FAULT) return handle_mm_fault(k, t, f, pc, flags & FOLL_WRITE ? FAULT_FLAG_WRITE : 0, faultin_page_return);

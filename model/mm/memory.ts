@@ -16,6 +16,7 @@
  * The model keeps one page-table lock per mm (the kernel's is per page table): a coarser lock,
  * which only serialises more.
  */
+import { Splat } from "../splat.js";
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { PG_ANON, PG_ANON_EXCLUSIVE, VM_LOCKED, VM_MIXEDMAP, VM_SHARED, VM_WRITE } from "../layout.js";
@@ -196,7 +197,7 @@ function do_anonymous_page(k: Kernel, t: number, f: SmallFault, pc: Pc): number 
 export function alloc_anon_folio(k: Kernel, t: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
   k.vmf_anon_prepare(vma);
-  k.set_local(t, L_NEW, vma_alloc_zeroed_movable_folio(k));
+  k.set_local(t, L_NEW, vma_alloc_zeroed_movable_folio(k, t));
   return pc.do_anonymous_page;
 }
 
@@ -231,6 +232,7 @@ function do_fault(k: Kernel, t: number, pc: Pc, vm_ops: VmOperations): number {
   const vma = k.local(t, L_VMA);
   if (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE && !(k.vm_flags(vma) & VM_SHARED)) {
     k.vmf_anon_prepare(vma);
+    k.might_sleep(t);
     k.set_local(t, L_NEW, folio_alloc(k));
   }
   return vm_ops.fault(k, t, pc);
@@ -301,7 +303,7 @@ function wp_can_reuse_anon_folio(k: Kernel, g: number): boolean {
 
 /** The PTL dropped, the fault ends: what do_wp_page returns when it reused the page. */
 export function wp_unlock(k: Kernel, t: number, ret: FaultReturn, vm_fault: number): number {
-  k.unlock(ptl(k, t));
+  k.spin_unlock(ptl(k, t), t);
   return fault_done(k, t, ret, vm_fault);
 }
 
@@ -314,7 +316,7 @@ export function wp_page_copy_get(k: Kernel, t: number, page: number): void {
     k.folio_get(page);
     k.set_local(t, L_PAGE, page);
   }
-  k.unlock(ptl(k, t));
+  k.spin_unlock(ptl(k, t), t);
 }
 
 /**
@@ -369,14 +371,16 @@ function wp_page_copy_alloc(k: Kernel, t: number, pc: Pc): number {
   k.vmf_anon_prepare(k.local(t, L_VMA));
   let g: number;
   if (old) {
+    k.might_sleep(t);
     g = folio_alloc(k);
     k.set_page_content(g, k.page_content(old));
   } else if (pte_page(orig) !== k.L.zeroPage) {
     // A DAX pfn (no struct page): __wp_page_copy_user copies from the user address.
+    k.might_sleep(t);
     g = folio_alloc(k);
     k.set_page_content(g, k.page_content(pte_page(orig)));
   } else {
-    g = vma_alloc_zeroed_movable_folio(k);
+    g = vma_alloc_zeroed_movable_folio(k, t);
   }
   k.set_local(t, L_NEW, g);
   return pc.wp_page_copy;
@@ -398,20 +402,20 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
       reads: ["pte"],
       writes: ["ptl", "pte", "page"],
       run(k, t) {
-        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        if (!k.spin_lock(ptl(k, t), t)) return BLOCKED;
         const g = k.local(t, L_NEW);
         const changed = fault_pte(k, t) !== k.local(t, L_ORIG_PTE); // vmf_pte_changed
         if (!g) {
           if (changed) {
-            k.unlock(ptl(k, t));
+            k.spin_unlock(ptl(k, t), t);
             return f.anon.zero_pte_changed(k, t, pc, ret);
           }
           set_fault_pte(k, t, zero_pte(k.L.zeroPage));
-          k.unlock(ptl(k, t));
+          k.spin_unlock(ptl(k, t), t);
           return fault_done(k, t, ret, 0);
         }
         set_new_anon_pte(k, t);
-        k.unlock(ptl(k, t));
+        k.spin_unlock(ptl(k, t), t);
         return fault_done(k, t, ret, 0);
       },
     },
@@ -421,15 +425,15 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
       reads: ["pte"],
       writes: ["ptl", "pte", "page", "page_lock"],
       run(k, t) {
-        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        if (!k.spin_lock(ptl(k, t), t)) return BLOCKED;
         const vma = k.local(t, L_VMA);
         const g = k.local(t, L_PAGE);
         k.set_local(t, L_PAGE, 0);
         k.set_local(t, L_LOCKED, 0);
         if (fault_pte(k, t)) {
           // VM_FAULT_NOPAGE: someone mapped it meanwhile; do_read_fault unlocks and puts the page.
-          k.unlock(ptl(k, t));
-          k.unlock(k.folio_lock_word(g));
+          k.spin_unlock(ptl(k, t), t);
+          k.unlock(k.folio_lock_word(g), t);
           folio_put(k, g);
           return fault_done(k, t, ret, 0);
         }
@@ -438,8 +442,8 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
         k.add_mapcount(g, 1);
         const writable = (k.vm_flags(vma) & VM_WRITE) !== 0 && ((k.vm_flags(vma) & VM_SHARED) !== 0 || (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) !== 0);
         set_fault_pte(k, t, mk_pte(g, writable));
-        k.unlock(ptl(k, t));
-        k.unlock(k.folio_lock_word(g));
+        k.spin_unlock(ptl(k, t), t);
+        k.unlock(k.folio_lock_word(g), t);
         return fault_done(k, t, ret, 0);
       },
     },
@@ -450,20 +454,20 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
       writes: ["ptl", "pte", "page", "page_lock", "i_mmap_rwsem"],
       run(k, t) {
         // Today's do_cow_fault calls finish_fault here, with the page still locked: the same.
-        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        if (!k.spin_lock(ptl(k, t), t)) return BLOCKED;
         const vma = k.local(t, L_VMA);
         const page = k.local(t, L_PAGE);
         set_new_anon_pte(k, t);
-        k.unlock(ptl(k, t));
+        k.spin_unlock(ptl(k, t), t);
         if (page) {
           k.set_local(t, L_PAGE, 0);
           k.set_local(t, L_LOCKED, 0);
-          k.unlock(k.folio_lock_word(page));
+          k.unlock(k.folio_lock_word(page), t);
           folio_put(k, page);
         } else {
           // Seed 004: no fault_page means the DAX handler holds i_mmap_mutex instead of a page
           // lock. v4.3 released it with i_mmap_unlock_write while __dax_fault took it for read.
-          k.up_write(k.file4k_i_mmap_rwsem(k.vm_file(vma)));
+          k.up_write(k.file4k_i_mmap_rwsem(k.vm_file(vma)), t);
         }
         return fault_done(k, t, ret, 0);
       },
@@ -474,9 +478,9 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
       reads: ["pte", "page"],
       writes: ["ptl", "pte", "page"],
       run(k, t) {
-        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        if (!k.spin_lock(ptl(k, t), t)) return BLOCKED;
         if (fault_pte(k, t) !== k.local(t, L_ORIG_PTE)) {
-          k.unlock(ptl(k, t));
+          k.spin_unlock(ptl(k, t), t);
           return fault_done(k, t, ret, 0);
         }
         return f.wp.do_wp_page(k, t, pc, ret);
@@ -488,7 +492,7 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
       reads: ["pte"],
       writes: ["ptl", "pte", "page"],
       run(k, t) {
-        if (!k.trylock(ptl(k, t), t)) return BLOCKED;
+        if (!k.spin_lock(ptl(k, t), t)) return BLOCKED;
         const vma = k.local(t, L_VMA);
         const old = k.local(t, L_PAGE);
         const copy = k.local(t, L_NEW);
@@ -509,7 +513,7 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
           folio_put(k, copy);
         }
         if (old) folio_put(k, old);
-        k.unlock(ptl(k, t));
+        k.spin_unlock(ptl(k, t), t);
         return fault_done(k, t, ret, vm_fault);
       },
     },
@@ -529,7 +533,8 @@ export function zap_pte_range(k: Kernel, vma: number, from: number, to: number):
     k.set_small_pte(p, slot, i, 0);
     const g = vm_normal_page(pte);
     if (!g) continue;
-    k.add_mapcount(g, -1);
+    k.add_mapcount(g, -1); // zap_present_folio_ptes: folio_remove_rmap_ptes, then its check
+    if (k.page_mapcount(g) < 0) k.splat(Splat.ZAP_BAD_MAPCOUNT);
     folio_put(k, g);
   }
 }

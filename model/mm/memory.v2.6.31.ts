@@ -33,7 +33,7 @@ import { pte_page } from "./pte.js";
 function reuse_swap_page(k: Kernel, t: number, g: number): boolean {
   k.lock_uncontended(k.folio_lock_word(g), t, "page lock of an anonymous page in do_wp_page");
   const reuse = k.page_mapcount(g) <= 1;
-  k.unlock(k.folio_lock_word(g));
+  k.unlock(k.folio_lock_word(g), t);
   return reuse;
 }
 
@@ -81,6 +81,7 @@ export const do_wp_page_v2_6_31: WpEra = {
         k.vmf_anon_prepare(k.local(t, L_VMA));
         const now = fault_pte(k, t);
         const content = old ? k.page_content(old) : now ? k.page_content(pte_page(now)) : 0;
+        k.might_sleep(t);
         const g = folio_alloc(k);
         k.set_page_content(g, content);
         k.set_local(t, L_NEW, g);

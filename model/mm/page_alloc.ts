@@ -8,19 +8,23 @@ import type { Kernel } from "../kernel.js";
 import { PAGE_BUDDY, PAGE_IN_USE } from "../layout.js";
 import { ModelError } from "../types.js";
 
-/** folio_alloc: the lowest free 4 KiB slot (keeps page ids canonical), refcount 1. */
+/**
+ * folio_alloc: the lowest free 4 KiB slot (keeps page ids canonical), refcount 1. Its callers'
+ * GFP flags (GFP_KERNEL, GFP_HIGHUSER_MOVABLE) allow reclaim: they call might_sleep first.
+ */
 export function folio_alloc(k: Kernel): number {
   for (let g = k.L.zeroPage + 1; g <= k.L.lastPage; g++) {
     if (k.page_state(g) !== PAGE_BUDDY) continue;
     k.set_page_state(g, PAGE_IN_USE);
-    k.folio_get(g);
+    k.set_page_refcounted(g);
     return g;
   }
   throw new ModelError("no free 4 KiB page slot: the scenario needs more smallPages");
 }
 
 /** vma_alloc_zeroed_movable_folio: a new anonymous page, cleared. */
-export function vma_alloc_zeroed_movable_folio(k: Kernel): number {
+export function vma_alloc_zeroed_movable_folio(k: Kernel, t: number): number {
+  k.might_sleep(t);
   return folio_alloc(k);
 }
 

@@ -54,7 +54,7 @@ export interface Populate {
 
 /** The operation ends with mmap_lock dropped for write (nothing to populate). */
 export function mmap_write_unlock_done(k: Kernel, t: number): number {
-  k.up_write(k.mmap_lock(k.op(t).proc));
+  k.up_write(k.mmap_lock(k.op(t).proc), t);
   k.set_result(t, Result.OK);
   return DONE;
 }
@@ -63,13 +63,13 @@ export function mmap_write_unlock_done(k: Kernel, t: number): number {
 export const __mm_populate_v6_18: PopulateEra = {
   mlock(k, t, vma, flags, pc) {
     set_vm_flags(k, vma, flags | VM_LOCKED);
-    k.up_write(k.mmap_lock(k.op(t).proc));
+    k.up_write(k.mmap_lock(k.op(t).proc), t);
     return pc.__mm_populate;
   },
   // munlock_vma_pages_range walks the ptes and munlocks each folio: nothing to fault.
   munlock: (k, t) => mmap_write_unlock_done(k, t),
   mmap(k, t, _vma, pc) {
-    k.up_write(k.mmap_lock(k.op(t).proc));
+    k.up_write(k.mmap_lock(k.op(t).proc), t);
     return pc.__mm_populate;
   },
   mmap_unlock: (k, t) => k.up_read(k.mmap_lock(k.op(t).proc), t),

@@ -41,5 +41,5 @@ export const make_pages_present_v2_6_31: PopulateEra = {
     get_user_pages_locked(k, t, vma, false);
     return pc.follow_page;
   },
-  mmap_unlock: (k, t) => k.up_write(k.mmap_lock(k.op(t).proc)),
+  mmap_unlock: (k, t) => k.up_write(k.mmap_lock(k.op(t).proc), t),
 };

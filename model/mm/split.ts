@@ -52,7 +52,7 @@ export function splitStep(range: RangeOf, self: () => number, next: () => number
       const rwsem = k.i_mmap_rwsem(k.vm_file(vma));
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
       __split_vma(k, vma, addr);
-      k.up_write(rwsem);
+      k.up_write(rwsem, t);
       return needs_split(k, t, range) ? self() : next();
     },
   };

@@ -14,7 +14,7 @@ export const exitMmap = procedure<"mmap_write_lock" | "exit_mmap">(
         () => pc.exit_mmap,
         (k, t) => {
           k.set_mm_state(k.op(t).proc, MM_EXITED);
-          k.up_write(k.mmap_lock(k.op(t).proc));
+          k.up_write(k.mmap_lock(k.op(t).proc), t);
           k.set_result(t, Result.OK);
           return DONE;
         },

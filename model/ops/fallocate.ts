@@ -20,7 +20,7 @@ function holeEnd(k: Kernel, op: OpCall): number {
 }
 
 function punch_done(k: Kernel, t: number): number {
-  k.unlock(k.i_rwsem(k.op(t).file));
+  k.unlock(k.i_rwsem(k.op(t).file), t);
   k.set_result(t, Result.OK);
   return DONE;
 }
@@ -37,11 +37,16 @@ export const fallocatePunchHole = procedure<PunchStep>(
       writes: ["pte", "page", "pool", "i_mmap_rwsem", "i_rwsem"],
       run(k, t) {
         const op = k.op(t);
+        if (!k.variant.hugetlbfsFallocate) {
+          // vfs_fallocate: no ->fallocate in hugetlbfs_file_operations before v4.3.
+          k.set_result(t, Result.EOPNOTSUPP);
+          return DONE;
+        }
         if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
         const rwsem = k.i_mmap_rwsem(op.file);
         if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
         hugetlb_vmdelete_list(k, op.file, op.pgoff, op.pgoff + op.len);
-        k.up_write(rwsem);
+        k.up_write(rwsem, t);
         if (op.pgoff >= holeEnd(k, op)) return punch_done(k, t);
         k.set_local(t, L_IDX, op.pgoff);
         return pc.remove_inode_hugepages;
@@ -57,7 +62,7 @@ export const fallocatePunchHole = procedure<PunchStep>(
         // Before the 2015 fixes the removal took no fault mutex.
         if (!k.variant.punchSkipsRemap && !k.hugetlb_fault_mutex_lock(op.file, idx, t)) return BLOCKED;
         remove_inode_single_folio(k, op.file, idx, false);
-        if (!k.variant.punchSkipsRemap) k.hugetlb_fault_mutex_unlock(op.file, idx);
+        if (!k.variant.punchSkipsRemap) k.hugetlb_fault_mutex_unlock(op.file, idx, t);
         if (idx + 1 < holeEnd(k, op)) {
           k.set_local(t, L_IDX, idx + 1);
           return pc.remove_inode_hugepages;

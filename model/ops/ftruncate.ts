@@ -24,6 +24,12 @@ export const ftruncate = procedure<TruncateStep>(
         // do_truncate holds inode_lock throughout: truncates and mmaps of the file wait.
         const op = k.op(t);
         if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
+        if (k.variant.prefaultSyscalls && op.size > k.i_size(op.file)) {
+          // 2.6.5: "Expanding truncates are not allowed" (pages were prefaulted at mmap only).
+          k.unlock(k.i_rwsem(op.file), t);
+          k.set_result(t, Result.EINVAL);
+          return DONE;
+        }
         k.set_i_size(op.file, op.size);
         return pc.hugetlb_vmdelete_list;
       },
@@ -37,7 +43,7 @@ export const ftruncate = procedure<TruncateStep>(
         const rwsem = k.i_mmap_rwsem(op.file);
         if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
         hugetlb_vmdelete_list(k, op.file, op.size);
-        k.up_write(rwsem);
+        k.up_write(rwsem, t);
         k.set_local(t, L_IDX, op.size);
         return op.size < k.L.filePages ? pc.remove_inode_hugepages : pc.hugetlb_unreserve_pages;
       },
@@ -53,7 +59,7 @@ export const ftruncate = procedure<TruncateStep>(
         // Seed 000 predates reservations: nothing to count for hugetlb_unreserve_pages.
         if (remove_inode_single_folio(k, op.file, idx, true) && !k.variant.hugetlbPrefault)
           k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) + 1);
-        k.hugetlb_fault_mutex_unlock(op.file, idx);
+        k.hugetlb_fault_mutex_unlock(op.file, idx, t);
         k.set_local(t, L_IDX, idx + 1);
         return idx + 1 < k.L.filePages ? pc.remove_inode_hugepages : pc.hugetlb_unreserve_pages;
       },
@@ -65,7 +71,7 @@ export const ftruncate = procedure<TruncateStep>(
       run(k, t) {
         const op = k.op(t);
         hugetlb_unreserve_pages(k, op.file, op.size, k.L.filePages, k.local(t, L_FLAGS));
-        k.unlock(k.i_rwsem(op.file));
+        k.unlock(k.i_rwsem(op.file), t);
         k.set_local(t, L_IDX, 0);
         k.set_local(t, L_FLAGS, 0);
         k.set_result(t, Result.OK);

@@ -36,8 +36,8 @@ function truncate_setsize(k: Kernel, t: number, next: number): number {
 
 function truncate_done(k: Kernel, t: number): number {
   const op = k.op(t);
-  if (invalidate_lock_held(k)) k.up_write(k.invalidate_lock(op.file));
-  k.unlock(k.file4k_i_rwsem(op.file));
+  if (invalidate_lock_held(k)) k.up_write(k.invalidate_lock(op.file), t);
+  k.unlock(k.file4k_i_rwsem(op.file), t);
   k.set_result(t, Result.OK);
   return DONE;
 }
@@ -56,7 +56,7 @@ function unmapStep(label: string, next: () => number): StepDef {
       if (!(read ? k.down_read_trylock(rwsem, t) : k.down_write_trylock(rwsem, t))) return BLOCKED;
       unmap_mapping_range(k, op.file, op.size);
       if (read) k.up_read(rwsem, t);
-      else k.up_write(rwsem);
+      else k.up_write(rwsem, t);
       return next();
     },
   };

@@ -7,6 +7,7 @@
 import { page_pagetable_ops, page_mmap } from "../drivers/char/page.js";
 import { hugetlb_fault_v6_18, hugetlbFault } from "../hugetlb/fault.js";
 import { handle_hugetlb_mm_fault_v2_6_5 } from "../hugetlb/fault.v2.6.5.js";
+import { hugetlb_fault_v2_6_27 } from "../hugetlb/fault.v2.6.27.js";
 import { hugetlb_prefault } from "../hugetlb/prefault.v2.6.5.js";
 import { ext4_dax_vm_ops } from "../mm/dax.js";
 import { ext2_dax_vm_ops } from "../mm/dax.v4.0.js";
@@ -23,7 +24,9 @@ import { stepRegistry } from "../../core/procedure.js";
 import { access4k } from "./access.js";
 import { exitMmap } from "./exit.js";
 import { fallocatePunchHole } from "./fallocate.js";
-import { fork } from "./fork.js";
+import { copy_page_range_v6_18, fork } from "./fork.js";
+import { copy_page_range_v2_6_26 } from "./fork.v2.6.26.js";
+import { copy_page_range_v2_6_5 } from "./fork.v2.6.5.js";
 import { ftruncate } from "./ftruncate.js";
 import { ftruncate4k } from "./ftruncate4k.js";
 import { gup4k } from "./gup.js";
@@ -72,10 +75,22 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
   const device = variant.hugepageCharDevice;
   return {
     mmap: mmap({ hugetlb_prefault: era(seed000 ? hugetlb_prefault : null, null), page_mmap: era(device ? page_mmap : null, null) }),
-    fault: hugetlbFault(era(seed000 ? handle_hugetlb_mm_fault_v2_6_5 : hugetlb_fault_v6_18, hugetlb_fault_v6_18), era(device ? page_pagetable_ops : null, null)),
+    fault: hugetlbFault(
+      era(seed000 ? handle_hugetlb_mm_fault_v2_6_5 : variant.hugetlbCow === "hugetlb_cow" ? hugetlb_fault_v2_6_27 : hugetlb_fault_v6_18, hugetlb_fault_v6_18),
+      era(device ? page_pagetable_ops : null, null),
+    ),
     munmap,
     mprotect,
-    fork,
+    fork: fork(
+      era(
+        variant.forkCopy === "dup_mmap_page_table_lock"
+          ? copy_page_range_v2_6_5
+          : variant.forkCopy === "VM_HUGETLB"
+            ? copy_page_range_v2_6_26
+            : copy_page_range_v6_18,
+        copy_page_range_v6_18,
+      ),
+    ),
     exit: exitMmap,
     ftruncate,
     punch_hole: fallocatePunchHole,

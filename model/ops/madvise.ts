@@ -45,11 +45,11 @@ export const dontneed4k = procedure<"madvise" | "zap_page_range_single">("dontne
     writes: ["ptl", "pte", "page", "mmap_lock"],
     run(k, t) {
       const op = k.op(t);
-      if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+      if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
       const vma = k.local(t, L_VMA);
       const end = op.page + op.pages;
       zap_pte_range(k, vma, Math.min(op.page, k.vm_nr_pages(vma)), Math.min(end, k.vm_nr_pages(vma)));
-      k.unlock(k.ptl(op.proc));
+      k.spin_unlock(k.ptl(op.proc), t);
       k.up_read(k.mmap_lock(op.proc), t);
       k.set_local(t, L_VMA, 0);
       k.set_result(t, end > k.vm_nr_pages(vma) ? Result.ENOMEM : Result.OK);

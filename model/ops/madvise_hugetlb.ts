@@ -34,8 +34,8 @@ function madvise_unlock(k: Kernel, t: number, result: number): number {
 /** hugetlb_zap_end: drop the VMA lock and i_mmap_rwsem that hugetlb_zap_begin took. */
 function hugetlb_zap_end(k: Kernel, t: number): void {
   const vma = k.local(t, L_VMA);
-  hugetlb_vma_unlock_write(k, vma);
-  k.up_write(k.i_mmap_rwsem(k.vm_file(vma)));
+  hugetlb_vma_unlock_write(k, vma, t);
+  k.up_write(k.i_mmap_rwsem(k.vm_file(vma)), t);
 }
 
 /**
@@ -88,11 +88,11 @@ export const madviseDontneed = procedure<DontneedStep>(
       writes: ["ptl", "pte", "page", "resv_map", "vma_lock", "i_mmap_rwsem"],
       run(k, t) {
         const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
         const vma = k.local(t, L_VMA);
         const addr = k.local(t, L_IDX);
         const g = unmap_huge_pte(k, vma, addr);
-        k.unlock(k.ptl(op.proc));
+        k.spin_unlock(k.ptl(op.proc), t);
         if (g) tlb_remove_page(k, t, g);
         k.set_local(t, L_IDX, addr + 1);
         if (addr + 1 < Math.min(op.addr + op.len, k.vm_end(vma))) return pc.__unmap_hugepage_range;

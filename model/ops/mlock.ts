@@ -19,7 +19,7 @@ function lock_and_find(k: Kernel, t: number): number {
   if (!k.down_write_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
   const vma = find_vma(k, op.proc, op.addr);
   if (vma) return vma;
-  k.up_write(k.mmap_lock(op.proc));
+  k.up_write(k.mmap_lock(op.proc), t);
   k.set_result(t, Result.ENOMEM);
   return DONE;
 }

@@ -37,8 +37,8 @@ function mmap_finish(k: Kernel, t: number, era: HugeMmapEra): number {
     vma_unlink(k, vma);
     result = Result.ENOMEM;
   }
-  if (result === Result.OK && op.writable && k.i_size(op.file) < op.pgoff + op.len) {
-    // hugetlbfs_file_mmap: a writable mapping past EOF extends i_size.
+  if (result === Result.OK && (op.writable || k.variant.prefaultSyscalls) && k.i_size(op.file) < op.pgoff + op.len) {
+    // hugetlbfs_file_mmap: a writable mapping past EOF extends i_size (in 2.6.5 every mapping).
     k.set_i_size(op.file, op.pgoff + op.len);
   }
   return mmap_end(k, t, result);
@@ -46,8 +46,8 @@ function mmap_finish(k: Kernel, t: number, era: HugeMmapEra): number {
 
 function mmap_end(k: Kernel, t: number, result: number): number {
   const op = k.op(t);
-  k.unlock(k.i_rwsem(op.file));
-  k.up_write(k.mmap_lock(op.proc));
+  k.unlock(k.i_rwsem(op.file), t);
+  k.up_write(k.mmap_lock(op.proc), t);
   k.set_result(t, result);
   return DONE;
 }
@@ -94,6 +94,6 @@ function link_step(k: Kernel, t: number, era: HugeMmapEra): number {
   const rwsem = k.i_mmap_rwsem(k.op(t).file);
   if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
   const r = mmap_finish(k, t, era);
-  k.up_write(rwsem);
+  k.up_write(rwsem, t);
   return r;
 }

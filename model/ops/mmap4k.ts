@@ -32,7 +32,7 @@ export const mmap4k = (pop: Populate) =>
         if (!k.down_write_trylock(lock, t)) return BLOCKED;
         if (find_vma_intersection(k, op.proc, op.addr, op.addr + 1)) {
           // The model does not replace mappings (no MAP_FIXED over a VMA).
-          k.up_write(lock);
+          k.up_write(lock, t);
           k.set_result(t, Result.EINVAL);
           return DONE;
         }
@@ -44,7 +44,7 @@ export const mmap4k = (pop: Populate) =>
         const vma = vma_link(k, op.proc, rec);
         if (op.shared) shmem_zero_setup(k, op.file);
         if (!op.populate) {
-          k.up_write(lock);
+          k.up_write(lock, t);
           k.set_result(t, Result.OK);
           return DONE;
         }

@@ -34,9 +34,12 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
   (pc) => ({
     mmap_write_lock: mmapWriteLockStep((k, t) => {
       const op = k.op(t);
-      if (!find_vma(k, op.proc, op.addr)) {
-        k.up_write(k.mmap_lock(op.proc));
-        k.set_result(t, Result.ENOMEM);
+      const vma = find_vma(k, op.proc, op.addr);
+      // 2.6.5's sys_mprotect: "if (is_vm_hugetlb_page(vma)) { error = -EACCES; goto out; }".
+      const refused = !vma ? Result.ENOMEM : k.variant.prefaultSyscalls && k.is_vm_hugetlb_page(vma) ? Result.EACCES : Result.OK;
+      if (refused !== Result.OK) {
+        k.up_write(k.mmap_lock(op.proc), t);
+        k.set_result(t, refused);
         return DONE;
       }
       return needs_split(k, t, mappedRange) ? pc.__split_vma : pc.mprotect_fixup;
@@ -61,8 +64,8 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
           set_vm_flags(k, v, op.writable ? flags | VM_WRITE : flags & ~VM_WRITE);
           if (!op.writable) hugetlb_change_protection(k, v);
         }
-        for (const rwsem of rwsems) k.up_write(rwsem);
-        k.up_write(k.mmap_lock(op.proc));
+        for (const rwsem of rwsems) k.up_write(rwsem, t);
+        k.up_write(k.mmap_lock(op.proc), t);
         k.set_result(t, end < op.addr + op.len ? Result.ENOMEM : Result.OK);
         return DONE;
       },

@@ -57,7 +57,7 @@ export function unmapRegionStep(
       const file = k.vm_file(vma);
       vma_unlink(k, vma);
       iput_final(k, file);
-      k.up_write(rwsem);
+      k.up_write(rwsem, t);
       return find_vma_intersection(k, k.op(t).proc, start, end) ? self() : finish(k, t);
     },
   };
@@ -79,7 +79,7 @@ export const munmap = procedure<"mmap_write_lock" | "__split_vma" | "unmap_regio
       opRange,
       () => pc.unmap_region,
       (k, t) => {
-        k.up_write(k.mmap_lock(k.op(t).proc));
+        k.up_write(k.mmap_lock(k.op(t).proc), t);
         k.set_result(t, Result.OK);
         return DONE;
       },

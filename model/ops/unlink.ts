@@ -15,7 +15,7 @@ export const unlink = procedure<"vfs_unlink">("unlink", ["vfs_unlink"], () => ({
       if (!k.trylock(k.i_rwsem(op.file), t)) return BLOCKED;
       k.set_i_unlinked(op.file);
       iput_final(k, op.file);
-      k.unlock(k.i_rwsem(op.file));
+      k.unlock(k.i_rwsem(op.file), t);
       k.set_result(t, Result.OK);
       return DONE;
     },

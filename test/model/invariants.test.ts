@@ -473,7 +473,7 @@ describe("lock-balance", () => {
     const k = m.k.view(held);
     expect(k.a[k.mmap_lock(0)]).toBe(1 + 1);
     const after = held.slice();
-    m.k.view(after).up_write(k.mmap_lock(0));
+    m.k.view(after).up_write(k.mmap_lock(0), 0);
     const step = m.nextStep(s, 0)!;
     const msg = inv.step!(stepCtx(m, held, after, 0, step, false));
     expect(msg).toContain(`${step.label} by thread 0 released mmap_lock(mm0) (write) held by thread 1`);

@@ -7,7 +7,7 @@
  */
 import type { Kernel } from "../../kernel.js";
 import { L_ORIG_PTE, L_PAGE, L_VMA } from "../../kernel.js";
-import { PG_ANON, VM_HUGETLB, VM_PAGE_HUGE_DEV, VM_WRITE } from "../../layout.js";
+import { PG_ANON, POISON, VM_HUGETLB, VM_PAGE_HUGE_DEV, VM_WRITE } from "../../layout.js";
 import { fault_mutex_lock, fault_return, hugetlb_wp, type HugeVmOperations } from "../../hugetlb/fault.js";
 import { hugetlb_cow_v2_6_21 } from "../../hugetlb/fault.v2.6.21.js";
 import { alloc_hugetlb_folio } from "../../hugetlb/alloc.js";
@@ -27,7 +27,7 @@ export function page_mmap(k: Kernel, t: number): number {
   if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
   const flags = VM_HUGETLB | VM_PAGE_HUGE_DEV | (op.writable ? VM_WRITE : 0);
   vma_link(k, op.proc, vma_record(op.addr, op.addr + op.len, 0, flags, op.file));
-  k.up_write(rwsem);
+  k.up_write(rwsem, t);
   return Result.OK;
 }
 
@@ -73,18 +73,18 @@ export const page_pagetable_ops: HugeVmOperations = {
       writes: ["ptl", "pte", "page"],
       run(k, t) {
         const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
         const g = k.local(t, L_PAGE);
         k.set_local(t, L_PAGE, 0);
         if (k.pte(op.proc, op.addr)) {
           // "if (!pte_none(*ptep)) goto out;" — the new page is neither mapped nor freed.
-          k.unlock(k.ptl(op.proc));
+          k.spin_unlock(k.ptl(op.proc), t);
           return fault_return(k, t, Result.OK);
         }
         k.add_mapcount(g, 1);
         // make_huge_pte(vma, page, 0): read-only, so a write comes back as a COW fault.
         k.set_pte(op.proc, op.addr, make_huge_pte(g, false));
-        k.unlock(k.ptl(op.proc));
+        k.spin_unlock(k.ptl(op.proc), t);
         return fault_return(k, t, Result.OK, op.write);
       },
     },
@@ -95,12 +95,15 @@ export const page_pagetable_ops: HugeVmOperations = {
       writes: ["ptl", "pte", "page", "pool"],
       run(k, t) {
         const op = k.op(t);
-        if (!k.trylock(k.ptl(op.proc), t)) return BLOCKED;
+        if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
         const entry = k.local(t, L_ORIG_PTE);
+        // "int ret;" is assigned on the pte_none path and by hugetlb_cow only: a read fault, a
+        // write to a writable pte, or a pte changed meanwhile returns it uninitialised.
+        const ret = POISON;
         // "Check for a racing update before calling hugetlb_cow"
         if (k.pte(op.proc, op.addr) === entry && op.write && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc, hugetlb_cow_v2_6_21);
-        k.unlock(k.ptl(op.proc));
-        return fault_return(k, t, Result.OK);
+        k.spin_unlock(k.ptl(op.proc), t);
+        return fault_return(k, t, ret);
       },
     },
   }),
