@@ -6,6 +6,7 @@ import { explore } from "../explorer/explore.js";
 import { defaultWorkers, maxWorkers, WORKERS_PER_CORE } from "../explorer/pool.js";
 import { replay } from "../explorer/trace.js";
 import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
+import { changedFields } from "../model/changed.js";
 import { buildMm } from "../models/mm.js";
 import { raceDiagram, terminalWidth } from "../reports/diagram.js";
 import { makeReport } from "../reports/report.js";
@@ -16,7 +17,7 @@ import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
 import { progressDisplay } from "./progress.js";
 import { stopSignal } from "./signals.js";
 
-export const EXIT = { pass: 0, violation: 1, usage: 2, incomplete: 3 } as const;
+export const EXIT = { pass: 0, "not-applicable": 0, violation: 1, usage: 2, incomplete: 3 } as const;
 
 const DEFAULT_REPORT = "mmcheck-report.json";
 
@@ -126,7 +127,9 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
       ? `violation of ${result.violation!.invariant} at depth ${result.violation!.depth}`
       : result.verdict === "incomplete"
         ? `incomplete (stopped by ${result.bound === "interrupted" ? stopSignal() : `--${result.bound}`}; nothing violated so far)`
-        : "pass (exhaustive; every invariant held)";
+        : result.verdict === "not-applicable"
+          ? `not applicable: the run never reaches the code ${opts.variant.name} changes (the code selected by or reading ${changedFields(opts.variant).join(", ")})`
+          : "pass (exhaustive; every invariant held)";
   const kernel = model.config.kernel.zeroPage === "mapped" ? "" : `, kernel zeroPage=${model.config.kernel.zeroPage}`;
   console.log(`scenario ${opts.scenario}, variant ${opts.variant.name}${kernel}: ${outcome}`);
   console.log(

@@ -75,7 +75,7 @@ export function selectRuns(scenarios: readonly string[], variants: readonly stri
     const names = all ? VARIANTS.map((v) => v.name) : variants?.length ? variants : Object.keys(expect).length ? Object.keys(expect) : ["modern"];
     return names.map((variant): Run => {
       const e = expect[variant];
-      return { scenario, variant, expected: e === undefined ? "none" : e === "pass" ? "pass" : { verdict: "violation", invariant: e.invariant, ...(e.finding !== undefined && { finding: e.finding }) } };
+      return { scenario, variant, expected: e === undefined ? "none" : e === "pass" || e === "not-applicable" ? e : { verdict: "violation", invariant: e.invariant, ...(e.finding !== undefined && { finding: e.finding }) } };
     });
   });
 }

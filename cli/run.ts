@@ -50,8 +50,9 @@ diagram and writes the report (default ./mmcheck-report.json); otherwise writes 
 before the search. --params sets the scenario's parameters. --max-memory bounds the process's
 resident memory (K, M or G suffix).
 
-exit codes: 0 pass (exhaustive, every invariant held); 1 a violation; 2 bad input or usage;
-3 incomplete (a bound or a signal stopped the search, nothing violated); 4 internal error`,
+exit codes: 0 pass (exhaustive, every invariant held; "not applicable" when the run never reaches
+the code the variant changes); 1 a violation; 2 bad input or usage; 3 incomplete (a bound or a
+signal stopped the search, nothing violated); 4 internal error`,
     run: exploreCommand,
   },
   check: {
@@ -131,10 +132,11 @@ exit codes: as for sweep`,
     run: async (args) => (await import("./fuzz.js")).fuzzCommand(args),
   },
   list: {
-    usage: "mmcheck list [--json] [--findings]",
+    usage: "mmcheck list [--json] [--findings | --steps]",
     summary: "the shipped scenarios, variants and invariants, one line each",
     help: `The shipped scenarios, the variants and the invariants, one line each; --findings: the bugs of
-today's kernel mmcheck found.`,
+today's kernel mmcheck found; --steps: every step of the model (label, kernel function, file, the
+variants that can run it).`,
     run: listCommand,
   },
   replay: {

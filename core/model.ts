@@ -56,6 +56,12 @@ export interface Model<V extends StateView, T extends Transition = Transition> {
    * spelling of its path; the variant; the parameters).
    */
   readonly identity: { readonly [key: string]: Json };
+  /**
+   * The model marks the steps that reach code it counts as changed (ThreadMachine.markChanged;
+   * the mm model: what its variant changes from today's kernel). A search that passes without
+   * reaching any is `not-applicable`: it checked nothing of the change. Absent: never.
+   */
+  readonly changes?: boolean;
 }
 
 /**

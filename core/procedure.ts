@@ -67,24 +67,32 @@ export function stepRegistry(): readonly StepEntry[] {
   return registry;
 }
 
+/** A coverage byte's bits: the step was taken (ran, not blocked). */
+export const TAKEN = 1;
+/**
+ * The step, while it ran (blocked or not), reached code the model marks as changed: the mm
+ * model's, code its variant changes (model/changed.ts). ThreadMachine.markChanged sets it.
+ */
+export const CHANGED = 2;
+
 /** A coverage array for every step built so far. */
 export function coverageArray(): Uint8Array {
   return new Uint8Array(registry.length);
 }
 
-/** The labels of the steps a coverage array marks, sorted. */
-export function coveredLabels(c: Uint8Array): string[] {
+/** The labels of the steps whose byte in coverage array c has `bit` (TAKEN, CHANGED), sorted. */
+export function coveredLabels(c: Uint8Array, bit = TAKEN): string[] {
   const out: string[] = [];
-  for (let id = 0; id < c.length; id++) if (c[id]) out.push(registry[id]!.label);
+  for (let id = 0; id < c.length; id++) if (c[id]! & bit) out.push(registry[id]!.label);
   return out.sort();
 }
 
-/** Marks `labels` in coverage array c; returns the first that is no step of c's, if any. */
-export function cover(c: Uint8Array, labels: readonly string[]): string | undefined {
+/** Sets `bit` of `labels` in coverage array c; returns the first that is no step of c's, if any. */
+export function cover(c: Uint8Array, labels: readonly string[], bit = TAKEN): string | undefined {
   for (const l of labels) {
     const id = ids.get(l);
     if (id === undefined || id >= c.length) return l;
-    c[id] = 1;
+    c[id]! |= bit;
   }
   return undefined;
 }

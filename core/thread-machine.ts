@@ -3,7 +3,7 @@
  * thread's operation index and pc live in the state; a step returns the next pc, DONE (the
  * thread moves to its next operation and its per-operation words are cleared) or BLOCKED.
  */
-import { BLOCKED, DONE, type Procedure, type Step } from "./procedure.js";
+import { BLOCKED, CHANGED, DONE, TAKEN, type Procedure, type Step } from "./procedure.js";
 import type { StepDescription } from "./model.js";
 import type { StateView } from "./state-view.js";
 import type { Transition, TransitionSystem } from "./system.js";
@@ -38,6 +38,16 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
    * past the end, in a array too short, is dropped.
    */
   coverage: Uint8Array = new Uint8Array(0);
+  /** The id of the step running, −1 between steps: the step markChanged() marks. */
+  private running = -1;
+
+  /**
+   * The step running reached code the model counts as changed (the mm model: code its variant
+   * changes, model/changed.ts): its coverage byte gets CHANGED. Nothing between steps.
+   */
+  markChanged(): void {
+    if (this.running >= 0) this.coverage[this.running]! |= CHANGED;
+  }
   abstract get stateWords(): number;
   abstract view(a: Int32Array): V;
   abstract initial(): Int32Array;
@@ -82,12 +92,14 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
     const w = this.words(k, t);
     const op = this.opsOf(k, t)[k.a[w.op]!]!;
     const step = op.procedure.steps[k.a[w.pc]!]!;
+    this.running = step.id;
     const r = this.advance(k, w, step.run(k, t));
+    this.running = -1;
     if (r === BLOCKED) {
       k.undo(s);
       return null;
     }
-    this.coverage[step.id] = 1;
+    this.coverage[step.id]! |= TAKEN;
     return { thread: t, op, step, opEnded: r === DONE };
   }
 
@@ -100,8 +112,10 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
   protected runStep(k: V, t: number): number {
     const w = this.words(k, t);
     const step = this.opsOf(k, t)[k.a[w.op]!]!.procedure.steps[k.a[w.pc]!]!;
+    this.running = step.id;
     const r = this.advance(k, w, step.run(k, t));
-    if (r !== BLOCKED) this.coverage[step.id] = 1;
+    this.running = -1;
+    if (r !== BLOCKED) this.coverage[step.id]! |= TAKEN;
     return r;
   }
 

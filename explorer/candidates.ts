@@ -3,7 +3,7 @@
  * (explorer/direct.ts): a worker's chunk, or a batch of this thread's own part (BatchExpander).
  * Each candidate is a successor met for the first time in the chunk, with its key.
  */
-import { coverageArray, coveredLabels } from "../core/procedure.js";
+import { CHANGED, coverageArray, coveredLabels, TAKEN } from "../core/procedure.js";
 import type { StateView } from "../core/state-view.js";
 import type { TransitionSystem } from "../core/system.js";
 import type { Checker, Violation } from "./check.js";
@@ -36,6 +36,8 @@ export interface ChunkResult {
    * which marks the search's coverage itself.
    */
   covered: string[];
+  /** Of those, the labels of the steps that reached code the model counts as changed. */
+  changed: string[];
 }
 
 /**
@@ -162,7 +164,8 @@ export function expandChunk<V extends StateView>(
   const coverage = (system.coverage = coverageArray());
   try {
     const r = expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions));
-    r.covered = coveredLabels(coverage);
+    r.covered = coveredLabels(coverage, TAKEN);
+    r.changed = coveredLabels(coverage, CHANGED);
     return r;
   } finally {
     system.coverage = saved;
@@ -180,7 +183,7 @@ function expandInto<V extends StateView>(
 ): ChunkResult {
   const { generated, stuck } = expandRange(system, checker, level, start, end, sink);
   const out = sink.out;
-  return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck, covered: [] };
+  return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck, covered: [], changed: [] };
 }
 
 /** States of a batch: its candidates' states stay in this thread's L2 cache. */

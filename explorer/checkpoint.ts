@@ -48,6 +48,8 @@ const HeaderSchema = z.strictObject({
   levelCount: z.int().min(1),
   /** The labels of the steps taken so far (the search's coverage). */
   coverage: z.array(z.string()),
+  /** Of those, the steps that reached code the model counts as changed. */
+  changed: z.array(z.string()),
   elapsedMs: z.number().min(0),
 });
 

@@ -103,7 +103,7 @@ export class DirectLevel<V extends StateView> implements Successors, PartialLeve
     }
     this.out.append(m, r.states, r.width, kept, n);
     search.generatedMore(r.generated);
-    search.cover(r.covered);
+    search.cover(r.covered, r.changed);
     this.stuck ??= r.stuck;
     const v = r.violations.find((v) => v.candidate < 0 || fresh?.has(v.candidate));
     if (v) this.first ??= { v: { invariant: v.invariant, message: v.message }, key: v.key };

@@ -91,13 +91,16 @@ export interface Stats {
 export type Bound = "max-states" | "max-depth" | "max-memory" | "interrupted" | "walks";
 
 export interface ExploreResult {
-  readonly verdict: "pass" | "violation" | "incomplete";
+  /** `not-applicable`: a pass of a model that counts changes (Model.changes) whose run reached none. */
+  readonly verdict: "pass" | "not-applicable" | "violation" | "incomplete";
   readonly stats: Stats;
   /**
    * The labels of the steps the search took (core/procedure.ts Step.label), sorted: setup's
    * and every expanded level's, the same for any number of workers.
    */
   readonly coverage: readonly string[];
+  /** Of those, the steps that reached code the model counts as changed (Model.changes), sorted. */
+  readonly changed: readonly string[];
   /** Why the search stopped early, for `incomplete`. */
   readonly bound?: Bound;
   readonly violation?: Violation & {
@@ -109,4 +112,4 @@ export interface ExploreResult {
 
 
 /** What a search reads of a model: its description is for the reports. */
-export type Searched<V extends StateView> = Pick<Model<V>, "ref" | "system" | "invariants" | "identity">;
+export type Searched<V extends StateView> = Pick<Model<V>, "ref" | "system" | "invariants" | "identity" | "changes">;

@@ -4,7 +4,7 @@
  * expanded.
  */
 import { fingerprint } from "../core/fingerprint.js";
-import { cover, coverageArray, coveredLabels } from "../core/procedure.js";
+import { CHANGED, cover, coverageArray, coveredLabels, TAKEN } from "../core/procedure.js";
 import type { StateView } from "../core/state-view.js";
 import type { TransitionSystem } from "../core/system.js";
 import { BatchExpander, defaultBatch } from "./candidates.js";
@@ -103,8 +103,8 @@ export class LevelSearch<V extends StateView> {
   }
 
   /** Marks the steps a chunk expanded apart took (ChunkResult.covered). */
-  cover(labels: readonly string[]): void {
-    const unknown = cover(this.coverage, labels);
+  cover(taken: readonly string[], changed: readonly string[]): void {
+    const unknown = cover(this.coverage, taken, TAKEN) ?? cover(this.coverage, changed, CHANGED);
     if (unknown !== undefined) throw new Error(`a chunk's coverage names a step this model does not have: ${unknown}`);
   }
 
@@ -166,7 +166,7 @@ export class LevelSearch<V extends StateView> {
     this.depth = h.depth;
     this.generated = h.generated;
     this.levelIdBase = h.levelIdBase;
-    const unknown = cover(this.coverage, h.coverage);
+    const unknown = cover(this.coverage, h.coverage, TAKEN) ?? cover(this.coverage, h.changed, CHANGED);
     if (unknown !== undefined) fail(`inconsistent: its coverage names a step this model does not have: ${unknown}`);
     this.t0 = Date.now() - h.elapsedMs;
   }
@@ -185,7 +185,8 @@ export class LevelSearch<V extends StateView> {
         tableCapacity: this.table.capacity,
         levelIdBase: this.levelIdBase,
         levelCount: this.level.count,
-        coverage: coveredLabels(this.coverage),
+        coverage: coveredLabels(this.coverage, TAKEN),
+        changed: coveredLabels(this.coverage, CHANGED),
         elapsedMs: Date.now() - this.t0,
       },
       table: this.table.slots,
@@ -368,13 +369,19 @@ export class LevelSearch<V extends StateView> {
   private violated(v: Violation, depth: number, threads: number[]): ExploreResult {
     this.depth = Math.max(this.depth, depth);
     this.progress();
-    return { verdict: "violation", stats: this.stats(), coverage: coveredLabels(this.coverage), violation: { ...v, depth, threads } };
+    return { verdict: "violation", stats: this.stats(), ...this.covered(), violation: { ...v, depth, threads } };
   }
 
   private finish(bound?: Bound): ExploreResult {
     this.progress();
-    const coverage = coveredLabels(this.coverage);
-    return bound ? { verdict: "incomplete", stats: this.stats(), coverage, bound } : { verdict: "pass", stats: this.stats(), coverage };
+    const covered = this.covered();
+    if (bound) return { verdict: "incomplete", stats: this.stats(), ...covered, bound };
+    const applicable = !this.model.changes || covered.changed.length > 0;
+    return { verdict: applicable ? "pass" : "not-applicable", stats: this.stats(), ...covered };
+  }
+
+  private covered(): { coverage: string[]; changed: string[] } {
+    return { coverage: coveredLabels(this.coverage, TAKEN), changed: coveredLabels(this.coverage, CHANGED) };
   }
 }
 

@@ -11,7 +11,7 @@
  * Deterministic: the same seed gives the same walks. A walk proves nothing: with nothing found
  * the result is incomplete (bound "walks").
  */
-import { coverageArray, coveredLabels } from "../core/procedure.js";
+import { CHANGED, coverageArray, coveredLabels, TAKEN } from "../core/procedure.js";
 import type { StateView } from "../core/state-view.js";
 import { Checker, type Violation } from "./check.js";
 import type { ExploreResult, Searched, WalkOptions } from "./options.js";
@@ -59,7 +59,8 @@ export function randomWalks<V extends StateView>(model: Searched<V>, options: Wa
   const found = (v: Violation): ExploreResult => ({
     verdict: "violation",
     stats: stats(),
-    coverage: coveredLabels(coverage),
+    coverage: coveredLabels(coverage, TAKEN),
+    changed: coveredLabels(coverage, CHANGED),
     violation: { ...v, depth: path.length, threads: [...path] },
   });
 
@@ -94,5 +95,5 @@ export function randomWalks<V extends StateView>(model: Searched<V>, options: Wa
     longest = Math.max(longest, path.length);
     expected = Math.max(1, path.length);
   }
-  return { verdict: "incomplete", stats: stats(), coverage: coveredLabels(coverage), bound: "walks" };
+  return { verdict: "incomplete", stats: stats(), coverage: coveredLabels(coverage, TAKEN), changed: coveredLabels(coverage, CHANGED), bound: "walks" };
 }

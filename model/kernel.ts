@@ -64,9 +64,17 @@ export class Kernel extends StateView {
     this.L = L;
   }
 
+  /**
+   * Called by era code the variant selects when it runs (model/changed.ts): the machine marks
+   * the step running (ThreadMachine.markChanged).
+   */
+  reached: () => void = () => undefined;
+
   /** A view of another state array with the same configuration. */
   view(a: Int32Array): Kernel {
-    return new Kernel(this.cfg, this.variant, this.eras, a, this.L);
+    const v = new Kernel(this.cfg, this.variant, this.eras, a, this.L);
+    v.reached = this.reached;
+    return v;
   }
 
   // ---- struct hstate ------------------------------------------------------------------

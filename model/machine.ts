@@ -11,6 +11,7 @@ import { kernelEras, operations } from "./ops/index.js";
 import { ThreadMachine, type ThreadTransition, type ThreadWords } from "../core/thread-machine.js";
 import { BLOCKED, DONE, ModelError } from "./types.js";
 import type { Variant } from "./variant.js";
+import { markedVariant } from "./changed.js";
 
 export type Transition = ThreadTransition<Kernel, OpCall>;
 
@@ -38,7 +39,10 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
       setup: cfg.setup.map((b) => ({ ...b, ops: b.ops.map(resolve) })),
       threads: cfg.threads.map((th) => ({ ...th, ops: th.ops.map(resolve) })),
     };
-    this.k = new Kernel(cfg, variant, kernelEras(variant));
+    // The code the variant changes marks the step that reaches it (model/changed.ts).
+    const reached = () => this.markChanged();
+    this.k = new Kernel(cfg, markedVariant(variant, reached), kernelEras(variant));
+    this.k.reached = reached;
     this.threads = cfg.threads.length;
     const L = this.k.L;
     this.threadWords = Array.from({ length: L.threads }, (_, t) => {

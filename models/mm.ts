@@ -59,6 +59,9 @@ export function mmModel(config: ModelConfig, variant: Variant, params: Readonly<
     },
     // The scenario by the hash of its resolved content, not by the spelling of its path: the
     // same file by another path, or a copy, is the same search; an edited one is not.
+    // Modern is today's kernel: every run of it checks it. Any other variant is checked only
+    // where a run reaches the code it changes (model/changed.ts).
+    changes: variant.name !== VARIANTS[0]!.name,
     identity: {
       model: "mm",
       variant: variant.name,

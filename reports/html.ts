@@ -17,7 +17,7 @@ h1{font-size:1.4em} h2{font-size:1.15em;margin-top:2em}
 table.matrix{border-collapse:collapse} .matrix td,.matrix th{border:1px solid #ccc;padding:2px 6px;font-size:12px}
 .matrix th.v{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap}
 .held{background:#dfd} .no-expectation{background:#f4f4f4} .unexpected-violation{background:#fbb}
-.violation-gone{background:#fd9} .incomplete{background:#ddf} .not-applicable{background:#eee}
+.violation-gone{background:#fd9} .incomplete{background:#ddf} .not-applicable{background:#eee} .now-applicable{background:#fd9}
 .swimlanes{display:grid;gap:2px 8px;margin:.5em 0} .lane-head{font-weight:bold;border-bottom:2px solid #888}
 .step{border:1px solid #bbb;border-radius:4px;padding:2px 6px;font-size:12px;cursor:pointer;background:#fff}
 .step.current{outline:3px solid #e70;background:#fff6e8} .step.hidden{visibility:hidden}

@@ -19,7 +19,8 @@ const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
 /** What was expected, in words. */
 export function expectedText(r: Row): string {
-  return r.expected === "pass" ? "pass" : r.expected === "none" ? "no expectation" : `violation of ${r.expected.invariant}`;
+  if (r.expected === "pass" || r.expected === "not-applicable") return r.expected;
+  return r.expected === "none" ? "no expectation" : `violation of ${r.expected.invariant}`;
 }
 
 /** What happened, in words. */

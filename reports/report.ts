@@ -32,8 +32,8 @@ export function makeReport(run: Run, model: AnyModel, counterexample?: Replayed)
       workers: run.options.workers,
     },
   } as const;
-  const coverage = { steps: [...result.coverage] };
-  if (result.verdict === "pass") return { ...base, coverage, verdict: "pass" };
+  const coverage = { steps: [...result.coverage], changed: [...result.changed] };
+  if (result.verdict === "pass" || result.verdict === "not-applicable") return { ...base, coverage, verdict: result.verdict };
   if (result.verdict === "incomplete") return { ...base, coverage, verdict: "incomplete", bound: result.bound! };
   const v = result.violation!;
   if (!counterexample) throw new Error("a violation's report needs its counterexample replayed");

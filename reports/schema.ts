@@ -109,6 +109,9 @@ const common = {
   coverage: z
     .strictObject({
       steps: z.array(name).meta({ description: "the label (function:point) of every step the run took, setup's included, sorted" }),
+      changed: z
+        .array(name)
+        .meta({ description: "the steps that reached code the variant changes from modern (its eras, its fields that differ), sorted; none for modern" }),
     })
     .meta({ description: "step coverage: what the run reached of the model" }),
 };
@@ -123,6 +126,9 @@ const ViolationSchema = z.strictObject({
 export const ReportSchema = z
   .discriminatedUnion("verdict", [
     z.strictObject({ ...common, verdict: z.literal("pass") }),
+    z
+      .strictObject({ ...common, verdict: z.literal("not-applicable") })
+      .meta({ description: "exhaustive and every invariant held, but the run never reached the code the variant changes: it checked nothing of it" }),
     z.strictObject({
       ...common,
       verdict: z.literal("incomplete"),

@@ -16,6 +16,7 @@ const MARK: Record<Status, string> = {
   "violation-gone": "❗",
   incomplete: "⏳",
   "not-applicable": "➖",
+  "now-applicable": "❗",
   "no-expectation": "·",
 };
 

@@ -18,7 +18,8 @@ export const STATUSES = {
   "unexpected-violation": "a violation where a pass or another invariant was expected",
   "violation-gone": "an expected violation that no longer happens (the search passed)",
   incomplete: "a bound or the time budget stopped the search before it was exhaustive",
-  "not-applicable": "the variant changes nothing the scenario reaches",
+  "not-applicable": "the run never reaches the code the variant changes, where expect: claims a verdict for it",
+  "now-applicable": "expect: says not-applicable, but the run reaches the code the variant changes (and passes)",
   "no-expectation": "the scenario's expect: does not name the variant (--all-variants): nothing to hold it to",
 } as const;
 
@@ -34,6 +35,7 @@ const count = z.int().nonnegative();
 export const ExpectedSchema = z.union([
   z.literal("pass"),
   z.literal("none"),
+  z.literal("not-applicable"),
   z.strictObject({ verdict: z.literal("violation"), invariant: name, finding: z.string().optional() }),
 ]);
 export type Expected = z.infer<typeof ExpectedSchema>;
@@ -87,8 +89,9 @@ export function summarise(rows: readonly Row[], options: Summary["options"], too
 /** The status of a run's verdict against its expectation. */
 export function statusOf(expected: Expected, verdict: Row["verdict"], invariant?: string): Status {
   if (verdict === "incomplete") return "incomplete";
-  if (verdict === "not-applicable") return "not-applicable";
   if (expected === "none") return "no-expectation";
+  if (expected === "not-applicable") return verdict === "not-applicable" ? "held" : verdict === "pass" ? "now-applicable" : "unexpected-violation";
+  if (verdict === "not-applicable") return "not-applicable";
   if (expected === "pass") return verdict === "pass" ? "held" : "unexpected-violation";
   if (verdict === "pass") return "violation-gone";
   return invariant === expected.invariant ? "held" : "unexpected-violation";

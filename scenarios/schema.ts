@@ -182,6 +182,9 @@ export const OpEntrySchema = z.unknown().transform((entry, ctx): Record<string, 
 const expectation = z.union(
   [
     z.literal("pass"),
+    // The run never reaches the code the variant changes (model/changed.ts): it checks nothing of it.
+    z.literal("not-applicable"),
+    z.strictObject({ verdict: z.literal("not-applicable") }).transform(() => "not-applicable" as const),
     z.strictObject({
       verdict: z.literal("violation"),
       invariant: z.string(),
@@ -191,7 +194,7 @@ const expectation = z.union(
         .optional(),
     }),
   ],
-  { error: 'expected "pass" or { verdict: violation, invariant: NAME, finding: ID }' },
+  { error: 'expected "pass", "not-applicable" or { verdict: violation, invariant: NAME, finding: ID }' },
 );
 
 /**

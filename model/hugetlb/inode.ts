@@ -37,7 +37,8 @@ export function remove_inode_single_folio(k: Kernel, f: number, idx: number, tru
  */
 function hugetlbfs_evict_inode(k: Kernel, f: number): void {
   let freed = 0;
-  for (let idx = 0; idx < k.L.filePages; idx++) if (remove_inode_single_folio(k, f, idx, true)) freed++;
+  // Seed 000 predates reservations: nothing to count for hugetlb_unreserve_pages (as ftruncate).
+  for (let idx = 0; idx < k.L.filePages; idx++) if (remove_inode_single_folio(k, f, idx, true) && !k.variant.hugetlbPrefault) freed++;
   hugetlb_unreserve_pages(k, f, 0, k.L.filePages, freed);
 }
 

@@ -565,7 +565,7 @@ export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record
         // unlocks the page and drops the reference.
         const same = fault_pte(k, t) === k.local(t, L_ORIG_PTE);
         if (same) wp_page_reuse(k, t);
-        k.unlock(ptl(k, t), t);
+        k.spin_unlock(ptl(k, t), t);
         k.set_local(t, L_PAGE, 0);
         k.set_local(t, L_LOCKED, 0);
         k.unlock(k.folio_lock_word(g), t);

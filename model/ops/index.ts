@@ -1,7 +1,8 @@
 /**
  * The operations a scenario can name, each the procedure that models its kernel path, built for
  * a variant: where the variant follows another kernel's version of a whole function, it is
- * resolved here, once, to that era's implementation (model/README: "The mm model").
+ * resolved here, once, to that era's implementation (model/README: "The mm model"), marked as
+ * code the variant changes when it is not modern's (model/changed.ts era).
  */
 import { page_pagetable_ops, page_mmap } from "../drivers/char/page.js";
 import { hugetlb_fault_v6_18, hugetlbFault } from "../hugetlb/fault.js";
@@ -20,6 +21,7 @@ import { do_anonymous_page_v6_18, do_wp_page_v6_18, smallFault } from "../mm/mem
 import { do_anonymous_page_v2_6_31, do_wp_page_v2_6_31 } from "../mm/memory.v2.6.31.js";
 import { shmem_anon_vm_ops } from "../mm/shmem.js";
 import type { Procedure } from "../types.js";
+import { stepRegistry } from "../../core/procedure.js";
 import { access4k } from "./access.js";
 import { exitMmap } from "./exit.js";
 import { fallocatePunchHole } from "./fallocate.js";
@@ -40,13 +42,14 @@ import { munmap } from "./munmap.js";
 import { unlink } from "./unlink.js";
 import { write4k } from "./write4k.js";
 import { VARIANTS, type Variant } from "../variant.js";
+import { era } from "../changed.js";
 import type { KernelEras } from "../kernel.js";
 import { resv_map_private } from "../hugetlb/reserve.js";
 import { vm_private_data_count } from "../hugetlb/reserve.v2.6.26.js";
 
 /** The eras the Kernel carries for kernel functions called from everywhere (model/kernel.ts). */
 export function kernelEras(variant: Variant): KernelEras {
-  return { privateReserve: variant.privateResv === "count" ? vm_private_data_count : resv_map_private };
+  return { privateReserve: era(variant.privateResv === "count" ? vm_private_data_count : resv_map_private, resv_map_private) };
 }
 
 const built = new WeakMap<Variant, Readonly<Record<string, Procedure>>>();
@@ -63,31 +66,34 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     {
       shmem: shmem_anon_vm_ops,
       file: generic_file_vm_ops,
-      dax: variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops,
+      dax: era(variant.daxFault === "do_dax_fault" ? ext2_dax_vm_ops : ext4_dax_vm_ops, ext4_dax_vm_ops),
     },
-    variant.zeroPage === "use_zero_page" ? do_anonymous_page_v2_6_31 : do_anonymous_page_v6_18,
-    variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18,
+    era(variant.zeroPage === "use_zero_page" ? do_anonymous_page_v2_6_31 : do_anonymous_page_v6_18, do_anonymous_page_v6_18),
+    era(variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18, do_wp_page_v6_18),
   );
   const gupEras = { follow_page_pte: __get_user_pages_v6_18, "follow_page_pte_v4.8": __get_user_pages_v4_8, follow_page: __get_user_pages_v2_6_31 };
-  const gup = { fault: fault4k, era: gupEras[variant.gup] };
-  const pop = { gup, era: variant.populate === "make_pages_present" ? make_pages_present_v2_6_31 : __mm_populate_v6_18 };
+  const gup = { fault: fault4k, era: era(gupEras[variant.gup], __get_user_pages_v6_18) };
+  const pop = { gup, era: era(variant.populate === "make_pages_present" ? make_pages_present_v2_6_31 : __mm_populate_v6_18, __mm_populate_v6_18) };
   // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.
   const seed000 = variant.hugetlbPrefault;
   const device = variant.hugepageCharDevice;
   return {
-    mmap: mmap({ hugetlb_prefault: seed000 ? hugetlb_prefault : null, page_mmap: device ? page_mmap : null }),
+    mmap: mmap({ hugetlb_prefault: era(seed000 ? hugetlb_prefault : null, null), page_mmap: era(device ? page_mmap : null, null) }),
     fault: hugetlbFault(
-      seed000 ? handle_hugetlb_mm_fault_v2_6_5 : variant.hugetlbCow === "hugetlb_cow" ? hugetlb_fault_v2_6_27 : hugetlb_fault_v6_18,
-      device ? page_pagetable_ops : null,
+      era(seed000 ? handle_hugetlb_mm_fault_v2_6_5 : variant.hugetlbCow === "hugetlb_cow" ? hugetlb_fault_v2_6_27 : hugetlb_fault_v6_18, hugetlb_fault_v6_18),
+      era(device ? page_pagetable_ops : null, null),
     ),
     munmap,
     mprotect,
     fork: fork(
-      variant.forkCopy === "dup_mmap_page_table_lock"
-        ? copy_page_range_v2_6_5
-        : variant.forkCopy === "VM_HUGETLB"
-          ? copy_page_range_v2_6_26
-          : copy_page_range_v6_18,
+      era(
+        variant.forkCopy === "dup_mmap_page_table_lock"
+          ? copy_page_range_v2_6_5
+          : variant.forkCopy === "VM_HUGETLB"
+            ? copy_page_range_v2_6_26
+            : copy_page_range_v6_18,
+        copy_page_range_v6_18,
+      ),
     ),
     exit: exitMmap,
     ftruncate,
@@ -108,3 +114,26 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
 
 /** Today's procedures, by operation name: the scenario loader's list of what a scenario can name. */
 export const OPERATIONS = operations(VARIANTS[0]!);
+
+/** A step of the model as `mmcheck list --steps` shows it. */
+export interface ModelStep {
+  readonly label: string;
+  readonly fn: string;
+  /** The file whose code builds the step's procedure (an era's steps are built into today's). */
+  readonly file: string;
+  /** The variants whose procedures have it: an era's steps, only those that select the era. */
+  readonly variants: readonly string[];
+}
+
+/** Every step of the model, over every variant's procedures (and so every era), by label. */
+export function modelSteps(): ModelStep[] {
+  const steps = new Map<string, { label: string; fn: string; file: string; variants: string[] }>();
+  for (const v of VARIANTS)
+    for (const p of Object.values(operations(v)))
+      for (const s of p.steps) {
+        let e = steps.get(s.label);
+        if (!e) steps.set(s.label, (e = { label: s.label, fn: s.fn, file: stepRegistry()[s.id]!.file, variants: [] }));
+        if (!e.variants.includes(v.name)) e.variants.push(v.name);
+      }
+  return [...steps.values()].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}

@@ -48,6 +48,16 @@ describe("mmcheck explore", () => {
     expect(readdirSync(r.cwd)).toEqual([]);
   });
 
+  it("says not applicable, exit 0, when the run never reaches the code the variant changes (shmem under seed 001)", () => {
+    const r = mmcheck(["explore", "--scenario", "shared-anon", "--variant", "seed-001", "--report", "out.json", "--no-progress"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^scenario shared-anon, variant seed-001: not applicable: the run never reaches the code seed-001 changes \(the code selected by or reading .*\bzeroPage, gup, cowReuse, cowCopy, populate\b.*\)$/m);
+    const report = ReportSchema.parse(JSON.parse(readFileSync(join(r.cwd, "out.json"), "utf8")));
+    expect(report.verdict).toBe("not-applicable");
+    expect(report.coverage.changed).toEqual([]);
+    expect(report.coverage.steps).toContain("shmem_fault:shmem_get_folio");
+  });
+
   it("writes a pass report with --report", () => {
     const r = mmcheck(["explore", "--scenario", "fork-fault", "--report", "out.json", "--workers", "2", "--no-progress"]);
     expect(r.status, r.stderr).toBe(0);
@@ -282,5 +292,21 @@ describe("mmcheck list", () => {
     expect(listed.variants).toEqual(VARIANTS.map(({ name, summary }) => ({ name, summary })));
     expect(listed.invariants).toEqual(INVARIANTS.map(({ name, summary }) => ({ name, summary })));
     expect(listed.invariants!.map((i) => i.name)).toEqual(expect.arrayContaining(invariants));
+  });
+
+  it("--steps: every step of the model, one line each, with its function, file and the variants that can run it; --json too", () => {
+    const r = mmcheck(["list", "--steps"]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    // An era's step belongs to the variants that select the era; today's code to all of them.
+    expect(lines).toContainEqual(expect.stringMatching(/^  do_dax_fault:i_mmap_mutex +do_dax_fault +model\/\S+\.ts +seed-004, bug-dax-cow-unlock-mode$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^  vfs_unlink +vfs_unlink +model\/ops\/unlink\.ts +all variants$/));
+    const json = mmcheck(["list", "--steps", "--json"]);
+    const { steps } = JSON.parse(json.stdout) as { steps: { label: string; fn: string; file: string; variants: string[] }[] };
+    expect(steps).toHaveLength(lines.length - 1);
+    expect(steps.find((s) => s.label === "do_wp_page:cow_user_page")).toEqual({ label: "do_wp_page:cow_user_page", fn: "do_wp_page", file: expect.stringMatching(/^model\//), variants: ["seed-001"] });
+    for (const s of steps) expect(s.variants.length, s.label).toBeGreaterThan(0);
+    const both = mmcheck(["list", "--steps", "--findings"]);
+    expect([both.status, both.stderr]).toEqual([2, "mmcheck: --steps: give --findings or --steps, not both\n"]);
   });
 });

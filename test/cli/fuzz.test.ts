@@ -381,7 +381,8 @@ function prepare(c: Case, maxStates: number): { dir: string; file: string; repor
   return { dir, file, report, argv };
 }
 
-const VERDICT: Record<number, string> = { 0: "pass", 1: "violation", 3: "incomplete" };
+/** The report's verdicts each exit code stands for (0: a pass, or a run that never reached the variant's code). */
+const VERDICT: Record<number, string[]> = { 0: ["pass", "not-applicable"], 1: ["violation"], 3: ["incomplete"] };
 
 /** The contract, for one outcome; the case's folder is removed after. */
 function expectContract(o: Outcome, dir: string, file: string, report: string, what: string): void {
@@ -398,7 +399,7 @@ function expectContract(o: Outcome, dir: string, file: string, report: string, w
     expect(files, about).toEqual([file.split("/").pop(), "r.json", ...(o.code === 1 ? ["r.itf.json"] : [])].sort());
     const parsed = ReportSchema.safeParse(JSON.parse(readFileSync(report, "utf8")));
     expect(parsed.success, `${about}\n${parsed.error?.message}`).toBe(true);
-    expect(parsed.data!.verdict, about).toBe(VERDICT[o.code]);
+    expect(VERDICT[o.code], about).toContain(parsed.data!.verdict);
   }
   rmSync(dir, { recursive: true, force: true });
 }

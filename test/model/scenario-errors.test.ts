@@ -93,6 +93,10 @@ describe("wrong types", () => {
   it("files.0.pages is above the 30 the model tracks", () => {
     expectError(broken((s) => (s.files[0].pages = 31)), "files.0.pages", /<=\s*30|too big/i);
   });
+  it("expect.modern is not-applicable: today's kernel changes nothing a run could miss", () => {
+    expectError(broken((s) => (s.expect = { modern: "not-applicable" })), "expect.modern", /always applicable/);
+    expect(loadScenario(broken((s) => (s.expect = { modern: "pass", "seed-001": { verdict: "not-applicable" } }))).expect["seed-001"]).toBe("not-applicable");
+  });
   it("processes is a string, not a list", () => {
     expectError(broken((s) => (s.processes = "parent")), "processes", /expected array/i);
   });
