@@ -28,9 +28,8 @@ export const Splat = {
   FILEMAP_UNACCOUNT_MAPPED: 10,
   HUGETLB_ADD_NEW_ANON_RMAP_RANGE: 11,
   HUGETLB_ADD_FILE_RMAP_ANON: 12,
-  CLEAR_INODE_NRPAGES: 13,
-  MOVE_TO_NEW_FOLIO_UNLOCKED: 14,
-  UNMAP_HUGEPAGE_RANGE_NOT_HUGETLB: 15,
+  MOVE_TO_NEW_FOLIO_UNLOCKED: 13,
+  UNMAP_HUGEPAGE_RANGE_NOT_HUGETLB: 14,
 } as const;
 
 export const SPLAT_SITES: readonly SplatSite[] = [
@@ -83,7 +82,7 @@ export const SPLAT_SITES: readonly SplatSite[] = [
     message: "WARNING: mm/gup.c:try_grab_folio (get_user_pages grabbed a page with no reference)",
   },
   // The sites below: read in v6.x sources of mm/filemap.c, mm/rmap.c, mm/migrate.c, mm/hugetlb.c,
-  // include/linux/rmap.h and fs/inode.c and the patches up to v6.18 that touched these lines.
+  // and include/linux/rmap.h and the patches up to v6.18 that touched these lines.
   {
     // mm/filemap.c, __filemap_add_folio (hugetlb_add_to_page_cache and filemap_add_folio): the
     // caller adds a folio it holds locked (hugetlb_add_to_page_cache's __folio_set_locked).
@@ -109,12 +108,6 @@ export const SPLAT_SITES: readonly SplatSite[] = [
     fn: "hugetlb_add_file_rmap",
     cond: "VM_WARN_ON_FOLIO(folio_test_anon(folio), folio)",
     message: "WARNING: include/linux/rmap.h:hugetlb_add_file_rmap (an anonymous page mapped as a file page)",
-  },
-  {
-    // fs/inode.c, clear_inode (hugetlbfs_evict_inode, after remove_inode_hugepages of the file).
-    fn: "clear_inode",
-    cond: "BUG_ON(inode->i_data.nrpages)",
-    message: "kernel BUG at fs/inode.c:clear_inode (an evicted inode with pages left in its page cache)",
   },
   {
     // mm/migrate.c, move_to_new_folio: migrate_folio_unmap / unmap_and_move_huge_page locked

@@ -40,8 +40,6 @@ function hugetlbfs_evict_inode(k: Kernel, f: number): void {
   // Seed 000 predates reservations: nothing to count for hugetlb_unreserve_pages (as ftruncate).
   for (let idx = 0; idx < k.L.filePages; idx++) if (remove_inode_single_folio(k, f, idx, true) && !k.variant.hugetlbPrefault) freed++;
   hugetlb_unreserve_pages(k, f, 0, k.L.filePages, freed);
-  // clear_inode: BUG_ON(inode->i_data.nrpages).
-  for (let idx = 0; idx < k.L.filePages; idx++) if (k.page_cache(f, idx)) return k.splat(Splat.CLEAR_INODE_NRPAGES);
 }
 
 /**

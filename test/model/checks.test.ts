@@ -15,12 +15,12 @@ import { LOCK_MISUSE, POISON, SPLAT, UNINIT_USE } from "../../model/layout.js";
 import { Machine } from "../../model/machine.js";
 import { folio_put } from "../../model/mm/page_alloc.js";
 import { free_huge_folio } from "../../model/hugetlb/pool.js";
-import { filemap_add_folio } from "../../model/mm/filemap.js";
+import { filemap_add_folio, truncate_inode_page } from "../../model/mm/filemap.js";
 import { move_to_new_folio } from "../../model/mm/migrate.js";
 import { folio_alloc } from "../../model/mm/page_alloc.js";
 import { unmap_hugepage_range } from "../../model/mm/unmap.js";
 import { find_vma } from "../../model/mm/vma.js";
-import { PAGE_IN_USE, PG_ANON } from "../../model/layout.js";
+import { PAGE_IN_USE, PG_ANON, VM_END } from "../../model/layout.js";
 import { Result } from "../../model/types.js";
 import { findVariant } from "../../model/variant.js";
 import { loadScenario, resolveScenario, ScenarioError } from "../../scenarios/load.js";
@@ -196,6 +196,48 @@ describe("kernel-splat: assertions on the fault, page-cache, migration and unmap
     filemap_add_folio(k2, 0, 0, 0, folio_alloc(k2));
     expect(stateCheck("kernel-splat", k2)).toBe(
       "kernel BUG at mm/filemap.c:__filemap_add_folio (a page added to the page cache unlocked): __filemap_add_folio: VM_BUG_ON_FOLIO(!folio_test_locked(folio), folio) (thread writer)",
+    );
+  });
+
+  it("filemap_unaccount_folio: holds for a page truncate unmapped, fails for one still mapped", () => {
+    const { k } = initial(FILE4K);
+    const g = folio_alloc(k);
+    k.lock_uncontended(k.folio_lock_word(g), 0, "test");
+    filemap_add_folio(k, 0, 0, 0, g);
+    k.unlock(k.folio_lock_word(g), 0);
+    expect(truncate_inode_page(k, 0, 0, 0)).toBe(true);
+    expect(stateCheck("kernel-splat", k)).toBeNull();
+    const { k: k2 } = initial(FILE4K);
+    const g2 = folio_alloc(k2);
+    k2.lock_uncontended(k2.folio_lock_word(g2), 0, "test");
+    filemap_add_folio(k2, 0, 0, 0, g2);
+    k2.unlock(k2.folio_lock_word(g2), 0);
+    k2.add_mapcount(g2, 1); // a mapping no rmap walk finds
+    expect(truncate_inode_page(k2, 0, 0, 0)).toBe(true);
+    expect(stateCheck("kernel-splat", k2)).toMatch(/^kernel BUG at mm\/filemap.c:filemap_unaccount_folio .*VM_BUG_ON_FOLIO\(folio_mapped\(folio\), folio\) \(thread writer\)$/);
+  });
+
+  it("hugetlb_add_new_anon_rmap: holds for a private fault, fails when the VMA no longer covers the address", () => {
+    const PRIVATE = config({
+      name: "private",
+      summary: "a private write fault",
+      pool: { pages: 2 },
+      files: [{ name: "hugefile", pages: 2 }],
+      processes: ["p"],
+      setup: [{ proc: "p", ops: [{ mmap: { addr: 0, len: 2, file: "hugefile" } }] }],
+      threads: [{ name: "writer", proc: "p", ops: [{ fault: { addr: 1, write: true } }] }],
+    });
+    const { m, s } = initial(PRIVATE);
+    expect(runThread(m, s, 0)).toBeNull();
+    // Past lock_mm_and_find_vma, the VMA is cut short under the fault (a broken state: munmap
+    // needs mmap_lock for write).
+    const next = new Int32Array(m.stateWords);
+    expect(m.step(s, 0, next)).toBeTruthy();
+    const k = m.k.view(next);
+    const vma = find_vma(k, 0, 0);
+    k.w(vma + VM_END, k.vm_start(vma) + 1);
+    expect(runThread(m, next, 0)).toBe(
+      "kernel BUG at mm/rmap.c:hugetlb_add_new_anon_rmap (an anonymous page mapped outside its VMA): hugetlb_add_new_anon_rmap: BUG_ON(address < vma->vm_start || address >= vma->vm_end) (thread writer)",
     );
   });
 
