@@ -125,6 +125,6 @@ export function alloc_hugetlb_folio_nodemask(k: Kernel): number {
   if (!g) return 0;
   k.free_huge_pages -= 1;
   k.set_page_state(g, PAGE_IN_USE);
-  k.set_page_refcounted(g); // dequeue_hugetlb_folio_node_exact: folio_ref_unfreeze(folio, 1), not folio_get
+  k.set_page_refcounted(g);
   return g;
 }
