@@ -63,6 +63,17 @@ function stateCheck(name: string, k: Kernel): string | null {
   return invariant(name).state!({ k, allDone: false });
 }
 
+/** Runs thread t to its end from s; the kernel-splat verdict then. */
+function runThread(m: Machine, s: Int32Array, t: number): string | null {
+  let cur = s;
+  while (!m.done(cur, t)) {
+    const next = new Int32Array(m.stateWords);
+    if (!m.step(cur, t, next)) throw new Error("blocked");
+    cur = next;
+  }
+  return stateCheck("kernel-splat", m.k.view(cur));
+}
+
 describe("kernel-splat", () => {
   it("holds on the initial state and on a clean run", async () => {
     const { k } = initial();
@@ -113,20 +124,10 @@ describe("kernel-splat in get_user_pages", () => {
     threads: [{ name: "ptrace", proc: "p", ops: [{ gup4k: { addr: 0, page: 0 } }] }],
   });
 
-  /** Runs the one thread to its end from s; the splat word then. */
-  function run(m: Machine, s: Int32Array): string | null {
-    let cur = s;
-    while (!m.done(cur, 0)) {
-      const next = new Int32Array(m.stateWords);
-      if (!m.step(cur, 0, next)) throw new Error("blocked");
-      cur = next;
-    }
-    return stateCheck("kernel-splat", m.k.view(cur));
-  }
 
   it("holds: the page has its pte's reference", () => {
     const { m, s } = initial(GUP);
-    expect(run(m, s)).toBeNull();
+    expect(runThread(m, s, 0)).toBeNull();
   });
 
   it("fails: try_grab_folio finds a page whose references are all gone (WARN_ON_ONCE)", () => {
@@ -134,22 +135,11 @@ describe("kernel-splat in get_user_pages", () => {
     const g = k.L.zeroPage + 1;
     expect(k.page_ref(g)).toBe(1);
     k.folio_ref_dec(g);
-    expect(run(m, s)).toMatch(/^WARNING: mm\/gup.c:try_grab_folio .*: try_grab_folio: WARN_ON_ONCE\(folio_ref_count\(folio\) <= 0\)$/);
+    expect(runThread(m, s, 0)).toMatch(/^WARNING: mm\/gup.c:try_grab_folio .*: try_grab_folio: WARN_ON_ONCE\(folio_ref_count\(folio\) <= 0\)$/);
   });
 });
 
 describe("kernel-splat: assertions on the fault, page-cache, migration and unmap paths", () => {
-  /** Runs thread t to its end from s; the kernel-splat verdict then. */
-  function runThread(m: Machine, s: Int32Array, t: number): string | null {
-    let cur = s;
-    while (!m.done(cur, t)) {
-      const next = new Int32Array(m.stateWords);
-      if (!m.step(cur, t, next)) throw new Error("blocked");
-      cur = next;
-    }
-    return stateCheck("kernel-splat", m.k.view(cur));
-  }
-
   /** Page 1 of the shared file put in the page cache (as another process's fault would), flagged anon or not. */
   function cachedPage(anon: boolean): { m: Machine; s: Int32Array } {
     const { m, s, k } = initial();
