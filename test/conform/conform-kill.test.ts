@@ -22,6 +22,7 @@ import { kernelSupport, Probe } from "../../conform/kernel.js";
 import { plan } from "../../conform/plan.js";
 import { conform, EXIT_RESTORE_FAILED, EXIT_STOPPED } from "../../conform/run.js";
 import { loadConformScenario } from "../../conform/schema.js";
+import { prng } from "../../explorer/walk.js";
 
 const KILLS = 50;
 const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
@@ -36,17 +37,6 @@ const title = live
   ? "mmcheck conform stopped at random moments leaves nothing behind"
   : "mmcheck conform stopped at random moments leaves nothing behind (not run: set MMCHECK_LIVE_KERNEL=1, as root)";
 
-/** mulberry32: small, seeded, good enough to pick moments. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -193,7 +183,7 @@ describe.runIf(live)(title, () => {
   it(`${KILLS} kills at random moments, 0 leftovers`, async () => {
     const seed = Number(process.env.MMCHECK_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
     console.log(`conform-kill: seed ${seed} (MMCHECK_KILL_SEED=${seed} repeats the choices)`);
-    const rand = random(seed);
+    const rand = prng(seed);
     const before = machine();
     expect(before.mounts, "a hugetlbfs mount in a build folder before the test").toEqual([]);
     const pids = new Set<number>();
@@ -257,7 +247,7 @@ describe.runIf(live)(title, () => {
   it("the probe alone, stopped at random moments: 100 times, 0 leftovers", async () => {
     const seed = Number(process.env.MMCHECK_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
     console.log(`conform-kill (probe): seed ${seed}`);
-    const rand = random(seed);
+    const rand = prng(seed);
     const before = machine();
     const probe = await Probe.build();
     const stderr = vi.spyOn(console, "error").mockImplementation(() => {});
