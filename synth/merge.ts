@@ -108,9 +108,10 @@ function copyFinding(dir: string, f: SynthFinding, outDir: string, id: string): 
   const scenarioPath = join(outDir, FINDINGS_DIR, `${id}.yaml`);
   const scenario = parse(readFileSync(join(dir, f.scenario), "utf8")) as Record<string, unknown>;
   writeAtomic(scenarioPath, [stringify({ ...scenario, name: `finding-${id}` })], "--out");
-  // The report names its scenario file (and so does its trace's #meta): by its new path now.
+  // The trace's #meta names the scenario file by the path it was run with: the new path now.
   const text = readFileSync(join(dir, f.report), "utf8").replaceAll(JSON.stringify(join(dir, f.scenario)), JSON.stringify(scenarioPath));
   const report = ReportSchema.safeParse(JSON.parse(text));
   if (!report.success) throw new MergeError(`${join(dir, f.report)}: not a valid report`);
-  writeReport(join(outDir, FINDINGS_DIR, `${id}.json`), report.data, "--out");
+  // Its `scenario` is relative to the report's folder: the new path, which writeReport makes relative again.
+  writeReport(join(outDir, FINDINGS_DIR, `${id}.json`), { ...report.data, scenario: scenarioPath }, "--out");
 }

@@ -71,6 +71,20 @@ describe("fuzz", () => {
     expect(readFileSync(join(c, regenerated.findings[0]!.scenario), "utf8").replace(/name: .*/, "")).toEqual(readFileSync(join(a, f.scenario), "utf8").replace(/name: .*/, ""));
   });
 
+  it("shrinks to no larger than the shipped scenario: threads removed and merged past fast-check's two", { timeout: 120_000 }, async () => {
+    // Seed 3 finds the underflow with 3 threads of one operation each: removing alone stops there, merging two of them does not.
+    const dir = tmp();
+    const s = await fuzz({ variant: findVariant("bug-restore-reserve-on-error-underflow")!, against, seed: 3, runs: 1000, untilFound: true, outDir: dir, interrupted: never });
+    const f = s.findings[0]!;
+    expect(f.invariant).toBe("reservation-conservation");
+    // The shipped punch-refault-enomem: 2 threads, 3 operations.
+    expect(f.size.threads).toBeLessThanOrEqual(2);
+    expect(f.size.ops).toBeLessThanOrEqual(3);
+    const report = readReport(join(dir, f.report));
+    const model = buildMm({ scenario: report.scenario, variant: report.variant });
+    expect(reproduce(model.system, model.invariants, threadsFromItf(report.violation!.trace, model.describe.threads))).toMatchObject({ invariant: f.invariant, depth: f.depth });
+  });
+
   it("stops at a signal with a valid summary and nothing found", async () => {
     const dir = tmp();
     const s = await fuzz({ variant: against, seed: 1, runs: 1000, outDir: dir, interrupted: () => true });
