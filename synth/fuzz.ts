@@ -120,6 +120,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     outcome: findings.size > 0 ? "found" : bound ? "stopped" : "nothing-found",
     ...(bound && { bound }),
     stats: tally.stats(),
+    coverage: tally.coverage(o.variant),
     findings: findings.list(),
   };
   writeSummary(o.outDir, summary);
