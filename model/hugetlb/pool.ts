@@ -125,6 +125,6 @@ export function alloc_hugetlb_folio_nodemask(k: Kernel): number {
   if (!g) return 0;
   k.free_huge_pages -= 1;
   k.set_page_state(g, PAGE_IN_USE);
-  k.folio_get(g);
+  k.set_page_refcounted(g);
   return g;
 }

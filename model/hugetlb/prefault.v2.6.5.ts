@@ -6,10 +6,11 @@
  * faults left are COW faults.
  */
 import type { Kernel } from "../kernel.js";
-import { PG_ANON, VM_WRITE } from "../layout.js";
+import { PG_ANON, PG_RESTORE_RESERVE, VM_WRITE } from "../layout.js";
 import { make_huge_pte } from "../mm/pte.js";
 import { unmap_hugepage_range } from "../mm/unmap.js";
-import { alloc_hugetlb_folio } from "./alloc.js";
+import { dequeue_or_surplus, hugetlb_acct_memory } from "./pool.js";
+import { hugepage_subpool_get_pages, hugepage_subpool_put_pages } from "./subpool.js";
 
 /**
  * False when the pool runs out: what was mapped is unmapped again and mmap fails (-ENOMEM).
@@ -30,7 +31,7 @@ export function hugetlb_prefault(k: Kernel, vma: number): boolean {
     if (g) {
       k.folio_get(g);
     } else {
-      g = alloc_hugetlb_folio(k, vma, addr, true);
+      g = alloc_hugetlb_page_v2_6_5(k, f);
       if (!g) {
         unmap_hugepage_range(k, vma, k.vm_start(vma), addr);
         return false;
@@ -48,4 +49,31 @@ export function hugetlb_prefault(k: Kernel, vma: number): boolean {
     k.set_pte(p, addr, make_huge_pte(g, writable));
   }
   return true;
+}
+
+/**
+ * 2.6.5's hugetlb_prefault: "charge the fs quota first" (hugetlb_get_quota, -ENOMEM past the
+ * mount's size=), then alloc_hugetlb_page; a failed allocation puts the quota back
+ * (hugetlb_put_quota). Today's alloc_hugetlb_folio keeps a size= charge on that path (finding
+ * 003), which 2.6.5 did not. The quota is today's subpool (a mount's min_size, 4.1, reserves
+ * pages in the pool: a page taken from them carries RestoreReserve as today).
+ */
+function alloc_hugetlb_page_v2_6_5(k: Kernel, f: number): number {
+  const spool = k.subpool_inode(f);
+  const gbl_chg = hugepage_subpool_get_pages(k, spool, 1);
+  if (gbl_chg < 0) return 0;
+  const g = dequeue_or_surplus(k, gbl_chg);
+  if (!g) {
+    // Back to the quota; only a page that came out of the subpool's own reservations
+    // (gbl_chg 0) hands a reservation back to the pool, as out_subpool_put does.
+    const gbl_reserve = hugepage_subpool_put_pages(k, spool, 1);
+    if (!gbl_chg) hugetlb_acct_memory(k, -gbl_reserve);
+    return 0;
+  }
+  if (!gbl_chg) {
+    k.page_set(g, PG_RESTORE_RESERVE);
+    k.resv_huge_pages -= 1;
+  }
+  k.hugetlb_set_folio_subpool(g, spool);
+  return g;
 }
