@@ -30,9 +30,10 @@ function smallWrite(k: Kernel, op: OpCall): string | null {
 }
 
 /**
- * A get_user_pages write (gup4k: ptrace or /proc/pid/mem, FOLL_FORCE or not, or a pin's I/O)
- * through a private mapping completed: the page it wrote (L_GUP until the step that ends it)
- * must not be the file's page-cache page (Dirty COW).
+ * A get_user_pages write (gup4k: ptrace or /proc/pid/mem, FOLL_FORCE or not) through a private
+ * mapping completed: the page it wrote (L_GUP until the step that ends it) must not be the
+ * file's page-cache page (Dirty COW). A pin's write comes after mmap_lock was dropped, when no
+ * VMA is held (L_VMA 0) and the mapping may be gone: it is not judged.
  */
 function gupWrite(before: Kernel, thread: number, op: OpCall): string | null {
   const vma = before.local(thread, L_VMA);

@@ -546,4 +546,8 @@ export class Kernel extends StateView {
   folio_lock_word(g: number): number {
     return this.L.page(g) + S.PG_LOCK;
   }
+  /** folio_test_locked: some thread holds g's page lock. */
+  folio_test_locked(g: number): boolean {
+    return this.a[this.folio_lock_word(g)] !== 0;
+  }
 }

@@ -24,6 +24,12 @@ export const Splat = {
   ZAP_BAD_MAPCOUNT: 6,
   SLEEP_IN_ATOMIC: 7,
   TRY_GRAB_FOLIO: 8,
+  FILEMAP_ADD_UNLOCKED: 9,
+  FILEMAP_UNACCOUNT_MAPPED: 10,
+  HUGETLB_ADD_NEW_ANON_RMAP_RANGE: 11,
+  HUGETLB_ADD_FILE_RMAP_ANON: 12,
+  MOVE_TO_NEW_FOLIO_UNLOCKED: 13,
+  UNMAP_HUGEPAGE_RANGE_NOT_HUGETLB: 14,
 } as const;
 
 export const SPLAT_SITES: readonly SplatSite[] = [
@@ -74,6 +80,47 @@ export const SPLAT_SITES: readonly SplatSite[] = [
     fn: "try_grab_folio",
     cond: "WARN_ON_ONCE(folio_ref_count(folio) <= 0)",
     message: "WARNING: mm/gup.c:try_grab_folio (get_user_pages grabbed a page with no reference)",
+  },
+  // The sites below: read in v6.x sources of mm/filemap.c, mm/rmap.c, mm/migrate.c, mm/hugetlb.c,
+  // and include/linux/rmap.h and the patches up to v6.18 that touched these lines.
+  {
+    // mm/filemap.c, __filemap_add_folio (hugetlb_add_to_page_cache and filemap_add_folio): the
+    // caller adds a folio it holds locked (hugetlb_add_to_page_cache's __folio_set_locked).
+    fn: "__filemap_add_folio",
+    cond: "VM_BUG_ON_FOLIO(!folio_test_locked(folio), folio)",
+    message: "kernel BUG at mm/filemap.c:__filemap_add_folio (a page added to the page cache unlocked)",
+  },
+  {
+    // mm/filemap.c, filemap_unaccount_folio (filemap_remove_folio, from truncate_inode_folio):
+    // truncate unmapped the folio under its lock, so no pte may map it now.
+    fn: "filemap_unaccount_folio",
+    cond: "VM_BUG_ON_FOLIO(folio_mapped(folio), folio)",
+    message: "kernel BUG at mm/filemap.c:filemap_unaccount_folio (a page removed from the page cache while still mapped)",
+  },
+  {
+    // mm/rmap.c, hugetlb_add_new_anon_rmap (hugetlb_no_page, hugetlb_wp's copy).
+    fn: "hugetlb_add_new_anon_rmap",
+    cond: "BUG_ON(address < vma->vm_start || address >= vma->vm_end)",
+    message: "kernel BUG at mm/rmap.c:hugetlb_add_new_anon_rmap (an anonymous page mapped outside its VMA)",
+  },
+  {
+    // include/linux/rmap.h, hugetlb_add_file_rmap: hugetlb_no_page maps a page-cache page.
+    fn: "hugetlb_add_file_rmap",
+    cond: "VM_WARN_ON_FOLIO(folio_test_anon(folio), folio)",
+    message: "WARNING: include/linux/rmap.h:hugetlb_add_file_rmap (an anonymous page mapped as a file page)",
+  },
+  {
+    // mm/migrate.c, move_to_new_folio: migrate_folio_unmap / unmap_and_move_huge_page locked
+    // the source. (Its twin check on dst is not modelled: nobody else can see dst yet.)
+    fn: "move_to_new_folio",
+    cond: "VM_BUG_ON_FOLIO(!folio_test_locked(src), src)",
+    message: "kernel BUG at mm/migrate.c:move_to_new_folio (the source folio is not locked)",
+  },
+  {
+    // mm/hugetlb.c, __unmap_hugepage_range (from unmap_hugepage_range and the zaps of a VMA).
+    fn: "__unmap_hugepage_range",
+    cond: "WARN_ON(!is_vm_hugetlb_page(vma))",
+    message: "WARNING: mm/hugetlb.c:__unmap_hugepage_range (a hugetlb unmap of a VMA that is not hugetlb)",
   },
 ];
 

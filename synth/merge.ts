@@ -116,6 +116,6 @@ function copyFinding(dir: string, f: SynthFinding, outDir: string, id: string): 
   const text = readFileSync(join(dir, f.report), "utf8").replaceAll(JSON.stringify(join(dir, f.scenario)), JSON.stringify(scenarioPath));
   const report = ReportSchema.safeParse(JSON.parse(text));
   if (!report.success) throw new MergeError(`${join(dir, f.report)}: not a valid report`);
-  // Its `scenario` is relative to the report's folder: the new path, which writeReport makes relative again.
+  // The report's own scenario field is relative to its folder (writeReport): the new file's path.
   writeReport(join(outDir, FINDINGS_DIR, `${id}.json`), { ...report.data, scenario: scenarioPath }, "--out");
 }

@@ -21,6 +21,7 @@ import { lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { alloc_hugetlb_folio } from "./alloc.js";
+import { Splat } from "../splat.js";
 import { restore_reserve_on_error, vma_needs_reservation } from "./reserve.js";
 import { hugetlb_vma_lock_exists, hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
 
@@ -125,9 +126,18 @@ function fault_pte(k: Kernel, vma: number, g: number): number {
  * sets folio->index to linear_page_index); it no longer holds a reservation.
  */
 function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number): void {
+  const vma = k.local(t, L_VMA);
+  const address = fault_addr(k, t);
+  if (address < k.vm_start(vma) || address >= k.vm_end(vma)) k.splat(Splat.HUGETLB_ADD_NEW_ANON_RMAP_RANGE, t);
   k.page_set(g, PG_ANON);
   k.set_page_mapping(g, 0, k.local(t, L_IDX));
   k.page_clear(g, PG_RESTORE_RESERVE);
+  k.add_mapcount(g, 1);
+}
+
+/** hugetlb_add_file_rmap (include/linux/rmap.h): a page-cache page gains a mapping. */
+function hugetlb_add_file_rmap(k: Kernel, t: number, g: number): void {
+  if (k.page_test(g, PG_ANON)) k.splat(Splat.HUGETLB_ADD_FILE_RMAP_ANON, t);
   k.add_mapcount(g, 1);
 }
 
@@ -233,6 +243,7 @@ function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Pc): number {
     folio_put(k, g);
     return fault_return(k, t, Result.OK, true);
   }
+  if (!k.folio_test_locked(g)) k.splat(Splat.FILEMAP_ADD_UNLOCKED, t); // __filemap_add_folio
   k.set_page_cache(f, idx, g);
   k.set_page_mapping(g, f + 1, idx);
   k.folio_get(g);
@@ -409,7 +420,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
             return fault_return(k, t, Result.OK, true);
           }
           if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
-          else k.add_mapcount(g, 1); // hugetlb_add_file_rmap
+          else hugetlb_add_file_rmap(k, t, g);
           const pte = fault_pte(k, vma, g);
           k.set_pte(op.proc, op.addr, pte);
           k.set_local(t, L_PAGE, 0); // the allocation's (or lookup's) reference is now the pte's

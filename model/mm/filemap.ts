@@ -11,6 +11,7 @@ import { COW_COPIED, COW_COPY_STALE, fault_sigbus, vm_fault_locked, vm_fault_mkw
 import { folio_alloc, folio_put } from "./page_alloc.js";
 import { pte_page } from "./pte.js";
 import { vmas_of } from "./vma.js";
+import { Splat } from "../splat.js";
 
 /** folio->mapping of 4 KiB file f's pages: numbered after the hugetlbfs files and shmem inodes. */
 export function file4k_mapping(k: Kernel, f: number): number {
@@ -30,10 +31,16 @@ export function find_lock_page_or_read(k: Kernel, t: number, f: number, idx: num
   const g = filemap_lock_or_alloc(k, t, cached);
   if (g === BLOCKED || g === cached) return g;
   k.set_page_content(g, k.buffer_mapped(f, idx) ? k.page_content(k.block(f, idx)) : 0);
+  filemap_add_folio(k, t, f, idx, g);
+  return g;
+}
+
+/** filemap_add_folio: the locked new page g enters the page cache at idx, which takes a reference. */
+export function filemap_add_folio(k: Kernel, t: number, f: number, idx: number, g: number): void {
+  if (!k.folio_test_locked(g)) k.splat(Splat.FILEMAP_ADD_UNLOCKED, t); // __filemap_add_folio
   k.set_file4k_cache(f, idx, g);
   k.set_page_mapping(g, file4k_mapping(k, f), idx);
   k.folio_get(g);
-  return g;
 }
 
 /**
@@ -144,6 +151,7 @@ export function truncate_inode_page(k: Kernel, t: number, f: number, from: numbe
     if (!g) continue;
     if (!k.trylock(k.folio_lock_word(g), t)) return false;
     if (k.page_mapcount(g)) unmap_mapping_folio(k, f, g);
+    if (k.page_mapcount(g) > 0) k.splat(Splat.FILEMAP_UNACCOUNT_MAPPED, t); // filemap_remove_folio
     k.set_file4k_cache(f, idx, 0);
     k.set_page_mapping(g, 0, 0);
     mark_copies_stale(k, f, idx);

@@ -15,6 +15,7 @@ import type { Kernel } from "../kernel.js";
 import { L_ORIG_PTE } from "../kernel.js";
 import { PG_ANON, PG_ANON_EXCLUSIVE } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
+import { Splat } from "../splat.js";
 import {
   is_exclusive_migration_entry,
   is_migration_entry,
@@ -76,6 +77,7 @@ export function folio_mapped(k: Kernel, g: number): boolean {
  * no pte maps it now, no page cache holds it); then folio_migrate_flags and the copy.
  */
 export function move_to_new_folio(k: Kernel, dst: number, src: number): boolean {
+  if (!k.folio_test_locked(src)) k.splat(Splat.MOVE_TO_NEW_FOLIO_UNLOCKED);
   if (k.page_ref(src) !== 1) return false;
   k.set_page_content(dst, k.page_content(src));
   if (k.page_test(src, PG_ANON)) k.page_set(dst, PG_ANON);

@@ -11,6 +11,7 @@ import { owns_private_map, vma_add_reservation, vma_needs_reservation } from "..
 import { folio_put } from "./page_alloc.js";
 import { is_migration_entry, pte_page } from "./pte.js";
 import { vmas_of } from "./vma.js";
+import { Splat } from "../splat.js";
 
 /**
  * One turn of __unmap_hugepage_range's loop, at `addr` (the caller holds the PTL): clear the pte
@@ -57,6 +58,7 @@ export function unmap_huge_pte(k: Kernel, vma: number, addr: number, ref_page = 
  * as soon as its pte is cleared (its own mmu_gather, finished before the step ends).
  */
 export function unmap_hugepage_range(k: Kernel, vma: number, start: number, end: number, ref_page = 0): void {
+  if (!k.is_vm_hugetlb_page(vma)) k.splat(Splat.UNMAP_HUGEPAGE_RANGE_NOT_HUGETLB); // __unmap_hugepage_range
   for (let addr = Math.max(start, k.vm_start(vma)); addr < Math.min(end, k.vm_end(vma)); addr++) {
     const g = unmap_huge_pte(k, vma, addr, ref_page);
     if (g) folio_put(k, g);

@@ -56,8 +56,10 @@ export const gup4k = (gup: GetUserPages) =>
         page(k, t, g) {
           k.set_local(t, L_GUP, g);
           if (!(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;
-          // __get_user_pages_locked drops mmap_lock; the pinned page outlives it.
+          // __get_user_pages_locked drops mmap_lock; the pinned page outlives it, the VMA does
+          // not (an exit or munmap may free it, and its slot be reused): no VMA is held.
           k.up_read(k.mmap_lock(k.op(t).proc), t);
+          k.set_local(t, L_VMA, 0);
           return pc.unpin_user_page;
         },
         error(k, t) {

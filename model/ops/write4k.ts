@@ -7,7 +7,7 @@
  * file's blocks keep their old data (the model has no reclaim that would drop the page).
  */
 import type { Kernel } from "../kernel.js";
-import { file4k_mapping, filemap_lock_or_alloc } from "../mm/filemap.js";
+import { filemap_add_folio, filemap_lock_or_alloc } from "../mm/filemap.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
@@ -17,9 +17,7 @@ function write_begin(k: Kernel, t: number): number {
   const cached = k.file4k_cache(op.file, op.page);
   const g = filemap_lock_or_alloc(k, t, cached);
   if (g === BLOCKED || g === cached) return g;
-  k.set_file4k_cache(op.file, op.page, g);
-  k.set_page_mapping(g, file4k_mapping(k, op.file), op.page);
-  k.folio_get(g);
+  filemap_add_folio(k, t, op.file, op.page, g);
   return g;
 }
 

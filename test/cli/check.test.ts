@@ -133,7 +133,7 @@ describe("mmcheck check", () => {
     writeFileSync(join(odd, "summary.json"), JSON.stringify({ format: "something-else/9" }));
     const r = mmcheck(["merge", odd, "--out", join(root, "m2")]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/summary\.json: format: unknown format "something-else\/9" \(known: mmcheck-check\/1\)/);
+    expect(r.stderr).toMatch(/summary\.json: format: unknown format "something-else\/9" \(known: mmcheck-check\/1[,)]/);
     const twice = mmcheck(["merge", out, out, "--out", join(root, "m3")]);
     expect(twice.status).toBe(2);
     expect(twice.stderr).toMatch(/also in/);

@@ -15,6 +15,12 @@ import { LOCK_MISUSE, POISON, SPLAT, UNINIT_USE } from "../../model/layout.js";
 import { Machine } from "../../model/machine.js";
 import { folio_put } from "../../model/mm/page_alloc.js";
 import { free_huge_folio } from "../../model/hugetlb/pool.js";
+import { filemap_add_folio, truncate_inode_page } from "../../model/mm/filemap.js";
+import { move_to_new_folio } from "../../model/mm/migrate.js";
+import { folio_alloc } from "../../model/mm/page_alloc.js";
+import { unmap_hugepage_range } from "../../model/mm/unmap.js";
+import { find_vma } from "../../model/mm/vma.js";
+import { PAGE_IN_USE, PG_ANON, VM_END } from "../../model/layout.js";
 import { Result } from "../../model/types.js";
 import { findVariant } from "../../model/variant.js";
 import { loadScenario, resolveScenario, ScenarioError } from "../../scenarios/load.js";
@@ -55,6 +61,17 @@ function initial(cfg: ModelConfig = SHARED): { m: Machine; s: Int32Array; k: Ker
 /** The state invariant `name` on k's state. */
 function stateCheck(name: string, k: Kernel): string | null {
   return invariant(name).state!({ k, allDone: false });
+}
+
+/** Runs thread t to its end from s; the kernel-splat verdict then. */
+function runThread(m: Machine, s: Int32Array, t: number): string | null {
+  let cur = s;
+  while (!m.done(cur, t)) {
+    const next = new Int32Array(m.stateWords);
+    if (!m.step(cur, t, next)) throw new Error("blocked");
+    cur = next;
+  }
+  return stateCheck("kernel-splat", m.k.view(cur));
 }
 
 describe("kernel-splat", () => {
@@ -107,20 +124,10 @@ describe("kernel-splat in get_user_pages", () => {
     threads: [{ name: "ptrace", proc: "p", ops: [{ gup4k: { addr: 0, page: 0 } }] }],
   });
 
-  /** Runs the one thread to its end from s; the splat word then. */
-  function run(m: Machine, s: Int32Array): string | null {
-    let cur = s;
-    while (!m.done(cur, 0)) {
-      const next = new Int32Array(m.stateWords);
-      if (!m.step(cur, 0, next)) throw new Error("blocked");
-      cur = next;
-    }
-    return stateCheck("kernel-splat", m.k.view(cur));
-  }
 
   it("holds: the page has its pte's reference", () => {
     const { m, s } = initial(GUP);
-    expect(run(m, s)).toBeNull();
+    expect(runThread(m, s, 0)).toBeNull();
   });
 
   it("fails: try_grab_folio finds a page whose references are all gone (WARN_ON_ONCE)", () => {
@@ -128,7 +135,121 @@ describe("kernel-splat in get_user_pages", () => {
     const g = k.L.zeroPage + 1;
     expect(k.page_ref(g)).toBe(1);
     k.folio_ref_dec(g);
-    expect(run(m, s)).toMatch(/^WARNING: mm\/gup.c:try_grab_folio .*: try_grab_folio: WARN_ON_ONCE\(folio_ref_count\(folio\) <= 0\)$/);
+    expect(runThread(m, s, 0)).toMatch(/^WARNING: mm\/gup.c:try_grab_folio .*: try_grab_folio: WARN_ON_ONCE\(folio_ref_count\(folio\) <= 0\)$/);
+  });
+});
+
+describe("kernel-splat: assertions on the fault, page-cache, migration and unmap paths", () => {
+  /** Page 1 of the shared file put in the page cache (as another process's fault would), flagged anon or not. */
+  function cachedPage(anon: boolean): { m: Machine; s: Int32Array } {
+    const { m, s, k } = initial();
+    const g = k.page_cache(0, 0) + 1;
+    k.set_page_state(g, PAGE_IN_USE);
+    k.free_huge_pages = k.free_huge_pages - 1;
+    k.set_page_refcounted(g);
+    k.set_page_cache(0, 1, g);
+    k.set_page_mapping(g, 1, 1);
+    if (anon) k.page_set(g, PG_ANON);
+    return { m, s };
+  }
+
+  it("holds: hugetlb_no_page maps a page-cache page through hugetlb_add_file_rmap", () => {
+    const { m, s } = cachedPage(false);
+    expect(runThread(m, s, 0)).toBeNull();
+  });
+
+  it("fails: hugetlb_add_file_rmap of a page flagged anonymous (VM_WARN_ON_FOLIO)", () => {
+    const { m, s } = cachedPage(true);
+    expect(runThread(m, s, 0)).toBe(
+      "WARNING: include/linux/rmap.h:hugetlb_add_file_rmap (an anonymous page mapped as a file page): hugetlb_add_file_rmap: VM_WARN_ON_FOLIO(folio_test_anon(folio), folio) (thread faulter)",
+    );
+  });
+
+  const FILE4K = config({
+    name: "file4k",
+    summary: "a 4 KiB file and an anonymous 4 KiB mapping",
+    pool: { pages: 1 },
+    files: [{ name: "hugefile", pages: 1 }],
+    files4k: [{ name: "data", pages: 1 }],
+    processes: ["p"],
+    setup: [{ proc: "p", ops: [{ mmap: { addr: 0, len: 1, file: "hugefile", shared: true } }, { mmap4k: { addr: 2, pages: 1 } }] }],
+    threads: [{ name: "writer", proc: "p", ops: [{ write4k: { file: "data", page: 0 } }] }],
+  });
+
+  it("__filemap_add_folio: holds for a locked new page, fails for an unlocked one", () => {
+    const { k } = initial(FILE4K);
+    const g = folio_alloc(k);
+    k.lock_uncontended(k.folio_lock_word(g), 0, "test");
+    filemap_add_folio(k, 0, 0, 0, g);
+    expect(stateCheck("kernel-splat", k)).toBeNull();
+    const { k: k2 } = initial(FILE4K);
+    filemap_add_folio(k2, 0, 0, 0, folio_alloc(k2));
+    expect(stateCheck("kernel-splat", k2)).toBe(
+      "kernel BUG at mm/filemap.c:__filemap_add_folio (a page added to the page cache unlocked): __filemap_add_folio: VM_BUG_ON_FOLIO(!folio_test_locked(folio), folio) (thread writer)",
+    );
+  });
+
+  it("filemap_unaccount_folio: holds for a page truncate unmapped, fails for one still mapped", () => {
+    const { k } = initial(FILE4K);
+    const g = folio_alloc(k);
+    k.lock_uncontended(k.folio_lock_word(g), 0, "test");
+    filemap_add_folio(k, 0, 0, 0, g);
+    k.unlock(k.folio_lock_word(g), 0);
+    expect(truncate_inode_page(k, 0, 0, 0)).toBe(true);
+    expect(stateCheck("kernel-splat", k)).toBeNull();
+    const { k: k2 } = initial(FILE4K);
+    const g2 = folio_alloc(k2);
+    k2.lock_uncontended(k2.folio_lock_word(g2), 0, "test");
+    filemap_add_folio(k2, 0, 0, 0, g2);
+    k2.unlock(k2.folio_lock_word(g2), 0);
+    k2.add_mapcount(g2, 1); // a mapping no rmap walk finds
+    expect(truncate_inode_page(k2, 0, 0, 0)).toBe(true);
+    expect(stateCheck("kernel-splat", k2)).toMatch(/^kernel BUG at mm\/filemap.c:filemap_unaccount_folio .*VM_BUG_ON_FOLIO\(folio_mapped\(folio\), folio\) \(thread writer\)$/);
+  });
+
+  it("hugetlb_add_new_anon_rmap: holds for a private fault, fails when the VMA no longer covers the address", () => {
+    const PRIVATE = config({
+      name: "private",
+      summary: "a private write fault",
+      pool: { pages: 2 },
+      files: [{ name: "hugefile", pages: 2 }],
+      processes: ["p"],
+      setup: [{ proc: "p", ops: [{ mmap: { addr: 0, len: 2, file: "hugefile" } }] }],
+      threads: [{ name: "writer", proc: "p", ops: [{ fault: { addr: 1, write: true } }] }],
+    });
+    const { m, s } = initial(PRIVATE);
+    expect(runThread(m, s, 0)).toBeNull();
+    // Past lock_mm_and_find_vma, the VMA is cut short under the fault (a broken state: munmap
+    // needs mmap_lock for write).
+    const next = new Int32Array(m.stateWords);
+    expect(m.step(s, 0, next)).toBeTruthy();
+    const k = m.k.view(next);
+    const vma = find_vma(k, 0, 0);
+    k.w(vma + VM_END, k.vm_start(vma) + 1);
+    expect(runThread(m, next, 0)).toBe(
+      "kernel BUG at mm/rmap.c:hugetlb_add_new_anon_rmap (an anonymous page mapped outside its VMA): hugetlb_add_new_anon_rmap: BUG_ON(address < vma->vm_start || address >= vma->vm_end) (thread writer)",
+    );
+  });
+
+  it("move_to_new_folio: holds with the source locked, fails without", () => {
+    const { k } = initial(FILE4K);
+    const src = folio_alloc(k);
+    const dst = folio_alloc(k);
+    k.lock_uncontended(k.folio_lock_word(src), 0, "test");
+    move_to_new_folio(k, dst, src);
+    expect(stateCheck("kernel-splat", k)).toBeNull();
+    const { k: k2 } = initial(FILE4K);
+    move_to_new_folio(k2, folio_alloc(k2), folio_alloc(k2));
+    expect(stateCheck("kernel-splat", k2)).toMatch(/^kernel BUG at mm\/migrate.c:move_to_new_folio .*VM_BUG_ON_FOLIO\(!folio_test_locked\(src\), src\)$/);
+  });
+
+  it("__unmap_hugepage_range: holds on a hugetlb VMA, warns on a 4 KiB one", () => {
+    const { k } = initial(FILE4K);
+    const [huge, small] = [find_vma(k, 0, 0), find_vma(k, 0, 2)];
+    unmap_hugepage_range(k, huge, 0, 1);
+    expect(stateCheck("kernel-splat", k)).toBeNull();
+    unmap_hugepage_range(k, small, 2, 3);
+    expect(stateCheck("kernel-splat", k)).toMatch(/^WARNING: mm\/hugetlb.c:__unmap_hugepage_range .*WARN_ON\(!is_vm_hugetlb_page\(vma\)\)$/);
   });
 });
 
