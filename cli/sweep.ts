@@ -64,11 +64,11 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
 }
 
 /** The run's outcome in a few lines, and its exit code. */
-export function printOutcome(what: string, s: { outcome: string; bound?: string; stats: { scenarios: number; refused: number; exhaustive: number; walked: number; states: number; durationMs: number }; findings: readonly { id: string; invariant: string; depth: number; count: number }[] }, out: string): number {
+export function printOutcome(what: string, s: { outcome: string; bound?: string; stats: { scenarios: number; refused: number; exhaustive: number; walked: number; states: number; durationMs: number }; coverage: { covered: number; of: number }; findings: readonly { id: string; invariant: string; depth: number; count: number }[] }, out: string): number {
   const st = s.stats;
   console.log(
     `${what}: ${st.scenarios.toLocaleString("en-US")} scenarios (${st.refused} refused, ${st.exhaustive} exhaustive, ${st.walked} walked), ` +
-      `${st.states.toLocaleString("en-US")} states, ${(st.durationMs / 1000).toFixed(1)} s`,
+      `${st.states.toLocaleString("en-US")} states, ${(st.durationMs / 1000).toFixed(1)} s, ${s.coverage.covered} of the variant's ${s.coverage.of} steps covered`,
   );
   for (const f of s.findings) console.log(`  finding ${f.id}: ${f.invariant} at depth ${f.depth} (${f.count} scenarios): ${out}/findings/${f.id}.yaml`);
   const why = s.bound === "interrupted" ? `stopped by ${stopSignal() ?? "a signal"}` : s.bound === "time" ? "stopped by --time" : "some scenarios too large to search exhaustively";

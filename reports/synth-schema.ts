@@ -40,6 +40,14 @@ const StatsSchema = z.strictObject({
   durationMs: z.number().nonnegative(),
 });
 
+const CoverageSchema = z
+  .strictObject({
+    steps: z.array(z.string()).meta({ description: "the labels of the steps (operation's kernel function:step) some scenario of the run took, sorted: the union over the run" }),
+    covered: count.meta({ description: "how many steps that is" }),
+    of: count.meta({ description: "the model's steps the variant can run (`mmcheck list --steps`)" }),
+  })
+  .meta({ description: "coverage of the model's steps over the run (the --variant's searches; refused scenarios take none)" });
+
 const common = {
   tool: z.strictObject({ name: z.literal("mmcheck"), version: z.string() }),
   variant: z.string(),
@@ -47,6 +55,7 @@ const common = {
   outcome: z.enum(["nothing-found", "found", "stopped"]),
   bound: z.enum(["interrupted", "time", "incomplete"]).optional().meta({ description: "what stopped the run or left it incomplete" }),
   stats: StatsSchema,
+  coverage: CoverageSchema,
   findings: z.array(FindingSchema),
 };
 
@@ -75,6 +84,7 @@ export const SynthSummarySchema = z
 
 export type SynthFinding = z.infer<typeof FindingSchema>;
 export type SynthStats = z.infer<typeof StatsSchema>;
+export type SynthCoverage = z.infer<typeof CoverageSchema>;
 export type SweepSummary = z.infer<typeof SweepSummarySchema>;
 export type FuzzSummary = z.infer<typeof FuzzSummarySchema>;
 export type SynthSummary = z.infer<typeof SynthSummarySchema>;

@@ -36,7 +36,7 @@ export interface World {
 }
 
 /** A world's slots: the huge mapping's, a free one, then the 4 KiB mapping's. */
-function slots(w: World) {
+export function slots(w: World) {
   const P = w.huge?.pages ?? 0;
   return { P, free: P, small: w.huge ? P + 1 : 0, space: (w.huge ? P + 1 : 0) + (w.small ? 1 : 0) };
 }
@@ -130,8 +130,24 @@ function threadProc(w: World, i: number): string {
   return w.placement === "same" || i % 2 === 0 ? "p0" : "p1";
 }
 
+/** A thread as the scenario file has it: its process and operations. */
+export interface PlacedThread {
+  readonly proc: string;
+  readonly ops: readonly Op[];
+}
+
+/** The threads' operations placed in their processes (thread 0 of `child` forks p1 first). */
+export function place(w: World, threads: readonly (readonly Op[])[]): PlacedThread[] {
+  return threads.map((ops, i) => ({ proc: threadProc(w, i), ops: i === 0 && w.placement === "child" ? [{ fork: { child: "p1" } }, ...ops] : [...ops] }));
+}
+
 /** The scenario file of a world and its threads' operations (thread 0 of `child` forks p1 first). */
 export function scenarioOf(w: World, threads: readonly (readonly Op[])[], name = "generated"): Record<string, unknown> {
+  return scenarioOfPlaced(w, place(w, threads), name);
+}
+
+/** The scenario file of a world and its placed threads (the minimiser's form: threads keep their process when others go). */
+export function scenarioOfPlaced(w: World, threads: readonly PlacedThread[], name = "generated"): Record<string, unknown> {
   const p0: Op[] = [];
   if (w.huge) p0.push(hugeMmap(w));
   if (w.small) p0.push(smallMmap(w));
@@ -143,10 +159,7 @@ export function scenarioOf(w: World, threads: readonly (readonly Op[])[], name =
   const setup = [{ proc: "p0", ops: p0 }];
   if (w.placement === "two") setup.push({ proc: "p1", ops: p0.filter((o) => o !== "exit" && ("mmap" in o || "mmap4k" in o)) });
   // A thread left with no operation (fuzz leaves out what the loader refuses) is no thread.
-  const placed = threads
-    .map((ops, i) => ({ proc: threadProc(w, i), ops: i === 0 && w.placement === "child" ? [{ fork: { child: "p1" } }, ...ops] : [...ops] }))
-    .filter((t) => t.ops.length > 0)
-    .map((t, i) => ({ name: `t${i}`, ...t }));
+  const placed = threads.filter((t) => t.ops.length > 0).map((t, i) => ({ name: `t${i}`, proc: t.proc, ops: [...t.ops] }));
   const files = w.huge ? [{ name: "f", pages: w.huge.pages, ...(w.huge.kind === "anon" && { anon: true }) }] : [];
   const files4k = w.small && !smallAnon(w) ? [{ name: "g", pages: w.small.pages, ...(w.small.kind === "dax" && { dax: true }) }] : [];
   return {

@@ -2,20 +2,22 @@
  * `mmcheck fuzz`: random scenarios (scenarios/arbitrary.ts `drawnArbitrary`, larger than a sweep
  * reaches), each searched exhaustively when small and by random walks when not (synth/check.ts).
  * A failure is shrunk on both axes: fast-check shrinks the scenario (fewer threads and
- * operations, a smaller world) as long as it still fails on the same invariant; then the shrunk
- * scenario is searched breadth-first for the shortest trace. The run goes on after a finding,
+ * operations, a smaller world) as long as it still fails on the same invariant, then a greedy
+ * pass (synth/minimise.ts) removes what fast-check cannot; the minimal scenario is then searched
+ * breadth-first for the shortest trace. The run goes on after a finding,
  * from the next scenario, until --runs, --time or a stop signal; each distinct failure is
  * written once (synth/findings.ts). Everything follows from the seed: the same seed gives the
  * same scenarios, verdicts and findings, and a finding's fast-check path regenerates it
- * (`--path`).
+ * (`--path`: the value at the path, minimised again).
  */
 import fc from "fast-check";
 import { TOOL } from "../base/tool.js";
 import type { Variant } from "../model/variant.js";
 import { FUZZ_FORMAT, type FuzzSummary } from "../reports/synth-schema.js";
-import { drawnArbitrary, drawnScenario, type Drawn } from "../scenarios/arbitrary.js";
+import { drawnArbitrary, drawnScenario, opsOf, place, scenarioOfPlaced, type Drawn } from "../scenarios/arbitrary.js";
 import { FUZZ_BUDGET, judge, type Budget, type Judged } from "./check.js";
 import { Findings } from "./findings.js";
+import { minimise, type Minimal } from "./minimise.js";
 import type { SynthProgress } from "./sweep.js";
 import { Tally, writeSummary } from "./summary.js";
 
@@ -48,9 +50,16 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     else if (performance.now() > deadline) stop = "time";
     return stop !== undefined;
   };
-  const run = (d: Drawn, name: string, budget = FUZZ_BUDGET) => {
-    const file = drawnScenario(d, name);
+  const run = (m: Minimal, name: string, budget = FUZZ_BUDGET) => {
+    const file = scenarioOfPlaced(m.world, m.threads, name);
     return judge(file, o.variant, o.against, budget).then((judged) => ({ file, judged }));
+  };
+  const placed = (d: Drawn): Minimal => ({ world: d.world, threads: place(d.world, opsOf(d)) });
+  /** The failure made minimal, then searched breadth-first for its shortest trace (else the walk's trace). */
+  const shortest = async (d: Drawn, invariant: string, name: string) => {
+    const m = await minimise(placed(d), (file) => judge(file, o.variant, o.against, FUZZ_BUDGET).then((j) => j.failure?.invariant === invariant), o.interrupted);
+    const final = await run(m, name, SHORTEST_BUDGET);
+    return final.judged.failure?.invariant === invariant ? final : run(m, name);
   };
   const record = (file: Record<string, unknown>, judged: Judged, meta: { path: string; foundMs: number }) =>
     judged.failure && findings.add(file, judged.failure, { seed: o.seed, ...meta, ...(o.against && { against: o.against.name }) });
@@ -65,9 +74,13 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
       }),
       { seed: o.seed, path: o.path, numRuns: 1 },
     );
-    const { file, judged } = await run(drawn!, "fuzz-path", SHORTEST_BUDGET);
-    tally.count(judged.checked);
-    record(file, judged, { path: o.path, foundMs: Math.round(tally.elapsedMs) });
+    // The finding's scenario is this value minimised as the run did it.
+    const { judged: first } = await run(placed(drawn!), "fuzz-path");
+    tally.count(first.checked);
+    if (first.failure) {
+      const { file, judged } = await shortest(drawn!, first.failure.invariant, "fuzz-path");
+      record(file, judged, { path: o.path, foundMs: Math.round(tally.elapsedMs) });
+    }
   }
 
   let next = 0;
@@ -78,7 +91,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
       fc.asyncProperty(arb, async (d) => {
         if (stopped()) return false;
         const at = index++;
-        const { judged } = await run(d, `fuzz-${at}`);
+        const { judged } = await run(placed(d), `fuzz-${at}`);
         tally.count(judged.checked);
         o.onProgress?.({ done: tally.scenarios, total: o.timeSeconds === undefined ? o.runs : undefined, failures: findings.size, elapsedMs: tally.elapsedMs });
         if (!judged.failure) return true;
@@ -90,10 +103,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     if (!failed) break;
     const shrunk = await shrink(arb, o, failed);
     if (shrunk) {
-      const final = await run(shrunk.drawn, `fuzz-${failed.index}`, SHORTEST_BUDGET);
-      // The shortest trace, when the larger search finds the same failure; else the walk's.
-      const same = final.judged.failure?.invariant === failed.invariant ? final : await run(shrunk.drawn, `fuzz-${failed.index}`);
-      record(same.file, same.judged, { path: shrunk.path, foundMs: failed.foundMs });
+      const { file, judged } = await shortest(shrunk.drawn, failed.invariant, `fuzz-${failed.index}`);
+      record(file, judged, { path: shrunk.path, foundMs: failed.foundMs });
     }
     next = failed.index + 1;
     if (o.untilFound && findings.size > 0) break;
@@ -109,6 +120,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     outcome: findings.size > 0 ? "found" : bound ? "stopped" : "nothing-found",
     ...(bound && { bound }),
     stats: tally.stats(),
+    coverage: tally.coverage(o.variant),
     findings: findings.list(),
   };
   writeSummary(o.outDir, summary);

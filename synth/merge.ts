@@ -2,7 +2,7 @@
  * Joins the summaries of a sweep's shards (`--shard k/N`, each in its own folder) into the
  * summary of the whole sweep, as one run would have written it: the counts added up, each
  * distinct failure once — the first in the enumeration's order, with its files, numbered in that
- * order — so that shards 1/N … N/N merged equal the sweep run unsharded (durations aside).
+ * order —, the union of the steps covered — so that shards 1/N … N/N merged equal the sweep run unsharded (durations aside).
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ import { ReportSchema } from "../reports/schema.js";
 import { SWEEP_FORMAT, SweepSummarySchema, type SweepSummary, type SynthFinding } from "../reports/synth-schema.js";
 import { writeReport } from "../reports/write.js";
 import { FINDINGS_DIR, groupKey } from "./findings.js";
-import { SUMMARY_FILE, writeSummary } from "./summary.js";
+import { coverageOf, SUMMARY_FILE, writeSummary } from "./summary.js";
 
 /** A summary that cannot be merged: one line naming the folder and why. Exit 2. */
 export class MergeError extends Error {
@@ -96,6 +96,10 @@ export function mergeSweeps(dirs: readonly string[], outDir: string): SweepSumma
       states: sum("states"),
       durationMs: sum("durationMs"),
     },
+    coverage: coverageOf(
+      shards.flatMap(({ s }) => s.coverage.steps),
+      first.variant,
+    ),
     findings: merged,
   };
   writeSummary(outDir, summary);
@@ -108,7 +112,7 @@ function copyFinding(dir: string, f: SynthFinding, outDir: string, id: string): 
   const scenarioPath = join(outDir, FINDINGS_DIR, `${id}.yaml`);
   const scenario = parse(readFileSync(join(dir, f.scenario), "utf8")) as Record<string, unknown>;
   writeAtomic(scenarioPath, [stringify({ ...scenario, name: `finding-${id}` })], "--out");
-  // The report names its scenario file (and so does its trace's #meta): by its new path now.
+  // The trace's #meta names the scenario file by the path it was run with: the new path now.
   const text = readFileSync(join(dir, f.report), "utf8").replaceAll(JSON.stringify(join(dir, f.scenario)), JSON.stringify(scenarioPath));
   const report = ReportSchema.safeParse(JSON.parse(text));
   if (!report.success) throw new MergeError(`${join(dir, f.report)}: not a valid report`);

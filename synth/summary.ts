@@ -3,7 +3,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../base/output.js";
 import { issueLine } from "../reports/schema.js";
-import { SynthSummarySchema, type SynthStats, type SynthSummary } from "../reports/synth-schema.js";
+import { modelSteps } from "../model/ops/index.js";
+import type { Variant } from "../model/variant.js";
+import { SynthSummarySchema, type SynthCoverage, type SynthStats, type SynthSummary } from "../reports/synth-schema.js";
 import type { Checked } from "./check.js";
 
 export const SUMMARY_FILE = "summary.json";
@@ -24,6 +26,8 @@ export class Tally {
   states = 0;
   /** Scenarios neither refused, nor exhaustive, nor violated: the run proved less than it covered. */
   incomplete = 0;
+  /** The steps the searches took: the union of their coverage. */
+  private readonly steps = new Set<string>();
   private readonly t0 = performance.now();
 
   count(checked: Checked): void {
@@ -32,6 +36,7 @@ export class Tally {
       this.refused++;
       return;
     }
+    for (const label of checked.result.coverage) this.steps.add(label);
     if (checked.exhaustive) this.exhaustive++;
     else this.walked++;
     if (!checked.exhaustive && !checked.result.violation) this.incomplete++;
@@ -45,4 +50,14 @@ export class Tally {
   stats(): SynthStats {
     return { scenarios: this.scenarios, refused: this.refused, exhaustive: this.exhaustive, walked: this.walked, states: this.states, durationMs: Math.round(this.elapsedMs) };
   }
+
+  coverage(variant: Variant): SynthCoverage {
+    return coverageOf([...this.steps], variant.name);
+  }
+}
+
+/** The coverage of these steps (sorted, deduplicated) against the steps the variant can run. */
+export function coverageOf(steps: Iterable<string>, variant: string): SynthCoverage {
+  const sorted = [...new Set(steps)].sort();
+  return { steps: sorted, covered: sorted.length, of: modelSteps().filter((s) => s.variants.includes(variant)).length };
 }

@@ -75,6 +75,7 @@ export async function sweep(o: SweepOptions): Promise<SweepSummary> {
     outcome: findings.size > 0 ? "found" : bound ? "stopped" : "nothing-found",
     ...(bound && { bound }),
     stats: tally.stats(),
+    coverage: tally.coverage(o.variant),
     findings: findings.list(),
   };
   writeSummary(o.outDir, summary);

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { reproduce } from "../../explorer/trace.js";
 import { threadsFromItf } from "../../reports/itf.js";
 import { readReport } from "../../reports/read.js";
+import { modelSteps } from "../../model/ops/index.js";
 import { findVariant } from "../../model/variant.js";
 import { buildMm } from "../../models/mm.js";
 import type { SynthSummary } from "../../reports/synth-schema.js";
@@ -39,6 +40,12 @@ describe("sweep", () => {
     expect(all.findings.map((f) => f.invariant)).toContain("cow-isolation");
     const m = mergeSweeps([two, one], merged);
     expect(comparable(merged, m)).toEqual(comparable(whole, all));
+    // Coverage: the union of the steps the searches took, of the variant's steps; the shards' union is the whole's.
+    const variantSteps = modelSteps().filter((s) => s.variants.includes(variant.name)).map((s) => s.label);
+    expect(all.coverage).toMatchObject({ covered: all.coverage.steps.length, of: variantSteps.length });
+    expect(all.coverage.covered).toBeGreaterThan(10);
+    expect(variantSteps).toEqual(expect.arrayContaining(all.coverage.steps));
+    expect([...new Set([...s1.coverage.steps, ...s2.coverage.steps])].sort()).toEqual(all.coverage.steps);
     expect(() => mergeSweeps([one], tmp())).toThrow(MergeError);
     // Every finding's report replays on its scenario file.
     for (const f of all.findings) {
@@ -71,10 +78,24 @@ describe("fuzz", () => {
     expect(readFileSync(join(c, regenerated.findings[0]!.scenario), "utf8").replace(/name: .*/, "")).toEqual(readFileSync(join(a, f.scenario), "utf8").replace(/name: .*/, ""));
   });
 
+  it("shrinks to no larger than the shipped scenario: threads removed and merged past fast-check's two", { timeout: 120_000 }, async () => {
+    // Seed 3 finds the underflow with 3 threads of one operation each: removing alone stops there, merging two of them does not.
+    const dir = tmp();
+    const s = await fuzz({ variant: findVariant("bug-restore-reserve-on-error-underflow")!, against, seed: 3, runs: 1000, untilFound: true, outDir: dir, interrupted: never });
+    const f = s.findings[0]!;
+    expect(f.invariant).toBe("reservation-conservation");
+    // The shipped punch-refault-enomem: 2 threads, 3 operations.
+    expect(f.size.threads).toBeLessThanOrEqual(2);
+    expect(f.size.ops).toBeLessThanOrEqual(3);
+    const report = readReport(join(dir, f.report));
+    const model = buildMm({ scenario: report.scenario, variant: report.variant });
+    expect(reproduce(model.system, model.invariants, threadsFromItf(report.violation!.trace, model.describe.threads))).toMatchObject({ invariant: f.invariant, depth: f.depth });
+  });
+
   it("stops at a signal with a valid summary and nothing found", async () => {
     const dir = tmp();
     const s = await fuzz({ variant: against, seed: 1, runs: 1000, outDir: dir, interrupted: () => true });
-    expect([s.outcome, s.bound, s.stats.scenarios]).toEqual(["stopped", "interrupted", 0]);
+    expect([s.outcome, s.bound, s.stats.scenarios, s.coverage.covered]).toEqual(["stopped", "interrupted", 0, 0]);
     expect(JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")).format).toBe("mmcheck-fuzz/1");
   });
 });

@@ -1,0 +1,96 @@
+/**
+ * The greedy pass after fast-check's shrinking. fast-check shrinks the drawn value (indices into
+ * the world's alphabet, taken modulo its length, and at least two threads): a smaller world
+ * renumbers every operation, and a thread the array needs stays. This pass works on the
+ * scenario itself — the world and each thread's process and operations — and keeps any of these
+ * changes while the same invariant still fails: a thread removed (the others keep their
+ * process), an operation removed, two threads of a process made one, a mapping made a page smaller or left out, the prefault left
+ * out, an operation's arguments made smaller (an earlier value of the same operation in the
+ * alphabet). It tries them in a fixed order and starts over after each change kept, until none
+ * is: the same failure always gives the same minimal scenario.
+ */
+import { alphabet, OP_VALUES, scenarioOfPlaced, slots, type Op, type PlacedThread, type World } from "../scenarios/arbitrary.js";
+
+export interface Minimal {
+  readonly world: World;
+  readonly threads: readonly PlacedThread[];
+}
+
+const key = (o: Op) => JSON.stringify(o);
+const opName = (o: Op) => (o === "exit" ? "exit" : Object.keys(o)[0]!);
+
+/** The whole-mapping operations, which a smaller world rewrites to its own. */
+const WHOLE = ["mmap", "mmap4k", "mlock4k", "munlock4k"] as const;
+
+/** An operation of world `from` in the smaller world `to`: the same call, the 4 KiB slot moved; undefined if `to` has no such call. */
+function rehome(o: Op, from: World, to: World, letters: ReadonlySet<string>): Op | undefined {
+  const name = opName(o);
+  if (name === "exit" || name === "fork") return o;
+  const whole = (WHOLE as readonly string[]).includes(name) ? OP_VALUES[name as (typeof WHOLE)[number]](to) : undefined;
+  if (whole) return whole[0];
+  const a = (o as Record<string, Record<string, unknown>>)[name]!;
+  const moved = from.small && "page" in a && a.addr === slots(from).small ? { [name]: { ...a, addr: slots(to).small } } : o;
+  return letters.has(key(moved)) ? moved : undefined;
+}
+
+/** The worlds a page or a mapping smaller, or without the prefault, in order. */
+function smallerWorlds(w: World): World[] {
+  const out: World[] = [];
+  if (w.huge && w.huge.pages > 1) out.push({ ...w, huge: { ...w.huge, pages: w.huge.pages - 1 }, pool: Math.max(0, w.pool - 1) });
+  if (w.small && w.small.pages > 1) out.push({ ...w, small: { ...w.small, pages: w.small.pages - 1 } });
+  if (w.huge && w.small) out.push({ ...w, small: undefined }, { ...w, huge: undefined, pool: 0, overcommit: 0 });
+  if (w.prefault) out.push({ ...w, prefault: false });
+  return out;
+}
+
+/** Every one-step smaller scenario, in the order they are tried. */
+function* candidates(m: Minimal): Generator<Minimal> {
+  const { world, threads } = m;
+  for (let i = 0; i < threads.length && threads.length > 1; i++) yield { world, threads: threads.filter((_, k) => k !== i) };
+  for (let i = 0; i < threads.length; i++)
+    for (let j = 0; j < threads[i]!.ops.length; j++) {
+      const ops = threads[i]!.ops.filter((_, k) => k !== j);
+      if (ops.length > 0) yield { world, threads: threads.map((t, k) => (k === i ? { ...t, ops } : t)) };
+    }
+  // Two threads of a process as one, the other's operations after or before its own: a thread fewer.
+  for (let i = 0; i < threads.length; i++)
+    for (let j = 0; j < threads.length; j++) {
+      if (i === j || threads[i]!.proc !== threads[j]!.proc) continue;
+      const into = (ops: readonly Op[]) => threads.flatMap((t, k) => (k === i ? [] : k === j ? [{ ...t, ops }] : [t]));
+      yield { world, threads: into([...threads[j]!.ops, ...threads[i]!.ops]) };
+      yield { world, threads: into([...threads[i]!.ops, ...threads[j]!.ops]) };
+    }
+  for (const to of smallerWorlds(world)) {
+    const letters = new Set(alphabet(to).map(key));
+    const moved = threads.map((t) => ({ ...t, ops: t.ops.map((o) => rehome(o, world, to, letters)) }));
+    if (moved.every((t) => t.ops.every((o) => o !== undefined))) yield { world: to, threads: moved as PlacedThread[] };
+  }
+  const letters = alphabet(world);
+  for (let i = 0; i < threads.length; i++)
+    for (let j = 0; j < threads[i]!.ops.length; j++) {
+      const o = threads[i]!.ops[j]!;
+      const at = letters.findIndex((l) => key(l) === key(o));
+      for (const smaller of letters.slice(0, Math.max(0, at)).filter((l) => opName(l) === opName(o)))
+        yield { world, threads: threads.map((t, k) => (k === i ? { ...t, ops: t.ops.map((x, n) => (n === j ? smaller : x)) } : t)) };
+    }
+}
+
+/**
+ * The scenario made as small as `fails` allows (fails: the scenario file still fails on the same
+ * invariant). A stop signal ends it with what it has.
+ */
+export async function minimise(start: Minimal, fails: (file: Record<string, unknown>) => Promise<boolean>, interrupted: () => boolean): Promise<Minimal> {
+  let m = start;
+  for (let changed = true; changed && !interrupted(); ) {
+    changed = false;
+    for (const c of candidates(m)) {
+      if (interrupted()) break;
+      if (await fails(scenarioOfPlaced(c.world, c.threads))) {
+        m = c;
+        changed = true;
+        break;
+      }
+    }
+  }
+  return m;
+}

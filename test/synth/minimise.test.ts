@@ -1,0 +1,43 @@
+/** The greedy pass after fast-check's shrinking (synth/minimise.ts), against a predicate that says what still fails. */
+import { describe, expect, it } from "vitest";
+import type { World } from "../../scenarios/arbitrary.js";
+import { minimise } from "../../synth/minimise.js";
+
+const world: World = { huge: { kind: "shared", pages: 2 }, small: { kind: "anon", pages: 2 }, placement: "fork", pool: 2, overcommit: 0, prefault: true };
+const threads = [
+  { proc: "p0", ops: [{ fault: { addr: 1, write: true } }, { munmap: { addr: 0, len: 2 } }] },
+  { proc: "p1", ops: [{ access4k: { addr: 3, page: 1, write: true } }] },
+  { proc: "p0", ops: [{ ftruncate: { file: "f", size: 1 } }] },
+];
+type File = { threads: { proc: string; ops: unknown[] }[] };
+const ops = (f: Record<string, unknown>) => (f as File).threads.flatMap((t) => t.ops.map((o) => JSON.stringify(o)));
+
+describe("minimise", () => {
+  it("removes threads, operations, pages and the prefault, and takes smaller arguments, while the failure stays", async () => {
+    // "Fails" while some thread faults a huge page.
+    const m = await minimise({ world, threads }, async (f) => ops(f).some((o) => o.startsWith('{"fault"')), () => false);
+    expect(m.threads).toEqual([{ proc: "p0", ops: [{ fault: { addr: 0, write: false } }] }]);
+    expect(m.world).toEqual({ huge: { kind: "shared", pages: 1 }, placement: "fork", pool: 1, overcommit: 0, prefault: false });
+  });
+
+  it("merges two threads of a process, and keeps what the failure needs", async () => {
+    // "Fails" while a fault, an ftruncate and a 4 KiB access are all there; the 4 KiB page moves with its slot when the huge mapping shrinks.
+    const fails = async (f: Record<string, unknown>) => {
+      const all = (f as File).threads.map((t) => t.ops.map((o) => Object.keys(o as object)[0]));
+      const flat = all.flat();
+      return flat.includes("fault") && flat.includes("ftruncate") && flat.includes("access4k");
+    };
+    const m = await minimise({ world, threads }, fails, () => false);
+    expect(m.threads.length).toBe(2);
+    expect(m.threads.flatMap((t) => t.ops).map((o) => Object.keys(o)[0]).sort()).toEqual(["access4k", "fault", "ftruncate"]);
+    expect(m.world.huge!.pages).toBe(1);
+    expect(m.threads.flatMap((t) => t.ops)).toContainEqual({ access4k: { addr: 2, page: 0, write: false } });
+  });
+
+  it("keeps every thread and operation the failure needs, each thread in its process", async () => {
+    const m = await minimise({ world, threads }, async (f) => ops(f).length === 4 && (f as File).threads.length === 3, () => false);
+    expect(m.threads.map((t) => t.ops.length)).toEqual([2, 1, 1]);
+    expect(m.threads.map((t) => t.proc)).toEqual(["p0", "p1", "p0"]);
+    expect(m.world).toEqual({ ...world, huge: { kind: "shared", pages: 1 }, pool: 1, prefault: false, small: { kind: "anon", pages: 1 } });
+  });
+});
