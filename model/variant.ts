@@ -223,7 +223,7 @@ export interface Variant {
   readonly prefaultSyscalls: boolean;
   /**
    * hugetlbfs_fallocate (v4.3, 2015): before it, fallocate of a hugetlbfs file is -EOPNOTSUPP
-   * and no hole can be punched (seeds 000, 002, 003).
+   * and no hole can be punched (seeds 000, 002, 003, and the bug variants of kernels before it).
    */
   readonly hugetlbfsFallocate: boolean;
   /**
@@ -269,6 +269,9 @@ const modern: Variant = {
   hugetlbfsFallocate: true,
   hugetlbCow: "hugetlb_wp",
 };
+
+/** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate: no hole can be punched. */
+const before4_3 = { hugetlbfsFallocate: false } as const;
 
 /**
  * Kernels before 2022: no hugetlb VMA lock (v6.1), MADV_DONTNEED refused hugetlb VMAs (v5.18),
@@ -349,6 +352,7 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_3,
     name: "bug-split-double-credit",
     summary: "before seed 003: split_vma copies the reservation count, both halves return it (reservation-conservation)",
     privateResv: "count",
@@ -359,6 +363,7 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_3,
     name: "bug-fault-beyond-eof-consumes-reserve",
     summary:
       "before \"hugetlb: fix absurd HugePages_Rsvd\" (2006): a fault beyond i_size consumes a reservation before the i_size check and never returns it (reservation-conservation)",
@@ -368,6 +373,7 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_3,
     name: "bug-instantiation-race",
     summary:
       "before the hugetlb instantiation mutex (2006): two faults on one index race for the last free page and the loser gets a spurious SIGBUS (reserved-fault-succeeds)",
@@ -377,6 +383,7 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_3,
     name: "bug-cow-reuses-pagecache-page",
     summary:
       "before \"do not use a page in page cache for cow optimization\" (2013): a MAP_PRIVATE write reuses a page-cache page mapped once and reaches the file (cow-isolation)",
@@ -424,6 +431,7 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_3,
     name: "bug-region-tracking-race",
     summary:
       "seed 003's open question (\"fix race in region tracking\", 2014): a fault of another process covers an index between mmap's region_chg and region_add; its reservation is never given back (reservation-conservation)",
@@ -463,6 +471,7 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_3,
     name: "bug-reserve-error-leaks-resv-map",
     summary:
       "before c50ac050811d (CVE-2012-2390, v3.4): when the subpool or the pool refuses a MAP_PRIVATE mmap's reservation, hugetlb_reserve_pages returns without dropping the resv_map it allocated, and it leaks (resv-map-lifetime)",
