@@ -1,14 +1,16 @@
 /** mmcheck sweep, fuzz and merge as commands: bad input is exit 2 in one line, a stop signal is exit 3 with a valid summary. */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { SynthSummarySchema } from "../../reports/synth-schema.js";
 import { stopSignalsCaught } from "../helpers/signals.js";
 
 const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
-const tmp = () => mkdtempSync(join(tmpdir(), "mmcheck-synth-cli-"));
+const root = mkdtempSync(join(tmpdir(), "mmcheck-synth-cli-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const tmp = () => mkdtempSync(join(root, "run-"));
 const mmcheck = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8" });
 
 describe("sweep, fuzz and merge commands", () => {

@@ -1,6 +1,6 @@
 /** The scenario grammar (scenarios/arbitrary.ts): every operation has values, generated scenarios are ordinary scenario files, the sweep's symmetries are sound. */
 import fc from "fast-check";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -54,8 +54,12 @@ describe("grammar", () => {
     const path = join(dir, "generated.yaml");
     const first = enumerate({ threads: 2, ops: 1, pages: 1 }).next().value!;
     writeFileSync(path, stringify(scenarioOf(first.world, first.threads)));
-    const r = await explore(buildMm({ scenario: path, variant: "modern" }));
-    expect(r.verdict).toBe("pass");
+    try {
+      const r = await explore(buildMm({ scenario: path, variant: "modern" }));
+      expect(r.verdict).toBe("pass");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 /** mmcheck sweep, fuzz and merge as functions (synth/): shards merge into the unsharded run, a seed gives the same run, findings shrink and replay. */
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { reproduce } from "../../explorer/trace.js";
 import { threadsFromItf } from "../../reports/itf.js";
 import { readReport } from "../../reports/read.js";
@@ -14,7 +14,9 @@ import { fuzz } from "../../synth/fuzz.js";
 import { mergeSweeps, MergeError } from "../../synth/merge.js";
 import { sweep } from "../../synth/sweep.js";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "mmcheck-synth-"));
+const root = mkdtempSync(join(tmpdir(), "mmcheck-synth-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const tmp = () => mkdtempSync(join(root, "run-"));
 const variant = findVariant("bug-fork-child-pte-writable")!;
 const against = findVariant("modern")!;
 const never = () => false;
