@@ -11,7 +11,6 @@
  * (`--path`: the value at the path, minimised again).
  */
 import fc from "fast-check";
-import { TOOL } from "../base/tool.js";
 import type { Variant } from "../model/variant.js";
 import { FUZZ_FORMAT, type FuzzSummary } from "../reports/synth-schema.js";
 import { drawnArbitrary, drawnScenario, opsOf, place, scenarioOfPlaced, type Drawn } from "../scenarios/arbitrary.js";
@@ -19,7 +18,7 @@ import { FUZZ_BUDGET, judge, type Budget, type Judged } from "./check.js";
 import { Findings } from "./findings.js";
 import { minimise, type Minimal } from "./minimise.js";
 import type { SynthProgress } from "./sweep.js";
-import { Tally, writeSummary } from "./summary.js";
+import { summaryOf, Tally, writeSummary } from "./summary.js";
 
 export interface FuzzOptions {
   readonly variant: Variant;
@@ -113,15 +112,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const bound = stop ?? (tally.incomplete > 0 ? "incomplete" : undefined);
   const summary: FuzzSummary = {
     format: FUZZ_FORMAT,
-    tool: { ...TOOL },
-    variant: o.variant.name,
-    ...(o.against && { against: o.against.name }),
+    ...summaryOf(o, tally, findings, bound),
     options: { seed: o.seed, runs: o.runs, ...(o.timeSeconds !== undefined && { timeSeconds: o.timeSeconds }) },
-    outcome: findings.size > 0 ? "found" : bound ? "stopped" : "nothing-found",
-    ...(bound && { bound }),
-    stats: tally.stats(),
-    coverage: tally.coverage(o.variant),
-    findings: findings.list(),
   };
   writeSummary(o.outDir, summary);
   return summary;

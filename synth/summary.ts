@@ -2,11 +2,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../base/output.js";
+import { TOOL } from "../base/tool.js";
 import { issueLine } from "../reports/schema.js";
 import { modelSteps } from "../model/ops/index.js";
 import type { Variant } from "../model/variant.js";
 import { SynthSummarySchema, type SynthCoverage, type SynthStats, type SynthSummary } from "../reports/synth-schema.js";
 import type { Checked } from "./check.js";
+import type { Findings } from "./findings.js";
 
 export const SUMMARY_FILE = "summary.json";
 
@@ -60,4 +62,18 @@ export class Tally {
 export function coverageOf(steps: Iterable<string>, variant: string): SynthCoverage {
   const sorted = [...new Set(steps)].sort();
   return { steps: sorted, covered: sorted.length, of: modelSteps().filter((s) => s.variants.includes(variant)).length };
+}
+
+/** What a sweep's and a fuzz run's summaries share: who ran, what they found, what stopped them. */
+export function summaryOf(o: { readonly variant: Variant; readonly against?: Variant }, tally: Tally, findings: Findings, bound: SynthSummary["bound"]) {
+  return {
+    tool: { ...TOOL },
+    variant: o.variant.name,
+    ...(o.against && { against: o.against.name }),
+    outcome: findings.size > 0 ? ("found" as const) : bound ? ("stopped" as const) : ("nothing-found" as const),
+    ...(bound && { bound }),
+    stats: tally.stats(),
+    coverage: tally.coverage(o.variant),
+    findings: findings.list(),
+  };
 }

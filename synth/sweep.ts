@@ -4,14 +4,13 @@
  * variant holds there). `shard` k/N takes the scenarios whose place in the enumeration is k - 1
  * modulo N: a fixed slice, balanced in count and, as neighbours are alike, in work.
  */
-import { TOOL } from "../base/tool.js";
 import { yieldToEventLoop } from "../explorer/spread.js";
 import type { Variant } from "../model/variant.js";
 import { SWEEP_FORMAT, type SweepSummary } from "../reports/synth-schema.js";
 import { enumerate, scenarioOf, type SweepBound } from "../scenarios/arbitrary.js";
 import { judge, SWEEP_BUDGET } from "./check.js";
 import { Findings } from "./findings.js";
-import { Tally, writeSummary } from "./summary.js";
+import { summaryOf, Tally, writeSummary } from "./summary.js";
 
 export interface SynthProgress {
   readonly done: number;
@@ -68,15 +67,8 @@ export async function sweep(o: SweepOptions): Promise<SweepSummary> {
   const bound = stopped ? "interrupted" : tally.incomplete > 0 ? "incomplete" : undefined;
   const summary: SweepSummary = {
     format: SWEEP_FORMAT,
-    tool: { ...TOOL },
-    variant: o.variant.name,
-    ...(o.against && { against: o.against.name }),
+    ...summaryOf(o, tally, findings, bound),
     options: { ...o.bound, shard: { ...o.shard }, ...(total !== undefined && { total }) },
-    outcome: findings.size > 0 ? "found" : bound ? "stopped" : "nothing-found",
-    ...(bound && { bound }),
-    stats: tally.stats(),
-    coverage: tally.coverage(o.variant),
-    findings: findings.list(),
   };
   writeSummary(o.outDir, summary);
   return summary;
