@@ -12,8 +12,8 @@
  */
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
-import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_RESTORE_RESERVE, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
-import type { Pc, StepDef } from "../mm/memory.js";
+import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_ANON_EXCLUSIVE, PG_RESTORE_RESERVE, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
+import { anon_exclusive_tracked, FAULT_FLAG_UNSHARE, type Pc, type StepDef } from "../mm/memory.js";
 import { migration_entry_locked, migrationEntryWaitOnLocked } from "../mm/migrate.js";
 import { huge_pte_mkwrite, huge_pte_write, is_migration_entry, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
@@ -25,16 +25,29 @@ import { Splat } from "../splat.js";
 import { restore_reserve_on_error, vma_needs_reservation } from "./reserve.js";
 import { hugetlb_vma_lock_exists, hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
 
-/** L_FLAGS bits of a fault. */
-const NEW_FOLIO = 1; // hugetlb_no_page allocated the page
-const NEW_PAGECACHE_FOLIO = 2; // … and added it to the page cache
-const ANON_RMAP = 4; // … and it will be mapped as an anonymous page
+/**
+ * L_FLAGS bits of a fault, above get_user_pages' FOLL_* bits (model/mm/gup.ts), which stay set
+ * while GUP faults a page in; FAULT_FLAG_UNSHARE (a R/O pin's unshare) is mm/memory.c's bit.
+ */
+const NEW_FOLIO = 1 << 14; // hugetlb_no_page allocated the page
+const NEW_PAGECACHE_FOLIO = 1 << 15; // … and added it to the page cache
+const ANON_RMAP = 1 << 16; // … and it will be mapped as an anonymous page
 /**
  * hugetlb_no_page's allocation failed for an index that held no reservation then
  * (alloc_hugetlb_folio's map_chg was MAP_CHG_NEEDED, v6.18): the SIGBUS that hugetlb_pte_stable
  * then returns broke no promise, even if another process's mmap covered the index meanwhile.
  */
-export const FAULT_MAP_CHG_NEEDED = 8;
+export const FAULT_MAP_CHG_NEEDED = 1 << 17;
+/** Every bit a hugetlb fault keeps in L_FLAGS, cleared when it starts. */
+export const HUGETLB_FAULT_FLAGS = FAULT_FLAG_UNSHARE | NEW_FOLIO | NEW_PAGECACHE_FOLIO | ANON_RMAP | FAULT_MAP_CHG_NEEDED;
+
+function fault_unshare(k: Kernel, t: number): boolean {
+  return (k.local(t, L_FLAGS) & FAULT_FLAG_UNSHARE) !== 0;
+}
+/** Set a bit of the fault's L_FLAGS. */
+function fault_set_flags(k: Kernel, t: number, bits: number): void {
+  k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) | bits);
+}
 
 function fault_file(k: Kernel, t: number): number {
   return k.vm_file(k.local(t, L_VMA));
@@ -48,7 +61,7 @@ function fault_addr(k: Kernel, t: number): number {
  */
 export interface HugetlbFaultEra {
   /** The fault of an empty pte, under the fault mutex (hugetlb_no_page today). */
-  no_page(k: Kernel, t: number, pc: Pc): number;
+  no_page(k: Kernel, t: number, pc: Pc, ret: HugetlbFaultReturn): number;
   readonly cow: HugetlbCow;
 }
 
@@ -68,7 +81,7 @@ export interface HugeVmOperations {
   readonly steps: readonly string[];
   /** The first step of the driver's fault. */
   fault(pc: Pc): number;
-  build(pc: Pc): Record<string, StepDef>;
+  build(pc: Pc, ret: HugetlbFaultReturn): Record<string, StepDef>;
 }
 
 /** The fault mutex, then hugetlb_vma_lock_read: false means the step is blocked. */
@@ -85,13 +98,28 @@ function clear_locals(k: Kernel, t: number): void {
 }
 
 /**
- * The end of hugetlb_fault: unlock the page, the VMA lock, the fault mutex and mmap_lock.
- * `retry` is a fault that returned 0 after a race: the access is retried from the start.
+ * Where hugetlb_fault returns to, mmap_lock still held: the page-fault handler (the access ends,
+ * or is tried again) or get_user_pages' faultin_page (which looks the page up again). `result`
+ * is the fault's outcome; `retry` a fault that returned 0 after a race.
  */
-export function fault_return(k: Kernel, t: number, result: number, retry = false): number {
+export type HugetlbFaultReturn = (k: Kernel, t: number, result: number, retry: boolean) => number;
+
+/**
+ * The end of hugetlb_fault: unlock the page, the VMA lock and the fault mutex, and return to
+ * the caller, which still holds mmap_lock.
+ */
+export function fault_return(k: Kernel, t: number, ret: HugetlbFaultReturn, result: number, retry = false): number {
   const locked = k.local(t, L_LOCKED);
   if (locked) k.unlock(k.folio_lock_word(locked), t);
   if (k.local(t, L_VMA)) fault_mutex_unlock(k, t);
+  return ret(k, t, result, retry);
+}
+
+/**
+ * The page-fault handler's end of a hugetlb fault (do_user_addr_fault): mmap_lock is dropped;
+ * after a race the access is tried from the start.
+ */
+const user_fault_return: HugetlbFaultReturn = (k, t, result, retry) => {
   k.up_read(k.mmap_lock(k.op(t).proc), t);
   if (retry) {
     clear_locals(k, t);
@@ -99,7 +127,7 @@ export function fault_return(k: Kernel, t: number, result: number, retry = false
   }
   k.set_result(t, result);
   return DONE;
-}
+};
 
 /**
  * The pre-2025 hugetlb_fault: for a private write, filemap_lock_hugetlb_folio of the index's
@@ -130,6 +158,7 @@ function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number): void {
   const address = fault_addr(k, t);
   if (address < k.vm_start(vma) || address >= k.vm_end(vma)) k.splat(Splat.HUGETLB_ADD_NEW_ANON_RMAP_RANGE, t);
   k.page_set(g, PG_ANON);
+  if (anon_exclusive_tracked(k)) k.page_set(g, PG_ANON_EXCLUSIVE);
   k.set_page_mapping(g, 0, k.local(t, L_IDX));
   k.page_clear(g, PG_RESTORE_RESERVE);
   k.add_mapcount(g, 1);
@@ -146,11 +175,11 @@ function hugetlb_add_file_rmap(k: Kernel, t: number, g: number): void {
  * mapping hugetlb_add_to_page_cache. Runs in the step that took the fault mutex. `alloc_failed`
  * is what the era does when alloc_hugetlb_folio fails (today's hugetlb_no_page_oom).
  */
-export function hugetlb_no_page(k: Kernel, t: number, pc: Pc, alloc_failed = hugetlb_no_page_oom): number {
+export function hugetlb_no_page(k: Kernel, t: number, pc: Pc, ret: HugetlbFaultReturn, alloc_failed = hugetlb_no_page_oom): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
-  if (k.is_vma_resv_set(vma, HPAGE_RESV_UNMAPPED)) return fault_return(k, t, Result.SIGBUS);
+  if (k.is_vma_resv_set(vma, HPAGE_RESV_UNMAPPED)) return fault_return(k, t, ret, Result.SIGBUS);
   let g = k.page_cache(f, idx);
   if (g) {
     // filemap_lock_hugetlb_folio: a reference and the page lock (truncate takes this page's
@@ -164,29 +193,29 @@ export function hugetlb_no_page(k: Kernel, t: number, pc: Pc, alloc_failed = hug
     k.set_local(t, L_LOCKED, g);
     return pc.ptl;
   }
-  if (!k.variant.isizeCheckAfterAlloc && idx >= k.i_size(f)) return fault_return(k, t, Result.SIGBUS);
+  if (!k.variant.isizeCheckAfterAlloc && idx >= k.i_size(f)) return fault_return(k, t, ret, Result.SIGBUS);
   if (!k.vma_is_shared(vma)) k.vmf_anon_prepare(vma);
   k.might_sleep(t); // alloc_hugetlb_folio may reclaim (GFP_KERNEL in its buddy and memcg paths)
   g = alloc_hugetlb_folio(k, vma, fault_addr(k, t), false);
-  if (g) return hugetlb_no_page_folio(k, t, g, pc);
+  if (g) return hugetlb_no_page_folio(k, t, g, pc, ret);
   // The proposed fix of finding 002: a VMA with no VMA lock waits out a zap of the file first.
   if (k.variant.noVmaLockFaultWaitsForZap && !hugetlb_vma_lock_exists(k, vma)) return pc.i_mmap_lock_read;
-  return alloc_failed(k, t, pc);
+  return alloc_failed(k, t, pc, ret);
 }
 
 /**
  * alloc_hugetlb_folio failed. Today hugetlb_pte_stable retries the access if the pte changed
  * meanwhile; the 2006 code (no fault mutex) returned SIGBUS at once.
  */
-function hugetlb_no_page_oom(k: Kernel, t: number, pc: Pc): number {
-  if (k.variant.faultMutex === "none") return fault_return(k, t, Result.SIGBUS);
+function hugetlb_no_page_oom(k: Kernel, t: number, pc: Pc, ret: HugetlbFaultReturn): number {
+  if (k.variant.faultMutex === "none") return fault_return(k, t, ret, Result.SIGBUS);
   // The failed allocation changed nothing: vma_needs_reservation still says what it said.
-  if (vma_needs_reservation(k, k.local(t, L_VMA), fault_addr(k, t))) k.set_local(t, L_FLAGS, FAULT_MAP_CHG_NEEDED);
+  if (vma_needs_reservation(k, k.local(t, L_VMA), fault_addr(k, t))) fault_set_flags(k, t, FAULT_MAP_CHG_NEEDED);
   return pc.pte_stable;
 }
 
 /** hugetlb_no_page once alloc_hugetlb_folio has given page g. */
-function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Pc): number {
+function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Pc, ret: HugetlbFaultReturn): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -195,20 +224,20 @@ function hugetlb_no_page_folio(k: Kernel, t: number, g: number, pc: Pc): number 
     // allocation, and put_page gave the page back without the reservation it had consumed.
     k.page_clear(g, PG_RESTORE_RESERVE);
     folio_put(k, g);
-    return fault_return(k, t, Result.SIGBUS);
+    return fault_return(k, t, ret, Result.SIGBUS);
   }
   k.set_local(t, L_PAGE, g);
   k.lock_uncontended(k.folio_lock_word(g), t, "folio lock of a new page");
   k.set_local(t, L_LOCKED, g);
   if (!k.vma_is_shared(vma)) {
-    k.set_local(t, L_FLAGS, NEW_FOLIO | ANON_RMAP);
+    fault_set_flags(k, t, NEW_FOLIO | ANON_RMAP);
     return pc.ptl;
   }
   // Under the fault mutex nobody else can instantiate this index: the page goes into the page
   // cache in this step. Without it (before 2006) the page is cleared first, with no lock held,
   // and another fault of the index can run in between.
   if (k.variant.faultMutex === "none") return pc.hugetlb_add_to_page_cache;
-  return hugetlb_add_to_page_cache(k, t, pc);
+  return hugetlb_add_to_page_cache(k, t, pc, ret);
 }
 
 /** The fault unlocks the page it locked before it drops its reference (hugetlb_add_to_page_cache's error, backout). */
@@ -222,7 +251,7 @@ function clear_locked(k: Kernel, t: number, g: number): void {
  * belongs to the page cache, so RestoreReserve is cleared. -EEXIST (only possible without the
  * fault mutex): give our page back and look again.
  */
-function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Pc): number {
+function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Pc, ret: HugetlbFaultReturn): number {
   const vma = k.local(t, L_VMA);
   const f = k.vm_file(vma);
   const idx = k.local(t, L_IDX);
@@ -234,21 +263,21 @@ function hugetlb_add_to_page_cache(k: Kernel, t: number, pc: Pc): number {
     restore_reserve_on_error(k, vma, fault_addr(k, t), g);
     k.set_local(t, L_PAGE, 0);
     folio_put(k, g);
-    return fault_return(k, t, Result.ENOMEM);
+    return fault_return(k, t, ret, Result.ENOMEM);
   }
   if (k.page_cache(f, idx)) {
     clear_locked(k, t, g);
     restore_reserve_on_error(k, vma, fault_addr(k, t), g);
     k.set_local(t, L_PAGE, 0);
     folio_put(k, g);
-    return fault_return(k, t, Result.OK, true);
+    return fault_return(k, t, ret, Result.OK, true);
   }
   if (!k.folio_test_locked(g)) k.splat(Splat.FILEMAP_ADD_UNLOCKED, t); // __filemap_add_folio
   k.set_page_cache(f, idx, g);
   k.set_page_mapping(g, f + 1, idx);
   k.folio_get(g);
   k.page_clear(g, PG_RESTORE_RESERVE);
-  k.set_local(t, L_FLAGS, NEW_FOLIO | NEW_PAGECACHE_FOLIO);
+  fault_set_flags(k, t, NEW_FOLIO | NEW_PAGECACHE_FOLIO);
   return pc.ptl;
 }
 
@@ -263,13 +292,13 @@ export const hugetlb_wp_v6_18: HugetlbCow = {
 };
 
 /** Today's hugetlb_fault: an empty pte goes to hugetlb_no_page, a COW to hugetlb_wp. */
-export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: (k, t, pc) => hugetlb_no_page(k, t, pc), cow: hugetlb_wp_v6_18 };
+export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: (k, t, pc, ret) => hugetlb_no_page(k, t, pc, ret), cow: hugetlb_wp_v6_18 };
 
 /**
  * hugetlb_wp, entered with the PTL held and the pte read-only. Returns the next pc, or DONE
  * after fault_return. May drop the PTL to allocate the copy (then the next step retakes it).
  */
-export function hugetlb_wp(k: Kernel, t: number, pc: Pc, cow: HugetlbCow): number {
+export function hugetlb_wp(k: Kernel, t: number, pc: Pc, ret: HugetlbFaultReturn, cow: HugetlbCow): number {
   const p = k.op(t).proc;
   const addr = fault_addr(k, t);
   const vma = k.local(t, L_VMA);
@@ -277,13 +306,16 @@ export function hugetlb_wp(k: Kernel, t: number, pc: Pc, cow: HugetlbCow): numbe
   if (k.vma_is_shared(vma)) {
     k.set_pte(p, addr, huge_pte_mkwrite(pte));
     k.spin_unlock(k.ptl(p), t);
-    return fault_return(k, t, Result.OK);
+    return fault_return(k, t, ret, Result.OK);
   }
   const old = pte_page(pte);
   if (cow.reuse(k, vma, old)) {
-    k.set_pte(p, addr, huge_pte_mkwrite(pte));
+    // We are the exclusive owner (folio_move_anon_rmap, SetPageAnonExclusive); an unshare
+    // leaves the pte read-only.
+    if (anon_exclusive_tracked(k) && k.page_test(old, PG_ANON)) k.page_set(old, PG_ANON_EXCLUSIVE);
+    if (!fault_unshare(k, t)) k.set_pte(p, addr, huge_pte_mkwrite(pte));
     k.spin_unlock(k.ptl(p), t);
-    return fault_return(k, t, Result.OK);
+    return fault_return(k, t, ret, Result.OK);
   }
   // The owner copies without touching its reserves (they back its own unfaulted pages).
   const pagecache = k.page_mapping(old) !== 0;
@@ -305,10 +337,44 @@ export function hugetlb_wp(k: Kernel, t: number, pc: Pc, cow: HugetlbCow): numbe
     }
     folio_put(k, old);
     k.set_local(t, L_PAGE, 0);
-    return fault_return(k, t, cow.oom);
+    return fault_return(k, t, ret, cow.oom);
   }
   k.set_local(t, L_NEW, copy);
   return pc.wp_pte_same;
+}
+
+/** The steps of a hugetlb fault after the VMA lookup: a driver's, then hugetlb_fault's. */
+export function hugetlbFaultStepNames(dev: HugeVmOperations | null): string[] {
+  return [
+    ...(dev?.steps ?? []),
+    "fault_mutex",
+    "hugetlb_add_to_page_cache",
+    "find_lock_page",
+    "ptl",
+    "i_mmap_lock_read",
+    "pte_stable",
+    "wp_ptl",
+    "wp_pte_same",
+    "unmap_ref_private",
+    "wp_mutex_relock",
+    "wp_ptl_relock",
+    "migration_entry_wait_huge",
+    "migration_entry_wait_on_locked",
+  ];
+}
+
+/**
+ * handle_mm_fault of a hugetlb VMA (L_VMA, mmap_lock held) at the thread's address: the pc of
+ * hugetlb_fault's first step, or of the driver's ->fault for a driver's VMA (vma->vm_ops).
+ * `flags` are the FAULT_FLAG_* a caller adds to the access's own write (FAULT_FLAG_UNSHARE).
+ */
+export function hugetlb_handle_mm_fault(k: Kernel, t: number, pc: Pc, dev: HugeVmOperations | null, flags: number): number {
+  const op = k.op(t);
+  const vma = k.local(t, L_VMA);
+  k.set_local(t, L_IDX, k.vma_hugecache_offset(vma, op.addr));
+  k.set_local(t, L_FAULT_PTE, k.L.pte(op.proc, op.addr) + 1);
+  k.set_local(t, L_FLAGS, (k.local(t, L_FLAGS) & ~HUGETLB_FAULT_FLAGS) | flags);
+  return dev && k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? dev.fault(pc) : pc.fault_mutex;
 }
 
 /**
@@ -316,46 +382,30 @@ export function hugetlb_wp(k: Kernel, t: number, pc: Pc, cow: HugetlbCow): numbe
  * it, or the fault of a driver's VMA through its vm_ops (`dev`, a variant that has one).
  */
 export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null) =>
-  procedure<string>(
-    "fault",
-    [
-      "mmap_read_lock",
-      ...(dev?.steps ?? []),
-      "fault_mutex",
-      "hugetlb_add_to_page_cache",
-      "find_lock_page",
-      "ptl",
-      "i_mmap_lock_read",
-      "pte_stable",
-      "wp_ptl",
-      "wp_pte_same",
-      "unmap_ref_private",
-      "wp_mutex_relock",
-      "wp_ptl_relock",
-      "migration_entry_wait_huge",
-      "migration_entry_wait_on_locked",
-    ],
-    (pc) => ({
-      ...dev?.build(pc),
-      mmap_read_lock: {
-        fn: "lock_mm_and_find_vma",
-        reads: ["vma"],
-        writes: ["mmap_lock"],
-        run(k, t) {
-          const op = k.op(t);
-          const vma = lock_mm_and_find_vma(k, t, (v) => !op.write || (k.vm_flags(v) & VM_WRITE) !== 0);
-          if (vma === BLOCKED) return BLOCKED;
-          if (!vma) {
-            k.set_result(t, Result.SIGSEGV);
-            return DONE;
-          }
-          k.set_local(t, L_VMA, vma);
-          k.set_local(t, L_IDX, k.vma_hugecache_offset(vma, op.addr));
-          k.set_local(t, L_FAULT_PTE, k.L.pte(op.proc, op.addr) + 1);
-          // vma->vm_ops: a driver's VMA faults through its own.
-          return dev && k.vm_flags(vma) & VM_PAGE_HUGE_DEV ? dev.fault(pc) : pc.fault_mutex;
-        },
+  procedure<string>("fault", ["mmap_read_lock", ...hugetlbFaultStepNames(dev)], (pc) => ({
+    mmap_read_lock: {
+      fn: "lock_mm_and_find_vma",
+      reads: ["vma"],
+      writes: ["mmap_lock"],
+      run(k, t) {
+        const op = k.op(t);
+        const vma = lock_mm_and_find_vma(k, t, (v) => !op.write || (k.vm_flags(v) & VM_WRITE) !== 0);
+        if (vma === BLOCKED) return BLOCKED;
+        if (!vma) {
+          k.set_result(t, Result.SIGSEGV);
+          return DONE;
+        }
+        k.set_local(t, L_VMA, vma);
+        return hugetlb_handle_mm_fault(k, t, pc, dev, 0);
       },
+    },
+    ...hugetlbFaultSteps(era, dev, pc, user_fault_return),
+  }));
+
+/** hugetlb_fault's steps (and a driver's), for a procedure whose caller `ret` takes the fault's end. */
+export function hugetlbFaultSteps(era: HugetlbFaultEra, dev: HugeVmOperations | null, pc: Pc, ret: HugetlbFaultReturn): Record<string, StepDef> {
+  return {
+      ...dev?.build(pc, ret),
       fault_mutex: {
         fn: "hugetlb_fault",
         reads: ["pte", "page_cache", "i_size", "resv_map"],
@@ -365,18 +415,18 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           const op = k.op(t);
           const entry = k.pte(op.proc, op.addr);
           k.set_local(t, L_ORIG_PTE, entry);
-          if (!entry) return era.no_page(k, t, pc);
+          if (!entry) return era.no_page(k, t, pc, ret);
           if (is_migration_entry(entry)) {
             // "Release the hugetlb fault lock now, but retain the vma lock, because it is
             // needed to guard the huge_pte_lockptr() later in migration_entry_wait_huge()."
             k.hugetlb_fault_mutex_unlock(fault_file(k, t), k.local(t, L_IDX), t);
             return pc.migration_entry_wait_huge;
           }
-          if (op.write && !huge_pte_write(entry)) {
+          if ((op.write || fault_unshare(k, t)) && !huge_pte_write(entry)) {
             if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
             return pc.wp_ptl;
           }
-          return fault_return(k, t, Result.OK);
+          return fault_return(k, t, ret, Result.OK);
         },
       },
       hugetlb_add_to_page_cache: {
@@ -384,7 +434,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
         reads: ["page_cache"],
         writes: ["page_cache", "page", "pool", "resv_map"],
         run(k, t) {
-          return hugetlb_add_to_page_cache(k, t, pc);
+          return hugetlb_add_to_page_cache(k, t, pc, ret);
         },
       },
       find_lock_page: {
@@ -417,7 +467,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
             if (k.local(t, L_LOCKED)) clear_locked(k, t, k.local(t, L_LOCKED));
             k.set_local(t, L_PAGE, 0);
             folio_put(k, g);
-            return fault_return(k, t, Result.OK, true);
+            return fault_return(k, t, ret, Result.OK, true);
           }
           if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
           else hugetlb_add_file_rmap(k, t, g);
@@ -426,9 +476,9 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           k.set_local(t, L_PAGE, 0); // the allocation's (or lookup's) reference is now the pte's
           k.set_local(t, L_ORIG_PTE, pte);
           // A private write goes straight on to hugetlb_wp, without a second fault.
-          if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc, era.cow);
+          if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc, ret, era.cow);
           k.spin_unlock(k.ptl(op.proc), t);
-          return fault_return(k, t, Result.OK);
+          return fault_return(k, t, ret, Result.OK);
         },
       },
       i_mmap_lock_read: {
@@ -446,7 +496,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           k.might_sleep(t);
           const g = alloc_hugetlb_folio(k, k.local(t, L_VMA), fault_addr(k, t), false);
           k.up_read(rwsem, t);
-          return g ? hugetlb_no_page_folio(k, t, g, pc) : hugetlb_no_page_oom(k, t, pc);
+          return g ? hugetlb_no_page_folio(k, t, g, pc, ret) : hugetlb_no_page_oom(k, t, pc, ret);
         },
       },
       pte_stable: {
@@ -459,7 +509,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
           const stable = k.pte(op.proc, op.addr) === k.local(t, L_ORIG_PTE);
           k.spin_unlock(k.ptl(op.proc), t);
-          return fault_return(k, t, Result.SIGBUS, !stable);
+          return fault_return(k, t, ret, Result.SIGBUS, !stable);
         },
       },
       wp_ptl: {
@@ -472,9 +522,9 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
           if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
             k.spin_unlock(k.ptl(op.proc), t);
-            return fault_return(k, t, Result.OK, true);
+            return fault_return(k, t, ret, Result.OK, true);
           }
-          return hugetlb_wp(k, t, pc, era.cow);
+          return hugetlb_wp(k, t, pc, ret, era.cow);
         },
       },
       wp_pte_same: {
@@ -495,7 +545,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
             k.add_mapcount(old, -1);
             folio_put(k, old);
             hugetlb_add_new_anon_rmap(k, t, copy);
-            const pte = make_huge_pte(copy, true);
+            const pte = make_huge_pte(copy, !fault_unshare(k, t));
             k.set_pte(op.proc, op.addr, pte);
             k.set_local(t, L_ORIG_PTE, pte);
           } else {
@@ -504,7 +554,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           }
           folio_put(k, old);
           k.spin_unlock(k.ptl(op.proc), t);
-          return fault_return(k, t, Result.OK);
+          return fault_return(k, t, ret, Result.OK);
         },
       },
       unmap_ref_private: {
@@ -548,10 +598,10 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
             k.set_local(t, L_ORIG_PTE, pte);
             return pc.migration_entry_wait_on_locked;
           }
-          return fault_return(k, t, Result.OK, true);
+          return fault_return(k, t, ret, Result.OK, true);
         },
       },
-      migration_entry_wait_on_locked: migrationEntryWaitOnLocked((k, t) => fault_return(k, t, Result.OK, true)),
+      migration_entry_wait_on_locked: migrationEntryWaitOnLocked((k, t) => fault_return(k, t, ret, Result.OK, true)),
       wp_mutex_relock: {
         fn: "hugetlb_wp",
         label: "hugetlb_wp:mutex_lock",
@@ -572,10 +622,10 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
             // "race occurs while re-acquiring page table lock, and our job is done"
             k.spin_unlock(k.ptl(op.proc), t);
-            return fault_return(k, t, Result.OK);
+            return fault_return(k, t, ret, Result.OK);
           }
-          return hugetlb_wp(k, t, pc, era.cow);
+          return hugetlb_wp(k, t, pc, ret, era.cow);
         },
       },
-    }),
-  );
+  };
+}

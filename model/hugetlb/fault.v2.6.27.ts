@@ -10,7 +10,7 @@ import { Result } from "../types.js";
 import { fault_return, hugetlb_no_page, type HugetlbFaultEra } from "./fault.js";
 
 export const hugetlb_fault_v2_6_27: HugetlbFaultEra = {
-  no_page: (k, t, pc) => hugetlb_no_page(k, t, pc, (k, t) => fault_return(k, t, Result.ENOMEM)),
+  no_page: (k, t, pc, ret) => hugetlb_no_page(k, t, pc, ret, (k, t, _pc, ret) => fault_return(k, t, ret, Result.ENOMEM)),
   cow: {
     reuse: (k, _vma, old) => k.page_ref(old) === 1,
     oom: Result.ENOMEM,

@@ -9,7 +9,7 @@ import { Result } from "../types.js";
 import { fault_return, type HugetlbFaultEra } from "./fault.js";
 
 export const handle_hugetlb_mm_fault_v2_6_5: HugetlbFaultEra = {
-  no_page: (k, t) => fault_return(k, t, Result.SIGBUS),
+  no_page: (k, t, _pc, ret) => fault_return(k, t, ret, Result.SIGBUS),
   cow: {
     reuse: (k, _vma, old) => k.page_ref(old) === 1,
     oom: Result.SIGBUS,

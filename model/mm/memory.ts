@@ -178,7 +178,7 @@ export function vm_normal_page(pte: number): number {
 }
 
 /** The anonymous-page model of today (PageAnonExclusive) or of seed 001's kernel (mapcount). */
-function anon_exclusive_tracked(k: Kernel): boolean {
+export function anon_exclusive_tracked(k: Kernel): boolean {
   return k.variant.cowReuse === "PageAnonExclusive";
 }
 

@@ -11,7 +11,7 @@
 import { hugetlb_dup_vma_private, vm_ops_open } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_IDX } from "../kernel.js";
-import { MM_ALIVE, VMA_USED, VM_ANON_VMA, VM_LOCKED, VM_MIXEDMAP } from "../layout.js";
+import { MM_ALIVE, PG_ANON, PG_ANON_EXCLUSIVE, VMA_USED, VM_ANON_VMA, VM_LOCKED, VM_MIXEDMAP } from "../layout.js";
 import { copy_pte_range } from "../mm/memory.js";
 import {
   huge_pte_wrprotect,
@@ -69,6 +69,8 @@ function copy_hugetlb_pte(k: Kernel, child: number, parent: number, src: number,
     return;
   }
   const g = pte_page(pte);
+  // hugetlb_try_dup_anon_rmap: the page is no longer exclusive to the parent.
+  if (k.page_test(g, PG_ANON)) k.page_clear(g, PG_ANON_EXCLUSIVE);
   k.folio_get(g);
   k.add_mapcount(g, 1);
   const childPte = k.variant.forkLeavesChildWritable ? pte : huge_pte_wrprotect(pte);

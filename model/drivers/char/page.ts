@@ -13,7 +13,7 @@ import { hugetlb_cow_v2_6_21 } from "../../hugetlb/fault.v2.6.21.js";
 import { alloc_hugetlb_folio } from "../../hugetlb/alloc.js";
 import { huge_pte_write, make_huge_pte } from "../../mm/pte.js";
 import { vma_link, vma_record } from "../../mm/vma.js";
-import { BLOCKED, DONE, Result } from "../../types.js";
+import { BLOCKED, Result } from "../../types.js";
 
 /**
  * page_mmap: private mappings only, from offset 0 (the huge-page alignment and size checks
@@ -40,7 +40,7 @@ export const page_pagetable_ops: HugeVmOperations = {
   name: "page_pagetable_ops",
   steps: ["page_fault", "page_fault_pte_none", "page_fault_cow"],
   fault: (pc) => pc.page_fault,
-  build: (pc) => ({
+  build: (pc, ret) => ({
     page_fault: {
       fn: "page_fault",
       label: "page_fault:mutex_lock",
@@ -56,9 +56,7 @@ export const page_pagetable_ops: HugeVmOperations = {
         const g = alloc_hugetlb_folio(k, vma, op.addr, true);
         if (!g) {
           // "if (!page) return VM_FAULT_OOM;" — with hugetlb_instantiation_mutex still held.
-          k.up_read(k.mmap_lock(op.proc), t);
-          k.set_result(t, Result.ENOMEM);
-          return DONE;
+          return ret(k, t, Result.ENOMEM, false);
         }
         k.vmf_anon_prepare(vma);
         k.page_set(g, PG_ANON);
@@ -79,13 +77,13 @@ export const page_pagetable_ops: HugeVmOperations = {
         if (k.pte(op.proc, op.addr)) {
           // "if (!pte_none(*ptep)) goto out;" — the new page is neither mapped nor freed.
           k.spin_unlock(k.ptl(op.proc), t);
-          return fault_return(k, t, Result.OK);
+          return fault_return(k, t, ret, Result.OK);
         }
         k.add_mapcount(g, 1);
         // make_huge_pte(vma, page, 0): read-only, so a write comes back as a COW fault.
         k.set_pte(op.proc, op.addr, make_huge_pte(g, false));
         k.spin_unlock(k.ptl(op.proc), t);
-        return fault_return(k, t, Result.OK, op.write);
+        return fault_return(k, t, ret, Result.OK, op.write);
       },
     },
     page_fault_cow: {
@@ -99,11 +97,11 @@ export const page_pagetable_ops: HugeVmOperations = {
         const entry = k.local(t, L_ORIG_PTE);
         // "int ret;" is assigned on the pte_none path and by hugetlb_cow only: a read fault, a
         // write to a writable pte, or a pte changed meanwhile returns it uninitialised.
-        const ret = POISON;
+        const vm_fault = POISON;
         // "Check for a racing update before calling hugetlb_cow"
-        if (k.pte(op.proc, op.addr) === entry && op.write && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc, hugetlb_cow_v2_6_21);
+        if (k.pte(op.proc, op.addr) === entry && op.write && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc, ret, hugetlb_cow_v2_6_21);
         k.spin_unlock(k.ptl(op.proc), t);
-        return fault_return(k, t, ret);
+        return fault_return(k, t, ret, vm_fault);
       },
     },
   }),
