@@ -3,11 +3,12 @@
  * (kernel-notes §3, §5, §6): when a write access through a MAP_PRIVATE VMA completes, the page it
  * wrote is mapped by no other pte, in any process, and is neither in the page cache nor a file's
  * block (a DAX mapping maps blocks by pfn); a get_user_pages write there never wrote a page-cache
- * page.
+ * page, nor, for a huge page, an anonymous page another process maps.
  */
 import type { OpCall } from "../model/config.js";
 import type { Kernel } from "../model/kernel.js";
 import { L_FAULT_PTE, L_GUP, L_VMA } from "../model/kernel.js";
+import { PG_ANON } from "../model/layout.js";
 import { find_vma } from "../model/mm/vma.js";
 import { huge_pte_write, pte_page, pte_present } from "../model/mm/pte.js";
 import { Result } from "../model/types.js";
@@ -42,6 +43,30 @@ function gupWrite(before: Kernel, thread: number, op: OpCall): string | null {
   return `${op.text} wrote page${g}, which is in the page cache: a get_user_pages write through a private mapping reached the file`;
 }
 
+/**
+ * A get_user_pages write to a huge page (gup) completed: through a private mapping it must not
+ * have written a page-cache page (judged while the VMA is held, as for gup4k); and the page,
+ * pinned or not, must not be an anonymous page another process maps: a pinned page that fork
+ * shared and the parent's COW then left to the child shows the device's write in the child.
+ */
+function hugeGupWrite(before: Kernel, after: Kernel, thread: number, op: OpCall): string | null {
+  const g = before.local(thread, L_GUP);
+  if (!g) return null;
+  const vma = before.local(thread, L_VMA);
+  if (vma && !before.vma_is_shared(vma) && before.page_mapping(g))
+    return `${op.text} wrote page${g}, which is in the page cache: a get_user_pages write through a private mapping reached the file`;
+  if (!before.page_test(g, PG_ANON)) return null;
+  for (let p = 0; p < after.L.procs; p++) {
+    if (p === op.proc) continue;
+    for (let a = 0; a < after.L.addrPages; a++) {
+      const pte = after.pte(p, a);
+      if (pte_present(pte) && pte_page(pte) === g)
+        return `${op.text} wrote page${g}, which process ${p} maps: a write through a private mapping is seen in another process`;
+    }
+  }
+  return null;
+}
+
 export const cowIsolation: Invariant = {
   name: "cow-isolation",
   summary: "a write through one private mapping is never seen through another mapping, nor reaches the file",
@@ -50,6 +75,7 @@ export const cowIsolation: Invariant = {
     const op = before.op(thread);
     if (op.op === "access4k") return op.write ? smallWrite(after, op) : null;
     if (op.op === "gup4k") return op.write ? gupWrite(before, thread, op) : null;
+    if (op.op === "gup") return op.write ? hugeGupWrite(before, after, thread, op) : null;
     const vma = before.local(thread, L_VMA);
     if (op.op !== "fault" || !op.write || !vma || before.vma_is_shared(vma)) return null;
     const pte = after.a[before.local(thread, L_FAULT_PTE) - 1]!;

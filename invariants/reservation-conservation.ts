@@ -10,11 +10,13 @@
  * region_add holds the chg reservations it took for indices its map entries do not cover yet.
  * A page an owner unmapped with its reservation restored (today's __unmap_hugepage_range,
  * since df7a6d1f6405) holds that reservation while it waits in an mmu_gather:
- * its index is unconsumed again, and Rsvd gets it back when free_huge_folio sees RestoreReserve.
+ * its index is unconsumed again, and Rsvd gets it back when free_huge_folio sees RestoreReserve;
+ * so does such a page, no longer mapped, that a reference or a pin keeps alive after the gather.
+ * A page in flight in a fault (the page fault's or get_user_pages') is counted as above.
  * A hugetlbfs mount with min_size holds rsv_hpages reservations of its own (its subpool).
  */
 import { L_FLAGS, L_PAGE, L_TLB, L_VMA, type Kernel } from "../model/kernel.js";
-import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VMA_USED, VM_SHARED } from "../model/layout.js";
+import { HPAGE_RESV_OWNER, PAGE_IN_USE, PG_ANON, PG_RESTORE_RESERVE, VMA_USED, VM_SHARED } from "../model/layout.js";
 import { tlb_first_page } from "../model/mm/mmu_gather.js";
 import { popcount, region_count } from "../model/region.js";
 import type { Invariant } from "./types.js";
@@ -37,7 +39,7 @@ export function outstandingReservations(k: Kernel, parts?: string[], file = -1):
       if (op?.op === "mmap" && op.file === f) n += k.local(t, L_FLAGS);
       const g = k.local(t, L_PAGE);
       const vma = k.local(t, L_VMA);
-      if (op?.op === "fault" && g && k.page_test(g, PG_RESTORE_RESERVE) && k.vma_is_shared(vma) && k.vm_file(vma) === f) n -= 1;
+      if ((op?.op === "fault" || op?.op === "gup") && g && k.page_test(g, PG_RESTORE_RESERVE) && k.vma_is_shared(vma) && k.vm_file(vma) === f) n -= 1;
     }
     if (n && parts) parts.push(`file${f} map: ${n}`);
     total += n;
@@ -54,6 +56,16 @@ export function outstandingReservations(k: Kernel, parts?: string[], file = -1):
       if (n && parts) parts.push(`mm${p} vma [${k.vm_start(v)},${k.vm_end(v)}): ${n}`);
       total += n;
     }
+  }
+  let gathered = 0;
+  for (let t = 0; t < k.L.threads; t++) gathered |= k.local(t, L_TLB);
+  // The same holds for such a page that a get_user_pages reference or pin (or a migration)
+  // keeps past the gather: it gives the reservation back when it is freed at last.
+  for (let g = 1; g <= k.L.pages; g++) {
+    if (gathered & (1 << (g - 1)) || k.page_state(g) !== PAGE_IN_USE || k.page_mapcount(g) > 0) continue;
+    if (!k.page_test(g, PG_RESTORE_RESERVE) || !k.page_test(g, PG_ANON) || (file >= 0 && k.hugetlb_folio_subpool(g) !== file)) continue;
+    if (parts) parts.push(`page${g} unmapped, still held: -1`);
+    total -= 1;
   }
   for (let t = 0; t < k.L.threads; t++)
     for (let m = k.local(t, L_TLB); m; m &= m - 1) {

@@ -124,6 +124,20 @@ export interface Variant {
    */
   readonly gup: "follow_page_pte" | "follow_page_pte_v4.8" | "follow_page";
   /**
+   * get_user_pages of a hugetlb VMA (era: model/hugetlb/gup.ts, gup.v2.6.24.ts, gup.v2.6.21.ts).
+   * "follow_page_mask" (today): follow_huge_pmd, FOLL_PIN, can_follow_write_pmd, unshare.
+   * "follow_hugetlb_page" (2.6.24–v6.4): fault an absent pte, or a read-only one for a write,
+   * and retry; FOLL_GET only. "follow_hugetlb_page_v2.6.21" (before 2.6.24): only an absent pte
+   * is faulted, as a read; a write gets the page of a read-only pte.
+   */
+  readonly gupHugetlb: "follow_page_mask" | "follow_hugetlb_page" | "follow_hugetlb_page_v2.6.21";
+  /**
+   * The pte hugetlb_wp leaves (reuse or copy). "VM_WRITE" (today, since "mm/hugetlb: support
+   * FOLL_FORCE|FOLL_WRITE"): writable only in a VM_WRITE VMA. "always" (before v6.0, when a
+   * forced write could reach it): make_huge_pte(vma, page, 1), writable whatever the VMA.
+   */
+  readonly hugetlbWpWritable: "VM_WRITE" | "always";
+  /**
    * Whether anonymous pages carry PageAnonExclusive (a one-line toggle in each of the two
    * functions that set it). "PageAnonExclusive" (today): folio_add_new_anon_rmap sets it, and fork
    * (copy_present_pte) makes pages non-exclusive and copies a pinned one for the child at once.
@@ -254,6 +268,8 @@ const modern: Variant = {
   restoreReserveDeletesStale: true,
   zeroPage: "is_zero_pfn",
   gup: "follow_page_pte",
+  gupHugetlb: "follow_page_mask",
+  hugetlbWpWritable: "VM_WRITE",
   cowReuse: "PageAnonExclusive",
   cowCopy: "wp_page_copy",
   populate: "__mm_populate",
@@ -276,9 +292,12 @@ const before4_3 = { hugetlbfsFallocate: false } as const;
 /**
  * Kernels before 2022: no hugetlb VMA lock (v6.1), MADV_DONTNEED refused hugetlb VMAs (v5.18),
  * the owner's unmap restored no reservation (df7a6d1f6405 is v6.10), and fork copied every
- * hugetlb VMA's ptes (bcd51a3c679d is v6.0).
+ * hugetlb VMA's ptes (bcd51a3c679d is v6.0); get_user_pages used follow_hugetlb_page (until
+ * v6.5), whose forced write hugetlb_wp mapped writable.
  */
 const before2022 = {
+  gupHugetlb: "follow_hugetlb_page",
+  hugetlbWpWritable: "always",
   hugetlbVmaLock: "none",
   hugetlbDontneed: "EINVAL",
   restoreReserveOnUnmap: "none",
@@ -300,6 +319,7 @@ export const VARIANTS: readonly Variant[] = [
     surplusPages: false,
     prefaultSyscalls: true,
     hugetlbfsFallocate: false,
+    gupHugetlb: "follow_hugetlb_page_v2.6.21",
   },
   {
     ...modern,
@@ -325,6 +345,7 @@ export const VARIANTS: readonly Variant[] = [
     faultMutex: "global",
     surplusPages: false,
     hugetlbfsFallocate: false,
+    gupHugetlb: "follow_hugetlb_page_v2.6.21",
   },
   {
     ...modern,

@@ -104,6 +104,12 @@ export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
     const kinds = [{}, { write: true, force: true }, { write: true, pin: true }, { write: true, pin: true, longterm: true }];
     return Array.from({ length: w.small!.pages }, (_, page) => kinds.map((k) => ({ gup4k: { addr, page, ...k } }))).flat();
   },
+  gup: (w) => {
+    if (!w.huge) return [];
+    // ptrace's read and its FOLL_FORCE write; direct I/O's pin, and a longterm one.
+    const kinds = [{}, { write: true, force: true }, { write: true, pin: true }, { write: true, pin: true, longterm: true }];
+    return Array.from({ length: w.huge.pages }, (_, addr) => kinds.map((k) => ({ gup: { addr, ...k } }))).flat();
+  },
   dontneed4k: (w) => {
     if (!w.small) return [];
     const addr = slots(w).small;
@@ -261,7 +267,8 @@ function renameOp(o: Op, huge: readonly number[], small: readonly number[], smal
   const at = (x: unknown, perm: readonly number[]) => perm[x as number] ?? (x as number);
   switch (name) {
     case "fault":
-      return { fault: { ...a, addr: at(a.addr, huge) } };
+    case "gup":
+      return { [name]: { ...a, addr: at(a.addr, huge) } };
     // A part of a mapping splits its VMA, at its head or its tail: kernel paths that differ.
     case "munmap":
     case "mprotect":

@@ -107,6 +107,14 @@ export const OpSchemas = {
     pin: z.boolean().default(false),
     longterm: z.boolean().default(false),
   }).meta({ description: "get_user_pages of one 4 KiB page (as ptrace uses it; pin: pin_user_pages as direct I/O does), then the kernel reads or writes it" }),
+  /** get_user_pages of the huge page at `addr` (pin: pin_user_pages), then the kernel reads or writes it. */
+  gup: z.strictObject({
+    addr,
+    write: z.boolean().default(false),
+    force: z.boolean().default(false),
+    pin: z.boolean().default(false),
+    longterm: z.boolean().default(false),
+  }).meta({ description: "get_user_pages of the huge page at addr of a hugetlb mapping (as ptrace and /proc/pid/mem use it, force: FOLL_FORCE; pin: pin_user_pages as direct I/O does, longterm: FOLL_LONGTERM), then the kernel reads or writes it" }),
   /** ftruncate of a 4 KiB file (files4k) to `size` 4 KiB pages. */
   ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }).meta({ description: "ftruncate of a 4 KiB file (files4k) to size 4 KiB pages" }),
   /** write(2) of one whole 4 KiB page `page` of a 4 KiB file (files4k): the page cache only. */

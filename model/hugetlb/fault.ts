@@ -13,7 +13,7 @@
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
 import { HPAGE_RESV_OWNER, HPAGE_RESV_UNMAPPED, NR_LOCALS, PG_ANON, PG_ANON_EXCLUSIVE, PG_RESTORE_RESERVE, VM_PAGE_HUGE_DEV, VM_WRITE } from "../layout.js";
-import { anon_exclusive_tracked, FAULT_FLAG_UNSHARE, type Pc, type StepDef } from "../mm/memory.js";
+import { anon_exclusive_tracked, FAULT_FLAG_UNSHARE, FAULT_FLAG_WRITE, type Pc, type StepDef } from "../mm/memory.js";
 import { migration_entry_locked, migrationEntryWaitOnLocked } from "../mm/migrate.js";
 import { huge_pte_mkwrite, huge_pte_write, is_migration_entry, make_huge_pte, pte_page } from "../mm/pte.js";
 import { unmap_hugepage_range, vmas_of_file, vma_range_of_indices } from "../mm/unmap.js";
@@ -38,9 +38,15 @@ const ANON_RMAP = 1 << 16; // … and it will be mapped as an anonymous page
  * then returns broke no promise, even if another process's mmap covered the index meanwhile.
  */
 export const FAULT_MAP_CHG_NEEDED = 1 << 17;
+/** hugetlb_wp's copy is to be mapped writable (make_huge_pte's try_mkwrite, as its era decides). */
+const COPY_WRITABLE = 1 << 18;
 /** Every bit a hugetlb fault keeps in L_FLAGS, cleared when it starts. */
-export const HUGETLB_FAULT_FLAGS = FAULT_FLAG_UNSHARE | NEW_FOLIO | NEW_PAGECACHE_FOLIO | ANON_RMAP | FAULT_MAP_CHG_NEEDED;
+export const HUGETLB_FAULT_FLAGS = FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE | NEW_FOLIO | NEW_PAGECACHE_FOLIO | ANON_RMAP | FAULT_MAP_CHG_NEEDED | COPY_WRITABLE;
 
+/** FAULT_FLAG_WRITE: a store, or get_user_pages with FOLL_WRITE as its era passes it on. */
+export function fault_write(k: Kernel, t: number): boolean {
+  return (k.local(t, L_FLAGS) & FAULT_FLAG_WRITE) !== 0;
+}
 function fault_unshare(k: Kernel, t: number): boolean {
   return (k.local(t, L_FLAGS) & FAULT_FLAG_UNSHARE) !== 0;
 }
@@ -110,7 +116,10 @@ export type HugetlbFaultReturn = (k: Kernel, t: number, result: number, retry: b
  */
 export function fault_return(k: Kernel, t: number, ret: HugetlbFaultReturn, result: number, retry = false): number {
   const locked = k.local(t, L_LOCKED);
-  if (locked) k.unlock(k.folio_lock_word(locked), t);
+  if (locked) {
+    k.unlock(k.folio_lock_word(locked), t);
+    k.set_local(t, L_LOCKED, 0);
+  }
   if (k.local(t, L_VMA)) fault_mutex_unlock(k, t);
   return ret(k, t, result, retry);
 }
@@ -295,6 +304,16 @@ export const hugetlb_wp_v6_18: HugetlbCow = {
 export const hugetlb_fault_v6_18: HugetlbFaultEra = { no_page: (k, t, pc, ret) => hugetlb_no_page(k, t, pc, ret), cow: hugetlb_wp_v6_18 };
 
 /**
+ * Whether hugetlb_wp may leave the pte writable: today only in a VM_WRITE VMA
+ * (set_huge_ptep_maybe_writable, make_huge_pte's try_mkwrite: a FOLL_FORCE write of a read-only
+ * private mapping leaves it read-only); before, make_huge_pte(vma, page, 1) made it writable
+ * whatever the VMA (the hugetlbWpWritable toggle).
+ */
+function huge_pte_maybe_writable(k: Kernel, vma: number): boolean {
+  return k.variant.hugetlbWpWritable === "always" || (k.vm_flags(vma) & VM_WRITE) !== 0;
+}
+
+/**
  * hugetlb_wp, entered with the PTL held and the pte read-only. Returns the next pc, or DONE
  * after fault_return. May drop the PTL to allocate the copy (then the next step retakes it).
  */
@@ -313,7 +332,7 @@ export function hugetlb_wp(k: Kernel, t: number, pc: Pc, ret: HugetlbFaultReturn
     // We are the exclusive owner (folio_move_anon_rmap, SetPageAnonExclusive); an unshare
     // leaves the pte read-only.
     if (anon_exclusive_tracked(k) && k.page_test(old, PG_ANON)) k.page_set(old, PG_ANON_EXCLUSIVE);
-    if (!fault_unshare(k, t)) k.set_pte(p, addr, huge_pte_mkwrite(pte));
+    if (!fault_unshare(k, t) && huge_pte_maybe_writable(k, vma)) k.set_pte(p, addr, huge_pte_mkwrite(pte));
     k.spin_unlock(k.ptl(p), t);
     return fault_return(k, t, ret, Result.OK);
   }
@@ -340,6 +359,7 @@ export function hugetlb_wp(k: Kernel, t: number, pc: Pc, ret: HugetlbFaultReturn
     return fault_return(k, t, ret, cow.oom);
   }
   k.set_local(t, L_NEW, copy);
+  if (!fault_unshare(k, t) && huge_pte_maybe_writable(k, vma)) fault_set_flags(k, t, COPY_WRITABLE);
   return pc.wp_pte_same;
 }
 
@@ -366,7 +386,7 @@ export function hugetlbFaultStepNames(dev: HugeVmOperations | null): string[] {
 /**
  * handle_mm_fault of a hugetlb VMA (L_VMA, mmap_lock held) at the thread's address: the pc of
  * hugetlb_fault's first step, or of the driver's ->fault for a driver's VMA (vma->vm_ops).
- * `flags` are the FAULT_FLAG_* a caller adds to the access's own write (FAULT_FLAG_UNSHARE).
+ * `flags` are its FAULT_FLAG_* (FAULT_FLAG_WRITE, FAULT_FLAG_UNSHARE).
  */
 export function hugetlb_handle_mm_fault(k: Kernel, t: number, pc: Pc, dev: HugeVmOperations | null, flags: number): number {
   const op = k.op(t);
@@ -396,7 +416,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           return DONE;
         }
         k.set_local(t, L_VMA, vma);
-        return hugetlb_handle_mm_fault(k, t, pc, dev, 0);
+        return hugetlb_handle_mm_fault(k, t, pc, dev, op.write ? FAULT_FLAG_WRITE : 0);
       },
     },
     ...hugetlbFaultSteps(era, dev, pc, user_fault_return),
@@ -422,7 +442,7 @@ export function hugetlbFaultSteps(era: HugetlbFaultEra, dev: HugeVmOperations | 
             k.hugetlb_fault_mutex_unlock(fault_file(k, t), k.local(t, L_IDX), t);
             return pc.migration_entry_wait_huge;
           }
-          if ((op.write || fault_unshare(k, t)) && !huge_pte_write(entry)) {
+          if ((fault_write(k, t) || fault_unshare(k, t)) && !huge_pte_write(entry)) {
             if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
             return pc.wp_ptl;
           }
@@ -476,7 +496,7 @@ export function hugetlbFaultSteps(era: HugetlbFaultEra, dev: HugeVmOperations | 
           k.set_local(t, L_PAGE, 0); // the allocation's (or lookup's) reference is now the pte's
           k.set_local(t, L_ORIG_PTE, pte);
           // A private write goes straight on to hugetlb_wp, without a second fault.
-          if (op.write && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc, ret, era.cow);
+          if (fault_write(k, t) && !k.vma_is_shared(vma)) return hugetlb_wp(k, t, pc, ret, era.cow);
           k.spin_unlock(k.ptl(op.proc), t);
           return fault_return(k, t, ret, Result.OK);
         },
@@ -545,7 +565,7 @@ export function hugetlbFaultSteps(era: HugetlbFaultEra, dev: HugeVmOperations | 
             k.add_mapcount(old, -1);
             folio_put(k, old);
             hugetlb_add_new_anon_rmap(k, t, copy);
-            const pte = make_huge_pte(copy, !fault_unshare(k, t));
+            const pte = make_huge_pte(copy, (k.local(t, L_FLAGS) & COPY_WRITABLE) !== 0);
             k.set_pte(op.proc, op.addr, pte);
             k.set_local(t, L_ORIG_PTE, pte);
           } else {

@@ -99,18 +99,25 @@ export function check_vma_flags(k: Kernel, vma: number, write: boolean, force: b
   return force && is_cow_mapping(k, vma);
 }
 
-/** can_follow_write_pte: FOLL_FORCE writes an unwritable pte only of an exclusive anonymous page. */
-function can_follow_write_pte(k: Kernel, pte: number, page: number, vma: number, flags: number): boolean {
-  if (pte_write(pte)) return true;
+/**
+ * can_follow_write_common: FOLL_FORCE writes an unwritable entry of a private VMA without
+ * VM_WRITE only of an exclusive anonymous page (for ptes and, hugetlb's too, pmds).
+ */
+export function can_follow_write_common(k: Kernel, page: number, vma: number, flags: number): boolean {
   if (!(flags & FOLL_FORCE) || k.vm_flags(vma) & (VM_SHARED | VM_WRITE)) return false;
   return page !== 0 && k.page_test(page, PG_ANON) && k.page_test(page, PG_ANON_EXCLUSIVE);
+}
+
+/** can_follow_write_pte: a writable pte, or can_follow_write_common. */
+function can_follow_write_pte(k: Kernel, pte: number, page: number, vma: number, flags: number): boolean {
+  return pte_write(pte) || can_follow_write_common(k, page, vma, flags);
 }
 
 /**
  * gup_must_unshare: a R/O pin of an anonymous page that may be shared must unshare it first; of
  * a page that is not anonymous (the zero page), only a long-term pin in a COW mapping.
  */
-function gup_must_unshare(k: Kernel, vma: number, flags: number, page: number): boolean {
+export function gup_must_unshare(k: Kernel, vma: number, flags: number, page: number): boolean {
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
   if (k.is_zero_page(page) || !k.page_test(page, PG_ANON)) return (flags & FOLL_LONGTERM) !== 0 && is_cow_mapping(k, vma);
   return !k.page_test(page, PG_ANON_EXCLUSIVE);
@@ -121,7 +128,7 @@ function gup_must_unshare(k: Kernel, vma: number, flags: number, page: number): 
  * zero page. A page with no reference left is a WARN (and -ENOMEM, which the model does not
  * follow further: the splat ends the search).
  */
-function try_grab_folio(k: Kernel, g: number, flags: number): void {
+export function try_grab_folio(k: Kernel, g: number, flags: number): void {
   if (k.page_ref(g) <= 0 && !k.is_zero_page(g)) k.splat(Splat.TRY_GRAB_FOLIO);
   if (flags & FOLL_GET) {
     k.folio_get(g);

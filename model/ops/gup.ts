@@ -1,5 +1,6 @@
 /**
- * A kernel access to one 4 KiB page of a process through get_user_pages (gup4k):
+ * A kernel access to one page of a process through get_user_pages: gup4k for a 4 KiB page, gup
+ * for a huge page of a hugetlb mapping (its lookup and fault in model/hugetlb/gup.ts, fault.ts):
  * - get_user_pages (FOLL_GET), as access_remote_vm does for ptrace and /proc/pid/mem: under
  *   mmap_lock for read, take the page, copy to it (a write: the thread's number + 1, then
  *   set_page_dirty_lock) or from it, put_page.
@@ -8,11 +9,22 @@
  *   FOLL_PIN: there it is get_user_pages held across the I/O.
  * `force` is FOLL_FORCE (ptrace may write a read-only private mapping); `longterm` FOLL_LONGTERM.
  */
-import { L_FLAGS, L_GUP, L_IDX, L_VMA } from "../kernel.js";
+import {
+    hugetlb_handle_mm_fault,
+  HUGETLB_FAULT_FLAGS,
+  hugetlbFaultStepNames,
+  hugetlbFaultSteps,
+  type HugetlbFaultEra,
+  type HugetlbFaultReturn,
+  type HugeVmOperations,
+} from "../hugetlb/fault.js";
+import type { GupHugetlbEra } from "../hugetlb/gup.js";
+import { L_FAULT_PTE, L_FLAGS, L_GUP, L_IDX, L_ORIG_PTE, L_VMA } from "../kernel.js";
 import type { Kernel } from "../kernel.js";
-import { FOLL_FORCE, FOLL_PIN, gupStepNames, gupSteps, type GetUserPages } from "../mm/gup.js";
+import { EFAULT, FOLL_FORCE, FOLL_PIN, gupStepNames, gupSteps, NEED_FAULT, NEED_UNSHARE, type GetUserPages } from "../mm/gup.js";
+import { FAULT_FLAG_UNSHARE, type Pc, type StepDef } from "../mm/memory.js";
 import { folio_put } from "../mm/page_alloc.js";
-import { lock_mm_and_find_vma } from "../mm/vma.js";
+import { find_vma, lock_mm_and_find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
 function finish(k: Kernel, t: number, result: number): number {
@@ -29,6 +41,63 @@ function write_page(k: Kernel, t: number, g: number): boolean {
   if (k.a[k.folio_lock_word(g)] !== 0) return false;
   k.set_page_content(g, t + 1);
   return true;
+}
+
+/**
+ * What the caller does with the page once __get_user_pages returned it: get_user_pages' caller
+ * copies under mmap_lock (access_remote_vm) and puts the page; pin_user_pages' caller has
+ * dropped mmap_lock and, once the I/O is done, unpins it.
+ */
+function gupCallerSteps(pc: Pc): Record<string, StepDef> {
+  return {
+    access_remote_vm: {
+      fn: "access_remote_vm",
+      label: "access_remote_vm:copy",
+      reads: ["page"],
+      writes: ["page", "page_lock", "mmap_lock"],
+      run(k, t) {
+        const op = k.op(t);
+        const g = k.local(t, L_GUP);
+        if (op.write && !write_page(k, t, g)) return BLOCKED;
+        folio_put(k, g);
+        k.up_read(k.mmap_lock(op.proc), t);
+        return finish(k, t, Result.OK);
+      },
+    },
+    unpin_user_page: {
+      fn: "unpin_user_pages_dirty_lock",
+      reads: ["page"],
+      writes: ["page", "page_lock"],
+      run(k, t) {
+        const op = k.op(t);
+        const g = k.local(t, L_GUP);
+        // gup_put_folio: the zero page was never pinned.
+        if (!k.is_zero_page(g)) {
+          if (op.write && !write_page(k, t, g)) return BLOCKED;
+          k.add_pins(g, -1);
+          folio_put(k, g);
+        }
+        return finish(k, t, Result.OK);
+      },
+    },
+  };
+}
+
+/** __get_user_pages found page g: the caller's copy, or the pin kept across dropping mmap_lock. */
+function gup_page(k: Kernel, t: number, pc: Pc, g: number): number {
+  k.set_local(t, L_GUP, g);
+  if (!(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;
+  // __get_user_pages_locked drops mmap_lock; the pinned page outlives it, the VMA does
+  // not (an exit or munmap may free it, and its slot be reused): no VMA is held.
+  k.up_read(k.mmap_lock(k.op(t).proc), t);
+  k.set_local(t, L_VMA, 0);
+  return pc.unpin_user_page;
+}
+
+/** __get_user_pages failed (-EFAULT, or the error of the fault): mmap_lock is dropped. */
+function gup_error(k: Kernel, t: number, result: number): number {
+  k.up_read(k.mmap_lock(k.op(t).proc), t);
+  return finish(k, t, result);
 }
 
 export const gup4k = (gup: GetUserPages) =>
@@ -53,49 +122,68 @@ export const gup4k = (gup: GetUserPages) =>
         },
       },
       ...gupSteps(gup, pc, {
-        page(k, t, g) {
-          k.set_local(t, L_GUP, g);
-          if (!(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;
-          // __get_user_pages_locked drops mmap_lock; the pinned page outlives it, the VMA does
-          // not (an exit or munmap may free it, and its slot be reused): no VMA is held.
-          k.up_read(k.mmap_lock(k.op(t).proc), t);
-          k.set_local(t, L_VMA, 0);
-          return pc.unpin_user_page;
-        },
-        error(k, t) {
-          k.up_read(k.mmap_lock(k.op(t).proc), t);
-          return finish(k, t, Result.EFAULT);
-        },
+        page: (k, t, g) => gup_page(k, t, pc, g),
+        error: (k, t) => gup_error(k, t, Result.EFAULT),
       }),
-      access_remote_vm: {
-        fn: "access_remote_vm",
-        label: "access_remote_vm:copy",
-        reads: ["page"],
-        writes: ["page", "page_lock", "mmap_lock"],
-        run(k, t) {
-          const op = k.op(t);
-          const g = k.local(t, L_GUP);
-          if (op.write && !write_page(k, t, g)) return BLOCKED;
-          folio_put(k, g);
-          k.up_read(k.mmap_lock(op.proc), t);
-          return finish(k, t, Result.OK);
-        },
-      },
-      unpin_user_page: {
-        fn: "unpin_user_pages_dirty_lock",
-        reads: ["page"],
-        writes: ["page", "page_lock"],
-        run(k, t) {
-          const op = k.op(t);
-          const g = k.local(t, L_GUP);
-          // gup_put_folio: the zero page was never pinned.
-          if (!k.is_zero_page(g)) {
-            if (op.write && !write_page(k, t, g)) return BLOCKED;
-            k.add_pins(g, -1);
-            folio_put(k, g);
-          }
-          return finish(k, t, Result.OK);
-        },
-      },
+      ...gupCallerSteps(pc),
     }),
   );
+
+/**
+ * get_user_pages / pin_user_pages of one huge page (gup), as `era` looks it up; a miss is
+ * faulted by faultin_page → hugetlb_fault (`fault`, or a driver's ->fault, `dev`), which returns
+ * with mmap_lock held, and the lookup is tried again. A fault that failed ends the call:
+ * vm_fault_to_errno makes VM_FAULT_OOM -ENOMEM and SIGBUS -EFAULT.
+ */
+export const gupHugetlb = (era: GupHugetlbEra, fault: HugetlbFaultEra, dev: HugeVmOperations | null) =>
+  procedure<string>("gup", ["mmap_read_lock", "follow_page_mask", ...hugetlbFaultStepNames(dev), "access_remote_vm", "unpin_user_page"], (pc) => {
+    const faultin_page_return: HugetlbFaultReturn = (k, t, result, retry) => {
+      k.set_local(t, L_FAULT_PTE, 0);
+      k.set_local(t, L_ORIG_PTE, 0);
+      k.set_local(t, L_IDX, 0);
+      k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) & ~HUGETLB_FAULT_FLAGS);
+      if (retry || result === Result.OK) {
+        // __get_user_pages goes on with its VMA, which mmap_lock kept (a fault that waited
+        // for a migration entry let go of the fault's reference to it).
+        k.set_local(t, L_VMA, find_vma(k, k.op(t).proc, k.op(t).addr));
+        return pc.follow_page_mask;
+      }
+      return gup_error(k, t, result === Result.SIGBUS ? Result.EFAULT : result);
+    };
+    return {
+      mmap_read_lock: {
+        fn: "__get_user_pages_locked",
+        label: "__get_user_pages_locked:mmap_read_lock",
+        reads: ["vma"],
+        writes: ["mmap_lock"],
+        run(k, t) {
+          const op = k.op(t);
+          const vma = lock_mm_and_find_vma(k, t, (v) => k.is_vm_hugetlb_page(v) && era.check_vma_flags(k, v, op.write, op.force, era.gup_flags(op)));
+          if (vma === BLOCKED) return BLOCKED;
+          if (!vma) return finish(k, t, Result.EFAULT);
+          k.set_local(t, L_VMA, vma);
+          k.set_local(t, L_FLAGS, era.gup_flags(op) | (op.force ? FOLL_FORCE : 0));
+          return pc.follow_page_mask;
+        },
+      },
+      follow_page_mask: {
+        fn: "__get_user_pages",
+        label: "__get_user_pages:follow_page_mask",
+        reads: ["pte", "page"],
+        writes: ["ptl", "page"],
+        run(k, t) {
+          const op = k.op(t);
+          if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
+          const flags = k.local(t, L_FLAGS);
+          const page = era.follow(k, k.pte(op.proc, op.addr), k.local(t, L_VMA), flags);
+          k.spin_unlock(k.ptl(op.proc), t);
+          if (page === EFAULT) return gup_error(k, t, Result.EFAULT);
+          if (page === NEED_UNSHARE) return hugetlb_handle_mm_fault(k, t, pc, dev, FAULT_FLAG_UNSHARE);
+          if (page === NEED_FAULT) return hugetlb_handle_mm_fault(k, t, pc, dev, era.fault_flags(flags));
+          return gup_page(k, t, pc, page);
+        },
+      },
+      ...hugetlbFaultSteps(fault, dev, pc, faultin_page_return),
+      ...gupCallerSteps(pc),
+    };
+  });

@@ -30,7 +30,10 @@ import { copy_page_range_v2_6_26 } from "./fork.v2.6.26.js";
 import { copy_page_range_v2_6_5 } from "./fork.v2.6.5.js";
 import { ftruncate } from "./ftruncate.js";
 import { ftruncate4k } from "./ftruncate4k.js";
-import { gup4k } from "./gup.js";
+import { gup4k, gupHugetlb } from "./gup.js";
+import { follow_page_mask_v6_18 } from "../hugetlb/gup.js";
+import { follow_hugetlb_page_v2_6_24 } from "../hugetlb/gup.v2.6.24.js";
+import { follow_hugetlb_page_v2_6_21 } from "../hugetlb/gup.v2.6.21.js";
 import { dontneed4k } from "./madvise.js";
 import { madviseDontneed } from "./madvise_hugetlb.js";
 import { migrate } from "./migrate.js";
@@ -77,12 +80,19 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
   // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.
   const seed000 = variant.hugetlbPrefault;
   const device = variant.hugepageCharDevice;
+  const hugetlbFaultEra = era(
+    seed000 ? handle_hugetlb_mm_fault_v2_6_5 : variant.hugetlbCow === "hugetlb_cow" ? hugetlb_fault_v2_6_27 : hugetlb_fault_v6_18,
+    hugetlb_fault_v6_18,
+  );
+  const hugeDev = era(device ? page_pagetable_ops : null, null);
+  const gupHugetlbEras = {
+    follow_page_mask: follow_page_mask_v6_18,
+    follow_hugetlb_page: follow_hugetlb_page_v2_6_24,
+    "follow_hugetlb_page_v2.6.21": follow_hugetlb_page_v2_6_21,
+  };
   return {
     mmap: mmap({ hugetlb_prefault: era(seed000 ? hugetlb_prefault : null, null), page_mmap: era(device ? page_mmap : null, null) }),
-    fault: hugetlbFault(
-      era(seed000 ? handle_hugetlb_mm_fault_v2_6_5 : variant.hugetlbCow === "hugetlb_cow" ? hugetlb_fault_v2_6_27 : hugetlb_fault_v6_18, hugetlb_fault_v6_18),
-      era(device ? page_pagetable_ops : null, null),
-    ),
+    fault: hugetlbFault(hugetlbFaultEra, hugeDev),
     munmap,
     mprotect,
     fork: fork(
@@ -104,6 +114,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     mlock4k: mlock4k(pop),
     munlock4k: munlock4k(pop),
     gup4k: gup4k(gup),
+    gup: gupHugetlb(era(gupHugetlbEras[variant.gupHugetlb], follow_page_mask_v6_18), hugetlbFaultEra, hugeDev),
     dontneed4k,
     ftruncate4k,
     write4k,

@@ -8,7 +8,7 @@
 import type { Kernel } from "../../kernel.js";
 import { L_ORIG_PTE, L_PAGE, L_VMA } from "../../kernel.js";
 import { PG_ANON, POISON, VM_HUGETLB, VM_PAGE_HUGE_DEV, VM_WRITE } from "../../layout.js";
-import { fault_mutex_lock, fault_return, hugetlb_wp, type HugeVmOperations } from "../../hugetlb/fault.js";
+import { fault_mutex_lock, fault_return, fault_write, hugetlb_wp, type HugeVmOperations } from "../../hugetlb/fault.js";
 import { hugetlb_cow_v2_6_21 } from "../../hugetlb/fault.v2.6.21.js";
 import { alloc_hugetlb_folio } from "../../hugetlb/alloc.js";
 import { huge_pte_write, make_huge_pte } from "../../mm/pte.js";
@@ -83,7 +83,7 @@ export const page_pagetable_ops: HugeVmOperations = {
         // make_huge_pte(vma, page, 0): read-only, so a write comes back as a COW fault.
         k.set_pte(op.proc, op.addr, make_huge_pte(g, false));
         k.spin_unlock(k.ptl(op.proc), t);
-        return fault_return(k, t, ret, Result.OK, op.write);
+        return fault_return(k, t, ret, Result.OK, fault_write(k, t));
       },
     },
     page_fault_cow: {
@@ -99,7 +99,7 @@ export const page_pagetable_ops: HugeVmOperations = {
         // write to a writable pte, or a pte changed meanwhile returns it uninitialised.
         const vm_fault = POISON;
         // "Check for a racing update before calling hugetlb_cow"
-        if (k.pte(op.proc, op.addr) === entry && op.write && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc, ret, hugetlb_cow_v2_6_21);
+        if (k.pte(op.proc, op.addr) === entry && fault_write(k, t) && !huge_pte_write(entry)) return hugetlb_wp(k, t, pc, ret, hugetlb_cow_v2_6_21);
         k.spin_unlock(k.ptl(op.proc), t);
         return fault_return(k, t, ret, vm_fault);
       },
