@@ -198,6 +198,13 @@ export interface Variant {
    */
   readonly allocFailureUnchargesSubpool: boolean;
   /**
+   * hugetlbfs knows the mount option `min_size=` (7ca02d0ae586, "hugetlbfs: accept subpool
+   * min_size mount option and setup accordingly", v4.1). false: hugetlbfs_parse_options meets an
+   * option it does not know ("hugetlbfs: Bad mount option") and the mount fails with -EINVAL, so
+   * a scenario with a min_size= file cannot be set up in that kernel.
+   */
+  readonly hugetlbfsMinSize: boolean;
+  /**
    * fork's copy of a hugetlb VMA's ptes (era: model/ops/fork.ts, fork.v2.6.26.ts, fork.v2.6.5.ts).
    * "vma_needs_copy" (since bcd51a3c679d, v6.0): only a VMA with an anon_vma, one pte at a time
    * under both PTLs. "VM_HUGETLB" (2.6.21 to v5.19): every hugetlb VMA, shared ones included, the
@@ -267,11 +274,12 @@ const modern: Variant = {
   surplusPages: true,
   prefaultSyscalls: false,
   hugetlbfsFallocate: true,
+  hugetlbfsMinSize: true,
   hugetlbCow: "hugetlb_wp",
 };
 
-/** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate: no hole can be punched. */
-const before4_3 = { hugetlbfsFallocate: false } as const;
+/** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate (no hole can be punched), nor min_size= (v4.1). */
+const before4_3 = { hugetlbfsFallocate: false, hugetlbfsMinSize: false } as const;
 
 /**
  * Kernels before 2022: no hugetlb VMA lock (v6.1), MADV_DONTNEED refused hugetlb VMAs (v5.18),
@@ -300,6 +308,7 @@ export const VARIANTS: readonly Variant[] = [
     surplusPages: false,
     prefaultSyscalls: true,
     hugetlbfsFallocate: false,
+    hugetlbfsMinSize: false,
   },
   {
     ...modern,
@@ -325,6 +334,7 @@ export const VARIANTS: readonly Variant[] = [
     faultMutex: "global",
     surplusPages: false,
     hugetlbfsFallocate: false,
+    hugetlbfsMinSize: false,
   },
   {
     ...modern,
@@ -339,6 +349,7 @@ export const VARIANTS: readonly Variant[] = [
     // without freeing it (until c50ac050811d, CVE-2012-2390).
     reserveErrorPutsResvMap: false,
     hugetlbfsFallocate: false,
+    hugetlbfsMinSize: false,
     hugetlbCow: "hugetlb_cow",
   },
   {

@@ -3,7 +3,9 @@
  * and eviction: remove_inode_single_folio, run by remove_inode_hugepages for each index under
  * the index's fault mutex.
  */
+import type { ModelConfig } from "../config.js";
 import type { Kernel } from "../kernel.js";
+import type { Variant } from "../variant.js";
 import { hugetlb_unmap_file_folio, vmas_of_file } from "../mm/unmap.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { hugetlb_acct_memory } from "./pool.js";
@@ -48,6 +50,17 @@ function hugetlbfs_evict_inode(k: Kernel, f: number): void {
  */
 export function iput_final(k: Kernel, f: number): void {
   if (k.i_unlinked(f) && vmas_of_file(k, f).length === 0) hugetlbfs_evict_inode(k, f);
+}
+
+/**
+ * hugetlbfs_parse_options of a kernel before v4.1, for the file's mount: `min_size=` is an option
+ * it does not know, and the mount fails with -EINVAL. The reason, with the scenario field, or
+ * undefined when the variant's kernel mounts the file as the scenario asks.
+ */
+export function hugetlbfs_bad_mount_option(cfg: ModelConfig, variant: Variant): string | undefined {
+  const i = cfg.files.findIndex((f) => f.minHpages !== -1);
+  if (i === -1 || variant.hugetlbfsMinSize) return undefined;
+  return `files.${i}.min_size: ${variant.name}'s kernel predates min_size= (v4.1): "hugetlbfs: Bad mount option", the mount fails with EINVAL`;
 }
 
 /**
