@@ -14,7 +14,7 @@ import { PG_RESTORE_RESERVE } from "../layout.js";
 import { Splat } from "../splat.js";
 
 /**
- * Takes the page at (f, idx) out of the page cache; true if there was one. A fault may have
+ * Takes the page at (f, idx) out of the page cache; true if it did. A fault may have
  * mapped it after the caller's unmap (it ran before the fault mutex was taken): unmap it again.
  * A hole punch (not truncate) returns the index's reservation at once; truncate does it for the
  * whole range at the end.
@@ -22,7 +22,11 @@ import { Splat } from "../splat.js";
 export function remove_inode_single_folio(k: Kernel, f: number, idx: number, truncate_op: boolean): boolean {
   const g = k.page_cache(f, idx);
   if (!g) return false;
-  if (k.page_mapcount(g) > 0 && !k.variant.punchSkipsRemap) hugetlb_unmap_file_folio(k, f, idx);
+  if (k.page_mapcount(g) > 0) {
+    // v4.3–v4.4: "Do nothing in this race case" (Variant.punchLeavesMappedPage).
+    if (k.variant.punchLeavesMappedPage) return false;
+    hugetlb_unmap_file_folio(k, f, idx);
+  }
   if (k.page_test(g, PG_RESTORE_RESERVE)) k.splat(Splat.REMOVE_INODE_RESTORE_RESERVE);
   // hugetlb_delete_from_page_cache (the page lock is uncontended under the fault mutex).
   k.set_page_cache(f, idx, 0);
