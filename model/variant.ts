@@ -285,8 +285,6 @@ const modern: Variant = {
   restoreReserveDeletesStale: true,
   zeroPage: "is_zero_pfn",
   gup: "follow_page_pte",
-  gupHugetlb: "follow_page_mask",
-  hugetlbWpWritable: "VM_WRITE",
   cowReuse: "PageAnonExclusive",
   cowCopy: "wp_page_copy",
   populate: "__mm_populate",
@@ -302,6 +300,8 @@ const modern: Variant = {
   hugetlbfsFallocate: true,
   hugetlbfsMinSize: true,
   hugetlbCow: "hugetlb_wp",
+  gupHugetlb: "follow_page_mask",
+  hugetlbWpWritable: "VM_WRITE",
 };
 
 /** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate (no hole can be punched), nor min_size= (v4.1). */
