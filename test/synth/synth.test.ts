@@ -62,7 +62,7 @@ describe("sweep", () => {
 describe("fuzz", () => {
   it("finds, shrinks and reports the bug against modern; the same seed gives the same run; the path regenerates the finding", { timeout: 300_000 }, async () => {
     const [a, b, c] = [tmp(), tmp(), tmp()];
-    const o = { variant, against, seed: 3, runs: 20, interrupted: never };
+    const o = { variant, against, seed: 4, runs: 20, interrupted: never };
     const first = await fuzz({ ...o, outDir: a });
     const again = await fuzz({ ...o, outDir: b });
     expect(comparable(b, again)).toEqual(comparable(a, first));
@@ -81,9 +81,9 @@ describe("fuzz", () => {
   });
 
   it("shrinks to no larger than the shipped scenario: threads removed and merged past fast-check's two", { timeout: 120_000 }, async () => {
-    // Seed 3 finds the underflow with 3 threads of one operation each: removing alone stops there, merging two of them does not.
+    // Seed 1 finds the underflow (the seeds' draws moved when the alphabet gained gup).
     const dir = tmp();
-    const s = await fuzz({ variant: findVariant("bug-restore-reserve-on-error-underflow")!, against, seed: 3, runs: 1000, untilFound: true, outDir: dir, interrupted: never });
+    const s = await fuzz({ variant: findVariant("bug-restore-reserve-on-error-underflow")!, against, seed: 1, runs: 1000, untilFound: true, outDir: dir, interrupted: never });
     const f = s.findings[0]!;
     expect(f.invariant).toBe("reservation-conservation");
     // The shipped punch-refault-enomem: 2 threads, 3 operations.
