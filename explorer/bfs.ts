@@ -6,6 +6,7 @@
  * the counterexample are the same however many workers ran: the violation reported is the one
  * at the smallest depth, the first in the sequential order.
  */
+import { loadavg } from "node:os";
 import type { StateView } from "../core/state-view.js";
 import { expandHere } from "./direct.js";
 import type { ExploreOptions, ExploreResult, Searched } from "./options.js";
@@ -52,12 +53,24 @@ export function startsPool(auto: boolean, takes: (count: number, ms: number) => 
 }
 
 /**
+ * The threads an "auto" search takes when its pool would start, out of `cores`: this one and one
+ * for each core the last minute left idle (`load`: the 1-minute load average). On the 2-vCPU VM
+ * loaded by other searches (load 20–27), two threads took 1.6–1.7 times one's time on
+ * split-unmap-xl, and two one-thread searches side by side 2.2 times one's: there is no core to
+ * gain there, and the pool's start and hand-offs are lost.
+ */
+export function autoWorkers(cores: number, load: number): number {
+  return Math.max(1, Math.min(cores, Math.round(cores - load) + 1));
+}
+
+/**
  * The breadth-first search of a model, with `options.workers` threads (default 1: this thread
  * alone, still yielding to the event loop between chunks so that an interrupt is seen).
  */
 export async function bfs<V extends StateView>(model: Searched<V>, options: ExploreOptions = {}): Promise<ExploreResult> {
   const auto = options.workers === "auto";
   // Without a reference, pool threads cannot build the model: "auto" is this thread alone.
+  /** The most threads the search may take; with "auto", the pool's start decides (autoWorkers). */
   const workers = options.pool?.workers ?? (auto ? (model.ref ? defaultWorkers() : 1) : (options.workers ?? 1));
   const ref = model.ref;
   if (workers > 1 && !ref) throw new Error("a search on more than one thread needs a model with a reference (core/model.ts ModelRef)");
@@ -70,11 +83,15 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
   /** The pool the caller started, if any, else the one started here (startsPool). */
   let pool = options.pool ?? null;
   const search = new LevelSearch(model, options, workers > 1);
-  const startPool = (): SearchPool => (pool ??= new SearchPool(ref!, workers));
+  /** The pool, unless "auto" finds no core to spare for it. */
+  const startPool = (): void => {
+    const n = auto ? autoWorkers(workers, loadavg()[0]!) : workers;
+    if (n > 1) pool ??= new SearchPool(ref!, n);
+  };
 
   /** The states of a chunk handed out: TASK_MS of work, but at least 16 chunks a thread for a level, and 256 states. */
   const taskStates = (count: number) =>
-    Math.max(256, Math.min(Math.ceil(count / (16 * workers)), Math.round(TASK_MS / msPerState)));
+    Math.max(256, Math.min(Math.ceil(count / (16 * pool!.workers)), Math.round(TASK_MS / msPerState)));
 
   /** The level on this thread (explorer/direct.ts), yielding to the event loop between chunks. */
   const here = async (): Promise<ExploreResult | null> => {
@@ -96,11 +113,11 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
     for (;;) {
       const result = search.next();
       if (result) return result;
-      if (workers > 1 && startsPool(auto, takes, search.level.count)) startPool();
+      if (workers > 1 && !pool && startsPool(auto, takes, search.level.count)) startPool();
       const done =
-        workers <= 1 || !pool?.ready || !spreads(search.level.count)
+        !pool?.ready || !spreads(search.level.count)
           ? await here()
-          : await (spread ??= new SpreadLevels(search, pool.piscina, ref!, workers, spreads, taskStates)).level();
+          : await (spread ??= new SpreadLevels(search, pool.piscina, ref!, pool.workers, spreads, taskStates)).level();
       if (done) return done;
     }
   } finally {

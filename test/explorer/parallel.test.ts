@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ExploreResult } from "../../explorer/options.js";
 import { exploreRef, search } from "../helpers/search.js";
 import { explore } from "../../explorer/explore.js";
-import { AUTO_START_MS, startsPool } from "../../explorer/bfs.js";
+import { AUTO_START_MS, autoWorkers, startsPool } from "../../explorer/bfs.js";
 import { SearchPool } from "../../explorer/search-pool.js";
 import { buildModel } from "../../models/index.js";
 import { buildMm, mmModel } from "../../models/mm.js";
@@ -100,6 +100,15 @@ describe("determinism: the same result for any number of workers, one state at a
     expect(startsPool(true, takes, below + 1)).toBe(true);
     // Before a level big enough to time, the cost is unknown: no pool by default.
     expect(startsPool(true, () => false, 1e9)).toBe(false);
+  });
+
+  it("how many threads the default takes: this one and one for each core the last minute left idle", () => {
+    expect(autoWorkers(2, 0)).toBe(2);
+    expect(autoWorkers(2, 1)).toBe(2);
+    expect(autoWorkers(2, 1.6)).toBe(1);
+    expect(autoWorkers(2, 27)).toBe(1);
+    expect(autoWorkers(8, 3)).toBe(6);
+    expect(autoWorkers(1, 0)).toBe(1);
   });
 
   it("the default schedule (levels spread by their measured cost, pipelined) gives the peer model's counts", async () => {
