@@ -8,11 +8,18 @@
  */
 import { L_FLAGS, L_GUP } from "../model/kernel.js";
 import { FOLL_GET } from "../model/mm/gup.js";
+import { PG_CONTENT, PG_LOCK, PG_MAPCOUNT, PG_REF } from "../model/layout.js";
+import { localWords, opWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
 export const zeroPage: Invariant = {
   name: "zero-page",
   summary: "the zero page is never written, refcounted, locked, or handed out by get_user_pages for writing",
+  reads: (k) => [
+    ...opWords(k),
+    ...localWords(k, k.cfg.threads.length, [L_GUP, L_FLAGS]),
+    ...[PG_CONTENT, PG_LOCK, PG_MAPCOUNT, PG_REF].map((f) => k.L.page(k.L.zeroPage) + f),
+  ],
   state({ k }) {
     const z = k.L.zeroPage;
     let gets = 0;
