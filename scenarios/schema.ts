@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ZERO_PAGE_MODES } from "../model/config.js";
+import { SMALL_PER_HUGE } from "../model/layout.js";
 import { RESULT_NAMES } from "../model/types.js";
 
 const count = z.number().int().nonnegative();
@@ -12,7 +13,7 @@ const positive = z.number().int().positive();
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -");
 
 /** 4 KiB pages in a 2 MiB huge page: a 4 KiB mapping takes one huge-page slot, and stays in it. */
-export const SMALL_PER_HUGE = 512;
+export { SMALL_PER_HUGE };
 /** The most 4 KiB pages a mapping may have in a scenario (each is a pte in every mm). */
 export const SMALL_PAGES_MAX = 16;
 /**
