@@ -22,7 +22,7 @@ import { BLOCKED, Result } from "../types.js";
 import { FOLL_FORCE, FOLL_GET, FOLL_WRITE, gupStepNames, gupSteps, type GetUserPages } from "./gup.js";
 import type { Pc, StepDef } from "./memory.js";
 import { folio_put } from "./page_alloc.js";
-import { __split_vma } from "./split.js";
+import { __split_vma, vma_merge } from "./split.js";
 import { find_vma, set_vm_flags, small_addr, vmas_in_range } from "./vma.js";
 
 /** The steps of populating a VMA: __mm_populate, __get_user_pages's, __mlock_vma_pages_range. */
@@ -62,8 +62,9 @@ export function op_range(k: Kernel, t: number): [number, number] {
  * mlock_fixup (v6.18; 2.6.31's alike) on the part [start, end) of `vma`, in huge pages, under
  * mmap_lock for write: nothing when VM_LOCKED is as wanted already ("newflags == oldflags"),
  * else vma_modify_flags splits off what lies outside the range (__split_vma) and the part gets
- * the new flags. Returns the VMA of the part if it changed, else 0. vma_modify_flags first tries
- * vma_merge_existing_range with the neighbours; the model does not merge (README, "4 KiB VMAs").
+ * the new flags, merged with its neighbours if they now match (vma_modify_flags tries
+ * vma_merge_existing_range first; split.ts vma_merge). Returns the VMA of the part (the merged
+ * one) if it changed, else 0.
  */
 export function mlock_fixup(k: Kernel, vma: number, start: number, end: number, on: boolean): number {
   const flags = k.vm_flags(vma);
@@ -75,7 +76,8 @@ export function mlock_fixup(k: Kernel, vma: number, start: number, end: number, 
   }
   if (end < k.vma_hi(vma)) __split_vma(k, vma, end);
   set_vm_flags(k, vma, on ? flags | VM_LOCKED : flags & ~VM_LOCKED);
-  return vma;
+  vma_merge(k, p, start, end);
+  return find_vma(k, p, start);
 }
 
 /**

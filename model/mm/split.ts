@@ -7,10 +7,10 @@
  */
 import { vm_ops_open } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
-import { SMALL_PER_HUGE, VM_NR_PAGES, VM_PGOFF, VM_START } from "../layout.js";
+import { SMALL_PER_HUGE, VM_ANON_VMA, VM_NR_PAGES, VM_PGOFF, VM_START } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
-import { shmem_get_file } from "./shmem.js";
-import { set_vm_range, vm_area_dup, vma_link, vmas_of } from "./vma.js";
+import { shmem_fput, shmem_get_file } from "./shmem.js";
+import { set_vm_flags, set_vm_range, vm_area_dup, vma_link, vma_unlink, vmas_of } from "./vma.js";
 
 export function __split_vma(k: Kernel, vma: number, addr: number): void {
   const p = k.L.vmaProc(vma);
@@ -28,6 +28,33 @@ export function __split_vma(k: Kernel, vma: number, addr: number): void {
   rec[VM_PGOFF] = k.vm_pgoff(vma) + (addr - k.vm_start(vma));
   set_vm_range(k, vma, k.vm_start(vma), addr, k.vm_pgoff(vma));
   vm_ops_open(k, vma_link(k, p, rec));
+}
+
+/**
+ * vma_merge_existing_range (v6.18; 2.6.31's vma_merge alike) after mlock, munlock or mprotect
+ * changed the 4 KiB VMAs of [start, end): each of them merges with a neighbour in its slot that
+ * now has the same flags and file (the pages are contiguous in a slot). The anon_vma rule
+ * (is_mergeable_anon_vma) is taken as met when either has none, or both have one: the model
+ * keeps one bit, not which anon_vma, so two halves that each got their own after a split, or a
+ * fork child's VMA that has uncowed parents, merge where the kernel keeps them apart (README,
+ * "4 KiB VMAs split"). The merged VMA drops the other's file reference (remove_vma's fput).
+ */
+export function vma_merge(k: Kernel, p: number, start: number, end: number): void {
+  for (let again = true; again; ) {
+    again = false;
+    const vmas = vmas_of(k, p);
+    for (let i = 0; i + 1 < vmas.length && !again; i++) {
+      const [a, b] = [vmas[i]!, vmas[i + 1]!];
+      if (!k.vm_nr_pages(a) || !k.vm_nr_pages(b) || k.vm_start(a) !== k.vm_start(b) || k.vm_end_page(a) !== k.vm_first_page(b)) continue;
+      if (k.vma_hi(a) < start || k.vma_lo(b) > end) continue;
+      if ((k.vm_flags(a) ^ k.vm_flags(b)) & ~VM_ANON_VMA || k.vm_file(a) !== k.vm_file(b)) continue;
+      set_vm_flags(k, a, k.vm_flags(a) | (k.vm_flags(b) & VM_ANON_VMA));
+      k.w(a + VM_NR_PAGES, k.vm_nr_pages(a) + k.vm_nr_pages(b));
+      if (k.vma_is_shmem(b)) shmem_fput(k, k.vm_file(b));
+      vma_unlink(k, b);
+      again = true;
+    }
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { L_FLAGS, type Kernel } from "../kernel.js";
 import { PG_ANON, VM_WRITE } from "../layout.js";
-import { needs_split, splitStep, type Changes, type RangeOf } from "../mm/split.js";
+import { needs_split, splitStep, vma_merge, type Changes, type RangeOf } from "../mm/split.js";
 import {
   huge_pte_wrprotect,
   is_migration_entry,
@@ -117,6 +117,7 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
           else hugetlb_change_protection(k, v);
         }
         for (const rwsem of rwsems) k.up_write(rwsem, t);
+        vma_merge(k, op.proc, start, end);
         k.up_write(k.mmap_lock(op.proc), t);
         k.set_local(t, L_FLAGS, 0);
         k.set_result(t, refused ? Result.EINVAL : end < op.addr + op.len ? Result.ENOMEM : Result.OK);

@@ -593,7 +593,7 @@ describe("4 KiB VMAs split (__split_vma) by mlock, munlock, mprotect and munmap 
   /** Each VMA of process p as [first page, end page, VM_LOCKED, VM_WRITE]. */
   const vmas = (k: Kernel, p = 0) => vmas_of(k, p).map((v) => [k.vm_first_page(v), k.vm_end_page(v), (k.vm_flags(v) & VM_LOCKED) !== 0, (k.vm_flags(v) & VM_WRITE) !== 0]);
 
-  it("mlock of the middle page splits the VMA in three and populates that page only; munlock clears it and leaves the three (no vma_merge)", () => {
+  it("mlock of the middle page splits the VMA in three and populates that page only; munlock merges them back (vma_merge_existing_range)", () => {
     const x = run(single([{ mmap4k: { addr: 0, pages: 4 } }, { mlock4k: { addr: 0, page: 1, pages: 1 } }, { munlock4k: { addr: 0, page: 1, pages: 1 } }]));
     expect(x(1).result).toBe("ok");
     expect(vmas(x(1).k)).toEqual([
@@ -603,14 +603,13 @@ describe("4 KiB VMAs split (__split_vma) by mlock, munlock, mprotect and munmap 
     ]);
     expect([0, 1, 2, 3].map((i) => pte(x(1).k, 0, i) !== 0)).toEqual([false, true, false, false]);
     expect(x(2).result).toBe("ok");
-    expect(vmas(x(2).k).map((v) => v[2])).toEqual([false, false, false]);
+    expect(vmas(x(2).k)).toEqual([[0, 4, false, true]]);
   });
 
-  it("mlock of a range an mlocked VMA covers in part splits only the VMA whose flags change (mlock_fixup: newflags == oldflags)", () => {
+  it("mlock of a range an mlocked VMA covers in part leaves that VMA (mlock_fixup: newflags == oldflags) and merges the part it locks into it", () => {
     const x = run(single([{ mmap4k: { addr: 0, pages: 4 } }, { mlock4k: { addr: 0, page: 0, pages: 2 } }, { mlock4k: { addr: 0, page: 1, pages: 2 } }]));
     expect(vmas(x(2).k)).toEqual([
-      [0, 2, true, true],
-      [2, 3, true, true],
+      [0, 3, true, true],
       [3, 4, false, true],
     ]);
     expect([0, 1, 2, 3].map((i) => pte(x(2).k, 0, i) !== 0)).toEqual([true, true, true, false]);
@@ -743,7 +742,7 @@ describe("4 KiB VMAs split (__split_vma) by mlock, munlock, mprotect and munmap 
     ]);
     expect([0, 1, 2].map((i) => pte(x(1).k, 0, i) !== 0)).toEqual([false, true, false]);
     expect(x(3).result).toBe("ok");
-    expect(vmas(x(3).k).map((v) => v[2])).toEqual([true, true, true]);
+    expect(vmas(x(3).k)).toEqual([[0, 3, true, true]]);
     expect([0, 1, 2].map((i) => pte(x(3).k, 0, i) !== 0)).toEqual([true, true, true]);
   });
 });
