@@ -81,9 +81,9 @@ describe("fuzz", () => {
   });
 
   it("shrinks to no larger than the shipped scenario: threads removed and merged past fast-check's two", { timeout: 120_000 }, async () => {
-    // Seed 3 finds the underflow with 3 threads of one operation each: removing alone stops there, merging two of them does not.
+    // Seed 1 finds the underflow (seed 3 did before munmap, mprotect and mlock of part of a 4 KiB mapping joined the alphabet), shrunk to the shipped size by removing and merging threads.
     const dir = tmp();
-    const s = await fuzz({ variant: findVariant("bug-restore-reserve-on-error-underflow")!, against, seed: 3, runs: 1000, untilFound: true, outDir: dir, interrupted: never });
+    const s = await fuzz({ variant: findVariant("bug-restore-reserve-on-error-underflow")!, against, seed: 1, runs: 1000, untilFound: true, outDir: dir, interrupted: never });
     const f = s.findings[0]!;
     expect(f.invariant).toBe("reservation-conservation");
     // The shipped punch-refault-enomem: 2 threads, 3 operations.
