@@ -91,15 +91,9 @@ function pagesOf(k: Kernel, plan: Plan, p: number): PageObs[] {
   });
 }
 
-/** Process p's VMAs in 4 KiB pages: a huge-page VMA whole, a 4 KiB one from its slot's start. */
+/** Process p's VMAs in 4 KiB pages (a 4 KiB one from its first page in its slot). */
 function vmasOf(k: Kernel, p: number): string {
-  return vmasText(
-    vmas_of(k, p).map((v) => {
-      const start = k.vm_start(v) * SMALL_PER_HUGE;
-      const end = k.is_vm_hugetlb_page(v) ? k.vm_end(v) * SMALL_PER_HUGE : start + k.vm_nr_pages(v);
-      return [start, end, (k.vm_flags(v) & VM_WRITE) !== 0] as const;
-    }),
-  );
+  return vmasText(vmas_of(k, p).map((v) => [k.vma_lo(v) * SMALL_PER_HUGE, k.vma_hi(v) * SMALL_PER_HUGE, (k.vm_flags(v) & VM_WRITE) !== 0] as const));
 }
 
 function observe(k: Kernel, r: number, pages: PageObs[] | null, p: number): Observation {

@@ -9,14 +9,14 @@ import type { OpCall } from "../model/config.js";
 import type { Kernel } from "../model/kernel.js";
 import { L_FAULT_PTE, L_GUP, L_VMA } from "../model/kernel.js";
 import { PG_ANON } from "../model/layout.js";
-import { find_vma } from "../model/mm/vma.js";
+import { find_vma, small_addr } from "../model/mm/vma.js";
 import { huge_pte_write, pte_page, pte_present } from "../model/mm/pte.js";
 import { Result } from "../model/types.js";
 import type { Invariant } from "./types.js";
 
 /** A store through a private 4 KiB mapping (access4k) completed: the page it wrote. */
 function smallWrite(k: Kernel, op: OpCall): string | null {
-  const vma = find_vma(k, op.proc, op.addr);
+  const vma = find_vma(k, op.proc, small_addr(op.addr, op.page));
   if (!vma || k.vma_is_shared(vma)) return null;
   const g = pte_page(k.small_pte(op.proc, op.addr, op.page));
   if (k.page_mapping(g)) return `${op.text} wrote page${g}, which is in the page cache: a private write reached the file`;

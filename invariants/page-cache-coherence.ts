@@ -12,7 +12,7 @@ import type { Invariant } from "./types.js";
 /** A MAP_SHARED mapping of a 4 KiB file (from its start): each pte maps the page cache's page. */
 function smallSharedFile(k: Kernel, p: number, v: number): string | null {
   const f = k.vm_file(v);
-  for (let idx = 0; idx < k.vm_nr_pages(v); idx++) {
+  for (let idx = k.vm_first_page(v); idx < k.vm_end_page(v); idx++) {
     const pte = k.small_pte(p, k.vm_start(v), idx);
     if (!pte) continue;
     const cached = k.file4k_cache(f, idx);

@@ -35,7 +35,7 @@ export const truncateCoherence: Invariant = {
       for (let p = 0; p < k.L.procs; p++)
         for (const v of vmas_of(k, p)) {
           if (!k.vma_is_file4k(v) || k.vm_file(v) !== f) continue;
-          for (let idx = size; idx < k.vm_nr_pages(v); idx++)
+          for (let idx = Math.max(size, k.vm_first_page(v)); idx < k.vm_end_page(v); idx++)
             if (k.small_pte(p, k.vm_start(v), idx))
               return `mm${p} still maps index ${idx} of ${k.cfg.files4k[f]!.name} after truncate to ${size} pages`;
         }

@@ -223,9 +223,26 @@ export class Kernel extends StateView {
   vm_file(v: number): number {
     return this.a[v + S.VM_FILE]!;
   }
-  /** A 4 KiB VMA's length in 4 KiB pages. */
+  /** A 4 KiB VMA's length in 4 KiB pages (0 for a huge one). */
   vm_nr_pages(v: number): number {
     return this.a[v + S.VM_NR_PAGES]!;
+  }
+  /** A 4 KiB VMA's first page in its slot (its vm_pgoff: layout.ts VM_NR_PAGES). */
+  vm_first_page(v: number): number {
+    return this.a[v + S.VM_PGOFF]!;
+  }
+  /** The page of its slot past a 4 KiB VMA's last. */
+  vm_end_page(v: number): number {
+    return this.a[v + S.VM_PGOFF]! + this.a[v + S.VM_NR_PAGES]!;
+  }
+  /** vma->vm_start in huge pages: a fraction for a 4 KiB VMA that does not start its slot. */
+  vma_lo(v: number): number {
+    return this.a[v + S.VM_NR_PAGES] ? this.a[v + S.VM_START]! + this.a[v + S.VM_PGOFF]! / S.SMALL_PER_HUGE : this.a[v + S.VM_START]!;
+  }
+  /** vma->vm_end in huge pages: a fraction for a 4 KiB VMA. */
+  vma_hi(v: number): number {
+    const n = this.a[v + S.VM_NR_PAGES]!;
+    return n ? this.a[v + S.VM_START]! + (this.a[v + S.VM_PGOFF]! + n) / S.SMALL_PER_HUGE : this.a[v + S.VM_END]!;
   }
   is_vm_hugetlb_page(v: number): boolean {
     return (this.vm_flags(v) & S.VM_HUGETLB) !== 0;
@@ -262,6 +279,10 @@ export class Kernel extends StateView {
   /** vmf_anon_prepare (anon_vma_prepare): a private VMA gets its anon_vma before its first anonymous page. */
   vmf_anon_prepare(v: number): void {
     this.w(v + S.VM_FLAGS, this.a[v + S.VM_FLAGS]! | S.VM_ANON_VMA);
+  }
+  /** vma_is_shmem: shared anonymous memory (a MAP_SHARED 4 KiB file mapping is the filesystem's). */
+  vma_is_shmem(v: number): boolean {
+    return (this.vm_flags(v) & (S.VM_HUGETLB | S.VM_SHARED | S.VM_FILE4K)) === S.VM_SHARED;
   }
   vma_is_shared(v: number): boolean {
     return (this.vm_flags(v) & S.VM_SHARED) !== 0;

@@ -91,10 +91,14 @@ export const VM_RESV_MAP = 5;
 /** Before seed 003, vm_private_data held a reservation count instead of a map. */
 export const VM_RESV_COUNT = 6;
 /**
- * A 4 KiB VMA's length in 4 KiB pages. It starts at its slot (vm_start = VM_START huge pages)
- * and stays inside it: vm_end is vm_start + VM_NR_PAGES × 4 KiB in the kernel, VM_END the slot's end.
+ * A 4 KiB VMA's length in 4 KiB pages. It lies inside its slot (VM_START, VM_END: the slot's
+ * huge page): its first page there is VM_PGOFF (mmap4k maps from the file's start, so that is
+ * the file index too; an anonymous VMA's pgoff counts pages from its slot's start, as the
+ * kernel's counts them from address 0), so a split VMA's halves share the slot.
  */
 export const VM_NR_PAGES = 7;
+/** 4 KiB pages in a 2 MiB huge page: a 4 KiB VMA's bounds in huge pages are fractions with this denominator. */
+export const SMALL_PER_HUGE = 512;
 /**
  * A shared hugetlb VMA's own hugetlb_vma_lock (its rw_sema: writer, then readers), which the
  * kernel hangs off vm_private_data. Kept in the slot: a VMA moves between slots only under

@@ -8,7 +8,7 @@
  * the same zod schema, that `mmcheck explore` runs.
  */
 import fc from "fast-check";
-import type { OpName } from "./schema.js";
+import { SMALL_PER_HUGE, type OpName } from "./schema.js";
 
 export type Op = Record<string, Record<string, unknown>> | "exit";
 
@@ -51,6 +51,20 @@ function ranges(n: number): { addr: number; len: number }[] {
 const named = (w: World) => w.huge !== undefined && w.huge.kind !== "anon";
 const smallAnon = (w: World) => w.small !== undefined && (w.small.kind === "anon" || w.small.kind === "shmem");
 
+/** Every range of the small slot's pages in 4 KiB units (munmap, mprotect: unit 4k). */
+function smallRanges(w: World): { addr: number; len: number; unit: "4k" }[] {
+  if (!w.small) return [];
+  const base = slots(w).small * SMALL_PER_HUGE;
+  return ranges(w.small.pages).map((r) => ({ addr: base + r.addr, len: r.len, unit: "4k" }));
+}
+
+/** Every range of the small slot's pages, as mlock4k and munlock4k take it. */
+function smallLockRanges(w: World): { addr: number; page: number; pages: number }[] {
+  if (!w.small || w.small.kind === "dax") return [];
+  const addr = slots(w).small;
+  return ranges(w.small.pages).map((r) => ({ addr, page: r.addr, pages: r.len }));
+}
+
 /** The setup's mmap of the world's huge file (a thread's mmap of it is the same call). */
 function hugeMmap(w: World) {
   const k = w.huge!.kind;
@@ -79,8 +93,9 @@ export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
     for (let addr = 0; addr < w.huge.pages; addr++) out.push({ fault: { addr, write: true, fail_add_to_page_cache: true } });
     return out;
   },
-  munmap: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ munmap: r })) : []),
-  mprotect: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ mprotect: { ...r, write: false } })) : []),
+  // Huge pages; and 4 KiB pages of the small slot (unit: 4k), which split its VMA.
+  munmap: (w) => [...(w.huge ? ranges(w.huge.pages).map((r) => ({ munmap: r })) : []), ...smallRanges(w).map((r) => ({ munmap: r }))],
+  mprotect: (w) => [...(w.huge ? ranges(w.huge.pages) : []), ...smallRanges(w)].map((r) => ({ mprotect: { ...r, write: false } })),
   madvise_dontneed: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ madvise_dontneed: r })) : []),
   // A new process with no thread of its own (in `child`, thread 0 forks p1 first).
   fork: () => [{ fork: { child: "p2" } }],
@@ -94,8 +109,9 @@ export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
     const addr = slots(w).small;
     return Array.from({ length: w.small.pages }, (_, page) => [false, true].map((write) => ({ access4k: { addr, page, write } }))).flat();
   },
-  mlock4k: (w) => (smallAnon(w) ? [{ mlock4k: { addr: slots(w).small, pages: w.small!.pages } }] : []),
-  munlock4k: (w) => (smallAnon(w) ? [{ munlock4k: { addr: slots(w).small, pages: w.small!.pages } }] : []),
+  // mlock of a DAX mapping is not modelled (the loader refuses it).
+  mlock4k: (w) => smallLockRanges(w).map((r) => ({ mlock4k: r })),
+  munlock4k: (w) => smallLockRanges(w).map((r) => ({ munlock4k: r })),
   gup4k: (w) => {
     // get_user_pages of a DAX mapping is not modelled (the loader refuses it).
     if (!w.small || w.small.kind === "dax") return [];
@@ -272,7 +288,7 @@ function renameOp(o: Op, huge: readonly number[], small: readonly number[], smal
     // A part of a mapping splits its VMA, at its head or its tail: kernel paths that differ.
     case "munmap":
     case "mprotect":
-      return a.len === huge.length ? o : undefined;
+      return a.len === (a.unit === "4k" ? small.length : huge.length) ? o : undefined;
     case "madvise_dontneed":
       return a.len === 1 ? { [name]: { ...a, addr: at(a.addr, huge) } } : a.len === huge.length ? o : undefined;
     case "punch_hole":
@@ -282,6 +298,10 @@ function renameOp(o: Op, huge: readonly number[], small: readonly number[], smal
       return a.addr === smallSlot ? { [name]: { ...a, page: at(a.page, small) } } : o;
     case "dontneed4k":
       return a.pages === 1 ? { dontneed4k: { ...a, page: at(a.page, small) } } : a.pages === small.length ? o : undefined;
+    // mlock of a part splits the VMA, at its head, its tail or both.
+    case "mlock4k":
+    case "munlock4k":
+      return a.pages === small.length ? o : undefined;
     case "ftruncate":
     case "ftruncate4k":
       return undefined;

@@ -427,10 +427,11 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   const smallSlots = new Map<number, number>();
   const shmemOf = new Map<object, number>();
   const shmem: { pages: number }[] = [];
-  // Slots that hold a mapping of a 4 KiB file, and whether it is DAX: mlock there is not
-  // modelled, nor get_user_pages of a DAX file (its pfns have no page the model could hand out).
+  // Slots that hold a mapping of a 4 KiB file, and whether it is DAX: get_user_pages (so mlock)
+  // of a DAX file is not modelled (its pfns have no page the model could hand out).
   const fileSlots = new Map<number, boolean>();
-  // Slots with a read-only MAP_SHARED mapping of a 4 KiB file.
+  // Slots with a MAP_SHARED mapping of a 4 KiB file, and those mapped (or mprotected) read-only.
+  const sharedFileSlots = new Set<number>();
   const sharedReadOnlySlots = new Set<number>();
   let smallPages = 2 * (s.threads.length + 1);
   let writes4k = false;
@@ -442,6 +443,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       }
       const a = (entry as Record<string, Record<string, number | boolean | string>>).mmap4k;
       if (!a) continue;
+      if (a.file !== undefined && a.shared) sharedFileSlots.add(a.addr as number);
       if (a.file !== undefined && a.shared && !a.write) sharedReadOnlySlots.add(a.addr as number);
       if (a.file !== undefined) {
         const dax = s.files4k.find((f) => f.name === a.file)?.dax ?? false;
@@ -457,6 +459,11 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   // copy_hugetlb_page_range's early copy of a pinned page for the child (v5.12) is not
   // modelled: a fork would share the page a pin_user_pages of a huge page holds.
   const forkers = new Set(lists.filter((l) => l.ops.some((e) => Object.keys(e)[0] === "fork")).map((l) => l.proc));
+  for (const l of lists)
+    for (const entry of l.ops) {
+      const a = (entry as Record<string, Record<string, number | boolean | string>>).mprotect;
+      if (a && a.unit === "4k" && !a.write && sharedFileSlots.has(Math.floor(hugeRange(a).addr))) sharedReadOnlySlots.add(Math.floor(hugeRange(a).addr));
+    }
   for (const l of lists) {
     if (!procIndex.has(l.proc)) fail(`${l.path}.proc`, `unknown process "${l.proc}"`);
     l.ops.forEach((entry, j) => {
@@ -485,16 +492,14 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         if (!smallSlots.has(slot)) fail(`${at}.addr`, `slot ${slot} holds no 4 KiB mapping (mmap4k)`);
         const size = smallSlots.get(slot)!;
         if ((a.page as number) >= size) fail(`${at}.page`, `past the ${size} pages of the 4 KiB mappings in slot ${slot}`);
-        if ((op === "mlock4k" || op === "munlock4k") && fileSlots.has(slot))
-          fail(`${at}.addr`, `slot ${slot} maps a 4 KiB file: ${op} of file mappings is not modelled`);
-        if (op === "gup4k" && fileSlots.get(slot))
-          fail(`${at}.addr`, `slot ${slot} maps a 4 KiB DAX file: gup4k of DAX mappings is not modelled`);
+        if ((op === "gup4k" || op === "mlock4k" || op === "munlock4k") && fileSlots.get(slot))
+          fail(`${at}.addr`, `slot ${slot} maps a 4 KiB DAX file: ${op} of DAX mappings is not modelled`);
         // Today check_vma_flags refuses it (EFAULT); kernels before 4.8 broke COW into an
         // anonymous page inside the shared mapping, which the model does not do.
         if (op === "gup4k" && a.write && a.force && sharedReadOnlySlots.has(slot))
           fail(`${at}.force`, `slot ${slot} maps a 4 KiB file MAP_SHARED read-only: a forced write there is not modelled`);
-        if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size))
-          fail(`${at}.pages`, `must cover the whole 4 KiB mapping (page 0, pages ${size}): a part would split the VMA, which the model does not do`);
+        // A part of a VMA is split off: two more VMAs at most.
+        if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size)) splits += 2;
       } else if (op === "gup") {
         if (smallSlots.has(a.addr as number)) fail(`${at}.addr`, `slot ${a.addr} holds a 4 KiB mapping (mmap4k): get_user_pages of it is gup4k`);
         if (a.pin && forkers.has(l.proc))
@@ -508,9 +513,16 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       } else if ("addr" in a && (op !== "munmap" || a.unit === "4k")) {
         const r = hugeRange(a);
         const len = "len" in a ? r.len : 1;
-        for (let slot = Math.floor(r.addr); slot < r.addr + len; slot++)
-          if (smallSlots.has(slot))
-            fail(`${at}.addr`, `slot ${slot} holds 4 KiB memory: ${op}${a.unit === "4k" ? " in 4 KiB units" : ""} is for huge pages`);
+        const first = Math.floor(r.addr);
+        // munmap and mprotect in 4 KiB units split 4 KiB VMAs inside one slot.
+        if (a.unit === "4k" && smallSlots.has(first)) {
+          if (r.addr + len > first + 1) fail(`${at}.len`, `a range in 4 KiB units over the 4 KiB memory of slot ${first} must end inside it`);
+          if (op === "mprotect" && a.write && sharedReadOnlySlots.has(first))
+            fail(`${at}.write`, `slot ${first} maps a 4 KiB file MAP_SHARED read-only: making it writable (VM_MAYWRITE) is not modelled`);
+        } else
+          for (let slot = first; slot < r.addr + len; slot++)
+            if (smallSlots.has(slot))
+              fail(`${at}.addr`, `slot ${slot} holds 4 KiB memory: ${op}${a.unit === "4k" ? " in 4 KiB units" : ""} is for huge pages`);
       }
       if (op === "mmap") {
         mmaps++;

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ZERO_PAGE_MODES } from "../model/config.js";
+import { SMALL_PER_HUGE } from "../model/layout.js";
 import { RESULT_NAMES } from "../model/types.js";
 
 const count = z.number().int().nonnegative();
@@ -12,7 +13,7 @@ const positive = z.number().int().positive();
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, digits, _ and -");
 
 /** 4 KiB pages in a 2 MiB huge page: a 4 KiB mapping takes one huge-page slot, and stays in it. */
-export const SMALL_PER_HUGE = 512;
+export { SMALL_PER_HUGE };
 /** The most 4 KiB pages a mapping may have in a scenario (each is a pte in every mm). */
 export const SMALL_PAGES_MAX = 16;
 /**
@@ -70,11 +71,11 @@ export const OpSchemas = {
   munmap: z
     .strictObject(rangeIn4k)
     .superRefine(checkUnit)
-    .meta({ description: "munmap of huge pages [addr, addr + len) (unit: 4k: in 4 KiB pages, as the kernel takes them)" }),
+    .meta({ description: "munmap of huge pages [addr, addr + len) (unit: 4k: in 4 KiB pages, as the kernel takes them; inside a slot of 4 KiB memory it splits its VMAs at 4 KiB)" }),
   mprotect: z
     .strictObject({ ...rangeIn4k, write: z.boolean() })
     .superRefine(checkUnit)
-    .meta({ description: "mprotect of huge pages [addr, addr + len) (unit: 4k: in 4 KiB pages), writable or read-only" }),
+    .meta({ description: "mprotect of huge pages [addr, addr + len) (unit: 4k: in 4 KiB pages; inside a slot of 4 KiB memory it splits its VMAs at 4 KiB), writable or read-only" }),
   fork: z.strictObject({ child: name }).meta({ description: "fork: the process named child starts as a copy of this one" }),
   exit: z.strictObject({}).meta({ description: "the process exits (exit_mmap); written as the bare name exit" }),
   ftruncate: z.strictObject({ file: name, size: fileIndex }).meta({ description: "ftruncate of a hugetlbfs file to size huge pages" }),
@@ -95,9 +96,13 @@ export const OpSchemas = {
   }).meta({ description: "mmap of pages 4 KiB pages at the start of slot addr: anonymous (shared: shmem), or with file a mapping of a 4 KiB file from its start (shared: MAP_SHARED); populate: MAP_POPULATE" }),
   /** A load (or store) of 4 KiB page `page` of slot `addr`. */
   access4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }).meta({ description: "a load (or a store, write) of 4 KiB page page of slot addr" }),
-  /** mlock and munlock of the 4 KiB mapping in slot `addr` (the whole of it). */
-  mlock4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }).meta({ description: "mlock of the whole 4 KiB mapping in slot addr" }),
-  munlock4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) }).meta({ description: "munlock of the whole 4 KiB mapping in slot addr" }),
+  /** mlock and munlock of 4 KiB pages [page, page + pages) of slot `addr`: a part of a VMA is split off, a hole is ENOMEM. */
+  mlock4k: z
+    .strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) })
+    .meta({ description: "mlock of 4 KiB pages [page, page + pages) of slot addr (a part of a VMA is split off; a hole is ENOMEM), then populates them" }),
+  munlock4k: z
+    .strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) })
+    .meta({ description: "munlock of 4 KiB pages [page, page + pages) of slot addr (a part of a VMA is split off; a hole is ENOMEM)" }),
   /** get_user_pages of one 4 KiB page (pin: pin_user_pages), then the kernel reads or writes it. */
   gup4k: z.strictObject({
     addr,

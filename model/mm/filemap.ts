@@ -113,14 +113,14 @@ function file4k_vmas(k: Kernel, f: number): number[] {
  * are taken inside, and no thread holds one across steps).
  */
 export function unmap_mapping_range(k: Kernel, f: number, from: number): void {
-  for (const v of file4k_vmas(k, f)) if (from < k.vm_nr_pages(v)) zap_pte_range(k, v, from, k.vm_nr_pages(v));
+  for (const v of file4k_vmas(k, f)) if (from < k.vm_end_page(v)) zap_pte_range(k, v, Math.max(from, k.vm_first_page(v)), k.vm_end_page(v));
 }
 
 /** unmap_mapping_folio: the ptes that map the file's own page g (not the COW copies). */
 function unmap_mapping_folio(k: Kernel, f: number, g: number): void {
   const idx = k.page_index(g);
   for (const v of file4k_vmas(k, f)) {
-    const pte = idx < k.vm_nr_pages(v) ? k.small_pte(k.L.vmaProc(v), k.vm_start(v), idx) : 0;
+    const pte = k.vm_first_page(v) <= idx && idx < k.vm_end_page(v) ? k.small_pte(k.L.vmaProc(v), k.vm_start(v), idx) : 0;
     if (pte && pte_page(pte) === g) zap_pte_range(k, v, idx, idx + 1);
   }
 }

@@ -660,7 +660,7 @@ export function copy_pte_range(k: Kernel, dst: number, src: number): void {
   const child = k.L.vmaProc(dst);
   const slot = k.vm_start(src);
   const cow = is_cow_mapping(k, src);
-  for (let i = 0; i < k.vm_nr_pages(src); i++) {
+  for (let i = k.vm_first_page(src); i < k.vm_end_page(src); i++) {
     let pte = k.small_pte(parent, slot, i);
     if (!pte) continue;
     if (is_migration_entry(pte)) {

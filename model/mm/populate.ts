@@ -2,48 +2,104 @@
  * Populating a 4 KiB VMA page by page with get_user_pages: mlock, MAP_POPULATE and (seed 001's
  * kernel) munlock (kernel-notes §4).
  *
- * Today (__mm_populate_v6_18): mlock_fixup or mmap_region runs under
- * mmap_lock for write and drops it; __mm_populate retakes it for read and faults every page in
- * with populate_vma_page_range, for write in a private writable VMA (breaking COW, so zero pages
- * become real pages) and for read elsewhere (a read-only VMA keeps its zero pages, and gets more).
- * munlock faults nothing.
+ * Today (__mm_populate_v6_18): apply_vma_lock_flags or mmap_region runs under mmap_lock for
+ * write and drops it; __mm_populate retakes it for read and faults every page of the range in,
+ * VMA after VMA (skipping holes), with populate_vma_page_range, for write in a private writable
+ * VMA (breaking COW, so zero pages become real pages) and for read elsewhere (a read-only VMA
+ * keeps its zero pages, and gets more). munlock faults nothing.
  *
  * Seed 001's kernel (make_pages_present, populate.v2.6.31.ts): the whole of mlock, munlock and mmap runs under
  * mmap_sem for write. make_pages_present and __mlock_vma_pages_range call get_user_pages with
  * write = VM_WRITE, and __mlock_vma_pages_range takes each page back (FOLL_GET) to lock it,
  * mlock or munlock it and put it; the patch passes GUP_FLAGS_IGNORE_ZERO there.
+ *
+ * The range is the operation's pages [page, page + pages) of its slot (a whole VMA for mmap).
  */
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_GUP, L_IDX, L_VMA } from "../kernel.js";
 import { VM_LOCKED, VM_SHARED, VM_WRITE } from "../layout.js";
-import { BLOCKED, DONE, Result } from "../types.js";
+import { BLOCKED, Result } from "../types.js";
 import { FOLL_FORCE, FOLL_GET, FOLL_WRITE, gupStepNames, gupSteps, type GetUserPages } from "./gup.js";
 import type { Pc, StepDef } from "./memory.js";
 import { folio_put } from "./page_alloc.js";
-import { lock_mm_and_find_vma, set_vm_flags } from "./vma.js";
+import { __split_vma, vma_merge } from "./split.js";
+import { find_vma, set_vm_flags, small_addr, vmas_in_range } from "./vma.js";
 
 /** The steps of populating a VMA: __mm_populate, __get_user_pages's, __mlock_vma_pages_range. */
 export function populateStepNames(pop: Populate): string[] {
   return ["__mm_populate", ...gupStepNames(pop.gup), "__mlock_vma_pages_range"];
 }
 
-/** How the operation ends once the pages are done and mmap_lock is dropped; `failed`: -EFAULT. */
-export type PopulateEnd = (k: Kernel, t: number, failed: boolean) => number;
+/**
+ * How the operation ends once the pages are done and mmap_lock is dropped: `error` is
+ * Result.OK, EFAULT (get_user_pages failed) or ENOMEM (seed 001's do_mlock met a hole).
+ */
+export type PopulateEnd = (k: Kernel, t: number, error: number) => number;
 
 /**
- * What a variant's era decides about populating: how mlock (mlock_fixup), munlock and
- * MAP_POPULATE go on once mmap_lock is held for write and the VMA found, and which mode of
- * mmap_lock the population ends by dropping.
+ * What a variant's era decides about populating: how mlock and munlock go on once mmap_lock is
+ * held for write and a VMA maps the range's start, how MAP_POPULATE goes on, what follows the
+ * last page of a VMA, and which mode of mmap_lock the population ends by dropping.
  */
 export interface PopulateEra {
-  /** do_mlock's mlock_fixup, flags being the VMA's before: the next pc, or DONE. */
-  mlock(k: Kernel, t: number, vma: number, flags: number, pc: Pc): number;
-  /** munlock once VM_LOCKED is cleared. */
-  munlock(k: Kernel, t: number, vma: number, pc: Pc): number;
+  /** do_mlock (`on`) or munlock of the operation's range: the next pc, or DONE. */
+  mlock(k: Kernel, t: number, on: boolean, pc: Pc, end: PopulateEnd): number;
   /** vm_mmap_pgoff's MAP_POPULATE, the new VMA linked. */
   mmap(k: Kernel, t: number, vma: number, pc: Pc): number;
+  /** The pages of the range before page `next` of its slot are done: the next pc, or the end (`on`: mlock, not munlock). */
+  next_vma(k: Kernel, t: number, next: number, on: boolean, pc: Pc, end: PopulateEnd): number;
   /** The population is over: mmap_lock as it was held for it. */
   mmap_unlock(k: Kernel, t: number): void;
+}
+
+/** The operation's range in huge pages: its pages [page, page + pages) of slot addr. */
+export function op_range(k: Kernel, t: number): [number, number] {
+  const op = k.op(t);
+  return [small_addr(op.addr, op.page), small_addr(op.addr, op.page + op.pages)];
+}
+
+/**
+ * mlock_fixup (v6.18; 2.6.31's alike) on the part [start, end) of `vma`, in huge pages, under
+ * mmap_lock for write: nothing when VM_LOCKED is as wanted already ("newflags == oldflags"),
+ * else vma_modify_flags splits off what lies outside the range (__split_vma) and the part gets
+ * the new flags, merged with its neighbours if they now match (vma_modify_flags tries
+ * vma_merge_existing_range first; split.ts vma_merge). Returns the VMA of the part (the merged
+ * one) if it changed, else 0.
+ */
+export function mlock_fixup(k: Kernel, vma: number, start: number, end: number, on: boolean): number {
+  const flags = k.vm_flags(vma);
+  if (((flags & VM_LOCKED) !== 0) === on) return 0;
+  const p = k.L.vmaProc(vma);
+  if (k.vma_lo(vma) < start) {
+    __split_vma(k, vma, start);
+    vma = find_vma(k, p, start);
+  }
+  if (end < k.vma_hi(vma)) __split_vma(k, vma, end);
+  set_vm_flags(k, vma, on ? flags | VM_LOCKED : flags & ~VM_LOCKED);
+  vma_merge(k, p, start, end);
+  return find_vma(k, p, start);
+}
+
+/**
+ * apply_vma_lock_flags (v6.18): mlock_fixup on each VMA of the range from its start (which a VMA
+ * maps); a hole stops it with ENOMEM, the VMAs before it changed.
+ */
+function apply_vma_lock_flags(k: Kernel, t: number, on: boolean): number {
+  const [start, end] = op_range(k, t);
+  const p = k.op(t).proc;
+  for (let cursor = start; cursor < end; ) {
+    const vma = find_vma(k, p, cursor);
+    if (!vma) return Result.ENOMEM;
+    const tmp = Math.min(k.vma_hi(vma), end);
+    mlock_fixup(k, vma, cursor, tmp, on);
+    cursor = tmp;
+  }
+  return Result.OK;
+}
+
+/** The first page of VMA `vma` at or after page `from` of its slot. */
+export function first_page_from(k: Kernel, vma: number, from: number): number {
+  return Math.max(from, k.vm_first_page(vma));
 }
 
 /** Populating of one built model: its era, and the get_user_pages it calls. */
@@ -52,45 +108,58 @@ export interface Populate {
   readonly gup: GetUserPages;
 }
 
-/** The operation ends with mmap_lock dropped for write (nothing to populate). */
-export function mmap_write_unlock_done(k: Kernel, t: number): number {
-  k.up_write(k.mmap_lock(k.op(t).proc), t);
-  k.set_result(t, Result.OK);
-  return DONE;
+
+/** populate_vma_page_range (v6.18) from page `from` of `vma`: write faults only where they break COW. */
+function populate_vma_page_range(k: Kernel, t: number, vma: number, from: number): void {
+  const write = (k.vm_flags(vma) & (VM_WRITE | VM_SHARED)) === VM_WRITE;
+  k.set_local(t, L_VMA, vma);
+  k.set_local(t, L_IDX, first_page_from(k, vma, from));
+  k.set_local(t, L_FLAGS, write ? FOLL_WRITE : FOLL_FORCE);
 }
 
 /** __mm_populate (v6.18): mmap_lock is dropped for write, then retaken for read. */
 export const __mm_populate_v6_18: PopulateEra = {
-  mlock(k, t, vma, flags, pc) {
-    set_vm_flags(k, vma, flags | VM_LOCKED);
+  mlock(k, t, on, pc, end) {
+    const error = apply_vma_lock_flags(k, t, on);
     k.up_write(k.mmap_lock(k.op(t).proc), t);
-    return pc.__mm_populate;
+    // munlock_vma_pages_range walks the ptes and munlocks each folio: nothing to fault.
+    return error || !on ? end(k, t, error) : pc.__mm_populate;
   },
-  // munlock_vma_pages_range walks the ptes and munlocks each folio: nothing to fault.
-  munlock: (k, t) => mmap_write_unlock_done(k, t),
   mmap(k, t, _vma, pc) {
     k.up_write(k.mmap_lock(k.op(t).proc), t);
     return pc.__mm_populate;
   },
+  // __mm_populate's loop: the next VMA of the range, holes skipped.
+  next_vma(k, t, next, _on, pc, end) {
+    const op = k.op(t);
+    const vma = vmas_in_range(k, op.proc, small_addr(op.addr, next), op_range(k, t)[1])[0];
+    if (!vma) {
+      release(k, t, this);
+      return end(k, t, Result.OK);
+    }
+    populate_vma_page_range(k, t, vma, next);
+    return pc.follow_page;
+  },
   mmap_unlock: (k, t) => k.up_read(k.mmap_lock(k.op(t).proc), t),
 };
 
-function release(k: Kernel, t: number, era: PopulateEra): void {
+export function release(k: Kernel, t: number, era: PopulateEra): void {
   era.mmap_unlock(k, t);
   k.set_local(t, L_VMA, 0);
   k.set_local(t, L_IDX, 0);
   k.set_local(t, L_FLAGS, 0);
 }
 
-export function populateSteps(pop: Populate, pc: Pc, end: PopulateEnd): Record<string, StepDef> {
+/** The steps populating the range, for mlock (`on`), munlock or MAP_POPULATE (on: true). */
+export function populateSteps(pop: Populate, pc: Pc, end: PopulateEnd, on = true): Record<string, StepDef> {
   const next_page = (k: Kernel, t: number): number => {
     const idx = k.local(t, L_IDX) + 1;
-    if (idx < k.vm_nr_pages(k.local(t, L_VMA))) {
+    const op = k.op(t);
+    if (idx < Math.min(k.vm_end_page(k.local(t, L_VMA)), op.page + op.pages)) {
       k.set_local(t, L_IDX, idx);
       return pc.follow_page;
     }
-    release(k, t, pop.era);
-    return end(k, t, false);
+    return pop.era.next_vma(k, t, idx, on, pc, end);
   };
   return {
     __mm_populate: {
@@ -99,16 +168,10 @@ export function populateSteps(pop: Populate, pc: Pc, end: PopulateEnd): Record<s
       reads: ["vma"],
       writes: ["mmap_lock"],
       run(k, t) {
-        // The VMA may have gone while mmap_lock was dropped: nothing to populate then.
-        const vma = lock_mm_and_find_vma(k, t, () => true);
-        if (vma === BLOCKED) return BLOCKED;
-        if (!vma) return end(k, t, false);
-        // populate_vma_page_range: write faults only where they break COW.
-        const write = (k.vm_flags(vma) & (VM_WRITE | VM_SHARED)) === VM_WRITE;
-        k.set_local(t, L_VMA, vma);
-        k.set_local(t, L_IDX, 0);
-        k.set_local(t, L_FLAGS, write ? FOLL_WRITE : FOLL_FORCE);
-        return pc.follow_page;
+        // The VMAs may have gone while mmap_lock was dropped: nothing to populate then.
+        const op = k.op(t);
+        if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
+        return pop.era.next_vma(k, t, op.page, on, pc, end);
       },
     },
     ...gupSteps(pop.gup, pc, {
@@ -119,7 +182,7 @@ export function populateSteps(pop: Populate, pc: Pc, end: PopulateEnd): Record<s
       },
       error(k, t) {
         release(k, t, pop.era);
-        return end(k, t, true);
+        return end(k, t, Result.EFAULT);
       },
     }),
     __mlock_vma_pages_range: {

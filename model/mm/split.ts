@@ -1,28 +1,72 @@
 /**
- * __split_vma: munmap or mprotect of part of a mapping splits the VMA first. The new half is a
- * copy (vm_area_dup copies vm_private_data: the map pointer since seed 003, the reservation
- * count before it), then vm_ops->open runs on it.
+ * __split_vma: munmap, mprotect or mlock of part of a mapping splits the VMA first. The new half
+ * is a copy (vm_area_dup copies vm_private_data: the map pointer since seed 003, the reservation
+ * count before it; a file VMA's copy takes a reference on the file, get_file), then
+ * vm_ops->open runs on it. A 4 KiB VMA is split in its slot (layout.ts VM_NR_PAGES); its ptes,
+ * in the slot's page table, stay where they are, as the kernel's do.
  */
 import { vm_ops_open } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
-import { VM_PGOFF, VM_START } from "../layout.js";
+import { SMALL_PER_HUGE, VM_ANON_VMA, VM_NR_PAGES, VM_PGOFF, VM_START } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
-import { set_vm_range, vm_area_dup, vma_link, vmas_of } from "./vma.js";
+import { shmem_fput, shmem_get_file } from "./shmem.js";
+import { set_vm_flags, set_vm_range, vm_area_dup, vma_link, vma_unlink, vmas_of } from "./vma.js";
 
 export function __split_vma(k: Kernel, vma: number, addr: number): void {
   const p = k.L.vmaProc(vma);
   const rec = vm_area_dup(k, vma);
+  if (k.vm_nr_pages(vma)) {
+    const page = Math.round((addr - k.vm_start(vma)) * SMALL_PER_HUGE);
+    rec[VM_PGOFF] = page;
+    rec[VM_NR_PAGES] = k.vm_end_page(vma) - page;
+    k.w(vma + VM_NR_PAGES, page - k.vm_first_page(vma));
+    if (k.vma_is_shmem(vma)) shmem_get_file(k, k.vm_file(vma));
+    vma_link(k, p, rec);
+    return;
+  }
   rec[VM_START] = addr;
   rec[VM_PGOFF] = k.vm_pgoff(vma) + (addr - k.vm_start(vma));
   set_vm_range(k, vma, k.vm_start(vma), addr, k.vm_pgoff(vma));
   vm_ops_open(k, vma_link(k, p, rec));
 }
 
-/** The next split that [start, end) needs in mm p: a VMA and the address to cut it at. */
-export function next_split(k: Kernel, p: number, start: number, end: number): [number, number] | null {
+/**
+ * vma_merge_existing_range (v6.18; 2.6.31's vma_merge alike) after mlock, munlock or mprotect
+ * changed the 4 KiB VMAs of [start, end): each of them merges with a neighbour in its slot that
+ * now has the same flags and file (the pages are contiguous in a slot). The anon_vma rule
+ * (is_mergeable_anon_vma) is taken as met when either has none, or both have one: the model
+ * keeps one bit, not which anon_vma, so two halves that each got their own after a split, or a
+ * fork child's VMA that has uncowed parents, merge where the kernel keeps them apart (README,
+ * "4 KiB VMAs split"). The merged VMA drops the other's file reference (remove_vma's fput).
+ */
+export function vma_merge(k: Kernel, p: number, start: number, end: number): void {
+  for (let again = true; again; ) {
+    again = false;
+    const vmas = vmas_of(k, p);
+    for (let i = 0; i + 1 < vmas.length && !again; i++) {
+      const [a, b] = [vmas[i]!, vmas[i + 1]!];
+      if (!k.vm_nr_pages(a) || !k.vm_nr_pages(b) || k.vm_start(a) !== k.vm_start(b) || k.vm_end_page(a) !== k.vm_first_page(b)) continue;
+      if (k.vma_hi(a) < start || k.vma_lo(b) > end) continue;
+      if ((k.vm_flags(a) ^ k.vm_flags(b)) & ~VM_ANON_VMA || k.vm_file(a) !== k.vm_file(b)) continue;
+      set_vm_flags(k, a, k.vm_flags(a) | (k.vm_flags(b) & VM_ANON_VMA));
+      k.w(a + VM_NR_PAGES, k.vm_nr_pages(a) + k.vm_nr_pages(b));
+      if (k.vma_is_shmem(b)) shmem_fput(k, k.vm_file(b));
+      vma_unlink(k, b);
+      again = true;
+    }
+  }
+}
+
+/**
+ * The next split that [start, end) needs in mm p: a VMA and the address to cut it at. A VMA
+ * `changes` refuses is left whole (mprotect_fixup and mlock_fixup return before vma_modify_flags
+ * when the flags stay as they are).
+ */
+export function next_split(k: Kernel, p: number, start: number, end: number, changes?: (v: number) => boolean): [number, number] | null {
   for (const v of vmas_of(k, p)) {
-    if (k.vm_start(v) < start && start < k.vm_end(v)) return [v, start];
-    if (k.vm_start(v) < end && end < k.vm_end(v)) return [v, end];
+    if (changes && !changes(v)) continue;
+    if (k.vma_lo(v) < start && start < k.vma_hi(v)) return [v, start];
+    if (k.vma_lo(v) < end && end < k.vma_hi(v)) return [v, end];
   }
   return null;
 }
@@ -30,10 +74,13 @@ export function next_split(k: Kernel, p: number, start: number, end: number): [n
 /** The range [start, end) of an operation, in the thread's mm. */
 export type RangeOf = (k: Kernel, t: number) => [number, number];
 
-/** Does [start, end) of the operation cut a VMA? */
-export function needs_split(k: Kernel, t: number, range: RangeOf): boolean {
+/** Whether the operation of thread t changes VMA v (munmap: always). */
+export type Changes = (k: Kernel, t: number, v: number) => boolean;
+
+/** Does [start, end) of the operation cut a VMA it changes? */
+export function needs_split(k: Kernel, t: number, range: RangeOf, changes?: Changes): boolean {
   const [start, end] = range(k, t);
-  return next_split(k, k.op(t).proc, start, end) !== null;
+  return next_split(k, k.op(t).proc, start, end, changes && ((v) => changes(k, t, v))) !== null;
 }
 
 /**
@@ -57,6 +104,7 @@ export function splitStep(
   self: () => number,
   next: () => number,
   einval: (k: Kernel, t: number, vma: number) => number,
+  changes?: Changes,
 ): Omit<Step, "label" | "id"> {
   return {
     fn: "__split_vma",
@@ -64,13 +112,18 @@ export function splitStep(
     writes: ["vma", "resv_map", "i_mmap_rwsem"],
     run(k, t) {
       const [start, end] = range(k, t);
-      const [vma, addr] = next_split(k, k.op(t).proc, start, end)!;
+      const [vma, addr] = next_split(k, k.op(t).proc, start, end, changes && ((v) => changes(k, t, v)))!;
       if (!hugetlb_vm_op_split(k, vma, addr)) return einval(k, t, vma);
+      if (k.vm_nr_pages(vma)) {
+        // A 4 KiB VMA's i_mmap_rwsem is not in the state (mmap4k.ts says why): the split is one step.
+        __split_vma(k, vma, addr);
+        return needs_split(k, t, range, changes) ? self() : next();
+      }
       const rwsem = k.i_mmap_rwsem(k.vm_file(vma));
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
       __split_vma(k, vma, addr);
       k.up_write(rwsem, t);
-      return needs_split(k, t, range) ? self() : next();
+      return needs_split(k, t, range, changes) ? self() : next();
     },
   };
 }

@@ -3,15 +3,20 @@
  * encoding stays canonical. Handles are slot offsets; 0 is NULL.
  */
 import type { Kernel } from "../kernel.js";
-import { VMA_SIZE, VMA_USED, VM_END, VM_FILE, VM_FLAGS, VM_PGOFF, VM_START } from "../layout.js";
+import { SMALL_PER_HUGE, VMA_SIZE, VMA_USED, VM_END, VM_FILE, VM_FLAGS, VM_NR_PAGES, VM_PGOFF, VM_START } from "../layout.js";
 import { BLOCKED, ModelError } from "../types.js";
+
+/** The address of 4 KiB page `page` of slot `slot`, in huge pages. */
+export function small_addr(slot: number, page: number): number {
+  return slot + page / SMALL_PER_HUGE;
+}
 
 /** find_vma_intersection(mm, addr, addr + 1): the VMA mapping `addr`, or 0. */
 export function find_vma(k: Kernel, p: number, addr: number): number {
   for (let s = 0; s < k.L.vmaSlots; s++) {
     const v = k.L.vma(p, s);
     if (!(k.vm_flags(v) & VMA_USED)) break;
-    if (k.vm_start(v) <= addr && addr < k.vm_end(v)) return v;
+    if (k.vma_lo(v) <= addr && addr < k.vma_hi(v)) return v;
   }
   return 0;
 }
@@ -21,9 +26,30 @@ export function find_vma_intersection(k: Kernel, p: number, start: number, end: 
   for (let s = 0; s < k.L.vmaSlots; s++) {
     const v = k.L.vma(p, s);
     if (!(k.vm_flags(v) & VMA_USED)) break;
-    if (k.vm_start(v) < end && start < k.vm_end(v)) return v;
+    if (k.vma_lo(v) < end && start < k.vma_hi(v)) return v;
   }
   return 0;
+}
+
+/** The VMAs of `p` that intersect [start, end), in address order (for_each_vma_range). */
+export function vmas_in_range(k: Kernel, p: number, start: number, end: number): number[] {
+  const out: number[] = [];
+  for (let s = 0; s < k.L.vmaSlots; s++) {
+    const v = k.L.vma(p, s);
+    if (!(k.vm_flags(v) & VMA_USED)) break;
+    if (k.vma_lo(v) < end && start < k.vma_hi(v)) out.push(v);
+  }
+  return out;
+}
+
+/** Whether VMAs `vmas` (vmas_in_range of [start, end)) cover it with no hole. */
+export function covers(k: Kernel, vmas: readonly number[], start: number, end: number): boolean {
+  let cursor = start;
+  for (const v of vmas) {
+    if (k.vma_lo(v) > cursor) return false;
+    cursor = k.vma_hi(v);
+  }
+  return cursor >= end;
 }
 
 /** Every VMA of `p`, in address order. */
@@ -39,11 +65,11 @@ export function vmas_of(k: Kernel, p: number): number[] {
 
 /** vma_link: insert a VMA (a copy of the words `rec`) in address order; returns its handle. */
 export function vma_link(k: Kernel, p: number, rec: ArrayLike<number>): number {
-  const start = rec[VM_START]!;
+  const start = rec[VM_NR_PAGES] ? small_addr(rec[VM_START]!, rec[VM_PGOFF]!) : rec[VM_START]!;
   const n = vmas_of(k, p).length;
   if (n >= k.L.vmaSlots) throw new ModelError("no free VMA slot: the scenario needs more vmaSlots");
   let s = 0;
-  while (s < n && k.vm_start(k.L.vma(p, s)) < start) s++;
+  while (s < n && k.vma_lo(k.L.vma(p, s)) < start) s++;
   const at = k.L.vma(p, s);
   k.w_copy(at + VMA_SIZE, at, k.L.vma(p, n));
   for (let i = 0; i < VMA_SIZE; i++) k.w(at + i, rec[i]!);
@@ -91,7 +117,7 @@ export function set_vm_flags(k: Kernel, v: number, flags: number): void {
 export function lock_mm_and_find_vma(k: Kernel, t: number, usable: (vma: number) => boolean): number {
   const op = k.op(t);
   if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
-  const vma = find_vma(k, op.proc, op.addr);
+  const vma = find_vma(k, op.proc, small_addr(op.addr, op.page));
   if (vma && usable(vma)) return vma;
   k.up_read(k.mmap_lock(op.proc), t);
   return 0;

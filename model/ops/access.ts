@@ -10,7 +10,7 @@ import type { Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
 import { FAULT_FLAG_WRITE, handle_mm_fault, VM_FAULT_SIGBUS, smallFaultSteps, type Pc, type SmallFault } from "../mm/memory.js";
 import { pte_page, pte_present, pte_write } from "../mm/pte.js";
-import { find_vma } from "../mm/vma.js";
+import { find_vma, small_addr } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
 /** The fault returned: the access is tried again without mmap_lock, or gets SIGBUS. */
@@ -39,8 +39,8 @@ export const access4k = (f: SmallFault) =>
           return DONE;
         }
         if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
-        const vma = find_vma(k, op.proc, op.addr);
-        if (!vma || op.page >= k.vm_nr_pages(vma) || (op.write && !(k.vm_flags(vma) & VM_WRITE))) {
+        const vma = find_vma(k, op.proc, small_addr(op.addr, op.page));
+        if (!vma || (op.write && !(k.vm_flags(vma) & VM_WRITE))) {
           k.up_read(k.mmap_lock(op.proc), t);
           k.set_result(t, Result.SIGSEGV);
           return DONE;

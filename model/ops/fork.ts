@@ -107,7 +107,7 @@ function vma_in_slot(k: Kernel, p: number, slot: number): boolean {
 function dup_small_vma(k: Kernel, child: number, src: number): void {
   const dst = vma_link(k, child, vm_area_dup(k, src));
   set_vm_flags(k, dst, k.vm_flags(dst) & ~VM_LOCKED);
-  if (k.vma_is_shared(src)) shmem_get_file(k, k.vm_file(src));
+  if (k.vma_is_shmem(src)) shmem_get_file(k, k.vm_file(src));
   if (k.vm_flags(src) & (VM_ANON_VMA | VM_MIXEDMAP)) copy_pte_range(k, dst, src);
 }
 

@@ -112,7 +112,7 @@ export const gup4k = (gup: GetUserPages) =>
         writes: ["mmap_lock"],
         run(k, t) {
           const op = k.op(t);
-          const vma = lock_mm_and_find_vma(k, t, (v) => op.page < k.vm_nr_pages(v) && gup.era.check_vma_flags(k, v, op.write, op.force, gup.era.gup_flags(k, v, op)));
+          const vma = lock_mm_and_find_vma(k, t, (v) => k.vm_nr_pages(v) > 0 && gup.era.check_vma_flags(k, v, op.write, op.force, gup.era.gup_flags(k, v, op)));
           if (vma === BLOCKED) return BLOCKED;
           if (!vma) return finish(k, t, Result.EFAULT);
           k.set_local(t, L_VMA, vma);

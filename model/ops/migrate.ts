@@ -19,7 +19,7 @@ import { alloc_hugetlb_folio_nodemask } from "../hugetlb/pool.js";
 import { folio_mapped, move_to_new_folio, remove_migration_ptes, rmap_walk_ptls_free, try_to_migrate } from "../mm/migrate.js";
 import { folio_alloc, folio_put } from "../mm/page_alloc.js";
 import { pte_page, pte_present, pte_special } from "../mm/pte.js";
-import { find_vma } from "../mm/vma.js";
+import { find_vma, small_addr } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
 /** L_FLAGS: move_to_new_folio succeeded (MIGRATEPAGE_SUCCESS). */
@@ -30,7 +30,7 @@ function page_at(k: Kernel, t: number, vma: number): number {
   const op = k.op(t);
   let pte: number;
   if (k.is_vm_hugetlb_page(vma)) pte = k.pte(op.proc, op.addr);
-  else if (k.vma_is_anonymous(vma) && op.page < k.vm_nr_pages(vma)) pte = k.small_pte(op.proc, op.addr, op.page);
+  else if (k.vma_is_anonymous(vma) && k.vm_nr_pages(vma)) pte = k.small_pte(op.proc, op.addr, op.page);
   else return 0;
   // A migration entry is no page to walk to (-ENOENT); the zero page is on no LRU (-EBUSY).
   return pte_present(pte) && !pte_special(pte) ? pte_page(pte) : 0;
@@ -76,7 +76,7 @@ export const migrate = procedure<
     run(k, t) {
       const op = k.op(t);
       if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
-      const vma = find_vma(k, op.proc, op.addr);
+      const vma = find_vma(k, op.proc, small_addr(op.addr, op.page));
       const g = vma ? page_at(k, t, vma) : 0;
       k.up_read(k.mmap_lock(op.proc), t);
       if (!g) return finish(k, t, Result.OK);

@@ -1,38 +1,21 @@
 /**
- * mlock and munlock of a whole 4 KiB VMA (mlock4k, munlock4k): do_mlock → mlock_fixup sets or
- * clears VM_LOCKED under mmap_lock for write; mlock then populates the VMA (model/mm/populate.ts)
- * and turns a -EFAULT into ENOMEM (__mlock_posix_error_return). PG_mlocked and the unevictable
- * LRU are not modelled. Locking part of a VMA would split it, which the model does not do for
- * 4 KiB VMAs: the scenario loader only accepts whole VMAs.
+ * mlock and munlock of 4 KiB pages [page, page + pages) of a slot (mlock4k, munlock4k): do_mlock
+ * takes mmap_lock for write and, when a VMA maps the range's start (else ENOMEM), changes
+ * VM_LOCKED VMA after VMA with mlock_fixup, splitting a VMA the range covers in part
+ * (model/mm/populate.ts); a hole is ENOMEM. mlock then populates the range (model/mm/populate.ts)
+ * and turns a -EFAULT into ENOMEM (__mlock_posix_error_return); munlock ignores it.
+ * PG_mlocked and the unevictable LRU are not modelled.
  */
 import type { Kernel } from "../kernel.js";
-import { VM_LOCKED } from "../layout.js";
-import type { Pc } from "../mm/memory.js";
-import type { PopulateEra } from "../mm/populate.js";
-import { mmap_write_unlock_done, populateStepNames, populateSteps, type Populate } from "../mm/populate.js";
-import { find_vma, set_vm_flags } from "../mm/vma.js";
+import { populateStepNames, populateSteps, type Populate, type PopulateEnd } from "../mm/populate.js";
+import { find_vma, small_addr } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
-/** mmap_write_lock and the VMA to change, or DONE (ENOMEM: nothing mapped there). */
-function lock_and_find(k: Kernel, t: number): number {
-  const op = k.op(t);
-  if (!k.down_write_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
-  const vma = find_vma(k, op.proc, op.addr);
-  if (vma) return vma;
-  k.up_write(k.mmap_lock(op.proc), t);
-  k.set_result(t, Result.ENOMEM);
-  return DONE;
-}
-
 /**
- * do_mlock for mlock and munlock alike: mmap_lock for write and the VMA, then `fixup` (the
- * VM_LOCKED change and what follows it), then the populate steps, which end with `end`.
+ * do_mlock for mlock (`on`) and munlock alike: mmap_lock for write and a VMA at the range's
+ * start, then the era's mlock_fixup loop and the populate steps, which end with `end`.
  */
-function mlockProcedure(
-  name: string,
-  fixup: (era: PopulateEra, k: Kernel, t: number, vma: number, flags: number, pc: Pc) => number,
-  end: (k: Kernel, t: number, failed: boolean) => number,
-) {
+function mlockProcedure(name: string, on: boolean, end: PopulateEnd) {
   return (pop: Populate) =>
     procedure<string>(name, ["mlock_fixup", ...populateStepNames(pop)], (pc) => ({
       mlock_fixup: {
@@ -40,35 +23,26 @@ function mlockProcedure(
         label: "do_mlock:mlock_fixup",
         reads: ["vma"],
         writes: ["mmap_lock", "vma"],
-        run(k, t) {
-          const vma = lock_and_find(k, t);
-          if (vma < 0) return vma;
-          return fixup(pop.era, k, t, vma, k.vm_flags(vma), pc);
+        run(k: Kernel, t: number) {
+          const op = k.op(t);
+          if (!k.down_write_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
+          if (find_vma(k, op.proc, small_addr(op.addr, op.page))) return pop.era.mlock(k, t, on, pc, end);
+          k.up_write(k.mmap_lock(op.proc), t);
+          k.set_result(t, Result.ENOMEM);
+          return DONE;
         },
       },
-      ...populateSteps(pop, pc, end),
+      ...populateSteps(pop, pc, end, on),
     }));
 }
 
-export const mlock4k = mlockProcedure(
-  "mlock4k",
-  (era, k, t, vma, flags, pc) => era.mlock(k, t, vma, flags, pc),
-  (k, t, failed) => {
-    k.set_result(t, failed ? Result.ENOMEM : Result.OK);
-    return DONE;
-  },
-);
+export const mlock4k = mlockProcedure("mlock4k", true, (k, t, error) => {
+  k.set_result(t, error ? Result.ENOMEM : Result.OK);
+  return DONE;
+});
 
-export const munlock4k = mlockProcedure(
-  "munlock4k",
-  (era, k, t, vma, flags, pc) => {
-    if (!(flags & VM_LOCKED)) return mmap_write_unlock_done(k, t);
-    set_vm_flags(k, vma, flags & ~VM_LOCKED);
-    return era.munlock(k, t, vma, pc);
-  },
-  // mlock_fixup ignores what munlock's __mlock_vma_pages_range returns.
-  (k, t) => {
-    k.set_result(t, Result.OK);
-    return DONE;
-  },
-);
+// mlock_fixup ignores what munlock's __mlock_vma_pages_range returns; a hole is still ENOMEM.
+export const munlock4k = mlockProcedure("munlock4k", false, (k, t, error) => {
+  k.set_result(t, error === Result.ENOMEM ? Result.ENOMEM : Result.OK);
+  return DONE;
+});

@@ -45,8 +45,8 @@ export function unmapRegionStep(
       if (!vma) return finish(k, t);
       if (!k.is_vm_hugetlb_page(vma)) {
         // unmap_page_range → zap_pte_range; remove_vma's fput of a shmem VMA's file.
-        zap_pte_range(k, vma, 0, k.vm_nr_pages(vma));
-        if (k.vma_is_shared(vma)) shmem_fput(k, k.vm_file(vma));
+        zap_pte_range(k, vma, k.vm_first_page(vma), k.vm_end_page(vma));
+        if (k.vma_is_shmem(vma)) shmem_fput(k, k.vm_file(vma));
         vma_unlink(k, vma);
         return find_vma_intersection(k, k.op(t).proc, start, end) ? self() : finish(k, t);
       }

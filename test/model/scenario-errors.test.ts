@@ -180,8 +180,11 @@ describe("4 KiB memory", () => {
   it("a 4 KiB page past the mappings of its slot", () => {
     expectError(small((s) => (s.threads[0].ops[1] = { gup4k: { addr: 3, page: 2 } })), "threads.0.ops.1.gup4k.page", /past the 2 pages/);
   });
-  it("mlock of part of a 4 KiB mapping (it would split the VMA)", () => {
-    expectError(small((s) => (s.threads[0].ops[1] = { mlock4k: { addr: 3, pages: 1 } })), "threads.0.ops.1.mlock4k.pages", /whole 4 KiB mapping/);
+  it("mlock of part of a 4 KiB mapping loads (it splits the VMA, with room for two more); a 4 KiB range out of its slot does not", () => {
+    const whole = loadScenario(small((s) => (s.threads[0].ops[1] = { mlock4k: { addr: 3, pages: 2 } }))).config.vmaSlots;
+    expect(loadScenario(small((s) => (s.threads[0].ops[1] = { mlock4k: { addr: 3, page: 1, pages: 1 } }))).config.vmaSlots).toBe(whole + 2);
+    expect(loadScenario(small((s) => (s.threads[0].ops[1] = { munmap: { addr: 3 * 512 + 1, len: 1, unit: "4k" } }))).config.threads[0]!.ops[1]!.addr).toBe(3 + 1 / 512);
+    expectError(small((s) => (s.threads[0].ops[1] = { mprotect: { addr: 3 * 512 + 1, len: 512, unit: "4k", write: false } })), "threads.0.ops.1.mprotect.len", /must end inside it/);
   });
   it("a huge-page operation on a slot of 4 KiB memory", () => {
     expectError(small((s) => (s.threads[0].ops[1] = { fault: { addr: 3 } })), "threads.0.ops.1.fault.addr", /slot 3 holds 4 KiB memory/);
@@ -240,8 +243,21 @@ describe("4 KiB files", () => {
     });
     expectError(dax, "threads.0.ops.1.gup4k.addr", /maps a 4 KiB DAX file: gup4k of DAX mappings is not modelled/);
   });
-  it("mlock of a file mapping", () => {
-    expectError(filed((s) => (s.threads[0].ops[1] = { mlock4k: { addr: 3, pages: 2 } })), "threads.0.ops.1.mlock4k.addr", /maps a 4 KiB file: mlock4k of file mappings is not modelled/);
+  it("mlock of a file mapping loads; of a DAX one it is refused", () => {
+    expect(loadScenario(filed((s) => (s.threads[0].ops[1] = { mlock4k: { addr: 3, pages: 2 } }))).config.threads[0]!.ops[1]!.op).toBe("mlock4k");
+    const dax = filed((s) => {
+      s.files4k[0].dax = true;
+      s.threads[0].ops[1] = { munlock4k: { addr: 3, pages: 1 } };
+    });
+    expectError(dax, "threads.0.ops.1.munlock4k.addr", /maps a 4 KiB DAX file: munlock4k of DAX mappings is not modelled/);
+  });
+  it("mprotect writable of a read-only MAP_SHARED file mapping (VM_MAYWRITE)", () => {
+    const ro = filed((s) => {
+      s.setup[0].ops[1].mmap4k.shared = true;
+      s.setup[0].ops[1].mmap4k.write = false;
+      s.threads[0].ops[1] = { mprotect: { addr: 3 * 512, len: 1, unit: "4k", write: true } };
+    });
+    expectError(ro, "threads.0.ops.1.mprotect.write", /MAP_SHARED read-only: making it writable \(VM_MAYWRITE\) is not modelled/);
   });
   it("an ftruncate4k of a hugetlbfs file's name", () => {
     expectError(filed((s) => s.threads[0].ops.push({ ftruncate4k: { file: "hugefile", size: 0 } })), "threads.0.ops.3.ftruncate4k.file", /unknown 4 KiB file/);

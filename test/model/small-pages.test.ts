@@ -12,7 +12,7 @@ import { INVARIANTS } from "../../invariants/index.js";
 import type { ModelConfig } from "../../model/config.js";
 import type { Invariant } from "../../invariants/types.js";
 import { L_FAULT_PTE, L_ORIG_PTE, type Kernel } from "../../model/kernel.js";
-import { PAGE_BUDDY, PAGE_IN_USE, PG_ANON, PG_ANON_EXCLUSIVE, VM_ANON_VMA, VM_LOCKED } from "../../model/layout.js";
+import { PAGE_BUDDY, PAGE_IN_USE, PG_ANON, PG_ANON_EXCLUSIVE, VM_ANON_VMA, VM_LOCKED, VM_WRITE } from "../../model/layout.js";
 import { Machine } from "../../model/machine.js";
 import { pte_page, pte_special, pte_write } from "../../model/mm/pte.js";
 import { vm_normal_page } from "../../model/mm/memory.js";
@@ -586,5 +586,163 @@ describe("4 KiB pages are freed to the buddy allocator, their slots zeroed", () 
     const k = x(3).k;
     for (let g = k.L.zeroPage + 1; g <= k.L.lastPage; g++) expect(k.page_state(g)).toBe(PAGE_BUDDY);
     expectZeroPageUntouched(k);
+  });
+});
+
+describe("4 KiB VMAs split (__split_vma) by mlock, munlock, mprotect and munmap of a part (v6.18)", () => {
+  /** Each VMA of process p as [first page, end page, VM_LOCKED, VM_WRITE]. */
+  const vmas = (k: Kernel, p = 0) => vmas_of(k, p).map((v) => [k.vm_first_page(v), k.vm_end_page(v), (k.vm_flags(v) & VM_LOCKED) !== 0, (k.vm_flags(v) & VM_WRITE) !== 0]);
+
+  it("mlock of the middle page splits the VMA in three and populates that page only; munlock merges them back (vma_merge_existing_range)", () => {
+    const x = run(single([{ mmap4k: { addr: 0, pages: 4 } }, { mlock4k: { addr: 0, page: 1, pages: 1 } }, { munlock4k: { addr: 0, page: 1, pages: 1 } }]));
+    expect(x(1).result).toBe("ok");
+    expect(vmas(x(1).k)).toEqual([
+      [0, 1, false, true],
+      [1, 2, true, true],
+      [2, 4, false, true],
+    ]);
+    expect([0, 1, 2, 3].map((i) => pte(x(1).k, 0, i) !== 0)).toEqual([false, true, false, false]);
+    expect(x(2).result).toBe("ok");
+    expect(vmas(x(2).k)).toEqual([[0, 4, false, true]]);
+  });
+
+  it("mlock of a range an mlocked VMA covers in part leaves that VMA (mlock_fixup: newflags == oldflags) and merges the part it locks into it", () => {
+    const x = run(single([{ mmap4k: { addr: 0, pages: 4 } }, { mlock4k: { addr: 0, page: 0, pages: 2 } }, { mlock4k: { addr: 0, page: 1, pages: 2 } }]));
+    expect(vmas(x(2).k)).toEqual([
+      [0, 3, true, true],
+      [3, 4, false, true],
+    ]);
+    expect([0, 1, 2, 3].map((i) => pte(x(2).k, 0, i) !== 0)).toEqual([true, true, true, false]);
+  });
+
+  it("munmap of one page leaves a hole: the VMAs around it stay, its page is freed, an access there is SIGSEGV and a get_user_pages EFAULT", () => {
+    const x = run(
+      single([
+        { mmap4k: { addr: 0, pages: 3 } },
+        { access4k: { addr: 0, page: 1, write: true } },
+        { munmap: { addr: 1, len: 1, unit: "4k" } },
+        { access4k: { addr: 0, page: 1 } },
+        { gup4k: { addr: 0, page: 1 } },
+        { access4k: { addr: 0, page: 2, write: true } },
+      ]),
+    );
+    expect(vmas(x(2).k)).toEqual([
+      [0, 1, false, true],
+      [2, 3, false, true],
+    ]);
+    expect([pte(x(2).k, 0, 1), smallPagesInUse(x(2).k)]).toEqual([0, 0]);
+    expect([x(3).result, x(4).result, x(5).result]).toEqual(["SIGSEGV", "EFAULT", "ok"]);
+  });
+
+  it("mlock and munlock across a hole are ENOMEM: the VMAs before it changed (apply_vma_lock_flags), nothing populated", () => {
+    const x = run(
+      single([
+        { mmap4k: { addr: 0, pages: 3 } },
+        { munmap: { addr: 1, len: 1, unit: "4k" } },
+        { mlock4k: { addr: 0, page: 0, pages: 3 } },
+        { munlock4k: { addr: 0, page: 0, pages: 3 } },
+        { mlock4k: { addr: 0, page: 1, pages: 1 } },
+      ]),
+    );
+    expect(x(2).result).toBe("ENOMEM");
+    expect(vmas(x(2).k).map((v) => v[2])).toEqual([true, false]);
+    expect([0, 2].map((i) => pte(x(2).k, 0, i))).toEqual([0, 0]);
+    expect([x(3).result, x(4).result]).toEqual(["ENOMEM", "ENOMEM"]);
+    expect(vmas(x(3).k).map((v) => v[2])).toEqual([false, false]);
+  });
+
+  it("mprotect of one page read-only splits it off and write-protects its pte (change_pte_range); a store there is SIGSEGV; mprotect that changes nothing splits nothing", () => {
+    const x = run(
+      single([
+        { mmap4k: { addr: 0, pages: 3 } },
+        { access4k: { addr: 0, page: 1, write: true } },
+        { mprotect: { addr: 1, len: 1, unit: "4k", write: false } },
+        { access4k: { addr: 0, page: 1, write: true } },
+        { mprotect: { addr: 0, len: 1, unit: "4k", write: true } },
+        { mprotect: { addr: 1, len: 1, unit: "4k", write: true } },
+        { access4k: { addr: 0, page: 1, write: true } },
+      ]),
+    );
+    expect(vmas(x(2).k).map((v) => v[3])).toEqual([true, false, true]);
+    expect(pte_write(pte(x(2).k, 0, 1))).toBe(false);
+    expect(x(3).result).toBe("SIGSEGV");
+    expect(vmas(x(4).k).length).toBe(3);
+    // Writable again, the pte is made writable by the store's fault (do_wp_page reuses the exclusive page).
+    const g = pte_page(pte(x(2).k, 0, 1));
+    expect([x(6).result, pte_page(pte(x(6).k, 0, 1)), pte_write(pte(x(6).k, 0, 1))]).toEqual(["ok", g, true]);
+  });
+
+  it("MADV_DONTNEED walks the VMAs of the range: a hole is ENOMEM after the rest is zapped; a VM_LOCKED VMA is EINVAL after the ones before it", () => {
+    const x = run(
+      single([
+        { mmap4k: { addr: 0, pages: 4, populate: true } },
+        { munmap: { addr: 1, len: 1, unit: "4k" } },
+        { dontneed4k: { addr: 0, page: 0, pages: 3 } },
+        { access4k: { addr: 0, page: 0, write: true } },
+        { access4k: { addr: 0, page: 2, write: true } },
+        { mlock4k: { addr: 0, page: 3, pages: 1 } },
+        { dontneed4k: { addr: 0, page: 2, pages: 2 } },
+      ]),
+    );
+    expect(x(2).result).toBe("ENOMEM");
+    expect([0, 2, 3].map((i) => pte(x(2).k, 0, i) !== 0)).toEqual([false, false, true]);
+    expect(x(6).result).toBe("EINVAL");
+    expect([2, 3].map((i) => pte(x(6).k, 0, i) !== 0)).toEqual([false, true]);
+  });
+
+  it("a split shmem VMA takes a reference on its file (get_file): unmapping one part keeps the inode, the last part evicts it", () => {
+    const x = run(
+      single([
+        { mmap4k: { addr: 0, pages: 2, shared: true } },
+        { access4k: { addr: 0, page: 1 } },
+        { munmap: { addr: 0, len: 1, unit: "4k" } },
+        { access4k: { addr: 0, page: 1 } },
+        { munmap: { addr: 1, len: 1, unit: "4k" } },
+      ]),
+    );
+    expect([x(2).k.shmem_vmas(0), x(2).k.shmem_cache(0, 1) !== 0, x(3).result]).toEqual([1, true, "ok"]);
+    expect([x(4).k.shmem_vmas(0), smallPagesInUse(x(4).k)]).toEqual([0, 0]);
+  });
+
+  it("fork copies each VMA of a split mapping and the ptes of its own pages", () => {
+    const y = run(
+      forked([{ mmap4k: { addr: 0, pages: 3 } }, { access4k: { addr: 0, page: 2, write: true } }, { mlock4k: { addr: 0, page: 1, pages: 1 } }, { fork: { child: "child" } }], ["exit"]),
+      [0, 0, 0, 0, 1],
+    );
+    const k = y(3).k;
+    expect(vmas(k, 1)).toEqual([
+      [0, 1, false, true],
+      [1, 2, false, true],
+      [2, 3, false, true],
+    ]);
+    expect([1, 2].map((i) => pte_page(pte(k, 1, i)))).toEqual([1, 2].map((i) => pte_page(pte(k, 0, i))));
+    expect(pte(k, 1, 0)).toBe(0);
+  });
+
+  it("mlock of part of a private or shared 4 KiB file mapping faults the file's pages in through its ->fault (filemap_fault)", () => {
+    const cfg = (shared: boolean) =>
+      config({
+        files4k: [{ name: "data", pages: 3 }],
+        processes: ["p"],
+        threads: [{ name: "t", proc: "p", ops: [{ mmap4k: { addr: 0, pages: 3, file: "data", shared, write: false } }, { mlock4k: { addr: 0, page: 1, pages: 2 } }] }],
+      });
+    for (const shared of [false, true]) {
+      const k = run(cfg(shared))(1).k;
+      expect(vmas(k).map((v) => v[2])).toEqual([false, true]);
+      expect([0, 1, 2].map((i) => (pte(k, 0, i) ? pte_page(pte(k, 0, i)) : 0))).toEqual([0, k.file4k_cache(0, 1), k.file4k_cache(0, 2)]);
+    }
+  });
+
+  it("seed 001's do_mlock populates each VMA mlock_fixup changes, under mmap_sem for write, and skips one already locked", () => {
+    const x = run(single([{ mmap4k: { addr: 0, pages: 3 } }, { mlock4k: { addr: 0, page: 1, pages: 1 } }, { dontneed4k: { addr: 0, page: 0, pages: 1 } }, { mlock4k: { addr: 0, page: 0, pages: 3 } }]), undefined, seed001);
+    expect(vmas(x(1).k)).toEqual([
+      [0, 1, false, true],
+      [1, 2, true, true],
+      [2, 3, false, true],
+    ]);
+    expect([0, 1, 2].map((i) => pte(x(1).k, 0, i) !== 0)).toEqual([false, true, false]);
+    expect(x(3).result).toBe("ok");
+    expect(vmas(x(3).k)).toEqual([[0, 3, true, true]]);
+    expect([0, 1, 2].map((i) => pte(x(3).k, 0, i) !== 0)).toEqual([true, true, true]);
   });
 });

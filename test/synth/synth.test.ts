@@ -81,7 +81,7 @@ describe("fuzz", () => {
   });
 
   it("shrinks to no larger than the shipped scenario: threads removed and merged past fast-check's two", { timeout: 120_000 }, async () => {
-    // Seed 1 finds the underflow (the seeds' draws moved when the alphabet gained gup).
+    // Seed 1 finds the underflow (the seeds' draws moved when the alphabet gained gup and parts of 4 KiB mappings).
     const dir = tmp();
     const s = await fuzz({ variant: findVariant("bug-restore-reserve-on-error-underflow")!, against, seed: 1, runs: 1000, untilFound: true, outDir: dir, interrupted: never });
     const f = s.findings[0]!;
