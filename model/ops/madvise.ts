@@ -9,6 +9,7 @@
 import type { Kernel } from "../kernel.js";
 import { L_VMA } from "../kernel.js";
 import { VM_LOCKED } from "../layout.js";
+import { zap_huge_pmd } from "../mm/huge_memory.js";
 import { zap_pte_range } from "../mm/memory.js";
 import { find_vma } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result, type Step } from "../types.js";
@@ -48,6 +49,9 @@ export const dontneed4k = procedure<"madvise" | "zap_page_range_single">("dontne
       if (!k.spin_lock(k.ptl(op.proc), t)) return BLOCKED;
       const vma = k.local(t, L_VMA);
       const end = op.page + op.pages;
+      // zap_pmd_range: a huge pmd over the whole 2 MiB (the loader allows no part of one) goes
+      // by zap_huge_pmd; a page table's ptes by zap_pte_range.
+      zap_huge_pmd(k, vma);
       zap_pte_range(k, vma, Math.min(op.page, k.vm_nr_pages(vma)), Math.min(end, k.vm_nr_pages(vma)));
       k.spin_unlock(k.ptl(op.proc), t);
       k.up_read(k.mmap_lock(op.proc), t);
