@@ -3,11 +3,12 @@ import { z } from "zod";
 import { readCheckpoint } from "../explorer/checkpoint.js";
 import { ModelError } from "../core/procedure.js";
 import { explore } from "../explorer/explore.js";
+import { SearchPool } from "../explorer/search-pool.js";
 import { defaultWorkers, maxWorkers, WORKERS_PER_CORE } from "../explorer/pool.js";
 import { replay } from "../explorer/trace.js";
 import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
 import { changedFields } from "../model/changed.js";
-import { buildMm } from "../models/mm.js";
+import { buildMm, mmRef } from "../models/mm.js";
 import { raceDiagram, terminalWidth } from "../reports/diagram.js";
 import { makeReport } from "../reports/report.js";
 import { checkOutput } from "../base/output.js";
@@ -92,23 +93,33 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   const reportTarget = opts.report !== undefined ? checkOutput(opts.report, "--report") : undefined;
   if (opts.checkpoint !== undefined && checkOutput(opts.checkpoint, "--checkpoint") === reportTarget)
     throw new UsageError(`--checkpoint: ${opts.checkpoint} is the file --report names`);
-  // Built once, here: the pool's threads build their own from its reference (core/model.ts).
-  const model = buildMm({ scenario: opts.scenario, variant: opts.variant.name, params: opts.params, kernel: opts.kernel });
+  const mmArgs = { scenario: opts.scenario, variant: opts.variant.name, params: opts.params, kernel: opts.kernel };
+  // With --workers N the pool's threads load and build the model while this thread builds its
+  // own (explorer/search-pool.ts); by default the search starts them once it pays (startsPool).
+  const pool = opts.workers !== undefined && opts.workers > 1 ? new SearchPool(mmRef(mmArgs), opts.workers) : undefined;
+  let model, resume;
   try {
-    model.system.initial();
+    // Built once, here: the pool's threads build their own from its reference (core/model.ts).
+    model = buildMm(mmArgs);
+    try {
+      model.system.initial();
+    } catch (e) {
+      // The setup runs before the search: a setup that blocks or never ends is the scenario's fault.
+      if (e instanceof ModelError) throw new UsageError(`scenario ${opts.scenario}: setup: ${e.message}`);
+      throw e;
+    }
+    resume = opts.resume !== undefined ? readCheckpoint(opts.resume) : undefined;
   } catch (e) {
-    // The setup runs before the search: a setup that blocks or never ends is the scenario's fault.
-    if (e instanceof ModelError) throw new UsageError(`scenario ${opts.scenario}: setup: ${e.message}`);
+    await pool?.destroy();
     throw e;
   }
-
-  const resume = opts.resume !== undefined ? readCheckpoint(opts.resume) : undefined;
   const workers = opts.workers ?? defaultWorkers();
   const progress = progressDisplay(!opts["no-progress"]);
   let result;
   try {
     result = await explore(model, {
-      workers,
+      workers: opts.workers ?? "auto",
+      pool,
       maxStates: opts["max-states"],
       maxDepth: opts["max-depth"],
       maxMemoryBytes: opts["max-memory"],

@@ -51,6 +51,12 @@ export interface Invariant<V extends StateView> {
    * hold the list against every transition of the model (test/model/peer.test.ts does).
    */
   reads?(k: V): Iterable<number>;
+  /**
+   * With reads: the invariant looks at allDone, whose words its reads leave out. The search
+   * runs it on every state where every thread is done, whatever the step wrote: a state that
+   * is stepped from is never all done, so allDone is the same for parent and child anywhere else.
+   */
+  readonly atEnd?: boolean;
   step?(c: StepContext<V>): string | null;
   deadlock?(c: DeadlockContext<V>): string | null;
 }

@@ -28,7 +28,10 @@ export interface TransitionSystem<V extends StateView, T extends Transition = Tr
   initial(): Int32Array;
   /** Thread t steps from s into out (null: done or blocked); fpHi/fpLo are s's fingerprint. */
   step(s: Int32Array, t: number, out: Int32Array, fpHi?: number, fpLo?: number): T | null;
-  /** Thread t steps in s itself (null: done or blocked, s unchanged); k.log holds the words written. */
+  /**
+   * Thread t steps in s itself (null: done or blocked, s unchanged); k.log holds the words
+   * written. The transition is valid until the system's next step.
+   */
   stepInPlace(s: Int32Array, t: number, fpHi?: number, fpLo?: number): T | null;
   /**
    * Step coverage: the system marks each step it takes here, by id (core/procedure.ts); the

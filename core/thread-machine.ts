@@ -72,14 +72,19 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
    */
   step(s: Int32Array, t: number, out: Int32Array, fpHi = 0, fpLo = 0): ThreadTransition<V, O> | null {
     out.set(s);
-    return this.stepInPlace(out, t, fpHi, fpLo);
+    const tr = this.stepInPlace(out, t, fpHi, fpLo);
+    return tr && { ...tr };
   }
+
+  /** stepInPlace()'s transition, filled in again by each step: the search takes one per transition. */
+  private readonly taken: { thread: number; op: O | null; step: Step<V> | null; opEnded: boolean } = { thread: 0, op: null, step: null, opEnded: false };
 
   /**
    * Thread t takes its next step from `s`, in `s` itself: what the search does for every
    * transition, with undo() after it, as a step writes a few words of a state and a copy costs
    * all of them. Returns null (s unchanged) when the thread is done or blocked. Given the
    * fingerprint of `s`, leaves the new one in k.fpHi, k.fpLo; k.log holds the words written.
+   * The transition returned is this machine's, valid until its next step (step() returns one to keep).
    */
   stepInPlace(s: Int32Array, t: number, fpHi = 0, fpLo = 0): ThreadTransition<V, O> | null {
     if (this.done(s, t)) return null;
@@ -100,7 +105,12 @@ export abstract class ThreadMachine<V extends StateView, O extends ThreadOp<V>>
       return null;
     }
     this.coverage[step.id]! |= TAKEN;
-    return { thread: t, op, step, opEnded: r === DONE };
+    const tr = this.taken;
+    tr.thread = t;
+    tr.op = op;
+    tr.step = step;
+    tr.opEnded = r === DONE;
+    return tr as ThreadTransition<V, O>;
   }
 
   /** Puts `s` back as it was before the last stepInPlace() on it that returned a transition. */

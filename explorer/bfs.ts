@@ -6,21 +6,22 @@
  * the counterexample are the same however many workers ran: the violation reported is the one
  * at the smallest depth, the first in the sequential order.
  */
-import { Piscina } from "piscina";
+import { loadavg } from "node:os";
 import type { StateView } from "../core/state-view.js";
-import type { ChunkResult } from "./candidates.js";
 import { expandHere } from "./direct.js";
 import type { ExploreOptions, ExploreResult, Searched } from "./options.js";
-import { workerFile, type ExpandTask } from "./pool.js";
+import { defaultWorkers } from "./pool.js";
 import { LevelSearch } from "./search.js";
-import { QUEUED_WHILE_GROWING, SpreadLevels, yieldToEventLoop } from "./spread.js";
+import { SearchPool } from "./search-pool.js";
+import { SpreadLevels, yieldToEventLoop } from "./spread.js";
 
 /**
- * The pool is started at the first level that would take this long to expand on this thread
- * alone: about 18,000 states of the peer model, 3,000 of the mm model's split-unmap-xl (1.1 and
- * 6 µs a state here). A search whose levels all stay smaller does better without it.
+ * By default (`workers: "auto"`), the pool is started at the first level that would take this
+ * long to expand on this thread alone: about 18,000 states of the peer model, 3,000 of the mm
+ * model's split-unmap-xl (1.1 and 6 µs a state here). A search whose levels all stay smaller
+ * does better without it.
  */
-const START_MS = 20;
+export const AUTO_START_MS = 20;
 
 /**
  * Once the pool is ready, a level that would take this long or more is spread over it; a
@@ -40,11 +41,37 @@ const MEASURED_FROM = 2048;
 const TASK_MS = 3;
 
 /**
+ * Whether the pool is started before a level of `count` states (`takes(count, ms)`: would it
+ * take `ms` or more on this thread). With a number of workers asked for, at once: its threads
+ * load and build the model (about 0.5 s of a core on this VM, zod and yaml included) and warm
+ * up while this thread runs the first levels; started at the first 20 ms level instead, the
+ * worker was ready only after a third of split-unmap-xl's search. With "auto", at the first
+ * level of AUTO_START_MS: a search whose levels stay smaller never pays for the pool.
+ */
+export function startsPool(auto: boolean, takes: (count: number, ms: number) => boolean, count: number): boolean {
+  return !auto || takes(count, AUTO_START_MS);
+}
+
+/**
+ * The threads an "auto" search takes when its pool would start, out of `cores`: this one and one
+ * for each core the last minute left idle (`load`: the 1-minute load average). On the 2-vCPU VM
+ * loaded by other searches (load 20–27), two threads took 1.6–1.7 times one's time on
+ * split-unmap-xl, and two one-thread searches side by side 2.2 times one's: there is no core to
+ * gain there, and the pool's start and hand-offs are lost.
+ */
+export function autoWorkers(cores: number, load: number): number {
+  return Math.max(1, Math.min(cores, Math.round(cores - load) + 1));
+}
+
+/**
  * The breadth-first search of a model, with `options.workers` threads (default 1: this thread
  * alone, still yielding to the event loop between chunks so that an interrupt is seen).
  */
 export async function bfs<V extends StateView>(model: Searched<V>, options: ExploreOptions = {}): Promise<ExploreResult> {
-  const workers = options.workers ?? 1;
+  const auto = options.workers === "auto";
+  // Without a reference, pool threads cannot build the model: "auto" is this thread alone.
+  /** The most threads the search may take; with "auto", the pool's start decides (autoWorkers). */
+  const workers = options.pool?.workers ?? (auto ? (model.ref ? defaultWorkers() : 1) : (options.workers ?? 1));
   const ref = model.ref;
   if (workers > 1 && !ref) throw new Error("a search on more than one thread needs a model with a reference (core/model.ts ModelRef)");
   /** Milliseconds a state takes to expand on this thread, measured on the levels big enough to tell. */
@@ -53,41 +80,18 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
   const takes = (count: number, ms: number) =>
     options.spreadFrom !== undefined ? count >= options.spreadFrom : msPerState < Infinity && count * msPerState >= ms;
   const spreads = (count: number) => takes(count, SPREAD_MS);
-  let pool = null as Piscina<ExpandTask, ChunkResult> | null;
+  /** The pool the caller started, if any, else the one started here (startsPool). */
+  let pool = options.pool ?? null;
   const search = new LevelSearch(model, options, workers > 1);
-
-  /** Whether each pool thread has loaded and built the model: until then the levels stay here. */
-  let ready = false;
-  /**
-   * The pool, started (with a first empty task per thread, which loads and builds the model
-   * there and warms it up) at the first level of START_MS; levels stay on this thread until it
-   * is ready. Not earlier: its start costs this thread about 60 ms (both threads share the
-   * machine's memory bandwidth), all lost if the levels then stay small, and no earlier sign
-   * tells such a search apart (the peer model's levels grow alike up to that size at N = 6,
-   * where they stay under it, and at N = 8).
-   */
-  const startPool = (): Piscina<ExpandTask, ChunkResult> => {
-    if (pool) return pool;
-    const started = new Piscina<ExpandTask, ChunkResult>({
-      filename: workerFile(),
-      minThreads: workers - 1,
-      maxThreads: workers - 1,
-      idleTimeout: 60_000,
-      concurrentTasksPerWorker: QUEUED_WHILE_GROWING,
-    });
-    const empty: ExpandTask = { model: ref!, chunks: [], count: 0, start: 0, end: 0 };
-    const loads = Array.from({ length: workers - 1 }, () => started.run(empty));
-    Promise.all(loads).then(
-      () => (ready = true),
-      () => undefined,
-    );
-    pool = started;
-    return started;
+  /** The pool, unless "auto" finds no core to spare for it. */
+  const startPool = (): void => {
+    const n = auto ? autoWorkers(workers, loadavg()[0]!) : workers;
+    if (n > 1) pool ??= new SearchPool(ref!, n);
   };
 
   /** The states of a chunk handed out: TASK_MS of work, but at least 16 chunks a thread for a level, and 256 states. */
   const taskStates = (count: number) =>
-    Math.max(256, Math.min(Math.ceil(count / (16 * workers)), Math.round(TASK_MS / msPerState)));
+    Math.max(256, Math.min(Math.ceil(count / (16 * pool!.workers)), Math.round(TASK_MS / msPerState)));
 
   /** The level on this thread (explorer/direct.ts), yielding to the event loop between chunks. */
   const here = async (): Promise<ExploreResult | null> => {
@@ -109,11 +113,11 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
     for (;;) {
       const result = search.next();
       if (result) return result;
-      if (workers > 1 && takes(search.level.count, START_MS)) startPool();
+      if (workers > 1 && !pool && startsPool(auto, takes, search.level.count)) startPool();
       const done =
-        workers <= 1 || !ready || !spreads(search.level.count)
+        !pool?.ready || !spreads(search.level.count)
           ? await here()
-          : await (spread ??= new SpreadLevels(search, startPool(), ref!, workers, spreads, taskStates)).level();
+          : await (spread ??= new SpreadLevels(search, pool.piscina, ref!, pool.workers, spreads, taskStates)).level();
       if (done) return done;
     }
   } finally {

@@ -10,7 +10,7 @@ import type { Checker, Violation } from "./check.js";
 import { expandRange, type Successors } from "./expand.js";
 import type { LevelBuffer } from "./level.js";
 import { pack, packStep, repack, strideOf, type PackedParent, type Width } from "./packed.js";
-import { FingerprintSet, growableBuffer } from "./tables.js";
+import { FingerprintSet } from "./tables.js";
 
 export interface FoundViolation extends Violation {
   /** The key of the transition that broke a step invariant, or that reached the state. */
@@ -41,8 +41,41 @@ export interface ChunkResult {
 }
 
 /**
- * A chunk's candidates, in buffers that lengthen in place up to the chunk's worst case (every
+ * Shared buffers of chunks already merged, by size (powers of two), for the next chunks'
+ * candidates. Fresh memory is zeroed page by page as it is first written: a worker that took a
+ * new buffer for each chunk spent a quarter of its time there (split-unmap-xl). The main thread
+ * hands a worker's buffers back with its next task (ExpandTask.free), and keeps its own.
+ */
+const spare = new Map<number, SharedArrayBuffer[]>();
+/** Buffers kept of each size at most: more are left to the garbage collector. */
+const SPARE_MOST = 32;
+
+function sizeClass(bytes: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(bytes, 64)));
+}
+
+/** A shared buffer of at least `bytes`, a spare one if there is one. */
+function takeShared(bytes: number): SharedArrayBuffer {
+  const size = sizeClass(bytes);
+  return spare.get(size)?.pop() ?? new SharedArrayBuffer(size);
+}
+
+/** Buffers of chunks this thread has merged, or that came back with a task, kept for takeShared(). */
+export function recycle(buffers: readonly ArrayBufferLike[]): void {
+  for (const b of buffers) {
+    if (!(b instanceof SharedArrayBuffer) || b.byteLength !== sizeClass(b.byteLength)) continue;
+    const list = spare.get(b.byteLength);
+    if (!list) spare.set(b.byteLength, [b]);
+    else if (list.length < SPARE_MOST) list.push(b);
+  }
+}
+
+/**
+ * A chunk's candidates, in buffers that double when full, up to the chunk's worst case (every
  * thread's successor of every state a candidate), their states in the narrowest width so far.
+ * The buffers are shared memory (the result crosses back to the main thread uncopied) of a
+ * fixed length: packStep() on views of a growable buffer ran several times slower in a worker
+ * (split-unmap-xl, Node 20), and a doubling copies a chunk's candidates once on average.
  */
 class Candidates {
   meta: Int32Array;
@@ -59,7 +92,7 @@ class Candidates {
     expected: number,
   ) {
     this.room = Math.min(most, Math.max(16, expected));
-    this.meta = new Int32Array(growableBuffer(this.room * 12, most * 12), 0, this.room * 3);
+    this.meta = new Int32Array(takeShared(this.room * 12), 0, this.room * 3);
     this.states = this.statesAt(1);
   }
 
@@ -89,25 +122,32 @@ class Candidates {
     this.width = 1;
   }
 
-  /** A buffer for `room` states at `width`, that can lengthen to `most`. */
+  /** A buffer for `room` states at `width`: the one kept for the width if it is large enough. */
   private statesAt(width: Width): Int32Array {
-    const stride = strideOf(this.words, width);
+    const length = this.room * strideOf(this.words, width);
     let b = this.byWidth.get(width);
-    if (!b || b.length < this.room * stride) {
-      const buffer = (b?.buffer as SharedArrayBuffer | undefined) ?? growableBuffer(this.room * stride * 4, this.most * stride * 4);
-      if (buffer.byteLength < this.room * stride * 4) buffer.grow(this.room * stride * 4);
-      b = new Int32Array(buffer, 0, this.room * stride);
+    if (!b || b.length < length) {
+      if (b) recycle([b.buffer]);
+      b = new Int32Array(takeShared(length * 4), 0, length);
       this.byWidth.set(width, b);
     }
     return b;
   }
 
+  /** The buffers of the widths the chunk no longer uses, for the next chunks. */
+  recycleUnused(): void {
+    for (const b of this.byWidth.values()) if (b !== this.states) recycle([b.buffer]);
+  }
+
   private grow(): void {
     this.room = Math.min(this.most, this.room * 2);
-    const meta = this.meta.buffer as SharedArrayBuffer;
-    meta.grow(this.room * 12);
-    this.meta = new Int32Array(meta, 0, this.room * 3);
+    const meta = new Int32Array(takeShared(this.room * 12), 0, this.room * 3);
+    meta.set(this.meta.subarray(0, 3 * this.n));
+    recycle([this.meta.buffer]);
+    this.meta = meta;
+    const states = this.states;
     this.states = this.statesAt(this.width);
+    this.states.set(states.subarray(0, this.n * strideOf(this.words, this.width)));
   }
 }
 
@@ -164,6 +204,7 @@ export function expandChunk<V extends StateView>(
   const coverage = (system.coverage = coverageArray());
   try {
     const r = expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions));
+    out.recycleUnused();
     r.covered = coveredLabels(coverage, TAKEN);
     r.changed = coveredLabels(coverage, CHANGED);
     return r;

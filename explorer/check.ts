@@ -34,9 +34,11 @@ class StateCheck<V extends StateView> implements StateContext<V> {
     readonly k: V,
   ) {}
 
-  reset(s: Int32Array): void {
+  /** Now the context of state s; `done`: its allDone, if the caller has worked it out. */
+  reset(s: Int32Array, done?: boolean): void {
     this.s = s;
-    this.known = false;
+    this.known = done !== undefined;
+    this.done = done ?? false;
   }
 
   get allDone(): boolean {
@@ -61,6 +63,8 @@ export class Checker<V extends StateView> {
   private readonly readers: Int32Array;
   /** Bits of the state invariants that declare no reads, and so run on every state. */
   private readonly always: number;
+  /** Bits of the state invariants that run on every state where every thread is done (Invariant.atEnd). */
+  private readonly atEnd: number;
   private readonly all: number;
   /** The state the search steps from in place, for the step invariants (stepFrom()). */
   private readonly beforeStep: Int32Array;
@@ -80,12 +84,15 @@ export class Checker<V extends StateView> {
     this.stateCtx = new StateCheck(machine, this.after);
     this.readers = new Int32Array(machine.stateWords);
     let always = 0;
+    let atEnd = 0;
     this.stateInvs.forEach((inv, i) => {
       if (i >= 31) return;
       if (!inv.reads) always |= 1 << i;
       else for (const off of inv.reads(machine.k)) this.readers[off]! |= 1 << i;
+      if (inv.reads && inv.atEnd) atEnd |= 1 << i;
     });
     this.always = always;
+    this.atEnd = atEnd;
     this.all = this.stateInvs.length >= 31 ? -1 : (1 << this.stateInvs.length) - 1;
     this.beforeStep = new Int32Array(machine.stateWords);
     this.diff = new Int32Array(2 * machine.stateWords);
@@ -140,15 +147,21 @@ export class Checker<V extends StateView> {
       const k = this.machine.k;
       const log = k.log;
       for (let i = 0; i < k.logged; i += 2) due |= this.readers[log[i]!]!;
+      // Those that look at allDone and are not due yet are, where every thread is done.
+      if (this.atEnd & ~due) {
+        const done = this.machine.allDone(s);
+        if (done) due |= this.atEnd;
+        return this.check(s, due, done);
+      }
     }
     return this.check(s, due);
   }
 
-  /** Runs state invariant i if bit i of `due` is set (from the 32nd on, always). */
-  private check(s: Int32Array, due: number): Violation | null {
+  /** Runs state invariant i if bit i of `due` is set (from the 32nd on, always); `done`: s's allDone, if known. */
+  private check(s: Int32Array, due: number, done?: boolean): Violation | null {
     if (due === 0) return null;
     const c = this.stateCtx;
-    c.reset(s);
+    c.reset(s, done);
     this.after.a = s;
     const invs = this.stateInvs;
     for (let i = 0; i < invs.length; i++) {

@@ -103,12 +103,14 @@ export class LevelWriter {
     return { chunks: this.chunks, count: this.count };
   }
 
-  /** Starts a chunk to push to. */
+  /**
+   * Starts a chunk to push to, at the width the last one reached: a model's states keep their
+   * width from level to level, and a chunk started narrower is packed twice and widened at once.
+   */
   private start(): void {
     this.seal();
     this.fps = new Int32Array(this.buffers.take(this.capacity * 8, true));
-    this.states = new Int32Array(this.buffers.take(this.capacity * strideOf(this.words, 1) * 4, true));
-    this.width = 1;
+    this.states = new Int32Array(this.buffers.take(this.capacity * strideOf(this.words, this.width) * 4, true));
     this.n = 0;
     this.open = true;
   }

@@ -3,6 +3,7 @@ import type { Model } from "../core/model.js";
 import type { StateView } from "../core/state-view.js";
 import type { CheckpointData } from "./checkpoint.js";
 import type { Violation } from "./check.js";
+import type { SearchPool } from "./search-pool.js";
 
 /**
  * What the process takes after the search, for the report (the trace replayed, the report made,
@@ -49,9 +50,16 @@ export interface ExploreOptions {
   /**
    * Threads to search with (default 1: this thread alone, which still yields to the event loop
    * between chunks so that an interrupt is seen). More need a model with a reference
-   * (core/model.ts), which each pool thread builds again.
+   * (core/model.ts), which each pool thread builds again; their pool is started with the
+   * search. "auto": one per core, the pool started only once a level is large enough to pay
+   * for it (explorer/bfs.ts startsPool).
    */
-  readonly workers?: number;
+  readonly workers?: number | "auto";
+  /**
+   * The pool, started by the caller before the model was built here (explorer/search-pool.ts):
+   * the search uses its threads (and their number, over `workers`) and destroys it when it ends.
+   */
+  readonly pool?: SearchPool;
   /** Random walks instead of the exhaustive search (explorer/walk.ts): on this thread, no table. */
   readonly walks?: WalkOptions;
 }

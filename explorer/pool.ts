@@ -16,6 +16,8 @@ export interface ExpandTask {
   readonly count: number;
   readonly start: number;
   readonly end: number;
+  /** Buffers of the pool's earlier chunks, merged since: the worker writes its next candidates in them. */
+  readonly free?: readonly ArrayBufferLike[];
 }
 
 export function defaultWorkers(): number {

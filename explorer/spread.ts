@@ -8,12 +8,13 @@
 import type { Piscina } from "piscina";
 import type { ModelRef } from "../core/model.js";
 import type { StateView } from "../core/state-view.js";
-import { expandChunk, type ChunkResult } from "./candidates.js";
+import { expandChunk, recycle, type ChunkResult } from "./candidates.js";
 import { DirectLevel } from "./direct.js";
 import { chunkOf, type LevelBuffer, type LevelChunk } from "./level.js";
 import type { ExploreResult } from "./options.js";
 import type { ExpandTask } from "./pool.js";
 import type { LevelSearch } from "./search.js";
+import { QUEUED_WHILE_GROWING } from "./search-pool.js";
 
 /**
  * The part of a level this thread expands itself, out of `workers` threads. Merging a state a
@@ -34,12 +35,9 @@ function ownShare(workers: number): number {
  */
 const QUEUED = 4;
 
-/**
- * Tasks a pool thread is given before the visited table grows (piscina's
- * concurrentTasksPerWorker, the most it holds): a growth at N = 8 takes 20–50 ms, as long as
- * up to 16 chunks.
- */
-export const QUEUED_WHILE_GROWING = 16;
+
+/** Buffers handed back with a task at most: a chunk's result takes two. */
+const RETURNED_PER_TASK = 4;
 
 /** Lets the event loop run (a Ctrl-C handler, progress output, piscina's hand-outs) between chunks. */
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -51,6 +49,8 @@ class LevelWork {
   readonly taken: boolean[] = [];
   /** The pool's results not merged yet. */
   readonly results: (ChunkResult | undefined)[] = [];
+  /** Whether each chunk was expanded by this thread (its buffers stay here once merged). */
+  readonly here: boolean[] = [];
   /** Level positions covered by the ranges: [0, end). */
   end = 0;
 
@@ -58,6 +58,7 @@ class LevelWork {
     this.ranges.push([start, end]);
     this.taken.push(false);
     this.results.push(undefined);
+    this.here.push(false);
     this.end = end;
     return this.ranges.length - 1;
   }
@@ -77,6 +78,8 @@ export class SpreadLevels<V extends StateView> {
   /** Bytes of the pool's results not merged yet. */
   private waiting = 0;
   private failure: { error: unknown } | null = null;
+  /** Buffers of the pool's chunks merged, handed back to the pool with its next tasks (ExpandTask.free). */
+  private returned: ArrayBufferLike[] = [];
   private wake: (() => void) | null = null;
   /** No more hand-outs: the search is stopping. */
   private closed = false;
@@ -121,6 +124,8 @@ export class SpreadLevels<V extends StateView> {
         this.waiting -= r.meta.byteLength + r.states.byteLength;
         this.beforeGrowth(r.nCandidates);
         direct.merge(r);
+        if (work.here[next - 1]) recycle([r.meta.buffer, r.states.buffer]);
+        else this.returned.push(r.meta.buffer, r.states.buffer);
       } else if (!this.expandAnother()) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = null;
@@ -168,6 +173,7 @@ export class SpreadLevels<V extends StateView> {
     const c = this.work.taken.lastIndexOf(false);
     if (c >= 0) {
       this.work.taken[c] = true;
+      this.work.here[c] = true;
       this.finished(this.work, c, expandChunk(system, checker, this.search.level, ...this.work.ranges[c]!));
       return true;
     }
@@ -175,6 +181,7 @@ export class SpreadLevels<V extends StateView> {
     const a = this.aheadChunk(next);
     if (a < 0) return false;
     this.ahead.taken[a] = true;
+    this.ahead.here[a] = true;
     this.finished(this.ahead, a, expandChunk(system, checker, next, ...this.ahead.ranges[a]!));
     return true;
   }
@@ -249,6 +256,7 @@ export class SpreadLevels<V extends StateView> {
 
   private task(level: LevelBuffer, [start, end]: [number, number]): ExpandTask {
     const chunks: readonly LevelChunk[] = level.chunks;
-    return { model: this.model, chunks: chunks.slice(chunkOf(chunks, start), chunkOf(chunks, end - 1) + 1), count: level.count, start, end };
+    const free = this.returned.splice(0, RETURNED_PER_TASK);
+    return { model: this.model, chunks: chunks.slice(chunkOf(chunks, start), chunkOf(chunks, end - 1) + 1), count: level.count, start, end, free };
   }
 }

@@ -11,6 +11,7 @@ import type { Invariant } from "./types.js";
 export const kernelSplat: Invariant = {
   name: "kernel-splat",
   summary: "no modelled path reaches a BUG/WARN/VM_BUG_ON/print_bad_pte or sleeps in atomic context",
+  reads: () => [SPLAT],
   state({ k }) {
     const w = k.a[SPLAT]!;
     if (!w) return null;

@@ -56,9 +56,27 @@ function lockWords(k: Kernel): Int16Array {
   return w;
 }
 
+/** Per layout: each lock's word, and each rwsem's word of readers, as offsets (for holdsAny). */
+const lockOffsets = new WeakMap<object, { writers: Int32Array; readers: Int32Array }>();
+
+/** Does thread t hold any lock? What an operation's end asks: holds() names them only if so. */
+function holdsAny(k: Kernel, t: number): boolean {
+  let offs = lockOffsets.get(k.L);
+  if (!offs) {
+    const locks = k.L.locks();
+    offs = { writers: Int32Array.from(locks, (l) => l.off), readers: Int32Array.from(locks.filter((l) => l.rw), (l) => l.off + 1) };
+    lockOffsets.set(k.L, offs);
+  }
+  const a = k.a;
+  for (let i = 0; i < offs.writers.length; i++) if (a[offs.writers[i]!] === t + 1) return true;
+  for (let i = 0; i < offs.readers.length; i++) if (a[offs.readers[i]!]! & (1 << t)) return true;
+  return false;
+}
+
 export const lockBalance: Invariant = {
   name: "lock-balance",
   summary: "a lock is released only while held, by its holder, in the mode it was taken; no lock is held when an operation ends",
+  reads: () => [LOCK_MISUSE, LOCK_MISUSE_HOW],
   state({ k }) {
     return misuse(k);
   },
@@ -88,7 +106,7 @@ export const lockBalance: Invariant = {
       if (byReader) return `${step.label} by thread ${thread} released ${l.name} (read) held by another thread`;
       return `${step.label} by thread ${thread} released ${l.name}${l.rw ? " (write)" : ""} held by thread ${b[l.off]! - 1}`;
     }
-    if (opEnded) {
+    if (opEnded && holdsAny(after, thread)) {
       const held = holds(after, thread);
       if (held.length) return `thread ${thread} ended its operation holding ${held.join(", ")}`;
     }

@@ -5,7 +5,8 @@
  */
 import type { Kernel } from "../model/kernel.js";
 import { pte_page, pte_present } from "../model/mm/pte.js";
-import { VMA_USED, VM_FILE4K, VM_HUGETLB, VM_SHARED } from "../model/layout.js";
+import { VMA_USED, VM_END, VM_FILE, VM_FILE4K, VM_FLAGS, VM_HUGETLB, VM_NR_PAGES, VM_PGOFF, VM_SHARED, VM_START } from "../model/layout.js";
+import { cacheWords, pteWords, vmaWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
 /** A MAP_SHARED mapping of a 4 KiB file (from its start): each pte maps the page cache's page. */
@@ -24,6 +25,7 @@ function smallSharedFile(k: Kernel, p: number, v: number): string | null {
 export const pageCacheCoherence: Invariant = {
   name: "page-cache-coherence",
   summary: "every pte of a shared mapping maps the file's page-cache page at that index",
+  reads: (k) => [...vmaWords(k, [VM_START, VM_END, VM_PGOFF, VM_FLAGS, VM_FILE, VM_NR_PAGES]), ...pteWords(k), ...cacheWords(k)],
   state({ k }: { k: Kernel }) {
     for (let p = 0; p < k.L.procs; p++)
       for (let slot = 0; slot < k.L.vmaSlots; slot++) {

@@ -5,8 +5,20 @@
  * allocated through it (what hugepage_subpool_get_pages charged and put_pages did not give back).
  */
 import type { Kernel } from "../model/kernel.js";
-import { PAGE_FREE, PAGE_IN_USE } from "../model/layout.js";
-import { outstandingReservations } from "./reservation-conservation.js";
+import {
+  FREE_HUGE_PAGES,
+  I_SPOOL_RSV,
+  I_SPOOL_USED,
+  NR_HUGE_PAGES,
+  PAGE_FREE,
+  PAGE_IN_USE,
+  PG_FLAGS,
+  PG_STATE,
+  RESV_HUGE_PAGES,
+  SURPLUS_HUGE_PAGES,
+} from "../model/layout.js";
+import { inodeWords, pageWords } from "./reads.js";
+import { outstandingReservations, outstandingWords } from "./reservation-conservation.js";
 import type { Invariant } from "./types.js";
 
 function subpoolCounters(k: Kernel): string | null {
@@ -32,6 +44,17 @@ function subpoolCounters(k: Kernel): string | null {
 export const poolCounters: Invariant = {
   name: "pool-counters",
   summary: "no counter wrapped; Free >= Rsvd; Surp <= Total; Free + pages in use = Total; a mount's subpool: used_hpages = its reservations + its pages <= size, rsv_hpages <= min_size",
+  // The subpools' checks read the reservations only where a file's mount has a subpool.
+  reads: (k) => [
+    NR_HUGE_PAGES,
+    FREE_HUGE_PAGES,
+    RESV_HUGE_PAGES,
+    SURPLUS_HUGE_PAGES,
+    ...pageWords(k, k.L.pages, [PG_STATE]),
+    ...(k.cfg.files.some((_, f) => k.subpool_inode(f) >= 0)
+      ? [...inodeWords(k, [I_SPOOL_RSV, I_SPOOL_USED]), ...pageWords(k, k.L.pages, [PG_FLAGS]), ...outstandingWords(k)]
+      : []),
+  ],
   state({ k }) {
     if (k.nr_huge_pages < 0) return `HugePages_Total wrapped (${k.nr_huge_pages} as a signed value)`;
     if (k.free_huge_pages < 0) return `HugePages_Free wrapped (${k.free_huge_pages} as a signed value)`;

@@ -9,10 +9,11 @@
  */
 import type { Kernel } from "../model/kernel.js";
 import { L_FLAGS, L_GUP, L_NEW, L_PAGE, L_TLB } from "../model/kernel.js";
-import { PAGE_IN_USE } from "../model/layout.js";
+import { PAGE_IN_USE, PG_MAPCOUNT, PG_PINS, PG_REF, PG_STATE } from "../model/layout.js";
 import { FOLL_PIN } from "../model/mm/gup.js";
 import { tlb_first_page } from "../model/mm/mmu_gather.js";
 import { migration_entry_page, pte_page } from "../model/mm/pte.js";
+import { cacheWords, localWords, pageWords, pteWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
 /** Scratch counters, reused: this runs on every new state. */
@@ -76,6 +77,13 @@ function references(k: Kernel): typeof scratch {
 export const refcountBalance: Invariant = {
   name: "refcount-balance",
   summary: "each page's refcount equals its ptes + page cache + thread references; freed pages are unreferenced; nothing leaks",
+  reads: (k) => [
+    ...pteWords(k),
+    ...cacheWords(k),
+    ...localWords(k, k.L.threads, [L_PAGE, L_NEW, L_GUP, L_FLAGS, L_TLB]),
+    ...pageWords(k, k.L.lastPage, [PG_STATE, PG_REF, PG_MAPCOUNT, PG_PINS]),
+  ],
+  atEnd: true,
   state({ k, allDone }) {
     const { ptes, entries, cache, held, pins } = references(k);
     for (let g = 1; g <= k.L.lastPage; g++) {

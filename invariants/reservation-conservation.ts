@@ -14,10 +14,43 @@
  * A hugetlbfs mount with min_size holds rsv_hpages reservations of its own (its subpool).
  */
 import { L_FLAGS, L_PAGE, L_TLB, L_VMA, type Kernel } from "../model/kernel.js";
-import { HPAGE_RESV_OWNER, PG_RESTORE_RESERVE, VMA_USED, VM_SHARED } from "../model/layout.js";
+import {
+  HPAGE_RESV_OWNER,
+  I_RESV_MAP,
+  I_SPOOL_RSV,
+  PG_FLAGS,
+  PG_RESTORE_RESERVE,
+  RESV_HUGE_PAGES,
+  RESV_REGIONS,
+  VM_END,
+  VM_FILE,
+  VM_FLAGS,
+  VM_PGOFF,
+  VM_SHARED,
+  VM_START,
+  VMA_USED,
+  VM_RESV_MAP,
+} from "../model/layout.js";
 import { tlb_first_page } from "../model/mm/mmu_gather.js";
 import { popcount, region_count } from "../model/region.js";
+import { cacheWords, inodeWords, localWords, opWords, pageWords, resvWords, vmaWords } from "./reads.js";
 import type { Invariant } from "./types.js";
+
+/**
+ * The words outstandingReservations reads: the files' maps and page caches, the operations and
+ * locals of the threads, the pages' flags, the VMAs and the private maps' regions.
+ */
+export function outstandingWords(k: Kernel): number[] {
+  return [
+    ...inodeWords(k, [I_RESV_MAP]),
+    ...cacheWords(k),
+    ...opWords(k),
+    ...localWords(k, k.L.threads, [L_FLAGS, L_PAGE, L_VMA, L_TLB]),
+    ...pageWords(k, k.L.lastBlock, [PG_FLAGS]),
+    ...vmaWords(k, [VM_START, VM_END, VM_PGOFF, VM_FLAGS, VM_FILE, VM_RESV_MAP]),
+    ...resvWords(k, [RESV_REGIONS]),
+  ];
+}
 
 /**
  * The outstanding reservations; with `parts`, also where each is held (for the message); with
@@ -79,6 +112,7 @@ function subpoolReservations(k: Kernel, parts?: string[]): number {
 export const reservationConservation: Invariant = {
   name: "reservation-conservation",
   summary: "Rsvd equals the outstanding reservations (inode maps without a page + private owners' unconsumed indices + min_size mounts' subpools)",
+  reads: (k) => [RESV_HUGE_PAGES, ...inodeWords(k, [I_SPOOL_RSV]), ...outstandingWords(k)],
   state({ k }) {
     if (k.resv_huge_pages === outstandingReservations(k) + subpoolReservations(k)) return null;
     const parts: string[] = [];

@@ -8,7 +8,8 @@
  * fault, close or hugetlb VMA lock would use after it was freed.
  */
 import type { Kernel } from "../model/kernel.js";
-import { VMA_USED } from "../model/layout.js";
+import { RESV_REFS, VMA_USED, VM_FLAGS, VM_RESV_MAP } from "../model/layout.js";
+import { resvWords, vmaWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
 /** Per map id, how many VMAs point at it: one walk of every VMA, into a buffer kept between calls. */
@@ -28,6 +29,7 @@ function countHolders(k: Kernel): Int32Array {
 export const resvMapLifetime: Invariant = {
   name: "resv-map-lifetime",
   summary: "a private resv_map's kref equals the VMAs pointing at it: none leaks once unused, none is used after it is freed",
+  reads: (k) => [...vmaWords(k, [VM_FLAGS, VM_RESV_MAP]), ...resvWords(k, [RESV_REFS])],
   state({ k }) {
     const held = countHolders(k);
     for (let id = 1; id <= k.L.resvMaps; id++) {

@@ -12,11 +12,22 @@ import { L_FAULT_PTE, L_FLAGS, L_IDX, L_NEW, L_VMA } from "../model/kernel.js";
 import { COW_COPY_STALE } from "../model/mm/memory.js";
 import { pte_page } from "../model/mm/pte.js";
 import { vmas_of } from "../model/mm/vma.js";
+import { F4_I_RWSEM, F4_SIZE, VM_FILE, VM_FLAGS, VM_NR_PAGES, VM_START } from "../model/layout.js";
+import { pteWords, vmaWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
 export const truncateCoherence: Invariant = {
   name: "truncate-coherence",
   summary: "after truncate no mapping shows the file past i_size, no fault installs a copy of data truncate removed, and a hole punch leaves no page in the hole",
+  // With no 4 KiB file the state check reads nothing.
+  reads: (k) =>
+    k.L.files4k === 0
+      ? []
+      : [
+          ...Array.from({ length: k.L.files4k }, (_, f) => [k.L.file4k(f) + F4_I_RWSEM, k.L.file4k(f) + F4_SIZE]).flat(),
+          ...vmaWords(k, [VM_FLAGS, VM_FILE, VM_NR_PAGES, VM_START]),
+          ...pteWords(k),
+        ],
   state({ k }) {
     for (let f = 0; f < k.L.files4k; f++) {
       if (k.a[k.file4k_i_rwsem(f)]) continue;

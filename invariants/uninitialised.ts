@@ -11,6 +11,7 @@ import type { Invariant } from "./types.js";
 export const uninitialised: Invariant = {
   name: "uninitialised",
   summary: "no uninitialised value is used (returned, written into a pte or a counter)",
+  reads: () => [UNINIT_USE],
   state({ k }) {
     const w = k.a[UNINIT_USE]!;
     if (!w) return null;

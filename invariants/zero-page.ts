@@ -10,6 +10,8 @@
 import type { Kernel } from "../model/kernel.js";
 import { L_FLAGS, L_GUP } from "../model/kernel.js";
 import { FOLL_GET, FOLL_PIN } from "../model/mm/gup.js";
+import { PG_CONTENT, PG_LOCK, PG_MAPCOUNT, PG_REF } from "../model/layout.js";
+import { localWords, opWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
 function check(k: Kernel, z: number, name: string): string | null {
@@ -33,6 +35,11 @@ function check(k: Kernel, z: number, name: string): string | null {
 export const zeroPage: Invariant = {
   name: "zero-page",
   summary: "the zero page (and the huge zero page) is never written, refcounted, locked, or handed out by get_user_pages for writing",
+  reads: (k) => [
+    ...opWords(k),
+    ...localWords(k, k.cfg.threads.length, [L_GUP, L_FLAGS]),
+    ...[k.L.zeroPage, k.L.hugeZeroPage].filter((z) => z).flatMap((z) => [PG_CONTENT, PG_LOCK, PG_MAPCOUNT, PG_REF].map((f) => k.L.page(z) + f)),
+  ],
   state({ k }) {
     return check(k, k.L.zeroPage, "the zero page") ?? (k.L.hugeZeroPage ? check(k, k.L.hugeZeroPage, "the huge zero page") : null);
   },

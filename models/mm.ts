@@ -76,7 +76,12 @@ export function buildMm(args: MmArgs): MmModel {
   const variant = findVariant(args.variant);
   if (!variant) throw new Error(`mm model: variant: unknown variant "${args.variant}" (known: ${VARIANTS.map((v) => v.name).join(", ")})`);
   const { config } = loadScenario(args.scenario, args.params, args.kernel);
-  const ref = {
+  return mmModel(config, variant, args.params, mmRef(args));
+}
+
+/** The reference of the model buildMm(args) builds, by which a pool thread builds it again. */
+export function mmRef(args: MmArgs): ModelRef {
+  return {
     name: "mm",
     args: {
       scenario: args.scenario,
@@ -85,7 +90,6 @@ export function buildMm(args: MmArgs): MmModel {
       ...(args.kernel && { kernel: { ...args.kernel } }),
     },
   };
-  return mmModel(config, variant, args.params, ref);
 }
 
 /** The module's build() (core/model.ts ModelModule): the JSON arguments checked first. */

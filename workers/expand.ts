@@ -7,7 +7,7 @@ import type { ModelRef } from "../core/model.js";
 import { fingerprint } from "../core/fingerprint.js";
 import type { StateView } from "../core/state-view.js";
 import type { TransitionSystem } from "../core/system.js";
-import { expandChunk, type ChunkResult } from "../explorer/candidates.js";
+import { expandChunk, recycle, type ChunkResult } from "../explorer/candidates.js";
 import { Checker } from "../explorer/check.js";
 import { levelFrom } from "../explorer/level.js";
 import type { ExpandTask } from "../explorer/pool.js";
@@ -67,5 +67,6 @@ function model(ref: ModelRef) {
 
 export default async function expand(task: ExpandTask): Promise<ChunkResult> {
   const { system, checker } = await model(task.model);
+  if (task.free) recycle(task.free);
   return expandChunk(system, checker, { chunks: task.chunks, count: task.count }, task.start, task.end);
 }

@@ -5,7 +5,7 @@
  * workflow schema, compiled from the Rust action-validator).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { shardRuns, type Run } from "../../cli/matrix.js";
 import { stepSummary } from "../../reports/step-summary.js";
 import { statusOf, SummarySchema, summaryJsonSchemaText, type Summary } from "../../reports/summary.js";
-import { scenarioDir } from "../../scenarios/load.js";
+import { loadScenario, scenarioDir } from "../../scenarios/load.js";
 
 const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "mmcheck-check-"));
@@ -228,6 +228,14 @@ describe(".github/workflows/nightly.yml", () => {
     expect(validateWorkflow(text).errors).toEqual([]);
     expect(text).toMatch(/check --shard \$\{\{ matrix\.shard \}\}\/4/);
     expect(text).toMatch(/main\.js merge shards\/\* --out merged/);
+  });
+  it("runs the big scenarios of bench/nightly/, each of which expects something of some variant", () => {
+    expect(text).toMatch(/for f in bench\/nightly\/\*\.yaml; do scenarios\+=\(--scenario "\$f"\); done/);
+    expect(text).toMatch(/main\.js check "\$\{scenarios\[@\]\}"/);
+    const dir = fileURLToPath(new URL("../../bench/nightly/", import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) expect(Object.keys(loadScenario(join(dir, f)).expect), f).not.toEqual([]);
   });
   it("and the validator does find a mistake", () => {
     expect(validateWorkflow(text.replace("runs-on: ubuntu-latest", "runs-onn: ubuntu-latest")).errors).not.toEqual([]);

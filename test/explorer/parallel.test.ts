@@ -6,6 +6,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ExploreResult } from "../../explorer/options.js";
 import { exploreRef, search } from "../helpers/search.js";
 import { explore } from "../../explorer/explore.js";
+import { AUTO_START_MS, autoWorkers, startsPool } from "../../explorer/bfs.js";
+import { SearchPool } from "../../explorer/search-pool.js";
+import { buildModel } from "../../models/index.js";
 import { buildMm, mmModel } from "../../models/mm.js";
 import { readCheckpoint } from "../../explorer/checkpoint.js";
 import { findVariant } from "../../model/variant.js";
@@ -76,6 +79,36 @@ describe("determinism: the same result for any number of workers, one state at a
     const two = await exploreRef(spec, 2, { chunkSize: 300, spreadFrom: 1 });
     expect(one.stats.distinctStates).toBe(63_501);
     expect(outcome(two)).toEqual(outcome(one));
+  });
+
+  it("the pool started by the caller before the model is built (explore --workers 2), and the default (auto), give one worker's result", async () => {
+    const spec = { name: "mm", args: { scenario: LARGE, variant: WORKLOAD } };
+    const one = await exploreRef(spec, 1);
+    const early = await explore(await buildModel(spec), { workers: 2, pool: new SearchPool(spec, 2) });
+    const auto = await exploreRef(spec, "auto");
+    expect(outcome(early)).toEqual(outcome(one));
+    expect(outcome(auto)).toEqual(outcome(one));
+  });
+
+  it("when the pool starts: asked for, with the search; by default, at the first level of AUTO_START_MS on this thread", () => {
+    const msPerState = 0.005;
+    const takes = (count: number, ms: number) => count * msPerState >= ms;
+    const below = Math.floor(AUTO_START_MS / msPerState) - 1;
+    expect(startsPool(false, takes, 1)).toBe(true);
+    expect(startsPool(true, takes, 1)).toBe(false);
+    expect(startsPool(true, takes, below)).toBe(false);
+    expect(startsPool(true, takes, below + 1)).toBe(true);
+    // Before a level big enough to time, the cost is unknown: no pool by default.
+    expect(startsPool(true, () => false, 1e9)).toBe(false);
+  });
+
+  it("how many threads the default takes: this one and one for each core the last minute left idle", () => {
+    expect(autoWorkers(2, 0)).toBe(2);
+    expect(autoWorkers(2, 1)).toBe(2);
+    expect(autoWorkers(2, 1.6)).toBe(1);
+    expect(autoWorkers(2, 27)).toBe(1);
+    expect(autoWorkers(8, 3)).toBe(6);
+    expect(autoWorkers(1, 0)).toBe(1);
   });
 
   it("the default schedule (levels spread by their measured cost, pipelined) gives the peer model's counts", async () => {

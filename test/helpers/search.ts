@@ -17,6 +17,6 @@ export function search<V extends StateView>(
 }
 
 /** The search of a shipped model by reference, as the CLI runs it: built here, rebuilt by each pool thread. */
-export async function exploreRef(ref: ModelRef, workers: number, options: ExploreOptions = {}): Promise<ExploreResult> {
+export async function exploreRef(ref: ModelRef, workers: number | "auto", options: ExploreOptions = {}): Promise<ExploreResult> {
   return explore(await buildModel(ref), { ...options, workers });
 }

@@ -11,6 +11,7 @@ import { replay, reproduce } from "../../explorer/trace.js";
 import { PEER_INVARIANTS } from "../../models/peer/invariants.js";
 import { B, T1, T2, T3 } from "../../models/peer/layout.js";
 import { PeerMachine } from "../../models/peer/machine.js";
+import { recording, statesOf } from "../helpers/reads.js";
 import { search } from "../helpers/search.js";
 
 /** The spec's table (SPIN 6.5.2 and TLC 2.20 agree) up to N = 6: N, distinct states, transitions. */
@@ -76,18 +77,9 @@ describe("peer model: the words each invariant declares it reads", () => {
     const declared = invs.map((inv) => new Set(inv.reads!(machine.k)));
     const read = invs.map(() => new Set<number>());
     const k = machine.view(new Int32Array(0));
-    const init = machine.initial().slice();
-    const seen = new Set([init.join(",")]);
-    const queue = [init];
-    for (let q = 0; q < queue.length; q++) {
-      const s = queue[q]!;
+    for (const s of statesOf(machine)) {
       invs.forEach((inv, i) => {
-        const recorder = new Proxy(s, {
-          get(target, p) {
-            if (typeof p === "string" && /^\d+$/.test(p)) read[i]!.add(Number(p));
-            return Reflect.get(target, p);
-          },
-        });
+        const recorder = recording(s, read[i]!);
         k.a = recorder;
         // allDone's words count as read only if the invariant looks at allDone.
         inv.state!({
@@ -97,14 +89,6 @@ describe("peer model: the words each invariant declares it reads", () => {
           },
         });
       });
-      for (let t = 0; t < machine.threads; t++) {
-        const next = new Int32Array(machine.stateWords);
-        if (!machine.step(s, t, next)) continue;
-        const key = next.join(",");
-        if (seen.has(key)) continue;
-        seen.add(key);
-        queue.push(next);
-      }
     }
     invs.forEach((inv, i) => expect([...read[i]!].filter((w) => !declared[i]!.has(w)), inv.name).toEqual([]));
     expect(read.every((r) => r.size > 0)).toBe(true);
