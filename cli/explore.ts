@@ -13,7 +13,7 @@ import { raceDiagram, terminalWidth } from "../reports/diagram.js";
 import { makeReport } from "../reports/report.js";
 import { checkOutput } from "../base/output.js";
 import { itfPath, writeItf, writeReport } from "../reports/write.js";
-import { ZERO_PAGE_MODES, type KernelConfig } from "../model/config.js";
+import { DEFAULT_KERNEL_CONFIG, THP_MODES, ZERO_PAGE_MODES, type KernelConfig } from "../model/config.js";
 import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
 import { progressDisplay } from "./progress.js";
 import { stopSignal } from "./signals.js";
@@ -52,14 +52,16 @@ const ExploreFlags = z.strictObject({
   kernel: z
     .string()
     .transform((v, ctx): Partial<KernelConfig> => {
-      const out: Record<string, string> = {};
+      const out: Record<string, string | boolean> = {};
+      const choices: Record<string, readonly string[]> = { zeroPage: ZERO_PAGE_MODES, thp: THP_MODES, thpZeroPage: ["0", "1"] };
       for (const kv of v.split(",")) {
         const [key, value] = kv.split("=");
-        if (key !== "zeroPage" || !(ZERO_PAGE_MODES as readonly string[]).includes(value ?? "")) {
-          ctx.addIssue({ code: "custom", message: `"${kv}": expected zeroPage=${ZERO_PAGE_MODES.join("|")}` });
+        if (!key || !Object.hasOwn(choices, key) || !choices[key]!.includes(value ?? "")) {
+          const expected = Object.entries(choices).map(([k, c]) => `${k}=${c.join("|")}`).join(", ");
+          ctx.addIssue({ code: "custom", message: `"${kv}": expected ${expected}` });
           return z.NEVER;
         }
-        out[key] = value!;
+        out[key] = key === "thpZeroPage" ? value === "1" : value!;
       }
       return out as Partial<KernelConfig>;
     })
@@ -141,7 +143,13 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
         : result.verdict === "not-applicable"
           ? `not applicable: the run never reaches the code ${opts.variant.name} changes (the code selected by or reading ${changedFields(opts.variant).join(", ")})`
           : "pass (exhaustive; every invariant held)";
-  const kernel = model.config.kernel.zeroPage === "mapped" ? "" : `, kernel zeroPage=${model.config.kernel.zeroPage}`;
+  const kc = model.config.kernel;
+  const kernelDiffs = [
+    ...(kc.zeroPage === DEFAULT_KERNEL_CONFIG.zeroPage ? [] : [`zeroPage=${kc.zeroPage}`]),
+    ...(model.config.thp && kc.thp !== DEFAULT_KERNEL_CONFIG.thp ? [`thp=${kc.thp}`] : []),
+    ...(model.config.thp && kc.thpZeroPage !== DEFAULT_KERNEL_CONFIG.thpZeroPage ? [`thpZeroPage=${kc.thpZeroPage ? 1 : 0}`] : []),
+  ];
+  const kernel = kernelDiffs.length ? `, kernel ${kernelDiffs.join(" ")}` : "";
   console.log(`scenario ${opts.scenario}, variant ${opts.variant.name}${kernel}: ${outcome}`);
   console.log(
     `${s.distinctStates.toLocaleString("en-US")} distinct states, ${s.statesGenerated.toLocaleString("en-US")} generated, ` +

@@ -37,7 +37,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: `mmcheck explore --scenario NAME|PATH [--variant NAME] [--workers N] [--report PATH]
                 [--max-states N] [--max-depth N] [--max-memory SIZE]
                 [--checkpoint FILE] [--resume FILE] [--params NAME=N,...]
-                [--kernel zeroPage=mapped|forbidden] [--no-progress]`,
+                [--kernel zeroPage=mapped|forbidden,thp=always|madvise|never,thpZeroPage=0|1]
+                [--no-progress]`,
     summary: "search every interleaving of one scenario under one variant",
     help: `Explores every interleaving of the scenario's threads under the variant (default: modern),
 with N worker threads (default: one per core; at most 4 per core). --kernel configures the kernel

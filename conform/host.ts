@@ -35,7 +35,9 @@ export type HostProfile = z.infer<typeof HostProfileSchema>;
 
 /** The model's kernel configuration for a profiled host. */
 export function kernelConfigOf(host: HostProfile): KernelConfig {
-  return { zeroPage: host.zeroPage };
+  const enabled = host.thp?.enabled;
+  const thp = enabled === "always" || enabled === "madvise" ? enabled : "never";
+  return { zeroPage: host.zeroPage, thp, thpZeroPage: host.thp?.useZeroPage ?? false };
 }
 
 /** Why a scenario means nothing on this host (a `requires:` it does not meet), or null. */

@@ -5,7 +5,7 @@
  */
 import type { KernelConfig, OpCall } from "../model/config.js";
 import { Kernel } from "../model/kernel.js";
-import { pte_page, pte_special } from "../model/mm/pte.js";
+import { pmd_page, pmd_trans_huge, pte_page, pte_special } from "../model/mm/pte.js";
 import { Machine } from "../model/machine.js";
 import { ModelError, Result } from "../model/types.js";
 import { findVariant } from "../model/variant.js";
@@ -13,7 +13,7 @@ import { ConformInputError } from "./schema.js";
 import { resolveScenario } from "../scenarios/load.js";
 import type { ScenarioFile } from "../scenarios/schema.js";
 import { vmasText, type ModelObservation, type Observation, type PageObs, type Plan } from "./plan.js";
-import { VM_WRITE } from "../model/layout.js";
+import { VM_HUGEPAGE, VM_WRITE } from "../model/layout.js";
 import { vmas_of } from "../model/mm/vma.js";
 import { SMALL_PER_HUGE } from "../scenarios/schema.js";
 import type { ConformScenario } from "./schema.js";
@@ -80,10 +80,14 @@ function result(r: number): Pick<Observation, "ret" | "errno" | "signal"> {
 
 /**
  * Process p's view of the watched pages: a page is present when its pte is; a 4 KiB pte may map
- * the zero page (its special pte).
+ * the zero page (its special pte). A huge pmd maps every 4 KiB page of its slot: a THP's, each
+ * mapped once, or the huge zero page's (KPF_ZERO_PAGE, counted as the zero page is).
  */
 function pagesOf(k: Kernel, plan: Plan, p: number): PageObs[] {
   return plan.watch.map((w) => {
+    const pmd = w.small === null ? 0 : k.pte(p, w.slot);
+    if (pmd_trans_huge(pmd))
+      return k.is_huge_zero_folio(pmd_page(pmd)) ? { present: true, zero: true, mapcount: 0 } : { present: true, zero: false, mapcount: k.page_mapcount(pmd_page(pmd)) };
     const pte = w.small === null ? k.pte(p, w.slot) : k.small_pte(p, w.slot, w.small);
     if (!pte) return { present: false, zero: false, mapcount: 0 };
     if (pte_special(pte)) return { present: true, zero: true, mapcount: 0 };
@@ -93,7 +97,13 @@ function pagesOf(k: Kernel, plan: Plan, p: number): PageObs[] {
 
 /** Process p's VMAs in 4 KiB pages (a 4 KiB one from its first page in its slot). */
 function vmasOf(k: Kernel, p: number): string {
-  return vmasText(vmas_of(k, p).map((v) => [k.vma_lo(v) * SMALL_PER_HUGE, k.vma_hi(v) * SMALL_PER_HUGE, (k.vm_flags(v) & VM_WRITE) !== 0] as const));
+  return vmasText(
+    vmas_of(k, p).map((v) => {
+      // A THP mapping (VM_HUGEPAGE) is its whole 2 MiB slot.
+      const end = k.vm_flags(v) & VM_HUGEPAGE ? k.vm_end(v) * SMALL_PER_HUGE : k.vma_hi(v) * SMALL_PER_HUGE;
+      return [k.vma_lo(v) * SMALL_PER_HUGE, end, (k.vm_flags(v) & VM_WRITE) !== 0] as const;
+    }),
+  );
 }
 
 function observe(k: Kernel, r: number, pages: PageObs[] | null, p: number): Observation {

@@ -121,7 +121,7 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
     case "mmap4k": {
       const a = st.args;
       // `f`: NAME is a 4 KiB file beside the hugetlbfs mount, not in it.
-      const flags = `${a.shared ? "s" : "p"}${a.write ? "w" : ""}${a.populate ? "P" : ""}${a.file === undefined ? "" : "f"}`;
+      const flags = `${a.shared ? "s" : "p"}${a.write ? "w" : ""}${a.populate ? "P" : ""}${a.file === undefined ? "" : "f"}${a.thp ? "t" : ""}`;
       return `${p} mmap ${h(a.addr)} ${a.pages} ${a.file ?? "-"} 0 ${flags}`;
     }
     case "ftruncate4k":
@@ -134,8 +134,12 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
       return `${p} mlock ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
     case "munlock4k":
       return `${p} munlock ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
-    case "dontneed4k":
-      return `${p} madvise ${h(st.args.addr) + st.args.page} ${st.args.pages}`;
+    case "dontneed4k": {
+      // On a THP mapping the model's whole mapping is the kernel's 2 MiB (zap_huge_pmd): a part
+      // would split the pmd (the scenario loader allows no part).
+      const thp = s.steps.some((x) => x.op === "mmap4k" && x.args.addr === st.args.addr && x.args.thp);
+      return `${p} madvise ${h(st.args.addr) + st.args.page} ${thp ? SMALL_PER_HUGE : st.args.pages}`;
+    }
     case "gup4k":
       // ptrace's get_user_pages through /proc/self/mem, or direct I/O's pin_user_pages.
       return `${p} ${st.args.pin ? "dio" : "procmem"} ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;

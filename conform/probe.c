@@ -39,7 +39,9 @@
  *                                    write(2) (the page cache; no sync)
  *   P mmap OFF LEN NAME|- PGOFF FLAGS    FLAGS: p|s (private/shared), then any of w (PROT_WRITE),
  *                                        n (MAP_NORESERVE), h (MAP_HUGETLB, for NAME -),
- *                                        P (MAP_POPULATE), f (NAME is a create4k file)
+ *                                        P (MAP_POPULATE), f (NAME is a create4k file),
+ *                                        t (the whole 2 MiB slot, private anonymous, then
+ *                                        madvise(MADV_HUGEPAGE): a THP may map it)
  *   P access OFF r|w | P munmap OFF LEN | P mprotect OFF LEN r|w | P mlock OFF LEN
  *   P munlock OFF LEN | P madvise OFF LEN     (MADV_DONTNEED)
  *   P procmem OFF r|w                one byte through /proc/self/mem (get_user_pages, FOLL_FORCE)
@@ -891,7 +893,16 @@ static void run_step(const struct step *s, struct result *r, int *me)
 			}
 		}
 		/* The file's fd is not needed once mapped: the VMA holds the file. */
-		void *p = mmap(at, s->b * SMALL, prot, flags, fd, s->c * HUGE);
+		int thp = strchr(s->flags, 't') != NULL;
+		/* The run disabled THP (see main): a THP mapping's process takes it back. Its other
+		 * 4 KiB mappings are smaller than 2 MiB and no THP can map them. */
+		if (thp && prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0)) {
+			r->ret = -1;
+			break;
+		}
+		void *p = mmap(at, thp ? HUGE : s->b * SMALL, prot, flags, fd, s->c * HUGE);
+		if (p != MAP_FAILED && thp && madvise(p, HUGE, MADV_HUGEPAGE))
+			p = MAP_FAILED;
 		r->err = errno;
 		if (fd >= 0)
 			close(fd);
@@ -1248,7 +1259,8 @@ int main(int argc, char **argv)
 	/* Every process of the run, orphaned or not, stays the coordinator's to wait for. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
 		fail(EXIT_BAD, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-	/* Transparent huge pages would put a huge zero page where the 4 KiB ones are watched. */
+	/* Transparent huge pages would put a huge zero page where the 4 KiB ones are watched (a
+	 * THP mapping, mmap flag t, enables them again in its process). */
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 
 	char *raw = mmap(NULL, (space + 1) * HUGE, PROT_NONE, PLACEHOLDER, -1, 0);

@@ -10,14 +10,16 @@ import type { Kernel } from "../model/kernel.js";
 import { L_FAULT_PTE, L_GUP, L_VMA } from "../model/kernel.js";
 import { PG_ANON } from "../model/layout.js";
 import { find_vma, small_addr } from "../model/mm/vma.js";
-import { huge_pte_write, pte_page, pte_present } from "../model/mm/pte.js";
+import { huge_pte_write, pmd_page, pmd_trans_huge, pte_page, pte_present } from "../model/mm/pte.js";
 import { Result } from "../model/types.js";
 import type { Invariant } from "./types.js";
 
-/** A store through a private 4 KiB mapping (access4k) completed: the page it wrote. */
+/** A store through a private 4 KiB mapping (access4k) completed: the page it wrote (a THP's through its pmd). */
 function smallWrite(k: Kernel, op: OpCall): string | null {
   const vma = find_vma(k, op.proc, small_addr(op.addr, op.page));
   if (!vma || k.vma_is_shared(vma)) return null;
+  const pmd = k.pte(op.proc, op.addr);
+  if (pmd_trans_huge(pmd)) return thpWrite(k, op, pmd_page(pmd));
   const g = pte_page(k.small_pte(op.proc, op.addr, op.page));
   if (k.page_mapping(g)) return `${op.text} wrote page${g}, which is in the page cache: a private write reached the file`;
   if (g > k.L.lastPage) return `${op.text} wrote block ${g} of a DAX file through a private mapping: the write reached the file`;
@@ -27,6 +29,14 @@ function smallWrite(k: Kernel, op: OpCall): string | null {
     for (let off = from; off < to; off++) if (k.a[off] && pte_page(k.a[off]!) === g) ptes++;
   }
   if (ptes > 1) return `${op.text} wrote page${g}, which ${ptes - 1} other pte(s) map: the write is seen through another mapping`;
+  return null;
+}
+
+/** A store through a private THP mapping wrote THP g: no other pmd maps it. */
+function thpWrite(k: Kernel, op: OpCall, g: number): string | null {
+  let pmds = 0;
+  for (let p = 0; p < k.L.procs; p++) for (let a = 0; a < k.L.addrPages; a++) if (pmd_trans_huge(k.pte(p, a)) && pmd_page(k.pte(p, a)) === g) pmds++;
+  if (pmds > 1) return `${op.text} wrote THP page${g}, which ${pmds - 1} other pmd(s) map: the write is seen through another mapping`;
   return null;
 }
 

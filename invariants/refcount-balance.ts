@@ -5,7 +5,7 @@
  * its pincount the pins held; a freed page is mapped, cached and held nowhere; once every thread
  * is done, no page is left unreachable. A migration entry holds no reference, but the page it
  * stands for must not be freed under it, and none may be left once every thread is done. The
- * zero page is the zero-page invariant's.
+ * zero page and the huge zero page are the zero-page invariant's.
  */
 import type { Kernel } from "../model/kernel.js";
 import { L_FLAGS, L_GUP, L_NEW, L_PAGE, L_TLB } from "../model/kernel.js";
@@ -87,7 +87,7 @@ export const refcountBalance: Invariant = {
   state({ k, allDone }) {
     const { ptes, entries, cache, held, pins } = references(k);
     for (let g = 1; g <= k.L.lastPage; g++) {
-      if (k.is_zero_page(g)) continue;
+      if (k.is_reserved_zero(g)) continue;
       const refs = ptes[g]! + cache[g]! + held[g]!;
       if (k.page_state(g) !== PAGE_IN_USE) {
         if (refs) return `page${g} is free but still referenced (${ptes[g]} ptes, ${cache[g]} page cache, ${held[g]} threads)`;

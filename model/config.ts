@@ -55,6 +55,8 @@ export interface OpCall {
   readonly expect: number;
   /** migrate: MPOL_MF_MOVE_ALL, a page mapped by several processes moves too. */
   readonly moveAll: boolean;
+  /** mmap4k: a 2 MiB anonymous private mapping of the whole slot with madvise(MADV_HUGEPAGE). */
+  readonly thp: boolean;
 }
 
 export interface FileConfig {
@@ -106,12 +108,23 @@ export interface KernelConfig {
    * so do_anonymous_page allocates a zeroed page for reads too.
    */
   readonly zeroPage: "mapped" | "forbidden";
+  /**
+   * /sys/kernel/mm/transparent_hugepage/enabled: "always" (every suitable anonymous VMA),
+   * "madvise" (only VMAs with MADV_HUGEPAGE), "never" (thp_vma_allowable_order refuses all).
+   */
+  readonly thp: "always" | "madvise" | "never";
+  /**
+   * /sys/kernel/mm/transparent_hugepage/use_zero_page: a read fault of a THP-able VMA maps the
+   * huge zero page (unless mm_forbids_zeropage) instead of allocating a THP.
+   */
+  readonly thpZeroPage: boolean;
 }
 
 export const ZERO_PAGE_MODES = ["mapped", "forbidden"] as const;
+export const THP_MODES = ["always", "madvise", "never"] as const;
 
-/** Mainline x86 as booted by default. */
-export const DEFAULT_KERNEL_CONFIG: KernelConfig = { zeroPage: "mapped" };
+/** Mainline x86 as booted by default (CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS, use_zero_page 1). */
+export const DEFAULT_KERNEL_CONFIG: KernelConfig = { zeroPage: "mapped", thp: "always", thpZeroPage: true };
 
 export interface ModelConfig {
   /** The kernel's configuration (see KernelConfig). */
@@ -135,6 +148,13 @@ export interface ModelConfig {
   readonly files4k: readonly File4kConfig[];
   /** 4 KiB page slots: enough for every copy the scenario can make at once. */
   readonly smallPages: number;
+  /** The scenario maps THP-able memory (mmap4k `thp`): the state has a huge zero page. */
+  readonly thp: boolean;
+  /**
+   * How many PMD-order pages the buddy allocator can give at once (`thp_pages`): a THP
+   * allocation beyond them fails, and the fault falls back to 4 KiB pages.
+   */
+  readonly thpPages: number;
   /** Operations run one after another before the search starts (not part of the state graph). */
   readonly setup: readonly { readonly proc: number; readonly ops: readonly OpCall[] }[];
   readonly threads: readonly ThreadConfig[];

@@ -171,7 +171,7 @@ export function decode(k: Kernel) {
       const g = j + 1;
       return {
         id: g,
-        kind: k.folio_test_hugetlb(g) ? "hugetlb" : k.is_zero_page(g) ? "zero" : "4k",
+        kind: k.folio_test_hugetlb(g) ? "hugetlb" : k.is_reserved_zero(g) ? "zero" : "4k",
         state: PAGE_STATES[k.page_state(g)] ?? "buddy",
         refcount: k.page_ref(g),
         mapcount: k.page_mapcount(g),

@@ -311,13 +311,13 @@ export class Kernel extends StateView {
     return this.a[this.L.page(g) + S.PG_REF]!;
   }
   folio_get(g: number): void {
-    if (this.a[this.L.page(g) + S.PG_REF]! <= 0 && g !== this.L.zeroPage) this.splat(Splat.FOLIO_GET_ZERO);
+    if (this.a[this.L.page(g) + S.PG_REF]! <= 0 && !this.is_reserved_zero(g)) this.splat(Splat.FOLIO_GET_ZERO);
     this.w(this.L.page(g) + S.PG_REF, this.a[this.L.page(g) + S.PG_REF]! + 1);
   }
   /** folio_ref_dec: the caller frees the page when this returns 0 (see folio_put in pool.ts). */
   folio_ref_dec(g: number): number {
     const off = this.L.page(g) + S.PG_REF;
-    if (this.a[off]! <= 0 && g !== this.L.zeroPage) this.splat(Splat.FOLIO_PUT_ZERO);
+    if (this.a[off]! <= 0 && !this.is_reserved_zero(g)) this.splat(Splat.FOLIO_PUT_ZERO);
     this.w(off, this.a[off]! - 1);
     return this.a[off]!;
   }
@@ -364,6 +364,18 @@ export class Kernel extends StateView {
   }
   is_zero_page(g: number): boolean {
     return g === this.L.zeroPage;
+  }
+  /** is_huge_zero_folio: the huge zero page of a scenario with THP mappings. */
+  is_huge_zero_folio(g: number): boolean {
+    return g === this.L.hugeZeroPage && g !== 0;
+  }
+  /**
+   * The zero page or the huge zero page: never freed, and counted by the model only for the
+   * references (and, for the huge one, pins) get_user_pages takes on it (the kernel's
+   * huge_zero_refcount per mm is not kept).
+   */
+  is_reserved_zero(g: number): boolean {
+    return this.is_zero_page(g) || this.is_huge_zero_folio(g);
   }
   page_content(g: number): number {
     return this.a[this.L.page(g) + S.PG_CONTENT]!;

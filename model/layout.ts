@@ -126,6 +126,11 @@ export const VM_PAGE_HUGE_DEV = 512;
 export const VM_FILE4K = 1024;
 /** A DAX mapping maps the file's blocks by pfn (dax_insert_mapping): pte_special, no struct page. */
 export const VM_MIXEDMAP = 2048;
+/**
+ * madvise(MADV_HUGEPAGE) on a 2 MiB-aligned private anonymous VMA of a whole slot (mmap4k `thp`):
+ * its faults may map a transparent huge page by pmd (model/mm/huge_memory.ts).
+ */
+export const VM_HUGEPAGE = 4096;
 
 /** Private reserve map slot: kref, the consumed indices, and rw_sema (writer, then readers). */
 export const RESV_REFS = 0;
@@ -170,6 +175,11 @@ export const PG_ANON_EXCLUSIVE = 4;
 export const PG_ISOLATED = 8;
 /** hugetlb_folio_subpool: the file (+ 1) whose mount's subpool the page was charged to, above these bits. */
 export const PG_SUBPOOL_SHIFT = 4;
+/**
+ * folio_test_large of a PMD-order anonymous folio (a THP, from the buddy allocator): one page
+ * slot stands for its 512 pages. Far above the subpool bits, which only hugetlb pages carry.
+ */
+export const PG_HEAD = 1 << 24;
 
 /** Per thread: the operation it is in, the step, and the operation's locals. */
 export const TH_OP = 0;
@@ -188,7 +198,9 @@ export const THREAD_SIZE = TH_LOCALS + NR_LOCALS;
  */
 export const PTE_WRITE = 1;
 export const PTE_SPECIAL = 2;
-export const PTE_SHIFT = 2;
+/** pmd_dirty, kept for the pmds of THP mappings only (touch_pmd, can_follow_write_pmd of v4.14). */
+export const PTE_DIRTY = 4;
+export const PTE_SHIFT = 3;
 
 export class Layout {
   readonly files: number;
@@ -201,7 +213,13 @@ export class Layout {
   readonly pages: number;
   /** The zero page's id (ZERO_PAGE(0)), right after the hugetlb pages. */
   readonly zeroPage: number;
-  /** 4 KiB page slots: ids zeroPage + 1 … lastPage. */
+  /**
+   * The huge zero page's id (huge_zero_folio), right after the zero page, in a scenario with a
+   * THP mapping; 0 otherwise.
+   */
+  readonly hugeZeroPage: number;
+  /** 4 KiB page slots (THPs among them): ids firstSmallPage … lastPage. */
+  readonly firstSmallPage: number;
   readonly smallPages: number;
   readonly lastPage: number;
   readonly shmemInodes: number;
@@ -242,8 +260,10 @@ export class Layout {
     this.resvMaps = cfg.resvMaps;
     this.pages = cfg.pool.pages + cfg.pool.overcommit;
     this.zeroPage = this.pages + 1;
+    this.hugeZeroPage = cfg.thp ? this.zeroPage + 1 : 0;
+    this.firstSmallPage = (this.hugeZeroPage || this.zeroPage) + 1;
     this.smallPages = cfg.smallPages;
-    this.lastPage = this.zeroPage + this.smallPages;
+    this.lastPage = this.firstSmallPage - 1 + this.smallPages;
     this.shmemInodes = cfg.shmem.length;
     this.files4k = cfg.files4k.length;
     this.file4kPages = Math.max(0, ...cfg.files4k.map((f) => f.pages));
@@ -371,7 +391,7 @@ export class Layout {
       for (let i = 0; i < this.file4kPages; i++) out.push({ off: this.daxEntryLock(f, i), rw: false, name: `dax_entry_lock(${name}, ${i})` });
     }
     for (let g = 1; g <= this.lastPage; g++) {
-      const name = g === this.zeroPage ? "folio_lock(zero page)" : `folio_lock(page${g})`;
+      const name = g === this.zeroPage ? "folio_lock(zero page)" : g === this.hugeZeroPage ? "folio_lock(huge zero page)" : `folio_lock(page${g})`;
       out.push({ off: this.page(g) + PG_LOCK, rw: false, name });
     }
     this.lockList = out;

@@ -130,8 +130,11 @@ export interface Variant {
    * FOLL_ANON and FOLL_NOZERO, and FOLL_WRITE dropped after a COW fault in a VMA without VM_WRITE.
    * "follow_page_pte_v4.8" (gup.v4.8.ts, before the Dirty COW fix 19be0eaffa3a): FOLL_GET only, a
    * FOLL_WRITE lookup refused only while the pte is not writable, and that same FOLL_WRITE drop.
+   * "follow_trans_huge_pmd_v4.14" (gup.v4.14.ts, huge_memory.v4.14.ts, before the Huge Dirty COW
+   * fix a8f97366452e): FOLL_COW after a COW fault, can_follow_write_pmd trusting a dirty pmd, and
+   * touch_pmd dirtying the pmd for every FOLL_TOUCH lookup.
    */
-  readonly gup: "follow_page_pte" | "follow_page_pte_v4.8" | "follow_page";
+  readonly gup: "follow_page_pte" | "follow_page_pte_v4.8" | "follow_trans_huge_pmd_v4.14" | "follow_page";
   /**
    * get_user_pages of a hugetlb VMA (era: model/hugetlb/gup.ts, gup.v2.6.24.ts, gup.v2.6.21.ts).
    * "follow_page_mask" (today): follow_huge_pmd, FOLL_PIN, can_follow_write_pmd, unshare.
@@ -497,6 +500,14 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "Dirty COW (before 19be0eaffa3a, 2016): after a FOLL_FORCE write fault breaks COW in a read-only private mapping, get_user_pages looks again without FOLL_WRITE; a MADV_DONTNEED in between lets it write the page-cache page (cow-isolation)",
     gup: "follow_page_pte_v4.8",
+  },
+  {
+    ...modern,
+    ...before2022,
+    name: "bug-touch-pmd-dirties-huge-zero",
+    summary:
+      "Huge Dirty COW (before a8f97366452e, 2017): a get_user_pages read makes the huge zero page's pmd dirty (touch_pmd), and a FOLL_FORCE|FOLL_COW write, which takes a dirty pmd for its COW copy, writes the huge zero page (zero-page)",
+    gup: "follow_trans_huge_pmd_v4.14",
   },
   {
     ...modern,

@@ -84,7 +84,12 @@ const OptionsSchema = z.strictObject({
   // The mm model's KernelConfig (model/config.ts ZERO_PAGE_MODES), spelled out: the published
   // format does not follow the model (test/cli/reports.test.ts holds them equal).
   kernel: z
-    .strictObject({ zeroPage: z.enum(["mapped", "forbidden"]) })
+    .strictObject({
+      zeroPage: z.enum(["mapped", "forbidden"]),
+      // Reports written before THP was modelled have neither: the scenario's (or the default) holds.
+      thp: z.enum(["always", "madvise", "never"]).optional(),
+      thpZeroPage: z.boolean().optional(),
+    })
     .optional()
     .meta({ description: "the kernel's configuration the search ran on (the scenario's kernel:, overridden by --kernel)" }),
 });

@@ -13,7 +13,7 @@ import { SMALL_PER_HUGE, type OpName } from "./schema.js";
 export type Op = Record<string, Record<string, unknown>> | "exit";
 
 export const HUGE_KINDS = ["private", "shared", "noreserve", "anon"] as const;
-export const SMALL_KINDS = ["anon", "shmem", "file", "dax"] as const;
+export const SMALL_KINDS = ["anon", "shmem", "file", "dax", "thp"] as const;
 /**
  * Where the threads run: `same` all in p0; `fork` alternately in p0 and p1, p0's fork child
  * from the setup; `child` the same, but p1 is forked by thread 0's first operation; `two`
@@ -25,7 +25,7 @@ export const PLACEMENTS = ["same", "fork", "child", "two", "empty"] as const;
 export interface World {
   /** A hugetlbfs file `f` of `pages` pages (MAP_HUGETLB's own for `anon`), mapped at slots [0, pages). */
   readonly huge?: { readonly kind: (typeof HUGE_KINDS)[number]; readonly pages: number };
-  /** 4 KiB memory of `pages` pages in the slot after the huge ones: anonymous, shmem, or a 4 KiB file `g` (block or DAX). */
+  /** 4 KiB memory of `pages` pages in the slot after the huge ones: anonymous, shmem, a 4 KiB file `g` (block or DAX), or a THP mapping. */
   readonly small?: { readonly kind: (typeof SMALL_KINDS)[number]; readonly pages: number };
   readonly placement: (typeof PLACEMENTS)[number];
   /** Huge pages in the pool, and surplus allowed. */
@@ -49,18 +49,19 @@ function ranges(n: number): { addr: number; len: number }[] {
 }
 
 const named = (w: World) => w.huge !== undefined && w.huge.kind !== "anon";
-const smallAnon = (w: World) => w.small !== undefined && (w.small.kind === "anon" || w.small.kind === "shmem");
+const smallFile = (w: World) => w.small !== undefined && (w.small.kind === "file" || w.small.kind === "dax");
+const thp = (w: World) => w.small?.kind === "thp";
 
-/** Every range of the small slot's pages in 4 KiB units (munmap, mprotect: unit 4k). */
+/** Every range of the small slot's pages in 4 KiB units (munmap, mprotect: unit 4k); none of a THP mapping (a part would split its pmd). */
 function smallRanges(w: World): { addr: number; len: number; unit: "4k" }[] {
-  if (!w.small) return [];
+  if (!w.small || thp(w)) return [];
   const base = slots(w).small * SMALL_PER_HUGE;
   return ranges(w.small.pages).map((r) => ({ addr: base + r.addr, len: r.len, unit: "4k" }));
 }
 
-/** Every range of the small slot's pages, as mlock4k and munlock4k take it. */
+/** Every range of the small slot's pages, as mlock4k and munlock4k take it (not DAX, not THP: refused). */
 function smallLockRanges(w: World): { addr: number; page: number; pages: number }[] {
-  if (!w.small || w.small.kind === "dax") return [];
+  if (!w.small || w.small.kind === "dax" || thp(w)) return [];
   const addr = slots(w).small;
   return ranges(w.small.pages).map((r) => ({ addr, page: r.addr, pages: r.len }));
 }
@@ -74,6 +75,7 @@ function hugeMmap(w: World) {
 function smallMmap(w: World) {
   const s = w.small!;
   const at = slots(w).small;
+  if (s.kind === "thp") return { mmap4k: { addr: at, pages: s.pages, thp: true } };
   return s.kind === "anon" || s.kind === "shmem"
     ? { mmap4k: { addr: at, pages: s.pages, shared: s.kind === "shmem" } }
     : { mmap4k: { addr: at, pages: s.pages, file: "g" } };
@@ -97,8 +99,9 @@ export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
   munmap: (w) => [...(w.huge ? ranges(w.huge.pages).map((r) => ({ munmap: r })) : []), ...smallRanges(w).map((r) => ({ munmap: r }))],
   mprotect: (w) => [...(w.huge ? ranges(w.huge.pages) : []), ...smallRanges(w)].map((r) => ({ mprotect: { ...r, write: false } })),
   madvise_dontneed: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ madvise_dontneed: r })) : []),
-  // A new process with no thread of its own (in `child`, thread 0 forks p1 first).
-  fork: () => [{ fork: { child: "p2" } }],
+  // A new process with no thread of its own (in `child`, thread 0 forks p1 first); fork of a
+  // THP mapping (copy_huge_pmd) is not modelled.
+  fork: (w) => (thp(w) ? [] : [{ fork: { child: "p2" } }]),
   exit: () => ["exit"],
   ftruncate: (w) => (named(w) ? Array.from({ length: w.huge!.pages }, (_, size) => ({ ftruncate: { file: "f", size } })) : []),
   punch_hole: (w) => (named(w) ? ranges(w.huge!.pages).map((r) => ({ punch_hole: { file: "f", offset: r.addr, len: r.len } })) : []),
@@ -129,17 +132,19 @@ export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
   dontneed4k: (w) => {
     if (!w.small) return [];
     const addr = slots(w).small;
+    // Part of a THP mapping would split its pmd, which is not modelled: the whole of it only.
+    if (thp(w)) return [{ dontneed4k: { addr, page: 0, pages: w.small.pages } }];
     return ranges(w.small.pages).map((r) => ({ dontneed4k: { addr, page: r.addr, pages: r.len } }));
   },
   write4k: (w) =>
-    w.small && !smallAnon(w) && w.small.kind !== "dax" ? Array.from({ length: w.small.pages }, (_, page) => ({ write4k: { file: "g", page } })) : [],
+    smallFile(w) && w.small!.kind !== "dax" ? Array.from({ length: w.small!.pages }, (_, page) => ({ write4k: { file: "g", page } })) : [],
   // move_pages of an anonymous page (page-cache pages are not modelled), with and without MPOL_MF_MOVE_ALL.
   migrate: (w) => [
     ...(w.huge?.kind === "anon" ? Array.from({ length: w.huge.pages }, (_, addr) => [{ migrate: { addr } }, { migrate: { addr, all: true } }]).flat() : []),
     ...(w.small?.kind === "anon" ? Array.from({ length: w.small.pages }, (_, page) => ({ migrate: { addr: slots(w).small, page } })) : []),
   ],
   ftruncate4k: (w) =>
-    w.small && !smallAnon(w) ? Array.from({ length: w.small.pages + 1 }, (_, size) => ({ ftruncate4k: { file: "g", size } })) : [],
+    w.small && smallFile(w) ? Array.from({ length: w.small.pages + 1 }, (_, size) => ({ ftruncate4k: { file: "g", size } })) : [],
 };
 
 /** The world's alphabet, in a fixed order: operation by operation as OP_VALUES lists them. */
@@ -183,7 +188,7 @@ export function scenarioOfPlaced(w: World, threads: readonly PlacedThread[], nam
   // A thread left with no operation (fuzz leaves out what the loader refuses) is no thread.
   const placed = threads.filter((t) => t.ops.length > 0).map((t, i) => ({ name: `t${i}`, proc: t.proc, ops: [...t.ops] }));
   const files = w.huge ? [{ name: "f", pages: w.huge.pages, ...(w.huge.kind === "anon" && { anon: true }) }] : [];
-  const files4k = w.small && !smallAnon(w) ? [{ name: "g", pages: w.small.pages, ...(w.small.kind === "dax" && { dax: true }) }] : [];
+  const files4k = w.small && smallFile(w) ? [{ name: "g", pages: w.small.pages, ...(w.small.kind === "dax" && { dax: true }) }] : [];
   return {
     name,
     summary: `generated: ${describeWorld(w)}`,
@@ -250,6 +255,7 @@ export function sweepWorlds(b: SweepBound): World[] {
     small("shmem", "fork"),
     small("file", "fork"),
     small("dax", "fork"),
+    small("thp", "same"),
   ];
 }
 
@@ -385,7 +391,8 @@ export function worldArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<World> {
   return fc
     .record({
       huge: fc.option(fc.record({ kind: fc.constantFrom(...HUGE_KINDS), pages }), { freq: 4, nil: undefined }),
-      small: fc.option(fc.record({ kind: fc.constantFrom(...SMALL_KINDS), pages }), { freq: 2, nil: undefined }),
+      // THP worlds are the sweep's (sweepWorlds): drawing them would change every seed's draws.
+      small: fc.option(fc.record({ kind: fc.constantFrom(...SMALL_KINDS.filter((k) => k !== "thp")), pages }), { freq: 2, nil: undefined }),
       placement: fc.constantFrom(...PLACEMENTS),
       /** Pool pages beyond (or short of) the huge mapping's: shrinks to a pool of its size. */
       spare: fc.integer({ min: -1, max: 1 }),

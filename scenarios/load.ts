@@ -435,6 +435,10 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   const sharedReadOnlySlots = new Set<number>();
   let smallPages = 2 * (s.threads.length + 1);
   let writes4k = false;
+  // THP-able slots (mmap4k thp), the processes that map one, and how many such mappings.
+  const thpSlots = new Set<number>();
+  const thpProcs = new Set<string>();
+  let thpMaps = 0;
   for (const l of lists)
     for (const entry of l.ops) {
       if ("write4k" in entry) {
@@ -444,6 +448,11 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       const a = (entry as Record<string, Record<string, number | boolean | string>>).mmap4k;
       if (!a) continue;
       if (a.file !== undefined && a.shared) sharedFileSlots.add(a.addr as number);
+      if (a.thp) {
+        thpSlots.add(a.addr as number);
+        thpProcs.add(l.proc);
+        thpMaps++;
+      }
       if (a.file !== undefined && a.shared && !a.write) sharedReadOnlySlots.add(a.addr as number);
       if (a.file !== undefined) {
         const dax = s.files4k.find((f) => f.name === a.file)?.dax ?? false;
@@ -475,9 +484,13 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         const c = a.child as string;
         if (!procIndex.has(c)) fail(`${at}.child`, `unknown process "${c}"`);
         if (c === l.proc || children.has(c)) fail(`${at}.child`, `process "${c}" cannot be forked here`);
+        if (thpProcs.has(l.proc)) fail(`${at}.child`, `process "${l.proc}" has a THP mapping (mmap4k thp): fork's copy_huge_pmd is not modelled`);
         children.add(c);
       }
       if (op === "mmap4k") {
+        if (a.thp && (a.file !== undefined || a.shared))
+          fail(`${at}.thp`, "a THP mapping is private anonymous memory here: THP of shmem or of a file is not modelled");
+        if (a.thp && a.populate) fail(`${at}.populate`, "MAP_POPULATE of a THP mapping is not modelled");
         if (a.file !== undefined) {
           if (a.shared && s.files4k[file4kIndex.get(a.file as string)!]!.dax)
             fail(`${at}.shared`, "a 4 KiB DAX file is mapped MAP_PRIVATE only: shared DAX mappings are not modelled");
@@ -494,6 +507,10 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         if ((a.page as number) >= size) fail(`${at}.page`, `past the ${size} pages of the 4 KiB mappings in slot ${slot}`);
         if ((op === "gup4k" || op === "mlock4k" || op === "munlock4k") && fileSlots.get(slot))
           fail(`${at}.addr`, `slot ${slot} maps a 4 KiB DAX file: ${op} of DAX mappings is not modelled`);
+        if ((op === "mlock4k" || op === "munlock4k") && thpSlots.has(slot))
+          fail(`${at}.addr`, `slot ${slot} holds a THP mapping: ${op} there is not modelled (it would split the pmd)`);
+        if (op === "dontneed4k" && thpSlots.has(slot) && (a.page !== 0 || a.pages !== size))
+          fail(`${at}.pages`, `must cover the whole THP mapping (page 0, pages ${size}): a part would split the pmd (__split_huge_pmd), which the model does not do`);
         // Today check_vma_flags refuses it (EFAULT); kernels before 4.8 broke COW into an
         // anonymous page inside the shared mapping, which the model does not do.
         if (op === "gup4k" && a.write && a.force && sharedReadOnlySlots.has(slot))
@@ -509,6 +526,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         if (f.dax) fail(`${at}.file`, `"${f.name}" is a DAX file: write4k of DAX files is not modelled`);
         if ((a.page as number) >= f.pages) fail(`${at}.page`, `past the ${f.pages} pages of file "${f.name}": the model holds those only`);
       } else if (op === "migrate") {
+        if (thpSlots.has(a.addr as number)) fail(`${at}.addr`, `slot ${a.addr} holds a THP mapping: migrate of a THP is not modelled`);
         checkMigrate(s, a, at, smallSlots, fail);
       } else if ("addr" in a && (op !== "munmap" || a.unit === "4k")) {
         const r = hugeRange(a);
@@ -517,6 +535,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         // munmap and mprotect in 4 KiB units split 4 KiB VMAs inside one slot.
         if (a.unit === "4k" && smallSlots.has(first)) {
           if (r.addr + len > first + 1) fail(`${at}.len`, `a range in 4 KiB units over the 4 KiB memory of slot ${first} must end inside it`);
+          if (thpSlots.has(first) && (r.addr !== first || len !== 1))
+            fail(`${at}.addr`, `slot ${first} holds a THP mapping: ${op} of a part would split the pmd (__split_huge_pmd), which the model does not do`);
           if (op === "mprotect" && a.write && sharedReadOnlySlots.has(first))
             fail(`${at}.write`, `slot ${first} maps a 4 KiB file MAP_SHARED read-only: making it writable (VM_MAYWRITE) is not modelled`);
         } else
@@ -585,8 +605,11 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
       failAddToPageCache: (a.fail_add_to_page_cache as boolean) ?? false,
       expect: a.expect !== undefined ? RESULT_NAMES.indexOf(a.expect as (typeof RESULT_NAMES)[number]) : -1,
       moveAll: (a.all as boolean) ?? false,
+      thp: op === "mmap4k" && ((a.thp as boolean) ?? false),
     };
   };
+  // Each THP mapping holds one THP, and each thread may have one more allocated for a fault.
+  const thpPages = s.thpPages ?? (thpMaps ? thpMaps + s.threads.length : 0);
   const config: ModelConfig = {
     kernel: { ...DEFAULT_KERNEL_CONFIG, ...s.kernel },
     pool: { pages: s.pool.pages, overcommit: s.pool.overcommit },
@@ -606,7 +629,9 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     smallSlots: [...smallSlots].map(([slot, pages]) => ({ slot, pages })).sort((x, y) => x.slot - y.slot),
     shmem,
     files4k: s.files4k.map((f) => ({ name: f.name, pages: f.pages, isize: f.isize ?? f.pages, dax: f.dax, data: f.data })),
-    smallPages: smallSlots.size || writes4k ? smallPages : 0,
+    smallPages: smallSlots.size || writes4k ? smallPages + thpPages : 0,
+    thp: thpMaps > 0,
+    thpPages,
     setup: s.setup.map((b) => ({ proc: procIndex.get(b.proc)!, ops: b.ops.map((o) => call(procIndex.get(b.proc)!, o)) })),
     threads: s.threads.map((t) => ({
       name: t.name,

@@ -4,7 +4,7 @@
  * (`addr`) and 4 KiB pages inside it (`page`, `pages`).
  */
 import { z } from "zod";
-import { ZERO_PAGE_MODES } from "../model/config.js";
+import { THP_MODES, ZERO_PAGE_MODES } from "../model/config.js";
 import { SMALL_PER_HUGE } from "../model/layout.js";
 import { RESULT_NAMES } from "../model/types.js";
 
@@ -93,7 +93,11 @@ export const OpSchemas = {
     shared: z.boolean().default(false),
     write: z.boolean().default(true),
     populate: z.boolean().default(false),
-  }).meta({ description: "mmap of pages 4 KiB pages at the start of slot addr: anonymous (shared: shmem), or with file a mapping of a 4 KiB file from its start (shared: MAP_SHARED); populate: MAP_POPULATE" }),
+    thp: z.boolean().default(false),
+  }).meta({
+    description:
+      "mmap of pages 4 KiB pages at the start of slot addr: anonymous (shared: shmem), or with file a mapping of a 4 KiB file from its start (shared: MAP_SHARED); populate: MAP_POPULATE; thp: the whole 2 MiB slot, private anonymous, with madvise(MADV_HUGEPAGE) (pages: the 4 KiB pages the model keeps ptes for)",
+  }),
   /** A load (or store) of 4 KiB page `page` of slot `addr`. */
   access4k: z.strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1), write: z.boolean().default(false) }).meta({ description: "a load (or a store, write) of 4 KiB page page of slot addr" }),
   /** mlock and munlock of 4 KiB pages [page, page + pages) of slot `addr`: a part of a VMA is split off, a hole is ENOMEM. */
@@ -214,12 +218,19 @@ const expectation = z.union(
  * The kernel's configuration (model/config.ts KernelConfig): how it was built and booted, not
  * its history. `explore --kernel` overrides it.
  */
-export const KernelConfigSchema = z.strictObject({ zeroPage: z.enum(ZERO_PAGE_MODES).optional() });
+export const KernelConfigSchema = z.strictObject({
+  zeroPage: z.enum(ZERO_PAGE_MODES).optional(),
+  thp: z.enum(THP_MODES).optional(),
+  thpZeroPage: z.boolean().optional(),
+});
 
 export const ScenarioSchema = z.strictObject({
   name,
   summary: z.string().min(1).meta({ description: "one line, for mmcheck list" }),
-  kernel: KernelConfigSchema.default({}).meta({ description: "how the kernel was built and booted (zeroPage: mapped or forbidden); explore --kernel overrides it" }),
+  kernel: KernelConfigSchema.default({}).meta({
+    description:
+      "how the kernel was built and booted (zeroPage: mapped or forbidden; thp: always, madvise or never, as /sys/kernel/mm/transparent_hugepage/enabled; thpZeroPage: its use_zero_page); explore --kernel overrides it",
+  }),
   pool: z
     .strictObject({ pages: count.max(POOL_PAGES_MAX), overcommit: count.max(POOL_PAGES_MAX).default(0) })
     .meta({ description: "the hugetlb pool: pages (nr_hugepages) and overcommit (nr_overcommit_hugepages)" }),
@@ -263,6 +274,11 @@ export const ScenarioSchema = z.strictObject({
     .default([])
     .meta({ description: "files of 4 KiB pages: on a block filesystem (read through the page cache) or dax: true; isize in 4 KiB pages (default: pages); data: false makes every block a hole" }),
   processes: z.array(name).min(1).max(PROCESSES_MAX).meta({ description: "the processes by name; one named as a fork's child starts unborn" }),
+  /** PMD-order pages the buddy allocator can give at once (default: enough for every THP the scenario can hold). */
+  thpPages: count
+    .max(SMALL_PAGES_MAX)
+    .optional()
+    .meta({ description: "how many transparent huge pages the buddy allocator can give at once; beyond them a THP fault falls back to 4 KiB pages (default: enough)" }),
   /** Each process's address space, in huge pages (default: the end of the highest mapping). */
   addressSpace: positive.max(30).optional().meta({ description: "each process's address space in huge pages (default: the end of the highest mapping)" }),
   setup: z

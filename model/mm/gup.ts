@@ -16,7 +16,7 @@ import { Splat } from "../splat.js";
 import type { OpCall } from "../config.js";
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_IDX, L_VMA } from "../kernel.js";
-import { PG_ANON, PG_ANON_EXCLUSIVE, VM_SHARED, VM_WRITE } from "../layout.js";
+import { PG_ANON, PG_ANON_EXCLUSIVE, VM_HUGEPAGE, VM_SHARED, VM_WRITE } from "../layout.js";
 import { BLOCKED } from "../types.js";
 import {
   FAULT_FLAG_UNSHARE,
@@ -31,7 +31,8 @@ import {
   type SmallFault,
   type StepDef,
 } from "./memory.js";
-import { is_migration_entry, pte_write } from "./pte.js";
+import { touch_pmd } from "./huge_memory.js";
+import { is_migration_entry, pmd_page, pmd_trans_huge, pmd_write, pte_write } from "./pte.js";
 
 /** gup_flags (kept in L_FLAGS, above the FAULT_FLAG_* bits). */
 export const FOLL_WRITE = 1 << 4;
@@ -41,6 +42,10 @@ export const FOLL_GET = 1 << 6;
 /** A pin on the page for the caller (pin_user_pages; today only). */
 export const FOLL_PIN = 1 << 7;
 export const FOLL_LONGTERM = 1 << 8;
+/** Mark the page accessed (get_user_pages and its _remote variant; pins do not): touch_pmd. */
+export const FOLL_TOUCH = 1 << 14;
+/** v4.14's "COW already broken" (faultin_page after VM_FAULT_WRITE; 19be0eaffa3a to 2022). */
+export const FOLL_COW = 1 << 15;
 /**
  * What a variant's era of mm/gup.c decides: check_vma_flags, the gup_flags a get_user_pages call
  * starts with, the lookup under the PTL, and what faultin_page does with the fault's return.
@@ -51,6 +56,11 @@ export interface GupEra {
   gup_flags(k: Kernel, vma: number, op: OpCall): number;
   /** follow_page(_pte) under the PTL: the page (referenced as flags say), or NEED_FAULT, NEED_UNSHARE, EFAULT. */
   follow_page(k: Kernel, pte: number, vma: number, flags: number): number;
+  /**
+   * The lookup of a huge pmd (process p's pmd of `slot`) in a THP-able VMA under the pmd lock:
+   * follow_huge_pmd today, follow_trans_huge_pmd before v6.8; the same outcomes as follow_page.
+   */
+  follow_huge_pmd(k: Kernel, p: number, slot: number, vma: number, flags: number): number;
   /** faultin_page once handle_mm_fault returned vm_fault, before the lookup is tried again. */
   faultin_page(k: Kernel, t: number, vm_fault: number): void;
 }
@@ -129,7 +139,7 @@ export function gup_must_unshare(k: Kernel, vma: number, flags: number, page: nu
  * follow further: the splat ends the search).
  */
 export function try_grab_folio(k: Kernel, g: number, flags: number): void {
-  if (k.page_ref(g) <= 0 && !k.is_zero_page(g)) k.splat(Splat.TRY_GRAB_FOLIO);
+  if (k.page_ref(g) <= 0 && !k.is_reserved_zero(g)) k.splat(Splat.TRY_GRAB_FOLIO);
   if (flags & FOLL_GET) {
     k.folio_get(g);
   } else if (flags & FOLL_PIN && !k.is_zero_page(g)) {
@@ -150,13 +160,51 @@ function follow_page_pte(k: Kernel, pte: number, vma: number, flags: number): nu
   return page;
 }
 
+/**
+ * can_follow_write_pmd (v6.18 mm/gup.c): as can_follow_write_pte, FOLL_FORCE writes an unwritable
+ * pmd only of an exclusive anonymous THP in a private read-only VMA (never the huge zero page).
+ */
+function can_follow_write_pmd(k: Kernel, pmd: number, page: number, vma: number, flags: number): boolean {
+  if (pmd_write(pmd)) return true;
+  if (!(flags & FOLL_FORCE) || k.vm_flags(vma) & (VM_SHARED | VM_WRITE)) return false;
+  return page !== k.L.hugeZeroPage && k.page_test(page, PG_ANON) && k.page_test(page, PG_ANON_EXCLUSIVE);
+}
+
+/**
+ * follow_huge_pmd (v6.18 mm/gup.c), under the pmd lock: can_follow_write_pmd, gup_must_unshare,
+ * try_grab_folio, then touch_pmd for FOLL_TOUCH (dirty only for FOLL_WRITE).
+ */
+export function follow_huge_pmd(k: Kernel, p: number, slot: number, vma: number, flags: number): number {
+  const pmd = k.pte(p, slot);
+  const page = pmd_page(pmd);
+  if (flags & FOLL_WRITE && !can_follow_write_pmd(k, pmd, page, vma, flags)) return NEED_FAULT;
+  if (!pmd_write(pmd) && gup_must_unshare(k, vma, flags, page)) return NEED_UNSHARE;
+  try_grab_folio(k, page, flags);
+  if (flags & FOLL_TOUCH) touch_pmd(k, p, slot, (flags & FOLL_WRITE) !== 0);
+  return page;
+}
+
 /** __get_user_pages of v6.18 (mm/gup.c): FOLL_PIN, follow_page_pte, can_follow_write_pte. */
 export const __get_user_pages_v6_18: GupEra = {
   check_vma_flags,
-  gup_flags: (_k, _vma, op) => (op.write ? FOLL_WRITE : 0) | (op.pin ? FOLL_PIN : FOLL_GET) | (op.longterm ? FOLL_LONGTERM : 0),
+  gup_flags: (_k, _vma, op) => (op.write ? FOLL_WRITE : 0) | (op.pin ? FOLL_PIN : FOLL_GET | FOLL_TOUCH) | (op.longterm ? FOLL_LONGTERM : 0),
   follow_page: follow_page_pte,
+  follow_huge_pmd,
   faultin_page: () => {},
 };
+
+/**
+ * follow_pmd_mask for a THP-able VMA: a pmd_none is no_page_table (fault it in), a huge pmd is
+ * the era's follow_huge_pmd, a page table goes on to the pte. Under the PTL.
+ */
+function follow_page_mask(gup: GetUserPages, k: Kernel, p: number, slot: number, idx: number, vma: number, flags: number): number {
+  if (k.vm_flags(vma) & VM_HUGEPAGE) {
+    const pmd = k.pte(p, slot);
+    if (!pmd) return NEED_FAULT;
+    if (pmd_trans_huge(pmd)) return gup.era.follow_huge_pmd(k, p, slot, vma, flags);
+  }
+  return gup.era.follow_page(k, k.small_pte(p, slot, idx), vma, flags);
+}
 
 /** The follow_page step and the fault steps of __get_user_pages, for the procedure of `caller`. */
 export function gupSteps(gup: GetUserPages, pc: Pc, caller: GupCaller): Record<string, StepDef> {
@@ -178,8 +226,7 @@ export function gupSteps(gup: GetUserPages, pc: Pc, caller: GupCaller): Record<s
         if (!k.spin_lock(k.ptl(p), t)) return BLOCKED;
         const vma = k.local(t, L_VMA);
         const flags = k.local(t, L_FLAGS);
-        const pte = k.small_pte(p, k.op(t).addr, k.local(t, L_IDX));
-        const page = gup.era.follow_page(k, pte, vma, flags);
+        const page = follow_page_mask(gup, k, p, k.op(t).addr, k.local(t, L_IDX), vma, flags);
         k.spin_unlock(k.ptl(p), t);
         if (page === EFAULT) return caller.error(k, t);
         if (page === NEED_UNSHARE) return handle_mm_fault(k, t, f, pc, FAULT_FLAG_UNSHARE, faultin_page_return);

@@ -8,7 +8,7 @@
 import type { Kernel } from "../kernel.js";
 import { L_FLAGS, L_VMA } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
-import { EFAULT, FOLL_GET, FOLL_WRITE, NEED_FAULT, type GupEra } from "./gup.js";
+import { EFAULT, FOLL_GET, FOLL_WRITE, follow_huge_pmd, NEED_FAULT, type GupEra } from "./gup.js";
 import { use_zero_page, vm_normal_page, VM_FAULT_WRITE } from "./memory.js";
 import { is_migration_entry, pte_special, pte_write } from "./pte.js";
 
@@ -61,6 +61,8 @@ export const __get_user_pages_v2_6_31: GupEra = {
   check_vma_flags: (k, vma, write, force) => !write || (k.vm_flags(vma) & VM_WRITE) !== 0 || force,
   gup_flags: (k, vma, op) => seed_foll_flags(k, vma, op.write, true, false),
   follow_page,
+  // 2.6.31 had no transparent huge pages (2.6.38): a THP mapping is today's.
+  follow_huge_pmd,
   faultin_page(k, t, vm_fault) {
     if (vm_fault & VM_FAULT_WRITE && !(k.vm_flags(k.local(t, L_VMA)) & VM_WRITE)) k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) & ~FOLL_WRITE);
   },

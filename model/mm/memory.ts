@@ -19,7 +19,7 @@
 import { Splat } from "../splat.js";
 import type { Kernel } from "../kernel.js";
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_LOCKED, L_NEW, L_ORIG_PTE, L_PAGE, L_VMA } from "../kernel.js";
-import { PG_ANON, PG_ANON_EXCLUSIVE, VM_LOCKED, VM_MIXEDMAP, VM_SHARED, VM_WRITE } from "../layout.js";
+import { PG_ANON, PG_ANON_EXCLUSIVE, VM_HUGEPAGE, VM_LOCKED, VM_MIXEDMAP, VM_SHARED, VM_WRITE } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
 import { migration_entry_locked, migrationEntryWaitOnLocked } from "./migrate.js";
 import { folio_alloc, folio_put, vma_alloc_zeroed_movable_folio } from "./page_alloc.js";
@@ -29,6 +29,9 @@ import {
   is_writable_migration_entry,
   make_readable_migration_entry,
   mk_pte,
+  PMD_TABLE,
+  pmd_trans_huge,
+  pmd_write,
   pte_mkwrite,
   pte_page,
   pte_special,
@@ -108,18 +111,33 @@ export interface VmOpsTables {
   readonly dax: VmOperations;
 }
 
+/**
+ * The PMD level of a fault in a THP-able VMA (mm/huge_memory.c, model/mm/huge_memory.ts and its
+ * eras), entered from __handle_mm_fault with vmf->pmd at L_FAULT_PTE and vmf->orig_pmd at
+ * L_ORIG_PTE. Each returns the next pc; a VM_FAULT_FALLBACK goes on with handle_pte_fault.
+ */
+export interface HugePmdFault {
+  /** create_huge_pmd → do_huge_pmd_anonymous_page, for a pmd_none. */
+  do_huge_pmd_anonymous_page(k: Kernel, t: number, f: SmallFault, pc: Pc, ret: FaultReturn): number;
+  /** wp_huge_pmd → do_huge_pmd_wp_page, for a write or unshare of a read-only huge pmd. */
+  do_huge_pmd_wp_page(k: Kernel, t: number, f: SmallFault, pc: Pc, ret: FaultReturn): number;
+  readonly steps: readonly string[];
+  build(f: SmallFault, pc: Pc, ret: FaultReturn): Record<string, StepDef>;
+}
+
 /** The 4 KiB fault of one built model: its vm_ops and every step a fault can reach through them. */
 export interface SmallFault {
   readonly vm_ops: VmOpsTables;
   readonly anon: AnonEra;
   readonly wp: WpEra;
+  readonly thp: HugePmdFault;
   readonly steps: readonly string[];
 }
 
-export function smallFault(vm_ops: VmOpsTables, anon: AnonEra, wp: WpEra): SmallFault {
-  const steps = [...MEMORY_FAULT_STEPS, ...wp.steps];
+export function smallFault(vm_ops: VmOpsTables, anon: AnonEra, wp: WpEra, thp: HugePmdFault): SmallFault {
+  const steps = [...MEMORY_FAULT_STEPS, ...wp.steps, ...thp.steps];
   for (const ops of [vm_ops.shmem, vm_ops.file, vm_ops.dax]) for (const s of ops.steps) if (!steps.includes(s)) steps.push(s);
-  return { vm_ops, anon, wp, steps };
+  return { vm_ops, anon, wp, thp, steps };
 }
 
 /** vma->vm_ops of a 4 KiB VMA that is not anonymous. */
@@ -183,7 +201,7 @@ export function anon_exclusive_tracked(k: Kernel): boolean {
 }
 
 /** folio_add_new_anon_rmap: a new anonymous page, mapped once (RMAP_EXCLUSIVE today). */
-function folio_add_new_anon_rmap(k: Kernel, g: number): void {
+export function folio_add_new_anon_rmap(k: Kernel, g: number): void {
   k.page_set(g, PG_ANON);
   if (anon_exclusive_tracked(k)) k.page_set(g, PG_ANON_EXCLUSIVE);
   k.add_mapcount(g, 1);
@@ -233,15 +251,47 @@ export function alloc_anon_folio(k: Kernel, t: number, pc: Pc): number {
 }
 
 /**
- * handle_mm_fault → handle_pte_fault, with mmap_lock held and L_VMA, L_IDX set: read the pte
- * without a lock (vmf->orig_pte) and go to the handler. `flags` are FAULT_FLAG_*.
+ * thp_vma_allowable_order(vma, vm_flags, TVA_PAGEFAULT, PMD_ORDER) (include/linux/huge_mm.h,
+ * v6.18): a VMA that can hold a PMD-mapped THP is 2 MiB-aligned private anonymous memory (mmap4k
+ * `thp`, which also gives it MADV_HUGEPAGE), and transparent_hugepage/enabled is not "never".
+ */
+export function thp_vma_allowable_order(k: Kernel, vma: number): boolean {
+  return (k.vm_flags(vma) & VM_HUGEPAGE) !== 0 && k.cfg.kernel.thp !== "never";
+}
+
+/**
+ * handle_mm_fault → __handle_mm_fault, with mmap_lock held and L_VMA, L_IDX set. In a THP-able
+ * VMA the pmd comes first: none → create_huge_pmd; a huge pmd → wp_huge_pmd for a write or
+ * unshare of a read-only one, else huge_pmd_set_accessed (nothing the model keeps); a page table
+ * (or a fallback) → handle_pte_fault. `flags` are FAULT_FLAG_*.
  */
 export function handle_mm_fault(k: Kernel, t: number, f: SmallFault, pc: Pc, flags: number, ret: FaultReturn): number {
   const vma = k.local(t, L_VMA);
+  k.set_local(t, L_FLAGS, (k.local(t, L_FLAGS) & ~FAULT_FLAGS) | flags);
+  if (k.vm_flags(vma) & VM_HUGEPAGE) {
+    const pmd = k.pte(fault_proc(k, t), fault_slot(k, t));
+    k.set_local(t, L_FAULT_PTE, k.L.pte(fault_proc(k, t), fault_slot(k, t)) + 1);
+    k.set_local(t, L_ORIG_PTE, pmd);
+    if (!pmd && thp_vma_allowable_order(k, vma)) return f.thp.do_huge_pmd_anonymous_page(k, t, f, pc, ret);
+    if (pmd_trans_huge(pmd)) {
+      if (flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE) && !pmd_write(pmd)) return f.thp.do_huge_pmd_wp_page(k, t, f, pc, ret);
+      return fault_done(k, t, ret, 0);
+    }
+  }
+  return handle_pte_fault(k, t, f, pc, ret);
+}
+
+/**
+ * handle_pte_fault: read the pte without a lock (vmf->orig_pte) and go to the handler. In a
+ * THP-able VMA, __pte_alloc first gives a pmd_none a page table (pmd_populate).
+ */
+export function handle_pte_fault(k: Kernel, t: number, f: SmallFault, pc: Pc, ret: FaultReturn): number {
+  const vma = k.local(t, L_VMA);
+  const flags = k.local(t, L_FLAGS);
+  if (k.vm_flags(vma) & VM_HUGEPAGE && !k.pte(fault_proc(k, t), fault_slot(k, t))) k.set_pte(fault_proc(k, t), fault_slot(k, t), PMD_TABLE);
   const orig = fault_pte(k, t);
   k.set_local(t, L_FAULT_PTE, k.L.smallPte(fault_proc(k, t), fault_slot(k, t), k.local(t, L_IDX)) + 1);
   k.set_local(t, L_ORIG_PTE, orig);
-  k.set_local(t, L_FLAGS, (k.local(t, L_FLAGS) & ~FAULT_FLAGS) | flags);
   if (!orig) {
     // do_pte_missing: vma_is_anonymous → do_anonymous_page, else do_fault (the file's ->fault).
     if (k.vma_is_anonymous(vma)) return do_anonymous_page(k, t, f, pc);
@@ -251,7 +301,7 @@ export function handle_mm_fault(k: Kernel, t: number, f: SmallFault, pc: Pc, fla
   if (is_migration_entry(orig)) return pc.migration_entry_wait;
   // A present pte: only a write (or an unshare) of a read-only one has work to do, under the
   // PTL after pte_same; anything else just marks the pte young or dirty.
-  if (flags & FAULT_FLAGS && !pte_write(orig)) return pc.do_wp_page;
+  if (flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE) && !pte_write(orig)) return pc.do_wp_page;
   return fault_done(k, t, ret, 0);
 }
 
@@ -449,6 +499,7 @@ function wp_page_copy_alloc(k: Kernel, t: number, pc: Pc): number {
  */
 export function smallFaultSteps(f: SmallFault, pc: Pc, ret: FaultReturn): Record<string, StepDef> {
   return {
+    ...f.thp.build(f, pc, ret),
     ...f.vm_ops.shmem.build(pc, ret),
     ...f.vm_ops.file.build(pc, ret),
     ...f.vm_ops.dax.build(pc, ret),

@@ -13,7 +13,7 @@ import { ModelError } from "../types.js";
  * GFP flags (GFP_KERNEL, GFP_HIGHUSER_MOVABLE) allow reclaim: they call might_sleep first.
  */
 export function folio_alloc(k: Kernel): number {
-  for (let g = k.L.zeroPage + 1; g <= k.L.lastPage; g++) {
+  for (let g = k.L.firstSmallPage; g <= k.L.lastPage; g++) {
     if (k.page_state(g) !== PAGE_BUDDY) continue;
     k.set_page_state(g, PAGE_IN_USE);
     k.set_page_refcounted(g);
@@ -34,11 +34,11 @@ function free_unref_folio(k: Kernel, g: number): void {
 }
 
 /**
- * folio_put: drop a reference; the last one frees the page. The zero page is reserved and never
- * freed (the model counts only the references get_user_pages takes on it).
+ * folio_put: drop a reference; the last one frees the page. The zero page and the huge zero page
+ * are reserved and never freed (the model counts only the references get_user_pages takes on them).
  */
 export function folio_put(k: Kernel, g: number): void {
-  if (k.folio_ref_dec(g) !== 0 || k.is_zero_page(g)) return;
+  if (k.folio_ref_dec(g) !== 0 || k.is_reserved_zero(g)) return;
   if (k.folio_test_hugetlb(g)) free_huge_folio(k, g);
   else free_unref_folio(k, g);
 }

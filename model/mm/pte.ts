@@ -2,7 +2,7 @@
  * Ptes: 0 is none; else the page id with a write bit, and for the zero page pte_special
  * (make_huge_pte, huge_pte_write for huge pages; mk_pte, pte_write for 4 KiB ones).
  */
-import { PTE_SHIFT, PTE_SPECIAL, PTE_WRITE } from "../layout.js";
+import { PTE_DIRTY, PTE_SHIFT, PTE_SPECIAL, PTE_WRITE } from "../layout.js";
 
 export function make_huge_pte(g: number, writable: boolean): number {
   return (g << PTE_SHIFT) | (writable ? PTE_WRITE : 0);
@@ -81,4 +81,37 @@ export function make_readable_migration_entry(entry: number): number {
 /** An entry made read-only (hugetlb_change_protection): still exclusive if it was. */
 export function make_readable_exclusive_migration_entry(entry: number): number {
   return ~(~entry & ~PTE_WRITE);
+}
+
+/**
+ * The pmd of a THP-able VMA's slot (the word that holds a hugetlb VMA's huge pte): 0 is
+ * pmd_none; PMD_TABLE points to a page table (the slot's 4 KiB ptes: pmd_populate); anything
+ * else is pmd_trans_huge, a THP or the huge zero page (pmd_special), with pmd_write and pmd_dirty.
+ */
+export const PMD_TABLE = PTE_SPECIAL;
+export function pmd_trans_huge(pmd: number): boolean {
+  return pmd > 0 && pmd !== PMD_TABLE;
+}
+/** folio_mk_pmd(folio, vma->vm_page_prot): clean, writable as the caller says (maybe_pmd_mkwrite). */
+export function mk_huge_pmd(g: number, writable: boolean, dirty: boolean): number {
+  return (g << PTE_SHIFT) | (writable ? PTE_WRITE : 0) | (dirty ? PTE_DIRTY : 0);
+}
+/** set_huge_zero_folio: pmd_mkspecial(folio_mk_pmd(zero_folio, vma->vm_page_prot)), never writable. */
+export function mk_huge_zero_pmd(g: number): number {
+  return (g << PTE_SHIFT) | PTE_SPECIAL;
+}
+export function pmd_page(pmd: number): number {
+  return pmd >> PTE_SHIFT;
+}
+export function pmd_write(pmd: number): boolean {
+  return (pmd & PTE_WRITE) !== 0;
+}
+export function pmd_dirty(pmd: number): boolean {
+  return (pmd & PTE_DIRTY) !== 0;
+}
+export function pmd_mkdirty(pmd: number): number {
+  return pmd | PTE_DIRTY;
+}
+export function pmd_mkwrite(pmd: number): number {
+  return pmd | PTE_WRITE;
 }

@@ -9,7 +9,7 @@ import { L_IDX, L_VMA } from "../kernel.js";
 import type { Kernel } from "../kernel.js";
 import { VM_WRITE } from "../layout.js";
 import { FAULT_FLAG_WRITE, handle_mm_fault, VM_FAULT_SIGBUS, smallFaultSteps, type Pc, type SmallFault } from "../mm/memory.js";
-import { pte_page, pte_present, pte_write } from "../mm/pte.js";
+import { pmd_mkdirty, pmd_page, pmd_trans_huge, pmd_write, pte_page, pte_present, pte_write } from "../mm/pte.js";
 import { find_vma, small_addr } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
@@ -32,11 +32,25 @@ export const access4k = (f: SmallFault) =>
       writes: ["mmap_lock", "page"],
       run(k, t) {
         const op = k.op(t);
-        const pte = k.small_pte(op.proc, op.addr, op.page);
-        if (pte_present(pte) && (!op.write || pte_write(pte))) {
-          if (op.write) k.set_page_content(pte_page(pte), t + 1);
-          k.set_result(t, Result.OK);
-          return DONE;
+        const pmd = k.pte(op.proc, op.addr);
+        if (pmd_trans_huge(pmd)) {
+          // A THP (or the huge zero page) mapped by the pmd: a store through a writable pmd
+          // writes the folio's content and sets the pmd's dirty bit, as the MMU does.
+          if (!op.write || pmd_write(pmd)) {
+            if (op.write) {
+              k.set_page_content(pmd_page(pmd), t + 1);
+              k.set_pte(op.proc, op.addr, pmd_mkdirty(pmd));
+            }
+            k.set_result(t, Result.OK);
+            return DONE;
+          }
+        } else {
+          const pte = k.small_pte(op.proc, op.addr, op.page);
+          if (pte_present(pte) && (!op.write || pte_write(pte))) {
+            if (op.write) k.set_page_content(pte_page(pte), t + 1);
+            k.set_result(t, Result.OK);
+            return DONE;
+          }
         }
         if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
         const vma = find_vma(k, op.proc, small_addr(op.addr, op.page));

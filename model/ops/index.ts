@@ -15,6 +15,8 @@ import { generic_file_vm_ops } from "../mm/filemap.js";
 import { __get_user_pages_v6_18 } from "../mm/gup.js";
 import { __get_user_pages_v2_6_31 } from "../mm/gup.v2.6.31.js";
 import { __get_user_pages_v4_8 } from "../mm/gup.v4.8.js";
+import { __get_user_pages_v4_14 } from "../mm/gup.v4.14.js";
+import { do_huge_pmd_wp_page_v6_18 } from "../mm/huge_memory.js";
 import { __mm_populate_v6_18 } from "../mm/populate.js";
 import { make_pages_present_v2_6_31 } from "../mm/populate.v2.6.31.js";
 import { do_anonymous_page_v6_18, do_wp_page_v6_18, smallFault } from "../mm/memory.js";
@@ -73,8 +75,14 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     },
     era(variant.zeroPage === "use_zero_page" ? do_anonymous_page_v2_6_31 : do_anonymous_page_v6_18, do_anonymous_page_v6_18),
     era(variant.cowCopy === "cow_user_page" ? do_wp_page_v2_6_31 : do_wp_page_v6_18, do_wp_page_v6_18),
+    do_huge_pmd_wp_page_v6_18,
   );
-  const gupEras = { follow_page_pte: __get_user_pages_v6_18, "follow_page_pte_v4.8": __get_user_pages_v4_8, follow_page: __get_user_pages_v2_6_31 };
+  const gupEras = {
+    follow_page_pte: __get_user_pages_v6_18,
+    "follow_page_pte_v4.8": __get_user_pages_v4_8,
+    "follow_trans_huge_pmd_v4.14": __get_user_pages_v4_14,
+    follow_page: __get_user_pages_v2_6_31,
+  };
   const gup = { fault: fault4k, era: era(gupEras[variant.gup], __get_user_pages_v6_18) };
   const pop = { gup, era: era(variant.populate === "make_pages_present" ? make_pages_present_v2_6_31 : __mm_populate_v6_18, __mm_populate_v6_18) };
   // Seed 000 (2.6.5): prefault at mmap, COW-only faults. Seed 002: the /dev/page-huge driver.

@@ -10,6 +10,7 @@
 import type { Kernel } from "../kernel.js";
 import { L_VMA } from "../kernel.js";
 import { VM_LOCKED } from "../layout.js";
+import { zap_huge_pmd } from "../mm/huge_memory.js";
 import { zap_pte_range } from "../mm/memory.js";
 import { covers, small_addr, vmas_in_range } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result, type Step } from "../types.js";
@@ -61,6 +62,9 @@ export const dontneed4k = procedure<"madvise" | "zap_page_range_single">("dontne
           result = Result.EINVAL;
           break;
         }
+        // zap_pmd_range: a huge pmd over the whole 2 MiB (the loader allows no part of one) goes
+        // by zap_huge_pmd; a page table's ptes by zap_pte_range.
+        zap_huge_pmd(k, vma);
         zap_pte_range(k, vma, Math.max(op.page, k.vm_first_page(vma)), Math.min(end, k.vm_end_page(vma)));
       }
       k.spin_unlock(k.ptl(op.proc), t);

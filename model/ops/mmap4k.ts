@@ -8,7 +8,7 @@
 import { L_IDX } from "../kernel.js";
 import type { OpCall } from "../config.js";
 import type { Kernel } from "../kernel.js";
-import { VM_FILE4K, VM_MIXEDMAP, VM_NR_PAGES, VM_SHARED, VM_WRITE } from "../layout.js";
+import { VM_FILE4K, VM_HUGEPAGE, VM_MIXEDMAP, VM_NR_PAGES, VM_SHARED, VM_WRITE } from "../layout.js";
 import { populateStepNames, populateSteps, type Populate } from "../mm/populate.js";
 import { shmem_zero_setup } from "../mm/shmem.js";
 import { find_vma_intersection, vma_link, vma_record } from "../mm/vma.js";
@@ -39,7 +39,9 @@ export const mmap4k = (pop: Populate) =>
         // A file mapping's vma_link_file takes i_mmap_rwsem for write; the model's truncate walks the
         // file's VMAs within one step and a new VMA has no ptes, so leaving that lock out only adds
         // interleavings (with a seed 004 DAX fault of another mm holding i_mmap_mutex).
-        const rec = vma_record(op.addr, op.addr + 1, 0, (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | fileFlags(k, op), op.file);
+        // A THP mapping is the whole 2 MiB slot, madvise(MADV_HUGEPAGE)d (VM_HUGEPAGE) after mmap.
+        const flags = (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | fileFlags(k, op) | (op.thp ? VM_HUGEPAGE : 0);
+        const rec = vma_record(op.addr, op.addr + 1, 0, flags, op.file);
         rec[VM_NR_PAGES] = op.pages;
         const vma = vma_link(k, op.proc, rec);
         if (op.shared && !op.smallFile) shmem_zero_setup(k, op.file);

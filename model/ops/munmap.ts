@@ -2,9 +2,11 @@
  * munmap (do_vmi_align_munmap) and the unmap_region + remove_vma step it shares with exit_mmap.
  */
 import { iput_final } from "../hugetlb/inode.js";
+import { VM_HUGEPAGE } from "../layout.js";
 import { vm_ops_close } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
 import { needs_split, splitStep, type RangeOf } from "../mm/split.js";
+import { zap_huge_pmd } from "../mm/huge_memory.js";
 import { zap_pte_range } from "../mm/memory.js";
 import { shmem_fput } from "../mm/shmem.js";
 import { unmap_hugepage_range } from "../mm/unmap.js";
@@ -44,8 +46,11 @@ export function unmapRegionStep(
       const vma = find_vma_intersection(k, k.op(t).proc, start, end);
       if (!vma) return finish(k, t);
       if (!k.is_vm_hugetlb_page(vma)) {
-        // unmap_page_range → zap_pte_range; remove_vma's fput of a shmem VMA's file.
+        // unmap_page_range → zap_pmd_range (zap_huge_pmd of a THP-able VMA's huge pmd) →
+        // zap_pte_range; free_pgtables clears the slot's pmd; remove_vma's fput of a shmem VMA's file.
+        zap_huge_pmd(k, vma);
         zap_pte_range(k, vma, k.vm_first_page(vma), k.vm_end_page(vma));
+        if (k.vm_flags(vma) & VM_HUGEPAGE) k.set_pte(k.op(t).proc, k.vm_start(vma), 0);
         if (k.vma_is_shmem(vma)) shmem_fput(k, k.vm_file(vma));
         vma_unlink(k, vma);
         return find_vma_intersection(k, k.op(t).proc, start, end) ? self() : finish(k, t);

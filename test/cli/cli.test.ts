@@ -92,11 +92,11 @@ describe("mmcheck explore --kernel: the kernel's configuration, apart from the v
     const mapped = mmcheck(["explore", "--scenario", "munlock-zero-page", "--variant", "seed-001", "--report", "r.json", "--no-progress"]);
     expect(mapped.status, mapped.stderr).toBe(1);
     const violated = ReportSchema.parse(JSON.parse(readFileSync(join(mapped.cwd, "r.json"), "utf8")));
-    expect(violated.options.kernel).toEqual({ zeroPage: "mapped" });
+    expect(violated.options.kernel).toEqual({ zeroPage: "mapped", thp: "always", thpZeroPage: true });
     const r = mmcheck(["explore", "--scenario", "munlock-zero-page", "--variant", "seed-001", "--kernel", "zeroPage=forbidden", "--report", "r.json", "--no-progress"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/variant seed-001, kernel zeroPage=forbidden: pass/);
-    expect(ReportSchema.parse(JSON.parse(readFileSync(join(r.cwd, "r.json"), "utf8"))).options.kernel).toEqual({ zeroPage: "forbidden" });
+    expect(ReportSchema.parse(JSON.parse(readFileSync(join(r.cwd, "r.json"), "utf8"))).options.kernel).toEqual({ zeroPage: "forbidden", thp: "always", thpZeroPage: true });
     // replay rebuilds the kernel the report names: on the other kernel the same trace cannot even run.
     expect(mmcheck(["replay", "r.json"], mapped.cwd).status).toBe(1);
     writeFileSync(join(mapped.cwd, "r.json"), JSON.stringify({ ...violated, options: { ...violated.options, kernel: { zeroPage: "forbidden" } } }));
@@ -119,11 +119,18 @@ describe("mmcheck explore --kernel: the kernel's configuration, apart from the v
   });
 
   it("a bad --kernel is one line naming the flag, exit 2", () => {
-    for (const bad of ["zeroPage=absent", "thp=always", "zeroPage"]) {
+    for (const bad of ["zeroPage=absent", "thp=sometimes", "thpZeroPage=yes", "hugepages=always", "zeroPage"]) {
       const r = mmcheck(["explore", "--scenario", "split-unmap", "--kernel", bad]);
       expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/^mmcheck: --kernel: .*expected zeroPage=mapped\|forbidden\n$/);
+      expect(r.stderr).toMatch(/^mmcheck: --kernel: .*expected zeroPage=mapped\|forbidden, thp=always\|madvise\|never, thpZeroPage=0\|1\n$/);
     }
+  });
+
+  it("--kernel thp=never keeps a THP mapping on 4 KiB pages: Huge Dirty COW has no huge zero page to reach, and the report records it", () => {
+    const r = mmcheck(["explore", "--scenario", "huge-dirty-cow", "--variant", "bug-touch-pmd-dirties-huge-zero", "--kernel", "thp=never", "--report", "r.json", "--no-progress"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/kernel thp=never: pass/);
+    expect(ReportSchema.parse(JSON.parse(readFileSync(join(r.cwd, "r.json"), "utf8"))).options.kernel).toEqual({ zeroPage: "mapped", thp: "never", thpZeroPage: true });
   });
 });
 

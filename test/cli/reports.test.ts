@@ -10,7 +10,7 @@ import { z } from "zod";
 import { explore } from "../../explorer/explore.js";
 import { replay } from "../../explorer/trace.js";
 import { buildModel } from "../../models/index.js";
-import { ZERO_PAGE_MODES } from "../../model/config.js";
+import { THP_MODES, ZERO_PAGE_MODES } from "../../model/config.js";
 import { buildMm } from "../../models/mm.js";
 import { raceDiagram } from "../../reports/diagram.js";
 import { itfTrace, threadsFromItf, toItf, TraceError } from "../../reports/itf.js";
@@ -119,8 +119,13 @@ describe("report schema", () => {
     for (const zeroPage of ZERO_PAGE_MODES)
       expect(ReportSchema.safeParse({ ...report, options: { ...report.options, kernel: { zeroPage } } }).success, zeroPage).toBe(true);
     expect(ReportSchema.safeParse({ ...report, options: { ...report.options, kernel: { zeroPage: "other" } } }).success).toBe(false);
+    for (const thp of THP_MODES)
+      for (const thpZeroPage of [true, false])
+        expect(ReportSchema.safeParse({ ...report, options: { ...report.options, kernel: { zeroPage: "mapped", thp, thpZeroPage } } }).success, thp).toBe(true);
+    expect(ReportSchema.safeParse({ ...report, options: { ...report.options, kernel: { zeroPage: "mapped", thp: "other" } } }).success).toBe(false);
     const schema = JSON.parse(reportJsonSchemaText()) as { $defs?: unknown };
     expect(JSON.stringify(schema)).toContain(JSON.stringify(ZERO_PAGE_MODES));
+    expect(JSON.stringify(schema)).toContain(JSON.stringify(THP_MODES));
   });
 
   it("is published as reports/report.schema.json, up to date (npm run schema regenerates it)", () => {

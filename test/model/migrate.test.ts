@@ -12,7 +12,7 @@ import type { Kernel } from "../../model/kernel.js";
 import { PAGE_FREE, PAGE_IN_USE } from "../../model/layout.js";
 import { Machine } from "../../model/machine.js";
 import { folio_put } from "../../model/mm/page_alloc.js";
-import { is_migration_entry, pte_page, pte_present } from "../../model/mm/pte.js";
+import { is_migration_entry, mk_pte, pte_page, pte_present } from "../../model/mm/pte.js";
 import { Result } from "../../model/types.js";
 import { findVariant } from "../../model/variant.js";
 import { mmModel } from "../../models/mm.js";
@@ -49,7 +49,7 @@ describe("move_pages of one anonymous page, run alone", () => {
     expect(pte_present(pte)).toBe(true);
     expect(pte_page(pte)).not.toBe(old);
     expect(k.page_content(pte_page(pte))).toBe(before.page_content(old));
-    expect(pte).toBe((pte_page(pte) << 2) | 1); // writable, as it was
+    expect(pte).toBe(mk_pte(pte_page(pte), true)); // writable, as it was
     expect(k.page_state(old)).not.toBe(PAGE_IN_USE);
   });
 

@@ -5,9 +5,8 @@
  * operation, and every invariant checked at every step on the way.
  */
 import { describe, expect, it } from "vitest";
-import type { z } from "zod";
 import { search } from "../helpers/search.js";
-import { replay, reproduce } from "../../explorer/trace.js";
+import { config, runSequential, type Op } from "../helpers/sequential.js";
 import { INVARIANTS } from "../../invariants/index.js";
 import type { ModelConfig } from "../../model/config.js";
 import type { Invariant } from "../../invariants/types.js";
@@ -17,20 +16,10 @@ import { Machine } from "../../model/machine.js";
 import { pte_page, pte_special, pte_write } from "../../model/mm/pte.js";
 import { vm_normal_page } from "../../model/mm/memory.js";
 import { find_vma, vmas_of } from "../../model/mm/vma.js";
-import { RESULT_NAMES } from "../../model/types.js";
-import { findVariant, type Variant } from "../../model/variant.js";
-import { resolveScenario } from "../../scenarios/load.js";
-import { ScenarioSchema } from "../../scenarios/schema.js";
+import { findVariant } from "../../model/variant.js";
 
 const modern = findVariant("modern")!;
 const seed001 = findVariant("seed-001")!;
-
-type ScenarioInput = z.input<typeof ScenarioSchema>;
-type Op = ScenarioInput["threads"][number]["ops"][number];
-
-function config(s: Omit<ScenarioInput, "name" | "summary" | "pool"> & { pool?: ScenarioInput["pool"] }): ModelConfig {
-  return resolveScenario(ScenarioSchema.parse({ name: "small-pages-test", summary: "4 KiB test", pool: { pages: 0 }, ...s })).config;
-}
 
 /** One process, one thread running `ops`. */
 function single(ops: Op[]): ModelConfig {
@@ -48,36 +37,7 @@ function forked(parent: Op[], child: Op[]): ModelConfig {
   });
 }
 
-/**
- * Runs whole operations one at a time in the thread order given (default: thread 0's, in
- * order), replays the trace with every invariant checked, and returns the state and result
- * after each operation.
- */
-function run(cfg: ModelConfig, order?: readonly number[], variant: Variant = modern) {
-  const m = new Machine(cfg, variant);
-  const trace: number[] = [];
-  const ends: number[] = [];
-  let cur = m.initial().slice();
-  for (const t of order ?? cfg.threads[0]!.ops.map(() => 0)) {
-    const op = m.k.view(cur).thread_op(t);
-    for (let guard = 0; m.k.view(cur).thread_op(t) === op && !m.done(cur, t); guard++) {
-      if (guard > 1000) throw new Error(`thread ${t} does not finish its operation`);
-      const next = new Int32Array(m.stateWords);
-      if (!m.step(cur, t, next)) throw new Error(`thread ${t} is blocked running alone`);
-      trace.push(t);
-      cur = next;
-    }
-    ends.push(trace.length);
-  }
-  const { states } = replay(m, trace);
-  const v = reproduce(m, INVARIANTS, trace);
-  expect(v, v ? `${v.invariant} at step ${v.depth}: ${v.message}` : "").toBeNull();
-  const order_ = order ?? cfg.threads[0]!.ops.map(() => 0);
-  return (i: number) => {
-    const k = m.k.view(states[ends[i]!]!);
-    return { k, result: RESULT_NAMES[k.thread_result(order_[i]!)]! };
-  };
-}
+const run = runSequential;
 
 /** The 4 KiB pte of process p at slot 0, page i. */
 const pte = (k: Kernel, p: number, i: number) => k.small_pte(p, 0, i);
