@@ -401,7 +401,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
       ptl: {
         fn: "hugetlb_no_page",
         label: "hugetlb_no_page:pte_same",
-        reads: ["pte"],
+        reads: ["pte", "i_size"],
         writes: ["ptl", "pte", "page", "pool", "resv_map"],
         run(k, t) {
           const op = k.op(t);
@@ -409,7 +409,10 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           const vma = k.local(t, L_VMA);
           const g = k.local(t, L_PAGE);
           const flags = k.local(t, L_FLAGS);
-          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
+          // With no fault mutex to hold truncation off (v2.6.18's hugetlb_no_page), i_size is
+          // read again under the PTL: a truncate since the lookup backs the fault out, SIGBUS.
+          const truncated = k.variant.faultMutex === "none" && k.local(t, L_IDX) >= k.i_size(k.vm_file(vma));
+          if (truncated || k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
             // backout: somebody instantiated the pte while we did not hold the PTL. The page is
             // unlocked before its reference is dropped (folio_unlock, folio_put).
             k.spin_unlock(k.ptl(op.proc), t);
@@ -417,7 +420,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
             if (k.local(t, L_LOCKED)) clear_locked(k, t, k.local(t, L_LOCKED));
             k.set_local(t, L_PAGE, 0);
             folio_put(k, g);
-            return fault_return(k, t, Result.OK, true);
+            return truncated ? fault_return(k, t, Result.SIGBUS) : fault_return(k, t, Result.OK, true);
           }
           if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
           else hugetlb_add_file_rmap(k, t, g);
