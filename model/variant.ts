@@ -298,7 +298,7 @@ const modern: Variant = {
 /** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate (no hole can be punched), nor min_size= (v4.1). */
 const before4_3 = { hugetlbfsFallocate: false, hugetlbfsMinSize: false } as const;
 
-/** Kernels before v2.6.27 (2008), whose hugetlbfs mmap ignored MAP_NORESERVE. */
+/** Kernels before v2.6.27 (2008), whose hugetlbfs mmap ignored MAP_NORESERVE: the bug variants of 2006. */
 const before2_6_27 = { hugetlbNoreserve: false } as const;
 
 /**
@@ -389,7 +389,6 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     ...before4_3,
-    ...before2_6_27,
     name: "bug-split-double-credit",
     summary: "before seed 003: split_vma copies the reservation count, both halves return it (reservation-conservation)",
     privateResv: "count",
