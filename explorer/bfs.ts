@@ -123,5 +123,6 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
   } finally {
     await spread?.close();
     await pool?.destroy();
+    search.release();
   }
 }

@@ -77,6 +77,11 @@ export function recycle(buffers: readonly ArrayBufferLike[]): void {
  * fixed length: packStep() on views of a growable buffer ran several times slower in a worker
  * (split-unmap-xl, Node 20), and a doubling copies a chunk's candidates once on average.
  */
+/** Candidate buffers of finished searches (BatchExpander.release), by state words and transitions; a few of each. */
+const spareCandidates = new Map<string, Candidates[]>();
+const SPARE_CANDIDATES = 2;
+const candidatesKey = (words: number, most: number) => `${words}/${most}`;
+
 class Candidates {
   meta: Int32Array;
   states: Int32Array;
@@ -87,8 +92,8 @@ class Candidates {
   private readonly byWidth = new Map<Width, Int32Array>();
 
   constructor(
-    private readonly words: number,
-    private readonly most: number,
+    readonly words: number,
+    readonly most: number,
     expected: number,
   ) {
     this.room = Math.min(most, Math.max(16, expected));
@@ -256,7 +261,21 @@ export class BatchExpander<V extends StateView> {
     readonly parents: number,
   ) {
     const transitions = parents * system.threads;
-    this.sink = new CandidateSink(checker, system.threads, new Candidates(system.stateWords, transitions, transitions), transitions);
+    const out = spareCandidates.get(candidatesKey(system.stateWords, transitions))?.pop() ?? new Candidates(system.stateWords, transitions, transitions);
+    this.sink = new CandidateSink(checker, system.threads, out, transitions);
+  }
+
+  /**
+   * The search is over: its candidate buffers are kept for the next search of states as wide
+   * (a sweep's thousands of small searches would each allocate them afresh).
+   */
+  release(): void {
+    const out = this.sink.out;
+    out.reset();
+    const key = candidatesKey(out.words, out.most);
+    const spare = spareCandidates.get(key) ?? [];
+    if (spare.length < SPARE_CANDIDATES) spare.push(out);
+    spareCandidates.set(key, spare);
   }
 
   /** The candidates of states [start, end) of the level; valid until the next call. */

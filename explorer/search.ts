@@ -72,9 +72,28 @@ export class LevelSearch<V extends StateView> {
     this.buffers = new ChunkBuffers(shared);
     const batch = opts.batch ?? defaultBatch(system.stateWords);
     this.batches = batch > 0 ? new BatchExpander(system, this.checker, batch) : null;
-    this.table = new VisitedTable(initialCapacity(opts.maxStates));
+    const capacity = initialCapacity(opts.maxStates);
+    // A search on one thread takes the table and trace store a finished one gave back (release()).
+    const at = shared ? -1 : spares.findIndex((s) => s.table.capacity === capacity);
+    const spare = at >= 0 ? spares.splice(at, 1)[0]! : undefined;
+    this.table = spare?.table ?? new VisitedTable(capacity);
+    if (spare) this.traces = spare.traces;
     this.current = { chunks: [], count: 0 };
     this.baselineBytes = opts.maxMemoryBytes !== undefined ? Math.max(0, process.memoryUsage.rss() - this.memoryBytes()) : 0;
+  }
+
+  /**
+   * The search is over: its visited table (cleared, if it never grew) and trace store are kept
+   * for the next search on this thread, and its batches' buffers (BatchExpander.release). A
+   * sweep runs thousands of searches of a few dozen states, which spent most of their time
+   * allocating these and zeroing their pages.
+   */
+  release(): void {
+    this.batches?.release();
+    if (this.shared || spares.length >= SPARES || this.table.capacity > initialCapacity(undefined)) return;
+    this.table.clear();
+    this.traces.clear();
+    spares.push({ table: this.table, traces: this.traces });
   }
 
   get chunkSize(): number {
@@ -390,6 +409,10 @@ export class LevelSearch<V extends StateView> {
  * The visited table's first capacity: 64 Ki slots, or fewer for a search bounded to fewer
  * states (a sweep's small scenarios), where zeroing the larger table would cost more than the search.
  */
+/** Tables and trace stores of finished searches on this thread (LevelSearch.release), for the next. */
+const spares: { table: VisitedTable; traces: TraceStore }[] = [];
+const SPARES = 2;
+
 function initialCapacity(maxStates: number | undefined): number {
   let capacity = 1 << 10;
   while (capacity < 1 << 16 && (maxStates === undefined || capacity * 0.8 < maxStates)) capacity *= 2;

@@ -98,6 +98,12 @@ export class VisitedTable {
     return this.slots.byteLength;
   }
 
+  /** Empties the table for another search (explorer/scratch.ts). */
+  clear(): void {
+    this.slots.fill(EMPTY);
+    this.size = 0;
+  }
+
   get buffer(): SharedArrayBuffer {
     return this.slots.buffer as SharedArrayBuffer;
   }

@@ -10,6 +10,8 @@ const BLOCK = 1 << BLOCK_LOG2;
 export class TraceStore {
   private parents: Int32Array[] = [];
   private vias: Uint8Array[] = [];
+  /** The first block of a cleared store, for the next search's first links. */
+  private first: [Int32Array, Uint8Array] | null = null;
   size = 0;
 
   get bytes(): number {
@@ -19,8 +21,9 @@ export class TraceStore {
   add(parent: number, thread: number): void {
     const i = this.size & (BLOCK - 1);
     if (i === 0) {
-      this.parents.push(new Int32Array(BLOCK));
-      this.vias.push(new Uint8Array(BLOCK));
+      const reused = this.size === 0 ? this.first : null;
+      this.parents.push(reused?.[0] ?? new Int32Array(BLOCK));
+      this.vias.push(reused?.[1] ?? new Uint8Array(BLOCK));
     }
     const b = this.size >>> BLOCK_LOG2;
     this.parents[b]![i] = parent;
@@ -38,6 +41,12 @@ export class TraceStore {
       via.set(this.vias[b]!.subarray(0, n), b * BLOCK);
     });
     return { parent, via };
+  }
+
+  /** Empties the store for another search, keeping its first block for it (explorer/scratch.ts): links past `size` are never read. */
+  clear(): void {
+    this.first = this.parents.length ? [this.parents[0]!, this.vias[0]!] : this.first;
+    this.truncate(0);
   }
 
   /** Keeps the first `size` links only (the states a stopped level added are taken back). */

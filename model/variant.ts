@@ -260,6 +260,12 @@ export interface Variant {
    */
   readonly hugetlbfsFallocate: boolean;
   /**
+   * MAP_NORESERVE of a hugetlbfs mapping ("hugetlb: allow huge page mappings to be created
+   * without reservations", v2.6.27): before it the flag was ignored and mmap reserved as usual
+   * (the bug variants of 2006 kernels).
+   */
+  readonly hugetlbNoreserve: boolean;
+  /**
    * The hugetlbfs fault (era: hugetlb/fault.ts or fault.v2.6.27.ts). "hugetlb_wp" (today): reuse
    * an anonymous page mapped once; a failed allocation is SIGBUS. "hugetlb_cow" (seed 003's
    * 2.6.27 tree): reuse a page whose page_count() is 1; a failed allocation ends the fault in
@@ -302,6 +308,7 @@ const modern: Variant = {
   prefaultSyscalls: false,
   hugetlbfsFallocate: true,
   hugetlbfsMinSize: true,
+  hugetlbNoreserve: true,
   hugetlbCow: "hugetlb_wp",
   gupHugetlb: "follow_page_mask",
   hugetlbWpWritable: "VM_WRITE",
@@ -309,6 +316,9 @@ const modern: Variant = {
 
 /** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate (no hole can be punched), nor min_size= (v4.1). */
 const before4_3 = { hugetlbfsFallocate: false, hugetlbfsMinSize: false } as const;
+
+/** Kernels before v2.6.27 (2008), whose hugetlbfs mmap ignored MAP_NORESERVE: the bug variants of 2006. */
+const before2_6_27 = { hugetlbNoreserve: false } as const;
 
 /**
  * Kernels before 2022: no hugetlb VMA lock (v6.1), MADV_DONTNEED refused hugetlb VMAs (v5.18),
@@ -325,6 +335,9 @@ const before2022 = {
   hugetlbDontneed: "EINVAL",
   restoreReserveOnUnmap: "none",
   forkCopy: "VM_HUGETLB",
+  // Until the 2025 rework of alloc_hugetlb_folio, out_subpool_put gave a failed allocation's
+  // subpool charge back ("if (map_chg || avoid_reserve)"; hugetlb_put_quota before v3.4): finding 003 is recent.
+  allocFailureUnchargesSubpool: true,
 } as const;
 
 /** modern, the seeds as posted, then the historical bugs in kernel-notes §7 order and the later ones. */
@@ -411,6 +424,7 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     ...before4_3,
+    ...before2_6_27,
     name: "bug-fault-beyond-eof-consumes-reserve",
     summary:
       "before \"hugetlb: fix absurd HugePages_Rsvd\" (2006): a fault beyond i_size consumes a reservation before the i_size check and never returns it (reservation-conservation)",
@@ -421,6 +435,7 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     ...before4_3,
+    ...before2_6_27,
     name: "bug-instantiation-race",
     summary:
       "before the hugetlb instantiation mutex (2006): two faults on one index race for the last free page and the loser gets a spurious SIGBUS (reserved-fault-succeeds)",

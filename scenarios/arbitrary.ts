@@ -12,8 +12,10 @@ import { SMALL_PER_HUGE, type OpName } from "./schema.js";
 
 export type Op = Record<string, Record<string, unknown>> | "exit";
 
-export const HUGE_KINDS = ["private", "shared", "noreserve", "anon"] as const;
-export const SMALL_KINDS = ["anon", "shmem", "file", "dax", "thp"] as const;
+/** A hugetlbfs mapping: MAP_PRIVATE, MAP_SHARED, MAP_NORESERVE (private, and shared), MAP_ANONYMOUS|MAP_HUGETLB. */
+export const HUGE_KINDS = ["private", "shared", "noreserve", "anon", "shared-noreserve"] as const;
+/** 4 KiB memory: anonymous, shmem, a 4 KiB file mapped private (read-only too: Dirty COW's), shared, or on DAX; or a THP mapping. */
+export const SMALL_KINDS = ["anon", "shmem", "file", "dax", "file-shared", "file-ro", "thp"] as const;
 /**
  * Where the threads run: `same` all in p0; `fork` alternately in p0 and p1, p0's fork child
  * from the setup; `child` the same, but p1 is forked by thread 0's first operation; `two`
@@ -23,8 +25,22 @@ export const SMALL_KINDS = ["anon", "shmem", "file", "dax", "thp"] as const;
 export const PLACEMENTS = ["same", "fork", "child", "two", "empty"] as const;
 
 export interface World {
-  /** A hugetlbfs file `f` of `pages` pages (MAP_HUGETLB's own for `anon`), mapped at slots [0, pages). */
-  readonly huge?: { readonly kind: (typeof HUGE_KINDS)[number]; readonly pages: number };
+  /**
+   * A hugetlbfs file `f` of `pages` pages (MAP_HUGETLB's own for `anon`), mapped at slots
+   * [0, pages); `size` and `min_size` mount its hugetlbfs with those options (a subpool).
+   */
+  readonly huge?: {
+    readonly kind: (typeof HUGE_KINDS)[number];
+    readonly pages: number;
+    readonly size?: number;
+    readonly min_size?: number;
+    /** How p1 maps `f` (its setup in `two`, a thread's mmap otherwise) when not as p0 does: a shared mapping beside a private one. */
+    readonly other?: (typeof HUGE_KINDS)[number];
+  };
+  /** The setup writes every page of `f` through a shared mapping it then unmaps: the pages are in the page cache, mapped by nobody. */
+  readonly cached?: boolean;
+  /** Threads map `f` again, one page of it in the free slot, shared or private (both mappings of one file: page cache against COW). */
+  readonly alias?: boolean;
   /** 4 KiB memory of `pages` pages in the slot after the huge ones: anonymous, shmem, a 4 KiB file `g` (block or DAX), or a THP mapping. */
   readonly small?: { readonly kind: (typeof SMALL_KINDS)[number]; readonly pages: number };
   readonly placement: (typeof PLACEMENTS)[number];
@@ -49,8 +65,12 @@ function ranges(n: number): { addr: number; len: number }[] {
 }
 
 const named = (w: World) => w.huge !== undefined && w.huge.kind !== "anon";
-const smallFile = (w: World) => w.small !== undefined && (w.small.kind === "file" || w.small.kind === "dax");
+const smallAnon = (w: World) => w.small !== undefined && (w.small.kind === "anon" || w.small.kind === "shmem");
 const thp = (w: World) => w.small?.kind === "thp";
+/** A 4 KiB file `g` (block or DAX). */
+const smallFile = (w: World) => w.small !== undefined && !smallAnon(w) && !thp(w);
+/** A 4 KiB file in the page cache (not DAX), which write(2) reaches. */
+const smallCached = (w: World) => smallFile(w) && w.small!.kind !== "dax";
 
 /** Every range of the small slot's pages in 4 KiB units (munmap, mprotect: unit 4k); none of a THP mapping (a part would split its pmd). */
 function smallRanges(w: World): { addr: number; len: number; unit: "4k" }[] {
@@ -66,19 +86,27 @@ function smallLockRanges(w: World): { addr: number; page: number; pages: number 
   return ranges(w.small.pages).map((r) => ({ addr, page: r.addr, pages: r.len }));
 }
 
-/** The setup's mmap of the world's huge file (a thread's mmap of it is the same call). */
-function hugeMmap(w: World) {
-  const k = w.huge!.kind;
-  return { mmap: { addr: 0, len: w.huge!.pages, file: "f", shared: k === "shared", noreserve: k === "noreserve" } };
+/** The setup's mmap of the world's huge file (a thread's mmap of it is the same call), or with `k` mapped another way. */
+function hugeMmap(w: World, k = w.huge!.kind) {
+  return { mmap: { addr: 0, len: w.huge!.pages, file: "f", shared: k === "shared" || k === "shared-noreserve", noreserve: k === "noreserve" || k === "shared-noreserve" } };
+}
+
+/**
+ * Huge pages the setup takes from the pool (and the mount's quota): the mapping's reservation,
+ * and the cached pages, which a private mapping reserves again.
+ */
+export function hugeNeed(w: World): number {
+  if (!w.huge) return 0;
+  const reserves = w.huge.kind === "private" || w.huge.kind === "anon" || w.huge.kind === "shared";
+  return w.huge.pages * ((reserves ? 1 : 0) + (w.cached && w.huge.kind !== "shared" ? 1 : 0));
 }
 
 function smallMmap(w: World) {
   const s = w.small!;
   const at = slots(w).small;
   if (s.kind === "thp") return { mmap4k: { addr: at, pages: s.pages, thp: true } };
-  return s.kind === "anon" || s.kind === "shmem"
-    ? { mmap4k: { addr: at, pages: s.pages, shared: s.kind === "shmem" } }
-    : { mmap4k: { addr: at, pages: s.pages, file: "g" } };
+  if (s.kind === "anon" || s.kind === "shmem") return { mmap4k: { addr: at, pages: s.pages, shared: s.kind === "shmem" } };
+  return { mmap4k: { addr: at, pages: s.pages, file: "g", ...(s.kind === "file-shared" && { shared: true }), ...(s.kind === "file-ro" && { write: false }) } };
 }
 
 /**
@@ -87,16 +115,27 @@ function smallMmap(w: World) {
  * has none): a new operation needs its values here.
  */
 export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
-  mmap: (w) => (w.huge ? [hugeMmap(w)] : []),
+  mmap: (w) => [
+    ...(w.huge ? [hugeMmap(w)] : []),
+    ...(w.huge?.other ? [hugeMmap(w, w.huge.other)] : []),
+    // The alias: one page of f, each index, private then shared.
+    ...(w.alias && named(w)
+      ? Array.from({ length: w.huge!.pages }, (_, pgoff) => [false, true].map((shared) => ({ mmap: { addr: slots(w).free, len: 1, file: "f", pgoff, shared } }))).flat()
+      : []),
+  ],
   fault: (w) => {
     if (!w.huge) return [];
     const out: Op[] = [];
-    for (let addr = 0; addr < w.huge.pages; addr++) out.push({ fault: { addr, write: false } }, { fault: { addr, write: true } });
+    const last = w.alias && named(w) ? slots(w).free : w.huge.pages - 1;
+    for (let addr = 0; addr <= last; addr++) out.push({ fault: { addr, write: false } }, { fault: { addr, write: true } });
     for (let addr = 0; addr < w.huge.pages; addr++) out.push({ fault: { addr, write: true, fail_add_to_page_cache: true } });
     return out;
   },
-  // Huge pages; and 4 KiB pages of the small slot (unit: 4k), which split its VMA.
-  munmap: (w) => [...(w.huge ? ranges(w.huge.pages).map((r) => ({ munmap: r })) : []), ...smallRanges(w).map((r) => ({ munmap: r }))],
+  // Huge pages (and the alias's page); and 4 KiB pages of the small slot (unit: 4k), which split its VMA.
+  munmap: (w) => [
+    ...(w.huge ? [...ranges(w.huge.pages).map((r) => ({ munmap: r })), ...(w.alias && named(w) ? [{ munmap: { addr: slots(w).free, len: 1 } }] : [])] : []),
+    ...smallRanges(w).map((r) => ({ munmap: r })),
+  ],
   mprotect: (w) => [...(w.huge ? ranges(w.huge.pages) : []), ...smallRanges(w)].map((r) => ({ mprotect: { ...r, write: false } })),
   madvise_dontneed: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ madvise_dontneed: r })) : []),
   // A new process with no thread of its own (in `child`, thread 0 forks p1 first); fork of a
@@ -137,7 +176,7 @@ export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
     return ranges(w.small.pages).map((r) => ({ dontneed4k: { addr, page: r.addr, pages: r.len } }));
   },
   write4k: (w) =>
-    smallFile(w) && w.small!.kind !== "dax" ? Array.from({ length: w.small!.pages }, (_, page) => ({ write4k: { file: "g", page } })) : [],
+    smallCached(w) ? Array.from({ length: w.small!.pages }, (_, page) => ({ write4k: { file: "g", page } })) : [],
   // move_pages of an anonymous page (page-cache pages are not modelled), with and without MPOL_MF_MOVE_ALL.
   migrate: (w) => [
     ...(w.huge?.kind === "anon" ? Array.from({ length: w.huge.pages }, (_, addr) => [{ migrate: { addr } }, { migrate: { addr, all: true } }]).flat() : []),
@@ -176,18 +215,27 @@ export function scenarioOf(w: World, threads: readonly (readonly Op[])[], name =
 /** The scenario file of a world and its placed threads (the minimiser's form: threads keep their process when others go). */
 export function scenarioOfPlaced(w: World, threads: readonly PlacedThread[], name = "generated"): Record<string, unknown> {
   const p0: Op[] = [];
+  if (w.huge && w.cached && named(w)) {
+    const P = w.huge.pages;
+    p0.push({ mmap: { addr: 0, len: P, file: "f", shared: true } });
+    for (let addr = 0; addr < P; addr++) p0.push({ fault: { addr, write: true } });
+    p0.push({ munmap: { addr: 0, len: P } });
+  }
   if (w.huge) p0.push(hugeMmap(w));
   if (w.small) p0.push(smallMmap(w));
   if (w.prefault) {
     for (let addr = 0; addr < (w.huge?.pages ?? 0); addr++) p0.push({ fault: { addr, write: true } });
-    for (let page = 0; page < (w.small?.pages ?? 0); page++) p0.push({ access4k: { addr: slots(w).small, page, write: true } });
+    // A read-only mapping's pages are read in.
+    const write = w.small?.kind !== "file-ro";
+    for (let page = 0; page < (w.small?.pages ?? 0); page++) p0.push({ access4k: { addr: slots(w).small, page, write } });
   }
   if (w.placement === "fork") p0.push({ fork: { child: "p1" } });
   const setup = [{ proc: "p0", ops: p0 }];
-  if (w.placement === "two") setup.push({ proc: "p1", ops: p0.filter((o) => o !== "exit" && ("mmap" in o || "mmap4k" in o)) });
+  if (w.placement === "two") setup.push({ proc: "p1", ops: [...(w.huge ? [hugeMmap(w, w.huge.other)] : []), ...(w.small ? [smallMmap(w)] : [])] });
   // A thread left with no operation (fuzz leaves out what the loader refuses) is no thread.
   const placed = threads.filter((t) => t.ops.length > 0).map((t, i) => ({ name: `t${i}`, proc: t.proc, ops: [...t.ops] }));
-  const files = w.huge ? [{ name: "f", pages: w.huge.pages, ...(w.huge.kind === "anon" && { anon: true }) }] : [];
+  const h = w.huge;
+  const files = h ? [{ name: "f", pages: h.pages, ...(h.kind === "anon" && { anon: true }), ...(h.size !== undefined && { size: h.size }), ...(h.min_size !== undefined && { min_size: h.min_size }) }] : [];
   const files4k = w.small && smallFile(w) ? [{ name: "g", pages: w.small.pages, ...(w.small.kind === "dax" && { dax: true }) }] : [];
   return {
     name,
@@ -204,7 +252,10 @@ export function scenarioOfPlaced(w: World, threads: readonly PlacedThread[], nam
 
 export function describeWorld(w: World): string {
   const parts = [
-    w.huge && `${w.huge.kind} huge mapping of ${w.huge.pages}`,
+    w.huge && `${w.huge.kind} huge mapping of ${w.huge.pages}${w.huge.other ? ` (${w.huge.other} in p1)` : ""}`,
+    w.huge?.size !== undefined && `mounted size=${w.huge.size}${w.huge.min_size !== undefined ? `,min_size=${w.huge.min_size}` : ""}`,
+    w.cached && "its pages in the page cache",
+    w.alias && "mapped again by the threads",
     w.small && `${w.small.kind} 4 KiB mapping of ${w.small.pages}`,
     `pool ${w.pool}${w.overcommit ? `+${w.overcommit}` : ""}`,
     w.prefault && "prefaulted",
@@ -381,6 +432,11 @@ export interface FuzzBound {
 
 /** Larger than a sweep reaches: up to 4 threads of 4 operations, mappings of up to 3 pages. */
 export const FUZZ_BOUND: FuzzBound = { threads: { min: 2, max: 4 }, ops: 4, pages: 3 };
+/**
+ * The small scope most races need (two or three threads of one or two operations, searched
+ * exhaustively in a few milliseconds): three draws in four are of this bound.
+ */
+export const FUZZ_SMALL: FuzzBound = { threads: { min: 2, max: 3 }, ops: 2, pages: 2 };
 
 /**
  * A world drawn at random. Its parts shrink towards the first of each list (a private mapping,
@@ -388,19 +444,36 @@ export const FUZZ_BOUND: FuzzBound = { threads: { min: 2, max: 4 }, ops: 4, page
  */
 export function worldArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<World> {
   const pages = fc.integer({ min: 1, max: b.pages });
+  /** A size= mount: pages beyond (or short of) what the setup needs; and min_size=1 or none. */
+  const mount = fc.option(fc.record({ spare: fc.integer({ min: -1, max: 1 }), min: fc.boolean() }), { freq: 3, nil: undefined });
   return fc
     .record({
-      huge: fc.option(fc.record({ kind: fc.constantFrom(...HUGE_KINDS), pages }), { freq: 4, nil: undefined }),
+      huge: fc.option(fc.record({ kind: fc.constantFrom(...HUGE_KINDS), pages, mount, other: fc.option(fc.constantFrom(...HUGE_KINDS), { nil: undefined }) }), {
+        freq: 4,
+        nil: undefined,
+      }),
       // THP worlds are the sweep's (sweepWorlds): drawing them would change every seed's draws.
       small: fc.option(fc.record({ kind: fc.constantFrom(...SMALL_KINDS.filter((k) => k !== "thp")), pages }), { freq: 2, nil: undefined }),
       placement: fc.constantFrom(...PLACEMENTS),
-      /** Pool pages beyond (or short of) the huge mapping's: shrinks to a pool of its size. */
+      /** Pool pages beyond (or short of) what the setup needs: shrinks to a pool of that size. */
       spare: fc.integer({ min: -1, max: 1 }),
       overcommit: fc.nat(1),
       prefault: fc.boolean(),
+      cached: fc.boolean(),
+      alias: fc.boolean(),
     })
     .filter((w) => w.huge !== undefined || w.small !== undefined)
-    .map(({ spare, ...w }) => ({ ...w, pool: Math.max(0, (w.huge?.pages ?? 0) + spare) })) as fc.Arbitrary<World>;
+    .map(({ spare, huge, cached, alias, ...rest }) => {
+      const named = huge !== null && huge !== undefined && huge.kind !== "anon";
+      const base = { ...rest, ...(named && cached && { cached }), ...(named && alias && { alias }) };
+      if (!huge) return { ...base, pool: 0 } as World;
+      const { mount: m, other, ...drawn } = huge;
+      // Another way to map the file is for a named one, and another than p0's.
+      const h = named && other && other !== "anon" && other !== drawn.kind ? { ...drawn, other } : drawn;
+      const need = Math.max(h.pages, hugeNeed({ ...base, huge: h, pool: 0 }));
+      const sized = m && named ? { ...h, size: Math.max(1, need + m.spare), ...(m.min && { min_size: 1 }) } : h;
+      return { ...base, huge: sized, pool: Math.max(0, need + spare) } as World;
+    });
 }
 
 /** A generated scenario: its world and, per thread, indices into the world's alphabet. */
@@ -409,12 +482,27 @@ export interface Drawn {
   readonly threads: readonly (readonly number[])[];
 }
 
-/** Random scenarios as drawn, shrinkable: fewer threads, fewer and earlier operations, a smaller world. */
-export function drawnArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<Drawn> {
+/** Random scenarios of a bound as drawn, shrinkable: fewer threads, fewer and earlier operations, a smaller world. */
+function boundedArbitrary(b: FuzzBound): fc.Arbitrary<Drawn> {
   return fc.record({
     world: worldArbitrary(b),
     threads: fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: b.ops }), { minLength: b.threads.min, maxLength: b.threads.max }),
   });
+}
+
+/** Random scenarios as drawn: mostly of the small scope (FUZZ_SMALL), else up to `b`. */
+export function drawnArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<Drawn> {
+  return fc.oneof({ arbitrary: boundedArbitrary(FUZZ_SMALL), weight: 3 }, { arbitrary: boundedArbitrary(b), weight: 1 });
+}
+
+/**
+ * The operation a drawn number stands for in a world: an operation the world has, each alike
+ * (a fault, with a letter per page and kind, is not drawn more often than an mmap), then one of
+ * its values. Small numbers are the first operations' first values: shrinking goes there.
+ */
+function letterOf(groups: readonly (readonly Op[])[], n: number): Op {
+  const values = groups[n % groups.length]!;
+  return values[Math.floor(n / groups.length) % values.length]!;
 }
 
 /**
@@ -424,8 +512,10 @@ export function drawnArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<Drawn> {
  * another operation names.
  */
 export function opsOf(d: Drawn): Op[][] {
-  const letters = alphabet(d.world);
-  const drawn = d.threads.map((t) => t.map((i) => letters[i % letters.length]!));
+  const groups = Object.values(OP_VALUES)
+    .map((values) => values(d.world))
+    .filter((values) => values.length > 0);
+  const drawn = d.threads.map((t) => t.map((i) => letterOf(groups, i)));
   const namesFile = (o: Op) => o !== "exit" && Object.values(o)[0]!.file === "f";
   const named = drawn.flat().filter((o) => namesFile(o) && !(o !== "exit" && "unlink" in o)).length > 0;
   let forked = false;

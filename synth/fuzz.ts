@@ -31,6 +31,8 @@ export interface FuzzOptions {
   readonly outDir: string;
   /** End at the first finding (the benchmark's time to first find). */
   readonly untilFound?: boolean;
+  /** With untilFound: end at the first finding on this invariant only (a bug-* variant's own, past the others). */
+  readonly untilInvariant?: string;
   readonly interrupted: () => boolean;
   readonly onProgress?: (p: SynthProgress) => void;
 }
@@ -106,7 +108,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
       record(file, judged, { path: shrunk.path, foundMs: failed.foundMs });
     }
     next = failed.index + 1;
-    if (o.untilFound && findings.size > 0) break;
+    if (o.untilFound && findings.list().some((f) => o.untilInvariant === undefined || f.invariant === o.untilInvariant)) break;
   }
 
   const bound = stop ?? (tally.incomplete > 0 ? "incomplete" : undefined);

@@ -9,7 +9,7 @@
  * alphabet). It tries them in a fixed order and starts over after each change kept, until none
  * is: the same failure always gives the same minimal scenario.
  */
-import { alphabet, OP_VALUES, scenarioOfPlaced, slots, type Op, type PlacedThread, type World } from "../scenarios/arbitrary.js";
+import { alphabet, hugeNeed, OP_VALUES, scenarioOfPlaced, slots, type Op, type PlacedThread, type World } from "../scenarios/arbitrary.js";
 
 export interface Minimal {
   readonly world: World;
@@ -26,20 +26,44 @@ const WHOLE = ["mmap", "mmap4k", "mlock4k", "munlock4k"] as const;
 function rehome(o: Op, from: World, to: World, letters: ReadonlySet<string>): Op | undefined {
   const name = opName(o);
   if (name === "exit" || name === "fork") return o;
-  const whole = (WHOLE as readonly string[]).includes(name) ? OP_VALUES[name as (typeof WHOLE)[number]](to) : undefined;
-  if (whole) return whole[0];
   const a = (o as Record<string, Record<string, unknown>>)[name]!;
-  const moved = from.small && "page" in a && a.addr === slots(from).small ? { [name]: { ...a, addr: slots(to).small } } : o;
+  const alias = from.alias && a.addr === slots(from).free;
+  if ((WHOLE as readonly string[]).includes(name) && !alias) {
+    // The same call over the smaller mapping: every argument but the length (the 4 KiB slot's address) alike.
+    const same = (l: Op) => Object.entries((l as Record<string, Record<string, unknown>>)[name]!).every(([arg, v]) => ["len", "pages", "addr"].includes(arg) || v === a[arg]);
+    return OP_VALUES[name as (typeof WHOLE)[number]](to).find(same);
+  }
+  // The 4 KiB slot and the alias's free slot move with the huge mapping's size.
+  const moved =
+    from.small && "page" in a && a.addr === slots(from).small
+      ? { [name]: { ...a, addr: slots(to).small } }
+      : alias && to.alias
+        ? { [name]: { ...a, addr: slots(to).free } }
+        : o;
   return letters.has(key(moved)) ? moved : undefined;
 }
 
-/** The worlds a page or a mapping smaller, or without the prefault, in order. */
+/**
+ * The worlds a page or a mapping smaller, or without the prefault, the cached pages, the alias,
+ * the mount's options; with a pool a page smaller, or no overcommit; in order.
+ */
 function smallerWorlds(w: World): World[] {
   const out: World[] = [];
-  if (w.huge && w.huge.pages > 1) out.push({ ...w, huge: { ...w.huge, pages: w.huge.pages - 1 }, pool: Math.max(0, w.pool - 1) });
+  const h = w.huge;
+  if (h && h.pages > 1) {
+    const size = h.size !== undefined ? { size: Math.max(1, h.size - 1) } : {};
+    out.push({ ...w, huge: { ...h, pages: h.pages - 1, ...size }, pool: Math.max(0, w.pool - 1) });
+  }
   if (w.small && w.small.pages > 1) out.push({ ...w, small: { ...w.small, pages: w.small.pages - 1 } });
-  if (w.huge && w.small) out.push({ ...w, small: undefined }, { ...w, huge: undefined, pool: 0, overcommit: 0 });
+  if (h && w.small) out.push({ ...w, small: undefined }, { ...w, huge: undefined, pool: 0, overcommit: 0, cached: undefined, alias: undefined });
   if (w.prefault) out.push({ ...w, prefault: false });
+  if (w.cached) out.push({ ...w, cached: undefined, pool: Math.max(0, w.pool - hugeNeed(w) + hugeNeed({ ...w, cached: undefined })) });
+  if (w.alias) out.push({ ...w, alias: undefined });
+  if (h?.other) out.push({ ...w, huge: { ...h, other: undefined } });
+  if (h?.min_size !== undefined) out.push({ ...w, huge: { ...h, min_size: undefined } });
+  if (h?.size !== undefined && h.min_size === undefined) out.push({ ...w, huge: { ...h, size: undefined } });
+  if (w.pool > 0) out.push({ ...w, pool: w.pool - 1 });
+  if (w.overcommit > 0) out.push({ ...w, overcommit: 0 });
   return out;
 }
 

@@ -22,10 +22,15 @@ export interface HugeMmapEra {
   readonly page_mmap: ((k: Kernel, t: number) => number) | null;
 }
 
+/** MAP_NORESERVE, which hugetlbfs_file_mmap ignored before v2.6.27 (it reserved anyway). */
+function noreserve(k: Kernel, t: number): boolean {
+  return k.op(t).noreserve && k.variant.hugetlbNoreserve;
+}
+
 /** Links the new VMA (i_mmap_rwsem for write), extends i_size, and ends the mmap. */
 function mmap_finish(k: Kernel, t: number, era: HugeMmapEra): number {
   const op = k.op(t);
-  const flags = VM_HUGETLB | (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | (op.noreserve ? VM_NORESERVE : 0);
+  const flags = VM_HUGETLB | (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | (noreserve(k, t) ? VM_NORESERVE : 0);
   const vma = vma_link(k, op.proc, vma_record(op.addr, op.addr + op.len, op.pgoff, flags, op.file));
   let result: number = Result.OK;
   if (era.hugetlb_prefault) {
@@ -69,7 +74,7 @@ export const mmap = (era: HugeMmapEra) =>
           const r = era.page_mmap(k, t);
           return r === BLOCKED ? BLOCKED : mmap_end(k, t, r);
         }
-        if (!op.shared || op.noreserve || era.hugetlb_prefault) return link_step(k, t, era);
+        if (!op.shared || noreserve(k, t) || era.hugetlb_prefault) return link_step(k, t, era);
         const chg = hugetlb_reserve_pages_chg(k, op.file, op.pgoff, op.pgoff + op.len);
         if (chg < 0) return mmap_end(k, t, Result.ENOMEM);
         k.set_local(t, L_FLAGS, chg);

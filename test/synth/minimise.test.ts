@@ -17,7 +17,7 @@ describe("minimise", () => {
     // "Fails" while some thread faults a huge page.
     const m = await minimise({ world, threads }, async (f) => ops(f).some((o) => o.startsWith('{"fault"')), () => false);
     expect(m.threads).toEqual([{ proc: "p0", ops: [{ fault: { addr: 0, write: false } }] }]);
-    expect(m.world).toEqual({ huge: { kind: "shared", pages: 1 }, placement: "fork", pool: 1, overcommit: 0, prefault: false });
+    expect(m.world).toEqual({ huge: { kind: "shared", pages: 1 }, placement: "fork", pool: 0, overcommit: 0, prefault: false });
   });
 
   it("merges two threads of a process, and keeps what the failure needs", async () => {
@@ -38,6 +38,29 @@ describe("minimise", () => {
     const m = await minimise({ world, threads }, async (f) => ops(f).length === 4 && (f as File).threads.length === 3, () => false);
     expect(m.threads.map((t) => t.ops.length)).toEqual([2, 1, 1]);
     expect(m.threads.map((t) => t.proc)).toEqual(["p0", "p1", "p0"]);
-    expect(m.world).toEqual({ ...world, huge: { kind: "shared", pages: 1 }, pool: 1, prefault: false, small: { kind: "anon", pages: 1 } });
+    expect(m.world).toEqual({ ...world, huge: { kind: "shared", pages: 1 }, pool: 0, prefault: false, small: { kind: "anon", pages: 1 } });
+  });
+
+  it("drops the cached pages, the alias, p1's other mapping and the mount's options the failure does not need, and keeps the call of each mmap", async () => {
+    const rich: World = {
+      huge: { kind: "private", pages: 2, size: 4, min_size: 1, other: "shared" },
+      cached: true,
+      alias: true,
+      placement: "empty",
+      pool: 4,
+      overcommit: 1,
+      prefault: false,
+    };
+    const mapped = [
+      { proc: "p0", ops: [{ mmap: { addr: 2, len: 1, file: "f", pgoff: 1, shared: true } }, { fault: { addr: 2, write: true } }] },
+      { proc: "p1", ops: [{ mmap: { addr: 0, len: 2, file: "f", shared: true, noreserve: false } }] },
+    ];
+    // "Fails" while p1 maps the file shared and the alias is faulted.
+    const fails = async (f: Record<string, unknown>) =>
+      ops(f).some((o) => o.includes('"shared":true,"noreserve":false')) && ops(f).some((o) => o.startsWith('{"fault":{"addr":1'));
+    const m = await minimise({ world: rich, threads: mapped }, fails, () => false);
+    expect(m.world).toEqual({ huge: { kind: "private", pages: 1, other: "shared" }, alias: true, placement: "empty", pool: 0, overcommit: 0, prefault: false });
+    expect(m.threads.flatMap((t) => t.ops)).toContainEqual({ mmap: { addr: 0, len: 1, file: "f", shared: true, noreserve: false } });
+    expect(m.threads.flatMap((t) => t.ops)).toContainEqual({ fault: { addr: 1, write: false } });
   });
 });
