@@ -75,7 +75,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
       idleTimeout: 60_000,
       concurrentTasksPerWorker: QUEUED_WHILE_GROWING,
     });
-    const empty: ExpandTask = { model: ref!, chunks: [], count: 0, start: 0, end: 0 };
+    const empty: ExpandTask = { model: ref!, symmetry: search.symmetry !== undefined, chunks: [], count: 0, start: 0, end: 0 };
     const loads = Array.from({ length: workers - 1 }, () => started.run(empty));
     Promise.all(loads).then(
       () => (ready = true),

@@ -52,6 +52,12 @@ export interface ExploreOptions {
    * (core/model.ts), which each pool thread builds again.
    */
   readonly workers?: number;
+  /**
+   * Count states that differ only by the names of interchangeable objects once (the model's
+   * TransitionSystem.symmetry: the mm model's pages, model/symmetry.ts). Default true; false
+   * searches every renaming apart. Verdicts and counterexamples are the same either way.
+   */
+  readonly symmetry?: boolean;
   /** Random walks instead of the exhaustive search (explorer/walk.ts): on this thread, no table. */
   readonly walks?: WalkOptions;
 }
