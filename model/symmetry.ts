@@ -57,16 +57,19 @@ export class PageSymmetry implements Symmetry {
   /** Offsets of the L_ORIG_PTE and L_TLB locals of each thread slot. */
   private readonly origPtes: Int32Array;
   private readonly tlbs: Int32Array;
-  /** The sets of interchangeable slots: [first, last] ids. */
-  private readonly sets: readonly (readonly [number, number])[];
+  /** The sets of interchangeable slots: ids first[i]…last[i] (typed arrays: read on the hot path). */
+  private readonly first: Int32Array;
+  private readonly last: Int32Array;
+  /** Per page id: 1 if it is in a set. */
+  private readonly inSet: Uint8Array;
+  /** Per page id: the offset of its words. */
+  private readonly pageOff: Int32Array;
   /** Per page id: the first reference word naming it (refs index), or refs.length. */
   private readonly firstRef: Int32Array;
   /** Per page id: its new id (the canonical renaming). */
   private readonly to: Int32Array;
   /** Page ids of a set, sorted in canonical order. */
   private readonly order: Int32Array;
-  /** Offset of page 1's words (Layout.pageBase). */
-  private readonly pageBase: number;
   private readonly lastPage: number;
   private readonly poolPages: number;
 
@@ -96,27 +99,25 @@ export class PageSymmetry implements Symmetry {
     this.kinds = Uint8Array.from(refs, (r) => r[1]);
     this.origPtes = Int32Array.from(origPtes);
     this.tlbs = Int32Array.from(tlbs);
-    this.sets = [
+    const sets = [
       [1, L.pages],
       [L.zeroPage + 1, L.lastPage],
-    ].filter(([a, b]) => b > a) as [number, number][];
+    ].filter(([a, b]) => b! > a!);
+    this.first = Int32Array.from(sets, (x) => x[0]!);
+    this.last = Int32Array.from(sets, (x) => x[1]!);
+    this.inSet = new Uint8Array(L.lastBlock + 1);
+    for (const [a, b] of sets) this.inSet.fill(1, a, b! + 1);
+    this.pageOff = Int32Array.from({ length: L.lastBlock + 1 }, (_, g) => L.pageBase + (g - 1) * S.PAGE_SIZE_WORDS);
     this.firstRef = new Int32Array(L.lastBlock + 1);
     // Pages outside the sets keep their ids.
     this.to = Int32Array.from({ length: L.lastBlock + 1 }, (_, g) => g);
     this.order = new Int32Array(L.lastBlock + 1);
-    this.pageBase = L.pageBase;
     this.lastPage = L.lastPage;
     this.poolPages = L.pages;
   }
 
   private page(g: number): number {
-    return this.pageBase + (g - 1) * S.PAGE_SIZE_WORDS;
-  }
-
-  /** Is g one of the renamed slots? */
-  private renamed(g: number): boolean {
-    for (const [a, b] of this.sets) if (g >= a && g <= b) return true;
-    return false;
+    return this.pageOff[g]!;
   }
 
   /** The page a reference word of kind `kind` names (0: none). */
@@ -151,7 +152,8 @@ export class PageSymmetry implements Symmetry {
   private plan(s: Int32Array): boolean {
     const { refs, kinds, firstRef, to, order } = this;
     const none = refs.length;
-    for (const [a, b] of this.sets) for (let g = a; g <= b; g++) firstRef[g] = none;
+    const sets = this.first.length;
+    for (let i = 0; i < sets; i++) firstRef.fill(none, this.first[i]!, this.last[i]! + 1);
     for (let r = 0; r < refs.length; r++) {
       const v = s[refs[r]!]!;
       if (v === 0) continue;
@@ -167,7 +169,7 @@ export class PageSymmetry implements Symmetry {
         continue;
       }
       const g = this.named(kind, v);
-      if (g <= 0 || g > this.lastPage || !this.renamed(g)) continue;
+      if (g <= 0 || g > this.lastPage || !this.inSet[g]) continue;
       if (s[this.page(g) + S.PG_STATE] !== S.PAGE_IN_USE) return false;
       if (firstRef[g] === none) firstRef[g] = r;
     }
@@ -180,7 +182,9 @@ export class PageSymmetry implements Symmetry {
       for (let j = 0; j < this.tlbs.length; j++) if (s[this.tlbs[j]!]! & (1 << (g - 1))) return false;
     }
     let moved = false;
-    for (const [a, b] of this.sets) {
+    for (let k = 0; k < sets; k++) {
+      const a = this.first[k]!;
+      const b = this.last[k]!;
       // Insertion sort: a set has a few pages.
       const n = b - a + 1;
       for (let i = 0; i < n; i++) {
@@ -221,8 +225,8 @@ export class PageSymmetry implements Symmetry {
     let lo = 0;
     if (this.plan(s)) {
       const to = this.to;
-      for (const [a, b] of this.sets)
-        for (let g = a; g <= b; g++) {
+      for (let k = 0; k < this.first.length; k++)
+        for (let g = this.first[k]!; g <= this.last[k]!; g++) {
           if (to[g] === g) continue;
           // Page g's words go to slot to[g]; every slot of a moved page is some page's target.
           const from = this.page(g);
@@ -254,8 +258,8 @@ export class PageSymmetry implements Symmetry {
     out.set(s);
     if (!this.plan(s)) return;
     const to = this.to;
-    for (const [a, b] of this.sets)
-      for (let g = a; g <= b; g++) if (to[g] !== g) out.set(s.subarray(this.page(g), this.page(g) + S.PAGE_SIZE_WORDS), this.page(to[g]!));
+    for (let k = 0; k < this.first.length; k++)
+      for (let g = this.first[k]!; g <= this.last[k]!; g++) if (to[g] !== g) out.set(s.subarray(this.page(g), this.page(g) + S.PAGE_SIZE_WORDS), this.page(to[g]!));
     for (let r = 0; r < this.refs.length; r++) {
       const i = this.refs[r]!;
       if (s[i] !== 0) out[i] = this.rename(this.kinds[r]!, s[i]!);
