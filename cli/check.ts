@@ -53,7 +53,8 @@ export async function checkCommand(args: readonly string[]): Promise<number> {
   ensureDir(opts.out, "--out");
   checkOutput(join(opts.out, "summary.json"), "--out");
   const timings = opts.timings !== undefined ? new Map(readSummary(opts.timings).rows.map((r) => [`${r.scenario} ${r.variant}`, r.stats.durationMs])) : undefined;
-  const all = selectRuns(selectScenarios(opts.scenario), opts.variant, opts["all-variants"] === true);
+  const { runs: all, refused } = selectRuns(selectScenarios(opts.scenario), opts.variant, opts["all-variants"] === true);
+  for (const r of refused) console.log(`not run: ${r.scenario} under ${r.variant}: ${r.reason}`);
   const runs = opts.shard ? shardRuns(all, opts.shard, timings) : all;
   const bounds = {
     maxStates: opts["max-states"],

@@ -28,11 +28,18 @@ export async function diffCommand(args: readonly string[]): Promise<number> {
   const [a, b] = positionals as [string, string];
   const opts = checkFlags(DiffFlags, flags);
   const scenarios = selectScenarios(opts.scenario);
-  const runs = selectRuns(scenarios, [a, b], false);
+  const { runs, refused } = selectRuns(scenarios, [a, b], false);
   const outcomes = await runAll(runs, { maxStates: opts["max-states"], maxDepth: opts["max-depth"], workers: opts.workers });
+  // A world one kernel cannot set up (its mount refuses an option) ends "refused" there.
+  const ended = (scenario: string, v: string): { key: string; text: string } => {
+    const r = refused.find((x) => x.scenario === scenario && x.variant === v);
+    if (r) return { key: "refused", text: `refused: ${r.reason}` };
+    const o = outcomes.find((x) => x.run.scenario === scenario && x.run.variant === v)!;
+    return { key: key(o), text: outcomeText(rowOf(o)) };
+  };
   const differ = scenarios.flatMap((scenario) => {
-    const [oa, ob] = [a, b].map((v) => outcomes.find((o) => o.run.scenario === scenario && o.run.variant === v)!) as [Outcome, Outcome];
-    return key(oa) === key(ob) ? [] : [{ scenario, [a]: outcomeText(rowOf(oa)), [b]: outcomeText(rowOf(ob)) }];
+    const [ea, eb] = [ended(scenario, a), ended(scenario, b)];
+    return ea.key === eb.key ? [] : [{ scenario, [a]: ea.text, [b]: eb.text }];
   });
   if (opts.json) console.log(JSON.stringify({ variants: [a, b], scenarios: scenarios.length, differ }, null, 2));
   else {

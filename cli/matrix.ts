@@ -9,7 +9,8 @@ import { Piscina } from "piscina";
 import { ensureDir, writeAtomic } from "../base/output.js";
 import { replay } from "../explorer/trace.js";
 import { defaultWorkers, workerFile } from "../explorer/pool.js";
-import { VARIANTS } from "../model/variant.js";
+import { hugetlbfs_bad_mount_option } from "../model/hugetlb/inode.js";
+import { findVariant, VARIANTS } from "../model/variant.js";
 import { buildMm } from "../models/mm.js";
 import { htmlReport } from "../reports/html.js";
 import { threadsFromItf } from "../reports/itf.js";
@@ -67,17 +68,32 @@ export function selectScenarios(patterns: readonly string[] | undefined): string
  * Each scenario's runs: the variants its `expect:` names (default), those --variant names, or
  * every variant (--all-variants); a variant its `expect:` does not name has expectation none.
  */
-export function selectRuns(scenarios: readonly string[], variants: readonly string[] | undefined, all: boolean): Run[] {
+/** A run the variant's kernel cannot set up (its mount refuses the scenario's options): not run. */
+export interface Refused {
+  readonly scenario: string;
+  readonly variant: string;
+  readonly reason: string;
+}
+
+export function selectRuns(scenarios: readonly string[], variants: readonly string[] | undefined, all: boolean): { runs: Run[]; refused: Refused[] } {
   for (const v of variants ?? [])
     if (!VARIANTS.some((x) => x.name === v)) throw new UsageError(`--variant: unknown variant "${v}" (known: ${VARIANTS.map((x) => x.name).join(", ")})`);
-  return scenarios.flatMap((scenario) => {
-    const expect = loadScenario(scenario).expect;
+  const runs: Run[] = [];
+  const refused: Refused[] = [];
+  for (const scenario of scenarios) {
+    const { expect, config } = loadScenario(scenario);
     const names = all ? VARIANTS.map((v) => v.name) : variants?.length ? variants : Object.keys(expect).length ? Object.keys(expect) : ["modern"];
-    return names.map((variant): Run => {
+    for (const variant of names) {
+      const reason = hugetlbfs_bad_mount_option(config, findVariant(variant)!);
+      if (reason) {
+        refused.push({ scenario, variant, reason });
+        continue;
+      }
       const e = expect[variant];
-      return { scenario, variant, expected: e === undefined ? "none" : e === "pass" || e === "not-applicable" ? e : { verdict: "violation", invariant: e.invariant, ...(e.finding !== undefined && { finding: e.finding }) } };
-    });
-  });
+      runs.push({ scenario, variant, expected: e === undefined ? "none" : e === "pass" || e === "not-applicable" ? e : { verdict: "violation", invariant: e.invariant, ...(e.finding !== undefined && { finding: e.finding }) } });
+    }
+  }
+  return { runs, refused };
 }
 
 /** `k/N`, 1 ≤ k ≤ N. */

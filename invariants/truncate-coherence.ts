@@ -4,7 +4,9 @@
  * So once no truncate of a 4 KiB file is in flight (its inode_lock is free), no pte of a mapping
  * of the file maps an index at or past i_size; and a fault never sets a pte to a private copy of
  * data that truncate removed after the copy was made — it would show, even after the file grows
- * again, data the file no longer has.
+ * again, data the file no longer has. Likewise a hole punch of a hugetlbfs file: once
+ * remove_inode_hugepages has visited an index of the hole, the page the index held is gone from
+ * the page cache (a fault may add a new, zeroed one afterwards, never keep the old one).
  */
 import { L_FAULT_PTE, L_FLAGS, L_IDX, L_NEW, L_VMA } from "../model/kernel.js";
 import { COW_COPY_STALE } from "../model/mm/memory.js";
@@ -14,7 +16,7 @@ import type { Invariant } from "./types.js";
 
 export const truncateCoherence: Invariant = {
   name: "truncate-coherence",
-  summary: "after truncate no mapping shows the file past i_size, and no fault installs a copy of data truncate removed",
+  summary: "after truncate no mapping shows the file past i_size, no fault installs a copy of data truncate removed, and a hole punch leaves no page in the hole",
   state({ k }) {
     for (let f = 0; f < k.L.files4k; f++) {
       if (k.a[k.file4k_i_rwsem(f)]) continue;
@@ -29,7 +31,14 @@ export const truncateCoherence: Invariant = {
     }
     return null;
   },
-  step({ before, after, thread }) {
+  step({ before, after, thread, step }) {
+    if (step.label === "remove_inode_hugepages") {
+      const f = before.op(thread).file;
+      const idx = before.local(thread, L_IDX);
+      const g = before.page_cache(f, idx);
+      if (g && after.page_cache(f, idx) === g)
+        return `${before.op(thread).text} left page${g}, index ${idx} of ${before.cfg.files[f]!.name}, in the hole (mapped ${after.page_mapcount(g)} times): its data outlives the punch`;
+    }
     const copy = before.local(thread, L_NEW);
     if (!copy || !(before.local(thread, L_FLAGS) & COW_COPY_STALE)) return null;
     const pte = after.a[before.local(thread, L_FAULT_PTE) - 1];

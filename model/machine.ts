@@ -6,7 +6,7 @@
 import type { ModelConfig, OpCall } from "./config.js";
 import { Kernel } from "./kernel.js";
 import * as S from "./layout.js";
-import { hugepage_new_subpool } from "./hugetlb/inode.js";
+import { hugepage_new_subpool, hugetlbfs_bad_mount_option } from "./hugetlb/inode.js";
 import { kernelEras, operations } from "./ops/index.js";
 import { ThreadMachine, type ThreadTransition, type ThreadWords } from "../core/thread-machine.js";
 import { BLOCKED, DONE, ModelError } from "./types.js";
@@ -72,6 +72,8 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
 
   /** The pool as configured, then the setup operations run to completion one after another. */
   initial(): Int32Array {
+    const refused = hugetlbfs_bad_mount_option(this.cfg, this.variant);
+    if (refused) throw new ModelError(refused);
     const k = this.k.view(new Int32Array(this.k.L.size));
     k.nr_huge_pages = this.cfg.pool.pages;
     k.free_huge_pages = this.cfg.pool.pages;

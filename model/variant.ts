@@ -78,11 +78,20 @@ export interface Variant {
    */
   readonly reserveAdjustsRace: boolean;
   /**
-   * remove_inode_hugepages removes a page from the page cache without taking the fault mutex
-   * and without unmapping it again (before the 2015 fixes to hole punch): a fault between the
-   * punch's unmap and the removal leaves the page mapped in the hole.
+   * remove_inode_hugepages of v4.3–v4.4, before 4aae8d1c051e ("mm/hugetlbfs: unmap pages if page
+   * fault raced with hole punch", v4.5): a page found mapped under the fault mutex was faulted in
+   * again after the punch's unmap, and is left alone ("Do nothing in this race case"): it stays
+   * in the page cache and mapped, in the hole, with the data the punch was to remove. Today it
+   * is unmapped again and removed.
    */
-  readonly punchSkipsRemap: boolean;
+  readonly punchLeavesMappedPage: boolean;
+  /**
+   * hugetlb_no_page reads i_size again under the PTL and backs out with SIGBUS when a truncate
+   * shrank the file past the index meanwhile (2.6.x to v6.0). fa27759af4a6 ("hugetlb: clean up
+   * code checking for fault/truncation races", v6.1) dropped it: today remove_inode_single_folio
+   * unmaps such a page again under the fault mutex.
+   */
+  readonly noPageRechecksIsize: boolean;
   /**
    * Seed 000 (2004, 2.6.5) as posted (era: hugetlb/prefault.v2.6.5.ts, hugetlb/fault.v2.6.5.ts):
    * mmap prefaults every page (hugetlb_prefault), there are no reservations, the only faults are
@@ -198,6 +207,13 @@ export interface Variant {
    */
   readonly allocFailureUnchargesSubpool: boolean;
   /**
+   * hugetlbfs knows the mount option `min_size=` (7ca02d0ae586, "hugetlbfs: accept subpool
+   * min_size mount option and setup accordingly", v4.1). false: hugetlbfs_parse_options meets an
+   * option it does not know ("hugetlbfs: Bad mount option") and the mount fails with -EINVAL, so
+   * a scenario with a min_size= file cannot be set up in that kernel.
+   */
+  readonly hugetlbfsMinSize: boolean;
+  /**
    * fork's copy of a hugetlb VMA's ptes (era: model/ops/fork.ts, fork.v2.6.26.ts, fork.v2.6.5.ts).
    * "vma_needs_copy" (since bcd51a3c679d, v6.0): only a VMA with an anon_vma, one pte at a time
    * under both PTLs. "VM_HUGETLB" (2.6.21 to v5.19): every hugetlb VMA, shared ones included, the
@@ -248,7 +264,8 @@ const modern: Variant = {
   forkLeavesChildWritable: false,
   lockPagecacheFolioInFault: false,
   reserveAdjustsRace: true,
-  punchSkipsRemap: false,
+  punchLeavesMappedPage: false,
+  noPageRechecksIsize: false,
   hugetlbPrefault: false,
   hugepageCharDevice: false,
   restoreReserveDeletesStale: true,
@@ -267,18 +284,21 @@ const modern: Variant = {
   surplusPages: true,
   prefaultSyscalls: false,
   hugetlbfsFallocate: true,
+  hugetlbfsMinSize: true,
   hugetlbCow: "hugetlb_wp",
 };
 
-/** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate: no hole can be punched. */
-const before4_3 = { hugetlbfsFallocate: false } as const;
+/** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate (no hole can be punched), nor min_size= (v4.1). */
+const before4_3 = { hugetlbfsFallocate: false, hugetlbfsMinSize: false } as const;
 
 /**
  * Kernels before 2022: no hugetlb VMA lock (v6.1), MADV_DONTNEED refused hugetlb VMAs (v5.18),
  * the owner's unmap restored no reservation (df7a6d1f6405 is v6.10), and fork copied every
- * hugetlb VMA's ptes (bcd51a3c679d is v6.0).
+ * hugetlb VMA's ptes (bcd51a3c679d is v6.0), and hugetlb_no_page re-read i_size under the PTL
+ * (until v6.1).
  */
 const before2022 = {
+  noPageRechecksIsize: true,
   hugetlbVmaLock: "none",
   hugetlbDontneed: "EINVAL",
   restoreReserveOnUnmap: "none",
@@ -300,6 +320,7 @@ export const VARIANTS: readonly Variant[] = [
     surplusPages: false,
     prefaultSyscalls: true,
     hugetlbfsFallocate: false,
+    hugetlbfsMinSize: false,
   },
   {
     ...modern,
@@ -325,6 +346,7 @@ export const VARIANTS: readonly Variant[] = [
     faultMutex: "global",
     surplusPages: false,
     hugetlbfsFallocate: false,
+    hugetlbfsMinSize: false,
   },
   {
     ...modern,
@@ -339,6 +361,7 @@ export const VARIANTS: readonly Variant[] = [
     // without freeing it (until c50ac050811d, CVE-2012-2390).
     reserveErrorPutsResvMap: false,
     hugetlbfsFallocate: false,
+    hugetlbfsMinSize: false,
     hugetlbCow: "hugetlb_cow",
   },
   {
@@ -394,8 +417,8 @@ export const VARIANTS: readonly Variant[] = [
     ...before2022,
     name: "bug-punch-hole-fault-race",
     summary:
-      "before the 2015 hole-punch fixes: a fault between the punch's unmap and its page removal leaves a page mapped in the hole, outside the page cache (page-cache-coherence)",
-    punchSkipsRemap: true,
+      "before 4aae8d1c051e (v4.5): a fault maps the page again between the hole punch's unmap and its removal, and remove_inode_hugepages leaves it in the hole, mapped, with the data the punch removes (truncate-coherence)",
+    punchLeavesMappedPage: true,
   },
   {
     ...modern,

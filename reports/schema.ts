@@ -4,6 +4,7 @@
  * `mmcheck replay` validates what it reads; reports/report.schema.json is its JSON Schema.
  */
 import { z } from "zod";
+import type { Bound } from "../explorer/options.js";
 
 export const REPORT_FORMAT = "mmcheck-report/1";
 
@@ -127,6 +128,9 @@ const ViolationSchema = z.strictObject({
   trace: ItfTraceSchema,
 });
 
+/** What stopped an incomplete search (explorer/options.ts Bound). */
+export const BoundSchema = z.enum(["max-states", "max-depth", "max-memory", "interrupted", "walks"] satisfies Bound[]);
+
 export const ReportSchema = z
   .discriminatedUnion("verdict", [
     z.strictObject({ ...common, verdict: z.literal("pass") }),
@@ -136,7 +140,7 @@ export const ReportSchema = z
     z.strictObject({
       ...common,
       verdict: z.literal("incomplete"),
-      bound: z.enum(["max-states", "max-depth", "max-memory", "interrupted", "walks"]).meta({ description: "the bound that stopped the search" }),
+      bound: BoundSchema.meta({ description: "the bound that stopped the search" }),
     }),
     z.strictObject({ ...common, verdict: z.literal("violation"), violation: ViolationSchema }),
   ])

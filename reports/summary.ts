@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { readJson, ReportError } from "./read.js";
+import { BoundSchema } from "./schema.js";
 
 export const SUMMARY_FORMAT = "mmcheck-check/1";
 
@@ -50,7 +51,7 @@ const RowSchema = z
     invariant: name.optional(),
     message: z.string().optional(),
     depth: count.optional(),
-    bound: z.enum(["max-states", "max-depth", "max-memory", "interrupted", "walks"]).optional().meta({ description: "for incomplete: what stopped it (interrupted: the run's time or the budget)" }),
+    bound: BoundSchema.optional().meta({ description: "for incomplete: what stopped it (interrupted: the run's time or the budget)" }),
     stats: z.strictObject({ distinctStates: count, statesGenerated: count, maxDepth: count, durationMs: count }),
     diagram: z.string().optional().meta({ description: "the counterexample's race diagram" }),
     report: z.string().optional().meta({ description: "the run's report, relative to the output folder" }),

@@ -401,7 +401,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
       ptl: {
         fn: "hugetlb_no_page",
         label: "hugetlb_no_page:pte_same",
-        reads: ["pte"],
+        reads: ["pte", "i_size"],
         writes: ["ptl", "pte", "page", "pool", "resv_map"],
         run(k, t) {
           const op = k.op(t);
@@ -409,16 +409,19 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
           const vma = k.local(t, L_VMA);
           const g = k.local(t, L_PAGE);
           const flags = k.local(t, L_FLAGS);
-          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) {
-            // backout: somebody instantiated the pte while we did not hold the PTL. The page is
-            // unlocked before its reference is dropped (folio_unlock, folio_put).
+          // backout: the page is unlocked before its reference is dropped (folio_unlock, folio_put).
+          const backout = (result: number, retry: boolean): number => {
             k.spin_unlock(k.ptl(op.proc), t);
             if (flags & NEW_FOLIO && !(flags & NEW_PAGECACHE_FOLIO)) restore_reserve_on_error(k, vma, op.addr, g);
             if (k.local(t, L_LOCKED)) clear_locked(k, t, k.local(t, L_LOCKED));
             k.set_local(t, L_PAGE, 0);
             folio_put(k, g);
-            return fault_return(k, t, Result.OK, true);
-          }
+            return fault_return(k, t, result, retry);
+          };
+          // Before v6.1 a truncate may have shrunk the file since the lookup: SIGBUS.
+          if (k.variant.noPageRechecksIsize && k.local(t, L_IDX) >= k.i_size(k.vm_file(vma))) return backout(Result.SIGBUS, false);
+          // Somebody instantiated the pte while we did not hold the PTL: retry.
+          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) return backout(Result.OK, true);
           if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
           else hugetlb_add_file_rmap(k, t, g);
           const pte = fault_pte(k, vma, g);

@@ -3,7 +3,9 @@
  * and eviction: remove_inode_single_folio, run by remove_inode_hugepages for each index under
  * the index's fault mutex.
  */
+import type { ModelConfig } from "../config.js";
 import type { Kernel } from "../kernel.js";
+import type { Variant } from "../variant.js";
 import { hugetlb_unmap_file_folio, vmas_of_file } from "../mm/unmap.js";
 import { folio_put } from "../mm/page_alloc.js";
 import { hugetlb_acct_memory } from "./pool.js";
@@ -12,7 +14,7 @@ import { PG_RESTORE_RESERVE } from "../layout.js";
 import { Splat } from "../splat.js";
 
 /**
- * Takes the page at (f, idx) out of the page cache; true if there was one. A fault may have
+ * Takes the page at (f, idx) out of the page cache; true if it did. A fault may have
  * mapped it after the caller's unmap (it ran before the fault mutex was taken): unmap it again.
  * A hole punch (not truncate) returns the index's reservation at once; truncate does it for the
  * whole range at the end.
@@ -20,7 +22,11 @@ import { Splat } from "../splat.js";
 export function remove_inode_single_folio(k: Kernel, f: number, idx: number, truncate_op: boolean): boolean {
   const g = k.page_cache(f, idx);
   if (!g) return false;
-  if (k.page_mapcount(g) > 0 && !k.variant.punchSkipsRemap) hugetlb_unmap_file_folio(k, f, idx);
+  if (k.page_mapcount(g) > 0) {
+    // v4.3–v4.4: "Do nothing in this race case" (Variant.punchLeavesMappedPage).
+    if (k.variant.punchLeavesMappedPage) return false;
+    hugetlb_unmap_file_folio(k, f, idx);
+  }
   if (k.page_test(g, PG_RESTORE_RESERVE)) k.splat(Splat.REMOVE_INODE_RESTORE_RESERVE);
   // hugetlb_delete_from_page_cache (the page lock is uncontended under the fault mutex).
   k.set_page_cache(f, idx, 0);
@@ -48,6 +54,17 @@ function hugetlbfs_evict_inode(k: Kernel, f: number): void {
  */
 export function iput_final(k: Kernel, f: number): void {
   if (k.i_unlinked(f) && vmas_of_file(k, f).length === 0) hugetlbfs_evict_inode(k, f);
+}
+
+/**
+ * hugetlbfs_parse_options of a kernel before v4.1, for the file's mount: `min_size=` is an option
+ * it does not know, and the mount fails with -EINVAL. The reason, with the scenario field, or
+ * undefined when the variant's kernel mounts the file as the scenario asks.
+ */
+export function hugetlbfs_bad_mount_option(cfg: ModelConfig, variant: Variant): string | undefined {
+  const i = cfg.files.findIndex((f) => f.minHpages !== -1);
+  if (i === -1 || variant.hugetlbfsMinSize) return undefined;
+  return `files.${i}.min_size: ${variant.name}'s kernel predates min_size= (v4.1): "hugetlbfs: Bad mount option", the mount fails with EINVAL`;
 }
 
 /**

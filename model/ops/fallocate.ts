@@ -59,10 +59,9 @@ export const fallocatePunchHole = procedure<PunchStep>(
       run(k, t) {
         const op = k.op(t);
         const idx = k.local(t, L_IDX);
-        // Before the 2015 fixes the removal took no fault mutex.
-        if (!k.variant.punchSkipsRemap && !k.hugetlb_fault_mutex_lock(op.file, idx, t)) return BLOCKED;
+        if (!k.hugetlb_fault_mutex_lock(op.file, idx, t)) return BLOCKED;
         remove_inode_single_folio(k, op.file, idx, false);
-        if (!k.variant.punchSkipsRemap) k.hugetlb_fault_mutex_unlock(op.file, idx, t);
+        k.hugetlb_fault_mutex_unlock(op.file, idx, t);
         if (idx + 1 < holeEnd(k, op)) {
           k.set_local(t, L_IDX, idx + 1);
           return pc.remove_inode_hugepages;

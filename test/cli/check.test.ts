@@ -190,6 +190,20 @@ describe("mmcheck diff", () => {
     const same = mmcheck(["diff", "modern", "modern", "--scenario", "fork-fault"]);
     expect(same.status, same.stderr).toBe(0);
   });
+
+  it("does not run a scenario whose mount an older kernel refuses (min_size= before v4.1): check says so, diff shows it, explore exits 2", () => {
+    const dir = join(root, "refused");
+    const r = mmcheck(["check", "--scenario", "subpool-min-size-race", "--variant", "modern", "--variant", "seed-000", "--out", dir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/not run: subpool-min-size-race under seed-000: files\.0\.min_size: seed-000's kernel predates min_size= \(v4\.1\)/);
+    expect(summaryOf(dir).rows.map((row) => row.variant)).toEqual(["modern"]);
+    const d = mmcheck(["diff", "modern", "seed-000", "--scenario", "subpool-min-size-race"]);
+    expect(d.status, d.stderr).toBe(1);
+    expect(d.stdout).toMatch(/modern: pass\n {4}seed-000: refused: files\.0\.min_size/);
+    const e = mmcheck(["explore", "--scenario", "subpool-min-size-race", "--variant", "seed-000", "--report", join(root, "refused.json")]);
+    expect(e.status).toBe(2);
+    expect(e.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^mmcheck: scenario subpool-min-size-race: setup: files\.0\.min_size: .*the mount fails with EINVAL$/)]);
+  });
 });
 
 describe("help", () => {
