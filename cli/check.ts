@@ -27,6 +27,7 @@ export const CHECK_FLAGS = {
   "run-time": "value",
   "time-budget": "value",
   workers: "value",
+  "no-symmetry": "switch",
 } as const;
 
 const CheckFlags = z.strictObject({
@@ -41,6 +42,7 @@ const CheckFlags = z.strictObject({
   "run-time": seconds.optional(),
   "time-budget": seconds.optional(),
   workers: integerFlag(1, { value: maxWorkers(), why: "4 × the cores" }).optional(),
+  "no-symmetry": z.literal(true).optional(),
 });
 
 export async function checkCommand(args: readonly string[]): Promise<number> {
@@ -60,6 +62,7 @@ export async function checkCommand(args: readonly string[]): Promise<number> {
     runSeconds: opts["run-time"],
     budgetSeconds: opts["time-budget"],
     workers: opts.workers,
+    symmetry: !opts["no-symmetry"],
   };
   console.log(`mmcheck check: ${runs.length} runs${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count} of ${all.length})` : ""}`);
   const outcomes = await runAll(runs, bounds, (o, done) => {

@@ -67,6 +67,7 @@ const ExploreFlags = z.strictObject({
     })
     .optional(),
   "no-progress": z.literal(true).optional(),
+  "no-symmetry": z.literal(true).optional(),
 });
 
 /** How often --checkpoint writes, between levels. */
@@ -86,6 +87,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
     params: "value",
     kernel: "value",
     "no-progress": "switch",
+    "no-symmetry": "switch",
   });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument (the scenario goes after --scenario)`);
   const opts = checkFlags(ExploreFlags, flags);
@@ -114,12 +116,14 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
     throw e;
   }
   const workers = opts.workers ?? defaultWorkers();
+  const symmetry = !opts["no-symmetry"];
   const progress = progressDisplay(!opts["no-progress"]);
   let result;
   try {
     result = await explore(model, {
       workers: opts.workers ?? "auto",
       pool,
+      symmetry,
       maxStates: opts["max-states"],
       maxDepth: opts["max-depth"],
       maxMemoryBytes: opts["max-memory"],
@@ -162,6 +166,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   if (reportPath !== undefined) {
     const options = {
       workers,
+      symmetry,
       ...(opts["max-states"] !== undefined && { maxStates: opts["max-states"] }),
       ...(opts["max-depth"] !== undefined && { maxDepth: opts["max-depth"] }),
       ...(opts.params !== undefined && { params: opts.params }),

@@ -22,6 +22,7 @@ const FuzzFlags = z.strictObject({
   path: z.string().regex(/^[0-9]+(:[0-9]+)*$/, "a fast-check path (numbers separated by colons), as a summary gives it").optional(),
   out: z.string({ error: "required (the output folder)" }).min(1, "must not be empty"),
   "no-progress": z.literal(true).optional(),
+  "no-symmetry": z.literal(true).optional(),
 });
 
 export async function fuzzCommand(args: readonly string[]): Promise<number> {
@@ -34,6 +35,7 @@ export async function fuzzCommand(args: readonly string[]): Promise<number> {
     path: "value",
     out: "value",
     "no-progress": "switch",
+    "no-symmetry": "switch",
   });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument`);
   const o = checkFlags(FuzzFlags, flags);
@@ -53,6 +55,7 @@ export async function fuzzCommand(args: readonly string[]): Promise<number> {
       outDir: o.out,
       interrupted: () => stopSignal() !== undefined,
       onProgress: progress.onProgress,
+      symmetry: !o["no-symmetry"],
     });
   } finally {
     progress.stop();

@@ -134,6 +134,8 @@ export interface Bounds {
   readonly runSeconds?: number;
   readonly budgetSeconds?: number;
   readonly workers?: number;
+  /** ExploreOptions.symmetry of every run (default on). */
+  readonly symmetry?: boolean;
 }
 
 export interface Outcome {
@@ -154,7 +156,7 @@ export async function runAll(runs: readonly Run[], bounds: Bounds, onDone?: (o: 
         // The run's own time starts when a thread takes it: the deadline is set in the worker's queue order.
         const task = (): CheckTask => {
           const ends = [budgetEnd, bounds.runSeconds !== undefined ? Date.now() + bounds.runSeconds * 1000 : undefined].filter((x): x is number => x !== undefined);
-          return { scenario: run.scenario, variant: run.variant, maxStates: bounds.maxStates, maxDepth: bounds.maxDepth, ...(ends.length && { deadline: Math.min(...ends) }) };
+          return { scenario: run.scenario, variant: run.variant, maxStates: bounds.maxStates, maxDepth: bounds.maxDepth, symmetry: bounds.symmetry, ...(ends.length && { deadline: Math.min(...ends) }) };
         };
         const r = await pool.run(task());
         const o: Outcome = { run, ...r };

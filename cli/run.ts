@@ -38,7 +38,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
                 [--max-states N] [--max-depth N] [--max-memory SIZE]
                 [--checkpoint FILE] [--resume FILE] [--params NAME=N,...]
                 [--kernel zeroPage=mapped|forbidden,thp=always|madvise|never,thpZeroPage=0|1]
-                [--no-progress]`,
+                [--no-symmetry] [--no-progress]`,
     summary: "search every interleaving of one scenario under one variant",
     help: `Explores every interleaving of the scenario's threads under the variant (default: modern),
 with N worker threads (default: one per core; at most 4 per core). --kernel configures the kernel
@@ -49,7 +49,8 @@ diagram and writes the report (default ./mmcheck-report.json); otherwise writes 
 --resume continues from one of the same scenario content, variant and parameters. --report and
 --checkpoint must name a regular file or a new one (a symbolic link is followed); they are checked
 before the search. --params sets the scenario's parameters. --max-memory bounds the process's
-resident memory (K, M or G suffix).
+resident memory (K, M or G suffix). States that differ only in which slot holds which page are
+counted once (same verdicts and counterexamples); --no-symmetry searches each apart.
 
 exit codes: 0 pass (exhaustive, every invariant held; "not applicable" when the run never reaches
 the code the variant changes); 1 a violation; 2 bad input or usage; 3 incomplete (a bound or a
@@ -59,7 +60,7 @@ signal stopped the search, nothing violated); 4 internal error`,
   check: {
     usage: `mmcheck check [--scenario NAME|GLOB|PATH …] [--variant NAME …] [--all-variants]
               [--shard k/N] [--timings SUMMARY] [--max-states N] [--max-depth N]
-              [--run-time SECONDS] [--time-budget SECONDS] [--workers N] --out DIR`,
+              [--run-time SECONDS] [--time-budget SECONDS] [--workers N] [--no-symmetry] --out DIR`,
     summary: "the scenario × variant matrix against each scenario's expect:, for CI",
     help: `Runs each scenario (default: every shipped one; --scenario may be given several times, as a
 name, a glob such as 'fork-*', or a path) under each variant its expect: names (--variant: those
@@ -105,7 +106,7 @@ exit codes: 0 no scenario differs; 1 some do; 2 bad input`,
   },
   sweep: {
     usage: `mmcheck sweep [--variant NAME] [--against NAME] --threads T --ops K [--pages P]
-              [--shard k/N] --out DIR [--no-progress]`,
+              [--shard k/N] --out DIR [--no-symmetry] [--no-progress]`,
     summary: "every small scenario up to a bound, each searched exhaustively (scenario synthesis)",
     help: `Every scenario of T threads of at most K operations each, over mappings of P pages (default 1),
 from every operation the model has, with thread order and page renaming symmetries removed, each
@@ -120,7 +121,7 @@ large) with nothing found`,
   },
   fuzz: {
     usage: `mmcheck fuzz [--variant NAME] [--against NAME] [--seed S] [--runs N] [--time SECONDS]
-             [--path P] --out DIR [--no-progress]`,
+             [--path P] --out DIR [--no-symmetry] [--no-progress]`,
     summary: "random scenarios, searched and shrunk to the smallest that fails (scenario synthesis)",
     help: `Random scenarios (2-4 threads of up to 4 operations, mappings of up to 3 pages), each searched
 exhaustively when small and by random walks (uniform and PCT) when not; a failure is shrunk (fewer

@@ -29,6 +29,7 @@ const SweepFlags = z.strictObject({
     .default({ k: 1, n: 1 }),
   out: z.string({ error: "required (the output folder)" }).min(1, "must not be empty"),
   "no-progress": z.literal(true).optional(),
+  "no-symmetry": z.literal(true).optional(),
 });
 
 export async function sweepCommand(args: readonly string[]): Promise<number> {
@@ -41,6 +42,7 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     shard: "value",
     out: "value",
     "no-progress": "switch",
+    "no-symmetry": "switch",
   });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument`);
   const o = checkFlags(SweepFlags, flags);
@@ -56,6 +58,7 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
       outDir: o.out,
       interrupted: () => stopSignal() !== undefined,
       onProgress: progress.onProgress,
+      symmetry: !o["no-symmetry"],
     });
   } finally {
     progress.stop();

@@ -18,8 +18,27 @@ export interface Transition {
   readonly opEnded: boolean;
 }
 
+/**
+ * Symmetry reduction (TLC's SYMMETRY, Stateright's symmetry()): a model whose objects are named
+ * by an order that does not matter (the mm model's pages, by allocation order) gives each state
+ * a canonical renaming. The search keys its visited table by the canonical form's fingerprint
+ * and keeps expanding, and tracing, the concrete state first reached; the model must make the
+ * renaming a true symmetry (every step and invariant treats renamed states alike).
+ */
+export interface Symmetry {
+  /** After canonicalize(s): the XOR that takes s's fingerprint to its canonical form's. */
+  hi: number;
+  lo: number;
+  /** Sets hi/lo for s, which it leaves unchanged. On the search's hot path: no allocation. */
+  canonicalize(s: Int32Array): void;
+  /** s's canonical form into out (for tests and checks). */
+  canonical(s: Int32Array, out: Int32Array): void;
+}
+
 export interface TransitionSystem<V extends StateView, T extends Transition = Transition> {
   readonly stateWords: number;
+  /** The model's symmetry of names, if it has one (used unless the search is told not to). */
+  readonly symmetry?: Symmetry;
   readonly threads: number;
   /** The view steps run on: after step(), its fpHi/fpLo hold the new state's fingerprint. */
   readonly k: V;

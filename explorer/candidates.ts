@@ -5,7 +5,7 @@
  */
 import { CHANGED, coverageArray, coveredLabels, TAKEN } from "../core/procedure.js";
 import type { StateView } from "../core/state-view.js";
-import type { TransitionSystem } from "../core/system.js";
+import type { Symmetry, TransitionSystem } from "../core/system.js";
 import type { Checker, Violation } from "./check.js";
 import { expandRange, type Successors } from "./expand.js";
 import type { LevelBuffer } from "./level.js";
@@ -193,13 +193,17 @@ class CandidateSink<V extends StateView> implements Successors {
   }
 }
 
-/** A worker's chunk: states [start, end) of the level expanded into candidates for the merge. */
+/**
+ * A worker's chunk: states [start, end) of the level expanded into candidates for the merge
+ * (known by their canonical forms with `symmetry`, explorer/expand.ts).
+ */
 export function expandChunk<V extends StateView>(
   system: TransitionSystem<V>,
   checker: Checker<V>,
   level: LevelBuffer,
   start: number,
   end: number,
+  symmetry: Symmetry | undefined,
 ): ChunkResult {
   const transitions = Math.max(1, (end - start) * system.threads);
   // Most states have about one new successor. On shared memory: the result crosses back uncopied.
@@ -208,7 +212,7 @@ export function expandChunk<V extends StateView>(
   const saved = system.coverage;
   const coverage = (system.coverage = coverageArray());
   try {
-    const r = expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions));
+    const r = expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions), symmetry);
     out.recycleUnused();
     r.covered = coveredLabels(coverage, TAKEN);
     r.changed = coveredLabels(coverage, CHANGED);
@@ -226,8 +230,9 @@ function expandInto<V extends StateView>(
   start: number,
   end: number,
   sink: CandidateSink<V>,
+  symmetry: Symmetry | undefined,
 ): ChunkResult {
-  const { generated, stuck } = expandRange(system, checker, level, start, end, sink);
+  const { generated, stuck } = expandRange(system, checker, level, start, end, sink, symmetry);
   const out = sink.out;
   return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck, covered: [], changed: [] };
 }
@@ -259,6 +264,7 @@ export class BatchExpander<V extends StateView> {
     private readonly system: TransitionSystem<V>,
     private readonly checker: Checker<V>,
     readonly parents: number,
+    private readonly symmetry: Symmetry | undefined,
   ) {
     const transitions = parents * system.threads;
     const out = spareCandidates.get(candidatesKey(system.stateWords, transitions))?.pop() ?? new Candidates(system.stateWords, transitions, transitions);
@@ -281,6 +287,6 @@ export class BatchExpander<V extends StateView> {
   /** The candidates of states [start, end) of the level; valid until the next call. */
   expand(level: LevelBuffer, start: number, end: number): ChunkResult {
     this.sink.reset();
-    return expandInto(this.system, this.checker, level, start, end, this.sink);
+    return expandInto(this.system, this.checker, level, start, end, this.sink, this.symmetry);
   }
 }

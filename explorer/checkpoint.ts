@@ -39,6 +39,12 @@ const HeaderSchema = z.strictObject({
   /** The model by reference (core/model.ts ModelRef), as the search's pool threads built it; null for a model built in process only. */
   model: z.strictObject({ name: z.string(), args: z.json() }).nullable(),
   words: z.int().min(1),
+  /**
+   * The search used the model's symmetry of names (ExploreOptions.symmetry): its table and
+   * level hold canonical fingerprints, so a resumed search must use it too. Absent: written
+   * before the option existed, without.
+   */
+  symmetry: z.boolean().default(false),
   depth: count,
   generated: count,
   tableSize: count,

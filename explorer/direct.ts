@@ -59,7 +59,7 @@ export class DirectLevel<V extends StateView> implements Successors, PartialLeve
       for (let s = start; s < end; s += batch.parents) this.merge(batch.expand(level, s, Math.min(end, s + batch.parents)));
       return;
     }
-    const r = expandRange(system, checker, level, start, end, this);
+    const r = expandRange(system, checker, level, start, end, this, this.search.symmetry);
     this.search.generatedMore(r.generated);
     this.stuck ??= r.stuck;
   }

@@ -7,7 +7,8 @@
  * chosen by the same key, so the counterexample does not depend on the workers.
  */
 import type { StateView } from "../core/state-view.js";
-import type { TransitionSystem } from "../core/system.js";
+import { fingerprint } from "../core/fingerprint.js";
+import type { Symmetry, TransitionSystem } from "../core/system.js";
 import type { Checker, Violation } from "./check.js";
 import { chunkOf, readState, type LevelBuffer } from "./level.js";
 import { strideOf, type PackedParent } from "./packed.js";
@@ -25,10 +26,22 @@ export interface Successors {
 }
 
 /**
+ * The fingerprint a state is known by: its own, or with `symmetry` its canonical form's (the
+ * visited table, and a level's fingerprints, hold that; the level holds the concrete state).
+ */
+export function stateFingerprint(s: Int32Array, symmetry: Symmetry | undefined): [number, number] {
+  const [hi, lo] = fingerprint(s);
+  if (!symmetry) return [hi, lo];
+  symmetry.canonicalize(s);
+  return [(hi ^ symmetry.hi) >>> 0, (lo ^ symmetry.lo) >>> 0];
+}
+
+/**
  * Expands states [start, end) of the level, in order: every thread's step from each, each
  * transition checked against the step invariants and handed to `out`. Each step is taken in
  * place in the state and undone after `out` has seen it. Returns the transitions taken, and the
- * first state from which no thread could step, if it is a deadlock.
+ * first state from which no thread could step, if it is a deadlock. With `symmetry`, the level's
+ * fingerprints and those handed to `out` are the canonical forms' (stateFingerprint).
  */
 export function expandRange<V extends StateView>(
   system: TransitionSystem<V>,
@@ -37,6 +50,7 @@ export function expandRange<V extends StateView>(
   start: number,
   end: number,
   out: Successors,
+  symmetry?: Symmetry,
 ): { generated: number; stuck: (Violation & { pos: number }) | null } {
   const threads = system.threads;
   const s = new Int32Array(system.stateWords);
@@ -53,8 +67,14 @@ export function expandRange<V extends StateView>(
     parent.width = chunk.width;
     parent.at = i * strideOf(s.length, chunk.width);
     checker.stepFrom(s);
-    const parentHi = chunk.fps[2 * i]!;
-    const parentLo = chunk.fps[2 * i + 1]!;
+    let parentHi = chunk.fps[2 * i]!;
+    let parentLo = chunk.fps[2 * i + 1]!;
+    if (symmetry) {
+      // The step updates the concrete state's fingerprint: the level holds the canonical one.
+      symmetry.canonicalize(s);
+      parentHi ^= symmetry.hi;
+      parentLo ^= symmetry.lo;
+    }
     let moved = false;
     for (let t = 0; t < threads; t++) {
       const tr = system.stepInPlace(s, t, parentHi, parentLo);
@@ -63,7 +83,11 @@ export function expandRange<V extends StateView>(
       generated++;
       const sv = checker.transitionInPlace(s, tr);
       if (sv) out.violated(sv, pos * threads + t);
-      else out.found(pos, t, system.k.fpHi, system.k.fpLo, s, parent);
+      else if (!symmetry) out.found(pos, t, system.k.fpHi, system.k.fpLo, s, parent);
+      else {
+        symmetry.canonicalize(s);
+        out.found(pos, t, (system.k.fpHi ^ symmetry.hi) >>> 0, (system.k.fpLo ^ symmetry.lo) >>> 0, s, parent);
+      }
       system.undo(s);
     }
     if (!moved && !stuck) {

@@ -60,6 +60,12 @@ export interface ExploreOptions {
    * the search uses its threads (and their number, over `workers`) and destroys it when it ends.
    */
   readonly pool?: SearchPool;
+  /**
+   * Count states that differ only by the names of interchangeable objects once (the model's
+   * TransitionSystem.symmetry: the mm model's pages, model/symmetry.ts). Default true; false
+   * searches every renaming apart. Verdicts and counterexamples are the same either way.
+   */
+  readonly symmetry?: boolean;
   /** Random walks instead of the exhaustive search (explorer/walk.ts): on this thread, no table. */
   readonly walks?: WalkOptions;
 }

@@ -11,6 +11,8 @@ import type { LevelChunk } from "./level.js";
 
 export interface ExpandTask {
   readonly model: ModelRef;
+  /** Use the model's symmetry of names (ExploreOptions.symmetry). */
+  readonly symmetry: boolean;
   /** The level's chunks that hold positions [start, end), on shared memory. */
   readonly chunks: readonly LevelChunk[];
   readonly count: number;

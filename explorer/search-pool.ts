@@ -35,7 +35,7 @@ export class SearchPool {
     });
     // A first empty task per thread loads and builds the model there. A model that cannot be
     // built fails here too, where it is reported: the pool then stays unready.
-    const empty: ExpandTask = { model: ref, chunks: [], count: 0, start: 0, end: 0 };
+    const empty: ExpandTask = { model: ref, symmetry: false, chunks: [], count: 0, start: 0, end: 0 };
     Promise.all(Array.from({ length: workers - 1 }, () => this.piscina.run(empty))).then(
       () => (this.ready = true),
       () => undefined,

@@ -3,14 +3,14 @@
  * a checkpoint to resume, the bounds, checkpoints, statistics, and the verdict once a level is
  * expanded.
  */
-import { fingerprint } from "../core/fingerprint.js";
 import { CHANGED, cover, coverageArray, coveredLabels, TAKEN } from "../core/procedure.js";
 import type { StateView } from "../core/state-view.js";
-import type { TransitionSystem } from "../core/system.js";
+import type { Symmetry, TransitionSystem } from "../core/system.js";
 import { BatchExpander, defaultBatch } from "./candidates.js";
 import { Checker, type Violation } from "./check.js";
 import { CheckpointError, identityMismatch, writeCheckpoint, type CheckpointData } from "./checkpoint.js";
 import { ChunkBuffers } from "./chunk-buffers.js";
+import { stateFingerprint } from "./expand.js";
 import { levelBytes, levelFrom, readState, type LevelBuffer } from "./level.js";
 import { AFTER_SEARCH_BYTES, type Bound, type ExploreOptions, type ExploreResult, type Searched, type Stats } from "./options.js";
 import { VisitedTable } from "./tables.js";
@@ -53,6 +53,8 @@ export class LevelSearch<V extends StateView> {
   private lastCheckpoint = Date.now();
 
   readonly system: TransitionSystem<V>;
+  /** The model's symmetry of names, unless the options turn it off (ExploreOptions.symmetry). */
+  readonly symmetry: Symmetry | undefined;
   /**
    * The steps taken so far (core/procedure.ts), the system's coverage array while this thread
    * expands; chunks expanded apart are merged into it with their states (cover()).
@@ -67,11 +69,12 @@ export class LevelSearch<V extends StateView> {
   ) {
     const system = model.system;
     this.system = system;
+    this.symmetry = opts.symmetry === false ? undefined : system.symmetry;
     this.coverage = system.coverage = coverageArray();
     this.checker = new Checker(system, model.invariants);
     this.buffers = new ChunkBuffers(shared);
     const batch = opts.batch ?? defaultBatch(system.stateWords);
-    this.batches = batch > 0 ? new BatchExpander(system, this.checker, batch) : null;
+    this.batches = batch > 0 ? new BatchExpander(system, this.checker, batch, this.symmetry) : null;
     const capacity = initialCapacity(opts.maxStates);
     // A search on one thread takes the table and trace store a finished one gave back (release()).
     const at = shared ? -1 : spares.findIndex((s) => s.table.capacity === capacity);
@@ -157,7 +160,7 @@ export class LevelSearch<V extends StateView> {
       return null;
     }
     const init = this.system.initial();
-    const [hi, lo] = fingerprint(init);
+    const [hi, lo] = stateFingerprint(init, this.symmetry);
     this.table.add(hi, lo);
     this.traces.add(-1, 0);
     const v = this.checker.state(init);
@@ -177,6 +180,8 @@ export class LevelSearch<V extends StateView> {
     const mismatch = identityMismatch(h.identity, this.model.identity);
     if (mismatch) fail(`of another search: ${mismatch}`);
     if (h.words !== this.system.stateWords) fail(`of another search: states of ${h.words} words, not ${this.system.stateWords}`);
+    if (h.symmetry !== (this.symmetry !== undefined))
+      fail(`of a search ${h.symmetry ? "with" : "without"} symmetry reduction: resume it ${h.symmetry ? "without" : "with"} --no-symmetry`);
     const restored = VisitedTable.from(table, h.tableCapacity, h.tableSize);
     if (typeof restored === "string") return fail(`inconsistent: ${restored}`);
     this.table = restored;
@@ -198,6 +203,7 @@ export class LevelSearch<V extends StateView> {
         identity: this.model.identity,
         model: this.model.ref ?? null,
         words: this.system.stateWords,
+        symmetry: this.symmetry !== undefined,
         depth: this.depth,
         generated: this.generated,
         tableSize: this.table.size,

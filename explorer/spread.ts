@@ -169,12 +169,12 @@ export class SpreadLevels<V extends StateView> {
    * if there is none.
    */
   private expandAnother(): boolean {
-    const { system, checker } = this.search;
+    const { system, checker, symmetry } = this.search;
     const c = this.work.taken.lastIndexOf(false);
     if (c >= 0) {
       this.work.taken[c] = true;
       this.work.here[c] = true;
-      this.finished(this.work, c, expandChunk(system, checker, this.search.level, ...this.work.ranges[c]!));
+      this.finished(this.work, c, expandChunk(system, checker, this.search.level, ...this.work.ranges[c]!, symmetry));
       return true;
     }
     const next = this.direct!.written();
@@ -182,7 +182,7 @@ export class SpreadLevels<V extends StateView> {
     if (a < 0) return false;
     this.ahead.taken[a] = true;
     this.ahead.here[a] = true;
-    this.finished(this.ahead, a, expandChunk(system, checker, next, ...this.ahead.ranges[a]!));
+    this.finished(this.ahead, a, expandChunk(system, checker, next, ...this.ahead.ranges[a]!, symmetry));
     return true;
   }
 
@@ -257,6 +257,14 @@ export class SpreadLevels<V extends StateView> {
   private task(level: LevelBuffer, [start, end]: [number, number]): ExpandTask {
     const chunks: readonly LevelChunk[] = level.chunks;
     const free = this.returned.splice(0, RETURNED_PER_TASK);
-    return { model: this.model, chunks: chunks.slice(chunkOf(chunks, start), chunkOf(chunks, end - 1) + 1), count: level.count, start, end, free };
+    return {
+      model: this.model,
+      symmetry: this.search.symmetry !== undefined,
+      chunks: chunks.slice(chunkOf(chunks, start), chunkOf(chunks, end - 1) + 1),
+      count: level.count,
+      start,
+      end,
+      free,
+    };
   }
 }

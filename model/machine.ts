@@ -12,6 +12,7 @@ import { ThreadMachine, type ThreadTransition, type ThreadWords } from "../core/
 import { BLOCKED, DONE, ModelError } from "./types.js";
 import type { Variant } from "./variant.js";
 import { markedVariant } from "./changed.js";
+import { PageSymmetry } from "./symmetry.js";
 
 export type Transition = ThreadTransition<Kernel, OpCall>;
 
@@ -26,6 +27,8 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
   private readonly threadWords: readonly ThreadWords[];
 
   readonly cfg: ModelConfig;
+  /** Pages are interchangeable (model/symmetry.ts). */
+  readonly symmetry: PageSymmetry;
 
   /** The scenario's operations run as `variant` builds them (model/ops/index.ts operations). */
   constructor(
@@ -45,6 +48,7 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
     this.k.reached = reached;
     this.threads = cfg.threads.length;
     const L = this.k.L;
+    this.symmetry = new PageSymmetry(L, cfg);
     this.threadWords = Array.from({ length: L.threads }, (_, t) => {
       const base = L.thread(t);
       return { op: base + S.TH_OP, pc: base + S.TH_PC, from: base + S.TH_LOCALS, to: base + S.THREAD_SIZE };

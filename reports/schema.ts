@@ -80,6 +80,10 @@ const OptionsSchema = z.strictObject({
   workers: z.int().positive(),
   maxStates: z.int().positive().optional(),
   maxDepth: count.optional(),
+  symmetry: z
+    .boolean()
+    .optional()
+    .meta({ description: "states that differ only by page names counted once (false: --no-symmetry); stats.distinctStates counts canonical states when true" }),
   params: z.record(z.string(), z.int()).optional().meta({ description: "the scenario's parameters, as given with --params" }),
   // The mm model's KernelConfig (model/config.ts ZERO_PAGE_MODES), spelled out: the published
   // format does not follow the model (test/cli/reports.test.ts holds them equal).

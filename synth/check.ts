@@ -19,6 +19,8 @@ export interface Budget {
   readonly maxStates: number;
   /** Random walks of each schedule when the search stops at maxStates (0: none). */
   readonly walks: number;
+  /** The exhaustive search's symmetry of names (ExploreOptions.symmetry; default on). */
+  readonly symmetry?: boolean;
 }
 
 /** A sweep's scenarios are small: exhaustive, or counted as incomplete. */
@@ -55,7 +57,7 @@ export async function checkScenario(
     throw e;
   }
   // Small chunks: these searches are a few hundred states, and a chunk's buffers are allocated per level.
-  const result = await explore(model, { maxStates: budget.maxStates, chunkSize: 64 });
+  const result = await explore(model, { maxStates: budget.maxStates, chunkSize: 64, symmetry: budget.symmetry });
   if (result.verdict !== "incomplete" || budget.walks === 0) return { kind: "ran", model, result, exhaustive: result.verdict !== "incomplete" };
   const seed = contentSeed(file);
   const uniform = await explore(model, { walks: { walks: budget.walks, seed, changePoints: 0 } });

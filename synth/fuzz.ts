@@ -35,12 +35,16 @@ export interface FuzzOptions {
   readonly untilInvariant?: string;
   readonly interrupted: () => boolean;
   readonly onProgress?: (p: SynthProgress) => void;
+  /** ExploreOptions.symmetry for every search (default on). */
+  readonly symmetry?: boolean;
 }
 
 /** The shrunk scenario's search for its shortest trace: larger than a run's. */
 const SHORTEST_BUDGET: Budget = { maxStates: 500_000, walks: FUZZ_BUDGET.walks };
 
 export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
+  const budget: Budget = { ...FUZZ_BUDGET, symmetry: o.symmetry };
+  const shortestBudget: Budget = { ...SHORTEST_BUDGET, symmetry: o.symmetry };
   const arb = drawnArbitrary();
   const tally = new Tally();
   const findings = new Findings(o.outDir, o.variant.name);
@@ -51,15 +55,15 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     else if (performance.now() > deadline) stop = "time";
     return stop !== undefined;
   };
-  const run = (m: Minimal, name: string, budget = FUZZ_BUDGET) => {
+  const run = (m: Minimal, name: string, b = budget) => {
     const file = scenarioOfPlaced(m.world, m.threads, name);
-    return judge(file, o.variant, o.against, budget).then((judged) => ({ file, judged }));
+    return judge(file, o.variant, o.against, b).then((judged) => ({ file, judged }));
   };
   const placed = (d: Drawn): Minimal => ({ world: d.world, threads: place(d.world, opsOf(d)) });
   /** The failure made minimal, then searched breadth-first for its shortest trace (else the walk's trace). */
   const shortest = async (d: Drawn, invariant: string, name: string) => {
-    const m = await minimise(placed(d), (file) => judge(file, o.variant, o.against, FUZZ_BUDGET).then((j) => j.failure?.invariant === invariant), o.interrupted);
-    const final = await run(m, name, SHORTEST_BUDGET);
+    const m = await minimise(placed(d), (file) => judge(file, o.variant, o.against, budget).then((j) => j.failure?.invariant === invariant), o.interrupted);
+    const final = await run(m, name, shortestBudget);
     return final.judged.failure?.invariant === invariant ? final : run(m, name);
   };
   const record = (file: Record<string, unknown>, judged: Judged, meta: { path: string; foundMs: number }) =>
@@ -130,7 +134,7 @@ async function shrink(arb: fc.Arbitrary<Drawn>, o: FuzzOptions, failed: { index:
   const details = await fc.check(
     fc.asyncProperty(arb, async (d) => {
       if (o.interrupted()) return true;
-      const judged = await judge(drawnScenario(d), o.variant, o.against, FUZZ_BUDGET);
+      const judged = await judge(drawnScenario(d), o.variant, o.against, { ...FUZZ_BUDGET, symmetry: o.symmetry });
       return judged.failure?.invariant !== failed.invariant;
     }),
     { seed: o.seed, path: String(failed.index), numRuns: 1 },

@@ -28,6 +28,8 @@ export interface SweepOptions {
   readonly outDir: string;
   readonly interrupted: () => boolean;
   readonly onProgress?: (p: SynthProgress) => void;
+  /** ExploreOptions.symmetry for every search (default on). */
+  readonly symmetry?: boolean;
 }
 
 /** The scenarios of the bound in shard k/N. */
@@ -59,7 +61,7 @@ export async function sweep(o: SweepOptions): Promise<SweepSummary> {
       break;
     }
     const file = scenarioOf(e.world, e.threads, `sweep-${e.index}`);
-    const judged = await judge(file, o.variant, o.against, SWEEP_BUDGET);
+    const judged = await judge(file, o.variant, o.against, { ...SWEEP_BUDGET, symmetry: o.symmetry });
     tally.count(judged.checked);
     if (judged.failure) findings.add(file, judged.failure, { index: e.index, foundMs: Math.round(tally.elapsedMs), ...(o.against && { against: o.against.name }) });
     o.onProgress?.({ done: tally.scenarios, total: inShard, failures: findings.size, elapsedMs: tally.elapsedMs });

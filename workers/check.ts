@@ -18,6 +18,8 @@ export interface CheckTask {
   readonly variant: string;
   readonly maxStates?: number;
   readonly maxDepth?: number;
+  /** ExploreOptions.symmetry (default on). */
+  readonly symmetry?: boolean;
   /** Date.now() past which the run stops, incomplete (its time limit, or the budget's end). */
   readonly deadline?: number;
 }
@@ -34,11 +36,13 @@ export default async function run(task: CheckTask): Promise<CheckResult> {
     workers: 1,
     maxStates: task.maxStates,
     maxDepth: task.maxDepth,
+    symmetry: task.symmetry,
     interrupted: deadline === undefined ? undefined : () => Date.now() > deadline,
   });
   const counterexample = result.violation ? replay(model.system, result.violation.threads) : undefined;
   const options = {
     workers: 1,
+    symmetry: task.symmetry !== false,
     ...(task.maxStates !== undefined && { maxStates: task.maxStates }),
     ...(task.maxDepth !== undefined && { maxDepth: task.maxDepth }),
   };

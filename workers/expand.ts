@@ -4,11 +4,11 @@
  * itself, once, and keeps it.
  */
 import type { ModelRef } from "../core/model.js";
-import { fingerprint } from "../core/fingerprint.js";
 import type { StateView } from "../core/state-view.js";
 import type { TransitionSystem } from "../core/system.js";
 import { expandChunk, recycle, type ChunkResult } from "../explorer/candidates.js";
 import { Checker } from "../explorer/check.js";
+import { stateFingerprint } from "../explorer/expand.js";
 import { levelFrom } from "../explorer/level.js";
 import type { ExpandTask } from "../explorer/pool.js";
 import { buildModel } from "../models/index.js";
@@ -35,12 +35,12 @@ const WARM_UP_MS = 100;
 function warmUp(system: System, checker: Checker<StateView>): void {
   const words = system.stateWords;
   const initial = system.initial();
-  const [hi, lo] = fingerprint(initial);
+  const [hi, lo] = stateFingerprint(initial, system.symmetry);
   let level = levelFrom(Int32Array.of(hi, lo, ...initial), 1, words, false);
   const t0 = performance.now();
   for (let expanded = 0; expanded < WARM_UP_STATES && level.count > 0 && performance.now() - t0 < WARM_UP_MS; ) {
     const end = Math.min(level.count, WARM_UP_STATES - expanded, 2048);
-    const r = expandChunk(system, checker, level, 0, end);
+    const r = expandChunk(system, checker, level, 0, end, system.symmetry);
     expanded += end;
     const fps = new Int32Array(2 * r.nCandidates);
     for (let i = 0; i < r.nCandidates; i++) {
@@ -68,5 +68,5 @@ function model(ref: ModelRef) {
 export default async function expand(task: ExpandTask): Promise<ChunkResult> {
   const { system, checker } = await model(task.model);
   if (task.free) recycle(task.free);
-  return expandChunk(system, checker, { chunks: task.chunks, count: task.count }, task.start, task.end);
+  return expandChunk(system, checker, { chunks: task.chunks, count: task.count }, task.start, task.end, task.symmetry ? system.symmetry : undefined);
 }

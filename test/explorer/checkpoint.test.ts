@@ -10,7 +10,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExploreResult } from "../../explorer/options.js";
+import type { ExploreOptions, ExploreResult } from "../../explorer/options.js";
 import { exploreRef } from "../helpers/search.js";
 import { readCheckpoint } from "../../explorer/checkpoint.js";
 import { scenarioDir } from "../../scenarios/load.js";
@@ -27,11 +27,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  */
 const FIX = "fix-unmap-restore-reserve";
 const spec = (scenario: string, variant = FIX, params?: Record<string, number>) => ({ name: "mm", args: { scenario, variant, ...(params && { params }) } });
+/**
+ * These searches need many states: without the symmetry of page names, which folds the large
+ * scenario to a few thousand (the last describe checks checkpoints of reduced searches).
+ */
+const run = (ref: ReturnType<typeof spec>, workers: number, options: ExploreOptions = {}) => exploreRef(ref, workers, { symmetry: false, ...options });
 
 /** Why resuming `spec` from the checkpoint at `path` is refused: the one-line message, or "resumed". */
 async function refusal(path: string, s: ReturnType<typeof spec> = spec(LARGE)): Promise<string> {
   try {
-    await exploreRef(s, 1, { resume: readCheckpoint(path), maxStates: 1 });
+    await run(s, 1, { resume: readCheckpoint(path), maxStates: 1 });
     return "resumed";
   } catch (e) {
     expect((e as Error).name).toBe("CheckpointError");
@@ -66,7 +71,7 @@ function edited(path: string, edit: (h: Record<string, number>) => void, forge: 
 describe("a checkpoint that was changed is refused", () => {
   const ckpt = join(dir, "large.ckpt");
   beforeAll(async () => {
-    const r = await exploreRef(spec(LARGE), 1, { maxStates: 5_000, checkpoint: { path: ckpt, everyMs: 0 } });
+    const r = await run(spec(LARGE), 1, { maxStates: 5_000, checkpoint: { path: ckpt, everyMs: 0 } });
     expect(r.verdict).toBe("incomplete");
   });
 
@@ -133,27 +138,27 @@ describe("a checkpoint is of one search: the scenario's content, the variant, th
     const file = join(mkdtempSync(join(dir, "edit-")), "s.yaml");
     copyFileSync(LARGE, file);
     const path = join(dir, "edited-scenario.ckpt");
-    expect((await exploreRef(spec(file), 1, { maxStates: 5_000, checkpoint: { path, everyMs: 0 } })).verdict).toBe("incomplete");
+    expect((await run(spec(file), 1, { maxStates: 5_000, checkpoint: { path, everyMs: 0 } })).verdict).toBe("incomplete");
     writeFileSync(file, readFileSync(file, "utf8").replace("pool: { pages: 8 }", "pool: { pages: 9 }"));
     expect(await refusal(path, spec(file))).toMatch(/of another search: the scenario's content differs \(sha256 [0-9a-f]{12}… in the checkpoint, [0-9a-f]{12}… now\): was it edited since\?/);
   });
 
   it("the same scenario by another spelling of its path, or a copy elsewhere, resumes to the uninterrupted result", async () => {
-    const whole = await exploreRef(spec("split-unmap"), 1);
+    const whole = await run(spec("split-unmap"), 1);
     const path = join(dir, "spelling.ckpt");
-    expect((await exploreRef(spec("split-unmap"), 1, { maxDepth: 6, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
+    expect((await run(spec("split-unmap"), 1, { maxDepth: 6, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
     const file = join(scenarioDir(), "split-unmap.yaml");
     const copy = join(mkdtempSync(join(dir, "copy-")), "copy.yaml");
     copyFileSync(file, copy);
     for (const spelling of [file, relative(process.cwd(), file), copy]) {
-      const resumed = await exploreRef(spec(spelling), 1, { resume: readCheckpoint(path) });
+      const resumed = await run(spec(spelling), 1, { resume: readCheckpoint(path) });
       expect(counts(resumed)).toEqual(counts(whole));
     }
   });
 
   it("another variant, or other parameters, are named; a default given explicitly is the same search", async () => {
     const path = join(dir, "grow.ckpt");
-    expect((await exploreRef(spec(GROW), 1, { maxDepth: 4, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
+    expect((await run(spec(GROW), 1, { maxDepth: 4, checkpoint: { path, everyMs: 0 } })).bound).toBe("max-depth");
     expect(await refusal(path, spec(GROW, "seed-000"))).toMatch(/variant differs: "fix-unmap-restore-reserve" in the checkpoint, "seed-000" in this run/);
     expect(await refusal(path, spec(GROW, FIX, { pages: 4 }))).toMatch(/params differs: \{\} in the checkpoint, \{"pages":4\} in this run/);
     expect(await refusal(path, spec(GROW, FIX, { pages: 3 }))).toBe("resumed");
@@ -164,7 +169,7 @@ describe("a checkpoint is of one search: the scenario's content, the variant, th
 describe("a search stopped during a level checkpoints the level before it", () => {
   let whole: ExploreResult;
   beforeAll(async () => {
-    whole = await exploreRef(spec(LARGE), 1);
+    whole = await run(spec(LARGE), 1);
   });
 
   it.each([
@@ -175,14 +180,31 @@ describe("a search stopped during a level checkpoints the level before it", () =
     const path = join(dir, `mid-${workers}-${"batch" in options ? options.batch : "spread"}.ckpt`);
     for (const stopAfter of [3, 150]) {
       let polls = 0;
-      const stopped = await exploreRef(spec(LARGE), workers, { ...options, interrupted: () => ++polls > stopAfter, checkpoint: { path, everyMs: Infinity } });
+      const stopped = await run(spec(LARGE), workers, { ...options, interrupted: () => ++polls > stopAfter, checkpoint: { path, everyMs: Infinity } });
       expect(stopped.bound).toBe("interrupted");
       const ck = readCheckpoint(path);
       // The level the checkpoint holds had not been expanded: the search had gone further.
       expect(ck.header.tableSize).toBeLessThan(stopped.stats.distinctStates);
-      const resumed = await exploreRef(spec(LARGE), 1, { resume: ck });
+      const resumed = await run(spec(LARGE), 1, { resume: ck });
       expect(counts(resumed)).toEqual(counts(whole));
     }
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("a checkpoint of a search with symmetry reduction", () => {
+  it("resumes to the uninterrupted reduced search, and is refused by a search without it (and the other way round)", async () => {
+    const reduced = join(dir, "reduced.ckpt");
+    const full = join(dir, "full.ckpt");
+    const whole = await exploreRef(spec(LARGE), 1);
+    expect((await exploreRef(spec(LARGE), 1, { maxStates: 1_000, checkpoint: { path: reduced, everyMs: 0 } })).verdict).toBe("incomplete");
+    expect(readCheckpoint(reduced).header.symmetry).toBe(true);
+    expect(counts(await exploreRef(spec(LARGE), 1, { resume: readCheckpoint(reduced) }))).toEqual(counts(whole));
+    await expect(run(spec(LARGE), 1, { resume: readCheckpoint(reduced) })).rejects.toThrow(/of a search with symmetry reduction: resume it without --no-symmetry$/);
+    expect((await run(spec(LARGE), 1, { maxStates: 1_000, checkpoint: { path: full, everyMs: 0 } })).verdict).toBe("incomplete");
+    await expect(exploreRef(spec(LARGE), 1, { resume: readCheckpoint(full) })).rejects.toThrow(/of a search without symmetry reduction: resume it with --no-symmetry$/);
+    const r = spawnSync(process.execPath, [MAIN, "explore", "--scenario", LARGE, "--variant", FIX, "--resume", full, "--no-progress"], { encoding: "utf8" });
+    expect(r.status, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toBe(`mmcheck: --resume: ${full}: of a search without symmetry reduction: resume it with --no-symmetry\n`);
   });
 });

@@ -75,8 +75,9 @@ describe("determinism: the same result for any number of workers, one state at a
 
   it("a level split across many workers' chunks gives the sequential order (the large benchmark scenario)", async () => {
     const spec = { name: "mm", args: { scenario: LARGE, variant: WORKLOAD } };
-    const one = await exploreRef(spec, 1);
-    const two = await exploreRef(spec, 2, { chunkSize: 300, spreadFrom: 1 });
+    // Without the symmetry of page names, which folds it to a few thousand states.
+    const one = await exploreRef(spec, 1, { symmetry: false });
+    const two = await exploreRef(spec, 2, { chunkSize: 300, spreadFrom: 1, symmetry: false });
     expect(one.stats.distinctStates).toBe(63_501);
     expect(outcome(two)).toEqual(outcome(one));
   });
@@ -178,7 +179,7 @@ describe("checkpoint and resume", () => {
     const spec = { name: "mm", args: { scenario: LARGE, variant: WORKLOAD } };
     const path = join(dir, "large.ckpt");
     const whole = await exploreRef(spec, 1);
-    const first = await exploreRef(spec, 2, { maxStates: 5_000, checkpoint: { path, everyMs: 0 } });
+    const first = await exploreRef(spec, 2, { maxStates: 1_000, checkpoint: { path, everyMs: 0 } });
     expect(first.verdict).toBe("incomplete");
     expect(existsSync(path)).toBe(true);
     const resumed = await exploreRef(spec, 1, { resume: readCheckpoint(path) });
