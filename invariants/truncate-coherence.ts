@@ -12,7 +12,7 @@ import { L_FAULT_PTE, L_FLAGS, L_IDX, L_NEW, L_VMA } from "../model/kernel.js";
 import { COW_COPY_STALE } from "../model/mm/memory.js";
 import { pte_page } from "../model/mm/pte.js";
 import { vmas_of } from "../model/mm/vma.js";
-import { F4_I_RWSEM, F4_SIZE, VM_FILE, VM_FLAGS, VM_NR_PAGES, VM_START } from "../model/layout.js";
+import { F4_I_RWSEM, F4_SIZE, VM_FILE, VM_FLAGS, VM_NR_PAGES, VM_PGOFF, VM_START } from "../model/layout.js";
 import { pteWords, vmaWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
@@ -25,7 +25,7 @@ export const truncateCoherence: Invariant = {
       ? []
       : [
           ...Array.from({ length: k.L.files4k }, (_, f) => [k.L.file4k(f) + F4_I_RWSEM, k.L.file4k(f) + F4_SIZE]).flat(),
-          ...vmaWords(k, [VM_FLAGS, VM_FILE, VM_NR_PAGES, VM_START]),
+          ...vmaWords(k, [VM_FLAGS, VM_FILE, VM_NR_PAGES, VM_PGOFF, VM_START]),
           ...pteWords(k),
         ],
   state({ k }) {
