@@ -60,16 +60,16 @@ const CASE = fileURLToPath(new URL("./case.js", import.meta.url));
 
 type Workers = number | "auto";
 
-async function once(spec: ModelRef, workers: Workers): Promise<Run> {
-  const { stdout } = await run(process.execPath, [CASE, JSON.stringify(spec), String(workers)], { maxBuffer: 1 << 20 });
+async function once(spec: ModelRef, workers: Workers, symmetry = true): Promise<Run> {
+  const { stdout } = await run(process.execPath, [CASE, JSON.stringify(spec), String(workers), ...(symmetry ? [] : ["no-symmetry"])], { maxBuffer: 1 << 20 });
   const r = JSON.parse(stdout) as Run & { verdict: string };
   if (r.verdict !== "pass") throw new Error(`${JSON.stringify(spec)}: ${r.verdict}`);
   return r;
 }
 
 /** Two one-worker searches at once, in two processes: the wall time of the slower. */
-async function sideBySide(spec: ModelRef): Promise<number> {
-  const both = await Promise.all([once(spec, 1), once(spec, 1)]);
+async function sideBySide(spec: ModelRef, symmetry: boolean): Promise<number> {
+  const both = await Promise.all([once(spec, 1, symmetry), once(spec, 1, symmetry)]);
   return Math.max(...both.map((r) => r.wallMs));
 }
 
@@ -85,17 +85,17 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
  * Runs the cases of `workers` alternately, `rounds` times each, after one warm-up of each; in
  * the same turns SPIN, if given, and the control (two one-worker runs side by side), if asked.
  */
-async function compare(name: string, spec: ModelRef, rounds: number, opts: { spin?: SpinCase | null; workers?: Workers[]; control?: boolean } = {}) {
-  const { spin = null, workers = [1, 2], control = false } = opts;
+async function compare(name: string, spec: ModelRef, rounds: number, opts: { spin?: SpinCase | null; workers?: Workers[]; control?: boolean; symmetry?: boolean } = {}) {
+  const { spin = null, workers = [1, 2], control = false, symmetry = true } = opts;
   const runs = new Map<Workers, Run[]>(workers.map((w) => [w, []]));
   const spinRuns: PanRun[] = [];
   const pairs: number[] = [];
-  for (const w of workers) await once(spec, w);
+  for (const w of workers) await once(spec, w, symmetry);
   spin?.pan.run(spin.hashBits);
   for (let i = 0; i < rounds; i++) {
-    for (const w of workers) runs.get(w)!.push(await once(spec, w));
+    for (const w of workers) runs.get(w)!.push(await once(spec, w, symmetry));
     if (spin) spinRuns.push(spin.pan.run(spin.hashBits));
-    if (control) pairs.push(await sideBySide(spec));
+    if (control) pairs.push(await sideBySide(spec, symmetry));
   }
   const summary = (w: Workers) => {
     const rs = runs.get(w)!;
@@ -130,6 +130,7 @@ async function compare(name: string, spec: ModelRef, rounds: number, opts: { spi
   return {
     name,
     spec,
+    symmetry,
     distinctStates: runs.get(1)![0]!.distinct,
     statesGenerated: runs.get(1)![0]!.generated,
     oneWorker: one,
@@ -174,14 +175,15 @@ const ROUNDS = quick ? 1 : 5;
  * benchmark scenarios grow split-unmap, which `modern` stops at finding 001's violation within
  * 10 steps: they run under its proposed fix. The nightly's big scenarios (bench/nightly/, which
  * .github/workflows/nightly.yml runs) at their defaults, 1.2–1.4·10^6 states each; `--quick`
- * runs them shrunk to thousands. Not yet here: the same cases without the symmetry reduction
- * of page names, once `mmcheck explore` has it (one more entry of `workers` per case).
+ * runs them shrunk to thousands. split-unmap-xl also without the symmetry reduction of page
+ * names (`symmetry: false`: 270,726 states against 7,816), the case of the one-worker target.
  */
 interface MmCase {
   readonly scenario: string;
   readonly variant: string;
   readonly params?: Record<string, number>;
   readonly rounds: number;
+  readonly symmetry?: false;
 }
 const NIGHTLY: readonly (Omit<MmCase, "rounds"> & { readonly quick: Record<string, number> })[] = [
   { scenario: "bench/nightly/split-unmap.yaml", variant: "fix-unmap-restore-reserve", quick: { pages: 4 } },
@@ -190,6 +192,7 @@ const NIGHTLY: readonly (Omit<MmCase, "rounds"> & { readonly quick: Record<strin
 ];
 const MM_CASES: readonly MmCase[] = [
   { scenario: "bench/split-unmap-xl.yaml", variant: "fix-unmap-restore-reserve", rounds: ROUNDS },
+  { scenario: "bench/split-unmap-xl.yaml", variant: "fix-unmap-restore-reserve", rounds: ROUNDS, symmetry: false },
   ...NIGHTLY.map(({ quick: small, ...c }) => (quick ? { ...c, params: small, rounds: 1 } : { ...c, rounds: 3 })),
 ];
 /**
@@ -247,7 +250,11 @@ for (const n of quick ? [6] : [6, 7, 8]) {
 for (const m of MM_CASES) {
   const spec = { name: "mm", args: { scenario: repo(m.scenario), variant: m.variant, ...(m.params && { params: m.params }) } };
   const sized = m.params ? ` ${Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(",")}` : "";
-  const c = await compare(`${m.scenario}${sized} (${m.variant})`, spec, m.rounds, { workers: [1, 2, "auto"], control: true });
+  const c = await compare(`${m.scenario}${sized} (${m.variant})${m.symmetry === false ? " without symmetry" : ""}`, spec, m.rounds, {
+    workers: [1, 2, "auto"],
+    control: true,
+    symmetry: m.symmetry ?? true,
+  });
   // Recorded relative to the repository, wherever the benchmark ran.
   results.mm.push({ ...c, spec: { ...spec, args: { ...spec.args, scenario: m.scenario } } });
   console.log(
