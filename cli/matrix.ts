@@ -147,7 +147,7 @@ export interface Outcome {
 /** Runs each on the pool; `onDone` after each, in the order they finish. Results in the runs' order. */
 export async function runAll(runs: readonly Run[], bounds: Bounds, onDone?: (o: Outcome, done: number) => void): Promise<Outcome[]> {
   const threads = Math.max(1, Math.min(bounds.workers ?? defaultWorkers(), runs.length));
-  const pool = new Piscina<CheckTask, CheckResult>({ filename: workerFile("check"), minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+  const pool = new Piscina<CheckTask, CheckResult>({ filename: workerFile(), name: "check", minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
   const budgetEnd = bounds.budgetSeconds !== undefined ? Date.now() + bounds.budgetSeconds * 1000 : undefined;
   let done = 0;
   try {

@@ -33,12 +33,13 @@ export function maxWorkers(): number {
 }
 
 /**
- * A worker's compiled file (workers/<name>.ts; the search's is `expand`). From the sources (the tests run them through vite) the worker
+ * The file piscina's threads load (workers/entry.cts; a pool's `name` picks the worker: the
+ * search's `expand`, check's `check`). From the sources (the tests run them through vite) it
  * still has to be the build's JavaScript: worker threads load plain files.
  */
-export function workerFile(name = "expand"): string {
+export function workerFile(): string {
   const here = import.meta.url;
-  const url = here.endsWith(".ts") ? new URL(`../dist/workers/${name}.js`, here) : new URL(`../workers/${name}.js`, here);
+  const url = here.endsWith(".ts") ? new URL("../dist/workers/entry.cjs", here) : new URL("../workers/entry.cjs", here);
   if (!existsSync(url)) throw new Error(`the worker ${fileURLToPath(url)} is missing: run the build (npm run build)`);
   return url.href;
 }

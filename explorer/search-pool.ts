@@ -28,6 +28,7 @@ export class SearchPool {
   ) {
     this.piscina = new Piscina<ExpandTask, ChunkResult>({
       filename: workerFile(),
+      name: "expand",
       minThreads: workers - 1,
       maxThreads: workers - 1,
       idleTimeout: 60_000,
