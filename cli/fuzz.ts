@@ -2,11 +2,8 @@
 import { z } from "zod";
 import { findVariant } from "../model/variant.js";
 import { fuzz } from "../synth/fuzz.js";
-import { prepareOut } from "../synth/out.js";
 import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
-import { stopSignal } from "./signals.js";
-import { printOutcome, variantFlag } from "./sweep.js";
-import { synthProgress } from "./synth-progress.js";
+import { runSynth, SYNTH_ARGS, SYNTH_FLAGS, variantFlag } from "./sweep.js";
 
 const FuzzFlags = z.strictObject({
   variant: variantFlag.default(findVariant("modern")!),
@@ -20,9 +17,7 @@ const FuzzFlags = z.strictObject({
     .refine((t) => t > 0, "must be positive")
     .optional(),
   path: z.string().regex(/^[0-9]+(:[0-9]+)*$/, "a fast-check path (numbers separated by colons), as a summary gives it").optional(),
-  out: z.string({ error: "required (the output folder)" }).min(1, "must not be empty"),
-  "no-progress": z.literal(true).optional(),
-  "no-symmetry": z.literal(true).optional(),
+  ...SYNTH_FLAGS,
 });
 
 export async function fuzzCommand(args: readonly string[]): Promise<number> {
@@ -33,32 +28,11 @@ export async function fuzzCommand(args: readonly string[]): Promise<number> {
     runs: "value",
     time: "value",
     path: "value",
-    out: "value",
-    "no-progress": "switch",
-    "no-symmetry": "switch",
+    ...SYNTH_ARGS,
   });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument`);
   const o = checkFlags(FuzzFlags, flags);
   // --runs is the bound when --time is not given; with --time, runs go on until it (or --runs) ends.
   const runs = flags.runs === undefined && o.time !== undefined ? Number.MAX_SAFE_INTEGER : o.runs;
-  prepareOut(o.out);
-  const progress = synthProgress(!o["no-progress"], "fuzz");
-  let summary;
-  try {
-    summary = await fuzz({
-      variant: o.variant,
-      against: o.against,
-      seed: o.seed,
-      runs,
-      timeSeconds: o.time,
-      path: o.path,
-      outDir: o.out,
-      interrupted: () => stopSignal() !== undefined,
-      onProgress: progress.onProgress,
-      symmetry: !o["no-symmetry"],
-    });
-  } finally {
-    progress.stop();
-  }
-  return printOutcome("fuzz", summary, o.out);
+  return runSynth("fuzz", o, (common) => fuzz({ variant: o.variant, against: o.against, seed: o.seed, runs, timeSeconds: o.time, path: o.path, ...common }));
 }

@@ -15,6 +15,14 @@ export const variantFlag = z.string().transform((name, ctx): Variant => {
   return z.NEVER;
 });
 
+/** The flags sweep and fuzz share: the output folder, progress, symmetry. */
+export const SYNTH_FLAGS = {
+  out: z.string({ error: "required (the output folder)" }).min(1, "must not be empty"),
+  "no-progress": z.literal(true).optional(),
+  "no-symmetry": z.literal(true).optional(),
+};
+export const SYNTH_ARGS = { out: "value", "no-progress": "switch", "no-symmetry": "switch" } as const;
+
 const SweepFlags = z.strictObject({
   variant: variantFlag.default(findVariant("modern")!),
   against: variantFlag.optional(),
@@ -27,9 +35,7 @@ const SweepFlags = z.strictObject({
     .transform((v) => ({ k: Number(v.split("/")[0]), n: Number(v.split("/")[1]) }))
     .refine((s) => s.n >= 1 && s.k >= 1 && s.k <= s.n, "k/N with 1 ≤ k ≤ N")
     .default({ k: 1, n: 1 }),
-  out: z.string({ error: "required (the output folder)" }).min(1, "must not be empty"),
-  "no-progress": z.literal(true).optional(),
-  "no-symmetry": z.literal(true).optional(),
+  ...SYNTH_FLAGS,
 });
 
 export async function sweepCommand(args: readonly string[]): Promise<number> {
@@ -40,30 +46,33 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
     ops: "value",
     pages: "value",
     shard: "value",
-    out: "value",
-    "no-progress": "switch",
-    "no-symmetry": "switch",
+    ...SYNTH_ARGS,
   });
   if (positionals.length) throw new UsageError(`${positionals[0]}: unexpected argument`);
   const o = checkFlags(SweepFlags, flags);
+  return runSynth("sweep", o, (common) =>
+    sweep({ variant: o.variant, against: o.against, bound: { threads: o.threads, ops: o.ops, pages: o.pages }, shard: o.shard, ...common }),
+  );
+}
+
+/**
+ * A sweep or fuzz run with what both commands give it (the output folder, prepared; the stop
+ * signal; progress; symmetry), then its outcome printed and its exit code.
+ */
+export async function runSynth<S extends Parameters<typeof printOutcome>[1]>(
+  what: string,
+  o: { readonly out: string; readonly "no-progress"?: true; readonly "no-symmetry"?: true },
+  run: (common: { outDir: string; interrupted: () => boolean; onProgress: ReturnType<typeof synthProgress>["onProgress"]; symmetry: boolean }) => Promise<S>,
+): Promise<number> {
   prepareOut(o.out);
-  const progress = synthProgress(!o["no-progress"], "sweep");
+  const progress = synthProgress(!o["no-progress"], what);
   let summary;
   try {
-    summary = await sweep({
-      variant: o.variant,
-      against: o.against,
-      bound: { threads: o.threads, ops: o.ops, pages: o.pages },
-      shard: o.shard,
-      outDir: o.out,
-      interrupted: () => stopSignal() !== undefined,
-      onProgress: progress.onProgress,
-      symmetry: !o["no-symmetry"],
-    });
+    summary = await run({ outDir: o.out, interrupted: () => stopSignal() !== undefined, onProgress: progress.onProgress, symmetry: !o["no-symmetry"] });
   } finally {
     progress.stop();
   }
-  return printOutcome("sweep", summary, o.out);
+  return printOutcome(what, summary, o.out);
 }
 
 /** The run's outcome in a few lines, and its exit code. */
