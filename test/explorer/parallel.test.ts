@@ -16,7 +16,8 @@ import { loadScenario, shippedScenarios } from "../../scenarios/load.js";
 import { stopSignalsCaught } from "../helpers/signals.js";
 
 const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
-const SLOW = join(import.meta.dirname, "../../bench/split-unmap-xl.yaml");
+// 1.35M states, about 14 s on one worker: far longer than the 700 ms the Ctrl-C test waits, symmetry or not.
+const SLOW = join(import.meta.dirname, "../../bench/nightly/madv-vs-map.yaml");
 const LARGE = join(import.meta.dirname, "../../bench/split-unmap-large.yaml");
 /**
  * The benchmark scenarios grow split-unmap, where today's kernel (`modern`) breaks
@@ -170,7 +171,7 @@ describe("Ctrl-C", () => {
     expect(json.verdict).toBe("incomplete");
     expect(json.bound).toBe("interrupted");
     expect(json.stats.distinctStates).toBeGreaterThan(0);
-    expect(json.stats.distinctStates).toBeLessThan(270_726);
+    expect(json.stats.distinctStates).toBeLessThan(1_350_570);
   });
 });
 
