@@ -103,7 +103,12 @@ function probeSource(): string {
   return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+// EWOULDBLOCK is EAGAIN's alias: a nonblocking read of an empty pipe is EAGAIN, as the model says.
+const ERRNO_NAMES = new Map(
+  Object.entries(constants.errno)
+    .filter(([name]) => name !== "EWOULDBLOCK")
+    .map(([name, n]) => [n, name]),
+);
 
 interface ProbeStepLine {
   step: number;

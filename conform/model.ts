@@ -27,7 +27,8 @@ function modelScenario(s: ConformScenario, kernel: KernelConfig): ScenarioFile {
   const threads = new Map<string, Record<string, unknown>[]>();
   for (const st of s.steps) {
     if (!threads.has(st.proc)) threads.set(st.proc, []);
-    threads.get(st.proc)!.push({ [st.op]: st.args });
+    // pipe_read runs the rest of a vmsplice operation, in the splicing process's thread.
+    if (st.op !== "pipe_read") threads.get(st.proc)!.push({ [st.op]: st.args });
   }
   return {
     name: s.name,
@@ -124,6 +125,9 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
   const machine = new Machine(config, variant);
   const k = machine.k.view(machine.initial());
   const calls = new Map<string, OpCall[]>(config.threads.map((t) => [t.name, [...t.ops]]));
+  const thread = new Map(config.threads.map((t, i) => [t.name, i]));
+  // The threads whose vmsplice holds its page in the pipe, oldest first (the pipe's buffers).
+  const pipe: number[] = [];
   let mounted = false;
   return plan.rows.map((row): ModelObservation => {
     if (row.setup) {
@@ -135,13 +139,27 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
       return mounted ? seen : { ...seen, counters: { total: s.pool.pages, free: s.pool.pages, rsvd: 0, surp: 0 } };
     }
     const st = row.step!;
-    const call = calls.get(st.proc)!.shift()!;
+    const p = config.processes.findIndex((x) => x.name === st.proc);
+    if (st.op === "pipe_read") {
+      const t = pipe.shift();
+      if (t === undefined) return { ...observe(k, Result.OK, pagesOf(k, plan, p), p), ret: -1, errno: "EAGAIN" };
+      return observe(k, machine.resumeThread(k, t), pagesOf(k, plan, p), p);
+    }
+    const left = calls.get(st.proc)!;
+    const call = left.shift()!;
     try {
+      if (st.op === "vmsplice") {
+        // Run in the process's own thread slot, which keeps the reference while paused.
+        const t = thread.get(st.proc)!;
+        const r = machine.startThread(k, t, config.threads[t]!.ops.length - left.length - 1, (fn) => fn === "pipe_buf_release");
+        if (r === null) pipe.push(t);
+        return observe(k, r ?? Result.OK, pagesOf(k, plan, call.proc), call.proc);
+      }
       const r = machine.runToCompletion(k, call);
       const o = observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc), call.proc);
       // mem_rw: access_remote_vm copied nothing when get_user_pages failed, and the read or write
       // of /proc/self/mem fails with EIO.
-      return st.op === "gup4k" && st.args.force && r === Result.EFAULT ? { ...o, errno: "EIO" } : o;
+      return (st.op === "gup4k" || st.op === "gup") && st.args.force && r === Result.EFAULT ? { ...o, errno: "EIO" } : o;
     } catch (e) {
       if (e instanceof ModelError) return { error: e.message };
       throw e;

@@ -143,6 +143,13 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
     case "gup4k":
       // ptrace's get_user_pages through /proc/self/mem, or direct I/O's pin_user_pages.
       return `${p} ${st.args.pin ? "dio" : "procmem"} ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
+    case "gup":
+      // The same, on the huge page's first 4 KiB.
+      return `${p} ${st.args.pin ? "dio" : "procmem"} ${h(st.args.addr)} ${st.args.write ? "w" : "r"}`;
+    case "vmsplice":
+      return `${p} vmsplice ${h(st.args.addr)}`;
+    case "pipe_read":
+      return `${p} piperead`;
   }
 }
 

@@ -48,6 +48,10 @@
  *   P dio OFF r|w                    the page as the buffer of an O_DIRECT pwrite (r: the kernel reads
  *                                    it) or pread (w: it writes it) of a scratch file beside
  *                                    MOUNT_DIR: pin_user_pages_fast, FOLL_WRITE for w
+ *   P vmsplice OFF                   vmsplice 4 KiB at OFF into the run's pipe (get_user_pages,
+ *                                    FOLL_GET): the pipe holds the page's reference after the call
+ *   P piperead                       read one buffer out of that pipe (pipe_buf_release puts it;
+ *                                    EAGAIN when it is empty)
  *   P fork Q | P exit
  * P is the process (0 is the first; fork Q makes process Q, which runs the lines that name it).
  *
@@ -57,6 +61,10 @@
  * sizes or the mount could not be put back: the last error line says which, and the state file
  * stays for the next run). Before all that, a {"swept": "..."} line if the run put back what a
  * killed one left.
+ *
+ * The run's pipe (vmsplice, piperead) is made by the coordinator before the first worker and
+ * inherited by every process of the run; the coordinator keeps it open, so that a process's
+ * exit does not let go of what it spliced, and closes it before it puts the pool back.
  *
  * The original process is a coordinator that runs no memory operation itself: it hands each
  * step to the process that runs it, over that process's pipe, and waits for its result, so
@@ -84,6 +92,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,12 +117,12 @@ enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5, EXIT_RESTORE = 6 };
 enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
 	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH, OP_MUNLOCK, OP_MADVISE, OP_PROCMEM,
-	OP_CREATE4K, OP_TRUNCATE4K, OP_WRITE4K, OP_DIO,
+	OP_CREATE4K, OP_TRUNCATE4K, OP_WRITE4K, OP_DIO, OP_VMSPLICE, OP_PIPEREAD,
 };
 static const char *const op_names[] = {
 	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
 	"munmap", "mprotect", "mlock", "fork", "exit", "punch", "munlock", "madvise", "procmem",
-	"create4k", "truncate4k", "write4k", "dio",
+	"create4k", "truncate4k", "write4k", "dio", "vmsplice", "piperead",
 };
 
 struct step {
@@ -162,6 +171,7 @@ static int pidfd[MAX_PROCS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
 static pid_t coordinator;
 static pid_t workers_pgid; /* every worker's process group: the first worker's pid */
 static int stop_fd = -1;   /* a signalfd for the blocked stop signals */
+static int splice_pipe[2] = { -1, -1 }; /* the run's pipe, nonblocking (vmsplice, piperead) */
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -328,6 +338,12 @@ static int cleanup(void)
 		cmd_w[p] = -1;
 	}
 	reap_all();
+	/* The last close of the pipe puts the huge pages it holds, so the pool can shrink. */
+	for (int i = 0; i < 2; i++) {
+		if (splice_pipe[i] >= 0)
+			close(splice_pipe[i]);
+		splice_pipe[i] = -1;
+	}
 	int ok = unmount_all(mount_dir) == 0;
 	if (orig_pool >= 0)
 		ok = restore_pool(orig_pool, orig_overcommit) == 0 && ok;
@@ -595,7 +611,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (!*(w) || *end || (dst) < 0)                                        \
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
-	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2 };
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2, 1, 0 };
 	if (n != want[s->op] && !(s->op == OP_MOUNT && n == 2))
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
@@ -666,7 +682,11 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (n && strcmp(w2, "-"))
 			NUM(w2, s->b);
 		break;
+	case OP_VMSPLICE:
+		NUM(w1, s->a);
+		break;
 	case OP_EXIT:
+	case OP_PIPEREAD:
 		break;
 	}
 	if ((s->op == OP_CREATE || s->op == OP_TRUNCATE || s->op == OP_UNLINK || s->op == OP_MMAP || s->op == OP_PUNCH ||
@@ -674,8 +694,9 @@ static void parse_step(int line, char *rest, struct step *s)
 	    strchr(s->name, '/'))
 		fail(EXIT_BAD, "line %d: a file name has no /", line);
 	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
-	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO) &&
-	    (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
+	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO ||
+	     s->op == OP_VMSPLICE) &&
+	    (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO || s->op == OP_VMSPLICE ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
 		fail(EXIT_BAD, "line %d: %s: outside the %ld huge pages of space", line, op_names[s->op], space);
 #undef NUM
 }
@@ -945,6 +966,20 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		if (fd >= 0)
 			close(fd);
 		errno = r->err;
+		r->ret = n == (ssize_t)SMALL ? 0 : -1;
+		break;
+	}
+	case OP_VMSPLICE: {
+		/* vmsplice_to_pipe: iov_iter_get_pages2 takes a reference (no FOLL_PIN), which the pipe
+		 * buffer holds until it is read or the pipe's last close. */
+		struct iovec iov = { .iov_base = at, .iov_len = SMALL };
+		ssize_t n = vmsplice(splice_pipe[1], &iov, 1, 0);
+		r->ret = n == (ssize_t)SMALL ? 0 : -1;
+		break;
+	}
+	case OP_PIPEREAD: {
+		static char buf[SMALL];
+		ssize_t n = read(splice_pipe[0], buf, SMALL);
 		r->ret = n == (ssize_t)SMALL ? 0 : -1;
 		break;
 	}
@@ -1277,6 +1312,8 @@ int main(int argc, char **argv)
 		cmd_w[p] = fds[1];
 	}
 	if (pipe2(res, O_CLOEXEC))
+		fail(EXIT_BAD, "pipe: %s", strerror(errno));
+	if (pipe2(splice_pipe, O_CLOEXEC | O_NONBLOCK))
 		fail(EXIT_BAD, "pipe: %s", strerror(errno));
 	fflush(stdout);
 	pid_t w = fork();

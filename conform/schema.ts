@@ -22,9 +22,11 @@ const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a name of letters, d
 
 /**
  * Operations the model has: the same arguments as in scenarios/ (scenarios/schema.ts). The probe
- * reaches get_user_pages (gup4k) through /proc/self/mem, as ptrace does (FOLL_FORCE, FOLL_GET;
- * where get_user_pages fails, the write or read of /proc/self/mem fails with EIO), or
+ * reaches get_user_pages (gup4k, gup) through /proc/self/mem, as ptrace does (FOLL_FORCE,
+ * FOLL_GET; where get_user_pages fails, the write or read of /proc/self/mem fails with EIO), or
  * pin_user_pages through direct I/O into or out of the page (FOLL_PIN; EFAULT where it fails).
+ * vmsplice splices the huge page's first 4 KiB into the run's one pipe, which holds the page's
+ * reference until a `pipe_read` takes that buffer out.
  */
 export const MODEL_OPS = [
   "mmap",
@@ -42,6 +44,8 @@ export const MODEL_OPS = [
   "munlock4k",
   "dontneed4k",
   "gup4k",
+  "gup",
+  "vmsplice",
   "madvise_dontneed",
   "ftruncate4k",
   "write4k",
@@ -53,7 +57,14 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pi
   return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 }
 
-export const ConformOpSchemas = pick(OpSchemas, MODEL_OPS);
+export const ConformOpSchemas = {
+  ...pick(OpSchemas, MODEL_OPS),
+  /**
+   * A read of one buffer out of the run's pipe, the oldest vmsplice's (any process may read it):
+   * pipe_buf_release puts its page. In the model, the rest of that vmsplice operation.
+   */
+  pipe_read: z.strictObject({}),
+};
 
 type OpArgs = { [K in keyof typeof ConformOpSchemas]: z.infer<(typeof ConformOpSchemas)[K]> };
 export type ConformOpName = keyof OpArgs;
@@ -63,8 +74,8 @@ export type ConformOp = { [K in ConformOpName]: { op: K; args: OpArgs[K] } }[Con
 /** Each op's argument schema, looked up by name so that an error names the op's own field. */
 function parseOp(entry: unknown, ctx: z.RefinementCtx, at: string): ConformOp | typeof z.NEVER {
   const pair: [string, unknown] | undefined =
-    entry === "exit"
-      ? ["exit", {}]
+    entry === "exit" || entry === "pipe_read"
+      ? [entry, {}]
       : entry && typeof entry === "object" && Object.keys(entry).length === 1
         ? Object.entries(entry)[0]
         : undefined;
@@ -191,6 +202,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
   const anonMapped = new Set<string>();
   const smallSlots = new Map<number, number>();
   const hugeSlots = new Set<number>();
+  // The processes whose vmsplice is in the pipe, oldest first.
+  const pipe: string[] = [];
   let end = 1;
   s.steps.forEach((st, i) => {
     const at = `steps.${i}.${st.proc}`;
@@ -244,9 +257,19 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         end = Math.max(end, st.args.addr + 1);
         break;
       case "gup4k":
+      case "gup":
         if (st.args.force === st.args.pin || st.args.longterm)
-          fail(`${at}.gup4k`, "the probe gets there through /proc/self/mem (force: true) or direct I/O (pin: true), never both, and not longterm");
+          fail(`${at}.${st.op}`, "the probe gets there through /proc/self/mem (force: true) or direct I/O (pin: true), never both, and not longterm");
         end = Math.max(end, st.args.addr + 1);
+        break;
+      case "vmsplice":
+        // The model keeps a spliced page's reference in the process's thread until it is read.
+        if (pipe.includes(st.proc)) fail(`${at}.vmsplice`, `process "${st.proc}" has a vmsplice in the pipe already: a pipe_read must take it out first`);
+        pipe.push(st.proc);
+        end = Math.max(end, st.args.addr + 1);
+        break;
+      case "pipe_read":
+        pipe.shift();
         break;
       case "access4k":
       case "mlock4k":

@@ -29,6 +29,8 @@ export interface Finding {
   /** The proposed fix, a variant of model/variant.ts. */
   readonly fix: string;
   readonly reproducer: Reproducer;
+  /** Other findings its fix also fixes (their recorded kernel runs differ under it too). */
+  readonly alsoFixes?: readonly string[];
 }
 
 export const FINDINGS: readonly Finding[] = [
@@ -63,6 +65,18 @@ export const FINDINGS: readonly Finding[] = [
       "the \"map_chg && !gbl_chg\" condition of alloc_hugetlb_folio's out_subpool_put (v6.15-era subpool fallback fix, as read; the commit was not checked out here)",
     fix: "fix-subpool-alloc-failure",
     reproducer: { kind: "conform", scenarios: ["subpool-size-quota"] },
+  },
+  {
+    id: "004",
+    slug: "unmap-restore-reserve-referenced",
+    title:
+      "HugePages_Rsvd wraps when a reservation owner unmaps (or exits from) a private huge page that a GUP reference or pin still holds, vmsplice's pipe buffer or direct I/O",
+    status: "open",
+    invariant: "pool-counters",
+    introduced: "df7a6d1f6405 (\"mm/hugetlb: restore the reservation if needed\", v6.10)",
+    fix: "fix-unmap-restore-reserve-refs",
+    reproducer: { kind: "conform", scenarios: ["gup-owner-unmaps"] },
+    alsoFixes: ["001"],
   },
 ];
 

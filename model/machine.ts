@@ -118,6 +118,39 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
   }
 
   /**
+   * Runs thread t's operation number `index` alone from its start, until it is done (its result)
+   * or its next step is one `pause` picks by its function: then null, and the thread stays
+   * there, holding what the operation holds, for resumeThread. So operations run one after
+   * another can keep a reference across the next ones (conform: vmsplice's pipe buffer).
+   */
+  startThread(k: Kernel, t: number, index: number, pause: (fn: string) => boolean): number | null {
+    const base = k.L.thread(t);
+    k.w_fill(base, base + S.THREAD_SIZE, 0);
+    k.w(base + S.TH_OP, index);
+    return this.runThread(k, t, pause);
+  }
+
+  /** Runs a thread startThread paused to the end of its operation: its result. */
+  resumeThread(k: Kernel, t: number): number {
+    return this.runThread(k, t, () => false)!;
+  }
+
+  private runThread(k: Kernel, t: number, pause: (fn: string) => boolean): number | null {
+    const base = k.L.thread(t);
+    const op = this.cfg.threads[t]!.ops[k.a[base + S.TH_OP]!]!;
+    for (let guard = 0; ; guard++) {
+      if (guard > 10_000) throw new ModelError(`operation ${op.text} does not finish`);
+      const r = this.runStep(k, t);
+      if (r === BLOCKED) throw new ModelError(`operation ${op.text} blocked with no other thread running`);
+      if (r === DONE) break;
+      if (pause(op.procedure.steps[r]!.fn)) return null;
+    }
+    const result = k.a[base + S.TH_RESULT]!;
+    k.w_fill(base, base + S.THREAD_SIZE, 0);
+    return result;
+  }
+
+  /**
    * Has thread t nothing left to do? Its operations are done; or its process exited (its other
    * threads die with it, between operations); or its process will never be born, because the
    * thread that was to fork it is done without having done so.

@@ -43,8 +43,13 @@ export interface Variant {
    * (finding 001, measured on 6.18: conform/scenarios/fork-owner-unmaps*). "unmapped" (the
    * fix-unmap-restore-reserve variant): only a page that no other pte maps once the owner's is
    * gone (!folio_mapped after hugetlb_remove_rmap), the page this unmap is about to free.
+   * That misses a page no pte maps but a reference still holds (a GUP pin, a vmsplice'd pipe
+   * buffer): the owner's close returns the index too, and Rsvd wraps until the reference goes
+   * (finding 004, measured on 6.18: conform/scenarios/gup-owner-unmaps). "unreferenced" (the
+   * fix-unmap-restore-reserve-refs variant): only a page whose one reference left is the zapped
+   * pte's (folio_ref_count() == 1), the page this unmap's mmu_gather frees.
    */
-  readonly restoreReserveOnUnmap: "none" | "anon" | "unmapped";
+  readonly restoreReserveOnUnmap: "none" | "anon" | "unmapped" | "unreferenced";
   /**
    * hugetlb_no_page when alloc_hugetlb_folio fails in a VMA without a hugetlb VMA lock
    * (MAP_NORESERVE, a fork child's copy): today it returns SIGBUS, even while a MADV_DONTNEED of
@@ -530,6 +535,13 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "proposed fix of finding 001: __unmap_hugepage_range restores the owner's reservation only for a page no other pte maps (one a fork child still maps keeps its index consumed)",
     restoreReserveOnUnmap: "unmapped",
+  },
+  {
+    ...modern,
+    name: "fix-unmap-restore-reserve-refs",
+    summary:
+      "proposed fix of finding 004 (and 001): __unmap_hugepage_range restores the owner's reservation only for a page whose last reference is the pte it zaps (one a fork child still maps, or a GUP reference or pin still holds, keeps its index consumed)",
+    restoreReserveOnUnmap: "unreferenced",
   },
   {
     ...modern,

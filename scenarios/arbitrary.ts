@@ -168,6 +168,7 @@ export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
     const kinds = [{}, { write: true, force: true }, { write: true, pin: true }, { write: true, pin: true, longterm: true }];
     return Array.from({ length: w.huge.pages }, (_, addr) => kinds.map((k) => ({ gup: { addr, ...k } }))).flat();
   },
+  vmsplice: (w) => (w.huge ? Array.from({ length: w.huge.pages }, (_, addr) => ({ vmsplice: { addr } })) : []),
   dontneed4k: (w) => {
     if (!w.small) return [];
     const addr = slots(w).small;
@@ -341,6 +342,7 @@ function renameOp(o: Op, huge: readonly number[], small: readonly number[], smal
   switch (name) {
     case "fault":
     case "gup":
+    case "vmsplice":
       return { [name]: { ...a, addr: at(a.addr, huge) } };
     // A part of a mapping splits its VMA, at its head or its tail: kernel paths that differ.
     case "munmap":

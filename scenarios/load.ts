@@ -517,8 +517,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
           fail(`${at}.force`, `slot ${slot} maps a 4 KiB file MAP_SHARED read-only: a forced write there is not modelled`);
         // A part of a VMA is split off: two more VMAs at most.
         if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size)) splits += 2;
-      } else if (op === "gup") {
-        if (smallSlots.has(a.addr as number)) fail(`${at}.addr`, `slot ${a.addr} holds a 4 KiB mapping (mmap4k): get_user_pages of it is gup4k`);
+      } else if (op === "gup" || op === "vmsplice") {
+        if (smallSlots.has(a.addr as number)) fail(`${at}.addr`, `slot ${a.addr} holds a 4 KiB mapping (mmap4k): ${op === "gup" ? "get_user_pages of it is gup4k" : "vmsplice of it is not modelled"}`);
         if (a.pin && forkers.has(l.proc))
           fail(`${at}.pin`, `process "${l.proc}" also forks: fork's copy of a pinned huge page for the child is not modelled`);
       } else if (op === "write4k") {

@@ -124,6 +124,10 @@ export const OpSchemas = {
     pin: z.boolean().default(false),
     longterm: z.boolean().default(false),
   }).meta({ description: "get_user_pages of the huge page at addr of a hugetlb mapping (as ptrace and /proc/pid/mem use it, force: FOLL_FORCE; pin: pin_user_pages as direct I/O does, longterm: FOLL_LONGTERM), then the kernel reads or writes it" }),
+  /** vmsplice of the huge page at `addr` into a pipe: get_user_pages, the reference held until the pipe lets go of it. */
+  vmsplice: z
+    .strictObject({ addr })
+    .meta({ description: "vmsplice of the huge page at addr of a hugetlb mapping into a pipe: get_user_pages (a read), the page's reference held by the pipe after the call until the pipe is drained (pipe_buf_release)" }),
   /** ftruncate of a 4 KiB file (files4k) to `size` 4 KiB pages. */
   ftruncate4k: z.strictObject({ file: name, size: count.max(SMALL_PAGES_MAX) }).meta({ description: "ftruncate of a 4 KiB file (files4k) to size 4 KiB pages" }),
   /** write(2) of one whole 4 KiB page `page` of a 4 KiB file (files4k): the page cache only. */

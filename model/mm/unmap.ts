@@ -39,13 +39,15 @@ export function unmap_huge_pte(k: Kernel, vma: number, addr: number, ref_page = 
   const restore = k.variant.restoreReserveOnUnmap;
   // df7a6d1f6405 (v6.10; v6.18's __unmap_hugepage_range): "Restore the reservation for anonymous
   // page, otherwise the backing page could be stolen by someone." The proposed fix of finding 001
-  // restores it only when no other pte maps the page (!folio_mapped), so that this unmap frees it.
+  // restores it only when no other pte maps the page (!folio_mapped), so that this unmap frees it;
+  // that of finding 004 only when no other reference holds it (folio_ref_count() == 1: the
+  // zapped pte's own, which the mmu_gather puts), a GUP reference or pin included.
   if (
     restore !== "none" &&
     !k.surplus_huge_pages &&
     owns_private_map(k, vma) &&
     k.page_test(g, PG_ANON) &&
-    (restore === "anon" || k.page_mapcount(g) === 0)
+    (restore === "anon" || (restore === "unmapped" ? k.page_mapcount(g) === 0 : k.page_ref(g) === 1))
   ) {
     k.page_set(g, PG_RESTORE_RESERVE);
     if (vma_needs_reservation(k, vma, addr)) vma_add_reservation(k, vma, addr);

@@ -7,6 +7,9 @@
  * - pin_user_pages (FOLL_PIN, today), as direct I/O does: take the pin, drop mmap_lock, let the
  *   device read or write the page, then unpin_user_pages_dirty_lock. Seed 001's kernel has no
  *   FOLL_PIN: there it is get_user_pages held across the I/O.
+ * - vmsplice (huge pages only): get_user_pages (FOLL_GET, a read) of the page into a pipe buffer,
+ *   which holds the reference after mmap_lock is dropped until the pipe lets go of the buffer
+ *   (a read that drains it, or the last close): pipe_buf_release → put_page.
  * `force` is FOLL_FORCE (ptrace may write a read-only private mapping); `longterm` FOLL_LONGTERM.
  */
 import {
@@ -83,15 +86,38 @@ function gupCallerSteps(pc: Pc): Record<string, StepDef> {
   };
 }
 
-/** __get_user_pages found page g: the caller's copy, or the pin kept across dropping mmap_lock. */
-function gup_page(k: Kernel, t: number, pc: Pc, g: number): number {
+/**
+ * vmsplice's pipe buffer (user_page_pipe_buf_ops, v6.18 fs/splice.c), released when the pipe is
+ * drained or closed: page_cache_pipe_buf_release puts the reference get_user_pages took.
+ */
+function pipeBufSteps(): Record<string, StepDef> {
+  return {
+    pipe_buf_release: {
+      fn: "pipe_buf_release",
+      label: "pipe_buf_release:put_page",
+      reads: ["page"],
+      writes: ["page"],
+      run(k, t) {
+        folio_put(k, k.local(t, L_GUP));
+        return finish(k, t, Result.OK);
+      },
+    },
+  };
+}
+
+/**
+ * __get_user_pages found page g: the caller's copy; or the reference kept across dropping
+ * mmap_lock, a pin (pin_user_pages) or vmsplice's (`held`: iov_iter_get_pages2 →
+ * get_user_pages_fast, whose slow path drops mmap_lock before add_to_pipe).
+ */
+function gup_page(k: Kernel, t: number, pc: Pc, g: number, held = false): number {
   k.set_local(t, L_GUP, g);
-  if (!(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;
-  // __get_user_pages_locked drops mmap_lock; the pinned page outlives it, the VMA does
+  if (!held && !(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;
+  // __get_user_pages_locked drops mmap_lock; the referenced page outlives it, the VMA does
   // not (an exit or munmap may free it, and its slot be reused): no VMA is held.
   k.up_read(k.mmap_lock(k.op(t).proc), t);
   k.set_local(t, L_VMA, 0);
-  return pc.unpin_user_page;
+  return held ? pc.pipe_buf_release : pc.unpin_user_page;
 }
 
 /** __get_user_pages failed (-EFAULT, or the error of the fault): mmap_lock is dropped. */
@@ -133,10 +159,13 @@ export const gup4k = (gup: GetUserPages) =>
  * get_user_pages / pin_user_pages of one huge page (gup), as `era` looks it up; a miss is
  * faulted by faultin_page → hugetlb_fault (`fault`, or a driver's ->fault, `dev`), which returns
  * with mmap_lock held, and the lookup is tried again. A fault that failed ends the call:
- * vm_fault_to_errno makes VM_FAULT_OOM -ENOMEM and SIGBUS -EFAULT.
+ * vm_fault_to_errno makes VM_FAULT_OOM -ENOMEM and SIGBUS -EFAULT. `vmsplice`: the same
+ * get_user_pages for vmsplice_to_pipe, the page then held by the pipe until pipe_buf_release.
  */
-export const gupHugetlb = (era: GupHugetlbEra, fault: HugetlbFaultEra, dev: HugeVmOperations | null) =>
-  procedure<string>("gup", ["mmap_read_lock", "follow_page_mask", ...hugetlbFaultStepNames(dev), "access_remote_vm", "unpin_user_page"], (pc) => {
+export const gupHugetlb = (era: GupHugetlbEra, fault: HugetlbFaultEra, dev: HugeVmOperations | null, name: "gup" | "vmsplice" = "gup") => {
+  const held = name === "vmsplice";
+  const callerNames = held ? ["pipe_buf_release"] : ["access_remote_vm", "unpin_user_page"];
+  return procedure<string>(name, ["mmap_read_lock", "follow_page_mask", ...hugetlbFaultStepNames(dev), ...callerNames], (pc) => {
     const faultin_page_return: HugetlbFaultReturn = (k, t, result, retry) => {
       k.set_local(t, L_FAULT_PTE, 0);
       k.set_local(t, L_ORIG_PTE, 0);
@@ -180,10 +209,11 @@ export const gupHugetlb = (era: GupHugetlbEra, fault: HugetlbFaultEra, dev: Huge
           if (page === EFAULT) return gup_error(k, t, Result.EFAULT);
           if (page === NEED_UNSHARE) return hugetlb_handle_mm_fault(k, t, pc, dev, FAULT_FLAG_UNSHARE);
           if (page === NEED_FAULT) return hugetlb_handle_mm_fault(k, t, pc, dev, era.fault_flags(flags));
-          return gup_page(k, t, pc, page);
+          return gup_page(k, t, pc, page, held);
         },
       },
       ...hugetlbFaultSteps(fault, dev, pc, faultin_page_return),
-      ...gupCallerSteps(pc),
+      ...(held ? pipeBufSteps() : gupCallerSteps(pc)),
     };
   });
+};

@@ -123,6 +123,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     munlock4k: munlock4k(pop),
     gup4k: gup4k(gup),
     gup: gupHugetlb(era(gupHugetlbEras[variant.gupHugetlb], follow_page_mask_v6_18), hugetlbFaultEra, hugeDev),
+    vmsplice: gupHugetlb(era(gupHugetlbEras[variant.gupHugetlb], follow_page_mask_v6_18), hugetlbFaultEra, hugeDev, "vmsplice"),
     dontneed4k,
     ftruncate4k,
     write4k,

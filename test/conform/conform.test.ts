@@ -91,6 +91,37 @@ describe("conformance scenarios", () => {
     expect(plan(scenario(gup({ force: true }))).input).toMatch(/^0 procmem 0 r$/m);
   });
 
+  it("gup of a huge page reaches the kernel the same ways (its first 4 KiB); vmsplice and pipe_read are the probe's own lines", () => {
+    const steps = (ops: unknown[]) => ({ ...base1(), steps: [{ a: { mmap: { addr: 0, len: 1, file: "f" } } }, ...ops.map((o) => ({ a: o }))] });
+    expect(() => scenario(steps([{ gup: { addr: 0, force: true, pin: true } }]))).toThrow(/steps\.1\.a\.gup: .*\/proc\/self\/mem \(force: true\) or direct I\/O/);
+    expect(plan(scenario(steps([{ gup: { addr: 0, pin: true, write: true } }]))).input).toMatch(/^0 dio 0 w$/m);
+    expect(plan(scenario(steps([{ gup: { addr: 0, force: true } }]))).input).toMatch(/^0 procmem 0 r$/m);
+    const spliced = plan(scenario(steps([{ vmsplice: { addr: 0 } }, "pipe_read"])));
+    expect(spliced.input).toMatch(/^0 vmsplice 0\n0 piperead$/m);
+  });
+
+  it("a process has one vmsplice in the pipe at a time (the model holds it in the process's thread)", () => {
+    const steps = (ops: unknown[]) => ({ ...base1(), steps: [{ a: { mmap: { addr: 0, len: 1, file: "f" } } }, ...ops.map((o) => ({ a: o }))] });
+    expect(() => scenario(steps([{ vmsplice: { addr: 0 } }, { vmsplice: { addr: 0 } }]))).toThrow(
+      /steps\.2\.a\.vmsplice: process "a" has a vmsplice in the pipe already/,
+    );
+    expect(() => scenario(steps([{ vmsplice: { addr: 0 } }, "pipe_read", { vmsplice: { addr: 0 } }]))).not.toThrow();
+  });
+
+  it("the model holds a vmsplice'd page until pipe_read (gup-owner-unmaps); an empty pipe's read is EAGAIN", () => {
+    const p = plan(loadConformScenario("gup-owner-unmaps"));
+    const model = runModel(p, kernelConfigOf(SOME_HOST));
+    const at = (text: string, n = 0) => model.filter((_, i) => p.rows[i]!.text === text)[n]!;
+    const munmap = at("munmap(addr=0, len=2, unit=huge)");
+    if ("error" in munmap) throw new Error(munmap.error);
+    expect(munmap.counters).toEqual({ total: 2, free: 1, rsvd: -1, surp: 0 });
+    const [drained, empty] = model.filter((_, i) => p.rows[i]!.text === "pipe_read()").slice(0, 2);
+    expect(drained).toMatchObject({ ret: 0, counters: { free: 2, rsvd: 0 } });
+    expect(empty).toMatchObject({ ret: -1, errno: "EAGAIN" });
+    const fixed = runModel(plan({ ...loadConformScenario("gup-owner-unmaps"), variant: "fix-unmap-restore-reserve-refs" }), kernelConfigOf(SOME_HOST));
+    expect(fixed[p.rows.findIndex((r) => r.text === "munmap(addr=0, len=2, unit=huge)")]).toMatchObject({ counters: { free: 1, rsvd: 0 } });
+  });
+
   it("a marked exception whose difference has gone fails, asking for the mark to be removed", () => {
     const s = loadConformScenario("private-basic");
     const p = plan({ ...s, exception: "a difference that is gone" });

@@ -71,7 +71,8 @@ it("mmcheck list --findings lists them, with their scenarios", () => {
 });
 
 describe.each(FINDINGS.filter((f) => f.status === "open").map((f) => [f.fix, f] as const))("%s against the recorded kernel runs", (fix, f) => {
-  const shows = new Set(f.reproducer.kind === "conform" ? f.reproducer.scenarios : []);
+  const fixed = [f, ...FINDINGS.filter((x) => f.alsoFixes?.includes(x.id))];
+  const shows = new Set(fixed.flatMap((x) => (x.reproducer.kind === "conform" ? x.reproducer.scenarios : [])));
   for (const rec of recordings) {
     for (const r of rec.scenarios.filter((x) => x.observations && conformShipped.has(x.name))) {
       const s = loadConformScenario(r.name);

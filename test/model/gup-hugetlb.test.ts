@@ -86,6 +86,42 @@ describe("get_user_pages of a hugetlb mapping, run alone", () => {
   });
 });
 
+describe("vmsplice of a huge page: the pipe holds the reference get_user_pages took", () => {
+  const owner = (variant: string) => {
+    const cfg = config([{ mmap: { addr: 0, len: 1, file: "f" } }, { fault: { addr: 0, write: true } }, { vmsplice: { addr: 0 } }, { munmap: { addr: 0, len: 1 } }]);
+    const m = new Machine(cfg, findVariant(variant)!);
+    const k = m.view(m.initial());
+    const [mmap, fault, , munmap] = cfg.threads[0]!.ops;
+    expect([m.runToCompletion(k, mmap!), m.runToCompletion(k, fault!)]).toEqual([Result.OK, Result.OK]);
+    const g = pte_page(k.pte(0, 0));
+    expect(m.startThread(k, 0, 2, (fn) => fn === "pipe_buf_release")).toBeNull();
+    expect(k.page_ref(g)).toBe(2);
+    expect(m.runToCompletion(k, munmap!)).toBe(Result.OK);
+    return { m, k, g };
+  };
+
+  it("modern: the owner's munmap restores the reservation of a page the pipe still holds, and Rsvd goes below zero until pipe_buf_release frees it (finding 004)", () => {
+    const { m, k, g } = owner("modern");
+    expect([k.free_huge_pages, k.resv_huge_pages, k.page_ref(g)]).toEqual([1, -1, 1]);
+    expect(m.resumeThread(k, 0)).toBe(Result.OK);
+    expect([k.free_huge_pages, k.resv_huge_pages, k.page_ref(g)]).toEqual([2, 0, 0]);
+  });
+
+  it("fix-unmap-restore-reserve-refs: the index stays consumed, and the counters stay in step", () => {
+    const { m, k } = owner("fix-unmap-restore-reserve-refs");
+    expect([k.free_huge_pages, k.resv_huge_pages]).toEqual([1, 0]);
+    expect(m.resumeThread(k, 0)).toBe(Result.OK);
+    expect([k.free_huge_pages, k.resv_huge_pages]).toEqual([2, 0]);
+  });
+
+  it("a page not yet faulted is read-faulted in, a private page that consumes the reservation", () => {
+    const { k, results } = sequence(config([{ mmap: { addr: 0, len: 1, file: "f" } }, { vmsplice: { addr: 0 } }]));
+    expect(results).toEqual([Result.OK, Result.OK]);
+    expect([k.free_huge_pages, k.resv_huge_pages]).toEqual([1, 0]);
+    expect(k.page_test(pte_page(k.pte(0, 0)), PG_ANON)).toBe(true);
+  });
+});
+
 describe("the loader", () => {
   const refused = (s: Partial<ScenarioInput>) => () =>
     resolveScenario(ScenarioSchema.parse({ name: "x", summary: "x", pool: { pages: 1 }, files: [{ name: "f", pages: 1 }], processes: ["p", "c"], ...s }));
@@ -94,6 +130,11 @@ describe("the loader", () => {
     const s = { threads: [{ name: "t", proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1 } }, { gup: { addr: 0 } }] }] };
     expect(refused(s)).toThrow(ScenarioError);
     expect(refused(s)).toThrow("threads.0.ops.1.gup.addr: slot 0 holds a 4 KiB mapping (mmap4k): get_user_pages of it is gup4k");
+  });
+
+  it("refuses vmsplice of a 4 KiB slot", () => {
+    const s = { threads: [{ name: "t", proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1 } }, { vmsplice: { addr: 0 } }] }] };
+    expect(refused(s)).toThrow("threads.0.ops.1.vmsplice.addr: slot 0 holds a 4 KiB mapping (mmap4k): vmsplice of it is not modelled");
   });
 
   it("refuses a pin in a process that forks", () => {
