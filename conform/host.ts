@@ -41,10 +41,22 @@ export function kernelConfigOf(host: HostProfile): KernelConfig {
 }
 
 /** Why a scenario means nothing on this host (a `requires:` it does not meet), or null. */
-export function unmetRequirement(requires: { readonly zeroPage?: KernelConfig["zeroPage"] }, host: HostProfile): string | null {
+export function unmetRequirement(
+  requires: { readonly zeroPage?: KernelConfig["zeroPage"]; readonly kernel?: string },
+  host: HostProfile,
+): string | null {
   if (requires.zeroPage !== undefined && requires.zeroPage !== host.zeroPage)
     return `requires zeroPage: ${requires.zeroPage}; this host's kernel has it ${host.zeroPage}`;
+  if (requires.kernel !== undefined && olderThan(host.release, requires.kernel))
+    return `requires kernel ${requires.kernel} or later; this host runs ${host.release}`;
   return null;
+}
+
+/** Is release (`6.18.44-…`) older than version `major.minor`? */
+function olderThan(release: string, version: string): boolean {
+  const [major = 0, minor = 0] = (/^(\d+)\.(\d+)/.exec(release) ?? []).slice(1).map(Number);
+  const [wantMajor, wantMinor] = version.split(".").map(Number) as [number, number];
+  return major < wantMajor || (major === wantMajor && minor < wantMinor);
 }
 
 /** The selected word of a sysfs choice line, `always [madvise] never` → `madvise`. */

@@ -149,7 +149,13 @@ export const ConformSchema = z.strictObject({
    * What the host's kernel must do for the scenario to mean anything (its profile, conform/
    * host.ts); on another host the scenario is `not covered`, with the reason.
    */
-  requires: z.strictObject({ zeroPage: z.enum(ZERO_PAGE_MODES).optional() }).default({}),
+  requires: z
+    .strictObject({
+      zeroPage: z.enum(ZERO_PAGE_MODES).optional(),
+      /** The kernel version (`major.minor`) whose behaviour the scenario checks first appeared in. */
+      kernel: z.string().regex(/^\d+\.\d+$/, "a kernel version, major.minor").optional(),
+    })
+    .default({}),
   /** The model variant the kernel is compared with (default modern). */
   variant: z.string().min(1).default("modern"),
   /** What the kernel did when measured, where it is not what one would guess. */

@@ -147,6 +147,12 @@ describe("conformance scenarios", () => {
     expect(formatTable(c)).toMatch(/^NOT COVERED zero-read-write: not covered: requires zeroPage: forbidden/m);
     expect(formatTable(c, true)).toMatch(/^FAIL zero-read-write: not covered: /m);
     expect(() => scenario({ ...base1(), requires: { zeroPage: "absent" } })).toThrow();
+    // A behaviour that first appeared in a kernel version: hosts before it are not covered.
+    expect(unmetRequirement({ kernel: "6.16" }, { ...SOME_HOST, release: "6.15.9-foo" })).toBe("requires kernel 6.16 or later; this host runs 6.15.9-foo");
+    expect(unmetRequirement({ kernel: "6.16" }, { ...SOME_HOST, release: "5.19.0" })).not.toBeNull();
+    expect(unmetRequirement({ kernel: "6.16" }, { ...SOME_HOST, release: "6.16.0" })).toBeNull();
+    expect(unmetRequirement({ kernel: "6.10" }, { ...SOME_HOST, release: "7.0.1" })).toBeNull();
+    expect(() => scenario({ ...base1(), requires: { kernel: "6" } })).toThrow(/kernel version, major\.minor/);
   });
 
   it("mmcheck conform: an unknown scenario is bad input, exit 2 with one line", async () => {
