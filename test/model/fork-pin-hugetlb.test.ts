@@ -9,11 +9,16 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { MM_ALIVE, MM_EXITED, PG_ANON_EXCLUSIVE } from "../../model/layout.js";
+import { decode } from "../../model/decode.js";
 import { Machine } from "../../model/machine.js";
 import { huge_pte_write, pte_page } from "../../model/mm/pte.js";
 import { Result } from "../../model/types.js";
 import { findVariant } from "../../model/variant.js";
+import { INVARIANTS } from "../../invariants/index.js";
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { resolveScenario } from "../../scenarios/load.js";
+import { search } from "../helpers/search.js";
 import { ScenarioSchema } from "../../scenarios/schema.js";
 
 type ScenarioInput = z.input<typeof ScenarioSchema>;
@@ -93,5 +98,34 @@ describe("fork of a pinned private huge page", () => {
     expect(result).toBe(Result.OK);
     expect(pte_page(k.pte(1, 1))).toBe(pinned);
     expect(huge_pte_write(k.pte(0, 1))).toBe(false);
+  });
+});
+
+describe("fork's ENOMEM in a search", () => {
+  const scenario = (forkExpect: string | undefined) => {
+    const raw = parseYaml(readFileSync("scenarios/gup-hugetlb-pin-fork-enomem.yaml", "utf8")) as ScenarioInput & { threads: { ops: (string | Record<string, object>)[] }[] };
+    const threads = raw.threads.map((t) => ({
+      ...t,
+      ops: t.ops.map((op) => (typeof op === "object" && "fork" in op && forkExpect !== undefined ? { fork: { ...op.fork, expect: forkExpect } } : op)),
+    }));
+    return resolveScenario(ScenarioSchema.parse({ ...raw, threads })).config;
+  };
+
+  it("some interleaving ends fork in ENOMEM (expected-result fails on ok), the child left exited with no mapping", async () => {
+    const m = new Machine(scenario("ok"), findVariant("modern")!);
+    const r = await search(m, INVARIANTS);
+    expect(r.violation?.invariant).toBe("expected-result");
+    expect(r.violation?.message).toBe("forker's fork(child=child) returned ENOMEM, the scenario expects ok");
+    // The counterexample's last state, as a trace shows it (model/decode.ts).
+    const s = m.initial();
+    for (const t of r.violation!.threads) expect(m.stepInPlace(s, t)).not.toBeNull();
+    const last = decode(m.view(s));
+    expect(last.mms.find((mm) => mm.name === "child")).toMatchObject({ state: "exited", vmas: [] });
+    expect(last.threads.find((t) => t.name === "forker")?.last_result).toBe("ENOMEM");
+  });
+
+  it("and every other one ends it ok (expected-result fails on ENOMEM)", async () => {
+    const r = await search(new Machine(scenario("ENOMEM"), findVariant("modern")!), INVARIANTS);
+    expect(r.violation?.message).toBe("forker's fork(child=child) returned ok, the scenario expects ENOMEM");
   });
 });
