@@ -3,7 +3,7 @@
  * alone to its end (Machine.runToCompletion) on the scenario's variant, observed as the kernel
  * side is: the operation's result, the pool counters, and the acting process's watched pages.
  */
-import type { KernelConfig, OpCall } from "../model/config.js";
+import type { KernelConfig } from "../model/config.js";
 import { Kernel } from "../model/kernel.js";
 import { pmd_page, pmd_trans_huge, pte_page, pte_special } from "../model/mm/pte.js";
 import { Machine } from "../model/machine.js";
@@ -27,8 +27,11 @@ function modelScenario(s: ConformScenario, kernel: KernelConfig): ScenarioFile {
   const threads = new Map<string, Record<string, unknown>[]>();
   for (const st of s.steps) {
     if (!threads.has(st.proc)) threads.set(st.proc, []);
-    // pipe_read runs the rest of a vmsplice operation, in the splicing process's thread.
-    if (st.op !== "pipe_read") threads.get(st.proc)!.push({ [st.op]: st.args });
+    // io_uring's buffer registration is pin_user_pages(FOLL_WRITE | FOLL_LONGTERM), held until
+    // the unregister, which continues the same operation; pipe_read runs the rest of a
+    // vmsplice operation, in the splicing process's thread (runModel).
+    if (st.op === "io_uring_register_buffers") threads.get(st.proc)!.push({ gup: { addr: st.args.addr, write: true, pin: true, longterm: true } });
+    else if (st.op !== "io_uring_unregister_buffers" && st.op !== "pipe_read") threads.get(st.proc)!.push({ [st.op]: st.args });
   }
   return {
     name: s.name,
@@ -124,9 +127,12 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
   if (!variant) throw new ConformInputError(`conformance scenario ${s.name}: variant: unknown variant "${s.variant}"`);
   const machine = new Machine(config, variant);
   const k = machine.k.view(machine.initial());
-  const calls = new Map<string, OpCall[]>(config.threads.map((t) => [t.name, [...t.ops]]));
+  // Each process's thread and the index of its next operation; the operation that holds its
+  // registered buffers, paused before its unpin; and the threads whose vmsplice holds its page
+  // in the pipe, paused before pipe_buf_release, oldest first (the pipe's buffers).
   const thread = new Map(config.threads.map((t, i) => [t.name, i]));
-  // The threads whose vmsplice holds its page in the pipe, oldest first (the pipe's buffers).
+  const next = new Map(config.threads.map((t) => [t.name, 0]));
+  const holding = new Set<string>();
   const pipe: number[] = [];
   let mounted = false;
   return plan.rows.map((row): ModelObservation => {
@@ -139,20 +145,31 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
       return mounted ? seen : { ...seen, counters: { total: s.pool.pages, free: s.pool.pages, rsvd: 0, surp: 0 } };
     }
     const st = row.step!;
+    const t = thread.get(st.proc)!;
     const p = config.processes.findIndex((x) => x.name === st.proc);
-    if (st.op === "pipe_read") {
-      const t = pipe.shift();
-      if (t === undefined) return { ...observe(k, Result.OK, pagesOf(k, plan, p), p), ret: -1, errno: "EAGAIN" };
+    if (st.op === "io_uring_unregister_buffers") {
+      // A register that failed registered nothing: io_sqe_buffers_unregister finds no table.
+      if (!holding.delete(st.proc)) return { ...observe(k, Result.OK, pagesOf(k, plan, p), p), ret: -1, errno: "ENXIO" };
       return observe(k, machine.resumeThread(k, t), pagesOf(k, plan, p), p);
     }
-    const left = calls.get(st.proc)!;
-    const call = left.shift()!;
+    if (st.op === "pipe_read") {
+      const reader = pipe.shift();
+      if (reader === undefined) return { ...observe(k, Result.OK, pagesOf(k, plan, p), p), ret: -1, errno: "EAGAIN" };
+      return observe(k, machine.resumeThread(k, reader), pagesOf(k, plan, p), p);
+    }
+    const index = next.get(st.proc)!;
+    next.set(st.proc, index + 1);
+    const call = config.threads[t]!.ops[index]!;
     try {
-      if (st.op === "vmsplice") {
-        // Run in the process's own thread slot, which keeps the reference while paused.
-        const t = thread.get(st.proc)!;
-        const r = machine.startThread(k, t, config.threads[t]!.ops.length - left.length - 1, (fn) => fn === "pipe_buf_release");
-        if (r === null) pipe.push(t);
+      const pauseAt = st.op === "io_uring_register_buffers" ? "unpin_user_pages_dirty_lock" : st.op === "vmsplice" ? "pipe_buf_release" : null;
+      if (pauseAt) {
+        // In the process's own thread, which keeps the pin or the pipe buffer's reference while
+        // the next rows run.
+        const r = machine.startThread(k, t, index, pauseAt);
+        if (r === null) {
+          if (st.op === "vmsplice") pipe.push(t);
+          else holding.add(st.proc);
+        }
         return observe(k, r ?? Result.OK, pagesOf(k, plan, call.proc), call.proc);
       }
       const r = machine.runToCompletion(k, call);

@@ -150,6 +150,10 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
       return `${p} vmsplice ${h(st.args.addr)}`;
     case "pipe_read":
       return `${p} piperead`;
+    case "io_uring_register_buffers":
+      return `${p} uring_register ${h(st.args.addr)}`;
+    case "io_uring_unregister_buffers":
+      return `${p} uring_unregister ${h(st.args.addr)}`;
   }
 }
 

@@ -52,6 +52,11 @@
  *                                    FOLL_GET): the pipe holds the page's reference after the call
  *   P piperead                       read one buffer out of that pipe (pipe_buf_release puts it;
  *                                    EAGAIN when it is empty)
+ *   P uring_register OFF             the huge page at OFF registered as an io_uring fixed buffer
+ *                                    (IORING_REGISTER_BUFFERS: pin_user_pages FOLL_WRITE|FOLL_LONGTERM,
+ *                                    held until P uring_unregister, across forks); the process's ring
+ *                                    is made at its first register
+ *   P uring_unregister OFF           IORING_UNREGISTER_BUFFERS: the pin goes
  *   P fork Q | P exit
  * P is the process (0 is the first; fork Q makes process Q, which runs the lines that name it).
  *
@@ -96,6 +101,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/io_uring.h>
 
 #define SMALL 4096UL
 #define HUGE (2UL << 20)
@@ -117,12 +123,14 @@ enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5, EXIT_RESTORE = 6 };
 enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
 	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH, OP_MUNLOCK, OP_MADVISE, OP_PROCMEM,
-	OP_CREATE4K, OP_TRUNCATE4K, OP_WRITE4K, OP_DIO, OP_VMSPLICE, OP_PIPEREAD,
+	OP_CREATE4K, OP_TRUNCATE4K, OP_WRITE4K, OP_DIO, OP_VMSPLICE, OP_PIPEREAD, OP_URING_REGISTER,
+	OP_URING_UNREGISTER,
 };
 static const char *const op_names[] = {
 	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
 	"munmap", "mprotect", "mlock", "fork", "exit", "punch", "munlock", "madvise", "procmem",
-	"create4k", "truncate4k", "write4k", "dio", "vmsplice", "piperead",
+	"create4k", "truncate4k", "write4k", "dio", "vmsplice", "piperead", "uring_register",
+	"uring_unregister",
 };
 
 struct step {
@@ -611,7 +619,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (!*(w) || *end || (dst) < 0)                                        \
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
-	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2, 1, 0 };
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2, 1, 0, 1, 1 };
 	if (n != want[s->op] && !(s->op == OP_MOUNT && n == 2))
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
@@ -683,6 +691,8 @@ static void parse_step(int line, char *rest, struct step *s)
 			NUM(w2, s->b);
 		break;
 	case OP_VMSPLICE:
+	case OP_URING_REGISTER:
+	case OP_URING_UNREGISTER:
 		NUM(w1, s->a);
 		break;
 	case OP_EXIT:
@@ -695,8 +705,10 @@ static void parse_step(int line, char *rest, struct step *s)
 		fail(EXIT_BAD, "line %d: a file name has no /", line);
 	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
 	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO ||
-	     s->op == OP_VMSPLICE) &&
-	    (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO || s->op == OP_VMSPLICE ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
+	     s->op == OP_VMSPLICE || s->op == OP_URING_REGISTER) &&
+	    (s->op == OP_URING_REGISTER ? s->a * SMALL + HUGE
+	                                : (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO || s->op == OP_VMSPLICE ? 1 : s->b)) * SMALL) >
+	        (unsigned long)space * HUGE)
 		fail(EXIT_BAD, "line %d: %s: outside the %ld huge pages of space", line, op_names[s->op], space);
 #undef NUM
 }
@@ -832,6 +844,9 @@ static void file4k_path(char *path, size_t size, const char *name)
 {
 	snprintf(path, size, "%s.f4k-%s", mount_dir, name);
 }
+
+/* The worker's io_uring, made at its first uring_register (-1: none yet). */
+static int uring_fd = -1;
 
 static void run_step(const struct step *s, struct result *r, int *me)
 {
@@ -983,6 +998,22 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		r->ret = n == (ssize_t)SMALL ? 0 : -1;
 		break;
 	}
+	case OP_URING_REGISTER: {
+		/* io_sqe_buffers_register → io_pin_pages: pin_user_pages_fast(FOLL_WRITE | FOLL_LONGTERM)
+		 * of the huge page, kept until unregistered (a fork's child inherits the ring's fd, not
+		 * the buffers). Root is not charged against RLIMIT_MEMLOCK (CAP_IPC_LOCK). */
+		if (uring_fd < 0) {
+			struct io_uring_params params = { 0 };
+			uring_fd = (int)syscall(__NR_io_uring_setup, 1, &params);
+		}
+		struct iovec iov = { .iov_base = at, .iov_len = HUGE };
+		r->ret = uring_fd < 0 ? -1 : (int)syscall(__NR_io_uring_register, uring_fd, IORING_REGISTER_BUFFERS, &iov, 1);
+		break;
+	}
+	case OP_URING_UNREGISTER:
+		errno = EBADF;
+		r->ret = uring_fd < 0 ? -1 : (int)syscall(__NR_io_uring_register, uring_fd, IORING_UNREGISTER_BUFFERS, NULL, 0);
+		break;
 	case OP_MUNMAP:
 		r->ret = munmap(at, s->b * SMALL);
 		r->err = errno;

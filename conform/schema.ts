@@ -57,8 +57,20 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pi
   return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 }
 
+/**
+ * io_uring's registered buffers, which the probe uses to hold a pin across other calls (a fork):
+ * IORING_REGISTER_BUFFERS of the huge page at `addr` pins it (pin_user_pages, FOLL_WRITE |
+ * FOLL_LONGTERM) until IORING_UNREGISTER_BUFFERS. The model runs the process's
+ * `gup {addr, write, pin, longterm}` up to the pin and, at the unregister, on to its unpin.
+ */
+export const IO_URING_OPS = {
+  io_uring_register_buffers: z.strictObject({ addr: count }).meta({ description: "IORING_REGISTER_BUFFERS of the huge page at addr: a pin held until unregistered" }),
+  io_uring_unregister_buffers: z.strictObject({ addr: count }).meta({ description: "IORING_UNREGISTER_BUFFERS: the pin of the register at addr goes" }),
+};
+
 export const ConformOpSchemas = {
   ...pick(OpSchemas, MODEL_OPS),
+  ...IO_URING_OPS,
   /**
    * A read of one buffer out of the run's pipe, the oldest vmsplice's (any process may read it):
    * pipe_buf_release puts its page. In the model, the rest of that vmsplice operation.
@@ -208,8 +220,11 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
   const anonMapped = new Set<string>();
   const smallSlots = new Map<number, number>();
   const hugeSlots = new Set<number>();
-  // The processes whose vmsplice is in the pipe, oldest first.
+  // The processes whose vmsplice is in the pipe, oldest first; each process's registered buffer
+  // (io_uring_register_buffers), until unregistered. Either holds the process's model thread
+  // paused (conform/model.ts), so a process holds one of them at a time.
   const pipe: string[] = [];
+  const registered = new Map<string, number>();
   let end = 1;
   s.steps.forEach((st, i) => {
     const at = `steps.${i}.${st.proc}`;
@@ -271,6 +286,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
       case "vmsplice":
         // The model keeps a spliced page's reference in the process's thread until it is read.
         if (pipe.includes(st.proc)) fail(`${at}.vmsplice`, `process "${st.proc}" has a vmsplice in the pipe already: a pipe_read must take it out first`);
+        if (registered.has(st.proc)) fail(`${at}.vmsplice`, `process "${st.proc}" holds registered buffers: unregister them first`);
         pipe.push(st.proc);
         end = Math.max(end, st.args.addr + 1);
         break;
@@ -283,7 +299,20 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
       case "dontneed4k":
         end = Math.max(end, st.args.addr + 1);
         break;
+      case "io_uring_register_buffers":
+        if (registered.has(st.proc)) fail(`${at}.${st.op}`, `process "${st.proc}" holds registered buffers already: unregister them first`);
+        if (pipe.includes(st.proc)) fail(`${at}.${st.op}`, `process "${st.proc}" has a vmsplice in the pipe: a pipe_read must take it out first`);
+        registered.set(st.proc, st.args.addr);
+        end = Math.max(end, st.args.addr + 1);
+        break;
+      case "io_uring_unregister_buffers":
+        if (registered.get(st.proc) !== st.args.addr) fail(`${at}.${st.op}.addr`, `process "${st.proc}" registered no buffer at ${st.args.addr}`);
+        registered.delete(st.proc);
+        break;
     }
+    // An exit closes the ring, whose buffers are unpinned later by a kernel worker
+    // (io_ring_exit_work): the counters after the exit would depend on its timing.
+    if (st.op === "exit" && registered.has(st.proc)) fail(`${at}`, `process "${st.proc}" exits holding registered buffers: unregister them first`);
   });
   s.steps.forEach((st, i) => {
     const a = st.args as Record<string, number>;

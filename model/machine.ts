@@ -102,48 +102,41 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
    * result (model/types.ts Result). For setup, and for running operations one after another.
    */
   runToCompletion(k: Kernel, op: OpCall): number {
-    const base = k.L.thread(k.L.setupThread);
     k.setupOps = [this.resolve(op)];
-    k.w_fill(base, base + S.THREAD_SIZE, 0);
-    for (let guard = 0; ; guard++) {
-      if (guard > 10_000) throw new ModelError(`operation ${op.text} does not finish`);
-      const r = this.runStep(k, k.L.setupThread);
-      if (r === BLOCKED) throw new ModelError(`operation ${op.text} blocked with no other thread running`);
-      if (r === DONE) break;
-    }
-    const result = k.a[base + S.TH_RESULT]!;
-    k.w_fill(base, base + S.THREAD_SIZE, 0);
+    const result = this.startThread(k, k.L.setupThread, 0, null)!;
     k.setupOps = [];
     return result;
   }
 
   /**
-   * Runs thread t's operation number `index` alone from its start, until it is done (its result)
-   * or its next step is one `pause` picks by its function: then null, and the thread stays
-   * there, holding what the operation holds, for resumeThread. So operations run one after
-   * another can keep a reference across the next ones (conform: vmsplice's pipe buffer).
+   * Runs thread t's operation number `index` alone, in the thread's own slot, from its start
+   * until the next step would be one of function `pauseAt`: then null, and the thread stays
+   * paused there, holding what the operation holds, for resumeThread; or to its end: its result.
+   * For conformance, where a call's effect outlasts it while other calls run (io_uring's
+   * registered buffers hold a pin until the unregister; vmsplice's pipe buffer holds its page's
+   * reference until the read). With no `pauseAt`, to its end.
    */
-  startThread(k: Kernel, t: number, index: number, pause: (fn: string) => boolean): number | null {
+  startThread(k: Kernel, t: number, index: number, pauseAt: string | null): number | null {
     const base = k.L.thread(t);
     k.w_fill(base, base + S.THREAD_SIZE, 0);
     k.w(base + S.TH_OP, index);
-    return this.runThread(k, t, pause);
+    return this.runThread(k, t, pauseAt);
   }
 
   /** Runs a thread startThread paused to the end of its operation: its result. */
   resumeThread(k: Kernel, t: number): number {
-    return this.runThread(k, t, () => false)!;
+    return this.runThread(k, t, null)!;
   }
 
-  private runThread(k: Kernel, t: number, pause: (fn: string) => boolean): number | null {
+  private runThread(k: Kernel, t: number, pauseAt: string | null): number | null {
     const base = k.L.thread(t);
-    const op = this.cfg.threads[t]!.ops[k.a[base + S.TH_OP]!]!;
+    const op = k.opsOf(t)[k.a[base + S.TH_OP]!]!;
     for (let guard = 0; ; guard++) {
       if (guard > 10_000) throw new ModelError(`operation ${op.text} does not finish`);
+      if (pauseAt !== null && op.procedure.steps[k.a[base + S.TH_PC]!]!.fn === pauseAt) return null;
       const r = this.runStep(k, t);
       if (r === BLOCKED) throw new ModelError(`operation ${op.text} blocked with no other thread running`);
       if (r === DONE) break;
-      if (pause(op.procedure.steps[r]!.fn)) return null;
     }
     const result = k.a[base + S.TH_RESULT]!;
     k.w_fill(base, base + S.THREAD_SIZE, 0);
