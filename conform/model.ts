@@ -1,7 +1,9 @@
 /**
  * The model side of a conformance run: the same rows, one after another, each operation run
- * alone to its end (Machine.runToCompletion) on the scenario's variant, observed as the kernel
- * side is: the operation's result, the pool counters, and the acting process's watched pages.
+ * alone to its end (Machine.runToCompletion) on the scenario's variant, or, where its effect
+ * outlasts the call (a registered buffer, a vmsplice), paused in its process's thread until the
+ * row that ends it (Machine.startThread, resumeThread); observed as the kernel side is: the
+ * operation's result, the pool counters, and the acting process's watched pages.
  */
 import type { KernelConfig } from "../model/config.js";
 import { Kernel } from "../model/kernel.js";
