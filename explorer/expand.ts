@@ -41,7 +41,8 @@ export function stateFingerprint(s: Int32Array, symmetry: Symmetry | undefined):
  * transition checked against the step invariants and handed to `out`. Each step is taken in
  * place in the state and undone after `out` has seen it. Returns the transitions taken, and the
  * first state from which no thread could step, if it is a deadlock. With `symmetry`, the level's
- * fingerprints and those handed to `out` are the canonical forms' (stateFingerprint).
+ * fingerprints and those handed to `out` are the canonical forms' (stateFingerprint), each
+ * step's from its parent's where the symmetry can (Symmetry.canonicalizeStep).
  */
 export function expandRange<V extends StateView>(
   system: TransitionSystem<V>,
@@ -58,6 +59,7 @@ export function expandRange<V extends StateView>(
   let stuck: (Violation & { pos: number }) | null = null;
   let ci = chunkOf(level.chunks, start);
   const parent: PackedParent = { states: s, at: 0, width: 1, view: system.k };
+  const incremental = symmetry?.canonicalizeStep !== undefined;
   for (let pos = start; pos < end; pos++) {
     let chunk = level.chunks[ci]!;
     if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;
@@ -85,7 +87,8 @@ export function expandRange<V extends StateView>(
       if (sv) out.violated(sv, pos * threads + t);
       else if (!symmetry) out.found(pos, t, system.k.fpHi, system.k.fpLo, s, parent);
       else {
-        symmetry.canonicalize(s);
+        if (incremental) symmetry.canonicalizeStep!(s, system.k.log, system.k.logged);
+        else symmetry.canonicalize(s);
         out.found(pos, t, (system.k.fpHi ^ symmetry.hi) >>> 0, (system.k.fpLo ^ symmetry.lo) >>> 0, s, parent);
       }
       system.undo(s);
