@@ -9,8 +9,13 @@ const word = fc.oneof(
   fc.integer({ min: -(2 ** 15), max: 2 ** 15 - 1 }),
   fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
 );
-/** A state of 1…13 words (every tail length of each width's group), each word of its own width. */
-const state = fc.array(word, { minLength: 1, maxLength: 13 }).map((a) => Int32Array.from(a));
+/**
+ * A state of 1…13 words (every tail length of each width's group), each word of its own width,
+ * then up to 60 zero words: dense states are packed uniformly, sparse ones word by word.
+ */
+const state = fc
+  .tuple(fc.array(word, { minLength: 1, maxLength: 13 }), fc.nat(60))
+  .map(([a, zeros]) => Int32Array.from([...a, ...new Array<number>(zeros).fill(0)]));
 
 describe("packed states (explorer/packed.ts)", () => {
   it("a state packed at the packing widened for it unpacks to itself, negative words and every tail included", () => {
@@ -32,12 +37,27 @@ describe("packed states (explorer/packed.ts)", () => {
     s[283] = 0x14001;
     const p = widened(emptyPacking(s.length), s);
     // 130 bytes of small words and the 17-bit word whole: 33 + 1 32-bit words, not 338.
+    expect(p.uniform).toBe(0);
     expect(p.stride).toBe(1 + Math.ceil(130 / 4));
     const dst = new Int32Array(p.stride);
     expect(pack(p, s, dst, 0)).toBe(true);
     const out = new Int32Array(s.length);
     unpack(p, dst, 0, out);
     expect(out).toEqual(s);
+  });
+
+  it("a state whose words are nearly all in use is packed uniformly, at its widest word's width in word order", () => {
+    const s = Int32Array.from({ length: 71 }, (_, w) => (w % 7 === 0 ? 0 : w));
+    const p = widened(emptyPacking(s.length), s);
+    expect(p.uniform).toBe(1);
+    expect(p.stride).toBe(18);
+    const dst = new Int32Array(p.stride);
+    expect(pack(p, s, dst, 0)).toBe(true);
+    expect(dst[0]).toBe(0x03020100);
+    // A zero word that becomes non-zero does not fit, though it has room: the packing must say what each word needs.
+    const t = Int32Array.from(s);
+    t[7] = 1;
+    expect(pack(p, t, dst, 0)).toBe(false);
   });
 
   it("pack says when a word is too wide for the packing; repack moves what was packed before to a wider one", () => {
