@@ -42,6 +42,12 @@ export interface Packing {
 }
 
 const table = new Map<string, Packing>();
+/**
+ * Packings kept at most: a sweep's thousands of searches would otherwise keep every one they
+ * met. Emptying the table is safe: identity is only a fast path (packStep, LevelWriter.append),
+ * a packing made again is equal to the old one.
+ */
+const TABLE_MOST = 1024;
 
 /** 32-bit words of a state of `words` words all at `width`. */
 function uniformStride(words: number, width: Width): number {
@@ -71,6 +77,7 @@ export function packingOf(needs: Uint8Array): Packing {
   w1.forEach((w, j) => (where[w] = ((base1 + (j >> 2)) << 5) | ((j & 3) << 3)));
   const stride = base1 + ((w1.length + 3) >> 2);
   const p: Packing = { words: needs.length, needs: Uint8Array.from(needs), key, uniform, widths, stride, where, w4, w2, w1, w0: of(0) };
+  if (table.size >= TABLE_MOST) table.clear();
   table.set(key, p);
   return p;
 }

@@ -119,6 +119,21 @@ describe("packed states (explorer/packed.ts)", () => {
     );
   });
 
+  it("the table of packings is bounded: a packing met again after the table was emptied is an equal one", () => {
+    const s = Int32Array.of(0, 1, 300, 0, 1 << 20, 5, 0, 0, 0, 0, 0, 0);
+    const first = widened(emptyPacking(s.length), s);
+    const packed = new Int32Array(first.stride);
+    pack(first, s, packed, 0);
+    const widths = [0, 1, 2, 4];
+    for (let i = 0; i < 1100; i++) packingOf(Uint8Array.from({ length: 12 }, (_, w) => widths[(i >> (2 * (w % 6))) & 3]!));
+    const again = interned(first);
+    expect(again).not.toBe(first);
+    expect(again.key).toBe(first.key);
+    const out = new Int32Array(s.length);
+    unpack(again, packed, 0, out);
+    expect(out).toEqual(s);
+  });
+
   it("a packing that crossed threads (structured clone) is this thread's object again", () => {
     const p = widened(emptyPacking(5), Int32Array.of(0, 1, 300, 0, 1 << 20));
     const copy = structuredClone(p);
