@@ -91,12 +91,9 @@ export class LevelWriter {
     this.packing = packing;
   }
 
-  /**
-   * Bytes of a chunk's states at `packing`, the stride rounded up to 4 words: levels a word or
-   * two apart in width then use buffers of one size, which ChunkBuffers hands from level to level.
-   */
+  /** Bytes of a chunk's states at `packing`. */
   private statesBytes(packing: Packing): number {
-    return Math.max(1, this.capacity * ((packing.stride + 3) & ~3)) * 4;
+    return Math.max(1, this.capacity * packing.stride) * 4;
   }
 
   /** The entries in sealed chunks, which stay as they are: all but the chunk being pushed to. */

@@ -64,7 +64,13 @@ export function packingOf(needs: Uint8Array): Packing {
   const widest = Math.max(1, ...needs) as Width;
   // Word by word only when it takes a fifth fewer bytes than every word at the widest width.
   const uniform = 5 * mixed > 4 * uniformStride(needs.length, widest) ? widest : 0;
-  const widths = uniform ? new Uint8Array(needs.length).fill(uniform) : Uint8Array.from(needs);
+  if (uniform && needs.some((w) => w !== uniform)) {
+    // A uniform packing says every word needs its width: it stays uniform, and widens only for a wider word.
+    const same = packingOf(new Uint8Array(needs.length).fill(uniform));
+    table.set(key, same);
+    return same;
+  }
+  const widths = Uint8Array.from(needs);
   const of = (w: Width) => Int32Array.from(widths.keys()).filter((i) => widths[i] === w);
   const w4 = of(4);
   const w2 = of(2);
@@ -289,6 +295,7 @@ export function packStep(state: Int32Array, parent: PackedParent, dst: Int32Arra
   const stride = p.stride;
   for (let k = 0; k < stride; k++) dst[o + k] = src[at + k]!;
   const { log, logged } = parent.view;
+  if (p.uniform) return stepUniform(state, log, logged, dst, o, p.uniform);
   const { needs, widths, where } = p;
   for (let i = 0; i < logged; i += 2) {
     const off = log[i]!;
@@ -306,4 +313,24 @@ export function packStep(state: Int32Array, parent: PackedParent, dst: Int32Arra
     }
   }
   return true;
+}
+
+/** packStep's words written, at a uniform packing of `width`. */
+function stepUniform(state: Int32Array, log: Int32Array, logged: number, dst: Int32Array, o: number, width: Width): boolean {
+  let bits = 0;
+  for (let i = 0; i < logged; i += 2) {
+    const off = log[i]!;
+    const v = state[off]!;
+    bits |= v ^ (v >> 31);
+    if (width === 1) {
+      const k = o + (off >> 2);
+      const shift = (off & 3) << 3;
+      dst[k] = (dst[k]! & ~(0xff << shift)) | ((v & 0xff) << shift);
+    } else if (width === 2) {
+      const k = o + (off >> 1);
+      const shift = (off & 1) << 4;
+      dst[k] = (dst[k]! & ~(0xffff << shift)) | ((v & 0xffff) << shift);
+    } else dst[o + off] = v;
+  }
+  return width === 4 || bits < (width === 1 ? 0x80 : 0x8000);
 }

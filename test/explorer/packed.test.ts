@@ -54,10 +54,16 @@ describe("packed states (explorer/packed.ts)", () => {
     const dst = new Int32Array(p.stride);
     expect(pack(p, s, dst, 0)).toBe(true);
     expect(dst[0]).toBe(0x03020100);
-    // A zero word that becomes non-zero does not fit, though it has room: the packing must say what each word needs.
+    // Every word of a uniform packing has its width: a zero word may become non-zero, not wider.
     const t = Int32Array.from(s);
     t[7] = 1;
+    expect(pack(p, t, dst, 0)).toBe(true);
+    t[7] = 128;
     expect(pack(p, t, dst, 0)).toBe(false);
+    // One 2-byte word among 70 byte words: word by word (19 words) beats every word at 2 bytes (36).
+    const wider = widened(p, t);
+    expect(wider.uniform).toBe(0);
+    expect(wider.stride).toBe(1 + Math.ceil(70 / 4));
   });
 
   it("pack says when a word is too wide for the packing; repack moves what was packed before to a wider one", () => {
