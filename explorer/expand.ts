@@ -10,8 +10,8 @@ import type { StateView } from "../core/state-view.js";
 import { fingerprint } from "../core/fingerprint.js";
 import type { Symmetry, TransitionSystem } from "../core/system.js";
 import type { Checker, Violation } from "./check.js";
-import { chunkOf, readState, type LevelBuffer } from "./level.js";
-import { strideOf, type PackedParent } from "./packed.js";
+import { chunkOf, type LevelBuffer } from "./level.js";
+import { emptyPacking, interned, unpack, type PackedParent } from "./packed.js";
 
 /** What an expansion does with the transitions it finds (explorer/direct.ts, and CandidateSink below). */
 export interface Successors {
@@ -53,21 +53,27 @@ export function expandRange<V extends StateView>(
   out: Successors,
   symmetry?: Symmetry,
 ): { generated: number; stuck: (Violation & { pos: number }) | null } {
+  if (start >= end) return { generated: 0, stuck: null };
   const threads = system.threads;
   const s = new Int32Array(system.stateWords);
   let generated = 0;
   let stuck: (Violation & { pos: number }) | null = null;
   let ci = chunkOf(level.chunks, start);
-  const parent: PackedParent = { states: s, at: 0, width: 1, view: system.k };
+  const parent: PackedParent = { states: s, at: 0, packing: emptyPacking(s.length), view: system.k };
   const incremental = symmetry?.canonicalizeStep !== undefined;
+  let chunk = level.chunks[ci]!;
+  // A chunk's packing as this thread knows it (the chunk may come from another thread).
+  let packing = interned(chunk.packing);
   for (let pos = start; pos < end; pos++) {
-    let chunk = level.chunks[ci]!;
-    if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;
+    if (pos >= chunk.first + chunk.count) {
+      chunk = level.chunks[++ci]!;
+      packing = interned(chunk.packing);
+    }
     const i = pos - chunk.first;
-    readState(chunk, i, s);
+    unpack(packing, chunk.states, i * packing.stride, s);
     parent.states = chunk.states;
-    parent.width = chunk.width;
-    parent.at = i * strideOf(s.length, chunk.width);
+    parent.packing = packing;
+    parent.at = i * packing.stride;
     checker.stepFrom(s);
     let parentHi = chunk.fps[2 * i]!;
     let parentLo = chunk.fps[2 * i + 1]!;
