@@ -530,6 +530,13 @@ export class Kernel extends StateView {
   set_i_unlinked(f: number): void {
     this.w(this.L.inode(f) + S.I_UNLINKED, 1);
   }
+  /** References to hugetlbfs file f held outside its VMAs (layout.ts I_FILE_REFS). */
+  i_file_refs(f: number): number {
+    return this.a[this.L.inode(f) + S.I_FILE_REFS]!;
+  }
+  set_i_file_refs(f: number, n: number): void {
+    this.w(this.L.inode(f) + S.I_FILE_REFS, n);
+  }
   /** subpool_inode: the subpool of the file's mount (the file's index), or −1 for none. */
   subpool_inode(f: number): number {
     const c = this.cfg.files[f]!;

@@ -46,7 +46,12 @@ export const I_UNLINKED = 5;
  */
 export const I_SPOOL_USED = 6;
 export const I_SPOOL_RSV = 7;
-const INODE_FIXED = 8;
+/**
+ * References to the file other than its VMAs': madvise_willneed's get_file across vfs_fadvise,
+ * while mmap_lock is dropped. An unlinked file is evicted at the last one's fput.
+ */
+export const I_FILE_REFS = 8;
+const INODE_FIXED = 9;
 
 /**
  * Per shmem inode (the file behind a MAP_SHARED|MAP_ANONYMOUS mapping, shmem_zero_setup): the

@@ -535,7 +535,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         // munmap and mprotect in 4 KiB units split 4 KiB VMAs inside one slot.
         if (a.unit === "4k" && smallSlots.has(first)) {
           if (r.addr + len > first + 1) fail(`${at}.len`, `a range in 4 KiB units over the 4 KiB memory of slot ${first} must end inside it`);
-          if (thpSlots.has(first) && (r.addr !== first || len !== 1))
+          if (thpSlots.has(first) && op !== "madvise_willneed" && (r.addr !== first || len !== 1))
             fail(`${at}.addr`, `slot ${first} holds a THP mapping: ${op} of a part would split the pmd (__split_huge_pmd), which the model does not do`);
           if (op === "mprotect" && a.write && sharedReadOnlySlots.has(first))
             fail(`${at}.write`, `slot ${first} maps a 4 KiB file MAP_SHARED read-only: making it writable (VM_MAYWRITE) is not modelled`);

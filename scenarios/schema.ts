@@ -132,6 +132,14 @@ export const OpSchemas = {
     .meta({ description: "write(2) of one whole 4 KiB page of a 4 KiB file (files4k), through the page cache (no writeback)" }),
   /** madvise(MADV_DONTNEED) of huge pages [addr, addr + len). */
   madvise_dontneed: z.strictObject({ addr, len }).meta({ description: "madvise(MADV_DONTNEED) of huge pages [addr, addr + len)" }),
+  /** madvise(MADV_WILLNEED) of [addr, addr + len), in huge pages or (unit: 4k) 4 KiB pages, of hugetlb or 4 KiB memory. */
+  madvise_willneed: z
+    .strictObject(rangeIn4k)
+    .superRefine(checkUnit)
+    .meta({
+      description:
+        "madvise(MADV_WILLNEED) of huge pages [addr, addr + len) (unit: 4k: in 4 KiB pages, inside a hugetlb VMA or the 4 KiB memory of one slot): a file mapping's pages are read ahead into the page cache (a 4 KiB file; hugetlbfs ignores the advice) with mmap_lock dropped",
+    }),
   /**
    * move_pages(2) of one anonymous page to another NUMA node: the huge page at `addr`, or 4 KiB
    * page `page` of the 4 KiB mapping in slot `addr`; `all`: MPOL_MF_MOVE_ALL.
