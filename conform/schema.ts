@@ -43,6 +43,7 @@ export const MODEL_OPS = [
   "dontneed4k",
   "gup4k",
   "madvise_dontneed",
+  "madvise_willneed",
   "ftruncate4k",
   "write4k",
 ] as const;
@@ -224,7 +225,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         end = Math.max(end, st.args.addr + st.args.len);
         break;
       case "munmap":
-      case "mprotect": {
+      case "mprotect":
+      case "madvise_willneed": {
         const div = st.args.unit === "4k" ? SMALL_PER_HUGE : 1;
         end = Math.max(end, Math.ceil((st.args.addr + st.args.len) / div));
         break;
