@@ -248,6 +248,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
       case "gup4k":
         if (st.args.force === st.args.pin || st.args.longterm)
           fail(`${at}.gup4k`, "the probe gets there through /proc/self/mem (force: true) or direct I/O (pin: true), never both, and not longterm");
+        if (st.args.pages !== 1) fail(`${at}.gup4k.pages`, "the probe's /proc/self/mem and direct I/O take one page");
         end = Math.max(end, st.args.addr + 1);
         break;
       case "access4k":

@@ -202,6 +202,8 @@ export function decode(k: Kernel) {
           idx: k.local(t, L_IDX),
           flags: k.local(t, L_FLAGS),
           gup_page: k.local(t, L_GUP),
+          // The pages past the first that a get_user_pages of several holds (gup4k pages).
+          ...(k.L.gupPages > 1 ? { gup_pages: Array.from({ length: k.L.gupPages - 1 }, (_, j) => k.gup_page(t, j + 1)) } : {}),
           mmu_gather: gathered(k.local(t, L_TLB)),
         },
       };

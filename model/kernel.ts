@@ -530,6 +530,16 @@ export class Kernel extends StateView {
   set_i_unlinked(f: number): void {
     this.w(this.L.inode(f) + S.I_UNLINKED, 1);
   }
+  /** The word of the j-th page get_user_pages holds for thread t (L_GUP, then Layout.gupExtra). */
+  gup_page_word(t: number, j: number): number {
+    return j === 0 ? this.L.thread(t) + S.TH_LOCALS + L_GUP : this.L.gupExtra(t, j);
+  }
+  gup_page(t: number, j: number): number {
+    return this.a[this.gup_page_word(t, j)]!;
+  }
+  set_gup_page(t: number, j: number, g: number): void {
+    this.w(this.gup_page_word(t, j), g);
+  }
   /** References to hugetlbfs file f held outside its VMAs (layout.ts I_FILE_REFS). */
   i_file_refs(f: number): number {
     return this.a[this.L.inode(f) + S.I_FILE_REFS]!;

@@ -439,6 +439,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   const thpSlots = new Set<number>();
   const thpProcs = new Set<string>();
   let thpMaps = 0;
+  // The most pages one get_user_pages call holds (gup4k pages).
+  let gupPages = 1;
   for (const l of lists)
     for (const entry of l.ops) {
       if ("write4k" in entry) {
@@ -513,6 +515,11 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
           fail(`${at}.pages`, `must cover the whole THP mapping (page 0, pages ${size}): a part would split the pmd (__split_huge_pmd), which the model does not do`);
         // Today check_vma_flags refuses it (EFAULT); kernels before 4.8 broke COW into an
         // anonymous page inside the shared mapping, which the model does not do.
+        if (op === "gup4k" && (a.page as number) + (a.pages as number) > size)
+          fail(`${at}.pages`, `past the ${size} pages of the 4 KiB mappings in slot ${slot}`);
+        if (op === "gup4k" && (a.pages as number) > 1 && thpSlots.has(slot))
+          fail(`${at}.pages`, `slot ${slot} holds a THP mapping: get_user_pages of several of its pages (one folio, a reference per page) is not modelled`);
+        if (op === "gup4k") gupPages = Math.max(gupPages, a.pages as number);
         if (op === "gup4k" && a.write && a.force && sharedReadOnlySlots.has(slot))
           fail(`${at}.force`, `slot ${slot} maps a 4 KiB file MAP_SHARED read-only: a forced write there is not modelled`);
         // A part of a VMA is split off: two more VMAs at most.
@@ -632,6 +639,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     smallPages: smallSlots.size || writes4k ? smallPages + thpPages : 0,
     thp: thpMaps > 0,
     thpPages,
+    gupPages,
     setup: s.setup.map((b) => ({ proc: procIndex.get(b.proc)!, ops: b.ops.map((o) => call(procIndex.get(b.proc)!, o)) })),
     threads: s.threads.map((t) => ({
       name: t.name,

@@ -107,15 +107,19 @@ export const OpSchemas = {
   munlock4k: z
     .strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) })
     .meta({ description: "munlock of 4 KiB pages [page, page + pages) of slot addr (a part of a VMA is split off; a hole is ENOMEM)" }),
-  /** get_user_pages of one 4 KiB page (pin: pin_user_pages), then the kernel reads or writes it. */
+  /** get_user_pages of 4 KiB pages [page, page + pages) (pin: pin_user_pages), then the kernel reads or writes them. */
   gup4k: z.strictObject({
     addr,
     page: count.max(SMALL_PER_HUGE - 1),
+    pages: positive.max(SMALL_PAGES_MAX).default(1),
     write: z.boolean().default(false),
     force: z.boolean().default(false),
     pin: z.boolean().default(false),
     longterm: z.boolean().default(false),
-  }).meta({ description: "get_user_pages of one 4 KiB page (as ptrace uses it; pin: pin_user_pages as direct I/O does), then the kernel reads or writes it" }),
+  }).meta({
+    description:
+      "get_user_pages of 4 KiB pages [page, page + pages) of slot addr (as ptrace uses it; pin: pin_user_pages as direct I/O does), then the kernel reads or writes them; across VMAs, it stops at a hole or a VMA it may not use and returns the pages it has (partial), or EFAULT with none",
+  }),
   /** get_user_pages of the huge page at `addr` (pin: pin_user_pages), then the kernel reads or writes it. */
   gup: z.strictObject({
     addr,
