@@ -101,6 +101,17 @@ export function compare(plan: Plan, kernel: readonly Observation[], model: reado
 }
 
 /** A scenario this host cannot run meaningfully: no rows, and the reason. */
+/**
+ * Why the host does not cover a scenario that pins through io_uring, or null: a kernel built
+ * without it (ENOSYS), or with it disabled (kernel.io_uring_disabled: EPERM), refuses
+ * io_uring_setup; a failed IORING_REGISTER_BUFFERS of another kind (EFAULT, ENOMEM) is a result
+ * to compare.
+ */
+export function ioUringRefused(p: Plan, kernel: readonly Observation[]): string | null {
+  const i = p.rows.findIndex((r, j) => r.step?.op === "io_uring_register_buffers" && kernel[j]?.ret === -1 && ["ENOSYS", "EPERM", "EOPNOTSUPP"].includes(kernel[j]!.errno ?? ""));
+  return i < 0 ? null : `the host refuses io_uring (${p.rows[i]!.text}: ${kernel[i]!.errno})`;
+}
+
 export function notCovered(s: ConformScenario, reason: string): Comparison {
   return {
     scenario: s.name,

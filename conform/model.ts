@@ -27,7 +27,10 @@ function modelScenario(s: ConformScenario, kernel: KernelConfig): ScenarioFile {
   const threads = new Map<string, Record<string, unknown>[]>();
   for (const st of s.steps) {
     if (!threads.has(st.proc)) threads.set(st.proc, []);
-    threads.get(st.proc)!.push({ [st.op]: st.args });
+    // io_uring's buffer registration is pin_user_pages(FOLL_WRITE | FOLL_LONGTERM), held until
+    // the unregister, which continues the same operation (runModel).
+    if (st.op === "io_uring_register_buffers") threads.get(st.proc)!.push({ gup: { addr: st.args.addr, write: true, pin: true, longterm: true } });
+    else if (st.op !== "io_uring_unregister_buffers") threads.get(st.proc)!.push({ [st.op]: st.args });
   }
   return {
     name: s.name,
@@ -124,6 +127,11 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
   const machine = new Machine(config, variant);
   const k = machine.k.view(machine.initial());
   const calls = new Map<string, OpCall[]>(config.threads.map((t) => [t.name, [...t.ops]]));
+  // Each process's thread and the index of its next operation; and the operation that holds
+  // its registered buffers, stopped before its unpin.
+  const thread = new Map(config.threads.map((t, i) => [t.name, i]));
+  const next = new Map(config.threads.map((t) => [t.name, 0]));
+  const holding = new Map<string, number>();
   let mounted = false;
   return plan.rows.map((row): ModelObservation => {
     if (row.setup) {
@@ -135,8 +143,23 @@ export function runModel(plan: Plan, kernel: KernelConfig): ModelObservation[] {
       return mounted ? seen : { ...seen, counters: { total: s.pool.pages, free: s.pool.pages, rsvd: 0, surp: 0 } };
     }
     const st = row.step!;
+    const t = thread.get(st.proc)!;
+    if (st.op === "io_uring_unregister_buffers") {
+      const p = s.processes.indexOf(st.proc);
+      const r = machine.runThreadUntil(k, t, holding.get(st.proc)!, null)!;
+      holding.delete(st.proc);
+      return observe(k, r, pagesOf(k, plan, p), p);
+    }
     const call = calls.get(st.proc)!.shift()!;
+    const index = next.get(st.proc)!;
+    next.set(st.proc, index + 1);
     try {
+      if (st.op === "io_uring_register_buffers") {
+        // In the process's own thread, which keeps the pin while the next rows run.
+        const r = machine.runThreadUntil(k, t, index, "unpin_user_pages_dirty_lock");
+        if (r === null) holding.set(st.proc, index);
+        return observe(k, r ?? Result.OK, pagesOf(k, plan, call.proc), call.proc);
+      }
       const r = machine.runToCompletion(k, call);
       const o = observe(k, r, st.op === "exit" ? null : pagesOf(k, plan, call.proc), call.proc);
       // mem_rw: access_remote_vm copied nothing when get_user_pages failed, and the read or write

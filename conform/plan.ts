@@ -144,6 +144,10 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
     case "gup4k":
       // ptrace's get_user_pages through /proc/self/mem, or direct I/O's pin_user_pages.
       return `${p} ${st.args.pin ? "dio" : "procmem"} ${h(st.args.addr) + st.args.page} ${st.args.write ? "w" : "r"}`;
+    case "io_uring_register_buffers":
+      return `${p} uring_register ${h(st.args.addr)}`;
+    case "io_uring_unregister_buffers":
+      return `${p} uring_unregister ${h(st.args.addr)}`;
   }
 }
 

@@ -48,6 +48,11 @@
  *   P dio OFF r|w                    the page as the buffer of an O_DIRECT pwrite (r: the kernel reads
  *                                    it) or pread (w: it writes it) of a scratch file beside
  *                                    MOUNT_DIR: pin_user_pages_fast, FOLL_WRITE for w
+ *   P uring_register OFF             the huge page at OFF registered as an io_uring fixed buffer
+ *                                    (IORING_REGISTER_BUFFERS: pin_user_pages FOLL_WRITE|FOLL_LONGTERM,
+ *                                    held until P uring_unregister, across forks); the process's ring
+ *                                    is made at its first register
+ *   P uring_unregister OFF           IORING_UNREGISTER_BUFFERS: the pin goes
  *   P fork Q | P exit
  * P is the process (0 is the first; fork Q makes process Q, which runs the lines that name it).
  *
@@ -84,9 +89,11 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/io_uring.h>
 
 #define SMALL 4096UL
 #define HUGE (2UL << 20)
@@ -108,12 +115,12 @@ enum { EXIT_BAD = 3, EXIT_POOL = 4, EXIT_MOUNT = 5, EXIT_RESTORE = 6 };
 enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
 	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH, OP_MUNLOCK, OP_MADVISE, OP_PROCMEM,
-	OP_CREATE4K, OP_TRUNCATE4K, OP_WRITE4K, OP_DIO, OP_WILLNEED,
+	OP_CREATE4K, OP_TRUNCATE4K, OP_WRITE4K, OP_DIO, OP_URING_REGISTER, OP_URING_UNREGISTER, OP_WILLNEED,
 };
 static const char *const op_names[] = {
 	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
 	"munmap", "mprotect", "mlock", "fork", "exit", "punch", "munlock", "madvise", "procmem",
-	"create4k", "truncate4k", "write4k", "dio", "willneed",
+	"create4k", "truncate4k", "write4k", "dio", "uring_register", "uring_unregister", "willneed",
 };
 
 struct step {
@@ -595,7 +602,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (!*(w) || *end || (dst) < 0)                                        \
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
-	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2, 2 };
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2, 1, 1, 2 };
 	if (n != want[s->op] && !(s->op == OP_MOUNT && n == 2))
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
@@ -667,6 +674,10 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (n && strcmp(w2, "-"))
 			NUM(w2, s->b);
 		break;
+	case OP_URING_REGISTER:
+	case OP_URING_UNREGISTER:
+		NUM(w1, s->a);
+		break;
 	case OP_EXIT:
 		break;
 	}
@@ -675,9 +686,11 @@ static void parse_step(int line, char *rest, struct step *s)
 	    strchr(s->name, '/'))
 		fail(EXIT_BAD, "line %d: a file name has no /", line);
 	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
-	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_WILLNEED || s->op == OP_ACCESS || s->op == OP_PROCMEM ||
-	     s->op == OP_DIO) &&
-	    (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO ? 1 : s->b)) * SMALL > (unsigned long)space * HUGE)
+	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_WILLNEED || s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO ||
+	     s->op == OP_URING_REGISTER) &&
+	    (s->op == OP_URING_REGISTER ? s->a * SMALL + HUGE
+	                                : (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO ? 1 : s->b)) * SMALL) >
+	        (unsigned long)space * HUGE)
 		fail(EXIT_BAD, "line %d: %s: outside the %ld huge pages of space", line, op_names[s->op], space);
 #undef NUM
 }
@@ -813,6 +826,9 @@ static void file4k_path(char *path, size_t size, const char *name)
 {
 	snprintf(path, size, "%s.f4k-%s", mount_dir, name);
 }
+
+/* The worker's io_uring, made at its first uring_register (-1: none yet). */
+static int uring_fd = -1;
 
 static void run_step(const struct step *s, struct result *r, int *me)
 {
@@ -950,6 +966,22 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		r->ret = n == (ssize_t)SMALL ? 0 : -1;
 		break;
 	}
+	case OP_URING_REGISTER: {
+		/* io_sqe_buffers_register → io_pin_pages: pin_user_pages_fast(FOLL_WRITE | FOLL_LONGTERM)
+		 * of the huge page, kept until unregistered (a fork's child inherits the ring's fd, not
+		 * the buffers). Root is not charged against RLIMIT_MEMLOCK (CAP_IPC_LOCK). */
+		if (uring_fd < 0) {
+			struct io_uring_params params = { 0 };
+			uring_fd = (int)syscall(__NR_io_uring_setup, 1, &params);
+		}
+		struct iovec iov = { .iov_base = at, .iov_len = HUGE };
+		r->ret = uring_fd < 0 ? -1 : (int)syscall(__NR_io_uring_register, uring_fd, IORING_REGISTER_BUFFERS, &iov, 1);
+		break;
+	}
+	case OP_URING_UNREGISTER:
+		errno = EBADF;
+		r->ret = uring_fd < 0 ? -1 : (int)syscall(__NR_io_uring_register, uring_fd, IORING_UNREGISTER_BUFFERS, NULL, 0);
+		break;
 	case OP_MUNMAP:
 		r->ret = munmap(at, s->b * SMALL);
 		r->err = errno;

@@ -12,7 +12,7 @@
  * saying what is left).
  */
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { compare, formatTable, notCovered, passes, type Comparison } from "./compare.js";
+import { compare, formatTable, ioUringRefused, notCovered, passes, type Comparison } from "./compare.js";
 import { ScenarioError } from "../scenarios/load.js";
 import { formatHost, kernelConfigOf, profileHost, unmetRequirement, type HostProfile } from "./host.js";
 import { isStopSignal, KernelUnavailable, Probe, ProbeError, RestoreError, STOP_SIGNALS, Stopped } from "./kernel.js";
@@ -39,6 +39,8 @@ export async function conformScenario(
   if (reason !== null) return { comparison: notCovered(s, reason), kernel: null };
   const p = plan(s);
   const kernel = await probe.run(p, { signal: stop });
+  const refused = ioUringRefused(p, kernel);
+  if (refused !== null) return { comparison: notCovered(s, refused), kernel: null };
   return { comparison: compare(p, kernel, runModel(p, kernelConfigOf(host))), kernel };
 }
 

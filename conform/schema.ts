@@ -54,7 +54,18 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pi
   return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 }
 
-export const ConformOpSchemas = pick(OpSchemas, MODEL_OPS);
+/**
+ * io_uring's registered buffers, which the probe uses to hold a pin across other calls (a fork):
+ * IORING_REGISTER_BUFFERS of the huge page at `addr` pins it (pin_user_pages, FOLL_WRITE |
+ * FOLL_LONGTERM) until IORING_UNREGISTER_BUFFERS. The model runs the process's
+ * `gup {addr, write, pin, longterm}` up to the pin and, at the unregister, on to its unpin.
+ */
+export const IO_URING_OPS = {
+  io_uring_register_buffers: z.strictObject({ addr: count }).meta({ description: "IORING_REGISTER_BUFFERS of the huge page at addr: a pin held until unregistered" }),
+  io_uring_unregister_buffers: z.strictObject({ addr: count }).meta({ description: "IORING_UNREGISTER_BUFFERS: the pin of the register at addr goes" }),
+};
+
+export const ConformOpSchemas = { ...pick(OpSchemas, MODEL_OPS), ...IO_URING_OPS };
 
 type OpArgs = { [K in keyof typeof ConformOpSchemas]: z.infer<(typeof ConformOpSchemas)[K]> };
 export type ConformOpName = keyof OpArgs;
@@ -192,6 +203,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
   const anonMapped = new Set<string>();
   const smallSlots = new Map<number, number>();
   const hugeSlots = new Set<number>();
+  // Each process's registered buffer (io_uring_register_buffers), until unregistered.
+  const registered = new Map<string, number>();
   let end = 1;
   s.steps.forEach((st, i) => {
     const at = `steps.${i}.${st.proc}`;
@@ -257,7 +270,19 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
       case "dontneed4k":
         end = Math.max(end, st.args.addr + 1);
         break;
+      case "io_uring_register_buffers":
+        if (registered.has(st.proc)) fail(`${at}.${st.op}`, `process "${st.proc}" holds registered buffers already: unregister them first`);
+        registered.set(st.proc, st.args.addr);
+        end = Math.max(end, st.args.addr + 1);
+        break;
+      case "io_uring_unregister_buffers":
+        if (registered.get(st.proc) !== st.args.addr) fail(`${at}.${st.op}.addr`, `process "${st.proc}" registered no buffer at ${st.args.addr}`);
+        registered.delete(st.proc);
+        break;
     }
+    // An exit closes the ring, whose buffers are unpinned later by a kernel worker
+    // (io_ring_exit_work): the counters after the exit would depend on its timing.
+    if (st.op === "exit" && registered.has(st.proc)) fail(`${at}`, `process "${st.proc}" exits holding registered buffers: unregister them first`);
   });
   s.steps.forEach((st, i) => {
     const a = st.args as Record<string, number>;

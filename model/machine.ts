@@ -118,6 +118,29 @@ export class Machine extends ThreadMachine<Kernel, OpCall> {
   }
 
   /**
+   * Runs thread t's operation `index` alone (from its first step, unless the thread is already
+   * in it) until the next step would be one of function `stopAt`, or to its end: for
+   * conformance, where a call's effect outlasts it (io_uring's registered buffers hold a pin)
+   * and other calls run meanwhile. Returns the operation's result once it ended, else null.
+   */
+  runThreadUntil(k: Kernel, t: number, index: number, stopAt: string | null): number | null {
+    const w = this.threadWords[t]!;
+    if (k.a[w.op] !== index) {
+      k.w(w.op, index);
+      k.w(w.pc, 0);
+      k.w_fill(w.from, w.to, 0);
+    }
+    const op = this.cfg.threads[t]!.ops[index]!;
+    for (let guard = 0; ; guard++) {
+      if (guard > 10_000) throw new ModelError(`operation ${op.text} does not finish`);
+      if (op.procedure.steps[k.a[w.pc]!]!.fn === stopAt) return null;
+      const r = this.runStep(k, t);
+      if (r === BLOCKED) throw new ModelError(`operation ${op.text} blocked with no other thread running`);
+      if (r === DONE) return k.a[k.L.thread(t) + S.TH_RESULT]!;
+    }
+  }
+
+  /**
    * Has thread t nothing left to do? Its operations are done; or its process exited (its other
    * threads die with it, between operations); or its process will never be born, because the
    * thread that was to fork it is done without having done so.

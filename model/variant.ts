@@ -64,6 +64,15 @@ export interface Variant {
    */
   readonly forkLeavesChildWritable: boolean;
   /**
+   * copy_hugetlb_page_range copies a private anonymous page that may be pinned for DMA for the
+   * child at once, and the parent keeps its page (4eae4efa2c29, "hugetlb: do early cow when page
+   * pinned on src mm", v5.12; hugetlb_try_dup_anon_rmap since PageAnonExclusive, v5.19); a failed
+   * allocation fails fork with ENOMEM. false (before v5.12): the pinned page is shared like any
+   * other, and the parent's next write copies it away from the pin, whose device writes then land
+   * in the child's page.
+   */
+  readonly hugetlbForkEarlyCow: boolean;
+  /**
    * hugetlb_fault locks the page-cache folio of a private write's index (pagecache_folio) and
    * keeps it locked through hugetlb_wp, which drops and retakes the fault mutex around
    * unmap_ref_private: before "mm/hugetlb: fix a deadlock with pagecache_folio and
@@ -297,6 +306,7 @@ const modern: Variant = {
   noVmaLockFaultWaitsForZap: false,
   wpReuseIgnoresAnon: false,
   forkLeavesChildWritable: false,
+  hugetlbForkEarlyCow: true,
   lockPagecacheFolioInFault: false,
   reserveAdjustsRace: true,
   punchLeavesMappedPage: false,
@@ -351,6 +361,8 @@ const before2022 = {
   // Until the 2025 rework of alloc_hugetlb_folio, out_subpool_put gave a failed allocation's
   // subpool charge back ("if (map_chg || avoid_reserve)"; hugetlb_put_quota before v3.4): finding 003 is recent.
   allocFailureUnchargesSubpool: true,
+  // The early COW of a pinned huge page at fork is v5.12 (4eae4efa2c29).
+  hugetlbForkEarlyCow: false,
 } as const;
 
 /** modern, the seeds as posted, then the historical bugs in kernel-notes §7 order and the later ones. */
@@ -490,6 +502,18 @@ export const VARIANTS: readonly Variant[] = [
     name: "bug-fork-child-pte-writable",
     summary: "fork leaves the child's pte writable to a page the parent still maps (2021): a child's write is seen by the parent (cow-isolation)",
     forkLeavesChildWritable: true,
+    // The bug came with the early COW (4eae4efa2c29, v5.12-rc), fixed by 5e41540c8a0f before v5.12.
+    hugetlbForkEarlyCow: true,
+  },
+  {
+    // Today's kernel without the early COW: the seeds' and older variants' get_user_pages of a
+    // huge page has no FOLL_PIN and holds nothing across dropping mmap_lock, so only a kernel
+    // with pins shows what fork did to one before v5.12.
+    ...modern,
+    name: "bug-fork-shares-pinned-huge-page",
+    summary:
+      "before 4eae4efa2c29 (v5.12): fork shares a private huge page pinned for DMA, so the device's writes are seen by the child, and once the parent's next write copies the page, by the child alone (cow-isolation)",
+    hugetlbForkEarlyCow: false,
   },
   {
     ...modern,

@@ -467,9 +467,6 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         shmem.push({ pages: a.pages as number });
       }
     }
-  // copy_hugetlb_page_range's early copy of a pinned page for the child (v5.12) is not
-  // modelled: a fork would share the page a pin_user_pages of a huge page holds.
-  const forkers = new Set(lists.filter((l) => l.ops.some((e) => Object.keys(e)[0] === "fork")).map((l) => l.proc));
   for (const l of lists)
     for (const entry of l.ops) {
       const a = (entry as Record<string, Record<string, number | boolean | string>>).mprotect;
@@ -526,8 +523,6 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         if ((op === "mlock4k" || op === "munlock4k") && (a.page !== 0 || a.pages !== size)) splits += 2;
       } else if (op === "gup") {
         if (smallSlots.has(a.addr as number)) fail(`${at}.addr`, `slot ${a.addr} holds a 4 KiB mapping (mmap4k): get_user_pages of it is gup4k`);
-        if (a.pin && forkers.has(l.proc))
-          fail(`${at}.pin`, `process "${l.proc}" also forks: fork's copy of a pinned huge page for the child is not modelled`);
       } else if (op === "write4k") {
         const f = s.files4k[file4kIndex.get(a.file as string)!]!;
         if (f.dax) fail(`${at}.file`, `"${f.name}" is a DAX file: write4k of DAX files is not modelled`);

@@ -76,7 +76,7 @@ export const OpSchemas = {
     .strictObject({ ...rangeIn4k, write: z.boolean() })
     .superRefine(checkUnit)
     .meta({ description: "mprotect of huge pages [addr, addr + len) (unit: 4k: in 4 KiB pages; inside a slot of 4 KiB memory it splits its VMAs at 4 KiB), writable or read-only" }),
-  fork: z.strictObject({ child: name }).meta({ description: "fork: the process named child starts as a copy of this one" }),
+  fork: z.strictObject({ child: name }).meta({ description: "fork: the process named child starts as a copy of this one; ENOMEM (the child never runs) when the early copy of a pinned huge page cannot be allocated" }),
   exit: z.strictObject({}).meta({ description: "the process exits (exit_mmap); written as the bare name exit" }),
   ftruncate: z.strictObject({ file: name, size: fileIndex }).meta({ description: "ftruncate of a hugetlbfs file to size huge pages" }),
   unlink: z.strictObject({ file: name }).meta({ description: "unlink of a hugetlbfs file: it lives on in its mappings" }),

@@ -159,16 +159,15 @@ function fault_pte(k: Kernel, vma: number, g: number): number {
 }
 
 /**
- * hugetlb_add_new_anon_rmap: map a new anonymous page of the fault's index (__folio_set_anon
- * sets folio->index to linear_page_index); it no longer holds a reservation.
+ * hugetlb_add_new_anon_rmap: map a new anonymous page at `address` of `vma` (__folio_set_anon
+ * sets folio->index to linear_page_index); it no longer holds a reservation. The fault's, and
+ * fork's early copy for the child (hugetlb_install_folio).
  */
-function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number): void {
-  const vma = k.local(t, L_VMA);
-  const address = fault_addr(k, t);
+export function hugetlb_add_new_anon_rmap(k: Kernel, t: number, g: number, vma: number, address: number): void {
   if (address < k.vm_start(vma) || address >= k.vm_end(vma)) k.splat(Splat.HUGETLB_ADD_NEW_ANON_RMAP_RANGE, t);
   k.page_set(g, PG_ANON);
   if (anon_exclusive_tracked(k)) k.page_set(g, PG_ANON_EXCLUSIVE);
-  k.set_page_mapping(g, 0, k.local(t, L_IDX));
+  k.set_page_mapping(g, 0, k.vma_hugecache_offset(vma, address));
   k.page_clear(g, PG_RESTORE_RESERVE);
   k.add_mapcount(g, 1);
 }
@@ -492,7 +491,7 @@ export function hugetlbFaultSteps(era: HugetlbFaultEra, dev: HugeVmOperations | 
           if (k.variant.noPageRechecksIsize && k.local(t, L_IDX) >= k.i_size(k.vm_file(vma))) return backout(Result.SIGBUS, false);
           // Somebody instantiated the pte while we did not hold the PTL: retry.
           if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) return backout(Result.OK, true);
-          if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g);
+          if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g, k.local(t, L_VMA), fault_addr(k, t));
           else hugetlb_add_file_rmap(k, t, g);
           const pte = fault_pte(k, vma, g);
           k.set_pte(op.proc, op.addr, pte);
@@ -567,7 +566,7 @@ export function hugetlbFaultSteps(era: HugetlbFaultEra, dev: HugeVmOperations | 
             // Break COW: the copy replaces the old page in our pte.
             k.add_mapcount(old, -1);
             folio_put(k, old);
-            hugetlb_add_new_anon_rmap(k, t, copy);
+            hugetlb_add_new_anon_rmap(k, t, copy, vma, fault_addr(k, t));
             const pte = make_huge_pte(copy, (k.local(t, L_FLAGS) & COPY_WRITABLE) !== 0);
             k.set_pte(op.proc, op.addr, pte);
             k.set_local(t, L_ORIG_PTE, pte);

@@ -30,12 +30,14 @@ export function mmapWriteLockStep(next: (k: Kernel, t: number) => number): Omit<
  * i_mmap_rwsem, as hugetlb_zap_begin takes it; zap_pte_range for a 4 KiB VMA), vm_ops->close,
  * unlink. When none is left, `finish` ends the operation. munmap and exit hold mmap_lock for
  * write: no fault or MADV_DONTNEED of the mm holds its PTL or its VMA locks meanwhile, so
- * hugetlb_zap_begin's VMA lock is left out.
+ * hugetlb_zap_begin's VMA lock is left out. `mm` is the process whose VMAs go: the thread's own,
+ * or the child a failed fork tears down (which no thread runs in).
  */
 export function unmapRegionStep(
   range: (k: Kernel, t: number) => [number, number],
   self: () => number,
   finish: (k: Kernel, t: number) => number,
+  mm: (k: Kernel, t: number) => number = (k, t) => k.op(t).proc,
 ): Omit<Step, "label" | "id"> {
   return {
     fn: "unmap_region",
@@ -43,17 +45,18 @@ export function unmapRegionStep(
     writes: ["pte", "page", "pool", "resv_map", "vma", "i_mmap_rwsem"],
     run(k, t) {
       const [start, end] = range(k, t);
-      const vma = find_vma_intersection(k, k.op(t).proc, start, end);
+      const p = mm(k, t);
+      const vma = find_vma_intersection(k, p, start, end);
       if (!vma) return finish(k, t);
       if (!k.is_vm_hugetlb_page(vma)) {
         // unmap_page_range → zap_pmd_range (zap_huge_pmd of a THP-able VMA's huge pmd) →
         // zap_pte_range; free_pgtables clears the slot's pmd; remove_vma's fput of a shmem VMA's file.
         zap_huge_pmd(k, vma);
         zap_pte_range(k, vma, k.vm_first_page(vma), k.vm_end_page(vma));
-        if (k.vm_flags(vma) & VM_HUGEPAGE) k.set_pte(k.op(t).proc, k.vm_start(vma), 0);
+        if (k.vm_flags(vma) & VM_HUGEPAGE) k.set_pte(p, k.vm_start(vma), 0);
         if (k.vma_is_shmem(vma)) shmem_fput(k, k.vm_file(vma));
         vma_unlink(k, vma);
-        return find_vma_intersection(k, k.op(t).proc, start, end) ? self() : finish(k, t);
+        return find_vma_intersection(k, p, start, end) ? self() : finish(k, t);
       }
       const rwsem = k.i_mmap_rwsem(k.vm_file(vma));
       if (!k.down_write_trylock(rwsem, t)) return BLOCKED;
@@ -63,7 +66,7 @@ export function unmapRegionStep(
       vma_unlink(k, vma);
       iput_final(k, file);
       k.up_write(rwsem, t);
-      return find_vma_intersection(k, k.op(t).proc, start, end) ? self() : finish(k, t);
+      return find_vma_intersection(k, p, start, end) ? self() : finish(k, t);
     },
   };
 }

@@ -11,7 +11,7 @@
  * Otherwise the recordings of real kernels are replayed (test/conform/conform-recordings.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { compare, formatTable, notCovered, passes } from "../../conform/compare.js";
+import { compare, formatTable, ioUringRefused, notCovered, passes } from "../../conform/compare.js";
 import { HostProfileSchema, kernelConfigOf, profileHost, unmetRequirement, type HostProfile } from "../../conform/host.js";
 import { kernelSupport, mountedAt, Probe, ProbeError, readPoolSizes, Stopped } from "../../conform/kernel.js";
 import { runModel } from "../../conform/model.js";
@@ -89,6 +89,41 @@ describe("conformance scenarios", () => {
       expect(() => scenario(gup(bad)), JSON.stringify(bad)).toThrow(/steps\.1\.a\.gup4k: .*\/proc\/self\/mem \(force: true\) or direct I\/O \(pin: true\)/);
     expect(plan(scenario(gup({ pin: true, write: true }))).input).toMatch(/^0 dio 0 w$/m);
     expect(plan(scenario(gup({ force: true }))).input).toMatch(/^0 procmem 0 r$/m);
+  });
+
+  it("io_uring's registered buffers hold a pin across rows: the probe's uring_register/uring_unregister, the model's gup held before its unpin", () => {
+    const s = loadConformScenario("fork-pinned-huge-page");
+    const p = plan(s);
+    expect(p.input).toMatch(/^0 uring_register 0$/m);
+    expect(p.input).toMatch(/^0 uring_unregister 0$/m);
+    const model = runModel(p, kernelConfigOf(SOME_HOST));
+    const at = (op: string) => model[p.rows.findIndex((r) => r.step?.op === op)]!;
+    const fork = at("fork");
+    // The pin is still held at fork: the child's copy takes the pool's free page.
+    expect("error" in fork ? fork.error : fork.counters.free).toBe(0);
+    const unregister = at("io_uring_unregister_buffers");
+    expect("error" in unregister ? unregister.error : unregister.ret).toBe(0);
+    const pinned = (steps: unknown[]) => ({ name: "x", summary: "x", pool: { pages: 1 }, files: [{ name: "f", pages: 1 }], processes: ["a"], steps });
+    const mmap = { a: { mmap: { addr: 0, len: 1, file: "f" } } };
+    expect(() => scenario(pinned([mmap, { a: { io_uring_unregister_buffers: { addr: 0 } } }]))).toThrow(/registered no buffer at 0/);
+    expect(() => scenario(pinned([mmap, { a: { io_uring_register_buffers: { addr: 0 } } }, { a: { io_uring_register_buffers: { addr: 0 } } }]))).toThrow(
+      /holds registered buffers already/,
+    );
+    expect(() => scenario(pinned([mmap, { a: { io_uring_register_buffers: { addr: 0 } } }, { a: "exit" }]))).toThrow(/exits holding registered buffers/);
+  });
+
+  it("a host that refuses io_uring (ENOSYS, EPERM) does not cover a scenario that registers buffers; another failure is a result to compare", () => {
+    const p = plan(loadConformScenario("fork-pinned-huge-page"));
+    const model = runModel(p, kernelConfigOf(SOME_HOST)).map((m) => {
+      if ("error" in m) throw new Error(m.error);
+      return m;
+    });
+    const i = p.rows.findIndex((r) => r.step?.op === "io_uring_register_buffers");
+    const refusedWith = (errno: string) => model.map((o, j) => (j === i ? { ...o, ret: -1, errno } : o));
+    expect(ioUringRefused(p, model)).toBeNull();
+    expect(ioUringRefused(p, refusedWith("EPERM"))).toBe("the host refuses io_uring (io_uring_register_buffers(addr=0): EPERM)");
+    expect(ioUringRefused(p, refusedWith("ENOSYS"))).toMatch(/ENOSYS/);
+    expect(ioUringRefused(p, refusedWith("EFAULT"))).toBeNull();
   });
 
   it("a marked exception whose difference has gone fails, asking for the mark to be removed", () => {

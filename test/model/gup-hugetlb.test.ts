@@ -2,8 +2,9 @@
  * get_user_pages of hugetlb mappings (model/hugetlb/gup.ts, the `gup` operation): run alone,
  * a FOLL_FORCE write of a read-only private mapping breaks COW into an exclusive anonymous page
  * and leaves the pte read-only (v6.18); a pin is taken and given back; a R/O long-term pin of a
- * page-cache page unshares it; the loader's refusals. The races are the shipped scenarios
- * gup-hugetlb-dontneed and gup-hugetlb-fork-cow (scenarios.test.ts).
+ * page-cache page unshares it; the loader's refusal. The races are the shipped scenarios
+ * gup-hugetlb-dontneed, gup-hugetlb-fork-cow and gup-hugetlb-pin-fork* (scenarios.test.ts); a pin
+ * held across fork is fork-pin-hugetlb.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
@@ -94,10 +95,5 @@ describe("the loader", () => {
     const s = { threads: [{ name: "t", proc: "p", ops: [{ mmap4k: { addr: 0, pages: 1 } }, { gup: { addr: 0 } }] }] };
     expect(refused(s)).toThrow(ScenarioError);
     expect(refused(s)).toThrow("threads.0.ops.1.gup.addr: slot 0 holds a 4 KiB mapping (mmap4k): get_user_pages of it is gup4k");
-  });
-
-  it("refuses a pin in a process that forks", () => {
-    const s = { threads: [{ name: "t", proc: "p", ops: [{ mmap: { addr: 0, len: 1, file: "f" } }, { gup: { addr: 0, pin: true } }, { fork: { child: "c" } }] }] };
-    expect(refused(s)).toThrow(`threads.0.ops.1.gup.pin: process "p" also forks: fork's copy of a pinned huge page for the child is not modelled`);
   });
 });
