@@ -43,6 +43,7 @@ export const MODEL_OPS = [
   "dontneed4k",
   "gup4k",
   "madvise_dontneed",
+  "madvise_willneed",
   "ftruncate4k",
   "write4k",
 ] as const;
@@ -237,7 +238,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         end = Math.max(end, st.args.addr + st.args.len);
         break;
       case "munmap":
-      case "mprotect": {
+      case "mprotect":
+      case "madvise_willneed": {
         const div = st.args.unit === "4k" ? SMALL_PER_HUGE : 1;
         end = Math.max(end, Math.ceil((st.args.addr + st.args.len) / div));
         break;
@@ -259,6 +261,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
       case "gup4k":
         if (st.args.force === st.args.pin || st.args.longterm)
           fail(`${at}.gup4k`, "the probe gets there through /proc/self/mem (force: true) or direct I/O (pin: true), never both, and not longterm");
+        if (st.args.pages !== 1) fail(`${at}.gup4k.pages`, "the probe's /proc/self/mem and direct I/O take one page");
         end = Math.max(end, st.args.addr + 1);
         break;
       case "access4k":

@@ -130,6 +130,7 @@ export class PageSymmetry implements Symmetry {
       refs.push([locals + L_ORIG_PTE, PTE], [locals + L_TLB, MASK]);
       origPtes.push(locals + L_ORIG_PTE);
       tlbs.push(locals + L_TLB);
+      for (let j = 1; j < L.gupPages; j++) refs.push([L.gupExtra(t, j), ID]);
     }
     refs.sort((a, b) => a[0] - b[0]);
     this.refs = Int32Array.from(refs, (r) => r[0]);

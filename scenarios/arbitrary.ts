@@ -138,6 +138,11 @@ export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
   ],
   mprotect: (w) => [...(w.huge ? ranges(w.huge.pages) : []), ...smallRanges(w)].map((r) => ({ mprotect: { ...r, write: false } })),
   madvise_dontneed: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ madvise_dontneed: r })) : []),
+  // Huge pages, and 4 KiB pages of the small slot (a part of a THP mapping too: nothing is split).
+  madvise_willneed: (w) => [
+    ...(w.huge ? ranges(w.huge.pages) : []),
+    ...(w.small && thp(w) ? ranges(w.small.pages).map((r) => ({ addr: slots(w).small * SMALL_PER_HUGE + r.addr, len: r.len, unit: "4k" })) : smallRanges(w)),
+  ].map((r) => ({ madvise_willneed: r })),
   // A new process with no thread of its own (in `child`, thread 0 forks p1 first); fork of a
   // THP mapping (copy_huge_pmd) is not modelled.
   fork: (w) => (thp(w) ? [] : [{ fork: { child: "p2" } }]),
@@ -345,6 +350,7 @@ function renameOp(o: Op, huge: readonly number[], small: readonly number[], smal
     // A part of a mapping splits its VMA, at its head or its tail: kernel paths that differ.
     case "munmap":
     case "mprotect":
+    case "madvise_willneed":
       return a.len === (a.unit === "4k" ? small.length : huge.length) ? o : undefined;
     case "madvise_dontneed":
       return a.len === 1 ? { [name]: { ...a, addr: at(a.addr, huge) } } : a.len === huge.length ? o : undefined;
