@@ -107,6 +107,18 @@ export interface Variant {
    */
   readonly hugepageCharDevice: boolean;
   /**
+   * What a page that consumed a reservation gives back when a fault frees it unused (the
+   * no-page backout, a failed page-cache insert, a COW copy that lost the pte race).
+   * "restore_reserve_on_error" (today, since 96b96a96ddee, v4.9): the page carries
+   * RestoreReserve, so freeing it gives Rsvd back, and restore_reserve_on_error puts the reserve
+   * map in step. "PagePrivate" (07443a85ad90, v3.15, to v4.8): the flag gives Rsvd back, the map
+   * is left as the allocation committed it, so a private owner's index stays consumed and its
+   * close never returns that reservation (the leak 96b96a96ddee fixed). "none" (before v3.15):
+   * the page is only put; the reservation it consumed is gone with it (the model still marks
+   * the page, as the record that it consumed one, but free_huge_folio ignores the mark).
+   */
+  readonly restoreReserve: "restore_reserve_on_error" | "PagePrivate" | "none";
+  /**
    * restore_reserve_on_error also deletes a map entry that the failed allocation's commit added
    * without a reservation behind it (vma_del_reservation; 846be08578ed, 2021). Before, it only
    * handled pages marked RestoreReserve, and the stale entry made a later fault consume a
@@ -291,6 +303,7 @@ const modern: Variant = {
   noPageRechecksIsize: false,
   hugetlbPrefault: false,
   hugepageCharDevice: false,
+  restoreReserve: "restore_reserve_on_error",
   restoreReserveDeletesStale: true,
   zeroPage: "is_zero_pfn",
   gup: "follow_page_pte",
@@ -347,6 +360,7 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "seed-000",
+    restoreReserve: "none",
     summary:
       "seed 000 as posted (2004 hugepage COW, on 2.6.5): prefault at mmap, no reservations, fork copies every pte, COW reuses a page whose refcount is 1, a failed copy is SIGBUS for everyone",
     hugetlbPrefault: true,
@@ -361,7 +375,9 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_3,
     name: "seed-001",
+    restoreReserve: "none",
     summary:
       "seed 001 as posted (2.6.31 + \"ZERO_PAGE based on pte_special\"): use_zero_page, follow_page with FOLL_ANON/FOLL_NOZERO and the FOLL_WRITE retry, cow_user_page, populate under mmap_sem for write",
     zeroPage: "use_zero_page",
@@ -376,6 +392,7 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "seed-002",
+    restoreReserve: "none",
     summary:
       "seed 002 as posted (2007 hugetlb character device): page_mmap's checks, no reservations, page_fault under one instantiation mutex, its error paths included",
     hugepageCharDevice: true,
@@ -389,6 +406,7 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "seed-003",
+    restoreReserve: "none",
     summary:
       "seed 003 as posted (2.6.27 tree): refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation, hugetlb_cow reuses by page_count and fails with VM_FAULT_OOM",
     ownerNeedsReservationAlwaysZero: true,
@@ -404,7 +422,9 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_3,
     name: "seed-004",
+    restoreReserve: "PagePrivate",
     summary:
       "seed 004 as posted (2014 \"mm: Allow page fault handlers to perform the COW\" with the v11 DAX fault): a DAX COW fault copies the block, then returns no page holding i_mmap_mutex, which do_cow_fault releases",
     daxFault: "do_dax_fault",
@@ -414,6 +434,7 @@ export const VARIANTS: readonly Variant[] = [
     ...before2022,
     ...before4_3,
     name: "bug-split-double-credit",
+    restoreReserve: "none",
     summary: "before seed 003: split_vma copies the reservation count, both halves return it (reservation-conservation)",
     privateResv: "count",
     ownerNeedsReservationAlwaysZero: true,
@@ -426,6 +447,7 @@ export const VARIANTS: readonly Variant[] = [
     ...before4_3,
     ...before2_6_27,
     name: "bug-fault-beyond-eof-consumes-reserve",
+    restoreReserve: "none",
     summary:
       "before \"hugetlb: fix absurd HugePages_Rsvd\" (2006): a fault beyond i_size consumes a reservation before the i_size check and never returns it (reservation-conservation)",
     isizeCheckAfterAlloc: true,
@@ -437,6 +459,7 @@ export const VARIANTS: readonly Variant[] = [
     ...before4_3,
     ...before2_6_27,
     name: "bug-instantiation-race",
+    restoreReserve: "none",
     summary:
       "before the hugetlb instantiation mutex (2006): two faults on one index race for the last free page and the loser gets a spurious SIGBUS (reserved-fault-succeeds)",
     faultMutex: "none",
@@ -447,6 +470,7 @@ export const VARIANTS: readonly Variant[] = [
     ...before2022,
     ...before4_3,
     name: "bug-cow-reuses-pagecache-page",
+    restoreReserve: "none",
     summary:
       "before \"do not use a page in page cache for cow optimization\" (2013): a MAP_PRIVATE write reuses a page-cache page mapped once and reaches the file (cow-isolation)",
     wpReuseIgnoresAnon: true,
@@ -455,6 +479,7 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "bug-punch-hole-fault-race",
+    restoreReserve: "PagePrivate",
     summary:
       "before 4aae8d1c051e (v4.5): a fault maps the page again between the hole punch's unmap and its removal, and remove_inode_hugepages leaves it in the hole, mapped, with the data the punch removes (truncate-coherence)",
     punchLeavesMappedPage: true,
@@ -495,6 +520,7 @@ export const VARIANTS: readonly Variant[] = [
     ...before2022,
     ...before4_3,
     name: "bug-region-tracking-race",
+    restoreReserve: "none",
     summary:
       "seed 003's open question (\"fix race in region tracking\", 2014): a fault of another process covers an index between mmap's region_chg and region_add; its reservation is never given back (reservation-conservation)",
     reserveAdjustsRace: false,
@@ -503,6 +529,7 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "bug-dax-cow-unlock-mode",
+    restoreReserve: "PagePrivate",
     summary:
       "v4.3 (2015): __dax_fault returns a COW fault's no-page VM_FAULT_LOCKED holding i_mmap_rwsem for read, and do_cow_fault releases it with i_mmap_unlock_write (lock-balance)",
     daxFault: "do_dax_fault",
@@ -512,6 +539,7 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "bug-gup-drops-foll-write",
+    restoreReserve: "PagePrivate",
     summary:
       "Dirty COW (before 19be0eaffa3a, 2016): after a FOLL_FORCE write fault breaks COW in a read-only private mapping, get_user_pages looks again without FOLL_WRITE; a MADV_DONTNEED in between lets it write the page-cache page (cow-isolation)",
     gup: "follow_page_pte_v4.8",
@@ -543,6 +571,7 @@ export const VARIANTS: readonly Variant[] = [
     ...before2022,
     ...before4_3,
     name: "bug-reserve-error-leaks-resv-map",
+    restoreReserve: "none",
     summary:
       "before c50ac050811d (CVE-2012-2390, v3.4): when the subpool or the pool refuses a MAP_PRIVATE mmap's reservation, hugetlb_reserve_pages returns without dropping the resv_map it allocated, and it leaks (resv-map-lifetime)",
     reserveErrorPutsResvMap: false,

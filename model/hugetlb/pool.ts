@@ -54,7 +54,9 @@ export function free_huge_folio(k: Kernel, g: number): void {
   if (k.page_ref(g)) k.splat(Splat.FREE_HUGE_FOLIO_REF);
   if (k.page_mapcount(g)) k.splat(Splat.FREE_HUGE_FOLIO_MAPPED);
   const spool = k.hugetlb_folio_subpool(g);
-  let restore_reserve = k.page_test(g, PG_RESTORE_RESERVE);
+  // Before v3.15 (07443a85ad90) nothing gave back the reservation of a page freed unused: the
+  // model keeps the bit there only to know that the page consumed one (the invariants need it).
+  let restore_reserve = k.page_test(g, PG_RESTORE_RESERVE) && k.variant.restoreReserve !== "none";
   k.clear_page_struct(g);
   if (!restore_reserve && hugepage_subpool_put_pages(k, spool, 1) === 0) restore_reserve = true;
   if (restore_reserve) k.resv_huge_pages += 1;

@@ -104,6 +104,8 @@ export function vma_add_reservation(k: Kernel, vma: number, addr: number): void 
  * map in step with the Rsvd+1 that free_huge_folio will do for a RestoreReserve page.
  */
 export function restore_reserve_on_error(k: Kernel, vma: number, addr: number, g: number): void {
+  // Before v4.9 (96b96a96ddee) the error paths only put the page: the map stays as committed.
+  if (k.variant.restoreReserve !== "restore_reserve_on_error") return;
   const idx = k.vma_hugecache_offset(vma, addr);
   const rc = vma_needs_reservation(k, vma, addr);
   if (k.page_test(g, PG_RESTORE_RESERVE)) {

@@ -188,3 +188,37 @@ describe("a file the user cannot name any more", () => {
     expect(load(racing)).toThrow(/threads\.1\.ops\.0\.ftruncate\.file: file "named" may be unlinked first, by threads\.0\.ops\.0/);
   });
 });
+
+/**
+ * What a fault gives back when it frees the page it allocated against a reservation, by era
+ * (Variant.restoreReserve): the owner's private read fault races ftruncate to 0, so
+ * hugetlb_no_page finds the index past i_size under the PTL and backs out.
+ */
+describe("a private fault that backs out after a truncate (hugetlb_no_page's backout, by era)", () => {
+  const world = {
+    name: "private-fault-truncate",
+    summary: "the owner's private read fault races ftruncate to 0",
+    pool: { pages: 1 },
+    files: [{ name: "hugefile", pages: 1 }],
+    processes: ["a"],
+    setup: [{ proc: "a", ops: [{ mmap: { addr: 0, len: 1, file: "hugefile" } }] }],
+    threads: [
+      { name: "faulter", proc: "a", ops: [{ fault: { addr: 0 } }] },
+      { name: "truncater", proc: "a", ops: [{ ftruncate: { file: "hugefile", size: 0 } }] },
+    ],
+  };
+
+  // Before v3.15 the page was only put: its reservation went with it, Rsvd and the map agree.
+  // (Today's restore_reserve_on_error under seed-003 once left Rsvd 1 with nothing outstanding.)
+  it.each(["modern", "seed-003", "seed-001", "bug-restore-reserve-on-error-underflow"])("%s: nothing leaks", async (name) => {
+    expect(await verdict(world, findVariant(name)!)).toBe("pass");
+  });
+
+  // v3.15–v4.8: PagePrivate gave Rsvd back but the owner's map kept the index consumed, so its
+  // close never returned that reservation: the leak 96b96a96ddee (v4.9) fixed.
+  it("v4.3 (bug-punch-hole-fault-race): Rsvd keeps a reservation nobody holds", async () => {
+    expect(await verdict(world, findVariant("bug-punch-hole-fault-race")!)).toMatch(
+      /^reservation-conservation at depth 4: HugePages_Rsvd = 1 but 0 reservations are outstanding/,
+    );
+  });
+});
