@@ -26,20 +26,21 @@ import { restore_reserve_on_error, vma_needs_reservation } from "./reserve.js";
 import { hugetlb_vma_lock_exists, hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
 
 /**
- * L_FLAGS bits of a fault, above get_user_pages' FOLL_* bits (model/mm/gup.ts), which stay set
- * while GUP faults a page in; FAULT_FLAG_UNSHARE (a R/O pin's unshare) is mm/memory.c's bit.
+ * L_FLAGS bits of a fault, above get_user_pages' FOLL_* bits (model/mm/gup.ts, up to FOLL_COW's
+ * 1 << 15), which stay set while GUP faults a page in; FAULT_FLAG_UNSHARE (a R/O pin's unshare)
+ * is mm/memory.c's bit.
  */
-const NEW_FOLIO = 1 << 14; // hugetlb_no_page allocated the page
-const NEW_PAGECACHE_FOLIO = 1 << 15; // … and added it to the page cache
-const ANON_RMAP = 1 << 16; // … and it will be mapped as an anonymous page
+const NEW_FOLIO = 1 << 16; // hugetlb_no_page allocated the page
+const NEW_PAGECACHE_FOLIO = 1 << 17; // … and added it to the page cache
+const ANON_RMAP = 1 << 18; // … and it will be mapped as an anonymous page
 /**
  * hugetlb_no_page's allocation failed for an index that held no reservation then
  * (alloc_hugetlb_folio's map_chg was MAP_CHG_NEEDED, v6.18): the SIGBUS that hugetlb_pte_stable
  * then returns broke no promise, even if another process's mmap covered the index meanwhile.
  */
-export const FAULT_MAP_CHG_NEEDED = 1 << 17;
+export const FAULT_MAP_CHG_NEEDED = 1 << 19;
 /** hugetlb_wp's copy is to be mapped writable (make_huge_pte's try_mkwrite, as its era decides). */
-const COPY_WRITABLE = 1 << 18;
+const COPY_WRITABLE = 1 << 20;
 /** Every bit a hugetlb fault keeps in L_FLAGS, cleared when it starts. */
 export const HUGETLB_FAULT_FLAGS = FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE | NEW_FOLIO | NEW_PAGECACHE_FOLIO | ANON_RMAP | FAULT_MAP_CHG_NEEDED | COPY_WRITABLE;
 
