@@ -88,7 +88,10 @@ export async function firstFindCases() {
           interrupted: () => false,
         });
         const f = s.findings.find((x) => !shipped || x.invariant === shipped.invariant);
-        return f ? { seed, ms: f.foundMs, invariant: f.invariant, size: sizeOf(parse(readFileSync(join(outDir, f.scenario), "utf8")) as Sized) } : { seed, ms: null };
+        // Scenarios searched up to the find (shrinking's are not counted): a figure the machine's load does not change.
+        return f
+          ? { seed, ms: f.foundMs, scenarios: s.stats.scenarios, invariant: f.invariant, size: sizeOf(parse(readFileSync(join(outDir, f.scenario), "utf8")) as Sized) }
+          : { seed, ms: null, scenarios: s.stats.scenarios };
       });
       runs.push(run);
     }

@@ -16,7 +16,10 @@ const FuzzFlags = z.strictObject({
     .transform(Number)
     .refine((t) => t > 0, "must be positive")
     .optional(),
-  path: z.string().regex(/^[0-9]+(:[0-9]+)*$/, "a fast-check path (numbers separated by colons), as a summary gives it").optional(),
+  path: z
+    .string()
+    .regex(/^[0-9]+(:[0-9]+)*(@[0-9]+)?$/, "a fast-check path (numbers separated by colons, then @K for a world's K-th scenario), as a summary gives it")
+    .optional(),
   ...SYNTH_FLAGS,
 });
 

@@ -100,11 +100,12 @@ function probeLine(s: ConformScenario, p: number, st: ConformOp): string {
     case "fault":
       return `${p} access ${h(st.args.addr)} ${st.args.write ? "w" : "r"}`;
     case "munmap":
-    case "mprotect": {
+    case "mprotect":
+    case "madvise_willneed": {
       // `unit: 4k`: already in the probe's 4 KiB pages.
       const u = (n: number) => (st.args.unit === "4k" ? n : h(n));
       const prot = st.op === "mprotect" ? ` ${st.args.write ? "w" : "r"}` : "";
-      return `${p} ${st.op} ${u(st.args.addr)} ${u(st.args.len)}${prot}`;
+      return `${p} ${st.op === "madvise_willneed" ? "willneed" : st.op} ${u(st.args.addr)} ${u(st.args.len)}${prot}`;
     }
     case "madvise_dontneed":
       return `${p} madvise ${h(st.args.addr)} ${h(st.args.len)}`;

@@ -43,7 +43,7 @@
  *                                        t (the whole 2 MiB slot, private anonymous, then
  *                                        madvise(MADV_HUGEPAGE): a THP may map it)
  *   P access OFF r|w | P munmap OFF LEN | P mprotect OFF LEN r|w | P mlock OFF LEN
- *   P munlock OFF LEN | P madvise OFF LEN     (MADV_DONTNEED)
+ *   P munlock OFF LEN | P madvise OFF LEN     (MADV_DONTNEED) | P willneed OFF LEN (MADV_WILLNEED)
  *   P procmem OFF r|w                one byte through /proc/self/mem (get_user_pages, FOLL_FORCE)
  *   P dio OFF r|w                    the page as the buffer of an O_DIRECT pwrite (r: the kernel reads
  *                                    it) or pread (w: it writes it) of a scratch file beside
@@ -124,13 +124,13 @@ enum op {
 	OP_POOL, OP_OVERCOMMIT, OP_MOUNT, OP_CREATE, OP_TRUNCATE, OP_UNLINK, OP_MMAP, OP_ACCESS,
 	OP_MUNMAP, OP_MPROTECT, OP_MLOCK, OP_FORK, OP_EXIT, OP_PUNCH, OP_MUNLOCK, OP_MADVISE, OP_PROCMEM,
 	OP_CREATE4K, OP_TRUNCATE4K, OP_WRITE4K, OP_DIO, OP_VMSPLICE, OP_PIPEREAD, OP_URING_REGISTER,
-	OP_URING_UNREGISTER,
+	OP_URING_UNREGISTER, OP_WILLNEED,
 };
 static const char *const op_names[] = {
 	"pool", "overcommit", "mount", "create", "truncate", "unlink", "mmap", "access",
 	"munmap", "mprotect", "mlock", "fork", "exit", "punch", "munlock", "madvise", "procmem",
 	"create4k", "truncate4k", "write4k", "dio", "vmsplice", "piperead", "uring_register",
-	"uring_unregister",
+	"uring_unregister", "willneed",
 };
 
 struct step {
@@ -619,7 +619,7 @@ static void parse_step(int line, char *rest, struct step *s)
 		if (!*(w) || *end || (dst) < 0)                                        \
 			fail(EXIT_BAD, "line %d: %s: bad number \"%s\"", line, op_names[s->op], (w)); \
 	} while (0)
-	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2, 1, 0, 1, 1 };
+	static const int want[] = { 1, 1, 0, 2, 2, 1, 5, 2, 2, 3, 2, 1, 0, 3, 2, 2, 2, 3, 2, 2, 2, 1, 0, 1, 1, 2 };
 	if (n != want[s->op] && !(s->op == OP_MOUNT && n == 2))
 		fail(EXIT_BAD, "line %d: %s takes %d arguments", line, op_names[s->op], want[s->op]);
 	switch (s->op) {
@@ -678,6 +678,7 @@ static void parse_step(int line, char *rest, struct step *s)
 	case OP_MLOCK:
 	case OP_MUNLOCK:
 	case OP_MADVISE:
+	case OP_WILLNEED:
 		NUM(w1, s->a);
 		NUM(w2, s->b);
 		break;
@@ -704,7 +705,7 @@ static void parse_step(int line, char *rest, struct step *s)
 	    strchr(s->name, '/'))
 		fail(EXIT_BAD, "line %d: a file name has no /", line);
 	if ((s->op == OP_MMAP || s->op == OP_MUNMAP || s->op == OP_MPROTECT || s->op == OP_MLOCK ||
-	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO ||
+	     s->op == OP_MUNLOCK || s->op == OP_MADVISE || s->op == OP_WILLNEED || s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO ||
 	     s->op == OP_VMSPLICE || s->op == OP_URING_REGISTER) &&
 	    (s->op == OP_URING_REGISTER ? s->a * SMALL + HUGE
 	                                : (s->a + (s->op == OP_ACCESS || s->op == OP_PROCMEM || s->op == OP_DIO || s->op == OP_VMSPLICE ? 1 : s->b)) * SMALL) >
@@ -1033,6 +1034,9 @@ static void run_step(const struct step *s, struct result *r, int *me)
 		break;
 	case OP_MADVISE:
 		r->ret = madvise(at, s->b * SMALL, MADV_DONTNEED);
+		break;
+	case OP_WILLNEED:
+		r->ret = madvise(at, s->b * SMALL, MADV_WILLNEED);
 		break;
 	case OP_FORK: {
 		pid_t pid = fork();

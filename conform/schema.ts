@@ -47,6 +47,7 @@ export const MODEL_OPS = [
   "gup",
   "vmsplice",
   "madvise_dontneed",
+  "madvise_willneed",
   "ftruncate4k",
   "write4k",
 ] as const;
@@ -258,7 +259,8 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
         end = Math.max(end, st.args.addr + st.args.len);
         break;
       case "munmap":
-      case "mprotect": {
+      case "mprotect":
+      case "madvise_willneed": {
         const div = st.args.unit === "4k" ? SMALL_PER_HUGE : 1;
         end = Math.max(end, Math.ceil((st.args.addr + st.args.len) / div));
         break;
@@ -281,6 +283,7 @@ export function checkScenario(s: ConformScenarioFile, where: string): ConformSce
       case "gup":
         if (st.args.force === st.args.pin || st.args.longterm)
           fail(`${at}.${st.op}`, "the probe gets there through /proc/self/mem (force: true) or direct I/O (pin: true), never both, and not longterm");
+        if (st.op === "gup4k" && st.args.pages !== 1) fail(`${at}.gup4k.pages`, "the probe's /proc/self/mem and direct I/O take one page");
         end = Math.max(end, st.args.addr + 1);
         break;
       case "vmsplice":

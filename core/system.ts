@@ -29,8 +29,17 @@ export interface Symmetry {
   /** After canonicalize(s): the XOR that takes s's fingerprint to its canonical form's. */
   hi: number;
   lo: number;
-  /** Sets hi/lo for s, which it leaves unchanged. On the search's hot path: no allocation. */
+  /**
+   * Sets hi/lo for s, which it leaves unchanged. On the search's hot path: no allocation.
+   * Remembers s as the parent of the steps canonicalizeStep() is given next.
+   */
   canonicalize(s: Int32Array): void;
+  /**
+   * canonicalize(s) for s a step made of the last state given to canonicalize(), `log` holding
+   * the words the step wrote and their old values (StateView.log, `logged` words): a symmetry
+   * that has it reuses the parent's renaming where the step left it as it was.
+   */
+  canonicalizeStep?(s: Int32Array, log: Int32Array, logged: number): void;
   /** s's canonical form into out (for tests and checks). */
   canonical(s: Int32Array, out: Int32Array): void;
 }

@@ -8,8 +8,8 @@ import type { StateView } from "../core/state-view.js";
 import type { Symmetry, TransitionSystem } from "../core/system.js";
 import type { Checker, Violation } from "./check.js";
 import { expandRange, type Successors } from "./expand.js";
-import type { LevelBuffer } from "./level.js";
-import { pack, packStep, repack, strideOf, type PackedParent, type Width } from "./packed.js";
+import { widestPacking, type LevelBuffer } from "./level.js";
+import { emptyPacking, pack, packStep, repack, widened, type PackedParent, type Packing } from "./packed.js";
 import { FingerprintSet } from "./tables.js";
 
 export interface FoundViolation extends Violation {
@@ -20,10 +20,10 @@ export interface FoundViolation extends Violation {
 }
 
 export interface ChunkResult {
-  /** Candidates: [key, hi, lo] each, their states in `states`, packed at `width`. */
+  /** Candidates: [key, hi, lo] each, their states in `states`, at `packing`. */
   meta: Int32Array;
   states: Int32Array;
-  width: Width;
+  packing: Packing;
   nCandidates: number;
   generated: number;
   /** In key order. */
@@ -72,7 +72,8 @@ export function recycle(buffers: readonly ArrayBufferLike[]): void {
 
 /**
  * A chunk's candidates, in buffers that double when full, up to the chunk's worst case (every
- * thread's successor of every state a candidate), their states in the narrowest width so far.
+ * thread's successor of every state a candidate), their states at the packing the thread's
+ * candidates have needed so far.
  * The buffers are shared memory (the result crosses back to the main thread uncopied) of a
  * fixed length: packStep() on views of a growable buffer ran several times slower in a worker
  * (split-unmap-xl, Node 20), and a doubling copies a chunk's candidates once on average.
@@ -85,20 +86,22 @@ const candidatesKey = (words: number, most: number) => `${words}/${most}`;
 class Candidates {
   meta: Int32Array;
   states: Int32Array;
-  width: Width = 1;
+  readonly words: number;
+  packing: Packing;
   n = 0;
   private room: number;
-  /** The states buffer of each width used so far: reset() goes back to the narrowest. */
-  private readonly byWidth = new Map<Width, Int32Array>();
 
+  /** `packing`: the one to start at (the candidates' states are much like their parents'). */
   constructor(
-    readonly words: number,
+    packing: Packing,
     readonly most: number,
     expected: number,
   ) {
+    this.words = packing.words;
     this.room = Math.min(most, Math.max(16, expected));
     this.meta = new Int32Array(takeShared(this.room * 12), 0, this.room * 3);
-    this.states = this.statesAt(1);
+    this.packing = packing;
+    this.states = this.statesAt(this.packing);
   }
 
   push(key: number, hi: number, lo: number, state: Int32Array, parent: PackedParent): void {
@@ -107,41 +110,28 @@ class Candidates {
     this.meta[c] = key;
     this.meta[c + 1] = hi;
     this.meta[c + 2] = lo;
-    // A word too wide for the chunk's width widens the chunk, and the state is packed again.
-    const at = this.n * strideOf(this.words, this.width);
-    const width = packStep(state, parent, this.states, at, this.width);
-    if (width > this.width) {
-      const wider = this.statesAt(width);
-      repack(this.states, wider, this.n, this.words, this.width, width);
-      pack(state, wider, this.n * strideOf(this.words, width), width);
+    // A word too wide for the chunk's packing widens it, and the state is packed again.
+    if (!packStep(state, parent, this.states, this.n * this.packing.stride, this.packing)) {
+      const packing = widened(this.packing, state);
+      const wider = this.statesAt(packing);
+      repack(this.states, wider, this.n, this.packing, packing);
+      pack(packing, state, wider, this.n * packing.stride);
+      recycle([this.states.buffer]);
       this.states = wider;
-      this.width = width;
+      this.packing = packing;
     }
     this.n++;
   }
 
-  /** Empties the buffers for another chunk. */
+  /** Empties the buffers for another chunk (at the packing reached: the next chunk's states are alike). */
   reset(): void {
     this.n = 0;
-    if (this.width !== 1) this.states = this.statesAt(1);
-    this.width = 1;
   }
 
-  /** A buffer for `room` states at `width`: the one kept for the width if it is large enough. */
-  private statesAt(width: Width): Int32Array {
-    const length = this.room * strideOf(this.words, width);
-    let b = this.byWidth.get(width);
-    if (!b || b.length < length) {
-      if (b) recycle([b.buffer]);
-      b = new Int32Array(takeShared(length * 4), 0, length);
-      this.byWidth.set(width, b);
-    }
-    return b;
-  }
-
-  /** The buffers of the widths the chunk no longer uses, for the next chunks. */
-  recycleUnused(): void {
-    for (const b of this.byWidth.values()) if (b !== this.states) recycle([b.buffer]);
+  /** A buffer for `room` states at `packing`. */
+  private statesAt(packing: Packing): Int32Array {
+    const length = Math.max(1, this.room * packing.stride);
+    return new Int32Array(takeShared(length * 4), 0, length);
   }
 
   private grow(): void {
@@ -151,8 +141,9 @@ class Candidates {
     recycle([this.meta.buffer]);
     this.meta = meta;
     const states = this.states;
-    this.states = this.statesAt(this.width);
-    this.states.set(states.subarray(0, this.n * strideOf(this.words, this.width)));
+    this.states = this.statesAt(this.packing);
+    this.states.set(states.subarray(0, this.n * this.packing.stride));
+    recycle([states.buffer]);
   }
 }
 
@@ -207,13 +198,12 @@ export function expandChunk<V extends StateView>(
 ): ChunkResult {
   const transitions = Math.max(1, (end - start) * system.threads);
   // Most states have about one new successor. On shared memory: the result crosses back uncopied.
-  const out = new Candidates(system.stateWords, transitions, end - start);
+  const out = new Candidates(widestPacking(level, system.stateWords), transitions, end - start);
   // The chunk's coverage apart: it counts only once the chunk is merged (one expanded ahead may never be).
   const saved = system.coverage;
   const coverage = (system.coverage = coverageArray());
   try {
     const r = expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions), symmetry);
-    out.recycleUnused();
     r.covered = coveredLabels(coverage, TAKEN);
     r.changed = coveredLabels(coverage, CHANGED);
     return r;
@@ -234,7 +224,7 @@ function expandInto<V extends StateView>(
 ): ChunkResult {
   const { generated, stuck } = expandRange(system, checker, level, start, end, sink, symmetry);
   const out = sink.out;
-  return { meta: out.meta, states: out.states, width: out.width, nCandidates: out.n, generated, violations: sink.violations, stuck, covered: [], changed: [] };
+  return { meta: out.meta, states: out.states, packing: out.packing, nCandidates: out.n, generated, violations: sink.violations, stuck, covered: [], changed: [] };
 }
 
 /** States of a batch: its candidates' states stay in this thread's L2 cache. */
@@ -267,7 +257,7 @@ export class BatchExpander<V extends StateView> {
     private readonly symmetry: Symmetry | undefined,
   ) {
     const transitions = parents * system.threads;
-    const out = spareCandidates.get(candidatesKey(system.stateWords, transitions))?.pop() ?? new Candidates(system.stateWords, transitions, transitions);
+    const out = spareCandidates.get(candidatesKey(system.stateWords, transitions))?.pop() ?? new Candidates(emptyPacking(system.stateWords), transitions, transitions);
     this.sink = new CandidateSink(checker, system.threads, out, transitions);
   }
 

@@ -14,7 +14,7 @@ import type { StateView } from "../core/state-view.js";
 import type { ChunkResult } from "./candidates.js";
 import type { Violation } from "./check.js";
 import { expandRange, type Successors } from "./expand.js";
-import type { LevelBuffer } from "./level.js";
+import { widestPacking, type LevelBuffer } from "./level.js";
 import { LevelWriter } from "./level-writer.js";
 import type { ExploreResult } from "./options.js";
 import type { PackedParent } from "./packed.js";
@@ -33,7 +33,7 @@ export class DirectLevel<V extends StateView> implements Successors, PartialLeve
   private kept = new Int32Array(0);
 
   constructor(private readonly search: LevelSearch<V>) {
-    this.out = new LevelWriter(search.system.stateWords, search.chunkSize, search.buffers);
+    this.out = new LevelWriter(widestPacking(search.level, search.system.stateWords), search.chunkSize, search.buffers);
     this.threads = search.system.threads;
   }
 
@@ -101,7 +101,7 @@ export class DirectLevel<V extends StateView> implements Successors, PartialLeve
         kept[n++] = i;
       }
     }
-    this.out.append(m, r.states, r.width, kept, n);
+    this.out.append(m, r.states, r.packing, kept, n);
     search.generatedMore(r.generated);
     search.cover(r.covered, r.changed);
     this.stuck ??= r.stuck;

@@ -10,8 +10,8 @@ import type { StateView } from "../core/state-view.js";
 import { fingerprint } from "../core/fingerprint.js";
 import type { Symmetry, TransitionSystem } from "../core/system.js";
 import type { Checker, Violation } from "./check.js";
-import { chunkOf, readState, type LevelBuffer } from "./level.js";
-import { strideOf, type PackedParent } from "./packed.js";
+import { chunkOf, type LevelBuffer } from "./level.js";
+import { emptyPacking, interned, unpack, type PackedParent } from "./packed.js";
 
 /** What an expansion does with the transitions it finds (explorer/direct.ts, and CandidateSink below). */
 export interface Successors {
@@ -41,7 +41,8 @@ export function stateFingerprint(s: Int32Array, symmetry: Symmetry | undefined):
  * transition checked against the step invariants and handed to `out`. Each step is taken in
  * place in the state and undone after `out` has seen it. Returns the transitions taken, and the
  * first state from which no thread could step, if it is a deadlock. With `symmetry`, the level's
- * fingerprints and those handed to `out` are the canonical forms' (stateFingerprint).
+ * fingerprints and those handed to `out` are the canonical forms' (stateFingerprint), each
+ * step's from its parent's where the symmetry can (Symmetry.canonicalizeStep).
  */
 export function expandRange<V extends StateView>(
   system: TransitionSystem<V>,
@@ -52,20 +53,27 @@ export function expandRange<V extends StateView>(
   out: Successors,
   symmetry?: Symmetry,
 ): { generated: number; stuck: (Violation & { pos: number }) | null } {
+  if (start >= end) return { generated: 0, stuck: null };
   const threads = system.threads;
   const s = new Int32Array(system.stateWords);
   let generated = 0;
   let stuck: (Violation & { pos: number }) | null = null;
   let ci = chunkOf(level.chunks, start);
-  const parent: PackedParent = { states: s, at: 0, width: 1, view: system.k };
+  const parent: PackedParent = { states: s, at: 0, packing: emptyPacking(s.length), view: system.k };
+  const incremental = symmetry?.canonicalizeStep !== undefined;
+  let chunk = level.chunks[ci]!;
+  // A chunk's packing as this thread knows it (the chunk may come from another thread).
+  let packing = interned(chunk.packing);
   for (let pos = start; pos < end; pos++) {
-    let chunk = level.chunks[ci]!;
-    if (pos >= chunk.first + chunk.count) chunk = level.chunks[++ci]!;
+    if (pos >= chunk.first + chunk.count) {
+      chunk = level.chunks[++ci]!;
+      packing = interned(chunk.packing);
+    }
     const i = pos - chunk.first;
-    readState(chunk, i, s);
+    unpack(packing, chunk.states, i * packing.stride, s);
     parent.states = chunk.states;
-    parent.width = chunk.width;
-    parent.at = i * strideOf(s.length, chunk.width);
+    parent.packing = packing;
+    parent.at = i * packing.stride;
     checker.stepFrom(s);
     let parentHi = chunk.fps[2 * i]!;
     let parentLo = chunk.fps[2 * i + 1]!;
@@ -85,7 +93,8 @@ export function expandRange<V extends StateView>(
       if (sv) out.violated(sv, pos * threads + t);
       else if (!symmetry) out.found(pos, t, system.k.fpHi, system.k.fpLo, s, parent);
       else {
-        symmetry.canonicalize(s);
+        if (incremental) symmetry.canonicalizeStep!(s, system.k.log, system.k.logged);
+        else symmetry.canonicalize(s);
         out.found(pos, t, (system.k.fpHi ^ symmetry.hi) >>> 0, (system.k.fpLo ^ symmetry.lo) >>> 0, s, parent);
       }
       system.undo(s);

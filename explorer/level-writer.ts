@@ -1,30 +1,32 @@
 /** The next level, written entry by entry (explorer/direct.ts). */
 import type { ChunkBuffers } from "./chunk-buffers.js";
 import { levelBytes, type LevelBuffer, type LevelChunk } from "./level.js";
-import { pack, packStep, repack, strideOf, unpack, type PackedParent, type Width } from "./packed.js";
+import { interned, joined, pack, packStep, repack, unpack, widened, within, type PackedParent, type Packing } from "./packed.js";
 
 /**
- * Writes a level entry by entry, in chunks of `capacity` entries, each chunk's states at the
- * narrowest width that holds all of them (explorer/direct.ts builds the next level with it).
+ * Writes a level entry by entry, in chunks of `capacity` entries, each chunk's states at a
+ * packing that holds all of them (explorer/direct.ts builds the next level with it).
  */
 export class LevelWriter {
   readonly chunks: LevelChunk[] = [];
   count = 0;
   private fps: Int32Array = new Int32Array(0);
   private states: Int32Array = new Int32Array(0);
-  private width: Width = 1;
+  private packing: Packing;
   /** Whether a chunk is being pushed to, and its entries. */
   private open = false;
   private n = 0;
-  /** A state unpacked on its way to another width. */
+  /** A state unpacked on its way to another packing. */
   private readonly scratch: Int32Array;
 
+  /** `packing`: the one to start at, the widest of the level before (a level's states are much like its parents'). */
   constructor(
-    private readonly words: number,
+    packing: Packing,
     private readonly capacity: number,
     private readonly buffers: ChunkBuffers,
   ) {
-    this.scratch = new Int32Array(words);
+    this.scratch = new Int32Array(packing.words);
+    this.packing = interned(packing);
   }
 
   /** Bytes held: the chunks written and the one being written. */
@@ -43,12 +45,9 @@ export class LevelWriter {
     if (!this.open || this.n === this.capacity) this.start();
     this.fps[2 * this.n] = hi;
     this.fps[2 * this.n + 1] = lo;
-    const words = this.words;
-    const at = this.n * strideOf(words, this.width);
-    const width = packStep(state, parent, this.states, at, this.width);
-    if (width > this.width) {
-      this.widen(width);
-      pack(state, this.states, this.n * strideOf(words, width), width);
+    if (!packStep(state, parent, this.states, this.n * this.packing.stride, this.packing)) {
+      this.widen(widened(this.packing, state));
+      pack(this.packing, state, this.states, this.n * this.packing.stride);
     }
     this.n++;
     this.count++;
@@ -56,14 +55,14 @@ export class LevelWriter {
 
   /**
    * Appends the candidates `kept[0…n)` of a chunk of candidates: their fingerprints from `meta`
-   * ([key, hi, lo] each) and their states from `states`, packed at `width`.
+   * ([key, hi, lo] each) and their states from `states`, at `packing` (perhaps another thread's).
    */
-  append(meta: Int32Array, states: Int32Array, width: Width, kept: Int32Array, n: number): void {
-    const words = this.words;
-    const from = strideOf(words, width);
+  append(meta: Int32Array, states: Int32Array, packing: Packing, kept: Int32Array, n: number): void {
+    const p = interned(packing);
+    const from = p.stride;
     for (let j = 0; j < n; ) {
       if (!this.open || this.n === this.capacity) this.start();
-      if (width > this.width) this.widen(width);
+      if (!within(p, this.packing)) this.widen(joined(this.packing, p));
       // A run of candidates kept one after another, as far as the chunk has room, is copied in one.
       let run = 1;
       while (j + run < n && this.n + run < this.capacity && kept[j + run] === kept[j]! + run) run++;
@@ -72,11 +71,11 @@ export class LevelWriter {
         this.fps[2 * (this.n + r)] = meta[3 * (i + r) + 1]!;
         this.fps[2 * (this.n + r) + 1] = meta[3 * (i + r) + 2]!;
       }
-      if (width === this.width) this.states.set(states.subarray(i * from, (i + run) * from), this.n * from);
+      if (p === this.packing) this.states.set(states.subarray(i * from, (i + run) * from), this.n * from);
       else
         for (let r = 0; r < run; r++) {
-          unpack(states, (i + r) * from, width, this.scratch);
-          pack(this.scratch, this.states, (this.n + r) * strideOf(words, this.width), this.width);
+          unpack(p, states, (i + r) * from, this.scratch);
+          pack(this.packing, this.scratch, this.states, (this.n + r) * this.packing.stride);
         }
       this.n += run;
       this.count += run;
@@ -84,12 +83,17 @@ export class LevelWriter {
     }
   }
 
-  /** Packs the open chunk's states again at the wider `width`. */
-  private widen(width: Width): void {
-    const wider = new Int32Array(this.buffers.take(this.capacity * strideOf(this.words, width) * 4, true));
-    repack(this.states, wider, this.n, this.words, this.width, width);
+  /** Packs the open chunk's states again at the wider `packing`. */
+  private widen(packing: Packing): void {
+    const wider = new Int32Array(this.buffers.take(this.statesBytes(packing), true));
+    repack(this.states, wider, this.n, this.packing, packing);
     this.states = wider;
-    this.width = width;
+    this.packing = packing;
+  }
+
+  /** Bytes of a chunk's states at `packing`. */
+  private statesBytes(packing: Packing): number {
+    return Math.max(1, this.capacity * packing.stride) * 4;
   }
 
   /** The entries in sealed chunks, which stay as they are: all but the chunk being pushed to. */
@@ -104,20 +108,20 @@ export class LevelWriter {
   }
 
   /**
-   * Starts a chunk to push to, at the width the last one reached: a model's states keep their
-   * width from level to level, and a chunk started narrower is packed twice and widened at once.
+   * Starts a chunk to push to, at the packing the last one reached: a model's states keep their
+   * widths from level to level, and a chunk started narrower is packed twice and widened at once.
    */
   private start(): void {
     this.seal();
     this.fps = new Int32Array(this.buffers.take(this.capacity * 8, true));
-    this.states = new Int32Array(this.buffers.take(this.capacity * strideOf(this.words, this.width) * 4, true));
+    this.states = new Int32Array(this.buffers.take(this.statesBytes(this.packing), true));
     this.n = 0;
     this.open = true;
   }
 
   /** Ends the chunk being pushed to, if any. */
   private seal(): void {
-    if (this.open && this.n > 0) this.chunks.push({ first: this.count - this.n, count: this.n, fps: this.fps, states: this.states, width: this.width });
+    if (this.open && this.n > 0) this.chunks.push({ first: this.count - this.n, count: this.n, fps: this.fps, states: this.states, packing: this.packing });
     this.open = false;
   }
 }

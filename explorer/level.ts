@@ -1,13 +1,13 @@
 /**
  * A breadth-first level as it is stored: chunks of fingerprints and states, back to back in
- * level positions, each chunk's states packed at its own width (explorer/packed.ts).
+ * level positions, each chunk's states at its own packing (explorer/packed.ts).
  */
-import { pack, strideOf, unpack, widthOf, type Width } from "./packed.js";
+import { emptyPacking, interned, pack, packingOf, unpack, widen, type Packing } from "./packed.js";
 
 /**
  * A run of a level's entries, stored together: each state's fingerprint (hi, lo) in `fps` and
- * its words in `states`, packed at the chunk's width (explorer/packed.ts). The models' words
- * are small numbers, so most chunks take a byte a word.
+ * its words in `states`, at the chunk's packing (explorer/packed.ts): the models' words are
+ * mostly zero or small numbers, so a state takes about a byte a word in use.
  */
 export interface LevelChunk {
   /** Level position of the first entry. */
@@ -15,7 +15,7 @@ export interface LevelChunk {
   readonly count: number;
   readonly fps: Int32Array;
   readonly states: Int32Array;
-  readonly width: Width;
+  readonly packing: Packing;
 }
 
 /** A level: its chunks in order, back to back in level positions. */
@@ -40,9 +40,19 @@ export function chunkOf(chunks: readonly LevelChunk[], pos: number): number {
   return lo;
 }
 
+/**
+ * The packing of the level's last chunk: packings only widen as a level is written, so that one
+ * holds every state of the level (a level's chunks come from one writer, explorer/level-writer.ts).
+ */
+export function widestPacking(level: LevelBuffer, words: number): Packing {
+  const last = level.chunks[level.chunks.length - 1];
+  return last ? interned(last.packing) : emptyPacking(words);
+}
+
 /** Copies entry i of the chunk's states into `out`. */
 export function readState(chunk: LevelChunk, i: number, out: Int32Array): void {
-  unpack(chunk.states, i * strideOf(out.length, chunk.width), chunk.width, out);
+  const p = interned(chunk.packing);
+  unpack(p, chunk.states, i * p.stride, out);
 }
 
 export function newBuffer(bytes: number, shared: boolean): SharedArrayBuffer | ArrayBuffer {
@@ -52,16 +62,17 @@ export function newBuffer(bytes: number, shared: boolean): SharedArrayBuffer | A
 /** A level of one chunk: `count` entries of `words + 2` words each (hi, lo, state), as checkpoints keep them. */
 export function levelFrom(entries: Int32Array, count: number, words: number, shared: boolean): LevelBuffer {
   const fps = new Int32Array(newBuffer(Math.max(1, 2 * count) * 4, shared));
-  let width: Width = 1;
+  const widths = new Uint8Array(words);
   for (let p = 0; p < count; p++) {
     const o = p * (words + 2);
     fps[2 * p] = entries[o]!;
     fps[2 * p + 1] = entries[o + 1]!;
-    width = Math.max(width, widthOf(entries.subarray(o + 2, o + 2 + words))) as Width;
+    widen(widths, entries.subarray(o + 2, o + 2 + words));
   }
-  const stride = strideOf(words, width);
+  const packing = packingOf(widths);
+  const stride = packing.stride;
   const states = new Int32Array(newBuffer(Math.max(1, count * stride) * 4, shared));
-  for (let p = 0; p < count; p++) pack(entries.subarray(p * (words + 2) + 2, (p + 1) * (words + 2)), states, p * stride, width);
-  return { chunks: [{ first: 0, count, fps, states, width }], count };
+  for (let p = 0; p < count; p++) pack(packing, entries.subarray(p * (words + 2) + 2, (p + 1) * (words + 2)), states, p * stride);
+  return { chunks: [{ first: 0, count, fps, states, packing }], count };
 }
 

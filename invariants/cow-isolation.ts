@@ -48,9 +48,13 @@ function thpWrite(k: Kernel, op: OpCall, g: number): string | null {
  */
 function gupWrite(before: Kernel, thread: number, op: OpCall): string | null {
   const vma = before.local(thread, L_VMA);
-  const g = before.local(thread, L_GUP);
-  if (!vma || !g || before.vma_is_shared(vma) || !before.page_mapping(g)) return null;
-  return `${op.text} wrote page${g}, which is in the page cache: a get_user_pages write through a private mapping reached the file`;
+  if (!vma || before.vma_is_shared(vma)) return null;
+  for (let j = 0; j < before.L.gupPages; j++) {
+    const g = before.gup_page(thread, j);
+    if (g && before.page_mapping(g))
+      return `${op.text} wrote page${g}, which is in the page cache: a get_user_pages write through a private mapping reached the file`;
+  }
+  return null;
 }
 
 /**
@@ -81,7 +85,8 @@ export const cowIsolation: Invariant = {
   name: "cow-isolation",
   summary: "a write through one private mapping is never seen through another mapping, nor reaches the file",
   step({ before, after, thread, opEnded }) {
-    if (!opEnded || after.thread_result(thread) !== Result.OK) return null;
+    // A get_user_pages of several pages that got some (partial) wrote those.
+    if (!opEnded || (after.thread_result(thread) !== Result.OK && after.thread_result(thread) !== Result.PARTIAL)) return null;
     const op = before.op(thread);
     if (op.op === "access4k") return op.write ? smallWrite(after, op) : null;
     if (op.op === "gup4k") return op.write ? gupWrite(before, thread, op) : null;

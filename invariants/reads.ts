@@ -38,6 +38,13 @@ export function localWords(k: Kernel, threads: number, locals: readonly number[]
   return out;
 }
 
+/** The words of the pages past the first (L_GUP) that a get_user_pages call holds (gup4k pages). */
+export function gupExtraWords(k: Kernel): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < k.L.threads; t++) for (let j = 1; j < k.L.gupPages; j++) out.push(k.L.gupExtra(t, j));
+  return out;
+}
+
 /** The operation index of each scenario thread (what k.op(t) reads). */
 export function opWords(k: Kernel): number[] {
   return k.cfg.threads.map((_, t) => k.L.thread(t) + TH_OP);

@@ -13,7 +13,7 @@ import { PAGE_IN_USE, PG_MAPCOUNT, PG_PINS, PG_REF, PG_STATE } from "../model/la
 import { FOLL_PIN } from "../model/mm/gup.js";
 import { tlb_first_page } from "../model/mm/mmu_gather.js";
 import { migration_entry_page, pte_page } from "../model/mm/pte.js";
-import { cacheWords, localWords, pageWords, pteWords } from "./reads.js";
+import { cacheWords, localWords, pageWords, pteWords, gupExtraWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
 /** Scratch counters, reused: this runs on every new state. */
@@ -62,10 +62,11 @@ function references(k: Kernel): typeof scratch {
   for (let t = 0; t < k.L.threads; t++) {
     const g = k.local(t, L_PAGE);
     const h = k.local(t, L_NEW);
-    const gup = k.local(t, L_GUP);
     if (g) held[g]! += 1;
     if (h) held[h]! += 1;
-    if (gup) {
+    for (let j = 0; j < k.L.gupPages; j++) {
+      const gup = k.gup_page(t, j);
+      if (!gup) continue;
       held[gup]! += 1;
       if (k.local(t, L_FLAGS) & FOLL_PIN) pins[gup]! += 1;
     }
@@ -81,6 +82,7 @@ export const refcountBalance: Invariant = {
     ...pteWords(k),
     ...cacheWords(k),
     ...localWords(k, k.L.threads, [L_PAGE, L_NEW, L_GUP, L_FLAGS, L_TLB]),
+    ...gupExtraWords(k),
     ...pageWords(k, k.L.lastPage, [PG_STATE, PG_REF, PG_MAPCOUNT, PG_PINS]),
   ],
   atEnd: true,

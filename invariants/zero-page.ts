@@ -11,19 +11,20 @@ import type { Kernel } from "../model/kernel.js";
 import { L_FLAGS, L_GUP } from "../model/kernel.js";
 import { FOLL_GET, FOLL_PIN } from "../model/mm/gup.js";
 import { PG_CONTENT, PG_LOCK, PG_MAPCOUNT, PG_REF } from "../model/layout.js";
-import { localWords, opWords } from "./reads.js";
+import { gupExtraWords, localWords, opWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
 function check(k: Kernel, z: number, name: string): string | null {
   let refs = 0;
-  for (let t = 0; t < k.cfg.threads.length; t++) {
-    if (k.local(t, L_GUP) !== z) continue;
-    const op = k.op(t);
-    if (op.op === "gup4k" && op.write) return `get_user_pages handed ${name} to ${op.text}, which writes it`;
-    if (op.op === "mlock4k" || op.op === "munlock4k")
-      return `get_user_pages handed ${name} to __mlock_vma_pages_range (${op.text}), which locks it`;
-    if (k.local(t, L_FLAGS) & FOLL_GET || (k.is_huge_zero_folio(z) && k.local(t, L_FLAGS) & FOLL_PIN)) refs++;
-  }
+  for (let t = 0; t < k.cfg.threads.length; t++)
+    for (let j = 0; j < k.L.gupPages; j++) {
+      if (k.gup_page(t, j) !== z) continue;
+      const op = k.op(t);
+      if (op.op === "gup4k" && op.write) return `get_user_pages handed ${name} to ${op.text}, which writes it`;
+      if (op.op === "mlock4k" || op.op === "munlock4k")
+        return `get_user_pages handed ${name} to __mlock_vma_pages_range (${op.text}), which locks it`;
+      if (k.local(t, L_FLAGS) & FOLL_GET || (k.is_huge_zero_folio(z) && k.local(t, L_FLAGS) & FOLL_PIN)) refs++;
+    }
   if (k.page_content(z) !== 0) return `${name} was written (it holds ${k.page_content(z)})`;
   const holder = k.a[k.folio_lock_word(z)]!;
   if (holder) return `${name} is locked (folio_lock by thread ${holder - 1})`;
@@ -38,6 +39,7 @@ export const zeroPage: Invariant = {
   reads: (k) => [
     ...opWords(k),
     ...localWords(k, k.cfg.threads.length, [L_GUP, L_FLAGS]),
+    ...gupExtraWords(k),
     ...[k.L.zeroPage, k.L.hugeZeroPage].filter((z) => z).flatMap((z) => [PG_CONTENT, PG_LOCK, PG_MAPCOUNT, PG_REF].map((f) => k.L.page(z) + f)),
   ],
   state({ k }) {

@@ -155,6 +155,8 @@ export interface ModelConfig {
    * allocation beyond them fails, and the fault falls back to 4 KiB pages.
    */
   readonly thpPages: number;
+  /** The most 4 KiB pages one get_user_pages call of the scenario takes (gup4k `pages`; default 1). */
+  readonly gupPages?: number;
   /** Operations run one after another before the search starts (not part of the state graph). */
   readonly setup: readonly { readonly proc: number; readonly ops: readonly OpCall[] }[];
   readonly threads: readonly ThreadConfig[];

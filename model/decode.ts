@@ -116,6 +116,8 @@ export function decode(k: Kernel) {
       page_cache: Array.from({ length: f.pages }, (_, idx) => k.page_cache(i, idx)),
       i_mmap_rwsem: lockHolders(k, k.i_mmap_rwsem(i), true),
       fault_mutex: Array.from({ length: f.pages }, (_, idx) => lockHolders(k, k.hugetlb_fault_mutex(i, idx), false).writer),
+      // A reference a syscall holds across a dropped mmap_lock (madvise_willneed's get_file).
+      ...(k.i_file_refs(i) ? { f_count: k.i_file_refs(i) } : {}),
       // Only a file on a mount with size=/min_size= has a subpool (hugepage_subpool).
       ...(k.subpool_inode(i) < 0
         ? {}
@@ -200,6 +202,8 @@ export function decode(k: Kernel) {
           idx: k.local(t, L_IDX),
           flags: k.local(t, L_FLAGS),
           gup_page: k.local(t, L_GUP),
+          // The pages past the first that a get_user_pages of several holds (gup4k pages).
+          ...(k.L.gupPages > 1 ? { gup_pages: Array.from({ length: k.L.gupPages - 1 }, (_, j) => k.gup_page(t, j + 1)) } : {}),
           mmu_gather: gathered(k.local(t, L_TLB)),
         },
       };

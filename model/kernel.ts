@@ -530,6 +530,23 @@ export class Kernel extends StateView {
   set_i_unlinked(f: number): void {
     this.w(this.L.inode(f) + S.I_UNLINKED, 1);
   }
+  /** The word of the j-th page get_user_pages holds for thread t (L_GUP, then Layout.gupExtra). */
+  gup_page_word(t: number, j: number): number {
+    return j === 0 ? this.L.thread(t) + S.TH_LOCALS + L_GUP : this.L.gupExtra(t, j);
+  }
+  gup_page(t: number, j: number): number {
+    return this.a[this.gup_page_word(t, j)]!;
+  }
+  set_gup_page(t: number, j: number, g: number): void {
+    this.w(this.gup_page_word(t, j), g);
+  }
+  /** References to hugetlbfs file f held outside its VMAs (layout.ts I_FILE_REFS). */
+  i_file_refs(f: number): number {
+    return this.a[this.L.inode(f) + S.I_FILE_REFS]!;
+  }
+  set_i_file_refs(f: number, n: number): void {
+    this.w(this.L.inode(f) + S.I_FILE_REFS, n);
+  }
   /** subpool_inode: the subpool of the file's mount (the file's index), or −1 for none. */
   subpool_inode(f: number): number {
     const c = this.cfg.files[f]!;

@@ -46,7 +46,12 @@ export const I_UNLINKED = 5;
  */
 export const I_SPOOL_USED = 6;
 export const I_SPOOL_RSV = 7;
-const INODE_FIXED = 8;
+/**
+ * References to the file other than its VMAs': madvise_willneed's get_file across vfs_fadvise,
+ * while mmap_lock is dropped. An unlinked file is evicted at the last one's fput.
+ */
+export const I_FILE_REFS = 8;
+const INODE_FIXED = 9;
 
 /**
  * Per shmem inode (the file behind a MAP_SHARED|MAP_ANONYMOUS mapping, shmem_zero_setup): the
@@ -242,6 +247,9 @@ export class Layout {
   readonly resvBase: number;
   readonly pageBase: number;
   readonly threadBase: number;
+  /** Pages one get_user_pages call may hold (gup4k `pages`): L_GUP, then per thread gupPages − 1 words after the threads. */
+  readonly gupPages: number;
+  readonly gupBase: number;
   readonly size: number;
   /** Per slot: the offset of its first 4 KiB pte inside an mm's 4 KiB ptes, or −1. */
   private readonly smallSlotBase: Int32Array;
@@ -296,7 +304,9 @@ export class Layout {
     this.resvBase = this.mmBase + this.procs * this.mmStride;
     this.pageBase = this.resvBase + this.resvMaps * RESV_SIZE;
     this.threadBase = this.pageBase + this.lastBlock * PAGE_SIZE_WORDS;
-    this.size = this.threadBase + this.threads * THREAD_SIZE;
+    this.gupPages = cfg.gupPages ?? 1;
+    this.gupBase = this.threadBase + this.threads * THREAD_SIZE;
+    this.size = this.gupBase + this.threads * (this.gupPages - 1);
   }
 
   inode(f: number): number {
@@ -363,6 +373,10 @@ export class Layout {
   }
   thread(t: number): number {
     return this.threadBase + t * THREAD_SIZE;
+  }
+  /** The word of the j-th page (j ≥ 1) get_user_pages holds for thread t; the first is its L_GUP. */
+  gupExtra(t: number, j: number): number {
+    return this.gupBase + t * (this.gupPages - 1) + j - 1;
   }
   /** Every lock word held across steps, named as in the kernel (for lock-balance). */
   locks(): readonly { off: number; rw: boolean; name: string }[] {

@@ -23,10 +23,14 @@
  *   it): then its future differs from the other free pages' (pte_same may see it come back,
  *   ABA), and the state is left as it is, and so is one where a page that such a local names
  *   sits in an mmu_gather about to be freed. Those states are deduplicated only when equal.
- * Canonical form: in each set, the pages in use first, ordered by their words and then by the
- * first word that names them (the free and buddy slots after, in their order), so that two
- * renamings of a state mostly meet in one form; a state whose order is that already is left
- * without any work but a scan.
+ * Canonical form: in each set, the pages in use first, ordered by the first word that names
+ * them, then by their words, then by the words naming them (PageSymmetry.before: pages alike by
+ * all three are interchangeable), the free and buddy slots after, in their order; so every
+ * renaming of a state's pages in use meets in one form (test/model/symmetry-canonical.test.ts).
+ * (Free and buddy slots keep their order: a state and its renaming that swaps a free slot and
+ * a buddy slot are counted apart.) A state whose order is that already costs a scan and a sort
+ * in order. In the search, a step's form comes from its parent's (canonicalizeStep): most steps
+ * write no word the renaming reads, and most that do leave the order of the pages as it was.
  */
 import { laneHi, laneLo, ZOBRIST, ZOBRIST_WORDS } from "../core/fingerprint.js";
 import type { Symmetry } from "../core/system.js";
@@ -39,6 +43,16 @@ import type { Layout } from "./layout.js";
 const ID = 0;
 const PTE = 1;
 const MASK = 2;
+
+/** PageSymmetry.reads. */
+const READ_REF = 1;
+const READ_PAGE = READ_REF + 3;
+const READ_STATE = READ_PAGE + 1;
+
+/** What plan() made of a state. */
+const LEFT_ALONE = 0;
+const IN_ORDER = 1;
+const MOVED = 2;
 
 /** A word's lanes, as StateView.w() computes them. */
 function xorHi(i: number, v: number): number {
@@ -58,8 +72,8 @@ export class PageSymmetry implements Symmetry {
   private readonly origPtes: Int32Array;
   private readonly tlbs: Int32Array;
   /** The sets of interchangeable slots: ids first[i]…last[i] (typed arrays: read on the hot path). */
-  private readonly first: Int32Array;
-  private readonly last: Int32Array;
+  readonly first: Int32Array;
+  readonly last: Int32Array;
   /** Per page id: 1 if it is in a set. */
   private readonly inSet: Uint8Array;
   /** Per page id: the offset of its words. */
@@ -70,8 +84,31 @@ export class PageSymmetry implements Symmetry {
   private readonly to: Int32Array;
   /** Page ids of a set, sorted in canonical order. */
   private readonly order: Int32Array;
+  /** The reference words naming a page of a set (refs indexes), as renamable() found them. */
+  private readonly naming: Int32Array;
+  private namingCount = 0;
   private readonly lastPage: number;
   private readonly poolPages: number;
+  private readonly pageBase: number;
+  /**
+   * Per state word, what the renaming reads there: 0 nothing, READ_REF + kind a reference
+   * word, READ_PAGE a word of a page of a set, READ_STATE its PG_STATE. A step that wrote none
+   * keeps its parent's delta (canonicalizeStep).
+   */
+  readonly reads: Uint8Array;
+  /** The parent's (canonicalize()) delta, plan (LEFT_ALONE, IN_ORDER, MOVED) and renaming. */
+  private parentHi = 0;
+  private parentLo = 0;
+  private parentPlan = LEFT_ALONE;
+  private readonly parentTo: Int32Array;
+  /** The parent's pages in canonical order: parentOrder[first[k] + i] is the i-th of set k. */
+  private readonly parentOrder: Int32Array;
+  /** The pages in use of each set, in plan()'s last state and in the parent. */
+  private readonly used: Int32Array;
+  private readonly parentUsed: Int32Array;
+  /** canonicalizeStep's marks of the log words seen (stamp[off] === epoch). */
+  private readonly stamp: Int32Array;
+  private epoch = 0;
 
   constructor(L: Layout, cfg: ModelConfig) {
     const refs: [number, number][] = [];
@@ -93,6 +130,7 @@ export class PageSymmetry implements Symmetry {
       refs.push([locals + L_ORIG_PTE, PTE], [locals + L_TLB, MASK]);
       origPtes.push(locals + L_ORIG_PTE);
       tlbs.push(locals + L_TLB);
+      for (let j = 1; j < L.gupPages; j++) refs.push([L.gupExtra(t, j), ID]);
     }
     refs.sort((a, b) => a[0] - b[0]);
     this.refs = Int32Array.from(refs, (r) => r[0]);
@@ -112,8 +150,24 @@ export class PageSymmetry implements Symmetry {
     // Pages outside the sets keep their ids.
     this.to = Int32Array.from({ length: L.lastBlock + 1 }, (_, g) => g);
     this.order = new Int32Array(L.lastBlock + 1);
+    this.naming = new Int32Array(this.refs.length);
     this.lastPage = L.lastPage;
     this.poolPages = L.pages;
+    this.pageBase = L.pageBase;
+    this.parentTo = this.to.slice();
+    this.parentOrder = this.to.slice();
+    this.used = new Int32Array(sets.length);
+    this.parentUsed = new Int32Array(sets.length);
+    this.stamp = new Int32Array(L.size);
+    this.reads = new Uint8Array(L.size);
+    // No set, no renaming: no word matters (canonicalize does nothing).
+    if (sets.length === 0) return;
+    this.refs.forEach((off, r) => (this.reads[off] = READ_REF + this.kinds[r]!));
+    for (const [a, b] of sets)
+      for (let g = a!; g <= b!; g++) {
+        this.reads.fill(READ_PAGE, this.pageOff[g]!, this.pageOff[g]! + S.PAGE_SIZE_WORDS);
+        this.reads[this.pageOff[g]! + S.PG_STATE] = READ_STATE;
+      }
   }
 
   private page(g: number): number {
@@ -126,9 +180,8 @@ export class PageSymmetry implements Symmetry {
     return kind === PTE ? (v < 0 ? ~v : v) >> S.PTE_SHIFT : 0;
   }
 
-  /** Renames the value of a reference word by this.to. */
-  private rename(kind: number, v: number): number {
-    const to = this.to;
+  /** Renames the value of a reference word by `to`. */
+  private rename(kind: number, v: number, to: Int32Array): number {
     if (kind === MASK) {
       let m = 0;
       for (let r = v; r; r &= r - 1) {
@@ -146,15 +199,18 @@ export class PageSymmetry implements Symmetry {
   }
 
   /**
-   * Sets this.to to s's canonical renaming; false when s is left as it is (a page that may
-   * come back is named: see above) or already canonical.
+   * Whether s may be renamed: false when a reference names a page that may come back (see
+   * above). Sets firstRef for the pages of the sets, and `naming` to the reference words that
+   * name one of them (refs indexes, `namingCount` of them), which are all a renaming rewrites.
    */
-  private plan(s: Int32Array): boolean {
-    const { refs, kinds, firstRef, to, order } = this;
+  renamable(s: Int32Array): boolean {
+    const { refs, kinds, firstRef, naming, inSet, pageOff } = this;
     const none = refs.length;
     const sets = this.first.length;
     for (let i = 0; i < sets; i++) firstRef.fill(none, this.first[i]!, this.last[i]! + 1);
-    for (let r = 0; r < refs.length; r++) {
+    let count = 0;
+    let gathers = false;
+    for (let r = 0; r < none; r++) {
       const v = s[refs[r]!]!;
       if (v === 0) continue;
       const kind = kinds[r]!;
@@ -163,16 +219,21 @@ export class PageSymmetry implements Symmetry {
         if (v < 0 || v === S.POISON) return false;
         for (let m = v; m; m &= m - 1) {
           const g = 32 - Math.clz32(m & -m);
-          if (s[this.page(g) + S.PG_STATE] !== S.PAGE_IN_USE) return false;
+          if (s[pageOff[g]! + S.PG_STATE] !== S.PAGE_IN_USE) return false;
           if (firstRef[g] === none) firstRef[g] = r;
         }
+        naming[count++] = r;
+        gathers = true;
         continue;
       }
-      const g = this.named(kind, v);
-      if (g <= 0 || g > this.lastPage || !this.inSet[g]) continue;
-      if (s[this.page(g) + S.PG_STATE] !== S.PAGE_IN_USE) return false;
+      const g = kind === ID ? v : (v < 0 ? ~v : v) >> S.PTE_SHIFT;
+      if (g <= 0 || g > this.lastPage || !inSet[g]) continue;
+      if (s[pageOff[g]! + S.PG_STATE] !== S.PAGE_IN_USE) return false;
       if (firstRef[g] === none) firstRef[g] = r;
+      naming[count++] = r;
     }
+    this.namingCount = count;
+    if (!gathers) return true;
     // A page a fault's orig_pte names, in a gather that will free it: its pte_same may see ABA.
     for (let i = 0; i < this.origPtes.length; i++) {
       const v = s[this.origPtes[i]!]!;
@@ -181,49 +242,162 @@ export class PageSymmetry implements Symmetry {
       if (g < 1 || g > this.poolPages || g > 31) continue;
       for (let j = 0; j < this.tlbs.length; j++) if (s[this.tlbs[j]!]! & (1 << (g - 1))) return false;
     }
+    return true;
+  }
+
+  /**
+   * Sets this.to to s's canonical renaming (unless LEFT_ALONE: not renamable). In each set the
+   * pages in use are sorted (insertion sort: a set has a few pages, and a state is mostly in
+   * order already), the free slots follow in their order.
+   */
+  private plan(s: Int32Array): number {
+    if (!this.renamable(s)) return LEFT_ALONE;
+    const { to, order, pageOff } = this;
     let moved = false;
-    for (let k = 0; k < sets; k++) {
+    for (let k = 0; k < this.first.length; k++) {
       const a = this.first[k]!;
       const b = this.last[k]!;
-      // Insertion sort: a set has a few pages.
-      const n = b - a + 1;
-      for (let i = 0; i < n; i++) {
-        const g = a + i;
-        let j = i;
+      let n = 0;
+      for (let g = a; g <= b; g++) {
+        if (s[pageOff[g]! + S.PG_STATE] !== S.PAGE_IN_USE) continue;
+        let j = n++;
         while (j > 0 && this.before(s, g, order[j - 1]!)) {
           order[j] = order[j - 1]!;
           j--;
         }
         order[j] = g;
       }
+      this.used[k] = n;
+      for (let g = a; g <= b; g++) if (s[pageOff[g]! + S.PG_STATE] !== S.PAGE_IN_USE) order[n++] = g;
       for (let i = 0; i < n; i++) {
         to[order[i]!] = a + i;
         if (order[i] !== a + i) moved = true;
       }
     }
-    return moved;
+    return moved ? MOVED : IN_ORDER;
   }
 
-  /** Does page g come before page h in the canonical order (h < g as ids)? */
+  /** After renamable(s): whether the parent's order of the pages in use is s's canonical one. */
+  private inParentOrder(s: Int32Array): boolean {
+    const order = this.parentOrder;
+    for (let k = 0; k < this.first.length; k++) {
+      const a = this.first[k]!;
+      for (let i = a + 1; i < a + this.parentUsed[k]!; i++) {
+        const x = order[i - 1]!;
+        const y = order[i]!;
+        // The sort keeps ids in order among equals.
+        if (this.before(s, y, x) || (x > y && !this.before(s, x, y))) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Does page g, in use, come before page h, in use? By the first reference naming each (which
+   * steps that only count references or set flags leave alone, so the parent's order mostly
+   * holds: canonicalizeStep), then by their words; two first named by one gather, by the later
+   * references naming one and not the other. Pages that tie are alike, named by nothing or by
+   * the same gathers: their order is no matter.
+   */
   private before(s: Int32Array, g: number, h: number): boolean {
-    const pg = this.page(g);
-    const ph = this.page(h);
-    const ug = s[pg + S.PG_STATE] === S.PAGE_IN_USE;
-    const uh = s[ph + S.PG_STATE] === S.PAGE_IN_USE;
-    if (ug !== uh) return ug;
-    // Free slots keep their order: the allocators take them by number.
-    if (!ug) return false;
+    const rg = this.firstRef[g]!;
+    const rh = this.firstRef[h]!;
+    if (rg !== rh) return rg < rh;
+    const pg = this.pageOff[g]!;
+    const ph = this.pageOff[h]!;
     for (let w = 0; w < S.PAGE_SIZE_WORDS; w++) {
       const d = s[pg + w]! - s[ph + w]!;
       if (d) return d < 0;
     }
-    return this.firstRef[g]! < this.firstRef[h]!;
+    for (let i = 0; i < this.namingCount; i++) {
+      const r = this.naming[i]!;
+      if (r <= rg) continue;
+      const v = s[this.refs[r]!]!;
+      const kind = this.kinds[r]!;
+      const ng = kind === MASK ? +(g <= 31 && ((v >>> (g - 1)) & 1) === 1) : +(this.named(kind, v) === g);
+      const nh = kind === MASK ? +(h <= 31 && ((v >>> (h - 1)) & 1) === 1) : +(this.named(kind, v) === h);
+      if (ng !== nh) return ng > nh;
+    }
+    return false;
   }
 
   canonicalize(s: Int32Array): void {
+    const plan = this.compute(s);
+    this.parentHi = this.hi;
+    this.parentLo = this.lo;
+    this.parentPlan = plan;
+    if (plan === LEFT_ALONE) return;
+    for (let k = 0; k < this.first.length; k++) {
+      for (let g = this.first[k]!; g <= this.last[k]!; g++) {
+        this.parentTo[g] = this.to[g]!;
+        this.parentOrder[this.to[g]!] = g;
+      }
+      this.parentUsed[k] = this.used[k]!;
+    }
+  }
+
+  /**
+   * From the parent's delta: the same where the step wrote no word the renaming reads; where it
+   * wrote some but left the pages in use and their order as they were, the parent's renaming
+   * applied to the words it wrote; else from scratch.
+   */
+  canonicalizeStep(s: Int32Array, log: Int32Array, logged: number): void {
+    const reads = this.reads;
+    let i = logged - 2;
+    while (i >= 0 && reads[log[i]!] === 0) i -= 2;
+    if (i < 0) {
+      this.hi = this.parentHi;
+      this.lo = this.parentLo;
+      return;
+    }
+    for (let j = i; j >= 0; j -= 2) if (reads[log[j]!] === READ_STATE) return void this.compute(s);
+    if (this.parentPlan === LEFT_ALONE) return void this.compute(s);
+    if (!this.renamable(s)) {
+      this.hi = this.lo = 0;
+      return;
+    }
+    if (!this.inParentOrder(s)) return void this.compute(s);
+    // Each word written once: its contribution to the delta with its first old value and now.
+    if (++this.epoch === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.epoch = 1;
+    }
+    const { stamp, epoch } = this;
+    let hi = this.parentHi;
+    let lo = this.parentLo;
+    for (let j = 0; j <= i; j += 2) {
+      const off = log[j]!;
+      const what = reads[off]!;
+      if (what === 0 || stamp[off] === epoch) continue;
+      stamp[off] = epoch;
+      const old = log[j + 1]!;
+      const now = s[off]!;
+      if (what === READ_PAGE) {
+        // The canonical form holds page g's words at its new slot.
+        const g = ((off - this.pageBase) / S.PAGE_SIZE_WORDS + 1) | 0;
+        const to = this.parentTo[g]!;
+        if (to === g) continue;
+        const at = this.pageOff[to]! + (off - this.pageOff[g]!);
+        hi ^= xorHi(off, old) ^ xorHi(off, now) ^ xorHi(at, old) ^ xorHi(at, now);
+        lo ^= xorLo(off, old) ^ xorLo(off, now) ^ xorLo(at, old) ^ xorLo(at, now);
+      } else {
+        const kind = what - READ_REF;
+        const o2 = this.rename(kind, old, this.parentTo);
+        const n2 = this.rename(kind, now, this.parentTo);
+        hi ^= xorHi(off, old) ^ xorHi(off, o2) ^ xorHi(off, now) ^ xorHi(off, n2);
+        lo ^= xorLo(off, old) ^ xorLo(off, o2) ^ xorLo(off, now) ^ xorLo(off, n2);
+      }
+    }
+    this.hi = hi >>> 0;
+    this.lo = lo >>> 0;
+  }
+
+  /** Sets hi/lo for s from scratch; returns what plan() made of it. */
+  private compute(s: Int32Array): number {
     let hi = 0;
     let lo = 0;
-    if (this.plan(s)) {
+    const plan = this.first.length > 0 ? this.plan(s) : LEFT_ALONE;
+    if (plan === MOVED) {
       const to = this.to;
       for (let k = 0; k < this.first.length; k++)
         for (let g = this.first[k]!; g <= this.last[k]!; g++) {
@@ -239,12 +413,12 @@ export class PageSymmetry implements Symmetry {
             lo ^= xorLo(at + w, old) ^ xorLo(at + w, v);
           }
         }
-      const { refs, kinds } = this;
-      for (let r = 0; r < refs.length; r++) {
+      const { refs, kinds, naming } = this;
+      for (let n = 0; n < this.namingCount; n++) {
+        const r = naming[n]!;
         const i = refs[r]!;
         const v = s[i]!;
-        if (v === 0) continue;
-        const v2 = this.rename(kinds[r]!, v);
+        const v2 = this.rename(kinds[r]!, v, to);
         if (v2 === v) continue;
         hi ^= xorHi(i, v) ^ xorHi(i, v2);
         lo ^= xorLo(i, v) ^ xorLo(i, v2);
@@ -252,17 +426,25 @@ export class PageSymmetry implements Symmetry {
     }
     this.hi = hi >>> 0;
     this.lo = lo >>> 0;
+    return plan;
   }
 
   canonical(s: Int32Array, out: Int32Array): void {
+    if (this.first.length > 0 && this.plan(s) === MOVED) this.renamed(s, this.to, out);
+    else out.set(s);
+  }
+
+  /**
+   * s with page g renamed to[g] into out: to maps each set onto itself and every other page
+   * to itself. For canonical(), and for tests that rename states themselves.
+   */
+  renamed(s: Int32Array, to: Int32Array, out: Int32Array): void {
     out.set(s);
-    if (!this.plan(s)) return;
-    const to = this.to;
     for (let k = 0; k < this.first.length; k++)
       for (let g = this.first[k]!; g <= this.last[k]!; g++) if (to[g] !== g) out.set(s.subarray(this.page(g), this.page(g) + S.PAGE_SIZE_WORDS), this.page(to[g]!));
     for (let r = 0; r < this.refs.length; r++) {
       const i = this.refs[r]!;
-      if (s[i] !== 0) out[i] = this.rename(this.kinds[r]!, s[i]!);
+      if (s[i] !== 0) out[i] = this.rename(this.kinds[r]!, s[i]!, to);
     }
   }
 }

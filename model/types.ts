@@ -12,8 +12,13 @@ export { BLOCKED, DONE, ModelError } from "../core/procedure.js";
  * EAGAIN: migrate's page was not moved (move_pages returns the number of such pages, 1; the
  * kernel's migrate_pages gives up on a page that stays -EAGAIN).
  */
-export const Result = { OK: 0, SIGBUS: 1, SIGSEGV: 2, ENOMEM: 3, EINVAL: 4, EFAULT: 5, EACCES: 6, EOPNOTSUPP: 7, EAGAIN: 8 } as const;
-export const RESULT_NAMES = ["ok", "SIGBUS", "SIGSEGV", "ENOMEM", "EINVAL", "EFAULT", "EACCES", "EOPNOTSUPP", "EAGAIN"] as const;
+/**
+ * PARTIAL: get_user_pages of several pages (gup4k `pages`) returned fewer than asked, a count
+ * (__get_user_pages stops at a hole, a VMA check_vma_flags refuses, or a failed fault, and
+ * returns the pages it has when it has any).
+ */
+export const Result = { OK: 0, SIGBUS: 1, SIGSEGV: 2, ENOMEM: 3, EINVAL: 4, EFAULT: 5, EACCES: 6, EOPNOTSUPP: 7, EAGAIN: 8, PARTIAL: 9 } as const;
+export const RESULT_NAMES = ["ok", "SIGBUS", "SIGSEGV", "ENOMEM", "EINVAL", "EFAULT", "EACCES", "EOPNOTSUPP", "EAGAIN", "partial"] as const;
 
 /** The kernel objects a step may read or write: its footprint, used by the race diagram. */
 export type Obj =

@@ -25,7 +25,7 @@ const FindingSchema = z.strictObject({
   foundMs: z.number().nonnegative().meta({ description: "milliseconds from the run's start to its first scenario of this group (fuzz: before shrinking)" }),
   /** Sweep: the scenario's place in the enumeration. */
   index: count.optional(),
-  /** Fuzz: what regenerates it (fast-check's seed and path of the shrunk value). */
+  /** Fuzz: what regenerates it (fast-check's seed and path of the shrunk value; P@K: the K-th scenario of the sweep of the world drawn at P). */
   seed: z.int().optional(),
   path: z.string().optional(),
   against: z.string().optional().meta({ description: "with --against: the variant under which the scenario holds" }),

@@ -14,8 +14,8 @@ export type Op = Record<string, Record<string, unknown>> | "exit";
 
 /** A hugetlbfs mapping: MAP_PRIVATE, MAP_SHARED, MAP_NORESERVE (private, and shared), MAP_ANONYMOUS|MAP_HUGETLB. */
 export const HUGE_KINDS = ["private", "shared", "noreserve", "anon", "shared-noreserve"] as const;
-/** 4 KiB memory: anonymous, shmem, a 4 KiB file mapped private (read-only too: Dirty COW's), shared, or on DAX; or a THP mapping. */
-export const SMALL_KINDS = ["anon", "shmem", "file", "dax", "file-shared", "file-ro", "thp"] as const;
+/** 4 KiB memory: anonymous, shmem, a 4 KiB file mapped private (read-only too: Dirty COW's), shared, or on DAX; or a THP mapping (read-only too: Huge Dirty COW's). */
+export const SMALL_KINDS = ["anon", "shmem", "file", "dax", "file-shared", "file-ro", "thp", "thp-ro"] as const;
 /**
  * Where the threads run: `same` all in p0; `fork` alternately in p0 and p1, p0's fork child
  * from the setup; `child` the same, but p1 is forked by thread 0's first operation; `two`
@@ -39,8 +39,12 @@ export interface World {
   };
   /** The setup writes every page of `f` through a shared mapping it then unmaps: the pages are in the page cache, mapped by nobody. */
   readonly cached?: boolean;
-  /** Threads map `f` again, one page of it in the free slot, shared or private (both mappings of one file: page cache against COW). */
-  readonly alias?: boolean;
+  /**
+   * `f` mapped again, one page of it in the free slot (both mappings of one file: page cache
+   * against COW): by the threads (`threads`: each index, shared or private), or by p0's setup
+   * (`setup`: page 0, shared, before the prefault and the fork, which p1 then inherits).
+   */
+  readonly alias?: "threads" | "setup";
   /** 4 KiB memory of `pages` pages in the slot after the huge ones: anonymous, shmem, a 4 KiB file `g` (block or DAX), or a THP mapping. */
   readonly small?: { readonly kind: (typeof SMALL_KINDS)[number]; readonly pages: number };
   readonly placement: (typeof PLACEMENTS)[number];
@@ -65,8 +69,10 @@ function ranges(n: number): { addr: number; len: number }[] {
 }
 
 const named = (w: World) => w.huge !== undefined && w.huge.kind !== "anon";
+/** The free slot maps a page of `f` (the alias). */
+const aliased = (w: World) => w.alias !== undefined && named(w);
 const smallAnon = (w: World) => w.small !== undefined && (w.small.kind === "anon" || w.small.kind === "shmem");
-const thp = (w: World) => w.small?.kind === "thp";
+const thp = (w: World) => w.small?.kind === "thp" || w.small?.kind === "thp-ro";
 /** A 4 KiB file `g` (block or DAX). */
 const smallFile = (w: World) => w.small !== undefined && !smallAnon(w) && !thp(w);
 /** A 4 KiB file in the page cache (not DAX), which write(2) reaches. */
@@ -98,13 +104,15 @@ function hugeMmap(w: World, k = w.huge!.kind) {
 export function hugeNeed(w: World): number {
   if (!w.huge) return 0;
   const reserves = w.huge.kind === "private" || w.huge.kind === "anon" || w.huge.kind === "shared";
-  return w.huge.pages * ((reserves ? 1 : 0) + (w.cached && w.huge.kind !== "shared" ? 1 : 0));
+  // The setup's shared alias reserves page 0 in the file's map, unless a shared mapping or the cache holds it already.
+  const alias = w.alias === "setup" && !w.cached && w.huge.kind !== "shared" ? 1 : 0;
+  return w.huge.pages * ((reserves ? 1 : 0) + (w.cached && w.huge.kind !== "shared" ? 1 : 0)) + alias;
 }
 
 function smallMmap(w: World) {
   const s = w.small!;
   const at = slots(w).small;
-  if (s.kind === "thp") return { mmap4k: { addr: at, pages: s.pages, thp: true } };
+  if (s.kind === "thp" || s.kind === "thp-ro") return { mmap4k: { addr: at, pages: s.pages, thp: true, ...(s.kind === "thp-ro" && { write: false }) } };
   if (s.kind === "anon" || s.kind === "shmem") return { mmap4k: { addr: at, pages: s.pages, shared: s.kind === "shmem" } };
   return { mmap4k: { addr: at, pages: s.pages, file: "g", ...(s.kind === "file-shared" && { shared: true }), ...(s.kind === "file-ro" && { write: false }) } };
 }
@@ -115,29 +123,35 @@ function smallMmap(w: World) {
  * has none): a new operation needs its values here.
  */
 export const OP_VALUES: Readonly<Record<OpName, (w: World) => Op[]>> = {
+  // The world's file mapped each way (a mapping of one kind racing the map of another: seed 003's
+  // region tracking); MAP_ANONYMOUS|MAP_HUGETLB its own way.
   mmap: (w) => [
-    ...(w.huge ? [hugeMmap(w)] : []),
-    ...(w.huge?.other ? [hugeMmap(w, w.huge.other)] : []),
+    ...(named(w) ? [w.huge!.kind, ...HUGE_KINDS.filter((k) => k !== "anon" && k !== w.huge!.kind)].map((k) => hugeMmap(w, k)) : w.huge ? [hugeMmap(w)] : []),
     // The alias: one page of f, each index, private then shared.
-    ...(w.alias && named(w)
+    ...(w.alias === "threads" && named(w)
       ? Array.from({ length: w.huge!.pages }, (_, pgoff) => [false, true].map((shared) => ({ mmap: { addr: slots(w).free, len: 1, file: "f", pgoff, shared } }))).flat()
       : []),
   ],
   fault: (w) => {
     if (!w.huge) return [];
     const out: Op[] = [];
-    const last = w.alias && named(w) ? slots(w).free : w.huge.pages - 1;
+    const last = aliased(w) ? slots(w).free : w.huge.pages - 1;
     for (let addr = 0; addr <= last; addr++) out.push({ fault: { addr, write: false } }, { fault: { addr, write: true } });
     for (let addr = 0; addr < w.huge.pages; addr++) out.push({ fault: { addr, write: true, fail_add_to_page_cache: true } });
     return out;
   },
   // Huge pages (and the alias's page); and 4 KiB pages of the small slot (unit: 4k), which split its VMA.
   munmap: (w) => [
-    ...(w.huge ? [...ranges(w.huge.pages).map((r) => ({ munmap: r })), ...(w.alias && named(w) ? [{ munmap: { addr: slots(w).free, len: 1 } }] : [])] : []),
+    ...(w.huge ? [...ranges(w.huge.pages).map((r) => ({ munmap: r })), ...(aliased(w) ? [{ munmap: { addr: slots(w).free, len: 1 } }] : [])] : []),
     ...smallRanges(w).map((r) => ({ munmap: r })),
   ],
   mprotect: (w) => [...(w.huge ? ranges(w.huge.pages) : []), ...smallRanges(w)].map((r) => ({ mprotect: { ...r, write: false } })),
   madvise_dontneed: (w) => (w.huge ? ranges(w.huge.pages).map((r) => ({ madvise_dontneed: r })) : []),
+  // Huge pages, and 4 KiB pages of the small slot (a part of a THP mapping too: nothing is split).
+  madvise_willneed: (w) => [
+    ...(w.huge ? ranges(w.huge.pages) : []),
+    ...(w.small && thp(w) ? ranges(w.small.pages).map((r) => ({ addr: slots(w).small * SMALL_PER_HUGE + r.addr, len: r.len, unit: "4k" })) : smallRanges(w)),
+  ].map((r) => ({ madvise_willneed: r })),
   // A new process with no thread of its own (in `child`, thread 0 forks p1 first); fork of a
   // THP mapping (copy_huge_pmd) is not modelled.
   fork: (w) => (thp(w) ? [] : [{ fork: { child: "p2" } }]),
@@ -223,11 +237,14 @@ export function scenarioOfPlaced(w: World, threads: readonly PlacedThread[], nam
     p0.push({ munmap: { addr: 0, len: P } });
   }
   if (w.huge) p0.push(hugeMmap(w));
+  if (w.alias === "setup" && named(w)) p0.push({ mmap: { addr: slots(w).free, len: 1, file: "f", pgoff: 0, shared: true } });
   if (w.small) p0.push(smallMmap(w));
   if (w.prefault) {
+    // The setup's alias first: its page 0 in the page cache, which a private mapping's write then copies.
+    if (w.alias === "setup" && named(w)) p0.push({ fault: { addr: slots(w).free, write: true } });
     for (let addr = 0; addr < (w.huge?.pages ?? 0); addr++) p0.push({ fault: { addr, write: true } });
     // A read-only mapping's pages are read in.
-    const write = w.small?.kind !== "file-ro";
+    const write = w.small?.kind !== "file-ro" && w.small?.kind !== "thp-ro";
     for (let page = 0; page < (w.small?.pages ?? 0); page++) p0.push({ access4k: { addr: slots(w).small, page, write } });
   }
   if (w.placement === "fork") p0.push({ fork: { child: "p1" } });
@@ -256,7 +273,8 @@ export function describeWorld(w: World): string {
     w.huge && `${w.huge.kind} huge mapping of ${w.huge.pages}${w.huge.other ? ` (${w.huge.other} in p1)` : ""}`,
     w.huge?.size !== undefined && `mounted size=${w.huge.size}${w.huge.min_size !== undefined ? `,min_size=${w.huge.min_size}` : ""}`,
     w.cached && "its pages in the page cache",
-    w.alias && "mapped again by the threads",
+    w.alias === "threads" && "mapped again by the threads",
+    w.alias === "setup" && "its page 0 mapped again, shared, by the setup",
     w.small && `${w.small.kind} 4 KiB mapping of ${w.small.pages}`,
     `pool ${w.pool}${w.overcommit ? `+${w.overcommit}` : ""}`,
     w.prefault && "prefaulted",
@@ -347,6 +365,7 @@ function renameOp(o: Op, huge: readonly number[], small: readonly number[], smal
     // A part of a mapping splits its VMA, at its head or its tail: kernel paths that differ.
     case "munmap":
     case "mprotect":
+    case "madvise_willneed":
       return a.len === (a.unit === "4k" ? small.length : huge.length) ? o : undefined;
     case "madvise_dontneed":
       return a.len === 1 ? { [name]: { ...a, addr: at(a.addr, huge) } } : a.len === huge.length ? o : undefined;
@@ -404,23 +423,26 @@ function leastUnderRenaming(w: World, threads: readonly (readonly Op[])[]): bool
  */
 export function* enumerate(b: SweepBound): Generator<Enumerated> {
   let index = 0;
-  for (const world of sweepWorlds(b)) {
-    const letters = alphabet(world);
-    const seqs = sequences(letters.length, b.ops);
-    const procs = Array.from({ length: b.threads }, (_, i) => threadProc(world, i));
-    const pick = new Array<number>(b.threads).fill(0);
-    for (;;) {
-      // Threads of the same process in non-decreasing order of their lists.
-      const ordered = procs.every((p, i) => procs.slice(0, i).every((q, j) => q !== p || pick[j]! <= pick[i]!));
-      if (ordered) {
-        const threads = pick.map((s) => seqs[s]!.map((l) => letters[l]!));
-        if (leastUnderRenaming(world, threads)) yield { index: index++, world, threads };
-      }
-      let i = b.threads - 1;
-      while (i >= 0 && pick[i] === seqs.length - 1) pick[i--] = 0;
-      if (i < 0) break;
-      pick[i]!++;
+  for (const world of sweepWorlds(b)) for (const threads of enumerateWorld(world, b)) yield { index: index++, world, threads };
+}
+
+/** Every scenario of one world up to the bound's threads and operations (its pages are the world's), in the sweep's order. */
+export function* enumerateWorld(world: World, b: Omit<SweepBound, "pages">): Generator<Op[][]> {
+  const letters = alphabet(world);
+  const seqs = sequences(letters.length, b.ops);
+  const procs = Array.from({ length: b.threads }, (_, i) => threadProc(world, i));
+  const pick = new Array<number>(b.threads).fill(0);
+  for (;;) {
+    // Threads of the same process in non-decreasing order of their lists.
+    const ordered = procs.every((p, i) => procs.slice(0, i).every((q, j) => q !== p || pick[j]! <= pick[i]!));
+    if (ordered) {
+      const threads = pick.map((s) => seqs[s]!.map((l) => letters[l]!));
+      if (leastUnderRenaming(world, threads)) yield threads;
     }
+    let i = b.threads - 1;
+    while (i >= 0 && pick[i] === seqs.length - 1) pick[i--] = 0;
+    if (i < 0) break;
+    pick[i]!++;
   }
 }
 
@@ -441,10 +463,11 @@ export const FUZZ_BOUND: FuzzBound = { threads: { min: 2, max: 4 }, ops: 4, page
 export const FUZZ_SMALL: FuzzBound = { threads: { min: 2, max: 3 }, ops: 2, pages: 2 };
 
 /**
- * A world drawn at random. Its parts shrink towards the first of each list (a private mapping,
- * one page, all threads in one process) and towards nothing (no 4 KiB memory, no prefault).
+ * A world drawn at random, any of its parts. They shrink towards the first of each list (a
+ * private mapping, one page, all threads in one process) and towards nothing (no 4 KiB memory,
+ * no prefault).
  */
-export function worldArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<World> {
+function anyWorld(b: FuzzBound): fc.Arbitrary<World> {
   const pages = fc.integer({ min: 1, max: b.pages });
   /** A size= mount: pages beyond (or short of) what the setup needs; and min_size=1 or none. */
   const mount = fc.option(fc.record({ spare: fc.integer({ min: -1, max: 1 }), min: fc.boolean() }), { freq: 3, nil: undefined });
@@ -454,34 +477,104 @@ export function worldArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<World> {
         freq: 4,
         nil: undefined,
       }),
-      // THP worlds are the sweep's (sweepWorlds): drawing them would change every seed's draws.
-      small: fc.option(fc.record({ kind: fc.constantFrom(...SMALL_KINDS.filter((k) => k !== "thp")), pages }), { freq: 2, nil: undefined }),
+      small: fc.option(fc.record({ kind: fc.constantFrom(...SMALL_KINDS), pages }), { freq: 2, nil: undefined }),
       placement: fc.constantFrom(...PLACEMENTS),
       /** Pool pages beyond (or short of) what the setup needs: shrinks to a pool of that size. */
       spare: fc.integer({ min: -1, max: 1 }),
       overcommit: fc.nat(1),
       prefault: fc.boolean(),
       cached: fc.boolean(),
-      alias: fc.boolean(),
+      alias: fc.option(fc.constantFrom("threads" as const, "setup" as const), { freq: 2, nil: undefined }),
     })
     .filter((w) => w.huge !== undefined || w.small !== undefined)
-    .map(({ spare, huge, cached, alias, ...rest }) => {
-      const named = huge !== null && huge !== undefined && huge.kind !== "anon";
-      const base = { ...rest, ...(named && cached && { cached }), ...(named && alias && { alias }) };
-      if (!huge) return { ...base, pool: 0 } as World;
-      const { mount: m, other, ...drawn } = huge;
-      // Another way to map the file is for a named one, and another than p0's.
-      const h = named && other && other !== "anon" && other !== drawn.kind ? { ...drawn, other } : drawn;
-      const need = Math.max(h.pages, hugeNeed({ ...base, huge: h, pool: 0 }));
-      const sized = m && named ? { ...h, size: Math.max(1, need + m.spare), ...(m.min && { min_size: 1 }) } : h;
-      return { ...base, huge: sized, pool: Math.max(0, need + spare) } as World;
-    });
+    .map(({ spare, huge, ...rest }) => sized({ ...rest, huge: huge ?? undefined, small: rest.small ?? undefined }, spare));
 }
 
-/** A generated scenario: its world and, per thread, indices into the world's alphabet. */
+/**
+ * The drawn parts of a world made one: what applies to its kind of mapping kept, the pool (and
+ * a size= mount) `spare` pages beyond what the setup needs (-1: a page short).
+ */
+function sized(
+  d: Omit<World, "huge" | "pool"> & {
+    huge?: { kind: (typeof HUGE_KINDS)[number]; pages: number; mount?: { spare: number; min: boolean }; other?: (typeof HUGE_KINDS)[number] };
+  },
+  spare: number,
+): World {
+  const { huge, cached, alias, ...rest } = d;
+  const named = huge !== undefined && huge.kind !== "anon";
+  // fork of a THP mapping (copy_huge_pmd) is not modelled: its threads run in p0, or beside a p1 of its own.
+  const thpFork = (rest.small?.kind === "thp" || rest.small?.kind === "thp-ro") && (rest.placement === "fork" || rest.placement === "child");
+  const base = { ...rest, ...(thpFork && { placement: "same" as const }), ...(named && cached && { cached }), ...(named && alias && { alias }) };
+  if (!huge) return { ...base, pool: 0 };
+  const { mount: m, other, ...drawn } = huge;
+  // Another way to map the file is for a named one, and another than p0's.
+  const h = named && other && other !== "anon" && other !== drawn.kind ? { ...drawn, other } : drawn;
+  const need = Math.max(h.pages, hugeNeed({ ...base, huge: h, pool: 0 }));
+  const mounted = m && named ? { ...h, size: Math.max(1, need + m.spare), ...(m.min && { min_size: 1 }) } : h;
+  return { ...base, huge: mounted, pool: Math.max(0, need + spare) };
+}
+
+const NAMED_KINDS = HUGE_KINDS.filter((k) => k !== "anon");
+
+/**
+ * Shapes of world that races live in and that a draw of every part at once seldom gives (each a
+ * product of several one-in-three choices), drawn as often as all the others together:
+ * - a file mapped by two processes, each its own way: p1 maps it as a thread does (every way of
+ *   mapping it is a letter), while p0's threads fault it; their mmaps and faults edit one
+ *   reserve map (seed 003's region tracking); a p1 with a mapping of its own from the setup is
+ *   anyWorld's `two`;
+ * - COW at the pool's limit: a private mapping's pages, written, shared with a fork child, and
+ *   a pool with nothing beyond what the setup took (the COW's page is one short), perhaps with
+ *   the file's page cache mapped beside it (unmap_ref_private, the owner's failure path);
+ * - THP memory (the default kernel's THP, its huge zero page), read-only too.
+ */
+function shapedWorld(b: FuzzBound): fc.Arbitrary<World> {
+  const pages = fc.integer({ min: 1, max: b.pages });
+  const shared = fc
+    .record({ kind: fc.constantFrom(...NAMED_KINDS), pages })
+    // A page beyond what the setup takes: one thread's fault and the other's reserving mmap both fit.
+    .map(({ kind, pages }) => sized({ huge: { kind, pages }, placement: "empty", overcommit: 0, prefault: false }, 1));
+  const cow = fc
+    .record({
+      kind: fc.constantFrom("private" as const, "anon" as const),
+      pages,
+      placement: fc.constantFrom("fork" as const, "child" as const),
+      cached: fc.boolean(),
+      alias: fc.option(fc.constant("setup" as const), { freq: 2, nil: undefined }),
+    })
+    .map(({ kind, pages, ...rest }) => sized({ huge: { kind, pages }, overcommit: 0, prefault: true, ...rest }, 0));
+  const thpWorld = fc
+    .record({ kind: fc.constantFrom("thp" as const, "thp-ro" as const), pages, prefault: fc.boolean() })
+    .map(({ kind, pages, prefault }): World => ({ small: { kind, pages }, placement: "same", pool: 0, overcommit: 0, prefault }));
+  return fc.oneof(shared, cow, thpWorld);
+}
+
+/** A world drawn at random: half of them any, half of the shapes races live in (shapedWorld). */
+export function worldArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<World> {
+  return fc.oneof(anyWorld(b), shapedWorld(b));
+}
+
+/**
+ * A generated scenario: its world and, per thread, indices into the world's alphabet; or
+ * (`sweep`) the world alone, whose small scenarios fuzz then searches every one (WORLD_SWEEP).
+ */
 export interface Drawn {
   readonly world: World;
   readonly threads: readonly (readonly number[])[];
+  readonly sweep?: true;
+}
+
+/**
+ * A drawn world's sweep: every scenario of two threads of one operation, and of three when the
+ * world's alphabet is small enough (a 4 KiB or THP world) for their number to stay near the
+ * two's: a world's races of one operation a thread, a few hundred scenarios.
+ */
+export const WORLD_SWEEP = { threads: [2, 3], ops: 1, maxLetters3: 12 } as const;
+
+/** The scenarios of a drawn world's sweep, in order. */
+export function* worldSweep(w: World): Generator<Op[][]> {
+  const letters = alphabet(w).length;
+  for (const threads of WORLD_SWEEP.threads) if (threads < 3 || letters <= WORLD_SWEEP.maxLetters3) yield* enumerateWorld(w, { threads, ops: WORLD_SWEEP.ops });
 }
 
 /** Random scenarios of a bound as drawn, shrinkable: fewer threads, fewer and earlier operations, a smaller world. */
@@ -492,9 +585,24 @@ function boundedArbitrary(b: FuzzBound): fc.Arbitrary<Drawn> {
   });
 }
 
-/** Random scenarios as drawn: mostly of the small scope (FUZZ_SMALL), else up to `b`. */
+/**
+ * A world's sweep is a few hundred scenarios: drawn once for this many random scenarios, it
+ * takes about as long as they do.
+ */
+const SWEEP_EVERY = 300;
+
+/**
+ * Random scenarios as drawn: mostly of the small scope (FUZZ_SMALL), else up to `b`; and, about
+ * half the time, a world of a shape races live in (shapedWorld), of one page, whose every small
+ * scenario is searched (worldSweep): a race of two particular operations in a particular world
+ * is a few hundred scenarios of that world away, not a draw of all of them at random.
+ */
 export function drawnArbitrary(b: FuzzBound = FUZZ_BOUND): fc.Arbitrary<Drawn> {
-  return fc.oneof({ arbitrary: boundedArbitrary(FUZZ_SMALL), weight: 3 }, { arbitrary: boundedArbitrary(b), weight: 1 });
+  return fc.oneof(
+    { arbitrary: boundedArbitrary(FUZZ_SMALL), weight: (SWEEP_EVERY * 3) / 4 },
+    { arbitrary: boundedArbitrary(b), weight: SWEEP_EVERY / 4 },
+    { arbitrary: shapedWorld({ ...FUZZ_SMALL, pages: 1 }).map((world): Drawn => ({ world, threads: [], sweep: true })), weight: 1 },
+  );
 }
 
 /**

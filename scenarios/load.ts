@@ -439,6 +439,8 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
   const thpSlots = new Set<number>();
   const thpProcs = new Set<string>();
   let thpMaps = 0;
+  // The most pages one get_user_pages call holds (gup4k pages).
+  let gupPages = 1;
   for (const l of lists)
     for (const entry of l.ops) {
       if ("write4k" in entry) {
@@ -510,6 +512,11 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
           fail(`${at}.pages`, `must cover the whole THP mapping (page 0, pages ${size}): a part would split the pmd (__split_huge_pmd), which the model does not do`);
         // Today check_vma_flags refuses it (EFAULT); kernels before 4.8 broke COW into an
         // anonymous page inside the shared mapping, which the model does not do.
+        if (op === "gup4k" && (a.page as number) + (a.pages as number) > size)
+          fail(`${at}.pages`, `past the ${size} pages of the 4 KiB mappings in slot ${slot}`);
+        if (op === "gup4k" && (a.pages as number) > 1 && thpSlots.has(slot))
+          fail(`${at}.pages`, `slot ${slot} holds a THP mapping: get_user_pages of several of its pages (one folio, a reference per page) is not modelled`);
+        if (op === "gup4k") gupPages = Math.max(gupPages, a.pages as number);
         if (op === "gup4k" && a.write && a.force && sharedReadOnlySlots.has(slot))
           fail(`${at}.force`, `slot ${slot} maps a 4 KiB file MAP_SHARED read-only: a forced write there is not modelled`);
         // A part of a VMA is split off: two more VMAs at most.
@@ -530,7 +537,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
         // munmap and mprotect in 4 KiB units split 4 KiB VMAs inside one slot.
         if (a.unit === "4k" && smallSlots.has(first)) {
           if (r.addr + len > first + 1) fail(`${at}.len`, `a range in 4 KiB units over the 4 KiB memory of slot ${first} must end inside it`);
-          if (thpSlots.has(first) && (r.addr !== first || len !== 1))
+          if (thpSlots.has(first) && op !== "madvise_willneed" && (r.addr !== first || len !== 1))
             fail(`${at}.addr`, `slot ${first} holds a THP mapping: ${op} of a part would split the pmd (__split_huge_pmd), which the model does not do`);
           if (op === "mprotect" && a.write && sharedReadOnlySlots.has(first))
             fail(`${at}.write`, `slot ${first} maps a 4 KiB file MAP_SHARED read-only: making it writable (VM_MAYWRITE) is not modelled`);
@@ -627,6 +634,7 @@ export function resolveScenario(s: ScenarioFile, where = `scenario ${s.name}`, s
     smallPages: smallSlots.size || writes4k ? smallPages + thpPages : 0,
     thp: thpMaps > 0,
     thpPages,
+    gupPages,
     setup: s.setup.map((b) => ({ proc: procIndex.get(b.proc)!, ops: b.ops.map((o) => call(procIndex.get(b.proc)!, o)) })),
     threads: s.threads.map((t) => ({
       name: t.name,

@@ -107,15 +107,19 @@ export const OpSchemas = {
   munlock4k: z
     .strictObject({ addr, page: count.max(SMALL_PER_HUGE - 1).default(0), pages: positive.max(SMALL_PAGES_MAX) })
     .meta({ description: "munlock of 4 KiB pages [page, page + pages) of slot addr (a part of a VMA is split off; a hole is ENOMEM)" }),
-  /** get_user_pages of one 4 KiB page (pin: pin_user_pages), then the kernel reads or writes it. */
+  /** get_user_pages of 4 KiB pages [page, page + pages) (pin: pin_user_pages), then the kernel reads or writes them. */
   gup4k: z.strictObject({
     addr,
     page: count.max(SMALL_PER_HUGE - 1),
+    pages: positive.max(SMALL_PAGES_MAX).default(1),
     write: z.boolean().default(false),
     force: z.boolean().default(false),
     pin: z.boolean().default(false),
     longterm: z.boolean().default(false),
-  }).meta({ description: "get_user_pages of one 4 KiB page (as ptrace uses it; pin: pin_user_pages as direct I/O does), then the kernel reads or writes it" }),
+  }).meta({
+    description:
+      "get_user_pages of 4 KiB pages [page, page + pages) of slot addr (as ptrace uses it; pin: pin_user_pages as direct I/O does), then the kernel reads or writes them; across VMAs, it stops at a hole or a VMA it may not use and returns the pages it has (partial), or EFAULT with none",
+  }),
   /** get_user_pages of the huge page at `addr` (pin: pin_user_pages), then the kernel reads or writes it. */
   gup: z.strictObject({
     addr,
@@ -136,6 +140,14 @@ export const OpSchemas = {
     .meta({ description: "write(2) of one whole 4 KiB page of a 4 KiB file (files4k), through the page cache (no writeback)" }),
   /** madvise(MADV_DONTNEED) of huge pages [addr, addr + len). */
   madvise_dontneed: z.strictObject({ addr, len }).meta({ description: "madvise(MADV_DONTNEED) of huge pages [addr, addr + len)" }),
+  /** madvise(MADV_WILLNEED) of [addr, addr + len), in huge pages or (unit: 4k) 4 KiB pages, of hugetlb or 4 KiB memory. */
+  madvise_willneed: z
+    .strictObject(rangeIn4k)
+    .superRefine(checkUnit)
+    .meta({
+      description:
+        "madvise(MADV_WILLNEED) of huge pages [addr, addr + len) (unit: 4k: in 4 KiB pages, inside a hugetlb VMA or the 4 KiB memory of one slot): a file mapping's pages are read ahead into the page cache (a 4 KiB file; hugetlbfs ignores the advice) with mmap_lock dropped",
+    }),
   /**
    * move_pages(2) of one anonymous page to another NUMA node: the huge page at `addr`, or 4 KiB
    * page `page` of the 4 KiB mapping in slot `addr`; `all`: MPOL_MF_MOVE_ALL.

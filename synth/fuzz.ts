@@ -13,7 +13,7 @@
 import fc from "fast-check";
 import type { Variant } from "../model/variant.js";
 import { FUZZ_FORMAT, type FuzzSummary } from "../reports/synth-schema.js";
-import { drawnArbitrary, drawnScenario, opsOf, place, scenarioOfPlaced, type Drawn } from "../scenarios/arbitrary.js";
+import { drawnArbitrary, drawnScenario, opsOf, place, scenarioOfPlaced, worldSweep, type Drawn } from "../scenarios/arbitrary.js";
 import { FUZZ_BUDGET, judge, type Budget, type Judged } from "./check.js";
 import { Findings } from "./findings.js";
 import { minimise, type Minimal } from "./minimise.js";
@@ -26,7 +26,10 @@ export interface FuzzOptions {
   readonly seed: number;
   readonly runs: number;
   readonly timeSeconds?: number;
-  /** Regenerate the one scenario at this fast-check path (a finding's), instead of a run. */
+  /**
+   * Regenerate the one scenario at this fast-check path (a finding's), instead of a run; `P@K`:
+   * the K-th scenario of the sweep of the world drawn at P.
+   */
   readonly path?: string;
   readonly outDir: string;
   /** End at the first finding (the benchmark's time to first find). */
@@ -61,8 +64,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
   };
   const placed = (d: Drawn): Minimal => ({ world: d.world, threads: place(d.world, opsOf(d)) });
   /** The failure made minimal, then searched breadth-first for its shortest trace (else the walk's trace). */
-  const shortest = async (d: Drawn, invariant: string, name: string) => {
-    const m = await minimise(placed(d), (file) => judge(file, o.variant, o.against, budget).then((j) => j.failure?.invariant === invariant), o.interrupted);
+  const shortest = async (found: Minimal, invariant: string, name: string) => {
+    const m = await minimise(found, (file) => judge(file, o.variant, o.against, budget).then((j) => j.failure?.invariant === invariant), o.interrupted);
     const final = await run(m, name, shortestBudget);
     return final.judged.failure?.invariant === invariant ? final : run(m, name);
   };
@@ -71,34 +74,56 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
 
   if (o.path !== undefined) {
     // The value at the path, as fast-check regenerates it: the property only takes it.
+    const [path, k] = o.path.split("@") as [string, string | undefined];
     let drawn: Drawn | undefined;
     await fc.check(
       fc.property(arb, (d) => {
         drawn ??= d;
         return true;
       }),
-      { seed: o.seed, path: o.path, numRuns: 1 },
+      { seed: o.seed, path, numRuns: 1 },
     );
+    // A world's sweep: its K-th scenario.
+    const found = drawn!.sweep ? sweepAt(drawn!, Number(k ?? 0)) : placed(drawn!);
     // The finding's scenario is this value minimised as the run did it.
-    const { judged: first } = await run(placed(drawn!), "fuzz-path");
-    tally.count(first.checked);
-    if (first.failure) {
-      const { file, judged } = await shortest(drawn!, first.failure.invariant, "fuzz-path");
+    const { judged: first } = found ? await run(found, "fuzz-path") : { judged: undefined };
+    if (first) tally.count(first.checked);
+    if (found && first?.failure) {
+      const { file, judged } = await shortest(found, first.failure.invariant, "fuzz-path");
       record(file, judged, { path: o.path, foundMs: Math.round(tally.elapsedMs) });
     }
   }
 
   let next = 0;
   while (o.path === undefined && next < o.runs && !stop) {
-    let failed: { index: number; invariant: string; foundMs: number } | undefined;
+    let failed: { index: number; invariant: string; foundMs: number; swept?: { k: number; found: Minimal } } | undefined;
     let index = next;
+    const progress = () =>
+      o.onProgress?.({ done: tally.scenarios, total: o.timeSeconds === undefined ? o.runs : undefined, failures: findings.size, elapsedMs: tally.elapsedMs });
     await fc.check(
       fc.asyncProperty(arb, async (d) => {
         if (stopped()) return false;
         const at = index++;
+        if (d.sweep) {
+          // Every small scenario of the world, until one fails.
+          let k = 0;
+          for (const threads of worldSweep(d.world)) {
+            if (stopped()) return false;
+            const found: Minimal = { world: d.world, threads: place(d.world, threads) };
+            const { judged } = await run(found, `fuzz-${at}-${k}`);
+            tally.count(judged.checked);
+            progress();
+            if (judged.failure) {
+              failed = { index: at, invariant: judged.failure.invariant, foundMs: Math.round(tally.elapsedMs), swept: { k, found } };
+              return false;
+            }
+            k++;
+          }
+          return true;
+        }
         const { judged } = await run(placed(d), `fuzz-${at}`);
         tally.count(judged.checked);
-        o.onProgress?.({ done: tally.scenarios, total: o.timeSeconds === undefined ? o.runs : undefined, failures: findings.size, elapsedMs: tally.elapsedMs });
+        progress();
         if (!judged.failure) return true;
         failed = { index: at, invariant: judged.failure.invariant, foundMs: Math.round(tally.elapsedMs) };
         return false;
@@ -106,9 +131,12 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
       { seed: o.seed, path: String(next), numRuns: o.runs - next, endOnFailure: true },
     );
     if (!failed) break;
-    const shrunk = await shrink(arb, o, failed);
+    // A world's sweep found the failure among its smallest scenarios: the greedy pass alone shrinks it.
+    const shrunk = failed.swept
+      ? { found: failed.swept.found, path: `${failed.index}@${failed.swept.k}` }
+      : await shrink(arb, o, failed).then((x) => x && { found: placed(x.drawn), path: x.path });
     if (shrunk) {
-      const { file, judged } = await shortest(shrunk.drawn, failed.invariant, `fuzz-${failed.index}`);
+      const { file, judged } = await shortest(shrunk.found, failed.invariant, `fuzz-${failed.index}`);
       record(file, judged, { path: shrunk.path, foundMs: failed.foundMs });
     }
     next = failed.index + 1;
@@ -125,6 +153,13 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
   return summary;
 }
 
+/** The K-th scenario of a drawn world's sweep, placed; undefined past its last. */
+function sweepAt(d: Drawn, k: number): Minimal | undefined {
+  let i = 0;
+  for (const threads of worldSweep(d.world)) if (i++ === k) return { world: d.world, threads: place(d.world, threads) };
+  return undefined;
+}
+
 /**
  * fast-check's shrinking of the failing run at `failed.index`, kept to failures of the same
  * invariant (and, against another variant, to scenarios that variant still holds); a stop
@@ -133,7 +168,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
 async function shrink(arb: fc.Arbitrary<Drawn>, o: FuzzOptions, failed: { index: number; invariant: string }) {
   const details = await fc.check(
     fc.asyncProperty(arb, async (d) => {
-      if (o.interrupted()) return true;
+      // A world's sweep is no smaller scenario of a drawn one.
+      if (o.interrupted() || d.sweep) return true;
       const judged = await judge(drawnScenario(d), o.variant, o.against, { ...FUZZ_BUDGET, symmetry: o.symmetry });
       return judged.failure?.invariant !== failed.invariant;
     }),

@@ -58,7 +58,7 @@ function smallerWorlds(w: World): World[] {
   if (h && w.small) out.push({ ...w, small: undefined }, { ...w, huge: undefined, pool: 0, overcommit: 0, cached: undefined, alias: undefined });
   if (w.prefault) out.push({ ...w, prefault: false });
   if (w.cached) out.push({ ...w, cached: undefined, pool: Math.max(0, w.pool - hugeNeed(w) + hugeNeed({ ...w, cached: undefined })) });
-  if (w.alias) out.push({ ...w, alias: undefined });
+  if (w.alias) out.push({ ...w, alias: undefined, pool: Math.max(0, w.pool - hugeNeed(w) + hugeNeed({ ...w, alias: undefined })) });
   if (h?.other) out.push({ ...w, huge: { ...h, other: undefined } });
   if (h?.min_size !== undefined) out.push({ ...w, huge: { ...h, min_size: undefined } });
   if (h?.size !== undefined && h.min_size === undefined) out.push({ ...w, huge: { ...h, size: undefined } });

@@ -47,7 +47,7 @@ function warmUp(system: System, checker: Checker<StateView>): void {
       fps[2 * i] = r.meta[3 * i + 1]!;
       fps[2 * i + 1] = r.meta[3 * i + 2]!;
     }
-    level = { chunks: [{ first: 0, count: r.nCandidates, fps, states: r.states, width: r.width }], count: r.nCandidates };
+    level = { chunks: [{ first: 0, count: r.nCandidates, fps, states: r.states, packing: r.packing }], count: r.nCandidates };
   }
 }
 

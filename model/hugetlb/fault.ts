@@ -26,20 +26,21 @@ import { restore_reserve_on_error, vma_needs_reservation } from "./reserve.js";
 import { hugetlb_vma_lock_exists, hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from "./vma_lock.js";
 
 /**
- * L_FLAGS bits of a fault, above get_user_pages' FOLL_* bits (model/mm/gup.ts), which stay set
- * while GUP faults a page in; FAULT_FLAG_UNSHARE (a R/O pin's unshare) is mm/memory.c's bit.
+ * L_FLAGS bits of a fault, above get_user_pages' FOLL_* bits (model/mm/gup.ts, up to FOLL_COW's
+ * 1 << 15), which stay set while GUP faults a page in; FAULT_FLAG_UNSHARE (a R/O pin's unshare)
+ * is mm/memory.c's bit.
  */
-const NEW_FOLIO = 1 << 14; // hugetlb_no_page allocated the page
-const NEW_PAGECACHE_FOLIO = 1 << 15; // … and added it to the page cache
-const ANON_RMAP = 1 << 16; // … and it will be mapped as an anonymous page
+const NEW_FOLIO = 1 << 16; // hugetlb_no_page allocated the page
+const NEW_PAGECACHE_FOLIO = 1 << 17; // … and added it to the page cache
+const ANON_RMAP = 1 << 18; // … and it will be mapped as an anonymous page
 /**
  * hugetlb_no_page's allocation failed for an index that held no reservation then
  * (alloc_hugetlb_folio's map_chg was MAP_CHG_NEEDED, v6.18): the SIGBUS that hugetlb_pte_stable
  * then returns broke no promise, even if another process's mmap covered the index meanwhile.
  */
-export const FAULT_MAP_CHG_NEEDED = 1 << 17;
+export const FAULT_MAP_CHG_NEEDED = 1 << 19;
 /** hugetlb_wp's copy is to be mapped writable (make_huge_pte's try_mkwrite, as its era decides). */
-const COPY_WRITABLE = 1 << 18;
+const COPY_WRITABLE = 1 << 20;
 /** Every bit a hugetlb fault keeps in L_FLAGS, cleared when it starts. */
 export const HUGETLB_FAULT_FLAGS = FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE | NEW_FOLIO | NEW_PAGECACHE_FOLIO | ANON_RMAP | FAULT_MAP_CHG_NEEDED | COPY_WRITABLE;
 
@@ -139,18 +140,21 @@ const user_fault_return: HugetlbFaultReturn = (k, t, result, retry) => {
 };
 
 /**
- * The pre-2025 hugetlb_fault: for a private write, filemap_lock_hugetlb_folio of the index's
- * page-cache folio, held until the fault returns (uncontended here: whoever else locks it holds
- * this fault mutex). The lock of the old folio that it also took is not modelled: no other path
- * here waits for it.
+ * The pre-2025 hugetlb_fault (v6.12 mm/hugetlb.c): for a private write, filemap_lock_hugetlb_folio
+ * of the index's page-cache folio, held until the fault returns; the pc of hugetlb_fault's next
+ * step. Whoever else locks it holds this fault mutex, but for an owner in hugetlb_wp's failure
+ * path, which drops the mutex with the lock held: then this fault sleeps on the folio lock with
+ * the mutex held (the deadlock's other half), in a step of its own. The lock of the old folio
+ * that it also took is not modelled: no other path here waits for it.
  */
-function lock_pagecache_folio(k: Kernel, t: number): void {
+function lock_pagecache_folio(k: Kernel, t: number, pc: Pc): number {
   const vma = k.local(t, L_VMA);
-  if (k.vma_is_shared(vma)) return;
+  if (k.vma_is_shared(vma)) return pc.wp_ptl;
   const g = k.page_cache(k.vm_file(vma), k.local(t, L_IDX));
-  if (!g) return;
-  k.lock_uncontended(k.folio_lock_word(g), t, "pagecache_folio lock");
+  if (!g) return pc.wp_ptl;
+  if (!k.trylock(k.folio_lock_word(g), t)) return pc.filemap_lock_hugetlb_folio;
   k.set_local(t, L_LOCKED, g);
+  return pc.wp_ptl;
 }
 
 /** make_huge_pte for a fresh mapping: writable only for a shared writable VMA. */
@@ -379,6 +383,7 @@ export function hugetlbFaultStepNames(dev: HugeVmOperations | null): string[] {
     "wp_ptl_relock",
     "migration_entry_wait_huge",
     "migration_entry_wait_on_locked",
+    "filemap_lock_hugetlb_folio",
   ];
 }
 
@@ -442,8 +447,7 @@ export function hugetlbFaultSteps(era: HugetlbFaultEra, dev: HugeVmOperations | 
             return pc.migration_entry_wait_huge;
           }
           if ((fault_write(k, t) || fault_unshare(k, t)) && !huge_pte_write(entry)) {
-            if (k.variant.lockPagecacheFolioInFault) lock_pagecache_folio(k, t);
-            return pc.wp_ptl;
+            return k.variant.lockPagecacheFolioInFault ? lock_pagecache_folio(k, t, pc) : pc.wp_ptl;
           }
           return fault_return(k, t, ret, Result.OK);
         },
@@ -454,6 +458,18 @@ export function hugetlbFaultSteps(era: HugetlbFaultEra, dev: HugeVmOperations | 
         writes: ["page_cache", "page", "pool", "resv_map"],
         run(k, t) {
           return hugetlb_add_to_page_cache(k, t, pc, ret);
+        },
+      },
+      filemap_lock_hugetlb_folio: {
+        fn: "filemap_lock_hugetlb_folio",
+        reads: ["page_cache"],
+        writes: ["page_lock"],
+        run(k, t) {
+          // The same folio as when it first tried: a truncate takes it away only under the fault mutex held here.
+          const g = k.page_cache(k.vm_file(k.local(t, L_VMA)), k.local(t, L_IDX));
+          if (!k.trylock(k.folio_lock_word(g), t)) return BLOCKED;
+          k.set_local(t, L_LOCKED, g);
+          return pc.wp_ptl;
         },
       },
       find_lock_page: {

@@ -50,10 +50,22 @@ function hugetlbfs_evict_inode(k: Kernel, f: number): void {
 
 /**
  * iput_final, as the last munmap (through fput) or unlink reaches it: a file without a name and
- * without mappings is evicted. The model has no file descriptors; a mapping is what keeps it.
+ * without mappings is evicted. The model has no file descriptors; a mapping is what keeps it,
+ * and a reference a syscall took with get_file (madvise_willneed) until its fput.
  */
 export function iput_final(k: Kernel, f: number): void {
-  if (k.i_unlinked(f) && vmas_of_file(k, f).length === 0) hugetlbfs_evict_inode(k, f);
+  if (k.i_unlinked(f) && k.i_file_refs(f) === 0 && vmas_of_file(k, f).length === 0) hugetlbfs_evict_inode(k, f);
+}
+
+/** get_file on a hugetlbfs file, beside its VMAs' references. */
+export function hugetlbfs_get_file(k: Kernel, f: number): void {
+  k.set_i_file_refs(f, k.i_file_refs(f) + 1);
+}
+
+/** fput of a get_file reference: the last reference to an unlinked, unmapped file evicts it. */
+export function hugetlbfs_fput(k: Kernel, f: number): void {
+  k.set_i_file_refs(f, k.i_file_refs(f) - 1);
+  iput_final(k, f);
 }
 
 /**

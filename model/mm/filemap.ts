@@ -30,9 +30,14 @@ export function find_lock_page_or_read(k: Kernel, t: number, f: number, idx: num
   const cached = k.file4k_cache(f, idx);
   const g = filemap_lock_or_alloc(k, t, cached);
   if (g === BLOCKED || g === cached) return g;
+  filemap_add_folio_read(k, t, f, idx, g);
+  return g;
+}
+
+/** The new locked page g enters the page cache at idx, read from the file's block (filemap_read_folio; a hole reads as zeroes). */
+export function filemap_add_folio_read(k: Kernel, t: number, f: number, idx: number, g: number): void {
   k.set_page_content(g, k.buffer_mapped(f, idx) ? k.page_content(k.block(f, idx)) : 0);
   filemap_add_folio(k, t, f, idx, g);
-  return g;
 }
 
 /** filemap_add_folio: the locked new page g enters the page cache at idx, which takes a reference. */

@@ -63,6 +63,12 @@ export interface GupEra {
   follow_huge_pmd(k: Kernel, p: number, slot: number, vma: number, flags: number): number;
   /** faultin_page once handle_mm_fault returned vm_fault, before the lookup is tried again. */
   faultin_page(k: Kernel, t: number, vm_fault: number): void;
+  /**
+   * Where __get_user_pages' foll_flags start again from the call's gup_flags, bringing back what
+   * faultin_page dropped (FOLL_WRITE, FOLL_COW): at each page (a local of the page loop, v4.8
+   * on), or at each VMA (2.6.31 set them before its loop over a VMA's pages).
+   */
+  readonly foll_flags_per: "page" | "vma";
 }
 
 /** get_user_pages of one built model: its era, and the 4 KiB fault it calls. */
@@ -191,6 +197,7 @@ export const __get_user_pages_v6_18: GupEra = {
   follow_page: follow_page_pte,
   follow_huge_pmd,
   faultin_page: () => {},
+  foll_flags_per: "page",
 };
 
 /**

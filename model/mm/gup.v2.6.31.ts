@@ -66,4 +66,5 @@ export const __get_user_pages_v2_6_31: GupEra = {
   faultin_page(k, t, vm_fault) {
     if (vm_fault & VM_FAULT_WRITE && !(k.vm_flags(k.local(t, L_VMA)) & VM_WRITE)) k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) & ~FOLL_WRITE);
   },
+  foll_flags_per: "vma",
 };

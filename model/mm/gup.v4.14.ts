@@ -25,4 +25,5 @@ export const __get_user_pages_v4_14: GupEra = {
     // as if they were reads. But only do so when looping for pte_write is futile": FOLL_COW.
     if (vm_fault & VM_FAULT_WRITE && !(k.vm_flags(k.local(t, L_VMA)) & VM_WRITE)) k.set_local(t, L_FLAGS, k.local(t, L_FLAGS) | FOLL_COW);
   },
+  foll_flags_per: "page",
 };

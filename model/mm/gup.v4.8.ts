@@ -36,4 +36,5 @@ export const __get_user_pages_v4_8: GupEra = {
   },
   // The FOLL_WRITE drop, unchanged from 2.6.13 (4ceb5db9757a) until 19be0eaffa3a.
   faultin_page: __get_user_pages_v2_6_31.faultin_page,
+  foll_flags_per: "page",
 };

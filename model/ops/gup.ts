@@ -23,15 +23,16 @@ import {
 } from "../hugetlb/fault.js";
 import type { GupHugetlbEra } from "../hugetlb/gup.js";
 import { L_FAULT_PTE, L_FLAGS, L_GUP, L_IDX, L_ORIG_PTE, L_VMA } from "../kernel.js";
+import type { OpCall } from "../config.js";
 import type { Kernel } from "../kernel.js";
 import { EFAULT, FOLL_FORCE, FOLL_PIN, gupStepNames, gupSteps, NEED_FAULT, NEED_UNSHARE, type GetUserPages } from "../mm/gup.js";
 import { FAULT_FLAG_UNSHARE, type Pc, type StepDef } from "../mm/memory.js";
 import { folio_put } from "../mm/page_alloc.js";
-import { find_vma, lock_mm_and_find_vma } from "../mm/vma.js";
+import { find_vma, lock_mm_and_find_vma, small_addr } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
 
 function finish(k: Kernel, t: number, result: number): number {
-  k.set_local(t, L_GUP, 0);
+  for (let j = 0; j < k.L.gupPages; j++) k.set_gup_page(t, j, 0);
   k.set_local(t, L_VMA, 0);
   k.set_local(t, L_IDX, 0);
   k.set_local(t, L_FLAGS, 0);
@@ -39,17 +40,39 @@ function finish(k: Kernel, t: number, result: number): number {
   return DONE;
 }
 
-/** The caller writes the page: set_page_dirty_lock around it (BLOCKED while someone holds the lock). */
-function write_page(k: Kernel, t: number, g: number): boolean {
-  if (k.a[k.folio_lock_word(g)] !== 0) return false;
-  k.set_page_content(g, t + 1);
-  return true;
+/**
+ * The n pages __get_user_pages handed over (gup_page(t, 0 … n − 1)): a write needs every one's
+ * lock free (set_page_dirty_lock; BLOCKED, nothing written, while one is held); each is written
+ * (the thread's number + 1) and put, or unpinned (`pinned`: gup_put_folio, the zero page never
+ * pinned). The result is ok, or `partial` when fewer pages came than the call asked for.
+ */
+function release_pages(k: Kernel, t: number, n: number, pinned: boolean): number {
+  const op = k.op(t);
+  if (op.write)
+    for (let j = 0; j < n; j++) {
+      const g = k.gup_page(t, j);
+      if (!(pinned && k.is_zero_page(g)) && k.a[k.folio_lock_word(g)] !== 0) return BLOCKED;
+    }
+  for (let j = 0; j < n; j++) {
+    const g = k.gup_page(t, j);
+    if (pinned && k.is_zero_page(g)) continue;
+    if (op.write) k.set_page_content(g, t + 1);
+    if (pinned) k.add_pins(g, -1);
+    folio_put(k, g);
+  }
+  if (!pinned) k.up_read(k.mmap_lock(op.proc), t);
+  return finish(k, t, n < Math.max(1, op.pages) ? Result.PARTIAL : Result.OK);
+}
+
+/** How many pages __get_user_pages handed over: for gup4k, L_IDX is then the page past the last. */
+function got(k: Kernel, t: number): number {
+  return k.op(t).op === "gup4k" ? k.local(t, L_IDX) - k.op(t).page : 1;
 }
 
 /**
- * What the caller does with the page once __get_user_pages returned it: get_user_pages' caller
- * copies under mmap_lock (access_remote_vm) and puts the page; pin_user_pages' caller has
- * dropped mmap_lock and, once the I/O is done, unpins it.
+ * What the caller does with the pages once __get_user_pages returned them: get_user_pages'
+ * caller copies under mmap_lock (access_remote_vm) and puts them; pin_user_pages' caller has
+ * dropped mmap_lock and, once the I/O is done, unpins them.
  */
 function gupCallerSteps(pc: Pc): Record<string, StepDef> {
   return {
@@ -59,12 +82,7 @@ function gupCallerSteps(pc: Pc): Record<string, StepDef> {
       reads: ["page"],
       writes: ["page", "page_lock", "mmap_lock"],
       run(k, t) {
-        const op = k.op(t);
-        const g = k.local(t, L_GUP);
-        if (op.write && !write_page(k, t, g)) return BLOCKED;
-        folio_put(k, g);
-        k.up_read(k.mmap_lock(op.proc), t);
-        return finish(k, t, Result.OK);
+        return release_pages(k, t, got(k, t), false);
       },
     },
     unpin_user_page: {
@@ -72,15 +90,7 @@ function gupCallerSteps(pc: Pc): Record<string, StepDef> {
       reads: ["page"],
       writes: ["page", "page_lock"],
       run(k, t) {
-        const op = k.op(t);
-        const g = k.local(t, L_GUP);
-        // gup_put_folio: the zero page was never pinned.
-        if (!k.is_zero_page(g)) {
-          if (op.write && !write_page(k, t, g)) return BLOCKED;
-          k.add_pins(g, -1);
-          folio_put(k, g);
-        }
-        return finish(k, t, Result.OK);
+        return release_pages(k, t, got(k, t), true);
       },
     },
   };
@@ -112,6 +122,42 @@ function pipeBufSteps(): Record<string, StepDef> {
  */
 function gup_page(k: Kernel, t: number, pc: Pc, g: number, held = false): number {
   k.set_local(t, L_GUP, g);
+  return gup_done(k, t, pc, held);
+}
+
+/**
+ * __get_user_pages for gup4k of `pages` pages from L_IDX: page g of the range is taken; the
+ * next page (a VMA left behind is looked up again, gup_vma_lookup, and checked: a hole or a VMA
+ * check_vma_flags refuses ends the call with the pages so far), or the caller once all are
+ * taken. L_IDX ends past the last page taken.
+ */
+function gup4k_page(k: Kernel, t: number, pc: Pc, gup: GetUserPages, g: number): number {
+  const op = k.op(t);
+  const idx = k.local(t, L_IDX);
+  k.set_gup_page(t, idx - op.page, g);
+  k.set_local(t, L_IDX, idx + 1);
+  if (idx + 1 === op.page + op.pages) return gup_done(k, t, pc);
+  let vma = k.local(t, L_VMA);
+  const crossing = idx + 1 >= k.vm_end_page(vma);
+  if (crossing) {
+    vma = find_vma(k, op.proc, small_addr(op.addr, idx + 1));
+    if (!vma || !gup.era.check_vma_flags(k, vma, op.write, op.force, foll_flags(gup, k, vma, op))) return gup_done(k, t, pc);
+    k.set_local(t, L_VMA, vma);
+  }
+  if (crossing || gup.era.foll_flags_per === "page") k.set_local(t, L_FLAGS, foll_flags(gup, k, vma, op));
+  return pc.follow_page;
+}
+
+/** The call's gup_flags for a VMA, FOLL_FORCE added by the caller. */
+function foll_flags(gup: GetUserPages, k: Kernel, vma: number, op: OpCall): number {
+  return gup.era.gup_flags(k, vma, op) | (op.force ? FOLL_FORCE : 0);
+}
+
+/**
+ * __get_user_pages returned its pages: the caller's copy; or the references kept across
+ * dropping mmap_lock, the pins or vmsplice's (`held`).
+ */
+function gup_done(k: Kernel, t: number, pc: Pc, held = false): number {
   if (!held && !(k.local(t, L_FLAGS) & FOLL_PIN)) return pc.access_remote_vm;
   // __get_user_pages_locked drops mmap_lock; the referenced page outlives it, the VMA does
   // not (an exit or munmap may free it, and its slot be reused): no VMA is held.
@@ -143,13 +189,14 @@ export const gup4k = (gup: GetUserPages) =>
           if (!vma) return finish(k, t, Result.EFAULT);
           k.set_local(t, L_VMA, vma);
           k.set_local(t, L_IDX, op.page);
-          k.set_local(t, L_FLAGS, gup.era.gup_flags(k, vma, op) | (op.force ? FOLL_FORCE : 0));
+          k.set_local(t, L_FLAGS, foll_flags(gup, k, vma, op));
           return pc.follow_page;
         },
       },
       ...gupSteps(gup, pc, {
-        page: (k, t, g) => gup_page(k, t, pc, g),
-        error: (k, t) => gup_error(k, t, Result.EFAULT),
+        page: (k, t, g) => gup4k_page(k, t, pc, gup, g),
+        // A fault that failed after the first page: __get_user_pages returns the pages it has.
+        error: (k, t) => (k.local(t, L_IDX) > k.op(t).page ? gup_done(k, t, pc) : gup_error(k, t, Result.EFAULT)),
       }),
       ...gupCallerSteps(pc),
     }),

@@ -38,6 +38,7 @@ import { follow_hugetlb_page_v2_6_24 } from "../hugetlb/gup.v2.6.24.js";
 import { follow_hugetlb_page_v2_6_21 } from "../hugetlb/gup.v2.6.21.js";
 import { dontneed4k } from "./madvise.js";
 import { madviseDontneed } from "./madvise_hugetlb.js";
+import { madviseWillneed } from "./madvise_willneed.js";
 import { migrate } from "./migrate.js";
 import { mlock4k, munlock4k } from "./mlock.js";
 import { mmap } from "./mmap.js";
@@ -128,6 +129,7 @@ function build(variant: Variant): Readonly<Record<string, Procedure>> {
     ftruncate4k,
     write4k,
     madvise_dontneed: madviseDontneed,
+    madvise_willneed: madviseWillneed,
     migrate,
   };
 }

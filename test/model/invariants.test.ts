@@ -798,7 +798,7 @@ describe("zero-page", () => {
     k.folio_get(k.L.zeroPage);
     k.set_local(0, L_GUP, k.L.zeroPage);
     k.set_local(0, L_FLAGS, FOLL_GET);
-    expect(inv.state!({ k, allDone: false })).toMatch(/get_user_pages handed the zero page to gup4k\(addr=0, page=0, write\), which writes it/);
+    expect(inv.state!({ k, allDone: false })).toMatch(/get_user_pages handed the zero page to gup4k\(addr=0, page=0, pages=1, write\), which writes it/);
   });
 
   it("is what the explorer reports, at depth 0, for a corrupted initial state", async () => {
