@@ -109,7 +109,7 @@ describe("fuzz", () => {
   // the shipped scenario (threads, operations), and it replays; the path regenerates it.
   it.each([
     { name: "bug-region-tracking-race", invariant: "reservation-conservation", seed: 27, shipped: { threads: 2, ops: 3 } },
-    { name: "bug-wp-pagecache-folio-deadlock", invariant: "deadlock", seed: 21, shipped: { threads: 3, ops: 4 } },
+    { name: "bug-wp-pagecache-folio-deadlock", invariant: "deadlock", seed: 35, shipped: { threads: 3, ops: 4 } },
     { name: "bug-touch-pmd-dirties-huge-zero", invariant: "zero-page", seed: 17, shipped: { threads: 3, ops: 3 } },
   ])("finds $name by a world's sweep, shrunk no larger than the shipped scenario", { timeout: 300_000 }, async ({ name, invariant, seed, shipped }) => {
     const [dir, again] = [tmp(), tmp()];
