@@ -323,8 +323,10 @@ describe.runIf(live)(title, () => {
       for (const helper of [false, true]) {
         const p = await vi.waitFor(
           () => {
-            // The scenario's probe takes a mount folder; the restore helper --restore (and the profile, --profile, is left alone).
-            const found = probes(mine).find((q) => (helper ? q.args[0] === "--restore" : !q.args[0]?.startsWith("--")));
+            // The scenario's probe takes a mount folder (an absolute path); the restore helper
+            // --restore. The profile (--profile) is left alone, also as it exits: a process on its
+            // way out shows an empty command line, which must not pass for the scenario's probe.
+            const found = probes(mine).find((q) => (helper ? q.args[0] === "--restore" : q.args[0]?.startsWith("/")));
             expect(found, helper ? "the restore helper" : "the probe").toBeDefined();
             return found!;
           },
