@@ -58,5 +58,10 @@ export interface Invariant<V extends StateView> {
    */
   readonly atEnd?: boolean;
   step?(c: StepContext<V>): string | null;
+  /**
+   * Optional, for a step invariant that judges only a step ending its thread's operation
+   * (returns null wherever opEnded is false): the search then calls it on those steps only.
+   */
+  readonly onOpEnd?: boolean;
   deadlock?(c: DeadlockContext<V>): string | null;
 }

@@ -55,6 +55,8 @@ export class Checker<V extends StateView> {
   private readonly after: V;
   private readonly stateInvs: Invariant<V>[];
   private readonly stepInvs: Invariant<V>[];
+  /** The step invariants that judge every step, not only one that ends an operation (Invariant.onOpEnd). */
+  private readonly everyStepInvs: Invariant<V>[];
   private readonly deadlockInvs: Invariant<V>[];
   /** Reused for every call: these run once per transition and once per new state. */
   private readonly stepCtx: { before: V; after: V; thread: number; step: StepInfo | null; opEnded: boolean; written: Written };
@@ -79,6 +81,7 @@ export class Checker<V extends StateView> {
     this.after = machine.view(new Int32Array(0));
     this.stateInvs = invariants.filter((i) => i.state);
     this.stepInvs = invariants.filter((i) => i.step);
+    this.everyStepInvs = this.stepInvs.filter((i) => !i.onOpEnd);
     this.deadlockInvs = invariants.filter((i) => i.deadlock);
     this.stepCtx = { before: this.before, after: this.after, thread: 0, step: null, opEnded: false, written: machine.k };
     this.stateCtx = new StateCheck(machine, this.after);
@@ -112,9 +115,11 @@ export class Checker<V extends StateView> {
     c.step = tr.step;
     c.opEnded = tr.opEnded;
     c.written = written;
-    for (const inv of this.stepInvs) {
-      const m = inv.step!(c as StepContext<V>);
-      if (m) return { invariant: inv.name, message: m };
+    // In the invariants' order either way: the first that fails names the violation.
+    const invs = tr.opEnded ? this.stepInvs : this.everyStepInvs;
+    for (let i = 0; i < invs.length; i++) {
+      const m = invs[i]!.step!(c as StepContext<V>);
+      if (m) return { invariant: invs[i]!.name, message: m };
     }
     return null;
   }

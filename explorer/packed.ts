@@ -205,10 +205,14 @@ function packUniform(state: Int32Array, dst: Int32Array, o: number, width: Width
   } else for (let w = 0; w < words; w++) dst[o + w] = state[w]!;
 }
 
-/** Unpacks the state packed at `p` in `src` from `o` into `out`. */
-export function unpack(p: Packing, src: Int32Array, o: number, out: Int32Array): void {
+/**
+ * Unpacks the state packed at `p` in `src` from `o` into `out`. `zeroed`: out's words of width
+ * 0 at `p` are 0 already (out holds a state packed at `p`, as a search's state buffer does
+ * from one parent to the next of a chunk), so only the others are written.
+ */
+export function unpack(p: Packing, src: Int32Array, o: number, out: Int32Array, zeroed = false): void {
   if (p.uniform) return unpackUniform(src, o, p.uniform, out);
-  out.fill(0);
+  if (!zeroed) out.fill(0);
   let k = o;
   const { w4, w2, w1 } = p;
   for (let j = 0; j < w4.length; j++) out[w4[j]!] = src[k++]!;
