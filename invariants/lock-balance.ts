@@ -89,6 +89,9 @@ export const lockBalance: Invariant = {
   state({ k }) {
     return misuse(k);
   },
+  // A release is a lock word written; a lock left held is judged where the operation ends.
+  stepWrites: (k) => [...lockTables(k).writers, ...lockTables(k).readers],
+  onOpEnd: true,
   step({ before, after, thread, step, opEnded, written }) {
     const lockOf = lockTables(before).lockOf;
     const b = before.a;

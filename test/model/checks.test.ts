@@ -467,3 +467,28 @@ describe("Checker: a step invariant declared onOpEnd", () => {
     expect(checker.transition(end.s, end.next, m.step(end.s, 0, new Int32Array(m.stateWords))!)?.invariant).toBe("first-at-op-end");
   });
 });
+
+describe("Checker: a step invariant that declares stepWrites", () => {
+  /** The faulter's first step (mmap_read_lock) and the words it writes. */
+  function firstStep(): { m: Machine; s: Int32Array; next: Int32Array; written: number[] } {
+    const { m, s } = initial();
+    const next = new Int32Array(m.stateWords);
+    m.step(s, 0, next);
+    const w = writtenBetween(s, next);
+    const written: number[] = [];
+    for (let i = 0; i < w.logged; i += 2) written.push(w.log[i]!);
+    return { m, s, next, written };
+  }
+  const failing = (name: string, words: number[], onOpEnd = false): Invariant => ({ name, summary: "fails", onOpEnd, stepWrites: () => words, step: () => "ran" });
+
+  it("is skipped on a step that writes none of its words, and runs on one that writes one", () => {
+    const { m, s, next, written } = firstStep();
+    const untouched = [...Array(m.stateWords).keys()].filter((w) => !written.includes(w)).slice(0, 3);
+    const tr = () => m.step(s, 0, new Int32Array(m.stateWords))!;
+    expect(tr().opEnded).toBe(false);
+    expect(new Checker(m, [failing("elsewhere", untouched)]).transition(s, next, tr())).toBeNull();
+    expect(new Checker(m, [failing("here", [written[0]!])]).transition(s, next, tr())?.invariant).toBe("here");
+    // With onOpEnd as well: a step that writes none of its words still passes unless it ends its operation.
+    expect(new Checker(m, [failing("elsewhere", untouched, true)]).transition(s, next, tr())).toBeNull();
+  });
+});
