@@ -275,6 +275,18 @@ export function repack(src: Int32Array, dst: Int32Array, count: number, from: Pa
 }
 
 /**
+ * repack() within one array, from `from` to the wider `to` (whose stride is no smaller): the
+ * last state first, each unpacked into `scratch` before its new place is written, which lies
+ * at or after its old one and before the old places of the states after it, already moved.
+ */
+export function repackInPlace(states: Int32Array, count: number, from: Packing, to: Packing, scratch: Int32Array): void {
+  for (let i = count - 1; i >= 0; i--) {
+    unpack(from, states, i * from.stride, scratch);
+    pack(to, scratch, states, i * to.stride);
+  }
+}
+
+/**
  * Where a state stepped from: its parent's packed words (`states` from `at`, at `packing`) and
  * the stepping view, whose log lists the words the step wrote (model/state-view.ts).
  */
