@@ -275,15 +275,20 @@ export function repack(src: Int32Array, dst: Int32Array, count: number, from: Pa
 }
 
 /**
- * repack() within one array, from `from` to the wider `to` (whose stride is no smaller): the
- * last state first, each unpacked into `scratch` before its new place is written, which lies
- * at or after its old one and before the old places of the states after it, already moved.
+ * repack() within one array, from `from` to `to`, each state unpacked into `scratch` before
+ * its new place is written. A wider packing may take fewer words (its width groups round up
+ * otherwise: a byte word widened to 16 bits pairs with an odd 16-bit one), so the order
+ * follows the strides: with a longer stride each state's new place lies at or
+ * after its old one, and the last is moved first; with a shorter one, at or before, and the
+ * first is moved first. Either way a state's new place covers only old places already moved.
  */
 export function repackInPlace(states: Int32Array, count: number, from: Packing, to: Packing, scratch: Int32Array): void {
-  for (let i = count - 1; i >= 0; i--) {
+  const move = (i: number) => {
     unpack(from, states, i * from.stride, scratch);
     pack(to, scratch, states, i * to.stride);
-  }
+  };
+  if (to.stride >= from.stride) for (let i = count - 1; i >= 0; i--) move(i);
+  else for (let i = 0; i < count; i++) move(i);
 }
 
 /**
