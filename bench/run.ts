@@ -268,7 +268,8 @@ if (!quick) {
   const sw = await sweepCase();
   console.log(`${sw.name}: ${sw.scenarios} scenarios in ${sw.wallMs} ms (${sw.scenariosPerSec} scenarios/s, ${sw.statesPerSec} states/s)`);
   const firstFind = await firstFindCases();
-  for (const c of firstFind) console.log(`fuzz ${c.variant} --against modern: first find ${c.medianFirstFindMs ?? "none"} ms (median of ${c.runs.length} seeds)`);
+  for (const c of firstFind)
+    console.log(`fuzz ${c.variant} --against modern: first find ${c.medianFirstFindMs ?? "none"} ms, ${c.medianCpuMs ?? "none"} ms CPU (medians of ${c.runs.length} seeds)`);
   results.synth = { sweep: sw, fuzzFirstFind: firstFind };
 }
 results.machine.calibration.after = calibrate();

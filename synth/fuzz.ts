@@ -34,7 +34,10 @@ export interface FuzzOptions {
   readonly outDir: string;
   /** End at the first finding (the benchmark's time to first find). */
   readonly untilFound?: boolean;
-  /** With untilFound: end at the first finding on this invariant only (a bug-* variant's own, past the others). */
+  /**
+   * With untilFound: look for violations of this invariant alone (a bug-* variant's own; the
+   * others are not checked, so no time goes to shrinking them) and end at its first finding.
+   */
   readonly untilInvariant?: string;
   readonly interrupted: () => boolean;
   readonly onProgress?: (p: SynthProgress) => void;
@@ -58,19 +61,21 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     else if (performance.now() > deadline) stop = "time";
     return stop !== undefined;
   };
+  const only = o.untilFound ? o.untilInvariant : undefined;
   const run = (m: Minimal, name: string, b = budget) => {
     const file = scenarioOfPlaced(m.world, m.threads, name);
-    return judge(file, o.variant, o.against, b).then((judged) => ({ file, judged }));
+    return judge(file, o.variant, o.against, b, only).then((judged) => ({ file, judged }));
   };
   const placed = (d: Drawn): Minimal => ({ world: d.world, threads: place(d.world, opsOf(d)) });
   /** The failure made minimal, then searched breadth-first for its shortest trace (else the walk's trace). */
   const shortest = async (found: Minimal, invariant: string, name: string) => {
-    const m = await minimise(found, (file) => judge(file, o.variant, o.against, budget).then((j) => j.failure?.invariant === invariant), o.interrupted);
+    const m = await minimise(found, (file) => judge(file, o.variant, o.against, budget, only).then((j) => j.failure?.invariant === invariant), o.interrupted);
     const final = await run(m, name, shortestBudget);
     return final.judged.failure?.invariant === invariant ? final : run(m, name);
   };
   const record = (file: Record<string, unknown>, judged: Judged, meta: { path: string; foundMs: number }) =>
     judged.failure && findings.add(file, judged.failure, { seed: o.seed, ...meta, ...(o.against && { against: o.against.name }) });
+  const done = () => o.untilFound === true && findings.list().some((f) => o.untilInvariant === undefined || f.invariant === o.untilInvariant);
 
   if (o.path !== undefined) {
     // The value at the path, as fast-check regenerates it: the property only takes it.
@@ -94,9 +99,11 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     }
   }
 
+  /** The worlds swept so far: a shape has few worlds, and each is swept once a run. */
+  const swept = new Set<string>();
   let next = 0;
-  while (o.path === undefined && next < o.runs && !stop) {
-    let failed: { index: number; invariant: string; foundMs: number; swept?: { k: number; found: Minimal } } | undefined;
+  while (o.path === undefined && next < o.runs && !stop && !done()) {
+    let failed: { index: number; invariant: string; foundMs: number } | undefined;
     let index = next;
     const progress = () =>
       o.onProgress?.({ done: tally.scenarios, total: o.timeSeconds === undefined ? o.runs : undefined, failures: findings.size, elapsedMs: tally.elapsedMs });
@@ -105,7 +112,11 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
         if (stopped()) return false;
         const at = index++;
         if (d.sweep) {
-          // Every small scenario of the world, until one fails.
+          const world = JSON.stringify(d.world);
+          if (swept.has(world)) return true;
+          swept.add(world);
+          // Every small scenario of the world; a failure among them, already among the smallest,
+          // is shrunk by the greedy pass alone and recorded, and the sweep goes on.
           let k = 0;
           for (const threads of worldSweep(d.world)) {
             if (stopped()) return false;
@@ -114,8 +125,11 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
             tally.count(judged.checked);
             progress();
             if (judged.failure) {
-              failed = { index: at, invariant: judged.failure.invariant, foundMs: Math.round(tally.elapsedMs), swept: { k, found } };
-              return false;
+              const foundMs = Math.round(tally.elapsedMs);
+              const { file, judged: minimal } = await shortest(found, judged.failure.invariant, `fuzz-${at}`);
+              record(file, minimal, { path: `${at}@${k}`, foundMs });
+              // End the run (fc.check ends at a failing property, not shrinking it).
+              if (done()) return false;
             }
             k++;
           }
@@ -131,16 +145,12 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
       { seed: o.seed, path: String(next), numRuns: o.runs - next, endOnFailure: true },
     );
     if (!failed) break;
-    // A world's sweep found the failure among its smallest scenarios: the greedy pass alone shrinks it.
-    const shrunk = failed.swept
-      ? { found: failed.swept.found, path: `${failed.index}@${failed.swept.k}` }
-      : await shrink(arb, o, failed).then((x) => x && { found: placed(x.drawn), path: x.path });
+    const shrunk = await shrink(arb, o, failed, only);
     if (shrunk) {
-      const { file, judged } = await shortest(shrunk.found, failed.invariant, `fuzz-${failed.index}`);
+      const { file, judged } = await shortest(placed(shrunk.drawn), failed.invariant, `fuzz-${failed.index}`);
       record(file, judged, { path: shrunk.path, foundMs: failed.foundMs });
     }
     next = failed.index + 1;
-    if (o.untilFound && findings.list().some((f) => o.untilInvariant === undefined || f.invariant === o.untilInvariant)) break;
   }
 
   const bound = stop ?? (tally.incomplete > 0 ? "incomplete" : undefined);
@@ -165,12 +175,12 @@ function sweepAt(d: Drawn, k: number): Minimal | undefined {
  * invariant (and, against another variant, to scenarios that variant still holds); a stop
  * signal or --time ends it where it is. The path is fast-check's, from the seed.
  */
-async function shrink(arb: fc.Arbitrary<Drawn>, o: FuzzOptions, failed: { index: number; invariant: string }) {
+async function shrink(arb: fc.Arbitrary<Drawn>, o: FuzzOptions, failed: { index: number; invariant: string }, only: string | undefined) {
   const details = await fc.check(
     fc.asyncProperty(arb, async (d) => {
       // A world's sweep is no smaller scenario of a drawn one.
       if (o.interrupted() || d.sweep) return true;
-      const judged = await judge(drawnScenario(d), o.variant, o.against, { ...FUZZ_BUDGET, symmetry: o.symmetry });
+      const judged = await judge(drawnScenario(d), o.variant, o.against, { ...FUZZ_BUDGET, symmetry: o.symmetry }, only);
       return judged.failure?.invariant !== failed.invariant;
     }),
     { seed: o.seed, path: String(failed.index), numRuns: 1 },
