@@ -298,6 +298,14 @@ export interface Variant {
    * VM_FAULT_OOM (no-page, or a non-owner's COW). Seed 000's own fault is hugetlbPrefault's.
    */
   readonly hugetlbCow: "hugetlb_wp" | "hugetlb_cow";
+  /**
+   * madvise(MADV_HUGEPAGE) (2.6.38, with transparent hugepages: 0af4e98b6b09 "thp:
+   * madvise(MADV_HUGEPAGE)"), which gives an mmap4k `thp` mapping VM_HUGEPAGE. false (seed 001's
+   * 2.6.31): there is no THP, madvise_behavior_valid refuses the advice (-EINVAL), and the mapping
+   * stays 4 KiB anonymous memory, faulted and looked up by the era's own 4 KiB code. Seeds 000, 002
+   * and 003 keep today's 4 KiB paths, THP included (docs/eras.md: not that era).
+   */
+  readonly madviseHugepage: boolean;
 }
 
 const modern: Variant = {
@@ -340,6 +348,7 @@ const modern: Variant = {
   hugetlbCow: "hugetlb_wp",
   gupHugetlb: "follow_page_mask",
   hugetlbWpWritable: "VM_WRITE",
+  madviseHugepage: true,
 };
 
 /** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate (no hole can be punched), nor min_size= (v4.1). */
@@ -402,6 +411,7 @@ export const VARIANTS: readonly Variant[] = [
     cowReuse: "reuse_swap_page",
     cowCopy: "cow_user_page",
     populate: "make_pages_present",
+    madviseHugepage: false,
     // 2.6.31 is before c50ac050811d (CVE-2012-2390).
     reserveErrorPutsResvMap: false,
   },
