@@ -17,7 +17,9 @@ export interface Variant {
   readonly privateResv: "map" | "count";
   /**
    * vma_needs_reservation for a private owner. Seed 003 returns 0 (reserved) for every index,
-   * even one whose reservation was already consumed; today's __vma_reservation_common returns 1
+   * even one whose reservation was already consumed, and so did every kernel until v4.7
+   * (67961f9db8c4, "mm/hugetlb: fix huge page reserve accounting for private mappings": a refault
+   * after truncate or hole punch drove Rsvd negative); today's __vma_reservation_common returns 1
    * for a consumed index, so a refault after truncate takes a page with no reservation.
    */
   readonly ownerNeedsReservationAlwaysZero: boolean;
@@ -404,6 +406,8 @@ export const VARIANTS: readonly Variant[] = [
     ...before4_3,
     name: "seed-001",
     restoreReserve: "none",
+    // 2.6.31's owner refault takes a reservation again (until v4.7).
+    ownerNeedsReservationAlwaysZero: true,
     summary:
       "seed 001 as posted (2.6.31 + \"ZERO_PAGE based on pte_special\"): use_zero_page, follow_page with FOLL_ANON/FOLL_NOZERO and the FOLL_WRITE retry, cow_user_page, populate under mmap_sem for write",
     zeroPage: "use_zero_page",
@@ -452,6 +456,8 @@ export const VARIANTS: readonly Variant[] = [
     ...before4_3,
     name: "seed-004",
     restoreReserve: "PagePrivate",
+    // 3.18's owner refault takes a reservation again (until v4.7).
+    ownerNeedsReservationAlwaysZero: true,
     summary:
       "seed 004 as posted (2014 \"mm: Allow page fault handlers to perform the COW\" with the v11 DAX fault): a DAX COW fault copies the block, then returns no page holding i_mmap_mutex, which do_cow_fault releases",
     daxFault: "do_dax_fault",
