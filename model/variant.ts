@@ -17,7 +17,9 @@ export interface Variant {
   readonly privateResv: "map" | "count";
   /**
    * vma_needs_reservation for a private owner. Seed 003 returns 0 (reserved) for every index,
-   * even one whose reservation was already consumed; today's __vma_reservation_common returns 1
+   * even one whose reservation was already consumed, and so did every kernel until v4.7
+   * (67961f9db8c4, "mm/hugetlb: fix huge page reserve accounting for private mappings": a refault
+   * after truncate or hole punch drove Rsvd negative); today's __vma_reservation_common returns 1
    * for a consumed index, so a refault after truncate takes a page with no reservation.
    */
   readonly ownerNeedsReservationAlwaysZero: boolean;
@@ -306,6 +308,14 @@ export interface Variant {
    * VM_FAULT_OOM (no-page, or a non-owner's COW). Seed 000's own fault is hugetlbPrefault's.
    */
   readonly hugetlbCow: "hugetlb_wp" | "hugetlb_cow";
+  /**
+   * madvise(MADV_HUGEPAGE) (2.6.38, with transparent hugepages: 0af4e98b6b09 "thp:
+   * madvise(MADV_HUGEPAGE)"), which gives an mmap4k `thp` mapping VM_HUGEPAGE. false (seed 001's
+   * 2.6.31): there is no THP, madvise_behavior_valid refuses the advice (-EINVAL), and the mapping
+   * stays 4 KiB anonymous memory, faulted and looked up by the era's own 4 KiB code. Seeds 000, 002
+   * and 003 keep today's 4 KiB paths, THP included (docs/eras.md: not that era).
+   */
+  readonly madviseHugepage: boolean;
 }
 
 const modern: Variant = {
@@ -349,6 +359,7 @@ const modern: Variant = {
   hugetlbCow: "hugetlb_wp",
   gupHugetlb: "follow_page_mask",
   hugetlbWpWritable: "VM_WRITE",
+  madviseHugepage: true,
 };
 
 /** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate (no hole can be punched), nor min_size= (v4.1). */
@@ -404,6 +415,8 @@ export const VARIANTS: readonly Variant[] = [
     ...before4_3,
     name: "seed-001",
     restoreReserve: "none",
+    // 2.6.31's owner refault takes a reservation again (until v4.7).
+    ownerNeedsReservationAlwaysZero: true,
     summary:
       "seed 001 as posted (2.6.31 + \"ZERO_PAGE based on pte_special\"): use_zero_page, follow_page with FOLL_ANON/FOLL_NOZERO and the FOLL_WRITE retry, cow_user_page, populate under mmap_sem for write",
     zeroPage: "use_zero_page",
@@ -411,6 +424,7 @@ export const VARIANTS: readonly Variant[] = [
     cowReuse: "reuse_swap_page",
     cowCopy: "cow_user_page",
     populate: "make_pages_present",
+    madviseHugepage: false,
     // 2.6.31 is before c50ac050811d (CVE-2012-2390).
     reserveErrorPutsResvMap: false,
   },
@@ -451,6 +465,8 @@ export const VARIANTS: readonly Variant[] = [
     ...before4_3,
     name: "seed-004",
     restoreReserve: "PagePrivate",
+    // 3.18's owner refault takes a reservation again (until v4.7).
+    ownerNeedsReservationAlwaysZero: true,
     summary:
       "seed 004 as posted (2014 \"mm: Allow page fault handlers to perform the COW\" with the v11 DAX fault): a DAX COW fault copies the block, then returns no page holding i_mmap_mutex, which do_cow_fault releases",
     daxFault: "do_dax_fault",

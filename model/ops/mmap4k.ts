@@ -39,8 +39,10 @@ export const mmap4k = (pop: Populate) =>
         // A file mapping's vma_link_file takes i_mmap_rwsem for write; the model's truncate walks the
         // file's VMAs within one step and a new VMA has no ptes, so leaving that lock out only adds
         // interleavings (with a seed 004 DAX fault of another mm holding i_mmap_mutex).
-        // A THP mapping is the whole 2 MiB slot, madvise(MADV_HUGEPAGE)d (VM_HUGEPAGE) after mmap.
-        const flags = (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | fileFlags(k, op) | (op.thp ? VM_HUGEPAGE : 0);
+        // A THP mapping is the whole 2 MiB slot, madvise(MADV_HUGEPAGE)d (VM_HUGEPAGE) after mmap;
+        // a kernel without THP refuses the advice and the mapping stays 4 KiB memory.
+        const thp = op.thp && k.variant.madviseHugepage;
+        const flags = (op.shared ? VM_SHARED : 0) | (op.writable ? VM_WRITE : 0) | fileFlags(k, op) | (thp ? VM_HUGEPAGE : 0);
         const rec = vma_record(op.addr, op.addr + 1, 0, flags, op.file);
         rec[VM_NR_PAGES] = op.pages;
         const vma = vma_link(k, op.proc, rec);

@@ -222,3 +222,19 @@ describe("a private fault that backs out after a truncate (hugetlb_no_page's bac
     );
   });
 });
+
+/**
+ * Found by `sweep`/`fuzz --variant seed-001` (docs/seed-findings.md): a THP mapping under seed
+ * 001's 2.6.31, which had no THP (2.6.38), ran today's pmd code and handed the forced write the
+ * huge zero page. 2.6.31 refuses madvise(MADV_HUGEPAGE) (Variant.madviseHugepage): the mapping is
+ * 4 KiB memory, and its Dirty COW hands the forced write the 4 KiB zero page instead.
+ */
+describe("a THP mapping in a kernel without THP (madvise(MADV_HUGEPAGE) before 2.6.38)", () => {
+  it("seed-001: huge-dirty-cow's forced write gets the 4 KiB zero page, never a huge pmd", async () => {
+    expect(await verdict(shipped("huge-dirty-cow"), findVariant("seed-001")!)).toMatch(/^zero-page at depth \d+: get_user_pages handed the zero page to gup4k/);
+  });
+
+  it("a kernel with THP (v4.8's get_user_pages, bug-gup-drops-foll-write) still hands it the huge zero page", async () => {
+    expect(await verdict(shipped("huge-dirty-cow"), findVariant("bug-gup-drops-foll-write")!)).toMatch(/^zero-page at depth \d+: get_user_pages handed the huge zero page/);
+  });
+});
