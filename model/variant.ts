@@ -512,6 +512,8 @@ export const VARIANTS: readonly Variant[] = [
     ...before2022,
     ...before4_3,
     name: "bug-cow-reuses-pagecache-page",
+    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
+    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "none",
     summary:
       "before \"do not use a page in page cache for cow optimization\" (2013): a MAP_PRIVATE write reuses a page-cache page mapped once and reaches the file (cow-isolation)",
@@ -521,6 +523,8 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "bug-punch-hole-fault-race",
+    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
+    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "PagePrivate",
     summary:
       "before 4aae8d1c051e (v4.5): a fault maps the page again between the hole punch's unmap and its removal, and remove_inode_hugepages leaves it in the hole, mapped, with the data the punch removes (truncate-coherence)",
@@ -574,6 +578,8 @@ export const VARIANTS: readonly Variant[] = [
     ...before2022,
     ...before4_3,
     name: "bug-region-tracking-race",
+    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
+    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "none",
     summary:
       "seed 003's open question (\"fix race in region tracking\", 2014): a fault of another process covers an index between mmap's region_chg and region_add; its reservation is never given back (reservation-conservation)",
@@ -583,6 +589,8 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     name: "bug-dax-cow-unlock-mode",
+    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
+    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "PagePrivate",
     summary:
       "v4.3 (2015): __dax_fault returns a COW fault's no-page VM_FAULT_LOCKED holding i_mmap_rwsem for read, and do_cow_fault releases it with i_mmap_unlock_write (lock-balance)",
@@ -632,6 +640,8 @@ export const VARIANTS: readonly Variant[] = [
     ...before2022,
     ...before4_3,
     name: "bug-reserve-error-leaks-resv-map",
+    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
+    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "none",
     summary:
       "before c50ac050811d (CVE-2012-2390, v3.4): when the subpool or the pool refuses a MAP_PRIVATE mmap's reservation, hugetlb_reserve_pages returns without dropping the resv_map it allocated, and it leaks (resv-map-lifetime)",
