@@ -15,7 +15,10 @@ import type { Variant } from "../model/variant.js";
 import { FUZZ_FORMAT, type FuzzSummary } from "../reports/synth-schema.js";
 import { drawnArbitrary, drawnScenario, opsOf, place, scenarioOfPlaced, worldSweep, type Drawn } from "../scenarios/arbitrary.js";
 import { FUZZ_BUDGET, judge, type Budget, type Judged } from "./check.js";
-import { Findings } from "./findings.js";
+import { yieldSometimes } from "../explorer/spread.js";
+import { findVariant } from "../model/variant.js";
+import { Findings, outcomeOf, type Outcome } from "./findings.js";
+import { inOrder } from "./pool.js";
 import { minimise, type Minimal } from "./minimise.js";
 import type { SynthProgress } from "./sweep.js";
 import { summaryOf, Tally, writeSummary } from "./summary.js";
@@ -40,6 +43,8 @@ export interface FuzzOptions {
   readonly onProgress?: (p: SynthProgress) => void;
   /** ExploreOptions.symmetry for every search (default on). */
   readonly symmetry?: boolean;
+  /** Threads to judge the draws on (default 1: this one, no pool); shrinking runs on this one. */
+  readonly workers?: number;
 }
 
 /** The shrunk scenario's search for its shortest trace: larger than a run's. */
@@ -50,27 +55,29 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const shortestBudget: Budget = { ...SHORTEST_BUDGET, symmetry: o.symmetry };
   const arb = drawnArbitrary();
   const tally = new Tally();
-  const findings = new Findings(o.outDir, o.variant.name);
-  const deadline = o.timeSeconds !== undefined ? performance.now() + o.timeSeconds * 1000 : Infinity;
+  const findings = new Findings(o.outDir, o.variant);
+  // Date.now(): pool threads read the deadline too.
+  const deadline = o.timeSeconds !== undefined ? Date.now() + o.timeSeconds * 1000 : Infinity;
   let stop: "interrupted" | "time" | undefined;
   const stopped = () => {
     if (o.interrupted()) stop = "interrupted";
-    else if (performance.now() > deadline) stop = "time";
+    else if (Date.now() > deadline) stop = "time";
     return stop !== undefined;
   };
   const run = (m: Minimal, name: string, b = budget) => {
     const file = scenarioOfPlaced(m.world, m.threads, name);
     return judge(file, o.variant, o.against, b).then((judged) => ({ file, judged }));
   };
-  const placed = (d: Drawn): Minimal => ({ world: d.world, threads: place(d.world, opsOf(d)) });
   /** The failure made minimal, then searched breadth-first for its shortest trace (else the walk's trace). */
   const shortest = async (found: Minimal, invariant: string, name: string) => {
     const m = await minimise(found, (file) => judge(file, o.variant, o.against, budget).then((j) => j.failure?.invariant === invariant), o.interrupted);
     const final = await run(m, name, shortestBudget);
     return final.judged.failure?.invariant === invariant ? final : run(m, name);
   };
+  const progress = () =>
+    o.onProgress?.({ done: tally.scenarios, total: o.timeSeconds === undefined ? o.runs : undefined, failures: findings.size, elapsedMs: tally.elapsedMs });
   const record = (file: Record<string, unknown>, judged: Judged, meta: { path: string; foundMs: number }) =>
-    judged.failure && findings.add(file, judged.failure, { seed: o.seed, ...meta, ...(o.against && { against: o.against.name }) });
+    judged.failure && findings.add(file, outcomeOf(judged).failure!, { seed: o.seed, ...meta, ...(o.against && { against: o.against.name }) }, judged.failure.checked.model);
 
   if (o.path !== undefined) {
     // The value at the path, as fast-check regenerates it: the property only takes it.
@@ -87,60 +94,41 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     const found = drawn!.sweep ? sweepAt(drawn!, Number(k ?? 0)) : placed(drawn!);
     // The finding's scenario is this value minimised as the run did it.
     const { judged: first } = found ? await run(found, "fuzz-path") : { judged: undefined };
-    if (first) tally.count(first.checked);
+    if (first) tally.count(outcomeOf(first));
     if (found && first?.failure) {
       const { file, judged } = await shortest(found, first.failure.invariant, "fuzz-path");
       record(file, judged, { path: o.path, foundMs: Math.round(tally.elapsedMs) });
     }
   }
 
-  let next = 0;
-  while (o.path === undefined && next < o.runs && !stop) {
-    let failed: { index: number; invariant: string; foundMs: number; swept?: { k: number; found: Minimal } } | undefined;
-    let index = next;
-    const progress = () =>
-      o.onProgress?.({ done: tally.scenarios, total: o.timeSeconds === undefined ? o.runs : undefined, failures: findings.size, elapsedMs: tally.elapsedMs });
-    await fc.check(
-      fc.asyncProperty(arb, async (d) => {
-        if (stopped()) return false;
-        const at = index++;
-        if (d.sweep) {
-          // Every small scenario of the world, until one fails.
-          let k = 0;
-          for (const threads of worldSweep(d.world)) {
-            if (stopped()) return false;
-            const found: Minimal = { world: d.world, threads: place(d.world, threads) };
-            const { judged } = await run(found, `fuzz-${at}-${k}`);
-            tally.count(judged.checked);
-            progress();
-            if (judged.failure) {
-              failed = { index: at, invariant: judged.failure.invariant, foundMs: Math.round(tally.elapsedMs), swept: { k, found } };
-              return false;
-            }
-            k++;
-          }
-          return true;
-        }
-        const { judged } = await run(placed(d), `fuzz-${at}`);
-        tally.count(judged.checked);
+  // The draws judged in blocks, on this thread or the pool's, and merged here in draw order: the
+  // tally, the failures and their shrinking (on this thread) as one thread drawing them in turn.
+  const draws = o.path === undefined ? blocksOf(drawsFrom(arb, o.seed, o.runs), o, deadline) : [];
+  merge: for await (const { block, result } of inOrder(draws, o.workers ?? 1, (b) => fuzzBlock(b, o.interrupted))) {
+    for (const [i, r] of result.entries()) {
+      if (stopped()) break merge;
+      for (const outcome of r.outcomes) {
+        tally.count(outcome);
         progress();
-        if (!judged.failure) return true;
-        failed = { index: at, invariant: judged.failure.invariant, foundMs: Math.round(tally.elapsedMs) };
-        return false;
-      }),
-      { seed: o.seed, path: String(next), numRuns: o.runs - next, endOnFailure: true },
-    );
-    if (!failed) break;
-    // A world's sweep found the failure among its smallest scenarios: the greedy pass alone shrinks it.
-    const shrunk = failed.swept
-      ? { found: failed.swept.found, path: `${failed.index}@${failed.swept.k}` }
-      : await shrink(arb, o, failed).then((x) => x && { found: placed(x.drawn), path: x.path });
-    if (shrunk) {
-      const { file, judged } = await shortest(shrunk.found, failed.invariant, `fuzz-${failed.index}`);
-      record(file, judged, { path: shrunk.path, foundMs: failed.foundMs });
+      }
+      if (r.stopped) {
+        stop = o.interrupted() ? "interrupted" : "time";
+        break merge;
+      }
+      if (!r.failure) continue;
+      const { at, drawn } = block.draws[i]!;
+      const foundMs = Math.round(tally.elapsedMs);
+      // A world's sweep found the failure among its smallest scenarios: the greedy pass alone shrinks it.
+      const shrunk =
+        r.failure.k !== undefined
+          ? { found: sweepAt(drawn, r.failure.k)!, path: `${at}@${r.failure.k}` }
+          : await shrink(arb, o, { index: at, invariant: r.failure.invariant }).then((x) => x && { found: placed(x.drawn), path: x.path });
+      if (shrunk) {
+        const { file, judged } = await shortest(shrunk.found, r.failure.invariant, `fuzz-${at}`);
+        record(file, judged, { path: shrunk.path, foundMs });
+      }
+      if (o.untilFound && findings.list().some((f) => o.untilInvariant === undefined || f.invariant === o.untilInvariant)) break merge;
     }
-    next = failed.index + 1;
-    if (o.untilFound && findings.list().some((f) => o.untilInvariant === undefined || f.invariant === o.untilInvariant)) break;
   }
 
   const bound = stop ?? (tally.incomplete > 0 ? "incomplete" : undefined);
@@ -177,4 +165,110 @@ async function shrink(arb: fc.Arbitrary<Drawn>, o: FuzzOptions, failed: { index:
   );
   if (!details.failed || !details.counterexample) return undefined;
   return { drawn: details.counterexample[0], path: details.counterexamplePath! };
+}
+
+const placed = (d: Drawn): Minimal => ({ world: d.world, threads: place(d.world, opsOf(d)) });
+
+/**
+ * Draws fast-check makes this many at a time: each batch is drawn from the seed at its first
+ * index (fast-check's path: the same values as one run drawing them in turn), and skipping to
+ * it takes about 2 µs a draw skipped.
+ */
+const DRAWS_AT_ONCE = 1024;
+
+/** The seed's draws 0, 1, … below `runs`, with their indices (fast-check's paths). */
+function* drawsFrom(arb: fc.Arbitrary<Drawn>, seed: number, runs: number): Generator<{ at: number; drawn: Drawn }> {
+  for (let start = 0; start < runs; start += DRAWS_AT_ONCE) {
+    const batch = fc.sample(arb, { seed, path: String(start), numRuns: Math.min(DRAWS_AT_ONCE, runs - start) });
+    for (const [i, drawn] of batch.entries()) yield { at: start + i, drawn };
+  }
+}
+
+/** Draws a block: a pool thread's task of a few small scenarios, or a world's sweep. */
+const BLOCK = 8;
+
+/** A block of draws, as a pool thread (workers/synth.ts) is given it: plain data. */
+export interface FuzzBlock {
+  readonly kind: "fuzz";
+  readonly variant: string;
+  readonly against?: string;
+  readonly symmetry?: boolean;
+  /** Date.now() past which no scenario is judged (--time). */
+  readonly deadline?: number;
+  readonly draws: readonly { readonly at: number; readonly drawn: Drawn }[];
+}
+
+/**
+ * A draw judged: its scenarios' outcomes (a world's sweep has several, up to its first failure);
+ * its failure's invariant (and for a world's sweep, the failing scenario's place in it); or
+ * `stopped` when the deadline or a stop signal came first.
+ */
+export interface DrawResult {
+  readonly outcomes: Outcome[];
+  readonly failure?: { readonly invariant: string; readonly k?: number };
+  readonly stopped?: true;
+}
+
+function* blocksOf(draws: Iterable<{ at: number; drawn: Drawn }>, o: FuzzOptions, deadline: number): Generator<FuzzBlock> {
+  const block = (list: { at: number; drawn: Drawn }[]): FuzzBlock => ({
+    kind: "fuzz",
+    variant: o.variant.name,
+    ...(o.against && { against: o.against.name }),
+    symmetry: o.symmetry,
+    ...(deadline < Infinity && { deadline }),
+    draws: list,
+  });
+  let list: { at: number; drawn: Drawn }[] = [];
+  for (const d of draws) {
+    list.push(d);
+    if (list.length < BLOCK) continue;
+    yield block(list);
+    list = [];
+  }
+  if (list.length > 0) yield block(list);
+}
+
+/** The block's draws judged in order, as one thread drawing them in turn would (on this thread, a stop signal ends it). */
+export async function fuzzBlock(b: FuzzBlock, interrupted: () => boolean = () => false): Promise<DrawResult[]> {
+  const variant = findVariant(b.variant)!;
+  const against = b.against === undefined ? undefined : findVariant(b.against)!;
+  const budget: Budget = { ...FUZZ_BUDGET, symmetry: b.symmetry };
+  // A small search does not yield to the event loop itself: a stop signal is seen here.
+  const late = async () => {
+    await yieldSometimes();
+    return interrupted() || (b.deadline !== undefined && Date.now() > b.deadline);
+  };
+  const judged = (m: Minimal, name: string) => judge(scenarioOfPlaced(m.world, m.threads, name), variant, against, budget).then(outcomeOf);
+  const out: DrawResult[] = [];
+  for (const { at, drawn } of b.draws) {
+    if (await late()) {
+      out.push({ outcomes: [], stopped: true });
+      break;
+    }
+    if (!drawn.sweep) {
+      const outcome = await judged(placed(drawn), `fuzz-${at}`);
+      out.push({ outcomes: [outcome], ...(outcome.failure && { failure: { invariant: outcome.failure.invariant } }) });
+      continue;
+    }
+    // Every small scenario of the world, until one fails.
+    const outcomes: Outcome[] = [];
+    let result: DrawResult = { outcomes };
+    let k = 0;
+    for (const threads of worldSweep(drawn.world)) {
+      if (await late()) {
+        result = { outcomes, stopped: true };
+        break;
+      }
+      const outcome = await judged({ world: drawn.world, threads: place(drawn.world, threads) }, `fuzz-${at}-${k}`);
+      outcomes.push(outcome);
+      if (outcome.failure) {
+        result = { outcomes, failure: { invariant: outcome.failure.invariant, k } };
+        break;
+      }
+      k++;
+    }
+    out.push(result);
+    if (result.stopped) break;
+  }
+  return out;
 }
