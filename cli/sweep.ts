@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { defaultWorkers, maxWorkers } from "../explorer/pool.js";
 import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
+import type { SynthClass } from "../reports/synth-schema.js";
 import { prepareOut } from "../synth/out.js";
 import { sweep } from "../synth/sweep.js";
 import { checkFlags, integerFlag, parseArgs, UsageError } from "./args.js";
@@ -83,16 +84,26 @@ export async function runSynth<S extends Parameters<typeof printOutcome>[1]>(
   return printOutcome(what, summary, o.out);
 }
 
+/** Findings printed one per line up to this many; past it, their classes. */
+const FINDING_LINES = 20;
+
 /** The run's outcome in a few lines, and its exit code. */
-export function printOutcome(what: string, s: { outcome: string; bound?: string; stats: { scenarios: number; refused: number; exhaustive: number; walked: number; states: number; durationMs: number }; coverage: { covered: number; of: number }; findings: readonly { id: string; invariant: string; depth: number; count: number }[] }, out: string): number {
+export function printOutcome(what: string, s: { outcome: string; bound?: string; stats: { scenarios: number; refused: number; exhaustive: number; walked: number; states: number; durationMs: number }; coverage: { covered: number; of: number }; findings: readonly { id: string; invariant: string; depth: number; count: number; known?: string[] }[]; classes: readonly SynthClass[] }, out: string): number {
   const st = s.stats;
   console.log(
     `${what}: ${st.scenarios.toLocaleString("en-US")} scenarios (${st.refused} refused, ${st.exhaustive} exhaustive, ${st.walked} walked), ` +
       `${st.states.toLocaleString("en-US")} states, ${(st.durationMs / 1000).toFixed(1)} s, ${s.coverage.covered} of the variant's ${s.coverage.of} steps covered`,
   );
-  for (const f of s.findings) console.log(`  finding ${f.id}: ${f.invariant} at depth ${f.depth} (${f.count} scenarios): ${out}/findings/${f.id}.yaml`);
+  const known = (k: readonly string[] | undefined) => (k?.length ? ` = open finding ${k.join(", ")}` : "");
+  // Past a screenful, one line per class (summary.json keeps every finding).
+  if (s.findings.length <= FINDING_LINES)
+    for (const f of s.findings) console.log(`  finding ${f.id}: ${f.invariant} at depth ${f.depth} (${f.count} scenarios)${known(f.known)}: ${out}/findings/${f.id}.yaml`);
+  else
+    for (const c of s.classes)
+      console.log(`  ${c.invariant} in ${c.operations.join(" + ")}${known(c.known)}: ${c.findings.length} findings (${c.count} scenarios), first ${out}/findings/${c.findings[0]}.yaml`);
   const why = s.bound === "interrupted" ? `stopped by ${stopSignal() ?? "a signal"}` : s.bound === "time" ? "stopped by --time" : "some scenarios too large to search exhaustively";
-  console.log(s.outcome === "found" ? `${s.findings.length} distinct failures` : s.outcome === "stopped" ? `nothing found (${why})` : "nothing found");
+  const newOnes = s.findings.filter((f) => !f.known?.length).length;
+  console.log(s.outcome === "found" ? `${s.findings.length} distinct failures in ${s.classes.length} classes${newOnes < s.findings.length ? ` (${newOnes} not an open finding)` : ""}` : s.outcome === "stopped" ? `nothing found (${why})` : "nothing found");
   console.log(`summary: ${out}/summary.json`);
   return s.outcome === "found" ? 1 : s.outcome === "stopped" ? 3 : 0;
 }

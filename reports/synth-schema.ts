@@ -29,7 +29,21 @@ const FindingSchema = z.strictObject({
   seed: z.int().optional(),
   path: z.string().optional(),
   against: z.string().optional().meta({ description: "with --against: the variant under which the scenario holds" }),
+  known: z
+    .array(z.string())
+    .optional()
+    .meta({ description: "under modern: the open findings (findings/NNN-*.md) whose proposed fix variant searches this scenario exhaustively without breaking the invariant — this failure is that bug; absent: none does" }),
 });
+
+const ClassSchema = z
+  .strictObject({
+    invariant: z.string(),
+    operations: z.array(z.string()).meta({ description: "the operations whose steps the findings' traces take (the union over the class), sorted" }),
+    known: z.array(z.string()).meta({ description: "the open findings these failures are (empty: none of them)" }),
+    findings: z.array(z.string()).meta({ description: "the ids of the findings of this class, in order" }),
+    count: z.int().positive().meta({ description: "failing scenarios of these findings" }),
+  })
+  .meta({ description: "findings with the same invariant and the same open findings (known), or, for the others, the same invariant and operations: one bug reached through a few operations spreads over many sets of steps" });
 
 const StatsSchema = z.strictObject({
   scenarios: count.meta({ description: "scenarios run (refused ones included)" }),
@@ -57,6 +71,7 @@ const common = {
   stats: StatsSchema,
   coverage: CoverageSchema,
   findings: z.array(FindingSchema),
+  classes: z.array(ClassSchema),
 };
 
 export const SweepSummarySchema = z.strictObject({
@@ -83,6 +98,7 @@ export const SynthSummarySchema = z
   .meta({ title: "mmcheck sweep/fuzz summary", description: "DIR/summary.json of `mmcheck sweep` and `mmcheck fuzz`" });
 
 export type SynthFinding = z.infer<typeof FindingSchema>;
+export type SynthClass = z.infer<typeof ClassSchema>;
 export type SynthStats = z.infer<typeof StatsSchema>;
 export type SynthCoverage = z.infer<typeof CoverageSchema>;
 export type SweepSummary = z.infer<typeof SweepSummarySchema>;

@@ -16,6 +16,7 @@ import type { ExploreResult } from "../explorer/options.js";
 import type { Variant } from "../model/variant.js";
 import type { MmModel } from "../models/mm.js";
 import { scenarioModel, type Failure, type Judged } from "./check.js";
+import { knownFindings } from "./known.js";
 
 export const FINDINGS_DIR = "findings";
 
@@ -91,6 +92,8 @@ export interface FindingMeta {
 /** The findings of a run, grouped as they come: the first of each group is written. */
 export class Findings {
   private readonly groups = new Map<string, SynthFinding>();
+  /** Each group's first scenario, to search again under the open findings' fixes. */
+  private readonly files = new Map<string, Record<string, unknown>>();
 
   constructor(
     private readonly outDir: string,
@@ -112,6 +115,7 @@ export class Findings {
     }
     const id = String(this.groups.size + 1).padStart(3, "0");
     writeFindingFiles(this.outDir, id, file, this.variant, f, model);
+    this.files.set(key, file);
     const v = f.result.violation!;
     const threads = (file.threads as { ops: unknown[] }[]) ?? [];
     this.groups.set(key, {
@@ -128,6 +132,14 @@ export class Findings {
       ...meta,
     });
     return true;
+  }
+
+  /** Marks each group with the open findings it is (synth/known.ts); once, when the run ends. */
+  async explain(variant: Variant, symmetry?: boolean): Promise<void> {
+    for (const [key, g] of this.groups) {
+      const known = await knownFindings(variant, this.files.get(key)!, g.invariant, symmetry);
+      if (known.length > 0) this.groups.set(key, { ...g, known });
+    }
   }
 
   list(): SynthFinding[] {

@@ -134,7 +134,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const bound = stop ?? (tally.incomplete > 0 ? "incomplete" : undefined);
   const summary: FuzzSummary = {
     format: FUZZ_FORMAT,
-    ...summaryOf(o, tally, findings, bound),
+    ...(await summaryOf(o, tally, findings, bound)),
     options: { seed: o.seed, runs: o.runs, ...(o.timeSeconds !== undefined && { timeSeconds: o.timeSeconds }) },
   };
   writeSummary(o.outDir, summary);

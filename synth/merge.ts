@@ -13,6 +13,7 @@ import { ReportSchema } from "../reports/schema.js";
 import { SWEEP_FORMAT, SweepSummarySchema, type SweepSummary, type SynthFinding } from "../reports/synth-schema.js";
 import { writeReport } from "../reports/write.js";
 import { FINDINGS_DIR, groupKey } from "./findings.js";
+import { classesOf } from "./known.js";
 import { coverageOf, SUMMARY_FILE, writeSummary } from "./summary.js";
 
 /** A summary that cannot be merged: one line naming the folder and why. Exit 2. */
@@ -101,6 +102,7 @@ export function mergeSweeps(dirs: readonly string[], outDir: string): SweepSumma
       first.variant,
     ),
     findings: merged,
+    classes: classesOf(merged),
   };
   writeSummary(outDir, summary);
   return summary;

@@ -8,6 +8,7 @@ import { modelSteps } from "../model/ops/index.js";
 import type { Variant } from "../model/variant.js";
 import { SynthSummarySchema, type SynthCoverage, type SynthStats, type SynthSummary } from "../reports/synth-schema.js";
 import type { Findings, Outcome } from "./findings.js";
+import { classesOf } from "./known.js";
 
 export const SUMMARY_FILE = "summary.json";
 
@@ -63,8 +64,10 @@ export function coverageOf(steps: Iterable<string>, variant: string): SynthCover
   return { steps: sorted, covered: sorted.length, of: modelSteps().filter((s) => s.variants.includes(variant)).length };
 }
 
-/** What a sweep's and a fuzz run's summaries share: who ran, what they found, what stopped them. */
-export function summaryOf(o: { readonly variant: Variant; readonly against?: Variant }, tally: Tally, findings: Findings, bound: SynthSummary["bound"]) {
+/** What a sweep's and a fuzz run's summaries share: who ran, what they found (and which of it is known), what stopped them. */
+export async function summaryOf(o: { readonly variant: Variant; readonly against?: Variant; readonly symmetry?: boolean }, tally: Tally, findings: Findings, bound: SynthSummary["bound"]) {
+  await findings.explain(o.variant, o.symmetry);
+  const list = findings.list();
   return {
     tool: { ...TOOL },
     variant: o.variant.name,
@@ -73,6 +76,7 @@ export function summaryOf(o: { readonly variant: Variant; readonly against?: Var
     ...(bound && { bound }),
     stats: tally.stats(),
     coverage: tally.coverage(o.variant),
-    findings: findings.list(),
+    findings: list,
+    classes: classesOf(list),
   };
 }

@@ -121,7 +121,7 @@ export async function sweep(o: SweepOptions): Promise<SweepSummary> {
   const bound = stopped ? "interrupted" : tally.incomplete > 0 ? "incomplete" : undefined;
   const summary: SweepSummary = {
     format: SWEEP_FORMAT,
-    ...summaryOf(o, tally, findings, bound),
+    ...(await summaryOf(o, tally, findings, bound)),
     options: { ...o.bound, shard: { ...o.shard }, ...(total !== undefined && { total }) },
   };
   writeSummary(o.outDir, summary);
