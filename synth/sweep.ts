@@ -35,11 +35,6 @@ export interface SweepOptions {
   readonly workers?: number;
 }
 
-/** The scenarios of the bound in shard k/N. */
-export function* shardOf(bound: SweepBound, shard: { k: number; n: number }) {
-  for (const e of enumerate(bound)) if (e.index % shard.n === shard.k - 1) yield e;
-}
-
 /**
  * Scenarios a block: on a pool thread (synth/pool.ts) about 30 ms of a sweep's scenarios, long
  * beside handing the block over, short beside the run.
@@ -72,11 +67,15 @@ export async function sweepBlock(b: SweepBlock, interrupted: () => boolean = () 
 }
 
 /** The shard's scenarios in blocks, in order. */
-function* blocksOf(o: SweepOptions): Generator<SweepBlock> {
+/** The shard's scenarios in blocks, in order; `enumerated` is told how many scenarios the bound has once they are all seen. */
+function* blocksOf(o: SweepOptions, enumerated: (total: number) => void): Generator<SweepBlock> {
   let files: Record<string, unknown>[] = [];
   let indices: number[] = [];
+  let seen = 0;
   const block = (): SweepBlock => ({ kind: "sweep", variant: o.variant.name, ...(o.against && { against: o.against.name }), symmetry: o.symmetry, files, indices });
-  for (const e of shardOf(o.bound, o.shard)) {
+  for (const e of enumerate(o.bound)) {
+    seen++;
+    if (e.index % o.shard.n !== o.shard.k - 1) continue;
     files.push(scenarioOf(e.world, e.threads, `sweep-${e.index}`));
     indices.push(e.index);
     if (files.length < BLOCK) continue;
@@ -85,28 +84,34 @@ function* blocksOf(o: SweepOptions): Generator<SweepBlock> {
     indices = [];
   }
   if (files.length > 0) yield block();
+  enumerated(seen);
 }
 
 /** Runs the sweep, writes DIR/summary.json and DIR/findings/, and returns the summary. */
 export async function sweep(o: SweepOptions): Promise<SweepSummary> {
-  let total: number | undefined = 0;
-  let inShard = 0;
+  let total: number | undefined;
+  let inShard: number | undefined;
   let stopped = false;
-  // Counted first, for the progress and the summary; a stop signal is seen between blocks.
-  for (const e of enumerate(o.bound)) {
-    total++;
-    if (e.index % o.shard.n === o.shard.k - 1) inShard++;
-    if (total % 4096 === 0) await yieldToEventLoop();
-    if (o.interrupted()) {
-      stopped = true;
-      total = undefined;
-      break;
+  // Counted first for the progress (a pass over the enumeration, the same for every shard);
+  // without it, the summary's count is taken as the run goes. A stop signal is seen between blocks.
+  if (o.onProgress) {
+    let n = 0;
+    let mine = 0;
+    for (const e of enumerate(o.bound)) {
+      n++;
+      if (e.index % o.shard.n === o.shard.k - 1) mine++;
+      if (n % 4096 === 0) await yieldToEventLoop();
+      if (o.interrupted()) {
+        stopped = true;
+        break;
+      }
     }
+    if (!stopped) [total, inShard] = [n, mine];
   }
   const tally = new Tally();
   const findings = new Findings(o.outDir, o.variant);
   // Merged in the enumeration's order, whichever thread judged them.
-  const blocks = stopped ? [] : blocksOf(o);
+  const blocks = stopped ? [] : blocksOf(o, (n) => (total = n));
   for await (const { block, result } of inOrder(blocks, o.workers ?? 1, (b) => sweepBlock(b, o.interrupted))) {
     result.forEach((outcome, i) => {
       tally.count(outcome);
