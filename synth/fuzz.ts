@@ -187,7 +187,7 @@ function* drawsFrom(arb: fc.Arbitrary<Drawn>, seed: number, runs: number): Gener
 /** Draws a block: a pool thread's task of a few small scenarios, or a world's sweep. */
 const BLOCK = 8;
 
-/** A block of draws, as a pool thread (workers/synth.ts) is given it: plain data. */
+/** A block of draws, as a pool thread (synth/worker.ts) is given it: plain data. */
 export interface FuzzBlock {
   readonly kind: "fuzz";
   readonly variant: string;

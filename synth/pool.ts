@@ -1,6 +1,6 @@
 /**
  * A sweep's or fuzz run's scenarios on several threads: blocks of them (not a search's levels:
- * each search is a few dozen states) handed to a piscina pool (workers/synth.ts), whose results
+ * each search is a few dozen states) handed to a piscina pool (synth/worker.ts), whose results
  * come back in the blocks' order whatever order they finish in, so that the run's summary, the
  * numbering of its findings and their files are the same for any number of threads. One
  * thread: the blocks run here, in turn, with no pool to start.
@@ -22,7 +22,7 @@ export async function* inOrder<T, R>(blocks: Iterable<T>, workers: number, here:
     for (const block of blocks) yield { block, result: await here(block) };
     return;
   }
-  const pool = new Piscina<T, R>({ filename: workerFile(), name: "synth", minThreads: workers, maxThreads: workers, idleTimeout: 60_000 });
+  const pool = new Piscina<T, R>({ filename: workerFile("synth/entry.cjs"), name: "synth", minThreads: workers, maxThreads: workers, idleTimeout: 60_000 });
   const abort = new AbortController();
   const flying: { block: T; result: Promise<R> }[] = [];
   const source = blocks[Symbol.iterator]();

@@ -41,7 +41,7 @@ export interface SweepOptions {
  */
 const BLOCK = 32;
 
-/** A block of a sweep's scenarios, as a pool thread (workers/synth.ts) is given it: plain data. */
+/** A block of a sweep's scenarios, as a pool thread (synth/worker.ts) is given it: plain data. */
 export interface SweepBlock {
   readonly kind: "sweep";
   readonly variant: string;

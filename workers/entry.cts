@@ -11,7 +11,3 @@ export async function expand(task: unknown): Promise<unknown> {
 export async function check(task: unknown): Promise<unknown> {
   return (await import("./check.js")).default(task as never);
 }
-
-export async function synth(task: unknown): Promise<unknown> {
-  return (await import("./synth.js")).default(task as never);
-}
