@@ -273,7 +273,8 @@ if (!quick) {
       (sw.oneScenario ? `; one scenario (${sw.oneScenario.name}): ${sw.oneScenario.distinctPerSec} states/s` : ""),
   );
   const firstFind = await firstFindCases();
-  for (const c of firstFind) console.log(`fuzz ${c.variant} --against modern: first find ${c.medianFirstFindMs ?? "none"} ms (median of ${c.runs.length} seeds)`);
+  for (const c of firstFind)
+    console.log(`fuzz ${c.variant} --against modern: first find ${c.medianFirstFindMs ?? "none"} ms, ${c.medianCpuMs ?? "none"} ms CPU (medians of ${c.runs.length} seeds)`);
   results.synth = { sweep: sw, fuzzFirstFind: firstFind };
 }
 results.machine.calibration.after = calibrate();

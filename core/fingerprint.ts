@@ -4,12 +4,18 @@
  * words updates it in a few operations instead of rehashing the whole state (StateView.w).
  */
 
+/**
+ * Signed 32-bit, as the lanes are: an unsigned value of 2^31 or more is not a small integer to
+ * V8, and each one returned from a call not inlined (StateView.w's wide words) was a heap
+ * number allocated. The fingerprint's lanes are the same bits; they are made unsigned where
+ * they leave the XORs (fingerprint(), StateView.w).
+ */
 function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  return h ^ (h >>> 16);
 }
 
 export function laneHi(i: number, v: number): number {

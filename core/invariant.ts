@@ -58,5 +58,19 @@ export interface Invariant<V extends StateView> {
    */
   readonly atEnd?: boolean;
   step?(c: StepContext<V>): string | null;
+  /**
+   * Optional, for a step invariant: it judges a step that ends its thread's operation. Without
+   * stepWrites, only those (it returns null wherever opEnded is false), and the search calls it
+   * on those steps only.
+   */
+  readonly onOpEnd?: boolean;
+  /**
+   * Optional, for a step invariant: the state words of which a step must write one for the
+   * invariant to fail (a step that wrote none of them and, with onOpEnd, did not end its
+   * operation passes it). The search then calls it only on steps that wrote one of them, or
+   * with onOpEnd that end an operation. A word left out hides violations: a test must hold the
+   * list against the model's transitions (test/model/invariant-reads.test.ts does).
+   */
+  stepWrites?(k: V): Iterable<number>;
   deadlock?(c: DeadlockContext<V>): string | null;
 }

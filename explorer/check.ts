@@ -55,6 +55,13 @@ export class Checker<V extends StateView> {
   private readonly after: V;
   private readonly stateInvs: Invariant<V>[];
   private readonly stepInvs: Invariant<V>[];
+  /** Per state word: bit i set if step invariant i (i < 31) judges a step that writes the word (Invariant.stepWrites). */
+  private readonly stepReaders: Int32Array;
+  /** Bits of the step invariants that judge every step: they declare neither stepWrites nor onOpEnd. */
+  private readonly everyStep: number;
+  /** Bits of the step invariants that judge a step ending an operation (Invariant.onOpEnd). */
+  private readonly opEnd: number;
+  private readonly allSteps: number;
   private readonly deadlockInvs: Invariant<V>[];
   /** Reused for every call: these run once per transition and once per new state. */
   private readonly stepCtx: { before: V; after: V; thread: number; step: StepInfo | null; opEnded: boolean; written: Written };
@@ -79,6 +86,18 @@ export class Checker<V extends StateView> {
     this.after = machine.view(new Int32Array(0));
     this.stateInvs = invariants.filter((i) => i.state);
     this.stepInvs = invariants.filter((i) => i.step);
+    this.stepReaders = new Int32Array(machine.stateWords);
+    let everyStep = 0;
+    let opEnd = 0;
+    this.stepInvs.forEach((inv, i) => {
+      if (i >= 31) return;
+      if (!inv.stepWrites && !inv.onOpEnd) everyStep |= 1 << i;
+      if (inv.onOpEnd) opEnd |= 1 << i;
+      if (inv.stepWrites) for (const off of inv.stepWrites(machine.k)) this.stepReaders[off]! |= 1 << i;
+    });
+    this.everyStep = everyStep;
+    this.opEnd = opEnd;
+    this.allSteps = this.stepInvs.length >= 31 ? -1 : (1 << this.stepInvs.length) - 1;
     this.deadlockInvs = invariants.filter((i) => i.deadlock);
     this.stepCtx = { before: this.before, after: this.after, thread: 0, step: null, opEnded: false, written: machine.k };
     this.stateCtx = new StateCheck(machine, this.after);
@@ -112,9 +131,18 @@ export class Checker<V extends StateView> {
     c.step = tr.step;
     c.opEnded = tr.opEnded;
     c.written = written;
-    for (const inv of this.stepInvs) {
-      const m = inv.step!(c as StepContext<V>);
-      if (m) return { invariant: inv.name, message: m };
+    // Those the step could break: what it wrote and whether it ended its operation say which.
+    let due = this.everyStep | (tr.opEnded ? this.opEnd : 0);
+    if (due !== this.allSteps) {
+      const log = written.log;
+      for (let i = 0; i < written.logged; i += 2) due |= this.stepReaders[log[i]!]!;
+    }
+    // In the invariants' order: the first that fails names the violation.
+    const invs = this.stepInvs;
+    for (let i = 0; i < invs.length; i++) {
+      if (i < 31 && ((due >>> i) & 1) === 0) continue;
+      const m = invs[i]!.step!(c as StepContext<V>);
+      if (m) return { invariant: invs[i]!.name, message: m };
     }
     return null;
   }

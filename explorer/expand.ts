@@ -11,7 +11,7 @@ import { fingerprint } from "../core/fingerprint.js";
 import type { Symmetry, TransitionSystem } from "../core/system.js";
 import type { Checker, Violation } from "./check.js";
 import { chunkOf, type LevelBuffer } from "./level.js";
-import { emptyPacking, interned, unpack, type PackedParent } from "./packed.js";
+import { emptyPacking, interned, unpack, type PackedParent, type Packing } from "./packed.js";
 
 /** What an expansion does with the transitions it finds (explorer/direct.ts, and CandidateSink below). */
 export interface Successors {
@@ -64,13 +64,16 @@ export function expandRange<V extends StateView>(
   let chunk = level.chunks[ci]!;
   // A chunk's packing as this thread knows it (the chunk may come from another thread).
   let packing = interned(chunk.packing);
+  // s holds the state last unpacked, at this packing (each step is undone): its words of width 0 are 0.
+  let unpacked: Packing | null = null;
   for (let pos = start; pos < end; pos++) {
     if (pos >= chunk.first + chunk.count) {
       chunk = level.chunks[++ci]!;
       packing = interned(chunk.packing);
     }
     const i = pos - chunk.first;
-    unpack(packing, chunk.states, i * packing.stride, s);
+    unpack(packing, chunk.states, i * packing.stride, s, packing === unpacked);
+    unpacked = packing;
     parent.states = chunk.states;
     parent.packing = packing;
     parent.at = i * packing.stride;

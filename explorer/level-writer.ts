@@ -1,7 +1,7 @@
 /** The next level, written entry by entry (explorer/direct.ts). */
 import type { ChunkBuffers } from "./chunk-buffers.js";
 import { levelBytes, type LevelBuffer, type LevelChunk } from "./level.js";
-import { interned, joined, pack, packStep, repack, unpack, widened, within, type PackedParent, type Packing } from "./packed.js";
+import { interned, joined, pack, packStep, repack, repackInPlace, unpack, widened, within, type PackedParent, type Packing } from "./packed.js";
 
 /**
  * Writes a level entry by entry, in chunks of `capacity` entries, each chunk's states at a
@@ -83,11 +83,18 @@ export class LevelWriter {
     }
   }
 
-  /** Packs the open chunk's states again at the wider `packing`. */
+  /**
+   * Packs the open chunk's states again at the wider `packing`: in their buffer when it has
+   * room for a chunk at that packing (buffers come in size classes, explorer/chunk-buffers.ts),
+   * else into a new one.
+   */
   private widen(packing: Packing): void {
-    const wider = new Int32Array(this.buffers.take(this.statesBytes(packing), true));
-    repack(this.states, wider, this.n, this.packing, packing);
-    this.states = wider;
+    if (this.states.length >= this.capacity * packing.stride) repackInPlace(this.states, this.n, this.packing, packing, this.scratch);
+    else {
+      const wider = new Int32Array(this.buffers.take(this.statesBytes(packing), true));
+      repack(this.states, wider, this.n, this.packing, packing);
+      this.states = wider;
+    }
     this.packing = packing;
   }
 

@@ -211,10 +211,14 @@ function packUniform(state: Int32Array, dst: Int32Array, o: number, width: Width
   } else for (let w = 0; w < words; w++) dst[o + w] = state[w]!;
 }
 
-/** Unpacks the state packed at `p` in `src` from `o` into `out`. */
-export function unpack(p: Packing, src: Int32Array, o: number, out: Int32Array): void {
+/**
+ * Unpacks the state packed at `p` in `src` from `o` into `out`. `zeroed`: out's words of width
+ * 0 at `p` are 0 already (out holds a state packed at `p`, as a search's state buffer does
+ * from one parent to the next of a chunk), so only the others are written.
+ */
+export function unpack(p: Packing, src: Int32Array, o: number, out: Int32Array, zeroed = false): void {
   if (p.uniform) return unpackUniform(src, o, p.uniform, out);
-  out.fill(0);
+  if (!zeroed) out.fill(0);
   let k = o;
   const { w4, w2, w1 } = p;
   for (let j = 0; j < w4.length; j++) out[w4[j]!] = src[k++]!;
@@ -274,6 +278,23 @@ export function repack(src: Int32Array, dst: Int32Array, count: number, from: Pa
     unpack(from, src, i * from.stride, s);
     pack(to, s, dst, i * to.stride);
   }
+}
+
+/**
+ * repack() within one array, from `from` to `to`, each state unpacked into `scratch` before
+ * its new place is written. A wider packing may take fewer words (its width groups round up
+ * otherwise: a byte word widened to 16 bits pairs with an odd 16-bit one), so the order
+ * follows the strides: with a longer stride each state's new place lies at or
+ * after its old one, and the last is moved first; with a shorter one, at or before, and the
+ * first is moved first. Either way a state's new place covers only old places already moved.
+ */
+export function repackInPlace(states: Int32Array, count: number, from: Packing, to: Packing, scratch: Int32Array): void {
+  const move = (i: number) => {
+    unpack(from, states, i * from.stride, scratch);
+    pack(to, scratch, states, i * to.stride);
+  };
+  if (to.stride >= from.stride) for (let i = count - 1; i >= 0; i--) move(i);
+  else for (let i = 0; i < count; i++) move(i);
 }
 
 /**

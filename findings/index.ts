@@ -78,6 +78,17 @@ export const FINDINGS: readonly Finding[] = [
     reproducer: { kind: "conform", scenarios: ["gup-owner-unmaps"] },
     alsoFixes: ["001"],
   },
+  {
+    id: "005",
+    slug: "free-surplus-restore-reserve",
+    title:
+      "free_huge_folio restores a reservation and still gives a surplus page to the buddy allocator: HugePages_Rsvd exceeds HugePages_Free (a min_size= mount on an overcommitted pool)",
+    status: "open",
+    invariant: "pool-counters",
+    introduced: "1c5ecae3a93f (\"hugetlbfs: add minimum size accounting to subpools\", v4.1)",
+    fix: "fix-free-surplus-restore-reserve",
+    reproducer: { kind: "conform", scenarios: ["subpool-min-size-surplus"] },
+  },
 ];
 
 export function findFinding(id: string): Finding | undefined {

@@ -84,6 +84,7 @@ function hugeGupWrite(before: Kernel, after: Kernel, thread: number, op: OpCall)
 export const cowIsolation: Invariant = {
   name: "cow-isolation",
   summary: "a write through one private mapping is never seen through another mapping, nor reaches the file",
+  onOpEnd: true,
   step({ before, after, thread, opEnded }) {
     // A get_user_pages of several pages that got some (partial) wrote those.
     if (!opEnded || (after.thread_result(thread) !== Result.OK && after.thread_result(thread) !== Result.PARTIAL)) return null;

@@ -10,6 +10,7 @@ import type { Invariant } from "./types.js";
 export const expectedResult: Invariant = {
   name: "expected-result",
   summary: "each operation ends with the result its scenario states (expect: ok, SIGBUS, …), on every path",
+  onOpEnd: true,
   step({ before, after, thread, opEnded }) {
     if (!opEnded) return null;
     const op = before.op(thread);

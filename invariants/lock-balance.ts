@@ -38,38 +38,47 @@ function holds(k: Kernel, t: number): string[] {
   return out;
 }
 
-/**
- * Per state word of a layout: 0, or for a lock's word, its index + 1, negated for an rwsem's
- * word of readers. This runs on every transition, on the words the step wrote only.
- */
-const lockOfWord = new WeakMap<object, Int16Array>();
-function lockWords(k: Kernel): Int16Array {
-  let w = lockOfWord.get(k.L);
-  if (!w) {
-    w = new Int16Array(k.a.length);
-    k.L.locks().forEach((l, i) => {
-      w![l.off] = i + 1;
-      if (l.rw) w![l.off + 1] = -(i + 1);
-    });
-    lockOfWord.set(k.L, w);
-  }
-  return w;
+/** What the checks look up per layout (lockTables). */
+interface LockTables {
+  /**
+   * Per state word: 0, or for a lock's word, its index + 1, negated for an rwsem's word of
+   * readers. The step check runs on every transition, on the words the step wrote only.
+   */
+  readonly lockOf: Int16Array;
+  /** Each lock's word, and each rwsem's word of readers, as offsets (for holdsAny). */
+  readonly writers: Int32Array;
+  readonly readers: Int32Array;
 }
 
-/** Per layout: each lock's word, and each rwsem's word of readers, as offsets (for holdsAny). */
-const lockOffsets = new WeakMap<object, { writers: Int32Array; readers: Int32Array }>();
+const tables = new WeakMap<object, LockTables>();
+/** The last layout asked for and its tables: a search asks for one layout on every transition, and a WeakMap lookup each time cost as much as the check. */
+let lastLayout: object | null = null;
+let last: LockTables | null = null;
+
+function lockTables(k: Kernel): LockTables {
+  if (k.L === lastLayout) return last!;
+  let t = tables.get(k.L);
+  if (!t) {
+    const locks = k.L.locks();
+    const lockOf = new Int16Array(k.a.length);
+    locks.forEach((l, i) => {
+      lockOf[l.off] = i + 1;
+      if (l.rw) lockOf[l.off + 1] = -(i + 1);
+    });
+    t = { lockOf, writers: Int32Array.from(locks, (l) => l.off), readers: Int32Array.from(locks.filter((l) => l.rw), (l) => l.off + 1) };
+    tables.set(k.L, t);
+  }
+  lastLayout = k.L;
+  last = t;
+  return t;
+}
 
 /** Does thread t hold any lock? What an operation's end asks: holds() names them only if so. */
 function holdsAny(k: Kernel, t: number): boolean {
-  let offs = lockOffsets.get(k.L);
-  if (!offs) {
-    const locks = k.L.locks();
-    offs = { writers: Int32Array.from(locks, (l) => l.off), readers: Int32Array.from(locks.filter((l) => l.rw), (l) => l.off + 1) };
-    lockOffsets.set(k.L, offs);
-  }
+  const { writers, readers } = lockTables(k);
   const a = k.a;
-  for (let i = 0; i < offs.writers.length; i++) if (a[offs.writers[i]!] === t + 1) return true;
-  for (let i = 0; i < offs.readers.length; i++) if (a[offs.readers[i]!]! & (1 << t)) return true;
+  for (let i = 0; i < writers.length; i++) if (a[writers[i]!] === t + 1) return true;
+  for (let i = 0; i < readers.length; i++) if (a[readers[i]!]! & (1 << t)) return true;
   return false;
 }
 
@@ -80,8 +89,11 @@ export const lockBalance: Invariant = {
   state({ k }) {
     return misuse(k);
   },
+  // A release is a lock word written; a lock left held is judged where the operation ends.
+  stepWrites: (k) => [...lockTables(k).writers, ...lockTables(k).readers],
+  onOpEnd: true,
   step({ before, after, thread, step, opEnded, written }) {
-    const lockOf = lockWords(before);
+    const lockOf = lockTables(before).lockOf;
     const b = before.a;
     const a = after.a;
     // The first lock in the layout's order that was released wrongly: a lock word not written is unchanged.

@@ -4,11 +4,14 @@
  * value the fault last based a decision on.
  */
 import { L_FAULT_PTE, L_ORIG_PTE } from "../model/kernel.js";
+import { pteWords } from "./reads.js";
 import type { Invariant } from "./types.js";
 
 export const pteSameGuard: Invariant = {
   name: "pte-same-guard",
   summary: "no fault installs or changes a pte that changed since the fault last looked at it under the PTL",
+  // It fails only where the step wrote the fault's pte.
+  stepWrites: (k) => pteWords(k),
   step({ before, after, thread, step }) {
     const slot = before.local(thread, L_FAULT_PTE);
     if (!slot) return null;

@@ -19,6 +19,22 @@ import type { Invariant } from "./types.js";
 /** Scratch counters, reused: this runs on every new state. */
 let scratch = { ptes: new Int32Array(0), entries: new Int32Array(0), cache: new Int32Array(0), held: new Int32Array(0), pins: new Int32Array(0) };
 
+/**
+ * The words that reference pages, as offsets (the same lists the invariant declares it reads):
+ * every pte, huge and 4 KiB, and every page-cache slot. Per layout, the last one kept: counting
+ * runs over two flat lists instead of walking mms, files and inodes through their layout.
+ */
+let lastLayout: object | null = null;
+let referencing = { ptes: new Int32Array(0), cache: new Int32Array(0) };
+
+function referencingWords(k: Kernel): typeof referencing {
+  if (k.L !== lastLayout) {
+    referencing = { ptes: Int32Array.from(pteWords(k)), cache: Int32Array.from(cacheWords(k)) };
+    lastLayout = k.L;
+  }
+  return referencing;
+}
+
 /** Count, per page id, the ptes, page-cache slots, thread references and pins that point at it. */
 function references(k: Kernel): typeof scratch {
   // Ptes of DAX blocks (ids past lastPage) are counted too, and ignored: a pfn has no refcount.
@@ -26,39 +42,19 @@ function references(k: Kernel): typeof scratch {
   if (scratch.ptes.length !== n)
     scratch = { ptes: new Int32Array(n), entries: new Int32Array(n), cache: new Int32Array(n), held: new Int32Array(n), pins: new Int32Array(n) };
   const { ptes, entries, cache, held, pins } = scratch;
-  ptes.fill(0);
-  entries.fill(0);
-  cache.fill(0);
-  held.fill(0);
-  pins.fill(0);
-  for (let p = 0; p < k.L.procs; p++) {
-    for (let a = 0; a < k.L.addrPages; a++) {
-      const pte = k.pte(p, a);
-      if (pte > 0) ptes[pte_page(pte)]! += 1;
-      else if (pte) entries[migration_entry_page(pte)]! += 1;
-    }
-    const [from, to] = k.L.smallPteRange(p);
-    for (let off = from; off < to; off++) {
-      const pte = k.a[off]!;
-      if (pte > 0) ptes[pte_page(pte)]! += 1;
-      else if (pte) entries[migration_entry_page(pte)]! += 1;
-    }
+  // A loop: five fill() calls into the runtime cost more than zeroing a few pages' counts.
+  for (let g = 0; g < n; g++) ptes[g] = entries[g] = cache[g] = held[g] = pins[g] = 0;
+  const words = referencingWords(k);
+  const a = k.a;
+  for (let i = 0; i < words.ptes.length; i++) {
+    const pte = a[words.ptes[i]!]!;
+    if (pte > 0) ptes[pte_page(pte)]! += 1;
+    else if (pte) entries[migration_entry_page(pte)]! += 1;
   }
-  for (let f = 0; f < k.L.files; f++)
-    for (let i = 0; i < k.L.filePages; i++) {
-      const g = k.page_cache(f, i);
-      if (g) cache[g]! += 1;
-    }
-  for (let f = 0; f < k.L.files4k; f++)
-    for (let idx = 0; idx < k.L.file4kPages; idx++) {
-      const g = k.file4k_cache(f, idx);
-      if (g) cache[g]! += 1;
-    }
-  for (let i = 0; i < k.L.shmemInodes; i++)
-    for (let idx = 0; idx < k.cfg.shmem[i]!.pages; idx++) {
-      const g = k.shmem_cache(i, idx);
-      if (g) cache[g]! += 1;
-    }
+  for (let i = 0; i < words.cache.length; i++) {
+    const g = a[words.cache[i]!]!;
+    if (g) cache[g]! += 1;
+  }
   for (let t = 0; t < k.L.threads; t++) {
     const g = k.local(t, L_PAGE);
     const h = k.local(t, L_NEW);

@@ -11,6 +11,7 @@ import type { Invariant } from "./types.js";
 export const reservedFaultSucceeds: Invariant = {
   name: "reserved-fault-succeeds",
   summary: "a fault on an index that holds a reservation never gets SIGBUS (except beyond i_size, after unmap_ref_private, or when the index held none as its allocation failed)",
+  onOpEnd: true,
   step({ before, after, thread, opEnded }) {
     if (!opEnded || after.thread_result(thread) !== Result.SIGBUS) return null;
     const idx = promisedIndex(before, thread);

@@ -13,6 +13,7 @@ import type { Invariant } from "./types.js";
 export const resultGuarantee: Invariant = {
   name: "result-guarantee",
   summary: "an operation's result honours what its era promised: a fault on a reserved index never gets VM_FAULT_OOM (SIGBUS: reserved-fault-succeeds)",
+  onOpEnd: true,
   step({ before, after, thread, opEnded }) {
     if (!opEnded || after.thread_result(thread) !== Result.ENOMEM) return null;
     if (before.op(thread).failAddToPageCache) return null;

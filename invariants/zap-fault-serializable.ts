@@ -18,6 +18,7 @@ export const zapFaultSerializable: Invariant = {
   name: "zap-fault-serializable",
   summary:
     "a fault does not get SIGBUS while the page that a zap of the same mm took from its pte waits, referenced by nothing else, in that zap's mmu_gather",
+  onOpEnd: true,
   step({ before, after, thread, opEnded }) {
     if (!opEnded || after.thread_result(thread) !== Result.SIGBUS) return null;
     const vma = before.local(thread, L_VMA);

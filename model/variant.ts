@@ -250,6 +250,14 @@ export interface Variant {
    */
   readonly allocFailureUnchargesSubpool: boolean;
   /**
+   * free_huge_folio keeps a surplus page in the pool when it restores the page's reservation
+   * (the fix-free-surplus-restore-reserve variant). v6.18 restores it (the page's own
+   * RestoreReserve, or a min_size subpool that keeps its reservation: 1c5ecae3a93f, v4.1) and
+   * still gives a surplus page back to the buddy allocator: HugePages_Rsvd then exceeds
+   * HugePages_Free (finding 005).
+   */
+  readonly restoredSurplusStaysInPool: boolean;
+  /**
    * hugetlbfs knows the mount option `min_size=` (7ca02d0ae586, "hugetlbfs: accept subpool
    * min_size mount option and setup accordingly", v4.1). false: hugetlbfs_parse_options meets an
    * option it does not know ("hugetlbfs: Bad mount option") and the mount fails with -EINVAL, so
@@ -331,6 +339,7 @@ const modern: Variant = {
   hugetlbDontneed: "hugetlb_zap_begin",
   reserveErrorPutsResvMap: true,
   allocFailureUnchargesSubpool: false,
+  restoredSurplusStaysInPool: false,
   forkCopy: "vma_needs_copy",
   surplusPages: true,
   prefaultSyscalls: false,
@@ -618,6 +627,13 @@ export const VARIANTS: readonly Variant[] = [
     summary:
       "proposed fix of finding 003: alloc_hugetlb_folio's error path gives back the page it charged to the subpool's size= quota, not only one taken from its min_size reservations",
     allocFailureUnchargesSubpool: true,
+  },
+  {
+    ...modern,
+    name: "fix-free-surplus-restore-reserve",
+    summary:
+      "proposed fix of finding 005: free_huge_folio puts a surplus page whose reservation it restores back on the free list, instead of giving it to the buddy allocator and leaving HugePages_Rsvd above HugePages_Free",
+    restoredSurplusStaysInPool: true,
   },
 ];
 

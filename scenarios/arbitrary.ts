@@ -551,7 +551,12 @@ const NAMED_KINDS = HUGE_KINDS.filter((k) => k !== "anon");
  * - COW at the pool's limit: a private mapping's pages, written, shared with a fork child, and
  *   a pool with nothing beyond what the setup took (the COW's page is one short), perhaps with
  *   the file's page cache mapped beside it (unmap_ref_private, the owner's failure path);
- * - THP memory (the default kernel's THP, its huge zero page), read-only too.
+ * - the last free page: a shared file's page reserved by the setup's mapping, and the pool
+ *   without a page beyond it, faulted by threads of one process or of two that each map it
+ *   (the instantiation race: two faults of one index, one free page between them);
+ * - THP memory (the default kernel's THP, its huge zero page), read-only too;
+ * - a read-only private mapping of a 4 KiB file (Dirty COW's: a FOLL_FORCE write must COW
+ *   what the threads can only read), its page read in by the setup or not.
  */
 function shapedWorld(b: FuzzBound): fc.Arbitrary<World> {
   const pages = fc.integer({ min: 1, max: b.pages });
@@ -568,10 +573,16 @@ function shapedWorld(b: FuzzBound): fc.Arbitrary<World> {
       alias: fc.option(fc.constant("setup" as const), { freq: 2, nil: undefined }),
     })
     .map(({ kind, pages, ...rest }) => sized({ huge: { kind, pages }, overcommit: 0, prefault: true, ...rest }, 0));
+  const lastPage = fc
+    .record({ pages, placement: fc.constantFrom("same" as const, "two" as const) })
+    .map(({ pages, placement }) => sized({ huge: { kind: "shared", pages }, placement, overcommit: 0, prefault: false }, 0));
   const thpWorld = fc
     .record({ kind: fc.constantFrom("thp" as const, "thp-ro" as const), pages, prefault: fc.boolean() })
     .map(({ kind, pages, prefault }): World => ({ small: { kind, pages }, placement: "same", pool: 0, overcommit: 0, prefault }));
-  return fc.oneof(shared, cow, thpWorld);
+  const readOnlyFile = fc
+    .record({ pages, prefault: fc.boolean() })
+    .map(({ pages, prefault }): World => ({ small: { kind: "file-ro", pages }, placement: "same", pool: 0, overcommit: 0, prefault }));
+  return fc.oneof(shared, cow, lastPage, thpWorld, readOnlyFile);
 }
 
 /** A world drawn at random: half of them any, half of the shapes races live in (shapedWorld). */

@@ -37,7 +37,10 @@ export interface FuzzOptions {
   readonly outDir: string;
   /** End at the first finding (the benchmark's time to first find). */
   readonly untilFound?: boolean;
-  /** With untilFound: end at the first finding on this invariant only (a bug-* variant's own, past the others). */
+  /**
+   * With untilFound: look for violations of this invariant alone (a bug-* variant's own; the
+   * others are not checked, so no time goes to shrinking them) and end at its first finding.
+   */
   readonly untilInvariant?: string;
   readonly interrupted: () => boolean;
   readonly onProgress?: (p: SynthProgress) => void;
@@ -64,13 +67,14 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     else if (Date.now() > deadline) stop = "time";
     return stop !== undefined;
   };
+  const only = o.untilFound ? o.untilInvariant : undefined;
   const run = (m: Minimal, name: string, b = budget) => {
     const file = scenarioOfPlaced(m.world, m.threads, name);
-    return judge(file, o.variant, o.against, b).then((judged) => ({ file, judged }));
+    return judge(file, o.variant, o.against, b, only).then((judged) => ({ file, judged }));
   };
   /** The failure made minimal, then searched breadth-first for its shortest trace (else the walk's trace). */
   const shortest = async (found: Minimal, invariant: string, name: string) => {
-    const m = await minimise(found, (file) => judge(file, o.variant, o.against, budget).then((j) => j.failure?.invariant === invariant), o.interrupted);
+    const m = await minimise(found, (file) => judge(file, o.variant, o.against, budget, only).then((j) => j.failure?.invariant === invariant), o.interrupted);
     const final = await run(m, name, shortestBudget);
     return final.judged.failure?.invariant === invariant ? final : run(m, name);
   };
@@ -78,6 +82,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
     o.onProgress?.({ done: tally.scenarios, total: o.timeSeconds === undefined ? o.runs : undefined, failures: findings.size, elapsedMs: tally.elapsedMs });
   const record = (file: Record<string, unknown>, judged: Judged, meta: { path: string; foundMs: number }) =>
     judged.failure && findings.add(file, outcomeOf(judged).failure!, { seed: o.seed, ...meta, ...(o.against && { against: o.against.name }) }, judged.failure.checked.model);
+  const done = () => o.untilFound === true && findings.list().some((f) => o.untilInvariant === undefined || f.invariant === o.untilInvariant);
 
   if (o.path !== undefined) {
     // The value at the path, as fast-check regenerates it: the property only takes it.
@@ -103,31 +108,36 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
 
   // The draws judged in blocks, on this thread or the pool's, and merged here in draw order: the
   // tally, the failures and their shrinking (on this thread) as one thread drawing them in turn.
-  const draws = o.path === undefined ? blocksOf(drawsFrom(arb, o.seed, o.runs), o, deadline) : [];
+  const draws = o.path === undefined ? blocksOf(drawsFrom(arb, o.seed, o.runs), o, deadline, only) : [];
   merge: for await (const { block, result } of inOrder(draws, o.workers ?? 1, (b) => fuzzBlock(b, o.interrupted))) {
     for (const [i, r] of result.entries()) {
-      if (stopped()) break merge;
-      for (const outcome of r.outcomes) {
+      if (stopped() || done()) break merge;
+      const { at, drawn, again } = block.draws[i]!;
+      if (again && !r.stopped) continue;
+      for (const [k, outcome] of r.outcomes.entries()) {
+        if (stopped()) break merge;
         tally.count(outcome);
         progress();
+        if (!outcome.failure || !drawn.sweep) continue;
+        // A world's sweep: a failure, already among the smallest scenarios, is shrunk by the
+        // greedy pass alone and recorded, and the sweep goes on.
+        const foundMs = Math.round(tally.elapsedMs);
+        const { file, judged } = await shortest(sweepAt(drawn, k)!, outcome.failure.invariant, `fuzz-${at}`);
+        record(file, judged, { path: `${at}@${k}`, foundMs });
+        if (done()) break merge;
       }
       if (r.stopped) {
         stop = o.interrupted() ? "interrupted" : "time";
         break merge;
       }
-      if (!r.failure) continue;
-      const { at, drawn } = block.draws[i]!;
+      const failure = drawn.sweep ? undefined : r.outcomes[0]?.failure;
+      if (!failure) continue;
       const foundMs = Math.round(tally.elapsedMs);
-      // A world's sweep found the failure among its smallest scenarios: the greedy pass alone shrinks it.
-      const shrunk =
-        r.failure.k !== undefined
-          ? { found: sweepAt(drawn, r.failure.k)!, path: `${at}@${r.failure.k}` }
-          : await shrink(arb, o, { index: at, invariant: r.failure.invariant }).then((x) => x && { found: placed(x.drawn), path: x.path });
+      const shrunk = await shrink(arb, o, { index: at, invariant: failure.invariant }, only);
       if (shrunk) {
-        const { file, judged } = await shortest(shrunk.found, r.failure.invariant, `fuzz-${at}`);
+        const { file, judged } = await shortest(placed(shrunk.drawn), failure.invariant, `fuzz-${at}`);
         record(file, judged, { path: shrunk.path, foundMs });
       }
-      if (o.untilFound && findings.list().some((f) => o.untilInvariant === undefined || f.invariant === o.untilInvariant)) break merge;
     }
   }
 
@@ -153,12 +163,12 @@ function sweepAt(d: Drawn, k: number): Minimal | undefined {
  * invariant (and, against another variant, to scenarios that variant still holds); a stop
  * signal or --time ends it where it is. The path is fast-check's, from the seed.
  */
-async function shrink(arb: fc.Arbitrary<Drawn>, o: FuzzOptions, failed: { index: number; invariant: string }) {
+async function shrink(arb: fc.Arbitrary<Drawn>, o: FuzzOptions, failed: { index: number; invariant: string }, only: string | undefined) {
   const details = await fc.check(
     fc.asyncProperty(arb, async (d) => {
       // A world's sweep is no smaller scenario of a drawn one.
       if (o.interrupted() || d.sweep) return true;
-      const judged = await judge(drawnScenario(d), o.variant, o.against, { ...FUZZ_BUDGET, symmetry: o.symmetry });
+      const judged = await judge(drawnScenario(d), o.variant, o.against, { ...FUZZ_BUDGET, symmetry: o.symmetry }, only);
       return judged.failure?.invariant !== failed.invariant;
     }),
     { seed: o.seed, path: String(failed.index), numRuns: 1 },
@@ -187,6 +197,13 @@ function* drawsFrom(arb: fc.Arbitrary<Drawn>, seed: number, runs: number): Gener
 /** Draws a block: a pool thread's task of a few small scenarios, or a world's sweep. */
 const BLOCK = 8;
 
+/** A draw of a block: its index (fast-check's path), the value, and whether it is a world's sweep of a world swept at an earlier draw. */
+interface Draw {
+  readonly at: number;
+  readonly drawn: Drawn;
+  readonly again?: true;
+}
+
 /** A block of draws, as a pool thread (synth/worker.ts) is given it: plain data. */
 export interface FuzzBlock {
   readonly kind: "fuzz";
@@ -195,32 +212,38 @@ export interface FuzzBlock {
   readonly symmetry?: boolean;
   /** Date.now() past which no scenario is judged (--time). */
   readonly deadline?: number;
-  readonly draws: readonly { readonly at: number; readonly drawn: Drawn }[];
+  /** The one invariant searched for (--until a finding of it), as judge() takes it. */
+  readonly only?: string;
+  readonly draws: readonly Draw[];
 }
 
 /**
- * A draw judged: its scenarios' outcomes (a world's sweep has several, up to its first failure);
- * its failure's invariant (and for a world's sweep, the failing scenario's place in it); or
- * `stopped` when the deadline or a stop signal came first.
+ * A draw judged: its scenarios' outcomes (a world's sweep has one for each of its scenarios, a
+ * world swept before none), or `stopped` when the deadline or a stop signal came first.
  */
 export interface DrawResult {
   readonly outcomes: Outcome[];
-  readonly failure?: { readonly invariant: string; readonly k?: number };
   readonly stopped?: true;
 }
 
-function* blocksOf(draws: Iterable<{ at: number; drawn: Drawn }>, o: FuzzOptions, deadline: number): Generator<FuzzBlock> {
-  const block = (list: { at: number; drawn: Drawn }[]): FuzzBlock => ({
+/** The draws in blocks, each world's sweep marked when its world was swept at an earlier draw (each is swept once a run). */
+function* blocksOf(draws: Iterable<{ at: number; drawn: Drawn }>, o: FuzzOptions, deadline: number, only: string | undefined): Generator<FuzzBlock> {
+  const block = (list: Draw[]): FuzzBlock => ({
     kind: "fuzz",
     variant: o.variant.name,
     ...(o.against && { against: o.against.name }),
     symmetry: o.symmetry,
     ...(deadline < Infinity && { deadline }),
+    ...(only !== undefined && { only }),
     draws: list,
   });
-  let list: { at: number; drawn: Drawn }[] = [];
+  const swept = new Set<string>();
+  let list: Draw[] = [];
   for (const d of draws) {
-    list.push(d);
+    const world = d.drawn.sweep ? JSON.stringify(d.drawn.world) : undefined;
+    const again = world !== undefined && swept.has(world);
+    if (world !== undefined) swept.add(world);
+    list.push(again ? { ...d, again } : d);
     if (list.length < BLOCK) continue;
     yield block(list);
     list = [];
@@ -238,19 +261,22 @@ export async function fuzzBlock(b: FuzzBlock, interrupted: () => boolean = () =>
     await yieldSometimes();
     return interrupted() || (b.deadline !== undefined && Date.now() > b.deadline);
   };
-  const judged = (m: Minimal, name: string) => judge(scenarioOfPlaced(m.world, m.threads, name), variant, against, budget).then(outcomeOf);
+  const judged = (m: Minimal, name: string) => judge(scenarioOfPlaced(m.world, m.threads, name), variant, against, budget, b.only).then(outcomeOf);
   const out: DrawResult[] = [];
-  for (const { at, drawn } of b.draws) {
+  for (const { at, drawn, again } of b.draws) {
     if (await late()) {
       out.push({ outcomes: [], stopped: true });
       break;
     }
-    if (!drawn.sweep) {
-      const outcome = await judged(placed(drawn), `fuzz-${at}`);
-      out.push({ outcomes: [outcome], ...(outcome.failure && { failure: { invariant: outcome.failure.invariant } }) });
+    if (again) {
+      out.push({ outcomes: [] });
       continue;
     }
-    // Every small scenario of the world, until one fails.
+    if (!drawn.sweep) {
+      out.push({ outcomes: [await judged(placed(drawn), `fuzz-${at}`)] });
+      continue;
+    }
+    // Every small scenario of the world.
     const outcomes: Outcome[] = [];
     let result: DrawResult = { outcomes };
     let k = 0;
@@ -259,12 +285,7 @@ export async function fuzzBlock(b: FuzzBlock, interrupted: () => boolean = () =>
         result = { outcomes, stopped: true };
         break;
       }
-      const outcome = await judged({ world: drawn.world, threads: place(drawn.world, threads) }, `fuzz-${at}-${k}`);
-      outcomes.push(outcome);
-      if (outcome.failure) {
-        result = { outcomes, failure: { invariant: outcome.failure.invariant, k } };
-        break;
-      }
+      outcomes.push(await judged({ world: drawn.world, threads: place(drawn.world, threads) }, `fuzz-${at}-${k}`));
       k++;
     }
     out.push(result);

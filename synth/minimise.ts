@@ -4,7 +4,8 @@
  * renumbers every operation, and a thread the array needs stays. This pass works on the
  * scenario itself — the world and each thread's process and operations — and keeps any of these
  * changes while the same invariant still fails: a thread removed (the others keep their
- * process), an operation removed, two threads of a process made one, a mapping made a page smaller or left out, the prefault left
+ * process), an operation removed, two threads of a process made one, a thread's fork of p1 done
+ * by the setup instead, a mapping made a page smaller or left out, the prefault left
  * out, an operation's arguments made smaller (an earlier value of the same operation in the
  * alphabet). It tries them in a fixed order and starts over after each change kept, until none
  * is: the same failure always gives the same minimal scenario.
@@ -84,6 +85,10 @@ function* candidates(m: Minimal): Generator<Minimal> {
       yield { world, threads: into([...threads[j]!.ops, ...threads[i]!.ops]) };
       yield { world, threads: into([...threads[i]!.ops, ...threads[j]!.ops]) };
     }
+  // `child`'s fork of p1 (thread 0's first operation) done by the setup instead (`fork`): an operation fewer.
+  const forksP1 = (o: Op | undefined) => o !== undefined && o !== "exit" && (o.fork as { child?: string } | undefined)?.child === "p1";
+  const forker = threads.findIndex((t) => forksP1(t.ops[0]));
+  if (world.placement === "child" && forker >= 0) yield { world: { ...world, placement: "fork" }, threads: threads.map((t, k) => (k === forker ? { ...t, ops: t.ops.slice(1) } : t)) };
   for (const to of smallerWorlds(world)) {
     const letters = new Set(alphabet(to).map(key));
     const moved = threads.map((t) => ({ ...t, ops: t.ops.map((o) => rehome(o, world, to, letters)) }));

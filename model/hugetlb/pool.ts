@@ -60,7 +60,8 @@ export function free_huge_folio(k: Kernel, g: number): void {
   k.clear_page_struct(g);
   if (!restore_reserve && hugepage_subpool_put_pages(k, spool, 1) === 0) restore_reserve = true;
   if (restore_reserve) k.resv_huge_pages += 1;
-  if (k.surplus_huge_pages > 0) {
+  // v6.18 frees a surplus page even when it has just restored its reservation (finding 005).
+  if (k.surplus_huge_pages > 0 && !(restore_reserve && k.variant.restoredSurplusStaysInPool)) {
     k.nr_huge_pages -= 1;
     k.surplus_huge_pages -= 1;
     k.set_page_state(g, PAGE_BUDDY);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { emptyPacking, interned, joined, pack, packingOf, packStep, repack, unpack, widened, within } from "../../explorer/packed.js";
+import { emptyPacking, interned, joined, pack, packingOf, packStep, repack, repackInPlace, unpack, widened, within, type Packing } from "../../explorer/packed.js";
 
 /** A word of 0, 8, 16 or 32 bits signed. */
 const word = fc.oneof(
@@ -18,6 +18,41 @@ const state = fc
   .map(([a, zeros]) => Int32Array.from([...a, ...new Array<number>(zeros).fill(0)]));
 
 describe("packed states (explorer/packed.ts)", () => {
+  /** `states` packed at `from` in one array, repacked there at `to`: each unpacks to itself. */
+  function repacksInPlace(states: Int32Array[], from: Packing, to: Packing): void {
+    const words = from.words;
+    const a = new Int32Array(states.length * Math.max(from.stride, to.stride));
+    states.forEach((s, i) => pack(from, s, a, i * from.stride));
+    repackInPlace(a, states.length, from, to, new Int32Array(words));
+    states.forEach((s, i) => {
+      const out = new Int32Array(words);
+      unpack(to, a, i * to.stride, out);
+      expect(out).toEqual(s);
+    });
+  }
+
+  it("states repacked in their own array at a wider packing of a longer stride unpack to themselves", () => {
+    fc.assert(
+      fc.property(fc.array(state, { minLength: 1, maxLength: 6 }), fc.nat(3), (states, extra) => {
+        const words = Math.max(...states.map((s) => s.length)) + extra;
+        const full = states.map((s) => Int32Array.from({ length: words }, (_, w) => s[w] ?? 0));
+        const from = full.reduce((p, s) => widened(p, s), emptyPacking(words));
+        const to = widened(from, Int32Array.from({ length: words }, () => 0x100));
+        repacksInPlace(full, from, to);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("... and of a shorter stride: a wider packing may take fewer words (its groups round up otherwise)", () => {
+    // Words of 32, 8, 0 and 16 bits: a 32-bit word for each width's group, 3; the 8-bit one at 16 bits: 2.
+    const states = [Int32Array.from([0x10000, 5, 0, 300]), Int32Array.from([-0x10000, -100, 0, -2]), Int32Array.from([7, 1, 0, 0])];
+    const from = states.reduce((p, s) => widened(p, s), emptyPacking(4));
+    const to = widened(from, Int32Array.from([0, 300, 0, 0]));
+    expect(to.stride).toBeLessThan(from.stride);
+    repacksInPlace(states, from, to);
+  });
+
   it("a state packed at the packing widened for it unpacks to itself, negative words and every tail included", () => {
     fc.assert(
       fc.property(state, fc.nat(3), (s, at) => {

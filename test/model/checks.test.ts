@@ -430,3 +430,65 @@ describe("expected-result", () => {
     expect((await search(m, INVARIANTS)).verdict).toBe("pass");
   });
 });
+
+describe("Checker: a step invariant declared onOpEnd", () => {
+  /** Fails every transition it is given; named so the message says which one ran. */
+  const failing = (name: string, onOpEnd: boolean): Invariant => ({ name, summary: "fails", onOpEnd, step: () => "ran" });
+
+  /** The faulter's first step (mmap_read_lock: the fault goes on) and its step that ends the fault. */
+  function transitions(): { mid: { s: Int32Array; next: Int32Array; opEnded: boolean }; end: { s: Int32Array; next: Int32Array; opEnded: boolean } } {
+    const { m, s } = initial();
+    const steps: { s: Int32Array; next: Int32Array; opEnded: boolean }[] = [];
+    let cur = s;
+    while (!m.done(cur, 0)) {
+      const next = new Int32Array(m.stateWords);
+      const tr = m.step(cur, 0, next)!;
+      steps.push({ s: cur, next, opEnded: tr.opEnded });
+      cur = next;
+    }
+    return { mid: steps[0]!, end: steps[steps.length - 1]! };
+  }
+
+  it("is skipped on a step that does not end the operation, and runs on one that does", () => {
+    const { m } = initial();
+    const { mid, end } = transitions();
+    expect(mid.opEnded).toBe(false);
+    expect(end.opEnded).toBe(true);
+    const checker = new Checker(m, [failing("at-op-end", true)]);
+    expect(checker.transition(mid.s, mid.next, m.step(mid.s, 0, new Int32Array(m.stateWords))!)).toBeNull();
+    expect(checker.transition(end.s, end.next, m.step(end.s, 0, new Int32Array(m.stateWords))!)?.invariant).toBe("at-op-end");
+  });
+
+  it("keeps the invariants' order: the first listed that fails names the violation", () => {
+    const { m } = initial();
+    const { mid, end } = transitions();
+    const checker = new Checker(m, [failing("first-at-op-end", true), failing("every-step", false)]);
+    expect(checker.transition(mid.s, mid.next, m.step(mid.s, 0, new Int32Array(m.stateWords))!)?.invariant).toBe("every-step");
+    expect(checker.transition(end.s, end.next, m.step(end.s, 0, new Int32Array(m.stateWords))!)?.invariant).toBe("first-at-op-end");
+  });
+});
+
+describe("Checker: a step invariant that declares stepWrites", () => {
+  /** The faulter's first step (mmap_read_lock) and the words it writes. */
+  function firstStep(): { m: Machine; s: Int32Array; next: Int32Array; written: number[] } {
+    const { m, s } = initial();
+    const next = new Int32Array(m.stateWords);
+    m.step(s, 0, next);
+    const w = writtenBetween(s, next);
+    const written: number[] = [];
+    for (let i = 0; i < w.logged; i += 2) written.push(w.log[i]!);
+    return { m, s, next, written };
+  }
+  const failing = (name: string, words: number[], onOpEnd = false): Invariant => ({ name, summary: "fails", onOpEnd, stepWrites: () => words, step: () => "ran" });
+
+  it("is skipped on a step that writes none of its words, and runs on one that writes one", () => {
+    const { m, s, next, written } = firstStep();
+    const untouched = [...Array(m.stateWords).keys()].filter((w) => !written.includes(w)).slice(0, 3);
+    const tr = () => m.step(s, 0, new Int32Array(m.stateWords))!;
+    expect(tr().opEnded).toBe(false);
+    expect(new Checker(m, [failing("elsewhere", untouched)]).transition(s, next, tr())).toBeNull();
+    expect(new Checker(m, [failing("here", [written[0]!])]).transition(s, next, tr())?.invariant).toBe("here");
+    // With onOpEnd as well: a step that writes none of its words still passes unless it ends its operation.
+    expect(new Checker(m, [failing("elsewhere", untouched, true)]).transition(s, next, tr())).toBeNull();
+  });
+});

@@ -41,6 +41,29 @@ describe("minimise", () => {
     expect(m.world).toEqual({ ...world, huge: { kind: "shared", pages: 1 }, pool: 0, prefault: false, small: { kind: "anon", pages: 1 } });
   });
 
+  it("moves `child`'s fork of p1 into the setup (`fork`) when the failure stays; keeps it where it does not", async () => {
+    const child: World = { huge: { kind: "private", pages: 1 }, placement: "child", pool: 1, overcommit: 0, prefault: true };
+    const forked = [
+      { proc: "p0", ops: [{ fork: { child: "p1" } }, { fault: { addr: 0, write: true } }] },
+      { proc: "p1", ops: [{ fault: { addr: 0, write: true } }] },
+    ];
+    // "Fails" while both processes write the page, p1 forked by the setup or by a thread.
+    const forkedBy = (f: Record<string, unknown>) => JSON.stringify(f).includes('{"fork":{"child":"p1"}}');
+    const writes = async (f: Record<string, unknown>) =>
+      forkedBy(f) && (f as File).threads.filter((t) => t.ops.some((o) => JSON.stringify(o).includes('"write":true'))).length === 2;
+    const moved = await minimise({ world: child, threads: forked }, writes, () => false);
+    expect(moved.world.placement).toBe("fork");
+    expect(moved.threads).toEqual([
+      { proc: "p0", ops: [{ fault: { addr: 0, write: true } }] },
+      { proc: "p1", ops: [{ fault: { addr: 0, write: true } }] },
+    ]);
+    // "Fails" only while a thread forks: the fork stays with the thread.
+    const forks = async (f: Record<string, unknown>) => ops(f).some((o) => o.startsWith('{"fork"')) && (await writes(f));
+    const kept = await minimise({ world: child, threads: forked }, forks, () => false);
+    expect(kept.world.placement).toBe("child");
+    expect(kept.threads).toEqual(forked);
+  });
+
   it("drops the cached pages, the alias, p1's other mapping and the mount's options the failure does not need, and keeps the call of each mmap", async () => {
     const rich: World = {
       huge: { kind: "private", pages: 2, size: 4, min_size: 1, other: "shared" },
