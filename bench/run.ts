@@ -265,8 +265,13 @@ for (const m of MM_CASES) {
 }
 
 if (!quick) {
-  const sw = await sweepCase();
-  console.log(`${sw.name}: ${sw.scenarios} scenarios in ${sw.wallMs} ms (${sw.scenariosPerSec} scenarios/s, ${sw.statesPerSec} states/s)`);
+  const first = results.mm[0] as { name: string; oneWorker: { distinctPerSec: number } } | undefined;
+  const sw = await sweepCase(first && { name: first.name, distinctPerSec: first.oneWorker.distinctPerSec });
+  console.log(
+    `${sw.name}: ${sw.scenarios} scenarios, ${sw.states} states; 1 worker ${sw.oneWorker.wallMs} ms (${sw.oneWorker.scenariosPerSec} scenarios/s, ${sw.oneWorker.statesPerSec} states/s, ` +
+      `${sw.oneWorker.cpuMs} ms CPU), 2 workers ${sw.twoWorkers.wallMs} ms (${sw.twoWorkers.scenariosPerSec} scenarios/s, ×${sw.twoWorkers.speedup})` +
+      (sw.oneScenario ? `; one scenario (${sw.oneScenario.name}): ${sw.oneScenario.distinctPerSec} states/s` : ""),
+  );
   const firstFind = await firstFindCases();
   for (const c of firstFind)
     console.log(`fuzz ${c.variant} --against modern: first find ${c.medianFirstFindMs ?? "none"} ms, ${c.medianCpuMs ?? "none"} ms CPU (medians of ${c.runs.length} seeds)`);

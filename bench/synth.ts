@@ -1,6 +1,6 @@
 /**
- * The benchmark's sweep and fuzz cases (issue 20): a sweep's scenarios and states per second in
- * one process (beside the one-scenario rate of the mm case), and, under each historical bug-*
+ * The benchmark's sweep and fuzz cases (issue 20): a sweep's scenarios and states per second on
+ * one thread and on two (beside the one-scenario rate of the mm case), and, under each historical bug-*
  * variant against modern, fuzz's time to its first finding on the variant's own invariant (the
  * one its shipped scenarios expect), median of three seeds each given at most FIRST_FIND_SECONDS
  * of CPU time, with the shrunk scenario's size beside the smallest shipped scenario that finds
@@ -33,19 +33,33 @@ function inTemporaryDir<T>(f: (dir: string) => Promise<T>): Promise<T> {
   return f(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
-export async function sweepCase() {
+/** A sweep of the bound on `workers` threads: its counts, wall time and the process's CPU time (every thread's). */
+async function timedSweep(workers: number) {
   const bound = { threads: 2, ops: 1, pages: 1 };
-  const s = await inTemporaryDir((outDir) =>
-    sweep({ variant: findVariant("modern")!, bound, shard: { k: 1, n: 1 }, outDir, interrupted: () => false }),
-  );
-  const seconds = s.stats.durationMs / 1000;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const s = await inTemporaryDir((outDir) => sweep({ variant: findVariant("modern")!, bound, shard: { k: 1, n: 1 }, outDir, interrupted: () => false, workers }));
+  const wallMs = Math.round(performance.now() - t0);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  return { s, workers, wallMs, cpuMs, scenariosPerSec: Math.round(s.stats.scenarios / (wallMs / 1000)), statesPerSec: Math.round(s.stats.states / (wallMs / 1000)) };
+}
+
+/**
+ * A sweep's scenarios and states per second, on one thread and on two (blocks of scenarios on a
+ * pool, synth/pool.ts), beside `oneScenario`: the states per second of one search (an mm case).
+ */
+export async function sweepCase(oneScenario?: { readonly name: string; readonly distinctPerSec: number }) {
+  const one = await timedSweep(1);
+  const two = await timedSweep(2);
+  const rates = ({ workers, wallMs, cpuMs, scenariosPerSec, statesPerSec }: Awaited<ReturnType<typeof timedSweep>>) => ({ workers, wallMs, cpuMs, scenariosPerSec, statesPerSec });
   return {
     name: "sweep --threads 2 --ops 1 (modern)",
-    scenarios: s.stats.scenarios,
-    states: s.stats.states,
-    wallMs: s.stats.durationMs,
-    scenariosPerSec: Math.round(s.stats.scenarios / seconds),
-    statesPerSec: Math.round(s.stats.states / seconds),
+    scenarios: one.s.stats.scenarios,
+    states: one.s.stats.states,
+    oneWorker: rates(one),
+    twoWorkers: { ...rates(two), speedup: Math.round((100 * one.wallMs) / two.wallMs) / 100 },
+    ...(oneScenario && { oneScenario }),
   };
 }
 

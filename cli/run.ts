@@ -106,14 +106,15 @@ exit codes: 0 no scenario differs; 1 some do; 2 bad input`,
   },
   sweep: {
     usage: `mmcheck sweep [--variant NAME] [--against NAME] --threads T --ops K [--pages P]
-              [--shard k/N] --out DIR [--no-symmetry] [--no-progress]`,
+              [--shard k/N] [--workers N] --out DIR [--no-symmetry] [--no-progress]`,
     summary: "every small scenario up to a bound, each searched exhaustively (scenario synthesis)",
     help: `Every scenario of T threads of at most K operations each, over mappings of P pages (default 1),
 from every operation the model has, with thread order and page renaming symmetries removed, each
 searched exhaustively under the variant (default: modern). With --against, only scenarios where
 the variant fails and NAME holds count. --shard k/N runs the k-th of N fixed slices (mmcheck merge
-joins them). Writes DIR/summary.json and, per distinct failure, DIR/findings/<id>.yaml and
-<id>.json (replay it).
+joins them). --workers N judges blocks of scenarios on N threads (default one per core), merged in
+order: the same results for any N. Writes DIR/summary.json and, per distinct failure,
+DIR/findings/<id>.yaml and <id>.json (replay it).
 
 exit codes: 0 nothing found; 1 a finding; 2 bad input; 3 stopped (a signal, or a scenario too
 large) with nothing found`,
@@ -121,14 +122,15 @@ large) with nothing found`,
   },
   fuzz: {
     usage: `mmcheck fuzz [--variant NAME] [--against NAME] [--seed S] [--runs N] [--time SECONDS]
-             [--path P] --out DIR [--no-symmetry] [--no-progress]`,
+             [--path P] [--workers N] --out DIR [--no-symmetry] [--no-progress]`,
     summary: "random scenarios, searched and shrunk to the smallest that fails (scenario synthesis)",
     help: `Random scenarios (2-4 threads of up to 4 operations, mappings of up to 3 pages), each searched
 exhaustively when small and by random walks (uniform and PCT) when not; a failure is shrunk (fewer
 threads, operations, pages) on the same invariant, then searched for its shortest trace. --runs
 (default 100) scenarios, or until --time; the same --seed (default 1) gives the same run; --path
-regenerates a finding from the seed and the path its summary gives. --against and DIR as for
-sweep.
+regenerates a finding from the seed and the path its summary gives. --workers N judges the draws on
+N threads (default one per core), merged in draw order, shrinking on the main one: the same run for
+any N. --against and DIR as for sweep.
 
 exit codes: as for sweep`,
     run: async (args) => (await import("./fuzz.js")).fuzzCommand(args),

@@ -1,5 +1,6 @@
 /** `mmcheck sweep`: its flags and help (the sweep itself is synth/sweep.ts). */
 import { z } from "zod";
+import { defaultWorkers, maxWorkers } from "../explorer/pool.js";
 import { findVariant, VARIANTS, type Variant } from "../model/variant.js";
 import type { SynthClass } from "../reports/synth-schema.js";
 import { prepareOut } from "../synth/out.js";
@@ -16,13 +17,14 @@ export const variantFlag = z.string().transform((name, ctx): Variant => {
   return z.NEVER;
 });
 
-/** The flags sweep and fuzz share: the output folder, progress, symmetry. */
+/** The flags sweep and fuzz share: the output folder, progress, symmetry, threads. */
 export const SYNTH_FLAGS = {
   out: z.string({ error: "required (the output folder)" }).min(1, "must not be empty"),
+  workers: integerFlag(1, { value: maxWorkers(), why: "4 × the cores" }).optional(),
   "no-progress": z.literal(true).optional(),
   "no-symmetry": z.literal(true).optional(),
 };
-export const SYNTH_ARGS = { out: "value", "no-progress": "switch", "no-symmetry": "switch" } as const;
+export const SYNTH_ARGS = { out: "value", workers: "value", "no-progress": "switch", "no-symmetry": "switch" } as const;
 
 const SweepFlags = z.strictObject({
   variant: variantFlag.default(findVariant("modern")!),
@@ -62,14 +64,20 @@ export async function sweepCommand(args: readonly string[]): Promise<number> {
  */
 export async function runSynth<S extends Parameters<typeof printOutcome>[1]>(
   what: string,
-  o: { readonly out: string; readonly "no-progress"?: true; readonly "no-symmetry"?: true },
-  run: (common: { outDir: string; interrupted: () => boolean; onProgress: ReturnType<typeof synthProgress>["onProgress"]; symmetry: boolean }) => Promise<S>,
+  o: { readonly out: string; readonly workers?: number; readonly "no-progress"?: true; readonly "no-symmetry"?: true },
+  run: (common: { outDir: string; interrupted: () => boolean; onProgress: ReturnType<typeof synthProgress>["onProgress"]; symmetry: boolean; workers: number }) => Promise<S>,
 ): Promise<number> {
   prepareOut(o.out);
   const progress = synthProgress(!o["no-progress"], what);
   let summary;
   try {
-    summary = await run({ outDir: o.out, interrupted: () => stopSignal() !== undefined, onProgress: progress.onProgress, symmetry: !o["no-symmetry"] });
+    summary = await run({
+      outDir: o.out,
+      interrupted: () => stopSignal() !== undefined,
+      onProgress: progress.onProgress,
+      symmetry: !o["no-symmetry"],
+      workers: o.workers ?? defaultWorkers(),
+    });
   } finally {
     progress.stop();
   }

@@ -13,7 +13,7 @@ import type { ExploreOptions, ExploreResult, Searched } from "./options.js";
 import { defaultWorkers } from "./pool.js";
 import { LevelSearch } from "./search.js";
 import { SearchPool } from "./search-pool.js";
-import { SpreadLevels, yieldToEventLoop } from "./spread.js";
+import { SpreadLevels, yieldSometimes } from "./spread.js";
 
 /**
  * By default (`workers: "auto"`), the pool is started at the first level that would take this
@@ -93,7 +93,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
   const taskStates = (count: number) =>
     Math.max(256, Math.min(Math.ceil(count / (16 * pool!.workers)), Math.round(TASK_MS / msPerState)));
 
-  /** The level on this thread (explorer/direct.ts), yielding to the event loop between chunks. */
+  /** The level on this thread (explorer/direct.ts), yielding to the event loop between chunks now and then. */
   const here = async (): Promise<ExploreResult | null> => {
     const count = search.level.count;
     const t0 = performance.now();
@@ -104,7 +104,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
         if (count >= MEASURED_FROM) msPerState = Math.min(msPerState, (performance.now() - t0) / count);
         return step.value;
       }
-      await yieldToEventLoop();
+      await yieldSometimes();
     }
   };
 

@@ -2,7 +2,7 @@
  * A breadth-first level as it is stored: chunks of fingerprints and states, back to back in
  * level positions, each chunk's states at its own packing (explorer/packed.ts).
  */
-import { emptyPacking, interned, pack, packingOf, unpack, widen, type Packing } from "./packed.js";
+import { emptyPacking, interned, pack, packingOf, unpack, widen, type Packing, type Width } from "./packed.js";
 
 /**
  * A run of a level's entries, stored together: each state's fingerprint (hi, lo) in `fps` and
@@ -60,9 +60,9 @@ export function newBuffer(bytes: number, shared: boolean): SharedArrayBuffer | A
 }
 
 /** A level of one chunk: `count` entries of `words + 2` words each (hi, lo, state), as checkpoints keep them. */
-export function levelFrom(entries: Int32Array, count: number, words: number, shared: boolean): LevelBuffer {
+export function levelFrom(entries: Int32Array, count: number, words: number, shared: boolean, least: Width = 0): LevelBuffer {
   const fps = new Int32Array(newBuffer(Math.max(1, 2 * count) * 4, shared));
-  const widths = new Uint8Array(words);
+  const widths = new Uint8Array(words).fill(least);
   for (let p = 0; p < count; p++) {
     const o = p * (words + 2);
     fps[2 * p] = entries[o]!;

@@ -59,30 +59,36 @@ export function packingOf(needs: Uint8Array): Packing {
   const key = String.fromCharCode.apply(null, needs as unknown as number[]);
   const known = table.get(key);
   if (known) return known;
-  const count = (w: Width) => needs.reduce((n, x) => n + (x === w ? 1 : 0), 0);
-  const mixed = count(4) + ((count(2) + 1) >> 1) + ((count(1) + 3) >> 2);
-  const widest = Math.max(1, ...needs) as Width;
+  // Plain loops: a sweep makes thousands of packings, one for each width a small search's states reach.
+  const counts = [0, 0, 0, 0, 0];
+  let widest: Width = 1;
+  for (let w = 0; w < needs.length; w++) {
+    const x = needs[w]! as Width;
+    counts[x]!++;
+    if (x > widest) widest = x;
+  }
+  const mixed = counts[4]! + ((counts[2]! + 1) >> 1) + ((counts[1]! + 3) >> 2);
   // Word by word only when it takes a fifth fewer bytes than every word at the widest width.
   const uniform = 5 * mixed > 4 * uniformStride(needs.length, widest) ? widest : 0;
-  if (uniform && needs.some((w) => w !== uniform)) {
+  if (uniform && counts[uniform] !== needs.length) {
     // A uniform packing says every word needs its width: it stays uniform, and widens only for a wider word.
     const same = packingOf(new Uint8Array(needs.length).fill(uniform));
     table.set(key, same);
     return same;
   }
   const widths = Uint8Array.from(needs);
-  const of = (w: Width) => Int32Array.from(widths.keys()).filter((i) => widths[i] === w);
-  const w4 = of(4);
-  const w2 = of(2);
-  const w1 = of(1);
+  const byWidth = [new Int32Array(counts[0]!), new Int32Array(counts[1]!), new Int32Array(counts[2]!), undefined, new Int32Array(counts[4]!)] as const;
+  const filled = [0, 0, 0, 0, 0];
+  for (let w = 0; w < widths.length; w++) byWidth[widths[w]!]![filled[widths[w]!]!++] = w;
+  const [w0, w1, w2, , w4] = byWidth;
   const where = new Int32Array(widths.length).fill(-1);
-  w4.forEach((w, j) => (where[w] = j << 5));
+  for (let j = 0; j < w4.length; j++) where[w4[j]!] = j << 5;
   const base2 = w4.length;
-  w2.forEach((w, j) => (where[w] = ((base2 + (j >> 1)) << 5) | ((j & 1) << 4)));
+  for (let j = 0; j < w2.length; j++) where[w2[j]!] = ((base2 + (j >> 1)) << 5) | ((j & 1) << 4);
   const base1 = base2 + ((w2.length + 1) >> 1);
-  w1.forEach((w, j) => (where[w] = ((base1 + (j >> 2)) << 5) | ((j & 3) << 3)));
+  for (let j = 0; j < w1.length; j++) where[w1[j]!] = ((base1 + (j >> 2)) << 5) | ((j & 3) << 3);
   const stride = base1 + ((w1.length + 3) >> 2);
-  const p: Packing = { words: needs.length, needs: Uint8Array.from(needs), key, uniform, widths, stride, where, w4, w2, w1, w0: of(0) };
+  const p: Packing = { words: needs.length, needs: Uint8Array.from(needs), key, uniform, widths, stride, where, w4, w2, w1, w0 };
   if (table.size >= TABLE_MOST) table.clear();
   table.set(key, p);
   return p;

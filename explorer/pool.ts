@@ -33,14 +33,14 @@ export function maxWorkers(): number {
 }
 
 /**
- * The file piscina's threads load (workers/entry.cts; a pool's `name` picks the worker: the
- * search's `expand`, check's `check`). From the sources (the tests run them through vite) it
- * still has to be the build's JavaScript: worker threads load plain files.
+ * The file piscina's threads load (`entry`, from the build's root: workers/entry.cjs by default,
+ * whose exports a pool's `name` picks: the search's `expand`, check's `check`). From the sources
+ * (the tests run them through vite) it still has to be the build's JavaScript: worker threads
+ * load plain files.
  */
-export function workerFile(): string {
+export function workerFile(entry = "workers/entry.cjs"): string {
   const here = import.meta.url;
-  const url = here.endsWith(".ts") ? new URL("../dist/workers/entry.cjs", here) : new URL("../workers/entry.cjs", here);
+  const url = here.endsWith(".ts") ? new URL(`../dist/${entry}`, here) : new URL(`../${entry}`, here);
   if (!existsSync(url)) throw new Error(`the worker ${fileURLToPath(url)} is missing: run the build (npm run build)`);
   return url.href;
 }
-

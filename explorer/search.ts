@@ -93,7 +93,7 @@ export class LevelSearch<V extends StateView> {
    */
   release(): void {
     this.batches?.release();
-    if (this.shared || spares.length >= SPARES || this.table.capacity > initialCapacity(undefined)) return;
+    if (this.shared || spares.length >= SPARES || this.table.capacity !== initialCapacity(this.opts.maxStates)) return;
     this.table.clear();
     this.traces.clear();
     spares.push({ table: this.table, traces: this.traces });
@@ -169,7 +169,7 @@ export class LevelSearch<V extends StateView> {
     entry[0] = hi;
     entry[1] = lo;
     entry.set(init, 2);
-    this.current = levelFrom(entry, 1, init.length, this.shared);
+    this.current = levelFrom(entry, 1, init.length, this.shared, small(this.opts.maxStates) ? 1 : 0);
     return null;
   }
 
@@ -411,16 +411,25 @@ export class LevelSearch<V extends StateView> {
 }
 
 
-/**
- * The visited table's first capacity: 64 Ki slots, or fewer for a search bounded to fewer
- * states (a sweep's small scenarios), where zeroing the larger table would cost more than the search.
- */
 /** Tables and trace stores of finished searches on this thread (LevelSearch.release), for the next. */
 const spares: { table: VisitedTable; traces: TraceStore }[] = [];
 const SPARES = 2;
 
+/**
+ * A search bounded to at most this many states is small (a sweep's or fuzz's scenario: a few
+ * dozen states, thousands of searches a run). Its table starts at 1 Ki slots, as zeroing a
+ * larger one would cost more than the search, and its levels at a byte a word, not at the
+ * widths its initial state needs: each width a state then needs is a new packing to make
+ * (explorer/packed.ts), which cost such a search more than its states did; bytes a word are one
+ * packing per state size, shared by every search of that size, widened only for a wider word.
+ */
+const SMALL_SEARCH = 20_000;
+
+function small(maxStates: number | undefined): boolean {
+  return maxStates !== undefined && maxStates <= SMALL_SEARCH;
+}
+
+/** The visited table's first capacity: 64 Ki slots, or 1 Ki for a small search. */
 function initialCapacity(maxStates: number | undefined): number {
-  let capacity = 1 << 10;
-  while (capacity < 1 << 16 && (maxStates === undefined || capacity * 0.8 < maxStates)) capacity *= 2;
-  return capacity;
+  return small(maxStates) ? 1 << 10 : 1 << 16;
 }

@@ -42,6 +42,21 @@ const RETURNED_PER_TASK = 4;
 /** Lets the event loop run (a Ctrl-C handler, progress output, piscina's hand-outs) between chunks. */
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** How long this thread runs at most without yielding (yieldSometimes): a stop signal's handler waits that long. */
+const YIELD_EVERY_MS = 5;
+let yielded = performance.now();
+
+/**
+ * Yields to the event loop if this thread has not done so for YIELD_EVERY_MS: a sweep's searches
+ * of a few dozen states each, a level or two a chunk, spent more on yielding after every chunk
+ * than on their states.
+ */
+export async function yieldSometimes(): Promise<void> {
+  if (performance.now() - yielded < YIELD_EVERY_MS) return;
+  await yieldToEventLoop();
+  yielded = performance.now();
+}
+
 /** A level's chunks as this thread and the pool share them: [start, end) ranges in level order. */
 class LevelWork {
   readonly ranges: [number, number][] = [];

@@ -45,6 +45,7 @@ function scenarioNames(config: ModelConfig): (message: string) => string {
  * only (tests, generated scenarios): searched on one thread.
  */
 export function mmModel(config: ModelConfig, variant: Variant, params: Readonly<Record<string, number>> = {}, ref?: ModelRef): MmModel {
+  let sha256: string | undefined;
   return {
     ref,
     system: new Machine(config, variant),
@@ -62,11 +63,14 @@ export function mmModel(config: ModelConfig, variant: Variant, params: Readonly<
     // Modern is today's kernel: every run of it checks it. Any other variant is checked only
     // where a run reaches the code it changes (model/changed.ts).
     changes: variant.name !== VARIANTS[0]!.name,
+    // Hashed when first read (a checkpoint, a report): a sweep builds thousands of models that need none.
     identity: {
       model: "mm",
       variant: variant.name,
       params: { ...params },
-      scenarioSha256: createHash("sha256").update(JSON.stringify(config)).digest("hex"),
+      get scenarioSha256() {
+        return (sha256 ??= createHash("sha256").update(JSON.stringify(config)).digest("hex"));
+      },
     },
   };
 }

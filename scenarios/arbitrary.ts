@@ -394,25 +394,48 @@ function permutations(n: number): number[][] {
 }
 
 /**
- * Whether the threads are the first of their class under renaming the pages (the setup maps
- * and prefaults every page alike, so a renamed scenario runs the same up to the renaming): the
- * least, as JSON, of the scenario's renamed images.
+ * A world's letters under renaming its pages (the setup maps and prefaults every page alike, so
+ * a renamed scenario runs the same up to the renaming), made once a world: each letter's JSON,
+ * and its JSON under each renaming other than the identity (which leaves every scenario as it
+ * is). A letter that renameOp leaves undefined puts its scenarios in a class of their own.
  */
-function leastUnderRenaming(w: World, threads: readonly (readonly Op[])[]): boolean {
-  const key = JSON.stringify(threads);
-  const hugePerms = permutations(w.huge?.pages ?? 0);
-  const smallPerms = permutations(w.small?.pages ?? 0);
-  for (const hp of hugePerms)
-    for (const sp of smallPerms) {
-      const renamed: Op[][] = [];
-      for (const ops of threads) {
-        const r = ops.map((o) => renameOp(o, hp, sp, slots(w).small));
-        if (r.some((o) => o === undefined)) return true;
-        renamed.push(r as Op[]);
-      }
-      if (JSON.stringify(renamed) < key) return false;
+class Renamings {
+  private readonly json: string[];
+  /** Per renaming, each letter's JSON renamed. */
+  private readonly images: string[][] = [];
+  private readonly alone: boolean[];
+
+  constructor(w: World, letters: readonly Op[]) {
+    this.json = letters.map((l) => JSON.stringify(l));
+    const smallSlot = slots(w).small;
+    const hugePerms = permutations(w.huge?.pages ?? 0);
+    const smallPerms = permutations(w.small?.pages ?? 0);
+    const identity = (p: readonly number[]) => p.every((x, i) => x === i);
+    // Whether renameOp gives an operation depends on the mappings' sizes alone, not the renaming.
+    this.alone = letters.map((l) => renameOp(l, hugePerms[0]!, smallPerms[0]!, smallSlot) === undefined);
+    for (const hp of hugePerms)
+      for (const sp of smallPerms)
+        if (!identity(hp) || !identity(sp)) this.images.push(letters.map((l, i) => (this.alone[i] ? "" : JSON.stringify(renameOp(l, hp, sp, smallSlot)))));
+  }
+
+  /** JSON.stringify of the threads' operations, each letter's JSON taken from `json`. */
+  private static text(threads: readonly (readonly number[])[], json: readonly string[]): string {
+    let s = "[";
+    for (let t = 0; t < threads.length; t++) {
+      s += t ? ",[" : "[";
+      const ops = threads[t]!;
+      for (let j = 0; j < ops.length; j++) s += (j ? "," : "") + json[ops[j]!];
+      s += "]";
     }
-  return true;
+    return `${s}]`;
+  }
+
+  /** Whether the threads (letter indices) are the least, as JSON, of their renamed images. */
+  least(threads: readonly (readonly number[])[]): boolean {
+    if (this.images.length === 0 || threads.some((ops) => ops.some((l) => this.alone[l]))) return true;
+    const key = Renamings.text(threads, this.json);
+    return this.images.every((image) => Renamings.text(threads, image) >= key);
+  }
 }
 
 /**
@@ -429,15 +452,17 @@ export function* enumerate(b: SweepBound): Generator<Enumerated> {
 /** Every scenario of one world up to the bound's threads and operations (its pages are the world's), in the sweep's order. */
 export function* enumerateWorld(world: World, b: Omit<SweepBound, "pages">): Generator<Op[][]> {
   const letters = alphabet(world);
+  const renamings = new Renamings(world, letters);
   const seqs = sequences(letters.length, b.ops);
   const procs = Array.from({ length: b.threads }, (_, i) => threadProc(world, i));
+  // The pairs of threads j < i of one process: thread j's list comes first.
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < b.threads; i++) for (let j = 0; j < i; j++) if (procs[j] === procs[i]) pairs.push([j, i]);
   const pick = new Array<number>(b.threads).fill(0);
   for (;;) {
-    // Threads of the same process in non-decreasing order of their lists.
-    const ordered = procs.every((p, i) => procs.slice(0, i).every((q, j) => q !== p || pick[j]! <= pick[i]!));
-    if (ordered) {
-      const threads = pick.map((s) => seqs[s]!.map((l) => letters[l]!));
-      if (leastUnderRenaming(world, threads)) yield threads;
+    if (pairs.every(([j, i]) => pick[j]! <= pick[i]!)) {
+      const chosen = pick.map((s) => seqs[s]!);
+      if (renamings.least(chosen)) yield chosen.map((seq) => seq.map((l) => letters[l]!));
     }
     let i = b.threads - 1;
     while (i >= 0 && pick[i] === seqs.length - 1) pick[i--] = 0;

@@ -12,7 +12,8 @@ import type { ExploreResult } from "../explorer/options.js";
 import type { Variant } from "../model/variant.js";
 import { mmModel, type MmModel } from "../models/mm.js";
 import { resolveScenario, ScenarioError } from "../scenarios/load.js";
-import { ScenarioSchema } from "../scenarios/schema.js";
+import { ScenarioSchema, type ScenarioFile } from "../scenarios/schema.js";
+import type { z } from "zod";
 
 export interface Budget {
   /** Distinct states of the exhaustive search, at most. */
@@ -44,12 +45,9 @@ export async function checkScenario(
   budget: Budget,
   invariants: (name: string) => boolean = () => true,
 ): Promise<Checked> {
-  const parsed = ScenarioSchema.safeParse(file);
-  // The grammar writes only what the schema accepts: anything else is a bug in it.
-  if (!parsed.success) throw new Error(`generated scenario does not match the schema: ${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message}`);
   let model: MmModel;
   try {
-    const built = mmModel(resolveScenario(parsed.data).config, variant);
+    const built = scenarioModel(file, variant);
     built.system.initial();
     model = { ...built, invariants: built.invariants.filter((i) => invariants(i.name)) };
   } catch (e) {
@@ -64,6 +62,37 @@ export async function checkScenario(
   if (uniform.violation) return { kind: "ran", model, result: uniform, exhaustive: false };
   const pct = await explore(model, { walks: { walks: budget.walks, seed: seed ^ 0x5bd1e995, changePoints: CHANGE_POINTS } });
   return { kind: "ran", model, result: pct, exhaustive: false };
+}
+
+/** The mm model of a generated scenario file; the loader's ScenarioError if it refuses it. */
+export function scenarioModel(file: Record<string, unknown>, variant: Variant): MmModel {
+  return mmModel(resolveScenario(parseGenerated(file)).config, variant);
+}
+
+/** A generated scenario's parts: all but its name and threads, which a sweep's scenarios of one world share; and those two. */
+const WORLD_PART = ScenarioSchema.omit({ name: true, threads: true });
+const THREADS_PART = ScenarioSchema.pick({ name: true, threads: true });
+let lastWorld: { key: string; parsed: Record<string, unknown> } | undefined;
+
+/**
+ * ScenarioSchema's parse of a generated scenario file, in two parts: its world's (setup, files,
+ * pool), parsed again only when it differs from the last scenario's, and its name and threads.
+ * The schema checks no field against another, so this is the whole parse, keys in its order
+ * (test/synth/grammar.test.ts holds it to ScenarioSchema.parse).
+ */
+export function parseGenerated(file: Record<string, unknown>): ScenarioFile {
+  const { name, threads, ...world } = file;
+  const key = JSON.stringify(world);
+  if (lastWorld?.key !== key) lastWorld = { key, parsed: schemaParse(WORLD_PART, world) };
+  const whole: Record<string, unknown> = { ...lastWorld.parsed, ...schemaParse(THREADS_PART, { name, threads }) };
+  return Object.fromEntries(Object.keys(ScenarioSchema.shape).flatMap((k) => (k in whole ? [[k, whole[k]]] : []))) as ScenarioFile;
+}
+
+function schemaParse(schema: z.ZodType, value: unknown): Record<string, unknown> {
+  const parsed = schema.safeParse(value);
+  // The grammar writes only what the schema accepts: anything else is a bug in it.
+  if (!parsed.success) throw new Error(`generated scenario does not match the schema: ${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message}`);
+  return parsed.data as Record<string, unknown>;
 }
 
 /** A walk's seed from the scenario's content: the same scenario always gets the same walks. */

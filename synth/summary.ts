@@ -7,8 +7,7 @@ import { issueLine } from "../reports/schema.js";
 import { modelSteps } from "../model/ops/index.js";
 import type { Variant } from "../model/variant.js";
 import { SynthSummarySchema, type SynthCoverage, type SynthStats, type SynthSummary } from "../reports/synth-schema.js";
-import type { Checked } from "./check.js";
-import type { Findings } from "./findings.js";
+import type { Findings, Outcome } from "./findings.js";
 import { classesOf } from "./known.js";
 
 export const SUMMARY_FILE = "summary.json";
@@ -33,17 +32,17 @@ export class Tally {
   private readonly steps = new Set<string>();
   private readonly t0 = performance.now();
 
-  count(checked: Checked): void {
+  count(o: Outcome): void {
     this.scenarios++;
-    if (checked.kind === "refused") {
+    if (o.refused) {
       this.refused++;
       return;
     }
-    for (const label of checked.result.coverage) this.steps.add(label);
-    if (checked.exhaustive) this.exhaustive++;
+    for (const label of o.coverage) this.steps.add(label);
+    if (o.exhaustive) this.exhaustive++;
     else this.walked++;
-    if (!checked.exhaustive && !checked.result.violation) this.incomplete++;
-    this.states += checked.result.stats.distinctStates;
+    if (!o.exhaustive && !o.violated) this.incomplete++;
+    this.states += o.states;
   }
 
   get elapsedMs(): number {

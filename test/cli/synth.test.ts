@@ -20,6 +20,8 @@ describe("sweep, fuzz and merge commands", () => {
     [["sweep", "--threads", "2", "--ops", "1", "--shard", "3/2", "--out", "x"], /^mmcheck: --shard: k\/N with 1 ≤ k ≤ N/],
     [["fuzz", "--variant", "nope", "--out", "x"], /^mmcheck: --variant: unknown variant "nope"/],
     [["fuzz", "--path", "1:a", "--out", "x"], /^mmcheck: --path: a fast-check path/],
+    [["sweep", "--threads", "2", "--ops", "1", "--workers", "0", "--out", "x"], /^mmcheck: --workers: must be a positive integer/],
+    [["fuzz", "--workers", "two", "--out", "x"], /^mmcheck: --workers: must be an integer/],
     [["merge", "--out", "x"], /^mmcheck: DIR: missing/],
   ])("%j: exit 2, one line", (args, line) => {
     const r = mmcheck(...args);

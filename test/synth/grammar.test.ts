@@ -11,6 +11,7 @@ import { buildMm, mmModel } from "../../models/mm.js";
 import { alphabet, drawnArbitrary, enumerate, FUZZ_BOUND, OP_VALUES, opsOf, scenarioArbitrary, scenarioOf, sweepWorlds, type Op } from "../../scenarios/arbitrary.js";
 import { resolveScenario } from "../../scenarios/load.js";
 import { OpSchemas, ScenarioSchema } from "../../scenarios/schema.js";
+import { parseGenerated } from "../../synth/check.js";
 
 const modern = findVariant("modern")!;
 const opName = (o: Op) => (o === "exit" ? "exit" : Object.keys(o)[0]!);
@@ -60,6 +61,24 @@ describe("grammar", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a generated scenario's parse in parts (synth/check.ts parseGenerated)", () => {
+  it("is ScenarioSchema's parse, keys in its order, for the sweep's scenarios and fuzz's, a world after another", () => {
+    const sweepFiles = [...enumerate({ threads: 2, ops: 1, pages: 2 })].filter((e) => e.index % 37 === 0).map((e) => scenarioOf(e.world, e.threads, `sweep-${e.index}`));
+    const fuzzFiles = fc.sample(scenarioArbitrary(), { numRuns: 300, seed: 11 });
+    // Interleaved: the world part changes from one scenario to the next as well as staying.
+    const files = sweepFiles.flatMap((f, i) => [f, fuzzFiles[i % fuzzFiles.length]!, f]);
+    for (const file of files) expect(JSON.stringify(parseGenerated(file))).toBe(JSON.stringify(ScenarioSchema.parse(file)));
+  });
+
+  it("refuses what the schema refuses, in either part", () => {
+    const first = enumerate({ threads: 2, ops: 1, pages: 1 }).next().value!;
+    const file = scenarioOf(first.world, first.threads);
+    expect(() => parseGenerated({ ...file, threads: [{ name: "t0", proc: "p0", ops: [{ fault: { addr: -1 } }] }] })).toThrow(/does not match the schema: threads.0.ops.0/);
+    expect(() => parseGenerated({ ...file, pool: { pages: -1 } })).toThrow(/does not match the schema: pool.pages/);
+    expect(() => parseGenerated(file)).not.toThrow();
   });
 });
 

@@ -57,9 +57,29 @@ describe("sweep", () => {
       expect(reproduce(model.system, model.invariants, threads)).toMatchObject({ invariant: f.invariant, depth: f.depth });
     }
   });
+
+  it("gives the same summary (apart from durations) and findings on two threads as on one", { timeout: 300_000 }, async () => {
+    const [one, two] = [tmp(), tmp()];
+    // A quarter of the bound: two distinct failures, each met again in many later blocks.
+    const s1 = await sweep({ variant, against, bound, shard: { k: 1, n: 4 }, outDir: one, interrupted: never, workers: 1 });
+    const s2 = await sweep({ variant, against, bound, shard: { k: 1, n: 4 }, outDir: two, interrupted: never, workers: 2 });
+    expect(s1.findings.length).toBeGreaterThan(1);
+    const summary = (dir: string) => readFileSync(join(dir, "summary.json"), "utf8").replaceAll(/"(durationMs|foundMs)": \d+/g, "");
+    expect(summary(two)).toEqual(summary(one));
+    expect(comparable(two, s2).files).toEqual(comparable(one, s1).files);
+  });
 });
 
 describe("fuzz", () => {
+  it("is the same run on two threads as on one: the draws merged in order, shrunk on the main thread", { timeout: 300_000 }, async () => {
+    const [one, two] = [tmp(), tmp()];
+    const o = { variant: findVariant("bug-split-double-credit")!, against, seed: 3, runs: 300, interrupted: never };
+    const s1 = await fuzz({ ...o, outDir: one, workers: 1 });
+    const s2 = await fuzz({ ...o, outDir: two, workers: 2 });
+    expect(s1.findings.length).toBeGreaterThan(0);
+    expect(comparable(two, s2)).toEqual(comparable(one, s1));
+  });
+
   it("finds, shrinks and reports the bug against modern; the same seed gives the same run; the path regenerates the finding", { timeout: 300_000 }, async () => {
     const [a, b, c] = [tmp(), tmp(), tmp()];
     // Until the first cow-isolation finding: fuzz may find the world's other bugs first.
