@@ -112,7 +112,7 @@ exit codes: 0 no scenario differs; 1 some do; 2 bad input`,
 from every operation the model has, with thread order and page renaming symmetries removed, each
 searched exhaustively under the variant (default: modern). With --against, only scenarios where
 the variant fails and NAME holds count. --shard k/N runs the k-th of N fixed slices (mmcheck merge
-joins them). --workers N judges blocks of scenarios on N threads (default one per core), merged in
+joins them). --workers N judges blocks of scenarios on N threads (default 1: two measured no faster), merged in
 order: the same results for any N. Writes DIR/summary.json and, per distinct failure,
 DIR/findings/<id>.yaml and <id>.json (replay it).
 
@@ -129,7 +129,7 @@ exhaustively when small and by random walks (uniform and PCT) when not; a failur
 threads, operations, pages) on the same invariant, then searched for its shortest trace. --runs
 (default 100) scenarios, or until --time; the same --seed (default 1) gives the same run; --path
 regenerates a finding from the seed and the path its summary gives. --workers N judges the draws on
-N threads (default one per core), merged in draw order, shrinking on the main one: the same run for
+N threads (default 1: two measured no faster), merged in draw order, shrinking on the main one: the same run for
 any N. --against and DIR as for sweep.
 
 exit codes: as for sweep`,
