@@ -365,6 +365,12 @@ const modern: Variant = {
 /** Kernels before v4.3 (2015), whose hugetlbfs had no fallocate (no hole can be punched), nor min_size= (v4.1). */
 const before4_3 = { hugetlbfsFallocate: false, hugetlbfsMinSize: false } as const;
 
+/**
+ * Kernels before v4.7 (67961f9db8c4): an owner's refault of an index it had already consumed
+ * counted as reserved again.
+ */
+const before4_7 = { ownerNeedsReservationAlwaysZero: true } as const;
+
 /** Kernels before v2.6.27 (2008), whose hugetlbfs mmap ignored MAP_NORESERVE: the bug variants of 2006. */
 const before2_6_27 = { hugetlbNoreserve: false } as const;
 
@@ -413,10 +419,9 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     ...before4_3,
+    ...before4_7,
     name: "seed-001",
     restoreReserve: "none",
-    // 2.6.31's owner refault takes a reservation again (until v4.7).
-    ownerNeedsReservationAlwaysZero: true,
     summary:
       "seed 001 as posted (2.6.31 + \"ZERO_PAGE based on pte_special\"): use_zero_page, follow_page with FOLL_ANON/FOLL_NOZERO and the FOLL_WRITE retry, cow_user_page, populate under mmap_sem for write",
     zeroPage: "use_zero_page",
@@ -445,11 +450,11 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_7,
     name: "seed-003",
     restoreReserve: "none",
     summary:
       "seed 003 as posted (2.6.27 tree): refcounted resv_map of consumed regions, one instantiation mutex, owner faults always use a reservation, hugetlb_cow reuses by page_count and fails with VM_FAULT_OOM",
-    ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
     reserveAdjustsRace: false,
     // Seed 003 allocates the map before the quota and pool checks, whose failures return
@@ -463,10 +468,9 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     ...before4_3,
+    ...before4_7,
     name: "seed-004",
     restoreReserve: "PagePrivate",
-    // 3.18's owner refault takes a reservation again (until v4.7).
-    ownerNeedsReservationAlwaysZero: true,
     summary:
       "seed 004 as posted (2014 \"mm: Allow page fault handlers to perform the COW\" with the v11 DAX fault): a DAX COW fault copies the block, then returns no page holding i_mmap_mutex, which do_cow_fault releases",
     daxFault: "do_dax_fault",
@@ -475,11 +479,11 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     ...before4_3,
+    ...before4_7,
     name: "bug-split-double-credit",
     restoreReserve: "none",
     summary: "before seed 003: split_vma copies the reservation count, both halves return it (reservation-conservation)",
     privateResv: "count",
-    ownerNeedsReservationAlwaysZero: true,
     faultMutex: "global",
     reserveAdjustsRace: false,
   },
@@ -511,9 +515,8 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     ...before4_3,
+    ...before4_7,
     name: "bug-cow-reuses-pagecache-page",
-    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
-    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "none",
     summary:
       "before \"do not use a page in page cache for cow optimization\" (2013): a MAP_PRIVATE write reuses a page-cache page mapped once and reaches the file (cow-isolation)",
@@ -522,9 +525,8 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_7,
     name: "bug-punch-hole-fault-race",
-    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
-    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "PagePrivate",
     summary:
       "before 4aae8d1c051e (v4.5): a fault maps the page again between the hole punch's unmap and its removal, and remove_inode_hugepages leaves it in the hole, mapped, with the data the punch removes (truncate-coherence)",
@@ -577,9 +579,8 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     ...before4_3,
+    ...before4_7,
     name: "bug-region-tracking-race",
-    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
-    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "none",
     summary:
       "seed 003's open question (\"fix race in region tracking\", 2014): a fault of another process covers an index between mmap's region_chg and region_add; its reservation is never given back (reservation-conservation)",
@@ -588,9 +589,8 @@ export const VARIANTS: readonly Variant[] = [
   {
     ...modern,
     ...before2022,
+    ...before4_7,
     name: "bug-dax-cow-unlock-mode",
-    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
-    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "PagePrivate",
     summary:
       "v4.3 (2015): __dax_fault returns a COW fault's no-page VM_FAULT_LOCKED holding i_mmap_rwsem for read, and do_cow_fault releases it with i_mmap_unlock_write (lock-balance)",
@@ -639,9 +639,8 @@ export const VARIANTS: readonly Variant[] = [
     ...modern,
     ...before2022,
     ...before4_3,
+    ...before4_7,
     name: "bug-reserve-error-leaks-resv-map",
-    // Before v4.7 (67961f9db8c4) an owner's consumed index counted as reserved again.
-    ownerNeedsReservationAlwaysZero: true,
     restoreReserve: "none",
     summary:
       "before c50ac050811d (CVE-2012-2390, v3.4): when the subpool or the pool refuses a MAP_PRIVATE mmap's reservation, hugetlb_reserve_pages returns without dropping the resv_map it allocated, and it leaks (resv-map-lifetime)",
