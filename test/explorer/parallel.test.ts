@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ExploreResult } from "../../explorer/options.js";
 import { exploreRef, search } from "../helpers/search.js";
 import { explore } from "../../explorer/explore.js";
-import { AUTO_START_MS, autoWorkers, startsPool } from "../../explorer/bfs.js";
+import { AUTO_START_MS, startsPool } from "../../explorer/bfs.js";
+import { AutoChoice, autoWorkers, othersLoad } from "../../explorer/auto.js";
 import { SearchPool } from "../../explorer/search-pool.js";
 import { buildModel } from "../../models/index.js";
 import { buildMm, mmModel } from "../../models/mm.js";
@@ -104,13 +105,62 @@ describe("determinism: the same result for any number of workers, one state at a
     expect(startsPool(true, () => false, 1e9)).toBe(false);
   });
 
-  it("how many threads the default takes: this one and one for each core the last minute left idle", () => {
+  it("how many threads the default takes: this one and one for each core other processes left idle during the search", () => {
     expect(autoWorkers(2, 0)).toBe(2);
-    expect(autoWorkers(2, 1)).toBe(2);
-    expect(autoWorkers(2, 1.6)).toBe(1);
+    expect(autoWorkers(2, 0.4)).toBe(2);
+    expect(autoWorkers(2, 0.6)).toBe(1);
+    expect(autoWorkers(2, 1)).toBe(1);
     expect(autoWorkers(2, 27)).toBe(1);
-    expect(autoWorkers(8, 3)).toBe(6);
+    expect(autoWorkers(8, 3)).toBe(5);
     expect(autoWorkers(1, 0)).toBe(1);
+    // Over 200 ms: the cores were busy 500 ms, 180 of them this process's: 1.6 cores by others.
+    expect(othersLoad({ wallMs: 1000, busyMs: 10_000, ownMs: 20 }, { wallMs: 1200, busyMs: 10_500, ownMs: 200 })).toBeCloseTo(1.6);
+    // This process alone kept the cores busy: no other load (the clocks' ticks never make it negative).
+    expect(othersLoad({ wallMs: 0, busyMs: 0, ownMs: 0 }, { wallMs: 100, busyMs: 150, ownMs: 160 })).toBe(0);
+    expect(othersLoad({ wallMs: 5, busyMs: 0, ownMs: 0 }, { wallMs: 5, busyMs: 10, ownMs: 0 })).toBe(0);
+  });
+
+  describe("the default's trial: spread levels against the next level here", () => {
+    /** Runs the trial over levels of 10,000 states, each pair's spread level at `ratio` of the time here; the modes taken. */
+    function trial(ratios: readonly number[]) {
+      const choice = new AutoChoice();
+      const modes: string[] = [];
+      for (const ratio of ratios) {
+        if (choice.gaveUp) break;
+        expect(choice.spreadsLevel()).toBe(true);
+        expect(choice.spreadsFollowing()).toBe(false);
+        choice.record(true, 10_000, 40 * ratio);
+        modes.push("spread");
+        expect(choice.spreadsLevel()).toBe(false);
+        choice.record(false, 10_000, 40);
+        modes.push("here");
+      }
+      return { modes, spreads: choice.spreadsLevel() && choice.spreadsFollowing(), gaveUp: choice.gaveUp };
+    }
+
+    it("spreading faster by the margin: every level spread from then on", () => {
+      expect(trial([0.7])).toEqual({ modes: ["spread", "here"], spreads: true, gaveUp: false });
+      // The pool thread warms up: its ratio falls to the margin on the third pair.
+      expect(trial([2.5, 1.4, 0.85])).toEqual({ modes: ["spread", "here", "spread", "here", "spread", "here"], spreads: true, gaveUp: false });
+    });
+
+    it("spreading not faster, or no longer getting faster: the pool is given up", () => {
+      expect(trial([1.2, 1.1, 0.5])).toEqual({ modes: ["spread", "here", "spread", "here"], spreads: false, gaveUp: true });
+      expect(trial([0.95, 0.94, 0.5])).toEqual({ modes: ["spread", "here", "spread", "here"], spreads: false, gaveUp: true });
+      // Falling, but still above the margin after four pairs.
+      expect(trial([4, 3, 2, 1.5, 0.5])).toEqual({ modes: Array(4).fill(["spread", "here"]).flat(), spreads: false, gaveUp: true });
+    });
+
+    it("levels too small to time do not count", () => {
+      const choice = new AutoChoice();
+      choice.record(true, 1000, 100);
+      expect(choice.spreadsLevel()).toBe(true);
+      choice.record(true, 10_000, 10);
+      choice.record(false, 1000, 100);
+      expect(choice.spreadsLevel()).toBe(false);
+      choice.record(false, 10_000, 40);
+      expect([choice.spreadsLevel(), choice.gaveUp]).toEqual([true, false]);
+    });
   });
 
   it("the default schedule (levels spread by their measured cost, pipelined) gives the peer model's counts", async () => {

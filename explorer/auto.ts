@@ -1,0 +1,100 @@
+/**
+ * How a search with `workers: "auto"` (explorer/bfs.ts) chooses, from what it measures during
+ * the run, between this thread alone and spreading its levels over a pool: whether another
+ * process leaves a core idle to start the pool on, and then, once the pool is ready, whether
+ * spreading a level is faster than expanding the next one here. On the 2-vCPU VM one
+ * worker's search already keeps a core and a half busy (V8 compiles the model on a thread of
+ * its own), and a pool thread compiles the model again for itself: whether a second thread
+ * pays depends on the machine's load and on how long the search goes on, which no constant knows.
+ */
+import { cpus } from "node:os";
+
+/** Levels of fewer states are not timed: too quick to time, and run before the JIT has compiled the model. */
+export const MEASURED_FROM = 2048;
+
+/** What the processor did up to a moment: wall time, every core's busy time, this process's CPU time (ms). */
+export interface CpuSample {
+  readonly wallMs: number;
+  readonly busyMs: number;
+  readonly ownMs: number;
+}
+
+export function cpuSample(): CpuSample {
+  let busy = 0;
+  for (const { times: t } of cpus()) busy += t.user + t.nice + t.sys + t.irq;
+  const own = process.cpuUsage();
+  return { wallMs: performance.now(), busyMs: busy, ownMs: (own.user + own.system) / 1000 };
+}
+
+/** The cores other processes kept busy between two samples, on average. */
+export function othersLoad(from: CpuSample, to: CpuSample): number {
+  const wall = to.wallMs - from.wallMs;
+  if (wall <= 0) return 0;
+  return Math.max(0, (to.busyMs - from.busyMs - (to.ownMs - from.ownMs)) / wall);
+}
+
+/**
+ * The threads an "auto" search takes when its pool would start, out of `cores`: this one and
+ * one for each core other processes left idle (`others`, othersLoad since the search began).
+ * On the 2-vCPU VM beside another search, two threads took 1.6–1.7 times one's time on
+ * split-unmap-xl: there is no core to gain, and the pool's start is lost.
+ */
+export function autoWorkers(cores: number, others: number): number {
+  return Math.max(1, Math.min(cores, Math.round(cores - others)));
+}
+
+/** A spread level is kept if it takes at most this fraction of the time a state takes here. */
+const KEEP = 0.9;
+/** While the pool thread warms up its spread levels get faster: the trial goes on while each pair's ratio drops by this factor. */
+const IMPROVING = 0.85;
+/** Pairs of levels the trial compares at most. */
+const MAX_PAIRS = 4;
+
+/**
+ * The trial, once the pool is ready: levels big enough to spread are spread and expanded here
+ * in turn, each pair's ratio the spread level's time per state over the next level's here
+ * (neighbouring levels cost about the same per state, and the JIT has compiled this thread's
+ * model by then). A ratio of KEEP or less: every level is spread from then on. A ratio above
+ * it that is no longer falling (the pool thread is warm), or after MAX_PAIRS pairs: the pool
+ * is given up, its core given back, and the rest of the search stays here. Determinism is
+ * untouched: the merge order makes the result independent of who expanded what.
+ */
+export class AutoChoice {
+  private state: "trial" | "spread" | "here" = "trial";
+  /** The trial's last spread level's ms per state, waiting for the level after it. */
+  private spreadCost: number | null = null;
+  private lastRatio = Infinity;
+  private pairs = 0;
+
+  /** Whether the level about to be expanded is spread, if it is large enough. */
+  spreadsLevel(): boolean {
+    return this.state === "spread" || (this.state === "trial" && this.spreadCost === null);
+  }
+
+  /** During a spread level: whether the level after it will be spread too (its chunks may be handed out ahead). */
+  spreadsFollowing(): boolean {
+    return this.state === "spread";
+  }
+
+  /** The pool is given up: the search goes on here alone. */
+  get gaveUp(): boolean {
+    return this.state === "here";
+  }
+
+  /** A level of `count` states took `ms`, spread over the pool or here. */
+  record(spread: boolean, count: number, ms: number): void {
+    if (this.state !== "trial" || count < MEASURED_FROM) return;
+    const cost = ms / count;
+    if (spread) {
+      this.spreadCost = cost;
+      return;
+    }
+    if (this.spreadCost === null) return;
+    const ratio = this.spreadCost / cost;
+    this.spreadCost = null;
+    this.pairs++;
+    if (ratio <= KEEP) this.state = "spread";
+    else if (ratio > this.lastRatio * IMPROVING || this.pairs >= MAX_PAIRS) this.state = "here";
+    this.lastRatio = ratio;
+  }
+}
