@@ -49,26 +49,31 @@ const KEEP = 0.9;
 const IMPROVING = 0.85;
 /** Pairs of levels the trial compares at most. */
 const MAX_PAIRS = 4;
+/** The trial's spread levels may cost at most this share of the search's time so far more than they would have here. */
+const LOSS_SHARE = 0.05;
 
 /**
  * The trial, once the pool is ready: levels big enough to spread are spread and expanded here
  * in turn, each pair's ratio the spread level's time per state over the next level's here
  * (neighbouring levels cost about the same per state, and the JIT has compiled this thread's
  * model by then). A ratio of KEEP or less: every level is spread from then on. A ratio above
- * it that is no longer falling (the pool thread is warm), or after MAX_PAIRS pairs: the pool
- * is given up, its core given back, and the rest of the search stays here. Determinism is
+ * it that is no longer falling (the pool thread is warm), after MAX_PAIRS pairs, or once the
+ * spread levels have cost LOSS_SHARE of the search's time more than they would have here: the
+ * pool is given up, its core given back, and the rest of the search stays here. Determinism is
  * untouched: the merge order makes the result independent of who expanded what.
  */
 export class AutoChoice {
   private state: "trial" | "spread" | "here" = "trial";
-  /** The trial's last spread level's ms per state, waiting for the level after it. */
-  private spreadCost: number | null = null;
+  /** The trial's last spread level, waiting for the level after it. */
+  private spreadLevel: { count: number; ms: number } | null = null;
   private lastRatio = Infinity;
   private pairs = 0;
+  /** Milliseconds the trial's spread levels took more than they would have here. */
+  private loss = 0;
 
   /** Whether the level about to be expanded is spread, if it is large enough. */
   spreadsLevel(): boolean {
-    return this.state === "spread" || (this.state === "trial" && this.spreadCost === null);
+    return this.state === "spread" || (this.state === "trial" && this.spreadLevel === null);
   }
 
   /** During a spread level: whether the level after it will be spread too (its chunks may be handed out ahead). */
@@ -81,20 +86,21 @@ export class AutoChoice {
     return this.state === "here";
   }
 
-  /** A level of `count` states took `ms`, spread over the pool or here. */
-  record(spread: boolean, count: number, ms: number): void {
+  /** A level of `count` states took `ms`, spread over the pool or here, `searchMs` into the search. */
+  record(spread: boolean, count: number, ms: number, searchMs: number): void {
     if (this.state !== "trial" || count < MEASURED_FROM) return;
-    const cost = ms / count;
     if (spread) {
-      this.spreadCost = cost;
+      this.spreadLevel = { count, ms };
       return;
     }
-    if (this.spreadCost === null) return;
-    const ratio = this.spreadCost / cost;
-    this.spreadCost = null;
+    if (!this.spreadLevel) return;
+    const cost = ms / count;
+    const ratio = this.spreadLevel.ms / this.spreadLevel.count / cost;
+    this.loss += this.spreadLevel.ms - this.spreadLevel.count * cost;
+    this.spreadLevel = null;
     this.pairs++;
     if (ratio <= KEEP) this.state = "spread";
-    else if (ratio > this.lastRatio * IMPROVING || this.pairs >= MAX_PAIRS) this.state = "here";
+    else if (ratio > this.lastRatio * IMPROVING || this.pairs >= MAX_PAIRS || this.loss > LOSS_SHARE * searchMs) this.state = "here";
     this.lastRatio = ratio;
   }
 }

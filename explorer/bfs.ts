@@ -111,6 +111,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
   };
 
   let spread = null as SpreadLevels<V> | null;
+  const searchFrom = performance.now();
   try {
     for (;;) {
       const result = search.next();
@@ -122,7 +123,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
       const done = !spreads ? await here() : await (spread ??= new SpreadLevels(search, pool!.piscina, ref!, pool!.workers, spreadsFollowing, taskStates)).level();
       if (done) return done;
       if (!choice || !pool?.ready) continue;
-      choice.record(spreads, count, performance.now() - t0);
+      choice.record(spreads, count, performance.now() - t0, performance.now() - searchFrom);
       if (choice.gaveUp) {
         await spread?.close();
         spread = null;

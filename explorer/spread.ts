@@ -32,12 +32,19 @@ function ownShare(workers: number): number {
  * Tasks handed to each pool thread at a time: it starts the next the moment it ends one, and
  * has work while this thread is busy between two yields to the event loop. More would let the
  * pool take the chunks this thread is about to expand itself, and keep it waiting for them.
+ * Fewer while a pool thread is slower than this thread (inFlightMost).
  */
 const QUEUED = 4;
+
+/** Weight of a chunk's pace in the running estimates of the threads' paces. */
+const PACE_WEIGHT = 0.5;
 
 
 /** Buffers handed back with a task at most: a chunk's result takes two. */
 const RETURNED_PER_TASK = 4;
+
+/** A running estimate of a thread's milliseconds a state, `was`, with a chunk's `now`. */
+const pace = (was: number, now: number) => (was === Infinity ? now : was + PACE_WEIGHT * (now - was));
 
 /** Lets the event loop run (a Ctrl-C handler, progress output, piscina's hand-outs) between chunks. */
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -98,6 +105,9 @@ export class SpreadLevels<V extends StateView> {
   private wake: (() => void) | null = null;
   /** No more hand-outs: the search is stopping. */
   private closed = false;
+  /** Milliseconds a state takes on a pool thread (from its chunks' own timing) and on this thread, running estimates. */
+  private poolPace = Infinity;
+  private ownPace = Infinity;
 
   constructor(
     private readonly search: LevelSearch<V>,
@@ -133,7 +143,9 @@ export class SpreadLevels<V extends StateView> {
         const [start, end] = work.ranges[next]!;
         this.beforeGrowth((end - start) * search.system.threads);
         work.taken[next++] = true;
+        const t0 = performance.now();
         direct.expand(start, end);
+        this.ownPace = pace(this.ownPace, (performance.now() - t0) / (end - start));
       } else if (r) {
         work.results[next++] = undefined;
         this.waiting -= r.meta.byteLength + r.states.byteLength;
@@ -201,6 +213,19 @@ export class SpreadLevels<V extends StateView> {
     return true;
   }
 
+  /**
+   * The tasks a pool thread holds at most, out of `queued`: a pool thread still compiling the
+   * model (a thread's JIT is its own), or given less of the processor than this thread, takes
+   * so much longer over each chunk that this thread, which merges in order, waited for its queue
+   * (split-unmap-xl on the loaded VM: 335 ms of a 600 ms level, behind 16 chunks handed out
+   * before the table grew to a pool thread 15–35 times slower). Chunks not handed out, this
+   * thread expands itself. Until a first chunk comes back, its pace is unknown: one.
+   */
+  private inFlightMost(queued: number): number {
+    const most = Math.max(1, Math.min(queued, Math.round((queued * this.ownPace) / this.poolPace)));
+    return (Number.isNaN(most) ? 1 : most) * (this.workers - 1);
+  }
+
   private finished(work: LevelWork, c: number, r: ChunkResult): void {
     work.results[c] = r;
     this.waiting += r.meta.byteLength + r.states.byteLength;
@@ -212,7 +237,7 @@ export class SpreadLevels<V extends StateView> {
    * level's from the starting point down.
    */
   private feed(queued = QUEUED): void {
-    while (!this.failure && !this.closed && this.inFlight < queued * (this.workers - 1)) {
+    while (!this.failure && !this.closed && this.inFlight < this.inFlightMost(queued)) {
       let work = this.work;
       let level: LevelBuffer = this.search.level;
       let c = this.upwards();
@@ -227,9 +252,11 @@ export class SpreadLevels<V extends StateView> {
       if (c < 0) return;
       work.taken[c] = true;
       this.inFlight++;
-      this.pool.run(this.task(level, work.ranges[c]!)).then(
+      const range = work.ranges[c]!;
+      this.pool.run(this.task(level, range)).then(
         (r) => {
           this.inFlight--;
+          this.poolPace = pace(this.poolPace, r.ms / (range[1] - range[0]));
           this.finished(work, c, r);
           this.feed();
           this.wake?.();

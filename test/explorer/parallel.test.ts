@@ -129,10 +129,10 @@ describe("determinism: the same result for any number of workers, one state at a
         if (choice.gaveUp) break;
         expect(choice.spreadsLevel()).toBe(true);
         expect(choice.spreadsFollowing()).toBe(false);
-        choice.record(true, 10_000, 40 * ratio);
+        choice.record(true, 10_000, 40 * ratio, 1e6);
         modes.push("spread");
         expect(choice.spreadsLevel()).toBe(false);
-        choice.record(false, 10_000, 40);
+        choice.record(false, 10_000, 40, 1e6);
         modes.push("here");
       }
       return { modes, spreads: choice.spreadsLevel() && choice.spreadsFollowing(), gaveUp: choice.gaveUp };
@@ -151,14 +151,26 @@ describe("determinism: the same result for any number of workers, one state at a
       expect(trial([4, 3, 2, 1.5, 0.5])).toEqual({ modes: Array(4).fill(["spread", "here"]).flat(), spreads: false, gaveUp: true });
     });
 
+    it("spread levels that cost more than 5% of the search's time so far: the pool is given up, even while they get faster", () => {
+      const choice = new AutoChoice();
+      // 38 ms spread against 20 ms here, 0.4 s into the search: 18 ms lost, within 5%.
+      choice.record(true, 10_000, 38, 438);
+      choice.record(false, 10_000, 20, 458);
+      expect(choice.gaveUp).toBe(false);
+      // 30 ms against 20, a ratio falling from 1.9 to 1.5: 28 ms lost in all, more than 5% of 0.5 s.
+      choice.record(true, 10_000, 30, 488);
+      choice.record(false, 10_000, 20, 508);
+      expect(choice.gaveUp).toBe(true);
+    });
+
     it("levels too small to time do not count", () => {
       const choice = new AutoChoice();
-      choice.record(true, 1000, 100);
+      choice.record(true, 1000, 100, 1e6);
       expect(choice.spreadsLevel()).toBe(true);
-      choice.record(true, 10_000, 10);
-      choice.record(false, 1000, 100);
+      choice.record(true, 10_000, 10, 1e6);
+      choice.record(false, 1000, 100, 1e6);
       expect(choice.spreadsLevel()).toBe(false);
-      choice.record(false, 10_000, 40);
+      choice.record(false, 10_000, 40, 1e6);
       expect([choice.spreadsLevel(), choice.gaveUp]).toEqual([true, false]);
     });
   });
