@@ -12,35 +12,34 @@ import { cpus } from "node:os";
 /** Levels of fewer states are not timed: too quick to time, and run before the JIT has compiled the model. */
 export const MEASURED_FROM = 2048;
 
-/** What the processor did up to a moment: wall time, every core's busy time, this process's CPU time (ms). */
+/** What the processor did up to a moment: wall time, and the time the machine's cores were idle (ms). */
 export interface CpuSample {
   readonly wallMs: number;
-  readonly busyMs: number;
-  readonly ownMs: number;
+  readonly idleMs: number;
 }
 
 export function cpuSample(): CpuSample {
-  let busy = 0;
-  for (const { times: t } of cpus()) busy += t.user + t.nice + t.sys + t.irq;
-  const own = process.cpuUsage();
-  return { wallMs: performance.now(), busyMs: busy, ownMs: (own.user + own.system) / 1000 };
+  let idle = 0;
+  for (const { times } of cpus()) idle += times.idle;
+  return { wallMs: performance.now(), idleMs: idle };
 }
 
-/** The cores other processes kept busy between two samples, on average. */
-export function othersLoad(from: CpuSample, to: CpuSample): number {
+/** The cores left idle between two samples, on average. */
+export function idleCores(from: CpuSample, to: CpuSample): number {
   const wall = to.wallMs - from.wallMs;
-  if (wall <= 0) return 0;
-  return Math.max(0, (to.busyMs - from.busyMs - (to.ownMs - from.ownMs)) / wall);
+  return wall > 0 ? Math.max(0, (to.idleMs - from.idleMs) / wall) : 0;
 }
 
 /**
  * The threads an "auto" search takes when its pool would start, out of `cores`: this one and
- * one for each core other processes left idle (`others`, othersLoad since the search began).
- * On the 2-vCPU VM beside another search, two threads took 1.6–1.7 times one's time on
- * split-unmap-xl: there is no core to gain, and the pool's start is lost.
+ * one for each core left idle (`idle`, idleCores since the search began or last looked) — by
+ * other processes and by this one, whose JIT compiles the model on threads of its own for the
+ * first second or so, half a core more. A pool thread started then, or beside another search,
+ * took the processor from this one: its start (about 0.3 s of a core) and the trial were lost,
+ * and two threads took 1.6–1.7 times one's time on split-unmap-xl on the loaded 2-vCPU VM.
  */
-export function autoWorkers(cores: number, others: number): number {
-  return Math.max(1, Math.min(cores, Math.round(cores - others)));
+export function autoWorkers(cores: number, idle: number): number {
+  return Math.max(1, Math.min(cores, 1 + Math.floor(idle + 0.25)));
 }
 
 /** A spread level is kept if it takes at most this fraction of the time a state takes here. */

@@ -7,7 +7,7 @@
  * at the smallest depth, the first in the sequential order.
  */
 import type { StateView } from "../core/state-view.js";
-import { AutoChoice, autoWorkers, cpuSample, MEASURED_FROM, othersLoad } from "./auto.js";
+import { AutoChoice, autoWorkers, cpuSample, idleCores, MEASURED_FROM } from "./auto.js";
 import { expandHere } from "./direct.js";
 import type { ExploreOptions, ExploreResult, Searched } from "./options.js";
 import { defaultWorkers } from "./pool.js";
@@ -31,7 +31,7 @@ export const AUTO_START_MS = 20;
  */
 const SPREAD_MS = 10;
 
-/** Measure the machine's load over at least this long before an "auto" search starts its pool (/proc/stat counts in 10 ms ticks). */
+/** Measure the machine's idle cores over at least this long before an "auto" search starts its pool (/proc/stat counts in 10 ms ticks). */
 const LOAD_SAMPLE_MS = 50;
 
 /**
@@ -76,7 +76,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
   /** The pool the caller started, if any, else the one started here (startsPool). */
   let pool = options.pool ?? null;
   const search = new LevelSearch(model, options, workers > 1);
-  /** Other processes' load is measured from here for "auto". */
+  /** The machine's idle cores are measured from here for "auto". */
   let loadFrom = auto ? cpuSample() : null;
   /** The pool, unless "auto" finds no core to spare for it (measured again at the next level). */
   const startPool = (): void => {
@@ -86,7 +86,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
     }
     const now = cpuSample();
     if (now.wallMs - loadFrom.wallMs < LOAD_SAMPLE_MS) return;
-    const n = autoWorkers(workers, othersLoad(loadFrom, now));
+    const n = autoWorkers(workers, idleCores(loadFrom, now));
     loadFrom = now;
     if (n > 1) pool ??= new SearchPool(ref!, n);
   };

@@ -7,7 +7,7 @@ import type { ExploreResult } from "../../explorer/options.js";
 import { exploreRef, search } from "../helpers/search.js";
 import { explore } from "../../explorer/explore.js";
 import { AUTO_START_MS, startsPool } from "../../explorer/bfs.js";
-import { AutoChoice, autoWorkers, othersLoad } from "../../explorer/auto.js";
+import { AutoChoice, autoWorkers, idleCores } from "../../explorer/auto.js";
 import { SearchPool } from "../../explorer/search-pool.js";
 import { buildModel } from "../../models/index.js";
 import { buildMm, mmModel } from "../../models/mm.js";
@@ -105,19 +105,18 @@ describe("determinism: the same result for any number of workers, one state at a
     expect(startsPool(true, () => false, 1e9)).toBe(false);
   });
 
-  it("how many threads the default takes: this one and one for each core other processes left idle during the search", () => {
-    expect(autoWorkers(2, 0)).toBe(2);
-    expect(autoWorkers(2, 0.4)).toBe(2);
-    expect(autoWorkers(2, 0.6)).toBe(1);
-    expect(autoWorkers(2, 1)).toBe(1);
-    expect(autoWorkers(2, 27)).toBe(1);
-    expect(autoWorkers(8, 3)).toBe(5);
-    expect(autoWorkers(1, 0)).toBe(1);
-    // Over 200 ms: the cores were busy 500 ms, 180 of them this process's: 1.6 cores by others.
-    expect(othersLoad({ wallMs: 1000, busyMs: 10_000, ownMs: 20 }, { wallMs: 1200, busyMs: 10_500, ownMs: 200 })).toBeCloseTo(1.6);
-    // This process alone kept the cores busy: no other load (the clocks' ticks never make it negative).
-    expect(othersLoad({ wallMs: 0, busyMs: 0, ownMs: 0 }, { wallMs: 100, busyMs: 150, ownMs: 160 })).toBe(0);
-    expect(othersLoad({ wallMs: 5, busyMs: 0, ownMs: 0 }, { wallMs: 5, busyMs: 10, ownMs: 0 })).toBe(0);
+  it("how many threads the default takes: this one and one for each core left idle while it searched", () => {
+    expect(autoWorkers(2, 1)).toBe(2);
+    expect(autoWorkers(2, 0.8)).toBe(2);
+    // This search's JIT took half a core, or another process most of one.
+    expect(autoWorkers(2, 0.5)).toBe(1);
+    expect(autoWorkers(2, 0)).toBe(1);
+    expect(autoWorkers(8, 4.9)).toBe(6);
+    expect(autoWorkers(8, 7)).toBe(8);
+    expect(autoWorkers(1, 1)).toBe(1);
+    // Over 200 ms the cores were idle 160 ms in all: 0.8 of a core.
+    expect(idleCores({ wallMs: 1000, idleMs: 10_000 }, { wallMs: 1200, idleMs: 10_160 })).toBeCloseTo(0.8);
+    expect(idleCores({ wallMs: 5, idleMs: 0 }, { wallMs: 5, idleMs: 10 })).toBe(0);
   });
 
   describe("the default's trial: spread levels against the next level here", () => {
