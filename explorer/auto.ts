@@ -52,23 +52,33 @@ const MAX_PAIRS = 4;
 const LOSS_SHARE = 0.05;
 
 /**
+ * Spread levels between two checks once the trial has kept the pool: the level after the last
+ * is expanded here again, and spreading that no longer measures faster than it at all gives the
+ * pool up (another process took the core, or the trial's pair was one level's luck).
+ */
+const RECHECK = 8;
+
+/**
  * The trial, once the pool is ready: levels big enough to spread are spread and expanded here
  * in turn, each pair's ratio the spread level's time per state over the next level's here
  * (neighbouring levels cost about the same per state, and the JIT has compiled this thread's
- * model by then). A ratio of KEEP or less: every level is spread from then on. A ratio above
- * it that is no longer falling (the pool thread is warm), after MAX_PAIRS pairs, or once the
- * spread levels have cost LOSS_SHARE of the search's time more than they would have here: the
- * pool is given up, its core given back, and the rest of the search stays here. Determinism is
- * untouched: the merge order makes the result independent of who expanded what.
+ * model by then). A ratio of KEEP or less: levels are spread from then on, every RECHECK-th
+ * followed by one here to check again. A ratio above it that is no longer falling (the pool
+ * thread is warm), after MAX_PAIRS pairs, or once the spread levels have cost LOSS_SHARE of the
+ * search's time more than they would have here: the pool is given up, its core given back, and
+ * the rest of the search stays here. Determinism is untouched: the merge order makes the
+ * result independent of who expanded what.
  */
 export class AutoChoice {
-  private state: "trial" | "spread" | "here" = "trial";
-  /** The trial's last spread level, waiting for the level after it. */
+  private state: "trial" | "spread" | "check" | "here" = "trial";
+  /** The last spread level of the trial or before a check, waiting for the level after it. */
   private spreadLevel: { count: number; ms: number } | null = null;
   private lastRatio = Infinity;
   private pairs = 0;
   /** Milliseconds the trial's spread levels took more than they would have here. */
   private loss = 0;
+  /** Spread levels since the pool was kept or last checked. */
+  private sinceCheck = 0;
 
   /** Whether the level about to be expanded is spread, if it is large enough. */
   spreadsLevel(): boolean {
@@ -77,7 +87,7 @@ export class AutoChoice {
 
   /** During a spread level: whether the level after it will be spread too (its chunks may be handed out ahead). */
   spreadsFollowing(): boolean {
-    return this.state === "spread";
+    return this.state === "spread" && this.sinceCheck < RECHECK - 1;
   }
 
   /** The pool is given up: the search goes on here alone. */
@@ -87,7 +97,14 @@ export class AutoChoice {
 
   /** A level of `count` states took `ms`, spread over the pool or here, `searchMs` into the search. */
   record(spread: boolean, count: number, ms: number, searchMs: number): void {
-    if (this.state !== "trial" || count < MEASURED_FROM) return;
+    if (this.state === "here" || count < MEASURED_FROM) return;
+    if (this.state === "spread") {
+      if (spread && ++this.sinceCheck >= RECHECK) {
+        this.spreadLevel = { count, ms };
+        this.state = "check";
+      }
+      return;
+    }
     if (spread) {
       this.spreadLevel = { count, ms };
       return;
@@ -95,8 +112,14 @@ export class AutoChoice {
     if (!this.spreadLevel) return;
     const cost = ms / count;
     const ratio = this.spreadLevel.ms / this.spreadLevel.count / cost;
-    this.loss += this.spreadLevel.ms - this.spreadLevel.count * cost;
+    const loss = this.spreadLevel.ms - this.spreadLevel.count * cost;
     this.spreadLevel = null;
+    if (this.state === "check") {
+      this.state = ratio > 1 ? "here" : "spread";
+      this.sinceCheck = 0;
+      return;
+    }
+    this.loss += loss;
     this.pairs++;
     if (ratio <= KEEP) this.state = "spread";
     else if (ratio > this.lastRatio * IMPROVING || this.pairs >= MAX_PAIRS || this.loss > LOSS_SHARE * searchMs) this.state = "here";

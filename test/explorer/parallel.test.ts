@@ -162,6 +162,29 @@ describe("determinism: the same result for any number of workers, one state at a
       expect(choice.gaveUp).toBe(true);
     });
 
+    it("once kept, every eighth spread level is followed by one here: spreading no longer faster gives the pool up", () => {
+      const kept = () => {
+        const choice = new AutoChoice();
+        choice.record(true, 10_000, 20, 1e6);
+        choice.record(false, 10_000, 40, 1e6);
+        for (let i = 0; i < 7; i++) {
+          expect([choice.spreadsLevel(), choice.spreadsFollowing()]).toEqual([true, true]);
+          choice.record(true, 10_000, 20, 1e6);
+        }
+        // During the eighth, none of the next level is handed out ahead: it is expanded here.
+        expect([choice.spreadsLevel(), choice.spreadsFollowing()]).toEqual([true, false]);
+        choice.record(true, 10_000, 30, 1e6);
+        expect([choice.spreadsLevel(), choice.spreadsFollowing()]).toEqual([false, false]);
+        return choice;
+      };
+      const faster = kept();
+      faster.record(false, 10_000, 35, 1e6);
+      expect([faster.spreadsLevel(), faster.spreadsFollowing(), faster.gaveUp]).toEqual([true, true, false]);
+      const slower = kept();
+      slower.record(false, 10_000, 25, 1e6);
+      expect([slower.spreadsLevel(), slower.gaveUp]).toEqual([false, true]);
+    });
+
     it("levels too small to time do not count", () => {
       const choice = new AutoChoice();
       choice.record(true, 1000, 100, 1e6);
