@@ -31,8 +31,12 @@ export const AUTO_START_MS = 20;
  */
 const SPREAD_MS = 10;
 
-/** Measure the machine's idle cores over at least this long before an "auto" search starts its pool (/proc/stat counts in 10 ms ticks). */
-const LOAD_SAMPLE_MS = 50;
+/**
+ * Measure the machine's idle cores over at least this long before an "auto" search starts its
+ * pool: beside other searches and test runs, windows of 50 ms found a core idle now and then,
+ * and the pool then started took the processor from the main thread (madv-vs-map ×0.86).
+ */
+const LOAD_SAMPLE_MS = 200;
 
 /**
  * A chunk handed out takes about this long: long enough that handing it out and merging it cost

@@ -22,11 +22,12 @@ const models = new Map<string, Promise<{ system: System; checker: Checker<StateV
  * The warm-up's limits. A worker's first chunks run before the JIT has compiled the model's
  * steps, 10–40 times slower than later ones: the warm-up runs on the pool's otherwise idle
  * thread until its pace stops improving — CONVERGED chunks of WARM_UP_CHUNK states in a row
- * none a tenth faster than the best — or WARM_UP_MS have passed. After a fixed 100 ms, the
+ * none a tenth faster than the best — or WARM_UP_MS have passed (longer took the processor
+ * from the main thread where the core was not idle after all). After a fixed 100 ms, the
  * first spread level's chunks took 3 (peer model N = 8) to 15 (split-unmap-xl) times this
  * thread's time a state, and the default's trial (explorer/auto.ts) judged the pool by them.
  */
-const WARM_UP_MS = 400;
+const WARM_UP_MS = 250;
 const WARM_UP_CHUNK = 512;
 const CONVERGED = 4;
 
