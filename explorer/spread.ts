@@ -185,9 +185,11 @@ export class SpreadLevels<V extends StateView> {
   }
 
   /**
-   * While the chunk to merge next is still in the pool's hands (every chunk after it is: the
-   * pool takes them from the level's end), this thread expands a chunk of the next level as a
-   * worker would. False if there is none.
+   * While the chunk to merge next is still in the pool's hands, this thread expands a chunk of
+   * the next level as a worker would. Not one of the current level's after it: those are the
+   * pool's (it takes them from the level's end), or, after a chunk expanded ahead, this thread's
+   * own, which expanded into candidates to merge later took three times its direct time a state
+   * (split-unmap-xl). False if there is none.
    */
   private expandAnother(): boolean {
     const { system, checker, symmetry } = this.search;
