@@ -34,12 +34,16 @@ export function idleCores(from: CpuSample, to: CpuSample): number {
  * The threads an "auto" search takes when its pool would start, out of `cores`: this one and
  * one for each core left idle (`idle`, idleCores since the search began or last looked) — by
  * other processes and by this one, whose JIT compiles the model on threads of its own for the
- * first second or so, half a core more. A pool thread started then, or beside another search,
- * took the processor from this one: its start (about 0.3 s of a core) and the trial were lost,
- * and two threads took 1.6–1.7 times one's time on split-unmap-xl on the loaded 2-vCPU VM.
+ * first second or so, half a core more — and, of those, as many as the last minute's load
+ * average (`load`) left idle too. A pool thread started then, or beside another search, took
+ * the processor from this one: its start (about 0.3 s of a core) and the trial were lost, and
+ * two threads took 1.6–1.7 times one's time on split-unmap-xl on the loaded 2-vCPU VM. Beside
+ * test runs and searches that come and go, a core looked idle for a moment now and then: with
+ * the idle time alone the default took 0.88 of one worker's speed there (split-unmap-xl, load
+ * average 4), with the load average too 1.0.
  */
-export function autoWorkers(cores: number, idle: number): number {
-  return Math.max(1, Math.min(cores, 1 + Math.floor(idle + 0.25)));
+export function autoWorkers(cores: number, idle: number, load: number): number {
+  return Math.max(1, Math.min(cores, 1 + Math.floor(idle + 0.25), Math.round(cores - load) + 1));
 }
 
 /** A spread level is kept if it takes at most this fraction of the time a state takes here. */

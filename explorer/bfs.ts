@@ -6,6 +6,7 @@
  * the counterexample are the same however many workers ran: the violation reported is the one
  * at the smallest depth, the first in the sequential order.
  */
+import { loadavg } from "node:os";
 import type { StateView } from "../core/state-view.js";
 import { AutoChoice, autoWorkers, cpuSample, idleCores, MEASURED_FROM } from "./auto.js";
 import { expandHere } from "./direct.js";
@@ -90,7 +91,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
     }
     const now = cpuSample();
     if (now.wallMs - loadFrom.wallMs < LOAD_SAMPLE_MS) return;
-    const n = autoWorkers(workers, idleCores(loadFrom, now));
+    const n = autoWorkers(workers, idleCores(loadFrom, now), loadavg()[0]!);
     loadFrom = now;
     if (n > 1) pool ??= new SearchPool(ref!, n);
   };

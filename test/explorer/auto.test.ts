@@ -5,12 +5,12 @@ import { SearchPool } from "../../explorer/search-pool.js";
 import type { ExploreResult } from "../../explorer/options.js";
 import { exploreRef } from "../helpers/search.js";
 
-// Every core idle whenever the search looks: the default starts its pool, and its trial keeps or
+// Every core idle whenever the search looks, and over the last minute: the default starts its pool, and its trial keeps or
 // gives it up by the times it measures (explorer/auto.ts), the pool destroyed mid-search if so.
 vi.mock("node:os", async (original) => {
   const os = await original<typeof import("node:os")>();
   let idle = 0;
-  return { ...os, cpus: () => os.cpus().map((c) => ({ ...c, times: { ...c.times, idle: (idle += 10_000) } })) };
+  return { ...os, loadavg: () => [0, 0, 0], cpus: () => os.cpus().map((c) => ({ ...c, times: { ...c.times, idle: (idle += 10_000) } })) };
 });
 
 // Without the symmetry reduction: levels long enough for the pool to start and be tried.

@@ -105,15 +105,19 @@ describe("determinism: the same result for any number of workers, one state at a
     expect(startsPool(true, () => false, 1e9)).toBe(false);
   });
 
-  it("how many threads the default takes: this one and one for each core left idle while it searched", () => {
-    expect(autoWorkers(2, 1)).toBe(2);
-    expect(autoWorkers(2, 0.8)).toBe(2);
+  it("how many threads the default takes: this one and one for each core left idle while it searched, and by the last minute's load", () => {
+    expect(autoWorkers(2, 1, 0)).toBe(2);
+    expect(autoWorkers(2, 0.8, 1)).toBe(2);
     // This search's JIT took half a core, or another process most of one.
-    expect(autoWorkers(2, 0.5)).toBe(1);
-    expect(autoWorkers(2, 0)).toBe(1);
-    expect(autoWorkers(8, 4.9)).toBe(6);
-    expect(autoWorkers(8, 7)).toBe(8);
-    expect(autoWorkers(1, 1)).toBe(1);
+    expect(autoWorkers(2, 0.5, 0)).toBe(1);
+    expect(autoWorkers(2, 0, 0)).toBe(1);
+    // Idle for the moment, busy over the last minute.
+    expect(autoWorkers(2, 1, 1.6)).toBe(1);
+    expect(autoWorkers(2, 1, 27)).toBe(1);
+    expect(autoWorkers(8, 4.9, 0)).toBe(6);
+    expect(autoWorkers(8, 7, 3)).toBe(6);
+    expect(autoWorkers(8, 7, 0)).toBe(8);
+    expect(autoWorkers(1, 1, 0)).toBe(1);
     // Over 200 ms the cores were idle 160 ms in all: 0.8 of a core.
     expect(idleCores({ wallMs: 1000, idleMs: 10_000 }, { wallMs: 1200, idleMs: 10_160 })).toBeCloseTo(0.8);
     expect(idleCores({ wallMs: 5, idleMs: 0 }, { wallMs: 5, idleMs: 10 })).toBe(0);
