@@ -49,15 +49,22 @@ export class StateView {
     this.fpLo = (this.fpLo ^ laneLo(off, old) ^ laneLo(off, v)) >>> 0;
   }
 
+  // w_fill and w_copy skip the words that already hold their value before calling w(): most
+  // do (an operation's locals cleared at its end, the empty VMA slots a link shifts), and w()
+  // is not inlined here.
   w_fill(from: number, to: number, v: number): void {
-    for (let i = from; i < to; i++) this.w(i, v);
+    const x = v | 0;
+    const a = this.a;
+    for (let i = from; i < to; i++) if (a[i] !== x) this.w(i, x);
   }
 
   /** Like copyWithin(dst, src, end), word by word in the direction that is safe for overlap. */
   w_copy(dst: number, src: number, end: number): void {
     const n = end - src;
-    if (dst < src) for (let i = 0; i < n; i++) this.w(dst + i, this.a[src + i]!);
-    else for (let i = n - 1; i >= 0; i--) this.w(dst + i, this.a[src + i]!);
+    const a = this.a;
+    if (dst < src) {
+      for (let i = 0; i < n; i++) if (a[dst + i] !== a[src + i]) this.w(dst + i, a[src + i]!);
+    } else for (let i = n - 1; i >= 0; i--) if (a[dst + i] !== a[src + i]) this.w(dst + i, a[src + i]!);
   }
 }
 

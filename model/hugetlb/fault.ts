@@ -402,6 +402,27 @@ export function hugetlb_handle_mm_fault(k: Kernel, t: number, pc: Pc, dev: HugeV
 }
 
 /**
+ * hugetlb_no_page's backout (PTL held, since the pte_same check): the page is unlocked before
+ * its reference is dropped (folio_unlock, folio_put).
+ */
+function hugetlb_no_page_backout(k: Kernel, t: number, ret: HugetlbFaultReturn, result: number, retry: boolean): number {
+  const op = k.op(t);
+  const g = k.local(t, L_PAGE);
+  const flags = k.local(t, L_FLAGS);
+  k.spin_unlock(k.ptl(op.proc), t);
+  if (flags & NEW_FOLIO && !(flags & NEW_PAGECACHE_FOLIO)) restore_reserve_on_error(k, k.local(t, L_VMA), op.addr, g);
+  if (k.local(t, L_LOCKED)) clear_locked(k, t, k.local(t, L_LOCKED));
+  k.set_local(t, L_PAGE, 0);
+  folio_put(k, g);
+  return fault_return(k, t, ret, result, retry);
+}
+
+/** do_user_addr_fault's !access_error(error_code, vma): a write fault needs a writable VMA. */
+function access_permitted(k: Kernel, t: number, vma: number): boolean {
+  return !k.op(t).write || (k.vm_flags(vma) & VM_WRITE) !== 0;
+}
+
+/**
  * The user-visible page fault on a hugetlb VMA: handle_mm_fault → hugetlb_fault, as `era` has
  * it, or the fault of a driver's VMA through its vm_ops (`dev`, a variant that has one).
  */
@@ -413,7 +434,7 @@ export const hugetlbFault = (era: HugetlbFaultEra, dev: HugeVmOperations | null)
       writes: ["mmap_lock"],
       run(k, t) {
         const op = k.op(t);
-        const vma = lock_mm_and_find_vma(k, t, (v) => !op.write || (k.vm_flags(v) & VM_WRITE) !== 0);
+        const vma = lock_mm_and_find_vma(k, t, access_permitted);
         if (vma === BLOCKED) return BLOCKED;
         if (!vma) {
           k.set_result(t, Result.SIGSEGV);
@@ -494,19 +515,10 @@ export function hugetlbFaultSteps(era: HugetlbFaultEra, dev: HugeVmOperations | 
           const vma = k.local(t, L_VMA);
           const g = k.local(t, L_PAGE);
           const flags = k.local(t, L_FLAGS);
-          // backout: the page is unlocked before its reference is dropped (folio_unlock, folio_put).
-          const backout = (result: number, retry: boolean): number => {
-            k.spin_unlock(k.ptl(op.proc), t);
-            if (flags & NEW_FOLIO && !(flags & NEW_PAGECACHE_FOLIO)) restore_reserve_on_error(k, vma, op.addr, g);
-            if (k.local(t, L_LOCKED)) clear_locked(k, t, k.local(t, L_LOCKED));
-            k.set_local(t, L_PAGE, 0);
-            folio_put(k, g);
-            return fault_return(k, t, ret, result, retry);
-          };
           // Before v6.1 a truncate may have shrunk the file since the lookup: SIGBUS.
-          if (k.variant.noPageRechecksIsize && k.local(t, L_IDX) >= k.i_size(k.vm_file(vma))) return backout(Result.SIGBUS, false);
+          if (k.variant.noPageRechecksIsize && k.local(t, L_IDX) >= k.i_size(k.vm_file(vma))) return hugetlb_no_page_backout(k, t, ret, Result.SIGBUS, false);
           // Somebody instantiated the pte while we did not hold the PTL: retry.
-          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) return backout(Result.OK, true);
+          if (k.pte(op.proc, op.addr) !== k.local(t, L_ORIG_PTE)) return hugetlb_no_page_backout(k, t, ret, Result.OK, true);
           if (flags & ANON_RMAP) hugetlb_add_new_anon_rmap(k, t, g, k.local(t, L_VMA), fault_addr(k, t));
           else hugetlb_add_file_rmap(k, t, g);
           const pte = fault_pte(k, vma, g);

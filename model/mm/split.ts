@@ -7,7 +7,7 @@
  */
 import { vm_ops_open } from "../hugetlb/vm_ops.js";
 import type { Kernel } from "../kernel.js";
-import { SMALL_PER_HUGE, VM_ANON_VMA, VM_NR_PAGES, VM_PGOFF, VM_START } from "../layout.js";
+import { SMALL_PER_HUGE, VMA_USED, VM_ANON_VMA, VM_NR_PAGES, VM_PGOFF, VM_START } from "../layout.js";
 import { BLOCKED, type Step } from "../types.js";
 import { shmem_fput, shmem_get_file } from "./shmem.js";
 import { set_vm_flags, set_vm_range, vm_area_dup, vma_link, vma_unlink, vmas_of } from "./vma.js";
@@ -58,29 +58,44 @@ export function vma_merge(k: Kernel, p: number, start: number, end: number): voi
 }
 
 /**
- * The next split that [start, end) needs in mm p: a VMA and the address to cut it at. A VMA
- * `changes` refuses is left whole (mprotect_fixup and mlock_fixup return before vma_modify_flags
- * when the flags stay as they are).
+ * The next VMA that [start, end) cuts in thread t's mm, or 0 (split_addr says where). A VMA
+ * `changes` refuses is left whole (mprotect_fixup and mlock_fixup return before
+ * vma_modify_flags when the flags stay as they are). Runs in every munmap's first step: it walks
+ * the slots, as find_vma does, instead of building a list.
  */
-export function next_split(k: Kernel, p: number, start: number, end: number, changes?: (v: number) => boolean): [number, number] | null {
-  for (const v of vmas_of(k, p)) {
-    if (changes && !changes(v)) continue;
-    if (k.vma_lo(v) < start && start < k.vma_hi(v)) return [v, start];
-    if (k.vma_lo(v) < end && end < k.vma_hi(v)) return [v, end];
+export function next_split(k: Kernel, t: number, start: number, end: number, changes?: Changes): number {
+  const p = k.op(t).proc;
+  for (let s = 0; s < k.L.vmaSlots; s++) {
+    const v = k.L.vma(p, s);
+    if (!(k.vm_flags(v) & VMA_USED)) break;
+    if (changes && !changes(k, t, v)) continue;
+    if (cuts(k, v, start) || cuts(k, v, end)) return v;
   }
-  return null;
+  return 0;
 }
 
-/** The range [start, end) of an operation, in the thread's mm. */
-export type RangeOf = (k: Kernel, t: number) => [number, number];
+/** Does address addr fall strictly inside VMA v? */
+function cuts(k: Kernel, v: number, addr: number): boolean {
+  return k.vma_lo(v) < addr && addr < k.vma_hi(v);
+}
+
+/** Where [start, end) cuts VMA v (next_split's): at the start if that is inside v, else at the end. */
+export function split_addr(k: Kernel, v: number, start: number, end: number): number {
+  return cuts(k, v, start) ? start : end;
+}
+
+/** The range [start, end) of an operation, in the thread's mm: each end read from the state apart, so that no pair is built per step. */
+export interface RangeOf {
+  start(k: Kernel, t: number): number;
+  end(k: Kernel, t: number): number;
+}
 
 /** Whether the operation of thread t changes VMA v (munmap: always). */
 export type Changes = (k: Kernel, t: number, v: number) => boolean;
 
 /** Does [start, end) of the operation cut a VMA it changes? */
 export function needs_split(k: Kernel, t: number, range: RangeOf, changes?: Changes): boolean {
-  const [start, end] = range(k, t);
-  return next_split(k, k.op(t).proc, start, end, changes && ((v) => changes(k, t, v))) !== null;
+  return next_split(k, t, range.start(k, t), range.end(k, t), changes) !== 0;
 }
 
 /**
@@ -111,8 +126,10 @@ export function splitStep(
     reads: ["vma"],
     writes: ["vma", "resv_map", "i_mmap_rwsem"],
     run(k, t) {
-      const [start, end] = range(k, t);
-      const [vma, addr] = next_split(k, k.op(t).proc, start, end, changes && ((v) => changes(k, t, v)))!;
+      const start = range.start(k, t);
+      const end = range.end(k, t);
+      const vma = next_split(k, t, start, end, changes);
+      const addr = split_addr(k, vma, start, end);
       if (!hugetlb_vm_op_split(k, vma, addr)) return einval(k, t, vma);
       if (k.vm_nr_pages(vma)) {
         // A 4 KiB VMA's i_mmap_rwsem is not in the state (mmap4k.ts says why): the split is one step.

@@ -52,6 +52,13 @@ export function covers(k: Kernel, vmas: readonly number[], start: number, end: n
   return cursor >= end;
 }
 
+/** mm->map_count: how many VMAs `p` has (its slots in use). */
+export function map_count(k: Kernel, p: number): number {
+  let n = 0;
+  while (n < k.L.vmaSlots && k.vm_flags(k.L.vma(p, n)) & VMA_USED) n++;
+  return n;
+}
+
 /** Every VMA of `p`, in address order. */
 export function vmas_of(k: Kernel, p: number): number[] {
   const out: number[] = [];
@@ -66,7 +73,7 @@ export function vmas_of(k: Kernel, p: number): number[] {
 /** vma_link: insert a VMA (a copy of the words `rec`) in address order; returns its handle. */
 export function vma_link(k: Kernel, p: number, rec: ArrayLike<number>): number {
   const start = rec[VM_NR_PAGES] ? small_addr(rec[VM_START]!, rec[VM_PGOFF]!) : rec[VM_START]!;
-  const n = vmas_of(k, p).length;
+  const n = map_count(k, p);
   if (n >= k.L.vmaSlots) throw new ModelError("no free VMA slot: the scenario needs more vmaSlots");
   let s = 0;
   while (s < n && k.vma_lo(k.L.vma(p, s)) < start) s++;
@@ -95,9 +102,16 @@ export function vma_record(start: number, end: number, pgoff: number, flags: num
   return r;
 }
 
-/** vm_area_dup: a copy of every field, vm_private_data included (that is what split copies). */
+/** vm_area_dup's copy, reused: each caller hands it to vma_link before the next dup. */
+const dup = new Int32Array(VMA_SIZE);
+
+/**
+ * vm_area_dup: a copy of every field, vm_private_data included (that is what split copies),
+ * valid until the next call (split and fork run it on every step that copies a VMA).
+ */
 export function vm_area_dup(k: Kernel, v: number): Int32Array {
-  return k.a.slice(v, v + VMA_SIZE);
+  for (let i = 0; i < VMA_SIZE; i++) dup[i] = k.a[v + i]!;
+  return dup;
 }
 
 export function set_vm_range(k: Kernel, v: number, start: number, end: number, pgoff: number): void {
@@ -112,13 +126,14 @@ export function set_vm_flags(k: Kernel, v: number, flags: number): void {
 
 /**
  * lock_mm_and_find_vma: mmap_lock for read, then the VMA at the operation's address if `usable`
- * accepts it. Returns the VMA with the lock held; BLOCKED; or 0 with the lock released again.
+ * accepts it (given the thread, so that callers pass a function made once, not one per step).
+ * Returns the VMA with the lock held; BLOCKED; or 0 with the lock released again.
  */
-export function lock_mm_and_find_vma(k: Kernel, t: number, usable: (vma: number) => boolean): number {
+export function lock_mm_and_find_vma(k: Kernel, t: number, usable: (k: Kernel, t: number, vma: number) => boolean): number {
   const op = k.op(t);
   if (!k.down_read_trylock(k.mmap_lock(op.proc), t)) return BLOCKED;
   const vma = find_vma(k, op.proc, small_addr(op.addr, op.page));
-  if (vma && usable(vma)) return vma;
+  if (vma && usable(k, t, vma)) return vma;
   k.up_read(k.mmap_lock(op.proc), t);
   return 0;
 }

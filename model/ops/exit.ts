@@ -1,7 +1,7 @@
 /** Process exit: exit_mmap unmaps and closes every VMA; the mm's other threads are gone. */
 import { MM_EXITED } from "../layout.js";
 import { DONE, procedure, Result } from "../types.js";
-import { mmapWriteLockStep, unmapRegionStep } from "./munmap.js";
+import { mmapWriteLockStep, unmapRegionStep, wholeMm } from "./munmap.js";
 
 export const exitMmap = procedure<"mmap_write_lock" | "exit_mmap">(
   "exit",
@@ -10,7 +10,7 @@ export const exitMmap = procedure<"mmap_write_lock" | "exit_mmap">(
     mmap_write_lock: mmapWriteLockStep(() => pc.exit_mmap),
     exit_mmap: {
       ...unmapRegionStep(
-        (k) => [0, k.L.addrPages],
+        wholeMm,
         () => pc.exit_mmap,
         (k, t) => {
           k.set_mm_state(k.op(t).proc, MM_EXITED);

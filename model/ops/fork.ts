@@ -38,7 +38,7 @@ import {
 import { shmem_get_file } from "../mm/shmem.js";
 import { set_vm_flags, vm_area_dup, vma_link } from "../mm/vma.js";
 import { BLOCKED, DONE, procedure, Result } from "../types.js";
-import { mmapWriteLockStep, unmapRegionStep } from "./munmap.js";
+import { mmapWriteLockStep, unmapRegionStep, wholeMm } from "./munmap.js";
 
 /** What an era's copy_page_range does with a hugetlb VMA. */
 export interface CopyPageRangeEra {
@@ -313,7 +313,7 @@ export const fork = (era: CopyPageRangeEra) =>
         exit_mmap: {
           // mmput → exit_mmap of the child's mm: every VMA dup_mmap linked is unmapped and closed.
           ...unmapRegionStep(
-            (k) => [0, k.L.addrPages],
+            wholeMm,
             () => pc.exit_mmap,
             (k, t) => {
               k.set_mm_state(k.op(t).child, MM_EXITED);

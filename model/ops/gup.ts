@@ -172,8 +172,13 @@ function gup_error(k: Kernel, t: number, result: number): number {
   return finish(k, t, result);
 }
 
-export const gup4k = (gup: GetUserPages) =>
-  procedure<string>(
+export const gup4k = (gup: GetUserPages) => {
+  // lock_mm_and_find_vma's test of the VMA found: a 4 KiB VMA that check_vma_flags accepts.
+  const usable = (k: Kernel, t: number, v: number): boolean => {
+    const op = k.op(t);
+    return k.vm_nr_pages(v) > 0 && gup.era.check_vma_flags(k, v, op.write, op.force, gup.era.gup_flags(k, v, op));
+  };
+  return procedure<string>(
     "gup4k",
     ["mmap_read_lock", ...gupStepNames(gup), "access_remote_vm", "unpin_user_page"],
     (pc) => ({
@@ -184,7 +189,7 @@ export const gup4k = (gup: GetUserPages) =>
         writes: ["mmap_lock"],
         run(k, t) {
           const op = k.op(t);
-          const vma = lock_mm_and_find_vma(k, t, (v) => k.vm_nr_pages(v) > 0 && gup.era.check_vma_flags(k, v, op.write, op.force, gup.era.gup_flags(k, v, op)));
+          const vma = lock_mm_and_find_vma(k, t, usable);
           if (vma === BLOCKED) return BLOCKED;
           if (!vma) return finish(k, t, Result.EFAULT);
           k.set_local(t, L_VMA, vma);
@@ -201,6 +206,7 @@ export const gup4k = (gup: GetUserPages) =>
       ...gupCallerSteps(pc),
     }),
   );
+};
 
 /**
  * get_user_pages / pin_user_pages of one huge page (gup), as `era` looks it up; a miss is
@@ -212,6 +218,11 @@ export const gup4k = (gup: GetUserPages) =>
 export const gupHugetlb = (era: GupHugetlbEra, fault: HugetlbFaultEra, dev: HugeVmOperations | null, name: "gup" | "vmsplice" = "gup") => {
   const held = name === "vmsplice";
   const callerNames = held ? ["pipe_buf_release"] : ["access_remote_vm", "unpin_user_page"];
+  // lock_mm_and_find_vma's test of the VMA found: a hugetlb VMA that check_vma_flags accepts.
+  const usable = (k: Kernel, t: number, v: number): boolean => {
+    const op = k.op(t);
+    return k.is_vm_hugetlb_page(v) && era.check_vma_flags(k, v, op.write, op.force, era.gup_flags(op));
+  };
   return procedure<string>(name, ["mmap_read_lock", "follow_page_mask", ...hugetlbFaultStepNames(dev), ...callerNames], (pc) => {
     const faultin_page_return: HugetlbFaultReturn = (k, t, result, retry) => {
       k.set_local(t, L_FAULT_PTE, 0);
@@ -234,7 +245,7 @@ export const gupHugetlb = (era: GupHugetlbEra, fault: HugetlbFaultEra, dev: Huge
         writes: ["mmap_lock"],
         run(k, t) {
           const op = k.op(t);
-          const vma = lock_mm_and_find_vma(k, t, (v) => k.is_vm_hugetlb_page(v) && era.check_vma_flags(k, v, op.write, op.force, era.gup_flags(op)));
+          const vma = lock_mm_and_find_vma(k, t, usable);
           if (vma === BLOCKED) return BLOCKED;
           if (!vma) return finish(k, t, Result.EFAULT);
           k.set_local(t, L_VMA, vma);

@@ -57,12 +57,15 @@ function change_pte_range(k: Kernel, vma: number): void {
  * do_mprotect_pkey changes VMA after VMA from the start and stops with ENOMEM at the first hole:
  * the range it splits and changes ends where the VMAs stop being contiguous.
  */
-const mappedRange: RangeOf = (k, t) => {
-  const op = k.op(t);
-  const end = op.addr + op.len;
-  let cursor = op.addr;
-  for (let v = find_vma(k, op.proc, cursor); v && cursor < end; v = find_vma(k, op.proc, cursor)) cursor = k.vma_hi(v);
-  return [op.addr, Math.min(cursor, end)];
+const mappedRange: RangeOf = {
+  start: (k, t) => k.op(t).addr,
+  end(k, t) {
+    const op = k.op(t);
+    const end = op.addr + op.len;
+    let cursor = op.addr;
+    for (let v = find_vma(k, op.proc, cursor); v && cursor < end; v = find_vma(k, op.proc, cursor)) cursor = k.vma_hi(v);
+    return Math.min(cursor, end);
+  },
 };
 
 /** mprotect_fixup's "if (newflags == oldflags)": a VMA whose VM_WRITE stays is neither split nor changed. */
@@ -103,7 +106,8 @@ export const mprotect = procedure<"mmap_write_lock" | "__split_vma" | "mprotect_
       run(k, t) {
         const op = k.op(t);
         const refused = k.local(t, L_FLAGS);
-        const [start, mapped] = mappedRange(k, t);
+        const start = mappedRange.start(k, t);
+        const mapped = mappedRange.end(k, t);
         const end = refused ? Math.min(mapped, refused - 1) : mapped;
         const inside = vmas_of(k, op.proc).filter((v) => k.vma_lo(v) >= start && k.vma_hi(v) <= end && changesWrite(k, t, v));
         // A 4 KiB VMA's i_mmap_rwsem is not in the state (mmap4k.ts says why).

@@ -34,7 +34,7 @@ export function mmapWriteLockStep(next: (k: Kernel, t: number) => number): Omit<
  * or the child a failed fork tears down (which no thread runs in).
  */
 export function unmapRegionStep(
-  range: (k: Kernel, t: number) => [number, number],
+  range: RangeOf,
   self: () => number,
   finish: (k: Kernel, t: number) => number,
   mm: (k: Kernel, t: number) => number = (k, t) => k.op(t).proc,
@@ -44,7 +44,8 @@ export function unmapRegionStep(
     reads: ["vma"],
     writes: ["pte", "page", "pool", "resv_map", "vma", "i_mmap_rwsem"],
     run(k, t) {
-      const [start, end] = range(k, t);
+      const start = range.start(k, t);
+      const end = range.end(k, t);
       const p = mm(k, t);
       const vma = find_vma_intersection(k, p, start, end);
       if (!vma) return finish(k, t);
@@ -71,7 +72,10 @@ export function unmapRegionStep(
   };
 }
 
-const opRange: RangeOf = (k, t) => [k.op(t).addr, k.op(t).addr + k.op(t).len];
+const opRange: RangeOf = { start: (k, t) => k.op(t).addr, end: (k, t) => k.op(t).addr + k.op(t).len };
+
+/** exit_mmap's range: the whole address space. */
+export const wholeMm: RangeOf = { start: () => 0, end: (k) => k.L.addrPages };
 
 export const munmap = procedure<"mmap_write_lock" | "__split_vma" | "unmap_region">(
   "munmap",
