@@ -2,8 +2,8 @@
  * `npm run bench`: exploration speed and memory, written to bench/results.json with the machine
  * it ran on. The peer model (bench/peer/, ../shared/peer-truncate-race.md) at N = 6, 7, 8 beside
  * SPIN's and TLC's figures, and the mm model's cases: split-unmap-xl and the nightly's big
- * scenarios (bench/nightly/). Each case runs with 1 and 2 workers and, for the mm model, with
- * `mmcheck explore`'s default (`auto`), interleaved, each run in a fresh process of its own
+ * scenarios (bench/nightly/). Each case runs with 1 and 2 workers and with `mmcheck explore`'s
+ * default (`auto`), interleaved, each run in a fresh process of its own
  * (bench/case.ts), medians reported: these machines are shared and noisy, so no test asserts a
  * speed. Beside each mm case, in the same rounds, the control: two one-worker runs side by
  * side in two processes, how far the machine itself lets two searches scale (the ceiling of
@@ -239,13 +239,16 @@ for (const n of quick ? [6] : [6, 7, 8]) {
   const pan = noSpin ? null : new Pan(n);
   // SPIN's hash table does not grow: it is sized for half load at most (mmcheck's runs at 40–80%).
   const spin = pan && { pan, hashBits: Math.ceil(Math.log2(PEER_EXPECTED[n]!.distinct)) + 1 };
-  const c = await compare(`peer N=${n}`, { name: "peer", args: { n, bug: false } }, ROUNDS, { spin, control: n === 7 }).finally(() => pan?.dispose());
+  const c = await compare(`peer N=${n}`, { name: "peer", args: { n, bug: false } }, ROUNDS, { spin, control: n === 7, workers: [1, 2, "auto"] }).finally(() => pan?.dispose());
   const expected = PEER_EXPECTED[n]!;
   if (c.distinctStates !== expected.distinct || c.statesGenerated !== expected.transitions)
     throw new Error(`peer N=${n}: ${c.distinctStates} states, ${c.statesGenerated} transitions; expected ${expected.distinct}, ${expected.transitions}`);
   results.peer.push({ ...c, spinHere: c.spinHere ?? { skipped: noSpin }, spin: expected.spin, tlc: expected.tlc });
   const here = c.spinHere ? `SPIN here ${c.spinHere.medianWallMs} ms (${c.spinHere.distinctPerSec}/s)` : "SPIN not run here";
-  console.log(`${c.name}: 1 worker ${c.oneWorker.medianWallMs} ms (${c.oneWorker.distinctPerSec}/s), 2 workers ${c.twoWorkers.medianWallMs} ms (×${c.speedup}), ${c.oneWorker.bytesPerStoredState} B/state; ${here}; peer document: SPIN ${expected.spin}, TLC ${expected.tlc}`);
+  console.log(
+    `${c.name}: 1 worker ${c.oneWorker.medianWallMs} ms (${c.oneWorker.distinctPerSec}/s), 2 workers ${c.twoWorkers.medianWallMs} ms (×${c.speedup}), ` +
+      `default ${c.defaultWorkers!.medianWallMs} ms (×${c.defaultSpeedup}), ${c.oneWorker.bytesPerStoredState} B/state; ${here}; peer document: SPIN ${expected.spin}, TLC ${expected.tlc}`,
+  );
 }
 for (const m of MM_CASES) {
   const spec = { name: "mm", args: { scenario: repo(m.scenario), variant: m.variant, ...(m.params && { params: m.params }) } };

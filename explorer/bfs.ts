@@ -8,6 +8,7 @@
  */
 import { loadavg } from "node:os";
 import type { StateView } from "../core/state-view.js";
+import { AutoChoice, autoWorkers, cpuSample, idleCores, MEASURED_FROM } from "./auto.js";
 import { expandHere } from "./direct.js";
 import type { ExploreOptions, ExploreResult, Searched } from "./options.js";
 import { defaultWorkers } from "./pool.js";
@@ -31,8 +32,12 @@ export const AUTO_START_MS = 20;
  */
 const SPREAD_MS = 10;
 
-/** Levels of fewer states are not timed: too quick to time, and run before the JIT has compiled the model. */
-const MEASURED_FROM = 2048;
+/**
+ * Measure the machine's idle cores over at least this long before an "auto" search starts its
+ * pool: beside other searches and test runs, windows of 50 ms found a core idle now and then,
+ * and the pool then started took the processor from the main thread (madv-vs-map ×0.86).
+ */
+const LOAD_SAMPLE_MS = 200;
 
 /**
  * A chunk handed out takes about this long: long enough that handing it out and merging it cost
@@ -53,24 +58,13 @@ export function startsPool(auto: boolean, takes: (count: number, ms: number) => 
 }
 
 /**
- * The threads an "auto" search takes when its pool would start, out of `cores`: this one and one
- * for each core the last minute left idle (`load`: the 1-minute load average). On the 2-vCPU VM
- * loaded by other searches (load 20–27), two threads took 1.6–1.7 times one's time on
- * split-unmap-xl, and two one-thread searches side by side 2.2 times one's: there is no core to
- * gain there, and the pool's start and hand-offs are lost.
- */
-export function autoWorkers(cores: number, load: number): number {
-  return Math.max(1, Math.min(cores, Math.round(cores - load) + 1));
-}
-
-/**
  * The breadth-first search of a model, with `options.workers` threads (default 1: this thread
  * alone, still yielding to the event loop between chunks so that an interrupt is seen).
  */
 export async function bfs<V extends StateView>(model: Searched<V>, options: ExploreOptions = {}): Promise<ExploreResult> {
   const auto = options.workers === "auto";
   // Without a reference, pool threads cannot build the model: "auto" is this thread alone.
-  /** The most threads the search may take; with "auto", the pool's start decides (autoWorkers). */
+  /** The most threads the search may take; with "auto", the pool's start decides (autoWorkers), and then its trial (AutoChoice). */
   const workers = options.pool?.workers ?? (auto ? (model.ref ? defaultWorkers() : 1) : (options.workers ?? 1));
   const ref = model.ref;
   if (workers > 1 && !ref) throw new Error("a search on more than one thread needs a model with a reference (core/model.ts ModelRef)");
@@ -79,13 +73,26 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
   /** Would a level of `count` states take `ms` or more on this thread (with options.spreadFrom: has it that many states)? */
   const takes = (count: number, ms: number) =>
     options.spreadFrom !== undefined ? count >= options.spreadFrom : msPerState < Infinity && count * msPerState >= ms;
-  const spreads = (count: number) => takes(count, SPREAD_MS);
+  const choice = auto ? new AutoChoice() : null;
+  /** Is the level about to be expanded, of `count` states, spread over a ready pool? */
+  const spreadsLevel = (count: number) => takes(count, SPREAD_MS) && (choice?.spreadsLevel() ?? true);
+  /** During a spread level: is the next, of `count` states so far, spread too? */
+  const spreadsFollowing = (count: number) => takes(count, SPREAD_MS) && (choice?.spreadsFollowing() ?? true);
   /** The pool the caller started, if any, else the one started here (startsPool). */
   let pool = options.pool ?? null;
   const search = new LevelSearch(model, options, workers > 1);
-  /** The pool, unless "auto" finds no core to spare for it. */
+  /** The machine's idle cores are measured from here for "auto". */
+  let loadFrom = auto ? cpuSample() : null;
+  /** The pool, unless "auto" finds no core to spare for it (measured again at the next level). */
   const startPool = (): void => {
-    const n = auto ? autoWorkers(workers, loadavg()[0]!) : workers;
+    if (!loadFrom) {
+      pool ??= new SearchPool(ref!, workers);
+      return;
+    }
+    const now = cpuSample();
+    if (now.wallMs - loadFrom.wallMs < LOAD_SAMPLE_MS) return;
+    const n = autoWorkers(workers, idleCores(loadFrom, now), loadavg()[0]!);
+    loadFrom = now;
     if (n > 1) pool ??= new SearchPool(ref!, n);
   };
 
@@ -109,16 +116,25 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
   };
 
   let spread = null as SpreadLevels<V> | null;
+  const searchFrom = performance.now();
   try {
     for (;;) {
       const result = search.next();
       if (result) return result;
-      if (workers > 1 && !pool && startsPool(auto, takes, search.level.count)) startPool();
-      const done =
-        !pool?.ready || !spreads(search.level.count)
-          ? await here()
-          : await (spread ??= new SpreadLevels(search, pool.piscina, ref!, pool.workers, spreads, taskStates)).level();
+      const count = search.level.count;
+      if (workers > 1 && !pool && !choice?.gaveUp && startsPool(auto, takes, count)) startPool();
+      const spreads = pool?.ready === true && spreadsLevel(count);
+      const t0 = performance.now();
+      const done = !spreads ? await here() : await (spread ??= new SpreadLevels(search, pool!.piscina, ref!, pool!.workers, spreadsFollowing, taskStates)).level();
       if (done) return done;
+      if (!choice || !pool?.ready) continue;
+      choice.record(spreads, count, performance.now() - t0, performance.now() - searchFrom);
+      if (choice.gaveUp) {
+        await spread?.close();
+        spread = null;
+        await pool.destroy();
+        pool = null;
+      }
     }
   } finally {
     await spread?.close();

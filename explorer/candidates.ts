@@ -38,6 +38,8 @@ export interface ChunkResult {
   covered: string[];
   /** Of those, the labels of the steps that reached code the model counts as changed. */
   changed: string[];
+  /** Milliseconds expandChunk took on the thread that ran it (a pool thread's pace, explorer/spread.ts); 0 for a batch. */
+  ms: number;
 }
 
 /**
@@ -196,6 +198,7 @@ export function expandChunk<V extends StateView>(
   end: number,
   symmetry: Symmetry | undefined,
 ): ChunkResult {
+  const t0 = performance.now();
   const transitions = Math.max(1, (end - start) * system.threads);
   // Most states have about one new successor. On shared memory: the result crosses back uncopied.
   const out = new Candidates(widestPacking(level, system.stateWords), transitions, end - start);
@@ -206,6 +209,7 @@ export function expandChunk<V extends StateView>(
     const r = expandInto(system, checker, level, start, end, new CandidateSink(checker, system.threads, out, transitions), symmetry);
     r.covered = coveredLabels(coverage, TAKEN);
     r.changed = coveredLabels(coverage, CHANGED);
+    r.ms = performance.now() - t0;
     return r;
   } finally {
     system.coverage = saved;
@@ -224,7 +228,7 @@ function expandInto<V extends StateView>(
 ): ChunkResult {
   const { generated, stuck } = expandRange(system, checker, level, start, end, sink, symmetry);
   const out = sink.out;
-  return { meta: out.meta, states: out.states, packing: out.packing, nCandidates: out.n, generated, violations: sink.violations, stuck, covered: [], changed: [] };
+  return { meta: out.meta, states: out.states, packing: out.packing, nCandidates: out.n, generated, violations: sink.violations, stuck, covered: [], changed: [], ms: 0 };
 }
 
 /** States of a batch: its candidates' states stay in this thread's L2 cache. */

@@ -17,27 +17,22 @@ import type { LevelSearch } from "./search.js";
 import { QUEUED_WHILE_GROWING } from "./search-pool.js";
 
 /**
- * The part of a level this thread expands itself, out of `workers` threads. Merging a state a
- * worker found costs it about a seventh of expanding one (profiled on the peer model), so it
- * takes a little less than 1/workers: own·1 + (1 − own)·b = (1 − own)/(workers − 1), b = 0.15.
- * The pool's threads take chunks below this point when they run out above it, and this thread
- * takes the pool's when it waits, so a wrong estimate costs little.
- */
-function ownShare(workers: number): number {
-  const c = 1 / (workers - 1);
-  return (c - 0.15) / (1 - 0.15 + c);
-}
-
-/**
  * Tasks handed to each pool thread at a time: it starts the next the moment it ends one, and
  * has work while this thread is busy between two yields to the event loop. More would let the
  * pool take the chunks this thread is about to expand itself, and keep it waiting for them.
+ * Fewer while a pool thread is slower than this thread (inFlightMost).
  */
 const QUEUED = 4;
+
+/** Weight of a chunk's pace in the running estimates of the threads' paces. */
+const PACE_WEIGHT = 0.5;
 
 
 /** Buffers handed back with a task at most: a chunk's result takes two. */
 const RETURNED_PER_TASK = 4;
+
+/** A running estimate of a thread's milliseconds a state, `was`, with a chunk's `now`. */
+const pace = (was: number, now: number) => (was === Infinity ? now : was + PACE_WEIGHT * (now - was));
 
 /** Lets the event loop run (a Ctrl-C handler, progress output, piscina's hand-outs) between chunks. */
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -83,9 +78,13 @@ export class SpreadLevels<V extends StateView> {
   /** The current level's work, and its chunks' size. */
   private work = new LevelWork();
   private size = 1;
-  /** Where the pool takes its next chunk of the current level: upwards from `up`, then down from `down`. */
-  private up = 0;
+  /**
+   * Where the pool takes its next chunk of the current level, downwards from the last, and
+   * where this thread expands or merges its next, upwards from the first: the level's split
+   * between them follows their paces, measured as they go.
+   */
   private down = -1;
+  private next = 0;
   /** The next level's chunks handed to the pool before it is installed, and the level being written. */
   private ahead = new LevelWork();
   private direct: DirectLevel<V> | null = null;
@@ -98,6 +97,9 @@ export class SpreadLevels<V extends StateView> {
   private wake: (() => void) | null = null;
   /** No more hand-outs: the search is stopping. */
   private closed = false;
+  /** Milliseconds a state takes on a pool thread (from its chunks' own timing) and on this thread, running estimates. */
+  private poolPace = Infinity;
+  private ownPace = Infinity;
 
   constructor(
     private readonly search: LevelSearch<V>,
@@ -119,27 +121,31 @@ export class SpreadLevels<V extends StateView> {
     this.size = Math.min(search.chunkSize, this.taskStates(level.count));
     // The chunks expanded ahead come first; the rest of the level is cut after them.
     const work = this.ahead;
-    const first = work.ranges.length;
     for (let s = work.end; s < level.count; s += this.size) work.add(s, Math.min(level.count, s + this.size));
     this.work = work;
     this.ahead = new LevelWork();
-    this.up = Math.min(work.ranges.length - 1, first + Math.floor((work.ranges.length - first) * ownShare(this.workers)));
-    this.down = this.up - 1;
+    this.down = work.ranges.length - 1;
+    this.next = 0;
     this.feed();
-    for (let next = 0; next < work.ranges.length; ) {
+    while (this.next < work.ranges.length) {
+      const next = this.next;
       if (this.failure) throw this.failure.error;
       const r = work.results[next];
       if (!work.taken[next]) {
         const [start, end] = work.ranges[next]!;
         this.beforeGrowth((end - start) * search.system.threads);
-        work.taken[next++] = true;
+        work.taken[next] = true;
+        this.next++;
+        const t0 = performance.now();
         direct.expand(start, end);
+        this.ownPace = pace(this.ownPace, (performance.now() - t0) / (end - start));
       } else if (r) {
-        work.results[next++] = undefined;
+        work.results[next] = undefined;
+        this.next++;
         this.waiting -= r.meta.byteLength + r.states.byteLength;
         this.beforeGrowth(r.nCandidates);
         direct.merge(r);
-        if (work.here[next - 1]) recycle([r.meta.buffer, r.states.buffer]);
+        if (work.here[next]) recycle([r.meta.buffer, r.states.buffer]);
         else this.returned.push(r.meta.buffer, r.states.buffer);
       } else if (!this.expandAnother()) {
         await new Promise<void>((resolve) => (this.wake = resolve));
@@ -179,19 +185,14 @@ export class SpreadLevels<V extends StateView> {
   }
 
   /**
-   * While the chunk to merge next is still in the pool's hands, this thread expands another as
-   * a worker would: the current level's last one not taken, else one of the next level. False
-   * if there is none.
+   * While the chunk to merge next is still in the pool's hands, this thread expands a chunk of
+   * the next level as a worker would. Not one of the current level's after it: those are the
+   * pool's (it takes them from the level's end), or, after a chunk expanded ahead, this thread's
+   * own, which expanded into candidates to merge later took three times its direct time a state
+   * (split-unmap-xl). False if there is none.
    */
   private expandAnother(): boolean {
     const { system, checker, symmetry } = this.search;
-    const c = this.work.taken.lastIndexOf(false);
-    if (c >= 0) {
-      this.work.taken[c] = true;
-      this.work.here[c] = true;
-      this.finished(this.work, c, expandChunk(system, checker, this.search.level, ...this.work.ranges[c]!, symmetry));
-      return true;
-    }
     const next = this.direct!.written();
     const a = this.aheadChunk(next);
     if (a < 0) return false;
@@ -201,35 +202,50 @@ export class SpreadLevels<V extends StateView> {
     return true;
   }
 
+  /**
+   * The tasks a pool thread holds at most, out of `queued`: a pool thread still compiling the
+   * model (a thread's JIT is its own), or given less of the processor than this thread, takes
+   * so much longer over each chunk that this thread, which merges in order, waited for its queue
+   * (split-unmap-xl on the loaded VM: 335 ms of a 600 ms level, behind 16 chunks handed out
+   * before the table grew to a pool thread 15–35 times slower). Chunks not handed out, this
+   * thread expands itself. Until a first chunk comes back, its pace is unknown: one.
+   */
+  private inFlightMost(queued: number): number {
+    const most = Math.max(1, Math.min(queued, Math.round((queued * this.ownPace) / this.poolPace)));
+    return (Number.isNaN(most) ? 1 : most) * (this.workers - 1);
+  }
+
   private finished(work: LevelWork, c: number, r: ChunkResult): void {
     work.results[c] = r;
     this.waiting += r.meta.byteLength + r.states.byteLength;
   }
 
   /**
-   * Keeps `queued` tasks a pool thread in its hands: the current level's chunks from the pool's
-   * starting point up, then the next level's as this thread writes it, then the current
-   * level's from the starting point down.
+   * Keeps `queued` tasks a pool thread in its hands: the current level's chunks from its end
+   * down while they lie beyond what this thread will reach before the pool ends them, then the
+   * next level's as this thread writes it, then the current level's down to this thread's.
    */
   private feed(queued = QUEUED): void {
-    while (!this.failure && !this.closed && this.inFlight < queued * (this.workers - 1)) {
+    for (let most = this.inFlightMost(queued); !this.failure && !this.closed && this.inFlight < most; ) {
       let work = this.work;
       let level: LevelBuffer = this.search.level;
-      let c = this.upwards();
+      let c = this.downwards(this.next + most);
       if (c < 0) {
         const next = this.direct?.written();
         c = next ? this.aheadChunk(next) : -1;
         if (c >= 0) {
           work = this.ahead;
           level = next!;
-        } else c = this.downwards();
+        } else c = this.downwards(this.next);
       }
       if (c < 0) return;
       work.taken[c] = true;
       this.inFlight++;
-      this.pool.run(this.task(level, work.ranges[c]!)).then(
+      const range = work.ranges[c]!;
+      this.pool.run(this.task(level, range)).then(
         (r) => {
           this.inFlight--;
+          this.poolPace = pace(this.poolPace, r.ms / (range[1] - range[0]));
           this.finished(work, c, r);
           this.feed();
           this.wake?.();
@@ -243,18 +259,11 @@ export class SpreadLevels<V extends StateView> {
     }
   }
 
-  /** The pool's next chunk of the current level upwards from its starting point, or −1. */
-  private upwards(): number {
+  /** The pool's next chunk of the current level, downwards from the last, if at or above chunk `least`; else −1. */
+  private downwards(least: number): number {
     const taken = this.work.taken;
-    while (this.up < taken.length && taken[this.up]) this.up++;
-    return this.up < taken.length ? this.up++ : -1;
-  }
-
-  /** The pool's next chunk of the current level downwards from its starting point, or −1. */
-  private downwards(): number {
-    const taken = this.work.taken;
-    while (this.down >= 0 && taken[this.down]) this.down--;
-    return this.down >= 0 ? this.down-- : -1;
+    while (this.down >= least && taken[this.down]) this.down--;
+    return this.down >= least ? this.down-- : -1;
   }
 
   /**

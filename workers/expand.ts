@@ -19,14 +19,17 @@ type System = TransitionSystem<StateView>;
 const models = new Map<string, Promise<{ system: System; checker: Checker<StateView> }>>();
 
 /**
- * States expanded to warm the worker up, and the most time it takes. A worker's first chunks run
- * before the JIT has compiled the model's steps, 10–40 times slower than later ones (peer
- * model): the first real chunk arrives some levels after the pool starts, and the warm-up runs
- * on the pool's otherwise idle thread in the meantime. The mm model's states cost more, and it
- * stops at the time limit after a few thousand.
+ * The warm-up's limits. A worker's first chunks run before the JIT has compiled the model's
+ * steps, 10–40 times slower than later ones: the warm-up runs on the pool's otherwise idle
+ * thread until its pace stops improving — CONVERGED chunks of WARM_UP_CHUNK states in a row
+ * none a tenth faster than the best — or WARM_UP_MS have passed (longer took the processor
+ * from the main thread where the core was not idle after all). After a fixed 100 ms, the
+ * first spread level's chunks took 3 (peer model N = 8) to 15 (split-unmap-xl) times this
+ * thread's time a state, and the default's trial (explorer/auto.ts) judged the pool by them.
  */
-const WARM_UP_STATES = 20_000;
-const WARM_UP_MS = 100;
+const WARM_UP_MS = 250;
+const WARM_UP_CHUNK = 512;
+const CONVERGED = 4;
 
 /**
  * Expands the model's first levels, each into candidates as expandChunk does for the main
@@ -38,10 +41,17 @@ function warmUp(system: System, checker: Checker<StateView>): void {
   const [hi, lo] = stateFingerprint(initial, system.symmetry);
   let level = levelFrom(Int32Array.of(hi, lo, ...initial), 1, words, false);
   const t0 = performance.now();
-  for (let expanded = 0; expanded < WARM_UP_STATES && level.count > 0 && performance.now() - t0 < WARM_UP_MS; ) {
-    const end = Math.min(level.count, WARM_UP_STATES - expanded, 2048);
+  let best = Infinity;
+  for (let still = 0; still < CONVERGED && level.count > 0 && performance.now() - t0 < WARM_UP_MS; ) {
+    const end = Math.min(level.count, WARM_UP_CHUNK);
+    const c0 = performance.now();
     const r = expandChunk(system, checker, level, 0, end, system.symmetry);
-    expanded += end;
+    const pace = (performance.now() - c0) / end;
+    // Chunks of the first levels, a few states each, tell nothing of the pace.
+    if (end === WARM_UP_CHUNK) {
+      still = pace < 0.9 * best ? 0 : still + 1;
+      best = Math.min(best, pace);
+    }
     const fps = new Int32Array(2 * r.nCandidates);
     for (let i = 0; i < r.nCandidates; i++) {
       fps[2 * i] = r.meta[3 * i + 1]!;

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ExploreResult } from "../../explorer/options.js";
 import { exploreRef, search } from "../helpers/search.js";
 import { explore } from "../../explorer/explore.js";
-import { AUTO_START_MS, autoWorkers, startsPool } from "../../explorer/bfs.js";
+import { AUTO_START_MS, startsPool } from "../../explorer/bfs.js";
+import { AutoChoice, autoWorkers, idleCores } from "../../explorer/auto.js";
 import { SearchPool } from "../../explorer/search-pool.js";
 import { buildModel } from "../../models/index.js";
 import { buildMm, mmModel } from "../../models/mm.js";
@@ -104,13 +105,100 @@ describe("determinism: the same result for any number of workers, one state at a
     expect(startsPool(true, () => false, 1e9)).toBe(false);
   });
 
-  it("how many threads the default takes: this one and one for each core the last minute left idle", () => {
-    expect(autoWorkers(2, 0)).toBe(2);
-    expect(autoWorkers(2, 1)).toBe(2);
-    expect(autoWorkers(2, 1.6)).toBe(1);
-    expect(autoWorkers(2, 27)).toBe(1);
-    expect(autoWorkers(8, 3)).toBe(6);
-    expect(autoWorkers(1, 0)).toBe(1);
+  it("how many threads the default takes: this one and one for each core left idle while it searched, and by the last minute's load", () => {
+    expect(autoWorkers(2, 1, 0)).toBe(2);
+    expect(autoWorkers(2, 0.8, 1)).toBe(2);
+    // This search's JIT took half a core, or another process most of one.
+    expect(autoWorkers(2, 0.5, 0)).toBe(1);
+    expect(autoWorkers(2, 0, 0)).toBe(1);
+    // Idle for the moment, busy over the last minute.
+    expect(autoWorkers(2, 1, 1.6)).toBe(1);
+    expect(autoWorkers(2, 1, 27)).toBe(1);
+    expect(autoWorkers(8, 4.9, 0)).toBe(6);
+    expect(autoWorkers(8, 7, 3)).toBe(6);
+    expect(autoWorkers(8, 7, 0)).toBe(8);
+    expect(autoWorkers(1, 1, 0)).toBe(1);
+    // Over 200 ms the cores were idle 160 ms in all: 0.8 of a core.
+    expect(idleCores({ wallMs: 1000, idleMs: 10_000 }, { wallMs: 1200, idleMs: 10_160 })).toBeCloseTo(0.8);
+    expect(idleCores({ wallMs: 5, idleMs: 0 }, { wallMs: 5, idleMs: 10 })).toBe(0);
+  });
+
+  describe("the default's trial: spread levels against the next level here", () => {
+    /** Runs the trial over levels of 10,000 states, each pair's spread level at `ratio` of the time here; the modes taken. */
+    function trial(ratios: readonly number[]) {
+      const choice = new AutoChoice();
+      const modes: string[] = [];
+      for (const ratio of ratios) {
+        if (choice.gaveUp) break;
+        expect(choice.spreadsLevel()).toBe(true);
+        expect(choice.spreadsFollowing()).toBe(false);
+        choice.record(true, 10_000, 40 * ratio, 1e6);
+        modes.push("spread");
+        expect(choice.spreadsLevel()).toBe(false);
+        choice.record(false, 10_000, 40, 1e6);
+        modes.push("here");
+      }
+      return { modes, spreads: choice.spreadsLevel() && choice.spreadsFollowing(), gaveUp: choice.gaveUp };
+    }
+
+    it("spreading faster by the margin: every level spread from then on", () => {
+      expect(trial([0.7])).toEqual({ modes: ["spread", "here"], spreads: true, gaveUp: false });
+      // The pool thread warms up: its ratio falls to the margin on the third pair.
+      expect(trial([2.5, 1.4, 0.85])).toEqual({ modes: ["spread", "here", "spread", "here", "spread", "here"], spreads: true, gaveUp: false });
+    });
+
+    it("spreading not faster, or no longer getting faster: the pool is given up", () => {
+      expect(trial([1.2, 1.1, 0.5])).toEqual({ modes: ["spread", "here", "spread", "here"], spreads: false, gaveUp: true });
+      expect(trial([0.95, 0.94, 0.5])).toEqual({ modes: ["spread", "here", "spread", "here"], spreads: false, gaveUp: true });
+      // Falling, but still above the margin after four pairs.
+      expect(trial([4, 3, 2, 1.5, 0.5])).toEqual({ modes: Array(4).fill(["spread", "here"]).flat(), spreads: false, gaveUp: true });
+    });
+
+    it("spread levels that cost more than 5% of the search's time so far: the pool is given up, even while they get faster", () => {
+      const choice = new AutoChoice();
+      // 38 ms spread against 20 ms here, 0.4 s into the search: 18 ms lost, within 5%.
+      choice.record(true, 10_000, 38, 438);
+      choice.record(false, 10_000, 20, 458);
+      expect(choice.gaveUp).toBe(false);
+      // 30 ms against 20, a ratio falling from 1.9 to 1.5: 28 ms lost in all, more than 5% of 0.5 s.
+      choice.record(true, 10_000, 30, 488);
+      choice.record(false, 10_000, 20, 508);
+      expect(choice.gaveUp).toBe(true);
+    });
+
+    it("once kept, every eighth spread level is followed by one here: spreading no longer faster gives the pool up", () => {
+      const kept = () => {
+        const choice = new AutoChoice();
+        choice.record(true, 10_000, 20, 1e6);
+        choice.record(false, 10_000, 40, 1e6);
+        for (let i = 0; i < 7; i++) {
+          expect([choice.spreadsLevel(), choice.spreadsFollowing()]).toEqual([true, true]);
+          choice.record(true, 10_000, 20, 1e6);
+        }
+        // During the eighth, none of the next level is handed out ahead: it is expanded here.
+        expect([choice.spreadsLevel(), choice.spreadsFollowing()]).toEqual([true, false]);
+        choice.record(true, 10_000, 30, 1e6);
+        expect([choice.spreadsLevel(), choice.spreadsFollowing()]).toEqual([false, false]);
+        return choice;
+      };
+      const faster = kept();
+      faster.record(false, 10_000, 35, 1e6);
+      expect([faster.spreadsLevel(), faster.spreadsFollowing(), faster.gaveUp]).toEqual([true, true, false]);
+      const slower = kept();
+      slower.record(false, 10_000, 25, 1e6);
+      expect([slower.spreadsLevel(), slower.gaveUp]).toEqual([false, true]);
+    });
+
+    it("levels too small to time do not count", () => {
+      const choice = new AutoChoice();
+      choice.record(true, 1000, 100, 1e6);
+      expect(choice.spreadsLevel()).toBe(true);
+      choice.record(true, 10_000, 10, 1e6);
+      choice.record(false, 1000, 100, 1e6);
+      expect(choice.spreadsLevel()).toBe(false);
+      choice.record(false, 10_000, 40, 1e6);
+      expect([choice.spreadsLevel(), choice.gaveUp]).toEqual([true, false]);
+    });
   });
 
   it("the default schedule (levels spread by their measured cost, pipelined) gives the peer model's counts", async () => {

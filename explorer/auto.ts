@@ -1,0 +1,132 @@
+/**
+ * How a search with `workers: "auto"` (explorer/bfs.ts) chooses, from what it measures during
+ * the run, between this thread alone and spreading its levels over a pool: whether another
+ * process leaves a core idle to start the pool on, and then, once the pool is ready, whether
+ * spreading a level is faster than expanding the next one here. On the 2-vCPU VM one
+ * worker's search already keeps a core and a half busy (V8 compiles the model on a thread of
+ * its own), and a pool thread compiles the model again for itself: whether a second thread
+ * pays depends on the machine's load and on how long the search goes on, which no constant knows.
+ */
+import { cpus } from "node:os";
+
+/** Levels of fewer states are not timed: too quick to time, and run before the JIT has compiled the model. */
+export const MEASURED_FROM = 2048;
+
+/** What the processor did up to a moment: wall time, and the time the machine's cores were idle (ms). */
+export interface CpuSample {
+  readonly wallMs: number;
+  readonly idleMs: number;
+}
+
+export function cpuSample(): CpuSample {
+  let idle = 0;
+  for (const { times } of cpus()) idle += times.idle;
+  return { wallMs: performance.now(), idleMs: idle };
+}
+
+/** The cores left idle between two samples, on average. */
+export function idleCores(from: CpuSample, to: CpuSample): number {
+  const wall = to.wallMs - from.wallMs;
+  return wall > 0 ? Math.max(0, (to.idleMs - from.idleMs) / wall) : 0;
+}
+
+/**
+ * The threads an "auto" search takes when its pool would start, out of `cores`: this one and
+ * one for each core left idle (`idle`, idleCores since the search began or last looked) — by
+ * other processes and by this one, whose JIT compiles the model on threads of its own for the
+ * first second or so, half a core more — and, of those, as many as the last minute's load
+ * average (`load`) left idle too. A pool thread started then, or beside another search, took
+ * the processor from this one: its start (about 0.3 s of a core) and the trial were lost, and
+ * two threads took 1.6–1.7 times one's time on split-unmap-xl on the loaded 2-vCPU VM. Beside
+ * test runs and searches that come and go, a core looked idle for a moment now and then: with
+ * the idle time alone the default took 0.88 of one worker's speed there (split-unmap-xl, load
+ * average 4), with the load average too 1.0.
+ */
+export function autoWorkers(cores: number, idle: number, load: number): number {
+  return Math.max(1, Math.min(cores, 1 + Math.floor(idle + 0.25), Math.round(cores - load) + 1));
+}
+
+/** A spread level is kept if it takes at most this fraction of the time a state takes here. */
+const KEEP = 0.9;
+/** While the pool thread warms up its spread levels get faster: the trial goes on while each pair's ratio drops by this factor. */
+const IMPROVING = 0.85;
+/** Pairs of levels the trial compares at most. */
+const MAX_PAIRS = 4;
+/** The trial's spread levels may cost at most this share of the search's time so far more than they would have here. */
+const LOSS_SHARE = 0.05;
+
+/**
+ * Spread levels between two checks once the trial has kept the pool: the level after the last
+ * is expanded here again, and spreading that no longer measures faster than it at all gives the
+ * pool up (another process took the core, or the trial's pair was one level's luck).
+ */
+const RECHECK = 8;
+
+/**
+ * The trial, once the pool is ready: levels big enough to spread are spread and expanded here
+ * in turn, each pair's ratio the spread level's time per state over the next level's here
+ * (neighbouring levels cost about the same per state, and the JIT has compiled this thread's
+ * model by then). A ratio of KEEP or less: levels are spread from then on, every RECHECK-th
+ * followed by one here to check again. A ratio above it that is no longer falling (the pool
+ * thread is warm), after MAX_PAIRS pairs, or once the spread levels have cost LOSS_SHARE of the
+ * search's time more than they would have here: the pool is given up, its core given back, and
+ * the rest of the search stays here. Determinism is untouched: the merge order makes the
+ * result independent of who expanded what.
+ */
+export class AutoChoice {
+  private state: "trial" | "spread" | "check" | "here" = "trial";
+  /** The last spread level of the trial or before a check, waiting for the level after it. */
+  private spreadLevel: { count: number; ms: number } | null = null;
+  private lastRatio = Infinity;
+  private pairs = 0;
+  /** Milliseconds the trial's spread levels took more than they would have here. */
+  private loss = 0;
+  /** Spread levels since the pool was kept or last checked. */
+  private sinceCheck = 0;
+
+  /** Whether the level about to be expanded is spread, if it is large enough. */
+  spreadsLevel(): boolean {
+    return this.state === "spread" || (this.state === "trial" && this.spreadLevel === null);
+  }
+
+  /** During a spread level: whether the level after it will be spread too (its chunks may be handed out ahead). */
+  spreadsFollowing(): boolean {
+    return this.state === "spread" && this.sinceCheck < RECHECK - 1;
+  }
+
+  /** The pool is given up: the search goes on here alone. */
+  get gaveUp(): boolean {
+    return this.state === "here";
+  }
+
+  /** A level of `count` states took `ms`, spread over the pool or here, `searchMs` into the search. */
+  record(spread: boolean, count: number, ms: number, searchMs: number): void {
+    if (this.state === "here" || count < MEASURED_FROM) return;
+    if (this.state === "spread") {
+      if (spread && ++this.sinceCheck >= RECHECK) {
+        this.spreadLevel = { count, ms };
+        this.state = "check";
+      }
+      return;
+    }
+    if (spread) {
+      this.spreadLevel = { count, ms };
+      return;
+    }
+    if (!this.spreadLevel) return;
+    const cost = ms / count;
+    const ratio = this.spreadLevel.ms / this.spreadLevel.count / cost;
+    const loss = this.spreadLevel.ms - this.spreadLevel.count * cost;
+    this.spreadLevel = null;
+    if (this.state === "check") {
+      this.state = ratio > 1 ? "here" : "spread";
+      this.sinceCheck = 0;
+      return;
+    }
+    this.loss += loss;
+    this.pairs++;
+    if (ratio <= KEEP) this.state = "spread";
+    else if (ratio > this.lastRatio * IMPROVING || this.pairs >= MAX_PAIRS || this.loss > LOSS_SHARE * searchMs) this.state = "here";
+    this.lastRatio = ratio;
+  }
+}
