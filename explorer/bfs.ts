@@ -46,15 +46,27 @@ const LOAD_SAMPLE_MS = 200;
 const TASK_MS = 3;
 
 /**
- * Whether the pool is started before a level of `count` states (`takes(count, ms)`: would it
- * take `ms` or more on this thread). With a number of workers asked for, at once: its threads
- * load and build the model (about 0.5 s of a core on this VM, zod and yaml included) and warm
- * up while this thread runs the first levels; started at the first 20 ms level instead, the
- * worker was ready only after a third of split-unmap-xl's search. With "auto", at the first
- * level of AUTO_START_MS: a search whose levels stay smaller never pays for the pool.
+ * By default, the pool is not started before the search has run this long: a pool thread's
+ * start takes about 0.3 s of a core and its chunks run 4–40 times slower than this thread's
+ * for a few hundred milliseconds more while its JIT compiles the model, and during the search's
+ * first second this thread's own JIT keeps half of the second core busy. A search over by then
+ * cannot win that back: started at its first 20 ms level, the pool made split-unmap-xl (1.5 s
+ * on one worker, quiet 2-vCPU VM) 0.88 of one worker's speed, from 1,450–1,510 ms to 1,650–1,810.
  */
-export function startsPool(auto: boolean, takes: (count: number, ms: number) => boolean, count: number): boolean {
-  return !auto || takes(count, AUTO_START_MS);
+export const AUTO_START_AFTER_MS = 1500;
+
+/**
+ * Whether the pool is started before a level of `count` states (`takes(count, ms)`: would it
+ * take `ms` or more on this thread), `searchMs` into the search. With a number of workers asked
+ * for, at once: its threads load and build the model (about 0.5 s of a core on this VM, zod and
+ * yaml included) and warm up while this thread runs the first levels; started at the first
+ * 20 ms level instead, the worker was ready only after a third of split-unmap-xl's search. With
+ * "auto", at the first level of AUTO_START_MS once the search has run AUTO_START_AFTER_MS
+ * (`searchMs` is Infinity where options.spreadFrom replaces timing): a search whose levels stay
+ * smaller, or that ends sooner, never pays for the pool.
+ */
+export function startsPool(auto: boolean, takes: (count: number, ms: number) => boolean, count: number, searchMs: number): boolean {
+  return !auto || (searchMs >= AUTO_START_AFTER_MS && takes(count, AUTO_START_MS));
 }
 
 /**
@@ -122,7 +134,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
       const result = search.next();
       if (result) return result;
       const count = search.level.count;
-      if (workers > 1 && !pool && !choice?.gaveUp && startsPool(auto, takes, count)) startPool();
+      if (workers > 1 && !pool && !choice?.gaveUp && startsPool(auto, takes, count, options.spreadFrom !== undefined ? Infinity : performance.now() - searchFrom)) startPool();
       const spreads = pool?.ready === true && spreadsLevel(count);
       const t0 = performance.now();
       const done = !spreads ? await here() : await (spread ??= new SpreadLevels(search, pool!.piscina, ref!, pool!.workers, spreadsFollowing, taskStates)).level();

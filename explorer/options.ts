@@ -36,8 +36,9 @@ export interface ExploreOptions {
   readonly batch?: number;
   /**
    * With workers: levels of at least this many states are spread over them, and the first such
-   * level starts the pool (default: the pool starts at the first level that would take 20 ms on
-   * one thread, and then levels of 10 ms or more are spread; explorer/parallel.ts).
+   * level starts the pool, however long the search has run (default: the pool starts at the
+   * first level that would take 20 ms on one thread — with "auto", once the search has run
+   * AUTO_START_AFTER_MS — and then levels of 10 ms or more are spread; explorer/bfs.ts).
    */
   readonly spreadFrom?: number;
   /**
@@ -51,8 +52,8 @@ export interface ExploreOptions {
    * Threads to search with (default 1: this thread alone, which still yields to the event loop
    * between chunks so that an interrupt is seen). More need a model with a reference
    * (core/model.ts), which each pool thread builds again; their pool is started with the
-   * search. "auto": one per core left idle, the pool started only once a
-   * level is large enough to pay for it (explorer/bfs.ts startsPool), and kept only if spreading
+   * search. "auto": one per core left idle, the pool started only once the
+   * search has run long enough and a level is large enough to pay for it (explorer/bfs.ts startsPool), and kept only if spreading
    * levels over it measures faster than this thread alone (explorer/auto.ts).
    */
   readonly workers?: number | "auto";

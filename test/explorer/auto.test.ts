@@ -13,7 +13,8 @@ vi.mock("node:os", async (original) => {
   return { ...os, loadavg: () => [0, 0, 0], cpus: () => os.cpus().map((c) => ({ ...c, times: { ...c.times, idle: (idle += 10_000) } })) };
 });
 
-// Without the symmetry reduction: levels long enough for the pool to start and be tried.
+// Without the symmetry reduction: levels long enough for the pool to be tried. The search is over
+// before AUTO_START_AFTER_MS: levels are spread from a size (spreadFrom) instead of a time here.
 const LARGE = join(import.meta.dirname, "../../bench/split-unmap-large.yaml");
 
 function outcome(r: ExploreResult) {
@@ -25,7 +26,7 @@ describe("the default (auto) on idle cores", () => {
     const spec = { name: "mm", args: { scenario: LARGE, variant: "fix-unmap-restore-reserve" } };
     const one = await exploreRef(spec, 1, { symmetry: false });
     const destroy = vi.spyOn(SearchPool.prototype, "destroy");
-    const auto = await exploreRef(spec, "auto", { symmetry: false });
+    const auto = await exploreRef(spec, "auto", { symmetry: false, spreadFrom: 2048 });
     expect(destroy).toHaveBeenCalled();
     expect(outcome(auto)).toEqual(outcome(one));
   });

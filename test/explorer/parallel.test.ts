@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ExploreResult } from "../../explorer/options.js";
 import { exploreRef, search } from "../helpers/search.js";
 import { explore } from "../../explorer/explore.js";
-import { AUTO_START_MS, startsPool } from "../../explorer/bfs.js";
+import { AUTO_START_AFTER_MS, AUTO_START_MS, startsPool } from "../../explorer/bfs.js";
 import { AutoChoice, autoWorkers, idleCores } from "../../explorer/auto.js";
 import { SearchPool } from "../../explorer/search-pool.js";
 import { buildModel } from "../../models/index.js";
@@ -93,16 +93,20 @@ describe("determinism: the same result for any number of workers, one state at a
     expect(outcome(auto)).toEqual(outcome(one));
   });
 
-  it("when the pool starts: asked for, with the search; by default, at the first level of AUTO_START_MS on this thread", () => {
+  it("when the pool starts: asked for, with the search; by default, at the first level of AUTO_START_MS on this thread once the search has run AUTO_START_AFTER_MS", () => {
     const msPerState = 0.005;
     const takes = (count: number, ms: number) => count * msPerState >= ms;
     const below = Math.floor(AUTO_START_MS / msPerState) - 1;
-    expect(startsPool(false, takes, 1)).toBe(true);
-    expect(startsPool(true, takes, 1)).toBe(false);
-    expect(startsPool(true, takes, below)).toBe(false);
-    expect(startsPool(true, takes, below + 1)).toBe(true);
+    const late = AUTO_START_AFTER_MS;
+    expect(startsPool(false, takes, 1, 0)).toBe(true);
+    expect(startsPool(true, takes, 1, late)).toBe(false);
+    expect(startsPool(true, takes, below, late)).toBe(false);
+    expect(startsPool(true, takes, below + 1, late)).toBe(true);
+    // Early in the search the pool's start and warm-up cannot be won back, however large the level.
+    expect(startsPool(true, takes, below + 1, late - 1)).toBe(false);
+    expect(startsPool(true, takes, 1e9, 0)).toBe(false);
     // Before a level big enough to time, the cost is unknown: no pool by default.
-    expect(startsPool(true, () => false, 1e9)).toBe(false);
+    expect(startsPool(true, () => false, 1e9, late)).toBe(false);
   });
 
   it("how many threads the default takes: this one and one for each core left idle while it searched, and by the last minute's load", () => {
