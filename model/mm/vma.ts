@@ -62,11 +62,7 @@ export function map_count(k: Kernel, p: number): number {
 /** Every VMA of `p`, in address order. */
 export function vmas_of(k: Kernel, p: number): number[] {
   const out: number[] = [];
-  for (let s = 0; s < k.L.vmaSlots; s++) {
-    const v = k.L.vma(p, s);
-    if (!(k.vm_flags(v) & VMA_USED)) break;
-    out.push(v);
-  }
+  for (let s = 0, n = map_count(k, p); s < n; s++) out.push(k.L.vma(p, s));
   return out;
 }
 
