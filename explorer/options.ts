@@ -101,6 +101,12 @@ export interface Stats {
   readonly peakBytes: number;
   /** Probability that a fingerprint collision merged two distinct states (as TLC estimates it). */
   readonly collisionProbability: number;
+  /**
+   * The threads this run expanded states on: 1, or this thread and the pool's once a level was
+   * spread over them. The default (`workers: "auto"`) starts a pool only where it pays, and
+   * `--workers N` spreads no level too small to gain from it: N is what a run may take.
+   */
+  readonly workers: number;
 }
 
 /** `walks`: random walks ran out with nothing found (explorer/walk.ts). */

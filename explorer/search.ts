@@ -46,6 +46,8 @@ export class LevelSearch<V extends StateView> {
   /** `generated` when the current level's expansion began. */
   private generatedBefore = 0;
   private peakBytes = 0;
+  /** The most threads a level was expanded on (spreadOver). */
+  private threads = 1;
   /** What the process held besides the search's own memory when the search was set up. */
   private readonly baselineBytes: number;
   private started = false;
@@ -322,6 +324,11 @@ export class LevelSearch<V extends StateView> {
   }
 
   /** Records the memory held at a point of the level: the search's own and `levelBytes` more. */
+  /** A level is expanded on `threads` threads, this one included (explorer/spread.ts). */
+  spreadOver(threads: number): void {
+    this.threads = Math.max(this.threads, threads);
+  }
+
   notePeak(levelBytes: number): void {
     this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + levelBytes);
   }
@@ -388,6 +395,7 @@ export class LevelSearch<V extends StateView> {
       bytesPerState: n ? Math.round((this.table.bytes + this.traces.bytes) / n) : 0,
       peakBytes: Math.max(this.peakBytes, this.memoryBytes()),
       collisionProbability,
+      workers: this.threads,
     };
   }
 

@@ -118,6 +118,7 @@ export class SpreadLevels<V extends StateView> {
     const level = search.level;
     const direct = new DirectLevel(search);
     this.direct = direct;
+    search.spreadOver(this.workers);
     this.size = Math.min(search.chunkSize, this.taskStates(level.count));
     // The chunks expanded ahead come first; the rest of the level is cut after them.
     const work = this.ahead;

@@ -55,6 +55,7 @@ export function randomWalks<V extends StateView>(model: Searched<V>, options: Wa
     bytesPerState: 0,
     peakBytes: 0,
     collisionProbability: 0,
+    workers: 1,
   });
   const found = (v: Violation): ExploreResult => ({
     verdict: "violation",

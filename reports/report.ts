@@ -29,7 +29,7 @@ export function makeReport(run: Run, model: AnyModel, counterexample?: Replayed)
       statesGenerated: result.stats.statesGenerated,
       maxDepth: result.stats.maxDepth,
       durationMs: result.stats.durationMs,
-      workers: run.options.workers,
+      workers: result.stats.workers,
     },
   } as const;
   const coverage = { steps: [...result.coverage], changed: [...result.changed] };

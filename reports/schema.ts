@@ -77,7 +77,10 @@ export const ItfTraceSchema = z
   .meta({ id: "ItfTrace", description: "An Informal Trace Format trace (Apalache ADR-015)" });
 
 const OptionsSchema = z.strictObject({
-  workers: z.int().positive(),
+  workers: z
+    .int()
+    .positive()
+    .meta({ description: "the threads the run could take: --workers, or by default one per core (explorer/bfs.ts starts them only where they pay)" }),
   maxStates: z.int().positive().optional(),
   maxDepth: count.optional(),
   symmetry: z
@@ -114,7 +117,10 @@ const common = {
     statesGenerated: count,
     maxDepth: count,
     durationMs: count,
-    workers: z.int().positive(),
+    workers: z
+      .int()
+      .positive()
+      .meta({ description: "the threads the run expanded states on: 1, or options.workers once a level was spread over the pool" }),
   }),
   coverage: z
     .strictObject({

@@ -63,7 +63,8 @@ describe("mmcheck explore", () => {
     expect(r.status, r.stderr).toBe(0);
     const report = ReportSchema.parse(JSON.parse(readFileSync(join(r.cwd, "out.json"), "utf8")));
     expect(report).toMatchObject({ verdict: "pass", scenario: "fork-fault", variant: "modern", options: { workers: 2 } });
-    expect(report.stats.workers).toBe(2);
+    // Its levels, a few states each, are too small to spread over the pool: the run used one thread.
+    expect(report.stats.workers).toBe(1);
   });
 
   it("exits 3 when --max-depth stops the search before it is exhaustive", () => {

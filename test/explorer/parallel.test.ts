@@ -82,6 +82,8 @@ describe("determinism: the same result for any number of workers, one state at a
     const two = await exploreRef(spec, 2, { chunkSize: 300, spreadFrom: 1, symmetry: false });
     expect(one.stats.distinctStates).toBe(63_501);
     expect(outcome(two)).toEqual(outcome(one));
+    // The threads each ran on, which outcome() leaves out.
+    expect([one.stats.workers, two.stats.workers]).toEqual([1, 2]);
   });
 
   it("the pool started by the caller before the model is built (explore --workers 2), and the default (auto), give one worker's result", async () => {
