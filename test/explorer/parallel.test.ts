@@ -17,7 +17,7 @@ import { loadScenario, shippedScenarios } from "../../scenarios/load.js";
 import { stopSignalsCaught } from "../helpers/signals.js";
 
 const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
-// 1.35M states, about 14 s on one worker: far longer than the 700 ms the Ctrl-C test waits, symmetry or not.
+// 6.15M states, about 14 s on one worker: far longer than the 700 ms the Ctrl-C test waits, symmetry or not.
 const SLOW = join(import.meta.dirname, "../../bench/nightly/madv-vs-map.yaml");
 const LARGE = join(import.meta.dirname, "../../bench/split-unmap-large.yaml");
 /**
@@ -265,7 +265,7 @@ describe("Ctrl-C", () => {
     expect(json.verdict).toBe("incomplete");
     expect(json.bound).toBe("interrupted");
     expect(json.stats.distinctStates).toBeGreaterThan(0);
-    expect(json.stats.distinctStates).toBeLessThan(1_350_570);
+    expect(json.stats.distinctStates).toBeLessThan(6_150_950);
   });
 });
 
