@@ -157,7 +157,7 @@ export async function exploreCommand(args: readonly string[], color: boolean): P
   console.log(`scenario ${opts.scenario}, variant ${opts.variant.name}${kernel}: ${outcome}`);
   console.log(
     `${s.distinctStates.toLocaleString("en-US")} distinct states, ${s.statesGenerated.toLocaleString("en-US")} generated, ` +
-      `depth ${s.maxDepth}, ${(s.durationMs / 1000).toFixed(2)} s`,
+      `depth ${s.maxDepth}, ${(s.durationMs / 1000).toFixed(2)} s${s.workers > 1 ? ` on ${s.workers} threads` : ""}`,
   );
 
   const counterexample = result.violation ? replay(model.system, result.violation.threads) : undefined;

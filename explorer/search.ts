@@ -323,12 +323,12 @@ export class LevelSearch<V extends StateView> {
     return this.table.bytes + this.traces.bytes + levelBytes(this.level) + this.buffers.bytes;
   }
 
-  /** Records the memory held at a point of the level: the search's own and `levelBytes` more. */
   /** A level is expanded on `threads` threads, this one included (explorer/spread.ts). */
   spreadOver(threads: number): void {
     this.threads = Math.max(this.threads, threads);
   }
 
+  /** Records the memory held at a point of the level: the search's own and `levelBytes` more. */
   notePeak(levelBytes: number): void {
     this.peakBytes = Math.max(this.peakBytes, this.memoryBytes() + levelBytes);
   }

@@ -29,7 +29,5 @@ describe("the default (auto) on idle cores", () => {
     const auto = await exploreRef(spec, "auto", { symmetry: false, spreadFrom: 2048 });
     expect(destroy).toHaveBeenCalled();
     expect(outcome(auto)).toEqual(outcome(one));
-    // Its trial spread a level over the pool before giving it up.
-    expect([one.stats.workers, auto.stats.workers]).toEqual([1, 2]);
   });
 });

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import type { ExploreResult } from "../../explorer/options.js";
 import { exploreRef, search } from "../helpers/search.js";
 import { explore } from "../../explorer/explore.js";
@@ -82,7 +82,16 @@ describe("determinism: the same result for any number of workers, one state at a
     const two = await exploreRef(spec, 2, { chunkSize: 300, spreadFrom: 1, symmetry: false });
     expect(one.stats.distinctStates).toBe(63_501);
     expect(outcome(two)).toEqual(outcome(one));
-    // The threads each ran on, which outcome() leaves out.
+  });
+
+  it("stats.workers counts the threads the search expanded states on", async () => {
+    const spec = { name: "mm", args: { scenario: "split-unmap", variant: WORKLOAD } };
+    // Ready before the search, so that its first level is spread already (spreadFrom).
+    const pool = new SearchPool(spec, 2);
+    await vi.waitFor(() => expect(pool.ready).toBe(true), { timeout: 60_000, interval: 20 });
+    const two = await explore(await buildModel(spec), { workers: 2, pool, spreadFrom: 1 });
+    const one = await exploreRef(spec, 1);
+    expect(outcome(two)).toEqual(outcome(one));
     expect([one.stats.workers, two.stats.workers]).toEqual([1, 2]);
   });
 
