@@ -32,18 +32,15 @@ export function idleCores(from: CpuSample, to: CpuSample): number {
 
 /**
  * The threads an "auto" search takes when its pool would start, out of `cores`: this one and
- * one for each core left idle (`idle`, idleCores since the search began or last looked) — by
- * other processes and by this one, whose JIT compiles the model on threads of its own for the
- * first second or so, half a core more — and, of those, as many as the last minute's load
- * average (`load`) left idle too. A pool thread started then, or beside another search, took
- * the processor from this one: its start (about 0.3 s of a core) and the trial were lost, and
- * two threads took 1.6–1.7 times one's time on split-unmap-xl on the loaded 2-vCPU VM. Beside
- * test runs and searches that come and go, a core looked idle for a moment now and then: with
- * the idle time alone the default took 0.88 of one worker's speed there (split-unmap-xl, load
- * average 4), with the load average too 1.0.
+ * one for each core left idle (`idle`, idleCores since the search began or last looked, over a
+ * second at least: explorer/bfs.ts) — by other processes and by this one, whose JIT compiles
+ * the model on threads of its own for the first second or so, half a core more. A pool thread
+ * started then, or beside another search, took the processor from this one: its start (about
+ * 0.3 s of a core) and the trial were lost, and two threads took 1.6–1.7 times one's time on
+ * split-unmap-xl on the loaded 2-vCPU VM.
  */
-export function autoWorkers(cores: number, idle: number, load: number): number {
-  return Math.max(1, Math.min(cores, 1 + Math.floor(idle + 0.25), Math.round(cores - load) + 1));
+export function autoWorkers(cores: number, idle: number): number {
+  return Math.max(1, Math.min(cores, 1 + Math.floor(idle + 0.25)));
 }
 
 /** A spread level is kept if it takes at most this fraction of the time a state takes here. */
@@ -63,18 +60,32 @@ const LOSS_SHARE = 0.05;
 const RECHECK = 8;
 
 /**
+ * Trials at most; a trial that gives the pool up leaves it idle (its thread keeps the model it
+ * compiled, and takes no processor) until the search has run RETRY times as long, then tries
+ * again. Early in a search both threads' JITs are still compiling on the same cores:
+ * madv-vs-map's first trial, 2.0–2.4 s in, had its spread levels at 2.5–6.5 µs a state
+ * against 2.2 here, and gave the pool up; a trial 6.4 s in kept it at 1.3–2.4 against 2.3–3.5.
+ */
+const TRIALS = 3;
+const RETRY = 3;
+
+/**
  * The trial, once the pool is ready: levels big enough to spread are spread and expanded here
  * in turn, each pair's ratio the spread level's time per state over the next level's here
  * (neighbouring levels cost about the same per state, and the JIT has compiled this thread's
  * model by then). A ratio of KEEP or less: levels are spread from then on, every RECHECK-th
  * followed by one here to check again. A ratio above it that is no longer falling (the pool
  * thread is warm), after MAX_PAIRS pairs, or once the spread levels have cost LOSS_SHARE of the
- * search's time more than they would have here: the pool is given up, its core given back, and
- * the rest of the search stays here. Determinism is untouched: the merge order makes the
- * result independent of who expanded what.
+ * search's time more than they would have here: the pool is left idle, and tried again later
+ * (TRIALS, RETRY); after the last trial it is given up, its core given back, and the rest of
+ * the search stays here. Determinism is untouched: the merge order makes the result
+ * independent of who expanded what.
  */
 export class AutoChoice {
-  private state: "trial" | "spread" | "check" | "here" = "trial";
+  private state: "trial" | "spread" | "check" | "idle" | "here" = "trial";
+  private trials = 1;
+  /** While idle: the search's time (ms) at which the next trial starts. */
+  private retryAt = 0;
   /** The last spread level of the trial or before a check, waiting for the level after it. */
   private spreadLevel: { count: number; ms: number } | null = null;
   private lastRatio = Infinity;
@@ -101,7 +112,15 @@ export class AutoChoice {
 
   /** A level of `count` states took `ms`, spread over the pool or here, `searchMs` into the search. */
   record(spread: boolean, count: number, ms: number, searchMs: number): void {
-    if (this.state === "here" || count < MEASURED_FROM) return;
+    if (this.state === "idle" && searchMs >= this.retryAt) {
+      this.state = "trial";
+      this.trials++;
+      this.lastRatio = Infinity;
+      this.pairs = 0;
+      this.loss = 0;
+      return;
+    }
+    if (this.state === "here" || this.state === "idle" || count < MEASURED_FROM) return;
     if (this.state === "spread") {
       if (spread && ++this.sinceCheck >= RECHECK) {
         this.spreadLevel = { count, ms };
@@ -119,14 +138,24 @@ export class AutoChoice {
     const loss = this.spreadLevel.ms - this.spreadLevel.count * cost;
     this.spreadLevel = null;
     if (this.state === "check") {
-      this.state = ratio > 1 ? "here" : "spread";
+      if (ratio > 1) this.leave(searchMs);
+      else this.state = "spread";
       this.sinceCheck = 0;
       return;
     }
     this.loss += loss;
     this.pairs++;
     if (ratio <= KEEP) this.state = "spread";
-    else if (ratio > this.lastRatio * IMPROVING || this.pairs >= MAX_PAIRS || this.loss > LOSS_SHARE * searchMs) this.state = "here";
+    else if (ratio > this.lastRatio * IMPROVING || this.pairs >= MAX_PAIRS || this.loss > LOSS_SHARE * searchMs) this.leave(searchMs);
     this.lastRatio = ratio;
+  }
+
+  /** Spreading does not pay now: the pool is left idle until the next trial, or given up after the last. */
+  private leave(searchMs: number): void {
+    if (this.trials >= TRIALS) this.state = "here";
+    else {
+      this.state = "idle";
+      this.retryAt = RETRY * searchMs;
+    }
   }
 }

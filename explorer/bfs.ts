@@ -6,7 +6,6 @@
  * the counterexample are the same however many workers ran: the violation reported is the one
  * at the smallest depth, the first in the sequential order.
  */
-import { loadavg } from "node:os";
 import type { StateView } from "../core/state-view.js";
 import { AutoChoice, autoWorkers, cpuSample, idleCores, MEASURED_FROM } from "./auto.js";
 import { expandHere } from "./direct.js";
@@ -35,9 +34,13 @@ const SPREAD_MS = 10;
 /**
  * Measure the machine's idle cores over at least this long before an "auto" search starts its
  * pool: beside other searches and test runs, windows of 50 ms found a core idle now and then,
- * and the pool then started took the processor from the main thread (madv-vs-map ×0.86).
+ * and the pool then started took the processor from the main thread (madv-vs-map ×0.86). Over
+ * a second a process that comes and goes shows as the share of it that it ran; the last
+ * minute's load average, a second gate until then, counted the runs just ended with this one:
+ * after a run of the benchmark madv-vs-map's default waited 4.5 s to start its pool, 20 windows
+ * of 200 ms each measuring a core idle (0.96–1.04) beside a load average of 1.52.
  */
-const LOAD_SAMPLE_MS = 200;
+const LOAD_SAMPLE_MS = 1000;
 
 /**
  * A chunk handed out takes about this long: long enough that handing it out and merging it cost
@@ -103,7 +106,7 @@ export async function bfs<V extends StateView>(model: Searched<V>, options: Expl
     }
     const now = cpuSample();
     if (now.wallMs - loadFrom.wallMs < LOAD_SAMPLE_MS) return;
-    const n = autoWorkers(workers, idleCores(loadFrom, now), loadavg()[0]!);
+    const n = autoWorkers(workers, idleCores(loadFrom, now));
     loadFrom = now;
     if (n > 1) pool ??= new SearchPool(ref!, n);
   };

@@ -120,37 +120,35 @@ describe("determinism: the same result for any number of workers, one state at a
     expect(startsPool(true, () => false, 1e9, late)).toBe(false);
   });
 
-  it("how many threads the default takes: this one and one for each core left idle while it searched, and by the last minute's load", () => {
-    expect(autoWorkers(2, 1, 0)).toBe(2);
-    expect(autoWorkers(2, 0.8, 1)).toBe(2);
+  it("how many threads the default takes: this one and one for each core left idle while it searched", () => {
+    expect(autoWorkers(2, 1)).toBe(2);
+    expect(autoWorkers(2, 0.8)).toBe(2);
     // This search's JIT took half a core, or another process most of one.
-    expect(autoWorkers(2, 0.5, 0)).toBe(1);
-    expect(autoWorkers(2, 0, 0)).toBe(1);
-    // Idle for the moment, busy over the last minute.
-    expect(autoWorkers(2, 1, 1.6)).toBe(1);
-    expect(autoWorkers(2, 1, 27)).toBe(1);
-    expect(autoWorkers(8, 4.9, 0)).toBe(6);
-    expect(autoWorkers(8, 7, 3)).toBe(6);
-    expect(autoWorkers(8, 7, 0)).toBe(8);
-    expect(autoWorkers(1, 1, 0)).toBe(1);
+    expect(autoWorkers(2, 0.5)).toBe(1);
+    expect(autoWorkers(2, 0)).toBe(1);
+    expect(autoWorkers(8, 4.9)).toBe(6);
+    expect(autoWorkers(8, 7)).toBe(8);
+    expect(autoWorkers(8, 9)).toBe(8);
+    expect(autoWorkers(1, 1)).toBe(1);
     // Over 200 ms the cores were idle 160 ms in all: 0.8 of a core.
     expect(idleCores({ wallMs: 1000, idleMs: 10_000 }, { wallMs: 1200, idleMs: 10_160 })).toBeCloseTo(0.8);
     expect(idleCores({ wallMs: 5, idleMs: 0 }, { wallMs: 5, idleMs: 10 })).toBe(0);
   });
 
   describe("the default's trial: spread levels against the next level here", () => {
-    /** Runs the trial over levels of 10,000 states, each pair's spread level at `ratio` of the time here; the modes taken. */
-    function trial(ratios: readonly number[]) {
-      const choice = new AutoChoice();
+    /**
+     * Runs the trial over levels of 10,000 states, each pair's spread level at `ratio` of the time
+     * here, `at` ms into the search; the modes taken, until it stops trying.
+     */
+    function trial(ratios: readonly number[], choice = new AutoChoice(), at = 1e6) {
       const modes: string[] = [];
       for (const ratio of ratios) {
-        if (choice.gaveUp) break;
-        expect(choice.spreadsLevel()).toBe(true);
+        if (!choice.spreadsLevel()) break;
         expect(choice.spreadsFollowing()).toBe(false);
-        choice.record(true, 10_000, 40 * ratio, 1e6);
+        choice.record(true, 10_000, 40 * ratio, at);
         modes.push("spread");
         expect(choice.spreadsLevel()).toBe(false);
-        choice.record(false, 10_000, 40, 1e6);
+        choice.record(false, 10_000, 40, at);
         modes.push("here");
       }
       return { modes, spreads: choice.spreadsLevel() && choice.spreadsFollowing(), gaveUp: choice.gaveUp };
@@ -162,11 +160,33 @@ describe("determinism: the same result for any number of workers, one state at a
       expect(trial([2.5, 1.4, 0.85])).toEqual({ modes: ["spread", "here", "spread", "here", "spread", "here"], spreads: true, gaveUp: false });
     });
 
-    it("spreading not faster, or no longer getting faster: the pool is given up", () => {
-      expect(trial([1.2, 1.1, 0.5])).toEqual({ modes: ["spread", "here", "spread", "here"], spreads: false, gaveUp: true });
-      expect(trial([0.95, 0.94, 0.5])).toEqual({ modes: ["spread", "here", "spread", "here"], spreads: false, gaveUp: true });
+    it("spreading not faster, or no longer getting faster: the pool is left idle until the next trial", () => {
+      expect(trial([1.2, 1.1, 0.5])).toEqual({ modes: ["spread", "here", "spread", "here"], spreads: false, gaveUp: false });
+      expect(trial([0.95, 0.94, 0.5])).toEqual({ modes: ["spread", "here", "spread", "here"], spreads: false, gaveUp: false });
       // Falling, but still above the margin after four pairs.
-      expect(trial([4, 3, 2, 1.5, 0.5])).toEqual({ modes: Array(4).fill(["spread", "here"]).flat(), spreads: false, gaveUp: true });
+      expect(trial([4, 3, 2, 1.5, 0.5])).toEqual({ modes: Array(4).fill(["spread", "here"]).flat(), spreads: false, gaveUp: false });
+    });
+
+    it("an idle pool is tried again once the search has run three times as long, and given up after the third trial", () => {
+      const choice = new AutoChoice();
+      expect(trial([1.2, 1.2], choice, 2000).gaveUp).toBe(false);
+      // Levels here, up to three times the 2 s at which the first trial ended.
+      for (const at of [3000, 5999]) {
+        choice.record(false, 10_000, 40, at);
+        expect([choice.spreadsLevel(), choice.gaveUp]).toEqual([false, false]);
+      }
+      choice.record(false, 10_000, 40, 6000);
+      // The second trial: the pool's threads warm by now, spreading pays.
+      expect(trial([0.6], choice, 6100)).toEqual({ modes: ["spread", "here"], spreads: true, gaveUp: false });
+
+      const never = new AutoChoice();
+      let at = 1000;
+      for (let t = 1; t <= 3; t++) {
+        expect(trial([1.5, 1.5], never, at).gaveUp).toBe(t === 3);
+        at *= 3;
+        never.record(false, 10_000, 40, at);
+      }
+      expect([never.spreadsLevel(), never.gaveUp]).toEqual([false, true]);
     });
 
     it("spread levels that cost more than 5% of the search's time so far: the pool is given up, even while they get faster", () => {
@@ -178,10 +198,10 @@ describe("determinism: the same result for any number of workers, one state at a
       // 30 ms against 20, a ratio falling from 1.9 to 1.5: 28 ms lost in all, more than 5% of 0.5 s.
       choice.record(true, 10_000, 30, 488);
       choice.record(false, 10_000, 20, 508);
-      expect(choice.gaveUp).toBe(true);
+      expect([choice.spreadsLevel(), choice.gaveUp]).toEqual([false, false]);
     });
 
-    it("once kept, every eighth spread level is followed by one here: spreading no longer faster gives the pool up", () => {
+    it("once kept, every eighth spread level is followed by one here: spreading no longer faster leaves the pool idle", () => {
       const kept = () => {
         const choice = new AutoChoice();
         choice.record(true, 10_000, 20, 1e6);
@@ -201,7 +221,7 @@ describe("determinism: the same result for any number of workers, one state at a
       expect([faster.spreadsLevel(), faster.spreadsFollowing(), faster.gaveUp]).toEqual([true, true, false]);
       const slower = kept();
       slower.record(false, 10_000, 25, 1e6);
-      expect([slower.spreadsLevel(), slower.gaveUp]).toEqual([false, true]);
+      expect([slower.spreadsLevel(), slower.gaveUp]).toEqual([false, false]);
     });
 
     it("levels too small to time do not count", () => {
