@@ -77,8 +77,8 @@ const RETRY = 3;
  * followed by one here to check again. A ratio above it that is no longer falling (the pool
  * thread is warm), after MAX_PAIRS pairs, or once the spread levels have cost LOSS_SHARE of the
  * search's time more than they would have here: the pool is left idle, and tried again later
- * (TRIALS, RETRY); after the last trial it is given up, its core given back, and the rest of
- * the search stays here. Determinism is untouched: the merge order makes the result
+ * (TRIALS, RETRY); after the last trial it is given up (its threads end, their memory given
+ * back), and the rest of the search stays here. Determinism is untouched: the merge order makes the result
  * independent of who expanded what.
  */
 export class AutoChoice {
