@@ -199,6 +199,11 @@ const MM_CASES: readonly MmCase[] = [
  * The largest: madv-vs-map grown to 60 rounds (10.6·10^6 states, 25 s a run on one worker), once
  * with 1 and 2 workers, with the memory cases (`--quick`: not run).
  */
+/** An mm case's name: its scenario, and the parameters it sets (`pages=8,childFaults=8`). */
+function caseName(m: MmCase): string {
+  return m.params ? `${m.scenario} ${Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(",")}` : m.scenario;
+}
+
 const MM_SCALE: MmCase = { scenario: "bench/nightly/madv-vs-map.yaml", variant: "modern", params: { rounds: 60 }, rounds: 1 };
 
 const results = {
@@ -252,8 +257,7 @@ for (const n of quick ? [6] : [6, 7, 8]) {
 }
 for (const m of MM_CASES) {
   const spec = { name: "mm", args: { scenario: repo(m.scenario), variant: m.variant, ...(m.params && { params: m.params }) } };
-  const sized = m.params ? ` ${Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(",")}` : "";
-  const c = await compare(`${m.scenario}${sized} (${m.variant})${m.symmetry === false ? " without symmetry" : ""}`, spec, m.rounds, {
+  const c = await compare(`${caseName(m)} (${m.variant})${m.symmetry === false ? " without symmetry" : ""}`, spec, m.rounds, {
     workers: [1, 2, "auto"],
     control: true,
     symmetry: m.symmetry ?? true,
@@ -310,8 +314,7 @@ for (const n of [...(quick ? [] : [10]), ...(scale !== undefined ? [Number(scale
   await scaleCase(`peer N=${n}`, { name: "peer", args: { n, bug: false } }, 1);
 if (!quick) {
   const spec = { name: "mm", args: { scenario: repo(MM_SCALE.scenario), variant: MM_SCALE.variant, params: MM_SCALE.params! } };
-  const params = Object.entries(MM_SCALE.params!).map(([k, v]) => `${k}=${v}`).join(",");
-  for (const workers of [1, 2]) await scaleCase(`${MM_SCALE.scenario} ${params} (${MM_SCALE.variant})`, spec, workers);
+  for (const workers of [1, 2]) await scaleCase(`${caseName(MM_SCALE)} (${MM_SCALE.variant})`, spec, workers);
 }
 
 const out = arg("--out") ?? (quick ? join(tmpdir(), "mmcheck-bench-quick.json") : repo("bench/results.json"));
