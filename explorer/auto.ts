@@ -54,8 +54,9 @@ const LOSS_SHARE = 0.05;
 
 /**
  * Spread levels between two checks once the trial has kept the pool: the level after the last
- * is expanded here again, and spreading that no longer measures faster than it at all gives the
- * pool up (another process took the core, or the trial's pair was one level's luck).
+ * is expanded here again, and spreading that no longer measures faster than it at all leaves the
+ * pool idle until the next trial (another process took the core, or the trial's pair was one
+ * level's luck).
  */
 const RECHECK = 8;
 
@@ -78,8 +79,8 @@ const RETRY = 3;
  * thread is warm), after MAX_PAIRS pairs, or once the spread levels have cost LOSS_SHARE of the
  * search's time more than they would have here: the pool is left idle, and tried again later
  * (TRIALS, RETRY); after the last trial it is given up (its threads end, their memory given
- * back), and the rest of the search stays here. Determinism is untouched: the merge order makes the result
- * independent of who expanded what.
+ * back), and the rest of the search stays here. Determinism is untouched: the merge order
+ * makes the result independent of who expanded what.
  */
 export class AutoChoice {
   private state: "trial" | "spread" | "check" | "idle" | "here" = "trial";

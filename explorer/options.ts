@@ -52,9 +52,9 @@ export interface ExploreOptions {
    * Threads to search with (default 1: this thread alone, which still yields to the event loop
    * between chunks so that an interrupt is seen). More need a model with a reference
    * (core/model.ts), which each pool thread builds again; their pool is started with the
-   * search. "auto": one per core left idle, the pool started only once the
-   * search has run long enough and a level is large enough to pay for it (explorer/bfs.ts startsPool), and kept only if spreading
-   * levels over it measures faster than this thread alone (explorer/auto.ts).
+   * search. "auto": one per core left idle, the pool started only once the search has run long
+   * enough and a level is large enough to pay for it (explorer/bfs.ts startsPool), and spread
+   * over only while that measures faster than this thread alone (explorer/auto.ts).
    */
   readonly workers?: number | "auto";
   /**
